@@ -1,0 +1,145 @@
+# PicoVolt: plain Makefile.
+#
+#   make            libpv (static + shared), pvdev, pvbake
+#   make test       unit tests (cmocka) and end-to-end tests (real git, sqlite3)
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
+#   make demo       the end-to-end path on the real airports data
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Missing Debian packages are installed by scripts/deps.sh (as root) or the
+# exact apt-get command is printed.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+SANITIZE ?=
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT     ?= -O1 -g
+else
+BUILD   ?= build
+SANFLAGS :=
+OPT     ?= -O2 -g
+endif
+
+PV_VERSION := 0.1.0
+PV_SOVER   := 0
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wcast-align -Wformat=2 -Wvla \
+        -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wundef
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP \
+        -DPV_VERSION_STRING='"$(PV_VERSION)"'
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+
+# Flags of every dependency, written by scripts/configure.sh (which installs
+# missing packages first). GNU make remakes an included makefile and restarts,
+# so a fresh clone needs nothing but `make`.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+include $(BUILD)/config.mk
+endif
+$(BUILD)/config.mk: scripts/configure.sh scripts/deps.sh
+	@mkdir -p $(BUILD)
+	sh scripts/configure.sh build > $@.tmp && mv $@.tmp $@
+
+LIBPV_CFLAGS := $(ZSTD_CFLAGS) $(XXH_CFLAGS) $(MD_CFLAGS)
+LIBPV_LIBS   := $(ZSTD_LIBS) $(XXH_LIBS) $(MD_LIBS) -lm -lpthread
+
+LIBPV_SRC  := $(sort $(wildcard libpv/*.c))
+PVDEV_SRC  := $(sort $(wildcard pvdev/*.c))
+PVBAKE_SRC := $(sort $(wildcard pvbake/*.c))
+TEST_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+
+LIBPV_OBJ  := $(LIBPV_SRC:%.c=$(BUILD)/obj/%.o)
+PVDEV_OBJ  := $(PVDEV_SRC:%.c=$(BUILD)/obj/%.o)
+PVBAKE_OBJ := $(PVBAKE_SRC:%.c=$(BUILD)/obj/%.o)
+# Everything of pvdev but its main(), so unit tests can link its modules.
+PVDEV_LIBOBJ := $(filter-out $(BUILD)/obj/pvdev/main.o,$(PVDEV_OBJ))
+TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+LIBPV_A  := $(BUILD)/libpv.a
+LIBPV_SO := $(BUILD)/libpv.so.$(PV_VERSION)
+PVDEV    := $(BUILD)/pvdev
+PVBAKE   := $(BUILD)/pvbake
+
+.PHONY: all test demo install uninstall clean
+all: $(LIBPV_A) $(LIBPV_SO) $(PVDEV) $(PVBAKE) $(BUILD)/libpv.pc
+
+$(BUILD)/obj/libpv/%.o: libpv/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/pvdev/%.o: pvdev/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ilibpv $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CSV_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/pvbake/%.o: pvbake/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ilibpv $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIBPV_A): $(LIBPV_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBPV_SO): $(LIBPV_OBJ)
+	$(CC) -shared -Wl,-soname,libpv.so.$(PV_SOVER) -Wl,--no-undefined \
+	    -o $@ $^ $(LDFLAGS_ALL) $(LIBPV_LIBS)
+	ln -sf libpv.so.$(PV_VERSION) $(BUILD)/libpv.so.$(PV_SOVER)
+	ln -sf libpv.so.$(PV_VERSION) $(BUILD)/libpv.so
+
+# The tools link libpv statically: they use its internal modules too.
+$(PVDEV): $(PVDEV_OBJ) $(LIBPV_A)
+	$(CC) -o $@ $(PVDEV_OBJ) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+
+$(PVBAKE): $(PVBAKE_OBJ) $(LIBPV_A)
+	$(CC) -o $@ $(PVBAKE_OBJ) $(LIBPV_A) $(LDFLAGS_ALL) $(LIBPV_LIBS)
+
+$(BUILD)/libpv.pc: libpv/libpv.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(PV_VERSION)|' $< > $@
+
+# ---- tests -----------------------------------------------------------------
+# cmocka, git and sqlite3 are test-only needs: checked (and installed) here.
+$(BUILD)/.deps-test: scripts/deps.sh
+	@mkdir -p $(BUILD)
+	sh scripts/deps.sh test
+	@touch $@
+
+CMOCKA_FLAGS = $(shell pkg-config --cflags cmocka)
+CMOCKA_LIBS_ = $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBPV_A) $(PVDEV_LIBOBJ) | $(BUILD)/.deps-test
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev $(LIBPV_CFLAGS) $(CMOCKA_FLAGS) $(CFLAGS) \
+	    -DPV_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(PVDEV_LIBOBJ) $(LIBPV_A) \
+	    $(LDFLAGS_ALL) $(CMOCKA_LIBS_) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+
+test: all $(TEST_BIN) | $(BUILD)/.deps-test
+	@sh tests/run.sh $(BUILD)
+
+# ---- demo ------------------------------------------------------------------
+demo: all
+	@sh scripts/demo.sh $(BUILD)
+
+# ---- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(PVDEV) $(PVBAKE) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 libpv/pv.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIBPV_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBPV_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libpv.so.$(PV_VERSION) $(DESTDIR)$(PREFIX)/lib/libpv.so.$(PV_SOVER)
+	ln -sf libpv.so.$(PV_VERSION) $(DESTDIR)$(PREFIX)/lib/libpv.so
+	install -m 644 $(BUILD)/libpv.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pvdev $(DESTDIR)$(PREFIX)/bin/pvbake \
+	    $(DESTDIR)$(PREFIX)/include/pv.h $(DESTDIR)$(PREFIX)/lib/libpv.a \
+	    $(DESTDIR)$(PREFIX)/lib/libpv.so* $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpv.pc
+
+clean:
+	rm -rf build build-san
+
+-include $(LIBPV_OBJ:.o=.d) $(PVDEV_OBJ:.o=.d) $(PVBAKE_OBJ:.o=.d)

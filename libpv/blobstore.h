@@ -1,0 +1,27 @@
+/*
+ * blobstore.h: `.pv/blobs/`, values addressed by the SHA-256 of their bytes
+ * (FIPS 180-4, through libmd). A value lives at blobs/<2 hex>/<62 hex>, is
+ * written once whatever the number of rows that hold it, and never changes.
+ */
+#ifndef PV_BLOBSTORE_H
+#define PV_BLOBSTORE_H
+
+#include <stddef.h>
+
+#include "chunkline.h"
+#include "util.h"
+
+/* Lower-case hex SHA-256 of n bytes into hex (65 bytes with the NUL). */
+void pv_sha256_hex(const void *p, size_t n, char hex[65]);
+
+/* Store n bytes under `pvdir` (the `.pv` directory) unless already there,
+ * through a temporary file renamed into place; fills *out.
+ * Errors: PV_EIO, PV_ENOMEM. */
+int pv_blob_put(const char *pvdir, const void *p, size_t n, int sync, pv_blobref *out);
+
+/* Read the value of a reference into the arena, checking its size and
+ * digest. Errors: PV_ECORRUPT (missing, wrong size or digest: names the
+ * blob file), PV_EIO, PV_ENOMEM. */
+int pv_blob_get(const char *pvdir, const pv_blobref *ref, pv_arena *a, pv_str *out);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * chunkline.h: the canonical text codec of workspace records (one JSON
+ * value per line; docs/FORMAT.md part 2).
+ *
+ *   header  {"pv":1,"columns":["iata","name"]}      first line of a chunk
+ *   row     ["SFO","San Francisco Intl"]            a whole row, by position
+ *   delete  {"delete":["SFO"]}                      the primary key values
+ *
+ * Values: null, true/false, integers as canonical int64 text, reals as the
+ * shortest round-trip text (always with '.' or 'e'; infinities as 1e999 and
+ * -1e999), TEXT as a JSON string (only '"', '\' and C0 controls escaped,
+ * everything else raw UTF-8), BLOB as {"hex":"00ff"}, and a value stored in
+ * the blob store as {"sha256":"<64 hex digits>","size":N}.
+ */
+#ifndef PV_CHUNKLINE_H
+#define PV_CHUNKLINE_H
+
+#include <stdint.h>
+
+#include "schema.h"
+#include "util.h"
+#include "value.h"
+
+#define PV_CHUNK_VERSION 1
+
+/* The SHA-256 digest of a value kept in `.pv/blobs/`. */
+typedef struct pv_blobref {
+    int present;      /* 1 if the value is a reference */
+    char hex[65];     /* lower-case hex digest, NUL-terminated */
+    uint64_t size;    /* bytes */
+} pv_blobref;
+
+#define PV_REC_HEADER 1
+#define PV_REC_ROW    2
+#define PV_REC_DELETE 3
+
+typedef struct pv_chunk_rec {
+    int kind;             /* PV_REC_* */
+    uint32_t nvals;       /* row: the header's column count; delete: key parts */
+    pv_value *vals;       /* in the arena */
+    pv_blobref *refs;     /* in the arena, one per value; NULL if none is a ref */
+    char **names;         /* header: column names (arena) */
+} pv_chunk_rec;
+
+/* Append one line (with its '\n') to `out`. `refs` may be NULL; where
+ * refs[i].present, value i is written as its reference. */
+int pv_chunk_encode_header(pv_buf *out, const pv_schema *s);
+int pv_chunk_encode_row(pv_buf *out, const pv_schema *s, const pv_value *row,
+                        const pv_blobref *refs);
+int pv_chunk_encode_delete(pv_buf *out, const pv_schema *s, const pv_value *key);
+
+/* Append the canonical text of one value (used for keys in messages too). */
+int pv_chunk_encode_value(pv_buf *out, const pv_value *v);
+
+/* Decode one line (without its '\n'). `types` gives the expected type of
+ * each position of a row (from the chunk header mapped to the schema), and
+ * `key_types` of each key part for a delete. Strings are unescaped into the
+ * arena. Errors: PV_ECORRUPT with a message naming the byte offset within
+ * the line (the caller prefixes file and line), PV_ENOMEM. */
+int pv_chunk_decode(const char *line, size_t len, const int *types, uint32_t ntypes,
+                    const int *key_types, uint32_t nkey, pv_arena *a,
+                    pv_chunk_rec *out);
+
+/* A small reader of the JSON subset used by schema files, shared with the
+ * record decoder. */
+typedef struct pv_jscan {
+    const char *p, *end, *start;
+} pv_jscan;
+void pv_js_ws(pv_jscan *j);
+int pv_js_lit(pv_jscan *j, char c);           /* consume c after blanks; 1 if so */
+int pv_js_string(pv_jscan *j, pv_arena *a, const char **s, size_t *n);
+int pv_js_int(pv_jscan *j, int64_t *out);
+int pv_js_word(pv_jscan *j, const char *w);   /* consume a bare word (true/null) */
+/* Append a JSON string with canonical escapes. */
+int pv_js_put_string(pv_buf *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * error.c: result code names and the thread-local detailed message.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+#define PV_ERRMSG_MAX 1024
+
+/* Thread-local so many reader threads can fail independently. */
+static _Thread_local char errmsg[PV_ERRMSG_MAX];
+
+PV_API const char *pv_errmsg(void) { return errmsg; }
+
+PV_API const char *pv_version(void) { return PV_VERSION_STRING; }
+
+PV_API const char *pv_errstr(int code)
+{
+    switch (code) {
+    case PV_OK: return "PV_OK: success";
+    case PV_ROW: return "PV_ROW: a row is ready";
+    case PV_ERROR: return "PV_ERROR: internal error";
+    case PV_ENOMEM: return "PV_ENOMEM: out of memory";
+    case PV_EIO: return "PV_EIO: input/output error";
+    case PV_ECORRUPT: return "PV_ECORRUPT: file is damaged";
+    case PV_EFORMAT: return "PV_EFORMAT: not a PicoVolt file or unsupported version";
+    case PV_ESQL: return "PV_ESQL: SQL error";
+    case PV_ENOTFOUND: return "PV_ENOTFOUND: not found";
+    case PV_EEXISTS: return "PV_EEXISTS: already exists";
+    case PV_ECONSTRAINT: return "PV_ECONSTRAINT: constraint violated";
+    case PV_ETYPE: return "PV_ETYPE: value does not fit the column type";
+    case PV_ERANGE: return "PV_ERANGE: index out of range";
+    case PV_EMISUSE: return "PV_EMISUSE: API misuse";
+    case PV_EREADONLY: return "PV_EREADONLY: database is read-only";
+    case PV_ELOCKED: return "PV_ELOCKED: workspace is locked";
+    case PV_EINPUT: return "PV_EINPUT: bad input data";
+    case PV_ELIMIT: return "PV_ELIMIT: limit exceeded";
+    default: return "unknown error";
+    }
+}
+
+static void set_msg(const char *fmt, va_list ap)
+{
+    vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+}
+
+int pv_err(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_msg(fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int pv_err_errno(const char *fmt, ...)
+{
+    int e = errno;
+    char what[PV_ERRMSG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(errmsg, sizeof errmsg, "%s: %s", what, strerror(e));
+    if (e == ENOENT) return PV_ENOTFOUND;
+    if (e == ENOMEM) return PV_ENOMEM;
+    return PV_EIO;
+}
+
+int pv_err_corrupt(const char *src_file, int src_line, const char *fmt, ...)
+{
+    char what[PV_ERRMSG_MAX - 64];
+    va_list ap;
+    const char *base = strrchr(src_file, '/');
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(errmsg, sizeof errmsg, "%s (detected at %s:%d)", what,
+             base ? base + 1 : src_file, src_line);
+    return PV_ECORRUPT;
+}
+
+void pv_err_prefix(const char *fmt, ...)
+{
+    char prefix[PV_ERRMSG_MAX / 2];
+    char old[PV_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, errmsg, sizeof old);
+    snprintf(errmsg, sizeof errmsg, "%s: %s", prefix, old);
+}

@@ -1,0 +1,198 @@
+/*
+ * pv.h: the public interface of libpv, the PicoVolt runtime.
+ *
+ * libpv answers SQL over two storage shapes through one executor:
+ *   - a baked `.pvdb` file, mapped read-only (production), and
+ *   - a `.pv/` workspace directory of append-only text chunks (development).
+ *
+ * Conventions (every function below follows them):
+ *   - Functions return int: 0 (PV_OK) on success, a negative PV_E* code on
+ *     failure. pv_step also returns PV_ROW (1).
+ *   - After a failure, pv_errmsg() gives a detailed, thread-local message
+ *     naming the object at fault (file, line, byte offset, table, column).
+ *   - What comes back through an `out` parameter belongs to the caller and
+ *     is released by the matching close/finalize function; every release
+ *     function accepts NULL.
+ *   - What a getter returns is borrowed; its doc says until when it lives.
+ *   - Threads: one pv_db opened on a `.pvdb` may be used by any number of
+ *     threads at once; each thread uses its own pv_stmt. A workspace pv_db
+ *     (pvdev) is for one thread at a time.
+ *   - libpv never aborts the process: allocation failure is PV_ENOMEM.
+ */
+#ifndef PV_H
+#define PV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define PV_API __attribute__((visibility("default")))
+#else
+#define PV_API
+#endif
+
+/* ---- result codes ------------------------------------------------------ */
+
+#define PV_OK          0    /* success; pv_step: no more rows */
+#define PV_DONE        0    /* pv_step: the statement has finished */
+#define PV_ROW         1    /* pv_step: a result row is ready */
+
+#define PV_ERROR      (-1)  /* internal error (a bug: please report it) */
+#define PV_ENOMEM     (-2)  /* an allocation failed */
+#define PV_EIO        (-3)  /* a system call failed (errno in the message) */
+#define PV_ECORRUPT   (-4)  /* a file is damaged; the message names the offset */
+#define PV_EFORMAT    (-5)  /* not a PicoVolt file, or a newer format version */
+#define PV_ESQL       (-6)  /* SQL syntax or meaning error (position given) */
+#define PV_ENOTFOUND  (-7)  /* no such file, table or column */
+#define PV_EEXISTS    (-8)  /* the table or file already exists */
+#define PV_ECONSTRAINT (-9) /* PRIMARY KEY or NOT NULL violated */
+#define PV_ETYPE      (-10) /* a value does not fit the column's type */
+#define PV_ERANGE     (-11) /* a parameter or column index is out of range */
+#define PV_EMISUSE    (-12) /* the API was called the wrong way */
+#define PV_EREADONLY  (-13) /* a write on a read-only database (.pvdb) */
+#define PV_ELOCKED    (-14) /* another process holds the workspace lock */
+#define PV_EINPUT     (-15) /* bad input data (CSV, UTF-8); file and line given */
+#define PV_ELIMIT     (-16) /* a size or count exceeds a documented limit */
+
+/* ---- value types --------------------------------------------------------
+ * The declared type of a column, and the type of a value in a result row.
+ * INTEGER is a signed 64-bit integer, REAL an IEEE-754 double, TEXT valid
+ * UTF-8 (byte length, no terminator needed), BLOB raw bytes, BOOLEAN 0 or 1.
+ */
+#define PV_NULL     0
+#define PV_INTEGER  1
+#define PV_REAL     2
+#define PV_TEXT     3
+#define PV_BLOB     4
+#define PV_BOOLEAN  5
+
+typedef struct pv_db pv_db;
+typedef struct pv_stmt pv_stmt;
+
+/* ---- library ------------------------------------------------------------ */
+
+/* The library version as "MAJOR.MINOR.PATCH"; static storage. */
+PV_API const char *pv_version(void);
+
+/* A short English name for a result code ("PV_ECORRUPT: file is damaged");
+ * static storage; unknown codes give "unknown error". */
+PV_API const char *pv_errstr(int code);
+
+/* The detailed message of the last failure on the calling thread, e.g.
+ * "airports.pvdb: corrupt column chunk at byte offset 4096: checksum
+ * mismatch". Thread-local; valid until the next libpv call on this thread
+ * that fails. Never NULL ("" when nothing failed yet). */
+PV_API const char *pv_errmsg(void);
+
+/* ---- opening ------------------------------------------------------------ */
+
+#define PV_OPEN_READONLY  0x0u  /* the default: no writes */
+#define PV_OPEN_READWRITE 0x1u  /* workspace only: allow DDL and DML */
+
+/* Open a database.
+ *
+ * path:  a `.pvdb` file (mapped read-only), or a directory holding a `.pv/`
+ *        workspace.
+ * flags: PV_OPEN_READONLY or PV_OPEN_READWRITE (a `.pvdb` is always
+ *        read-only: READWRITE on one gives PV_EREADONLY).
+ * out:   receives the handle; release it with pv_close().
+ *
+ * Opening a `.pvdb` checks the header, the directory and every offset and
+ * length it will use; it does not read the data sections.
+ *
+ * Errors: PV_ENOTFOUND (no such file, or a directory with no `.pv/`),
+ * PV_EIO, PV_EFORMAT (not a PicoVolt file or a newer version), PV_ECORRUPT
+ * (header or directory damaged; the message gives the byte offset),
+ * PV_EREADONLY, PV_ENOMEM, PV_EMISUSE (out or path NULL).
+ */
+PV_API int pv_open(const char *path, unsigned flags, pv_db **out);
+
+/* Close a database and unmap it. Every statement of the database must have
+ * been finalized before (PV_EMISUSE otherwise, and nothing is closed).
+ * Accepts NULL. */
+PV_API int pv_close(pv_db *db);
+
+/* Create an empty workspace: the directory `dir/.pv/` with its layout
+ * version file and `.gitignore` for local state.
+ * Errors: PV_EEXISTS (dir already holds `.pv/`), PV_EIO, PV_ENOMEM. */
+PV_API int pv_workspace_init(const char *dir);
+
+/* ---- statements ---------------------------------------------------------
+ * The SQL subset: CREATE TABLE, INSERT ... VALUES (workspace only), and
+ * SELECT with expressions, WHERE, GROUP BY, aggregates, ORDER BY, LIMIT and
+ * OFFSET; `?` parameters are numbered from 1 in order of appearance.
+ */
+
+/* Compile the first statement of `sql`.
+ *
+ * db:    an open database.
+ * sql:   UTF-8 text; `len` bytes, or up to its NUL if len is (size_t)-1.
+ * out:   receives the statement, or NULL when `sql` holds only blanks and
+ *        comments. Release it with pv_finalize().
+ * tail:  if not NULL, receives a pointer just past the compiled statement
+ *        within `sql`, so a caller can loop over a script.
+ *
+ * Errors: PV_ESQL (syntax error, unknown function; the message gives the
+ * byte offset within `sql`), PV_ENOTFOUND (no such table or column),
+ * PV_ENOMEM, PV_EMISUSE.
+ */
+PV_API int pv_prepare(pv_db *db, const char *sql, size_t len, pv_stmt **out,
+                      const char **tail);
+
+/* Bind a value to parameter `idx` (1-based) of a statement that has not
+ * started (or was pv_reset). Text and blob bytes are copied.
+ * Errors: PV_ERANGE (no such parameter), PV_EMISUSE (statement running),
+ * PV_EINPUT (text is not valid UTF-8), PV_ENOMEM. */
+PV_API int pv_bind_null(pv_stmt *st, int idx);
+PV_API int pv_bind_int64(pv_stmt *st, int idx, int64_t v);
+PV_API int pv_bind_double(pv_stmt *st, int idx, double v);
+PV_API int pv_bind_bool(pv_stmt *st, int idx, int v);
+PV_API int pv_bind_text(pv_stmt *st, int idx, const char *text, size_t len);
+PV_API int pv_bind_blob(pv_stmt *st, int idx, const void *data, size_t len);
+
+/* The number of `?` parameters of the statement. */
+PV_API int pv_bind_count(const pv_stmt *st);
+
+/* Run the statement to its next result row.
+ * Returns PV_ROW when a row is ready for pv_column_*, PV_DONE (0) when the
+ * statement has finished (DDL and DML finish at once), or a negative error:
+ * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_ETYPE, PV_EREADONLY,
+ * PV_ELOCKED. After PV_DONE or an error, pv_reset() runs it again. */
+PV_API int pv_step(pv_stmt *st);
+
+/* Result columns: count, name (borrowed, lives as long as the statement)
+ * and the type of the value in the current row (PV_NULL .. PV_BOOLEAN). */
+PV_API int pv_column_count(const pv_stmt *st);
+PV_API const char *pv_column_name(const pv_stmt *st, int col);
+PV_API int pv_column_type(const pv_stmt *st, int col);
+
+/* The value of column `col` (0-based) of the current row, converted as
+ * SQLite converts: NULL reads as 0, 0.0 or NULL pointer; INTEGER as text
+ * is its decimal form; TEXT as a number is its numeric prefix.
+ * Text is UTF-8 and NUL-terminated; pv_column_bytes gives its length in
+ * bytes (without the terminator). Returned pointers are borrowed: valid
+ * until the next pv_step, pv_reset or pv_finalize on this statement. */
+PV_API int64_t pv_column_int64(pv_stmt *st, int col);
+PV_API double pv_column_double(pv_stmt *st, int col);
+PV_API const char *pv_column_text(pv_stmt *st, int col);
+PV_API const void *pv_column_blob(pv_stmt *st, int col);
+PV_API size_t pv_column_bytes(pv_stmt *st, int col);
+
+/* Rewind a statement so pv_step runs it again; bindings are kept. */
+PV_API int pv_reset(pv_stmt *st);
+
+/* Release a statement. Accepts NULL. Returns PV_OK. */
+PV_API int pv_finalize(pv_stmt *st);
+
+/* Run every statement of `sql` (NUL-terminated), discarding result rows.
+ * Stops at the first error and returns it. */
+PV_API int pv_exec(pv_db *db, const char *sql);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PV_H */

@@ -1,0 +1,62 @@
+/*
+ * schema.h: the shape of a table: named, typed columns and a primary key.
+ */
+#ifndef PV_SCHEMA_H
+#define PV_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits checked wherever a schema is built or read from a file. */
+#define PV_MAX_COLUMNS    2000  /* columns per table (SQLite's default too) */
+#define PV_MAX_TABLE_NAME 64    /* bytes; [A-Za-z_][A-Za-z0-9_]*: a directory name */
+#define PV_MAX_COLUMN_NAME 128  /* bytes of UTF-8, no control characters */
+#define PV_MAX_TABLES     10000
+
+/* The implicit key of a table declared without PRIMARY KEY: a hidden TEXT
+ * column holding 32 random hex digits per row, so rows inserted on two git
+ * branches never collide (no shared auto-increment counter). */
+#define PV_HIDDEN_KEY_NAME "_pv_id"
+
+typedef struct pv_column {
+    char *name;     /* owned, NUL-terminated UTF-8 */
+    int type;       /* PV_INTEGER .. PV_BOOLEAN */
+    int not_null;   /* 1 if NOT NULL (primary key columns always are) */
+    int hidden;     /* 1 for the implicit key: not part of SELECT * */
+    int pk_pos;     /* position in the primary key (0-based), or -1 */
+} pv_column;
+
+typedef struct pv_schema {
+    char *name;         /* owned table name */
+    uint32_t ncols;
+    pv_column *cols;    /* owned, ncols entries in declaration order */
+    uint32_t npk;       /* >= 1 once the schema is complete */
+    uint32_t *pk;       /* owned: column index of each key part, in key order */
+} pv_schema;
+
+/* A new schema with no columns; NULL on allocation failure. */
+pv_schema *pv_schema_new(const char *name, size_t len);
+void pv_schema_free(pv_schema *s);
+pv_schema *pv_schema_clone(const pv_schema *s);
+
+/* Append a column. Errors: PV_EEXISTS (duplicate name, case-insensitive),
+ * PV_ELIMIT, PV_EINPUT (bad name), PV_ENOMEM. */
+int pv_schema_add_column(pv_schema *s, const char *name, size_t len, int type,
+                         int not_null);
+
+/* Declare the primary key (column indexes in key order); marks the columns
+ * NOT NULL. Errors: PV_EEXISTS (already set), PV_ERANGE. */
+int pv_schema_set_pk(pv_schema *s, const uint32_t *cols, uint32_t n);
+
+/* Finish a schema: when no key was declared, add the hidden key column.
+ * Errors: PV_ENOMEM, PV_EINPUT (no columns). */
+int pv_schema_finish(pv_schema *s);
+
+/* Column index by name (ASCII case-insensitive), or -1. */
+int pv_schema_find(const pv_schema *s, const char *name, size_t len);
+
+/* Name checks; 1 if acceptable. Table names become directory names. */
+int pv_table_name_ok(const char *name, size_t len);
+int pv_column_name_ok(const char *name, size_t len);
+
+#endif

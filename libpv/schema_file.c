@@ -1,0 +1,165 @@
+/*
+ * schema_file.c: the canonical text of a table schema,
+ * `.pv/tables/<name>/schema.jsonl` (docs/FORMAT.md part 1):
+ *
+ *   {"table":"airports","primary_key":["iata"]}
+ *   {"column":"iata","type":"TEXT","not_null":true}
+ *   {"column":"latitude","type":"REAL"}
+ *
+ * One line per column so that a schema change reads as a line change in a
+ * review, like a row change.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunkline.h"
+#include "schema_file.h"
+
+int pv_schema_encode(pv_buf *out, const pv_schema *s)
+{
+    uint32_t i;
+    int rc = pv_buf_append(out, "{\"table\":", 9);
+    if (!rc) rc = pv_js_put_string(out, s->name, strlen(s->name));
+    if (!rc) rc = pv_buf_append(out, ",\"primary_key\":[", 16);
+    for (i = 0; !rc && i < s->npk; i++) {
+        const char *n = s->cols[s->pk[i]].name;
+        if (i) rc = pv_buf_putc(out, ',');
+        if (!rc) rc = pv_js_put_string(out, n, strlen(n));
+    }
+    if (!rc) rc = pv_buf_append(out, "]}\n", 3);
+    for (i = 0; !rc && i < s->ncols; i++) {
+        const pv_column *c = &s->cols[i];
+        rc = pv_buf_append(out, "{\"column\":", 10);
+        if (!rc) rc = pv_js_put_string(out, c->name, strlen(c->name));
+        if (!rc) rc = pv_buf_printf(out, ",\"type\":\"%s\"", pv_type_name(c->type));
+        if (!rc && c->not_null) rc = pv_buf_append(out, ",\"not_null\":true", 16);
+        if (!rc && c->hidden) rc = pv_buf_append(out, ",\"hidden\":true", 14);
+        if (!rc) rc = pv_buf_append(out, "}\n", 2);
+    }
+    return rc;
+}
+
+/* Optional `,"flag":true` members after a column's type. */
+static int read_flags(pv_jscan *j, int *not_null, int *hidden)
+{
+    *not_null = *hidden = 0;
+    while (pv_js_lit(j, ',')) {
+        int *flag;
+        if (pv_js_word(j, "\"not_null\"")) flag = not_null;
+        else if (pv_js_word(j, "\"hidden\"")) flag = hidden;
+        else return PV_CORRUPT("unknown column attribute at byte %zu", (size_t)(j->p - j->start));
+        if (!pv_js_lit(j, ':')) return PV_CORRUPT("expected ':' at byte %zu", (size_t)(j->p - j->start));
+        if (pv_js_word(j, "true")) *flag = 1;
+        else if (!pv_js_word(j, "false")) return PV_CORRUPT("expected true or false at byte %zu", (size_t)(j->p - j->start));
+    }
+    if (!pv_js_lit(j, '}')) return PV_CORRUPT("expected '}' at byte %zu", (size_t)(j->p - j->start));
+    return PV_OK;
+}
+
+static int read_column(pv_jscan *j, pv_arena *a, pv_schema *s)
+{
+    const char *name, *type;
+    size_t nlen, tlen;
+    int rc, t, not_null, hidden;
+    if (!pv_js_lit(j, '{') || !pv_js_word(j, "\"column\"") || !pv_js_lit(j, ':'))
+        return PV_CORRUPT("expected a column line");
+    if ((rc = pv_js_string(j, a, &name, &nlen))) return rc;
+    if (!pv_js_lit(j, ',') || !pv_js_word(j, "\"type\"") || !pv_js_lit(j, ':'))
+        return PV_CORRUPT("expected \"type\" at byte %zu", (size_t)(j->p - j->start));
+    if ((rc = pv_js_string(j, a, &type, &tlen))) return rc;
+    t = pv_type_parse(type, tlen);
+    if (t < 0 || strcmp(type, pv_type_name(t)) != 0)
+        return PV_CORRUPT("unknown column type '%s'", type);
+    if ((rc = read_flags(j, &not_null, &hidden))) return rc;
+    if ((rc = pv_schema_add_column(s, name, nlen, t, not_null))) return rc;
+    s->cols[s->ncols - 1].hidden = hidden;
+    return PV_OK;
+}
+
+/* The first line: the table name (must match its directory) and key names. */
+static int read_table_line(pv_jscan *j, pv_arena *a, const char *dirname,
+                           const char ***keys, uint32_t *nkeys)
+{
+    const char *name;
+    size_t n;
+    uint32_t cap = 0;
+    int rc;
+    if (!pv_js_lit(j, '{') || !pv_js_word(j, "\"table\"") || !pv_js_lit(j, ':'))
+        return PV_CORRUPT("expected {\"table\":...}");
+    if ((rc = pv_js_string(j, a, &name, &n))) return rc;
+    if (strcmp(name, dirname) != 0)
+        return PV_CORRUPT("table name '%s' does not match its directory '%s'", name, dirname);
+    if (!pv_js_lit(j, ',') || !pv_js_word(j, "\"primary_key\"") || !pv_js_lit(j, ':') ||
+        !pv_js_lit(j, '['))
+        return PV_CORRUPT("expected \"primary_key\" at byte %zu", (size_t)(j->p - j->start));
+    *nkeys = 0;
+    while (!pv_js_lit(j, ']')) {
+        if (*nkeys && !pv_js_lit(j, ',')) return PV_CORRUPT("expected ','");
+        if (*nkeys == cap) {
+            const char **bigger;
+            if (cap >= PV_MAX_COLUMNS) return PV_CORRUPT("primary key too long");
+            cap = cap ? cap * 2 : 4;
+            bigger = pv_arena_alloc(a, cap * sizeof *bigger);
+            if (!bigger) return pv_err(PV_ENOMEM, "out of memory");
+            if (*nkeys) memcpy(bigger, *keys, *nkeys * sizeof *bigger);
+            *keys = bigger;
+        }
+        if ((rc = pv_js_string(j, a, &(*keys)[*nkeys], &n))) return rc;
+        (*nkeys)++;
+    }
+    if (!pv_js_lit(j, '}')) return PV_CORRUPT("expected '}'");
+    return PV_OK;
+}
+
+static int resolve_pk(pv_schema *s, const char **keys, uint32_t nkeys)
+{
+    uint32_t idx[PV_MAX_COLUMNS], i;
+    for (i = 0; i < nkeys; i++) {
+        int c = pv_schema_find(s, keys[i], strlen(keys[i]));
+        if (c < 0) return PV_CORRUPT("primary key column '%s' is not a column", keys[i]);
+        idx[i] = (uint32_t)c;
+    }
+    if (nkeys == 0) return PV_CORRUPT("the table has no primary key");
+    return pv_schema_set_pk(s, idx, nkeys);
+}
+
+int pv_schema_decode(const char *text, size_t len, const char *dirname,
+                     const char *path, pv_schema **out)
+{
+    pv_arena a = PV_ARENA_INIT;
+    pv_schema *s = pv_schema_new(dirname, strlen(dirname));
+    const char **keys = NULL;
+    uint32_t nkeys = 0;
+    size_t lineno = 0;
+    const char *p = text, *end = text + len;
+    int rc = PV_OK;
+
+    if (!s) return pv_err(PV_ENOMEM, "out of memory");
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        pv_jscan j;
+        if (!nl) {
+            rc = PV_CORRUPT("line %zu does not end with a newline", lineno + 1);
+            break;
+        }
+        j.p = j.start = p;
+        j.end = nl;
+        lineno++;
+        rc = lineno == 1 ? read_table_line(&j, &a, dirname, &keys, &nkeys) : read_column(&j, &a, s);
+        pv_js_ws(&j);
+        if (!rc && j.p != j.end) rc = PV_CORRUPT("unexpected bytes at byte %zu", (size_t)(j.p - j.start));
+        if (rc) break;
+        p = nl + 1;
+    }
+    if (!rc && lineno < 2) rc = PV_CORRUPT("no columns");
+    if (!rc) rc = resolve_pk(s, keys, nkeys);
+    if (rc) {
+        pv_err_prefix("'%s' line %zu", path, lineno);
+        pv_schema_free(s);
+        s = NULL;
+        if (rc != PV_ENOMEM && rc != PV_EFORMAT) rc = PV_ECORRUPT;
+    }
+    pv_arena_free(&a);
+    *out = s;
+    return rc;
+}

@@ -1,0 +1,67 @@
+/*
+ * ws.h: the `.pv/` workspace store (docs/FORMAT.md, parts 1 and 2).
+ *
+ * A workspace is a directory of append-only, canonical text chunk files,
+ * one record per line, plus a SHA-256 content-addressed blob store. Opening
+ * reads the table list and schemas; a table's rows are loaded on first use
+ * by replaying its chunks in order (the last record of a key wins), and kept
+ * as full-length column vectors sorted by primary key.
+ */
+#ifndef PV_WS_H
+#define PV_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "pvdb.h"
+#include "schema.h"
+#include "value.h"
+
+typedef struct pv_ws pv_ws;
+
+/* Version of the workspace layout, in `.pv/format`. */
+#define PV_WS_FORMAT_VERSION 1
+
+/* A chunk is sealed (never appended to again) once it reaches this size;
+ * the next record starts a new chunk file. */
+#define PV_CHUNK_SEAL_BYTES (1u << 20)
+
+/* TEXT and BLOB values longer than this many bytes are stored in
+ * `.pv/blobs/` and the record carries their digest. Part of the canonical
+ * form: changing it changes the format version. */
+#define PV_BLOB_THRESHOLD 1024
+
+/* Create `dir/.pv/`. Errors: PV_EEXISTS, PV_EIO, PV_ENOMEM. */
+int pv_ws_init(const char *dir);
+
+/* Open the workspace of `dir` (the directory holding `.pv/`). A torn last
+ * line of a chunk (no final newline, from a crash) is cut off with a warning
+ * on stderr when writable, and reported as PV_ECORRUPT otherwise.
+ * Errors: PV_ENOTFOUND (no `.pv/`), PV_EFORMAT (newer layout version),
+ * PV_ECORRUPT (a schema or chunk line that does not parse: file and line),
+ * PV_EIO, PV_ENOMEM. */
+int pv_ws_open(const char *dir, int writable, pv_ws **out);
+void pv_ws_close(pv_ws *ws);
+
+/* Tables in name order (bytewise), so every walk is reproducible. */
+uint32_t pv_ws_table_count(const pv_ws *ws);
+const pv_schema *pv_ws_table_schema(const pv_ws *ws, uint32_t i);
+/* Index of a table by name (ASCII case-insensitive), or -1. */
+int pv_ws_table_find(const pv_ws *ws, const char *name, size_t len);
+
+/* Table i as a source for the executor (loads its rows on first use). */
+int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out);
+
+/* Table i as input to pv_bake_write: current rows only, by primary key,
+ * blob references resolved to their bytes. Lives until the next write to
+ * the table or pv_ws_close. */
+int pv_ws_table_bake(pv_ws *ws, uint32_t i, pv_bake_table *out);
+
+/* See pv_db_create_table and pv_db_insert in db.h. */
+int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists);
+int pv_ws_insert(pv_ws *ws, const char *table, const pv_value *rows,
+                 size_t nrows, size_t ncols, const char *origin,
+                 size_t first_line);
+
+#endif

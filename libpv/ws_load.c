@@ -1,0 +1,534 @@
+/*
+ * ws_load.c: a workspace table in memory: replaying its chunk files (the
+ * last record of a key wins), the primary-key index, the key-ordered column
+ * vectors the executor scans, and the scan itself.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "blobstore.h"
+#include "ws_internal.h"
+
+/* A chunk file is read whole; bigger than this is not something we wrote. */
+#define CHUNK_MAX_BYTES ((size_t)1 << 30)
+
+/* ---- key index ----------------------------------------------------------- */
+
+uint64_t ws_key_hash(const pv_schema *s, const pv_value *row)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    uint32_t k;
+    /* Chain the parts through the seed: each part's bytes and its type. */
+    for (k = 0; k < s->npk; k++) {
+        const pv_value *v = &row[s->pk[k]];
+        h ^= (uint64_t)v->type;
+        if (v->type == PV_TEXT || v->type == PV_BLOB)
+            h = XXH3_64bits_withSeed(v->u.s.p, v->u.s.n, h);
+        else if (v->type != PV_NULL)
+            h = XXH3_64bits_withSeed(&v->u.i, sizeof v->u.i, h);
+    }
+    return h;
+}
+
+static int key_equal(const pv_schema *s, const pv_value *a, const pv_value *b)
+{
+    uint32_t k;
+    for (k = 0; k < s->npk; k++)
+        if (pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]) != 0) return 0;
+    return 1;
+}
+
+long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h)
+{
+    size_t mask = t->nslots - 1, i;
+    if (!t->nslots) return -1;
+    for (i = h & mask;; i = (i + 1) & mask) {
+        uint64_t s = t->slots[i];
+        if (!s) return -1;
+        if (key_equal(t->schema, &t->vals[(s - 1) * t->schema->ncols], row))
+            return (long)(s - 1);
+    }
+}
+
+static int index_grow(ws_table *t)
+{
+    size_t n = t->nslots ? t->nslots * 2 : 1024, i;
+    uint64_t *slots = calloc(n, sizeof *slots);
+    if (!slots) return pv_err(PV_ENOMEM, "out of memory (key index of %zu slots)", n);
+    for (i = 0; i < t->nslots; i++) {
+        uint64_t s = t->slots[i];
+        size_t j;
+        if (!s) continue;
+        j = ws_key_hash(t->schema, &t->vals[(s - 1) * t->schema->ncols]) & (n - 1);
+        while (slots[j]) j = (j + 1) & (n - 1);
+        slots[j] = s;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = n;
+    return PV_OK;
+}
+
+int ws_key_set(ws_table *t, size_t idx, uint64_t h)
+{
+    size_t mask, i;
+    const pv_value *row = &t->vals[idx * t->schema->ncols];
+    if (t->nrows * 2 >= t->nslots) {
+        int rc = index_grow(t);
+        if (rc) return rc;
+    }
+    mask = t->nslots - 1;
+    for (i = h & mask;; i = (i + 1) & mask) {
+        uint64_t s = t->slots[i];
+        if (!s || key_equal(t->schema, &t->vals[(s - 1) * t->schema->ncols], row)) {
+            t->slots[i] = idx + 1;
+            return PV_OK;
+        }
+    }
+}
+
+/* ---- row storage --------------------------------------------------------- */
+
+int ws_row_copy_into(ws_table *t, size_t idx, const pv_value *row)
+{
+    uint32_t c, n = t->schema->ncols;
+    pv_value *dst = &t->vals[idx * n];
+    for (c = 0; c < n; c++) {
+        dst[c] = row[c];
+        if ((row[c].type == PV_TEXT || row[c].type == PV_BLOB) && row[c].u.s.n) {
+            char *p = pv_arena_dup(&t->arena, row[c].u.s.p, row[c].u.s.n);
+            if (!p) return pv_err(PV_ENOMEM, "out of memory");
+            dst[c].u.s.p = p;
+        } else if (row[c].type == PV_TEXT || row[c].type == PV_BLOB) {
+            dst[c].u.s.p = "";
+        }
+    }
+    return PV_OK;
+}
+
+int ws_row_append(ws_table *t, const pv_value *row, size_t *idx)
+{
+    size_t n = t->schema->ncols;
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        pv_value *v = realloc(t->vals, cap * n * sizeof *v);
+        uint8_t *l;
+        if (!v) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
+        t->vals = v;
+        l = realloc(t->live, cap);
+        if (!l) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
+        t->live = l;
+        t->cap = cap;
+    }
+    *idx = t->nrows;
+    t->live[t->nrows] = 1;
+    t->nrows++;
+    t->nlive++;
+    t->vec_dirty = 1;
+    return ws_row_copy_into(t, *idx, row);
+}
+
+/* ---- replaying chunks ---------------------------------------------------- */
+
+/* Column types by position of a chunk header, mapped to the schema by name
+ * (so a chunk written before a column was added still reads). */
+typedef struct chunk_map {
+    uint32_t n;
+    int *types;       /* per header position */
+    uint32_t *to;     /* header position -> schema column */
+} chunk_map;
+
+static int map_header(const ws_table *t, const pv_chunk_rec *h, chunk_map *m)
+{
+    uint32_t i;
+    m->n = h->nvals;
+    m->types = malloc((h->nvals + 1) * sizeof *m->types);
+    m->to = malloc((h->nvals + 1) * sizeof *m->to);
+    if (!m->types || !m->to) return pv_err(PV_ENOMEM, "out of memory");
+    for (i = 0; i < h->nvals; i++) {
+        int c = pv_schema_find(t->schema, h->names[i], strlen(h->names[i]));
+        if (c < 0)
+            return PV_CORRUPT("the chunk header names column '%s', which table %s does not have",
+                              h->names[i], t->schema->name);
+        m->types[i] = t->schema->cols[c].type;
+        m->to[i] = (uint32_t)c;
+    }
+    return PV_OK;
+}
+
+/* Put a decoded row (in header order) into the table by key. */
+static int apply_row(pv_ws *ws, ws_table *t, const chunk_map *m, pv_chunk_rec *r,
+                     pv_value *row, pv_arena *tmp)
+{
+    uint32_t i, c;
+    uint64_t h;
+    long at;
+    int rc;
+    for (c = 0; c < t->schema->ncols; c++) row[c] = pv_v_null();
+    for (i = 0; i < m->n; i++) {
+        pv_value v = r->vals[i];
+        if (r->refs && r->refs[i].present) {
+            pv_str s;
+            if ((rc = pv_blob_get(ws->pvdir, &r->refs[i], tmp, &s))) return rc;
+            v.type = m->types[i];
+            v.u.s = s;
+        }
+        row[m->to[i]] = v;
+    }
+    for (c = 0; c < t->schema->npk; c++)
+        if (row[t->schema->pk[c]].type == PV_NULL)
+            return PV_CORRUPT("NULL in primary key column %s", t->schema->cols[t->schema->pk[c]].name);
+    h = ws_key_hash(t->schema, row);
+    at = ws_key_find(t, row, h);
+    if (at >= 0) {
+        if (!t->live[at]) t->nlive++;
+        t->live[at] = 1;
+        t->vec_dirty = 1;
+        return ws_row_copy_into(t, (size_t)at, row);
+    }
+    {
+        size_t idx;
+        if ((rc = ws_row_append(t, row, &idx))) return rc;
+        return ws_key_set(t, idx, h);
+    }
+}
+
+static int apply_delete(ws_table *t, pv_chunk_rec *r, pv_value *row)
+{
+    uint32_t k;
+    long at;
+    for (k = 0; k < t->schema->npk; k++) row[t->schema->pk[k]] = r->vals[k];
+    at = ws_key_find(t, row, ws_key_hash(t->schema, row));
+    if (at >= 0 && t->live[at]) {
+        t->live[at] = 0;
+        t->nlive--;
+        t->vec_dirty = 1;
+    }
+    return PV_OK;
+}
+
+static int key_types(const ws_table *t, int *out)
+{
+    uint32_t k;
+    for (k = 0; k < t->schema->npk; k++) out[k] = t->schema->cols[t->schema->pk[k]].type;
+    return PV_OK;
+}
+
+/* Cut a torn last line (a crash mid-append) off the newest chunk. */
+static int repair_tail(pv_ws *ws, const char *path, size_t keep, size_t had)
+{
+    if (!ws->writable)
+        return PV_CORRUPT("'%s': the last line is incomplete (byte %zu of %zu); open the workspace with pvdev to repair it",
+                          path, keep, had);
+    fprintf(stderr, "pv: warning: '%s': cutting an incomplete last line (bytes %zu..%zu), left by an interrupted write\n",
+            path, keep, had);
+    if (truncate(path, (off_t)keep) != 0) return pv_err_errno("cannot truncate '%s'", path);
+    return PV_OK;
+}
+
+static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, int is_last)
+{
+    char path[4400];
+    char *text = NULL;
+    size_t len, lineno = 0;
+    pv_arena tmp = PV_ARENA_INIT;
+    chunk_map map = {0, NULL, NULL};
+    pv_value *row = NULL;
+    int *ktypes = NULL;
+    const char *p, *end;
+    int rc;
+
+    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc;
+    if ((rc = pv_read_file(path, CHUNK_MAX_BYTES, &text, &len))) return rc;
+    end = text + len;
+    if (len && text[len - 1] != '\n') {
+        const char *last = memrchr(text, '\n', len);
+        size_t keep = last ? (size_t)(last - text) + 1 : 0;
+        if (!is_last) {
+            rc = PV_CORRUPT("'%s': the last line has no newline, and this is not the newest chunk", path);
+            goto done;
+        }
+        if ((rc = repair_tail(ws, path, keep, len))) goto done;
+        end = text + keep;
+        len = keep;
+    }
+    row = malloc((t->schema->ncols + 1) * sizeof *row);
+    ktypes = malloc((t->schema->npk + 1) * sizeof *ktypes);
+    if (!row || !ktypes) {
+        rc = pv_err(PV_ENOMEM, "out of memory");
+        goto done;
+    }
+    key_types(t, ktypes);
+    for (p = text; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        pv_chunk_rec r;
+        lineno++;
+        if (nl - p >= 7 && (memcmp(p, "<<<<<<<", 7) == 0 || memcmp(p, "=======", 7) == 0 ||
+                            memcmp(p, ">>>>>>>", 7) == 0)) {
+            rc = pv_err(PV_ECORRUPT, "'%s' line %zu: git conflict marker; the pv merge driver was not used "
+                        "(run 'pvdev git-setup', then redo the merge)", path, lineno);
+            goto done;
+        }
+        rc = pv_chunk_decode(p, (size_t)(nl - p), map.types, map.n, ktypes, t->schema->npk, &tmp, &r);
+        if (!rc && lineno == 1 && r.kind != PV_REC_HEADER)
+            rc = PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");
+        else if (!rc && lineno > 1 && r.kind == PV_REC_HEADER)
+            rc = PV_CORRUPT("a chunk header after the first line");
+        if (!rc) {
+            if (r.kind == PV_REC_HEADER) rc = map_header(t, &r, &map);
+            else if (r.kind == PV_REC_ROW) rc = apply_row(ws, t, &map, &r, row, &tmp);
+            else rc = apply_delete(t, &r, row);
+        }
+        if (rc) {
+            pv_err_prefix("'%s' line %zu", path, lineno);
+            goto done;
+        }
+        /* Decoded strings were copied into the table: recycle the scratch
+         * space so a big chunk does not double memory. */
+        if (tmp.total > (16u << 20)) pv_arena_free(&tmp);
+        p = nl + 1;
+    }
+    if (is_last) {
+        t->last_chunk = num;
+        t->last_size = len;
+    }
+done:
+    pv_arena_free(&tmp);
+    free(map.types);
+    free(map.to);
+    free(row);
+    free(ktypes);
+    free(text);
+    return rc;
+}
+
+static int num_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The chunk numbers of a table directory, ascending: files NNNNNNNN.jsonl. */
+static int list_chunks(const ws_table *t, uint32_t **out, size_t *n)
+{
+    DIR *d = opendir(t->dir);
+    struct dirent *e;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (!d) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", t->dir);
+    while ((e = readdir(d))) {
+        unsigned num;
+        char tail[8];
+        if (strlen(e->d_name) != 14 || sscanf(e->d_name, "%8u.jsonl%1s", &num, tail) != 1 ||
+            strspn(e->d_name, "0123456789") != 8 || num == 0)
+            continue;
+        if (*n == cap) {
+            uint32_t *g = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *g);
+            if (!g) {
+                closedir(d);
+                return pv_err(PV_ENOMEM, "out of memory");
+            }
+            *out = g;
+        }
+        (*out)[(*n)++] = num;
+    }
+    closedir(d);
+    if (*n > 1) qsort(*out, *n, sizeof **out, num_cmp);
+    return PV_OK;
+}
+
+int ws_table_load(pv_ws *ws, ws_table *t)
+{
+    uint32_t *nums;
+    size_t n, i;
+    int rc;
+    if (t->loaded) return PV_OK;
+    if ((rc = list_chunks(t, &nums, &n))) return rc;
+    for (i = 0; i < n && !rc; i++) rc = replay_chunk(ws, t, nums[i], i + 1 == n);
+    free(nums);
+    if (rc) {
+        ws_table_unload(t);
+        return rc;
+    }
+    t->loaded = 1;
+    return PV_OK;
+}
+
+static void vectors_free(ws_table *t)
+{
+    uint32_t c;
+    if (t->vec_data)
+        for (c = 0; c < t->schema->ncols; c++) free(t->vec_data[c]);
+    if (t->vec_nulls)
+        for (c = 0; c < t->schema->ncols; c++) free(t->vec_nulls[c]);
+    free(t->vec_data);
+    free(t->vec_nulls);
+    free(t->vecs);
+    t->vec_data = NULL;
+    t->vec_nulls = NULL;
+    t->vecs = NULL;
+    t->vec_rows = 0;
+    t->vec_dirty = 1;
+}
+
+void ws_table_unload(ws_table *t)
+{
+    vectors_free(t);
+    pv_arena_free(&t->arena);
+    free(t->vals);
+    free(t->live);
+    free(t->slots);
+    t->vals = NULL;
+    t->live = NULL;
+    t->slots = NULL;
+    t->nrows = t->cap = t->nlive = t->nslots = 0;
+    t->last_chunk = 0;
+    t->last_size = 0;
+    t->loaded = 0;
+}
+
+/* ---- key-ordered column vectors ------------------------------------------ */
+
+static int row_key_cmp(const void *a, const void *b, void *ctx)
+{
+    const ws_table *t = ctx;
+    const pv_value *x = &t->vals[*(const size_t *)a * t->schema->ncols];
+    const pv_value *y = &t->vals[*(const size_t *)b * t->schema->ncols];
+    uint32_t k;
+    for (k = 0; k < t->schema->npk; k++) {
+        int c = pv_value_cmp(&x[t->schema->pk[k]], &y[t->schema->pk[k]]);
+        if (c) return c;
+    }
+    return 0;
+}
+
+static int fill_column(ws_table *t, uint32_t c, const size_t *order, size_t n)
+{
+    int type = t->schema->cols[c].type;
+    size_t elem = type == PV_REAL ? sizeof(double) : (type == PV_TEXT || type == PV_BLOB) ? sizeof(pv_str) : sizeof(int64_t);
+    uint8_t *nulls = NULL;
+    char *data = malloc((n ? n : 1) * elem);
+    size_t r;
+    if (!data) return pv_err(PV_ENOMEM, "out of memory (column %s)", t->schema->cols[c].name);
+    t->vec_data[c] = data;
+    for (r = 0; r < n; r++) {
+        const pv_value *v = &t->vals[order[r] * t->schema->ncols + c];
+        if (v->type == PV_NULL) {
+            if (!nulls && !(nulls = calloc(n, 1))) return pv_err(PV_ENOMEM, "out of memory");
+            nulls[r] = 1;
+            memset(data + r * elem, 0, elem);
+            continue;
+        }
+        if (type == PV_REAL) ((double *)data)[r] = v->u.f;
+        else if (type == PV_TEXT || type == PV_BLOB) ((pv_str *)data)[r] = v->u.s;
+        else ((int64_t *)data)[r] = v->u.i;
+    }
+    t->vec_nulls[c] = nulls;
+    t->vecs[c].type = type;
+    t->vecs[c].nulls = nulls;
+    t->vecs[c].u.i = (const int64_t *)(const void *)data;
+    return PV_OK;
+}
+
+int ws_table_vectors(pv_ws *ws, ws_table *t)
+{
+    size_t *order = NULL, n = 0, r;
+    uint32_t c, ncols = t->schema->ncols;
+    int rc;
+    if ((rc = ws_table_load(ws, t))) return rc;
+    if (!t->vec_dirty) return PV_OK;
+    vectors_free(t);
+    order = malloc((t->nlive ? t->nlive : 1) * sizeof *order);
+    t->vecs = calloc(ncols, sizeof *t->vecs);
+    t->vec_data = calloc(ncols, sizeof *t->vec_data);
+    t->vec_nulls = calloc(ncols, sizeof *t->vec_nulls);
+    if (!order || !t->vecs || !t->vec_data || !t->vec_nulls) {
+        rc = pv_err(PV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (r = 0; r < t->nrows; r++)
+        if (t->live[r]) order[n++] = r;
+    qsort_r(order, n, sizeof *order, row_key_cmp, t);
+    for (c = 0; c < ncols && !rc; c++) rc = fill_column(t, c, order, n);
+    if (!rc) {
+        t->vec_rows = n;
+        t->vec_dirty = 0;
+    }
+done:
+    free(order);
+    if (rc) vectors_free(t);
+    return rc;
+}
+
+/* ---- scans --------------------------------------------------------------- */
+
+struct pv_scan {
+    const ws_table *t;
+    uint64_t pos;
+    uint32_t ncols;
+    uint32_t *cols;
+    pv_vec *out;
+};
+
+static int ws_scan_open(const pv_source *src, const uint32_t *cols, uint32_t ncols, pv_scan **out)
+{
+    const ws_table *t = src->impl;
+    pv_scan *s;
+    uint32_t i;
+    for (i = 0; i < ncols; i++)
+        if (cols[i] >= t->schema->ncols) return pv_err(PV_ERANGE, "column %u out of range", cols[i]);
+    s = calloc(1, sizeof *s);
+    if (!s) return pv_err(PV_ENOMEM, "out of memory");
+    s->t = t;
+    s->ncols = ncols;
+    s->cols = malloc((ncols + 1) * sizeof *s->cols);
+    s->out = calloc(ncols + 1, sizeof *s->out);
+    if (!s->cols || !s->out) {
+        free(s->cols);
+        free(s->out);
+        free(s);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    if (ncols) memcpy(s->cols, cols, ncols * sizeof *cols);
+    *out = s;
+    return PV_OK;
+}
+
+/* Batches are windows on the table's vectors: no copying. */
+static int ws_scan_next(pv_scan *s, pv_batch *out)
+{
+    uint64_t left = s->t->vec_rows - s->pos;
+    uint32_t n = left > PV_BATCH_ROWS ? PV_BATCH_ROWS : (uint32_t)left, i;
+    if (!n) return 0;
+    for (i = 0; i < s->ncols; i++) {
+        const pv_vec *v = &s->t->vecs[s->cols[i]];
+        pv_vec *o = &s->out[i];
+        o->type = v->type;
+        o->nulls = v->nulls ? v->nulls + s->pos : NULL;
+        if (v->type == PV_REAL) o->u.f = v->u.f + s->pos;
+        else if (v->type == PV_TEXT || v->type == PV_BLOB) o->u.s = v->u.s + s->pos;
+        else o->u.i = v->u.i + s->pos;
+    }
+    s->pos += n;
+    out->nrows = n;
+    out->ncols = s->ncols;
+    out->cols = s->out;
+    return (int)n;
+}
+
+static void ws_scan_close(pv_scan *s)
+{
+    if (!s) return;
+    free(s->cols);
+    free(s->out);
+    free(s);
+}
+
+const pv_source_ops ws_source_ops = {ws_scan_open, ws_scan_next, ws_scan_close};

@@ -1,0 +1,20 @@
+/*
+ * cmds.h: the pvdev subcommands, one file each (cmd_<name>.c), and what
+ * they share. Each returns the process exit code: 0 success, 1 failure,
+ * 2 usage error.
+ */
+#ifndef PVDEV_CMDS_H
+#define PVDEV_CMDS_H
+
+#define PVDEV_EXIT_OK 0
+#define PVDEV_EXIT_FAIL 1
+#define PVDEV_EXIT_USAGE 2
+
+int cmd_init(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+
+/* Print "pvdev: " + the last libpv error message to stderr; returns 1. */
+int pvdev_fail(const char *what);
+
+#endif
