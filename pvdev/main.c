@@ -1,0 +1,83 @@
+/*
+ * main.c: pvdev, the workspace tool. A table of subcommands, one file each
+ * (cmd_<name>.c); the table generates the usage text.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "pv.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"init", cmd_init, "create a workspace (.pv/) in the current directory"},
+    {"sql", cmd_sql, "run SQL statements on the workspace or a .pvdb file"},
+    {"import", cmd_import, "load a CSV file into a table, in one transaction"},
+};
+
+static void usage(FILE *to)
+{
+    size_t i;
+    fprintf(to, "usage: pvdev [-C DIR] <command> [<args>]\n\ncommands:\n");
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(to, "\n'pvdev <command> --help' describes a command. pvdev %s\n", pv_version());
+}
+
+int pvdev_fail(const char *what)
+{
+    if (what) fprintf(stderr, "pvdev: %s: %s\n", what, pv_errmsg());
+    else fprintf(stderr, "pvdev: %s\n", pv_errmsg());
+    return PVDEV_EXIT_FAIL;
+}
+
+static int finish(int rc)
+{
+    /* A full disk or closed pipe on stdout is a failure too (git's usage.c). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        perror("pvdev: cannot write to standard output");
+        return PVDEV_EXIT_FAIL;
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+    argv++, argc--;
+    while (argc > 0 && argv[0][0] == '-') {
+        if (!strcmp(argv[0], "-C") && argc > 1) {
+            if (chdir(argv[1]) != 0) {
+                fprintf(stderr, "pvdev: cannot change to '%s': ", argv[1]);
+                perror(NULL);
+                return PVDEV_EXIT_FAIL;
+            }
+            argv += 2, argc -= 2;
+        } else if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+            usage(stdout);
+            return finish(PVDEV_EXIT_OK);
+        } else if (!strcmp(argv[0], "--version")) {
+            printf("pvdev %s\n", pv_version());
+            return finish(PVDEV_EXIT_OK);
+        } else {
+            fprintf(stderr, "pvdev: unknown option '%s'\n", argv[0]);
+            usage(stderr);
+            return PVDEV_EXIT_USAGE;
+        }
+    }
+    if (argc == 0) {
+        usage(stderr);
+        return PVDEV_EXIT_USAGE;
+    }
+    for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[0], commands[i].name)) return finish(commands[i].fn(argc, argv));
+    fprintf(stderr, "pvdev: '%s' is not a pvdev command\n", argv[0]);
+    usage(stderr);
+    return PVDEV_EXIT_USAGE;
+}
