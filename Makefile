@@ -10,6 +10,8 @@
 # Missing Debian packages are installed by scripts/deps.sh (as root) or the
 # exact apt-get command is printed.
 
+.DEFAULT_GOAL := all
+
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc

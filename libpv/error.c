@@ -47,6 +47,25 @@ static void set_msg(const char *fmt, va_list ap)
     vsnprintf(errmsg, sizeof errmsg, fmt, ap);
 }
 
+/* Join "a: b" into the message, cutting it at the buffer's end: a long
+ * message loses its tail, never the object it names first. */
+static void set_joined(const char *a, const char *b, const char *sep)
+{
+    size_t na = strlen(a), ns = strlen(sep), nb = strlen(b), cap = sizeof errmsg - 1;
+    char out[PV_ERRMSG_MAX];
+    size_t len = 0;
+    memcpy(out, a, na < cap ? na : cap);
+    len = na < cap ? na : cap;
+    if (len + ns < cap) {
+        memcpy(out + len, sep, ns);
+        len += ns;
+        memcpy(out + len, b, nb < cap - len ? nb : cap - len);
+        len += nb < cap - len ? nb : cap - len;
+    }
+    out[len] = '\0';
+    memcpy(errmsg, out, len + 1);
+}
+
 int pv_err(int code, const char *fmt, ...)
 {
     va_list ap;
@@ -64,7 +83,7 @@ int pv_err_errno(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(errmsg, sizeof errmsg, "%s: %s", what, strerror(e));
+    set_joined(what, strerror(e), ": ");
     if (e == ENOENT) return PV_ENOTFOUND;
     if (e == ENOMEM) return PV_ENOMEM;
     return PV_EIO;
@@ -72,14 +91,14 @@ int pv_err_errno(const char *fmt, ...)
 
 int pv_err_corrupt(const char *src_file, int src_line, const char *fmt, ...)
 {
-    char what[PV_ERRMSG_MAX - 64];
+    char what[PV_ERRMSG_MAX], where[128];
     va_list ap;
     const char *base = strrchr(src_file, '/');
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(errmsg, sizeof errmsg, "%s (detected at %s:%d)", what,
-             base ? base + 1 : src_file, src_line);
+    snprintf(where, sizeof where, "(detected at %s:%d)", base ? base + 1 : src_file, src_line);
+    set_joined(what, where, " ");
     return PV_ECORRUPT;
 }
 
@@ -92,5 +111,5 @@ void pv_err_prefix(const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, errmsg, sizeof old);
-    snprintf(errmsg, sizeof errmsg, "%s: %s", prefix, old);
+    set_joined(prefix, old, ": ");
 }
