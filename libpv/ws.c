@@ -149,7 +149,7 @@ static int load_catalog(pv_ws *ws)
     d = opendir(path);
     if (!d) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", path);
     while ((e = readdir(d))) {
-        ws_table *t, **grown;
+        ws_table *t = NULL, **grown;
         if (e->d_name[0] == '.') continue;
         if (!pv_table_name_ok(e->d_name, strlen(e->d_name))) {
             fprintf(stderr, "pv: warning: ignoring '%s/%s': not a valid table name\n", path, e->d_name);
