@@ -117,8 +117,40 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBPV_A) $(PVDEV_LIBOBJ) | $(BUILD)/.deps-tes
 	    -DPV_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(PVDEV_LIBOBJ) $(LIBPV_A) \
 	    $(LDFLAGS_ALL) $(CMOCKA_LIBS_) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
 
-test: all $(TEST_BIN) | $(BUILD)/.deps-test
+# Each fuzz target also builds as a plain replay program over its committed
+# corpus (tests/fuzz/corpus/<name>/), so every test run replays it.
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+REPLAY_BIN  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBPV_A) $(PVDEV_LIBOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev $(LIBPV_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c \
+	    $(PVDEV_LIBOBJ) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+
+test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
 	@sh tests/run.sh $(BUILD)
+
+# ---- fuzz (clang's libFuzzer, ASan + UBSan) --------------------------------
+# make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="chunkline ..."]: each target runs
+# for FUZZ_TIME seconds on a copy of its corpus; crashes land in build-fuzz/.
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all -DPV_VERSION_STRING='"fuzz"' -Ilibpv -Ipvdev
+
+.PHONY: fuzz
+fuzz: $(BUILD)/config.mk
+	@mkdir -p build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	    echo "== fuzz $$t ($(FUZZ_TIME)s)"; \
+	    clang $(FUZZ_CFLAGS) $(LIBPV_CFLAGS) -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
+	        $(LIBPV_SRC) $(filter-out pvdev/main.c,$(PVDEV_SRC)) \
+	        $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS) || exit 1; \
+	    mkdir -p build-fuzz/corpus-$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus-$$t/ 2>/dev/null; \
+	    (cd build-fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	        corpus-$$t 2>&1 | tail -n 12) || exit 1; \
+	done
 
 # ---- demo ------------------------------------------------------------------
 demo: all
@@ -142,6 +174,6 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/lib/libpv.so* $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpv.pc
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(LIBPV_OBJ:.o=.d) $(PVDEV_OBJ:.o=.d) $(PVBAKE_OBJ:.o=.d)

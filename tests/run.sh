@@ -33,6 +33,11 @@ for t in "$build"/tests/test_*; do
     [ -x "$t" ] || continue
     run "$(basename "$t")" "$t"
 done
+for r in "$build"/fuzz/replay_*; do
+    [ -x "$r" ] || continue
+    name=${r##*/replay_}
+    run "fuzz-replay/$name" "$r" "$top/tests/fuzz/corpus/$name"
+done
 for t in "$top"/tests/e2e/*.sh; do
     [ -f "$t" ] || continue
     run "e2e/$(basename "$t" .sh)" sh "$t"
