@@ -152,6 +152,15 @@ fuzz: $(BUILD)/config.mk
 	        corpus-$$t 2>&1 | tail -n 12) || exit 1; \
 	done
 
+# ---- bench -----------------------------------------------------------------
+# make bench [BENCH=quick]: PicoVolt against SQLite, LMDB, tinycdb and DuckDB
+# on the same data in the same run; results in bench/results.md.
+BENCH ?= full
+.PHONY: bench
+bench: all
+	sh scripts/deps.sh bench
+	sh bench/run.sh $(BUILD) $(BENCH)
+
 # ---- demo ------------------------------------------------------------------
 demo: all
 	@sh scripts/demo.sh $(BUILD)
