@@ -1,0 +1,75 @@
+/*
+ * infer.c: safe column type inference (see infer.h for the rules).
+ */
+#include "infer.h"
+
+#include <string.h>
+
+#include "pv.h"
+#include "value.h"
+
+void pv_infer_init(pv_infer *st)
+{
+    st->nvalues = 0;
+    st->all_int = 1;
+    st->all_real = 1;
+}
+
+int pv_infer_int_fits_real(int64_t i)
+{
+    double d = (double)i;
+
+    /* 2^63 is where (double)INT64_MAX rounds to: it is out of range, and
+     * converting it back would be undefined. */
+    if (d >= 9223372036854775808.0)
+        return 0;
+    return (int64_t)d == i;
+}
+
+int pv_infer_real_exact(const char *s, size_t n, double *out)
+{
+    char canon[32];
+    double f;
+    int len;
+
+    /* pv_real_format never writes more than 31 bytes: a longer text cannot
+     * be canonical, and we skip parsing it. */
+    if (n == 0 || n > 31 || !pv_real_parse(s, n, &f))
+        return 0;
+    len = pv_real_format(f, canon);
+    if (len < 0 || (size_t)len != n || memcmp(canon, s, n) != 0)
+        return 0;
+    if (out)
+        *out = f;
+    return 1;
+}
+
+void pv_infer_add(pv_infer *st, const char *s, size_t n)
+{
+    int64_t i;
+    int is_int;
+
+    st->nvalues++;
+    if (!st->all_int && !st->all_real)
+        return;  /* TEXT already: nothing can change that */
+    is_int = pv_int_parse_canonical(s, n, &i);
+    if (!is_int)
+        st->all_int = 0;
+    if (st->all_real) {
+        if (is_int)
+            st->all_real = pv_infer_int_fits_real(i);
+        else
+            st->all_real = pv_infer_real_exact(s, n, NULL);
+    }
+}
+
+int pv_infer_type(const pv_infer *st)
+{
+    if (st->nvalues == 0)
+        return PV_TEXT;
+    if (st->all_int)
+        return PV_INTEGER;
+    if (st->all_real)
+        return PV_REAL;
+    return PV_TEXT;
+}

@@ -1,0 +1,47 @@
+/*
+ * infer.h: choose a column type from the text of all its values, safely.
+ *
+ * Safe means storing a value in the inferred type never changes it: the
+ * stored number, written back as text (pv_int_format, pv_real_format), is
+ * byte for byte the text that was read. So "00501", "+5", "-0" and "1,000"
+ * keep a column TEXT, and so do "1.50", "1e5" and ".5", whose canonical
+ * REAL forms are "1.5", "100000.0" and "0.5".
+ *
+ *   INTEGER  every value is a canonical int64 (pv_int_parse_canonical);
+ *   REAL     every value is the canonical text of a finite double, or a
+ *            canonical int64 that a double holds exactly (so an INTEGER
+ *            9007199254740993 next to 0.5 keeps the column TEXT);
+ *   TEXT     anything else, and a column with no non-NULL value.
+ * BOOLEAN is never inferred: "true" and "1" stay what they were written as.
+ *
+ * Used one value at a time, so a caller can infer while it streams.
+ */
+#ifndef PVDEV_INFER_H
+#define PVDEV_INFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pv_infer {
+    uint64_t nvalues;  /* non-NULL values seen */
+    int all_int;       /* every value so far is a canonical int64 */
+    int all_real;      /* every value so far is exact as a REAL */
+} pv_infer;
+
+void pv_infer_init(pv_infer *st);
+
+/* Account for one non-NULL value (NULLs say nothing about the type). */
+void pv_infer_add(pv_infer *st, const char *s, size_t n);
+
+/* The type for everything added so far: PV_INTEGER, PV_REAL or PV_TEXT. */
+int pv_infer_type(const pv_infer *st);
+
+/* Is s[0..n) exactly pv_real_format's text of the double it reads as?
+ * Stores the double in *out (may be NULL) when it is. */
+int pv_infer_real_exact(const char *s, size_t n, double *out);
+
+/* Does a double hold the int64 i exactly (|i| <= 2^53, or a multiple of a
+ * power of two that fits)? */
+int pv_infer_int_fits_real(int64_t i);
+
+#endif
