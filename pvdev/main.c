@@ -30,13 +30,6 @@ static void usage(FILE *to)
     fprintf(to, "\n'pvdev <command> --help' describes a command. pvdev %s\n", pv_version());
 }
 
-int pvdev_fail(const char *what)
-{
-    if (what) fprintf(stderr, "pvdev: %s: %s\n", what, pv_errmsg());
-    else fprintf(stderr, "pvdev: %s\n", pv_errmsg());
-    return PVDEV_EXIT_FAIL;
-}
-
 static int finish(int rc)
 {
     /* A full disk or closed pipe on stdout is a failure too (git's usage.c). */
