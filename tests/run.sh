@@ -4,7 +4,10 @@
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$top/$build" 2>/dev/null && pwd || cd "$build" && pwd)
+case "$build" in
+/*) ;;
+*) build="$top/$build" ;;
+esac
 export PV_BUILD="$build" PV_TOP="$top"
 export PATH="$build:$PATH"
 # Tests must not depend on the user's git identity or global config.
@@ -17,7 +20,7 @@ git config --global init.defaultBranch main
 pass=0 fail=0 failed=""
 run() {   # run NAME COMMAND...
     name=$1; shift
-    log="$build/test-logs/$name.log"
+    log="$build/test-logs/$(echo "$name" | tr / _).log"
     mkdir -p "$build/test-logs"
     start=$(date +%s)
     if "$@" >"$log" 2>&1; then

@@ -7,7 +7,7 @@
 #   - a set of SELECTs give the sqlite3 shell's answers on the same CSV;
 #   - bad input fails with file and line, and loses nothing committed.
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 csv="$PV_TOP/examples/data/airports.csv"
 cd "$T"
