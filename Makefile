@@ -67,7 +67,7 @@ PVDEV    := $(BUILD)/pvdev
 PVBAKE   := $(BUILD)/pvbake
 
 .PHONY: all test demo install uninstall clean
-all: $(LIBPV_A) $(LIBPV_SO) $(PVDEV) $(PVBAKE) $(BUILD)/libpv.pc
+all: $(LIBPV_A) $(LIBPV_SO) $(PVDEV) $(PVBAKE)
 
 $(BUILD)/obj/libpv/%.o: libpv/%.c
 	@mkdir -p $(dir $@)
@@ -97,9 +97,6 @@ $(PVDEV): $(PVDEV_OBJ) $(LIBPV_A)
 
 $(PVBAKE): $(PVBAKE_OBJ) $(LIBPV_A)
 	$(CC) -o $@ $(PVBAKE_OBJ) $(LIBPV_A) $(LDFLAGS_ALL) $(LIBPV_LIBS)
-
-$(BUILD)/libpv.pc: libpv/libpv.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(PV_VERSION)|' $< > $@
 
 # ---- tests -----------------------------------------------------------------
 # cmocka, git and sqlite3 are test-only needs: checked (and installed) here.
@@ -175,7 +172,8 @@ install: all
 	install -m 755 $(LIBPV_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libpv.so.$(PV_VERSION) $(DESTDIR)$(PREFIX)/lib/libpv.so.$(PV_SOVER)
 	ln -sf libpv.so.$(PV_VERSION) $(DESTDIR)$(PREFIX)/lib/libpv.so
-	install -m 644 $(BUILD)/libpv.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(PV_VERSION)|' libpv/libpv.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libpv.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/pvdev $(DESTDIR)$(PREFIX)/bin/pvbake \
