@@ -114,6 +114,8 @@ static int read_table_line(pv_jscan *j, pv_arena *a, const char *dirname,
 static int resolve_pk(pv_schema *s, const char **keys, uint32_t nkeys)
 {
     uint32_t idx[PV_MAX_COLUMNS], i;
+    if (nkeys > PV_MAX_COLUMNS)
+        return PV_CORRUPT("primary key of %u columns (at most %d)", nkeys, PV_MAX_COLUMNS);
     for (i = 0; i < nkeys; i++) {
         int c = pv_schema_find(s, keys[i], strlen(keys[i]));
         if (c < 0) return PV_CORRUPT("primary key column '%s' is not a column", keys[i]);

@@ -1079,6 +1079,23 @@ static void test_bad_schema_files(void **state)
     }
 }
 
+/* A schema file naming more key parts than a table may have columns. */
+static void test_schema_key_too_long(void **state)
+{
+    const char *dir = *state;
+    pv_buf b = PV_BUF_INIT;
+    pv_db *db = (pv_db *)1;
+    int i;
+    assert_int_equal(pv_workspace_init(dir), 0);
+    pv_buf_append(&b, "{\"table\":\"t\",\"primary_key\":[", 28);
+    for (i = 0; i < PV_MAX_COLUMNS + 40; i++) pv_buf_append(&b, i ? ",\"a\"" : "\"a\"", i ? 4 : 3);
+    pv_buf_append(&b, "]}\n{\"column\":\"a\",\"type\":\"TEXT\"}\n", 33);
+    put_schema(dir, "t", b.p);
+    assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &db), PV_ECORRUPT);
+    assert_null(db);
+    pv_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1100,6 +1117,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_chunks, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_delete_records_and_replay, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_bad_schema_files, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_schema_key_too_long, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
