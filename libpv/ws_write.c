@@ -197,13 +197,15 @@ static int write_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows
     pv_buf buf = PV_BUF_INIT;
     pv_blobref *refs = calloc(s->ncols, sizeof *refs);
     uint32_t num = t->last_chunk ? t->last_chunk : 1;
-    int is_new = t->last_chunk == 0 || t->last_size >= PV_CHUNK_SEAL_BYTES;
+    /* An empty newest chunk (a crash cut its torn header away) is reused,
+     * and gets its header: every chunk starts with one. */
+    int is_new = t->last_size == 0 || t->last_size >= PV_CHUNK_SEAL_BYTES;
     uint64_t size = is_new ? 0 : t->last_size;
     size_t r;
     int rc = PV_OK, any;
 
     if (!refs) return pv_err(PV_ENOMEM, "out of memory");
-    if (t->last_chunk && is_new) num++;
+    if (t->last_chunk && t->last_size >= PV_CHUNK_SEAL_BYTES) num++;
     for (r = 0; r < nrows && !rc; r++) {
         const pv_value *row = &rows[r * s->ncols];
         if ((rc = store_blobs(ws, t, row, refs, &any))) break;

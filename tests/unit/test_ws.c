@@ -921,6 +921,28 @@ static void test_torn_tail(void **state)
     free(before);
 }
 
+/* A crash while the first chunk's header was being written leaves a file
+ * with no complete line; the next insert must still write a header. */
+static void test_torn_first_header(void **state)
+{
+    const char *dir = *state;
+    pv_db *db = new_ws(dir);
+    char *text;
+    create_airports(db);
+    pv_close(db);
+    spew(dir, ".pv/tables/airports/00000001.jsonl", "{\"pv\":1,\"colu", 13, 0);
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(insert_airport(db, "SFO", "San Francisco", 37.5, 4), 0);
+    pv_close(db);
+    text = slurp(dir, ".pv/tables/airports/00000001.jsonl", NULL);
+    assert_string_equal(text, "{\"pv\":1,\"columns\":[\"iata\",\"name\",\"lat\",\"elev\",\"intl\",\"photo\"]}\n"
+                              "[\"SFO\",\"San Francisco\",37.5,4,true,null]\n");
+    free(text);
+    db = open_ws(dir, PV_OPEN_READONLY);
+    assert_scan(db, "airports", "\"SFO\",\"San Francisco\",37.5,4,true,null\n");
+    pv_close(db);
+}
+
 static void test_conflict_markers(void **state)
 {
     const char *dir = *state;
@@ -1113,6 +1135,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chunk_sealing, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_sealing_within_one_insert, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_torn_first_header, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_conflict_markers, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_damaged_chunks, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_delete_records_and_replay, setup_dir, teardown_dir),
