@@ -30,6 +30,8 @@ uint64_t ws_key_hash(const pv_schema *s, const pv_value *row)
         h ^= (uint64_t)v->type;
         if (v->type == PV_TEXT || v->type == PV_BLOB)
             h = XXH3_64bits_withSeed(v->u.s.p, v->u.s.n, h);
+        else if (v->type == PV_REAL && v->u.f == 0.0) /* -0.0 is the key 0.0 */
+            h = XXH3_64bits_withSeed("\0\0\0\0\0\0\0\0", 8, h);
         else if (v->type != PV_NULL)
             h = XXH3_64bits_withSeed(&v->u.i, sizeof v->u.i, h);
     }

@@ -434,6 +434,27 @@ static void test_integer_and_real_keys(void **state)
     pv_close(db);
 }
 
+/* 0.0 and -0.0 are the same key (they compare equal). */
+static void test_real_key_negative_zero(void **state)
+{
+    const char *dir = *state;
+    pv_db *db = new_ws(dir);
+    pv_schema *s = pv_schema_new("r", 1);
+    uint32_t pk = 0;
+    pv_value a[2] = {pv_v_real(0.0), pv_v_text("pos", 3)};
+    pv_value b[2] = {pv_v_real(-0.0), pv_v_text("neg", 3)};
+    pv_value both[4] = {pv_v_real(-0.0), pv_v_text("neg", 3), pv_v_real(0.0), pv_v_text("pos", 3)};
+    assert_int_equal(pv_schema_add_column(s, "k", 1, PV_REAL, 0), 0);
+    assert_int_equal(pv_schema_add_column(s, "v", 1, PV_TEXT, 0), 0);
+    assert_int_equal(pv_schema_set_pk(s, &pk, 1), 0);
+    assert_int_equal(pv_db_create_table(db, s, 0), 0);
+    assert_int_equal(pv_db_insert(db, "r", both, 2, 2, NULL, 0), PV_ECONSTRAINT);
+    assert_int_equal(pv_db_insert(db, "r", a, 1, 2, NULL, 0), 0);
+    assert_int_equal(pv_db_insert(db, "r", b, 1, 2, NULL, 0), PV_ECONSTRAINT);
+    assert_scan(db, "r", "0.0,\"pos\"\n");
+    pv_close(db);
+}
+
 static void test_hidden_key(void **state)
 {
     const char *dir = *state;
@@ -1128,6 +1149,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_file_bytes, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_composite_key, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_integer_and_real_keys, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_real_key_negative_zero, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_hidden_key, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_duplicate_keys_write_nothing, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_not_null_and_types_write_nothing, setup_dir, teardown_dir),
