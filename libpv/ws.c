@@ -175,8 +175,54 @@ static int load_catalog(pv_ws *ws)
     return rc;
 }
 
+/* The number of the newest chunk file of a table (NNNNNNNN.jsonl, as
+ * ws_load.c lists them), or 0 when it has none. */
+static int newest_chunk(const ws_table *t, uint32_t *out)
+{
+    DIR *d = opendir(t->dir);
+    struct dirent *e;
+    *out = 0;
+    if (!d) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", t->dir);
+    while ((e = readdir(d))) {
+        unsigned num;
+        char tail[8];
+        if (strlen(e->d_name) != 14 || sscanf(e->d_name, "%8u.jsonl%1s", &num, tail) != 1 ||
+            strspn(e->d_name, "0123456789") != 8 || num == 0)
+            continue;
+        if (num > *out) *out = num;
+    }
+    closedir(d);
+    return PV_OK;
+}
+
+/* A torn last line (a crash mid-append) is found when the workspace is
+ * opened, by looking at the last byte of each table's newest chunk: it is
+ * reported when read-only, and cut when writable (loading the table
+ * repairs it, ws_load.c). */
+static int check_tail(pv_ws *ws, ws_table *t)
+{
+    char path[4400], last = '\n';
+    struct stat st;
+    uint32_t num;
+    int fd, rc;
+    if ((rc = newest_chunk(t, &num)) || !num) return rc;
+    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return pv_err_errno("cannot open '%s'", path);
+    if (fstat(fd, &st) != 0) rc = pv_err_errno("cannot stat '%s'", path);
+    else if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
+        rc = pv_err_errno("cannot read '%s'", path);
+    close(fd);
+    if (rc || last == '\n') return rc;
+    if (!ws->writable)
+        return PV_CORRUPT("'%s': the last line is incomplete (byte %lld); open the workspace with pvdev to repair it",
+                          path, (long long)st.st_size);
+    return ws_table_load(ws, t);
+}
+
 int pv_ws_open(const char *dir, int writable, pv_ws **out)
 {
+    uint32_t i;
     struct stat st;
     int rc;
     pv_ws *ws = calloc(1, sizeof *ws);
@@ -195,6 +241,8 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
     }
     if ((rc = check_format(ws->pvdir))) goto fail;
     if ((rc = load_catalog(ws))) goto fail;
+    for (i = 0; i < ws->ntables; i++)
+        if ((rc = check_tail(ws, ws->tables[i]))) goto fail;
     *out = ws;
     return PV_OK;
 fail:

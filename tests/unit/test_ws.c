@@ -921,13 +921,23 @@ static void test_torn_tail(void **state)
     before = slurp(dir, ".pv/tables/airports/00000001.jsonl", &nb);
     spew(dir, ".pv/tables/airports/00000001.jsonl", half, sizeof half - 1, 1);
 
+    /* read-only: reported, file untouched */
+    {
+        pv_db *ro = (pv_db *)1;
+        assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &ro), PV_ECORRUPT);
+        assert_null(ro);
+        assert_non_null(strstr(pv_errmsg(), "00000001.jsonl"));
+        after = slurp(dir, ".pv/tables/airports/00000001.jsonl", &na);
+        assert_int_equal(na, nb + sizeof half - 1);
+        free(after);
+    }
     /* read-write: the torn line is cut, committed rows intact */
     db = open_ws(dir, PV_OPEN_READWRITE);
-    assert_scan(db, "airports", want);
     after = slurp(dir, ".pv/tables/airports/00000001.jsonl", &na);
     assert_int_equal(na, nb);
     assert_memory_equal(after, before, nb);
     free(after);
+    assert_scan(db, "airports", want);
     /* and appends continue on a clean line */
     assert_int_equal(insert_airport(db, "ZZZ", "whole", 1, 1), 0);
     pv_close(db);
