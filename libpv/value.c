@@ -114,25 +114,14 @@ int pv_int_format(int64_t i, char buf[24])
 
 int pv_real_format(double f, char buf[32])
 {
-    int prec, n = 0, exp10;
-    const char *e;
+    int prec, n = 0;
     if (isinf(f)) return snprintf(buf, 32, f < 0 ? "-Inf" : "Inf");
     if (f != f) return snprintf(buf, 32, "NaN");
-    /* The fewest significant digits that read back to the same double. */
+    /* The shortest %.*g that reads back to the same double. */
     for (prec = 1; prec <= 17; prec++) {
-        n = snprintf(buf, 32, "%.*e", prec - 1, f);
+        n = snprintf(buf, 32, "%.*g", prec, f);
         if (strtod(buf, NULL) == f) break;
     }
-    if (prec > 17) prec = 17;
-    /* Then the notation, as Python's repr and JavaScript choose it: plain
-     * decimals for exponents -4 .. 15 ("1200.0", not %g's "1.2e+03"), the
-     * %e text as it is outside (its last digit is not 0, or fewer digits
-     * would have done). In that range a whole number with fewer digits
-     * than its exponent is exactly representable, so %.0f prints it. */
-    e = strchr(buf, 'e');
-    exp10 = e ? atoi(e + 1) : 0;
-    if (exp10 >= -4 && exp10 < 16)
-        n = snprintf(buf, 32, "%.*f", prec - 1 - exp10 > 0 ? prec - 1 - exp10 : 0, f);
     if (!strpbrk(buf, ".e")) {
         buf[n++] = '.';
         buf[n++] = '0';
