@@ -303,6 +303,24 @@ static void test_real_format_cases(void **state)
     assert_true(strtod(buf, NULL) == 0.0 && signbit(strtod(buf, NULL)));
 }
 
+/* docs/FORMAT.md fixes the canonical text as the first %.{1..17}g that
+ * round-trips, plus ".0" when it would read as an integer: the notation
+ * follows %g, so whole numbers with fewer digits than their exponent take
+ * an exponent. Pinned here, as it is part of the chunk format. */
+static void test_real_format_documented_notation(void **state)
+{
+    (void)state;
+    check_fmt(1200.0, "1.2e+03");
+    check_fmt(100.0, "1e+02");
+    check_fmt(10.0, "1e+01");
+    check_fmt(123456.0, "123456.0");
+    check_fmt(1e15, "1e+15");
+    check_fmt(1234567890123456.0, "1234567890123456.0");
+    check_fmt(1e16, "1e+16");
+    check_fmt(0.0001, "0.0001");
+    check_fmt(0.00001, "1e-05");
+}
+
 /* Significant digits of a formatted real (the mantissa without leading and
  * trailing zeros). */
 static int sig_digits(const char *s)
@@ -551,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_convert_text),
         cmocka_unit_test(test_convert_blob_bool_null),
         cmocka_unit_test(test_real_format_cases),
+        cmocka_unit_test(test_real_format_documented_notation),
         cmocka_unit_test(test_real_format_sweep),
         cmocka_unit_test(test_int_parse_canonical),
         cmocka_unit_test(test_int_format_parse_roundtrip),
