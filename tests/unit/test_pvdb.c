@@ -600,7 +600,8 @@ static void test_flipped_header_and_directory(void **state)
             memcpy(p, good, good_len);
             p[i] ^= (uint8_t)(1u << bit);
             rc = exercise_bytes(p, good_len);
-            if (!is_error(rc)) fail_msg("byte %llu bit %d flipped: rc %d", (unsigned long long)i, bit, rc);
+            if (!is_error(rc))
+                fail_msg("byte %llu bit %d flipped: rc %d", (unsigned long long)i, bit, rc);
         }
     }
     free(p);
@@ -651,7 +652,8 @@ static void test_crafted_fields(void **state)
                 if (memcmp(p, good, good_len) == 0) continue;
                 reseal(p, good_len);
                 rc = exercise_bytes(p, good_len);
-                if (rc != 0 && !is_error(rc)) fail_msg("offset %llu: rc %d", (unsigned long long)i, rc);
+                if (rc != 0 && !is_error(rc))
+                    fail_msg("offset %llu: rc %d", (unsigned long long)i, rc);
                 errors += rc != 0;
                 runs++;
             }
@@ -723,9 +725,11 @@ static const char *const reasons[] = {
 
 static void craft_payloads(const uint8_t *orig, size_t olen, int want_all)
 {
+    /* zstd frames mostly fail inside zstd: fewer values suffice there */
+    size_t nvals = want_all ? 7 : 2;
     int seen[NREASONS] = {0};
     size_t j;
-    static const uint8_t vals[] = {0x00, 0x01, 0x02, 0x08, 0x7f, 0x80, 0xff};
+    static const uint8_t vals[7] = {0x00, 0xff, 0x01, 0x02, 0x08, 0x7f, 0x80};
     uint8_t *p = malloc(olen);
     uint64_t dir = pv_get_u64(orig + PVDB_H_DIR_OFFSET);
     uint32_t nchunks = pv_get_u32(orig + dir + PVDB_D_CHUNK_COUNT), k;
@@ -737,7 +741,7 @@ static void craft_payloads(const uint8_t *orig, size_t olen, int want_all)
         uint64_t len = pv_get_u64(orig + rec + PVDB_K_STORED_LEN), i;
         size_t v;
         for (i = 0; i < len; i++) {
-            for (v = 0; v < sizeof vals; v++) {
+            for (v = 0; v < nvals; v++) {
                 int rc;
                 if (orig[off + i] == vals[v]) continue;
                 memcpy(p, orig, olen);
@@ -745,7 +749,8 @@ static void craft_payloads(const uint8_t *orig, size_t olen, int want_all)
                 pv_put_u64(p + rec + PVDB_K_CHECKSUM, XXH3_64bits(p + off, len));
                 reseal(p, olen);
                 rc = exercise_bytes(p, olen);
-                if (rc != 0 && rc != PV_ECORRUPT) fail_msg("chunk %u byte %llu: rc %d", k, (unsigned long long)i, rc);
+                if (rc != 0 && rc != PV_ECORRUPT)
+                    fail_msg("chunk %u byte %llu: rc %d", k, (unsigned long long)i, rc);
                 errors += rc != 0;
                 for (j = 0; rc && j < NREASONS; j++)
                     if (strstr(pv_errmsg(), reasons[j])) seen[j] = 1;
@@ -799,7 +804,7 @@ static int teardown(void **state)
     free(plain_file);
     free((void *)big_path);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (getenv("PV_TEST_KEEP")) return 0;
+    if (getenv("PV_TEST_KEEP")) return 0; /* keep the files to look at */
     return system(cmd) == 0 ? 0 : -1;
 }
 
