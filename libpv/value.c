@@ -112,21 +112,50 @@ int pv_int_format(int64_t i, char buf[24])
     return snprintf(buf, 24, "%lld", (long long)i);
 }
 
+/* Shortest round-trip digits, laid out as Python's repr() does: positional
+ * for decimal exponents -4..15 ("1200.0", "0.0001"), scientific outside
+ * ("1e+16", "1e-05"), so that what reviewers read in a chunk looks like the
+ * number they typed. */
 int pv_real_format(double f, char buf[32])
 {
-    int prec, n = 0;
+    char sci[40], digits[20];
+    int prec, nd = 0, exp10, n = 0, i;
+    const char *p;
     if (isinf(f)) return snprintf(buf, 32, f < 0 ? "-Inf" : "Inf");
     if (f != f) return snprintf(buf, 32, "NaN");
-    /* The shortest %.*g that reads back to the same double. */
-    for (prec = 1; prec <= 17; prec++) {
-        n = snprintf(buf, 32, "%.*g", prec, f);
-        if (strtod(buf, NULL) == f) break;
+    for (prec = 0; prec <= 16; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec, f);
+        if (strtod(sci, NULL) == f) break;
     }
-    if (!strpbrk(buf, ".e")) {
-        buf[n++] = '.';
+    /* sci is "-d.ddde+XX": collect the digits and the exponent. */
+    for (p = sci; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9') digits[nd++] = *p;
+    exp10 = atoi(p + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    if (signbit(f)) buf[n++] = '-';
+    if (exp10 < -4 || exp10 >= 16) {
+        buf[n++] = digits[0];
+        if (nd > 1) {
+            buf[n++] = '.';
+            for (i = 1; i < nd; i++) buf[n++] = digits[i];
+        }
+        n += snprintf(buf + n, (size_t)(32 - n), "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+        return n;
+    }
+    if (exp10 < 0) {
         buf[n++] = '0';
-        buf[n] = '\0';
+        buf[n++] = '.';
+        for (i = -1; i > exp10; i--) buf[n++] = '0';
+        for (i = 0; i < nd; i++) buf[n++] = digits[i];
+    } else {
+        for (i = 0; i <= exp10; i++) buf[n++] = i < nd ? digits[i] : '0';
+        buf[n++] = '.';
+        if (nd > exp10 + 1)
+            for (i = exp10 + 1; i < nd; i++) buf[n++] = digits[i];
+        else
+            buf[n++] = '0';
     }
+    buf[n] = '\0';
     return n;
 }
 

@@ -73,8 +73,10 @@ int pv_value_convert(const pv_value *in, int coltype, pv_value *out, char *scrat
 
 /* ---- canonical text forms ------------------------------------------------ */
 
-/* Shortest decimal text that reads back to exactly `f`, always with a '.'
- * or an exponent ("1.0", "0.1", "1e+300"), "Inf"/"-Inf" for infinities.
+/* Shortest decimal text that reads back to exactly `f`, laid out as
+ * Python's repr(): positional for decimal exponents -4..15, always with a
+ * '.' ("1200.0", "0.1", "0.0001"), scientific outside ("1e+16", "1e-05",
+ * "1.5e+300"); "Inf"/"-Inf" for infinities.
  * Writes at most 31 bytes plus NUL into buf; returns the length. */
 int pv_real_format(double f, char buf[32]);
 

@@ -303,18 +303,21 @@ static void test_real_format_cases(void **state)
     assert_true(strtod(buf, NULL) == 0.0 && signbit(strtod(buf, NULL)));
 }
 
-/* docs/FORMAT.md fixes the canonical text as the first %.{1..17}g that
- * round-trips, plus ".0" when it would read as an integer: the notation
- * follows %g, so whole numbers with fewer digits than their exponent take
- * an exponent. Pinned here, as it is part of the chunk format. */
+/* docs/FORMAT.md fixes the canonical text: the shortest round-trip digits,
+ * positional for decimal exponents -4..15 (with ".0" on whole numbers),
+ * scientific outside, as Python's repr(). Pinned here, as it is part of the
+ * chunk format. */
 static void test_real_format_documented_notation(void **state)
 {
     (void)state;
-    check_fmt(1200.0, "1.2e+03");
-    check_fmt(100.0, "1e+02");
-    check_fmt(10.0, "1e+01");
+    check_fmt(1200.0, "1200.0");
+    check_fmt(100.0, "100.0");
+    check_fmt(10.0, "10.0");
+    check_fmt(-20.0, "-20.0");
+    check_fmt(0.00012, "0.00012");
+    check_fmt(1.5e-7, "1.5e-07");
     check_fmt(123456.0, "123456.0");
-    check_fmt(1e15, "1e+15");
+    check_fmt(1e15, "1000000000000000.0");
     check_fmt(1234567890123456.0, "1234567890123456.0");
     check_fmt(1e16, "1e+16");
     check_fmt(0.0001, "0.0001");
