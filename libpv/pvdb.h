@@ -32,7 +32,10 @@ typedef struct pv_bake_info {
  * output is reproducible) to `path`, through a temporary file in the same
  * directory renamed over `path` once complete and synced, so a reader never
  * sees a half-written file.
- * Errors: PV_EIO, PV_ENOMEM, PV_ELIMIT (a column chunk over 4 GiB). */
+ * Errors: PV_EIO, PV_ENOMEM, PV_ELIMIT (a column chunk over 4 GiB),
+ * PV_ENOTFOUND (the target directory does not exist), PV_ECONSTRAINT (a NULL
+ * in a NOT NULL column), PV_ETYPE (a BOOLEAN other than 0 or 1),
+ * PV_EMISUSE (a schema or vector that does not describe the rows). */
 int pv_bake_write(const char *path, const pv_bake_table *tables, size_t ntables,
                   const pv_bake_info *info);
 
@@ -65,7 +68,8 @@ uint64_t pvdb_file_size(const pvdb_file *f);
 typedef struct pvdb_column_info {
     const char *name;       /* borrowed */
     int type;               /* PV_* */
-    const char *encoding;   /* "plain", "dict", or "mixed" across row groups */
+    const char *encoding;   /* "plain", "dict", "mixed" across row groups,
+                               or "none" for a table of 0 rows */
     uint32_t chunks;        /* column chunks (= row groups) */
     uint32_t compressed;    /* chunks stored zstd-compressed */
     uint64_t raw_bytes;     /* encoded size before compression */
