@@ -1,0 +1,187 @@
+/*
+ * exec.h: the query engine behind pv_stmt (docs/SQL.md): binding a parsed
+ * SELECT into a plan, evaluating expressions, and running the plan over
+ * the column batches of a pv_source.
+ *
+ *   exec_plan.c   names -> scan slots, aggregates, ORDER BY terms
+ *   exec_expr.c   expression evaluation, SQLite conversions
+ *   exec_func.c   scalar functions and LIKE
+ *   exec_hash.c   open-addressing hash set of value tuples
+ *   exec_agg.c    aggregate accumulators and GROUP BY
+ *   exec_sort.c   materialized rows and the stable merge sort
+ *   exec_run.c    scan, filter, project, limit: the pull loop
+ */
+#ifndef PV_EXEC_H
+#define PV_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "db.h"
+#include "sql_ast.h"
+#include "util.h"
+#include "value.h"
+
+/* ---- functions ------------------------------------------------------------ */
+
+enum pv_fn {
+    PV_FN_NONE = 0,
+    /* scalar */
+    PV_FN_LOWER, PV_FN_UPPER, PV_FN_LENGTH, PV_FN_SUBSTR, PV_FN_TRIM,
+    PV_FN_LTRIM, PV_FN_RTRIM, PV_FN_ABS, PV_FN_ROUND, PV_FN_COALESCE,
+    PV_FN_IFNULL, PV_FN_NULLIF, PV_FN_TYPEOF, PV_FN_MIN2, PV_FN_MAX2,
+    /* aggregate (>= PV_FN_AGG_FIRST) */
+    PV_FN_AGG_FIRST,
+    PV_FN_COUNT_STAR = PV_FN_AGG_FIRST, PV_FN_COUNT, PV_FN_SUM, PV_FN_TOTAL,
+    PV_FN_AVG, PV_FN_MIN, PV_FN_MAX
+};
+
+static inline int pv_fn_is_agg(int fn) { return fn >= PV_FN_AGG_FIRST; }
+
+/* ---- evaluation ----------------------------------------------------------- */
+
+/* Where column references and aggregate calls get their values. Before
+ * aggregation a row is (batch, row); after it, `group_row` holds a group's
+ * representative values by slot and `aggs` its aggregate results. */
+typedef struct pv_eval {
+    const pv_batch *batch;
+    uint32_t row;
+    const pv_value *group_row;
+    const pv_value *aggs;
+    const pv_value *params;
+    pv_arena *arena;   /* text made during evaluation; owner frees it */
+} pv_eval;
+
+int pv_eval_expr(pv_eval *cx, const pv_expr *e, pv_value *out);
+
+/* Truth as SQLite: -1 for NULL, else 1 when the numeric value is nonzero. */
+int pv_value_truth(const pv_value *v);
+
+/* Numeric value of v: INTEGER/REAL unchanged, BOOLEAN as INTEGER, TEXT and
+ * BLOB by their numeric prefix ("12abc" -> 12, "abc" -> 0), NULL stays. */
+pv_value pv_value_numeric(const pv_value *v);
+/* Text to a number by its numeric prefix; *pure (if not NULL) says whether
+ * the whole text, blanks aside, is that number. */
+pv_value pv_text_numeric(const char *s, size_t n, int *pure);
+/* SQLite's integer/real reading of a value (CAST, pv_column_int64/double). */
+int64_t pv_value_int64(const pv_value *v);
+double pv_value_double(const pv_value *v);
+/* Saturating REAL -> INTEGER as SQLite. */
+int64_t pv_real_to_int64(double f);
+/* Text form of a value (numbers formatted into the arena); NULL -> {NULL,0}.
+ * Returns 0 or PV_ENOMEM. */
+int pv_value_text(pv_arena *a, const pv_value *v, pv_str *out);
+/* Deep copy of v's bytes into the arena. */
+int pv_value_copy(pv_arena *a, const pv_value *v, pv_value *out);
+/* Compare two values for `op` (TK_EQ ... TK_GE) under SQLite's comparison
+ * affinity rules given each operand's affinity. Returns -1 (NULL), 0, 1. */
+int pv_compare_aff(pv_arena *a, int op, pv_value l, int laff, pv_value r, int raff, int *out);
+
+/* Scalar function call (exec_func.c); args already evaluated. */
+int pv_func_call(pv_eval *cx, const pv_expr *e, const pv_value *args, pv_value *out);
+/* LIKE: 1 match, 0 no match; PV_ESQL for a bad ESCAPE. */
+int pv_like(const pv_str *pat, const pv_str *s, const pv_str *esc, int *out);
+/* Function id by name and argument count, checking arity; PV_ESQL. */
+int pv_func_lookup(const pv_expr *e, int *fn);
+
+/* ---- hash set of value tuples -------------------------------------------- */
+
+typedef struct pv_hset {
+    uint32_t width;     /* values per key */
+    uint32_t count;     /* keys stored (ids 0 .. count-1) */
+    uint32_t mask;      /* slots - 1 (power of two), 0 before the first add */
+    uint64_t *hash;     /* per slot; 0 = empty */
+    uint32_t *id;       /* per slot */
+    pv_value **keys;    /* per id: width values in `arena` */
+    uint32_t keycap;
+    pv_arena arena;
+} pv_hset;
+
+void pv_hset_init(pv_hset *h, uint32_t width);
+/* Find `key` (width values) or add a copy: 1 added, 0 found, <0 error;
+ * *id receives its id (insertion order). */
+int pv_hset_add(pv_hset *h, const pv_value *key, uint32_t *id);
+void pv_hset_free(pv_hset *h);
+
+/* ---- plan ------------------------------------------------------------------- */
+
+typedef struct pv_agg_def {
+    int fn;            /* PV_FN_COUNT_STAR .. PV_FN_MAX */
+    int distinct;
+    const pv_expr *arg;/* NULL for COUNT(*) */
+    const pv_expr *call;
+} pv_agg_def;
+
+typedef struct pv_sort_key {
+    int col;           /* index into the materialized row (outputs, then extra) */
+    int desc;
+} pv_sort_key;
+
+typedef struct pv_plan {
+    const char *sql;
+    int has_from;
+    char *table;       /* NUL-terminated, for pv_db_find_table at each run */
+    uint32_t nslots;   /* columns the scan returns */
+    uint32_t *slot_col;/* schema index per slot */
+    uint32_t nout;
+    pv_expr **out;
+    char **names;      /* result column names */
+    pv_expr *where;
+    uint32_t ngroup;
+    pv_expr **group;
+    pv_expr *having;
+    int aggregate;     /* GROUP BY or any aggregate call */
+    uint32_t nagg;
+    pv_agg_def *aggs;
+    uint32_t nextra;   /* ORDER BY expressions that are not outputs */
+    pv_expr **extra;
+    uint32_t nkeys;
+    pv_sort_key *keys;
+    int distinct;
+    pv_expr *limit;
+    pv_expr *offset;
+} pv_plan;
+
+/* Bind a parsed SELECT (in `arena`, which also receives the plan).
+ * Errors: PV_ENOTFOUND (table, column), PV_ESQL, PV_ENOMEM. */
+int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out);
+
+/* Bind an expression that may not name columns or aggregates (INSERT
+ * values, LIMIT). Errors: PV_ENOTFOUND, PV_ESQL. */
+int pv_bind_const(const char *sql, pv_expr *e);
+
+/* ---- run ------------------------------------------------------------------- */
+
+typedef struct pv_run pv_run;
+
+/* Start running a plan; `params` lives as long as the run. */
+int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run **out);
+/* Next row: 1 with *row (plan->nout values, valid until the next call or
+ * close), 0 at the end, or a negative error. */
+int pv_run_next(pv_run *run, const pv_value **row);
+void pv_run_close(pv_run *run);
+
+/* ---- aggregation (exec_agg.c) --------------------------------------------- */
+
+typedef struct pv_groups pv_groups;
+int pv_groups_new(const pv_plan *plan, pv_groups **out);
+/* Accumulate the selected rows of a batch. */
+int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t nsel,
+                  pv_eval *cx);
+/* Number of groups, and group i in output order (after pv_groups_finish):
+ * representative row values and finalized aggregate values. */
+int pv_groups_finish(pv_groups *g);
+uint32_t pv_groups_count(const pv_groups *g);
+int pv_groups_get(pv_groups *g, uint32_t i, const pv_value **row, const pv_value **aggs);
+void pv_groups_free(pv_groups *g);
+
+/* ---- sort (exec_sort.c) ----------------------------------------------------- */
+
+typedef int (*pv_cmp_fn)(const void *ctx, const void *a, const void *b);
+/* Stable merge sort of n pointers; `tmp` has room for n pointers. */
+void pv_msort(void **items, size_t n, void **tmp, pv_cmp_fn cmp, const void *ctx);
+/* Compare two materialized rows by the plan's ORDER BY keys. */
+int pv_row_cmp(const void *plan, const void *a, const void *b);
+
+#endif

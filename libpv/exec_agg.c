@@ -1,0 +1,380 @@
+/*
+ * exec_agg.c: aggregate accumulators and GROUP BY.
+ *
+ * Each batch is processed column-wise: first every selected row gets its
+ * group id (one hash lookup per row; no lookup without GROUP BY), then each
+ * aggregate runs over the whole selection. Without GROUP BY, COUNT and SUM
+ * over an INTEGER vector run as tight typed loops.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+
+typedef struct agg_state {
+    int64_t cnt;       /* non-NULL inputs (all rows for COUNT(*)) */
+    int64_t isum;      /* SUM while every input is an integer */
+    double rsum, rerr; /* Kahan-Babuska-Neumaier sum once approx */
+    int approx;        /* a REAL was seen or the integer sum overflowed */
+    int ovrfl;         /* the integer sum overflowed (SUM reports it) */
+    pv_value best;     /* MIN/MAX so far; bytes in buf */
+    char *buf;
+    size_t cap;
+    pv_hset *seen;     /* DISTINCT inputs */
+} agg_state;
+
+struct pv_groups {
+    const pv_plan *plan;
+    pv_hset keys;        /* GROUP BY values -> group id */
+    uint32_t ngroups, cap;
+    pv_value **first;    /* per group: the first row's values by slot */
+    int *has_first;
+    agg_state **st;      /* per group: nagg states */
+    pv_arena arena;      /* first rows and states */
+    uint32_t *order;     /* output order, after finish */
+    pv_value *result;    /* finalized aggregates of the group last got */
+    uint32_t gid[PV_BATCH_ROWS];
+    pv_value *keybuf;
+};
+
+static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory aggregating"); }
+
+static int new_group(pv_groups *g)
+{
+    const pv_plan *p = g->plan;
+    uint32_t i, id = g->ngroups;
+    if (id == g->cap) {
+        uint32_t nc = g->cap ? g->cap * 2 : 16;
+        pv_value **nf = realloc(g->first, nc * sizeof *nf);
+        if (nf) g->first = nf;
+        agg_state **ns = nf ? realloc(g->st, nc * sizeof *ns) : NULL;
+        if (ns) g->st = ns;
+        int *nh = ns ? realloc(g->has_first, nc * sizeof *nh) : NULL;
+        if (!nh) return nomem();
+        g->has_first = nh;
+        g->cap = nc;
+    }
+    g->first[id] = pv_arena_alloc(&g->arena, (p->nslots ? p->nslots : 1) * sizeof(pv_value));
+    g->st[id] = pv_arena_alloc(&g->arena, (p->nagg ? p->nagg : 1) * sizeof(agg_state));
+    if (!g->first[id] || !g->st[id]) return nomem();
+    for (i = 0; i < p->nslots; i++) g->first[id][i] = pv_v_null();
+    memset(g->st[id], 0, (p->nagg ? p->nagg : 1) * sizeof(agg_state));
+    for (i = 0; i < p->nagg; i++) g->st[id][i].best = pv_v_null();
+    g->has_first[id] = 0;
+    g->ngroups++;
+    return 0;
+}
+
+int pv_groups_new(const pv_plan *plan, pv_groups **out)
+{
+    pv_groups *g = calloc(1, sizeof *g);
+    *out = NULL;
+    if (!g) return nomem();
+    g->plan = plan;
+    pv_hset_init(&g->keys, plan->ngroup);
+    g->result = calloc(plan->nagg ? plan->nagg : 1, sizeof *g->result);
+    g->keybuf = calloc(plan->ngroup ? plan->ngroup : 1, sizeof *g->keybuf);
+    if (!g->result || !g->keybuf || (plan->ngroup == 0 && new_group(g))) {
+        pv_groups_free(g);
+        return nomem();
+    }
+    *out = g;
+    return 0;
+}
+
+void pv_groups_free(pv_groups *g)
+{
+    uint32_t i, a;
+    if (!g) return;
+    for (i = 0; i < g->ngroups; i++) {
+        for (a = 0; a < g->plan->nagg; a++) {
+            free(g->st[i][a].buf);
+            if (g->st[i][a].seen) {
+                pv_hset_free(g->st[i][a].seen);
+                free(g->st[i][a].seen);
+            }
+        }
+    }
+    pv_hset_free(&g->keys);
+    pv_arena_free(&g->arena);
+    free(g->first);
+    free(g->has_first);
+    free(g->st);
+    free(g->order);
+    free(g->result);
+    free(g->keybuf);
+    free(g);
+}
+
+/* ---- accumulation ---------------------------------------------------------------- */
+
+static void kbn_add(agg_state *s, double x)
+{
+    double t = s->rsum + x;
+    if (fabs(s->rsum) > fabs(x)) s->rerr += (s->rsum - t) + x;
+    else s->rerr += (x - t) + s->rsum;
+    s->rsum = t;
+}
+
+/* Large integers are added in two parts so no bits are lost (SQLite). */
+static void kbn_add_int(agg_state *s, int64_t i)
+{
+    if (i <= -4503599627370496LL || i >= 4503599627370496LL) {
+        int64_t small = i % 16384;
+        kbn_add(s, (double)(i - small));
+        kbn_add(s, (double)small);
+    } else {
+        kbn_add(s, (double)i);
+    }
+}
+
+static void go_approx(agg_state *s)
+{
+    s->approx = 1;
+    s->rsum = 0.0;
+    s->rerr = 0.0;
+    kbn_add_int(s, s->isum);
+}
+
+/* SQLite's sumStep: integers add exactly until a REAL or an overflow. */
+static void sum_step(agg_state *s, const pv_value *v)
+{
+    pv_value n;
+    int pure = 1;
+    if (v->type == PV_TEXT || v->type == PV_BLOB) n = pv_text_numeric(v->u.s.p, v->u.s.n, &pure);
+    else n = pv_value_numeric(v);
+    if (!pure && n.type == PV_INTEGER) n = pv_v_real((double)n.u.i); /* not a number: REAL */
+    if (n.type == PV_INTEGER) {
+        int64_t r;
+        if (!s->approx && !__builtin_add_overflow(s->isum, n.u.i, &r)) {
+            s->isum = r;
+            return;
+        }
+        if (!s->approx) {
+            s->ovrfl = 1;
+            go_approx(s);
+        }
+        kbn_add_int(s, n.u.i);
+        return;
+    }
+    if (!s->approx) go_approx(s);
+    s->ovrfl = 0;
+    kbn_add(s, n.u.f);
+}
+
+static int set_best(agg_state *s, const pv_value *v)
+{
+    s->best = *v;
+    if (v->type != PV_TEXT && v->type != PV_BLOB) return 0;
+    if (v->u.s.n > s->cap) {
+        size_t nc = v->u.s.n * 2;
+        char *nb = realloc(s->buf, nc);
+        if (!nb) return nomem();
+        s->buf = nb;
+        s->cap = nc;
+    }
+    if (v->u.s.n) memcpy(s->buf, v->u.s.p, v->u.s.n);
+    s->best.u.s.p = s->buf;
+    return 0;
+}
+
+/* Is v new for this DISTINCT aggregate? 1 new, 0 seen, <0 error. */
+static int distinct_new(agg_state *s, const pv_value *v)
+{
+    uint32_t id;
+    if (!s->seen) {
+        if (!(s->seen = malloc(sizeof *s->seen))) return nomem();
+        pv_hset_init(s->seen, 1);
+    }
+    return pv_hset_add(s->seen, v, &id);
+}
+
+static int feed(agg_state *s, const pv_agg_def *d, const pv_value *v)
+{
+    int rc, c;
+    if (d->fn == PV_FN_COUNT_STAR) {
+        s->cnt++;
+        return 0;
+    }
+    if (v->type == PV_NULL) return 0;
+    if (d->distinct && (rc = distinct_new(s, v)) <= 0) return rc;
+    s->cnt++;
+    switch (d->fn) {
+    case PV_FN_SUM:
+    case PV_FN_TOTAL:
+    case PV_FN_AVG: sum_step(s, v); return 0;
+    case PV_FN_MIN:
+    case PV_FN_MAX:
+        c = s->best.type == PV_NULL ? 1 : pv_value_cmp(v, &s->best);
+        if (s->best.type == PV_NULL || (d->fn == PV_FN_MIN ? c < 0 : c > 0)) return set_best(s, v);
+        return 0;
+    default: return 0; /* COUNT */
+    }
+}
+
+/* Typed loops for one group over an INTEGER vector: COUNT(x), SUM(x). */
+static int feed_fast(agg_state *s, const pv_agg_def *d, const pv_vec *v, const uint32_t *sel,
+                     uint32_t n)
+{
+    uint32_t k;
+    if (d->fn == PV_FN_COUNT) {
+        if (!v->nulls) s->cnt += n;
+        else for (k = 0; k < n; k++) s->cnt += !v->nulls[sel[k]];
+        return 1;
+    }
+    if (d->fn != PV_FN_SUM && d->fn != PV_FN_AVG && d->fn != PV_FN_TOTAL) return 0;
+    if (s->approx) return 0;
+    for (k = 0; k < n; k++) {
+        uint32_t r = sel[k];
+        int64_t x;
+        if (v->nulls && v->nulls[r]) continue;
+        if (__builtin_add_overflow(s->isum, v->u.i[r], &x)) {
+            /* leave the rest to the general path, which handles overflow */
+            pv_value val;
+            for (; k < n; k++) {
+                val = pv_vec_get(v, sel[k]);
+                if (val.type != PV_NULL) s->cnt++, sum_step(s, &val);
+            }
+            return 1;
+        }
+        s->isum = x;
+        s->cnt++;
+    }
+    return 1;
+}
+
+static int copy_first(pv_groups *g, uint32_t id, const pv_batch *b, uint32_t row)
+{
+    uint32_t i;
+    int rc;
+    for (i = 0; i < g->plan->nslots; i++) {
+        pv_value v = pv_vec_get(&b->cols[i], row);
+        if ((rc = pv_value_copy(&g->arena, &v, &g->first[id][i]))) return rc;
+    }
+    g->has_first[id] = 1;
+    return 0;
+}
+
+/* Group id of every selected row. */
+static int assign_groups(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t nsel,
+                         pv_eval *cx)
+{
+    const pv_plan *p = g->plan;
+    uint32_t k, i, id;
+    int rc;
+    if (p->ngroup == 0) {
+        memset(g->gid, 0, nsel * sizeof *g->gid);
+        if (nsel && !g->has_first[0]) return copy_first(g, 0, b, sel[0]);
+        return 0;
+    }
+    for (k = 0; k < nsel; k++) {
+        cx->row = sel[k];
+        for (i = 0; i < p->ngroup; i++)
+            if ((rc = pv_eval_expr(cx, p->group[i], &g->keybuf[i]))) return rc;
+        if ((rc = pv_hset_add(&g->keys, g->keybuf, &id)) < 0) return rc;
+        if (rc == 1 && ((rc = new_group(g)) || (rc = copy_first(g, id, b, sel[k])))) return rc;
+        g->gid[k] = id;
+    }
+    return 0;
+}
+
+int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t nsel,
+                  pv_eval *cx)
+{
+    const pv_plan *p = g->plan;
+    uint32_t a, k;
+    int rc;
+    cx->batch = b;
+    cx->group_row = NULL;
+    cx->aggs = NULL;
+    if ((rc = assign_groups(g, b, sel, nsel, cx))) return rc;
+    for (a = 0; a < p->nagg; a++) {
+        const pv_agg_def *d = &p->aggs[a];
+        if (p->ngroup == 0 && d->fn == PV_FN_COUNT_STAR) {
+            g->st[0][a].cnt += nsel;
+            continue;
+        }
+        if (p->ngroup == 0 && !d->distinct && d->arg && d->arg->kind == PV_X_COL &&
+            b->cols[d->arg->slot].type == PV_INTEGER &&
+            feed_fast(&g->st[0][a], d, &b->cols[d->arg->slot], sel, nsel))
+            continue;
+        for (k = 0; k < nsel; k++) {
+            pv_value v = pv_v_null();
+            cx->row = sel[k];
+            if (d->arg && (rc = pv_eval_expr(cx, d->arg, &v))) return rc;
+            if ((rc = feed(&g->st[g->gid[k]][a], d, &v))) return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+static int final_value(const agg_state *s, const pv_agg_def *d, pv_value *out)
+{
+    double r = s->approx ? s->rsum + s->rerr : (double)s->isum;
+    switch (d->fn) {
+    case PV_FN_COUNT_STAR:
+    case PV_FN_COUNT: *out = pv_v_int(s->cnt); return 0;
+    case PV_FN_TOTAL: *out = pv_v_real(s->cnt ? r : 0.0); return 0;
+    case PV_FN_AVG: *out = s->cnt ? pv_v_real(r / (double)s->cnt) : pv_v_null(); return 0;
+    case PV_FN_SUM:
+        if (!s->cnt) *out = pv_v_null();
+        else if (s->ovrfl) return pv_err(PV_ERANGE, "integer overflow");
+        else *out = s->approx ? pv_v_real(r) : pv_v_int(s->isum);
+        return 0;
+    default: *out = s->best; return 0;
+    }
+}
+
+static int key_cmp(const void *ctx, const void *a, const void *b)
+{
+    const pv_groups *g = ctx;
+    const pv_value *x = g->keys.keys[*(const uint32_t *)a], *y = g->keys.keys[*(const uint32_t *)b];
+    uint32_t i;
+    for (i = 0; i < g->plan->ngroup; i++) {
+        int c = pv_value_cmp(&x[i], &y[i]);
+        if (c) return c;
+    }
+    return 0;
+}
+
+/* Output groups in key order, as SQLite's sorter-based GROUP BY does. */
+int pv_groups_finish(pv_groups *g)
+{
+    void **items = NULL, **tmp = NULL;
+    uint32_t i;
+    int rc = 0;
+    if (!(g->order = malloc((g->ngroups ? g->ngroups : 1) * sizeof *g->order))) return nomem();
+    for (i = 0; i < g->ngroups; i++) g->order[i] = i;
+    if (g->plan->ngroup == 0 || g->ngroups < 2) return 0;
+    items = malloc(g->ngroups * sizeof *items);
+    tmp = malloc(g->ngroups * sizeof *tmp);
+    if (!items || !tmp) {
+        rc = nomem();
+        goto done;
+    }
+    for (i = 0; i < g->ngroups; i++) items[i] = &g->order[i];
+    pv_msort(items, g->ngroups, tmp, key_cmp, g);
+    /* items point into order[]: read the ids out before overwriting */
+    for (i = 0; i < g->ngroups; i++) tmp[i] = (void *)(uintptr_t)*(uint32_t *)items[i];
+    for (i = 0; i < g->ngroups; i++) g->order[i] = (uint32_t)(uintptr_t)tmp[i];
+done:
+    free(items);
+    free(tmp);
+    return rc;
+}
+
+uint32_t pv_groups_count(const pv_groups *g) { return g->ngroups; }
+
+int pv_groups_get(pv_groups *g, uint32_t i, const pv_value **row, const pv_value **aggs)
+{
+    uint32_t id = g->order[i], a;
+    int rc;
+    for (a = 0; a < g->plan->nagg; a++)
+        if ((rc = final_value(&g->st[id][a], &g->plan->aggs[a], &g->result[a]))) return rc;
+    *row = g->first[id];
+    *aggs = g->result;
+    return 0;
+}

@@ -1,0 +1,396 @@
+/*
+ * exec_run.c: run a plan over the batches of its source (docs/SQL.md).
+ *
+ * Streaming (no aggregate, no ORDER BY): each batch is filtered into a
+ * selection vector and projected into a batch of output rows, which
+ * pv_run_next hands out one by one; the scan stops as soon as LIMIT is met.
+ * Otherwise every output row is materialized (aggregated first if needed),
+ * sorted, and then handed out through OFFSET/LIMIT.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "sql_lex.h"
+
+struct pv_run {
+    const pv_plan *plan;
+    pv_eval cx;
+    pv_source src;
+    pv_scan *scan;
+    int eof;              /* the source has no more batches */
+    pv_batch one;         /* the current batch (SELECT without FROM: one
+                             row of no columns) */
+    uint32_t sel[PV_BATCH_ROWS];
+    pv_arena tmp;         /* text made while evaluating the current batch */
+    int64_t limit;        /* rows still allowed; -1 = no limit */
+    int64_t skip;         /* OFFSET rows still to skip */
+    int distinct;
+    pv_hset seen;         /* DISTINCT output rows */
+    /* streaming */
+    pv_value *proj;       /* PV_BATCH_ROWS rows of nout values */
+    uint32_t nproj, pos;
+    /* materialized */
+    int materialized;     /* rows[] are ready */
+    pv_arena store;
+    pv_value **rows;
+    size_t nrows, rowcap, cursor;
+    pv_value *scratch;    /* one row of nout + nextra values */
+};
+
+static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory running a query"); }
+
+/* ---- batches and filtering -------------------------------------------------------- */
+
+/* Next batch of the source: 1, 0 at the end, or an error. */
+static int next_batch(pv_run *r, const pv_batch **out)
+{
+    int rc;
+    pv_arena_free(&r->tmp);
+    if (r->eof) return 0;
+    if (!r->plan->has_from) {
+        r->eof = 1;
+        r->one.nrows = 1;
+        r->one.ncols = 0;
+        r->one.cols = NULL;
+        *out = &r->one;
+        return 1;
+    }
+    rc = r->src.ops->scan_next(r->scan, &r->one);
+    if (rc <= 0) {
+        r->eof = 1;
+        return rc;
+    }
+    *out = &r->one;
+    return 1;
+}
+
+/* `col op constant` on an INTEGER/BOOLEAN vector as a tight loop; returns
+ * 0 when the conjunct does not have that shape. */
+static int filter_fast(pv_run *r, const pv_expr *e, const pv_batch *b, uint32_t *n)
+{
+    const pv_expr *c, *k;
+    const pv_vec *v;
+    pv_value kv;
+    int op = e->op;
+    uint32_t i, m = *n, out = 0, *sel = r->sel;
+    int64_t x;
+    if (e->kind != PV_X_BINARY || op < TK_EQ || op > TK_GE) return 0;
+    c = e->args[0];
+    k = e->args[1];
+    if (c->kind != PV_X_COL) {
+        const pv_expr *t = c;
+        c = k;
+        k = t;
+        op = op == TK_LT ? TK_GT : op == TK_GT ? TK_LT : op == TK_LE ? TK_GE : op == TK_GE ? TK_LE : op;
+    }
+    if (c->kind != PV_X_COL || (k->kind != PV_X_LIT && k->kind != PV_X_PARAM)) return 0;
+    v = &b->cols[c->slot];
+    kv = k->kind == PV_X_LIT ? k->lit : r->cx.params[k->param];
+    if ((v->type != PV_INTEGER && v->type != PV_BOOLEAN) ||
+        (kv.type != PV_INTEGER && kv.type != PV_BOOLEAN))
+        return 0;
+    x = kv.u.i;
+#define PV_FILTER_LOOP(OP)                                                   \
+    for (i = 0; i < m; i++) {                                                \
+        uint32_t row = sel[i];                                               \
+        if ((!v->nulls || !v->nulls[row]) && v->u.i[row] OP x) sel[out++] = row; \
+    }                                                                        \
+    break
+    switch (op) {
+    case TK_EQ: PV_FILTER_LOOP(==);
+    case TK_NE: PV_FILTER_LOOP(!=);
+    case TK_LT: PV_FILTER_LOOP(<);
+    case TK_LE: PV_FILTER_LOOP(<=);
+    case TK_GT: PV_FILTER_LOOP(>);
+    default: PV_FILTER_LOOP(>=);
+    }
+#undef PV_FILTER_LOOP
+    *n = out;
+    return 1;
+}
+
+/* Narrow the selection to rows where e is true, conjunct by conjunct. */
+static int filter_expr(pv_run *r, const pv_expr *e, const pv_batch *b, uint32_t *n)
+{
+    uint32_t i, out = 0;
+    int rc;
+    if (e->kind == PV_X_BINARY && e->op == KW_AND) {
+        if ((rc = filter_expr(r, e->args[0], b, n)) || !*n) return rc;
+        return filter_expr(r, e->args[1], b, n);
+    }
+    if (filter_fast(r, e, b, n)) return 0;
+    for (i = 0; i < *n; i++) {
+        pv_value v;
+        r->cx.row = r->sel[i];
+        if ((rc = pv_eval_expr(&r->cx, e, &v))) return rc;
+        if (pv_value_truth(&v) == 1) r->sel[out++] = r->sel[i];
+    }
+    *n = out;
+    return 0;
+}
+
+static int filter(pv_run *r, const pv_batch *b, uint32_t *n)
+{
+    uint32_t i;
+    for (i = 0; i < b->nrows; i++) r->sel[i] = i;
+    *n = b->nrows;
+    r->cx.batch = b;
+    r->cx.group_row = NULL;
+    r->cx.aggs = NULL;
+    return r->plan->where ? filter_expr(r, r->plan->where, b, n) : 0;
+}
+
+/* Evaluate outputs (and `extra` ORDER BY keys when asked) into `row`. */
+static int project(pv_run *r, pv_value *row, int with_extra)
+{
+    const pv_plan *p = r->plan;
+    uint32_t i;
+    int rc;
+    for (i = 0; i < p->nout; i++)
+        if ((rc = pv_eval_expr(&r->cx, p->out[i], &row[i]))) return rc;
+    for (i = 0; with_extra && i < p->nextra; i++)
+        if ((rc = pv_eval_expr(&r->cx, p->extra[i], &row[p->nout + i]))) return rc;
+    return 0;
+}
+
+/* DISTINCT: 1 if the output row is new, 0 if seen, <0 error. */
+static int row_is_new(pv_run *r, const pv_value *row)
+{
+    uint32_t id;
+    if (!r->distinct) return 1;
+    return pv_hset_add(&r->seen, row, &id);
+}
+
+/* ---- streaming ----------------------------------------------------------------------- */
+
+static int stream_batch(pv_run *r)
+{
+    const pv_plan *p = r->plan;
+    const pv_batch *b;
+    uint32_t n, i;
+    int rc;
+    r->nproj = r->pos = 0;
+    if ((rc = next_batch(r, &b)) <= 0) return rc;
+    if ((rc = filter(r, b, &n))) return rc;
+    for (i = 0; i < n && r->limit != 0; i++) {
+        pv_value *row = r->proj + (size_t)r->nproj * p->nout;
+        if (!r->distinct && r->skip > 0) { /* OFFSET without evaluating */
+            r->skip--;
+            continue;
+        }
+        r->cx.row = r->sel[i];
+        if ((rc = project(r, row, 0))) return rc;
+        if ((rc = row_is_new(r, row)) <= 0) {
+            if (rc < 0) return rc;
+            continue;
+        }
+        if (r->skip > 0) {
+            r->skip--;
+            continue;
+        }
+        r->nproj++;
+        if (r->limit > 0) r->limit--;
+    }
+    return 1;
+}
+
+static int stream_next(pv_run *r, const pv_value **row)
+{
+    int rc;
+    while (r->pos >= r->nproj) {
+        if (r->eof || r->limit == 0) return 0;
+        if ((rc = stream_batch(r)) <= 0) return rc;
+    }
+    *row = r->proj + (size_t)r->pos++ * r->plan->nout;
+    return 1;
+}
+
+/* ---- materialized ----------------------------------------------------------------------- */
+
+/* Copy the scratch row into the store, unless DISTINCT has seen it. */
+static int keep_row(pv_run *r)
+{
+    const pv_plan *p = r->plan;
+    uint32_t i, w = p->nout + p->nextra;
+    pv_value *row;
+    int rc;
+    if ((rc = row_is_new(r, r->scratch)) <= 0) return rc;
+    if (r->nrows == r->rowcap) {
+        size_t nc = r->rowcap ? r->rowcap * 2 : 256;
+        pv_value **nr = realloc(r->rows, nc * sizeof *nr);
+        if (!nr) return nomem();
+        r->rows = nr;
+        r->rowcap = nc;
+    }
+    if (!(row = pv_arena_alloc(&r->store, (w ? w : 1) * sizeof *row))) return nomem();
+    for (i = 0; i < w; i++)
+        if ((rc = pv_value_copy(&r->store, &r->scratch[i], &row[i]))) return rc;
+    r->rows[r->nrows++] = row;
+    return 0;
+}
+
+static int collect_rows(pv_run *r)
+{
+    const pv_batch *b;
+    uint32_t n, i;
+    int rc;
+    while ((rc = next_batch(r, &b)) > 0) {
+        if ((rc = filter(r, b, &n))) return rc;
+        for (i = 0; i < n; i++) {
+            r->cx.row = r->sel[i];
+            if ((rc = project(r, r->scratch, 1)) || (rc = keep_row(r))) return rc;
+        }
+    }
+    return rc;
+}
+
+static int emit_groups(pv_run *r, pv_groups *g)
+{
+    const pv_plan *p = r->plan;
+    uint32_t i;
+    int rc;
+    for (i = 0; i < pv_groups_count(g); i++) {
+        const pv_value *row, *aggs;
+        pv_arena_free(&r->tmp);
+        if ((rc = pv_groups_get(g, i, &row, &aggs))) return rc;
+        r->cx.batch = NULL;
+        r->cx.group_row = row;
+        r->cx.aggs = aggs;
+        if (p->having) {
+            pv_value v;
+            if ((rc = pv_eval_expr(&r->cx, p->having, &v))) return rc;
+            if (pv_value_truth(&v) != 1) continue;
+        }
+        if ((rc = project(r, r->scratch, 1)) || (rc = keep_row(r))) return rc;
+    }
+    return 0;
+}
+
+static int aggregate_rows(pv_run *r)
+{
+    pv_groups *g = NULL;
+    const pv_batch *b;
+    uint32_t n;
+    int rc;
+    if ((rc = pv_groups_new(r->plan, &g))) return rc;
+    while ((rc = next_batch(r, &b)) > 0) {
+        if ((rc = filter(r, b, &n)) || (rc = pv_groups_add(g, b, r->sel, n, &r->cx))) goto done;
+    }
+    if (rc < 0 || (rc = pv_groups_finish(g))) goto done;
+    rc = emit_groups(r, g);
+done:
+    pv_groups_free(g);
+    return rc;
+}
+
+static int materialize(pv_run *r)
+{
+    const pv_plan *p = r->plan;
+    void **tmp;
+    int rc = p->aggregate ? aggregate_rows(r) : collect_rows(r);
+    if (rc) return rc;
+    if (p->nkeys && r->nrows > 1) {
+        if (!(tmp = malloc(r->nrows * sizeof *tmp))) return nomem();
+        pv_msort((void **)r->rows, r->nrows, tmp, pv_row_cmp, p);
+        free(tmp);
+    }
+    r->cursor = r->skip > 0 ? (size_t)r->skip : 0;
+    r->materialized = 1;
+    return 0;
+}
+
+static int materialized_next(pv_run *r, const pv_value **row)
+{
+    int rc;
+    if (!r->materialized && (rc = materialize(r))) return rc;
+    if (r->cursor >= r->nrows || r->limit == 0) return 0;
+    if (r->limit > 0) r->limit--;
+    *row = r->rows[r->cursor++];
+    return 1;
+}
+
+/* ---- open / next / close ------------------------------------------------------------------ */
+
+/* LIMIT and OFFSET must be integers (SQLite: "datatype mismatch"). */
+static int eval_count(pv_run *r, const pv_expr *e, const char *what, int64_t *out)
+{
+    pv_value v, n;
+    int pure = 1, rc;
+    if ((rc = pv_eval_expr(&r->cx, e, &v))) return rc;
+    if (v.type == PV_TEXT) n = pv_text_numeric(v.u.s.p, v.u.s.n, &pure);
+    else n = pv_value_numeric(&v);
+    if (pure && n.type == PV_REAL && n.u.f == (double)pv_real_to_int64(n.u.f))
+        n = pv_v_int(pv_real_to_int64(n.u.f));
+    if (!pure || n.type != PV_INTEGER)
+        return pv_err(PV_ETYPE, "datatype mismatch in %s at offset %u", what, e->off);
+    *out = n.u.i;
+    return 0;
+}
+
+static int run_start(pv_run *r, pv_db *db)
+{
+    const pv_plan *p = r->plan;
+    int rc;
+    r->limit = -1;
+    if (p->limit && (rc = eval_count(r, p->limit, "LIMIT", &r->limit))) return rc;
+    if (r->limit < 0) r->limit = -1;
+    if (p->offset && (rc = eval_count(r, p->offset, "OFFSET", &r->skip))) return rc;
+    if (r->skip < 0) r->skip = 0;
+    pv_arena_free(&r->tmp);
+    if (r->limit == 0) {
+        r->eof = 1;
+        return 0;
+    }
+    if (!p->has_from) return 0;
+    if ((rc = pv_db_find_table(db, p->table, strlen(p->table), &r->src))) return rc;
+    return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
+}
+
+int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run **out)
+{
+    pv_run *r = calloc(1, sizeof *r);
+    size_t w = plan->nout + plan->nextra;
+    int rc;
+    *out = NULL;
+    if (!r) return nomem();
+    r->plan = plan;
+    r->cx.params = params;
+    r->cx.arena = &r->tmp;
+    r->distinct = plan->distinct;
+    pv_hset_init(&r->seen, plan->nout);
+    if (!(r->scratch = calloc(w ? w : 1, sizeof *r->scratch))) {
+        rc = nomem();
+        goto fail;
+    }
+    if (!plan->aggregate && !plan->nkeys &&
+        !(r->proj = calloc((size_t)PV_BATCH_ROWS * (plan->nout ? plan->nout : 1), sizeof *r->proj))) {
+        rc = nomem();
+        goto fail;
+    }
+    if ((rc = run_start(r, db))) goto fail;
+    *out = r;
+    return 0;
+fail:
+    pv_run_close(r);
+    return rc;
+}
+
+int pv_run_next(pv_run *r, const pv_value **row)
+{
+    if (r->plan->aggregate || r->plan->nkeys) return materialized_next(r, row);
+    return stream_next(r, row);
+}
+
+void pv_run_close(pv_run *r)
+{
+    if (!r) return;
+    if (r->scan) r->src.ops->scan_close(r->scan);
+    pv_arena_free(&r->tmp);
+    pv_arena_free(&r->store);
+    pv_hset_free(&r->seen);
+    free(r->rows);
+    free(r->proj);
+    free(r->scratch);
+    free(r);
+}

@@ -1,0 +1,257 @@
+/*
+ * sql_lex.c: the SQL tokenizer. Tokens are slices of the text; the parser
+ * decodes literals and quoted names from them.
+ */
+#include "sql_lex.h"
+
+#include <string.h>
+
+#include "util.h"
+
+static const struct {
+    const char *name;
+    int kw;
+    int reserved;
+} kw_table[] = {
+    {"ALL", KW_ALL, 1},         {"AND", KW_AND, 1},
+    {"AS", KW_AS, 1},           {"ASC", KW_ASC, 0},
+    {"BETWEEN", KW_BETWEEN, 1}, {"BY", KW_BY, 1},
+    {"CASE", KW_CASE, 1},       {"CAST", KW_CAST, 1},
+    {"COLLATE", KW_COLLATE, 1}, {"CREATE", KW_CREATE, 1},
+    {"DESC", KW_DESC, 0},       {"DISTINCT", KW_DISTINCT, 1},
+    {"ELSE", KW_ELSE, 1},       {"END", KW_END, 1},
+    {"ESCAPE", KW_ESCAPE, 1},   {"EXISTS", KW_EXISTS, 0},
+    {"FALSE", KW_FALSE, 1},     {"FROM", KW_FROM, 1},
+    {"GROUP", KW_GROUP, 1},     {"HAVING", KW_HAVING, 1},
+    {"IF", KW_IF, 0},           {"IN", KW_IN, 1},
+    {"INSERT", KW_INSERT, 1},   {"INTO", KW_INTO, 1},
+    {"IS", KW_IS, 1},           {"ISNULL", KW_ISNULL, 1},
+    {"KEY", KW_KEY, 0},         {"LIKE", KW_LIKE, 1},
+    {"LIMIT", KW_LIMIT, 1},     {"NOT", KW_NOT, 1},
+    {"NOTNULL", KW_NOTNULL, 1}, {"NULL", KW_NULL, 1},
+    {"OFFSET", KW_OFFSET, 0},   {"OR", KW_OR, 1},
+    {"ORDER", KW_ORDER, 1},     {"PRIMARY", KW_PRIMARY, 1},
+    {"SELECT", KW_SELECT, 1},   {"TABLE", KW_TABLE, 1},
+    {"THEN", KW_THEN, 1},       {"TRUE", KW_TRUE, 1},
+    {"VALUES", KW_VALUES, 1},   {"WHEN", KW_WHEN, 1},
+    {"WHERE", KW_WHERE, 1},
+};
+
+int pv_kw_find(const char *s, size_t n)
+{
+    size_t i;
+    if (n < 2 || n > 8) return KW_NONE;
+    for (i = 0; i < sizeof kw_table / sizeof kw_table[0]; i++) {
+        const char *k = kw_table[i].name;
+        if (pv_ident_eq(s, n, k, strlen(k))) return kw_table[i].kw;
+    }
+    return KW_NONE;
+}
+
+int pv_kw_reserved(int kw)
+{
+    size_t i;
+    for (i = 0; i < sizeof kw_table / sizeof kw_table[0]; i++)
+        if (kw_table[i].kw == kw) return kw_table[i].reserved;
+    return 0;
+}
+
+void pv_lex_init(pv_lexer *lx, const char *sql, size_t len)
+{
+    lx->sql = sql;
+    lx->len = len;
+    lx->pos = 0;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+/* Identifier characters: ASCII letters, digits, '_', '$' and every byte of
+ * a multi-byte UTF-8 sequence (SQLite accepts those too). */
+static int is_idchar(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || is_digit(c) ||
+           u == '_' || u == '$' || u >= 0x80;
+}
+
+static void skip_blanks(pv_lexer *lx)
+{
+    const char *s = lx->sql;
+    for (;;) {
+        while (lx->pos < lx->len && is_space(s[lx->pos])) lx->pos++;
+        if (lx->pos + 1 < lx->len && s[lx->pos] == '-' && s[lx->pos + 1] == '-') {
+            while (lx->pos < lx->len && s[lx->pos] != '\n') lx->pos++;
+        } else if (lx->pos + 1 < lx->len && s[lx->pos] == '/' && s[lx->pos + 1] == '*') {
+            lx->pos += 2;
+            while (lx->pos < lx->len &&
+                   !(s[lx->pos] == '*' && lx->pos + 1 < lx->len && s[lx->pos + 1] == '/'))
+                lx->pos++;
+            lx->pos = lx->pos < lx->len ? lx->pos + 2 : lx->len;
+        } else {
+            return;
+        }
+    }
+}
+
+/* A quoted token ending at the first unpaired `close`; doubled closers are
+ * escapes (except for [..], which has none). Returns the end or 0. */
+static size_t scan_quoted(const pv_lexer *lx, size_t p, char close, int doubling)
+{
+    for (p++; p < lx->len; p++) {
+        if (lx->sql[p] != close) continue;
+        if (doubling && p + 1 < lx->len && lx->sql[p + 1] == close) {
+            p++;
+            continue;
+        }
+        return p + 1;
+    }
+    return 0;
+}
+
+static size_t scan_number(const pv_lexer *lx, size_t p, int *is_float)
+{
+    const char *s = lx->sql;
+    size_t n = lx->len;
+    *is_float = 0;
+    if (s[p] == '0' && p + 2 < n && (s[p + 1] == 'x' || s[p + 1] == 'X') && is_hex(s[p + 2])) {
+        p += 2;
+        while (p < n && is_hex(s[p])) p++;
+        return p;
+    }
+    while (p < n && is_digit(s[p])) p++;
+    if (p < n && s[p] == '.') {
+        *is_float = 1;
+        p++;
+        while (p < n && is_digit(s[p])) p++;
+    }
+    if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+        size_t q = p + 1;
+        if (q < n && (s[q] == '+' || s[q] == '-')) q++;
+        if (q < n && is_digit(s[q])) {
+            *is_float = 1;
+            p = q;
+            while (p < n && is_digit(s[p])) p++;
+        }
+    }
+    return p;
+}
+
+static pv_token make(int type, size_t off, size_t end)
+{
+    pv_token t;
+    t.type = type;
+    t.kw = KW_NONE;
+    t.off = (uint32_t)off;
+    t.len = (uint32_t)(end - off);
+    t.err = NULL;
+    return t;
+}
+
+static pv_token make_err(size_t off, size_t end, const char *msg)
+{
+    pv_token t = make(TK_ERROR, off, end);
+    t.err = msg;
+    return t;
+}
+
+/* Two-character operators first, then single characters. */
+static pv_token lex_punct(pv_lexer *lx, size_t p)
+{
+    static const struct { const char *s; int type; } ops[] = {
+        {"||", TK_CONCAT}, {"==", TK_EQ}, {"!=", TK_NE}, {"<>", TK_NE},
+        {"<=", TK_LE}, {">=", TK_GE}, {"<<", TK_LSHIFT}, {">>", TK_RSHIFT},
+        {";", TK_SEMI}, {"(", TK_LP}, {")", TK_RP}, {",", TK_COMMA},
+        {".", TK_DOT}, {"*", TK_STAR}, {"+", TK_PLUS}, {"-", TK_MINUS},
+        {"/", TK_SLASH}, {"%", TK_REM}, {"=", TK_EQ}, {"<", TK_LT},
+        {">", TK_GT}, {"~", TK_BITNOT}, {"&", TK_BITAND}, {"|", TK_BITOR},
+    };
+    size_t i;
+    for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t k = strlen(ops[i].s);
+        if (p + k <= lx->len && memcmp(lx->sql + p, ops[i].s, k) == 0) {
+            lx->pos = p + k;
+            return make(ops[i].type, p, p + k);
+        }
+    }
+    lx->pos = p + 1;
+    return make_err(p, p + 1, "unrecognized token");
+}
+
+static pv_token lex_quoted(pv_lexer *lx, size_t p, int type, char close, int doubling)
+{
+    size_t end = scan_quoted(lx, p, close, doubling);
+    if (!end) {
+        lx->pos = lx->len;
+        return make_err(p, lx->len, "unterminated literal");
+    }
+    lx->pos = end;
+    return make(type, p, end);
+}
+
+static pv_token lex_blob(pv_lexer *lx, size_t p)
+{
+    size_t end = scan_quoted(lx, p + 1, '\'', 0), i;
+    if (!end) {
+        lx->pos = lx->len;
+        return make_err(p, lx->len, "unterminated literal");
+    }
+    lx->pos = end;
+    for (i = p + 2; i < end - 1; i++)
+        if (!is_hex(lx->sql[i])) return make_err(p, end, "malformed blob literal");
+    if ((end - p - 3) % 2) return make_err(p, end, "malformed blob literal");
+    return make(TK_BLOB, p, end);
+}
+
+static pv_token lex_param(pv_lexer *lx, size_t p)
+{
+    size_t q = p + 1;
+    while (q < lx->len && is_digit(lx->sql[q])) q++;
+    lx->pos = q;
+    return make(TK_PARAM, p, q);
+}
+
+pv_token pv_lex_next(pv_lexer *lx)
+{
+    size_t p;
+    char c;
+    skip_blanks(lx);
+    p = lx->pos;
+    if (p >= lx->len) return make(TK_EOF, lx->len, lx->len);
+    c = lx->sql[p];
+    if ((c == 'x' || c == 'X') && p + 1 < lx->len && lx->sql[p + 1] == '\'')
+        return lex_blob(lx, p);
+    if (is_digit(c) || (c == '.' && p + 1 < lx->len && is_digit(lx->sql[p + 1]))) {
+        int fl;
+        size_t end = scan_number(lx, p, &fl);
+        lx->pos = end;
+        if (end < lx->len && is_idchar(lx->sql[end])) {
+            while (lx->pos < lx->len && is_idchar(lx->sql[lx->pos])) lx->pos++;
+            return make_err(p, lx->pos, "unrecognized token");
+        }
+        return make(fl ? TK_FLOAT : TK_INTEGER, p, end);
+    }
+    if (is_idchar(c)) {
+        pv_token t;
+        size_t q = p;
+        while (q < lx->len && is_idchar(lx->sql[q])) q++;
+        lx->pos = q;
+        t = make(TK_ID, p, q);
+        t.kw = pv_kw_find(lx->sql + p, q - p);
+        return t;
+    }
+    switch (c) {
+    case '\'': return lex_quoted(lx, p, TK_STRING, '\'', 1);
+    case '"': return lex_quoted(lx, p, TK_QID, '"', 1);
+    case '`': return lex_quoted(lx, p, TK_QID, '`', 1);
+    case '[': return lex_quoted(lx, p, TK_QID, ']', 0);
+    case '?': return lex_param(lx, p);
+    default: return lex_punct(lx, p);
+    }
+}

@@ -1,0 +1,481 @@
+/*
+ * stmt.c: the statement half of pv.h: prepare, bind, step, column access.
+ *
+ * pv_prepare parses one statement into the statement's arena and binds it
+ * (names resolved, so unknown tables and columns fail at prepare as in
+ * SQLite). CREATE and INSERT run on the first pv_step; SELECT opens a run
+ * (exec.h) and hands out its rows.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "exec.h"
+#include "sql_ast.h"
+#include "util.h"
+#include "value.h"
+
+enum { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
+
+struct pv_stmt {
+    pv_db *db;
+    pv_arena arena;        /* statement text, AST, plan, names */
+    pv_sql_stmt *ast;
+    pv_plan *plan;         /* SELECT */
+    pv_schema *schema;     /* CREATE: checked at prepare, cloned per run */
+    char *ins_table;       /* INSERT: table name */
+    uint32_t ins_ncols;    /* INSERT: the table's full column count */
+    uint32_t *ins_map;     /* INSERT: schema column of each value */
+    uint32_t nparams;
+    pv_value *params;
+    char **pbytes;         /* owned bytes of text/blob parameters */
+    int state;
+    pv_run *run;
+    const pv_value *row;   /* the current row (ST_ROW) */
+    pv_buf *text;          /* per result column: NUL-terminated text */
+    uint8_t *text_ok;      /* per result column: text[] holds this row's */
+};
+
+static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory preparing a statement"); }
+
+/* ---- CREATE TABLE ------------------------------------------------------------------ */
+
+static int add_columns(const pv_sql_stmt *ast, pv_schema *s, uint32_t *pk, uint32_t *npk)
+{
+    const pv_create *c = &ast->u.create;
+    uint32_t i;
+    int rc;
+    for (i = 0; i < c->ncols; i++) {
+        const pv_coldef *d = &c->cols[i];
+        int type = pv_type_parse(d->type.p, d->type.n);
+        if (type < 0)
+            return pv_err(PV_ESQL, "unknown type \"%.*s\" for column %.*s at offset %u", (int)d->type.n,
+                          d->type.p, (int)d->name.n, d->name.p, d->type_off);
+        if ((rc = pv_schema_add_column(s, d->name.p, d->name.n, type, d->not_null))) return rc;
+        if (d->pk) pk[(*npk)++] = i;
+    }
+    return 0;
+}
+
+static int set_primary_key(const pv_sql_stmt *ast, pv_schema *s, uint32_t *pk, uint32_t npk)
+{
+    const pv_create *c = &ast->u.create;
+    uint32_t i;
+    if (npk > 1 || (npk && c->npk))
+        return pv_err(PV_ESQL, "table %.*s has more than one primary key", (int)c->table.n, c->table.p);
+    for (i = 0; i < c->npk; i++) {
+        int k = pv_schema_find(s, c->pk[i].p, c->pk[i].n);
+        if (k < 0)
+            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)c->pk[i].n,
+                          c->pk[i].p, c->pk_off[i]);
+        pk[npk++] = (uint32_t)k;
+    }
+    return npk ? pv_schema_set_pk(s, pk, npk) : 0;
+}
+
+static int prepare_create(pv_stmt *st)
+{
+    const pv_create *c = &st->ast->u.create;
+    uint32_t *pk = NULL, npk = 0;
+    pv_schema *s;
+    int rc;
+    if (!(s = pv_schema_new(c->table.p, c->table.n))) return nomem();
+    if (!(pk = malloc((c->ncols + c->npk + 1) * sizeof *pk))) {
+        rc = nomem();
+        goto done;
+    }
+    if ((rc = add_columns(st->ast, s, pk, &npk)) || (rc = set_primary_key(st->ast, s, pk, npk)) ||
+        (rc = pv_schema_finish(s)))
+        goto done;
+    st->schema = s;
+    s = NULL;
+done:
+    free(pk);
+    pv_schema_free(s);
+    return rc;
+}
+
+static int step_create(pv_stmt *st)
+{
+    pv_schema *s = pv_schema_clone(st->schema);
+    if (!s) return pv_err(PV_ENOMEM, "out of memory creating table %s", st->schema->name);
+    return pv_db_create_table(st->db, s, st->ast->u.create.if_not_exists);
+}
+
+/* ---- INSERT ---------------------------------------------------------------------------- */
+
+static int map_named_columns(pv_stmt *st, const pv_schema *s)
+{
+    const pv_insert *ins = &st->ast->u.insert;
+    uint32_t i, j;
+    if (ins->nvals != ins->ncols)
+        return pv_err(PV_ESQL, "%u values for %u columns", ins->nvals, ins->ncols);
+    for (i = 0; i < ins->ncols; i++) {
+        int k = pv_schema_find(s, ins->cols[i].p, ins->cols[i].n);
+        if (k < 0)
+            return pv_err(PV_ENOTFOUND, "table %s has no column named %.*s", s->name,
+                          (int)ins->cols[i].n, ins->cols[i].p);
+        for (j = 0; j < i; j++)
+            if (st->ins_map[j] == (uint32_t)k)
+                return pv_err(PV_ESQL, "column %s named twice at offset %u", s->cols[k].name,
+                              ins->col_off[i]);
+        st->ins_map[i] = (uint32_t)k;
+    }
+    return 0;
+}
+
+/* Without a column list, values go to the visible columns in order. */
+static int map_all_columns(pv_stmt *st, const pv_schema *s)
+{
+    const pv_insert *ins = &st->ast->u.insert;
+    uint32_t i, n = 0;
+    for (i = 0; i < s->ncols; i++) {
+        if (s->cols[i].hidden) continue;
+        if (n < ins->nvals) st->ins_map[n] = i;
+        n++;
+    }
+    if (n != ins->nvals)
+        return pv_err(PV_ESQL, "table %s has %u columns but %u values were supplied", s->name, n,
+                      ins->nvals);
+    return 0;
+}
+
+static int prepare_insert(pv_stmt *st)
+{
+    pv_insert *ins = &st->ast->u.insert;
+    pv_source src;
+    size_t i, n = (size_t)ins->nrows * ins->nvals;
+    int rc;
+    if ((rc = pv_db_find_table(st->db, ins->table.p, ins->table.n, &src))) return rc;
+    st->ins_ncols = src.schema->ncols;
+    if (!(st->ins_table = pv_arena_dup(&st->arena, src.schema->name, strlen(src.schema->name))) ||
+        !(st->ins_map = pv_arena_alloc(&st->arena, (ins->nvals + 1) * sizeof *st->ins_map)))
+        return nomem();
+    rc = ins->cols ? map_named_columns(st, src.schema) : map_all_columns(st, src.schema);
+    for (i = 0; !rc && i < n; i++) rc = pv_bind_const(st->ast->sql, ins->vals[i]);
+    return rc;
+}
+
+static int step_insert(pv_stmt *st)
+{
+    const pv_insert *ins = &st->ast->u.insert;
+    pv_arena tmp = PV_ARENA_INIT;
+    pv_eval cx;
+    pv_value *rows;
+    size_t r, j, nrows = ins->nrows, w = st->ins_ncols;
+    int rc = 0;
+    if (!(rows = malloc(nrows * w * sizeof *rows))) return pv_err(PV_ENOMEM, "out of memory inserting %zu rows", nrows);
+    memset(&cx, 0, sizeof cx);
+    cx.params = st->params;
+    cx.arena = &tmp;
+    for (r = 0; r < nrows * w; r++) rows[r] = pv_v_null();
+    for (r = 0; r < nrows && !rc; r++)
+        for (j = 0; j < ins->nvals && !rc; j++)
+            rc = pv_eval_expr(&cx, ins->vals[r * ins->nvals + j], &rows[r * w + st->ins_map[j]]);
+    if (!rc) rc = pv_db_insert(st->db, st->ins_table, rows, nrows, w, NULL, 0);
+    free(rows);
+    pv_arena_free(&tmp);
+    return rc;
+}
+
+/* ---- prepare / finalize --------------------------------------------------------------- */
+
+static int prepare_kind(pv_stmt *st)
+{
+    switch (st->ast->kind) {
+    case PV_SQL_SELECT: {
+        int rc = pv_plan_build(st->db, &st->arena, st->ast, &st->plan);
+        if (rc) return rc;
+        if (!(st->text = calloc(st->plan->nout ? st->plan->nout : 1, sizeof *st->text)) ||
+            !(st->text_ok = calloc(st->plan->nout ? st->plan->nout : 1, 1)))
+            return nomem();
+        return 0;
+    }
+    case PV_SQL_CREATE: return prepare_create(st);
+    default: return prepare_insert(st);
+    }
+}
+
+static void stmt_free(pv_stmt *st)
+{
+    uint32_t i;
+    pv_run_close(st->run);
+    for (i = 0; st->pbytes && i < st->nparams; i++) free(st->pbytes[i]);
+    for (i = 0; st->text && st->plan && i < st->plan->nout; i++) pv_buf_free(&st->text[i]);
+    free(st->pbytes);
+    free(st->params);
+    free(st->text);
+    free(st->text_ok);
+    pv_schema_free(st->schema);
+    pv_arena_free(&st->arena);
+    free(st);
+}
+
+static int new_stmt(pv_db *db, uint32_t nparams, pv_stmt **out)
+{
+    pv_stmt *st = calloc(1, sizeof *st);
+    uint32_t i;
+    *out = st;
+    if (!st) return nomem();
+    st->db = db;
+    st->nparams = nparams;
+    st->params = calloc(nparams ? nparams : 1, sizeof *st->params);
+    st->pbytes = calloc(nparams ? nparams : 1, sizeof *st->pbytes);
+    if (!st->params || !st->pbytes) return nomem();
+    for (i = 0; i < nparams; i++) st->params[i] = pv_v_null();
+    return 0;
+}
+
+PV_API int pv_prepare(pv_db *db, const char *sql, size_t len, pv_stmt **out, const char **tail)
+{
+    pv_arena arena = PV_ARENA_INIT;
+    pv_sql_stmt *ast = NULL;
+    pv_stmt *st = NULL;
+    size_t end, pend = 0;
+    char *copy;
+    int rc;
+    if (out) *out = NULL;
+    if (tail) *tail = sql;
+    if (!db || !sql || !out) return pv_err(PV_EMISUSE, "pv_prepare: db, sql and out must not be NULL");
+    if (len == (size_t)-1) len = strlen(sql);
+    /* the statement's text is copied: names and spans point into the copy */
+    end = pv_sql_stmt_end(sql, len);
+    if (!(copy = pv_arena_dup(&arena, sql, end))) {
+        rc = nomem();
+        goto fail;
+    }
+    if ((rc = pv_sql_parse(&arena, copy, end, &ast, &pend))) goto fail;
+    if (tail) *tail = sql + (ast ? end : pend);
+    if (!ast) {
+        pv_arena_free(&arena);
+        return PV_OK;
+    }
+    if ((rc = new_stmt(db, ast->nparams, &st))) goto fail;
+    st->arena = arena;
+    arena = (pv_arena)PV_ARENA_INIT;
+    st->ast = ast;
+    if ((rc = prepare_kind(st))) goto fail;
+    db->nstmts++;
+    *out = st;
+    return PV_OK;
+fail:
+    if (tail) *tail = sql;
+    if (st) stmt_free(st);
+    pv_arena_free(&arena);
+    return rc;
+}
+
+PV_API int pv_reset(pv_stmt *st)
+{
+    uint32_t i;
+    if (!st) return pv_err(PV_EMISUSE, "pv_reset: statement is NULL");
+    pv_run_close(st->run);
+    st->run = NULL;
+    st->row = NULL;
+    st->state = ST_READY;
+    for (i = 0; st->text_ok && st->plan && i < st->plan->nout; i++) st->text_ok[i] = 0;
+    return PV_OK;
+}
+
+PV_API int pv_finalize(pv_stmt *st)
+{
+    if (!st) return PV_OK;
+    st->db->nstmts--;
+    stmt_free(st);
+    return PV_OK;
+}
+
+/* ---- bind ------------------------------------------------------------------------------ */
+
+static int bind_check(pv_stmt *st, int idx)
+{
+    if (!st) return pv_err(PV_EMISUSE, "pv_bind: statement is NULL");
+    if (st->state != ST_READY)
+        return pv_err(PV_EMISUSE, "pv_bind: statement is running; call pv_reset first");
+    if (idx < 1 || (uint32_t)idx > st->nparams)
+        return pv_err(PV_ERANGE, "parameter index %d out of range (statement has %u)", idx, st->nparams);
+    free(st->pbytes[idx - 1]);
+    st->pbytes[idx - 1] = NULL;
+    return 0;
+}
+
+static int bind_value(pv_stmt *st, int idx, pv_value v)
+{
+    int rc = bind_check(st, idx);
+    if (!rc) st->params[idx - 1] = v;
+    return rc;
+}
+
+PV_API int pv_bind_null(pv_stmt *st, int idx) { return bind_value(st, idx, pv_v_null()); }
+PV_API int pv_bind_int64(pv_stmt *st, int idx, int64_t v) { return bind_value(st, idx, pv_v_int(v)); }
+PV_API int pv_bind_bool(pv_stmt *st, int idx, int v) { return bind_value(st, idx, pv_v_bool(v)); }
+
+PV_API int pv_bind_double(pv_stmt *st, int idx, double v)
+{
+    return bind_value(st, idx, v != v ? pv_v_null() : pv_v_real(v)); /* NaN is NULL, as SQLite */
+}
+
+static int bind_bytes(pv_stmt *st, int idx, const void *p, size_t n, int type)
+{
+    char *copy;
+    int rc = bind_check(st, idx);
+    if (rc) return rc;
+    if (n && !p) return pv_err(PV_EMISUSE, "pv_bind: NULL data with length %zu", n);
+    if (!(copy = malloc(n ? n : 1))) return pv_err(PV_ENOMEM, "out of memory binding parameter %d", idx);
+    if (n) memcpy(copy, p, n);
+    st->pbytes[idx - 1] = copy;
+    st->params[idx - 1] = type == PV_TEXT ? pv_v_text(copy, n) : pv_v_blob(copy, n);
+    return 0;
+}
+
+PV_API int pv_bind_text(pv_stmt *st, int idx, const char *text, size_t len)
+{
+    size_t bad;
+    if (text && len == (size_t)-1) len = strlen(text);
+    if (text && !pv_utf8_valid(text, len, &bad))
+        return pv_err(PV_EINPUT, "parameter %d: invalid utf-8 at byte %zu", idx, bad);
+    if (!text) return pv_bind_null(st, idx);
+    return bind_bytes(st, idx, text, len, PV_TEXT);
+}
+
+PV_API int pv_bind_blob(pv_stmt *st, int idx, const void *data, size_t len)
+{
+    if (!data && len == 0) return bind_bytes(st, idx, "", 0, PV_BLOB);
+    return bind_bytes(st, idx, data, len, PV_BLOB);
+}
+
+PV_API int pv_bind_count(const pv_stmt *st) { return st ? (int)st->nparams : 0; }
+
+/* ---- step ------------------------------------------------------------------------------- */
+
+static int step_select(pv_stmt *st)
+{
+    int rc;
+    uint32_t i;
+    if (!st->run && (rc = pv_run_open(st->plan, st->db, st->params, &st->run))) return rc;
+    for (i = 0; i < st->plan->nout; i++) st->text_ok[i] = 0;
+    st->row = NULL;
+    rc = pv_run_next(st->run, &st->row);
+    if (rc == 1) return PV_ROW;
+    if (rc == 0) {
+        pv_run_close(st->run); /* release the scan as soon as it is done */
+        st->run = NULL;
+    }
+    return rc;
+}
+
+PV_API int pv_step(pv_stmt *st)
+{
+    int rc;
+    if (!st) return pv_err(PV_EMISUSE, "pv_step: statement is NULL");
+    if (st->state == ST_DONE) return PV_DONE;
+    if (st->state == ST_FAILED)
+        return pv_err(PV_EMISUSE, "pv_step: the statement failed; call pv_reset to run it again");
+    switch (st->ast->kind) {
+    case PV_SQL_SELECT: rc = step_select(st); break;
+    case PV_SQL_CREATE: rc = step_create(st); break;
+    default: rc = step_insert(st); break;
+    }
+    st->state = rc == PV_ROW ? ST_ROW : rc == 0 ? ST_DONE : ST_FAILED;
+    if (st->state != ST_ROW) st->row = NULL;
+    return rc;
+}
+
+PV_API int pv_exec(pv_db *db, const char *sql)
+{
+    const char *p = sql, *tail;
+    if (!db || !sql) return pv_err(PV_EMISUSE, "pv_exec: db and sql must not be NULL");
+    while (*p) {
+        pv_stmt *st;
+        int rc = pv_prepare(db, p, (size_t)-1, &st, &tail);
+        if (rc) return rc;
+        if (st) {
+            while ((rc = pv_step(st)) == PV_ROW) {}
+            pv_finalize(st);
+            if (rc < 0) return rc;
+        }
+        if (tail <= p) break;
+        p = tail;
+    }
+    return PV_OK;
+}
+
+/* ---- columns ------------------------------------------------------------------------------ */
+
+PV_API int pv_column_count(const pv_stmt *st) { return st && st->plan ? (int)st->plan->nout : 0; }
+
+PV_API const char *pv_column_name(const pv_stmt *st, int col)
+{
+    if (!st || !st->plan || col < 0 || (uint32_t)col >= st->plan->nout) return NULL;
+    return st->plan->names[col];
+}
+
+/* The value of a column of the current row, or NULL when there is none. */
+static const pv_value *cell(const pv_stmt *st, int col)
+{
+    if (!st || st->state != ST_ROW || !st->row || col < 0 || (uint32_t)col >= st->plan->nout)
+        return NULL;
+    return &st->row[col];
+}
+
+PV_API int pv_column_type(const pv_stmt *st, int col)
+{
+    const pv_value *v = cell(st, col);
+    return v ? v->type : PV_NULL;
+}
+
+PV_API int64_t pv_column_int64(pv_stmt *st, int col)
+{
+    const pv_value *v = cell(st, col);
+    return v ? pv_value_int64(v) : 0;
+}
+
+PV_API double pv_column_double(pv_stmt *st, int col)
+{
+    const pv_value *v = cell(st, col);
+    return v ? pv_value_double(v) : 0.0;
+}
+
+/* The NUL-terminated text of a cell, made once per row. */
+static const pv_buf *cell_text(pv_stmt *st, int col)
+{
+    const pv_value *v = cell(st, col);
+    pv_buf *b;
+    char num[32];
+    const char *p = num;
+    size_t n;
+    if (!v || v->type == PV_NULL) return NULL;
+    b = &st->text[col];
+    if (st->text_ok[col]) return b;
+    switch (v->type) {
+    case PV_TEXT:
+    case PV_BLOB: p = v->u.s.p; n = v->u.s.n; break;
+    case PV_REAL: n = (size_t)pv_real_format(v->u.f, num); break;
+    default: n = (size_t)pv_int_format(v->u.i, num); break;
+    }
+    b->len = 0;
+    if (pv_buf_reserve(b, n + 1)) return NULL;
+    if (n) memcpy(b->p, p, n);
+    b->p[n] = 0;
+    b->len = n;
+    st->text_ok[col] = 1;
+    return b;
+}
+
+PV_API const char *pv_column_text(pv_stmt *st, int col)
+{
+    const pv_buf *b = cell_text(st, col);
+    return b ? b->p : NULL;
+}
+
+PV_API const void *pv_column_blob(pv_stmt *st, int col)
+{
+    const pv_buf *b = cell_text(st, col);
+    return b ? b->p : NULL;
+}
+
+PV_API size_t pv_column_bytes(pv_stmt *st, int col)
+{
+    const pv_buf *b = cell_text(st, col);
+    return b ? b->len : 0;
+}
