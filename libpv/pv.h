@@ -160,8 +160,11 @@ PV_API int pv_bind_count(const pv_stmt *st);
 /* Run the statement to its next result row.
  * Returns PV_ROW when a row is ready for pv_column_*, PV_DONE (0) when the
  * statement has finished (DDL and DML finish at once), or a negative error:
- * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_ETYPE, PV_EREADONLY,
- * PV_ELOCKED. After PV_DONE or an error, pv_reset() runs it again. */
+ * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_EREADONLY, PV_ELOCKED,
+ * PV_ERANGE ("integer overflow" in SUM or abs), PV_ETYPE (a value that does
+ * not fit its column; a LIMIT that is not an integer), PV_EMISUSE (stepping
+ * a statement that failed, before pv_reset). Stepping a finished statement
+ * returns PV_DONE again; pv_reset() runs it anew. */
 PV_API int pv_step(pv_stmt *st);
 
 /* Result columns: count, name (borrowed, lives as long as the statement)

@@ -152,6 +152,21 @@ void pv_arena_free(pv_arena *a)
     a->used = a->total = 0;
 }
 
+void pv_arena_reset(pv_arena *a)
+{
+    pv_arena_block *b = a->head, *keep = NULL;
+    while (b) {
+        pv_arena_block *next = b->next;
+        if (!keep && b->size == PV_ARENA_BLOCK) keep = b; /* reused */
+        else free(b);
+        b = next;
+    }
+    if (keep) keep->next = NULL;
+    a->head = keep;
+    a->used = 0;
+    a->total = keep ? keep->size : 0;
+}
+
 /* ---- misc ---------------------------------------------------------------- */
 
 int pv_ident_eq(const char *a, size_t an, const char *b, size_t bn)

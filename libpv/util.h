@@ -73,6 +73,9 @@ void *pv_arena_alloc(pv_arena *a, size_t n);
 /* A copy of n bytes plus a NUL terminator; NULL on failure. */
 char *pv_arena_dup(pv_arena *a, const void *p, size_t n);
 void pv_arena_free(pv_arena *a);
+/* Forget every allocation but keep the first block for reuse, so a loop
+ * that fills and empties an arena does not call malloc each time. */
+void pv_arena_reset(pv_arena *a);
 
 /* ---- little-endian codecs ----------------------------------------------- */
 static inline void pv_put_u16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
