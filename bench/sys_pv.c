@@ -1,0 +1,423 @@
+/*
+ * sys_pv.c: PicoVolt, through its public API (pv.h) and its real tools.
+ *
+ * Build: `pvdev init`, `pvdev import flights CSV --key id` and `pvbake -o
+ * flights.pvdb`, each timed as a process. Reads: pv_open on the .pvdb and
+ * prepared statements (the same SQL text as SQLite's). Writes: pv_open on a
+ * copy of the workspace with PV_OPEN_READWRITE and a prepared INSERT, each
+ * pv_step its own autocommit. Git rows: a scratch repository like the CSV
+ * baseline's, merged with the pv merge driver once pvdev has one.
+ *
+ * Every loop runs under the time budgets of bench.c, so a version without
+ * an index (a lookup is a full scan) still finishes: the figure is then the
+ * mean over the operations that ran, marked †.
+ */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef BENCH_NO_LIBPV
+
+void sys_pv(struct bench *b)
+{
+    for (int op = 0; op < OP_COUNT; op++)
+        if (op != OP_SIZE_PQ)
+            cell_na(b, op, COL_PV, "%s", b->pv_why ? b->pv_why : "libpv not linked into the harness");
+}
+
+#else
+
+#include "pv.h"
+
+int bench_git(const char *repo, const char *log, double *secs, ...);
+
+struct pvb {
+    struct bench *b;
+    char pvdev[4096], pvbake[4096];
+    char ws[4096], pvdb[4096], log[4096];
+    pv_db *db;
+    pv_stmt *get, *range, *ins;
+    int64_t next_id;
+    long next_row;
+};
+
+static void copy_text(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (!s) n = 0;
+    if (n >= cap) n = cap - 1;
+    if (n) memcpy(dst, s, n);
+    dst[n] = 0;
+}
+
+static void fill(pv_stmt *st, struct frow *r)
+{
+    r->id = pv_column_int64(st, 0);
+    copy_text(r->date, sizeof r->date, pv_column_text(st, 1), pv_column_bytes(st, 1));
+    r->delay = (int32_t)pv_column_int64(st, 2);
+    r->distance = (int32_t)pv_column_int64(st, 3);
+    copy_text(r->origin, sizeof r->origin, pv_column_text(st, 4), pv_column_bytes(st, 4));
+    copy_text(r->dest, sizeof r->dest, pv_column_text(st, 5), pv_column_bytes(st, 5));
+}
+
+static int p_get(void *ctx, int64_t key, struct frow *out)
+{
+    struct pvb *p = ctx;
+    int rc;
+    pv_reset(p->get);
+    if (pv_bind_int64(p->get, 1, key) != PV_OK) return -100;
+    rc = pv_step(p->get);
+    if (rc == PV_ROW) {
+        fill(p->get, out);
+        return 1;
+    }
+    return rc == PV_DONE ? 0 : rc;
+}
+
+static long p_range(void *ctx, int64_t lo, int64_t hi, emit_fn emit, void *acc)
+{
+    struct pvb *p = ctx;
+    struct frow r;
+    long n = 0;
+    int rc;
+    pv_reset(p->range);
+    if (pv_bind_int64(p->range, 1, lo) != PV_OK || pv_bind_int64(p->range, 2, hi) != PV_OK) return -100;
+    while ((rc = pv_step(p->range)) == PV_ROW) {
+        fill(p->range, &r);
+        emit(acc, &r);
+        n++;
+    }
+    return rc == PV_DONE ? n : rc;
+}
+
+static int p_query(void *ctx, const char *sql, uint64_t *check, long *nrows, char *err, size_t errlen)
+{
+    struct pvb *p = ctx;
+    pv_stmt *st = NULL;
+    uint64_t sum = 0;
+    long n = 0;
+    int rc;
+    if (pv_prepare(p->db, sql, (size_t)-1, &st, NULL) != PV_OK || !st) {
+        msgf(err, errlen, "%s", pv_errmsg());
+        return -1;
+    }
+    while ((rc = pv_step(st)) == PV_ROW) {
+        struct rowhash h;
+        rh_begin(&h);
+        for (int c = 0; c < pv_column_count(st); c++) {
+            if (pv_column_type(st, c) == PV_NULL) rh_text(&h, NULL, 0);
+            else rh_text(&h, pv_column_text(st, c), pv_column_bytes(st, c));
+        }
+        sum += rh_end(&h);
+        n++;
+    }
+    if (rc != PV_DONE) msgf(err, errlen, "%s", pv_errmsg());
+    pv_finalize(st);
+    *check = check_mix(sum ^ (uint64_t)n);
+    *nrows = n;
+    return rc == PV_DONE ? 0 : -1;
+}
+
+static int p_open_get_close(void *ctx, int64_t key, struct frow *out)
+{
+    struct pvb *p = ctx;
+    pv_db *db = NULL;
+    pv_stmt *st = NULL;
+    int rc;
+    if ((rc = pv_open(p->pvdb, PV_OPEN_READONLY, &db)) != PV_OK) return rc;
+    if ((rc = pv_prepare(db, SQL_LOOKUP, (size_t)-1, &st, NULL)) == PV_OK &&
+        (rc = pv_bind_int64(st, 1, key)) == PV_OK) {
+        rc = pv_step(st);
+        if (rc == PV_ROW) fill(st, out);
+        rc = rc == PV_ROW ? 1 : rc;
+    }
+    pv_finalize(st);
+    pv_close(db);
+    return rc;
+}
+
+/* ---- tools ---------------------------------------------------------------- */
+
+static int tool(struct pvb *p, const char *cwd, double *secs, char *const argv[], char *err, size_t errlen)
+{
+    int rc = run_cmd(cwd, NULL, p->log, secs, argv);
+    if (rc != 0) {
+        msgf(err, errlen, "`%s %s` failed (exit %d): %s", strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0],
+                 argv[1] ? argv[1] : "", rc, log_tail(p->log));
+        return -1;
+    }
+    return 0;
+}
+
+/* Does `pvdev` list a subcommand? (its usage text is generated from the
+ * command table) */
+static int has_command(struct pvb *p, const char *name)
+{
+    char cmd[4300], line[512];
+    int found = 0;
+    FILE *f;
+    snprintf(cmd, sizeof cmd, "'%s' --help 2>&1", p->pvdev);
+    if (!(f = popen(cmd, "r"))) return 0;
+    while (fgets(line, sizeof line, f)) {
+        char *s = line;
+        while (*s == ' ') s++;
+        if (!strncmp(s, name, strlen(name)) && (s[strlen(name)] == ' ' || s[strlen(name)] == '\n')) found = 1;
+    }
+    pclose(f);
+    return found;
+}
+
+static int count_rows(const char *path, long *out, char *err, size_t errlen)
+{
+    pv_db *db = NULL;
+    pv_stmt *st = NULL;
+    int rc = -1;
+    if (pv_open(path, PV_OPEN_READONLY, &db) == PV_OK &&
+        pv_prepare(db, "SELECT COUNT(*) FROM flights", (size_t)-1, &st, NULL) == PV_OK &&
+        pv_step(st) == PV_ROW) {
+        *out = (long)pv_column_int64(st, 0);
+        rc = 0;
+    } else {
+        msgf(err, errlen, "cannot count rows of '%s': %s", path, pv_errmsg());
+    }
+    pv_finalize(st);
+    pv_close(db);
+    return rc;
+}
+
+static int build(struct pvb *p, double *total, double *imp, double *bake, char *err, size_t errlen)
+{
+    struct bench *b = p->b;
+    double t_init;
+    long n = 0;
+    char *init[] = {p->pvdev, "init", NULL};
+    char *import[] = {p->pvdev, "import", "flights", (char *)b->csv, "--key", "id", NULL};
+    char *bakecmd[] = {p->pvbake, "-o", p->pvdb, NULL};
+    rm_rf(p->ws);
+    remove(p->pvdb);
+    if (mkdir_p(p->ws) != 0) {
+        msgf(err, errlen, "cannot create '%s'", p->ws);
+        return -1;
+    }
+    if (tool(p, p->ws, &t_init, init, err, errlen) || tool(p, p->ws, imp, import, err, errlen) ||
+        tool(p, p->ws, bake, bakecmd, err, errlen))
+        return -1;
+    *total = t_init + *imp + *bake;
+    if (count_rows(p->pvdb, &n, err, errlen) != 0) return -1;
+    if (n != b->nrows) {
+        msgf(err, errlen, "the baked file has %ld rows, expected %ld", n, b->nrows);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- inserts ---------------------------------------------------------------- */
+
+static long p_inserts(void *ctx, long max_ops, uint64_t deadline)
+{
+    struct pvb *p = ctx;
+    long i;
+    for (i = 0; i < max_ops; i++) {
+        const struct frow *r = &p->b->rows[p->next_row++ % p->b->nrows];
+        int rc;
+        pv_reset(p->ins);
+        if (pv_bind_int64(p->ins, 1, p->next_id++) || pv_bind_text(p->ins, 2, r->date, strlen(r->date)) ||
+            pv_bind_int64(p->ins, 3, r->delay) || pv_bind_int64(p->ins, 4, r->distance) ||
+            pv_bind_text(p->ins, 5, r->origin, strlen(r->origin)) ||
+            pv_bind_text(p->ins, 6, r->dest, strlen(r->dest)))
+            return -100;
+        rc = pv_step(p->ins);
+        if (rc != PV_DONE) {
+            cell_na(p->b, OP_INSERT, COL_PV, "INSERT failed: %s", pv_errmsg());
+            return rc < 0 ? rc : -101;
+        }
+        if (now_ns() > deadline) return i + 1;
+    }
+    return i;
+}
+
+static void inserts(struct pvb *p)
+{
+    struct bench *b = p->b;
+    char copy[4200], err[300];
+    double secs, open_s;
+    pv_db *db = NULL;
+    uint64_t t0;
+    snprintf(copy, sizeof copy, "%s-insert", p->ws);
+    rm_rf(copy);
+    char *cp[] = {"cp", "-a", p->ws, copy, NULL};
+    if (tool(p, NULL, &secs, cp, err, sizeof err) != 0) {
+        cell_na(b, OP_INSERT, COL_PV, "cannot copy the workspace: %s", err);
+        return;
+    }
+    t0 = now_ns();
+    if (pv_open(copy, PV_OPEN_READWRITE, &db) != PV_OK) {
+        cell_na(b, OP_INSERT, COL_PV, "pv_open(workspace, READWRITE) failed: %s", pv_errmsg());
+        goto done;
+    }
+    open_s = (double)(now_ns() - t0) / 1e9;
+    if (pv_prepare(db, "INSERT INTO flights (id, date, delay, distance, origin, destination) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (size_t)-1, &p->ins, NULL) != PV_OK) {
+        cell_na(b, OP_INSERT, COL_PV, "cannot prepare INSERT: %s", pv_errmsg());
+        goto done;
+    }
+    p->next_id = b->max_id + 1;
+    measure_ops(b, OP_INSERT, COL_PV, p_inserts, p, b->insert_ops, b->insert_budget, b->runs);
+    if (b->cells[OP_INSERT][COL_PV].state == CELL_OK)
+        msgf(b->cells[OP_INSERT][COL_PV].note, sizeof b->cells[0][0].note,
+                 "PicoVolt: pv_open of the %ld-row workspace (READWRITE) took %.2f s before the first INSERT (not in the figure)",
+                 b->nrows, open_s);
+done:
+    pv_finalize(p->ins);
+    p->ins = NULL;
+    pv_close(db);
+    rm_rf(copy);
+}
+
+/* ---- git rows ------------------------------------------------------------------ */
+
+static void git_rows(struct pvb *p)
+{
+    struct bench *b = p->b;
+    char repo[4200], csv_a[4200], csv_b[4200], err[300] = "";
+    double secs, t[16];
+    long n = 0, want = b->nrows + 2 * b->merge_rows;
+    int runs = b->merge_runs;
+
+    if (!has_command(p, "merge-driver")) {
+        cell_na(b, OP_MERGE, COL_PV, "pvdev has no merge-driver yet: git's line merge of chunk files is "
+                                     "not a PicoVolt merge, so there is nothing honest to time");
+    } else {
+        char *init[] = {p->pvdev, "init", NULL};
+        char *import[] = {p->pvdev, "import", "flights", (char *)b->csv, "--key", "id", NULL};
+        char *imp_a[] = {p->pvdev, "import", "flights", csv_a, "--key", "id", NULL};
+        char *imp_b[] = {p->pvdev, "import", "flights", csv_b, "--key", "id", NULL};
+        snprintf(repo, sizeof repo, "%s/pv-git", b->cache);
+        snprintf(csv_a, sizeof csv_a, "%s/append-a.csv", b->cache);
+        snprintf(csv_b, sizeof csv_b, "%s/append-b.csv", b->cache);
+        say("pv: git merge with the pv merge driver");
+        rm_rf(repo);
+        if (mkdir_p(repo) || csv_write_rows(csv_a, b, 0, b->merge_rows, b->max_id + 1, 1, 0) ||
+            csv_write_rows(csv_b, b, b->merge_rows, b->merge_rows, b->max_id + 1 + b->merge_rows, 1, 0)) {
+            cell_na(b, OP_MERGE, COL_PV, "cannot prepare the scratch repository");
+            goto diff;
+        }
+        if (bench_git(repo, p->log, &secs, "init", "-q", "-b", "a", NULL) || tool(p, repo, &secs, init, err, sizeof err) ||
+            tool(p, repo, &secs, import, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+            bench_git(repo, p->log, &secs, "commit", "-q", "-m", "base", NULL) ||
+            bench_git(repo, p->log, &secs, "branch", "base", NULL))
+            goto gitfail;
+        /* appending to an existing table: pvdev import into it */
+        if (tool(p, repo, &secs, imp_a, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+            bench_git(repo, p->log, &secs, "commit", "-q", "-m", "a: append rows", NULL) ||
+            bench_git(repo, p->log, &secs, "tag", "a-tip", NULL) ||
+            bench_git(repo, p->log, &secs, "switch", "-q", "-c", "b", "base", NULL) ||
+            tool(p, repo, &secs, imp_b, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+            bench_git(repo, p->log, &secs, "commit", "-q", "-m", "b: append other rows", NULL) ||
+            bench_git(repo, p->log, &secs, "switch", "-q", "a", NULL))
+            goto gitfail;
+        for (int i = -1; i < runs; i++) {
+            if (bench_git(repo, p->log, &secs, "reset", "-q", "--hard", "a-tip", NULL) ||
+                bench_git(repo, p->log, &secs, "merge", "-q", "--no-edit", "b", NULL))
+                goto gitfail;
+            if (i >= 0) t[i] = secs;
+        }
+        if (count_rows(repo, &n, err, sizeof err) != 0) goto gitfail;
+        if (n != want) {
+            cell_na(b, OP_MERGE, COL_PV, "the merged workspace has %ld rows, expected %ld", n, want);
+        } else {
+            cell_values(b, OP_MERGE, COL_PV, t, runs);
+            b->cells[OP_MERGE][COL_PV].ops_min = b->cells[OP_MERGE][COL_PV].ops_max = 1;
+            b->cells[OP_MERGE][COL_PV].has_check = 1;
+            b->cells[OP_MERGE][COL_PV].check = check_mix((uint64_t)n);
+            b->cells[OP_MERGE][COL_PV].answer_rows = n;
+        }
+        goto diff;
+    gitfail:
+        cell_na(b, OP_MERGE, COL_PV, "%s", err[0] ? err : log_tail(p->log));
+    }
+diff:
+    if (!has_command(p, "diff"))
+        cell_na(b, OP_DIFF, COL_PV, "pvdev has no diff command yet");
+    else
+        cell_na(b, OP_DIFF, COL_PV, "pvdev diff exists but this harness does not drive it yet: wire bench/sys_pv.c");
+}
+
+/* ---- the column ----------------------------------------------------------------- */
+
+void sys_pv(struct bench *b)
+{
+    struct pvb p;
+    char err[400] = "";
+    double total[4], imp[4], bake[4], spent = 0, sz;
+    int n = 0;
+
+    memset(&p, 0, sizeof p);
+    p.b = b;
+    snprintf(b->versions[COL_PV], sizeof b->versions[0], "%s (libpv.a)", pv_version());
+    snprintf(p.pvdev, sizeof p.pvdev, "%s/pvdev", b->build);
+    snprintf(p.pvbake, sizeof p.pvbake, "%s/pvbake", b->build);
+    snprintf(p.ws, sizeof p.ws, "%s/pv-ws", b->cache);
+    snprintf(p.pvdb, sizeof p.pvdb, "%s/flights.pvdb", b->cache);
+    snprintf(p.log, sizeof p.log, "%s/pv-tools.log", b->cache);
+    remove(p.log);
+
+    if (access(p.pvdev, X_OK) != 0 || access(p.pvbake, X_OK) != 0) {
+        msgf(err, sizeof err, "%s not built yet (run make)", access(p.pvdev, X_OK) ? "pvdev" : "pvbake");
+        goto na;
+    }
+    say("pv: building (pvdev init, pvdev import, pvbake)");
+    while (n < 3) {
+        if (build(&p, &total[n], &imp[n], &bake[n], err, sizeof err) != 0) goto na;
+        spent += total[n++];
+        if (n >= b->build_runs && spent > (b->quick ? 1.5 : 8)) break;
+    }
+    cell_values(b, OP_BUILD, COL_PV, total, n);
+    cell_values(b, OP_IMPORT, COL_PV, imp, n);
+    cell_values(b, OP_BAKE, COL_PV, bake, n);
+    for (int op = OP_BUILD; op <= OP_BAKE; op++) b->cells[op][COL_PV].ops_min = b->cells[op][COL_PV].ops_max = 1;
+    sz = (double)file_size(p.pvdb);
+    cell_values(b, OP_SIZE, COL_PV, &sz, 1);
+    {
+        char ws[4200];
+        snprintf(ws, sizeof ws, "%s/.pv", p.ws);
+        msgf(b->cells[OP_SIZE][COL_PV].note, sizeof b->cells[0][0].note,
+                 "PicoVolt: the .pv/ workspace it was baked from holds %.1f MB", (double)tree_size(ws) / 1e6);
+    }
+
+    say("pv: reads");
+    if (pv_open(p.pvdb, PV_OPEN_READONLY, &p.db) != PV_OK) {
+        msgf(err, sizeof err, "pv_open('%s') failed: %s", p.pvdb, pv_errmsg());
+        goto na_reads;
+    }
+    if (pv_prepare(p.db, SQL_LOOKUP, (size_t)-1, &p.get, NULL) != PV_OK) {
+        cell_na(b, OP_LOOKUP, COL_PV, "cannot prepare the lookup: %s", pv_errmsg());
+    } else {
+        measure_lookups(b, COL_PV, p_get, &p, b->lookup_budget);
+    }
+    if (pv_prepare(p.db, SQL_RANGE, (size_t)-1, &p.range, NULL) != PV_OK) {
+        cell_na(b, OP_RANGE, COL_PV, "cannot prepare the range: %s", pv_errmsg());
+    } else {
+        measure_ranges(b, COL_PV, p_range, &p);
+    }
+    measure_queries(b, COL_PV, p_query, &p);
+    pv_finalize(p.get);
+    pv_finalize(p.range);
+    pv_close(p.db);
+    {
+        const char *evict[] = {p.pvdb, NULL};
+        measure_open(b, COL_PV, p_open_get_close, &p, evict);
+    }
+    say("pv: autocommit inserts into the workspace");
+    inserts(&p);
+    git_rows(&p);
+    return;
+na:
+    for (int op = OP_BUILD; op <= OP_SIZE; op++) cell_na(b, op, COL_PV, "%s", err);
+na_reads:
+    for (int op = OP_OPEN; op < OP_COUNT; op++) cell_na(b, op, COL_PV, "%s", err);
+}
+
+#endif
