@@ -29,6 +29,7 @@ enum op_id {
     OP_BUILD,     /* CSV -> query-ready file, whole pipeline */
     OP_IMPORT,    /* pvdev import alone (CSV -> workspace) */
     OP_BAKE,      /* pvbake alone (workspace -> .pvdb) */
+    OP_REBAKE,    /* pvbake again after one row changed */
     OP_SIZE,      /* size of the query-ready file */
     OP_SIZE_PQ,   /* Parquet (zstd) export of the same rows, DuckDB */
     OP_OPEN,      /* open + first point query + close, warm cache */
@@ -41,6 +42,8 @@ enum op_id {
     OP_INSERT,    /* autocommit single-row inserts */
     OP_MERGE,     /* git merge of two branches appending rows each */
     OP_DIFF,      /* diff of one changed row */
+    OP_AP_BUILD,  /* airports: CSV -> query-ready file */
+    OP_AP_LOOKUP, /* airports: point lookup by a text key */
     OP_COUNT
 };
 
@@ -100,6 +103,9 @@ struct bench {
 
     struct cell cells[OP_COUNT][COL_COUNT];
     char versions[COL_COUNT][160];
+    long long pv_so_stripped; /* bytes of libpv.so stripped, or -1 */
+    long long pv_open_rss;    /* resident bytes added by pv_open, or -1 */
+    long ap_rows;             /* rows of airports.csv */
 };
 
 /* ---- clock and helpers (bench.c) --------------------------------------- */
@@ -196,6 +202,7 @@ void sys_lmdb(struct bench *b);
 void sys_cdb(struct bench *b);
 void sys_duckdb(struct bench *b);
 void sys_gitcsv(struct bench *b);
+void sys_airports(struct bench *b);
 
 /* Packed row for the key-value stores: delay, distance (int32 LE), then
  * date, origin, destination each as one length byte + bytes. */

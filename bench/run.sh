@@ -101,7 +101,7 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wv
 peer_cflags=$(pkg-config --cflags sqlite3 lmdb)
 peer_libs="$(pkg-config --libs sqlite3 lmdb) -lcdb -ldl -lm -lpthread"
 srcs="$top/bench/bench.c $top/bench/sys_pv.c $top/bench/sys_sqlite.c $top/bench/sys_lmdb.c \
-$top/bench/sys_cdb.c $top/bench/sys_duckdb.c $top/bench/sys_gitcsv.c"
+$top/bench/sys_cdb.c $top/bench/sys_duckdb.c $top/bench/sys_gitcsv.c $top/bench/sys_airports.c"
 bin=$cache/bench
 pv_why=""
 if [ -f "$build/libpv.a" ]; then
