@@ -1025,7 +1025,11 @@ static void write_table(struct bench *b, const char *out_path)
     emit(&o, "# PicoVolt benchmark results\n\n");
     emit(&o, "Written by `make bench%s` on %s. Method: [README.md](README.md).\n\n",
          b->quick ? " BENCH=quick" : "", date);
-    emit(&o, "- data: flights, %ld rows (`%s`), mode **%s**\n", b->nrows, b->csv, b->quick ? "quick" : "full");
+    {
+        size_t tl = strlen(b->top);
+        const char *rel = !strncmp(b->csv, b->top, tl) && b->csv[tl] == '/' ? b->csv + tl + 1 : b->csv;
+        emit(&o, "- data: flights, %ld rows (`%s`), mode **%s**\n", b->nrows, rel, b->quick ? "quick" : "full");
+    }
     machine(&o);
     emit(&o, "- versions: ");
     for (int c = 0; c < COL_COUNT; c++)

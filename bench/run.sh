@@ -31,11 +31,13 @@ mkdir -p "$cache"
 log() { printf 'bench: %s\n' "$*" >&2; }
 
 # ---- 1. data -----------------------------------------------------------------
-data_dir=${PV_BENCH_DATA:-$top/../shared/data}
-src=$data_dir/flights-3m.csv.zst
-if [ ! -f "$src" ]; then
+src=""
+for d in ${PV_BENCH_DATA:+"$PV_BENCH_DATA"} "$top/../shared/data"; do
+    if [ -f "$d/flights-3m.csv.zst" ]; then src=$d/flights-3m.csv.zst; break; fi
+done
+if [ -z "$src" ]; then
     cat >&2 <<EOF
-bench: missing data: $src
+bench: missing data: no flights-3m.csv.zst in ${PV_BENCH_DATA:+\$PV_BENCH_DATA ($PV_BENCH_DATA) nor in }$top/../shared/data
 bench: the benchmark needs the flights data set (3,000,000 rows; columns
 bench: id,date,delay,distance,origin,destination) as flights-3m.csv.zst.
 bench: Put it in ../shared/data/ next to the repository, or set
@@ -121,8 +123,10 @@ if [ -n "$pv_why" ]; then
 fi
 
 # ---- 4. run --------------------------------------------------------------------------
-set -- --top "$top" --build "$build" --cache "$cache" --csv "$csv" --mode "$mode" \
-    --out "$top/bench/results.md"
+# A subset (BENCH_ONLY=sqlite,pv,..., for development) never replaces results.md.
+out=$top/bench/results.md
+[ -n "${BENCH_ONLY:-}" ] && out=$cache/results-subset.md
+set -- --top "$top" --build "$build" --cache "$cache" --csv "$csv" --mode "$mode" --out "$out"
 [ -n "$duckdb_so" ] && set -- "$@" --duckdb "$duckdb_so"
 [ -n "$duckdb_why" ] && set -- "$@" --no-duckdb "$duckdb_why"
 [ -n "$pv_why" ] && set -- "$@" --pv-missing "$pv_why"

@@ -341,68 +341,111 @@ done:
 static void git_rows(struct pvb *p)
 {
     struct bench *b = p->b;
-    char repo[4200], csv_a[4200], csv_b[4200], err[300] = "";
+    char repo[4200], csv_a[4200], csv_b[4200], err[300] = "", path[8400];
     double secs, t[16];
     long n = 0, want = b->nrows + 2 * b->merge_rows;
     int runs = b->merge_runs;
+    int has_merge = has_command(p, "merge-driver"), has_diff = has_command(p, "diff");
+    const char *old_path = getenv("PATH");
+    char *init[] = {p->pvdev, "init", NULL};
+    char *import[] = {p->pvdev, "import", "flights", (char *)b->csv, "--key", "id", NULL};
+    char *imp_a[] = {p->pvdev, "import", "flights", csv_a, "--key", "id", NULL};
+    char *imp_b[] = {p->pvdev, "import", "flights", csv_b, "--key", "id", NULL};
 
-    if (!has_command(p, "merge-driver")) {
+    if (!has_merge)
         cell_na(b, OP_MERGE, COL_PV, "pvdev has no merge-driver yet: git's line merge of chunk files is "
                                      "not a PicoVolt merge, so there is nothing honest to time");
-    } else {
-        char *init[] = {p->pvdev, "init", NULL};
-        char *import[] = {p->pvdev, "import", "flights", (char *)b->csv, "--key", "id", NULL};
-        char *imp_a[] = {p->pvdev, "import", "flights", csv_a, "--key", "id", NULL};
-        char *imp_b[] = {p->pvdev, "import", "flights", csv_b, "--key", "id", NULL};
-        snprintf(repo, sizeof repo, "%s/pv-git", b->cache);
-        snprintf(csv_a, sizeof csv_a, "%s/append-a.csv", b->cache);
-        snprintf(csv_b, sizeof csv_b, "%s/append-b.csv", b->cache);
+    if (!has_diff) cell_na(b, OP_DIFF, COL_PV, "pvdev has no diff command yet");
+    if (!has_merge && !has_diff) return;
+
+    /* the merge driver that `pvdev init` registers runs `pvdev`: find ours */
+    snprintf(path, sizeof path, "%s:%s", b->build, old_path ? old_path : "/usr/bin:/bin");
+    setenv("PATH", path, 1);
+    snprintf(repo, sizeof repo, "%s/pv-git", b->cache);
+    snprintf(csv_a, sizeof csv_a, "%s/append-a.csv", b->cache);
+    snprintf(csv_b, sizeof csv_b, "%s/append-b.csv", b->cache);
+    say("pv: scratch git repository (%ld + 2 x %ld rows)", b->nrows, b->merge_rows);
+    rm_rf(repo);
+    if (mkdir_p(repo) || csv_write_rows(csv_a, b, 0, b->merge_rows, b->max_id + 1, 1, 0) ||
+        csv_write_rows(csv_b, b, b->merge_rows, b->merge_rows, b->max_id + 1 + b->merge_rows, 1, 0)) {
+        msgf(err, sizeof err, "cannot prepare the scratch repository");
+        goto fail;
+    }
+    /* base: the whole table; a and b each import (append) their own rows */
+    if (bench_git(repo, p->log, &secs, "init", "-q", "-b", "a", NULL) || tool(p, repo, &secs, init, err, sizeof err) ||
+        tool(p, repo, &secs, import, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "base", NULL) ||
+        bench_git(repo, p->log, &secs, "branch", "base", NULL) ||
+        tool(p, repo, &secs, imp_a, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "a: append rows", NULL) ||
+        bench_git(repo, p->log, &secs, "tag", "a-tip", NULL) ||
+        bench_git(repo, p->log, &secs, "switch", "-q", "-c", "b", "base", NULL) ||
+        tool(p, repo, &secs, imp_b, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "b: append other rows", NULL) ||
+        bench_git(repo, p->log, &secs, "switch", "-q", "a", NULL))
+        goto fail;
+
+    if (has_merge) {
         say("pv: git merge with the pv merge driver");
-        rm_rf(repo);
-        if (mkdir_p(repo) || csv_write_rows(csv_a, b, 0, b->merge_rows, b->max_id + 1, 1, 0) ||
-            csv_write_rows(csv_b, b, b->merge_rows, b->merge_rows, b->max_id + 1 + b->merge_rows, 1, 0)) {
-            cell_na(b, OP_MERGE, COL_PV, "cannot prepare the scratch repository");
-            goto diff;
-        }
-        if (bench_git(repo, p->log, &secs, "init", "-q", "-b", "a", NULL) || tool(p, repo, &secs, init, err, sizeof err) ||
-            tool(p, repo, &secs, import, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
-            bench_git(repo, p->log, &secs, "commit", "-q", "-m", "base", NULL) ||
-            bench_git(repo, p->log, &secs, "branch", "base", NULL))
-            goto gitfail;
-        /* appending to an existing table: pvdev import into it */
-        if (tool(p, repo, &secs, imp_a, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
-            bench_git(repo, p->log, &secs, "commit", "-q", "-m", "a: append rows", NULL) ||
-            bench_git(repo, p->log, &secs, "tag", "a-tip", NULL) ||
-            bench_git(repo, p->log, &secs, "switch", "-q", "-c", "b", "base", NULL) ||
-            tool(p, repo, &secs, imp_b, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
-            bench_git(repo, p->log, &secs, "commit", "-q", "-m", "b: append other rows", NULL) ||
-            bench_git(repo, p->log, &secs, "switch", "-q", "a", NULL))
-            goto gitfail;
         for (int i = -1; i < runs; i++) {
             if (bench_git(repo, p->log, &secs, "reset", "-q", "--hard", "a-tip", NULL) ||
-                bench_git(repo, p->log, &secs, "merge", "-q", "--no-edit", "b", NULL))
-                goto gitfail;
+                bench_git(repo, p->log, &secs, "merge", "-q", "--no-edit", "b", NULL)) {
+                msgf(err, sizeof err, "git merge failed: %s", log_tail(p->log));
+                cell_na(b, OP_MERGE, COL_PV, "%s", err);
+                goto diff;
+            }
             if (i >= 0) t[i] = secs;
         }
-        if (count_rows(repo, &n, err, sizeof err) != 0) goto gitfail;
-        if (n != want) {
+        if (count_rows(repo, &n, err, sizeof err) != 0) {
+            cell_na(b, OP_MERGE, COL_PV, "%s", err);
+        } else if (n != want) {
             cell_na(b, OP_MERGE, COL_PV, "the merged workspace has %ld rows, expected %ld", n, want);
         } else {
             cell_values(b, OP_MERGE, COL_PV, t, runs);
-            b->cells[OP_MERGE][COL_PV].ops_min = b->cells[OP_MERGE][COL_PV].ops_max = 1;
             b->cells[OP_MERGE][COL_PV].has_check = 1;
             b->cells[OP_MERGE][COL_PV].check = check_mix((uint64_t)n);
             b->cells[OP_MERGE][COL_PV].answer_rows = n;
         }
-        goto diff;
-    gitfail:
-        cell_na(b, OP_MERGE, COL_PV, "%s", err[0] ? err : log_tail(p->log));
     }
 diff:
-    if (!has_command(p, "diff"))
-        cell_na(b, OP_DIFF, COL_PV, "pvdev has no diff command yet");
-    else
-        cell_na(b, OP_DIFF, COL_PV, "pvdev diff exists but this harness does not drive it yet: wire bench/sys_pv.c");
+    if (has_diff) {
+        /* one row changed in the work tree (an UPDATE appends its new
+         * version), then `pvdev diff` against the commit */
+        char sql[160], out[4200];
+        pv_db *db = NULL;
+        int druns = b->quick ? 3 : b->runs;
+        char *diff[] = {p->pvdev, "diff", NULL};
+        say("pv: pvdev diff of one changed row");
+        snprintf(out, sizeof out, "%s/pv-diff.out", b->cache);
+        snprintf(sql, sizeof sql, "UPDATE flights SET distance = distance + 1 WHERE id = %ld", b->nrows / 2);
+        if (bench_git(repo, p->log, &secs, "reset", "-q", "--hard", "a-tip", NULL) ||
+            pv_open(repo, PV_OPEN_READWRITE, &db) != PV_OK || pv_exec(db, sql) != PV_OK) {
+            cell_na(b, OP_DIFF, COL_PV, "cannot change one row: %s", pv_errmsg());
+            pv_close(db);
+            goto done;
+        }
+        pv_close(db);
+        for (int i = -1; i < druns; i++) {
+            remove(out);
+            int rc = run_cmd(repo, NULL, out, &secs, diff);
+            if (rc != 0 || file_size(out) <= 0) {
+                cell_na(b, OP_DIFF, COL_PV, "`pvdev diff` failed (exit %d): %s", rc, log_tail(out));
+                goto done;
+            }
+            if (i >= 0) t[i] = secs;
+        }
+        cell_values(b, OP_DIFF, COL_PV, t, druns);
+        msgf(b->cells[OP_DIFF][COL_PV].note, sizeof b->cells[0][0].note,
+             "PicoVolt: `pvdev diff` after `UPDATE … WHERE id = %ld`; its output is only checked to be non-empty",
+             b->nrows / 2);
+    }
+    goto done;
+fail:
+    if (!err[0]) msgf(err, sizeof err, "%s", log_tail(p->log));
+    if (has_merge) cell_na(b, OP_MERGE, COL_PV, "scratch repository: %s", err);
+    if (has_diff) cell_na(b, OP_DIFF, COL_PV, "scratch repository: %s", err);
+done:
+    if (old_path) setenv("PATH", old_path, 1);
 }
 
 /* ---- the column ----------------------------------------------------------------- */
