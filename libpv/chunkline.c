@@ -369,6 +369,30 @@ static int read_object_value(pv_jscan *j, int type, pv_arena *a, pv_value *v,
     return PV_OK;
 }
 
+static int read_value(pv_jscan *j, int type, pv_arena *a, pv_value *v, pv_blobref *r);
+
+/* A value of a dropped column (type PV_NULL): read whatever it is, check
+ * its syntax, keep nothing. */
+static int skip_value(pv_jscan *j, pv_arena *a, pv_value *v)
+{
+    static const int any[] = {PV_TEXT, PV_BLOB, PV_INTEGER, PV_REAL, PV_BOOLEAN};
+    size_t i;
+    const char *start = j->p;
+    *v = pv_v_null();
+    if (pv_js_word(j, "null")) return PV_OK;
+    for (i = 0; i < sizeof any / sizeof any[0]; i++) {
+        pv_blobref r;
+        pv_value ignored;
+        int rc;
+        j->p = start;
+        rc = read_value(j, any[i], a, &ignored, &r);
+        if (rc == PV_OK) return PV_OK;
+        if (rc == PV_ENOMEM) return rc;
+    }
+    j->p = start;
+    return PV_CORRUPT("bad value at byte %zu", JS_OFF(j));
+}
+
 static int read_value(pv_jscan *j, int type, pv_arena *a, pv_value *v, pv_blobref *r)
 {
     const char *s;
@@ -376,6 +400,7 @@ static int read_value(pv_jscan *j, int type, pv_arena *a, pv_value *v, pv_blobre
     int rc;
     pv_js_ws(j);
     if (j->p >= j->end) return PV_CORRUPT("line ends inside a value at byte %zu", JS_OFF(j));
+    if (type == PV_NULL) return skip_value(j, a, v);
     if (pv_js_word(j, "null")) {
         *v = pv_v_null();
         return PV_OK;

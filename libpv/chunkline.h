@@ -53,7 +53,8 @@ int pv_chunk_encode_delete(pv_buf *out, const pv_schema *s, const pv_value *key)
 int pv_chunk_encode_value(pv_buf *out, const pv_value *v);
 
 /* Decode one line (without its '\n'). `types` gives the expected type of
- * each position of a row (from the chunk header mapped to the schema), and
+ * each position of a row (from the chunk header mapped to the schema;
+ * PV_NULL for a dropped column: any value is read and dropped), and
  * `key_types` of each key part for a delete. Strings are unescaped into the
  * arena. Errors: PV_ECORRUPT with a message naming the byte offset within
  * the line (the caller prefixes file and line), PV_ENOMEM. */

@@ -82,10 +82,87 @@ int pv_db_create_table(pv_db *db, pv_schema *schema, int if_not_exists)
     return pv_ws_create_table(db->ws, schema, if_not_exists);
 }
 
+
+/* Writes need a workspace: a .pvdb never changes after it is baked. */
+static int need_ws(pv_db *db)
+{
+    if (db->kind == PV_DB_WORKSPACE) return PV_OK;
+    return pv_err(PV_EREADONLY, "'%s' is a baked .pvdb file: it cannot be changed", db->path);
+}
+
+int pv_db_write(pv_db *db, const char *table, const pv_value *rows, size_t nrows, size_t ncols,
+                int mode, const char *origin, size_t first_line, size_t *nwritten)
+{
+    int rc = need_ws(db);
+    if (rc) return rc;
+    return pv_ws_write(db->ws, table, rows, nrows, ncols, mode, origin, first_line, nwritten);
+}
+
 int pv_db_insert(pv_db *db, const char *table, const pv_value *rows, size_t nrows,
                  size_t ncols, const char *origin, size_t first_line)
 {
+    return pv_db_write(db, table, rows, nrows, ncols, PV_WRITE_INSERT, origin, first_line, NULL);
+}
+
+int pv_db_delete(pv_db *db, const char *table, const pv_value *keys, size_t nkeys, size_t *ndeleted)
+{
+    int rc = need_ws(db);
+    return rc ? rc : pv_ws_delete(db->ws, table, keys, nkeys, ndeleted);
+}
+
+int pv_db_lookup(pv_db *db, const char *table, const pv_value *key, const pv_value **row)
+{
     if (db->kind != PV_DB_WORKSPACE)
-        return pv_err(PV_EREADONLY, "'%s' is a baked .pvdb file: it cannot be changed", db->path);
-    return pv_ws_insert(db->ws, table, rows, nrows, ncols, origin, first_line);
+        return pv_err(PV_EMISUSE, "pv_db_lookup: a .pvdb has its own key index (not through this call)");
+    return pv_ws_lookup(db->ws, table, key, row);
+}
+
+int pv_db_drop_table(pv_db *db, const char *table, int if_exists)
+{
+    int rc = need_ws(db);
+    return rc ? rc : pv_ws_drop_table(db->ws, table, if_exists);
+}
+
+int pv_db_alter_table(pv_db *db, const char *table, pv_schema *schema, const int *from)
+{
+    int rc = need_ws(db);
+    if (rc) {
+        pv_schema_free(schema);
+        return rc;
+    }
+    return pv_ws_alter_table(db->ws, table, schema, from);
+}
+
+int pv_db_begin(pv_db *db)
+{
+    int rc = need_ws(db);
+    return rc ? rc : pv_ws_begin(db->ws);
+}
+
+int pv_db_commit(pv_db *db)
+{
+    int rc = need_ws(db);
+    return rc ? rc : pv_ws_commit(db->ws);
+}
+
+int pv_db_rollback(pv_db *db)
+{
+    int rc = need_ws(db);
+    return rc ? rc : pv_ws_rollback(db->ws);
+}
+
+int pv_db_in_txn(const pv_db *db)
+{
+    return db->kind == PV_DB_WORKSPACE && pv_ws_in_txn(db->ws);
+}
+
+size_t pv_db_savepoint(pv_db *db)
+{
+    return db->kind == PV_DB_WORKSPACE ? pv_ws_savepoint(db->ws) : 0;
+}
+
+int pv_db_rollback_to(pv_db *db, size_t mark)
+{
+    int rc = need_ws(db);
+    return rc ? rc : pv_ws_rollback_to(db->ws, mark);
 }

@@ -40,17 +40,85 @@ int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out);
  * if_not_exists, which then returns PV_OK and changes nothing), PV_EIO. */
 int pv_db_create_table(pv_db *db, pv_schema *schema, int if_not_exists);
 
-/* Insert rows: `nrows` rows of `ncols` values each (ncols = the table's full
+/* How pv_db_write treats a row whose primary key the table already has. */
+#define PV_WRITE_INSERT  0  /* PV_ECONSTRAINT: nothing is written */
+#define PV_WRITE_REPLACE 1  /* the new row replaces the old (UPDATE, upsert) */
+#define PV_WRITE_IGNORE  2  /* the row is skipped (ON CONFLICT DO NOTHING) */
+
+/* Write rows: `nrows` rows of `ncols` values each (ncols = the table's full
  * column count, in schema order, hidden key included: a PV_NULL hidden key
  * is generated). Values are converted to the column types (SQLite STRICT
- * rules); all rows are checked before any is written, so a failure leaves
- * the table unchanged. `origin`, when not NULL, names the input for messages
- * ("airports.csv"), and `first_line` numbers its first row.
- * Errors: PV_EREADONLY, PV_ENOTFOUND, PV_ETYPE, PV_ECONSTRAINT (duplicate
- * primary key, NULL in a NOT NULL column; the message names table, column,
- * key and line), PV_EIO, PV_ENOMEM. */
+ * rules); all rows are checked before any is applied, so a failure leaves
+ * the table unchanged. Two rows of one call with the same key are an error
+ * in every mode. `origin`, when not NULL, names the input for messages
+ * ("airports.csv"), and `first_line` numbers its first row. `nwritten`
+ * (may be NULL) receives the number of rows written (IGNORE skips some).
+ * Outside a transaction the call is its own transaction (committed before
+ * it returns); inside one, it is visible to this pv_db at once and to
+ * others after pv_db_commit.
+ * Errors: PV_EREADONLY, PV_ENOTFOUND, PV_ETYPE, PV_EINPUT (invalid UTF-8),
+ * PV_ECONSTRAINT (duplicate primary key, NULL in a NOT NULL column; the
+ * message names table, column, key and line), PV_ELOCKED, PV_EIO,
+ * PV_ENOMEM. */
+int pv_db_write(pv_db *db, const char *table, const pv_value *rows,
+                size_t nrows, size_t ncols, int mode, const char *origin,
+                size_t first_line, size_t *nwritten);
+
+/* pv_db_write with PV_WRITE_INSERT. */
 int pv_db_insert(pv_db *db, const char *table, const pv_value *rows,
                  size_t nrows, size_t ncols, const char *origin,
                  size_t first_line);
+
+/* Delete the rows with the given keys: `nkeys` keys of npk values each, in
+ * primary-key order. Keys the table does not have are skipped; `ndeleted`
+ * (may be NULL) receives how many rows went. Transactions as pv_db_write.
+ * Errors: PV_EREADONLY, PV_ENOTFOUND, PV_ELOCKED, PV_EIO, PV_ENOMEM. */
+int pv_db_delete(pv_db *db, const char *table, const pv_value *keys,
+                 size_t nkeys, size_t *ndeleted);
+
+/* Find the current row with primary key `key` (npk values in key order).
+ * Returns 1 and points *row at its ncols values (borrowed: valid until the
+ * next write to the table), 0 when absent, or a negative error
+ * (PV_ENOTFOUND for the table, PV_ECORRUPT, PV_EIO, PV_ENOMEM).
+ * Workspace only for now (PV_EMISUSE on a .pvdb). */
+int pv_db_lookup(pv_db *db, const char *table, const pv_value *key,
+                 const pv_value **row);
+
+/* Drop a table (its directory goes in the commit). Transactions as
+ * pv_db_write. Errors: PV_EREADONLY, PV_ENOTFOUND (unless if_exists),
+ * PV_ELOCKED, PV_EIO. */
+int pv_db_drop_table(pv_db *db, const char *table, int if_exists);
+
+/* Change a table's columns: `schema` (finished; same table name; ownership
+ * taken) becomes its schema, and column i of the new schema takes its
+ * values from old column from[i], or is NULL when from[i] < 0 (ADD COLUMN;
+ * a NOT NULL new column on a non-empty table is PV_ECONSTRAINT). Build the
+ * new schema with pv_schema_clone + pv_schema_rename_column /
+ * pv_schema_drop_column / pv_schema_add_column, which keep the column
+ * history: chunks written before still read by name, so the change is the
+ * schema file alone in a diff, and later rows start a new chunk under the
+ * new header. The primary key may not change. Errors: PV_EREADONLY,
+ * PV_ENOTFOUND, PV_ECONSTRAINT, PV_EMISUSE, PV_ELOCKED, PV_EIO, PV_ENOMEM. */
+int pv_db_alter_table(pv_db *db, const char *table, pv_schema *schema,
+                      const int *from);
+
+/* ---- transactions --------------------------------------------------------
+ * BEGIN / COMMIT / ROLLBACK. The workspace allows one writing transaction at
+ * a time across processes: pv_db_begin takes the lock `.pv/lock` (PV_ELOCKED
+ * "workspace is locked by pid N" when another process holds it; readers
+ * never take it). Commit is atomic across a crash: either every record of
+ * the transaction is in the chunk files after reopening, or none is.
+ * Durability: with PV_DURABILITY=fast in the environment, commit does not
+ * fsync (a process crash loses nothing, a power failure may lose the last
+ * transactions); the default `sync` fsyncs before pv_db_commit returns. */
+int pv_db_begin(pv_db *db);      /* PV_EMISUSE if one is open; PV_ELOCKED */
+int pv_db_commit(pv_db *db);     /* PV_EMISUSE if none; PV_EIO */
+int pv_db_rollback(pv_db *db);   /* PV_EMISUSE if none */
+int pv_db_in_txn(const pv_db *db);
+
+/* Statement atomicity inside a transaction: a mark of the work done so far,
+ * and undoing what came after it (a failed UPDATE that already deleted). */
+size_t pv_db_savepoint(pv_db *db);
+int pv_db_rollback_to(pv_db *db, size_t mark);
 
 #endif

@@ -52,11 +52,48 @@ pv_schema *pv_schema_new(const char *name, size_t len)
     return s;
 }
 
+static void free_names(char **names, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+/* A copy of n names; NULL on failure (or when n is 0 and names NULL). */
+static char **dup_names(char **names, uint32_t n, int *fail)
+{
+    char **d;
+    uint32_t i;
+    *fail = 0;
+    if (!n) return NULL;
+    if (!(d = calloc(n, sizeof *d))) return *fail = 1, NULL;
+    for (i = 0; i < n; i++)
+        if (!(d[i] = dup_n(names[i], strlen(names[i])))) {
+            free_names(d, i);
+            return *fail = 1, NULL;
+        }
+    return d;
+}
+
+static int push_name(char ***names, uint32_t *n, const char *name)
+{
+    char **g = realloc(*names, (*n + 1) * sizeof *g);
+    if (!g) return pv_err(PV_ENOMEM, "out of memory");
+    *names = g;
+    if (!(g[*n] = dup_n(name, strlen(name)))) return pv_err(PV_ENOMEM, "out of memory");
+    (*n)++;
+    return PV_OK;
+}
+
 void pv_schema_free(pv_schema *s)
 {
     uint32_t i;
     if (!s) return;
-    for (i = 0; i < s->ncols; i++) free(s->cols[i].name);
+    for (i = 0; i < s->ncols; i++) {
+        free(s->cols[i].name);
+        free_names(s->cols[i].aliases, s->cols[i].naliases);
+    }
+    free_names(s->dropped, s->ndropped);
     free(s->cols);
     free(s->pk);
     free(s->name);
@@ -72,13 +109,21 @@ pv_schema *pv_schema_clone(const pv_schema *s)
     c->pk = calloc(s->npk ? s->npk : 1, sizeof *c->pk);
     if (!c->cols || !c->pk) goto fail;
     for (i = 0; i < s->ncols; i++) {
+        int bad;
         c->cols[i] = s->cols[i];
+        c->cols[i].aliases = dup_names(s->cols[i].aliases, s->cols[i].naliases, &bad);
         c->cols[i].name = dup_n(s->cols[i].name, strlen(s->cols[i].name));
         c->ncols = i + 1;
-        if (!c->cols[i].name) goto fail;
+        if (!c->cols[i].name || bad) goto fail;
     }
     if (s->npk) memcpy(c->pk, s->pk, s->npk * sizeof *c->pk);
     c->npk = s->npk;
+    {
+        int bad;
+        c->dropped = dup_names(s->dropped, s->ndropped, &bad);
+        if (bad) goto fail;
+        c->ndropped = s->ndropped;
+    }
     return c;
 fail:
     pv_schema_free(c);
@@ -94,16 +139,83 @@ int pv_schema_find(const pv_schema *s, const char *name, size_t len)
     return -1;
 }
 
+static int name_in(char **names, uint32_t n, const char *name, size_t len)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++)
+        if (pv_ident_eq(names[i], strlen(names[i]), name, len)) return 1;
+    return 0;
+}
+
+int pv_schema_find_history(const pv_schema *s, const char *name, size_t len)
+{
+    uint32_t i;
+    int c = pv_schema_find(s, name, len);
+    if (c >= 0) return c;
+    for (i = 0; i < s->ncols; i++)
+        if (name_in(s->cols[i].aliases, s->cols[i].naliases, name, len)) return (int)i;
+    return name_in(s->dropped, s->ndropped, name, len) ? PV_SCHEMA_DROPPED : -1;
+}
+
+/* A name is free when no column uses it now and no old chunk may use it. */
+static int name_free(const pv_schema *s, const char *name, size_t len)
+{
+    int c = pv_schema_find_history(s, name, len);
+    if (c == -1) return PV_OK;
+    if (c >= 0 && pv_schema_find(s, name, len) < 0)
+        return pv_err(PV_EEXISTS, "table %s: '%.*s' is an earlier name of column %s (old chunks use it)",
+                      s->name, (int)len, name, s->cols[c].name);
+    if (c == PV_SCHEMA_DROPPED)
+        return pv_err(PV_EEXISTS, "table %s: a dropped column was called '%.*s' (old chunks use it); choose another name",
+                      s->name, (int)len, name);
+    return pv_err(PV_EEXISTS, "table %s: duplicate column name '%.*s'", s->name, (int)len, name);
+}
+
+int pv_schema_rename_column(pv_schema *s, uint32_t col, const char *name, size_t len)
+{
+    pv_column *c;
+    int rc;
+    if (col >= s->ncols) return pv_err(PV_ERANGE, "column %u out of range", col);
+    c = &s->cols[col];
+    if (!pv_column_name_ok(name, len))
+        return pv_err(PV_EINPUT, "table %s: bad column name '%.*s'", s->name, (int)(len > 64 ? 64 : len), name);
+    if ((rc = name_free(s, name, len))) return rc;
+    if ((rc = push_name(&c->aliases, &c->naliases, c->name))) return rc;
+    free(c->name);
+    if (!(c->name = dup_n(name, len))) return pv_err(PV_ENOMEM, "out of memory");
+    return PV_OK;
+}
+
+int pv_schema_drop_column(pv_schema *s, uint32_t col)
+{
+    pv_column *c;
+    uint32_t i, k;
+    int rc;
+    if (col >= s->ncols) return pv_err(PV_ERANGE, "column %u out of range", col);
+    c = &s->cols[col];
+    if (c->pk_pos >= 0 || c->hidden)
+        return pv_err(PV_ECONSTRAINT, "table %s: cannot drop column %s: it is part of the primary key", s->name, c->name);
+    if ((rc = push_name(&s->dropped, &s->ndropped, c->name))) return rc;
+    for (i = 0; i < c->naliases; i++)
+        if ((rc = push_name(&s->dropped, &s->ndropped, c->aliases[i]))) return rc;
+    free(c->name);
+    free_names(c->aliases, c->naliases);
+    memmove(c, c + 1, (s->ncols - col - 1) * sizeof *c);
+    s->ncols--;
+    for (k = 0; k < s->npk; k++)
+        if (s->pk[k] > col) s->pk[k]--;
+    return PV_OK;
+}
+
 int pv_schema_add_column(pv_schema *s, const char *name, size_t len, int type,
                          int not_null)
 {
     pv_column *cols;
+    int rc;
     if (!pv_column_name_ok(name, len))
         return pv_err(PV_EINPUT, "table %s: bad column name '%.*s'", s->name,
                       (int)(len > 64 ? 64 : len), name);
-    if (pv_schema_find(s, name, len) >= 0)
-        return pv_err(PV_EEXISTS, "table %s: duplicate column name '%.*s'",
-                      s->name, (int)len, name);
+    if ((rc = name_free(s, name, len))) return rc;
     if (s->ncols >= PV_MAX_COLUMNS)
         return pv_err(PV_ELIMIT, "table %s: more than %d columns", s->name,
                       PV_MAX_COLUMNS);

@@ -24,14 +24,21 @@ typedef struct pv_column {
     int not_null;   /* 1 if NOT NULL (primary key columns always are) */
     int hidden;     /* 1 for the implicit key: not part of SELECT * */
     int pk_pos;     /* position in the primary key (0-based), or -1 */
+    char **aliases; /* owned: earlier names (RENAME COLUMN), oldest first */
+    uint32_t naliases;
 } pv_column;
 
+/* A schema keeps its column history (earlier names, dropped names) so that
+ * chunks written before an ALTER TABLE still read by name: ALTER changes
+ * the schema file and nothing else. */
 typedef struct pv_schema {
     char *name;         /* owned table name */
     uint32_t ncols;
     pv_column *cols;    /* owned, ncols entries in declaration order */
     uint32_t npk;       /* >= 1 once the schema is complete */
     uint32_t *pk;       /* owned: column index of each key part, in key order */
+    char **dropped;     /* owned: names of dropped columns (DROP COLUMN) */
+    uint32_t ndropped;
 } pv_schema;
 
 /* A new schema with no columns; NULL on allocation failure. */
@@ -39,7 +46,8 @@ pv_schema *pv_schema_new(const char *name, size_t len);
 void pv_schema_free(pv_schema *s);
 pv_schema *pv_schema_clone(const pv_schema *s);
 
-/* Append a column. Errors: PV_EEXISTS (duplicate name, case-insensitive),
+/* Append a column. Errors: PV_EEXISTS (duplicate name, case-insensitive,
+ * also against earlier and dropped names, which old chunks may still use),
  * PV_ELIMIT, PV_EINPUT (bad name), PV_ENOMEM. */
 int pv_schema_add_column(pv_schema *s, const char *name, size_t len, int type,
                          int not_null);
@@ -54,6 +62,20 @@ int pv_schema_finish(pv_schema *s);
 
 /* Column index by name (ASCII case-insensitive), or -1. */
 int pv_schema_find(const pv_schema *s, const char *name, size_t len);
+
+/* Column index by a name a chunk header may use: a current name or an
+ * earlier one; PV_SCHEMA_DROPPED for a dropped column's name; -1 if none. */
+#define PV_SCHEMA_DROPPED (-2)
+int pv_schema_find_history(const pv_schema *s, const char *name, size_t len);
+
+/* RENAME COLUMN: the old name is kept as an alias. Errors: PV_EEXISTS,
+ * PV_EINPUT (bad name), PV_ERANGE, PV_ENOMEM. */
+int pv_schema_rename_column(pv_schema *s, uint32_t col, const char *name, size_t len);
+
+/* DROP COLUMN: the column (and its aliases) join the dropped names; the
+ * columns after it shift down by one. Errors: PV_ECONSTRAINT (a key
+ * column), PV_ERANGE, PV_ENOMEM. */
+int pv_schema_drop_column(pv_schema *s, uint32_t col);
 
 /* Name checks; 1 if acceptable. Table names become directory names. */
 int pv_table_name_ok(const char *name, size_t len);

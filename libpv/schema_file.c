@@ -4,16 +4,29 @@
  *
  *   {"table":"airports","primary_key":["iata"]}
  *   {"column":"iata","type":"TEXT","not_null":true}
- *   {"column":"latitude","type":"REAL"}
+ *   {"column":"lat","type":"REAL","renamed_from":["latitude"]}
+ *   {"dropped_column":"elevation"}
  *
  * One line per column so that a schema change reads as a line change in a
- * review, like a row change.
+ * review, like a row change. Earlier and dropped names stay, so chunks
+ * written before an ALTER TABLE still read by name.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "chunkline.h"
 #include "schema_file.h"
+
+static int put_names(pv_buf *out, const char *open, char **names, uint32_t n)
+{
+    uint32_t i;
+    int rc = pv_buf_append(out, open, strlen(open));
+    for (i = 0; !rc && i < n; i++) {
+        if (i) rc = pv_buf_putc(out, ',');
+        if (!rc) rc = pv_js_put_string(out, names[i], strlen(names[i]));
+    }
+    return rc ? rc : pv_buf_putc(out, ']');
+}
 
 int pv_schema_encode(pv_buf *out, const pv_schema *s)
 {
@@ -34,17 +47,55 @@ int pv_schema_encode(pv_buf *out, const pv_schema *s)
         if (!rc) rc = pv_buf_printf(out, ",\"type\":\"%s\"", pv_type_name(c->type));
         if (!rc && c->not_null) rc = pv_buf_append(out, ",\"not_null\":true", 16);
         if (!rc && c->hidden) rc = pv_buf_append(out, ",\"hidden\":true", 14);
+        if (!rc && c->naliases) rc = put_names(out, ",\"renamed_from\":[", c->aliases, c->naliases);
+        if (!rc) rc = pv_buf_append(out, "}\n", 2);
+    }
+    for (i = 0; !rc && i < s->ndropped; i++) {
+        rc = pv_buf_append(out, "{\"dropped_column\":", 18);
+        if (!rc) rc = pv_js_put_string(out, s->dropped[i], strlen(s->dropped[i]));
         if (!rc) rc = pv_buf_append(out, "}\n", 2);
     }
     return rc;
 }
 
-/* Optional `,"flag":true` members after a column's type. */
-static int read_flags(pv_jscan *j, int *not_null, int *hidden)
+/* A JSON array of strings into the arena: ["a","b"]. */
+static int read_names(pv_jscan *j, pv_arena *a, const char ***out, uint32_t *n)
+{
+    uint32_t cap = 0;
+    int rc;
+    *n = 0;
+    if (!pv_js_lit(j, '[')) return PV_CORRUPT("expected '[' at byte %zu", (size_t)(j->p - j->start));
+    while (!pv_js_lit(j, ']')) {
+        size_t len;
+        if (*n && !pv_js_lit(j, ',')) return PV_CORRUPT("expected ',' at byte %zu", (size_t)(j->p - j->start));
+        if (*n == cap) {
+            const char **bigger;
+            if (cap >= PV_MAX_COLUMNS) return PV_CORRUPT("name list too long");
+            cap = cap ? cap * 2 : 4;
+            if (!(bigger = pv_arena_alloc(a, cap * sizeof *bigger))) return pv_err(PV_ENOMEM, "out of memory");
+            if (*n) memcpy(bigger, *out, *n * sizeof *bigger);
+            *out = bigger;
+        }
+        if ((rc = pv_js_string(j, a, &(*out)[*n], &len))) return rc;
+        (*n)++;
+    }
+    return PV_OK;
+}
+
+/* Optional members after a column's type: flags and earlier names. */
+static int read_flags(pv_jscan *j, pv_arena *a, int *not_null, int *hidden,
+                      const char ***aliases, uint32_t *naliases)
 {
     *not_null = *hidden = 0;
+    *naliases = 0;
     while (pv_js_lit(j, ',')) {
         int *flag;
+        int rc;
+        if (pv_js_word(j, "\"renamed_from\"")) {
+            if (!pv_js_lit(j, ':')) return PV_CORRUPT("expected ':' at byte %zu", (size_t)(j->p - j->start));
+            if ((rc = read_names(j, a, aliases, naliases))) return rc;
+            continue;
+        }
         if (pv_js_word(j, "\"not_null\"")) flag = not_null;
         else if (pv_js_word(j, "\"hidden\"")) flag = hidden;
         else return PV_CORRUPT("unknown column attribute at byte %zu", (size_t)(j->p - j->start));
@@ -56,12 +107,53 @@ static int read_flags(pv_jscan *j, int *not_null, int *hidden)
     return PV_OK;
 }
 
+/* {"dropped_column":"name"}: after the columns. */
+static int read_dropped(pv_jscan *j, pv_arena *a, pv_schema *s)
+{
+    const char *name;
+    size_t n;
+    char **g;
+    int rc;
+    if (!pv_js_lit(j, ':')) return PV_CORRUPT("expected ':'");
+    if ((rc = pv_js_string(j, a, &name, &n))) return rc;
+    if (!pv_js_lit(j, '}')) return PV_CORRUPT("expected '}'");
+    if (pv_schema_find_history(s, name, n) != -1)
+        return PV_CORRUPT("dropped column name '%s' is also in use", name);
+    if (!(g = realloc(s->dropped, (s->ndropped + 1) * sizeof *g)) || !(g[s->ndropped] = strdup(name))) {
+        if (g) s->dropped = g;
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    s->dropped = g;
+    s->ndropped++;
+    return PV_OK;
+}
+
+static int set_aliases(pv_schema *s, const char **aliases, uint32_t n)
+{
+    pv_column *c = &s->cols[s->ncols - 1];
+    uint32_t i;
+    if (!n) return PV_OK;
+    if (!(c->aliases = calloc(n, sizeof *c->aliases))) return pv_err(PV_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        /* an earlier name may not be any other name of the table */
+        if (pv_schema_find_history(s, aliases[i], strlen(aliases[i])) != -1)
+            return PV_CORRUPT("earlier name '%s' of column %s is also in use", aliases[i], c->name);
+        if (!(c->aliases[i] = strdup(aliases[i]))) return pv_err(PV_ENOMEM, "out of memory");
+        c->naliases = i + 1;
+    }
+    return PV_OK;
+}
+
 static int read_column(pv_jscan *j, pv_arena *a, pv_schema *s)
 {
-    const char *name, *type;
+    const char *name, *type, **aliases = NULL;
     size_t nlen, tlen;
+    uint32_t naliases;
     int rc, t, not_null, hidden;
-    if (!pv_js_lit(j, '{') || !pv_js_word(j, "\"column\"") || !pv_js_lit(j, ':'))
+    if (!pv_js_lit(j, '{')) return PV_CORRUPT("expected a column line");
+    if (pv_js_word(j, "\"dropped_column\"")) return read_dropped(j, a, s);
+    if (s->ndropped) return PV_CORRUPT("a column line after the dropped columns");
+    if (!pv_js_word(j, "\"column\"") || !pv_js_lit(j, ':'))
         return PV_CORRUPT("expected a column line");
     if ((rc = pv_js_string(j, a, &name, &nlen))) return rc;
     if (!pv_js_lit(j, ',') || !pv_js_word(j, "\"type\"") || !pv_js_lit(j, ':'))
@@ -70,10 +162,10 @@ static int read_column(pv_jscan *j, pv_arena *a, pv_schema *s)
     t = pv_type_parse(type, tlen);
     if (t < 0 || strcmp(type, pv_type_name(t)) != 0)
         return PV_CORRUPT("unknown column type '%s'", type);
-    if ((rc = read_flags(j, &not_null, &hidden))) return rc;
+    if ((rc = read_flags(j, a, &not_null, &hidden, &aliases, &naliases))) return rc;
     if ((rc = pv_schema_add_column(s, name, nlen, t, not_null))) return rc;
     s->cols[s->ncols - 1].hidden = hidden;
-    return PV_OK;
+    return set_aliases(s, aliases, naliases);
 }
 
 /* The first line: the table name (must match its directory) and key names. */

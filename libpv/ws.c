@@ -32,7 +32,7 @@ int ws_chunk_path(char *out, size_t cap, const ws_table *t, uint32_t n)
 
 /* Write a small file whole through a temporary name, so readers see the old
  * or the new content, never a mix. */
-static int write_file_atomic(const char *path, const char *data, size_t n)
+int ws_write_file_atomic(const char *path, const char *data, size_t n, int sync)
 {
     char tmp[4200];
     int fd, rc;
@@ -40,7 +40,7 @@ static int write_file_atomic(const char *path, const char *data, size_t n)
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return pv_err_errno("cannot create '%s'", tmp);
     rc = pv_write_all(fd, data, n, tmp);
-    if (!rc && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", tmp);
+    if (!rc && sync && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", tmp);
     if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", tmp);
     if (!rc && rename(tmp, path) != 0) rc = pv_err_errno("cannot rename '%s'", tmp);
     if (rc) unlink(tmp);
@@ -68,12 +68,12 @@ int pv_ws_init(const char *dir)
     snprintf(sub, sizeof sub, "%s/blobs", path);
     if ((rc = make_dir(sub))) return rc;
     snprintf(sub, sizeof sub, "%s/.gitignore", path);
-    if ((rc = write_file_atomic(sub, gitignore_text, sizeof gitignore_text - 1))) return rc;
+    if ((rc = ws_write_file_atomic(sub, gitignore_text, sizeof gitignore_text - 1, 1))) return rc;
     snprintf(sub, sizeof sub, "%s/format", path);
     {
         char text[64];
         int n = snprintf(text, sizeof text, FORMAT_MAGIC " %d\n", PV_WS_FORMAT_VERSION);
-        rc = write_file_atomic(sub, text, (size_t)n);
+        rc = ws_write_file_atomic(sub, text, (size_t)n, 1);
     }
     return rc;
 }
@@ -96,13 +96,30 @@ static int check_format(const char *pvdir)
     return rc;
 }
 
-static void table_free(ws_table *t)
+void ws_table_free(ws_table *t)
 {
     if (!t) return;
     ws_table_unload(t);
     pv_schema_free(t->schema);
+    free(t->snap_num);
+    free(t->snap_size);
     free(t->dir);
     free(t);
+}
+
+/* A table object for `schema` (owned on success), not yet in the catalog. */
+int ws_table_new(pv_ws *ws, pv_schema *schema, ws_table **out)
+{
+    ws_table *t = calloc(1, sizeof *t);
+    *out = NULL;
+    if (!t || asprintf(&t->dir, "%s/tables/%s", ws->pvdir, schema->name) < 0) {
+        free(t);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    t->schema = schema;
+    t->vec_dirty = 1;
+    *out = t;
+    return PV_OK;
 }
 
 static int table_open(pv_ws *ws, const char *name, ws_table **out)
@@ -126,7 +143,7 @@ static int table_open(pv_ws *ws, const char *name, ws_table **out)
 done:
     free(text);
     if (rc) {
-        table_free(t);
+        ws_table_free(t);
         t = NULL;
     }
     *out = t;
@@ -162,7 +179,7 @@ static int load_catalog(pv_ws *ws)
         if ((rc = table_open(ws, e->d_name, &t))) break;
         grown = realloc(ws->tables, (ws->ntables + 1) * sizeof *grown);
         if (!grown) {
-            table_free(t);
+            ws_table_free(t);
             rc = pv_err(PV_ENOMEM, "out of memory");
             break;
         }
@@ -175,60 +192,89 @@ static int load_catalog(pv_ws *ws)
     return rc;
 }
 
-/* The number of the newest chunk file of a table (NNNNNNNN.jsonl, as
- * ws_load.c lists them), or 0 when it has none. */
-static int newest_chunk(const ws_table *t, uint32_t *out)
-{
-    DIR *d = opendir(t->dir);
-    struct dirent *e;
-    *out = 0;
-    if (!d) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", t->dir);
-    while ((e = readdir(d))) {
-        unsigned num;
-        char tail[8];
-        if (strlen(e->d_name) != 14 || sscanf(e->d_name, "%8u.jsonl%1s", &num, tail) != 1 ||
-            strspn(e->d_name, "0123456789") != 8 || num == 0)
-            continue;
-        if (num > *out) *out = num;
-    }
-    closedir(d);
-    return PV_OK;
-}
-
-/* A torn last line (a crash mid-append) is found when the workspace is
- * opened, by looking at the last byte of each table's newest chunk: it is
- * reported when read-only, and cut when writable (loading the table
- * repairs it, ws_load.c). */
+/* A torn last line (a crash mid-append with no journal to undo it) is
+ * found when the workspace is opened, from the last byte of each table's
+ * newest chunk as the snapshot sees it: reported when read-only, cut when
+ * writable (loading the table repairs it, ws_load.c). */
 static int check_tail(pv_ws *ws, ws_table *t)
 {
     char path[4400], last = '\n';
-    struct stat st;
-    uint32_t num;
-    int fd, rc;
-    if ((rc = newest_chunk(t, &num)) || !num) return rc;
-    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc;
+    uint64_t size;
+    int fd, rc = PV_OK;
+    if (!t->snap_n) return PV_OK;
+    size = t->snap_size[t->snap_n - 1];
+    if ((rc = ws_chunk_path(path, sizeof path, t, t->snap_num[t->snap_n - 1]))) return rc;
+    if (size == 0) return PV_OK;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return pv_err_errno("cannot open '%s'", path);
-    if (fstat(fd, &st) != 0) rc = pv_err_errno("cannot stat '%s'", path);
-    else if (st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1)
-        rc = pv_err_errno("cannot read '%s'", path);
+    if (pread(fd, &last, 1, (off_t)size - 1) != 1) rc = pv_err_errno("cannot read '%s'", path);
     close(fd);
     if (rc || last == '\n') return rc;
     if (!ws->writable)
-        return PV_CORRUPT("'%s': the last line is incomplete (byte %lld); open the workspace with pvdev to repair it",
-                          path, (long long)st.st_size);
+        return PV_CORRUPT("'%s': the last line is incomplete (byte %llu); open the workspace with pvdev to repair it",
+                          path, (unsigned long long)size);
     return ws_table_load(ws, t);
+}
+
+ws_table *ws_find(pv_ws *ws, const char *name)
+{
+    int i = pv_ws_table_find(ws, name, strlen(name));
+    return i < 0 ? NULL : ws->tables[i];
+}
+
+int ws_catalog_add(pv_ws *ws, ws_table *t)
+{
+    ws_table **grown = realloc(ws->tables, (ws->ntables + 1) * sizeof *grown);
+    if (!grown) return pv_err(PV_ENOMEM, "out of memory");
+    ws->tables = grown;
+    ws->tables[ws->ntables++] = t;
+    qsort(ws->tables, ws->ntables, sizeof *ws->tables, name_cmp);
+    return PV_OK;
+}
+
+void ws_catalog_remove(pv_ws *ws, ws_table *t)
+{
+    uint32_t i;
+    for (i = 0; i < ws->ntables; i++) {
+        if (ws->tables[i] != t) continue;
+        memmove(&ws->tables[i], &ws->tables[i + 1], (ws->ntables - i - 1) * sizeof *ws->tables);
+        ws->ntables--;
+        return;
+    }
+}
+
+static void catalog_free(pv_ws *ws)
+{
+    uint32_t i;
+    for (i = 0; i < ws->ntables; i++) ws_table_free(ws->tables[i]);
+    free(ws->tables);
+    ws->tables = NULL;
+    ws->ntables = 0;
+}
+
+/* Read the tables and their chunk sizes anew (another process committed). */
+int ws_catalog_reload(pv_ws *ws)
+{
+    uint32_t i;
+    int rc;
+    catalog_free(ws);
+    if ((rc = load_catalog(ws))) return rc;
+    if ((rc = ws_snapshot(ws))) return rc;
+    for (i = 0; i < ws->ntables && !rc; i++) rc = check_tail(ws, ws->tables[i]);
+    return rc;
 }
 
 int pv_ws_open(const char *dir, int writable, pv_ws **out)
 {
-    uint32_t i;
     struct stat st;
+    const char *durability = getenv("PV_DURABILITY");
     int rc;
     pv_ws *ws = calloc(1, sizeof *ws);
     *out = NULL;
     if (!ws) return pv_err(PV_ENOMEM, "out of memory");
     ws->writable = writable;
+    ws->sync = !(durability && !strcmp(durability, "fast"));
+    ws->txn.lock_fd = -1;
     ws->root = strdup(dir);
     if (!ws->root || asprintf(&ws->pvdir, "%s/.pv", dir) < 0) {
         ws->pvdir = NULL;
@@ -240,9 +286,16 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
         goto fail;
     }
     if ((rc = check_format(ws->pvdir))) goto fail;
-    if ((rc = load_catalog(ws))) goto fail;
-    for (i = 0; i < ws->ntables; i++)
-        if ((rc = check_tail(ws, ws->tables[i]))) goto fail;
+    /* A writer undoes an interrupted commit before reading anything; the
+     * lock keeps a live writer's commit from being mistaken for one. */
+    if (writable) {
+        int fd;
+        if ((rc = ws_commit_lock(ws, 1, &fd))) goto fail;
+        rc = ws_journal_recover(ws);
+        ws_commit_unlock(fd);
+        if (rc) goto fail;
+    }
+    if ((rc = ws_catalog_reload(ws))) goto fail;
     *out = ws;
     return PV_OK;
 fail:
@@ -252,10 +305,11 @@ fail:
 
 void pv_ws_close(pv_ws *ws)
 {
-    uint32_t i;
     if (!ws) return;
-    for (i = 0; i < ws->ntables; i++) table_free(ws->tables[i]);
-    free(ws->tables);
+    if (ws->txn.open) pv_ws_rollback(ws);
+    catalog_free(ws);
+    free(ws->txn.undo);
+    pv_arena_free(&ws->txn.arena);
     free(ws->root);
     free(ws->pvdir);
     free(ws);
@@ -303,56 +357,4 @@ int pv_ws_table_bake(pv_ws *ws, uint32_t i, pv_bake_table *out)
     out->nrows = t->vec_rows;
     out->cols = t->vecs;
     return PV_OK;
-}
-
-int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists)
-{
-    char path[4400];
-    pv_buf text = PV_BUF_INIT;
-    ws_table *t = NULL, **grown;
-    int rc;
-    const char *name = schema->name;
-
-    if (!ws->writable) {
-        rc = pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
-        goto fail;
-    }
-    if (!pv_table_name_ok(name, strlen(name))) {
-        rc = pv_err(PV_EINPUT, "bad table name '%s' (letters, digits and _, at most %d bytes, not starting with a digit)",
-                    name, PV_MAX_TABLE_NAME);
-        goto fail;
-    }
-    if (pv_ws_table_find(ws, name, strlen(name)) >= 0) {
-        rc = if_not_exists ? PV_OK : pv_err(PV_EEXISTS, "table %s already exists", name);
-        goto fail;
-    }
-    t = calloc(1, sizeof *t);
-    if (!t || asprintf(&t->dir, "%s/tables/%s", ws->pvdir, name) < 0) {
-        if (t) t->dir = NULL;
-        rc = pv_err(PV_ENOMEM, "out of memory");
-        goto fail;
-    }
-    t->schema = schema;
-    t->vec_dirty = 1;
-    t->loaded = 1; /* a new table has no rows to replay */
-    schema = NULL;
-    if ((rc = make_dir(t->dir))) goto fail;
-    if ((rc = pv_schema_encode(&text, t->schema))) goto fail;
-    snprintf(path, sizeof path, "%s/schema.jsonl", t->dir);
-    if ((rc = write_file_atomic(path, text.p, text.len))) goto fail;
-    grown = realloc(ws->tables, (ws->ntables + 1) * sizeof *grown);
-    if (!grown) {
-        rc = pv_err(PV_ENOMEM, "out of memory");
-        goto fail;
-    }
-    ws->tables = grown;
-    ws->tables[ws->ntables++] = t;
-    qsort(ws->tables, ws->ntables, sizeof *ws->tables, name_cmp);
-    pv_buf_free(&text);
-    return PV_OK;
-fail:
-    pv_buf_free(&text);
-    table_free(t);
-    pv_schema_free(schema);
-    return rc;
 }

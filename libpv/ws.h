@@ -58,10 +58,22 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out);
  * the table or pv_ws_close. */
 int pv_ws_table_bake(pv_ws *ws, uint32_t i, pv_bake_table *out);
 
-/* See pv_db_create_table and pv_db_insert in db.h. */
+/* The writes, transactions and lookups of db.h, on a workspace; each
+ * behaves as its pv_db_* twin documented there. */
 int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists);
-int pv_ws_insert(pv_ws *ws, const char *table, const pv_value *rows,
-                 size_t nrows, size_t ncols, const char *origin,
-                 size_t first_line);
+int pv_ws_drop_table(pv_ws *ws, const char *table, int if_exists);
+int pv_ws_alter_table(pv_ws *ws, const char *table, pv_schema *schema, const int *from);
+int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows,
+                size_t ncols, int mode, const char *origin, size_t first_line,
+                size_t *nwritten);
+int pv_ws_delete(pv_ws *ws, const char *table, const pv_value *keys, size_t nkeys,
+                 size_t *ndeleted);
+int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_value **row);
+int pv_ws_begin(pv_ws *ws);
+int pv_ws_commit(pv_ws *ws);
+int pv_ws_rollback(pv_ws *ws);
+int pv_ws_in_txn(const pv_ws *ws);
+size_t pv_ws_savepoint(pv_ws *ws);
+int pv_ws_rollback_to(pv_ws *ws, size_t mark);
 
 #endif

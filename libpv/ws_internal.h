@@ -26,9 +26,23 @@ typedef struct ws_table {
     uint64_t *slots;
     size_t nslots;          /* a power of two, at least 2 * nrows */
 
-    /* The last chunk file, where appends go until it is sealed. */
+    /* The last chunk file, where appends go until it is sealed, or until
+     * the schema changes: a chunk has one header. */
     uint32_t last_chunk;    /* 0 when the table has no chunk yet */
     uint64_t last_size;
+    int last_header_ok;     /* its header lists the current columns */
+
+    /* Chunk sizes seen by the snapshot taken at open (or the last refresh):
+     * a chunk is read only up to its size here, so a commit in progress in
+     * another process is never half seen. */
+    uint32_t *snap_num;
+    uint64_t *snap_size;
+    size_t snap_n;
+
+    /* Set when the open transaction created or altered the table. */
+    int txn_created;        /* new: its directory is written at commit */
+    int txn_altered;        /* its schema file is rewritten at commit */
+    struct ws_table *prev;  /* the version an ALTER in this transaction replaced */
 
     /* Live rows as full-length column vectors in key order; rebuilt after a
      * write (vec_dirty). */
@@ -39,12 +53,38 @@ typedef struct ws_table {
     uint8_t **vec_nulls;
 } ws_table;
 
+/* One undo record. A transaction changes memory at once and keeps, in
+ * order, what each change replaced; rollback walks the log backwards, and
+ * commit reads it forwards to find every row and table to write. */
+#define WS_UNDO_ROW    0    /* row slot idx of t before a write */
+#define WS_UNDO_CREATE 1    /* t was created */
+#define WS_UNDO_DROP   2    /* t was dropped (kept here until commit) */
+#define WS_UNDO_ALTER  3    /* t replaced old_t (kept until commit) */
+typedef struct ws_undo {
+    int kind;
+    ws_table *t;
+    ws_table *old_t;        /* WS_UNDO_ALTER */
+    size_t idx;             /* WS_UNDO_ROW */
+    pv_value *old;          /* the old values (shallow copy); NULL if appended */
+    uint8_t old_live;
+} ws_undo;
+
+typedef struct ws_txn {
+    int open;
+    int lock_fd;            /* .pv/lock, flock'ed while the transaction runs */
+    ws_undo *undo;
+    size_t nundo, cap;
+    pv_arena arena;         /* old row copies */
+} ws_txn;
+
 struct pv_ws {
     char *root;             /* the directory holding .pv */
     char *pvdir;            /* root/.pv */
     int writable;
+    int sync;               /* fsync at commit (PV_DURABILITY != fast) */
     ws_table **tables;      /* sorted by name, bytewise */
     uint32_t ntables;
+    ws_txn txn;
 };
 
 /* ws_load.c */
@@ -63,5 +103,49 @@ extern const pv_source_ops ws_source_ops;
 
 /* ws.c */
 int ws_chunk_path(char *out, size_t cap, const ws_table *t, uint32_t n);
+int ws_write_file_atomic(const char *path, const char *data, size_t n, int sync);
+int ws_table_new(pv_ws *ws, pv_schema *schema, ws_table **out);
+void ws_table_free(ws_table *t);
+int ws_catalog_add(pv_ws *ws, ws_table *t);
+void ws_catalog_remove(pv_ws *ws, ws_table *t);
+ws_table *ws_find(pv_ws *ws, const char *name);
+
+/* ws_snap.c: chunk lists and the snapshot of their sizes */
+int ws_list_chunks(const ws_table *t, uint32_t **out, size_t *n);
+int ws_snapshot(pv_ws *ws);         /* takes the shared commit lock */
+int ws_snapshot_locked(pv_ws *ws);  /* the caller holds the commit lock */
+int ws_snapshot_stale(pv_ws *ws, int *stale);
+int ws_commit_lock(const pv_ws *ws, int exclusive, int *fd);
+void ws_commit_unlock(int fd);
+
+int ws_catalog_reload(pv_ws *ws);
+
+/* ws_txn.c */
+int ws_txn_touch(pv_ws *ws, ws_table *t, size_t idx, int appended);
+int ws_txn_log(pv_ws *ws, int kind, ws_table *t, ws_table *old_t);
+int ws_txn_auto_begin(pv_ws *ws, int *began);
+int ws_txn_auto_end(pv_ws *ws, int began, int rc);
+
+/* ws_journal.c: the rollback journal of a commit in progress */
+typedef struct ws_jop {
+    int kind;               /* WS_J_SIZE, WS_J_SCHEMA, WS_J_CREATED, WS_J_DROPPED */
+    char *path;             /* relative to .pv */
+    int64_t size;           /* WS_J_SIZE: length before the commit, -1: new file */
+    const char *data;       /* WS_J_SCHEMA: the old schema bytes */
+    size_t len;
+} ws_jop;
+#define WS_J_SIZE    1
+#define WS_J_SCHEMA  2
+#define WS_J_CREATED 3
+#define WS_J_DROPPED 4
+int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n);
+int ws_journal_clear(pv_ws *ws);
+/* Undo an interrupted commit (writable), or, read-only, clip the snapshot
+ * to what was there before it. */
+int ws_journal_recover(pv_ws *ws);
+int ws_journal_clip(pv_ws *ws);
+int ws_journal_remove_trash(pv_ws *ws);
+int ws_fsync_dir(const char *dir);
+int ws_remove_tree(const char *dir);
 
 #endif

@@ -3,7 +3,6 @@
  * last record of a key wins), the primary-key index, the key-ordered column
  * vectors the executor scans, and the scan itself.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,22 +145,50 @@ typedef struct chunk_map {
     uint32_t *to;     /* header position -> schema column */
 } chunk_map;
 
+/* Header positions of a dropped column: read, then thrown away. */
+#define MAP_DROPPED UINT32_MAX
+
 static int map_header(const ws_table *t, const pv_chunk_rec *h, chunk_map *m)
 {
     uint32_t i;
+    free(m->types);
+    free(m->to);
     m->n = h->nvals;
     m->types = malloc((h->nvals + 1) * sizeof *m->types);
     m->to = malloc((h->nvals + 1) * sizeof *m->to);
     if (!m->types || !m->to) return pv_err(PV_ENOMEM, "out of memory");
     for (i = 0; i < h->nvals; i++) {
-        int c = pv_schema_find(t->schema, h->names[i], strlen(h->names[i]));
+        int c = pv_schema_find_history(t->schema, h->names[i], strlen(h->names[i]));
+        if (c == PV_SCHEMA_DROPPED) {
+            m->types[i] = PV_NULL;
+            m->to[i] = MAP_DROPPED;
+            continue;
+        }
         if (c < 0)
             return PV_CORRUPT("the chunk header names column '%s', which table %s does not have",
                               h->names[i], t->schema->name);
         m->types[i] = t->schema->cols[c].type;
         m->to[i] = (uint32_t)c;
+        {
+            uint32_t k;
+            for (k = 0; k < i; k++)
+                if (m->to[k] == (uint32_t)c)
+                    return PV_CORRUPT("the chunk header names column %s twice ('%s', '%s')",
+                                      t->schema->cols[c].name, h->names[k], h->names[i]);
+        }
     }
     return PV_OK;
+}
+
+/* Does a header list exactly the current columns, in order? Appends may
+ * only go to such a chunk. */
+static int header_is_current(const ws_table *t, const pv_chunk_rec *h)
+{
+    uint32_t i;
+    if (h->nvals != t->schema->ncols) return 0;
+    for (i = 0; i < h->nvals; i++)
+        if (strcmp(h->names[i], t->schema->cols[i].name) != 0) return 0;
+    return 1;
 }
 
 /* Put a decoded row (in header order) into the table by key. */
@@ -175,6 +202,7 @@ static int apply_row(pv_ws *ws, ws_table *t, const chunk_map *m, pv_chunk_rec *r
     for (c = 0; c < t->schema->ncols; c++) row[c] = pv_v_null();
     for (i = 0; i < m->n; i++) {
         pv_value v = r->vals[i];
+        if (m->to[i] == MAP_DROPPED) continue;
         if (r->refs && r->refs[i].present) {
             pv_str s;
             if ((rc = pv_blob_get(ws->pvdir, &r->refs[i], tmp, &s))) return rc;
@@ -234,7 +262,7 @@ static int repair_tail(pv_ws *ws, const char *path, size_t keep, size_t had)
     return PV_OK;
 }
 
-static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, int is_last)
+static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, int is_last)
 {
     char path[4400];
     char *text = NULL;
@@ -248,6 +276,8 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, int is_last)
 
     if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc;
     if ((rc = pv_read_file(path, CHUNK_MAX_BYTES, &text, &len))) return rc;
+    /* Only what the snapshot saw: a commit after it is not ours to read. */
+    if (len > limit) len = (size_t)limit;
     end = text + len;
     if (len && text[len - 1] != '\n') {
         const char *last = memrchr(text, '\n', len);
@@ -259,6 +289,7 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, int is_last)
         if ((rc = repair_tail(ws, path, keep, len))) goto done;
         end = text + keep;
         len = keep;
+        t->snap_size[t->snap_n - 1] = keep; /* the file is that long now */
     }
     row = malloc((t->schema->ncols + 1) * sizeof *row);
     ktypes = malloc((t->schema->npk + 1) * sizeof *ktypes);
@@ -283,7 +314,10 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, int is_last)
         else if (!rc && lineno > 1 && r.kind == PV_REC_HEADER)
             rc = PV_CORRUPT("a chunk header after the first line");
         if (!rc) {
-            if (r.kind == PV_REC_HEADER) rc = map_header(t, &r, &map);
+            if (r.kind == PV_REC_HEADER) {
+                rc = map_header(t, &r, &map);
+                if (!rc && is_last) t->last_header_ok = header_is_current(t, &r);
+            }
             else if (r.kind == PV_REC_ROW) rc = apply_row(ws, t, &map, &r, row, &tmp);
             else rc = apply_delete(t, &r, row);
         }
@@ -310,51 +344,13 @@ done:
     return rc;
 }
 
-static int num_cmp(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The chunk numbers of a table directory, ascending: files NNNNNNNN.jsonl. */
-static int list_chunks(const ws_table *t, uint32_t **out, size_t *n)
-{
-    DIR *d = opendir(t->dir);
-    struct dirent *e;
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    if (!d) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", t->dir);
-    while ((e = readdir(d))) {
-        unsigned num;
-        char tail[8];
-        if (strlen(e->d_name) != 14 || sscanf(e->d_name, "%8u.jsonl%1s", &num, tail) != 1 ||
-            strspn(e->d_name, "0123456789") != 8 || num == 0)
-            continue;
-        if (*n == cap) {
-            uint32_t *g = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *g);
-            if (!g) {
-                closedir(d);
-                return pv_err(PV_ENOMEM, "out of memory");
-            }
-            *out = g;
-        }
-        (*out)[(*n)++] = num;
-    }
-    closedir(d);
-    if (*n > 1) qsort(*out, *n, sizeof **out, num_cmp);
-    return PV_OK;
-}
-
 int ws_table_load(pv_ws *ws, ws_table *t)
 {
-    uint32_t *nums;
-    size_t n, i;
-    int rc;
+    size_t i;
+    int rc = PV_OK;
     if (t->loaded) return PV_OK;
-    if ((rc = list_chunks(t, &nums, &n))) return rc;
-    for (i = 0; i < n && !rc; i++) rc = replay_chunk(ws, t, nums[i], i + 1 == n);
-    free(nums);
+    for (i = 0; i < t->snap_n && !rc; i++)
+        rc = replay_chunk(ws, t, t->snap_num[i], t->snap_size[i], i + 1 == t->snap_n);
     if (rc) {
         ws_table_unload(t);
         return rc;
@@ -393,6 +389,7 @@ void ws_table_unload(ws_table *t)
     t->nrows = t->cap = t->nlive = t->nslots = 0;
     t->last_chunk = 0;
     t->last_size = 0;
+    t->last_header_ok = 0;
     t->loaded = 0;
 }
 

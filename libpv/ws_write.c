@@ -1,26 +1,25 @@
 /*
  * ws_write.c: inserting rows into a workspace table.
  *
- * An insert is checked whole (types, NOT NULL, primary keys against the
- * table and within the insert) before a byte is written, so bad input never
- * touches committed data. Records are then appended to the newest chunk,
- * starting a new chunk file whenever the current one reaches the seal size.
+ * A write is checked whole (types, NOT NULL, primary keys against the
+ * table and within the call) before anything changes, so bad input never
+ * touches committed data. It then changes the table in memory inside a
+ * transaction (its own, when none is open); the chunk files are written at
+ * commit (ws_txn.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "blobstore.h"
+#include "db.h"
 #include "ws_internal.h"
 
 static ws_table *find_table(pv_ws *ws, const char *name)
 {
-    int i = pv_ws_table_find(ws, name, strlen(name));
-    return i < 0 ? NULL : ws->tables[i];
+    return ws_find(ws, name);
 }
 
 /* 32 random hex digits: a key no other branch will generate. */
@@ -97,7 +96,7 @@ static int convert_row(const ws_table *t, const pv_value *in, pv_value *out, pv_
 
 /* Primary keys of the new rows must be new and distinct. A small private
  * open-addressing set finds duplicates within the insert. */
-static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows,
+static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int vs_table,
                       const char *origin, size_t first_line)
 {
     const pv_schema *s = t->schema;
@@ -111,7 +110,7 @@ static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows,
         uint64_t h = ws_key_hash(s, row);
         size_t i;
         char at[512];
-        long old = ws_key_find(t, row, h);
+        long old = vs_table ? ws_key_find(t, row, h) : -1;
         if (old >= 0 && t->live[old]) {
             pv_buf k = PV_BUF_INIT;
             key_text(&k, s, row);
@@ -149,82 +148,10 @@ static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows,
     return rc;
 }
 
-/* Large TEXT and BLOB values go to the blob store; refs[] says which. */
-static int store_blobs(pv_ws *ws, const ws_table *t, const pv_value *row, pv_blobref *refs,
-                       int *any)
-{
-    uint32_t c;
-    int rc;
-    *any = 0;
-    for (c = 0; c < t->schema->ncols; c++) {
-        refs[c].present = 0;
-        if ((row[c].type == PV_TEXT || row[c].type == PV_BLOB) && row[c].u.s.n > PV_BLOB_THRESHOLD) {
-            if ((rc = pv_blob_put(ws->pvdir, row[c].u.s.p, row[c].u.s.n, 1, &refs[c]))) return rc;
-            *any = 1;
-        }
-    }
-    return PV_OK;
-}
-
-/* Append `buf` to chunk `num`, creating it with its header when new. */
-static int append_chunk(ws_table *t, uint32_t num, int is_new, const pv_buf *buf)
-{
-    char path[4400];
-    pv_buf head = PV_BUF_INIT;
-    int fd, rc;
-    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc;
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return pv_err_errno("cannot open '%s'", path);
-    if (is_new) {
-        rc = pv_chunk_encode_header(&head, t->schema);
-        if (!rc) rc = pv_write_all(fd, head.p, head.len, path);
-    }
-    if (!rc) rc = pv_write_all(fd, buf->p, buf->len, path);
-    if (!rc && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", path);
-    if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", path);
-    if (!rc) {
-        t->last_chunk = num;
-        t->last_size = (is_new ? head.len : t->last_size) + buf->len;
-    }
-    pv_buf_free(&head);
-    return rc;
-}
-
-/* Encode and append all rows, sealing chunks at PV_CHUNK_SEAL_BYTES. */
-static int write_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows)
-{
-    const pv_schema *s = t->schema;
-    pv_buf buf = PV_BUF_INIT;
-    pv_blobref *refs = calloc(s->ncols, sizeof *refs);
-    uint32_t num = t->last_chunk ? t->last_chunk : 1;
-    /* An empty newest chunk (a crash cut its torn header away) is reused,
-     * and gets its header: every chunk starts with one. */
-    int is_new = t->last_size == 0 || t->last_size >= PV_CHUNK_SEAL_BYTES;
-    uint64_t size = is_new ? 0 : t->last_size;
-    size_t r;
-    int rc = PV_OK, any;
-
-    if (!refs) return pv_err(PV_ENOMEM, "out of memory");
-    if (t->last_chunk && t->last_size >= PV_CHUNK_SEAL_BYTES) num++;
-    for (r = 0; r < nrows && !rc; r++) {
-        const pv_value *row = &rows[r * s->ncols];
-        if ((rc = store_blobs(ws, t, row, refs, &any))) break;
-        if ((rc = pv_chunk_encode_row(&buf, s, row, any ? refs : NULL))) break;
-        if (size + buf.len >= PV_CHUNK_SEAL_BYTES) {
-            if ((rc = append_chunk(t, num, is_new, &buf))) break;
-            buf.len = 0;
-            size = 0;
-            num++;
-            is_new = 1;
-        }
-    }
-    if (!rc && buf.len) rc = append_chunk(t, num, is_new, &buf);
-    pv_buf_free(&buf);
-    free(refs);
-    return rc;
-}
-
-static int apply_rows(ws_table *t, const pv_value *rows, size_t nrows)
+/* Apply converted rows: new keys are appended, existing ones replaced
+ * (REPLACE) or skipped (IGNORE). Every slot changed is logged first. */
+static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows, int mode,
+                      size_t *nwritten)
 {
     size_t r, idx;
     int rc;
@@ -232,47 +159,128 @@ static int apply_rows(ws_table *t, const pv_value *rows, size_t nrows)
         const pv_value *row = &rows[r * t->schema->ncols];
         uint64_t h = ws_key_hash(t->schema, row);
         long old = ws_key_find(t, row, h);
-        if (old >= 0) { /* a deleted key inserted again */
+        if (old >= 0 && t->live[old] && mode == PV_WRITE_IGNORE) continue;
+        if (old >= 0) { /* replaced, or a deleted key written again */
+            if ((rc = ws_txn_touch(ws, t, (size_t)old, 0))) return rc;
+            if (!t->live[old]) t->nlive++;
             t->live[old] = 1;
-            t->nlive++;
             t->vec_dirty = 1;
             if ((rc = ws_row_copy_into(t, (size_t)old, row))) return rc;
-            continue;
+        } else {
+            if ((rc = ws_row_append(t, row, &idx))) return rc;
+            if ((rc = ws_txn_touch(ws, t, idx, 1))) return rc;
+            if ((rc = ws_key_set(t, idx, h))) return rc;
         }
-        if ((rc = ws_row_append(t, row, &idx))) return rc;
-        if ((rc = ws_key_set(t, idx, h))) return rc;
+        (*nwritten)++;
     }
     return PV_OK;
 }
 
-int pv_ws_insert(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows,
-                 size_t ncols, const char *origin, size_t first_line)
+int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows,
+                size_t ncols, int mode, const char *origin, size_t first_line, size_t *nwritten)
 {
     ws_table *t;
     pv_arena a = PV_ARENA_INIT;
     pv_value *conv = NULL;
-    size_t r;
-    int rc;
+    size_t r, done_rows = 0;
+    int rc, began = 0;
 
+    if (nwritten) *nwritten = 0;
     if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
-    if (!(t = find_table(ws, table))) return pv_err(PV_ENOTFOUND, "no such table: %s", table);
-    if (ncols != t->schema->ncols)
-        return pv_err(PV_EMISUSE, "table %s has %u columns, %zu given", table, t->schema->ncols, ncols);
-    if (nrows == 0) return PV_OK;
-    if ((rc = ws_table_load(ws, t))) return rc;
-    if (nrows > SIZE_MAX / sizeof *conv / ncols) return pv_err(PV_ELIMIT, "too many rows");
+    if (mode < PV_WRITE_INSERT || mode > PV_WRITE_IGNORE) return pv_err(PV_EMISUSE, "bad write mode %d", mode);
+    if ((rc = ws_txn_auto_begin(ws, &began))) return rc;
+    if (!(t = find_table(ws, table))) {
+        rc = pv_err(PV_ENOTFOUND, "no such table: %s", table);
+        goto done;
+    }
+    if (ncols != t->schema->ncols) {
+        rc = pv_err(PV_EMISUSE, "table %s has %u columns, %zu given", table, t->schema->ncols, ncols);
+        goto done;
+    }
+    if (nrows == 0) goto done;
+    if ((rc = ws_table_load(ws, t))) goto done;
+    if (nrows > SIZE_MAX / sizeof *conv / ncols) {
+        rc = pv_err(PV_ELIMIT, "too many rows");
+        goto done;
+    }
     conv = malloc(nrows * ncols * sizeof *conv);
-    if (!conv) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
-    for (r = 0; r < nrows; r++) {
+    if (!conv) {
+        rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
+        goto done;
+    }
+    for (r = 0; r < nrows && !rc; r++) {
         char at[512];
         where(at, sizeof at, origin, first_line, r);
-        if ((rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, at))) goto done;
+        rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, at);
     }
-    if ((rc = check_keys(t, conv, nrows, origin, first_line))) goto done;
-    if ((rc = write_rows(ws, t, conv, nrows))) goto done;
-    rc = apply_rows(t, conv, nrows);
+    if (!rc) rc = check_keys(t, conv, nrows, mode == PV_WRITE_INSERT, origin, first_line);
+    if (!rc) {
+        size_t mark = ws->txn.nundo;
+        rc = apply_rows(ws, t, conv, nrows, mode, &done_rows);
+        if (rc) pv_ws_rollback_to(ws, mark); /* one call is all or nothing */
+    }
 done:
     free(conv);
     pv_arena_free(&a);
-    return rc;
+    if (!rc && nwritten) *nwritten = done_rows;
+    return ws_txn_auto_end(ws, began, rc);
+}
+
+int pv_ws_delete(pv_ws *ws, const char *table, const pv_value *keys, size_t nkeys,
+                 size_t *ndeleted)
+{
+    ws_table *t;
+    pv_value *row = NULL;
+    size_t k, n = 0, mark;
+    int rc, began;
+    if (ndeleted) *ndeleted = 0;
+    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = ws_txn_auto_begin(ws, &began))) return rc;
+    mark = ws->txn.nundo;
+    if (!(t = find_table(ws, table))) {
+        rc = pv_err(PV_ENOTFOUND, "no such table: %s", table);
+        goto done;
+    }
+    if ((rc = ws_table_load(ws, t))) goto done;
+    if (!(row = calloc(t->schema->ncols + 1, sizeof *row))) {
+        rc = pv_err(PV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (k = 0; k < nkeys && !rc; k++) {
+        uint32_t p;
+        long at;
+        for (p = 0; p < t->schema->npk; p++) row[t->schema->pk[p]] = keys[k * t->schema->npk + p];
+        at = ws_key_find(t, row, ws_key_hash(t->schema, row));
+        if (at < 0 || !t->live[at]) continue;
+        if ((rc = ws_txn_touch(ws, t, (size_t)at, 0))) break;
+        t->live[at] = 0;
+        t->nlive--;
+        t->vec_dirty = 1;
+        n++;
+    }
+    if (rc) pv_ws_rollback_to(ws, mark);
+done:
+    free(row);
+    if (!rc && ndeleted) *ndeleted = n;
+    return ws_txn_auto_end(ws, began, rc);
+}
+
+int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_value **out)
+{
+    ws_table *t = find_table(ws, table);
+    pv_value *row;
+    uint32_t p;
+    long at;
+    int rc;
+    *out = NULL;
+    if (!t) return pv_err(PV_ENOTFOUND, "no such table: %s", table);
+    if ((rc = ws_table_load(ws, t))) return rc;
+    row = calloc(t->schema->ncols + 1, sizeof *row);
+    if (!row) return pv_err(PV_ENOMEM, "out of memory");
+    for (p = 0; p < t->schema->npk; p++) row[t->schema->pk[p]] = key[p];
+    at = ws_key_find(t, row, ws_key_hash(t->schema, row));
+    free(row);
+    if (at < 0 || !t->live[at]) return 0;
+    *out = &t->vals[(size_t)at * t->schema->ncols];
+    return 1;
 }

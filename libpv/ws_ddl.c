@@ -1,0 +1,175 @@
+/*
+ * ws_ddl.c: CREATE, DROP and ALTER TABLE on a workspace. Like row writes,
+ * they change the catalog in memory, log what they replaced, and reach the
+ * files at commit (ws_txn.c), so a schema change can be rolled back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ws_internal.h"
+
+int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists)
+{
+    ws_table *t = NULL;
+    const char *name = schema->name;
+    int rc, began;
+
+    if (!ws->writable) {
+        rc = pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+        goto fail;
+    }
+    if (!pv_table_name_ok(name, strlen(name))) {
+        rc = pv_err(PV_EINPUT, "bad table name '%s' (letters, digits and _, at most %d bytes, not starting with a digit)",
+                    name, PV_MAX_TABLE_NAME);
+        goto fail;
+    }
+    if ((rc = ws_txn_auto_begin(ws, &began))) goto fail;
+    if (ws_find(ws, name)) {
+        rc = if_not_exists ? PV_OK : pv_err(PV_EEXISTS, "table %s already exists", name);
+        pv_schema_free(schema);
+        return ws_txn_auto_end(ws, began, rc);
+    }
+    if ((rc = ws_table_new(ws, schema, &t))) {
+        pv_schema_free(schema);
+        return ws_txn_auto_end(ws, began, rc);
+    }
+    t->loaded = 1; /* nothing to replay */
+    t->txn_created = 1;
+    if ((rc = ws_catalog_add(ws, t))) {
+        ws_table_free(t);
+        return ws_txn_auto_end(ws, began, rc);
+    }
+    if ((rc = ws_txn_log(ws, WS_UNDO_CREATE, t, NULL))) {
+        ws_catalog_remove(ws, t);
+        ws_table_free(t);
+    }
+    return ws_txn_auto_end(ws, began, rc);
+fail:
+    pv_schema_free(schema);
+    return rc;
+}
+
+int pv_ws_drop_table(pv_ws *ws, const char *table, int if_exists)
+{
+    ws_table *t;
+    int rc, began;
+    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = ws_txn_auto_begin(ws, &began))) return rc;
+    if (!(t = ws_find(ws, table))) {
+        rc = if_exists ? PV_OK : pv_err(PV_ENOTFOUND, "no such table: %s", table);
+        return ws_txn_auto_end(ws, began, rc);
+    }
+    if (!(rc = ws_txn_log(ws, WS_UNDO_DROP, t, NULL))) ws_catalog_remove(ws, t);
+    return ws_txn_auto_end(ws, began, rc);
+}
+
+/* The primary key must stay: same columns, same order. */
+static int same_key(const ws_table *old, const pv_schema *s, const int *from)
+{
+    uint32_t k;
+    if (s->npk != old->schema->npk) return 0;
+    for (k = 0; k < s->npk; k++)
+        if (from[s->pk[k]] < 0 || (uint32_t)from[s->pk[k]] != old->schema->pk[k]) return 0;
+    return 1;
+}
+
+/* Copy every row slot of `old` into `t` at the same index (dead ones too),
+ * column i from old column from[i], so the transaction's undo entries for
+ * `old` name the same rows of `t`. */
+static int copy_rows(ws_table *old, ws_table *t, const int *from)
+{
+    const pv_schema *s = t->schema;
+    pv_value *row = malloc((s->ncols + 1) * sizeof *row);
+    size_t r, idx;
+    uint32_t c;
+    int rc = PV_OK;
+    if (!row) return pv_err(PV_ENOMEM, "out of memory");
+    for (r = 0; r < old->nrows && !rc; r++) {
+        const pv_value *src = &old->vals[r * old->schema->ncols];
+        for (c = 0; c < s->ncols; c++) {
+            row[c] = from[c] >= 0 ? src[from[c]] : pv_v_null();
+            if (old->live[r] && row[c].type == PV_NULL && s->cols[c].not_null) {
+                rc = pv_err(PV_ECONSTRAINT, "table %s: new column %s is NOT NULL but the table has rows",
+                            s->name, s->cols[c].name);
+                break;
+            }
+        }
+        if (!rc) rc = ws_row_append(t, row, &idx);
+        if (!rc) rc = ws_key_set(t, idx, ws_key_hash(s, row));
+        if (!rc && !old->live[r]) {
+            t->live[idx] = 0;
+            t->nlive--;
+        }
+    }
+    free(row);
+    return rc;
+}
+
+static int copy_snapshot(const ws_table *old, ws_table *t)
+{
+    t->snap_n = old->snap_n;
+    t->snap_num = malloc((old->snap_n + 1) * sizeof *t->snap_num);
+    t->snap_size = malloc((old->snap_n + 1) * sizeof *t->snap_size);
+    if (!t->snap_num || !t->snap_size) return pv_err(PV_ENOMEM, "out of memory");
+    if (old->snap_n) {
+        memcpy(t->snap_num, old->snap_num, old->snap_n * sizeof *t->snap_num);
+        memcpy(t->snap_size, old->snap_size, old->snap_n * sizeof *t->snap_size);
+    }
+    t->last_chunk = old->last_chunk;
+    t->last_size = old->last_size;
+    return PV_OK;
+}
+
+int pv_ws_alter_table(pv_ws *ws, const char *table, pv_schema *schema, const int *from)
+{
+    ws_table *old, *t = NULL;
+    uint32_t c;
+    int rc, began;
+    if (!ws->writable) {
+        pv_schema_free(schema);
+        return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    }
+    if ((rc = ws_txn_auto_begin(ws, &began))) {
+        pv_schema_free(schema);
+        return rc;
+    }
+    if (!(old = ws_find(ws, table))) {
+        rc = pv_err(PV_ENOTFOUND, "no such table: %s", table);
+        goto fail;
+    }
+    if (strcmp(old->schema->name, schema->name) != 0 || !schema->npk) {
+        rc = pv_err(PV_EMISUSE, "pv_ws_alter_table: the new schema must be finished and keep the name %s", table);
+        goto fail;
+    }
+    for (c = 0; c < schema->ncols; c++)
+        if (from[c] >= (int)old->schema->ncols ||
+            (from[c] >= 0 && old->schema->cols[from[c]].type != schema->cols[c].type)) {
+            rc = pv_err(PV_EMISUSE, "pv_ws_alter_table: column %s maps to a bad old column", schema->cols[c].name);
+            goto fail;
+        }
+    if (!same_key(old, schema, from)) {
+        rc = pv_err(PV_ECONSTRAINT, "table %s: ALTER TABLE cannot change the primary key", table);
+        goto fail;
+    }
+    if ((rc = ws_table_load(ws, old))) goto fail;
+    if ((rc = ws_table_new(ws, schema, &t))) goto fail;
+    schema = NULL;
+    t->loaded = 1;
+    t->txn_created = old->txn_created;
+    t->txn_altered = 1;
+    t->prev = old;
+    t->last_header_ok = 0; /* rows from now on go to a chunk with the new header */
+    if ((rc = copy_snapshot(old, t)) || (rc = copy_rows(old, t, from))) goto fail;
+    if ((rc = ws_txn_log(ws, WS_UNDO_ALTER, t, old))) goto fail;
+    ws_catalog_remove(ws, old);
+    if ((rc = ws_catalog_add(ws, t))) {
+        ws->txn.nundo--; /* the log entry that would free t on rollback */
+        ws_catalog_add(ws, old);
+        goto fail;
+    }
+    return ws_txn_auto_end(ws, began, PV_OK);
+fail:
+    pv_schema_free(schema);
+    ws_table_free(t);
+    return ws_txn_auto_end(ws, began, rc);
+}

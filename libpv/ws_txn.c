@@ -1,0 +1,581 @@
+/*
+ * ws_txn.c: transactions on a workspace.
+ *
+ * A transaction holds `.pv/lock` (one writer across processes), changes the
+ * tables in memory at once, and logs what each change replaced (undo log).
+ * Rollback walks the log backwards. Commit walks it forwards to find the
+ * final state of every row touched, writes only what differs from before
+ * (an update that changes nothing writes nothing), and makes the appends
+ * atomic with the rollback journal (ws_journal.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blobstore.h"
+#include "schema_file.h"
+#include "ws_internal.h"
+
+/* ---- the writer lock ----------------------------------------------------- */
+
+static int take_lock(pv_ws *ws)
+{
+    char path[4200], text[32];
+    int fd;
+    snprintf(path, sizeof path, "%s/lock", ws->pvdir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return pv_err_errno("cannot open '%s'", path);
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n;
+        long pid = 0;
+        if (errno == EINTR) continue;
+        if (errno != EWOULDBLOCK) {
+            close(fd);
+            return pv_err_errno("cannot lock '%s'", path);
+        }
+        n = pread(fd, text, sizeof text - 1, 0);
+        if (n > 0) {
+            text[n] = '\0';
+            pid = strtol(text, NULL, 10);
+        }
+        close(fd);
+        if (pid > 0)
+            return pv_err(PV_ELOCKED, "workspace '%s' is locked by pid %ld (another writer); try again when it finishes",
+                          ws->root, pid);
+        return pv_err(PV_ELOCKED, "workspace '%s' is locked by another writer; try again when it finishes", ws->root);
+    }
+    {
+        int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
+            close(fd);
+            return pv_err_errno("cannot write '%s'", path);
+        }
+    }
+    ws->txn.lock_fd = fd;
+    return PV_OK;
+}
+
+static void release_lock(pv_ws *ws)
+{
+    if (ws->txn.lock_fd < 0) return;
+    if (ftruncate(ws->txn.lock_fd, 0) != 0) { /* the pid is only a hint */ }
+    close(ws->txn.lock_fd);
+    ws->txn.lock_fd = -1;
+}
+
+/* ---- the undo log -------------------------------------------------------- */
+
+static int push(pv_ws *ws, ws_undo u)
+{
+    ws_txn *x = &ws->txn;
+    if (x->nundo == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 256;
+        ws_undo *g = realloc(x->undo, cap * sizeof *g);
+        if (!g) return pv_err(PV_ENOMEM, "out of memory (undo log)");
+        x->undo = g;
+        x->cap = cap;
+    }
+    x->undo[x->nundo++] = u;
+    return PV_OK;
+}
+
+int ws_txn_touch(pv_ws *ws, ws_table *t, size_t idx, int appended)
+{
+    ws_undo u = {WS_UNDO_ROW, t, NULL, idx, NULL, 0};
+    if (!appended) {
+        size_t n = t->schema->ncols;
+        /* Shallow copy: strings live in the table arena, which only grows
+         * while the table is loaded. */
+        u.old = pv_arena_alloc(&ws->txn.arena, n * sizeof *u.old);
+        if (!u.old) return pv_err(PV_ENOMEM, "out of memory (undo log)");
+        memcpy(u.old, &t->vals[idx * n], n * sizeof *u.old);
+        u.old_live = t->live[idx];
+    }
+    return push(ws, u);
+}
+
+int ws_txn_log(pv_ws *ws, int kind, ws_table *t, ws_table *old_t)
+{
+    ws_undo u = {kind, t, old_t, 0, NULL, 0};
+    return push(ws, u);
+}
+
+static void set_live(ws_table *t, size_t idx, int live)
+{
+    if (t->live[idx] && !live) t->nlive--;
+    if (!t->live[idx] && live) t->nlive++;
+    t->live[idx] = (uint8_t)live;
+    t->vec_dirty = 1;
+}
+
+static void undo_one(pv_ws *ws, ws_undo *u)
+{
+    switch (u->kind) {
+    case WS_UNDO_ROW:
+        if (u->old) {
+            memcpy(&u->t->vals[u->idx * u->t->schema->ncols], u->old, u->t->schema->ncols * sizeof *u->old);
+            set_live(u->t, u->idx, u->old_live);
+        } else {
+            set_live(u->t, u->idx, 0); /* appended: its key slot now names a dead row */
+        }
+        break;
+    case WS_UNDO_CREATE:
+        ws_catalog_remove(ws, u->t);
+        ws_table_free(u->t);
+        break;
+    case WS_UNDO_DROP: ws_catalog_add(ws, u->t); break;
+    case WS_UNDO_ALTER:
+        ws_catalog_remove(ws, u->t);
+        ws_table_free(u->t);
+        ws_catalog_add(ws, u->old_t);
+        break;
+    }
+}
+
+static void txn_end(pv_ws *ws)
+{
+    ws->txn.nundo = 0;
+    pv_arena_free(&ws->txn.arena);
+    ws->txn.open = 0;
+    release_lock(ws);
+}
+
+/* ---- begin, rollback, savepoints ----------------------------------------- */
+
+int pv_ws_begin(pv_ws *ws)
+{
+    int rc, stale;
+    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if (ws->txn.open) return pv_err(PV_EMISUSE, "a transaction is already open");
+    if ((rc = take_lock(ws))) return rc;
+    /* Another process may have committed (or crashed mid-commit) since we
+     * read the workspace: recover, and reload what changed under us. */
+    if (!(rc = ws_journal_recover(ws))) rc = ws_snapshot_stale(ws, &stale);
+    if (!rc && stale) rc = ws_catalog_reload(ws);
+    if (rc) {
+        release_lock(ws);
+        return rc;
+    }
+    ws->txn.open = 1;
+    return PV_OK;
+}
+
+int pv_ws_in_txn(const pv_ws *ws) { return ws->txn.open; }
+
+size_t pv_ws_savepoint(pv_ws *ws) { return ws->txn.nundo; }
+
+int pv_ws_rollback_to(pv_ws *ws, size_t mark)
+{
+    if (!ws->txn.open) return pv_err(PV_EMISUSE, "no transaction is open");
+    if (mark > ws->txn.nundo) return pv_err(PV_EMISUSE, "bad savepoint");
+    while (ws->txn.nundo > mark) undo_one(ws, &ws->txn.undo[--ws->txn.nundo]);
+    return PV_OK;
+}
+
+int pv_ws_rollback(pv_ws *ws)
+{
+    int rc = pv_ws_rollback_to(ws, 0);
+    if (rc) return rc;
+    txn_end(ws);
+    return PV_OK;
+}
+
+int ws_txn_auto_begin(pv_ws *ws, int *began)
+{
+    int rc;
+    *began = 0;
+    if (ws->txn.open) return PV_OK;
+    if ((rc = pv_ws_begin(ws))) return rc;
+    *began = 1;
+    return PV_OK;
+}
+
+int ws_txn_auto_end(pv_ws *ws, int began, int rc)
+{
+    if (!began) return rc;
+    if (rc) {
+        pv_ws_rollback(ws);
+        return rc;
+    }
+    return pv_ws_commit(ws);
+}
+
+/* ---- commit -------------------------------------------------------------- */
+
+/* What a commit does to one table's files. */
+typedef struct table_plan {
+    ws_table *t;
+    pv_buf lines;          /* records to append */
+    uint32_t first_num;    /* the chunk the first record goes to */
+    int first_is_new;      /* ... and whether that chunk is new */
+} table_plan;
+
+static int rows_equal(const pv_schema *s, const pv_value *a, const pv_value *b)
+{
+    uint32_t c;
+    for (c = 0; c < s->ncols; c++) {
+        if (a[c].type != b[c].type || pv_value_cmp(&a[c], &b[c]) != 0) return 0;
+        /* -0.0 and 0.0 compare equal but are different bytes in a chunk */
+        if (a[c].type == PV_REAL && memcmp(&a[c].u.f, &b[c].u.f, sizeof(double)) != 0) return 0;
+    }
+    return 1;
+}
+
+/* Encode a row, putting large values into the blob store first. */
+static int encode_row(pv_ws *ws, ws_table *t, const pv_value *row, pv_buf *out, pv_blobref *refs)
+{
+    uint32_t c;
+    int any = 0, rc;
+    for (c = 0; c < t->schema->ncols; c++) {
+        refs[c].present = 0;
+        if ((row[c].type == PV_TEXT || row[c].type == PV_BLOB) && row[c].u.s.n > PV_BLOB_THRESHOLD) {
+            if ((rc = pv_blob_put(ws->pvdir, row[c].u.s.p, row[c].u.s.n, ws->sync, &refs[c]))) return rc;
+            any = 1;
+        }
+    }
+    return pv_chunk_encode_row(out, t->schema, row, any ? refs : NULL);
+}
+
+static int encode_delete(ws_table *t, const pv_value *row, pv_buf *out)
+{
+    pv_value key[PV_MAX_COLUMNS];
+    uint32_t k;
+    for (k = 0; k < t->schema->npk; k++) key[k] = row[t->schema->pk[k]];
+    return pv_chunk_encode_delete(out, t->schema, key);
+}
+
+/* Is `v` the table itself or a version of it that an ALTER in this
+ * transaction replaced (same row slots, older columns)? */
+static int same_lineage(const ws_table *t, const ws_table *v, int *older)
+{
+    *older = 0;
+    for (; t; t = t->prev, *older = 1)
+        if (t == v) return 1;
+    return 0;
+}
+
+/* The records of one table: every touched row whose final state differs
+ * from its state before the transaction, in the order first touched. */
+static int plan_records(pv_ws *ws, table_plan *p)
+{
+    ws_table *t = p->t;
+    uint8_t *seen = NULL;
+    pv_blobref *refs = calloc(t->schema->ncols + 1, sizeof *refs);
+    size_t i;
+    int rc = PV_OK;
+    if (!refs) return pv_err(PV_ENOMEM, "out of memory");
+    if (!(seen = calloc(t->nrows + 1, 1))) {
+        rc = pv_err(PV_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < ws->txn.nundo && !rc; i++) {
+        const ws_undo *u = &ws->txn.undo[i];
+        const pv_value *now;
+        int was_live, older;
+        if (u->kind != WS_UNDO_ROW || !same_lineage(t, u->t, &older) || seen[u->idx]) continue;
+        seen[u->idx] = 1;
+        now = &t->vals[u->idx * t->schema->ncols];
+        was_live = u->old ? u->old_live : 0;
+        if (t->live[u->idx]) {
+            /* an old row of another column layout cannot be compared: write */
+            if (older || !(was_live && rows_equal(t->schema, u->old, now)))
+                rc = encode_row(ws, t, now, &p->lines, refs);
+        } else if (was_live) {
+            rc = encode_delete(t, now, &p->lines);
+        }
+    }
+done:
+    free(seen);
+    free(refs);
+    return rc;
+}
+
+static int add_op(ws_jop **ops, size_t *n, size_t *cap, ws_jop op)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        ws_jop *g = realloc(*ops, c * sizeof *g);
+        if (!g) {
+            free(op.path);
+            return pv_err(PV_ENOMEM, "out of memory");
+        }
+        *ops = g;
+        *cap = c;
+    }
+    (*ops)[(*n)++] = op;
+    return PV_OK;
+}
+
+static char *relpath(const ws_table *t, uint32_t num)
+{
+    char *s = NULL;
+    if (num) {
+        if (asprintf(&s, "tables/%s/%08u.jsonl", t->schema->name, num) < 0) return NULL;
+    } else if (asprintf(&s, "tables/%s", t->schema->name) < 0) {
+        return NULL;
+    }
+    return s;
+}
+
+/* Decide where each table's records go (sealing chunks at the bound), and
+ * write the journal entries that undo it. */
+static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
+{
+    ws_table *t = p->t;
+    const char *q = p->lines.p, *end = p->lines.p + p->lines.len;
+    uint32_t num;
+    int64_t orig;      /* the first file's length before the commit; -1: new */
+    uint64_t size;
+    int is_new, rc;
+    if (t->last_chunk == 0) {
+        num = 1, is_new = 1, orig = -1;
+    } else if (t->last_size == 0) {
+        /* an empty newest chunk (its header torn off by a crash) is reused */
+        num = t->last_chunk, is_new = 1, orig = 0;
+    } else if (t->last_size >= PV_CHUNK_SEAL_BYTES || !t->last_header_ok) {
+        num = t->last_chunk + 1, is_new = 1, orig = -1;
+    } else {
+        num = t->last_chunk, is_new = 0, orig = (int64_t)t->last_size;
+    }
+    size = is_new ? 0 : t->last_size;
+    p->first_num = num;
+    p->first_is_new = is_new;
+    while (q < end) {
+        ws_jop op = {WS_J_SIZE, relpath(t, num), orig, NULL, 0};
+        if (!op.path) return pv_err(PV_ENOMEM, "out of memory");
+        if ((rc = add_op(ops, nops, cap, op))) return rc;
+        /* Fill this chunk up to the seal bound, whole lines only. */
+        while (q < end && (size < PV_CHUNK_SEAL_BYTES || size == 0)) {
+            const char *nl = memchr(q, '\n', (size_t)(end - q));
+            size += (size_t)(nl - q) + 1;
+            q = nl + 1;
+        }
+        num++;
+        orig = -1;
+        size = 0;
+    }
+    return PV_OK;
+}
+
+/* Append the planned lines to the chunk files, starting new chunks with a
+ * header where the plan sealed the previous one. */
+static int write_files(pv_ws *ws, table_plan *p)
+{
+    ws_table *t = p->t;
+    uint32_t num = p->first_num;
+    int is_new = p->first_is_new, rc = PV_OK;
+    uint64_t size = is_new ? 0 : t->last_size;
+    const char *q = p->lines.p, *end = p->lines.p + p->lines.len;
+    pv_buf head = PV_BUF_INIT;
+    if ((rc = pv_chunk_encode_header(&head, t->schema))) return rc;
+    while (q < end && !rc) {
+        const char *start = q;
+        char path[4400];
+        int fd;
+        while (q < end && (size < PV_CHUNK_SEAL_BYTES || size == 0)) {
+            const char *nl = memchr(q, '\n', (size_t)(end - q));
+            size += (size_t)(nl - q) + 1;
+            q = nl + 1;
+        }
+        if ((rc = ws_chunk_path(path, sizeof path, t, num))) break;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            rc = pv_err_errno("cannot open '%s'", path);
+            break;
+        }
+        if (is_new) rc = pv_write_all(fd, head.p, head.len, path);
+        if (!rc) rc = pv_write_all(fd, start, (size_t)(q - start), path);
+        if (!rc && ws->sync && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", path);
+        if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", path);
+        if (rc) break;
+        t->last_chunk = num;
+        t->last_size = (is_new ? head.len : t->last_size) + (uint64_t)(q - start);
+        t->last_header_ok = 1;
+        num++;
+        is_new = 1;
+        size = 0;
+    }
+    if (!rc && ws->sync && p->first_is_new) rc = ws_fsync_dir(t->dir);
+    pv_buf_free(&head);
+    return rc;
+}
+
+static int write_schema(pv_ws *ws, ws_table *t)
+{
+    char path[4400];
+    pv_buf text = PV_BUF_INIT;
+    int rc;
+    if (mkdir(t->dir, 0777) != 0 && errno != EEXIST) return pv_err_errno("cannot create directory '%s'", t->dir);
+    snprintf(path, sizeof path, "%s/schema.jsonl", t->dir);
+    rc = pv_schema_encode(&text, t->schema);
+    if (!rc) rc = ws_write_file_atomic(path, text.p, text.len, ws->sync);
+    pv_buf_free(&text);
+    return rc;
+}
+
+static int drop_dir(pv_ws *ws, const char *name)
+{
+    char from[4400], to[4400];
+    snprintf(from, sizeof from, "%s/tables/%s", ws->pvdir, name);
+    snprintf(to, sizeof to, "%s/journal/dropped-%s", ws->pvdir, name);
+    if (rename(from, to) != 0) return pv_err_errno("cannot move '%s' aside", from);
+    return PV_OK;
+}
+
+typedef struct commit_plan {
+    table_plan *tables;
+    size_t ntables;
+    ws_jop *ops;
+    size_t nops, cap;
+    char **old_schemas;    /* kept alive for the journal ops that point at them */
+    size_t nold;
+} commit_plan;
+
+static void plan_free(commit_plan *c)
+{
+    size_t i;
+    for (i = 0; i < c->ntables; i++) pv_buf_free(&c->tables[i].lines);
+    for (i = 0; i < c->nops; i++) free(c->ops[i].path);
+    for (i = 0; i < c->nold; i++) free(c->old_schemas[i]);
+    free(c->tables);
+    free(c->ops);
+    free(c->old_schemas);
+}
+
+/* Schema changes of the transaction: created, dropped and altered tables. */
+static int plan_ddl(pv_ws *ws, commit_plan *c)
+{
+    size_t i;
+    int rc = PV_OK;
+    for (i = 0; i < ws->txn.nundo && !rc; i++) {
+        const ws_undo *u = &ws->txn.undo[i];
+        ws_jop op = {0, NULL, 0, NULL, 0};
+        if (u->kind == WS_UNDO_CREATE && u->t->txn_created) {
+            op.kind = WS_J_CREATED;
+            op.path = relpath(u->t, 0);
+        } else if (u->kind == WS_UNDO_DROP && !u->t->txn_created) {
+            op.kind = WS_J_DROPPED;
+            op.path = relpath(u->t, 0);
+        } else if (u->kind == WS_UNDO_ALTER && !u->old_t->txn_created && !u->old_t->txn_altered) {
+            /* the schema as committed before: read it back from disk */
+            char path[4400], *old = NULL, **g;
+            size_t len;
+            snprintf(path, sizeof path, "%s/schema.jsonl", u->old_t->dir);
+            if ((rc = pv_read_file(path, 16u << 20, &old, &len))) break;
+            g = realloc(c->old_schemas, (c->nold + 1) * sizeof *g);
+            if (!g) {
+                free(old);
+                rc = pv_err(PV_ENOMEM, "out of memory");
+                break;
+            }
+            c->old_schemas = g;
+            c->old_schemas[c->nold++] = old;
+            op.kind = WS_J_SCHEMA;
+            op.data = old;
+            op.len = len;
+            if (asprintf(&op.path, "tables/%s/schema.jsonl", u->t->schema->name) < 0) op.path = NULL;
+        } else {
+            continue;
+        }
+        if (!op.path) return pv_err(PV_ENOMEM, "out of memory");
+        rc = add_op(&c->ops, &c->nops, &c->cap, op);
+    }
+    return rc;
+}
+
+static int build_plan(pv_ws *ws, commit_plan *c)
+{
+    uint32_t i;
+    int rc;
+    memset(c, 0, sizeof *c);
+    if ((rc = plan_ddl(ws, c))) return rc;
+    c->tables = calloc(ws->ntables + 1, sizeof *c->tables);
+    if (!c->tables) return pv_err(PV_ENOMEM, "out of memory");
+    for (i = 0; i < ws->ntables; i++) {
+        table_plan *p = &c->tables[c->ntables];
+        p->t = ws->tables[i];
+        if ((rc = plan_records(ws, p))) return rc;
+        if (!p->lines.len) {
+            pv_buf_free(&p->lines);
+            continue;
+        }
+        if ((rc = plan_files(p, &c->ops, &c->nops, &c->cap))) return rc;
+        c->ntables++;
+    }
+    return PV_OK;
+}
+
+static int apply_plan(pv_ws *ws, commit_plan *c)
+{
+    size_t i;
+    int rc = PV_OK;
+    for (i = 0; i < ws->txn.nundo && !rc; i++) {
+        const ws_undo *u = &ws->txn.undo[i];
+        if (u->kind == WS_UNDO_DROP && !u->t->txn_created) rc = drop_dir(ws, u->t->schema->name);
+    }
+    for (i = 0; i < ws->ntables && !rc; i++)
+        if (ws->tables[i]->txn_created || ws->tables[i]->txn_altered) rc = write_schema(ws, ws->tables[i]);
+    for (i = 0; i < c->ntables && !rc; i++) rc = write_files(ws, &c->tables[i]);
+    if (!rc && ws->sync) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/tables", ws->pvdir);
+        rc = ws_fsync_dir(dir);
+    }
+    return rc;
+}
+
+/* After the commit point: free what the transaction replaced, and record
+ * the new chunk sizes as our snapshot. */
+static void settle(pv_ws *ws)
+{
+    size_t i;
+    for (i = 0; i < ws->txn.nundo; i++) {
+        ws_undo *u = &ws->txn.undo[i];
+        if (u->kind == WS_UNDO_DROP) ws_table_free(u->t);
+        else if (u->kind == WS_UNDO_ALTER) ws_table_free(u->old_t);
+    }
+    for (i = 0; i < ws->ntables; i++) {
+        ws->tables[i]->txn_created = 0;
+        ws->tables[i]->txn_altered = 0;
+        ws->tables[i]->prev = NULL;
+    }
+}
+
+int pv_ws_commit(pv_ws *ws)
+{
+    commit_plan c;
+    int rc, lock_fd = -1, applied = 0;
+    if (!ws->txn.open) return pv_err(PV_EMISUSE, "no transaction is open");
+    rc = build_plan(ws, &c);
+    if (!rc && c.nops) {
+        /* Readers snapshot under the shared side of this lock: they see the
+         * files before the journal is written or after it is gone. */
+        if (!(rc = ws_commit_lock(ws, 1, &lock_fd))) {
+            if (!(rc = ws_journal_write(ws, c.ops, c.nops))) {
+                applied = 1;
+                rc = apply_plan(ws, &c);
+                if (rc) ws_journal_recover(ws); /* the first error is the one to report */
+                else rc = ws_journal_clear(ws);
+            }
+            if (!rc) rc = ws_snapshot_locked(ws);
+            ws_commit_unlock(lock_fd);
+        }
+    }
+    plan_free(&c);
+    if (rc) {
+        pv_ws_rollback(ws);
+        /* Files were put back from the journal; re-read them rather than
+         * trust chunk sizes kept in memory. */
+        if (applied) ws_catalog_reload(ws);
+        return rc;
+    }
+    settle(ws);
+    if (c.nops) ws_journal_remove_trash(ws);
+    txn_end(ws);
+    return PV_OK;
+}
