@@ -275,6 +275,7 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
     ws->writable = writable;
     ws->sync = !(durability && !strcmp(durability, "fast"));
     ws->txn.lock_fd = -1;
+    ws->commit_fd = -1;
     ws->root = strdup(dir);
     if (!ws->root || asprintf(&ws->pvdir, "%s/.pv", dir) < 0) {
         ws->pvdir = NULL;
@@ -289,10 +290,9 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
     /* A writer undoes an interrupted commit before reading anything; the
      * lock keeps a live writer's commit from being mistaken for one. */
     if (writable) {
-        int fd;
-        if ((rc = ws_commit_lock(ws, 1, &fd))) goto fail;
-        rc = ws_journal_recover(ws);
-        ws_commit_unlock(fd);
+        if ((rc = ws_commit_lock(ws, 1))) goto fail;
+        rc = ws_journal_recover(ws, 1);
+        ws_commit_unlock(ws);
         if (rc) goto fail;
     }
     if ((rc = ws_catalog_reload(ws))) goto fail;
@@ -307,6 +307,8 @@ void pv_ws_close(pv_ws *ws)
 {
     if (!ws) return;
     if (ws->txn.open) pv_ws_rollback(ws);
+    if (ws->txn.lock_fd >= 0) close(ws->txn.lock_fd);
+    if (ws->commit_fd >= 0) close(ws->commit_fd);
     catalog_free(ws);
     free(ws->txn.undo);
     pv_arena_free(&ws->txn.arena);

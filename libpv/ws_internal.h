@@ -6,6 +6,8 @@
 #ifndef PV_WS_INTERNAL_H
 #define PV_WS_INTERNAL_H
 
+#include <time.h>
+
 #include "chunkline.h"
 #include "ws.h"
 
@@ -38,6 +40,7 @@ typedef struct ws_table {
     uint32_t *snap_num;
     uint64_t *snap_size;
     size_t snap_n;
+    struct timespec snap_dir_mtime; /* the table directory's, at the snapshot */
 
     /* Set when the open transaction created or altered the table. */
     int txn_created;        /* new: its directory is written at commit */
@@ -84,6 +87,8 @@ struct pv_ws {
     int sync;               /* fsync at commit (PV_DURABILITY != fast) */
     ws_table **tables;      /* sorted by name, bytewise */
     uint32_t ntables;
+    struct timespec tables_mtime; /* .pv/tables, at the snapshot */
+    int commit_fd;          /* .pv/journal/lock, opened once; -1 if none */
     ws_txn txn;
 };
 
@@ -115,8 +120,10 @@ int ws_list_chunks(const ws_table *t, uint32_t **out, size_t *n);
 int ws_snapshot(pv_ws *ws);         /* takes the shared commit lock */
 int ws_snapshot_locked(pv_ws *ws);  /* the caller holds the commit lock */
 int ws_snapshot_stale(pv_ws *ws, int *stale);
-int ws_commit_lock(const pv_ws *ws, int exclusive, int *fd);
-void ws_commit_unlock(int fd);
+int ws_commit_lock(pv_ws *ws, int exclusive);
+void ws_commit_unlock(pv_ws *ws);
+int ws_snap_set(ws_table *t, uint32_t num, uint64_t size);
+void ws_snap_times(pv_ws *ws, ws_table *t);  /* t NULL: the tables directory */
 
 int ws_catalog_reload(pv_ws *ws);
 
@@ -141,8 +148,9 @@ typedef struct ws_jop {
 int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n);
 int ws_journal_clear(pv_ws *ws);
 /* Undo an interrupted commit (writable), or, read-only, clip the snapshot
- * to what was there before it. */
-int ws_journal_recover(pv_ws *ws);
+ * to what was there before it. `sweep`: also remove what dropped tables
+ * left behind a finished commit. */
+int ws_journal_recover(pv_ws *ws, int sweep);
 int ws_journal_clip(pv_ws *ws);
 int ws_journal_remove_trash(pv_ws *ws);
 int ws_fsync_dir(const char *dir);

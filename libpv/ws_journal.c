@@ -230,22 +230,21 @@ int ws_journal_remove_trash(pv_ws *ws)
     return rc;
 }
 
-int ws_journal_recover(pv_ws *ws)
+int ws_journal_recover(pv_ws *ws, int sweep)
 {
     char *text = NULL;
     ws_jop *ops = NULL;
     size_t n = 0, i;
-    int rc = read_journal(ws, &text, &ops, &n);
-    if (rc == 2) {
-        for (i = n; i-- > 0 && rc >= 0;) rc = undo_op(ws, &ops[i]);
-        if (rc >= 0) {
+    int rc = PV_OK, had = read_journal(ws, &text, &ops, &n);
+    if (had < 0) rc = had;
+    if (had == 2) {
+        for (i = n; i-- > 0 && !rc;) rc = undo_op(ws, &ops[i]);
+        if (!rc)
             fprintf(stderr, "pv: '%s': rolled back a commit that was interrupted (%zu file changes undone)\n",
                     ws->root, n);
-            rc = PV_OK;
-        }
     }
-    if (rc >= 0) rc = ws_journal_clear(ws);
-    if (!rc) rc = ws_journal_remove_trash(ws);
+    if (!rc && had > 0) rc = ws_journal_clear(ws); /* complete and undone, or torn */
+    if (!rc && (had > 0 || sweep)) rc = ws_journal_remove_trash(ws);
     free(ops);
     free(text);
     return rc;

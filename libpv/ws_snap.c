@@ -52,37 +52,40 @@ int ws_list_chunks(const ws_table *t, uint32_t **out, size_t *n)
     return PV_OK;
 }
 
-int ws_commit_lock(const pv_ws *ws, int exclusive, int *fd)
+/* The commit lock's file is opened once per handle; -1 where it cannot be
+ * (a read-only checkout: there can be no writer either, so no lock). */
+static int commit_fd(pv_ws *ws)
 {
     char path[4200];
+    if (ws->commit_fd >= 0) return PV_OK;
     snprintf(path, sizeof path, "%s/journal", ws->pvdir);
     if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-        /* A read-only checkout (CI, another user's repository): there can
-         * be no writer either, so no lock is needed. */
-        if (!exclusive && (errno == EACCES || errno == EROFS)) {
-            *fd = -1;
-            return PV_OK;
-        }
+        if (!ws->writable && (errno == EACCES || errno == EROFS)) return PV_OK;
         return pv_err_errno("cannot create '%s'", path);
     }
     snprintf(path, sizeof path, "%s/journal/lock", ws->pvdir);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (*fd < 0) {
-        if (!exclusive && (errno == EACCES || errno == EROFS)) return PV_OK;
+    ws->commit_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (ws->commit_fd < 0) {
+        if (!ws->writable && (errno == EACCES || errno == EROFS)) return PV_OK;
         return pv_err_errno("cannot open '%s'", path);
-    }
-    while (flock(*fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-        if (errno == EINTR) continue;
-        close(*fd);
-        *fd = -1;
-        return pv_err_errno("cannot lock '%s'", path);
     }
     return PV_OK;
 }
 
-void ws_commit_unlock(int fd)
+int ws_commit_lock(pv_ws *ws, int exclusive)
 {
-    if (fd >= 0) close(fd); /* closing releases the flock */
+    int rc = commit_fd(ws);
+    if (rc || ws->commit_fd < 0) return rc;
+    while (flock(ws->commit_fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+        if (errno == EINTR) continue;
+        return pv_err_errno("cannot lock '%s/journal/lock'", ws->pvdir);
+    }
+    return PV_OK;
+}
+
+void ws_commit_unlock(pv_ws *ws)
+{
+    if (ws->commit_fd >= 0) flock(ws->commit_fd, LOCK_UN);
 }
 
 /* Record the chunk numbers and sizes of one table. */
@@ -91,8 +94,12 @@ static int snap_table(ws_table *t)
     uint32_t *nums;
     uint64_t *sizes;
     size_t n, i;
-    int rc = ws_list_chunks(t, &nums, &n);
-    if (rc) return rc;
+    struct stat dst;
+    int rc;
+    /* The directory's time first: a file added after it is seen as a
+     * change by the next staleness check. */
+    if (stat(t->dir, &dst) == 0) t->snap_dir_mtime = dst.st_mtim;
+    if ((rc = ws_list_chunks(t, &nums, &n))) return rc;
     sizes = malloc((n ? n : 1) * sizeof *sizes);
     if (!sizes) {
         free(nums);
@@ -121,46 +128,100 @@ static int snap_table(ws_table *t)
     return PV_OK;
 }
 
+static void tables_mtime(pv_ws *ws, struct timespec *out)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/tables", ws->pvdir);
+    memset(out, 0, sizeof *out);
+    if (stat(path, &st) == 0) *out = st.st_mtim;
+}
+
 int ws_snapshot_locked(pv_ws *ws)
 {
     uint32_t i;
     int rc = PV_OK;
+    tables_mtime(ws, &ws->tables_mtime);
     for (i = 0; i < ws->ntables && !rc; i++) rc = snap_table(ws->tables[i]);
     return rc;
 }
 
 int ws_snapshot(pv_ws *ws)
 {
-    int fd, rc = ws_commit_lock(ws, 0, &fd);
+    int rc = ws_commit_lock(ws, 0);
     if (rc) return rc;
     rc = ws_snapshot_locked(ws);
     /* A commit that crashed left its journal: read around it. */
     if (!rc && !ws->writable) rc = ws_journal_clip(ws);
-    ws_commit_unlock(fd);
+    ws_commit_unlock(ws);
     return rc;
 }
 
-/* Has another process committed to a loaded table since our snapshot?
- * Called by a writer holding `.pv/lock`, so nothing moves meanwhile. */
+/* Our own commit wrote chunk `num` up to `size` bytes. */
+int ws_snap_set(ws_table *t, uint32_t num, uint64_t size)
+{
+    size_t k;
+    for (k = t->snap_n; k-- > 0;)
+        if (t->snap_num[k] == num) {
+            t->snap_size[k] = size;
+            return PV_OK;
+        }
+    {
+        uint32_t *nn = realloc(t->snap_num, (t->snap_n + 1) * sizeof *nn);
+        uint64_t *ns;
+        if (!nn) return pv_err(PV_ENOMEM, "out of memory");
+        t->snap_num = nn;
+        ns = realloc(t->snap_size, (t->snap_n + 1) * sizeof *ns);
+        if (!ns) return pv_err(PV_ENOMEM, "out of memory");
+        t->snap_size = ns;
+    }
+    t->snap_num[t->snap_n] = num;
+    t->snap_size[t->snap_n] = size;
+    t->snap_n++;
+    return PV_OK;
+}
+
+/* After our own commit: the directory times our writes changed. */
+void ws_snap_times(pv_ws *ws, ws_table *t)
+{
+    struct stat st;
+    if (t && stat(t->dir, &st) == 0) t->snap_dir_mtime = st.st_mtim;
+    if (!t) tables_mtime(ws, &ws->tables_mtime);
+}
+
+static int same_time(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Has another process committed since our snapshot? Called by a writer
+ * holding `.pv/lock`, so nothing moves meanwhile. A commit adds a chunk
+ * (the table directory's time changes), grows the newest one, or creates
+ * or drops a table (the tables directory's time changes); git checkouts
+ * and merges replace files, which changes directory times too. */
 int ws_snapshot_stale(pv_ws *ws, int *stale)
 {
+    struct timespec now;
     uint32_t i;
     *stale = 0;
+    tables_mtime(ws, &now);
+    if (!same_time(now, ws->tables_mtime)) {
+        *stale = 1;
+        return PV_OK;
+    }
     for (i = 0; i < ws->ntables && !*stale; i++) {
         ws_table *t = ws->tables[i];
-        uint32_t *nums;
-        size_t n, k;
-        int rc;
-        if (!t->loaded || t->txn_created) continue;
-        if ((rc = ws_list_chunks(t, &nums, &n))) return rc;
-        if (n != t->snap_n || (n && memcmp(nums, t->snap_num, n * sizeof *nums) != 0)) *stale = 1;
-        for (k = 0; k < n && !*stale; k++) {
-            char path[4400];
-            struct stat st;
-            ws_chunk_path(path, sizeof path, t, nums[k]);
-            if (stat(path, &st) != 0 || (uint64_t)st.st_size != t->snap_size[k]) *stale = 1;
+        struct stat st;
+        if (t->txn_created) continue;
+        if (stat(t->dir, &st) != 0 || !same_time(st.st_mtim, t->snap_dir_mtime)) {
+            *stale = 1;
+            break;
         }
-        free(nums);
+        if (t->snap_n) {
+            char path[4400];
+            ws_chunk_path(path, sizeof path, t, t->snap_num[t->snap_n - 1]);
+            if (stat(path, &st) != 0 || (uint64_t)st.st_size != t->snap_size[t->snap_n - 1]) *stale = 1;
+        }
     }
     return PV_OK;
 }

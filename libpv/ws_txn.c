@@ -23,49 +23,45 @@
 
 /* ---- the writer lock ----------------------------------------------------- */
 
+/* `.pv/lock` is opened once per handle and flock'ed per transaction; it
+ * holds the holder's pid, space-padded to a fixed width so it needs no
+ * truncation. */
 static int take_lock(pv_ws *ws)
 {
     char path[4200], text[32];
-    int fd;
+    int fd = ws->txn.lock_fd, n;
     snprintf(path, sizeof path, "%s/lock", ws->pvdir);
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return pv_err_errno("cannot open '%s'", path);
+    if (fd < 0) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) return pv_err_errno("cannot open '%s'", path);
+        ws->txn.lock_fd = fd;
+    }
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ssize_t n;
+        ssize_t got;
         long pid = 0;
         if (errno == EINTR) continue;
-        if (errno != EWOULDBLOCK) {
-            close(fd);
-            return pv_err_errno("cannot lock '%s'", path);
-        }
-        n = pread(fd, text, sizeof text - 1, 0);
-        if (n > 0) {
-            text[n] = '\0';
+        if (errno != EWOULDBLOCK) return pv_err_errno("cannot lock '%s'", path);
+        got = pread(fd, text, sizeof text - 1, 0);
+        if (got > 0) {
+            text[got] = '\0';
             pid = strtol(text, NULL, 10);
         }
-        close(fd);
         if (pid > 0)
             return pv_err(PV_ELOCKED, "workspace '%s' is locked by pid %ld (another writer); try again when it finishes",
                           ws->root, pid);
         return pv_err(PV_ELOCKED, "workspace '%s' is locked by another writer; try again when it finishes", ws->root);
     }
-    {
-        int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
-        if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
-            close(fd);
-            return pv_err_errno("cannot write '%s'", path);
-        }
+    n = snprintf(text, sizeof text, "%20ld\n", (long)getpid());
+    if (pwrite(fd, text, (size_t)n, 0) != n) {
+        flock(fd, LOCK_UN);
+        return pv_err_errno("cannot write '%s'", path);
     }
-    ws->txn.lock_fd = fd;
     return PV_OK;
 }
 
 static void release_lock(pv_ws *ws)
 {
-    if (ws->txn.lock_fd < 0) return;
-    if (ftruncate(ws->txn.lock_fd, 0) != 0) { /* the pid is only a hint */ }
-    close(ws->txn.lock_fd);
-    ws->txn.lock_fd = -1;
+    if (ws->txn.lock_fd >= 0) flock(ws->txn.lock_fd, LOCK_UN);
 }
 
 /* ---- the undo log -------------------------------------------------------- */
@@ -155,7 +151,7 @@ int pv_ws_begin(pv_ws *ws)
     if ((rc = take_lock(ws))) return rc;
     /* Another process may have committed (or crashed mid-commit) since we
      * read the workspace: recover, and reload what changed under us. */
-    if (!(rc = ws_journal_recover(ws))) rc = ws_snapshot_stale(ws, &stale);
+    if (!(rc = ws_journal_recover(ws, 0))) rc = ws_snapshot_stale(ws, &stale);
     if (!rc && stale) rc = ws_catalog_reload(ws);
     if (rc) {
         release_lock(ws);
@@ -396,6 +392,7 @@ static int write_files(pv_ws *ws, table_plan *p)
         t->last_chunk = num;
         t->last_size = (is_new ? head.len : t->last_size) + (uint64_t)(q - start);
         t->last_header_ok = 1;
+        if ((rc = ws_snap_set(t, num, t->last_size))) break;
         num++;
         is_new = 1;
         size = 0;
@@ -546,28 +543,55 @@ static void settle(pv_ws *ws)
     }
 }
 
+static int one_line_append(const commit_plan *c)
+{
+    return c->nops == 1 && c->ops[0].kind == WS_J_SIZE && c->ops[0].size > 0 && c->ntables == 1 &&
+           memchr(c->tables[0].lines.p, '\n', c->tables[0].lines.len) ==
+               c->tables[0].lines.p + c->tables[0].lines.len - 1;
+}
+
+/* Our snapshot after our own commit: write_files recorded the chunk sizes;
+ * what remains is the directory times the commit changed. */
+static void snap_after(pv_ws *ws, const commit_plan *c)
+{
+    size_t i;
+    int ddl = 0;
+    for (i = 0; i < ws->txn.nundo; i++) ddl |= ws->txn.undo[i].kind != WS_UNDO_ROW;
+    for (i = 0; i < c->ntables; i++) ws_snap_times(ws, c->tables[i].t);
+    if (ddl) {
+        for (i = 0; i < ws->ntables; i++) ws_snap_times(ws, ws->tables[i]);
+        ws_snap_times(ws, NULL);
+    }
+}
+
 int pv_ws_commit(pv_ws *ws)
 {
     commit_plan c;
-    int rc, lock_fd = -1, applied = 0;
+    int rc, applied = 0;
     if (!ws->txn.open) return pv_err(PV_EMISUSE, "no transaction is open");
     rc = build_plan(ws, &c);
     if (!rc && c.nops) {
         /* Readers snapshot under the shared side of this lock: they see the
          * files before the journal is written or after it is gone. */
-        if (!(rc = ws_commit_lock(ws, 1, &lock_fd))) {
-            if (!(rc = ws_journal_write(ws, c.ops, c.nops))) {
+        if (!(rc = ws_commit_lock(ws, 1))) {
+            if (one_line_append(&c)) {
+                /* A single line appended to an existing chunk needs no
+                 * journal: torn, it lacks its newline, and the next
+                 * writable open cuts it (ws_load.c). */
                 applied = 1;
                 rc = apply_plan(ws, &c);
-                if (rc) ws_journal_recover(ws); /* the first error is the one to report */
+            } else if (!(rc = ws_journal_write(ws, c.ops, c.nops))) {
+                applied = 1;
+                rc = apply_plan(ws, &c);
+                if (rc) ws_journal_recover(ws, 0); /* the first error is the one to report */
                 else rc = ws_journal_clear(ws);
             }
-            if (!rc) rc = ws_snapshot_locked(ws);
-            ws_commit_unlock(lock_fd);
+            if (!rc) snap_after(ws, &c);
+            ws_commit_unlock(ws);
         }
     }
-    plan_free(&c);
     if (rc) {
+        plan_free(&c);
         pv_ws_rollback(ws);
         /* Files were put back from the journal; re-read them rather than
          * trust chunk sizes kept in memory. */
@@ -575,7 +599,8 @@ int pv_ws_commit(pv_ws *ws)
         return rc;
     }
     settle(ws);
-    if (c.nops) ws_journal_remove_trash(ws);
+    if (c.nops && !one_line_append(&c)) ws_journal_remove_trash(ws);
+    plan_free(&c);
     txn_end(ws);
     return PV_OK;
 }
