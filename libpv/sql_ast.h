@@ -89,11 +89,22 @@ typedef struct pv_select {
 
 typedef struct pv_coldef {
     pv_str name;
+    uint32_t name_off;
     pv_str type;      /* the type's text, for pv_type_parse */
     uint32_t type_off;
     int not_null;
     int pk;
+    int unique;       /* column constraint UNIQUE */
+    pv_expr *dflt;    /* DEFAULT expression, or NULL */
 } pv_coldef;
+
+/* A list of column names with their offsets (and ASC/DESC where allowed). */
+typedef struct pv_namelist {
+    pv_str *names;
+    uint32_t *offs;
+    int *desc;
+    uint32_t n;
+} pv_namelist;
 
 typedef struct pv_create {
     pv_str table;
@@ -103,29 +114,105 @@ typedef struct pv_create {
     pv_str *pk;        /* table constraint PRIMARY KEY (...) */
     uint32_t *pk_off;
     uint32_t npk;
+    pv_namelist *uniques; /* table constraints UNIQUE (...) */
+    uint32_t nuniques;
 } pv_create;
+
+/* INSERT conflict handling: INSERT OR ..., and the upsert clause. */
+enum { PV_OR_NONE = 0, PV_OR_REPLACE, PV_OR_IGNORE };
+enum { PV_UPSERT_NONE = 0, PV_UPSERT_NOTHING, PV_UPSERT_UPDATE };
+
+/* col = expr of UPDATE and DO UPDATE. */
+typedef struct pv_set {
+    pv_str col;
+    uint32_t col_off;
+    pv_expr *expr;
+} pv_set;
 
 typedef struct pv_insert {
     pv_str table;
     uint32_t table_off;
+    int or_action;     /* PV_OR_* (REPLACE INTO is PV_OR_REPLACE) */
     pv_str *cols;      /* NULL when no column list */
     uint32_t *col_off;
     uint32_t ncols;
     pv_expr **vals;    /* nrows * nvals, row-major */
     uint32_t nrows;
     uint32_t nvals;    /* values per row */
+    int upsert;        /* PV_UPSERT_* */
+    uint32_t upsert_off;
+    pv_namelist target;/* ON CONFLICT (cols); n = 0 when omitted */
+    pv_set *sets;      /* DO UPDATE SET ... */
+    uint32_t nsets;
+    pv_expr *upsert_where;
 } pv_insert;
 
-enum pv_stmt_kind { PV_SQL_SELECT = 1, PV_SQL_CREATE, PV_SQL_INSERT };
+typedef struct pv_update {
+    pv_str table;
+    uint32_t table_off;
+    pv_str alias;
+    pv_set *sets;
+    uint32_t nsets;
+    pv_expr *where;
+} pv_update;
+
+typedef struct pv_delete {
+    pv_str table;
+    uint32_t table_off;
+    pv_str alias;
+    pv_expr *where;
+} pv_delete;
+
+/* DROP TABLE / DROP INDEX */
+typedef struct pv_drop {
+    int index;         /* 1 for DROP INDEX */
+    int if_exists;
+    pv_str name;
+    uint32_t name_off;
+} pv_drop;
+
+enum { PV_ALTER_ADD = 1, PV_ALTER_RENAME, PV_ALTER_DROP };
+
+typedef struct pv_alter {
+    pv_str table;
+    uint32_t table_off;
+    int action;        /* PV_ALTER_* */
+    pv_coldef col;     /* ADD: the new column */
+    pv_str from;       /* RENAME: old name; DROP: the column */
+    uint32_t from_off;
+    pv_str to;         /* RENAME: new name */
+    uint32_t to_off;
+} pv_alter;
+
+typedef struct pv_create_index {
+    int unique;
+    int if_not_exists;
+    pv_str name;
+    pv_str table;
+    uint32_t table_off;
+    pv_namelist cols;
+} pv_create_index;
+
+enum pv_stmt_kind {
+    PV_SQL_SELECT = 1, PV_SQL_CREATE, PV_SQL_INSERT, PV_SQL_UPDATE, PV_SQL_DELETE,
+    PV_SQL_DROP, PV_SQL_ALTER, PV_SQL_CREATE_INDEX, PV_SQL_BEGIN, PV_SQL_COMMIT,
+    PV_SQL_ROLLBACK
+};
 
 typedef struct pv_sql_stmt {
     int kind;
+    int explain;       /* EXPLAIN [QUERY PLAN] before a SELECT */
     const char *sql;   /* the statement text the spans refer to */
     uint32_t nparams;  /* number of ? parameters (highest ?NNN) */
     union {
         pv_select select;
         pv_create create;
         pv_insert insert;
+        pv_update update;
+        pv_delete del;
+        pv_drop drop;
+        pv_alter alter;
+        pv_create_index index;
     } u;
 } pv_sql_stmt;
 
@@ -138,6 +225,10 @@ typedef struct pv_sql_stmt {
  * over PV_SQL_MAX_DEPTH), PV_ENOMEM. */
 int pv_sql_parse(pv_arena *arena, const char *sql, size_t len, pv_sql_stmt **out,
                  size_t *end);
+
+/* Parse sql[0..len) as one expression and nothing else (a DEFAULT stored in
+ * a schema). Errors as pv_sql_parse. */
+int pv_sql_parse_expr(pv_arena *arena, const char *sql, size_t len, pv_expr **out);
 
 /* Find where the first statement ends: offset past its ';' or at the end of
  * text, skipping quoted tokens and comments. */

@@ -35,12 +35,27 @@ static const struct {
     {"THEN", KW_THEN, 1},       {"TRUE", KW_TRUE, 1},
     {"VALUES", KW_VALUES, 1},   {"WHEN", KW_WHEN, 1},
     {"WHERE", KW_WHERE, 1},
+    /* reserved or not as in SQLite (parse.y %fallback ID) */
+    {"ADD", KW_ADD, 1},         {"ALTER", KW_ALTER, 1},
+    {"BEGIN", KW_BEGIN, 0},     {"COLUMN", KW_COLUMN, 0},
+    {"COMMIT", KW_COMMIT, 1},   {"CONFLICT", KW_CONFLICT, 0},
+    {"DEFAULT", KW_DEFAULT, 1}, {"DEFERRED", KW_DEFERRED, 0},
+    {"DELETE", KW_DELETE, 1},   {"DO", KW_DO, 0},
+    {"DROP", KW_DROP, 1},       {"EXCLUSIVE", KW_EXCLUSIVE, 0},
+    {"EXPLAIN", KW_EXPLAIN, 0}, {"IGNORE", KW_IGNORE, 0},
+    {"IMMEDIATE", KW_IMMEDIATE, 0}, {"INDEX", KW_INDEX, 1},
+    {"NOTHING", KW_NOTHING, 1}, {"ON", KW_ON, 1},
+    {"PLAN", KW_PLAN, 0},       {"QUERY", KW_QUERY, 0},
+    {"RENAME", KW_RENAME, 0},   {"REPLACE", KW_REPLACE, 0},
+    {"ROLLBACK", KW_ROLLBACK, 0}, {"SET", KW_SET, 1},
+    {"TO", KW_TO, 1},           {"TRANSACTION", KW_TRANSACTION, 1},
+    {"UNIQUE", KW_UNIQUE, 1},   {"UPDATE", KW_UPDATE, 1},
 };
 
 int pv_kw_find(const char *s, size_t n)
 {
     size_t i;
-    if (n < 2 || n > 8) return KW_NONE;
+    if (n < 2 || n > 11) return KW_NONE;
     for (i = 0; i < sizeof kw_table / sizeof kw_table[0]; i++) {
         const char *k = kw_table[i].name;
         if (pv_ident_eq(s, n, k, strlen(k))) return kw_table[i].kw;

@@ -806,12 +806,65 @@ static int parse_select(parser *p, pv_select *s)
     return p->rc;
 }
 
+/* ---- name lists ------------------------------------------------------------------ */
+
+/* '(' name [ASC|DESC] (',' ...)* ')', the '(' not yet consumed. */
+static int parse_namelist(parser *p, pv_namelist *l, int allow_order)
+{
+    uint32_t cap = 0, cap2 = 0, cap3 = 0;
+    if (!expect(p, TK_LP)) return -1;
+    do {
+        if (grow(p, (void **)&l->names, l->n, &cap, sizeof *l->names) ||
+            grow(p, (void **)&l->offs, l->n, &cap2, sizeof *l->offs) ||
+            grow(p, (void **)&l->desc, l->n, &cap3, sizeof *l->desc) ||
+            parse_name(p, &l->names[l->n], &l->offs[l->n]))
+            return -1;
+        l->desc[l->n] = 0;
+        if (allow_order) {
+            if (accept_kw(p, KW_DESC)) l->desc[l->n] = 1;
+            else accept_kw(p, KW_ASC);
+        }
+        l->n++;
+    } while (accept(p, TK_COMMA));
+    return expect(p, TK_RP) ? 0 : -1;
+}
+
 /* ---- CREATE TABLE -------------------------------------------------------------- */
+
+/* DEFAULT literal | DEFAULT ('+'|'-') number | DEFAULT '(' expr ')' */
+static int parse_default(parser *p, pv_coldef *c)
+{
+    pv_token t = p->tok;
+    switch (t.type) {
+    case TK_LP:
+        c->dflt = parse_primary(p);
+        break;
+    case TK_PLUS:
+    case TK_MINUS: {
+        pv_token n = peek(p, 1);
+        if (n.type != TK_INTEGER && n.type != TK_FLOAT) return syntax_error(p), -1;
+        c->dflt = parse_unary(p);
+        break;
+    }
+    case TK_INTEGER:
+    case TK_FLOAT:
+    case TK_STRING:
+    case TK_BLOB: c->dflt = parse_literal(p); break;
+    case TK_ID:
+        if (t.kw == KW_NULL || t.kw == KW_TRUE || t.kw == KW_FALSE) {
+            c->dflt = parse_literal(p);
+            break;
+        }
+        /* fall through */
+    default: return syntax_error(p), -1;
+    }
+    return c->dflt ? 0 : -1;
+}
 
 static int parse_coldef(parser *p, pv_coldef *c)
 {
     memset(c, 0, sizeof *c);
-    if (parse_name(p, &c->name, NULL) || parse_type(p, &c->type, &c->type_off)) return -1;
+    if (parse_name(p, &c->name, &c->name_off) || parse_type(p, &c->type, &c->type_off)) return -1;
     for (;;) {
         if (accept_kw(p, KW_NOT)) {
             if (!expect_kw(p, KW_NULL)) return -1;
@@ -822,8 +875,13 @@ static int parse_coldef(parser *p, pv_coldef *c)
             if (!expect_kw(p, KW_KEY)) return -1;
             if (!accept_kw(p, KW_ASC)) accept_kw(p, KW_DESC);
             c->pk = 1;
+        } else if (accept_kw(p, KW_UNIQUE)) {
+            c->unique = 1;
+        } else if (accept_kw(p, KW_DEFAULT)) {
+            if (c->dflt) return syntax_error(p), -1;
+            if (parse_default(p, c)) return -1;
         } else {
-            return 0;
+            return p->rc;
         }
     }
 }
@@ -831,6 +889,8 @@ static int parse_coldef(parser *p, pv_coldef *c)
 static int parse_pk_clause(parser *p, pv_create *c)
 {
     uint32_t cap = 0, cap2 = 0;
+    if (c->npk) return fail(p, pv_err(PV_ESQL, "table %.*s has more than one primary key",
+                                      (int)c->table.n, c->table.p));
     if (!expect_kw(p, KW_KEY) || !expect(p, TK_LP)) return -1;
     do {
         if (grow(p, (void **)&c->pk, c->npk, &cap, sizeof *c->pk) ||
@@ -843,20 +903,38 @@ static int parse_pk_clause(parser *p, pv_create *c)
     return expect(p, TK_RP) ? 0 : -1;
 }
 
+/* Table constraints: PRIMARY KEY (...) and UNIQUE (...), any order. */
+static int parse_table_constraint(parser *p, pv_create *c, uint32_t *ucap)
+{
+    if (accept_kw(p, KW_PRIMARY)) return parse_pk_clause(p, c);
+    if (!expect_kw(p, KW_UNIQUE)) return -1;
+    if (grow(p, (void **)&c->uniques, c->nuniques, ucap, sizeof *c->uniques)) return -1;
+    memset(&c->uniques[c->nuniques], 0, sizeof c->uniques[0]);
+    if (parse_namelist(p, &c->uniques[c->nuniques], 0)) return -1;
+    c->nuniques++;
+    return 0;
+}
+
+static int parse_if_not_exists(parser *p, int *out)
+{
+    if (!accept_kw(p, KW_IF)) return 0;
+    if (!expect_kw(p, KW_NOT) || !expect_kw(p, KW_EXISTS)) return -1;
+    *out = 1;
+    return 0;
+}
+
 static int parse_create(parser *p, pv_create *c)
 {
-    uint32_t cap = 0;
-    advance(p); /* CREATE */
-    if (!expect_kw(p, KW_TABLE)) return -1;
-    if (accept_kw(p, KW_IF)) {
-        if (!expect_kw(p, KW_NOT) || !expect_kw(p, KW_EXISTS)) return -1;
-        c->if_not_exists = 1;
-    }
+    uint32_t cap = 0, ucap = 0;
+    int in_constraints = 0;
+    if (parse_if_not_exists(p, &c->if_not_exists)) return -1;
     if (parse_name(p, &c->table, NULL) || !expect(p, TK_LP)) return -1;
     do {
-        if (accept_kw(p, KW_PRIMARY)) {
-            if (parse_pk_clause(p, c)) return -1;
-            break;
+        if (in_constraints || is_kw(p, KW_PRIMARY) || is_kw(p, KW_UNIQUE)) {
+            if (!c->ncols) return syntax_error(p), -1;
+            in_constraints = 1;
+            if (parse_table_constraint(p, c, &ucap)) return -1;
+            continue;
         }
         if (grow(p, (void **)&c->cols, c->ncols, &cap, sizeof *c->cols) ||
             parse_coldef(p, &c->cols[c->ncols]))
@@ -866,7 +944,66 @@ static int parse_create(parser *p, pv_create *c)
     return expect(p, TK_RP) ? 0 : -1;
 }
 
-/* ---- INSERT -------------------------------------------------------------------- */
+static int parse_create_index(parser *p, pv_create_index *x)
+{
+    x->unique = accept_kw(p, KW_UNIQUE);
+    if (!expect_kw(p, KW_INDEX) || parse_if_not_exists(p, &x->if_not_exists) ||
+        parse_name(p, &x->name, NULL) || !expect_kw(p, KW_ON) ||
+        parse_name(p, &x->table, &x->table_off))
+        return -1;
+    return parse_namelist(p, &x->cols, 1);
+}
+
+/* CREATE has been consumed. */
+static int parse_create_any(parser *p, pv_sql_stmt *st)
+{
+    if (accept_kw(p, KW_TABLE)) {
+        st->kind = PV_SQL_CREATE;
+        return parse_create(p, &st->u.create);
+    }
+    if (is_kw(p, KW_UNIQUE) || is_kw(p, KW_INDEX)) {
+        st->kind = PV_SQL_CREATE_INDEX;
+        return parse_create_index(p, &st->u.index);
+    }
+    return syntax_error(p), -1;
+}
+
+/* ---- DROP, ALTER ---------------------------------------------------------------- */
+
+static int parse_drop(parser *p, pv_drop *d)
+{
+    advance(p); /* DROP */
+    if (accept_kw(p, KW_INDEX)) d->index = 1;
+    else if (!expect_kw(p, KW_TABLE)) return -1;
+    if (accept_kw(p, KW_IF)) {
+        if (!expect_kw(p, KW_EXISTS)) return -1;
+        d->if_exists = 1;
+    }
+    return parse_name(p, &d->name, &d->name_off);
+}
+
+static int parse_alter(parser *p, pv_alter *a)
+{
+    advance(p); /* ALTER */
+    if (!expect_kw(p, KW_TABLE) || parse_name(p, &a->table, &a->table_off)) return -1;
+    if (accept_kw(p, KW_ADD)) {
+        a->action = PV_ALTER_ADD;
+        accept_kw(p, KW_COLUMN);
+        return parse_coldef(p, &a->col);
+    }
+    if (accept_kw(p, KW_RENAME)) {
+        a->action = PV_ALTER_RENAME;
+        accept_kw(p, KW_COLUMN);
+        if (parse_name(p, &a->from, &a->from_off) || !expect_kw(p, KW_TO)) return -1;
+        return parse_name(p, &a->to, &a->to_off);
+    }
+    if (!expect_kw(p, KW_DROP)) return -1;
+    a->action = PV_ALTER_DROP;
+    accept_kw(p, KW_COLUMN);
+    return parse_name(p, &a->from, &a->from_off);
+}
+
+/* ---- INSERT, UPDATE, DELETE ---------------------------------------------------- */
 
 static int parse_insert_cols(parser *p, pv_insert *ins)
 {
@@ -896,20 +1033,124 @@ static int parse_values_row(parser *p, pv_insert *ins, uint32_t *cap)
     return 0;
 }
 
+/* SET col = expr (',' ...)*, the SET already consumed. */
+static int parse_sets(parser *p, pv_set **sets, uint32_t *n)
+{
+    uint32_t cap = 0;
+    do {
+        pv_set *s;
+        if (grow(p, (void **)sets, *n, &cap, sizeof **sets)) return -1;
+        s = &(*sets)[*n];
+        memset(s, 0, sizeof *s);
+        if (parse_name(p, &s->col, &s->col_off) || !expect(p, TK_EQ) || !(s->expr = parse_expr(p)))
+            return -1;
+        (*n)++;
+    } while (accept(p, TK_COMMA));
+    return 0;
+}
+
+static int parse_upsert(parser *p, pv_insert *ins)
+{
+    ins->upsert_off = p->tok.off;
+    advance(p); /* ON */
+    if (!expect_kw(p, KW_CONFLICT)) return -1;
+    if (p->tok.type == TK_LP && parse_namelist(p, &ins->target, 0)) return -1;
+    if (!expect_kw(p, KW_DO)) return -1;
+    if (accept_kw(p, KW_NOTHING)) {
+        ins->upsert = PV_UPSERT_NOTHING;
+        return 0;
+    }
+    if (!expect_kw(p, KW_UPDATE) || !expect_kw(p, KW_SET)) return -1;
+    ins->upsert = PV_UPSERT_UPDATE;
+    if (parse_sets(p, &ins->sets, &ins->nsets)) return -1;
+    if (accept_kw(p, KW_WHERE) && !(ins->upsert_where = parse_expr(p))) return -1;
+    return 0;
+}
+
 static int parse_insert(parser *p, pv_insert *ins)
 {
     uint32_t cap = 0;
-    advance(p); /* INSERT */
+    if (accept_kw(p, KW_REPLACE)) {
+        ins->or_action = PV_OR_REPLACE;
+    } else {
+        advance(p); /* INSERT */
+        if (accept_kw(p, KW_OR)) {
+            if (accept_kw(p, KW_REPLACE)) ins->or_action = PV_OR_REPLACE;
+            else if (expect_kw(p, KW_IGNORE)) ins->or_action = PV_OR_IGNORE;
+            else return -1;
+        }
+    }
     if (!expect_kw(p, KW_INTO) || parse_name(p, &ins->table, &ins->table_off)) return -1;
     if (accept(p, TK_LP) && parse_insert_cols(p, ins)) return -1;
     if (!expect_kw(p, KW_VALUES)) return -1;
     do {
         if (parse_values_row(p, ins, &cap)) return -1;
     } while (accept(p, TK_COMMA));
+    if (is_kw(p, KW_ON) && parse_upsert(p, ins)) return -1;
     return 0;
 }
 
+static int parse_update(parser *p, pv_update *u)
+{
+    advance(p); /* UPDATE */
+    if (parse_name(p, &u->table, &u->table_off) || parse_alias(p, &u->alias)) return -1;
+    if (!expect_kw(p, KW_SET) || parse_sets(p, &u->sets, &u->nsets)) return -1;
+    if (accept_kw(p, KW_WHERE) && !(u->where = parse_expr(p))) return -1;
+    return 0;
+}
+
+static int parse_delete(parser *p, pv_delete *d)
+{
+    advance(p); /* DELETE */
+    if (!expect_kw(p, KW_FROM) || parse_name(p, &d->table, &d->table_off) ||
+        parse_alias(p, &d->alias))
+        return -1;
+    if (accept_kw(p, KW_WHERE) && !(d->where = parse_expr(p))) return -1;
+    return 0;
+}
+
+/* ---- transactions ------------------------------------------------------------------ */
+
+static int parse_txn(parser *p, pv_sql_stmt *st)
+{
+    int kw = p->tok.kw;
+    advance(p);
+    st->kind = kw == KW_BEGIN ? PV_SQL_BEGIN : kw == KW_ROLLBACK ? PV_SQL_ROLLBACK : PV_SQL_COMMIT;
+    if (kw == KW_BEGIN && !accept_kw(p, KW_DEFERRED) && !accept_kw(p, KW_IMMEDIATE))
+        accept_kw(p, KW_EXCLUSIVE);
+    accept_kw(p, KW_TRANSACTION);
+    return p->rc;
+}
+
 /* ---- statements ------------------------------------------------------------------ */
+
+/* One statement, after any EXPLAIN prefix. */
+static int parse_stmt(parser *p, pv_sql_stmt *st)
+{
+    if (p->tok.type != TK_ID) return syntax_error(p), -1;
+    if (p->tok.kw == KW_EXPLAIN) {
+        advance(p);
+        if (accept_kw(p, KW_QUERY) && !expect_kw(p, KW_PLAN)) return -1;
+        st->explain = 1;
+        if (!is_kw(p, KW_SELECT) && !is_kw(p, KW_UPDATE) && !is_kw(p, KW_DELETE))
+            return syntax_error(p), -1;
+    }
+    switch (p->tok.kw) {
+    case KW_SELECT: st->kind = PV_SQL_SELECT; return parse_select(p, &st->u.select);
+    case KW_CREATE: advance(p); return parse_create_any(p, st);
+    case KW_INSERT:
+    case KW_REPLACE: st->kind = PV_SQL_INSERT; return parse_insert(p, &st->u.insert);
+    case KW_UPDATE: st->kind = PV_SQL_UPDATE; return parse_update(p, &st->u.update);
+    case KW_DELETE: st->kind = PV_SQL_DELETE; return parse_delete(p, &st->u.del);
+    case KW_DROP: st->kind = PV_SQL_DROP; return parse_drop(p, &st->u.drop);
+    case KW_ALTER: st->kind = PV_SQL_ALTER; return parse_alter(p, &st->u.alter);
+    case KW_BEGIN:
+    case KW_COMMIT:
+    case KW_END:
+    case KW_ROLLBACK: return parse_txn(p, st);
+    default: return syntax_error(p), -1;
+    }
+}
 
 size_t pv_sql_stmt_end(const char *sql, size_t len)
 {
@@ -942,23 +1183,31 @@ int pv_sql_parse(pv_arena *arena, const char *sql, size_t len, pv_sql_stmt **out
     if (!(st = pv_arena_alloc(arena, sizeof *st))) return pv_err(PV_ENOMEM, "out of memory parsing sql");
     memset(st, 0, sizeof *st);
     st->sql = sql;
-    if (is_kw(&p, KW_SELECT)) {
-        st->kind = PV_SQL_SELECT;
-        parse_select(&p, &st->u.select);
-    } else if (is_kw(&p, KW_CREATE)) {
-        st->kind = PV_SQL_CREATE;
-        parse_create(&p, &st->u.create);
-    } else if (is_kw(&p, KW_INSERT)) {
-        st->kind = PV_SQL_INSERT;
-        parse_insert(&p, &st->u.insert);
-    } else {
-        syntax_error(&p);
-    }
+    parse_stmt(&p, st);
     if (!p.rc && p.tok.type != TK_SEMI && p.tok.type != TK_EOF) syntax_error(&p);
     if (p.rc) return p.rc;
     *end = p.tok.type == TK_SEMI ? p.tok.off + 1u : len;
     st->nparams = (uint32_t)p.nparams;
     *out = st;
+    return 0;
+}
+
+int pv_sql_parse_expr(pv_arena *arena, const char *sql, size_t len, pv_expr **out)
+{
+    parser p;
+    pv_expr *e;
+    memset(&p, 0, sizeof p);
+    p.arena = arena;
+    p.sql = sql;
+    p.len = len;
+    *out = NULL;
+    if (len > UINT32_MAX - 1) return pv_err(PV_ELIMIT, "sql expression too long");
+    pv_lex_init(&p.lx, sql, len);
+    p.tok = pv_lex_next(&p.lx);
+    e = parse_expr(&p);
+    if (!p.rc && p.tok.type != TK_EOF) syntax_error(&p);
+    if (p.rc) return p.rc;
+    *out = e;
     return 0;
 }
 
@@ -1183,6 +1432,33 @@ static int print_select(pv_buf *b, const pv_select *s)
     return rc;
 }
 
+static int print_namelist(pv_buf *b, const pv_namelist *l)
+{
+    uint32_t i;
+    int rc = pv_buf_putc(b, '(');
+    for (i = 0; !rc && i < l->n; i++) {
+        if (i) rc = pv_buf_append(b, ", ", 2);
+        if (!rc) rc = print_name(b, l->names[i]);
+        if (!rc && l->desc && l->desc[i]) rc = pv_buf_append(b, " DESC", 5);
+    }
+    return rc ? rc : pv_buf_putc(b, ')');
+}
+
+static int print_coldef(pv_buf *b, const pv_coldef *d)
+{
+    int rc = print_name(b, d->name);
+    if (!rc) rc = pv_buf_printf(b, " %.*s%s%s%s", (int)d->type.n, d->type.p,
+                                d->not_null ? " NOT NULL" : "", d->pk ? " PRIMARY KEY" : "",
+                                d->unique ? " UNIQUE" : "");
+    if (!rc && d->dflt) {
+        int lit = d->dflt->kind == PV_X_LIT;
+        rc = pv_buf_append(b, lit ? " DEFAULT " : " DEFAULT (", lit ? 9 : 10);
+        if (!rc) rc = pv_sql_print_expr(b, d->dflt);
+        if (!rc && !lit) rc = pv_buf_putc(b, ')');
+    }
+    return rc;
+}
+
 static int print_create(pv_buf *b, const pv_create *c)
 {
     uint32_t i;
@@ -1190,24 +1466,47 @@ static int print_create(pv_buf *b, const pv_create *c)
     if (!rc) rc = print_name(b, c->table);
     if (!rc) rc = pv_buf_append(b, " (", 2);
     for (i = 0; !rc && i < c->ncols; i++) {
-        const pv_coldef *d = &c->cols[i];
         if (i) rc = pv_buf_append(b, ", ", 2);
-        if (!rc) rc = print_name(b, d->name);
-        if (!rc) rc = pv_buf_printf(b, " %.*s%s%s", (int)d->type.n, d->type.p,
-                                    d->not_null ? " NOT NULL" : "", d->pk ? " PRIMARY KEY" : "");
+        if (!rc) rc = print_coldef(b, &c->cols[i]);
     }
     for (i = 0; !rc && i < c->npk; i++) {
         rc = pv_buf_append(b, i ? ", " : ", PRIMARY KEY (", i ? 2 : 15);
         if (!rc) rc = print_name(b, c->pk[i]);
         if (!rc && i + 1 == c->npk) rc = pv_buf_putc(b, ')');
     }
+    for (i = 0; !rc && i < c->nuniques; i++) {
+        rc = pv_buf_append(b, ", UNIQUE ", 9);
+        if (!rc) rc = print_namelist(b, &c->uniques[i]);
+    }
     return rc ? rc : pv_buf_putc(b, ')');
+}
+
+static int print_sets(pv_buf *b, const pv_set *sets, uint32_t n)
+{
+    uint32_t i;
+    int rc = 0;
+    for (i = 0; !rc && i < n; i++) {
+        if (i) rc = pv_buf_append(b, ", ", 2);
+        if (!rc) rc = print_name(b, sets[i].col);
+        if (!rc) rc = pv_buf_append(b, " = ", 3);
+        if (!rc) rc = pv_sql_print_expr(b, sets[i].expr);
+    }
+    return rc;
+}
+
+static int print_where(pv_buf *b, const pv_expr *w)
+{
+    int rc;
+    if (!w) return 0;
+    rc = pv_buf_append(b, " WHERE ", 7);
+    return rc ? rc : pv_sql_print_expr(b, w);
 }
 
 static int print_insert(pv_buf *b, const pv_insert *ins)
 {
+    static const char *const verb[] = {"INSERT", "INSERT OR REPLACE", "INSERT OR IGNORE"};
     uint32_t i;
-    int rc = pv_buf_append(b, "INSERT INTO ", 12);
+    int rc = pv_buf_printf(b, "%s INTO ", verb[ins->or_action]);
     if (!rc) rc = print_name(b, ins->table);
     for (i = 0; !rc && i < ins->ncols; i++) {
         rc = pv_buf_append(b, i ? ", " : " (", 2);
@@ -1220,14 +1519,97 @@ static int print_insert(pv_buf *b, const pv_insert *ins)
         if (!rc) rc = print_list(b, ins->vals + (size_t)i * ins->nvals, ins->nvals);
         if (!rc) rc = pv_buf_putc(b, ')');
     }
+    if (!rc && ins->upsert) {
+        rc = pv_buf_append(b, " ON CONFLICT", 12);
+        if (!rc && ins->target.n) rc = pv_buf_putc(b, ' ');
+        if (!rc && ins->target.n) rc = print_namelist(b, &ins->target);
+        if (!rc && ins->upsert == PV_UPSERT_NOTHING) rc = pv_buf_append(b, " DO NOTHING", 11);
+        if (!rc && ins->upsert == PV_UPSERT_UPDATE) {
+            rc = pv_buf_append(b, " DO UPDATE SET ", 15);
+            if (!rc) rc = print_sets(b, ins->sets, ins->nsets);
+            if (!rc) rc = print_where(b, ins->upsert_where);
+        }
+    }
     return rc;
+}
+
+static int print_table_alias(pv_buf *b, pv_str table, pv_str alias)
+{
+    int rc = print_name(b, table);
+    if (!rc && alias.p) rc = pv_buf_append(b, " AS ", 4);
+    if (!rc && alias.p) rc = print_name(b, alias);
+    return rc;
+}
+
+static int print_update(pv_buf *b, const pv_update *u)
+{
+    int rc = pv_buf_append(b, "UPDATE ", 7);
+    if (!rc) rc = print_table_alias(b, u->table, u->alias);
+    if (!rc) rc = pv_buf_append(b, " SET ", 5);
+    if (!rc) rc = print_sets(b, u->sets, u->nsets);
+    return rc ? rc : print_where(b, u->where);
+}
+
+static int print_delete(pv_buf *b, const pv_delete *d)
+{
+    int rc = pv_buf_append(b, "DELETE FROM ", 12);
+    if (!rc) rc = print_table_alias(b, d->table, d->alias);
+    return rc ? rc : print_where(b, d->where);
+}
+
+static int print_alter(pv_buf *b, const pv_alter *a)
+{
+    int rc = pv_buf_append(b, "ALTER TABLE ", 12);
+    if (!rc) rc = print_name(b, a->table);
+    if (rc) return rc;
+    switch (a->action) {
+    case PV_ALTER_ADD:
+        rc = pv_buf_append(b, " ADD COLUMN ", 12);
+        return rc ? rc : print_coldef(b, &a->col);
+    case PV_ALTER_RENAME:
+        rc = pv_buf_append(b, " RENAME COLUMN ", 15);
+        if (!rc) rc = print_name(b, a->from);
+        if (!rc) rc = pv_buf_append(b, " TO ", 4);
+        return rc ? rc : print_name(b, a->to);
+    default:
+        rc = pv_buf_append(b, " DROP COLUMN ", 13);
+        return rc ? rc : print_name(b, a->from);
+    }
+}
+
+static int print_create_index(pv_buf *b, const pv_create_index *x)
+{
+    int rc = pv_buf_printf(b, "CREATE %sINDEX %s", x->unique ? "UNIQUE " : "",
+                           x->if_not_exists ? "IF NOT EXISTS " : "");
+    if (!rc) rc = print_name(b, x->name);
+    if (!rc) rc = pv_buf_append(b, " ON ", 4);
+    if (!rc) rc = print_name(b, x->table);
+    if (!rc) rc = pv_buf_putc(b, ' ');
+    return rc ? rc : print_namelist(b, &x->cols);
+}
+
+static int print_drop(pv_buf *b, const pv_drop *d)
+{
+    int rc = pv_buf_printf(b, "DROP %s %s", d->index ? "INDEX" : "TABLE",
+                           d->if_exists ? "IF EXISTS " : "");
+    return rc ? rc : print_name(b, d->name);
 }
 
 int pv_sql_print(pv_buf *b, const pv_sql_stmt *st)
 {
+    int rc = st->explain ? pv_buf_append(b, "EXPLAIN ", 8) : 0;
+    if (rc) return rc;
     switch (st->kind) {
     case PV_SQL_SELECT: return print_select(b, &st->u.select);
     case PV_SQL_CREATE: return print_create(b, &st->u.create);
-    default: return print_insert(b, &st->u.insert);
+    case PV_SQL_INSERT: return print_insert(b, &st->u.insert);
+    case PV_SQL_UPDATE: return print_update(b, &st->u.update);
+    case PV_SQL_DELETE: return print_delete(b, &st->u.del);
+    case PV_SQL_DROP: return print_drop(b, &st->u.drop);
+    case PV_SQL_ALTER: return print_alter(b, &st->u.alter);
+    case PV_SQL_CREATE_INDEX: return print_create_index(b, &st->u.index);
+    case PV_SQL_BEGIN: return pv_buf_append(b, "BEGIN", 5);
+    case PV_SQL_COMMIT: return pv_buf_append(b, "COMMIT", 6);
+    default: return pv_buf_append(b, "ROLLBACK", 8);
     }
 }

@@ -182,6 +182,8 @@ static int step_insert(pv_stmt *st)
 
 static int prepare_kind(pv_stmt *st)
 {
+    if (st->ast->explain || st->ast->kind > PV_SQL_INSERT)
+        return pv_err(PV_ESQL, "statement parses but does not run yet");
     switch (st->ast->kind) {
     case PV_SQL_SELECT: {
         int rc = pv_plan_build(st->db, &st->arena, st->ast, &st->plan);

@@ -123,6 +123,104 @@ static void test_parse_clauses(void **state)
                     "INSERT INTO \"t\" (\"a\", \"b\") VALUES (1, 'x'), ((-2), ?1)");
 }
 
+static void test_parse_dml(void **state)
+{
+    (void)state;
+    check_roundtrip("update t set a = a + 1, \"b\" = 'x' where id in (1, 2)",
+                    "UPDATE \"t\" SET \"a\" = (\"a\" + 1), \"b\" = 'x' WHERE (\"id\" IN (1, 2))");
+    check_roundtrip("update t as x set a = x.a", "UPDATE \"t\" AS \"x\" SET \"a\" = \"x\".\"a\"");
+    check_roundtrip("delete from t", "DELETE FROM \"t\"");
+    check_roundtrip("delete from t u where u.a is null", "DELETE FROM \"t\" AS \"u\" WHERE (\"u\".\"a\" IS NULL)");
+    check_roundtrip("insert or replace into t values (1)", "INSERT OR REPLACE INTO \"t\" VALUES (1)");
+    check_roundtrip("replace into t values (1)", "INSERT OR REPLACE INTO \"t\" VALUES (1)");
+    check_roundtrip("insert or ignore into t values (1)", "INSERT OR IGNORE INTO \"t\" VALUES (1)");
+    check_roundtrip("insert into t values (1, 2) on conflict (id) do nothing",
+                    "INSERT INTO \"t\" VALUES (1, 2) ON CONFLICT (\"id\") DO NOTHING");
+    check_roundtrip("insert into t values (1, 2) on conflict do nothing",
+                    "INSERT INTO \"t\" VALUES (1, 2) ON CONFLICT DO NOTHING");
+    check_roundtrip("insert into t(id, n) values (1, 2) on conflict (id) do update set n = n + "
+                    "excluded.n, m = 0 where excluded.n > 0",
+                    "INSERT INTO \"t\" (\"id\", \"n\") VALUES (1, 2) ON CONFLICT (\"id\") DO UPDATE SET "
+                    "\"n\" = (\"n\" + \"excluded\".\"n\"), \"m\" = 0 WHERE (\"excluded\".\"n\" > 0)");
+    check_roundtrip("begin", "BEGIN");
+    check_roundtrip("begin immediate transaction", "BEGIN");
+    check_roundtrip("commit transaction", "COMMIT");
+    check_roundtrip("end", "COMMIT");
+    check_roundtrip("rollback", "ROLLBACK");
+    check_roundtrip("explain select a from t where a = 1", "EXPLAIN SELECT \"a\" FROM \"t\" WHERE (\"a\" = 1)");
+    check_roundtrip("explain query plan delete from t", "EXPLAIN DELETE FROM \"t\"");
+    /* non-reserved keywords stay usable as names */
+    check_roundtrip("select begin, plan, do, replace(a, 'x', 'y') from rollback",
+                    "SELECT \"begin\", \"plan\", \"do\", replace(\"a\", 'x', 'y') FROM \"rollback\"");
+    check_parse_error("update t set", PV_ESQL, "incomplete input at offset 12");
+    check_parse_error("update t where a = 1", PV_ESQL, "near \"where\": syntax error at offset 9");
+    check_parse_error("delete t", PV_ESQL, "near \"t\": syntax error at offset 7");
+    check_parse_error("insert or abort into t values (1)", PV_ESQL,
+                      "near \"abort\": syntax error at offset 10");
+    check_parse_error("insert into t values (1) on conflict (a) do update", PV_ESQL,
+                      "incomplete input at offset 50");
+    check_parse_error("explain insert into t values (1)", PV_ESQL,
+                      "near \"insert\": syntax error at offset 8");
+    check_parse_error("select to from t", PV_ESQL, "near \"to\": syntax error at offset 7");
+}
+
+static void test_parse_ddl(void **state)
+{
+    (void)state;
+    check_roundtrip("create table t (a int default 5, b text default 'x' not null, c real default -1.5, "
+                    "d int default (1 + 2), e text default null, f bool default true unique)",
+                    "CREATE TABLE \"t\" (\"a\" int DEFAULT 5, \"b\" text NOT NULL DEFAULT 'x', "
+                    "\"c\" real DEFAULT ((-1.5)), \"d\" int DEFAULT ((1 + 2)), \"e\" text DEFAULT NULL, "
+                    "\"f\" bool UNIQUE DEFAULT TRUE)");
+    check_roundtrip("create table t (a int, b int, unique (a, b), primary key (b), unique (b))",
+                    "CREATE TABLE \"t\" (\"a\" int, \"b\" int, PRIMARY KEY (\"b\"), UNIQUE (\"a\", \"b\"), "
+                    "UNIQUE (\"b\"))");
+    check_roundtrip("create unique index if not exists ix on t (a desc, b asc)",
+                    "CREATE UNIQUE INDEX IF NOT EXISTS \"ix\" ON \"t\" (\"a\" DESC, \"b\")");
+    check_roundtrip("create index ix on t(a)", "CREATE INDEX \"ix\" ON \"t\" (\"a\")");
+    check_roundtrip("drop table t", "DROP TABLE \"t\"");
+    check_roundtrip("drop table if exists t", "DROP TABLE IF EXISTS \"t\"");
+    check_roundtrip("drop index if exists ix", "DROP INDEX IF EXISTS \"ix\"");
+    check_roundtrip("alter table t add c text not null default ''",
+                    "ALTER TABLE \"t\" ADD COLUMN \"c\" text NOT NULL DEFAULT ''");
+    check_roundtrip("alter table t add column c int", "ALTER TABLE \"t\" ADD COLUMN \"c\" int");
+    check_roundtrip("alter table t rename column a to \"b c\"",
+                    "ALTER TABLE \"t\" RENAME COLUMN \"a\" TO \"b c\"");
+    check_roundtrip("alter table t rename a to b", "ALTER TABLE \"t\" RENAME COLUMN \"a\" TO \"b\"");
+    check_roundtrip("alter table t drop column a", "ALTER TABLE \"t\" DROP COLUMN \"a\"");
+    check_roundtrip("alter table t drop a", "ALTER TABLE \"t\" DROP COLUMN \"a\"");
+    check_parse_error("create table t (a int default b)", PV_ESQL,
+                      "near \"b\": syntax error at offset 30");
+    check_parse_error("create table t (a int default 1 default 2)", PV_ESQL,
+                      "near \"2\": syntax error at offset 40");
+    check_parse_error("create table t (a int, primary key (a), b int)", PV_ESQL,
+                      "near \"b\": syntax error at offset 40");
+    check_parse_error("create table t (a int, primary key (a), primary key (a))", PV_ESQL,
+                      "table t has more than one primary key");
+    check_parse_error("create table t (unique (a))", PV_ESQL, "near \"unique\": syntax error at offset 16");
+    check_parse_error("create index on t (a)", PV_ESQL, "near \"on\": syntax error at offset 13");
+    check_parse_error("drop view v", PV_ESQL, "near \"view\": syntax error at offset 5");
+    check_parse_error("alter table t modify a int", PV_ESQL, "near \"modify\": syntax error at offset 14");
+}
+
+static void test_parse_expr_only(void **state)
+{
+    pv_arena a = PV_ARENA_INIT;
+    pv_buf b = PV_BUF_INIT;
+    pv_expr *e = NULL;
+    (void)state;
+    assert_int_equal(pv_sql_parse_expr(&a, "1 + x * 2", 9, &e), 0);
+    assert_non_null(e);
+    assert_int_equal(pv_sql_print_expr(&b, e), 0);
+    assert_int_equal(pv_buf_putc(&b, 0), 0);
+    assert_string_equal(b.p, "(1 + (\"x\" * 2))");
+    assert_int_equal(pv_sql_parse_expr(&a, "1 2", 3, &e), PV_ESQL);
+    assert_string_equal(pv_errmsg(), "near \"2\": syntax error at offset 2");
+    assert_int_equal(pv_sql_parse_expr(&a, "", 0, &e), PV_ESQL);
+    pv_buf_free(&b);
+    pv_arena_free(&a);
+}
+
 static void test_parse_errors(void **state)
 {
     (void)state;
@@ -135,7 +233,7 @@ static void test_parse_errors(void **state)
     check_parse_error("SELECT x'abc'", PV_ESQL, "malformed blob literal: \"x'abc'\" at offset 7");
     check_parse_error("SELECT 1 FROM", PV_ESQL, "incomplete input at offset 13");
     check_parse_error("SELECT from", PV_ESQL, "near \"from\": syntax error at offset 7");
-    check_parse_error("UPDATE t SET a = 1", PV_ESQL, "near \"UPDATE\": syntax error at offset 0");
+    check_parse_error("UPSERT t SET a = 1", PV_ESQL, "near \"UPSERT\": syntax error at offset 0");
     check_parse_error("INSERT INTO t VALUES (1, 2), (3)", PV_ESQL,
                       "all VALUES must have the same number of terms at offset 29");
     check_parse_error("SELECT CAST(1 AS FOO)", PV_ESQL, "unknown type \"FOO\" at offset 17");
@@ -202,91 +300,7 @@ static void test_parse_statement_end(void **state)
     pv_arena_free(&a);
 }
 
-/* ---- workspace fixture -------------------------------------------------------------- */
-
-typedef struct fixture {
-    char dir[64];
-    pv_db *db;
-} fixture;
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int setup_ws(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f) return -1;
-    strcpy(f->dir, "/tmp/pv_test_sql_XXXXXX");
-    if (!mkdtemp(f->dir) || pv_workspace_init(f->dir) || pv_open(f->dir, PV_OPEN_READWRITE, &f->db)) {
-        fprintf(stderr, "fixture: %s\n", pv_errmsg());
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown_ws(void **state)
-{
-    fixture *f = *state;
-    int rc = pv_close(f->db);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return rc == 0 ? 0 : -1;
-}
-
-static void exec_ok(pv_db *db, const char *sql)
-{
-    int rc = pv_exec(db, sql);
-    if (rc) fail_msg("%s: %d %s", sql, rc, pv_errmsg());
-}
-
-/* Rows as sqlite3 -batch prints them: cells joined by '|', NULL empty. */
-static char *query(pv_db *db, const char *sql, int *rc_out)
-{
-    pv_stmt *st = NULL;
-    pv_buf b = PV_BUF_INIT;
-    char *out;
-    int rc = pv_prepare(db, sql, (size_t)-1, &st, NULL);
-    while (rc >= 0 && st && (rc = pv_step(st)) == PV_ROW) {
-        int c;
-        for (c = 0; c < pv_column_count(st); c++) {
-            const char *t = pv_column_text(st, c);
-            if (c) pv_buf_putc(&b, '|');
-            if (t) pv_buf_append(&b, t, strlen(t));
-        }
-        pv_buf_putc(&b, '\n');
-    }
-    pv_finalize(st);
-    if (rc_out) *rc_out = rc;
-    pv_buf_putc(&b, 0);
-    out = strdup(b.p);
-    pv_buf_free(&b);
-    return out;
-}
-
-static void check_query(pv_db *db, const char *sql, const char *want)
-{
-    int rc;
-    char *got = query(db, sql, &rc);
-    if (rc < 0) fail_msg("%s: %d %s", sql, rc, pv_errmsg());
-    if (strcmp(got, want)) fail_msg("%s:\n--- got\n%s--- want\n%s", sql, got, want);
-    free(got);
-}
-
-static void check_query_error(pv_db *db, const char *sql, int code, const char *msg)
-{
-    int rc;
-    char *got = query(db, sql, &rc);
-    free(got);
-    if (rc != code) fail_msg("%s: want %d, got %d (%s)", sql, code, rc, pv_errmsg());
-    if (msg && strcmp(pv_errmsg(), msg)) fail_msg("%s: message '%s', want '%s'", sql, pv_errmsg(), msg);
-}
+#include "test_sql_util.h"
 
 /* ---- execution tests ----------------------------------------------------------------- */
 
@@ -825,6 +839,9 @@ int main(void)
         cmocka_unit_test(test_parse_literals),
         cmocka_unit_test(test_parse_clauses),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_dml),
+        cmocka_unit_test(test_parse_ddl),
+        cmocka_unit_test(test_parse_expr_only),
         cmocka_unit_test(test_parse_depth_limit),
         cmocka_unit_test(test_parse_statement_end),
     };
