@@ -10,6 +10,10 @@
  *   exec_agg.c    aggregate accumulators and GROUP BY
  *   exec_sort.c   materialized rows and the stable merge sort
  *   exec_run.c    scan, filter, project, limit: the pull loop
+ *   exec_access.c access paths: key lookups and key-range bounds
+ *   exec_explain.c EXPLAIN: the plan as rows
+ *   exec_dml.c    INSERT (upsert), UPDATE, DELETE
+ *   exec_ddl.c    CREATE, DROP, ALTER, transactions
  */
 #ifndef PV_EXEC_H
 #define PV_EXEC_H
@@ -118,12 +122,29 @@ typedef struct pv_sort_key {
     int desc;
 } pv_sort_key;
 
+/* How the rows of the table are reached (exec_access.c). */
+enum { PV_ACCESS_SCAN = 0, PV_ACCESS_LOOKUP };
+
 typedef struct pv_plan {
     const char *sql;
     int has_from;
     char *table;       /* NUL-terminated, for pv_db_find_table at each run */
+    int db_kind;       /* PV_DB_WORKSPACE / PV_DB_PVDB at planning time */
+    uint64_t est_rows; /* the table's row count at planning time */
+    /* access path: every WHERE conjunct is still evaluated on each row;
+     * these only narrow which rows are read */
+    int access;        /* PV_ACCESS_* */
+    uint32_t npk;      /* LOOKUP: key columns; kvals[i] lists the values of key column i */
+    uint32_t *pk_col;  /* LOOKUP: schema index per key column */
+    int *pk_type;      /* LOOKUP: type per key column */
+    pv_expr ***kvals;
+    uint32_t *nkvals;
+    pv_expr *upper;    /* SCAN: once false in key order, false for every later row */
+    pv_expr *lower;    /* SCAN: false for a prefix of the rows in key order */
+    const pv_expr *upper_src, *lower_src; /* the WHERE conjuncts they come from */
     uint32_t nslots;   /* columns the scan returns */
     uint32_t *slot_col;/* schema index per slot */
+    char **slot_name;  /* column name per slot (EXPLAIN) */
     uint32_t nout;
     pv_expr **out;
     char **names;      /* result column names */
@@ -150,6 +171,78 @@ int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out);
 /* Bind an expression that may not name columns or aggregates (INSERT
  * values, LIMIT). Errors: PV_ENOTFOUND, PV_ESQL. */
 int pv_bind_const(const char *sql, pv_expr *e);
+
+/* Plan the scan behind UPDATE and DELETE: the outputs are the table's
+ * columns (all of them in schema order, hidden key included, when
+ * all_cols; else the key columns in key order), then `exprs` (SET values,
+ * bound over the table's row); `where` filters. `qual` is what a column
+ * qualifier must be (alias or table name).
+ * Errors: as pv_plan_build; PV_ESQL for an aggregate. */
+int pv_plan_build_rows(pv_db *db, pv_arena *arena, const char *sql, pv_str table,
+                       pv_str alias, pv_expr *where, pv_expr **exprs, uint32_t nexprs,
+                       int all_cols, pv_plan **out);
+
+/* Bind an expression over one row of `s` (ON CONFLICT DO UPDATE): column c
+ * gets slot c (qualified by nothing or `qual`), `excluded.c` gets slot
+ * s->ncols + c. Evaluate with pv_eval.group_row = the row then the
+ * excluded row. Errors: PV_ENOTFOUND, PV_ESQL (aggregates). */
+int pv_bind_row(const char *sql, const pv_schema *s, pv_str qual, pv_expr *e);
+
+/* Is the expression free of columns and aggregates (a value fixed for the
+ * whole run: literals, parameters and operations on them)? */
+int pv_expr_is_const(const pv_expr *e);
+
+/* ---- access paths (exec_access.c) ----------------------------------------- */
+
+/* Choose the access path of a bound plan from its top-level WHERE
+ * conjuncts: key lookups for `key = c` / `key IN (c, ...)` covering the
+ * whole primary key of a workspace table, else key-range bounds on the
+ * first key column. */
+int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p);
+
+/* LOOKUP: evaluate the key values and fetch the rows. Keys are converted
+ * as the comparison would convert them, sorted and deduplicated, so rows
+ * come in key order and once each. The result is batches of the plan's
+ * slots (pv_lookup_next), valid until the next write to the table. */
+typedef struct pv_lookup pv_lookup;
+int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *cx,
+                   pv_lookup **out);
+int pv_lookup_next(pv_lookup *l, pv_batch *out);  /* rows, 0 at the end, <0 */
+void pv_lookup_close(pv_lookup *l);
+
+/* Does the conjunct run as the typed INTEGER loop of the filter (shape
+ * only: an INTEGER/BOOLEAN column against an integer literal or a
+ * parameter)? */
+int pv_filter_is_typed(const pv_expr *e);
+
+/* ---- EXPLAIN (exec_explain.c) ---------------------------------------------- */
+
+/* Rows (id INTEGER, op TEXT, detail TEXT), one per operator of the plan, in
+ * the order data flows; `verb` is "UPDATE" / "DELETE" for those statements,
+ * NULL for a SELECT. Rows and text live in `arena`. */
+#define PV_EXPLAIN_COLS 3
+int pv_explain(const pv_plan *p, const char *verb, pv_arena *arena, pv_value **rows,
+               uint32_t *nrows);
+
+/* ---- statements that write (exec_dml.c, exec_ddl.c) ---------------------- */
+
+typedef struct pv_change pv_change;
+/* Check a CREATE, DROP, ALTER, INSERT, UPDATE, DELETE, BEGIN, COMMIT or
+ * ROLLBACK against the database (names resolved as in SQLite at prepare);
+ * state lives in `arena` (and in *out, released by pv_change_free). */
+int pv_change_prepare(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_change **out);
+/* Run it once: all or nothing (a statement that makes several store calls
+ * runs in its own transaction, or under a savepoint inside one). */
+int pv_change_run(pv_change *c, const pv_value *params);
+/* UPDATE / DELETE: the plan of their scan (EXPLAIN); NULL for others. */
+const pv_plan *pv_change_plan(const pv_change *c);
+void pv_change_free(pv_change *c);
+
+/* exec_dml.c and exec_ddl.c share these. */
+int pv_dml_prepare(pv_change *c);
+int pv_dml_run(pv_change *c, const pv_value *params);
+int pv_ddl_prepare(pv_change *c);
+int pv_ddl_run(pv_change *c);
 
 /* ---- run ------------------------------------------------------------------- */
 

@@ -18,6 +18,7 @@ typedef struct binder {
     int allow_agg;
     int in_agg;
     int alias_ok;            /* unknown bare names may be output aliases */
+    int row_mode;            /* pv_bind_row: slots are schema indexes */
     const pv_select *sel;
     uint32_t *res_first;     /* per result column: its first output index */
 } binder;
@@ -61,10 +62,30 @@ static int find_alias(const binder *b, pv_str name)
     return -1;
 }
 
+/* pv_bind_row: a column is its schema index; excluded.c is ncols + c. */
+static int bind_row_col(binder *b, pv_expr *e)
+{
+    int idx = -1, excluded = 0;
+    if (!e->table.p || pv_ident_eq(e->table.p, e->table.n, b->qual.p, b->qual.n))
+        idx = pv_schema_find(b->schema, e->name.p, e->name.n);
+    else if (pv_ident_eq(e->table.p, e->table.n, "excluded", 8))
+        idx = pv_schema_find(b->schema, e->name.p, e->name.n), excluded = 1;
+    if (idx < 0) {
+        if (e->table.p)
+            return pv_err(PV_ENOTFOUND, "no such column: %.*s.%.*s", (int)e->table.n, e->table.p,
+                          (int)e->name.n, e->name.p);
+        return pv_err(PV_ENOTFOUND, "no such column: %.*s", (int)e->name.n, e->name.p);
+    }
+    e->slot = idx + (excluded ? (int)b->schema->ncols : 0);
+    e->aff = b->schema->cols[idx].type;
+    return 0;
+}
+
 static int bind_col(binder *b, pv_expr **pe)
 {
     pv_expr *e = *pe;
     int idx = -1, slot;
+    if (b->row_mode) return bind_row_col(b, e);
     if (b->schema && (!e->table.p || pv_ident_eq(e->table.p, e->table.n, b->qual.p, b->qual.n)))
         idx = pv_schema_find(b->schema, e->name.p, e->name.n);
     if (idx < 0 && b->alias_ok && !e->table.p) {
@@ -145,6 +166,17 @@ int pv_bind_const(const char *sql, pv_expr *e)
     return bind_expr(&b, &e);
 }
 
+int pv_bind_row(const char *sql, const pv_schema *s, pv_str qual, pv_expr *e)
+{
+    binder b;
+    memset(&b, 0, sizeof b);
+    b.sql = sql;
+    b.schema = s;
+    b.qual = qual;
+    b.row_mode = 1;
+    return bind_expr(&b, &e);
+}
+
 /* ---- result columns ------------------------------------------------------------- */
 
 static int add_out(binder *b, pv_expr *e, uint32_t *cap)
@@ -222,6 +254,19 @@ static int bind_outputs(binder *b, const pv_select *s)
             if (!(p->names[first] = out_name(b, c, p->out[first]))) return nomem();
             first++;
         }
+    }
+    return 0;
+}
+
+static int name_slots(binder *b)
+{
+    pv_plan *p = b->plan;
+    uint32_t i;
+    if (!(p->slot_name = pv_arena_alloc(b->arena, (p->nslots + 1) * sizeof *p->slot_name)))
+        return nomem();
+    for (i = 0; i < p->nslots; i++) {
+        const char *n = b->schema->cols[p->slot_col[i]].name;
+        if (!(p->slot_name[i] = pv_arena_dup(b->arena, n, strlen(n)))) return nomem();
     }
     return 0;
 }
@@ -346,6 +391,61 @@ int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out)
     b.sel = s;
     if ((rc = bind_outputs(&b, s)) || (rc = bind_clauses(&b, s)) || (rc = bind_limits(&b, s)))
         return rc;
+    if (s->from.p) {
+        p->db_kind = db->kind;
+        p->est_rows = src.nrows;
+        if ((rc = name_slots(&b)) || (rc = pv_access_choose(arena, src.schema, p))) return rc;
+    }
     *out = p;
+    return 0;
+}
+
+/* A column reference to schema column i, by its name. */
+static pv_expr *col_ref(pv_arena *a, const pv_schema *s, uint32_t i)
+{
+    pv_expr *e = pv_arena_alloc(a, sizeof *e);
+    if (!e) return NULL;
+    memset(e, 0, sizeof *e);
+    e->kind = PV_X_COL;
+    e->height = 1;
+    e->lit = pv_v_null();
+    e->slot = -1;
+    e->name.n = strlen(s->cols[i].name);
+    if (!(e->name.p = pv_arena_dup(a, s->cols[i].name, e->name.n))) return NULL;
+    return e;
+}
+
+int pv_plan_build_rows(pv_db *db, pv_arena *arena, const char *sql, pv_str table,
+                       pv_str alias, pv_expr *where, pv_expr **exprs, uint32_t nexprs,
+                       int all_cols, pv_plan **out)
+{
+    pv_sql_stmt *st;
+    pv_select *sel;
+    pv_source src;
+    uint32_t i, n;
+    int rc;
+    *out = NULL;
+    if ((rc = pv_db_find_table(db, table.p, table.n, &src))) return rc;
+    n = all_cols ? src.schema->ncols : src.schema->npk;
+    if (!(st = pv_arena_alloc(arena, sizeof *st))) return nomem();
+    memset(st, 0, sizeof *st);
+    st->kind = PV_SQL_SELECT;
+    st->sql = sql;
+    sel = &st->u.select;
+    if (!(sel->cols = pv_arena_alloc(arena, (n + nexprs + 1) * sizeof *sel->cols))) return nomem();
+    memset(sel->cols, 0, (n + nexprs + 1) * sizeof *sel->cols);
+    for (i = 0; i < n; i++)
+        if (!(sel->cols[i].expr = col_ref(arena, src.schema, all_cols ? i : src.schema->pk[i])))
+            return nomem();
+    for (i = 0; i < nexprs; i++) sel->cols[n + i].expr = exprs[i];
+    sel->ncols = n + nexprs;
+    sel->from = table;
+    sel->alias = alias;
+    sel->where = where;
+    if ((rc = pv_plan_build(db, arena, st, out))) return rc;
+    if ((*out)->aggregate) {
+        *out = NULL;
+        return pv_err(PV_ESQL, "misuse of aggregate function in UPDATE or DELETE");
+    }
     return 0;
 }

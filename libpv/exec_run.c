@@ -18,6 +18,7 @@ struct pv_run {
     pv_eval cx;
     pv_source src;
     pv_scan *scan;
+    pv_lookup *lookup;    /* PV_ACCESS_LOOKUP instead of the scan */
     int eof;              /* the source has no more batches */
     pv_batch one;         /* the current batch (SELECT without FROM: one
                              row of no columns) */
@@ -56,7 +57,7 @@ static int next_batch(pv_run *r, const pv_batch **out)
         *out = &r->one;
         return 1;
     }
-    rc = r->src.ops->scan_next(r->scan, &r->one);
+    rc = r->lookup ? pv_lookup_next(r->lookup, &r->one) : r->src.ops->scan_next(r->scan, &r->one);
     if (rc <= 0) {
         r->eof = 1;
         return rc;
@@ -130,15 +131,67 @@ static int filter_expr(pv_run *r, const pv_expr *e, const pv_batch *b, uint32_t 
     return 0;
 }
 
+/* Is the bound conjunct true on row `row`? 1, 0 (false or NULL), <0 error. */
+static int bound_true(pv_run *r, const pv_expr *e, uint32_t row)
+{
+    pv_value v;
+    int rc;
+    r->cx.row = row;
+    if ((rc = pv_eval_expr(&r->cx, e, &v))) return rc;
+    return pv_value_truth(&v) == 1;
+}
+
+/* First row of [lo, hi) where the bound is not `want`, given it holds on a
+ * prefix; hi when it holds everywhere. */
+static int bound_search(pv_run *r, const pv_expr *e, int want, uint32_t lo, uint32_t hi,
+                        uint32_t *out)
+{
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int t = bound_true(r, e, mid);
+        if (t < 0) return t;
+        if (t == want) lo = mid + 1;
+        else hi = mid;
+    }
+    *out = lo;
+    return 0;
+}
+
+/* Rows [*lo, *hi) of the batch can satisfy the key bounds; past the upper
+ * bound the scan ends (rows come in key order). */
+static int apply_bounds(pv_run *r, const pv_batch *b, uint32_t *lo, uint32_t *hi)
+{
+    const pv_plan *p = r->plan;
+    int rc;
+    *lo = 0;
+    *hi = b->nrows;
+    if (p->upper && (rc = bound_true(r, p->upper, b->nrows - 1)) != 1) {
+        if (rc < 0 || (rc = bound_search(r, p->upper, 1, 0, b->nrows, hi))) return rc;
+        r->eof = 1;
+    }
+    if (p->lower && *lo < *hi) {
+        if ((rc = bound_true(r, p->lower, *hi - 1)) != 1) {
+            if (rc < 0) return rc;
+            *lo = *hi; /* the whole batch is below the lower bound */
+        } else if ((rc = bound_search(r, p->lower, 0, 0, *hi, lo))) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 static int filter(pv_run *r, const pv_batch *b, uint32_t *n)
 {
-    uint32_t i;
-    for (i = 0; i < b->nrows; i++) r->sel[i] = i;
-    *n = b->nrows;
+    uint32_t i, lo = 0, hi = b->nrows;
+    int rc;
     r->cx.batch = b;
     r->cx.group_row = NULL;
     r->cx.aggs = NULL;
-    return r->plan->where ? filter_expr(r, r->plan->where, b, n) : 0;
+    if ((r->plan->upper || r->plan->lower) && b->nrows && (rc = apply_bounds(r, b, &lo, &hi)))
+        return rc;
+    for (i = lo; i < hi; i++) r->sel[i - lo] = i;
+    *n = hi - lo;
+    return r->plan->where && *n ? filter_expr(r, r->plan->where, b, n) : 0;
 }
 
 /* Evaluate outputs (and `extra` ORDER BY keys when asked) into `row`. */
@@ -344,6 +397,7 @@ static int run_start(pv_run *r, pv_db *db)
     }
     if (!p->has_from) return 0;
     if ((rc = pv_db_find_table(db, p->table, strlen(p->table), &r->src))) return rc;
+    if (p->access == PV_ACCESS_LOOKUP) return pv_lookup_open(p, db, &r->src, &r->cx, &r->lookup);
     return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
 }
 
@@ -386,6 +440,7 @@ void pv_run_close(pv_run *r)
 {
     if (!r) return;
     if (r->scan) r->src.ops->scan_close(r->scan);
+    pv_lookup_close(r->lookup);
     pv_arena_free(&r->tmp);
     pv_arena_free(&r->store);
     pv_hset_free(&r->seen);

@@ -3,8 +3,9 @@
  *
  * pv_prepare parses one statement into the statement's arena and binds it
  * (names resolved, so unknown tables and columns fail at prepare as in
- * SQLite). CREATE and INSERT run on the first pv_step; SELECT opens a run
- * (exec.h) and hands out its rows.
+ * SQLite). Statements that write run on the first pv_step (exec_dml.c,
+ * exec_ddl.c); SELECT opens a run (exec.h) and hands out its rows; EXPLAIN
+ * hands out the rows of pv_explain.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +22,18 @@ struct pv_stmt {
     pv_db *db;
     pv_arena arena;        /* statement text, AST, plan, names */
     pv_sql_stmt *ast;
-    pv_plan *plan;         /* SELECT */
-    pv_schema *schema;     /* CREATE: checked at prepare, cloned per run */
-    char *ins_table;       /* INSERT: table name */
-    uint32_t ins_ncols;    /* INSERT: the table's full column count */
-    uint32_t *ins_map;     /* INSERT: schema column of each value */
+    pv_plan *plan;         /* SELECT, and the scan of UPDATE / DELETE */
+    pv_change *change;     /* every statement but SELECT */
+    uint32_t ncols;        /* result columns */
+    char **names;          /* result column names */
     uint32_t nparams;
     pv_value *params;
     char **pbytes;         /* owned bytes of text/blob parameters */
     int state;
     pv_run *run;
+    pv_value *xrows;       /* EXPLAIN: rows of PV_EXPLAIN_COLS values */
+    uint32_t nxrows, xpos;
+    pv_arena xarena;       /* EXPLAIN rows */
     const pv_value *row;   /* the current row (ST_ROW) */
     pv_buf *text;          /* per result column: NUL-terminated text */
     uint8_t *text_ok;      /* per result column: text[] holds this row's */
@@ -38,177 +41,43 @@ struct pv_stmt {
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory preparing a statement"); }
 
-/* ---- CREATE TABLE ------------------------------------------------------------------ */
-
-static int add_columns(const pv_sql_stmt *ast, pv_schema *s, uint32_t *pk, uint32_t *npk)
-{
-    const pv_create *c = &ast->u.create;
-    uint32_t i;
-    int rc;
-    for (i = 0; i < c->ncols; i++) {
-        const pv_coldef *d = &c->cols[i];
-        int type = pv_type_parse(d->type.p, d->type.n);
-        if (type < 0)
-            return pv_err(PV_ESQL, "unknown type \"%.*s\" for column %.*s at offset %u", (int)d->type.n,
-                          d->type.p, (int)d->name.n, d->name.p, d->type_off);
-        if ((rc = pv_schema_add_column(s, d->name.p, d->name.n, type, d->not_null))) return rc;
-        if (d->pk) pk[(*npk)++] = i;
-    }
-    return 0;
-}
-
-static int set_primary_key(const pv_sql_stmt *ast, pv_schema *s, uint32_t *pk, uint32_t npk)
-{
-    const pv_create *c = &ast->u.create;
-    uint32_t i;
-    if (npk > 1 || (npk && c->npk))
-        return pv_err(PV_ESQL, "table %.*s has more than one primary key", (int)c->table.n, c->table.p);
-    for (i = 0; i < c->npk; i++) {
-        int k = pv_schema_find(s, c->pk[i].p, c->pk[i].n);
-        if (k < 0)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)c->pk[i].n,
-                          c->pk[i].p, c->pk_off[i]);
-        pk[npk++] = (uint32_t)k;
-    }
-    return npk ? pv_schema_set_pk(s, pk, npk) : 0;
-}
-
-static int prepare_create(pv_stmt *st)
-{
-    const pv_create *c = &st->ast->u.create;
-    uint32_t *pk = NULL, npk = 0;
-    pv_schema *s;
-    int rc;
-    if (!(s = pv_schema_new(c->table.p, c->table.n))) return nomem();
-    if (!(pk = malloc((c->ncols + c->npk + 1) * sizeof *pk))) {
-        rc = nomem();
-        goto done;
-    }
-    if ((rc = add_columns(st->ast, s, pk, &npk)) || (rc = set_primary_key(st->ast, s, pk, npk)) ||
-        (rc = pv_schema_finish(s)))
-        goto done;
-    st->schema = s;
-    s = NULL;
-done:
-    free(pk);
-    pv_schema_free(s);
-    return rc;
-}
-
-static int step_create(pv_stmt *st)
-{
-    pv_schema *s = pv_schema_clone(st->schema);
-    if (!s) return pv_err(PV_ENOMEM, "out of memory creating table %s", st->schema->name);
-    return pv_db_create_table(st->db, s, st->ast->u.create.if_not_exists);
-}
-
-/* ---- INSERT ---------------------------------------------------------------------------- */
-
-static int map_named_columns(pv_stmt *st, const pv_schema *s)
-{
-    const pv_insert *ins = &st->ast->u.insert;
-    uint32_t i, j;
-    if (ins->nvals != ins->ncols)
-        return pv_err(PV_ESQL, "%u values for %u columns", ins->nvals, ins->ncols);
-    for (i = 0; i < ins->ncols; i++) {
-        int k = pv_schema_find(s, ins->cols[i].p, ins->cols[i].n);
-        if (k < 0)
-            return pv_err(PV_ENOTFOUND, "table %s has no column named %.*s", s->name,
-                          (int)ins->cols[i].n, ins->cols[i].p);
-        for (j = 0; j < i; j++)
-            if (st->ins_map[j] == (uint32_t)k)
-                return pv_err(PV_ESQL, "column %s named twice at offset %u", s->cols[k].name,
-                              ins->col_off[i]);
-        st->ins_map[i] = (uint32_t)k;
-    }
-    return 0;
-}
-
-/* Without a column list, values go to the visible columns in order. */
-static int map_all_columns(pv_stmt *st, const pv_schema *s)
-{
-    const pv_insert *ins = &st->ast->u.insert;
-    uint32_t i, n = 0;
-    for (i = 0; i < s->ncols; i++) {
-        if (s->cols[i].hidden) continue;
-        if (n < ins->nvals) st->ins_map[n] = i;
-        n++;
-    }
-    if (n != ins->nvals)
-        return pv_err(PV_ESQL, "table %s has %u columns but %u values were supplied", s->name, n,
-                      ins->nvals);
-    return 0;
-}
-
-static int prepare_insert(pv_stmt *st)
-{
-    pv_insert *ins = &st->ast->u.insert;
-    pv_source src;
-    size_t i, n = (size_t)ins->nrows * ins->nvals;
-    int rc;
-    if ((rc = pv_db_find_table(st->db, ins->table.p, ins->table.n, &src))) return rc;
-    st->ins_ncols = src.schema->ncols;
-    if (!(st->ins_table = pv_arena_dup(&st->arena, src.schema->name, strlen(src.schema->name))) ||
-        !(st->ins_map = pv_arena_alloc(&st->arena, (ins->nvals + 1) * sizeof *st->ins_map)))
-        return nomem();
-    rc = ins->cols ? map_named_columns(st, src.schema) : map_all_columns(st, src.schema);
-    for (i = 0; !rc && i < n; i++) rc = pv_bind_const(st->ast->sql, ins->vals[i]);
-    return rc;
-}
-
-static int step_insert(pv_stmt *st)
-{
-    const pv_insert *ins = &st->ast->u.insert;
-    pv_arena tmp = PV_ARENA_INIT;
-    pv_eval cx;
-    pv_value *rows;
-    size_t r, j, nrows = ins->nrows, w = st->ins_ncols;
-    int rc = 0;
-    if (!(rows = malloc(nrows * w * sizeof *rows))) return pv_err(PV_ENOMEM, "out of memory inserting %zu rows", nrows);
-    memset(&cx, 0, sizeof cx);
-    cx.params = st->params;
-    cx.arena = &tmp;
-    for (r = 0; r < nrows * w; r++) rows[r] = pv_v_null();
-    for (r = 0; r < nrows && !rc; r++)
-        for (j = 0; j < ins->nvals && !rc; j++)
-            rc = pv_eval_expr(&cx, ins->vals[r * ins->nvals + j], &rows[r * w + st->ins_map[j]]);
-    if (!rc) rc = pv_db_insert(st->db, st->ins_table, rows, nrows, w, NULL, 0);
-    free(rows);
-    pv_arena_free(&tmp);
-    return rc;
-}
-
 /* ---- prepare / finalize --------------------------------------------------------------- */
+
+static char *explain_names[PV_EXPLAIN_COLS] = {"id", "op", "detail"};
 
 static int prepare_kind(pv_stmt *st)
 {
-    if (st->ast->explain || st->ast->kind > PV_SQL_INSERT)
-        return pv_err(PV_ESQL, "statement parses but does not run yet");
-    switch (st->ast->kind) {
-    case PV_SQL_SELECT: {
-        int rc = pv_plan_build(st->db, &st->arena, st->ast, &st->plan);
-        if (rc) return rc;
-        if (!(st->text = calloc(st->plan->nout ? st->plan->nout : 1, sizeof *st->text)) ||
-            !(st->text_ok = calloc(st->plan->nout ? st->plan->nout : 1, 1)))
-            return nomem();
-        return 0;
+    int rc;
+    if (st->ast->kind == PV_SQL_SELECT) {
+        if ((rc = pv_plan_build(st->db, &st->arena, st->ast, &st->plan))) return rc;
+        st->ncols = st->plan->nout;
+        st->names = st->plan->names;
+    } else {
+        if ((rc = pv_change_prepare(st->db, &st->arena, st->ast, &st->change))) return rc;
+        st->plan = (pv_plan *)pv_change_plan(st->change);
     }
-    case PV_SQL_CREATE: return prepare_create(st);
-    default: return prepare_insert(st);
+    if (st->ast->explain) {
+        st->ncols = PV_EXPLAIN_COLS;
+        st->names = explain_names;
     }
+    if (!(st->text = calloc(st->ncols ? st->ncols : 1, sizeof *st->text)) ||
+        !(st->text_ok = calloc(st->ncols ? st->ncols : 1, 1)))
+        return nomem();
+    return 0;
 }
 
 static void stmt_free(pv_stmt *st)
 {
     uint32_t i;
     pv_run_close(st->run);
+    pv_change_free(st->change);
+    pv_arena_free(&st->xarena);
     for (i = 0; st->pbytes && i < st->nparams; i++) free(st->pbytes[i]);
-    for (i = 0; st->text && st->plan && i < st->plan->nout; i++) pv_buf_free(&st->text[i]);
+    for (i = 0; st->text && i < st->ncols; i++) pv_buf_free(&st->text[i]);
     free(st->pbytes);
     free(st->params);
     free(st->text);
     free(st->text_ok);
-    pv_schema_free(st->schema);
     pv_arena_free(&st->arena);
     free(st);
 }
@@ -275,7 +144,10 @@ PV_API int pv_reset(pv_stmt *st)
     st->run = NULL;
     st->row = NULL;
     st->state = ST_READY;
-    for (i = 0; st->text_ok && st->plan && i < st->plan->nout; i++) st->text_ok[i] = 0;
+    st->xrows = NULL;
+    st->nxrows = st->xpos = 0;
+    pv_arena_free(&st->xarena);
+    for (i = 0; st->text_ok && i < st->ncols; i++) st->text_ok[i] = 0;
     return PV_OK;
 }
 
@@ -350,12 +222,26 @@ PV_API int pv_bind_count(const pv_stmt *st) { return st ? (int)st->nparams : 0; 
 
 /* ---- step ------------------------------------------------------------------------------- */
 
+static int step_explain(pv_stmt *st)
+{
+    int rc;
+    if (!st->xrows &&
+        (rc = pv_explain(st->plan, st->ast->kind == PV_SQL_SELECT ? NULL
+                                   : st->ast->kind == PV_SQL_UPDATE ? "UPDATE" : "DELETE",
+                         &st->xarena, &st->xrows, &st->nxrows)))
+        return rc;
+    if (st->xpos >= st->nxrows) return PV_DONE;
+    st->row = &st->xrows[(size_t)st->xpos++ * PV_EXPLAIN_COLS];
+    return PV_ROW;
+}
+
 static int step_select(pv_stmt *st)
 {
     int rc;
     uint32_t i;
+    for (i = 0; i < st->ncols; i++) st->text_ok[i] = 0;
+    if (st->ast->explain) return step_explain(st);
     if (!st->run && (rc = pv_run_open(st->plan, st->db, st->params, &st->run))) return rc;
-    for (i = 0; i < st->plan->nout; i++) st->text_ok[i] = 0;
     st->row = NULL;
     rc = pv_run_next(st->run, &st->row);
     if (rc == 1) return PV_ROW;
@@ -373,11 +259,8 @@ PV_API int pv_step(pv_stmt *st)
     if (st->state == ST_DONE) return PV_DONE;
     if (st->state == ST_FAILED)
         return pv_err(PV_EMISUSE, "pv_step: the statement failed; call pv_reset to run it again");
-    switch (st->ast->kind) {
-    case PV_SQL_SELECT: rc = step_select(st); break;
-    case PV_SQL_CREATE: rc = step_create(st); break;
-    default: rc = step_insert(st); break;
-    }
+    if (st->ast->kind == PV_SQL_SELECT || st->ast->explain) rc = step_select(st);
+    else rc = pv_change_run(st->change, st->params);
     st->state = rc == PV_ROW ? ST_ROW : rc == 0 ? ST_DONE : ST_FAILED;
     if (st->state != ST_ROW) st->row = NULL;
     return rc;
@@ -404,18 +287,18 @@ PV_API int pv_exec(pv_db *db, const char *sql)
 
 /* ---- columns ------------------------------------------------------------------------------ */
 
-PV_API int pv_column_count(const pv_stmt *st) { return st && st->plan ? (int)st->plan->nout : 0; }
+PV_API int pv_column_count(const pv_stmt *st) { return st ? (int)st->ncols : 0; }
 
 PV_API const char *pv_column_name(const pv_stmt *st, int col)
 {
-    if (!st || !st->plan || col < 0 || (uint32_t)col >= st->plan->nout) return NULL;
-    return st->plan->names[col];
+    if (!st || col < 0 || (uint32_t)col >= st->ncols) return NULL;
+    return st->names[col];
 }
 
 /* The value of a column of the current row, or NULL when there is none. */
 static const pv_value *cell(const pv_stmt *st, int col)
 {
-    if (!st || st->state != ST_ROW || !st->row || col < 0 || (uint32_t)col >= st->plan->nout)
+    if (!st || st->state != ST_ROW || !st->row || col < 0 || (uint32_t)col >= st->ncols)
         return NULL;
     return &st->row[col];
 }

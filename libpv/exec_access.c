@@ -1,0 +1,460 @@
+/*
+ * exec_access.c: access paths (docs/SQL.md, "Access paths").
+ *
+ * A plan reads its table by a full scan in primary-key order unless the
+ * WHERE clause pins the key:
+ *   - LOOKUP: every key column is `col = c` or `col IN (c, ...)` with
+ *     constant c, and the table is a workspace: the rows are fetched with
+ *     pv_db_lookup, key by key.
+ *   - SCAN with bounds: a conjunct `k < c`, `k <= c`, `k = c` or
+ *     `k BETWEEN a AND b` on the first key column k gives an upper bound
+ *     (the scan stops at the first row past it, since rows come in key
+ *     order) and `k > c`, `k >= c`, `k = c`, BETWEEN a lower bound (batches
+ *     wholly below it are skipped without filtering).
+ * Either way every WHERE conjunct is still evaluated on every row read:
+ * the access path only narrows which rows are read, so it cannot change a
+ * result.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "sql_lex.h"
+
+static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory choosing an access path"); }
+
+int pv_expr_is_const(const pv_expr *e)
+{
+    uint32_t i;
+    if (e->kind == PV_X_COL || e->kind == PV_X_OUTREF) return 0;
+    if (e->kind == PV_X_FUNC && pv_fn_is_agg(e->fn)) return 0;
+    for (i = 0; i < e->nargs; i++)
+        if (!pv_expr_is_const(e->args[i])) return 0;
+    return 1;
+}
+
+int pv_filter_is_typed(const pv_expr *e)
+{
+    const pv_expr *c, *k;
+    if (e->kind != PV_X_BINARY || e->op < TK_EQ || e->op > TK_GE) return 0;
+    c = e->args[0];
+    k = e->args[1];
+    if (c->kind != PV_X_COL) {
+        c = e->args[1];
+        k = e->args[0];
+    }
+    if (c->kind != PV_X_COL || (c->aff != PV_INTEGER && c->aff != PV_BOOLEAN)) return 0;
+    if (k->kind == PV_X_PARAM) return 1;
+    return k->kind == PV_X_LIT && (k->lit.type == PV_INTEGER || k->lit.type == PV_BOOLEAN);
+}
+
+/* ---- choosing -------------------------------------------------------------------- */
+
+typedef struct conjuncts {
+    pv_expr **e;
+    uint32_t n, cap;
+} conjuncts;
+
+static int collect(pv_arena *a, pv_expr *e, conjuncts *c)
+{
+    if (e->kind == PV_X_BINARY && e->op == KW_AND)
+        return collect(a, e->args[0], c) || collect(a, e->args[1], c) ? -1 : 0;
+    if (c->n == c->cap) {
+        uint32_t nc = c->cap ? c->cap * 2 : 8;
+        pv_expr **ne = pv_arena_alloc(a, nc * sizeof *ne);
+        if (!ne) return -1;
+        if (c->n) memcpy(ne, c->e, c->n * sizeof *ne);
+        c->e = ne;
+        c->cap = nc;
+    }
+    c->e[c->n++] = e;
+    return 0;
+}
+
+/* Is e a reference to schema column `col`? */
+static int is_col(const pv_plan *p, const pv_expr *e, uint32_t col)
+{
+    return e->kind == PV_X_COL && e->slot >= 0 && (uint32_t)e->slot < p->nslots &&
+           p->slot_col[e->slot] == col;
+}
+
+/* May a constant with affinity `aff` be compared with key column type
+ * `type` through the key's order? A TEXT key against a value of numeric
+ * affinity compares numerically (text converted), which is not the key
+ * order. */
+static int aff_fits(int type, int aff)
+{
+    if (type == PV_TEXT || type == PV_BLOB)
+        return aff != PV_INTEGER && aff != PV_REAL && aff != PV_BOOLEAN;
+    return 1;
+}
+
+/* `col = c` or `c = col` with c constant: the constant, else NULL. */
+static pv_expr *eq_const(const pv_plan *p, const pv_expr *e, uint32_t col, int type)
+{
+    pv_expr *k;
+    if (e->kind != PV_X_BINARY || e->op != TK_EQ) return NULL;
+    if (is_col(p, e->args[0], col)) k = e->args[1];
+    else if (is_col(p, e->args[1], col)) k = e->args[0];
+    else return NULL;
+    return pv_expr_is_const(k) && aff_fits(type, k->aff) ? k : NULL;
+}
+
+/* `col IN (c, ...)` with every c constant. */
+static int in_consts(const pv_plan *p, const pv_expr *e, uint32_t col, int type)
+{
+    uint32_t i;
+    if (e->kind != PV_X_IN || e->negated || e->nargs < 2 || !is_col(p, e->args[0], col)) return 0;
+    for (i = 1; i < e->nargs; i++)
+        if (!pv_expr_is_const(e->args[i]) || !aff_fits(type, e->args[i]->aff)) return 0;
+    return 1;
+}
+
+static int choose_lookup(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c)
+{
+    uint32_t i, j, n = s->npk;
+    pv_expr ***kv = pv_arena_alloc(a, n * sizeof *kv);
+    uint32_t *nkv = pv_arena_alloc(a, n * sizeof *nkv);
+    uint32_t *cols = pv_arena_alloc(a, n * sizeof *cols);
+    int *types = pv_arena_alloc(a, n * sizeof *types);
+    if (!kv || !nkv || !cols || !types) return nomem();
+    for (i = 0; i < n; i++) {
+        uint32_t col = s->pk[i];
+        int type = s->cols[col].type;
+        kv[i] = NULL;
+        if (type != PV_INTEGER && type != PV_REAL && type != PV_TEXT) return 0;
+        for (j = 0; j < c->n && !kv[i]; j++) {
+            pv_expr *k = eq_const(p, c->e[j], col, type);
+            if (k) {
+                if (!(kv[i] = pv_arena_alloc(a, sizeof *kv[i]))) return nomem();
+                kv[i][0] = k;
+                nkv[i] = 1;
+            } else if (in_consts(p, c->e[j], col, type)) {
+                kv[i] = c->e[j]->args + 1;
+                nkv[i] = c->e[j]->nargs - 1;
+            }
+        }
+        if (!kv[i]) return 0;
+        cols[i] = col;
+        types[i] = type;
+    }
+    p->access = PV_ACCESS_LOOKUP;
+    p->npk = n;
+    p->pk_col = cols;
+    p->pk_type = types;
+    p->kvals = kv;
+    p->nkvals = nkv;
+    return 0;
+}
+
+/* A new comparison node `col op k` sharing the operands. */
+static pv_expr *cmp_node(pv_arena *a, int op, pv_expr *col, pv_expr *k, const pv_expr *src)
+{
+    pv_expr *e = pv_arena_alloc(a, sizeof *e), **args = pv_arena_alloc(a, 2 * sizeof *args);
+    if (!e || !args) return NULL;
+    memset(e, 0, sizeof *e);
+    e->kind = PV_X_BINARY;
+    e->op = op;
+    e->off = src->off;
+    e->end = src->end;
+    e->height = src->height;
+    e->lit = pv_v_null();
+    e->slot = -1;
+    args[0] = col;
+    args[1] = k;
+    e->args = args;
+    e->nargs = 2;
+    return e;
+}
+
+/* Bounds a conjunct puts on key column `col`: *up / *lo receive new nodes. */
+static int conjunct_bounds(pv_arena *a, const pv_plan *p, pv_expr *e, uint32_t col, int type,
+                           pv_expr **up, pv_expr **lo)
+{
+    pv_expr *c, *k;
+    int op;
+    *up = *lo = NULL;
+    if (e->kind == PV_X_BETWEEN) {
+        if (e->negated || !is_col(p, e->args[0], col)) return 0;
+        c = e->args[0];
+        if (pv_expr_is_const(e->args[2]) && aff_fits(type, e->args[2]->aff) &&
+            !(*up = cmp_node(a, TK_LE, c, e->args[2], e)))
+            return nomem();
+        if (pv_expr_is_const(e->args[1]) && aff_fits(type, e->args[1]->aff) &&
+            !(*lo = cmp_node(a, TK_GE, c, e->args[1], e)))
+            return nomem();
+        return 0;
+    }
+    if (e->kind != PV_X_BINARY || e->op < TK_EQ || e->op > TK_GE || e->op == TK_NE) return 0;
+    op = e->op;
+    if (is_col(p, e->args[0], col)) {
+        c = e->args[0];
+        k = e->args[1];
+    } else if (is_col(p, e->args[1], col)) {
+        c = e->args[1];
+        k = e->args[0];
+        op = op == TK_LT ? TK_GT : op == TK_GT ? TK_LT : op == TK_LE ? TK_GE : op == TK_GE ? TK_LE : op;
+    } else {
+        return 0;
+    }
+    if (!pv_expr_is_const(k) || !aff_fits(type, k->aff)) return 0;
+    if (op == TK_LT || op == TK_LE) *up = cmp_node(a, op, c, k, e);
+    else if (op == TK_GT || op == TK_GE) *lo = cmp_node(a, op, c, k, e);
+    else if (!(*up = cmp_node(a, TK_LE, c, k, e)) || !(*lo = cmp_node(a, TK_GE, c, k, e)))
+        return nomem();
+    if (!*up && !*lo) return nomem();
+    return 0;
+}
+
+static int choose_bounds(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c)
+{
+    uint32_t col = s->pk[0], j;
+    int type = s->cols[col].type, rc;
+    for (j = 0; j < c->n && (!p->upper || !p->lower); j++) {
+        pv_expr *up, *lo;
+        if ((rc = conjunct_bounds(a, p, c->e[j], col, type, &up, &lo))) return rc;
+        if (up && !p->upper) {
+            p->upper = up;
+            p->upper_src = c->e[j];
+        }
+        if (lo && !p->lower) {
+            p->lower = lo;
+            p->lower_src = c->e[j];
+        }
+    }
+    return 0;
+}
+
+int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
+{
+    conjuncts c;
+    int rc;
+    memset(&c, 0, sizeof c);
+    p->access = PV_ACCESS_SCAN;
+    if (!p->has_from || !p->where || !s->npk) return 0;
+    if (collect(arena, p->where, &c)) return nomem();
+    if (p->db_kind == PV_DB_WORKSPACE) {
+        if ((rc = choose_lookup(arena, s, p, &c))) return rc;
+        if (p->access == PV_ACCESS_LOOKUP) return 0;
+    }
+    return choose_bounds(arena, s, p, &c);
+}
+
+/* ---- running a lookup -------------------------------------------------------------- */
+
+struct pv_lookup {
+    const pv_plan *plan;
+    pv_db *db;
+    const pv_schema *schema;
+    pv_arena arena;
+    pv_value *keys;      /* nkeys * npk, sorted, distinct */
+    size_t nkeys, next;
+    pv_vec *vecs;        /* per slot */
+    uint8_t **nulls;
+    void **data;         /* per slot: PV_BATCH_ROWS int64 / double / pv_str */
+};
+
+/* The key value that `v` must equal in a key column of `type` for the
+ * comparison `col = v` to hold (SQLite affinity), or 0 when no stored
+ * value can equal it. */
+static int key_value(pv_arena *a, int type, const pv_value *v, pv_value *out)
+{
+    pv_value n;
+    int pure = 0;
+    if (v->type == PV_NULL) return 0;
+    if (type == PV_TEXT) {
+        pv_str s;
+        if (v->type == PV_BLOB) return 0;
+        if (v->type == PV_TEXT) {
+            *out = *v;
+            return 1;
+        }
+        if (pv_value_text(a, v, &s)) return -1;
+        *out = pv_v_text(s.p, s.n);
+        return 1;
+    }
+    if (v->type == PV_BLOB) return 0;
+    if (v->type == PV_TEXT) {
+        n = pv_text_numeric(v->u.s.p, v->u.s.n, &pure);
+        if (!pure) return 0;
+    } else {
+        n = pv_value_numeric(v);
+    }
+    if (type == PV_REAL) {
+        *out = pv_v_real(n.type == PV_REAL ? n.u.f : (double)n.u.i);
+        return 1;
+    }
+    if (n.type == PV_REAL) {
+        if (!(n.u.f >= -9223372036854775808.0 && n.u.f < 9223372036854775808.0) ||
+            (double)(int64_t)n.u.f != n.u.f)
+            return 0;
+        n = pv_v_int((int64_t)n.u.f);
+    }
+    *out = pv_v_int(n.u.i);
+    return 1;
+}
+
+static int key_cmp(const void *ctx, const void *a, const void *b)
+{
+    uint32_t npk = *(const uint32_t *)ctx, i;
+    const pv_value *x = a, *y = b;
+    for (i = 0; i < npk; i++) {
+        int c = pv_value_cmp(&x[i], &y[i]);
+        if (c) return c;
+    }
+    return 0;
+}
+
+/* Every combination of the key columns' values, converted, sorted, distinct. */
+static int make_keys(pv_lookup *l, pv_eval *cx)
+{
+    const pv_plan *p = l->plan;
+    uint32_t npk = p->npk, i;
+    pv_value **lists = pv_arena_alloc(&l->arena, npk * sizeof *lists);
+    uint32_t *nlist = pv_arena_alloc(&l->arena, npk * sizeof *nlist), *pos;
+    size_t total = 1, k, out = 0;
+    void **ptrs, **tmp;
+    pv_value *keys;
+    int rc;
+    if (!lists || !nlist || !(pos = pv_arena_alloc(&l->arena, npk * sizeof *pos)))
+        return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    for (i = 0; i < npk; i++) {
+        uint32_t j;
+        nlist[i] = 0;
+        if (!(lists[i] = pv_arena_alloc(&l->arena, p->nkvals[i] * sizeof **lists)))
+            return pv_err(PV_ENOMEM, "out of memory looking up keys");
+        for (j = 0; j < p->nkvals[i]; j++) {
+            pv_value v, kv;
+            if ((rc = pv_eval_expr(cx, p->kvals[i][j], &v))) return rc;
+            if ((rc = key_value(&l->arena, p->pk_type[i], &v, &kv)) < 0) return rc;
+            if (rc && (rc = pv_value_copy(&l->arena, &kv, &lists[i][nlist[i]++]))) return rc;
+        }
+        if (nlist[i] == 0) return 0; /* no key can match */
+        if (total > ((size_t)1 << 24) / nlist[i])
+            return pv_err(PV_ELIMIT, "too many key combinations to look up in table %s", p->table);
+        total *= nlist[i];
+        pos[i] = 0;
+    }
+    keys = pv_arena_alloc(&l->arena, total * npk * sizeof *keys);
+    ptrs = malloc(total * sizeof *ptrs);
+    tmp = malloc(total * sizeof *tmp);
+    if (!keys || !ptrs || !tmp) {
+        free(ptrs);
+        free(tmp);
+        return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    }
+    for (k = 0; k < total; k++) {
+        for (i = 0; i < npk; i++) keys[k * npk + i] = lists[i][pos[i]];
+        ptrs[k] = &keys[k * npk];
+        for (i = npk; i-- > 0;) { /* odometer */
+            if (++pos[i] < nlist[i]) break;
+            pos[i] = 0;
+        }
+    }
+    pv_msort(ptrs, total, tmp, key_cmp, &npk);
+    l->keys = pv_arena_alloc(&l->arena, total * npk * sizeof *l->keys);
+    for (k = 0; l->keys && k < total; k++) {
+        if (out && key_cmp(&npk, ptrs[k], &l->keys[(out - 1) * npk]) == 0) continue;
+        memcpy(&l->keys[out * npk], ptrs[k], npk * sizeof *l->keys);
+        out++;
+    }
+    free(ptrs);
+    free(tmp);
+    if (!l->keys) return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    l->nkeys = out;
+    return 0;
+}
+
+int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *cx, pv_lookup **out)
+{
+    pv_lookup *l = calloc(1, sizeof *l);
+    uint32_t s, n = p->nslots ? p->nslots : 1;
+    int rc;
+    *out = NULL;
+    if (!l) return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    l->plan = p;
+    l->db = db;
+    l->schema = src->schema;
+    l->vecs = calloc(n, sizeof *l->vecs);
+    l->nulls = calloc(n, sizeof *l->nulls);
+    l->data = calloc(n, sizeof *l->data);
+    if (!l->vecs || !l->nulls || !l->data) {
+        pv_lookup_close(l);
+        return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    }
+    for (s = 0; s < p->nslots; s++) {
+        l->nulls[s] = malloc(PV_BATCH_ROWS);
+        l->data[s] = malloc(PV_BATCH_ROWS * sizeof(pv_str));
+        if (!l->nulls[s] || !l->data[s]) {
+            pv_lookup_close(l);
+            return pv_err(PV_ENOMEM, "out of memory looking up keys");
+        }
+    }
+    if ((rc = make_keys(l, cx))) {
+        pv_lookup_close(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+/* Store value v of a column of type `type` at row r of slot s. */
+static void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v)
+{
+    l->nulls[s][r] = v->type == PV_NULL;
+    if (v->type == PV_NULL) return;
+    switch (type) {
+    case PV_REAL:
+        ((double *)l->data[s])[r] = v->type == PV_REAL ? v->u.f : (double)v->u.i;
+        break;
+    case PV_TEXT:
+    case PV_BLOB: ((pv_str *)l->data[s])[r] = v->u.s; break;
+    default: ((int64_t *)l->data[s])[r] = v->type == PV_REAL ? pv_real_to_int64(v->u.f) : v->u.i; break;
+    }
+}
+
+int pv_lookup_next(pv_lookup *l, pv_batch *out)
+{
+    const pv_plan *p = l->plan;
+    uint32_t r = 0, s;
+    while (r < PV_BATCH_ROWS && l->next < l->nkeys) {
+        const pv_value *row;
+        int rc = pv_db_lookup(l->db, p->table, &l->keys[l->next * p->npk], &row);
+        l->next++;
+        if (rc < 0) return rc;
+        if (rc == 0) continue;
+        for (s = 0; s < p->nslots; s++)
+            put(l, s, l->schema->cols[p->slot_col[s]].type, r, &row[p->slot_col[s]]);
+        r++;
+    }
+    for (s = 0; s < p->nslots; s++) {
+        pv_vec *v = &l->vecs[s];
+        v->type = l->schema->cols[p->slot_col[s]].type;
+        v->nulls = l->nulls[s];
+        switch (v->type) {
+        case PV_REAL: v->u.f = l->data[s]; break;
+        case PV_TEXT:
+        case PV_BLOB: v->u.s = l->data[s]; break;
+        default: v->u.i = l->data[s]; break;
+        }
+    }
+    out->nrows = r;
+    out->ncols = p->nslots;
+    out->cols = l->vecs;
+    return (int)r;
+}
+
+void pv_lookup_close(pv_lookup *l)
+{
+    uint32_t s;
+    if (!l) return;
+    for (s = 0; l->nulls && l->data && s < l->plan->nslots; s++) {
+        free(l->nulls[s]);
+        free(l->data[s]);
+    }
+    free(l->nulls);
+    free(l->data);
+    free(l->vecs);
+    pv_arena_free(&l->arena);
+    free(l);
+}

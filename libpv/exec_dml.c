@@ -1,0 +1,574 @@
+/*
+ * exec_dml.c: INSERT (with OR REPLACE / OR IGNORE and ON CONFLICT),
+ * UPDATE and DELETE over the store calls of db.h (docs/SQL.md, "Writing").
+ *
+ * Every statement first computes all of its rows, then writes: the scan of
+ * a workspace table is valid only until the next write to it. A statement
+ * that needs several store calls (an UPDATE that changes a key: delete the
+ * old keys, insert the new rows) runs them in its own transaction, or under
+ * a savepoint inside the caller's, so it changes all or nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec_change.h"
+
+static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory running a statement"); }
+
+/* ---- shared ---------------------------------------------------------------------- */
+
+int pv_change_table(pv_change *c, pv_str name)
+{
+    const pv_schema *s;
+    pv_source src;
+    uint32_t i;
+    int rc;
+    if ((rc = pv_db_find_table(c->db, name.p, name.n, &src))) return rc;
+    s = src.schema;
+    c->ncols = s->ncols;
+    c->npk = s->npk;
+    c->hidden_key = s->npk == 1 && s->cols[s->pk[0]].hidden;
+    if (!(c->table = pv_arena_dup(c->arena, s->name, strlen(s->name))) ||
+        !(c->pk = pv_arena_alloc(c->arena, (s->npk + 1) * sizeof *c->pk)) ||
+        !(c->types = pv_arena_alloc(c->arena, (s->ncols + 1) * sizeof *c->types)))
+        return nomem();
+    memcpy(c->pk, s->pk, s->npk * sizeof *c->pk);
+    for (i = 0; i < s->ncols; i++) c->types[i] = s->cols[i].type;
+    return 0;
+}
+
+int pv_change_check_table(pv_change *c, const pv_schema **schema)
+{
+    pv_source src;
+    uint32_t i;
+    int rc = pv_db_find_table(c->db, c->table, strlen(c->table), &src), same;
+    if (rc) return rc;
+    same = src.schema->ncols == c->ncols && src.schema->npk == c->npk &&
+           memcmp(src.schema->pk, c->pk, c->npk * sizeof *c->pk) == 0;
+    for (i = 0; same && i < c->ncols; i++) same = src.schema->cols[i].type == c->types[i];
+    if (!same)
+        return pv_err(PV_EMISUSE, "table %s changed since the statement was prepared: prepare it again",
+                      c->table);
+    if (schema) *schema = src.schema;
+    return 0;
+}
+
+int pv_atomic_begin(pv_db *db, pv_atomic *a)
+{
+    a->own = !pv_db_in_txn(db);
+    a->mark = 0;
+    if (a->own) return pv_db_begin(db);
+    a->mark = pv_db_savepoint(db);
+    return 0;
+}
+
+int pv_atomic_end(pv_db *db, pv_atomic *a, int rc)
+{
+    if (rc) {
+        if (a->own) pv_db_rollback(db);
+        else pv_db_rollback_to(db, a->mark);
+        return rc;
+    }
+    return a->own ? pv_db_commit(db) : 0;
+}
+
+/* Deep copy of n values into the arena. */
+static int copy_row(pv_arena *a, const pv_value *src, size_t n, pv_value *dst)
+{
+    size_t i;
+    int rc;
+    for (i = 0; i < n; i++)
+        if ((rc = pv_value_copy(a, &src[i], &dst[i]))) return rc;
+    return 0;
+}
+
+/* A growable array of rows of `w` values. */
+typedef struct rowvec {
+    pv_value *v;
+    size_t n, cap, w;
+} rowvec;
+
+static pv_value *rowvec_add(rowvec *rv)
+{
+    if (rv->n == rv->cap) {
+        size_t nc = rv->cap ? rv->cap * 2 : 64;
+        pv_value *nv = realloc(rv->v, nc * (rv->w ? rv->w : 1) * sizeof *nv);
+        if (!nv) return NULL;
+        rv->v = nv;
+        rv->cap = nc;
+    }
+    return &rv->v[rv->n++ * rv->w];
+}
+
+/* Run a plan to its end, copying every output row (nout values) into `rows`
+ * and `arena`: the source is released before anything is written. */
+static int collect(pv_change *c, const pv_value *params, pv_arena *arena, rowvec *rows)
+{
+    pv_run *run = NULL;
+    const pv_value *row;
+    int rc;
+    rows->w = c->plan->nout;
+    if ((rc = pv_run_open(c->plan, c->db, params, &run))) return rc;
+    while ((rc = pv_run_next(run, &row)) == 1) {
+        pv_value *dst = rowvec_add(rows);
+        if (!dst) {
+            rc = nomem();
+            break;
+        }
+        if ((rc = copy_row(arena, row, rows->w, dst))) break;
+    }
+    pv_run_close(run);
+    return rc < 0 ? rc : 0;
+}
+
+/* The key of `row` converted to the key column types (as the store will
+ * store it), into key[]. Returns 1, or 0 when a key value is NULL or does
+ * not convert (the store reports that row). */
+static int row_key(pv_change *c, pv_arena *a, const pv_value *row, pv_value *key)
+{
+    uint32_t i;
+    for (i = 0; i < c->npk; i++) {
+        char scratch[32];
+        pv_value v;
+        const pv_value *in = &row[c->pk[i]];
+        if (in->type == PV_NULL || pv_value_convert(in, c->types[c->pk[i]], &v, scratch)) return 0;
+        if (pv_value_copy(a, &v, &key[i])) return -1; /* copies scratch bytes too */
+    }
+    return 1;
+}
+
+/* ---- INSERT ---------------------------------------------------------------------- */
+
+static int map_named_columns(pv_change *c, const pv_schema *s)
+{
+    const pv_insert *ins = &c->st->u.insert;
+    uint32_t i, j;
+    if (ins->nvals != ins->ncols)
+        return pv_err(PV_ESQL, "%u values for %u columns", ins->nvals, ins->ncols);
+    for (i = 0; i < ins->ncols; i++) {
+        int k = pv_schema_find(s, ins->cols[i].p, ins->cols[i].n);
+        if (k < 0)
+            return pv_err(PV_ENOTFOUND, "table %s has no column named %.*s", s->name,
+                          (int)ins->cols[i].n, ins->cols[i].p);
+        for (j = 0; j < i; j++)
+            if (c->map[j] == (uint32_t)k)
+                return pv_err(PV_ESQL, "column %s named twice at offset %u", s->cols[k].name,
+                              ins->col_off[i]);
+        c->map[i] = (uint32_t)k;
+    }
+    return 0;
+}
+
+/* Without a column list, values go to the visible columns in order. */
+static int map_all_columns(pv_change *c, const pv_schema *s)
+{
+    const pv_insert *ins = &c->st->u.insert;
+    uint32_t i, n = 0;
+    for (i = 0; i < s->ncols; i++) {
+        if (s->cols[i].hidden) continue;
+        if (n < ins->nvals) c->map[n] = i;
+        n++;
+    }
+    if (n != ins->nvals)
+        return pv_err(PV_ESQL, "table %s has %u columns but %u values were supplied", s->name, n,
+                      ins->nvals);
+    return 0;
+}
+
+/* Columns not given get their DEFAULT (parsed from the schema's text). */
+static int prepare_defaults(pv_change *c, const pv_schema *s)
+{
+    uint32_t i;
+    int rc;
+    if (!(c->dflt = pv_arena_alloc(c->arena, (s->ncols + 1) * sizeof *c->dflt))) return nomem();
+    for (i = 0; i < s->ncols; i++) {
+        const char *text = pv_column_default(s, i);
+        c->dflt[i] = NULL;
+        if (!text) continue;
+        if ((rc = pv_sql_parse_expr(c->arena, text, strlen(text), &c->dflt[i])) ||
+            (rc = pv_bind_const(text, c->dflt[i])))
+            return rc;
+    }
+    return 0;
+}
+
+/* ON CONFLICT: the target must be the primary key (the only uniqueness a
+ * table has); DO UPDATE may not assign a key column. */
+static int prepare_upsert(pv_change *c, const pv_schema *s)
+{
+    pv_insert *ins = &c->st->u.insert;
+    pv_str qual = ins->table;
+    uint32_t i, j;
+    int rc;
+    if (c->hidden_key)
+        return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint "
+                      "(table %s has no primary key)", s->name);
+    if (ins->target.n) {
+        int ok = ins->target.n == s->npk;
+        for (i = 0; i < ins->target.n; i++) {
+            int k = pv_schema_find(s, ins->target.names[i].p, ins->target.names[i].n);
+            if (k < 0)
+                return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u",
+                              (int)ins->target.names[i].n, ins->target.names[i].p, ins->target.offs[i]);
+            if (s->cols[k].pk_pos < 0) ok = 0;
+            for (j = 0; j < i; j++)
+                if (pv_ident_eq(ins->target.names[j].p, ins->target.names[j].n,
+                                ins->target.names[i].p, ins->target.names[i].n))
+                    ok = 0;
+        }
+        if (!ok)
+            return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE "
+                          "constraint at offset %u", ins->upsert_off);
+    }
+    if (ins->upsert != PV_UPSERT_UPDATE) return 0;
+    if (!(c->upd = pv_arena_alloc(c->arena, s->ncols * sizeof *c->upd))) return nomem();
+    memset(c->upd, 0, s->ncols * sizeof *c->upd);
+    for (i = 0; i < ins->nsets; i++) {
+        const pv_set *set = &ins->sets[i];
+        int k = pv_schema_find(s, set->col.p, set->col.n);
+        if (k < 0 || s->cols[k].hidden)
+            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)set->col.n,
+                          set->col.p, set->col_off);
+        if (s->cols[k].pk_pos >= 0)
+            return pv_err(PV_ESQL, "ON CONFLICT DO UPDATE may not change key column %s at offset %u",
+                          s->cols[k].name, set->col_off);
+        if ((rc = pv_bind_row(c->st->sql, s, qual, set->expr))) return rc;
+        c->upd[k] = set->expr; /* the last SET of a column wins, as in SQLite */
+    }
+    if (ins->upsert_where && (rc = pv_bind_row(c->st->sql, s, qual, ins->upsert_where))) return rc;
+    return 0;
+}
+
+static int prepare_insert(pv_change *c)
+{
+    pv_insert *ins = &c->st->u.insert;
+    const pv_schema *s;
+    size_t i, n = (size_t)ins->nrows * ins->nvals;
+    int rc;
+    if ((rc = pv_change_table(c, ins->table)) || (rc = pv_change_check_table(c, &s))) return rc;
+    if (!(c->map = pv_arena_alloc(c->arena, (ins->nvals + 1) * sizeof *c->map))) return nomem();
+    rc = ins->cols ? map_named_columns(c, s) : map_all_columns(c, s);
+    for (i = 0; !rc && i < n; i++) rc = pv_bind_const(c->st->sql, ins->vals[i]);
+    if (!rc) rc = prepare_defaults(c, s);
+    if (!rc && ins->upsert) rc = prepare_upsert(c, s);
+    return rc;
+}
+
+/* The proposed rows, in schema order (defaults, then the VALUES terms). */
+static int eval_rows(pv_change *c, pv_eval *cx, pv_value *rows)
+{
+    const pv_insert *ins = &c->st->u.insert;
+    size_t r, j, w = c->ncols;
+    int rc;
+    for (r = 0; r < ins->nrows; r++) {
+        pv_value *row = rows + r * w;
+        for (j = 0; j < w; j++) {
+            row[j] = pv_v_null();
+            if (c->dflt[j] && (rc = pv_eval_expr(cx, c->dflt[j], &row[j]))) return rc;
+        }
+        for (j = 0; j < ins->nvals; j++)
+            if ((rc = pv_eval_expr(cx, ins->vals[r * ins->nvals + j], &row[c->map[j]]))) return rc;
+    }
+    return 0;
+}
+
+enum { P_NEW, P_SAME, P_CHANGED }; /* pending row states (upsert) */
+
+/* What a proposed row does when its key is taken. */
+enum { A_FAIL, A_REPLACE, A_IGNORE, A_UPDATE };
+
+typedef struct pending {
+    pv_change *c;
+    pv_eval *cx;
+    pv_arena *arena;
+    pv_hset keys;      /* key -> key id */
+    size_t *at;        /* key id -> pending row */
+    size_t nat;
+    pv_value *rows;    /* pending rows in order, ncols each */
+    int *state;
+    size_t n, cap;
+    pv_value *key, *both;
+} pending;
+
+/* Append a pending row; keyed (a new key id was just made) or not. */
+static int pending_add(pending *p, const pv_value *row, int state, int keyed)
+{
+    size_t w = p->c->ncols;
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 64;
+        pv_value *nr = realloc(p->rows, nc * w * sizeof *nr);
+        int *ns = nr ? realloc(p->state, nc * sizeof *ns) : NULL;
+        size_t *na = ns ? realloc(p->at, nc * sizeof *na) : NULL;
+        if (nr) p->rows = nr;
+        if (ns) p->state = ns;
+        if (!na) return nomem();
+        p->at = na;
+        p->cap = nc;
+    }
+    if (keyed) p->at[p->nat++] = p->n;
+    memcpy(&p->rows[p->n * w], row, w * sizeof *row);
+    p->state[p->n++] = state;
+    return 0;
+}
+
+/* DO UPDATE on the row `cur` (pending id) with the proposed row `prop`. */
+static int upsert_update(pending *p, size_t id, const pv_value *prop)
+{
+    pv_change *c = p->c;
+    const pv_insert *ins = &c->st->u.insert;
+    size_t w = c->ncols, i;
+    pv_value *cur = &p->rows[id * w], v;
+    int rc;
+    memcpy(p->both, cur, w * sizeof *cur);
+    for (i = 0; i < w; i++) { /* excluded.* holds the proposed values as stored */
+        char scratch[32];
+        if (pv_value_convert(&prop[i], c->types[i], &v, scratch)) v = prop[i];
+        if ((rc = pv_value_copy(p->arena, &v, &p->both[w + i]))) return rc;
+    }
+    p->cx->group_row = p->both;
+    if (ins->upsert_where) {
+        if ((rc = pv_eval_expr(p->cx, ins->upsert_where, &v))) return rc;
+        if (pv_value_truth(&v) != 1) return 0;
+    }
+    for (i = 0; i < w; i++) {
+        if (!c->upd[i]) continue;
+        if ((rc = pv_eval_expr(p->cx, c->upd[i], &v)) || (rc = pv_value_copy(p->arena, &v, &cur[i])))
+            return rc;
+    }
+    p->state[id] = P_CHANGED;
+    return 0;
+}
+
+/* One proposed row through OR REPLACE / OR IGNORE / ON CONFLICT, against
+ * the rows already proposed by this statement and then the table. */
+static int pending_row(pending *p, const pv_value *row, int action)
+{
+    pv_change *c = p->c;
+    const pv_value *old;
+    uint32_t id;
+    int rc = row_key(c, p->arena, row, p->key);
+    if (rc < 0) return nomem();
+    if (rc == 0) return pending_add(p, row, P_NEW, 0); /* the store rejects it */
+    if ((rc = pv_hset_add(&p->keys, p->key, &id)) < 0) return rc;
+    if (rc == 0) { /* proposed earlier in this statement */
+        size_t at = p->at[id];
+        if (action == A_REPLACE) {
+            memcpy(&p->rows[at * c->ncols], row, c->ncols * sizeof *row);
+            p->state[at] = P_NEW;
+            return 0;
+        }
+        if (action == A_UPDATE) return upsert_update(p, at, row);
+        return 0; /* IGNORE, DO NOTHING: the first one stays */
+    }
+    if (action != A_UPDATE) return pending_add(p, row, P_NEW, 1);
+    if ((rc = pv_db_lookup(c->db, c->table, p->key, &old)) < 0) return rc;
+    if (rc == 0) return pending_add(p, row, P_NEW, 1);
+    {
+        pv_value *copy = pv_arena_alloc(p->arena, c->ncols * sizeof *copy);
+        if (!copy || copy_row(p->arena, old, c->ncols, copy) || pending_add(p, copy, P_SAME, 1))
+            return nomem();
+    }
+    return upsert_update(p, p->n - 1, row);
+}
+
+static int write_pending(pending *p, int mode)
+{
+    size_t i, k = 0, w = p->c->ncols;
+    for (i = 0; i < p->n; i++) {
+        if (p->state[i] == P_SAME) continue;
+        if (k != i) memmove(&p->rows[k * w], &p->rows[i * w], w * sizeof *p->rows);
+        k++;
+    }
+    if (!k) return 0;
+    return pv_db_write(p->c->db, p->c->table, p->rows, k, w, mode, NULL, 0, NULL);
+}
+
+static int run_insert(pv_change *c, const pv_value *params)
+{
+    const pv_insert *ins = &c->st->u.insert;
+    pv_arena tmp = PV_ARENA_INIT;
+    pv_eval cx;
+    pv_value *rows;
+    pending p;
+    size_t r, nrows = ins->nrows, w = c->ncols;
+    int rc, action = ins->upsert == PV_UPSERT_UPDATE    ? A_UPDATE
+                     : ins->upsert == PV_UPSERT_NOTHING ? A_IGNORE
+                     : ins->or_action == PV_OR_IGNORE   ? A_IGNORE
+                     : ins->or_action == PV_OR_REPLACE  ? A_REPLACE
+                                                        : A_FAIL;
+    int mode = action == A_IGNORE ? PV_WRITE_IGNORE : action == A_FAIL ? PV_WRITE_INSERT : PV_WRITE_REPLACE;
+    if ((rc = pv_change_check_table(c, NULL))) return rc;
+    if (!(rows = malloc(nrows * w * sizeof *rows))) return nomem();
+    memset(&cx, 0, sizeof cx);
+    cx.params = params;
+    cx.arena = &tmp;
+    memset(&p, 0, sizeof p);
+    if ((rc = eval_rows(c, &cx, rows))) goto done;
+    if (action == A_FAIL || c->hidden_key) {
+        /* nothing to reconcile: generated keys never collide */
+        rc = pv_db_write(c->db, c->table, rows, nrows, w, mode, NULL, 0, NULL);
+        goto done;
+    }
+    p.c = c;
+    p.cx = &cx;
+    p.arena = &tmp;
+    pv_hset_init(&p.keys, c->npk);
+    if (!(p.key = pv_arena_alloc(&tmp, c->npk * sizeof *p.key)) ||
+        !(p.both = pv_arena_alloc(&tmp, 2 * w * sizeof *p.both))) {
+        rc = nomem();
+        goto done;
+    }
+    for (r = 0; r < nrows && !rc; r++) rc = pending_row(&p, rows + r * w, action);
+    if (!rc) rc = write_pending(&p, mode);
+done:
+    pv_hset_free(&p.keys);
+    free(p.at);
+    free(p.rows);
+    free(p.state);
+    free(rows);
+    pv_arena_free(&tmp);
+    return rc;
+}
+
+/* ---- UPDATE ---------------------------------------------------------------------- */
+
+static int prepare_update(pv_change *c)
+{
+    pv_update *u = &c->st->u.update;
+    const pv_schema *s;
+    pv_expr **exprs;
+    uint32_t i;
+    int rc;
+    if ((rc = pv_change_table(c, u->table)) || (rc = pv_change_check_table(c, &s))) return rc;
+    if (!(c->set_col = pv_arena_alloc(c->arena, u->nsets * sizeof *c->set_col)) ||
+        !(exprs = pv_arena_alloc(c->arena, u->nsets * sizeof *exprs)))
+        return nomem();
+    for (i = 0; i < u->nsets; i++) {
+        int k = pv_schema_find(s, u->sets[i].col.p, u->sets[i].col.n);
+        if (k < 0 || s->cols[k].hidden)
+            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)u->sets[i].col.n,
+                          u->sets[i].col.p, u->sets[i].col_off);
+        c->set_col[i] = (uint32_t)k; /* a column set twice: the last wins */
+        if (s->cols[k].pk_pos >= 0) c->key_set = 1;
+        exprs[i] = u->sets[i].expr;
+    }
+    return pv_plan_build_rows(c->db, c->arena, c->st->sql, u->table, u->alias, u->where, exprs,
+                              u->nsets, 1, &c->plan);
+}
+
+/* Does any row's key change? */
+static int keys_change(pv_change *c, const rowvec *old, const pv_value *newrows)
+{
+    size_t r;
+    uint32_t i;
+    if (!c->key_set) return 0;
+    for (r = 0; r < old->n; r++) {
+        const pv_value *o = &old->v[r * old->w], *n = &newrows[r * c->ncols];
+        for (i = 0; i < c->npk; i++) {
+            char scratch[32];
+            pv_value v;
+            uint32_t k = c->pk[i];
+            if (n[k].type == PV_NULL || pv_value_convert(&n[k], c->types[k], &v, scratch) ||
+                pv_value_cmp(&o[k], &v) != 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Delete every old key, then insert every new row: one statement. */
+static int rewrite_keys(pv_change *c, const rowvec *old, const pv_value *newrows)
+{
+    pv_value *keys = malloc(old->n * c->npk * sizeof *keys);
+    pv_atomic a;
+    size_t r;
+    uint32_t i;
+    int rc;
+    if (!keys) return nomem();
+    for (r = 0; r < old->n; r++)
+        for (i = 0; i < c->npk; i++) keys[r * c->npk + i] = old->v[r * old->w + c->pk[i]];
+    if (!(rc = pv_atomic_begin(c->db, &a))) {
+        rc = pv_db_delete(c->db, c->table, keys, old->n, NULL);
+        if (!rc)
+            rc = pv_db_write(c->db, c->table, newrows, old->n, c->ncols, PV_WRITE_INSERT, NULL, 0,
+                             NULL);
+        rc = pv_atomic_end(c->db, &a, rc);
+    }
+    free(keys);
+    return rc;
+}
+
+static int run_update(pv_change *c, const pv_value *params)
+{
+    const pv_update *u = &c->st->u.update;
+    pv_arena tmp = PV_ARENA_INIT;
+    rowvec old;
+    pv_value *newrows = NULL;
+    size_t r;
+    uint32_t i;
+    int rc;
+    memset(&old, 0, sizeof old);
+    if ((rc = pv_change_check_table(c, NULL)) || (rc = collect(c, params, &tmp, &old))) goto done;
+    if (!old.n) goto done;
+    if (!(newrows = malloc(old.n * c->ncols * sizeof *newrows))) {
+        rc = nomem();
+        goto done;
+    }
+    for (r = 0; r < old.n; r++) {
+        pv_value *n = &newrows[r * c->ncols];
+        const pv_value *o = &old.v[r * old.w];
+        memcpy(n, o, c->ncols * sizeof *n);
+        for (i = 0; i < u->nsets; i++) n[c->set_col[i]] = o[c->ncols + i];
+    }
+    if (keys_change(c, &old, newrows)) rc = rewrite_keys(c, &old, newrows);
+    else rc = pv_db_write(c->db, c->table, newrows, old.n, c->ncols, PV_WRITE_REPLACE, NULL, 0, NULL);
+done:
+    free(newrows);
+    free(old.v);
+    pv_arena_free(&tmp);
+    return rc;
+}
+
+/* ---- DELETE ---------------------------------------------------------------------- */
+
+static int prepare_delete(pv_change *c)
+{
+    pv_delete *d = &c->st->u.del;
+    int rc;
+    if ((rc = pv_change_table(c, d->table))) return rc;
+    return pv_plan_build_rows(c->db, c->arena, c->st->sql, d->table, d->alias, d->where, NULL, 0, 0,
+                              &c->plan);
+}
+
+static int run_delete(pv_change *c, const pv_value *params)
+{
+    pv_arena tmp = PV_ARENA_INIT;
+    rowvec keys;
+    int rc;
+    memset(&keys, 0, sizeof keys);
+    if (!(rc = pv_change_check_table(c, NULL)) && !(rc = collect(c, params, &tmp, &keys)) && keys.n)
+        rc = pv_db_delete(c->db, c->table, keys.v, keys.n, NULL);
+    free(keys.v);
+    pv_arena_free(&tmp);
+    return rc;
+}
+
+/* ---- dispatch -------------------------------------------------------------------- */
+
+int pv_dml_prepare(pv_change *c)
+{
+    switch (c->st->kind) {
+    case PV_SQL_INSERT: return prepare_insert(c);
+    case PV_SQL_UPDATE: return prepare_update(c);
+    default: return prepare_delete(c);
+    }
+}
+
+int pv_dml_run(pv_change *c, const pv_value *params)
+{
+    switch (c->st->kind) {
+    case PV_SQL_INSERT: return run_insert(c, params);
+    case PV_SQL_UPDATE: return run_update(c, params);
+    default: return run_delete(c, params);
+    }
+}
