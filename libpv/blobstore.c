@@ -56,29 +56,29 @@ int pv_blob_put(const char *pvdir, const void *p, size_t n, int sync, pv_blobref
     return rc;
 }
 
-int pv_blob_get(const char *pvdir, const pv_blobref *ref, pv_arena *a, pv_str *out)
+int pv_blob_get(const pv_ws_reader *r, const pv_blobref *ref, pv_arena *a, pv_str *out)
 {
-    char path[4096], hex[65];
+    char path[128], hex[65];
     char *data = NULL, *copy;
     size_t n;
     int rc;
 
-    blob_path(path, sizeof path, pvdir, ref->hex);
+    snprintf(path, sizeof path, "blobs/%.2s/%s", ref->hex, ref->hex + 2);
     if (ref->size > PV_BLOB_MAX)
         return PV_CORRUPT("blob %s: size %llu over the %zu-byte limit", ref->hex,
                           (unsigned long long)ref->size, PV_BLOB_MAX);
-    rc = pv_read_file(path, PV_BLOB_MAX, &data, &n);
+    rc = r->read(r->ctx, path, PV_BLOB_MAX, &data, &n);
     if (rc == PV_ENOTFOUND)
-        return PV_CORRUPT("missing blob '%s' (is the blob store complete?)", path);
+        return PV_CORRUPT("%s: missing blob '.pv/%s' (is the blob store complete?)", r->label, path);
     if (rc) return rc;
     if (n != ref->size) {
-        rc = PV_CORRUPT("blob '%s' has %zu bytes, the record says %llu", path, n,
+        rc = PV_CORRUPT("blob '.pv/%s' has %zu bytes, the record says %llu", path, n,
                         (unsigned long long)ref->size);
         goto done;
     }
     pv_sha256_hex(data, n, hex);
     if (memcmp(hex, ref->hex, 64) != 0) {
-        rc = PV_CORRUPT("blob '%s' does not match its SHA-256 digest", path);
+        rc = PV_CORRUPT("blob '.pv/%s' does not match its SHA-256 digest", path);
         goto done;
     }
     copy = pv_arena_dup(a, data, n);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "chunkline.h"
+#include "reader.h"
 #include "util.h"
 
 /* Lower-case hex SHA-256 of n bytes into hex (65 bytes with the NUL). */
@@ -19,9 +20,9 @@ void pv_sha256_hex(const void *p, size_t n, char hex[65]);
  * Errors: PV_EIO, PV_ENOMEM. */
 int pv_blob_put(const char *pvdir, const void *p, size_t n, int sync, pv_blobref *out);
 
-/* Read the value of a reference into the arena, checking its size and
- * digest. Errors: PV_ECORRUPT (missing, wrong size or digest: names the
- * blob file), PV_EIO, PV_ENOMEM. */
-int pv_blob_get(const char *pvdir, const pv_blobref *ref, pv_arena *a, pv_str *out);
+/* Read the value of a reference into the arena through `r`, checking its
+ * size and digest. Errors: PV_ECORRUPT (missing, wrong size or digest:
+ * names the blob file), PV_EIO, PV_ENOMEM. */
+int pv_blob_get(const pv_ws_reader *r, const pv_blobref *ref, pv_arena *a, pv_str *out);
 
 #endif

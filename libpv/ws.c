@@ -78,13 +78,14 @@ int pv_ws_init(const char *dir)
     return rc;
 }
 
-static int check_format(const char *pvdir)
+static int check_format(pv_ws *ws)
 {
     char path[4200], *text = NULL;
     size_t n;
     int ver = 0, rc;
-    snprintf(path, sizeof path, "%s/format", pvdir);
-    rc = pv_read_file(path, 4096, &text, &n);
+    snprintf(path, sizeof path, "%s/format", ws->pvdir);
+    rc = ws->rd.read(ws->rd.ctx, "format", 4096, &text, &n);
+    if (rc == PV_ENOTFOUND) return pv_err(PV_ENOTFOUND, "no workspace in '%s' (no .pv/format)", ws->root);
     if (rc) return rc;
     if (sscanf(text, FORMAT_MAGIC " %d", &ver) != 1) {
         rc = PV_CORRUPT("'%s' is not a PicoVolt workspace format file", path);
@@ -135,8 +136,9 @@ static int table_open(pv_ws *ws, const char *name, ws_table **out)
         rc = pv_err(PV_ENOMEM, "out of memory");
         goto done;
     }
+    snprintf(path, sizeof path, "tables/%s/schema.jsonl", name);
+    rc = ws->rd.read(ws->rd.ctx, path, 16u << 20, &text, &n);
     snprintf(path, sizeof path, "%s/schema.jsonl", t->dir);
-    rc = pv_read_file(path, 16u << 20, &text, &n);
     if (rc == PV_ENOTFOUND) rc = PV_CORRUPT("table directory '%s' has no schema.jsonl", t->dir);
     if (rc) goto done;
     rc = pv_schema_decode(text, n, name, path, &t->schema);
@@ -158,25 +160,24 @@ static int name_cmp(const void *a, const void *b)
 
 static int load_catalog(pv_ws *ws)
 {
-    char path[4200];
-    DIR *d;
-    struct dirent *e;
-    int rc = PV_OK;
+    char path[4200], **names;
+    size_t n, i;
+    int rc;
     snprintf(path, sizeof path, "%s/tables", ws->pvdir);
-    d = opendir(path);
-    if (!d) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", path);
-    while ((e = readdir(d))) {
+    if ((rc = ws->rd.list(ws->rd.ctx, "tables", &names, &n))) return rc;
+    for (i = 0; i < n; i++) {
+        const char *name = names[i];
         ws_table *t = NULL, **grown;
-        if (e->d_name[0] == '.') continue;
-        if (!pv_table_name_ok(e->d_name, strlen(e->d_name))) {
-            fprintf(stderr, "pv: warning: ignoring '%s/%s': not a valid table name\n", path, e->d_name);
+        if (name[0] == '.') continue;
+        if (!pv_table_name_ok(name, strlen(name))) {
+            fprintf(stderr, "pv: warning: ignoring '%s/%s': not a valid table name\n", path, name);
             continue;
         }
         if (ws->ntables >= PV_MAX_TABLES) {
             rc = pv_err(PV_ELIMIT, "'%s': more than %d tables", path, PV_MAX_TABLES);
             break;
         }
-        if ((rc = table_open(ws, e->d_name, &t))) break;
+        if ((rc = table_open(ws, name, &t))) break;
         grown = realloc(ws->tables, (ws->ntables + 1) * sizeof *grown);
         if (!grown) {
             ws_table_free(t);
@@ -186,7 +187,7 @@ static int load_catalog(pv_ws *ws)
         ws->tables = grown;
         ws->tables[ws->ntables++] = t;
     }
-    closedir(d);
+    pv_names_free(names, n);
     if (!rc && ws->ntables > 1)
         qsort(ws->tables, ws->ntables, sizeof *ws->tables, name_cmp);
     return rc;
@@ -201,7 +202,7 @@ static int check_tail(pv_ws *ws, ws_table *t)
     char path[4400], last = '\n';
     uint64_t size;
     int fd, rc = PV_OK;
-    if (!t->snap_n) return PV_OK;
+    if (!t->snap_n || !ws->posix) return PV_OK; /* a git tree is read whole: replay checks it */
     size = t->snap_size[t->snap_n - 1];
     if ((rc = ws_chunk_path(path, sizeof path, t, t->snap_num[t->snap_n - 1]))) return rc;
     if (size == 0) return PV_OK;
@@ -276,17 +277,19 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
     ws->sync = !(durability && !strcmp(durability, "fast"));
     ws->txn.lock_fd = -1;
     ws->commit_fd = -1;
+    ws->posix = 1;
     ws->root = strdup(dir);
     if (!ws->root || asprintf(&ws->pvdir, "%s/.pv", dir) < 0) {
         ws->pvdir = NULL;
         pv_ws_close(ws);
         return pv_err(PV_ENOMEM, "out of memory");
     }
+    pv_ws_reader_posix(&ws->rd, ws->pvdir);
     if (stat(ws->pvdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         rc = pv_err(PV_ENOTFOUND, "no workspace in '%s' (no .pv directory; run 'pvdev init')", dir);
         goto fail;
     }
-    if ((rc = check_format(ws->pvdir))) goto fail;
+    if ((rc = check_format(ws))) goto fail;
     /* A writer undoes an interrupted commit before reading anything; the
      * lock keeps a live writer's commit from being mistaken for one. */
     if (writable) {
@@ -301,6 +304,29 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
 fail:
     pv_ws_close(ws);
     return rc;
+}
+
+int pv_ws_open_reader(const pv_ws_reader *r, pv_ws **out)
+{
+    int rc;
+    pv_ws *ws = calloc(1, sizeof *ws);
+    *out = NULL;
+    if (!ws) return pv_err(PV_ENOMEM, "out of memory");
+    ws->txn.lock_fd = -1;
+    ws->commit_fd = -1;
+    ws->rd = *r;
+    /* Files are named as git names them: REV:.pv/tables/t/00000001.jsonl */
+    if (!(ws->root = strdup(r->label)) || asprintf(&ws->pvdir, "%s:.pv", r->label) < 0) {
+        ws->pvdir = NULL;
+        pv_ws_close(ws);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    if ((rc = check_format(ws)) || (rc = ws_catalog_reload(ws))) {
+        pv_ws_close(ws);
+        return rc;
+    }
+    *out = ws;
+    return PV_OK;
 }
 
 void pv_ws_close(pv_ws *ws)

@@ -44,6 +44,12 @@ int pv_ws_init(const char *dir);
 int pv_ws_open(const char *dir, int writable, pv_ws **out);
 void pv_ws_close(pv_ws *ws);
 
+/* Open, read-only, a workspace whose files come from `r` (reader.h), e.g. a
+ * git revision read through libgit2 by the tools; `r` is copied, its ctx
+ * borrowed until pv_ws_close. Errors as pv_ws_open. */
+struct pv_ws_reader;
+int pv_ws_open_reader(const struct pv_ws_reader *r, pv_ws **out);
+
 /* Tables in name order (bytewise), so every walk is reproducible. */
 uint32_t pv_ws_table_count(const pv_ws *ws);
 const pv_schema *pv_ws_table_schema(const pv_ws *ws, uint32_t i);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "chunkline.h"
+#include "reader.h"
 #include "ws.h"
 
 typedef struct ws_table {
@@ -81,8 +82,10 @@ typedef struct ws_txn {
 } ws_txn;
 
 struct pv_ws {
-    char *root;             /* the directory holding .pv */
-    char *pvdir;            /* root/.pv */
+    char *root;             /* the directory holding .pv, or a label */
+    char *pvdir;            /* root/.pv (work tree only) */
+    pv_ws_reader rd;        /* where files are read from */
+    int posix;              /* the work tree: locks, journal, torn tails */
     int writable;
     int sync;               /* fsync at commit (PV_DURABILITY != fast) */
     ws_table **tables;      /* sorted by name, bytewise */
@@ -108,6 +111,9 @@ extern const pv_source_ops ws_source_ops;
 
 /* ws.c */
 int ws_chunk_path(char *out, size_t cap, const ws_table *t, uint32_t n);
+/* The chunk's path relative to .pv/, for the reader. */
+void ws_chunk_rel(char *out, size_t cap, const ws_table *t, uint32_t n);
+
 int ws_write_file_atomic(const char *path, const char *data, size_t n, int sync);
 int ws_table_new(pv_ws *ws, pv_schema *schema, ws_table **out);
 void ws_table_free(ws_table *t);
@@ -116,7 +122,7 @@ void ws_catalog_remove(pv_ws *ws, ws_table *t);
 ws_table *ws_find(pv_ws *ws, const char *name);
 
 /* ws_snap.c: chunk lists and the snapshot of their sizes */
-int ws_list_chunks(const ws_table *t, uint32_t **out, size_t *n);
+int ws_list_chunks(pv_ws *ws, const ws_table *t, uint32_t **out, size_t *n);
 int ws_snapshot(pv_ws *ws);         /* takes the shared commit lock */
 int ws_snapshot_locked(pv_ws *ws);  /* the caller holds the commit lock */
 int ws_snapshot_stale(pv_ws *ws, int *stale);

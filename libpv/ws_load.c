@@ -205,7 +205,7 @@ static int apply_row(pv_ws *ws, ws_table *t, const chunk_map *m, pv_chunk_rec *r
         if (m->to[i] == MAP_DROPPED) continue;
         if (r->refs && r->refs[i].present) {
             pv_str s;
-            if ((rc = pv_blob_get(ws->pvdir, &r->refs[i], tmp, &s))) return rc;
+            if ((rc = pv_blob_get(&ws->rd, &r->refs[i], tmp, &s))) return rc;
             v.type = m->types[i];
             v.u.s = s;
         }
@@ -274,8 +274,15 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, in
     const char *p, *end;
     int rc;
 
-    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc;
-    if ((rc = pv_read_file(path, CHUNK_MAX_BYTES, &text, &len))) return rc;
+    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc; /* for messages */
+    {
+        char rel[PV_MAX_TABLE_NAME + 32];
+        ws_chunk_rel(rel, sizeof rel, t, num);
+        if ((rc = ws->rd.read(ws->rd.ctx, rel, CHUNK_MAX_BYTES, &text, &len))) {
+            if (rc != PV_ENOMEM) pv_err_prefix("'%s'", path);
+            return rc;
+        }
+    }
     /* Only what the snapshot saw: a commit after it is not ours to read. */
     if (len > limit) len = (size_t)limit;
     end = text + len;

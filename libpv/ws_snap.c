@@ -22,23 +22,25 @@ static int num_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int ws_list_chunks(const ws_table *t, uint32_t **out, size_t *n)
+int ws_list_chunks(pv_ws *ws, const ws_table *t, uint32_t **out, size_t *n)
 {
-    DIR *d = opendir(t->dir);
-    struct dirent *e;
-    size_t cap = 0;
+    char dir[PV_MAX_TABLE_NAME + 16], **names;
+    size_t count, i, cap = 0;
+    int rc;
     *out = NULL;
     *n = 0;
-    if (!d) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", t->dir);
-    while ((e = readdir(d))) {
+    snprintf(dir, sizeof dir, "tables/%s", t->schema->name);
+    if ((rc = ws->rd.list(ws->rd.ctx, dir, &names, &count))) return rc;
+    for (i = 0; i < count; i++) {
+        const char *name = names[i];
         unsigned num;
-        if (strlen(e->d_name) != 14 || strspn(e->d_name, "0123456789") != 8 ||
-            strcmp(e->d_name + 8, ".jsonl") != 0 || sscanf(e->d_name, "%8u", &num) != 1 || num == 0)
+        if (strlen(name) != 14 || strspn(name, "0123456789") != 8 ||
+            strcmp(name + 8, ".jsonl") != 0 || sscanf(name, "%8u", &num) != 1 || num == 0)
             continue;
         if (*n == cap) {
             uint32_t *g = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *g);
             if (!g) {
-                closedir(d);
+                pv_names_free(names, count);
                 free(*out);
                 *out = NULL;
                 return pv_err(PV_ENOMEM, "out of memory");
@@ -47,9 +49,14 @@ int ws_list_chunks(const ws_table *t, uint32_t **out, size_t *n)
         }
         (*out)[(*n)++] = num;
     }
-    closedir(d);
+    pv_names_free(names, count);
     if (*n > 1) qsort(*out, *n, sizeof **out, num_cmp);
     return PV_OK;
+}
+
+void ws_chunk_rel(char *out, size_t cap, const ws_table *t, uint32_t n)
+{
+    snprintf(out, cap, "tables/%s/%08u.jsonl", t->schema->name, n);
 }
 
 /* The commit lock's file is opened once per handle; -1 where it cannot be
@@ -89,7 +96,7 @@ void ws_commit_unlock(pv_ws *ws)
 }
 
 /* Record the chunk numbers and sizes of one table. */
-static int snap_table(ws_table *t)
+static int snap_table(pv_ws *ws, ws_table *t)
 {
     uint32_t *nums;
     uint64_t *sizes;
@@ -98,22 +105,17 @@ static int snap_table(ws_table *t)
     int rc;
     /* The directory's time first: a file added after it is seen as a
      * change by the next staleness check. */
-    if (stat(t->dir, &dst) == 0) t->snap_dir_mtime = dst.st_mtim;
-    if ((rc = ws_list_chunks(t, &nums, &n))) return rc;
+    if (ws->posix && stat(t->dir, &dst) == 0) t->snap_dir_mtime = dst.st_mtim;
+    if ((rc = ws_list_chunks(ws, t, &nums, &n))) return rc;
     sizes = malloc((n ? n : 1) * sizeof *sizes);
     if (!sizes) {
         free(nums);
         return pv_err(PV_ENOMEM, "out of memory");
     }
-    for (i = 0; i < n; i++) {
-        char path[4400];
-        struct stat st;
-        ws_chunk_path(path, sizeof path, t, nums[i]);
-        if (stat(path, &st) != 0) {
-            rc = pv_err_errno("cannot stat '%s'", path);
-            break;
-        }
-        sizes[i] = (uint64_t)st.st_size;
+    for (i = 0; i < n && !rc; i++) {
+        char path[PV_MAX_TABLE_NAME + 32];
+        ws_chunk_rel(path, sizeof path, t, nums[i]);
+        rc = ws->rd.size(ws->rd.ctx, path, &sizes[i]);
     }
     if (rc) {
         free(nums);
@@ -141,15 +143,16 @@ int ws_snapshot_locked(pv_ws *ws)
 {
     uint32_t i;
     int rc = PV_OK;
-    tables_mtime(ws, &ws->tables_mtime);
-    for (i = 0; i < ws->ntables && !rc; i++) rc = snap_table(ws->tables[i]);
+    if (ws->posix) tables_mtime(ws, &ws->tables_mtime);
+    for (i = 0; i < ws->ntables && !rc; i++) rc = snap_table(ws, ws->tables[i]);
     return rc;
 }
 
 int ws_snapshot(pv_ws *ws)
 {
-    int rc = ws_commit_lock(ws, 0);
-    if (rc) return rc;
+    int rc;
+    if (!ws->posix) return ws_snapshot_locked(ws); /* a git tree does not move */
+    if ((rc = ws_commit_lock(ws, 0))) return rc;
     rc = ws_snapshot_locked(ws);
     /* A commit that crashed left its journal: read around it. */
     if (!rc && !ws->writable) rc = ws_journal_clip(ws);
