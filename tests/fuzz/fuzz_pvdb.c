@@ -1,0 +1,233 @@
+/*
+ * fuzz_pvdb.c: libFuzzer target for the `.pvdb` reader: pvdb_open, a full
+ * scan of every column of every table, pvdb_column_info_get, pvdb_verify,
+ * then pv_open and a few SELECTs through the SQL engine.
+ *
+ * The input is a whole file (written to a private temporary directory,
+ * since pvdb_open takes a path). It runs twice: as given, and, when it
+ * starts with the magic, with every checksum recomputed (chunk checksums,
+ * then the directory's, then the header's), so that mutations reach the
+ * structure checks and the decoders instead of dying at a checksum. The
+ * fix-up knows format version 1 (docs/FORMAT.md part 3) and checks every
+ * bound itself: on a later version it only does less.
+ *
+ * Oracles besides "no crash, no out-of-bounds read":
+ *   - a scan yields exactly the table's row count, in batches of 1..1024;
+ *   - when pvdb_verify accepts the file, every scan succeeded (verify checks
+ *     every chunk, so a scan cannot find more damage than it);
+ *   - pv_open accepts what pvdb_open accepted, and SELECT count(*) agrees
+ *     with the row count.
+ */
+#include "fuzz_common.h"
+
+#include <xxhash.h>
+
+#include "pv.h"
+#include "pvdb.h"
+#include "pvdb_format.h"
+#include "util.h"
+
+static char file_path[320];
+
+static void fail(const char *why, const char *detail)
+{
+    fprintf(stderr, "fuzz_pvdb: %s%s%s\n", why, detail ? ": " : "", detail ? detail : "");
+    abort();
+}
+
+/* Scan every column of table i; returns 0 or the scan's error code. */
+static int scan_table(pvdb_file *f, uint32_t i, volatile uint64_t *sink)
+{
+    pv_source src;
+    pv_scan *scan = NULL;
+    pv_batch b;
+    uint32_t cols[PV_MAX_COLUMNS], c, r;
+    uint64_t rows = 0;
+    int n, rc;
+
+    if (pvdb_table_source(f, i, &src)) fail("pvdb_table_source refused a table index", NULL);
+    if (src.schema->ncols > PV_MAX_COLUMNS) fail("too many columns accepted", NULL);
+    for (c = 0; c < src.schema->ncols; c++) cols[c] = c;
+    if ((rc = src.ops->scan_open(&src, cols, src.schema->ncols, &scan))) return rc;
+    while ((n = src.ops->scan_next(scan, &b)) > 0) {
+        if (n > PV_BATCH_ROWS || (uint32_t)n != b.nrows || b.ncols != src.schema->ncols)
+            fail("bad batch shape", NULL);
+        rows += (uint64_t)n;
+        for (c = 0; c < b.ncols; c++) {
+            const pv_vec *v = &b.cols[c];
+            for (r = 0; r < b.nrows; r++) {
+                pv_value x = pv_vec_get(v, r);
+                /* Touch the bytes, so ASan sees every read. */
+                if (x.type == PV_TEXT || x.type == PV_BLOB) {
+                    size_t k;
+                    for (k = 0; k < x.u.s.n; k++) *sink += (unsigned char)x.u.s.p[k];
+                } else {
+                    *sink += (uint64_t)x.u.i;
+                }
+            }
+        }
+    }
+    src.ops->scan_close(scan);
+    if (n < 0) return n;
+    if (rows != src.nrows) fail("a scan returned another number of rows than the table has", NULL);
+    return 0;
+}
+
+/* Append a double-quoted identifier. */
+static void quote_ident(pv_buf *b, const char *name)
+{
+    pv_buf_putc(b, '"');
+    for (; *name; name++) {
+        if (*name == '"') pv_buf_putc(b, '"');
+        pv_buf_putc(b, *name);
+    }
+    pv_buf_putc(b, '"');
+}
+
+/* Run one statement to the end (at most 5000 rows); returns its code. */
+static int run_sql(pv_db *db, const pv_buf *sql, int64_t *first)
+{
+    pv_stmt *st = NULL;
+    int rc, rows = 0, i;
+    if (!sql->p) return PV_ENOMEM;
+    if ((rc = pv_prepare(db, sql->p, sql->len, &st, NULL))) return rc;
+    while (rows < 5000 && (rc = pv_step(st)) == PV_ROW) {
+        if (rows++ == 0 && first) *first = pv_column_int64(st, 0);
+        for (i = 0; i < pv_column_count(st); i++) {
+            (void)pv_column_text(st, i);
+            (void)pv_column_blob(st, i);
+        }
+    }
+    pv_finalize(st);
+    return rc == PV_ROW ? 0 : rc;
+}
+
+static void sql_checks(pvdb_file *f, const int *scan_ok)
+{
+    pv_db *db;
+    uint32_t i, nt = pvdb_table_count(f);
+    if (pv_open(file_path, PV_OPEN_READONLY, &db))
+        fail("pv_open refused a file that pvdb_open accepted", pv_errmsg());
+    for (i = 0; i < nt && i < 4; i++) {
+        pv_source src;
+        pv_buf sql = PV_BUF_INIT;
+        const char *c0, *clast;
+        int64_t count = -1;
+        int rc;
+        pvdb_table_source(f, i, &src);
+        c0 = src.schema->cols[0].name;
+        clast = src.schema->cols[src.schema->ncols - 1].name;
+
+        pv_buf_append(&sql, "SELECT count(*), min(", 21);
+        quote_ident(&sql, c0);
+        pv_buf_append(&sql, "), max(", 7);
+        quote_ident(&sql, clast);
+        pv_buf_append(&sql, ") FROM ", 7);
+        quote_ident(&sql, src.schema->name);
+        rc = run_sql(db, &sql, &count);
+        if (rc == 0 && scan_ok[i] && (uint64_t)count != src.nrows)
+            fail("SELECT count(*) disagrees with the row count", NULL);
+        if (rc == 0 && !scan_ok[i] && src.schema->ncols <= 2)
+            fail("SELECT read every column of a table whose scan failed", NULL);
+
+        sql.len = 0;
+        pv_buf_append(&sql, "SELECT * FROM ", 14);
+        quote_ident(&sql, src.schema->name);
+        pv_buf_append(&sql, " WHERE ", 7);
+        quote_ident(&sql, clast);
+        pv_buf_append(&sql, " IS NOT NULL ORDER BY 1 DESC LIMIT 50", 37);
+        rc = run_sql(db, &sql, NULL);
+        if (rc && scan_ok[i] && rc != PV_ERANGE && rc != PV_ETYPE)
+            fail("SELECT failed on a table that scans", pv_errmsg());
+
+        sql.len = 0;
+        pv_buf_append(&sql, "SELECT ", 7);
+        quote_ident(&sql, clast);
+        pv_buf_append(&sql, ", count(*) FROM ", 16);
+        quote_ident(&sql, src.schema->name);
+        pv_buf_append(&sql, " GROUP BY 1 ORDER BY 2 DESC LIMIT 5", 35);
+        rc = run_sql(db, &sql, NULL);
+        if (rc && scan_ok[i] && rc != PV_ERANGE && rc != PV_ETYPE)
+            fail("GROUP BY failed on a table that scans", pv_errmsg());
+        pv_buf_free(&sql);
+    }
+    if (pv_close(db)) fail("pv_close", pv_errmsg());
+}
+
+static void check_file(const uint8_t *data, size_t size)
+{
+    pvdb_file *f = NULL;
+    volatile uint64_t sink = 0;
+    uint32_t i, c, nt;
+    int all_ok = 1, *scan_ok;
+    const char *s;
+
+    fz_write(file_path, data, size);
+    if (pvdb_open(file_path, &f) != PV_OK) return;
+    nt = pvdb_table_count(f);
+    if (nt > PV_MAX_TABLES) fail("too many tables accepted", NULL);
+    scan_ok = calloc(nt ? nt : 1, sizeof *scan_ok);
+    if (!scan_ok) abort();
+    for (i = 0; i < nt; i++) {
+        pv_source src;
+        scan_ok[i] = scan_table(f, i, &sink) == 0;
+        all_ok &= scan_ok[i];
+        pvdb_table_source(f, i, &src);
+        for (c = 0; c < src.schema->ncols; c++) {
+            pvdb_column_info info;
+            if (pvdb_column_info_get(f, i, c, &info) == PV_OK && info.name) sink += strlen(info.name);
+        }
+        if (pvdb_find_table(f, src.schema->name, strlen(src.schema->name), &src))
+            fail("pvdb_find_table cannot find a table by its own name", src.schema->name);
+    }
+    if ((s = pvdb_source(f))) sink += strlen(s);
+    if ((s = pvdb_tool(f))) sink += strlen(s);
+    if (pvdb_verify(f) == PV_OK && !all_ok)
+        fail("pvdb_verify accepted a file whose scan failed", pv_errmsg());
+    sql_checks(f, scan_ok);
+    free(scan_ok);
+    pvdb_close(f);
+}
+
+/* Recompute every checksum of a version 1 layout, checking every bound. */
+static void fix_checksums(uint8_t *p, size_t n)
+{
+    uint64_t dir_off, dir_len;
+    if (n < PVDB_HEADER_SIZE || memcmp(p, PVDB_MAGIC, PVDB_MAGIC_LEN) != 0) return;
+    dir_off = pv_get_u64(p + PVDB_H_DIR_OFFSET);
+    dir_len = pv_get_u64(p + PVDB_H_DIR_LENGTH);
+    if (dir_off <= n && dir_len <= n - dir_off) {
+        uint8_t *d = p + dir_off;
+        if (dir_len >= PVDB_DIR_HEADER_SIZE) {
+            uint32_t count = pv_get_u32(d + PVDB_D_CHUNK_COUNT), k;
+            uint32_t recsz = pv_get_u32(d + PVDB_D_CHUNK_RECSZ);
+            uint64_t off = pv_get_u64(d + PVDB_D_CHUNKS_OFF);
+            if (recsz >= PVDB_K_CHECKSUM + 8 && off <= dir_len &&
+                count <= (dir_len - off) / recsz) {
+                for (k = 0; k < count; k++) {
+                    uint8_t *rec = d + off + (uint64_t)k * recsz;
+                    uint64_t at = pv_get_u64(rec + PVDB_K_OFFSET);
+                    uint64_t len = pv_get_u64(rec + PVDB_K_STORED_LEN);
+                    if (at <= n && len <= n - at)
+                        pv_put_u64(rec + PVDB_K_CHECKSUM, XXH3_64bits(p + at, (size_t)len));
+                }
+            }
+        }
+        pv_put_u64(p + PVDB_H_DIR_CHECKSUM, XXH3_64bits(d, (size_t)dir_len));
+    }
+    pv_put_u64(p + PVDB_H_CHECKSUM, XXH3_64bits(p, PVDB_H_CHECKSUM));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint8_t *copy;
+    if (!file_path[0]) snprintf(file_path, sizeof file_path, "%s/in.pvdb", fz_tmpdir());
+    check_file(data, size);
+    if (size < PVDB_HEADER_SIZE || memcmp(data, PVDB_MAGIC, PVDB_MAGIC_LEN) != 0) return 0;
+    if (!(copy = malloc(size))) return 0;
+    memcpy(copy, data, size);
+    fix_checksums(copy, size);
+    if (memcmp(copy, data, size) != 0) check_file(copy, size);
+    free(copy);
+    return 0;
+}
