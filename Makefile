@@ -52,16 +52,20 @@ LIBPV_LIBS   := $(ZSTD_LIBS) $(XXH_LIBS) $(MD_LIBS) -lm -lpthread
 LIBPV_SRC  := $(sort $(wildcard libpv/*.c))
 PVDEV_SRC  := $(sort $(wildcard pvdev/*.c))
 PVBAKE_SRC := $(sort $(wildcard pvbake/*.c))
+PVGIT_SRC  := $(sort $(wildcard pvgit/*.c))
 TEST_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
 LIBPV_OBJ  := $(LIBPV_SRC:%.c=$(BUILD)/obj/%.o)
 PVDEV_OBJ  := $(PVDEV_SRC:%.c=$(BUILD)/obj/%.o)
 PVBAKE_OBJ := $(PVBAKE_SRC:%.c=$(BUILD)/obj/%.o)
+PVGIT_OBJ  := $(PVGIT_SRC:%.c=$(BUILD)/obj/%.o)
 # Everything of pvdev but its main(), so unit tests can link its modules.
 PVDEV_LIBOBJ := $(filter-out $(BUILD)/obj/pvdev/main.o,$(PVDEV_OBJ))
 TEST_BIN   := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 LIBPV_A  := $(BUILD)/libpv.a
+# Git access shared by pvdev and pvbake (libgit2); never part of libpv.
+PVGIT_A  := $(BUILD)/libpvgit.a
 LIBPV_SO := $(BUILD)/libpv.so.$(PV_VERSION)
 PVDEV    := $(BUILD)/pvdev
 PVBAKE   := $(BUILD)/pvbake
@@ -75,11 +79,19 @@ $(BUILD)/obj/libpv/%.o: libpv/%.c
 
 $(BUILD)/obj/pvdev/%.o: pvdev/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilibpv $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CSV_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CSV_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/pvbake/%.o: pvbake/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilibpv $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/pvgit/%.o: pvgit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ilibpv $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(PVGIT_A): $(PVGIT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
 $(LIBPV_A): $(LIBPV_OBJ)
 	@rm -f $@
@@ -92,11 +104,11 @@ $(LIBPV_SO): $(LIBPV_OBJ)
 	ln -sf libpv.so.$(PV_VERSION) $(BUILD)/libpv.so
 
 # The tools link libpv statically: they use its internal modules too.
-$(PVDEV): $(PVDEV_OBJ) $(LIBPV_A)
-	$(CC) -o $@ $(PVDEV_OBJ) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+$(PVDEV): $(PVDEV_OBJ) $(PVGIT_A) $(LIBPV_A)
+	$(CC) -o $@ $(PVDEV_OBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
 
-$(PVBAKE): $(PVBAKE_OBJ) $(LIBPV_A)
-	$(CC) -o $@ $(PVBAKE_OBJ) $(LIBPV_A) $(LDFLAGS_ALL) $(LIBPV_LIBS)
+$(PVBAKE): $(PVBAKE_OBJ) $(PVGIT_A) $(LIBPV_A)
+	$(CC) -o $@ $(PVBAKE_OBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(LIBPV_LIBS)
 
 # ---- tests -----------------------------------------------------------------
 # cmocka, git and sqlite3 are test-only needs: checked (and installed) here.
@@ -108,10 +120,10 @@ $(BUILD)/.deps-test: scripts/deps.sh
 CMOCKA_FLAGS = $(shell pkg-config --cflags cmocka)
 CMOCKA_LIBS_ = $(shell pkg-config --libs cmocka)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBPV_A) $(PVDEV_LIBOBJ) | $(BUILD)/.deps-test
+$(BUILD)/tests/%: tests/unit/%.c $(LIBPV_A) $(PVGIT_A) $(PVDEV_LIBOBJ) | $(BUILD)/.deps-test
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev $(LIBPV_CFLAGS) $(CMOCKA_FLAGS) $(CFLAGS) \
-	    -DPV_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(PVDEV_LIBOBJ) $(LIBPV_A) \
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CMOCKA_FLAGS) $(CFLAGS) \
+	    -DPV_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) \
 	    $(LDFLAGS_ALL) $(CMOCKA_LIBS_) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
 
 # Each fuzz target also builds as a plain replay program over its committed
@@ -120,10 +132,10 @@ FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBPV_A) $(PVDEV_LIBOBJ)
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBPV_A) $(PVGIT_A) $(PVDEV_LIBOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev $(LIBPV_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c \
-	    $(PVDEV_LIBOBJ) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c \
+	    $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
 
 test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
 	@sh tests/run.sh $(BUILD)
@@ -134,7 +146,7 @@ test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
 FUZZ_TIME    ?= 60
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=all -DPV_VERSION_STRING='"fuzz"' -Ilibpv -Ipvdev
+                -fno-sanitize-recover=all -DPV_VERSION_STRING='"fuzz"' -Ilibpv -Ipvdev -Ipvgit
 
 .PHONY: fuzz
 fuzz: $(BUILD)/config.mk
@@ -142,7 +154,7 @@ fuzz: $(BUILD)/config.mk
 	@for t in $(FUZZ_TARGETS); do \
 	    echo "== fuzz $$t ($(FUZZ_TIME)s)"; \
 	    clang $(FUZZ_CFLAGS) $(LIBPV_CFLAGS) -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
-	        $(LIBPV_SRC) $(filter-out pvdev/main.c,$(PVDEV_SRC)) \
+	        $(LIBPV_SRC) $(PVGIT_SRC) $(filter-out pvdev/main.c,$(PVDEV_SRC)) \
 	        $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS) || exit 1; \
 	    mkdir -p build-fuzz/corpus-$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus-$$t/ 2>/dev/null; \
 	    (cd build-fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
@@ -183,4 +195,4 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIBPV_OBJ:.o=.d) $(PVDEV_OBJ:.o=.d) $(PVBAKE_OBJ:.o=.d)
+-include $(LIBPV_OBJ:.o=.d) $(PVDEV_OBJ:.o=.d) $(PVBAKE_OBJ:.o=.d) $(PVGIT_OBJ:.o=.d)
