@@ -56,6 +56,7 @@ PV_API int pv_close(pv_db *db)
     if (!db) return PV_OK;
     if (db->nstmts > 0)
         return pv_err(PV_EMISUSE, "pv_close: %d statement(s) not finalized", db->nstmts);
+    if (db->resolver_free) db->resolver_free(db->resolver_ctx);
     pv_ws_close(db->ws);
     pvdb_close(db->file);
     free(db->path);
@@ -71,6 +72,21 @@ int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out)
         if (i < 0) return pv_err(PV_ENOTFOUND, "no such table: %.*s", (int)len, name);
         return pv_ws_table_source(db->ws, (uint32_t)i, out);
     }
+}
+
+void pv_db_set_resolver(pv_db *db, pv_rev_resolver fn, void *ctx, void (*free_ctx)(void *))
+{
+    if (db->resolver_free) db->resolver_free(db->resolver_ctx);
+    db->resolver = fn;
+    db->resolver_ctx = ctx;
+    db->resolver_free = free_ctx;
+}
+
+int pv_db_find_table_at(pv_db *db, const char *rev, const char *name, size_t len, pv_source *out)
+{
+    if (!db->resolver)
+        return pv_err(PV_EMISUSE, "AS OF '%s': reading past revisions needs a git repository and pvdev", rev);
+    return db->resolver(db->resolver_ctx, rev, name, len, out);
 }
 
 int pv_db_create_table(pv_db *db, pv_schema *schema, int if_not_exists)

@@ -17,6 +17,14 @@
 struct pv_ws;
 struct pvdb_file;
 
+/* Reads a table as it was at a git revision, for SELECT ... AS OF 'REV'.
+ * libpv cannot read git (it never links libgit2), so the tool that opens
+ * the database installs one (pvdev does, through pvgit). Fills *out with a
+ * source that lives until pv_close. Errors: PV_ENOTFOUND (revision or
+ * table), PV_ECORRUPT, PV_EIO, PV_ENOMEM. */
+typedef int (*pv_rev_resolver)(void *ctx, const char *rev, const char *table,
+                               size_t len, pv_source *out);
+
 #define PV_DB_WORKSPACE 1
 #define PV_DB_PVDB      2
 
@@ -27,7 +35,19 @@ struct pv_db {
     struct pv_ws *ws;         /* PV_DB_WORKSPACE */
     struct pvdb_file *file;   /* PV_DB_PVDB */
     int nstmts;               /* live statements (pv_close refuses while > 0) */
+    pv_rev_resolver resolver; /* AS OF: see pv_db_set_resolver */
+    void *resolver_ctx;
+    void (*resolver_free)(void *ctx);  /* called by pv_close */
 };
+
+/* Install the AS OF resolver (and what frees its context at pv_close). */
+void pv_db_set_resolver(pv_db *db, pv_rev_resolver fn, void *ctx, void (*free_ctx)(void *));
+
+/* The table as it was at revision `rev`. Errors: PV_EMISUSE ("AS OF needs
+ * a git repository and pvdev" when no resolver is installed), and the
+ * resolver's. */
+int pv_db_find_table_at(pv_db *db, const char *rev, const char *name, size_t len,
+                        pv_source *out);
 
 /* Find a table by name (ASCII case-insensitive) and describe it as a source.
  * Errors: PV_ENOTFOUND ("no such table: NAME"), PV_ECORRUPT, PV_EIO,
