@@ -496,12 +496,14 @@ static int build_plan(pv_ws *ws, commit_plan *c)
     for (i = 0; i < ws->ntables; i++) {
         table_plan *p = &c->tables[c->ntables];
         p->t = ws->tables[i];
-        if ((rc = plan_records(ws, p))) return rc;
-        if (!p->lines.len) {
+        /* plan_free only frees the first c->ntables: free this one's lines
+         * here when planning it fails. */
+        if ((rc = plan_records(ws, p)) || !p->lines.len ||
+            (rc = plan_files(p, &c->ops, &c->nops, &c->cap))) {
             pv_buf_free(&p->lines);
+            if (rc) return rc;
             continue;
         }
-        if ((rc = plan_files(p, &c->ops, &c->nops, &c->cap))) return rc;
         c->ntables++;
     }
     return PV_OK;
