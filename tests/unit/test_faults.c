@@ -686,11 +686,69 @@ static void test_io_failures(void **state)
     assert_int_equal(findings, 0);
 }
 
+/* ---- hostile workspaces ---------------------------------------------------- */
+
+/* Whole small file into buf (NUL-terminated); -1 if unreadable. */
+static long slurp(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    long n;
+    if (fd < 0) return -1;
+    n = (long)read(fd, buf, cap - 1);
+    close(fd);
+    if (n >= 0) buf[n] = '\0';
+    return n;
+}
+
+/* A pull request can carry symbolic links (git stores them). A chunk file
+ * that is a link to a file outside .pv/ must never be written through: a
+ * writable open cuts a "torn" last line off the newest chunk, and an INSERT
+ * appends to it. KNOWN BUG in HEAD (SECURITY.md, "Symbolic links"): the cut
+ * is truncate(2) on the path, which follows the link and cuts the victim
+ * file to its last newline (to nothing when it has none). Skipped unless
+ * PV_TEST_KNOWN_BUGS=1 until store opens refuse links (O_NOFOLLOW/lstat). */
+static void test_symlinked_chunk_is_not_followed(void **state)
+{
+    static const char victim_text[] = "outside .pv: keep me\nno final newline";
+    char dir[256], victim[300], link[400], buf[256];
+    pv_db *db = NULL;
+    int fd;
+    (void)state;
+    if (!getenv("PV_TEST_KNOWN_BUGS")) {
+        print_message("KNOWN BUG: a symlinked chunk file is truncated/appended through "
+                      "(SECURITY.md); run with PV_TEST_KNOWN_BUGS=1\n");
+        skip();
+    }
+    fresh_dir(dir, sizeof dir, "symlink");
+    snprintf(victim, sizeof victim, "%s/victim.txt", base_dir);
+    fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, victim_text, sizeof victim_text - 1), (ssize_t)(sizeof victim_text - 1));
+    close(fd);
+    assert_int_equal(pv_workspace_init(dir), PV_OK);
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+    assert_int_equal(pv_exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1)"), PV_OK);
+    assert_int_equal(pv_close(db), PV_OK);
+    db = NULL;
+    snprintf(link, sizeof link, "%s/.pv/tables/t/00000002.jsonl", dir);
+    assert_int_equal(symlink(victim, link), 0);
+
+    quiet(1);
+    if (pv_open(dir, PV_OPEN_READWRITE, &db) == PV_OK) {
+        (void)pv_exec(db, "INSERT INTO t VALUES (2)");
+        pv_close(db);
+    }
+    quiet(0);
+    assert_int_equal(slurp(victim, buf, sizeof buf), (long)(sizeof victim_text - 1));
+    assert_string_equal(buf, victim_text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_io_failures),
+        cmocka_unit_test(test_symlinked_chunk_is_not_followed),
     };
     return cmocka_run_group_tests(tests, setup_base, teardown_base);
 }
