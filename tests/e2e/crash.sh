@@ -3,7 +3,8 @@
 # the workspace is reopened and checked.
 #
 #   - even iterations: a writer running `pvdev sql "INSERT ..."` in a loop,
-#     one row per statement, logging each id once pvdev exited 0;
+#     one row per statement, logging each id once pvdev exited 0, with a
+#     CREATE TABLE every fourth row;
 #   - odd iterations: `pvdev import` of a CSV big enough to span several
 #     chunk files, into an existing table (one transaction per import).
 #
@@ -55,6 +56,10 @@ while :; do
     echo "$i" >>attempted
     pvdev sql "INSERT INTO t VALUES ($i, 'v$i')" 2>>writer.err || exit 0
     echo "$i" >>committed
+    # Some DDL too: a kill inside CREATE TABLE must not break the workspace.
+    if [ $((i % 4)) -eq 0 ]; then
+        pvdev sql "CREATE TABLE d$i(k INTEGER PRIMARY KEY, v TEXT)" 2>>writer.err || exit 0
+    fi
     i=$((i + 1))
 done
 EOF
