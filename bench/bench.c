@@ -1030,6 +1030,8 @@ static void write_table(struct bench *b, const char *out_path)
         const char *rel = !strncmp(b->csv, b->top, tl) && b->csv[tl] == '/' ? b->csv + tl + 1 : b->csv;
         emit(&o, "- data: flights, %ld rows (`%s`), mode **%s**\n", b->nrows, rel, b->quick ? "quick" : "full");
     }
+    emit(&o, "- PicoVolt source: commit %s (library and tools copied once at the start of the run)\n",
+         b->source ? b->source : "unknown");
     machine(&o);
     emit(&o, "- versions: ");
     for (int c = 0; c < COL_COUNT; c++)
@@ -1189,6 +1191,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--no-duckdb")) b.duckdb_why = v;
         else if (!strcmp(a, "--only")) only = v;
         else if (!strcmp(a, "--pv-missing")) b.pv_why = v;
+        else if (!strcmp(a, "--source")) b.source = v;
         else if (!strcmp(a, "--out")) out = v;
         else die("unknown option '%s'", a);
         i++;

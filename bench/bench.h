@@ -82,6 +82,7 @@ struct bench {
     const char *duckdb_so;/* libduckdb.so, or NULL */
     const char *duckdb_why; /* why DuckDB is absent */
     const char *pv_why;   /* why libpv is not linked in */
+    const char *source;   /* the PicoVolt commit measured */
     long nrows;           /* rows in the CSV */
     struct frow *rows;    /* all rows, parsed once (for inserts and checks) */
     int64_t max_id;

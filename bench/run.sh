@@ -98,6 +98,19 @@ if [ -z "$duckdb_so" ]; then
 fi
 
 # ---- 3. the harness ---------------------------------------------------------------
+# Other work may rebuild BUILD_DIR while the run goes on: the run uses a
+# snapshot of the library and the tools taken now, so all its figures come
+# from one build.
+snap=$cache/tools
+rm -rf "$snap"
+mkdir -p "$snap"
+for f in libpv.a libpv.so pvdev pvbake; do
+    [ -e "$build/$f" ] && cp -L "$build/$f" "$snap/$f"
+done
+source_desc="$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+dirty=$(git -C "$top" status --porcelain --untracked-files=no -- libpv pvdev pvbake 2>/dev/null | wc -l)
+[ "$dirty" -gt 0 ] && source_desc="$source_desc + $dirty uncommitted change(s) in libpv/ pvdev/ pvbake/"
+
 CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
 -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wundef"
 peer_cflags=$(pkg-config --cflags sqlite3 lmdb)
@@ -106,9 +119,9 @@ srcs="$top/bench/bench.c $top/bench/sys_pv.c $top/bench/sys_sqlite.c $top/bench/
 $top/bench/sys_cdb.c $top/bench/sys_duckdb.c $top/bench/sys_gitcsv.c $top/bench/sys_airports.c"
 bin=$cache/bench
 pv_why=""
-if [ -f "$build/libpv.a" ]; then
+if [ -f "$snap/libpv.a" ]; then
     # shellcheck disable=SC2086
-    if ! cc $CFLAGS -I"$top/libpv" $peer_cflags -o "$bin" $srcs "$build/libpv.a" \
+    if ! cc $CFLAGS -I"$top/libpv" $peer_cflags -o "$bin" $srcs "$snap/libpv.a" \
             $(pkg-config --libs libzstd libxxhash libmd) $peer_libs 2> "$cache/cc.log"; then
         cat "$cache/cc.log" >&2
         log "WARNING: the harness does not build against $build/libpv.a: PicoVolt rows will be n/a"
@@ -126,7 +139,8 @@ fi
 # A subset (BENCH_ONLY=sqlite,pv,..., for development) never replaces results.md.
 out=$top/bench/results.md
 [ -n "${BENCH_ONLY:-}" ] && out=$cache/results-subset.md
-set -- --top "$top" --build "$build" --cache "$cache" --csv "$csv" --mode "$mode" --out "$out"
+set -- --top "$top" --build "$snap" --cache "$cache" --csv "$csv" --mode "$mode" --out "$out" \
+    --source "$source_desc"
 [ -n "$duckdb_so" ] && set -- "$@" --duckdb "$duckdb_so"
 [ -n "$duckdb_why" ] && set -- "$@" --no-duckdb "$duckdb_why"
 [ -n "$pv_why" ] && set -- "$@" --pv-missing "$pv_why"

@@ -117,7 +117,7 @@ void sys_cdb(struct bench *b)
             return;
         }
         spent += t[n++];
-        if (n >= b->build_runs && spent > (b->quick ? 1 : 8)) break;
+        if (n >= b->build_runs && spent > (b->quick ? 0.6 : 8)) break;
     }
     cell_values(b, OP_BUILD, COL_CDB, t, n);
     b->cells[OP_BUILD][COL_CDB].ops_min = b->cells[OP_BUILD][COL_CDB].ops_max = 1;

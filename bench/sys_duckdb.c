@@ -329,7 +329,7 @@ void sys_duckdb(struct bench *b)
             return;
         }
         spent += t[n++];
-        if (n >= b->build_runs && spent > (b->quick ? 1 : 5)) break;
+        if (n >= b->build_runs && spent > (b->quick ? 0.6 : 5)) break;
     }
     cell_values(b, OP_BUILD, COL_DUCKDB, t, n);
     b->cells[OP_BUILD][COL_DUCKDB].ops_min = b->cells[OP_BUILD][COL_DUCKDB].ops_max = 1;

@@ -335,7 +335,7 @@ void sys_sqlite(struct bench *b)
             break;
         }
         spent += shell[ns++];
-        if (ns >= b->build_runs && spent > (b->quick ? 1.5 : 8)) break;
+        if (ns >= b->build_runs && spent > (b->quick ? 0.6 : 8)) break;
     }
     if (ns) {
         cell_values(b, OP_BUILD, COL_SQLITE_MMAP, shell, ns);
@@ -355,7 +355,7 @@ void sys_sqlite(struct bench *b)
             break;
         }
         spent += capi[nc++];
-        if (nc >= b->build_runs && spent > (b->quick ? 1.5 : 8)) break;
+        if (nc >= b->build_runs && spent > (b->quick ? 0.6 : 8)) break;
     }
     if (!nc) {
         cell_na(b, OP_LOOKUP, COL_SQLITE_MMAP, "no database: %s", err);
