@@ -134,6 +134,35 @@ int pv_chunk_encode_delete(pv_buf *out, const pv_schema *s, const pv_value *key)
     return rc;
 }
 
+int pv_chunk_encode_conflict(pv_buf *out, const pv_schema *s, const pv_value *key,
+                             const pv_value *const side[3])
+{
+    static const char *const names[3] = {"base", "ours", "theirs"};
+    uint32_t i;
+    int k, rc = pv_buf_append(out, "{\"conflict\":{\"key\":[", 20);
+    for (i = 0; !rc && i < s->npk; i++) {
+        if (i) rc = pv_buf_putc(out, ',');
+        if (!rc) rc = pv_chunk_encode_value(out, &key[i]);
+    }
+    if (!rc) rc = pv_buf_putc(out, ']');
+    for (k = 0; k < 3 && !rc; k++) {
+        rc = pv_buf_printf(out, ",\"%s\":", names[k]);
+        if (rc) break;
+        if (!side[k]) {
+            rc = pv_buf_append(out, "null", 4);
+            continue;
+        }
+        rc = pv_buf_putc(out, '[');
+        for (i = 0; !rc && i < s->ncols; i++) {
+            if (i) rc = pv_buf_putc(out, ',');
+            if (!rc) rc = pv_chunk_encode_value(out, &side[k][i]);
+        }
+        if (!rc) rc = pv_buf_putc(out, ']');
+    }
+    if (!rc) rc = pv_buf_append(out, "}}\n", 3);
+    return rc;
+}
+
 /* ---- the JSON subset reader ---------------------------------------------- */
 
 #define JS_OFF(j) ((size_t)((j)->p - (j)->start))
@@ -493,6 +522,30 @@ static int read_header(pv_jscan *j, pv_arena *a, pv_chunk_rec *out)
     return PV_OK;
 }
 
+/* :{"key":[...],"base":[...]|null,"ours":...,"theirs":...}} */
+static int read_conflict(pv_jscan *j, const int *types, uint32_t ntypes, const int *key_types,
+                         uint32_t nkey, pv_arena *a, pv_chunk_rec *out)
+{
+    static const char *const names[3] = {"\"base\"", "\"ours\"", "\"theirs\""};
+    int k, rc;
+    if (!pv_js_lit(j, ':') || !pv_js_lit(j, '{') || !pv_js_word(j, "\"key\"") || !pv_js_lit(j, ':') ||
+        !pv_js_lit(j, '['))
+        return PV_CORRUPT("expected {\"key\":[...] at byte %zu", JS_OFF(j));
+    if ((rc = read_values(j, key_types, nkey, a, out))) return rc;
+    for (k = 0; k < 3; k++) {
+        pv_chunk_rec side;
+        if (!pv_js_lit(j, ',') || !pv_js_word(j, names[k]) || !pv_js_lit(j, ':'))
+            return PV_CORRUPT("expected %s at byte %zu", names[k], JS_OFF(j));
+        if (pv_js_word(j, "null")) continue;
+        if (!pv_js_lit(j, '[')) return PV_CORRUPT("expected a row or null at byte %zu", JS_OFF(j));
+        if ((rc = read_values(j, types, ntypes, a, &side))) return rc;
+        out->side[k] = side.vals;
+        out->side_refs[k] = side.refs;
+    }
+    if (!pv_js_lit(j, '}') || !pv_js_lit(j, '}')) return PV_CORRUPT("expected '}}' at byte %zu", JS_OFF(j));
+    return PV_OK;
+}
+
 int pv_chunk_decode(const char *line, size_t len, const int *types, uint32_t ntypes,
                     const int *key_types, uint32_t nkey, pv_arena *a,
                     pv_chunk_rec *out)
@@ -513,6 +566,9 @@ int pv_chunk_decode(const char *line, size_t len, const int *types, uint32_t nty
                 return PV_CORRUPT("expected a key array at byte %zu", JS_OFF(&j));
             rc = read_values(&j, key_types, nkey, a, out);
             if (!rc && !pv_js_lit(&j, '}')) rc = PV_CORRUPT("expected '}' at byte %zu", JS_OFF(&j));
+        } else if (pv_js_word(&j, "\"conflict\"")) {
+            out->kind = PV_REC_CONFLICT;
+            rc = read_conflict(&j, types, ntypes, key_types, nkey, a, out);
         } else {
             return PV_CORRUPT("unknown record at byte %zu", JS_OFF(&j));
         }

@@ -5,6 +5,9 @@
  *   header  {"pv":1,"columns":["iata","name"]}      first line of a chunk
  *   row     ["SFO","San Francisco Intl"]            a whole row, by position
  *   delete  {"delete":["SFO"]}                      the primary key values
+ *   conflict {"conflict":{"key":["SFO"],"base":[...],"ours":[...],"theirs":null}}
+ *            an unresolved merge conflict (docs/GIT.md): rows by header
+ *            position, null for a side where the row is absent
  *
  * Values: null, true/false, integers as canonical int64 text, reals as the
  * shortest round-trip text (always with '.' or 'e'; infinities as 1e999 and
@@ -33,6 +36,12 @@ typedef struct pv_blobref {
 #define PV_REC_HEADER 1
 #define PV_REC_ROW    2
 #define PV_REC_DELETE 3
+#define PV_REC_CONFLICT 4
+
+/* The sides of a conflict record. */
+#define PV_SIDE_BASE 0
+#define PV_SIDE_OURS 1
+#define PV_SIDE_THEIRS 2
 
 typedef struct pv_chunk_rec {
     int kind;             /* PV_REC_* */
@@ -40,6 +49,8 @@ typedef struct pv_chunk_rec {
     pv_value *vals;       /* in the arena */
     pv_blobref *refs;     /* in the arena, one per value; NULL if none is a ref */
     char **names;         /* header: column names (arena) */
+    pv_value *side[3];    /* conflict: base, ours, theirs rows; NULL = absent */
+    pv_blobref *side_refs[3];
 } pv_chunk_rec;
 
 /* Append one line (with its '\n') to `out`. `refs` may be NULL; where
@@ -48,6 +59,10 @@ int pv_chunk_encode_header(pv_buf *out, const pv_schema *s);
 int pv_chunk_encode_row(pv_buf *out, const pv_schema *s, const pv_value *row,
                         const pv_blobref *refs);
 int pv_chunk_encode_delete(pv_buf *out, const pv_schema *s, const pv_value *key);
+/* A conflict record: the key (npk values) and each side's row (ncols
+ * values in schema order), NULL where the row is absent. */
+int pv_chunk_encode_conflict(pv_buf *out, const pv_schema *s, const pv_value *key,
+                             const pv_value *const side[3]);
 
 /* Append the canonical text of one value (used for keys in messages too). */
 int pv_chunk_encode_value(pv_buf *out, const pv_value *v);

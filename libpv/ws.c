@@ -374,7 +374,17 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out)
     return PV_OK;
 }
 
-int pv_ws_table_bake(pv_ws *ws, uint32_t i, pv_bake_table *out)
+long pv_ws_conflicts(pv_ws *ws, uint32_t i, const pv_ws_conflict **out)
+{
+    int rc;
+    *out = NULL;
+    if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
+    if ((rc = ws_table_load(ws, ws->tables[i]))) return rc;
+    *out = ws->tables[i]->conflicts;
+    return (long)ws->tables[i]->nconflicts;
+}
+
+int pv_ws_table_rows(pv_ws *ws, uint32_t i, pv_bake_table *out)
 {
     ws_table *t;
     int rc;
@@ -385,4 +395,14 @@ int pv_ws_table_bake(pv_ws *ws, uint32_t i, pv_bake_table *out)
     out->nrows = t->vec_rows;
     out->cols = t->vecs;
     return PV_OK;
+}
+
+int pv_ws_table_bake(pv_ws *ws, uint32_t i, pv_bake_table *out)
+{
+    int rc = pv_ws_table_rows(ws, i, out);
+    ws_table *t = rc ? NULL : ws->tables[i];
+    if (t && t->nconflicts)
+        return pv_err(PV_ECONSTRAINT, "table %s has %zu unresolved merge conflict%s (see 'pvdev conflicts')",
+                      t->schema->name, t->nconflicts, t->nconflicts == 1 ? "" : "s");
+    return rc;
 }

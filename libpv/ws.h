@@ -61,8 +61,26 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out);
 
 /* Table i as input to pv_bake_write: current rows only, by primary key,
  * blob references resolved to their bytes. Lives until the next write to
- * the table or pv_ws_close. */
+ * the table or pv_ws_close. Errors: PV_ECONSTRAINT when the table has
+ * unresolved merge conflicts (they must not be baked). */
 int pv_ws_table_bake(pv_ws *ws, uint32_t i, pv_bake_table *out);
+/* The same rows whatever the conflicts (the merge driver's view). */
+int pv_ws_table_rows(pv_ws *ws, uint32_t i, pv_bake_table *out);
+
+/* An unresolved merge conflict found in a table's chunks (docs/GIT.md):
+ * the key (npk values), and the base, ours and theirs rows (ncols values in
+ * schema order; NULL where the row is absent). Borrowed until the next
+ * write to the table. */
+typedef struct pv_ws_conflict {
+    uint32_t chunk;        /* the chunk file's number */
+    size_t line;           /* 1-based line in it */
+    const pv_value *key;
+    const pv_value *side[3];
+} pv_ws_conflict;
+
+/* The conflicts of table i (loads it). Returns their count, or a negative
+ * error; *out is borrowed. */
+long pv_ws_conflicts(pv_ws *ws, uint32_t i, const pv_ws_conflict **out);
 
 /* The writes, transactions and lookups of db.h, on a workspace; each
  * behaves as its pv_db_* twin documented there. */

@@ -25,6 +25,10 @@ typedef struct ws_table {
     size_t nrows, cap;
     size_t nlive;
 
+    /* Conflict records met while replaying (strings in `arena`). */
+    pv_ws_conflict *conflicts;
+    size_t nconflicts;
+
     /* Open-addressing index: hash of the primary key -> row index + 1. */
     uint64_t *slots;
     size_t nslots;          /* a power of two, at least 2 * nrows */

@@ -229,6 +229,49 @@ static int apply_row(pv_ws *ws, ws_table *t, const chunk_map *m, pv_chunk_rec *r
     }
 }
 
+/* A conflict record changes no row: replay keeps ours' row. It is kept, in
+ * schema order, for `pvdev conflicts` and the checks that refuse to
+ * commit it. */
+static int note_conflict(ws_table *t, const chunk_map *m, const pv_chunk_rec *r, uint32_t num,
+                         size_t lineno)
+{
+    uint32_t n = t->schema->ncols, i, k;
+    pv_ws_conflict c, *g;
+    pv_value *key = pv_arena_alloc(&t->arena, (t->schema->npk + 1) * sizeof *key);
+    if (!key) return pv_err(PV_ENOMEM, "out of memory");
+    for (k = 0; k < t->schema->npk; k++) {
+        key[k] = r->vals[k];
+        if ((key[k].type == PV_TEXT || key[k].type == PV_BLOB) &&
+            !(key[k].u.s.p = pv_arena_dup(&t->arena, key[k].u.s.p, key[k].u.s.n)))
+            return pv_err(PV_ENOMEM, "out of memory");
+    }
+    c.chunk = num;
+    c.line = lineno;
+    c.key = key;
+    for (k = 0; k < 3; k++) {
+        pv_value *row;
+        c.side[k] = NULL;
+        if (!r->side[k]) continue;
+        if (!(row = pv_arena_alloc(&t->arena, (n + 1) * sizeof *row))) return pv_err(PV_ENOMEM, "out of memory");
+        for (i = 0; i < n; i++) row[i] = pv_v_null();
+        for (i = 0; i < m->n; i++) {
+            pv_value v = r->side[k][i];
+            if (m->to[i] == MAP_DROPPED) continue;
+            if ((v.type == PV_TEXT || v.type == PV_BLOB) && r->side_refs[k] && r->side_refs[k][i].present)
+                v = pv_v_null(); /* a stored value: listed by digest elsewhere */
+            else if ((v.type == PV_TEXT || v.type == PV_BLOB) &&
+                     !(v.u.s.p = pv_arena_dup(&t->arena, v.u.s.p, v.u.s.n)))
+                return pv_err(PV_ENOMEM, "out of memory");
+            row[m->to[i]] = v;
+        }
+        c.side[k] = row;
+    }
+    if (!(g = realloc(t->conflicts, (t->nconflicts + 1) * sizeof *g))) return pv_err(PV_ENOMEM, "out of memory");
+    t->conflicts = g;
+    t->conflicts[t->nconflicts++] = c;
+    return PV_OK;
+}
+
 static int apply_delete(ws_table *t, pv_chunk_rec *r, pv_value *row)
 {
     uint32_t k;
@@ -326,6 +369,7 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, in
                 if (!rc && is_last) t->last_header_ok = header_is_current(t, &r);
             }
             else if (r.kind == PV_REC_ROW) rc = apply_row(ws, t, &map, &r, row, &tmp);
+            else if (r.kind == PV_REC_CONFLICT) rc = note_conflict(t, &map, &r, num, lineno);
             else rc = apply_delete(t, &r, row);
         }
         if (rc) {
@@ -390,6 +434,9 @@ void ws_table_unload(ws_table *t)
     free(t->vals);
     free(t->live);
     free(t->slots);
+    free(t->conflicts);
+    t->conflicts = NULL;
+    t->nconflicts = 0;
     t->vals = NULL;
     t->live = NULL;
     t->slots = NULL;

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"init", cmd_init, "create a workspace (.pv/) in the current directory"},
     {"sql", cmd_sql, "run SQL statements on the workspace or a .pvdb file"},
     {"import", cmd_import, "load a CSV file into a table, in one transaction"},
+    {"merge-driver", cmd_merge_driver, "git's merge driver: merge tables by row and cell"},
 };
 
 static void usage(FILE *to)

@@ -1,0 +1,634 @@
+/*
+ * merge.c: the three-way merge of one table (docs/GIT.md).
+ *
+ * 1. Find the base, ours and theirs commits (merge_find.c); failing that,
+ *    merge the file alone.
+ * 2. Load the table on each side; merge the three states by primary key
+ *    (rows are in key order on every side: one merge join).
+ * 3. Build the merged tree as git will (each file from the side that changed
+ *    it; files changed on both sides keep ours' bytes), replay it, and
+ *    append to the highest such chunk the records that turn that replay
+ *    into the merged state.
+ * 4. Replay again with those records: a key still wrong has a record in a
+ *    later file only one side wrote; it becomes a conflict, never a silent
+ *    loss.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blobstore.h"
+#include "merge.h"
+#include "merge_find.h"
+#include "pvgit.h"
+#include "util.h"
+#include "vtree.h"
+
+#define FILE_MAX ((size_t)1 << 30)
+
+/* A table as loaded on one side: full key-ordered columns, or empty. */
+typedef struct side {
+    pv_ws *ws;
+    pv_bake_table t;     /* t.nrows 0 and t.cols NULL when absent */
+    int has;
+} side;
+
+typedef struct job {
+    git_repository *repo;
+    char *prefix, *table, *file;     /* from the path: "<prefix>.pv/tables/<table>/<file>" */
+    char *relfile;                   /* "tables/<table>/<file>" */
+    char *data[3];                   /* the bytes of %O, %A, %B */
+    size_t len[3];
+    pvgit_version ver[3];
+    pvgit_tree *tree[3];             /* the commits' trees (table-level only) */
+    pvgit_vtree *vt[3];              /* the sides as virtual trees (file-level only) */
+    pvgit_vtree *merged;             /* the merged file set */
+    char *hpath;                     /* the driven chunk that gets the records */
+    pv_ws_reader chain[2];           /* blobs: ours, then theirs */
+    char *pvdir;                     /* "<prefix>.pv" in the work tree */
+    side s[3];
+    pv_buf out;                      /* records to append */
+    pvgit_merge_stats *st;
+} job;
+
+/* ---- the three file versions ---------------------------------------------- */
+
+static int parse_path(job *j, const char *path)
+{
+    const char *p = strstr(path, ".pv/tables/"), *name, *slash;
+    if (!p || (p != path && p[-1] != '/'))
+        return pv_err(PV_EINPUT, "'%s' is not a file of a .pv workspace table", path);
+    name = p + 11;
+    slash = strchr(name, '/');
+    if (!slash || strchr(slash + 1, '/') || !pv_table_name_ok(name, (size_t)(slash - name)))
+        return pv_err(PV_EINPUT, "'%s' is not a file of a .pv workspace table", path);
+    j->prefix = strndup(path, (size_t)(p - path));
+    if (asprintf(&j->pvdir, "%.*s.pv", (int)(p - path), path) < 0) j->pvdir = NULL;
+    j->table = strndup(name, (size_t)(slash - name));
+    j->file = strdup(slash + 1);
+    if (!j->prefix || !j->pvdir || !j->table || !j->file ||
+        asprintf(&j->relfile, "tables/%s/%s", j->table, j->file) < 0)
+        return pv_err(PV_ENOMEM, "out of memory");
+    return PV_OK;
+}
+
+static int read_versions(job *j, const char *const paths[3])
+{
+    int k, rc;
+    for (k = 0; k < 3; k++) {
+        if ((rc = pv_read_file(paths[k], FILE_MAX, &j->data[k], &j->len[k]))) return rc;
+        /* an empty %O is the missing base of an add/add: chunks and schemas
+         * are never empty */
+        j->ver[k].present = j->len[k] > 0;
+        if (git_odb_hash(&j->ver[k].oid, j->data[k], j->len[k], GIT_OBJECT_BLOB))
+            return pvgit_fail(-1, "hashing a file version");
+    }
+    return PV_OK;
+}
+
+/* ---- building the sides -------------------------------------------------- */
+
+static int chain_read(void *ctx, const char *path, size_t max, char **data, size_t *len)
+{
+    pv_ws_reader *r = ctx;
+    int rc = r[0].read(r[0].ctx, path, max, data, len);
+    return rc == PV_ENOTFOUND && r[1].read ? r[1].read(r[1].ctx, path, max, data, len) : rc;
+}
+
+static int chain_size(void *ctx, const char *path, uint64_t *size)
+{
+    pv_ws_reader *r = ctx;
+    int rc = r[0].size(r[0].ctx, path, size);
+    return rc == PV_ENOTFOUND && r[1].size ? r[1].size(r[1].ctx, path, size) : rc;
+}
+
+/* The blob id of tables/<t>/<name> in a side's tree; present 0 if none. */
+static int tree_file(pvgit_tree *t, const char *rel, pvgit_version *v)
+{
+    char *data = NULL;
+    size_t len;
+    pv_ws_reader r;
+    int rc;
+    v->present = 0;
+    if (!t) return PV_OK;
+    pvgit_tree_reader(t, &r);
+    rc = r.read(r.ctx, rel, FILE_MAX, &data, &len);
+    if (rc == PV_ENOTFOUND) return PV_OK;
+    if (rc) return rc;
+    v->present = 1;
+    rc = git_odb_hash(&v->oid, data, len, GIT_OBJECT_BLOB) ? pvgit_fail(-1, rel) : PV_OK;
+    free(data);
+    return rc;
+}
+
+static int same_version(const pvgit_version *a, const pvgit_version *b)
+{
+    return a->present == b->present && (!a->present || git_oid_equal(&a->oid, &b->oid));
+}
+
+static int put_from_tree(pvgit_vtree *vt, pvgit_tree *t, const char *rel)
+{
+    char *data = NULL;
+    size_t len;
+    pv_ws_reader r;
+    int rc;
+    pvgit_tree_reader(t, &r);
+    if ((rc = r.read(r.ctx, rel, FILE_MAX, &data, &len))) return rc;
+    rc = pvgit_vtree_put(vt, rel, data, len);
+    free(data);
+    return rc;
+}
+
+/* Is `name` a chunk file name, and which number? */
+static unsigned chunk_number(const char *name)
+{
+    unsigned num = 0;
+    if (strlen(name) == 14 && strspn(name, "0123456789") == 8 && !strcmp(name + 8, ".jsonl"))
+        sscanf(name, "%8u", &num);
+    return num;
+}
+
+/* The merged file set of the table, as git builds it: a file changed on one
+ * side comes from that side; a file changed on both keeps ours' bytes (the
+ * driver's output for it starts with them). The highest-numbered chunk
+ * changed on both sides receives the records. */
+static int build_merged(job *j)
+{
+    char **names[3] = {NULL, NULL, NULL}, dir[128];
+    size_t n[3] = {0, 0, 0}, k, i;
+    unsigned best = 0;
+    int rc = PV_OK;
+    pv_ws_reader blobs = {j->chain, "merged", chain_read, NULL, chain_size};
+    snprintf(dir, sizeof dir, "tables/%s", j->table);
+    /* the merged set finds blob files in ours' tree, then theirs' */
+    if (!(j->merged = pvgit_vtree_new("merged", &blobs))) return pv_err(PV_ENOMEM, "out of memory");
+    for (k = 0; k < 3 && !rc; k++) {
+        pv_ws_reader r;
+        if (!j->tree[k]) continue;
+        pvgit_tree_reader(j->tree[k], &r);
+        rc = r.list(r.ctx, dir, &names[k], &n[k]);
+    }
+    if (!rc) rc = put_from_tree(j->merged, j->tree[1], "format");
+    for (k = 0; k < 3 && !rc; k++)
+        for (i = 0; i < n[k] && !rc; i++) {
+            char rel[256];
+            pvgit_version v[3];
+            size_t len;
+            int s;
+            snprintf(rel, sizeof rel, "%s/%s", dir, names[k][i]);
+            if (pvgit_vtree_get(j->merged, rel, &len)) continue; /* done already */
+            for (s = 0; s < 3 && !rc; s++) rc = tree_file(j->tree[s], rel, &v[s]);
+            if (rc) break;
+            if (same_version(&v[1], &v[2]) || same_version(&v[2], &v[0])) s = 1;  /* ours */
+            else if (same_version(&v[1], &v[0])) s = 2;                           /* theirs */
+            else s = 3;                                                           /* both changed */
+            if (s == 3 && !v[1].present) {
+                rc = pv_err(PV_ECONSTRAINT, "%s: deleted on our side and changed on theirs", rel);
+                break;
+            }
+            if (s == 3 && !strcmp(names[k][i], "schema.jsonl")) {
+                rc = pv_err(PV_ECONSTRAINT, "table %s: both sides changed its schema (not merged yet: resolve by hand)",
+                            j->table);
+                break;
+            }
+            if (s == 3 && chunk_number(names[k][i]) > best) {
+                best = chunk_number(names[k][i]);
+                free(j->hpath);
+                if (!(j->hpath = strdup(rel))) rc = pv_err(PV_ENOMEM, "out of memory");
+            }
+            if (!rc && v[s == 3 ? 1 : s].present) rc = put_from_tree(j->merged, j->tree[s == 3 ? 1 : s], rel);
+        }
+    for (k = 0; k < 3; k++) pv_names_free(names[k], n[k]);
+    if (!rc && !j->hpath) rc = pv_err(PV_ERROR, "%s: git asked to merge it, but no chunk changed on both sides", j->relfile);
+    return rc;
+}
+
+/* Without the commits: each side is this one file (with ours' schema from
+ * the work tree); the merged set is ours' file. Exact when every change to
+ * the table is in this file. */
+static int build_file_level(job *j)
+{
+    static const char *const label[3] = {"base", "ours", "theirs"};
+    static const char fmt[] = "picovolt-workspace 1\n";
+    char schema_rel[160], schema_path[4400], *schema = NULL;
+    size_t slen;
+    int k, rc;
+    pv_ws_reader blobs; /* blob files: the work tree's store */
+    pv_ws_reader_posix(&blobs, j->pvdir);
+    snprintf(schema_rel, sizeof schema_rel, "tables/%s/schema.jsonl", j->table);
+    snprintf(schema_path, sizeof schema_path, "%s.pv/%s", j->prefix, schema_rel);
+    if (chunk_number(j->file) == 0)
+        return pv_err(PV_ECONSTRAINT, "%s: both sides changed this schema (not merged yet: resolve by hand)", j->relfile);
+    if ((rc = pv_read_file(schema_path, FILE_MAX, &schema, &slen))) return rc;
+    for (k = 0; k < 3 && !rc; k++) {
+        if (!(j->vt[k] = pvgit_vtree_new(label[k], &blobs))) rc = pv_err(PV_ENOMEM, "out of memory");
+        if (!rc) rc = pvgit_vtree_put(j->vt[k], "format", fmt, sizeof fmt - 1);
+        if (!rc) rc = pvgit_vtree_put(j->vt[k], schema_rel, schema, slen);
+        if (!rc && j->ver[k].present) rc = pvgit_vtree_put(j->vt[k], j->relfile, j->data[k], j->len[k]);
+    }
+    if (!rc && !(j->merged = pvgit_vtree_new("merged", &blobs))) rc = pv_err(PV_ENOMEM, "out of memory");
+    if (!rc) rc = pvgit_vtree_put(j->merged, "format", fmt, sizeof fmt - 1);
+    if (!rc) rc = pvgit_vtree_put(j->merged, schema_rel, schema, slen);
+    if (!rc) rc = pvgit_vtree_put(j->merged, j->relfile, j->data[1], j->len[1]);
+    if (!rc && !(j->hpath = strdup(j->relfile))) rc = pv_err(PV_ENOMEM, "out of memory");
+    free(schema);
+    return rc;
+}
+
+static int open_side(job *j, int k)
+{
+    pv_ws_reader r;
+    int rc, i;
+    if (j->tree[k]) pvgit_tree_reader(j->tree[k], &r);
+    else if (j->vt[k]) pvgit_vtree_reader(j->vt[k], &r);
+    else return PV_OK; /* no base commit with a workspace: an empty side */
+    if ((rc = pv_ws_open_reader(&r, &j->s[k].ws))) return rc == PV_ENOTFOUND ? PV_OK : rc;
+    i = pv_ws_table_find(j->s[k].ws, j->table, strlen(j->table));
+    if (i < 0) return PV_OK;
+    if ((rc = pv_ws_table_rows(j->s[k].ws, (uint32_t)i, &j->s[k].t))) return rc;
+    j->s[k].has = 1;
+    return PV_OK;
+}
+
+/* ---- comparing rows ------------------------------------------------------ */
+
+static int same_schema(const pv_schema *a, const pv_schema *b)
+{
+    uint32_t c;
+    if (a->ncols != b->ncols || a->npk != b->npk) return 0;
+    for (c = 0; c < a->ncols; c++)
+        if (strcmp(a->cols[c].name, b->cols[c].name) || a->cols[c].type != b->cols[c].type) return 0;
+    for (c = 0; c < a->npk; c++)
+        if (a->pk[c] != b->pk[c]) return 0;
+    return 1;
+}
+
+/* Row r of a side as values (borrowing its vectors). */
+static void get_row(const side *s, uint64_t r, pv_value *out)
+{
+    uint32_t c;
+    for (c = 0; c < s->t.schema->ncols; c++) out[c] = pv_vec_get(&s->t.cols[c], (uint32_t)r);
+}
+
+static int key_cmp(const pv_schema *s, const pv_value *a, const pv_value *b)
+{
+    uint32_t k;
+    for (k = 0; k < s->npk; k++) {
+        int c = pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]);
+        if (c) return c;
+    }
+    return 0;
+}
+
+static int cell_eq(const pv_value *a, const pv_value *b)
+{
+    return a->type == b->type && pv_value_cmp(a, b) == 0 &&
+           (a->type != PV_REAL || memcmp(&a->u.f, &b->u.f, sizeof(double)) == 0);
+}
+
+static int row_eq(const pv_schema *s, const pv_value *a, const pv_value *b)
+{
+    uint32_t c;
+    if (!a || !b) return a == b;
+    for (c = 0; c < s->ncols; c++)
+        if (!cell_eq(&a[c], &b[c])) return 0;
+    return 1;
+}
+
+/* ---- the merged state ----------------------------------------------------- */
+
+/* One key where the merged state differs from ours' state. */
+typedef struct change {
+    pv_value *row;       /* the merged row (arena), or NULL: the key is absent */
+    pv_value *key;       /* the row or the key holder (arena) */
+    int conflict;
+    pv_value *side[3];   /* conflict: base, ours, theirs rows (arena) or NULL */
+} change;
+
+typedef struct changes {
+    change *v;
+    size_t n, cap;
+    pv_arena a;
+} changes;
+
+static pv_value *copy_row(pv_arena *a, const pv_schema *s, const pv_value *row)
+{
+    pv_value *r;
+    if (!row) return NULL;
+    if (!(r = pv_arena_alloc(a, s->ncols * sizeof *r))) return NULL;
+    memcpy(r, row, s->ncols * sizeof *r); /* strings stay in the sides' vectors */
+    return r;
+}
+
+static int add_change(changes *cs, const pv_schema *s, const pv_value *row, const pv_value *key, int conflict,
+                      const pv_value *const side3[3])
+{
+    change *c;
+    int k;
+    if (cs->n == cs->cap) {
+        change *g = realloc(cs->v, (cs->cap = cs->cap ? cs->cap * 2 : 64) * sizeof *g);
+        if (!g) return pv_err(PV_ENOMEM, "out of memory");
+        cs->v = g;
+    }
+    c = &cs->v[cs->n++];
+    memset(c, 0, sizeof *c);
+    c->row = copy_row(&cs->a, s, row);
+    c->key = copy_row(&cs->a, s, key);
+    c->conflict = conflict;
+    if ((row && !c->row) || !c->key) return pv_err(PV_ENOMEM, "out of memory");
+    /* the sides, for a conflict now or one found when placing the record */
+    for (k = 0; k < 3; k++) {
+        c->side[k] = copy_row(&cs->a, s, side3[k]);
+        if (side3[k] && !c->side[k]) return pv_err(PV_ENOMEM, "out of memory");
+    }
+    return PV_OK;
+}
+
+/* Merge one key: b, o, t are its rows on each side (NULL: absent). */
+static int merge_key(job *j, const pv_schema *s, const pv_value *b, const pv_value *o, const pv_value *t,
+                     changes *cs)
+{
+    const pv_value *key = o ? o : t ? t : b;
+    const pv_value *sides[3] = {b, o, t};
+    uint32_t c;
+    if (row_eq(s, t, b) || row_eq(s, o, t)) return PV_OK; /* theirs changed nothing, or the same */
+    if (row_eq(s, o, b)) {
+        j->st->from_theirs++;
+        return add_change(cs, s, t, key, 0, sides);
+    }
+    if (b && o && t) { /* both changed the row: cell by cell */
+        pv_value row[PV_MAX_COLUMNS];
+        for (c = 0; c < s->ncols; c++) {
+            if (cell_eq(&o[c], &b[c])) row[c] = t[c];
+            else if (cell_eq(&t[c], &b[c]) || cell_eq(&o[c], &t[c])) row[c] = o[c];
+            else break;
+        }
+        if (c == s->ncols) {
+            j->st->cell_merged++;
+            return add_change(cs, s, row, key, 0, sides);
+        }
+    }
+    /* delete/update, insert/insert, or the same cell: a conflict; ours stays */
+    j->st->conflicts++;
+    return add_change(cs, s, o, key, 1, sides);
+}
+
+/* One merge join over the three key-ordered sides. */
+static int merge_states(job *j, const pv_schema *s, changes *cs)
+{
+    uint64_t pos[3] = {0, 0, 0};
+    int rc = PV_OK;
+    for (;;) {
+        pv_value rows[3][PV_MAX_COLUMNS];
+        const pv_value *cur[3] = {NULL, NULL, NULL}, *min = NULL;
+        int k;
+        for (k = 0; k < 3; k++)
+            if (j->s[k].has && pos[k] < j->s[k].t.nrows) {
+                get_row(&j->s[k], pos[k], rows[k]);
+                if (!min || key_cmp(s, rows[k], min) < 0) min = rows[k];
+            }
+        if (!min) break;
+        for (k = 0; k < 3; k++)
+            if (j->s[k].has && pos[k] < j->s[k].t.nrows && key_cmp(s, rows[k], min) == 0) {
+                cur[k] = rows[k];
+                pos[k]++;
+            }
+        if ((rc = merge_key(j, s, cur[0], cur[1], cur[2], cs))) break;
+    }
+    return rc;
+}
+
+/* ---- records that turn the merged tree's replay into the merged state ----- */
+
+static int encode_fixup(const pv_schema *s, const pv_value *row, const pv_value *key, pv_buf *out)
+{
+    pv_blobref refs[PV_MAX_COLUMNS];
+    uint32_t c;
+    int any = 0;
+    if (!row) {
+        pv_value kv[PV_MAX_COLUMNS];
+        for (c = 0; c < s->npk; c++) kv[c] = key[s->pk[c]];
+        return pv_chunk_encode_delete(out, s, kv);
+    }
+    /* values over the threshold are written as references, as a writer
+     * would: their blob files come with the side that brought them */
+    for (c = 0; c < s->ncols; c++) {
+        refs[c].present = 0;
+        if ((row[c].type == PV_TEXT || row[c].type == PV_BLOB) && row[c].u.s.n > PV_BLOB_THRESHOLD) {
+            pv_sha256_hex(row[c].u.s.p, row[c].u.s.n, refs[c].hex);
+            refs[c].size = row[c].u.s.n;
+            refs[c].present = any = 1;
+        }
+    }
+    return pv_chunk_encode_row(out, s, row, any ? refs : NULL);
+}
+
+static int encode_conflict(const pv_schema *s, const change *c, pv_buf *out)
+{
+    pv_value kv[PV_MAX_COLUMNS];
+    uint32_t k;
+    for (k = 0; k < s->npk; k++) kv[k] = c->key[s->pk[k]];
+    return pv_chunk_encode_conflict(out, s, kv, (const pv_value *const *)c->side);
+}
+
+/* Replay a file set and load the table. */
+static int replay(job *j, pvgit_vtree *vt, side *out)
+{
+    pv_ws_reader r;
+    int rc, i;
+    pvgit_vtree_reader(vt, &r);
+    memset(out, 0, sizeof *out);
+    if ((rc = pv_ws_open_reader(&r, &out->ws))) return rc;
+    i = pv_ws_table_find(out->ws, j->table, strlen(j->table));
+    if (i < 0) return PV_OK;
+    if ((rc = pv_ws_table_rows(out->ws, (uint32_t)i, &out->t))) return rc;
+    out->has = 1;
+    return PV_OK;
+}
+
+/* Compare a replay with the merged state (ours' rows plus the changes);
+ * call `fix` for each key where they differ. */
+typedef int (*fix_fn)(job *j, const pv_schema *s, const pv_value *want, const pv_value *key, const change *c);
+
+static int compare(job *j, const pv_schema *s, const side *r, const changes *cs, fix_fn fix)
+{
+    uint64_t pr = 0, po = 0;
+    size_t pc = 0;
+    const side *o = &j->s[1];
+    int rc = PV_OK;
+    for (;;) {
+        pv_value rr[PV_MAX_COLUMNS], orow[PV_MAX_COLUMNS];
+        const pv_value *cand[3] = {NULL, NULL, NULL}, *min = NULL, *want, *got = NULL;
+        const change *ch = NULL;
+        int k;
+        if (r->has && pr < r->t.nrows) get_row(r, pr, rr), cand[0] = rr;
+        if (o->has && po < o->t.nrows) get_row(o, po, orow), cand[1] = orow;
+        if (pc < cs->n) cand[2] = cs->v[pc].key;
+        for (k = 0; k < 3; k++)
+            if (cand[k] && (!min || key_cmp(s, cand[k], min) < 0)) min = cand[k];
+        if (!min) break;
+        if (cand[0] && key_cmp(s, cand[0], min) == 0) got = rr, pr++;
+        want = NULL;
+        if (cand[1] && key_cmp(s, cand[1], min) == 0) want = orow, po++;
+        if (cand[2] && key_cmp(s, cand[2], min) == 0) ch = &cs->v[pc++], want = ch->row;
+        if (!row_eq(s, got, want) && (rc = fix(j, s, want, min, ch))) break;
+    }
+    return rc;
+}
+
+static int fix_append(job *j, const pv_schema *s, const pv_value *want, const pv_value *key, const change *c)
+{
+    (void)c;
+    j->st->fixups++;
+    return encode_fixup(s, want, key, &j->out);
+}
+
+/* After the records: a key still wrong has a record in a later chunk that
+ * only one side wrote. Say so with a conflict record. */
+static int fix_unplaceable(job *j, const pv_schema *s, const pv_value *want, const pv_value *key, const change *c)
+{
+    change tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.key = (pv_value *)key;
+    tmp.side[PV_SIDE_OURS] = (pv_value *)want; /* a key theirs did not change: ours' row */
+    if (c) tmp = *c;
+    fprintf(stderr, "pvdev merge-driver: table %s: a row edited on both sides lives in a later chunk; recorded as a conflict\n",
+            j->table);
+    j->st->conflicts++;
+    return encode_conflict(s, &tmp, &j->out);
+}
+
+/* Ours' bytes of the receiving chunk, then the records. */
+static int receiving_content(job *j, pv_buf *content)
+{
+    size_t len;
+    const char *base = pvgit_vtree_get(j->merged, j->hpath, &len);
+    int rc;
+    content->len = 0;
+    if (!base) return pv_err(PV_ERROR, "%s missing from the merged set", j->hpath);
+    if ((rc = pv_buf_append(content, base, len))) return rc;
+    return pv_buf_append(content, j->out.p ? j->out.p : "", j->out.len);
+}
+
+static int merge_table(job *j)
+{
+    const pv_schema *s = NULL;
+    changes cs = {NULL, 0, 0, PV_ARENA_INIT};
+    side r = {NULL, {NULL, 0, NULL}, 0}, r2 = {NULL, {NULL, 0, NULL}, 0};
+    pv_buf content = PV_BUF_INIT;
+    size_t i;
+    int k, rc = PV_OK;
+    for (k = 0; k < 3 && !rc; k++) rc = open_side(j, k);
+    for (k = 0; k < 3 && !rc; k++) {
+        if (!j->s[k].has) continue;
+        if (!s) s = j->s[k].t.schema;
+        else if (!same_schema(s, j->s[k].t.schema))
+            rc = pv_err(PV_ECONSTRAINT, "table %s: the sides have different columns (not merged yet: resolve by hand)",
+                        j->table);
+    }
+    if (!rc && !s) rc = pv_err(PV_ERROR, "table %s exists on no side", j->table);
+    if (!rc) rc = merge_states(j, s, &cs);
+    /* records that turn the merged tree's replay into the merged state */
+    if (!rc) rc = replay(j, j->merged, &r);
+    if (!rc) rc = compare(j, s, &r, &cs, fix_append);
+    /* conflicts are recorded after them; they change no row */
+    for (i = 0; i < cs.n && !rc; i++)
+        if (cs.v[i].conflict) rc = encode_conflict(s, &cs.v[i], &j->out);
+    /* check: replay with the records; what is still wrong cannot be placed */
+    if (!rc) rc = receiving_content(j, &content);
+    if (!rc) rc = pvgit_vtree_put(j->merged, j->hpath, content.p, content.len);
+    if (!rc) rc = replay(j, j->merged, &r2);
+    if (!rc) rc = compare(j, s, &r2, &cs, fix_unplaceable);
+    pv_ws_close(r.ws);
+    pv_ws_close(r2.ws);
+    pv_buf_free(&content);
+    free(cs.v);
+    pv_arena_free(&cs.a);
+    return rc;
+}
+
+/* ---- the driver ---------------------------------------------------------- */
+
+static int write_result(job *j, const char *a_path)
+{
+    char tmp[4400];
+    FILE *f;
+    int ok;
+    /* Only the receiving chunk changes; any other file keeps ours' bytes. */
+    if (strcmp(j->hpath, j->relfile) != 0) return PV_OK;
+    snprintf(tmp, sizeof tmp, "%s.pv-merge", a_path);
+    if (!(f = fopen(tmp, "wb"))) return pv_err_errno("cannot write '%s'", tmp);
+    ok = fwrite(j->data[1], 1, j->len[1], f) == j->len[1] &&
+         (!j->out.len || fwrite(j->out.p, 1, j->out.len, f) == j->out.len);
+    if (fclose(f) != 0) ok = 0;
+    if (!ok || rename(tmp, a_path) != 0) {
+        remove(tmp);
+        return pv_err_errno("cannot write '%s'", a_path);
+    }
+    return PV_OK;
+}
+
+static void job_free(job *j)
+{
+    int k;
+    for (k = 0; k < 3; k++) {
+        pv_ws_close(j->s[k].ws);
+        pvgit_tree_free(j->tree[k]);
+        pvgit_vtree_free(j->vt[k]);
+        free(j->data[k]);
+    }
+    pvgit_vtree_free(j->merged);
+    pv_buf_free(&j->out);
+    free(j->prefix);
+    free(j->pvdir);
+    free(j->table);
+    free(j->file);
+    free(j->relfile);
+    free(j->hpath);
+    git_repository_free(j->repo);
+}
+
+static int table_level(job *j, const char *path)
+{
+    pvgit_commits c;
+    int rc;
+    git_libgit2_init();
+    if (git_repository_open_ext(&j->repo, ".", 0, NULL)) return 0;
+    if (!pvgit_find_merge(j->repo, path, &j->ver[0], &j->ver[1], &j->ver[2], &c)) return 0;
+    if ((rc = pvgit_tree_open_oid(j->repo, &c.ours, j->prefix, &j->tree[1])) ||
+        (rc = pvgit_tree_open_oid(j->repo, &c.theirs, j->prefix, &j->tree[2])))
+        return rc;
+    /* the base may predate the workspace */
+    if ((rc = pvgit_tree_open_oid(j->repo, &c.base, j->prefix, &j->tree[0])) && rc != PV_ENOTFOUND) return rc;
+    pvgit_tree_reader(j->tree[1], &j->chain[0]);
+    pvgit_tree_reader(j->tree[2], &j->chain[1]);
+    return 1;
+}
+
+int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path, const char *path,
+                     pvgit_merge_stats *st)
+{
+    const char *paths[3] = {o_path, a_path, b_path};
+    job j;
+    int rc, level;
+    memset(&j, 0, sizeof j);
+    memset(st, 0, sizeof *st);
+    j.st = st;
+    if ((rc = parse_path(&j, path)) || (rc = read_versions(&j, paths))) goto done;
+    level = table_level(&j, path);
+    if (level < 0) {
+        rc = level;
+        goto done;
+    }
+    st->table_level = level;
+    if (!level)
+        fprintf(stderr, "pvdev merge-driver: %s: could not find the commits being merged; merging this file alone\n",
+                path);
+    rc = level ? build_merged(&j) : build_file_level(&j);
+    if (!rc) rc = merge_table(&j);
+    if (!rc) rc = write_result(&j, a_path);
+    if (!rc) rc = st->conflicts ? 1 : 0;
+done:
+    job_free(&j);
+    return rc;
+}

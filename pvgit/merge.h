@@ -1,0 +1,27 @@
+/*
+ * merge.h: the three-way merge of a workspace file, table by table
+ * (docs/GIT.md). Used by `pvdev merge-driver`.
+ */
+#ifndef PVGIT_MERGE_H
+#define PVGIT_MERGE_H
+
+#include <stddef.h>
+
+typedef struct pvgit_merge_stats {
+    int table_level;      /* 1: merged from the three verified commits */
+    size_t from_theirs;   /* rows taken from theirs */
+    size_t cell_merged;   /* rows merged cell by cell */
+    size_t fixups;        /* records appended to this file */
+    size_t conflicts;     /* conflict records written */
+} pvgit_merge_stats;
+
+/* Merge the file git names `path` (relative to the top of the work tree,
+ * e.g. ".pv/tables/t/00000003.jsonl") from its base, ours and theirs
+ * versions in the files o_path, a_path and b_path; the result replaces
+ * a_path. Run at the top of the work tree. Returns 0 when clean, 1 when
+ * conflicts were recorded (the file stays valid), or a negative PV_E*
+ * error (a_path is then unchanged). */
+int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
+                     const char *path, pvgit_merge_stats *st);
+
+#endif

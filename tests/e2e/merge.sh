@@ -1,0 +1,144 @@
+#!/bin/sh
+# The pv merge driver under real git: merges, cherry-picks and rebases of
+# workspaces edited on two branches; every scenario checks the final rows.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+
+q() { pvdev sql "$1"; }
+
+# A repository with the driver configured and a base table t(k, a, b).
+new_repo() {
+    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
+    git init -q -b main .
+    git config merge.pv.name "PicoVolt tables"
+    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
+    echo '.pv/tables/** merge=pv' > .gitattributes
+    pvdev init >/dev/null
+    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
+       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)"
+    git add -A && git commit -qm base
+}
+
+rows() { q "SELECT k, a, b FROM t ORDER BY k" | tr '\n' ' '; }
+expect_rows() {
+    got=$(rows)
+    [ "$got" = "$1" ] || fail "$2: rows are '$got', expected '$1'"
+}
+no_conflict_lines() { ! grep -q '"conflict"' .pv/tables/t/*.jsonl || fail "$1: conflict records left"; }
+
+# 1. both sides insert different rows: a clean merge keeps both
+new_repo
+git checkout -qb side && q "INSERT INTO t VALUES (5, 'five', 50)" && git commit -qam side
+git checkout -q main && q "INSERT INTO t VALUES (4, 'four', 40)" && git commit -qam main
+git merge -q side -m merge 2>merge.err || fail "inserts: merge failed: $(cat merge.err)"
+grep -q "could not find the commits" merge.err && fail "inserts: the driver fell back to a file-level merge"
+expect_rows "1|one|10 2|two|20 3|three|30 4|four|40 5|five|50 " "inserts"
+no_conflict_lines "inserts"
+# the merge commit adds lines only (append-only relative to ours)
+git diff HEAD^1 HEAD -- .pv | grep '^-[^-]' && fail "inserts: the merge removed lines"
+git diff HEAD^1 HEAD -- .pv | grep -q '^+\[5,"five",50\]' || fail "inserts: theirs' row is not in the merge diff"
+
+# Edits below are records appended to the open chunk, exactly as a writer
+# appends them (docs/FORMAT.md part 2): an UPDATE is the whole new row, a
+# DELETE a delete record.
+edit() { printf '%s\n' "$1" >> .pv/tables/t/00000001.jsonl; }
+
+# 2. the same row changed in different columns: merged cell by cell
+new_repo
+git checkout -qb side && edit '[2,"two",22]' && git commit -qam side
+git checkout -q main && edit '[2,"TWO",20]' && git commit -qam main
+git merge -q side -m merge 2>merge.err || fail "cells: merge failed: $(cat merge.err)"
+expect_rows "1|one|10 2|TWO|22 3|three|30 " "cells"
+no_conflict_lines "cells"
+
+# 3. the same cell changed to different values: a conflict, the chunk valid
+new_repo
+git checkout -qb side && edit '[2,"deux",20]' && git commit -qam side
+git checkout -q main && edit '[2,"dos",20]' && git commit -qam main
+if git merge -q side -m merge >merge.out 2>&1; then fail "same cell: merge should conflict"; fi
+grep -q "1 conflict recorded" merge.out || fail "same cell: no conflict message: $(cat merge.out)"
+grep -q '^<<<<<<<' .pv/tables/t/*.jsonl && fail "same cell: text conflict markers"
+grep -q '{"conflict":{"key":\[2\],"base":\[2,"two",20\],"ours":\[2,"dos",20\],"theirs":\[2,"deux",20\]}}' \
+    .pv/tables/t/00000001.jsonl || fail "same cell: conflict record: $(tail -2 .pv/tables/t/00000001.jsonl)"
+expect_rows "1|one|10 2|dos|20 3|three|30 " "same cell (ours kept until resolved)"
+expect_fail "unresolved merge conflict" pvbake -o x.pvdb
+git merge --abort
+
+# 4. deleted on one side, updated on the other: a conflict
+new_repo
+git checkout -qb side && edit '{"delete":[3]}' && git commit -qam side
+git checkout -q main && edit '[3,"three",33]' && git commit -qam main
+if git merge -q side -m merge >merge.out 2>&1; then fail "delete/update: merge should conflict"; fi
+grep -q '{"conflict":{"key":\[3\],"base":\[3,"three",30\],"ours":\[3,"three",33\],"theirs":null}}' \
+    .pv/tables/t/00000001.jsonl || fail "delete/update: conflict record: $(tail -2 .pv/tables/t/00000001.jsonl)"
+git merge --abort
+
+# 5. the same new key inserted with different values: a conflict
+new_repo
+git checkout -qb side && q "INSERT INTO t VALUES (7, 'seven', 70)" && git commit -qam side
+git checkout -q main && q "INSERT INTO t VALUES (7, 'SEVEN', 70)" && git commit -qam main
+if git merge -q side -m merge >merge.out 2>&1; then fail "insert/insert: merge should conflict"; fi
+grep -q '{"conflict":{"key":\[7\],"base":null,"ours":\[7,"SEVEN",70\],"theirs":\[7,"seven",70\]}}' \
+    .pv/tables/t/00000001.jsonl || fail "insert/insert: conflict record"
+git merge --abort
+# ... and equal values merge cleanly
+new_repo
+git checkout -qb side && q "INSERT INTO t VALUES (7, 'seven', 70)" && git commit -qam side
+git checkout -q main && q "INSERT INTO t VALUES (7, 'seven', 70)" && q "INSERT INTO t VALUES (8, 'eight', 80)" &&
+    git commit -qam main
+git merge -q side -m merge 2>merge.err || fail "equal inserts: $(cat merge.err)"
+expect_rows "1|one|10 2|two|20 3|three|30 7|seven|70 8|eight|80 " "equal inserts"
+
+# 6. both sides fill the open chunk past its seal: add/add of chunk 2
+big_csv() {   # big_csv FIRST COUNT: rows k,a,b with ~60-byte values
+    python3 -c "
+import sys
+f, n = int(sys.argv[1]), int(sys.argv[2])
+print('k,a,b')
+for k in range(f, f + n): print(f'{k},row {k} {\"x\" * 48},{k}')
+" "$1" "$2"
+}
+new_repo
+big_csv 1000 20000 > "$T/side.csv"; big_csv 100000 20000 > "$T/main.csv"
+git checkout -qb side && pvdev import t "$T/side.csv" 2>/dev/null && git add -A && git commit -qm side
+git checkout -q main && pvdev import t "$T/main.csv" 2>/dev/null && git add -A && git commit -qm main
+[ -f .pv/tables/t/00000002.jsonl ] || fail "sealing: expected a second chunk"
+git merge -q side -m merge 2>merge.err || fail "sealed: merge failed: $(cat merge.err)"
+[ "$(q 'SELECT COUNT(*) FROM t')" = 40003 ] || fail "sealed: $(q 'SELECT COUNT(*) FROM t') rows, expected 40003"
+[ "$(q 'SELECT SUM(b) FROM t')" = "$(python3 -c 'print(60+sum(range(1000,21000))+sum(range(100000,120000)))')" ] ||
+    fail "sealed: wrong sum"
+no_conflict_lines "sealed"
+
+# 7. the edit that lands in a later chunk on one side: ours changes key 1 in
+#    chunk 1, theirs fills chunk 1 past its seal and changes key 1 in chunk 2
+#    (a file git takes from theirs without asking the driver)
+new_repo
+git checkout -qb side
+pvdev import t "$T/side.csv" 2>/dev/null
+[ -f .pv/tables/t/00000002.jsonl ] || { big_csv 50000 3000 > "$T/more.csv"; pvdev import t "$T/more.csv" 2>/dev/null; }
+printf '%s\n' '[1,"one",11]' >> "$(ls .pv/tables/t/0*.jsonl | tail -1)"
+git add -A && git commit -qm side
+git checkout -q main && edit '[1,"uno",10]' && git commit -qam main
+# The merged row ('uno', 11) cannot be written after theirs' chunk 2, which
+# git takes unasked: the driver must say so, not lose ours' edit silently.
+if git merge -q side -m merge >merge.out 2>&1; then fail "cross-chunk: merge should conflict"; fi
+grep -q "lives in a later chunk" merge.out || fail "cross-chunk: no message: $(cat merge.out)"
+grep -q '{"conflict":{"key":\[1\],"base":\[1,"one",10\],"ours":\[1,"uno",10\],"theirs":\[1,"one",11\]}}' \
+    .pv/tables/t/00000001.jsonl || fail "cross-chunk: conflict record: $(tail -2 .pv/tables/t/00000001.jsonl)"
+expect_fail "unresolved merge conflict" pvbake -o x.pvdb
+git merge --abort
+
+# 8. cherry-pick and rebase give the same rows as the merge
+new_repo
+git checkout -qb side && q "INSERT INTO t VALUES (5, 'five', 50)" && git commit -qam side
+git checkout -q main && q "INSERT INTO t VALUES (4, 'four', 40)" && git commit -qam main
+git cherry-pick side >/dev/null 2>cp.err || fail "cherry-pick failed: $(cat cp.err)"
+grep -q "could not find the commits" cp.err && fail "cherry-pick: the driver fell back to a file-level merge"
+expect_rows "1|one|10 2|two|20 3|three|30 4|four|40 5|five|50 " "cherry-pick"
+git reset -q --hard HEAD~1
+git checkout -q side && git rebase -q main 2>rb.err || fail "rebase failed: $(cat rb.err)"
+grep -q "could not find the commits" rb.err && fail "rebase: the driver fell back to a file-level merge"
+expect_rows "1|one|10 2|two|20 3|three|30 4|four|40 5|five|50 " "rebase"
+no_conflict_lines "rebase"
+
+echo "merge e2e: ok"
