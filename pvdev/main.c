@@ -20,6 +20,8 @@ static const struct command commands[] = {
     {"sql", cmd_sql, "run SQL statements on the workspace or a .pvdb file"},
     {"import", cmd_import, "load a CSV file into a table, in one transaction"},
     {"merge-driver", cmd_merge_driver, "git's merge driver: merge tables by row and cell"},
+    {"conflicts", cmd_conflicts, "list the merge conflicts recorded in the chunks"},
+    {"resolve", cmd_resolve, "settle merge conflicts: --ours or --theirs"},
 };
 
 static void usage(FILE *to)

@@ -62,7 +62,17 @@ grep -q '{"conflict":{"key":\[2\],"base":\[2,"two",20\],"ours":\[2,"dos",20\],"t
     .pv/tables/t/00000001.jsonl || fail "same cell: conflict record: $(tail -2 .pv/tables/t/00000001.jsonl)"
 expect_rows "1|one|10 2|dos|20 3|three|30 " "same cell (ours kept until resolved)"
 expect_fail "unresolved merge conflict" pvbake -o x.pvdb
-git merge --abort
+# list it, take theirs, commit the merge
+pvdev conflicts > conflicts.out
+printf 't 2  (chunk 00000001.jsonl line 6)\n    a:  base "two"  ours "dos"  theirs "deux"\n' > conflicts.want
+same conflicts.want conflicts.out "pvdev conflicts output"
+expect_fail "no matching conflict" pvdev resolve --theirs t 99
+pvdev resolve --theirs t 2 >/dev/null
+[ "$(pvdev conflicts)" = "no conflicts" ] || fail "resolve left conflicts"
+no_conflict_lines "resolve"
+expect_rows "1|one|10 2|deux|20 3|three|30 " "resolved with theirs"
+git add .pv && git commit -qm merged
+pvbake -o x.pvdb 2>/dev/null || fail "the resolved workspace does not bake"
 
 # 4. deleted on one side, updated on the other: a conflict
 new_repo
@@ -71,6 +81,9 @@ git checkout -q main && edit '[3,"three",33]' && git commit -qam main
 if git merge -q side -m merge >merge.out 2>&1; then fail "delete/update: merge should conflict"; fi
 grep -q '{"conflict":{"key":\[3\],"base":\[3,"three",30\],"ours":\[3,"three",33\],"theirs":null}}' \
     .pv/tables/t/00000001.jsonl || fail "delete/update: conflict record: $(tail -2 .pv/tables/t/00000001.jsonl)"
+pvdev resolve --ours >/dev/null
+expect_rows "1|one|10 2|two|20 3|three|33 " "delete/update resolved with ours"
+no_conflict_lines "delete/update resolved"
 git merge --abort
 
 # 5. the same new key inserted with different values: a conflict
