@@ -311,18 +311,23 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
 
 /* ---- results ------------------------------------------------------------------------ */
 
+/* A REAL result; NaN (Inf - Inf) is NULL, as everywhere in SQLite. */
+static pv_value real_out(double r) { return r != r ? pv_v_null() : pv_v_real(r); }
+
 static int final_value(const agg_state *s, const pv_agg_def *d, pv_value *out)
 {
-    double r = s->approx ? s->rsum + s->rerr : (double)s->isum;
+    double r = (double)s->isum;
+    if (s->approx) /* an infinite sum stays infinite: its compensation is NaN */
+        r = isfinite(s->rsum) ? s->rsum + s->rerr : s->rsum;
     switch (d->fn) {
     case PV_FN_COUNT_STAR:
     case PV_FN_COUNT: *out = pv_v_int(s->cnt); return 0;
-    case PV_FN_TOTAL: *out = pv_v_real(s->cnt ? r : 0.0); return 0;
-    case PV_FN_AVG: *out = s->cnt ? pv_v_real(r / (double)s->cnt) : pv_v_null(); return 0;
+    case PV_FN_TOTAL: *out = real_out(s->cnt ? r : 0.0); return 0;
+    case PV_FN_AVG: *out = s->cnt ? real_out(r / (double)s->cnt) : pv_v_null(); return 0;
     case PV_FN_SUM:
         if (!s->cnt) *out = pv_v_null();
         else if (s->ovrfl) return pv_err(PV_ERANGE, "integer overflow");
-        else *out = s->approx ? pv_v_real(r) : pv_v_int(s->isum);
+        else *out = s->approx ? real_out(r) : pv_v_int(s->isum);
         return 0;
     default: *out = s->best; return 0;
     }

@@ -157,7 +157,7 @@ int pv_value_text(pv_arena *a, const pv_value *v, pv_str *out)
     case PV_NULL: out->p = NULL; out->n = 0; return 0;
     case PV_TEXT:
     case PV_BLOB: *out = v->u.s; return 0;
-    case PV_REAL: n = pv_real_format(v->u.f, buf); break;
+    case PV_REAL: n = pv_real_format(v->u.f == 0.0 ? 0.0 : v->u.f, buf); break; /* -0.0 reads "0.0" */
     default: n = pv_int_format(v->u.i, buf); break;
     }
     if (!(p = pv_arena_dup(a, buf, (size_t)n))) return pv_err(PV_ENOMEM, "out of memory formatting a value");
@@ -363,7 +363,11 @@ static int eval_compare(pv_eval *cx, const pv_expr *e, const pv_value *l, const 
 {
     int t, rc;
     if (e->op == KW_IS) {
-        if (l->type == PV_NULL || r->type == PV_NULL) {
+        const pv_expr *rhs = e->args[1];
+        if (rhs->kind == PV_X_LIT && rhs->lit.type == PV_BOOLEAN) {
+            /* x IS TRUE / IS FALSE test x's truth (SQLite's TK_ISTRUE) */
+            t = l->type != PV_NULL && pv_value_truth(l) == rhs->lit.u.i;
+        } else if (l->type == PV_NULL || r->type == PV_NULL) {
             t = l->type == r->type;
         } else if ((rc = pv_compare_aff(cx->arena, TK_EQ, *l, e->args[0]->aff, *r,
                                         e->args[1]->aff, &t))) {

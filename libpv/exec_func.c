@@ -328,8 +328,10 @@ static int fn_minmax(const pv_value *a, uint32_t n, int want_max, pv_value *out)
             *out = pv_v_null();
             return 0;
         }
+        /* ties as SQLite's minmaxFunc: min takes the later argument, max
+         * keeps the earlier one (visible as 1 vs 1.0) */
         c = pv_value_cmp(&a[i], &a[best]);
-        if (want_max ? c > 0 : c < 0) best = i;
+        if (i > 0 && (want_max ? c > 0 : c <= 0)) best = i;
     }
     *out = a[best];
     return 0;

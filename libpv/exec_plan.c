@@ -142,6 +142,17 @@ static int bind_expr(binder *b, pv_expr **pe)
         if (pv_fn_is_agg(e->fn)) return bind_agg(b, e);
         break;
     case PV_X_CAST: e->aff = e->cast_type; break;
+    case PV_X_IN:
+        if (e->nargs == 1) {
+            /* SQLite's parser turns `x IN ()` into the constant FALSE and
+             * `x NOT IN ()` into TRUE, whatever x (so `y IS (x IN ())` is
+             * IS FALSE, a truth test) */
+            e->kind = PV_X_LIT;
+            e->lit = pv_v_bool(e->negated);
+            e->nargs = 0;
+            return 0;
+        }
+        break;
     default: break;
     }
     for (i = 0; i < e->nargs; i++)
@@ -273,10 +284,19 @@ static int name_slots(binder *b)
 
 /* ---- GROUP BY, HAVING, ORDER BY ---------------------------------------------------- */
 
+/* An ORDER BY / GROUP BY term that is an output ordinal: as SQLite's
+ * sqlite3ExprIsInteger, an integer literal with any unary + or - in front
+ * that fits in 32 bits (a larger one is a constant sort key). */
 static int ordinal(const pv_expr *e, int64_t *k)
 {
+    int neg = 0;
+    while (e->kind == PV_X_UNARY && (e->op == TK_MINUS || e->op == TK_PLUS)) {
+        if (e->op == TK_MINUS) neg = !neg;
+        e = e->args[0];
+    }
     if (e->kind != PV_X_LIT || e->lit.type != PV_INTEGER) return 0;
-    *k = e->lit.u.i;
+    if (e->lit.u.i < INT32_MIN || e->lit.u.i > INT32_MAX) return 0;
+    *k = neg ? -e->lit.u.i : e->lit.u.i;
     return 1;
 }
 

@@ -335,7 +335,7 @@ static const pv_buf *cell_text(pv_stmt *st, int col)
     switch (v->type) {
     case PV_TEXT:
     case PV_BLOB: p = v->u.s.p; n = v->u.s.n; break;
-    case PV_REAL: n = (size_t)pv_real_format(v->u.f, num); break;
+    case PV_REAL: n = (size_t)pv_real_format(v->u.f == 0.0 ? 0.0 : v->u.f, num); break; /* as SQLite: "0.0" */
     default: n = (size_t)pv_int_format(v->u.i, num); break;
     }
     b->len = 0;

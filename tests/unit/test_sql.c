@@ -373,6 +373,15 @@ static void test_exec_order_by_forms(void **state)
     check_query(f->db, "SELECT cat, sum(qty) AS s FROM p GROUP BY cat ORDER BY s DESC, cat", "a|10\nb|3\nc|3\n|0\n");
     check_query(f->db, "SELECT cat FROM p GROUP BY cat ORDER BY count(*) DESC, cat LIMIT 2", "a\nb\n");
     check_query_error(f->db, "SELECT id FROM p ORDER BY 3", PV_ESQL, NULL);
+    /* SQLite: a signed integer literal is an ordinal; one beyond 32 bits is a constant */
+    check_query_error(f->db, "SELECT id FROM p ORDER BY -1", PV_ESQL,
+                      "ORDER BY term 1 out of range - should be between 1 and 1");
+    check_query_error(f->db, "SELECT id FROM p ORDER BY +2", PV_ESQL, NULL);
+    check_query_error(f->db, "SELECT id FROM p GROUP BY -1", PV_ESQL, NULL);
+    check_query(f->db, "SELECT id FROM p WHERE id < 4 ORDER BY 1099511627776, id DESC", "3\n2\n1\n");
+    check_query(f->db, "SELECT id FROM p WHERE id < 4 ORDER BY +(1)", "1\n2\n3\n");
+    check_query_error(f->db, "SELECT id FROM p ORDER BY +(1), -(1)", PV_ESQL,
+                      "ORDER BY term 2 out of range - should be between 1 and 1");
 }
 
 static void test_exec_aggregates(void **state)
@@ -819,6 +828,23 @@ static const char *const SQLITE_QUERIES[] = {
     "SELECT DISTINCT qty % 2 FROM p ORDER BY 1",
     "SELECT qty > 2, count(*) FROM p GROUP BY qty > 2 ORDER BY 1",
     "SELECT cat, sum(qty) * 1.0 / count(*) FROM p GROUP BY cat ORDER BY 2 DESC, 1",
+    /* min()/max() of equal values: min takes the last, max the first (typeof tells) */
+    "SELECT typeof(min(1.0, 1)), typeof(max(1, 1.0)), typeof(min(2, 2.0, 1.0, 1)), typeof(max(1.0, 1, 1.0)), "
+    "min(qty, price), max(price, qty) FROM p ORDER BY id",
+    /* x IS TRUE / IS FALSE test truth, not equality with 1 / 0 */
+    "SELECT '0.5' IS TRUE, 0 IS FALSE, NULL IS TRUE, NULL IS NOT FALSE, 2 IS NOT TRUE, 'abc' IS FALSE, "
+    "1 IS (TRUE), 2 IS 1, 0.0 IS NOT FALSE",
+    "SELECT id, price IS TRUE, name IS NOT FALSE, qty IS FALSE FROM p ORDER BY id",
+    /* sums that reach infinity stay infinite; +Inf + -Inf is NaN, which is NULL */
+    "SELECT total(CAST('1e400' AS REAL)), sum(CAST('1e400' AS REAL)), avg(CAST('-1e400' AS REAL)) FROM p",
+    "SELECT sum(CASE WHEN id = 1 THEN 1e400 WHEN id = 2 THEN -1e400 ELSE 0 END), "
+    "total(CASE WHEN id = 1 THEN 1e400 WHEN id = 2 THEN -1e400 ELSE 0 END) FROM p",
+    /* x IN () is the constant FALSE, x NOT IN () TRUE (so IS sees TRUE/FALSE) */
+    "SELECT 1 IS (2 IN ()), 0 IS (2 NOT IN ()), 5 IS NOT (1 IN ()), NULL IS (1 IN ()), NULL IN (), NULL NOT IN (), "
+    "-6 IS (12 NOT IN ()), 2 IS (1 NOT IN ()), 2 IS NOT (1 NOT IN ())",
+    /* -0.0 reads as text "0.0", as SQLite prints it */
+    "SELECT CAST(-9 * 0.0 AS TEXT) < '-5', (-0.0 || '') < '-', max(-19, -0.0) >= CAST('0' AS TEXT), "
+    "length(-0.0), -0.0 LIKE '-%'",
     /* no FROM */
     "SELECT 1 + 2 * 3, 7 / 2, 7.0 / 2, 1 / 0, 9223372036854775807 + 1, 'a' || 1 || 2.5, 10 % 3, 1 = 1.0",
 };
