@@ -1,73 +1,55 @@
 /*
- * cmd_sql.c: `pvdev sql`: run SQL on the workspace or on a baked .pvdb.
+ * cmd_sql.c: `pvdev sql`: run SQL on the workspace or on a baked .pvdb,
+ * from the argument, from standard input, or at an interactive prompt.
  *
- * Output is the sqlite3 shell's list mode (values joined by '|', NULL as an
- * empty field), so results can be compared with sqlite3 line for line.
+ * Output modes are output.h's. The default is list mode (values joined by
+ * '|', NULL empty: the sqlite3 shell's, so results compare with sqlite3
+ * line for line) when standard output is not a terminal, and an aligned
+ * table when it is.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmds.h"
+#include "output.h"
 #include "pv.h"
+#include "shell.h"
 
 struct sql_opts {
     const char *db_path;     /* --db FILE, else the workspace in "." */
-    const char *separator;   /* between values */
-    int header;              /* print column names first */
+    pv_out_opts out;
+    int mode_set;            /* a mode option was given */
+    int interactive;         /* --interactive: the shell even on a pipe */
 };
 
 static void sql_usage(FILE *to)
 {
     fprintf(to,
-            "usage: pvdev sql [--db FILE.pvdb] [--header] [--separator S] [STATEMENTS]\n\n"
-            "Run SQL statements (from the argument, or from standard input) on\n"
-            "the workspace in the current directory, or on a baked .pvdb file\n"
-            "with --db. Rows print as values joined by '|' (NULL is empty), as\n"
-            "the sqlite3 shell prints them.\n\n"
+            "usage: pvdev sql [--db FILE.pvdb] [--csv|--json|--table|--box|--line|--list]\n"
+            "                 [--header] [--separator S] [--null TEXT] [--interactive] [STATEMENTS]\n\n"
+            "Run SQL statements on the workspace in the current directory, or on a\n"
+            "baked .pvdb file with --db. Statements come from the argument, else from\n"
+            "standard input; with no argument and a terminal on standard input (or\n"
+            "with --interactive) an interactive shell starts: line editing, history\n"
+            "in ~/.pvdev_history, statements up to ';', and .tables, .schema [T],\n"
+            ".mode M, .headers on|off, .timer on|off, .help, .quit.\n\n"
             "  --db FILE       query a .pvdb file (read-only)\n"
-            "  --header        print the column names first\n"
-            "  --separator S   join values with S instead of '|'\n");
-}
-
-static int print_rows(pv_stmt *st, const struct sql_opts *o, int *printed_header)
-{
-    int rc, i, n = pv_column_count(st);
-    while ((rc = pv_step(st)) == PV_ROW) {
-        if (o->header && !*printed_header) {
-            for (i = 0; i < n; i++) printf("%s%s", i ? o->separator : "", pv_column_name(st, i));
-            putchar('\n');
-            *printed_header = 1;
-        }
-        for (i = 0; i < n; i++) {
-            if (i) fputs(o->separator, stdout);
-            if (pv_column_type(st, i) == PV_BLOB)
-                fwrite(pv_column_blob(st, i), 1, pv_column_bytes(st, i), stdout);
-            else if (pv_column_type(st, i) != PV_NULL)
-                fputs(pv_column_text(st, i), stdout);
-        }
-        putchar('\n');
-    }
-    return rc;
-}
-
-/* Run every statement of `sql`; stop at the first error. */
-static int run_script(pv_db *db, const char *sql, const struct sql_opts *o)
-{
-    const char *p = sql, *end = sql + strlen(sql);
-    while (p < end) {
-        pv_stmt *st = NULL;
-        const char *tail = NULL;
-        int rc, printed_header = 0;
-        if (pv_prepare(db, p, (size_t)(end - p), &st, &tail) != PV_OK) return pvdev_fail(NULL);
-        if (!st) break; /* only blanks and comments left */
-        rc = print_rows(st, o, &printed_header);
-        pv_finalize(st);
-        if (rc < 0) return pvdev_fail(NULL);
-        if (!tail || tail <= p) break;
-        p = tail;
-    }
-    return PVDEV_EXIT_OK;
+            "  --csv           CSV as the sqlite3 shell writes it ('' as \"\", NULL empty)\n"
+            "  --json          a JSON array of objects, one per row\n"
+            "  --table, --box  aligned columns in an ASCII or Unicode frame (the\n"
+            "                  default when standard output is a terminal)\n"
+            "  --line          one 'column = value' line per value\n"
+            "  --list          values joined by '|', NULL empty (the default otherwise)\n"
+            "  --mode M        any of the above by name\n"
+            "  --header        print the column names first (list and csv)\n"
+            "  --separator S   join values with S instead of '|' (list)\n"
+            "  --null TEXT     show NULL as TEXT (list, table, box, line)\n"
+            "  --interactive   read statements and dot-commands as the shell does,\n"
+            "                  even when standard input is not a terminal\n");
+    if (!pvdev_shell_has_editor())
+        fprintf(to, "\n(this pvdev was built without line editing: no history)\n");
 }
 
 static char *read_stdin(void)
@@ -86,36 +68,75 @@ static char *read_stdin(void)
     return buf;
 }
 
-int cmd_sql(int argc, char **argv)
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct sql_opts *o, const char **sql)
 {
-    struct sql_opts o = {NULL, "|", 0};
-    pv_db *db = NULL;
-    char *script = NULL;
-    const char *sql = NULL;
-    int i, rc;
+    static const struct { const char *flag; int mode; } modes[] = {
+        {"--csv", PV_OUT_CSV}, {"--json", PV_OUT_JSON}, {"--table", PV_OUT_TABLE},
+        {"--box", PV_OUT_BOX}, {"--line", PV_OUT_LINE}, {"--list", PV_OUT_LIST},
+    };
 
-    for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        size_t k;
+        for (k = 0; k < sizeof modes / sizeof modes[0]; k++)
+            if (!strcmp(a, modes[k].flag))
+                break;
+        if (k < sizeof modes / sizeof modes[0]) {
+            o->out.mode = modes[k].mode;
+            o->mode_set = 1;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             sql_usage(stdout);
             return PVDEV_EXIT_OK;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            o.db_path = argv[++i];
-        } else if (!strcmp(argv[i], "--header")) {
-            o.header = 1;
-        } else if (!strcmp(argv[i], "--separator") && i + 1 < argc) {
-            o.separator = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "pvdev sql: unknown option '%s'\n", argv[i]);
+        } else if (!strcmp(a, "--db") && i + 1 < argc) {
+            o->db_path = argv[++i];
+        } else if (!strcmp(a, "--mode") && i + 1 < argc) {
+            int m = pv_out_mode_parse(argv[++i]);
+            if (m < 0 || m == PV_OUT_NDJSON) {
+                fprintf(stderr, "pvdev sql: unknown mode '%s'\n", argv[i]);
+                return PVDEV_EXIT_USAGE;
+            }
+            o->out.mode = m;
+            o->mode_set = 1;
+        } else if (!strcmp(a, "--header") || !strcmp(a, "--headers")) {
+            o->out.header = 1;
+        } else if (!strcmp(a, "--separator") && i + 1 < argc) {
+            o->out.separator = argv[++i];
+        } else if (!strcmp(a, "--null") && i + 1 < argc) {
+            o->out.null_text = argv[++i];
+        } else if (!strcmp(a, "--interactive") || !strcmp(a, "-i")) {
+            o->interactive = 1;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "pvdev sql: unknown option '%s'\n", a);
             sql_usage(stderr);
             return PVDEV_EXIT_USAGE;
-        } else if (!sql) {
-            sql = argv[i];
+        } else if (!*sql) {
+            *sql = a;
         } else {
             fprintf(stderr, "pvdev sql: give the statements as one argument\n");
             return PVDEV_EXIT_USAGE;
         }
     }
-    if (!sql) {
+    return -1;
+}
+
+int cmd_sql(int argc, char **argv)
+{
+    struct sql_opts o;
+    pv_out_opts init = PV_OUT_OPTS_INIT;
+    pv_db *db = NULL;
+    char *script = NULL;
+    const char *sql = NULL;
+    int rc, shell;
+
+    memset(&o, 0, sizeof o);
+    o.out = init;
+    if ((rc = parse_args(argc, argv, &o, &sql)) >= 0)
+        return rc;
+    if (!o.mode_set && isatty(STDOUT_FILENO))
+        o.out.mode = PV_OUT_TABLE;
+    shell = !sql && (o.interactive || isatty(STDIN_FILENO));
+    if (!sql && !shell) {
         if (!(script = read_stdin())) {
             fprintf(stderr, "pvdev sql: out of memory reading standard input\n");
             return PVDEV_EXIT_FAIL;
@@ -126,7 +147,16 @@ int cmd_sql(int argc, char **argv)
         free(script);
         return pvdev_fail(NULL);
     }
-    rc = run_script(db, sql, &o);
+    if (shell) {
+        pvdev_shell_opts so;
+        so.out = o.out;
+        so.editor = isatty(STDIN_FILENO);
+        so.in = stdin;
+        rc = pvdev_shell(db, &so);
+    } else {
+        rc = pvdev_run_sql(db, sql, strlen(sql), &o.out, stdout, 0) < 0 ? pvdev_fail(NULL)
+                                                                       : PVDEV_EXIT_OK;
+    }
     pv_close(db);
     free(script);
     return rc;

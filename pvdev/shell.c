@@ -1,0 +1,521 @@
+/*
+ * shell.c: running SQL with a formatter, and the interactive shell.
+ *
+ * Line editing and history come from libedit's readline interface when
+ * pvdev is built with PVDEV_HAVE_LIBEDIT (and linked with -ledit); without
+ * it the shell reads plain lines, which is also what it does on a pipe.
+ */
+#include "shell.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef PVDEV_HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
+
+#include "db.h"
+#include "pvdb.h"
+#include "schema.h"
+#include "util.h"
+#include "value.h"
+#include "ws.h"
+
+#define HISTORY_FILE ".pvdev_history"
+#define HISTORY_MAX 1000
+
+/* ---- running statements ------------------------------------------------------ */
+
+static double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void cpu_times(double *user, double *sys)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+    *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
+{
+    int n = pv_column_count(st), rc;
+    const char **names = calloc((size_t)n + 1, sizeof *names);
+    pv_out *out = NULL;
+
+    if (!names)
+        return pv_err(PV_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        names[i] = pv_column_name(st, i);
+    rc = pv_out_open(f, opts, n, names, &out);
+    free(names);
+    if (rc < 0)
+        return rc;
+    while ((rc = pv_step(st)) == PV_ROW)
+        if ((rc = pv_out_stmt_row(out, st)) < 0)
+            break;
+    if (rc < 0) {
+        /* Show what came before the error (a table's rows so far). */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", pv_errmsg());
+        pv_out_close(out);
+        return pv_err(rc, "%s", msg);
+    }
+    return pv_out_close(out);
+}
+
+int pvdev_run_sql(pv_db *db, const char *sql, size_t len,
+                  const pv_out_opts *opts, FILE *f, int timer)
+{
+    const char *p = sql, *end = sql + len;
+
+    while (p < end) {
+        pv_stmt *st = NULL;
+        const char *tail = NULL;
+        double w0 = now_wall(), u0, s0, u1, s1;
+        int rc;
+
+        cpu_times(&u0, &s0);
+        if ((rc = pv_prepare(db, p, (size_t)(end - p), &st, &tail)) < 0)
+            return rc;
+        if (!st)
+            break;  /* only blanks and comments left */
+        rc = run_one(st, opts, f);
+        pv_finalize(st);
+        if (rc < 0)
+            return rc;
+        if (timer) {
+            cpu_times(&u1, &s1);
+            fprintf(f, "Run Time: real %.3f user %.6f sys %.6f\n",
+                    now_wall() - w0, u1 - u0, s1 - s0);
+        }
+        if (!tail || tail <= p)
+            break;
+        p = tail;
+    }
+    return 0;
+}
+
+int pvdev_sql_complete(const char *sql, size_t n)
+{
+    int complete = 0;
+    size_t i = 0;
+
+    while (i < n) {
+        char c = sql[i], close;
+        switch (c) {
+        case ';':
+            complete = 1;
+            i++;
+            continue;
+        case ' ': case '\t': case '\n': case '\r': case '\f': case '\v':
+            i++;
+            continue;
+        case '-':
+            if (i + 1 < n && sql[i + 1] == '-') {
+                while (i < n && sql[i] != '\n')
+                    i++;
+                continue;
+            }
+            break;
+        case '/':
+            if (i + 1 < n && sql[i + 1] == '*') {
+                const char *e = NULL;
+                for (size_t k = i + 2; k + 1 < n; k++)
+                    if (sql[k] == '*' && sql[k + 1] == '/') {
+                        e = sql + k;
+                        break;
+                    }
+                if (!e)
+                    return 0;  /* an open comment */
+                i = (size_t)(e - sql) + 2;
+                continue;
+            }
+            break;
+        case '\'': case '"': case '`': case '[':
+            close = c == '[' ? ']' : c;
+            for (i++;; i++) {
+                if (i >= n)
+                    return 0;  /* an open quote */
+                if (sql[i] == close) {
+                    if (close != ']' && i + 1 < n && sql[i + 1] == close) {
+                        i++;  /* a doubled quote */
+                        continue;
+                    }
+                    break;
+                }
+            }
+            i++;
+            complete = 0;
+            continue;
+        default:
+            break;
+        }
+        complete = 0;
+        i++;
+    }
+    return complete;
+}
+
+/* ---- schema ----------------------------------------------------------------- */
+
+/* How many tables, and the schema of table i, whatever the store. */
+static uint32_t table_count(pv_db *db)
+{
+    if (db->kind == PV_DB_WORKSPACE)
+        return pv_ws_table_count(db->ws);
+    return pvdb_table_count(db->file);
+}
+
+static const pv_schema *table_schema(pv_db *db, uint32_t i)
+{
+    pv_source src;
+
+    if (db->kind == PV_DB_WORKSPACE)
+        return pv_ws_table_schema(db->ws, i);
+    if (pvdb_table_source(db->file, i, &src) < 0)
+        return NULL;
+    return src.schema;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    const pv_schema *x = *(const pv_schema *const *)a, *y = *(const pv_schema *const *)b;
+    return strcmp(x->name, y->name);
+}
+
+/* The schemas in name order (the caller frees the array, not the schemas). */
+static int sorted_schemas(pv_db *db, const pv_schema ***out, uint32_t *n)
+{
+    uint32_t count = table_count(db), k = 0;
+    const pv_schema **v = calloc(count ? count : 1, sizeof *v);
+
+    if (!v)
+        return pv_err(PV_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < count; i++)
+        if ((v[k] = table_schema(db, i)))
+            k++;
+    qsort(v, k, sizeof *v, cmp_names);
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+int pvdev_print_tables(pv_db *db, FILE *f)
+{
+    const pv_schema **v;
+    uint32_t n;
+    int rc = sorted_schemas(db, &v, &n);
+
+    if (rc < 0)
+        return rc;
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "%s\n", v[i]->name);
+    free(v);
+    return 0;
+}
+
+/* A name as SQL needs it: bare when it is a plain identifier, else quoted. */
+static void put_ident(FILE *f, const char *name)
+{
+    int plain = (isalpha((unsigned char)name[0]) || name[0] == '_');
+
+    for (const char *p = name; *p && plain; p++)
+        plain = isalnum((unsigned char)*p) || *p == '_';
+    if (plain) {
+        fputs(name, f);
+        return;
+    }
+    putc('"', f);
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            putc('"', f);
+        putc(*p, f);
+    }
+    putc('"', f);
+}
+
+static void print_create(FILE *f, const pv_schema *s)
+{
+    int declared_key = s->npk > 0 && !s->cols[s->pk[0]].hidden;
+    int first = 1;
+
+    fputs("CREATE TABLE ", f);
+    put_ident(f, s->name);
+    fputs("(", f);
+    for (uint32_t c = 0; c < s->ncols; c++) {
+        const pv_column *col = &s->cols[c];
+        if (col->hidden)
+            continue;
+        fputs(first ? "" : ", ", f);
+        first = 0;
+        put_ident(f, col->name);
+        fprintf(f, " %s", pv_type_name(col->type));
+        if (col->not_null && col->pk_pos < 0)
+            fputs(" NOT NULL", f);
+    }
+    if (declared_key) {
+        fputs(", PRIMARY KEY(", f);
+        for (uint32_t k = 0; k < s->npk; k++) {
+            fputs(k ? ", " : "", f);
+            put_ident(f, s->cols[s->pk[k]].name);
+        }
+        fputs(")", f);
+    }
+    fputs(");\n", f);
+}
+
+int pvdev_print_schema(pv_db *db, const char *table, FILE *f)
+{
+    const pv_schema **v;
+    uint32_t n, shown = 0;
+    int rc = sorted_schemas(db, &v, &n);
+
+    if (rc < 0)
+        return rc;
+    for (uint32_t i = 0; i < n; i++) {
+        if (table && !pv_ident_eq(v[i]->name, strlen(v[i]->name), table, strlen(table)))
+            continue;
+        print_create(f, v[i]);
+        shown++;
+    }
+    free(v);
+    if (table && shown == 0)
+        return pv_err(PV_ENOTFOUND, "no such table: %s", table);
+    return 0;
+}
+
+/* ---- the shell ---------------------------------------------------------------- */
+
+struct shell {
+    pv_db *db;
+    pv_out_opts out;
+    int timer;
+    int editor;
+    FILE *in;
+    int errors;
+    int quit;
+};
+
+static const char help_text[] =
+    ".headers on|off      show column names in list and csv modes\n"
+    ".help                show this text\n"
+    ".mode MODE           table, box, csv, json, line or list\n"
+    ".quit                leave the shell (so does end of input, Ctrl-D)\n"
+    ".schema [TABLE]      show CREATE TABLE statements\n"
+    ".tables              list the tables\n"
+    ".timer on|off        show the time each statement takes\n"
+    "SQL statements end with ';' and may span several lines.\n";
+
+static void shell_error(struct shell *sh, const char *msg)
+{
+    fflush(stdout);
+    fprintf(stderr, "Error: %s\n", msg);
+    sh->errors++;
+}
+
+static int on_off(const char *arg, int *out)
+{
+    if (!strcasecmp(arg, "on") || !strcmp(arg, "1") || !strcasecmp(arg, "yes")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcasecmp(arg, "off") || !strcmp(arg, "0") || !strcasecmp(arg, "no")) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+/* Split a dot-command line into at most 4 words, in place. */
+static int split_words(char *line, char **w, int max)
+{
+    int n = 0;
+    char *p = line;
+
+    while (*p && n < max) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        w[n++] = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        if (*p)
+            *p++ = '\0';
+    }
+    return n;
+}
+
+static void dot_command(struct shell *sh, char *line)
+{
+    char *w[4] = {NULL, NULL, NULL, NULL};
+    int n = split_words(line, w, 4), mode;
+    char msg[256];
+
+    if (n == 0)
+        return;
+    if (!strcmp(w[0], ".quit") || !strcmp(w[0], ".exit")) {
+        sh->quit = 1;
+    } else if (!strcmp(w[0], ".help")) {
+        fputs(help_text, stdout);
+    } else if (!strcmp(w[0], ".tables") && n == 1) {
+        if (pvdev_print_tables(sh->db, stdout) < 0)
+            shell_error(sh, pv_errmsg());
+    } else if (!strcmp(w[0], ".schema") && n <= 2) {
+        if (pvdev_print_schema(sh->db, n == 2 ? w[1] : NULL, stdout) < 0)
+            shell_error(sh, pv_errmsg());
+    } else if (!strcmp(w[0], ".mode") && n == 2) {
+        if ((mode = pv_out_mode_parse(w[1])) < 0 || mode == PV_OUT_NDJSON) {
+            snprintf(msg, sizeof msg, "unknown mode '%s': table, box, csv, json, line or list", w[1]);
+            shell_error(sh, msg);
+        } else {
+            sh->out.mode = mode;
+        }
+    } else if (!strcmp(w[0], ".mode") && n == 1) {
+        printf("current output mode: %s\n", pv_out_mode_name(sh->out.mode));
+    } else if ((!strcmp(w[0], ".headers") || !strcmp(w[0], ".header")) && n == 2 &&
+               on_off(w[1], &sh->out.header) == 0) {
+        ;
+    } else if (!strcmp(w[0], ".timer") && n == 2 && on_off(w[1], &sh->timer) == 0) {
+        ;
+    } else {
+        snprintf(msg, sizeof msg, "unknown command or invalid arguments: '%s'; enter \".help\" for help",
+                 w[0] + 1);
+        shell_error(sh, msg);
+    }
+}
+
+static void run_statements(struct shell *sh, const char *sql, size_t len)
+{
+    int rc = pvdev_run_sql(sh->db, sql, len, &sh->out, stdout, sh->timer);
+
+    if (rc < 0)
+        shell_error(sh, pv_errmsg());
+    fflush(stdout);
+}
+
+/* One line of input without its line break (malloc'ed), or NULL at the end. */
+static char *read_line(struct shell *sh, const char *prompt)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+#ifdef PVDEV_HAVE_LIBEDIT
+    if (sh->editor)
+        return readline(prompt);
+#endif
+    if (sh->editor) {
+        fputs(prompt, stdout);
+        fflush(stdout);
+    }
+    if ((n = getline(&line, &cap, sh->in)) < 0) {
+        free(line);
+        return NULL;
+    }
+    if (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    if (n > 0 && line[n - 1] == '\r')
+        line[--n] = '\0';
+    return line;
+}
+
+static void history_path(char *buf, size_t size)
+{
+    const char *home = getenv("HOME");
+    buf[0] = '\0';
+    if (home && *home)
+        snprintf(buf, size, "%s/%s", home, HISTORY_FILE);
+}
+
+int pvdev_shell_has_editor(void)
+{
+#ifdef PVDEV_HAVE_LIBEDIT
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts)
+{
+    struct shell sh;
+    pv_buf stmt = PV_BUF_INIT;
+    char hist[4096];
+
+    memset(&sh, 0, sizeof sh);
+    sh.db = db;
+    sh.out = opts->out;
+    sh.editor = opts->editor;
+    sh.in = opts->in ? opts->in : stdin;
+    history_path(hist, sizeof hist);
+#ifdef PVDEV_HAVE_LIBEDIT
+    if (sh.editor) {
+        rl_readline_name = "pvdev";
+        using_history();
+        stifle_history(HISTORY_MAX);
+        if (hist[0])
+            read_history(hist);
+    }
+#endif
+    if (sh.editor)
+        printf("pvdev %s: enter \".help\" for usage hints.\n", pv_version());
+    while (!sh.quit) {
+        char *line = read_line(&sh, stmt.len ? "   ...> " : "pvdev> ");
+        const char *p;
+
+        if (!line)
+            break;
+        for (p = line; isspace((unsigned char)*p); p++)
+            ;
+#ifdef PVDEV_HAVE_LIBEDIT
+        if (sh.editor && *p)
+            add_history(line);
+#endif
+        if (stmt.len == 0 && *p == '.') {
+            dot_command(&sh, line);
+        } else if (stmt.len > 0 || *p) {
+            if (pv_buf_append(&stmt, line, strlen(line)) < 0 || pv_buf_putc(&stmt, '\n') < 0) {
+                free(line);
+                shell_error(&sh, "out of memory");
+                break;
+            }
+            if (pvdev_sql_complete(stmt.p, stmt.len)) {
+                run_statements(&sh, stmt.p, stmt.len);
+                stmt.len = 0;
+            }
+        }
+        free(line);
+        fflush(stdout);
+    }
+    /* Input ended inside a statement: run what was typed, as sqlite3 does. */
+    if (!sh.quit && stmt.len > 0) {
+        size_t i;
+        for (i = 0; i < stmt.len && isspace((unsigned char)stmt.p[i]); i++)
+            ;
+        if (i < stmt.len)
+            run_statements(&sh, stmt.p, stmt.len);
+    }
+#ifdef PVDEV_HAVE_LIBEDIT
+    if (sh.editor && hist[0]) {
+        if (write_history(hist) != 0)
+            fprintf(stderr, "pvdev: cannot write '%s': %s\n", hist, strerror(errno));
+    }
+#endif
+    if (sh.editor)
+        putchar('\n');
+    pv_buf_free(&stmt);
+    return sh.errors && !sh.editor ? 1 : 0;
+}

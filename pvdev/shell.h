@@ -1,0 +1,52 @@
+/*
+ * shell.h: running SQL text with a result formatter, and the interactive
+ * shell of `pvdev sql` (line editing and history through libedit when
+ * pvdev is built with it).
+ */
+#ifndef PVDEV_SHELL_H
+#define PVDEV_SHELL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "output.h"
+#include "pv.h"
+
+/* Run every statement of sql[0..len), printing each statement's rows with
+ * `opts` on `f`; stop at the first error and return it (the message is
+ * pv_errmsg()'s). `timer`: after each statement print "Run Time: real R
+ * user U sys S" (seconds) on f, as the sqlite3 shell's .timer on. */
+int pvdev_run_sql(pv_db *db, const char *sql, size_t len,
+                  const pv_out_opts *opts, FILE *f, int timer);
+
+/* Does sql[0..n) end with a complete statement: a ';' outside quotes
+ * ('..', "..", `..`, [..]) and comments, followed only by blanks and
+ * comments? (sqlite3_complete's question, for multi-line input.) */
+int pvdev_sql_complete(const char *sql, size_t n);
+
+/* The tables of the database, one name a line, in name order. */
+int pvdev_print_tables(pv_db *db, FILE *f);
+
+/* CREATE TABLE statements rebuilt from the schemas: all tables, or only
+ * `table` (ASCII case-insensitive). PV_ENOTFOUND when there is no such
+ * table. The hidden generated key is not shown. */
+int pvdev_print_schema(pv_db *db, const char *table, FILE *f);
+
+typedef struct pvdev_shell_opts {
+    pv_out_opts out;    /* the starting mode; .mode and .headers change it */
+    int editor;         /* 1: read through libedit with prompts and history
+                         * (~/.pvdev_history); 0: plain lines from `in` */
+    FILE *in;           /* input when editor == 0 */
+} pvdev_shell_opts;
+
+/* The interactive shell: SQL statements (one or several lines, up to a
+ * ';') and dot-commands (.tables, .schema [T], .mode M, .headers on|off,
+ * .timer on|off, .help, .quit). Errors are printed and the shell goes on.
+ * Returns the exit code: 0, or 1 when any statement failed and input was
+ * not a terminal (so a piped script's failure is seen). */
+int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts);
+
+/* Was pvdev built with line editing? */
+int pvdev_shell_has_editor(void);
+
+#endif
