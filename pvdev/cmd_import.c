@@ -1,5 +1,6 @@
 /*
- * cmd_import.c: `pvdev import TABLE FILE.csv [--key COL[,COL...]] [-C DIR]`.
+ * cmd_import.c: `pvdev import TABLE FILE [--format csv|ndjson]
+ * [--key COL[,COL...]] [-C DIR]`: CSV (csv_read.h) or NDJSON (ndjson_read.h).
  *
  * The whole file is one transaction. Everything is read, typed and checked
  * first (field counts, UTF-8, names, types, NOT NULL, duplicate keys), and
@@ -16,10 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "csv_read.h"
 #include "db.h"
 #include "infer.h"
+#include "ndjson_read.h"
+#include "progress.h"
 #include "pv.h"
 #include "schema.h"
 #include "util.h"
@@ -30,7 +34,7 @@
 /* ---- options --------------------------------------------------------------
  * The table drives both parsing and the help text, so they cannot drift. */
 
-enum { OPT_KEY, OPT_DIR, OPT_HELP };
+enum { OPT_KEY, OPT_FORMAT, OPT_DIR, OPT_HELP };
 
 struct option_spec {
     int id;
@@ -43,14 +47,18 @@ struct option_spec {
 static const struct option_spec options[] = {
     {OPT_KEY, NULL, "--key", "COL[,COL...]",
      "primary key of a new table (default: a hidden generated one)"},
+    {OPT_FORMAT, NULL, "--format", "csv|ndjson",
+     "the input format (default: ndjson for a .ndjson or .jsonl FILE, else csv)"},
     {OPT_DIR, "-C", NULL, "DIR", "the directory holding the workspace (default: .)"},
     {OPT_HELP, "-h", "--help", NULL, "show this help"},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
 static const char help_text[] =
-    "Import a CSV file into TABLE as one transaction: after any error nothing\n"
-    "has been written. FILE is RFC 4180 CSV in UTF-8 (comma-separated, '\"'\n"
+    "Import a CSV or NDJSON file into TABLE as one transaction: after any error\n"
+    "nothing has been written, and the error names file and line.\n"
+    "\n"
+    "CSV: FILE is RFC 4180 CSV in UTF-8 (comma-separated, '\"'\n"
     "quotes, LF or CRLF line ends, a leading BOM is skipped); its first row\n"
     "names the columns. FILE '-' reads standard input.\n"
     "\n"
@@ -67,9 +75,20 @@ static const char help_text[] =
     "           (\"1.5\" is, \"1.50\", \"1e5\" and \".5\" are not)\n"
     "  TEXT     anything else, and a column that is entirely NULL\n"
     "\n"
-    "An existing table keeps its columns and types: header names are matched\n"
-    "to its columns ignoring case, columns missing from the header get NULL,\n"
-    "and every value must fit its column's type.\n";
+    "NDJSON: one JSON object a line (blank lines skipped); its keys name the\n"
+    "columns, in the order they first appear, and a key missing from a line is\n"
+    "NULL there. JSON values keep their type: integers (int64) are INTEGER,\n"
+    "other numbers REAL, true/false BOOLEAN, strings TEXT (\"5\" stays text),\n"
+    "{\"hex\":\"00ff\"} a BLOB, null NULL, other objects and arrays TEXT holding\n"
+    "their JSON. A new table's column is INTEGER, REAL (integers and reals),\n"
+    "BOOLEAN or BLOB when all its values are, else TEXT (numbers and booleans\n"
+    "then stored as their text); blobs mixed with other types are an error.\n"
+    "\n"
+    "An existing table keeps its columns and types: header names (keys) are\n"
+    "matched to its columns ignoring case, columns missing from the header get\n"
+    "NULL, and every value must fit its column's type.\n"
+    "\n"
+    "On a terminal a progress line (rows, rows/s) shows on stderr.\n";
 
 static void print_usage(FILE *f)
 {
@@ -81,7 +100,7 @@ static void print_usage(FILE *f)
         fprintf(f, " [%s%s%s]", o->longname ? o->longname : o->shortname,
                 o->arg ? " " : "", o->arg ? o->arg : "");
     }
-    fputs(" TABLE FILE.csv\n", f);
+    fputs(" TABLE FILE\n", f);
 }
 
 static int print_help(void)
@@ -142,7 +161,8 @@ struct import_args {
     const char *table;
     const char *file;
     const char *dir;
-    const char *key;  /* "a,b" as given, or NULL */
+    const char *key;     /* "a,b" as given, or NULL */
+    const char *format;  /* "csv", "ndjson", or NULL: by the file's name */
 };
 
 #define PROCEED (-1)
@@ -178,6 +198,11 @@ static int parse_args(int argc, char **argv, struct import_args *a)
         }
         switch (o->id) {
         case OPT_KEY: a->key = val; break;
+        case OPT_FORMAT:
+            if (strcmp(val, "csv") != 0 && strcmp(val, "ndjson") != 0)
+                return usage_error("unknown format", val);
+            a->format = val;
+            break;
         case OPT_DIR: a->dir = val; break;
         default: return print_help();
         }
@@ -194,19 +219,29 @@ static int parse_args(int argc, char **argv, struct import_args *a)
 struct csv_table {
     pv_arena arena;      /* field bytes, names */
     const char *origin;  /* the input's name for messages (arena) */
+    int json;            /* NDJSON: typed values, names from keys */
     uint64_t header_line;
     size_t nhdr;
-    pv_str *names;       /* header names, nhdr (arena) */
+    pv_str *names;       /* header names, nhdr */
+    uint64_t *name_lines;/* NDJSON: the line where each key first appears */
+    size_t names_cap;    /* NDJSON: room in names, name_lines and infer */
     pv_infer *infer;     /* one per header column */
-    pv_value *vals;      /* nrows x stride values: TEXT or NULL while read */
+    pv_value *vals;      /* nrows x stride values: TEXT or NULL while read
+                          * from CSV, typed from NDJSON */
     size_t stride;       /* values per row in vals: nhdr, then ncols */
     size_t nrows, cap;
     uint64_t *lines;     /* the line where each row starts */
+    pv_progress progress;
 };
 
 static void csv_table_free(struct csv_table *t)
 {
+    pv_progress_end(&t->progress);
     pv_arena_free(&t->arena);
+    if (t->json) {
+        free(t->names);
+        free(t->name_lines);
+    }
     free(t->infer);
     free(t->vals);
     free(t->lines);
@@ -217,12 +252,29 @@ static void quote_value(const pv_value *v, char *buf, size_t size)
 {
     size_t n;
 
-    if (v->type == PV_NULL) {
+    switch (v->type) {
+    case PV_NULL:
         snprintf(buf, size, "NULL");
         return;
+    case PV_INTEGER:
+        snprintf(buf, size, "%" PRId64, v->u.i);
+        return;
+    case PV_BOOLEAN:
+        snprintf(buf, size, "%s", v->u.i ? "true" : "false");
+        return;
+    case PV_REAL: {
+        char num[32];
+        pv_real_format(v->u.f, num);
+        snprintf(buf, size, "%s", num);
+        return;
     }
-    n = pv_csv_utf8_prefix(v->u.s.p, v->u.s.n, VALUE_SHOWN);
-    snprintf(buf, size, "'%.*s%s'", (int)n, v->u.s.p, n < v->u.s.n ? "..." : "");
+    case PV_BLOB:
+        snprintf(buf, size, "a blob of %zu bytes", v->u.s.n);
+        return;
+    default:
+        n = pv_csv_utf8_prefix(v->u.s.p, v->u.s.n, VALUE_SHOWN);
+        snprintf(buf, size, "'%.*s%s'", (int)n, v->u.s.p, n < v->u.s.n ? "..." : "");
+    }
 }
 
 static int header_error(const struct csv_table *t, size_t i, const char *p,
@@ -230,26 +282,39 @@ static int header_error(const struct csv_table *t, size_t i, const char *p,
 {
     size_t shown = pv_csv_utf8_prefix(p, n, VALUE_SHOWN);
 
+    if (t->json)
+        return pv_err(PV_EINPUT, "%s:%" PRIu64 ": key \"%.*s\": %s", t->origin,
+                      t->name_lines[i], (int)shown, p, what);
     return pv_err(PV_EINPUT, "%s:%" PRIu64 ": header column %zu (\"%.*s\"): %s",
                   t->origin, t->header_line, i + 1, (int)shown, p, what);
 }
 
-static int check_header_name(const struct csv_table *t, size_t i,
-                             const pv_csv_field *f)
+/* Name i (already in t->names[i]) must be a new, valid column name. */
+static int check_header_name(const struct csv_table *t, size_t i)
 {
-    if (!f->p || f->n == 0)
+    const char *p = t->names[i].p;
+    size_t n = t->names[i].n;
+
+    if (!p || n == 0) {
+        if (t->json)
+            return pv_err(PV_EINPUT, "%s:%" PRIu64 ": an empty key: every column "
+                          "needs a name", t->origin, t->name_lines[i]);
         return pv_err(PV_EINPUT, "%s:%" PRIu64 ": header column %zu is empty: "
                       "every column needs a name", t->origin, t->header_line, i + 1);
-    if (pv_ident_eq(f->p, f->n, PV_HIDDEN_KEY_NAME, strlen(PV_HIDDEN_KEY_NAME)))
-        return header_error(t, i, f->p, f->n, "the name is reserved for the "
-                            "hidden key");
-    if (!pv_column_name_ok(f->p, f->n))
-        return header_error(t, i, f->p, f->n, "not a valid column name");
+    }
+    if (pv_ident_eq(p, n, PV_HIDDEN_KEY_NAME, strlen(PV_HIDDEN_KEY_NAME)))
+        return header_error(t, i, p, n, "the name is reserved for the hidden key");
+    if (!pv_column_name_ok(p, n))
+        return header_error(t, i, p, n, "not a valid column name");
     for (size_t j = 0; j < i; j++) {
-        if (pv_ident_eq(t->names[j].p, t->names[j].n, f->p, f->n)) {
-            char what[64];
-            snprintf(what, sizeof what, "duplicates header column %zu", j + 1);
-            return header_error(t, i, f->p, f->n, what);
+        if (pv_ident_eq(t->names[j].p, t->names[j].n, p, n)) {
+            char what[PV_MAX_COLUMN_NAME + 64];
+            if (t->json)
+                snprintf(what, sizeof what, "differs only in case from key \"%s\" "
+                         "(line %" PRIu64 ")", t->names[j].p, t->name_lines[j]);
+            else
+                snprintf(what, sizeof what, "duplicates header column %zu", j + 1);
+            return header_error(t, i, p, n, what);
         }
     }
     return 0;
@@ -274,11 +339,12 @@ static int read_header(pv_csv_reader *rd, struct csv_table *t)
         return pv_err(PV_ENOMEM, "out of memory");
     for (size_t i = 0; i < rec.nfields; i++) {
         const pv_csv_field *f = &rec.fields[i];
-        if ((rc = check_header_name(t, i, f)) < 0)
-            return rc;
-        if (!(t->names[i].p = pv_arena_dup(&t->arena, f->p, f->n)))
-            return pv_err(PV_ENOMEM, "out of memory");
+        t->names[i].p = f->p ? pv_arena_dup(&t->arena, f->p, f->n) : NULL;
         t->names[i].n = f->n;
+        if (f->p && !t->names[i].p)
+            return pv_err(PV_ENOMEM, "out of memory");
+        if ((rc = check_header_name(t, i)) < 0)
+            return rc;
         pv_infer_init(&t->infer[i]);
     }
     return pv_csv_set_names(rd, &rec);
@@ -343,8 +409,137 @@ static int read_csv(pv_csv_reader *rd, struct csv_table *t)
     while ((rc = pv_csv_next(rd, &rec)) == 1) {
         if ((rc = add_row(t, &rec)) < 0)
             return rc;
+        pv_progress_update(&t->progress, t->nrows, rec.offset);
     }
     return rc;
+}
+
+/* ---- NDJSON -------------------------------------------------------------- */
+
+/* Lay rows out with `stride` values each (more than now), NULL-filled. */
+static int grow_stride(struct csv_table *t, size_t stride)
+{
+    pv_value *v = t->vals;
+
+    if (t->cap) {
+        if (t->cap > SIZE_MAX / sizeof *v / stride)
+            return pv_err(PV_ELIMIT, "%s: too many rows", t->origin);
+        if (!(v = realloc(t->vals, t->cap * stride * sizeof *v)))
+            return pv_err(PV_ENOMEM, "out of memory after %zu rows", t->nrows);
+        t->vals = v;
+        /* From the last row back: a row's new place never overlaps a row
+         * not moved yet. The row being read (nrows) moves too. */
+        for (size_t r = t->nrows + 1; r-- > 0;) {
+            if (r >= t->cap)
+                continue;
+            memmove(&v[r * stride], &v[r * t->stride], t->stride * sizeof *v);
+            for (size_t c = t->stride; c < stride; c++)
+                v[r * stride + c] = pv_v_null();
+        }
+    }
+    t->stride = stride;
+    return 0;
+}
+
+/* The column of key `k`, adding it when new; `pos` is its place in the
+ * line, where it most likely sits in the header too. */
+static int key_column(struct csv_table *t, const pv_str *k, size_t pos,
+                      uint64_t line, size_t *out)
+{
+    size_t i = t->nhdr;
+    int rc;
+
+    if (pos < t->nhdr && t->names[pos].n == k->n && memcmp(t->names[pos].p, k->p, k->n) == 0) {
+        *out = pos;
+        return 0;
+    }
+    for (size_t j = 0; j < t->nhdr; j++)
+        if (t->names[j].n == k->n && memcmp(t->names[j].p, k->p, k->n) == 0) {
+            *out = j;
+            return 0;
+        }
+    if (t->nhdr >= PV_MAX_COLUMNS)
+        return pv_err(PV_ELIMIT, "%s:%" PRIu64 ": more than %d keys", t->origin,
+                      line, PV_MAX_COLUMNS);
+    if (t->nhdr == t->names_cap) {
+        size_t cap = t->names_cap ? t->names_cap * 2 : 16;
+        pv_str *names = realloc(t->names, cap * sizeof *names);
+        uint64_t *nl;
+        pv_infer *inf;
+        if (names)
+            t->names = names;
+        nl = names ? realloc(t->name_lines, cap * sizeof *nl) : NULL;
+        if (nl)
+            t->name_lines = nl;
+        inf = nl ? realloc(t->infer, cap * sizeof *inf) : NULL;
+        if (!inf)
+            return pv_err(PV_ENOMEM, "out of memory");
+        t->infer = inf;
+        t->names_cap = cap;
+    }
+    if (!(t->names[i].p = pv_arena_dup(&t->arena, k->p, k->n)))
+        return pv_err(PV_ENOMEM, "out of memory");
+    t->names[i].n = k->n;
+    t->name_lines[i] = line;
+    pv_infer_init(&t->infer[i]);
+    t->nhdr++;
+    if ((rc = check_header_name(t, i)) < 0)
+        return rc;
+    if (t->nhdr > t->stride && (rc = grow_stride(t, t->nhdr * 2)) < 0)
+        return rc;
+    *out = i;
+    return 0;
+}
+
+static int add_object(struct csv_table *t, const pv_ndjson_record *rec)
+{
+    pv_value *row;
+    int rc;
+
+    if ((rc = reserve_row(t)) < 0)
+        return rc;
+    for (size_t c = 0; c < t->stride; c++)
+        t->vals[t->nrows * t->stride + c] = pv_v_null();
+    for (size_t k = 0; k < rec->nmembers; k++) {
+        const pv_ndjson_member *m = &rec->members[k];
+        pv_value v = m->value;
+        size_t c = 0;
+
+        if ((rc = key_column(t, &m->key, k, rec->line, &c)) < 0)
+            return rc;
+        if ((v.type == PV_TEXT || v.type == PV_BLOB) &&
+            !(v.u.s.p = pv_arena_dup(&t->arena, v.u.s.p, v.u.s.n)))
+            return pv_err(PV_ENOMEM, "out of memory after %zu rows", t->nrows);
+        row = &t->vals[t->nrows * t->stride];  /* key_column may move rows */
+        row[c] = v;
+        pv_infer_add_value(&t->infer[c], &v);
+    }
+    t->lines[t->nrows++] = rec->line;
+    return 0;
+}
+
+static int read_ndjson(pv_ndjson_reader *rd, struct csv_table *t)
+{
+    pv_ndjson_record rec;
+    int rc;
+
+    t->json = 1;
+    t->stride = 8;
+    if (!(t->origin = pv_arena_dup(&t->arena, pv_ndjson_name(rd),
+                                   strlen(pv_ndjson_name(rd)))))
+        return pv_err(PV_ENOMEM, "out of memory");
+    while ((rc = pv_ndjson_next(rd, &rec)) == 1) {
+        if ((rc = add_object(t, &rec)) < 0)
+            return rc;
+        pv_progress_update(&t->progress, t->nrows, rec.offset);
+    }
+    if (rc < 0)
+        return rc;
+    /* Rows as the CSV path has them: exactly nhdr values each. */
+    for (size_t r = 0; r < t->nrows && t->stride != t->nhdr; r++)
+        memmove(&t->vals[r * t->nhdr], &t->vals[r * t->stride], t->nhdr * sizeof *t->vals);
+    t->stride = t->nhdr;
+    return 0;
 }
 
 /* ---- the table's shape --------------------------------------------------- */
@@ -394,9 +589,20 @@ static int build_schema(const struct import_args *a, const struct csv_table *t,
 
     if (!s)
         return pv_err(PV_ENOMEM, "out of memory");
-    for (size_t i = 0; i < t->nhdr && rc == 0; i++)
-        rc = pv_schema_add_column(s, t->names[i].p, t->names[i].n,
-                                  pv_infer_type(&t->infer[i]), 0);
+    if (t->nhdr == 0) {
+        rc = pv_err(PV_EINPUT, "%s: no %s: nothing to create table '%s' from",
+                    t->origin, t->json ? "keys" : "columns", a->table);
+        goto done;
+    }
+    for (size_t i = 0; i < t->nhdr && rc == 0; i++) {
+        int type = pv_infer_type(&t->infer[i]);
+        if (type < 0) {
+            rc = header_error(t, i, t->names[i].p, t->names[i].n, "blobs mixed "
+                              "with other types: no column type holds them all");
+            goto done;
+        }
+        rc = pv_schema_add_column(s, t->names[i].p, t->names[i].n, type, 0);
+    }
     if (rc < 0) {
         pv_err_prefix("%s:%" PRIu64, t->origin, t->header_line);
         goto done;
@@ -510,6 +716,11 @@ static int value_error(const struct csv_table *t, size_t r, size_t i,
     char shown[VALUE_SHOWN + 8];
     size_t n = pv_csv_utf8_prefix(t->names[i].p, t->names[i].n, VALUE_SHOWN);
 
+    if (v->type == PV_NULL && t->json)
+        return pv_err(PV_ECONSTRAINT, "%s:%" PRIu64 ": key \"%.*s\": null or "
+                      "missing, but the column is %s", t->origin, t->lines[r],
+                      (int)n, t->names[i].p,
+                      col->pk_pos >= 0 ? "part of the primary key" : "NOT NULL");
     if (v->type == PV_NULL)
         return pv_err(PV_ECONSTRAINT, "%s:%" PRIu64 ": column %zu (\"%.*s\"): "
                       "an empty field is NULL, but the column is %s%s",
@@ -517,6 +728,10 @@ static int value_error(const struct csv_table *t, size_t r, size_t i,
                       col->pk_pos >= 0 ? "part of the primary key" : "NOT NULL",
                       col->type == PV_TEXT ? " (write \"\" for an empty string)" : "");
     quote_value(v, shown, sizeof shown);
+    if (t->json)
+        return pv_err(PV_ETYPE, "%s:%" PRIu64 ": key \"%.*s\": %s is not a valid %s",
+                      t->origin, t->lines[r], (int)n, t->names[i].p, shown,
+                      pv_type_name(col->type));
     return pv_err(PV_ETYPE, "%s:%" PRIu64 ": column %zu (\"%.*s\"): %s%s is not "
                   "a valid %s", t->origin, t->lines[r], i + 1, (int)n,
                   t->names[i].p, shown, v->u.s.n ? "" : " (a quoted empty field)",
@@ -730,13 +945,45 @@ static void report(const struct csv_table *t, const pv_schema *s,
     fputs(")\n", stderr);
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Read the whole input into t, with a progress line on a terminal. */
+static int read_input(const struct import_args *a, struct csv_table *t)
+{
+    int ndjson = a->format ? strcmp(a->format, "ndjson") == 0
+                           : ends_with(a->file, ".ndjson") || ends_with(a->file, ".jsonl");
+    pv_csv_reader *rd = NULL;
+    pv_ndjson_reader *jr = NULL;
+    struct stat st;
+    char what[96];
+    int rc;
+
+    snprintf(what, sizeof what, "importing %.80s", a->file);
+    pv_progress_start(&t->progress, what,
+                      strcmp(a->file, "-") && stat(a->file, &st) == 0 && S_ISREG(st.st_mode)
+                          ? (uint64_t)st.st_size : 0);
+    if (ndjson) {
+        if ((rc = pv_ndjson_open(a->file, &jr)) == 0)
+            rc = read_ndjson(jr, t);
+    } else if ((rc = pv_csv_open(a->file, PV_MAX_COLUMNS, &rd)) == 0) {
+        rc = read_csv(rd, t);
+    }
+    pv_ndjson_close(jr);
+    pv_csv_close(rd);
+    return rc;
+}
+
 static int run_import(const struct import_args *a)
 {
     struct csv_table t;
     pv_db *db = NULL;
-    pv_csv_reader *rd = NULL;
     pv_schema *schema = NULL;
     uint32_t *map = NULL;
+    char what[64];
     int create = 0, rc;
 
     memset(&t, 0, sizeof t);
@@ -753,8 +1000,7 @@ static int run_import(const struct import_args *a)
     } else if (rc < 0) {
         goto done;
     }
-    if ((rc = pv_csv_open(a->file, PV_MAX_COLUMNS, &rd)) < 0 ||
-        (rc = read_csv(rd, &t)) < 0)
+    if ((rc = read_input(a, &t)) < 0)
         goto done;
     rc = create ? build_schema(a, &t, &schema) : check_key_option(a, schema);
     if (rc < 0)
@@ -763,16 +1009,21 @@ static int run_import(const struct import_args *a)
         rc = pv_err(PV_ENOMEM, "out of memory");
         goto done;
     }
+    snprintf(what, sizeof what, "checking %zu rows", t.nrows);
+    pv_progress_phase(&t.progress, what);
     if ((rc = map_header(&t, schema, map)) < 0 ||
         (rc = convert_rows(&t, schema, map)) < 0 ||
-        (rc = check_duplicates(&t, schema)) < 0 ||
-        (rc = write_rows(db, &t, schema, create)) < 0)
+        (rc = check_duplicates(&t, schema)) < 0)
         goto done;
+    snprintf(what, sizeof what, "writing %zu rows", t.nrows);
+    pv_progress_phase(&t.progress, what);
+    if ((rc = write_rows(db, &t, schema, create)) < 0)
+        goto done;
+    pv_progress_end(&t.progress);
     report(&t, schema, map);
 done:
     free(map);
     pv_schema_free(schema);
-    pv_csv_close(rd);
     csv_table_free(&t);
     pv_close(db);
     return rc;
@@ -780,7 +1031,7 @@ done:
 
 int cmd_import(int argc, char **argv)
 {
-    struct import_args a = {NULL, NULL, ".", NULL};
+    struct import_args a = {NULL, NULL, ".", NULL, NULL};
     int rc = parse_args(argc, argv, &a);
 
     if (rc != PROCEED)

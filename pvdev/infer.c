@@ -13,6 +13,8 @@ void pv_infer_init(pv_infer *st)
     st->nvalues = 0;
     st->all_int = 1;
     st->all_real = 1;
+    st->kinds = 0;
+    st->ints_fit_real = 1;
 }
 
 int pv_infer_int_fits_real(int64_t i)
@@ -63,10 +65,33 @@ void pv_infer_add(pv_infer *st, const char *s, size_t n)
     }
 }
 
+void pv_infer_add_value(pv_infer *st, const pv_value *v)
+{
+    if (v->type == PV_NULL)
+        return;
+    st->nvalues++;
+    st->kinds |= 1u << v->type;
+    if (v->type == PV_INTEGER && st->ints_fit_real)
+        st->ints_fit_real = pv_infer_int_fits_real(v->u.i);
+}
+
 int pv_infer_type(const pv_infer *st)
 {
+    const unsigned num = 1u << PV_INTEGER | 1u << PV_REAL;
+
     if (st->nvalues == 0)
         return PV_TEXT;
+    if (st->kinds) {
+        if (st->kinds & (1u << PV_BLOB))
+            return st->kinds == 1u << PV_BLOB ? PV_BLOB : -1;
+        if (st->kinds == 1u << PV_INTEGER)
+            return PV_INTEGER;
+        if (st->kinds == 1u << PV_BOOLEAN)
+            return PV_BOOLEAN;
+        if ((st->kinds & ~num) == 0)
+            return st->ints_fit_real ? PV_REAL : PV_TEXT;
+        return PV_TEXT;
+    }
     if (st->all_int)
         return PV_INTEGER;
     if (st->all_real)

@@ -15,6 +15,17 @@
  * BOOLEAN is never inferred: "true" and "1" stay what they were written as.
  *
  * Used one value at a time, so a caller can infer while it streams.
+ *
+ * Typed values (NDJSON) go through pv_infer_add_value instead, and a JSON
+ * type is never reinterpreted (the string "5" stays TEXT):
+ *   INTEGER  every value is an integer;
+ *   REAL     integers and reals, every integer exact as a double;
+ *   BOOLEAN  every value is true or false;   BLOB  every value a blob;
+ *   TEXT     every value a string, or any other mix (numbers and booleans
+ *            are then stored as their canonical text), and a column with
+ *            no non-NULL value.
+ * A blob mixed with anything else has no safe type: pv_infer_type returns
+ * -1 and the caller reports it.
  */
 #ifndef PVDEV_INFER_H
 #define PVDEV_INFER_H
@@ -22,10 +33,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "value.h"
+
 typedef struct pv_infer {
     uint64_t nvalues;  /* non-NULL values seen */
     int all_int;       /* every value so far is a canonical int64 */
     int all_real;      /* every value so far is exact as a REAL */
+    unsigned kinds;    /* typed values: bit (1 << PV_*) per type seen */
+    int ints_fit_real; /* typed values: every INTEGER is exact as a REAL */
 } pv_infer;
 
 void pv_infer_init(pv_infer *st);
@@ -33,7 +48,12 @@ void pv_infer_init(pv_infer *st);
 /* Account for one non-NULL value (NULLs say nothing about the type). */
 void pv_infer_add(pv_infer *st, const char *s, size_t n);
 
-/* The type for everything added so far: PV_INTEGER, PV_REAL or PV_TEXT. */
+/* Account for one typed non-NULL value (PV_INTEGER .. PV_BOOLEAN). */
+void pv_infer_add_value(pv_infer *st, const pv_value *v);
+
+/* The type for everything added so far: PV_INTEGER, PV_REAL or PV_TEXT
+ * for text values; for typed values also PV_BOOLEAN, PV_BLOB, or -1 for
+ * blobs mixed with other types. */
 int pv_infer_type(const pv_infer *st);
 
 /* Is s[0..n) exactly pv_real_format's text of the double it reads as?

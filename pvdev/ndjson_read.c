@@ -1,0 +1,325 @@
+/*
+ * ndjson_read.c: the NDJSON reader of ndjson_read.h. jansson parses each
+ * line; this layer keeps line numbers, maps JSON values to typed values and
+ * keeps members in the order written.
+ */
+#include "ndjson_read.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pv.h"
+#include "util.h"
+
+#ifdef PVDEV_HAVE_JANSSON
+#include <jansson.h>
+
+struct pv_ndjson_reader {
+    char *name;
+    FILE *f;
+    int own;
+    char *line;
+    size_t cap;
+    uint64_t lineno, offset, next_offset;
+    json_t *root;               /* the current object */
+    pv_arena arena;             /* decoded blobs, dumped JSON */
+    pv_ndjson_member *members;
+    size_t nmembers, mcap;
+    int err;
+};
+
+int pv_ndjson_supported(void)
+{
+    return 1;
+}
+
+static int open_file(FILE *f, int own, const char *name, pv_ndjson_reader **out)
+{
+    pv_ndjson_reader *r = calloc(1, sizeof *r);
+
+    if (!r || !(r->name = strdup(name))) {
+        free(r);
+        if (own)
+            fclose(f);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    r->f = f;
+    r->own = own;
+    *out = r;
+    return 0;
+}
+
+int pv_ndjson_open(const char *path, pv_ndjson_reader **out)
+{
+    FILE *f;
+
+    *out = NULL;
+    if (strcmp(path, "-") == 0)
+        return open_file(stdin, 0, "<stdin>", out);
+    if (!(f = fopen(path, "rb")))
+        return pv_err_errno("cannot open '%s'", path);
+    return open_file(f, 1, path, out);
+}
+
+int pv_ndjson_open_mem(const void *data, size_t len, const char *name,
+                       pv_ndjson_reader **out)
+{
+    FILE *f;
+
+    *out = NULL;
+    if (len == 0) {
+        /* fmemopen refuses a size of 0: an empty input reads /dev/null. */
+        if (!(f = fopen("/dev/null", "rb")))
+            return pv_err_errno("cannot open /dev/null");
+    } else if (!(f = fmemopen((void *)data, len, "rb"))) {
+        return pv_err_errno("cannot read '%s' from memory", name);
+    }
+    return open_file(f, 1, name, out);
+}
+
+const char *pv_ndjson_name(const pv_ndjson_reader *r)
+{
+    return r->name;
+}
+
+uint64_t pv_ndjson_offset(const pv_ndjson_reader *r)
+{
+    return r->next_offset;
+}
+
+void pv_ndjson_close(pv_ndjson_reader *r)
+{
+    if (!r)
+        return;
+    if (r->own && r->f)
+        fclose(r->f);
+    json_decref(r->root);
+    pv_arena_free(&r->arena);
+    free(r->members);
+    free(r->line);
+    free(r->name);
+    free(r);
+}
+
+static int fail(pv_ndjson_reader *r, int code)
+{
+    r->err = code;
+    return code;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* {"hex":"00ff"} as blob bytes; 0 when `obj` is not of that form. */
+static int blob_object(pv_ndjson_reader *r, json_t *obj, pv_value *out)
+{
+    json_t *h;
+    const char *s;
+    size_t n;
+    char *p;
+
+    if (json_object_size(obj) != 1 || !(h = json_object_get(obj, "hex")) ||
+        !json_is_string(h))
+        return 0;
+    s = json_string_value(h);
+    n = json_string_length(h);
+    if (n % 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (hexval(s[i]) < 0)
+            return 0;
+    if (!(p = pv_arena_alloc(&r->arena, n / 2 + 1)))
+        return pv_err(PV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n / 2; i++)
+        p[i] = (char)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+    p[n / 2] = '\0';
+    *out = pv_v_blob(p, n / 2);
+    return 1;
+}
+
+/* Nested data is kept as its compact JSON text. */
+static int json_text(pv_ndjson_reader *r, json_t *j, pv_value *out)
+{
+    char *dump = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    char *p;
+    size_t n;
+
+    if (!dump)
+        return pv_err(PV_ENOMEM, "out of memory");
+    n = strlen(dump);
+    p = pv_arena_dup(&r->arena, dump, n);
+    free(dump);
+    if (!p)
+        return pv_err(PV_ENOMEM, "out of memory");
+    *out = pv_v_text(p, n);
+    return 0;
+}
+
+static int to_value(pv_ndjson_reader *r, json_t *j, pv_value *out)
+{
+    int rc;
+
+    switch (json_typeof(j)) {
+    case JSON_NULL: *out = pv_v_null(); return 0;
+    case JSON_TRUE: *out = pv_v_bool(1); return 0;
+    case JSON_FALSE: *out = pv_v_bool(0); return 0;
+    case JSON_INTEGER: *out = pv_v_int((int64_t)json_integer_value(j)); return 0;
+    case JSON_REAL: *out = pv_v_real(json_real_value(j)); return 0;
+    case JSON_STRING:
+        *out = pv_v_text(json_string_value(j), json_string_length(j));
+        return 0;
+    case JSON_OBJECT:
+        if ((rc = blob_object(r, j, out)) != 0)
+            return rc < 0 ? rc : 0;
+        return json_text(r, j, out);
+    default:
+        return json_text(r, j, out);
+    }
+}
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+static const char *kind_name(json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_NULL: return "null";
+    default: return "a boolean";
+    }
+}
+
+int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
+{
+    json_error_t jerr;
+    const char *key, *s;
+    json_t *val;
+    ssize_t got;
+    size_t n, i;
+    int rc;
+
+    if (r->err)
+        return r->err;
+    json_decref(r->root);
+    r->root = NULL;
+    pv_arena_reset(&r->arena);
+    for (;;) {
+        errno = 0;
+        got = getline(&r->line, &r->cap, r->f);
+        if (got < 0) {
+            if (ferror(r->f))
+                return fail(r, pv_err_errno("cannot read '%s'", r->name));
+            return 0;
+        }
+        r->lineno++;
+        r->offset = r->next_offset;
+        r->next_offset += (uint64_t)got;
+        s = r->line;
+        n = (size_t)got;
+        if (r->lineno == 1 && n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+            s += 3, n -= 3;
+        if (!blank(s, n))
+            break;
+    }
+    if (memchr(s, '\0', n))
+        return fail(r, pv_err(PV_EINPUT, "%s:%" PRIu64 ": a NUL byte in the line",
+                              r->name, r->lineno));
+    r->root = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (!r->root) {
+        int code = strstr(jerr.text, "too big") ? PV_ELIMIT : PV_EINPUT;
+        return fail(r, pv_err(code, "%s:%" PRIu64 ": column %d: %s", r->name,
+                              r->lineno, jerr.column, jerr.text));
+    }
+    if (!json_is_object(r->root))
+        return fail(r, pv_err(PV_EINPUT, "%s:%" PRIu64 ": expected a JSON object, got %s",
+                              r->name, r->lineno, kind_name(r->root)));
+    n = json_object_size(r->root);
+    if (n > r->mcap) {
+        pv_ndjson_member *m = realloc(r->members, n * sizeof *m);
+        if (!m)
+            return fail(r, pv_err(PV_ENOMEM, "out of memory"));
+        r->members = m;
+        r->mcap = n;
+    }
+    i = 0;
+    json_object_foreach(r->root, key, val) {
+        pv_ndjson_member *m = &r->members[i++];
+        m->key.p = key;
+        m->key.n = strlen(key);
+        if ((rc = to_value(r, val, &m->value)) < 0)
+            return fail(r, rc);
+    }
+    out->members = r->members;
+    out->nmembers = i;
+    out->line = r->lineno;
+    out->offset = r->offset;
+    return 1;
+}
+
+#else /* !PVDEV_HAVE_JANSSON */
+
+int pv_ndjson_supported(void)
+{
+    return 0;
+}
+
+static int unsupported(void)
+{
+    return pv_err(PV_EMISUSE, "pvdev was built without NDJSON support (jansson)");
+}
+
+int pv_ndjson_open(const char *path, pv_ndjson_reader **out)
+{
+    (void)path;
+    *out = NULL;
+    return unsupported();
+}
+
+int pv_ndjson_open_mem(const void *data, size_t len, const char *name,
+                       pv_ndjson_reader **out)
+{
+    (void)data, (void)len, (void)name;
+    *out = NULL;
+    return unsupported();
+}
+
+int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
+{
+    (void)r, (void)out;
+    return unsupported();
+}
+
+const char *pv_ndjson_name(const pv_ndjson_reader *r)
+{
+    (void)r;
+    return "";
+}
+
+uint64_t pv_ndjson_offset(const pv_ndjson_reader *r)
+{
+    (void)r;
+    return 0;
+}
+
+void pv_ndjson_close(pv_ndjson_reader *r)
+{
+    (void)r;
+}
+
+#endif
