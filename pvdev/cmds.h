@@ -16,6 +16,7 @@ int cmd_import(int argc, char **argv);
 int cmd_merge_driver(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Print "pvdev: " + the last libpv error message to stderr; returns 1. */
 int pvdev_fail(const char *what);

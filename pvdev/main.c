@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"merge-driver", cmd_merge_driver, "git's merge driver: merge tables by row and cell"},
     {"conflicts", cmd_conflicts, "list the merge conflicts recorded in the chunks"},
     {"resolve", cmd_resolve, "settle merge conflicts: --ours or --theirs"},
+    {"export", cmd_export, "write a table or a query as CSV or NDJSON"},
 };
 
 static void usage(FILE *to)

@@ -1,0 +1,163 @@
+#!/bin/sh
+# pvdev sql's output modes and its interactive shell, through the real tool:
+#   - every output mode gives the sqlite3 shell's bytes on the same typed
+#     table (list, csv, table, box, line; JSON parsed and compared);
+#   - the shell's dot-commands and multi-line statements, piped with
+#     --interactive;
+#   - the shell on a real pseudo-terminal (python3's pty): prompts, the
+#     table default, history in ~/.pvdev_history when built with libedit;
+#   - the import progress line shows on a terminal and nowhere else.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+
+csv="$PV_TOP/examples/data/airports.csv"
+cd "$T"
+mkdir ws && (cd ws && pvdev init >/dev/null)
+pvdev import -C ws airports "$csv" --key iata 2>/dev/null || fail "import"
+sqlite3 -batch ref.db <<SQL
+CREATE TABLE airports(iata TEXT PRIMARY KEY, name TEXT, city TEXT, state TEXT,
+                      country TEXT, latitude REAL, longitude REAL);
+.mode csv
+.import --skip 1 $csv airports
+SQL
+
+# --- output modes against sqlite3 -------------------------------------------
+q="SELECT iata, name, latitude, NULL AS n, '' AS e, city FROM airports WHERE state IN ('CA','PR','HI') ORDER BY iata"
+for m in list csv table box line; do
+    sqlite3 -batch -$m -header ref.db "$q" >"want.$m"
+    pvdev -C ws sql --$m --header "$q" >"got.$m" || fail "sql --$m"
+    same "want.$m" "got.$m" "--$m vs sqlite3 -$m -header"
+    pvdev -C ws sql --mode $m --header "$q" >"got2.$m"
+    same "want.$m" "got2.$m" "--mode $m"
+done
+[ "$(wc -l <got.list)" -gt 100 ] || fail "too few rows compared"
+pvdev -C ws sql --separator ';' --null NULL "SELECT 1, NULL, 'x'" | grep -qx '1;NULL;x' || fail "--separator/--null"
+# JSON: sqlite3 prints reals with 17+ digits, pvdev the shortest exact text;
+# both must parse to the same values.
+sqlite3 -batch -json ref.db "$q" >want.json
+pvdev -C ws sql --json "$q" >got.json
+python3 - want.json got.json <<'PY' || fail "--json differs from sqlite3 -json"
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+sys.exit(0 if a == b and len(a) > 100 else 1)
+PY
+pvdev -C ws sql --json "SELECT 1 AS x WHERE 0" >empty.json
+[ ! -s empty.json ] || fail "--json of no rows prints '$(cat empty.json)'"
+# Not a terminal: list mode, so scripts keep comparing with sqlite3.
+pvdev -C ws sql "SELECT iata, state FROM airports WHERE iata = 'SFO'" | grep -qx 'SFO|CA' || fail "default list mode"
+
+# --- the shell, piped -----------------------------------------------------------
+cat >in.txt <<'SQL'
+.help
+.tables
+.schema airports
+.mode csv
+.headers on
+SELECT iata,
+       name
+  FROM airports
+ WHERE iata IN ('SFO', 'OAK') -- a comment; with a semicolon
+ ORDER BY iata;
+.headers off
+.mode json
+SELECT 'a;b' AS s; SELECT 2 AS two;
+.mode nosuch
+SELECT nosuch FROM airports;
+.mode list
+.timer on
+SELECT COUNT(*) FROM airports;
+.timer off
+.quit
+SELECT 'not reached';
+SQL
+set +e
+pvdev -C ws sql --interactive <in.txt >out.txt 2>err.txt
+code=$?
+set -e
+[ "$code" -eq 1 ] || fail "piped shell with errors: exit $code, want 1"
+grep -q '^\.schema \[TABLE\]' out.txt || fail ".help: $(cat out.txt)"
+grep -qx 'airports' out.txt || fail ".tables"
+grep -qx 'CREATE TABLE airports(iata TEXT, name TEXT, city TEXT, state TEXT, country TEXT, latitude REAL, longitude REAL, PRIMARY KEY(iata));' out.txt ||
+    fail ".schema: $(grep CREATE out.txt)"
+grep -qx 'iata,name' out.txt || fail ".headers on with .mode csv"
+grep -qx 'OAK,"Metropolitan Oakland International"' out.txt || fail "multi-line statement"
+grep -qx '\[{"s":"a;b"}\]' out.txt || fail ".mode json: $(cat out.txt)"
+grep -qx '\[{"two":2}\]' out.txt || fail "two statements on a line"
+grep -qx '3376' out.txt || fail ".mode list"
+grep -q '^Run Time: real [0-9.]* user [0-9.]* sys [0-9.]*$' out.txt || fail ".timer on"
+[ "$(grep -c '^Run Time' out.txt)" -eq 1 ] || fail ".timer off"
+grep -q "unknown mode 'nosuch'" err.txt || fail "bad .mode: $(cat err.txt)"
+grep -q "nosuch" err.txt || fail "SQL error shown"
+grep -q 'not reached' out.txt && fail ".quit did not stop"
+# A statement the input ends inside still runs; a clean script exits 0.
+printf 'SELECT 40 + 2' | pvdev -C ws sql --interactive >eof.txt || fail "clean piped shell failed"
+grep -qx 42 eof.txt || fail "statement at end of input"
+# .schema of a .pvdb, and of an unknown table.
+pvbake -C ws -o "$T/a.pvdb" 2>/dev/null || pvbake -o "$T/a.pvdb" 2>/dev/null || (cd ws && pvbake -o "$T/a.pvdb" 2>/dev/null)
+printf '.schema\n.schema nosuch\n' | pvdev sql --db a.pvdb --interactive >pvdb.txt 2>pvdb.err || true
+grep -qx 'CREATE TABLE airports(iata TEXT, name TEXT, city TEXT, state TEXT, country TEXT, latitude REAL, longitude REAL, PRIMARY KEY(iata));' pvdb.txt ||
+    fail ".schema on a .pvdb: $(cat pvdb.txt pvdb.err)"
+grep -q 'no such table: nosuch' pvdb.err || fail ".schema nosuch"
+
+# --- the shell on a pseudo-terminal ----------------------------------------------
+# ptyrun.py CMD...: run CMD with stdin, stdout and stderr on a new pty, type the
+# lines of $PTY_INPUT one by one, print everything it wrote.
+cat >ptyrun.py <<'PY'
+import os, pty, sys, time, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b""
+def drain(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                return False
+            if not data:
+                return False
+            out += data
+    return True
+drain(0.5)
+for line in os.environ.get("PTY_INPUT", "").split("\n"):
+    if not line:
+        continue
+    os.write(fd, line.encode() + b"\r")
+    drain(0.3)
+deadline = time.time() + 60
+while time.time() < deadline and drain(0.2):
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+PTY_INPUT=$(printf '%s\n' ".tables" "SELECT iata, state" "  FROM airports WHERE iata = 'SFO';" ".quit")
+export PTY_INPUT
+(cd ws && python3 "$T/ptyrun.py" pvdev sql) >tty.txt || fail "shell on a pty: $(cat tty.txt)"
+grep -q 'pvdev> ' tty.txt || fail "no prompt on a terminal: $(cat tty.txt)"
+grep -q '\.\.\.> ' tty.txt || fail "no continuation prompt: $(cat tty.txt)"
+grep -q '| SFO  | CA    |' tty.txt || fail "table mode on a terminal: $(cat tty.txt)"
+if pvdev sql --help | grep -q 'built without line editing'; then
+    echo "SKIP: history (pvdev built without libedit)"
+else
+    grep -q 'SFO' "$HOME/.pvdev_history" || fail "history lacks the statement"
+fi
+# Table mode by default on a terminal, list when stdout is not one.
+PTY_INPUT=
+(cd ws && python3 "$T/ptyrun.py" pvdev sql "SELECT 7 AS seven") >tty2.txt
+grep -q '| seven |' tty2.txt || fail "table default on a tty: $(cat tty2.txt)"
+
+# --- progress line --------------------------------------------------------------
+awk 'BEGIN { print "id,name,value"; for (i = 1; i <= 400000; i++) printf "%d,name %d,%d.5\n", i, i, i }' >big.csv
+python3 "$T/ptyrun.py" pvdev import -C ws big big.csv --key id >prog-tty.txt || fail "import on a pty: $(cat prog-tty.txt)"
+grep -q 'rows/s' prog-tty.txt || fail "no progress line on a terminal: $(cat prog-tty.txt)"
+grep -q 'imported 400000 rows' prog-tty.txt || fail "import summary on a pty"
+pvdev import -C ws big2 big.csv --key id 2>prog-file.txt || fail "import big2"
+grep -q 'rows/s' prog-file.txt && fail "progress line written to a file"
+pvdev -C ws export big 2>exp.err | tail -n 1 | grep -qx '400000,"name 400000",400000.5' || fail "export big"
+grep -q 'rows/s' exp.err && fail "export progress written to a file"
+echo "shell e2e: ok"
