@@ -144,7 +144,8 @@ typedef struct pv_plan {
     const pv_expr *upper_src, *lower_src; /* the WHERE conjuncts they come from */
     uint32_t nslots;   /* columns the scan returns */
     uint32_t *slot_col;/* schema index per slot */
-    char **slot_name;  /* column name per slot (EXPLAIN) */
+    char **slot_name;  /* column name per slot (EXPLAIN, shape check) */
+    int *slot_type;    /* column type per slot (shape check) */
     uint32_t nout;
     pv_expr **out;
     char **names;      /* result column names */

@@ -273,11 +273,13 @@ static int name_slots(binder *b)
 {
     pv_plan *p = b->plan;
     uint32_t i;
-    if (!(p->slot_name = pv_arena_alloc(b->arena, (p->nslots + 1) * sizeof *p->slot_name)))
+    if (!(p->slot_name = pv_arena_alloc(b->arena, (p->nslots + 1) * sizeof *p->slot_name)) ||
+        !(p->slot_type = pv_arena_alloc(b->arena, (p->nslots + 1) * sizeof *p->slot_type)))
         return nomem();
     for (i = 0; i < p->nslots; i++) {
         const char *n = b->schema->cols[p->slot_col[i]].name;
         if (!(p->slot_name[i] = pv_arena_dup(b->arena, n, strlen(n)))) return nomem();
+        p->slot_type[i] = b->schema->cols[p->slot_col[i]].type;
     }
     return 0;
 }

@@ -381,6 +381,22 @@ static int eval_count(pv_run *r, const pv_expr *e, const char *what, int64_t *ou
     return 0;
 }
 
+/* The columns the plan reads must still be where they were at prepare
+ * (an ALTER TABLE or DROP + CREATE in between moves them). */
+static int check_shape(const pv_plan *p, const pv_source *src)
+{
+    const pv_schema *s = src->schema;
+    uint32_t i;
+    for (i = 0; i < p->nslots; i++) {
+        const pv_column *c = p->slot_col[i] < s->ncols ? &s->cols[p->slot_col[i]] : NULL;
+        if (!c || c->type != p->slot_type[i] ||
+            !pv_ident_eq(c->name, strlen(c->name), p->slot_name[i], strlen(p->slot_name[i])))
+            return pv_err(PV_EMISUSE, "table %s changed since the statement was prepared: prepare it again",
+                          p->table);
+    }
+    return 0;
+}
+
 static int run_start(pv_run *r, pv_db *db)
 {
     const pv_plan *p = r->plan;
@@ -396,7 +412,8 @@ static int run_start(pv_run *r, pv_db *db)
         return 0;
     }
     if (!p->has_from) return 0;
-    if ((rc = pv_db_find_table(db, p->table, strlen(p->table), &r->src))) return rc;
+    if ((rc = pv_db_find_table(db, p->table, strlen(p->table), &r->src)) || (rc = check_shape(p, &r->src)))
+        return rc;
     if (p->access == PV_ACCESS_LOOKUP) return pv_lookup_open(p, db, &r->src, &r->cx, &r->lookup);
     return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
 }

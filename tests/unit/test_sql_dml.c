@@ -288,6 +288,26 @@ static void test_alter_table(void **state)
     check_query_error(f->db, "ALTER TABLE nope ADD COLUMN z TEXT", PV_ENOTFOUND, NULL);
 }
 
+/* A statement prepared before its table changed shape asks to be prepared again. */
+static void test_prepared_then_altered(void **state)
+{
+    fixture *f = *state;
+    pv_stmt *sel, *upd, *ins;
+    exec_ok(f->db, ITEMS);
+    assert_int_equal(pv_prepare(f->db, "SELECT price FROM t WHERE id = 1", (size_t)-1, &sel, NULL), 0);
+    assert_int_equal(pv_prepare(f->db, "UPDATE t SET name = 'z'", (size_t)-1, &upd, NULL), 0);
+    assert_int_equal(pv_prepare(f->db, "INSERT INTO t VALUES (9, 'i', 9, 9.0)", (size_t)-1, &ins, NULL), 0);
+    exec_ok(f->db, "ALTER TABLE t DROP COLUMN qty");
+    assert_int_equal(pv_step(sel), PV_EMISUSE);
+    assert_string_equal(pv_errmsg(), "table t changed since the statement was prepared: prepare it again");
+    assert_int_equal(pv_step(upd), PV_EMISUSE);
+    assert_int_equal(pv_step(ins), PV_EMISUSE);
+    pv_finalize(sel);
+    pv_finalize(upd);
+    pv_finalize(ins);
+    check_query(f->db, "SELECT * FROM t WHERE id = 1", "1|a|1.5\n");
+}
+
 static void test_alter_hidden_key(void **state)
 {
     fixture *f = *state;
@@ -482,6 +502,7 @@ int main(void)
         WS(test_statement_atomicity_in_txn),
         WS(test_drop_table),
         WS(test_alter_table),
+        WS(test_prepared_then_altered),
         WS(test_alter_hidden_key),
         WS(test_ddl_not_yet_stored),
         WS(test_explain),
