@@ -897,7 +897,7 @@ static void gen_select(pv_buf *b, const tdef *t, int *ordered)
 {
     qctx q = {t, "", 0, 0};
     int nout = 1 + rn(4), i, k, agg = chance(30), grouped = agg && chance(60), ngroup = 0, distinct;
-    int groupcol[3];
+    int groupcol[3], want_order, want_limit;
     char alias[8] = "";
     *ordered = 0;
     if (chance(20)) {
@@ -909,7 +909,10 @@ static void gen_select(pv_buf *b, const tdef *t, int *ordered)
         q.qual = qual;
     }
     distinct = !agg && chance(15);
-    q.no_mix = distinct;
+    want_order = chance(55);
+    want_limit = want_order && chance(40);
+    /* a LIMIT cuts between rows tied under ORDER BY as well */
+    q.no_mix = distinct || want_limit;
     pv_buf_printf(b, "SELECT %s", distinct ? "DISTINCT " : chance(5) ? "ALL " : "");
     if (grouped) {
         ngroup = 1 + rn(2);
@@ -966,10 +969,10 @@ static void gen_select(pv_buf *b, const tdef *t, int *ordered)
             }
         }
     }
-    if (chance(55)) {
+    if (want_order) {
         gen_total_order(b, &q, nout, !agg && !distinct);
         *ordered = 1;
-        if (chance(40)) {
+        if (want_limit) {
             pv_buf_printf(b, " LIMIT %d", rn(12) - 1);
             if (chance(50)) pv_buf_printf(b, " OFFSET %d", rn(6));
         }
