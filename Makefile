@@ -77,9 +77,13 @@ $(BUILD)/obj/libpv/%.o: libpv/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
 
+# pvdev's own libraries: libcsv (CSV), jansson (NDJSON), libedit (the shell).
+PVDEV_CFLAGS := -DPVDEV_HAVE_LIBEDIT -DPVDEV_HAVE_JANSSON $(CSV_CFLAGS) $(EDIT_CFLAGS) $(JANSSON_CFLAGS)
+PVDEV_LIBS   := $(CSV_LIBS) $(EDIT_LIBS) $(JANSSON_LIBS)
+
 $(BUILD)/obj/pvdev/%.o: pvdev/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CSV_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(PVDEV_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/pvbake/%.o: pvbake/%.c
 	@mkdir -p $(dir $@)
@@ -105,7 +109,7 @@ $(LIBPV_SO): $(LIBPV_OBJ)
 
 # The tools link libpv statically: they use its internal modules too.
 $(PVDEV): $(PVDEV_OBJ) $(PVGIT_A) $(LIBPV_A)
-	$(CC) -o $@ $(PVDEV_OBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+	$(CC) -o $@ $(PVDEV_OBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(PVDEV_LIBS) $(LIBPV_LIBS)
 
 $(PVBAKE): $(PVBAKE_OBJ) $(PVGIT_A) $(LIBPV_A)
 	$(CC) -o $@ $(PVBAKE_OBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(LIBPV_LIBS)
@@ -122,9 +126,9 @@ CMOCKA_LIBS_ = $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBPV_A) $(PVGIT_A) $(PVDEV_LIBOBJ) | $(BUILD)/.deps-test
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CMOCKA_FLAGS) $(CFLAGS) \
-	    -DPV_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) \
-	    $(LDFLAGS_ALL) $(CMOCKA_LIBS_) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(PVDEV_CFLAGS) $(CMOCKA_FLAGS) \
+	    $(CFLAGS) -DPV_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) \
+	    $(LDFLAGS_ALL) $(CMOCKA_LIBS_) $(GIT2_LIBS) $(PVDEV_LIBS) $(LIBPV_LIBS)
 
 # Each fuzz target also builds as a plain replay program over its committed
 # corpus (tests/fuzz/corpus/<name>/), so every test run replays it.
@@ -135,7 +139,7 @@ REPLAY_BIN  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBPV_A) $(PVGIT_A) $(PVDEV_LIBOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c \
-	    $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS)
+	    $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(PVDEV_LIBS) $(LIBPV_LIBS)
 
 test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
 	@sh tests/run.sh $(BUILD)

@@ -17,6 +17,8 @@ pc ZSTD libzstd
 pc XXH libxxhash
 pc MD libmd
 pc GIT2 libgit2
+pc EDIT libedit
+pc JANSSON jansson
 echo "CSV_CFLAGS :="
 echo "CSV_LIBS := -lcsv"
 if pkg-config --exists cmocka; then pc CMOCKA cmocka; fi

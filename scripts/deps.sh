@@ -30,6 +30,8 @@ need_pc libxxhash libxxhash-dev
 need_pc libmd libmd-dev
 need_pc libgit2 libgit2-dev
 need_header csv.h libcsv-dev
+need_pc libedit libedit-dev
+need_pc jansson libjansson-dev
 case "$profile" in
 test|bench)
     need_pc cmocka libcmocka-dev
