@@ -111,6 +111,7 @@ int ws_key_set(ws_table *t, size_t idx, uint64_t h);
 /* Append a row slot (values copied into the table arena). */
 int ws_row_append(ws_table *t, const pv_value *row, size_t *idx);
 int ws_row_copy_into(ws_table *t, size_t idx, const pv_value *row);
+int ws_reserve(ws_table *t, size_t more);
 extern const pv_source_ops ws_source_ops;
 
 /* ws.c */

@@ -57,9 +57,37 @@ long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h)
     }
 }
 
+static int index_grow_to(ws_table *t, size_t n);
+
 static int index_grow(ws_table *t)
 {
-    size_t n = t->nslots ? t->nslots * 2 : 1024, i;
+    return index_grow_to(t, t->nslots ? t->nslots * 2 : 1024);
+}
+
+/* Room for `more` new rows: the key index sized once (no rehash at every
+ * doubling) and the row arrays grown once. */
+int ws_reserve(ws_table *t, size_t more)
+{
+    size_t need = t->nrows + more, n = t->nslots ? t->nslots : 1024;
+    int rc;
+    while (n < 2 * need + 2) n *= 2;
+    if (n != t->nslots && (rc = index_grow_to(t, n))) return rc;
+    if (need > t->cap) {
+        size_t cols = t->schema->ncols;
+        pv_value *v = realloc(t->vals, need * cols * sizeof *v);
+        uint8_t *l;
+        if (!v) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", need);
+        t->vals = v;
+        if (!(l = realloc(t->live, need))) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", need);
+        t->live = l;
+        t->cap = need;
+    }
+    return PV_OK;
+}
+
+static int index_grow_to(ws_table *t, size_t n)
+{
+    size_t i;
     uint64_t *slots = calloc(n, sizeof *slots);
     if (!slots) return pv_err(PV_ENOMEM, "out of memory (key index of %zu slots)", n);
     for (i = 0; i < t->nslots; i++) {

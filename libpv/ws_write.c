@@ -63,11 +63,24 @@ static void key_text(pv_buf *b, const pv_schema *s, const pv_value *row)
     }
 }
 
+/* Where row r came from, for a message: formatted only on error. */
+typedef struct origin_info {
+    const char *origin;
+    size_t first_line;
+} origin_info;
+
+static const char *at_row(char *buf, size_t cap, const origin_info *o, size_t r)
+{
+    where(buf, cap, o->origin, o->first_line, r);
+    return buf;
+}
+
 /* Convert one row to the column types into `out`; strings in `a`. */
 static int convert_row(const ws_table *t, const pv_value *in, pv_value *out, pv_arena *a,
-                       const char *at)
+                       const origin_info *o, size_t r)
 {
     const pv_schema *s = t->schema;
+    char at[512];
     uint32_t c;
     int rc;
     for (c = 0; c < s->ncols; c++) {
@@ -79,17 +92,20 @@ static int convert_row(const ws_table *t, const pv_value *in, pv_value *out, pv_
         }
         rc = pv_value_convert(&in[c], col->type, &out[c], scratch);
         if (rc == PV_EINPUT)
-            return pv_err(PV_EINPUT, "table %s, column %s: text is not valid UTF-8%s", s->name, col->name, at);
+            return pv_err(PV_EINPUT, "table %s, column %s: text is not valid UTF-8%s", s->name, col->name,
+                          at_row(at, sizeof at, o, r));
         if (rc)
             return pv_err(PV_ETYPE, "table %s, column %s: cannot store a %s value in a %s column%s",
-                          s->name, col->name, pv_type_name(in[c].type), pv_type_name(col->type), at);
+                          s->name, col->name, pv_type_name(in[c].type), pv_type_name(col->type),
+                          at_row(at, sizeof at, o, r));
         if (out[c].type == PV_TEXT && out[c].u.s.p == scratch) { /* a number as text */
             char *p = pv_arena_dup(a, scratch, out[c].u.s.n);
             if (!p) return pv_err(PV_ENOMEM, "out of memory");
             out[c].u.s.p = p;
         }
         if (out[c].type == PV_NULL && col->not_null)
-            return pv_err(PV_ECONSTRAINT, "table %s: NULL in NOT NULL column %s%s", s->name, col->name, at);
+            return pv_err(PV_ECONSTRAINT, "table %s: NULL in NOT NULL column %s%s", s->name, col->name,
+                          at_row(at, sizeof at, o, r));
     }
     return PV_OK;
 }
@@ -97,7 +113,7 @@ static int convert_row(const ws_table *t, const pv_value *in, pv_value *out, pv_
 /* Primary keys of the new rows must be new and distinct. A small private
  * open-addressing set finds duplicates within the insert. */
 static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int vs_table,
-                      const char *origin, size_t first_line)
+                      const char *origin, size_t first_line, const uint64_t *hashes, long *slot)
 {
     const pv_schema *s = t->schema;
     size_t nslots = 16, r, *slots;
@@ -107,11 +123,11 @@ static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int
     if (!slots) return pv_err(PV_ENOMEM, "out of memory");
     for (r = 0; r < nrows && !rc; r++) {
         const pv_value *row = &rows[r * s->ncols];
-        uint64_t h = ws_key_hash(s, row);
+        uint64_t h = hashes[r];
         size_t i;
         char at[512];
-        long old = vs_table ? ws_key_find(t, row, h) : -1;
-        if (old >= 0 && t->live[old]) {
+        long old = slot[r] = ws_key_find(t, row, h);
+        if (vs_table && old >= 0 && t->live[old]) {
             pv_buf k = PV_BUF_INIT;
             key_text(&k, s, row);
             where(at, sizeof at, origin, first_line, r);
@@ -149,16 +165,18 @@ static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int
 }
 
 /* Apply converted rows: new keys are appended, existing ones replaced
- * (REPLACE) or skipped (IGNORE). Every slot changed is logged first. */
+ * (REPLACE) or skipped (IGNORE). Every slot changed is logged first.
+ * check_keys found each key's slot already (keys in one call are
+ * distinct, so appending does not move them). */
 static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows, int mode,
-                      size_t *nwritten)
+                      const uint64_t *hashes, const long *slot, size_t *nwritten)
 {
     size_t r, idx;
     int rc;
+    if ((rc = ws_reserve(t, nrows))) return rc;
     for (r = 0; r < nrows; r++) {
         const pv_value *row = &rows[r * t->schema->ncols];
-        uint64_t h = ws_key_hash(t->schema, row);
-        long old = ws_key_find(t, row, h);
+        long old = slot[r];
         if (old >= 0 && t->live[old] && mode == PV_WRITE_IGNORE) continue;
         if (old >= 0) { /* replaced, or a deleted key written again */
             if ((rc = ws_txn_touch(ws, t, (size_t)old, 0))) return rc;
@@ -169,7 +187,7 @@ static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows
         } else {
             if ((rc = ws_row_append(t, row, &idx))) return rc;
             if ((rc = ws_txn_touch(ws, t, idx, 1))) return rc;
-            if ((rc = ws_key_set(t, idx, h))) return rc;
+            if ((rc = ws_key_set(t, idx, hashes[r]))) return rc;
         }
         (*nwritten)++;
     }
@@ -182,6 +200,8 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
     ws_table *t;
     pv_arena a = PV_ARENA_INIT;
     pv_value *conv = NULL;
+    uint64_t *hashes = NULL;
+    long *slot = NULL;
     size_t r, done_rows = 0;
     int rc, began = 0;
 
@@ -208,18 +228,22 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
         rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
         goto done;
     }
-    for (r = 0; r < nrows && !rc; r++) {
-        char at[512];
-        where(at, sizeof at, origin, first_line, r);
-        rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, at);
+    {
+        origin_info o = {origin, first_line};
+        for (r = 0; r < nrows && !rc; r++) rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, &o, r);
     }
-    if (!rc) rc = check_keys(t, conv, nrows, mode == PV_WRITE_INSERT, origin, first_line);
+    if (!rc && (!(hashes = malloc(nrows * sizeof *hashes)) || !(slot = malloc(nrows * sizeof *slot))))
+        rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
+    for (r = 0; r < nrows && !rc; r++) hashes[r] = ws_key_hash(t->schema, &conv[r * ncols]);
+    if (!rc) rc = check_keys(t, conv, nrows, mode == PV_WRITE_INSERT, origin, first_line, hashes, slot);
     if (!rc) {
         size_t mark = ws->txn.nundo;
-        rc = apply_rows(ws, t, conv, nrows, mode, &done_rows);
+        rc = apply_rows(ws, t, conv, nrows, mode, hashes, slot, &done_rows);
         if (rc) pv_ws_rollback_to(ws, mark); /* one call is all or nothing */
     }
 done:
+    free(hashes);
+    free(slot);
     free(conv);
     pv_arena_free(&a);
     if (!rc && nwritten) *nwritten = done_rows;
