@@ -158,6 +158,16 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(x->schema->name, y->schema->name);
 }
 
+/* Append a table to the list (unsorted). */
+static int catalog_push(pv_ws *ws, ws_table *t)
+{
+    ws_table **grown = realloc(ws->tables, (ws->ntables + 1) * sizeof *grown);
+    if (!grown) return pv_err(PV_ENOMEM, "out of memory");
+    ws->tables = grown;
+    ws->tables[ws->ntables++] = t;
+    return PV_OK;
+}
+
 static int load_catalog(pv_ws *ws)
 {
     char path[4200], **names;
@@ -167,7 +177,7 @@ static int load_catalog(pv_ws *ws)
     if ((rc = ws->rd.list(ws->rd.ctx, "tables", &names, &n))) return rc;
     for (i = 0; i < n; i++) {
         const char *name = names[i];
-        ws_table *t = NULL, **grown;
+        ws_table *t = NULL;
         if (name[0] == '.') continue;
         if (!pv_table_name_ok(name, strlen(name))) {
             fprintf(stderr, "pv: warning: ignoring '%s/%s': not a valid table name\n", path, name);
@@ -178,14 +188,10 @@ static int load_catalog(pv_ws *ws)
             break;
         }
         if ((rc = table_open(ws, name, &t))) break;
-        grown = realloc(ws->tables, (ws->ntables + 1) * sizeof *grown);
-        if (!grown) {
+        if ((rc = catalog_push(ws, t))) {
             ws_table_free(t);
-            rc = pv_err(PV_ENOMEM, "out of memory");
             break;
         }
-        ws->tables = grown;
-        ws->tables[ws->ntables++] = t;
     }
     pv_names_free(names, n);
     if (!rc && ws->ntables > 1)
@@ -225,12 +231,9 @@ ws_table *ws_find(pv_ws *ws, const char *name)
 
 int ws_catalog_add(pv_ws *ws, ws_table *t)
 {
-    ws_table **grown = realloc(ws->tables, (ws->ntables + 1) * sizeof *grown);
-    if (!grown) return pv_err(PV_ENOMEM, "out of memory");
-    ws->tables = grown;
-    ws->tables[ws->ntables++] = t;
-    qsort(ws->tables, ws->ntables, sizeof *ws->tables, name_cmp);
-    return PV_OK;
+    int rc = catalog_push(ws, t);
+    if (!rc) qsort(ws->tables, ws->ntables, sizeof *ws->tables, name_cmp);
+    return rc;
 }
 
 void ws_catalog_remove(pv_ws *ws, ws_table *t)
