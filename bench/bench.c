@@ -501,7 +501,7 @@ void measure_lookups(struct bench *b, enum sys_col col, get_fn get, void *ctx, d
         h = check_mix(h ^ (rc ? frow_hash(&r) : (uint64_t)k * 31 + 7));
     }
     /* warm-up, then the timed runs */
-    if (lookup_run(get, ctx, b->keys, b->nkeys / 10 + 1, (uint64_t)(budget * 0.5e9), &err) < 0)
+    if (lookup_run(get, ctx, b->keys, b->nkeys / 10 + 1, (uint64_t)((budget < 2 ? budget : 2) * 0.5e9), &err) < 0)
         goto fail;
     for (int i = 0; i < runs; i++) {
         uint64_t t0 = now_ns();
