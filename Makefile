@@ -165,6 +165,15 @@ fuzz: $(BUILD)/config.mk
 	        corpus-$$t 2>&1 | tail -n 12) || exit 1; \
 	done
 
+# make fuzz-sql [FUZZ_SQL_QUERIES=200000] [FUZZ_SQL_SEED=N] [FUZZ_SQL_SEEDS=4]:
+# the differential test against SQLite, longer, with several seeds.
+FUZZ_SQL_QUERIES ?= 200000
+FUZZ_SQL_SEEDS   ?= 4
+FUZZ_SQL_SEED    ?= $(shell date +%s)
+.PHONY: fuzz-sql
+fuzz-sql: $(BUILD)/tests/test_sql_diff
+	sh tests/fuzz-sql.sh $(BUILD) $(FUZZ_SQL_QUERIES) $(FUZZ_SQL_SEED) $(FUZZ_SQL_SEEDS)
+
 # ---- bench -----------------------------------------------------------------
 # make bench [BENCH=quick]: PicoVolt against SQLite, LMDB, tinycdb and DuckDB
 # on the same data in the same run; results in bench/results.md.

@@ -462,6 +462,16 @@ static int read_value(pv_jscan *j, int type, pv_arena *a, pv_value *v, pv_blobre
     return PV_CORRUPT("number in a %s column at byte %zu", pv_type_name(type), JS_OFF(j));
 }
 
+int pv_js_value(pv_jscan *j, int type, pv_arena *a, pv_value *out)
+{
+    pv_blobref r;
+    int rc;
+    r.present = 0;
+    if ((rc = read_value(j, type, a, out, &r))) return rc;
+    if (r.present) return PV_CORRUPT("a blob reference cannot be a default (byte %zu)", JS_OFF(j));
+    return PV_OK;
+}
+
 /* A JSON array of values of the given types. */
 static int read_values(pv_jscan *j, const int *types, uint32_t ntypes, pv_arena *a,
                        pv_chunk_rec *out)

@@ -87,6 +87,9 @@ int pv_js_lit(pv_jscan *j, char c);           /* consume c after blanks; 1 if so
 int pv_js_string(pv_jscan *j, pv_arena *a, const char **s, size_t *n);
 int pv_js_int(pv_jscan *j, int64_t *out);
 int pv_js_word(pv_jscan *j, const char *w);   /* consume a bare word (true/null) */
+/* One value of a given type (no blob references): for schema defaults.
+ * Errors: PV_ECORRUPT, PV_ENOMEM. */
+int pv_js_value(pv_jscan *j, int type, pv_arena *a, pv_value *out);
 /* Append a JSON string with canonical escapes. */
 int pv_js_put_string(pv_buf *out, const char *s, size_t n);
 

@@ -111,8 +111,9 @@ int pv_db_drop_table(pv_db *db, const char *table, int if_exists);
 
 /* Change a table's columns: `schema` (finished; same table name; ownership
  * taken) becomes its schema, and column i of the new schema takes its
- * values from old column from[i], or is NULL when from[i] < 0 (ADD COLUMN;
- * a NOT NULL new column on a non-empty table is PV_ECONSTRAINT). Build the
+ * values from old column from[i], or, when from[i] < 0 (ADD COLUMN), is
+ * the column's DEFAULT or NULL (a NOT NULL new column without a DEFAULT on
+ * a non-empty table is PV_ECONSTRAINT). Build the
  * new schema with pv_schema_clone + pv_schema_rename_column /
  * pv_schema_drop_column / pv_schema_add_column, which keep the column
  * history: chunks written before still read by name, so the change is the

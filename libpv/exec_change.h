@@ -46,6 +46,5 @@ int pv_atomic_begin(pv_db *db, pv_atomic *a);
 int pv_atomic_end(pv_db *db, pv_atomic *a, int rc);
 
 /* The DEFAULT of column i as SQL text, or NULL. */
-const char *pv_column_default(const pv_schema *s, uint32_t i);
 
 #endif

@@ -10,42 +10,26 @@
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory preparing a statement"); }
 
-/* TODO(schema): the schema has no DEFAULT yet. Once pv_column carries the
- * DEFAULT's canonical SQL text (`default_sql`, kept by pv_schema_clone and
- * the schema file), these two become `return s->cols[i].default_sql;` and
- * a strdup into it; INSERT already evaluates what pv_column_default gives. */
-const char *pv_column_default(const pv_schema *s, uint32_t i)
-{
-    (void)s;
-    (void)i;
-    return NULL;
-}
-
-static int set_column_default(pv_schema *s, uint32_t i, const char *text)
-{
-    (void)text;
-    return pv_err(PV_ESQL, "DEFAULT values cannot be stored yet (column %s of table %s): "
-                  "the schema has no place for them", s->cols[i].name, s->name);
-}
-
 /* ---- column definitions -------------------------------------------------------- */
 
-/* A DEFAULT must be a constant; DEFAULT NULL is no default. Its canonical
- * text goes into the schema. */
+/* A DEFAULT must be a constant; DEFAULT NULL is no default. Its value,
+ * converted to the column's type, goes into the schema (which also gives
+ * it to rows in chunks written before the column existed). */
 static int column_default(const char *sql, pv_schema *s, uint32_t i, pv_expr *e)
 {
-    pv_buf b = PV_BUF_INIT;
+    pv_arena a = PV_ARENA_INIT;
+    pv_eval cx;
+    pv_value v;
     int rc;
     if (!e || (e->kind == PV_X_LIT && e->lit.type == PV_NULL)) return 0;
     if (!pv_expr_is_const(e))
         return pv_err(PV_ESQL, "default value of column [%s] is not constant", s->cols[i].name);
     if ((rc = pv_bind_const(sql, e))) return rc;
-    if ((rc = pv_sql_print_expr(&b, e)) || (rc = pv_buf_putc(&b, 0))) {
-        pv_buf_free(&b);
-        return rc;
-    }
-    rc = set_column_default(s, i, b.p);
-    pv_buf_free(&b);
+    memset(&cx, 0, sizeof cx);
+    cx.arena = &a;
+    rc = pv_eval_expr(&cx, e, &v);
+    if (!rc) rc = pv_schema_set_default(s, i, &v);
+    pv_arena_free(&a);
     return rc;
 }
 

@@ -175,19 +175,21 @@ static int map_all_columns(pv_change *c, const pv_schema *s)
     return 0;
 }
 
-/* Columns not given get their DEFAULT (parsed from the schema's text). */
+/* Columns not given get their DEFAULT: the schema's value, as a literal. */
 static int prepare_defaults(pv_change *c, const pv_schema *s)
 {
     uint32_t i;
-    int rc;
     if (!(c->dflt = pv_arena_alloc(c->arena, (s->ncols + 1) * sizeof *c->dflt))) return nomem();
     for (i = 0; i < s->ncols; i++) {
-        const char *text = pv_column_default(s, i);
+        pv_expr *e;
         c->dflt[i] = NULL;
-        if (!text) continue;
-        if ((rc = pv_sql_parse_expr(c->arena, text, strlen(text), &c->dflt[i])) ||
-            (rc = pv_bind_const(text, c->dflt[i])))
-            return rc;
+        if (!s->cols[i].dflt) continue;
+        if (!(e = pv_arena_alloc(c->arena, sizeof *e))) return nomem();
+        memset(e, 0, sizeof *e);
+        e->kind = PV_X_LIT;
+        e->height = 1;
+        e->lit = *s->cols[i].dflt; /* bytes owned by the schema, which outlives the statement run */
+        c->dflt[i] = e;
     }
     return 0;
 }

@@ -122,9 +122,12 @@ PV_API int pv_close(pv_db *db);
 PV_API int pv_workspace_init(const char *dir);
 
 /* ---- statements ---------------------------------------------------------
- * The SQL subset: CREATE TABLE, INSERT ... VALUES (workspace only), and
- * SELECT with expressions, WHERE, GROUP BY, aggregates, ORDER BY, LIMIT and
- * OFFSET; `?` parameters are numbered from 1 in order of appearance.
+ * The SQL subset (docs/SQL.md): SELECT with expressions, WHERE, GROUP BY,
+ * HAVING, aggregates, DISTINCT, ORDER BY, LIMIT and OFFSET on both shapes;
+ * on a workspace also CREATE/DROP TABLE, ALTER TABLE ADD/RENAME/DROP
+ * COLUMN, INSERT (OR REPLACE/IGNORE, ON CONFLICT DO NOTHING/UPDATE),
+ * UPDATE, DELETE, BEGIN/COMMIT/ROLLBACK; EXPLAIN [QUERY PLAN] shows a
+ * plan. `?` and `?NNN` parameters are numbered from 1 as in SQLite.
  */
 
 /* Compile the first statement of `sql`.

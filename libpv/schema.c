@@ -92,6 +92,7 @@ void pv_schema_free(pv_schema *s)
     for (i = 0; i < s->ncols; i++) {
         free(s->cols[i].name);
         free_names(s->cols[i].aliases, s->cols[i].naliases);
+        free(s->cols[i].dflt);
     }
     free_names(s->dropped, s->ndropped);
     free(s->cols);
@@ -111,9 +112,11 @@ pv_schema *pv_schema_clone(const pv_schema *s)
     for (i = 0; i < s->ncols; i++) {
         int bad;
         c->cols[i] = s->cols[i];
+        c->cols[i].dflt = NULL;
         c->cols[i].aliases = dup_names(s->cols[i].aliases, s->cols[i].naliases, &bad);
         c->cols[i].name = dup_n(s->cols[i].name, strlen(s->cols[i].name));
         c->ncols = i + 1;
+        if (!bad && s->cols[i].dflt && pv_schema_set_default(c, i, s->cols[i].dflt)) bad = 1;
         if (!c->cols[i].name || bad) goto fail;
     }
     if (s->npk) memcpy(c->pk, s->pk, s->npk * sizeof *c->pk);
@@ -171,6 +174,32 @@ static int name_free(const pv_schema *s, const char *name, size_t len)
     return pv_err(PV_EEXISTS, "table %s: duplicate column name '%.*s'", s->name, (int)len, name);
 }
 
+int pv_schema_set_default(pv_schema *s, uint32_t col, const pv_value *v)
+{
+    pv_value conv, *d;
+    char scratch[32];
+    size_t n;
+    if (col >= s->ncols) return pv_err(PV_ERANGE, "column %u out of range", col);
+    free(s->cols[col].dflt);
+    s->cols[col].dflt = NULL;
+    if (!v || v->type == PV_NULL) return PV_OK;
+    if (pv_value_convert(v, s->cols[col].type, &conv, scratch) != PV_OK || conv.type == PV_NULL)
+        return pv_err(PV_ETYPE, "table %s: the default of column %s is not a %s", s->name, s->cols[col].name,
+                      pv_type_name(s->cols[col].type));
+    n = conv.type == PV_TEXT || conv.type == PV_BLOB ? conv.u.s.n : 0;
+    /* one allocation: the value, then its bytes */
+    if (!(d = malloc(sizeof *d + n + 1))) return pv_err(PV_ENOMEM, "out of memory");
+    *d = conv;
+    if (conv.type == PV_TEXT || conv.type == PV_BLOB) {
+        char *bytes = (char *)(d + 1);
+        if (n) memcpy(bytes, conv.u.s.p, n);
+        bytes[n] = '\0';
+        d->u.s.p = bytes;
+    }
+    s->cols[col].dflt = d;
+    return PV_OK;
+}
+
 int pv_schema_rename_column(pv_schema *s, uint32_t col, const char *name, size_t len)
 {
     pv_column *c;
@@ -200,6 +229,7 @@ int pv_schema_drop_column(pv_schema *s, uint32_t col)
         if ((rc = push_name(&s->dropped, &s->ndropped, c->aliases[i]))) return rc;
     free(c->name);
     free_names(c->aliases, c->naliases);
+    free(c->dflt);
     memmove(c, c + 1, (s->ncols - col - 1) * sizeof *c);
     s->ncols--;
     for (k = 0; k < s->npk; k++)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "value.h"
+
 /* Limits checked wherever a schema is built or read from a file. */
 #define PV_MAX_COLUMNS    2000  /* columns per table (SQLite's default too) */
 #define PV_MAX_TABLE_NAME 64    /* bytes; [A-Za-z_][A-Za-z0-9_]*: a directory name */
@@ -26,6 +28,8 @@ typedef struct pv_column {
     int pk_pos;     /* position in the primary key (0-based), or -1 */
     char **aliases; /* owned: earlier names (RENAME COLUMN), oldest first */
     uint32_t naliases;
+    pv_value *dflt; /* owned: the DEFAULT, a constant of the column's type
+                       (bytes in the same allocation); NULL if none */
 } pv_column;
 
 /* A schema keeps its column history (earlier names, dropped names) so that
@@ -67,6 +71,12 @@ int pv_schema_find(const pv_schema *s, const char *name, size_t len);
  * earlier one; PV_SCHEMA_DROPPED for a dropped column's name; -1 if none. */
 #define PV_SCHEMA_DROPPED (-2)
 int pv_schema_find_history(const pv_schema *s, const char *name, size_t len);
+
+/* Set (or, with v NULL or a NULL value, clear) a column's DEFAULT, converted
+ * to the column's type. It fills the column of rows inserted without it,
+ * and of rows in chunks written before the column existed. Errors:
+ * PV_ETYPE, PV_ERANGE, PV_ENOMEM. */
+int pv_schema_set_default(pv_schema *s, uint32_t col, const pv_value *v);
 
 /* RENAME COLUMN: the old name is kept as an alias. Errors: PV_EEXISTS,
  * PV_EINPUT (bad name), PV_ERANGE, PV_ENOMEM. */

@@ -48,6 +48,8 @@ int pv_schema_encode(pv_buf *out, const pv_schema *s)
         if (!rc && c->not_null) rc = pv_buf_append(out, ",\"not_null\":true", 16);
         if (!rc && c->hidden) rc = pv_buf_append(out, ",\"hidden\":true", 14);
         if (!rc && c->naliases) rc = put_names(out, ",\"renamed_from\":[", c->aliases, c->naliases);
+        if (!rc && c->dflt) rc = pv_buf_append(out, ",\"default\":", 11);
+        if (!rc && c->dflt) rc = pv_chunk_encode_value(out, c->dflt);
         if (!rc) rc = pv_buf_append(out, "}\n", 2);
     }
     for (i = 0; !rc && i < s->ndropped; i++) {
@@ -82,15 +84,21 @@ static int read_names(pv_jscan *j, pv_arena *a, const char ***out, uint32_t *n)
     return PV_OK;
 }
 
-/* Optional members after a column's type: flags and earlier names. */
-static int read_flags(pv_jscan *j, pv_arena *a, int *not_null, int *hidden,
-                      const char ***aliases, uint32_t *naliases)
+/* Optional members after a column's type: flags, earlier names, default. */
+static int read_flags(pv_jscan *j, pv_arena *a, int type, int *not_null, int *hidden,
+                      const char ***aliases, uint32_t *naliases, pv_value *dflt)
 {
     *not_null = *hidden = 0;
     *naliases = 0;
+    *dflt = pv_v_null();
     while (pv_js_lit(j, ',')) {
         int *flag;
         int rc;
+        if (pv_js_word(j, "\"default\"")) {
+            if (!pv_js_lit(j, ':')) return PV_CORRUPT("expected ':' at byte %zu", (size_t)(j->p - j->start));
+            if ((rc = pv_js_value(j, type, a, dflt))) return rc;
+            continue;
+        }
         if (pv_js_word(j, "\"renamed_from\"")) {
             if (!pv_js_lit(j, ':')) return PV_CORRUPT("expected ':' at byte %zu", (size_t)(j->p - j->start));
             if ((rc = read_names(j, a, aliases, naliases))) return rc;
@@ -149,6 +157,7 @@ static int read_column(pv_jscan *j, pv_arena *a, pv_schema *s)
     const char *name, *type, **aliases = NULL;
     size_t nlen, tlen;
     uint32_t naliases;
+    pv_value dflt;
     int rc, t, not_null, hidden;
     if (!pv_js_lit(j, '{')) return PV_CORRUPT("expected a column line");
     if (pv_js_word(j, "\"dropped_column\"")) return read_dropped(j, a, s);
@@ -162,9 +171,10 @@ static int read_column(pv_jscan *j, pv_arena *a, pv_schema *s)
     t = pv_type_parse(type, tlen);
     if (t < 0 || strcmp(type, pv_type_name(t)) != 0)
         return PV_CORRUPT("unknown column type '%s'", type);
-    if ((rc = read_flags(j, a, &not_null, &hidden, &aliases, &naliases))) return rc;
+    if ((rc = read_flags(j, a, t, &not_null, &hidden, &aliases, &naliases, &dflt))) return rc;
     if ((rc = pv_schema_add_column(s, name, nlen, t, not_null))) return rc;
     s->cols[s->ncols - 1].hidden = hidden;
+    if (dflt.type != PV_NULL && (rc = pv_schema_set_default(s, s->ncols - 1, &dflt))) return rc;
     return set_aliases(s, aliases, naliases);
 }
 

@@ -87,7 +87,7 @@ static int copy_rows(ws_table *old, ws_table *t, const int *from)
     for (r = 0; r < old->nrows && !rc; r++) {
         const pv_value *src = &old->vals[r * old->schema->ncols];
         for (c = 0; c < s->ncols; c++) {
-            row[c] = from[c] >= 0 ? src[from[c]] : pv_v_null();
+            row[c] = from[c] >= 0 ? src[from[c]] : s->cols[c].dflt ? *s->cols[c].dflt : pv_v_null();
             if (old->live[r] && row[c].type == PV_NULL && s->cols[c].not_null) {
                 rc = pv_err(PV_ECONSTRAINT, "table %s: new column %s is NOT NULL but the table has rows",
                             s->name, s->cols[c].name);

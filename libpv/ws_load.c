@@ -227,7 +227,8 @@ static int apply_row(pv_ws *ws, ws_table *t, const chunk_map *m, pv_chunk_rec *r
     uint64_t h;
     long at;
     int rc;
-    for (c = 0; c < t->schema->ncols; c++) row[c] = pv_v_null();
+    /* a column the chunk does not have (added later) reads as its default */
+    for (c = 0; c < t->schema->ncols; c++) row[c] = t->schema->cols[c].dflt ? *t->schema->cols[c].dflt : pv_v_null();
     for (i = 0; i < m->n; i++) {
         pv_value v = r->vals[i];
         if (m->to[i] == MAP_DROPPED) continue;
