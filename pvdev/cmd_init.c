@@ -8,6 +8,7 @@
 
 #include "cmds.h"
 #include "pv.h"
+#include "setup.h"
 
 /* The work tree of the git repository around `dir`, if any (libgit2). */
 static int git_workdir(const char *dir, char *out, size_t cap)
@@ -35,7 +36,9 @@ int cmd_init(int argc, char **argv)
         printf("usage: pvdev init\n\n"
                "Create a PicoVolt workspace (.pv/) in the current directory,\n"
                "inside a git repository or not. Local state (lock, journal,\n"
-               "caches) is listed in .pv/.gitignore and never committed.\n");
+               "caches) is listed in .pv/.gitignore and never committed.\n"
+               "In a git work tree it also does what 'pvdev git-setup' does:\n"
+               ".gitattributes, the merge and diff drivers, the hooks.\n");
         return PVDEV_EXIT_OK;
     }
     if (argc > 1) {
@@ -47,9 +50,12 @@ int cmd_init(int argc, char **argv)
         return PVDEV_EXIT_FAIL;
     }
     if (pv_workspace_init(".") != PV_OK) return pvdev_fail(NULL);
-    if (git_workdir(".", wd, sizeof wd))
-        printf("initialized PicoVolt workspace in %s/.pv (git work tree %s)\n", cwd, wd);
-    else
+    if (!git_workdir(".", wd, sizeof wd)) {
         printf("initialized PicoVolt workspace in %s/.pv\n", cwd);
+        return PVDEV_EXIT_OK;
+    }
+    printf("initialized PicoVolt workspace in %s/.pv (git work tree %s)\n", cwd, wd);
+    /* the git set-up that `pvdev git-setup` does in a fresh clone */
+    if (pvgit_setup(".", 0, stdout) != PV_OK) return pvdev_fail("init: git set-up");
     return PVDEV_EXIT_OK;
 }

@@ -17,6 +17,11 @@ int cmd_merge_driver(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_git_setup(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_textconv(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 
 /* Print "pvdev: " + the last libpv error message to stderr; returns 1. */
 int pvdev_fail(const char *what);

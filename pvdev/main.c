@@ -8,6 +8,7 @@
 
 #include "cmds.h"
 #include "pv.h"
+#include "setup.h"
 
 struct command {
     const char *name;
@@ -23,6 +24,11 @@ static const struct command commands[] = {
     {"conflicts", cmd_conflicts, "list the merge conflicts recorded in the chunks"},
     {"resolve", cmd_resolve, "settle merge conflicts: --ours or --theirs"},
     {"export", cmd_export, "write a table or a query as CSV or NDJSON"},
+    {"git-setup", cmd_git_setup, "set up this clone for PicoVolt: attributes, drivers, hooks"},
+    {"diff", cmd_diff, "row-level differences between revisions and the work tree"},
+    {"log", cmd_log, "the commits that changed a table or one row"},
+    {"textconv", cmd_textconv, "a .pv/ file as readable records (git's diff driver)"},
+    {"hook", cmd_hook, "what the git hooks run: pvdev hook pre-commit"},
 };
 
 static void usage(FILE *to)
@@ -72,6 +78,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return PVDEV_EXIT_USAGE;
     }
+    pvgit_setup_warn(".", argv[0]); /* a clone without the merge driver */
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[0], commands[i].name)) return finish(commands[i].fn(argc, argv));
     fprintf(stderr, "pvdev: '%s' is not a pvdev command\n", argv[0]);

@@ -1,0 +1,237 @@
+/*
+ * cmd_hook.c: `pvdev hook pre-commit`: what the installed git hooks run
+ * (hooks/pre-commit), and what a hook manager calls instead.
+ *
+ * pre-commit: every `.pv/` chunk and schema file staged with a change (its
+ * blob read from the index, not the work tree) must parse with the chunk
+ * decoder and hold no git conflict markers and no unresolved merge
+ * conflict records; otherwise the commit is refused, naming file and line.
+ */
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunkline.h"
+#include "cmds.h"
+#include "pvgit.h"
+#include "schema_file.h"
+
+/* Split a path "<dir>.pv/tables/<table>/<file>": 1 and the parts. */
+static int pv_path(const char *path, const char **table, size_t *tlen, const char **file)
+{
+    const char *p = path, *t, *slash;
+    for (;;) {
+        const char *hit = strstr(p, ".pv/tables/");
+        if (!hit) return 0;
+        if (hit == path || hit[-1] == '/') {
+            p = hit;
+            break;
+        }
+        p = hit + 1;
+    }
+    t = p + 11;
+    if (!(slash = strchr(t, '/')) || strchr(slash + 1, '/')) return 0;
+    *table = t;
+    *tlen = (size_t)(slash - t);
+    *file = slash + 1;
+    return 1;
+}
+
+static int is_chunk_name(const char *f)
+{
+    int i;
+    if (strlen(f) != 14 || strcmp(f + 8, ".jsonl") != 0) return 0;
+    for (i = 0; i < 8; i++)
+        if (f[i] < '0' || f[i] > '9') return 0;
+    return 1;
+}
+
+/* The staged blob at `path`, NUL-terminated copy. */
+static int staged_blob(git_repository *repo, const git_oid *id, char **text, size_t *len)
+{
+    git_blob *b = NULL;
+    int rc = git_blob_lookup(&b, repo, id);
+    if (rc) return pvgit_fail(rc, "staged blob");
+    *len = (size_t)git_blob_rawsize(b);
+    if (!(*text = malloc(*len + 1))) {
+        git_blob_free(b);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    memcpy(*text, git_blob_rawcontent(b), *len);
+    (*text)[*len] = '\0';
+    git_blob_free(b);
+    return PV_OK;
+}
+
+/* Check one staged chunk against its table's staged schema. Lines that
+ * start before byte `from` (but the header) were committed already: an
+ * append-only change is checked in the lines it adds. */
+static int check_chunk(const char *path, const char *text, size_t len, const pv_schema *s, size_t from)
+{
+    const char *p = text, *end = text + len, *nl;
+    pv_arena a = PV_ARENA_INIT;
+    int *types = NULL, ktypes[64];
+    uint32_t ntypes = 0, k;
+    size_t lineno = 0;
+    int rc = PV_OK;
+    if (s->npk > 64) return pv_err(PV_ECORRUPT, "'%s': too many key columns", path);
+    for (k = 0; k < s->npk; k++) ktypes[k] = s->cols[s->pk[k]].type;
+    if (len && text[len - 1] != '\n') {
+        for (nl = text; nl < end; nl++)
+            if (*nl == '\n') lineno++;
+        return pv_err(PV_ECORRUPT, "'%s' line %zu: the last line has no newline (an interrupted write?)", path,
+                      lineno + 1);
+    }
+    for (; p < end && !rc; p = nl + 1) {
+        pv_chunk_rec r;
+        size_t n;
+        nl = memchr(p, '\n', (size_t)(end - p));
+        n = (size_t)(nl - p);
+        lineno++;
+        if (lineno > 1 && (size_t)(p - text) < from) continue;
+        if (n >= 7 && (!memcmp(p, "<<<<<<<", 7) || !memcmp(p, "=======", 7) || !memcmp(p, ">>>>>>>", 7))) {
+            rc = pv_err(PV_ECORRUPT, "'%s' line %zu: git conflict marker: the pv merge driver was not used "
+                        "(run 'pvdev git-setup', then redo the merge)", path, lineno);
+            break;
+        }
+        if (n >= 12 && !memcmp(p, "{\"conflict\":", 12)) {
+            rc = pv_err(PV_ECORRUPT, "'%s' line %zu: unresolved merge conflict (see 'pvdev conflicts', settle it "
+                        "with 'pvdev resolve')", path, lineno);
+            break;
+        }
+        pv_arena_reset(&a);
+        rc = pv_chunk_decode(p, n, types, ntypes, ktypes, s->npk, &a, &r);
+        if (!rc && lineno == 1 && r.kind != PV_REC_HEADER)
+            rc = pv_err(PV_ECORRUPT, "the first line must be the chunk header {\"pv\":...}");
+        else if (!rc && lineno > 1 && r.kind == PV_REC_HEADER)
+            rc = pv_err(PV_ECORRUPT, "a chunk header after the first line");
+        else if (!rc && r.kind == PV_REC_HEADER) {
+            uint32_t i;
+            free(types);
+            ntypes = r.nvals;
+            if (!(types = malloc((ntypes + 1) * sizeof *types))) rc = pv_err(PV_ENOMEM, "out of memory");
+            for (i = 0; !rc && i < ntypes; i++) {
+                int c = pv_schema_find_history(s, r.names[i], strlen(r.names[i]));
+                if (c == PV_SCHEMA_DROPPED) types[i] = PV_NULL;
+                else if (c < 0)
+                    rc = pv_err(PV_ECORRUPT, "the chunk header names column '%s', which table %s does not have",
+                                r.names[i], s->name);
+                else types[i] = s->cols[c].type;
+            }
+        }
+        if (rc) pv_err_prefix("'%s' line %zu", path, lineno);
+    }
+    free(types);
+    pv_arena_free(&a);
+    return rc;
+}
+
+/* Is the entry's blob the same in HEAD (nothing new to check)? Else
+ * *old is HEAD's blob id at that path, when there is one. */
+static int unchanged(git_tree *head, const git_index_entry *e, git_oid *old, int *has_old)
+{
+    git_tree_entry *te = NULL;
+    int same;
+    *has_old = 0;
+    if (!head || git_tree_entry_bypath(&te, head, e->path) != 0) return 0;
+    same = git_oid_equal(git_tree_entry_id(te), &e->id);
+    git_oid_cpy(old, git_tree_entry_id(te));
+    *has_old = git_tree_entry_type(te) == GIT_OBJECT_BLOB;
+    git_tree_entry_free(te);
+    return same;
+}
+
+/* How many leading bytes of the staged text HEAD had already (its whole
+ * blob, when the change only appends), else 0. */
+static size_t committed_prefix(git_repository *repo, const git_oid *old, const char *text, size_t len)
+{
+    git_blob *b = NULL;
+    size_t n = 0;
+    if (git_blob_lookup(&b, repo, old) != 0) return 0;
+    if ((size_t)git_blob_rawsize(b) <= len && memcmp(git_blob_rawcontent(b), text, (size_t)git_blob_rawsize(b)) == 0)
+        n = (size_t)git_blob_rawsize(b);
+    git_blob_free(b);
+    return n;
+}
+
+static int pre_commit(void)
+{
+    git_repository *repo = NULL;
+    git_index *index = NULL;
+    git_tree *head = NULL;
+    git_object *obj = NULL;
+    size_t i, n, bad = 0, checked = 0;
+    int rc;
+    git_libgit2_init();
+    if ((rc = git_repository_open_ext(&repo, ".", 0, NULL))) {
+        pvgit_fail(rc, "hook pre-commit");
+        return pvdev_fail(NULL);
+    }
+    if ((rc = git_repository_index(&index, repo))) {
+        pvgit_fail(rc, "index");
+        git_repository_free(repo);
+        return pvdev_fail("hook pre-commit");
+    }
+    if (git_revparse_single(&obj, repo, "HEAD^{tree}") == 0) head = (git_tree *)obj;
+    n = git_index_entrycount(index);
+    for (i = 0; i < n; i++) {
+        const git_index_entry *e = git_index_get_byindex(index, i);
+        const char *table, *file;
+        size_t tlen;
+        char tname[PV_MAX_TABLE_NAME + 1], spath[4200];
+        char *text = NULL, *stext = NULL;
+        size_t len = 0, slen = 0;
+        pv_schema *s = NULL;
+        const git_index_entry *se;
+        git_oid old;
+        int has_old;
+        if (git_index_entry_stage(e) != 0 || !pv_path(e->path, &table, &tlen, &file)) continue;
+        if (tlen > PV_MAX_TABLE_NAME || (!is_chunk_name(file) && strcmp(file, "schema.jsonl") != 0)) continue;
+        if (unchanged(head, e, &old, &has_old)) continue;
+        memcpy(tname, table, tlen);
+        tname[tlen] = '\0';
+        snprintf(spath, sizeof spath, "%.*sschema.jsonl", (int)(file - e->path), e->path);
+        checked++;
+        se = git_index_get_bypath(index, spath, 0);
+        if (!se) {
+            rc = pv_err(PV_ECORRUPT, "'%s': table %s has no staged schema.jsonl", e->path, tname);
+        } else if (!(rc = staged_blob(repo, &se->id, &stext, &slen)) &&
+                   !(rc = pv_schema_decode(stext, slen, tname, spath, &s)) && is_chunk_name(file) &&
+                   !(rc = staged_blob(repo, &e->id, &text, &len))) {
+            rc = check_chunk(e->path, text, len, s, has_old ? committed_prefix(repo, &old, text, len) : 0);
+        }
+        if (rc) {
+            bad++;
+            fprintf(stderr, "pvdev: hook pre-commit: %s\n", pv_errmsg());
+        }
+        pv_schema_free(s);
+        free(text);
+        free(stext);
+    }
+    git_tree_free(head);
+    git_index_free(index);
+    git_repository_free(repo);
+    if (bad) {
+        fprintf(stderr, "pvdev: commit refused: %zu staged .pv/ file%s above %s broken (to commit anyway: "
+                        "git commit --no-verify)\n", bad, bad == 1 ? "" : "s", bad == 1 ? "is" : "are");
+        return PVDEV_EXIT_FAIL;
+    }
+    (void)checked;
+    return PVDEV_EXIT_OK;
+}
+
+int cmd_hook(int argc, char **argv)
+{
+    if (argc == 2 && !strcmp(argv[1], "pre-commit")) return pre_commit();
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: pvdev hook pre-commit\n\n"
+               "What the git hooks installed by 'pvdev git-setup' run; call it from your\n"
+               "own hook or hook manager instead ('pvdev hook pre-commit || exit 1').\n"
+               "  pre-commit  refuse staged .pv/ files that do not parse, or hold git\n"
+               "              conflict markers or unresolved merge conflicts\n");
+        return PVDEV_EXIT_OK;
+    }
+    fprintf(stderr, "usage: pvdev hook pre-commit\n");
+    return PVDEV_EXIT_USAGE;
+}

@@ -1,0 +1,77 @@
+#!/bin/sh
+# The pre-commit hook under real git: it refuses staged chunks with git
+# conflict markers, unresolved merge conflict records or broken lines
+# (naming file and line), checks the staged blob rather than the work tree,
+# and does nothing harmful without pvdev.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+
+mkdir "$T/r" && cd "$T/r"
+git init -q -b main .
+pvdev init > /dev/null
+pvdev sql "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a'), (2, 'b')"
+git add -A && git commit -qm base
+chunk=.pv/tables/t/00000001.jsonl
+cp "$chunk" "$T/good"
+head0=$(git rev-parse HEAD)
+
+refused() {   # refused WHAT EXPECTED-STDERR-LINE
+    set +e
+    git commit -qm "$1" 2> "$T/commit.err"
+    code=$?
+    set -e
+    [ "$code" -ne 0 ] || fail "$1: the commit went through"
+    [ "$(git rev-parse HEAD)" = "$head0" ] || fail "$1: HEAD moved"
+    grep -qF -- "$2" "$T/commit.err" || fail "$1: stderr lacks '$2': $(cat "$T/commit.err")"
+    grep -q "pvdev: commit refused: 1 staged .pv/ file above is broken" "$T/commit.err" || fail "$1: no summary line"
+}
+
+# git conflict markers (a merge without the driver)
+printf '<<<<<<< HEAD\n[3,"c"]\n=======\n[3,"d"]\n>>>>>>> side\n' >> "$chunk"
+git add "$chunk"
+refused "markers" "pvdev: hook pre-commit: '.pv/tables/t/00000001.jsonl' line 4: git conflict marker: the pv merge driver was not used (run 'pvdev git-setup', then redo the merge)"
+
+# a broken line
+cp "$T/good" "$chunk" && printf '[3,"c"\n' >> "$chunk" && git add "$chunk"
+refused "broken" "pvdev: hook pre-commit: '.pv/tables/t/00000001.jsonl' line 4: expected ']' after 2 values at byte 6"
+
+# a value of the wrong type
+cp "$T/good" "$chunk" && printf '["x","c"]\n' >> "$chunk" && git add "$chunk"
+refused "type" "pvdev: hook pre-commit: '.pv/tables/t/00000001.jsonl' line 4: string in a INTEGER column at byte 1"
+
+# an unresolved merge conflict record
+cp "$T/good" "$chunk" && printf '{"conflict":{"key":[2],"base":[2,"b"],"ours":[2,"x"],"theirs":[2,"y"]}}\n' >> "$chunk"
+git add "$chunk"
+refused "conflict" "pvdev: hook pre-commit: '.pv/tables/t/00000001.jsonl' line 4: unresolved merge conflict (see 'pvdev conflicts', settle it with 'pvdev resolve')"
+
+# a last line without its newline
+cp "$T/good" "$chunk" && printf '[3,"c"]' >> "$chunk" && git add "$chunk"
+refused "torn" "pvdev: hook pre-commit: '.pv/tables/t/00000001.jsonl' line 4: the last line has no newline (an interrupted write?)"
+
+# what counts is the index: a broken work tree file with a good staged blob passes
+cp "$T/good" "$chunk" && printf '[3,"c"]\n' >> "$chunk" && git add "$chunk"
+printf 'garbage\n' >> "$chunk"
+git commit -qm good 2> "$T/ok.err" || fail "a good staged chunk was refused: $(cat "$T/ok.err")"
+[ "$(git show HEAD:$chunk | tail -n 1)" = '[3,"c"]' ] || fail "the commit lacks the new row"
+git checkout -q -- "$chunk"
+
+# a broken schema
+printf '{"table":"t","primary_key":["k"]}\n{"column":"k"}\n' > .pv/tables/t/schema.jsonl
+git add .pv/tables/t/schema.jsonl
+set +e
+git commit -qm schema 2> "$T/schema.err"
+code=$?
+set -e
+[ "$code" -ne 0 ] || fail "a broken schema was committed"
+grep -q "pvdev: hook pre-commit: .*schema.jsonl" "$T/schema.err" || fail "schema: $(cat "$T/schema.err")"
+git reset -q --hard
+
+# without pvdev on PATH the hook lets the commit through, with a note
+pvdev sql "INSERT INTO t VALUES (9, 'z')"
+git add -A
+gitdir=$(dirname "$(command -v git)")
+PATH="$gitdir:/usr/bin:/bin" sh -c 'command -v pvdev >/dev/null && exit 3; git commit -qm nopvdev' 2> "$T/np.err" \
+    || fail "commit without pvdev failed: $(cat "$T/np.err")"
+printf 'pre-commit: pvdev is not on PATH: staged .pv/ files not checked\n' > "$T/np.want"
+same "$T/np.want" "$T/np.err" "the hook without pvdev"
+echo ok
