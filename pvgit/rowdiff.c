@@ -795,7 +795,12 @@ static void key_types(const pv_schema *s, int *kt)
     for (k = 0; k < s->npk; k++) kt[k] = s->cols[s->pk[k]].type;
 }
 
-/* Decode every record of a differing chunk of side x into the key map. */
+static int fast_key(const char *line, size_t len, const hmap *m, const pv_schema *s, int simple_keys,
+                    pv_buf *kb);
+static int simple_key_types(const pv_schema *s);
+
+/* Decode every record of a differing chunk of side x into the key map
+ * (only the records of key `only`, when not NULL). */
 static int decode_chunk(kmap *km, int x, tside *t, chunkinfo *c, int newest, const char *only, size_t onlylen)
 {
     char label[4400];
@@ -808,11 +813,12 @@ static int decode_chunk(kmap *km, int x, tside *t, chunkinfo *c, int newest, con
     int kt[MAX_KEY_PARTS];
     const char *line;
     size_t len;
-    int rc, more;
+    int rc, more, simple;
     memset(&m, 0, sizeof m);
     chunk_label(label, sizeof label, t, c);
     if (t->schema->npk > MAX_KEY_PARTS) return PV_CORRUPT("'%s': too many key columns", label);
     key_types(t->schema, kt);
+    simple = simple_key_types(t->schema);
     if ((rc = chunk_read(t, c, &ct))) return rc;
     cur.p = ct.p;
     cur.end = ct.p + ct.n;
@@ -820,6 +826,11 @@ static int decode_chunk(kmap *km, int x, tside *t, chunkinfo *c, int newest, con
     while ((more = next_line(&cur, label, newest, &line, &len)) > 0) {
         pv_chunk_rec r;
         kent *e = NULL;
+        if (only && m.ok) {
+            /* one key wanted: most lines are skipped without decoding */
+            int fk = fast_key(line, len, &m, t->schema, simple, &kb);
+            if (fk == 0 || (fk == 1 && (kb.len != onlylen || memcmp(kb.p, only, onlylen) != 0))) continue;
+        }
         pv_arena_reset(&tmp);
         rc = pv_chunk_decode(line, len, m.types, m.n, kt, t->schema->npk, &tmp, &r);
         if (!rc && cur.lineno == 1 && r.kind != PV_REC_HEADER)
@@ -934,6 +945,18 @@ static int fast_key(const char *line, size_t len, const hmap *m, const pv_schema
     for (k = 0; k < want; k++) {
         if (k && pv_buf_putc(kb, ',')) return -2;
         if (pv_buf_append(kb, at[k], n[k])) return -2;
+    }
+    return 1;
+}
+
+/* Can key texts be cut out of canonical lines (fast_key)? Not for REAL
+ * and BLOB keys, whose texts have other spellings. */
+static int simple_key_types(const pv_schema *s)
+{
+    uint32_t k;
+    for (k = 0; k < s->npk; k++) {
+        int ty = s->cols[s->pk[k]].type;
+        if (ty != PV_INTEGER && ty != PV_TEXT && ty != PV_BOOLEAN) return 0;
     }
     return 1;
 }
@@ -1109,7 +1132,6 @@ static int scan_identical(tdiff *d, const uint32_t *same_a, const uint32_t *same
     pv_arena tmp = PV_ARENA_INIT;
     int kta[MAX_KEY_PARTS], ktb[MAX_KEY_PARTS];
     int rc = PV_OK, simple = 1;
-    uint32_t k;
     long si;
     if (!nsame || !d->km.n) return PV_OK;
     /* thresholds: a key needs the identical chunks above the lower of its
@@ -1119,10 +1141,7 @@ static int scan_identical(tdiff *d, const uint32_t *same_a, const uint32_t *same
         uint32_t t = d->km.e[i].d[0].chunk < d->km.e[i].d[1].chunk ? d->km.e[i].d[0].chunk : d->km.e[i].d[1].chunk;
         cnt[t > maxnum ? maxnum + 1 : t]++;
     }
-    for (k = 0; k < sa->npk; k++) {
-        int ty = sa->cols[sa->pk[k]].type;
-        if (ty != PV_INTEGER && ty != PV_TEXT && ty != PV_BOOLEAN) simple = 0;
-    }
+    simple = simple_key_types(sa);
     key_types(sa, kta);
     key_types(sb, ktb);
     for (si = (long)nsame - 1; si >= 0 && !rc; si--) {
