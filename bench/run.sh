@@ -107,9 +107,15 @@ mkdir -p "$snap"
 for f in libpv.a libpv.so pvdev pvbake; do
     [ -e "$build/$f" ] && cp -L "$build/$f" "$snap/$f"
 done
-source_desc="$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-dirty=$(git -C "$top" status --porcelain --untracked-files=no -- libpv pvdev pvbake 2>/dev/null | wc -l)
-[ "$dirty" -gt 0 ] && source_desc="$source_desc + $dirty uncommitted change(s) in libpv/ pvdev/ pvbake/"
+# BENCH_SOURCE names the source when the tree is not a git checkout (e.g. a
+# `git archive` export).
+if [ -n "${BENCH_SOURCE:-}" ]; then
+    source_desc=$BENCH_SOURCE
+else
+    source_desc="$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    dirty=$(git -C "$top" status --porcelain --untracked-files=no -- libpv pvdev pvbake 2>/dev/null | wc -l)
+    [ "$dirty" -gt 0 ] && source_desc="$source_desc + $dirty uncommitted change(s) in libpv/ pvdev/ pvbake/"
+fi
 
 CFLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla \
 -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith -Wundef"
