@@ -224,7 +224,7 @@ static char *sort_lines(char *text)
         lines = realloc(lines, (n + 1) * sizeof *lines);
         lines[n++] = p;
     }
-    qsort(lines, n, sizeof *lines, cmp_strp);
+    if (n) qsort(lines, n, sizeof *lines, cmp_strp);
     for (i = 0; i < n; i++) pv_buf_printf(&sorted, "%s\n", lines[i]);
     pv_buf_putc(&sorted, '\0');
     free(lines);
@@ -247,8 +247,8 @@ static char *brute(const char *from, const char *to, const char *t)
     else assert_int_equal(pv_ws_open(dir, 0, &wb), PV_OK);
     table_lines(wa, t, &la, &na);
     table_lines(wb, t, &lb, &nb);
-    qsort(la, na, sizeof *la, cmp_strp);
-    qsort(lb, nb, sizeof *lb, cmp_strp);
+    if (na) qsort(la, na, sizeof *la, cmp_strp);
+    if (nb) qsort(lb, nb, sizeof *lb, cmp_strp);
     /* the key is the first column: compare by the text before '|' */
     while (i < na || j < nb) {
         int c;
