@@ -129,6 +129,7 @@ typedef struct pv_plan {
     const char *sql;
     int has_from;
     char *table;       /* NUL-terminated, for pv_db_find_table at each run */
+    char *as_of;       /* FROM t AS OF 'REV': the revision, else NULL */
     int db_kind;       /* PV_DB_WORKSPACE / PV_DB_PVDB at planning time */
     uint64_t est_rows; /* the table's row count at planning time */
     /* access path: every WHERE conjunct is still evaluated on each row;

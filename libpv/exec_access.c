@@ -233,7 +233,8 @@ int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
     p->access = PV_ACCESS_SCAN;
     if (!p->has_from || !p->where || !s->npk) return 0;
     if (collect(arena, p->where, &c)) return nomem();
-    if (p->db_kind == PV_DB_WORKSPACE) {
+    /* a key lookup reads the workspace as it is now: not for AS OF */
+    if (p->db_kind == PV_DB_WORKSPACE && !p->as_of) {
         if ((rc = choose_lookup(arena, s, p, &c))) return rc;
         if (p->access == PV_ACCESS_LOOKUP) return 0;
     }

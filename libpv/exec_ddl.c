@@ -232,55 +232,40 @@ static int prepare_alter(pv_change *c)
 }
 
 /* The altered schema and where each of its columns comes from. */
+/* The new schema: a copy of the old one changed in place, so that it keeps
+ * its column history (earlier and dropped names) and old chunks still read.
+ * from[i] is the old column of new column i, -1 for an added column. */
 static int altered_schema(const pv_change *c, const pv_schema *old, pv_schema **out, int *from)
 {
     const pv_alter *a = &c->st->u.alter;
-    pv_schema *s = pv_schema_new(old->name, strlen(old->name));
-    uint32_t i, n = 0, *pk = NULL, npk = 0;
-    int drop = -1, ren = -1, rc = 0, hidden = -1;
+    pv_schema *s = pv_schema_clone(old);
+    uint32_t i, n = old->ncols;
+    int col, rc = 0;
     *out = NULL;
-    if (!s || !(pk = malloc((old->npk + 1) * sizeof *pk))) {
-        rc = nomem();
-        goto done;
-    }
-    if (a->action == PV_ALTER_DROP) drop = pv_schema_find(old, a->from.p, a->from.n);
-    if (a->action == PV_ALTER_RENAME) ren = pv_schema_find(old, a->from.p, a->from.n);
-    for (i = 0; i < old->ncols && !rc; i++) {
-        const pv_column *col = &old->cols[i];
-        const char *name = col->name;
-        size_t len = strlen(name);
-        if (col->hidden) {
-            hidden = (int)i;
-            continue;
+    if (!s) return nomem();
+    for (i = 0; i < n; i++) from[i] = (int)i;
+    switch (a->action) {
+    case PV_ALTER_DROP:
+        col = pv_schema_find(s, a->from.p, a->from.n);
+        if (!(rc = pv_schema_drop_column(s, (uint32_t)col))) {
+            memmove(&from[col], &from[col + 1], (n - (uint32_t)col - 1) * sizeof *from);
+            n--;
         }
-        if ((int)i == drop) continue;
-        if ((int)i == ren) {
-            name = a->to.p;
-            len = a->to.n;
-        }
-        rc = pv_schema_add_column(s, name, len, col->type, col->not_null);
-        from[n++] = (int)i;
+        break;
+    case PV_ALTER_RENAME:
+        col = pv_schema_find(s, a->from.p, a->from.n);
+        rc = pv_schema_rename_column(s, (uint32_t)col, a->to.p, a->to.n);
+        break;
+    case PV_ALTER_ADD:
+        if (!(rc = add_coldef(c->st->sql, s, &a->col))) from[n++] = -1;
+        break;
     }
-    if (!rc && a->action == PV_ALTER_ADD) {
-        rc = add_coldef(c->st->sql, s, &a->col);
-        from[n++] = -1;
+    if (rc) {
+        pv_schema_free(s);
+        return rc;
     }
-    for (i = 0; !rc && hidden < 0 && i < old->npk; i++) {
-        uint32_t k;
-        for (k = 0; k < n && from[k] != (int)old->pk[i]; k++) {}
-        pk[npk++] = k;
-    }
-    if (!rc && npk) rc = pv_schema_set_pk(s, pk, npk);
-    if (!rc) rc = pv_schema_finish(s);
-    if (!rc && hidden >= 0) from[n++] = hidden;
-    if (!rc) {
-        *out = s;
-        s = NULL;
-    }
-done:
-    free(pk);
-    pv_schema_free(s);
-    return rc;
+    *out = s;
+    return 0;
 }
 
 static int run_alter(pv_change *c)

@@ -403,8 +403,11 @@ int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out)
     b.plan = p;
     p->sql = st->sql;
     p->distinct = s->distinct;
+    if (s->from.p && s->as_of.p && !(p->as_of = pv_arena_dup(arena, s->as_of.p, s->as_of.n))) return nomem();
     if (s->from.p) {
-        if ((rc = pv_db_find_table(db, s->from.p, s->from.n, &src))) return rc;
+        rc = p->as_of ? pv_db_find_table_at(db, p->as_of, s->from.p, s->from.n, &src)
+                      : pv_db_find_table(db, s->from.p, s->from.n, &src);
+        if (rc) return rc;
         b.schema = src.schema;
         b.qual = s->alias.p ? s->alias : s->from;
         p->has_from = 1;

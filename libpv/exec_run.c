@@ -412,8 +412,9 @@ static int run_start(pv_run *r, pv_db *db)
         return 0;
     }
     if (!p->has_from) return 0;
-    if ((rc = pv_db_find_table(db, p->table, strlen(p->table), &r->src)) || (rc = check_shape(p, &r->src)))
-        return rc;
+    rc = p->as_of ? pv_db_find_table_at(db, p->as_of, p->table, strlen(p->table), &r->src)
+                  : pv_db_find_table(db, p->table, strlen(p->table), &r->src);
+    if (rc || (rc = check_shape(p, &r->src))) return rc;
     if (p->access == PV_ACCESS_LOOKUP) return pv_lookup_open(p, db, &r->src, &r->cx, &r->lookup);
     return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
 }

@@ -77,6 +77,7 @@ typedef struct pv_select {
     pv_str from;       /* {NULL, 0}: SELECT without FROM */
     uint32_t from_off; /* offset of the table name (for messages) */
     pv_str alias;
+    pv_str as_of;      /* FROM t AS OF 'REV': the revision, {NULL, 0} if none */
     pv_expr *where;
     pv_expr **group;
     uint32_t ngroup;
@@ -160,6 +161,7 @@ typedef struct pv_delete {
     pv_str table;
     uint32_t table_off;
     pv_str alias;
+    pv_str as_of;      /* FROM t AS OF 'REV': the revision, {NULL, 0} if none */
     pv_expr *where;
 } pv_delete;
 

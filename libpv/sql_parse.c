@@ -709,6 +709,20 @@ static pv_expr *parse_expr(parser *p)
 
 /* ---- SELECT ------------------------------------------------------------------ */
 
+/* FROM t AS OF 'REV' (read the table at a git revision): AS, the word OF,
+ * a string. "AS of" alone stays an alias. */
+static int parse_as_of(parser *p, pv_str *out)
+{
+    pv_token of = peek(p, 1), rev = peek(p, 2);
+    if (!is_kw(p, KW_AS) || of.type != TK_ID || !pv_ident_eq(p->sql + of.off, of.len, "of", 2) ||
+        rev.type != TK_STRING)
+        return 0;
+    advance(p); /* AS */
+    advance(p); /* OF */
+    advance(p); /* 'REV' */
+    return unquote(p, rev, out);
+}
+
 static int parse_alias(parser *p, pv_str *out)
 {
     if (accept_kw(p, KW_AS)) {
@@ -796,7 +810,8 @@ static int parse_select(parser *p, pv_select *s)
     else accept_kw(p, KW_ALL);
     if (parse_select_list(p, s)) return -1;
     if (accept_kw(p, KW_FROM)) {
-        if (parse_name(p, &s->from, &s->from_off) || parse_alias(p, &s->alias)) return -1;
+        if (parse_name(p, &s->from, &s->from_off) || parse_as_of(p, &s->as_of) || parse_alias(p, &s->alias))
+            return -1;
     }
     if (accept_kw(p, KW_WHERE) && !(s->where = parse_expr(p))) return -1;
     if (accept_kw(p, KW_GROUP) && parse_group(p, s)) return -1;
@@ -1411,6 +1426,11 @@ static int print_select(pv_buf *b, const pv_select *s)
     if (!rc && s->from.p) {
         rc = pv_buf_append(b, " FROM ", 6);
         if (!rc) rc = print_name(b, s->from);
+        if (!rc && s->as_of.p) {
+            pv_value rev = pv_v_text(s->as_of.p, s->as_of.n);
+            rc = pv_buf_append(b, " AS OF ", 7);
+            if (!rc) rc = print_lit(b, &rev);
+        }
         if (!rc && s->alias.p) rc = pv_buf_append(b, " AS ", 4);
         if (!rc && s->alias.p) rc = print_name(b, s->alias);
     }

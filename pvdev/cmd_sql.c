@@ -15,6 +15,7 @@
 #include "cmds.h"
 #include "output.h"
 #include "pv.h"
+#include "resolver.h"
 #include "shell.h"
 
 struct sql_opts {
@@ -144,6 +145,12 @@ int cmd_sql(int argc, char **argv)
         sql = script;
     }
     if (pv_open(o.db_path ? o.db_path : ".", o.db_path ? PV_OPEN_READONLY : PV_OPEN_READWRITE, &db) != PV_OK) {
+        free(script);
+        return pvdev_fail(NULL);
+    }
+    /* SELECT ... FROM t AS OF 'REV' reads the workspace at a git revision */
+    if (!o.db_path && pvgit_install_resolver(db, ".") != PV_OK) {
+        pv_close(db);
         free(script);
         return pvdev_fail(NULL);
     }

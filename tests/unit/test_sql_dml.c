@@ -343,6 +343,22 @@ static void test_defaults(void **state)
     check_query_error(f->db, "CREATE TABLE g (a INTEGER DEFAULT 'abc')", PV_ETYPE, NULL);
 }
 
+/* ALTER keeps the column history: a new handle replaying the chunks written
+ * before RENAME and DROP COLUMN still reads them (regression: the engine
+ * rebuilt the schema from scratch and the table no longer opened). */
+static void test_alter_then_reopen(void **state)
+{
+    fixture *f = *state;
+    pv_db *again;
+    exec_ok(f->db, ITEMS);
+    exec_ok(f->db, "ALTER TABLE t RENAME COLUMN qty TO quantity");
+    exec_ok(f->db, "ALTER TABLE t DROP COLUMN price");
+    exec_ok(f->db, "INSERT INTO t VALUES (6, 'f', 60)");
+    assert_int_equal(pv_open(f->dir, PV_OPEN_READONLY, &again), PV_OK);
+    check_query(again, "SELECT * FROM t WHERE id IN (1, 2, 6)", "1|a|10\n2|b|\n6|f|60\n");
+    pv_close(again);
+}
+
 /* UNIQUE and indexes parse; what the schema cannot hold yet is refused
  * with a clear message rather than silently dropped. */
 static void test_ddl_not_yet_stored(void **state)
@@ -523,6 +539,7 @@ int main(void)
         WS(test_prepared_then_altered),
         WS(test_alter_hidden_key),
         WS(test_defaults),
+        WS(test_alter_then_reopen),
         WS(test_ddl_not_yet_stored),
         WS(test_explain),
         WS(test_lookup_semantics),
