@@ -82,6 +82,22 @@ typedef struct pv_ws_conflict {
  * error; *out is borrowed. */
 long pv_ws_conflicts(pv_ws *ws, uint32_t i, const pv_ws_conflict **out);
 
+/* ---- checking ----------------------------------------------------------- */
+
+/* Called once per problem with a message naming its file and line. */
+typedef void (*pv_fsck_report)(void *ctx, const char *problem);
+typedef struct pv_fsck_stats {
+    size_t tables, chunks, records, refs, blobs, conflicts, problems;
+} pv_fsck_stats;
+
+/* Check every file of the workspace `r` reads (reader.h), reporting every
+ * problem instead of stopping at the first: layout version, schemas, every
+ * chunk line (types, header placement, final newline, conflict markers and
+ * records), blob references (exist, size and SHA-256) and blob files (named
+ * by their digest). Returns PV_OK when it could look (st->problems says
+ * what it found), or PV_ENOTFOUND / PV_EIO when there is no workspace. */
+int pv_ws_fsck(const struct pv_ws_reader *r, pv_fsck_report report, void *ctx, pv_fsck_stats *st);
+
 /* The writes, transactions and lookups of db.h, on a workspace; each
  * behaves as its pv_db_* twin documented there. */
 int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists);

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"merge-driver", cmd_merge_driver, "git's merge driver: merge tables by row and cell"},
     {"conflicts", cmd_conflicts, "list the merge conflicts recorded in the chunks"},
     {"resolve", cmd_resolve, "settle merge conflicts: --ours or --theirs"},
+    {"fsck", cmd_fsck, "check every chunk line, schema and blob; one line per problem"},
     {"export", cmd_export, "write a table or a query as CSV or NDJSON"},
     {"git-setup", cmd_git_setup, "set up this clone for PicoVolt: attributes, drivers, hooks"},
     {"diff", cmd_diff, "row-level differences between revisions and the work tree"},
