@@ -23,7 +23,8 @@
 #
 # PV_CRASH_ITERS (default 16) sets the number of kills (`make stress` runs
 # many more). Kill times are random, over the time one whole import takes
-# on this machine (measured first), so kills land in every phase.
+# on this machine (up to 3 times what the first one took), so kills land
+# in every phase.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 
@@ -90,7 +91,7 @@ while [ "$k" -le "$iters" ]; do
         make_csv "$k"
         setsid sh -c "pvdev import imp batch.csv 2>import.err && echo $k >>imports_ok" &
         pid=$!
-        ms=$(rnd $((import_ms * 3 / 2)))
+        ms=$(rnd $((import_ms * 3)))
     fi
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     kill -KILL "-$pid" 2>/dev/null || true
