@@ -11,10 +11,11 @@
 # After each kill:
 #   1. a read-only open (pvbake) either works or reports the torn tail with
 #      exit 1, never a crash;
-#   2. the workspace opens (pvdev sql, a writable open, which cuts a torn
-#      last line) and every row whose INSERT reported success is there with
-#      its value; a row that never reported success may only be the one in
-#      flight when the writer died;
+#   2. the workspace opens (pvdev sql, a writable open, which rolls back an
+#      interrupted commit), `pvdev fsck` finds no problem, and every row
+#      whose INSERT reported success is there with its value; a row that
+#      never reported success may only be the one in flight when the writer
+#      died;
 #   3. every import that reported success is there whole.
 # At the end the workspace bakes and the .pvdb verifies.
 #
@@ -109,6 +110,7 @@ while [ "$k" -le "$iters" ]; do
     pvdev sql "SELECT id, v FROM t ORDER BY id" >rows 2>open.err ||
         fail "iteration $k: the workspace does not open after a kill: $(cat open.err)"
     if grep -q "rolled back" open.err; then rollbacks=$((rollbacks + 1)); fi
+    pvdev fsck >fsck.out 2>&1 || fail "iteration $k: pvdev fsck after the kill: $(cat fsck.out)"
     sed -n 's/^\([0-9]*\)|v\1$/\1/p' rows >ids
     [ "$(wc -l <ids)" -eq "$(wc -l <rows)" ] || fail "iteration $k: a row has a wrong value: $(grep -v '^\([0-9]*\)|v\1$' rows | head -n 3)"
     sort -n committed >c.sorted
