@@ -130,6 +130,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBPV_A) $(PVGIT_A) $(PVDEV_LIBOBJ) | $(BUILD
 	    $(CFLAGS) -DPV_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) \
 	    $(LDFLAGS_ALL) $(CMOCKA_LIBS_) $(GIT2_LIBS) $(PVDEV_LIBS) $(LIBPV_LIBS)
 
+# test_faults: the N-th allocation, write or fsync fails. The linker sends
+# those calls (from libpv, pvdev's modules and the test) to the test's
+# __wrap_* functions, so fault injection needs no change to library sources.
+FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup \
+              -Wl,--wrap=strndup,--wrap=asprintf,--wrap=write,--wrap=pwrite,--wrap=fsync
+$(BUILD)/tests/test_faults: LDFLAGS_ALL += $(FAULT_WRAP)
+
 # Each fuzz target also builds as a plain replay program over its committed
 # corpus (tests/fuzz/corpus/<name>/), so every test run replays it.
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -173,6 +180,15 @@ FUZZ_SQL_SEED    ?= $(shell date +%s)
 .PHONY: fuzz-sql
 fuzz-sql: $(BUILD)/tests/test_sql_diff
 	sh tests/fuzz-sql.sh $(BUILD) $(FUZZ_SQL_QUERIES) $(FUZZ_SQL_SEED) $(FUZZ_SQL_SEEDS)
+
+# ---- stress ----------------------------------------------------------------
+# make stress [PV_CRASH_ITERS=500]: the crash loop of tests/e2e/crash.sh with
+# many more kills than `make test` runs.
+PV_CRASH_ITERS ?= 500
+.PHONY: stress
+stress: all
+	PV_CRASH_ITERS=$(PV_CRASH_ITERS) PV_BUILD=$(CURDIR)/$(BUILD) PV_TOP=$(CURDIR) \
+	    PATH="$(CURDIR)/$(BUILD):$$PATH" sh tests/e2e/crash.sh
 
 # ---- bench -----------------------------------------------------------------
 # make bench [BENCH=quick]: PicoVolt against SQLite, LMDB, tinycdb and DuckDB

@@ -38,7 +38,7 @@ int pv_blob_put(const char *pvdir, const void *p, size_t n, int sync, pv_blobref
     out->size = n;
     out->present = 1;
     blob_path(path, sizeof path, pvdir, out->hex);
-    if (stat(path, &st) == 0 && (size_t)st.st_size == n) return PV_OK;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == n) return PV_OK;
 
     snprintf(dir, sizeof dir, "%s/blobs/%.2s", pvdir, out->hex);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)

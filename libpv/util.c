@@ -182,7 +182,37 @@ int pv_ident_eq(const char *a, size_t an, const char *b, size_t bn)
     return 1;
 }
 
+static int open_file(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno == ELOOP && (flags & O_NOFOLLOW))
+        return pv_err(PV_ECORRUPT, "'%s' is a symbolic link; a workspace holds plain files only", path);
+    return pv_err_errno("cannot open '%s'", path);
+}
+
+int pv_truncate_nofollow(const char *path, uint64_t size)
+{
+    int fd = open_file(path, O_WRONLY | O_NOFOLLOW), rc = PV_OK;
+    if (fd < 0) return fd;
+    if (ftruncate(fd, (off_t)size) != 0) rc = pv_err_errno("cannot truncate '%s'", path);
+    close(fd);
+    return rc;
+}
+
+static int read_file(const char *path, int flags, size_t max_bytes, char **out, size_t *out_len);
+
 int pv_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len)
+{
+    return read_file(path, 0, max_bytes, out, out_len);
+}
+
+int pv_read_file_nofollow(const char *path, size_t max_bytes, char **out, size_t *out_len)
+{
+    return read_file(path, O_NOFOLLOW, max_bytes, out, out_len);
+}
+
+static int read_file(const char *path, int flags, size_t max_bytes, char **out, size_t *out_len)
 {
     int fd, rc = PV_OK;
     struct stat st;
@@ -191,8 +221,8 @@ int pv_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len
 
     *out = NULL;
     *out_len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return pv_err_errno("cannot open '%s'", path);
+    fd = open_file(path, O_RDONLY | flags);
+    if (fd < 0) return fd;
     if (fstat(fd, &st) != 0) {
         rc = pv_err_errno("cannot stat '%s'", path);
         goto done;

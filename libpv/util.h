@@ -121,6 +121,14 @@ int pv_ident_eq(const char *a, size_t an, const char *b, size_t bn);
  * PV_EIO, PV_ENOMEM, PV_ELIMIT (over max_bytes). */
 int pv_read_file(const char *path, size_t max_bytes, char **out, size_t *out_len);
 
+/* pv_read_file for files that must not be symbolic links (a workspace's):
+ * a link is PV_ECORRUPT. */
+int pv_read_file_nofollow(const char *path, size_t max_bytes, char **out, size_t *out_len);
+
+/* Cut a file to `size` bytes without following a symbolic link (a link is
+ * PV_ECORRUPT). A missing file is PV_ENOTFOUND. */
+int pv_truncate_nofollow(const char *path, uint64_t size);
+
 /* Write all n bytes to fd, retrying on EINTR and short writes; PV_EIO. */
 int pv_write_all(int fd, const void *p, size_t n, const char *what);
 

@@ -196,8 +196,9 @@ static int undo_op(pv_ws *ws, const ws_jop *o)
     case WS_J_SIZE:
         if (o->size < 0) {
             if (unlink(path) != 0 && errno != ENOENT) return pv_err_errno("cannot remove '%s'", path);
-        } else if (truncate(path, (off_t)o->size) != 0 && errno != ENOENT) {
-            return pv_err_errno("cannot truncate '%s'", path);
+        } else {
+            int rc = pv_truncate_nofollow(path, (uint64_t)o->size);
+            if (rc && rc != PV_ENOTFOUND) return rc;
         }
         return PV_OK;
     case WS_J_SCHEMA: return ws_write_file_atomic(path, o->data, o->len, 1);

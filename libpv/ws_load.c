@@ -330,8 +330,7 @@ static int repair_tail(pv_ws *ws, const char *path, size_t keep, size_t had)
                           path, keep, had);
     fprintf(stderr, "pv: warning: '%s': cutting an incomplete last line (bytes %zu..%zu), left by an interrupted write\n",
             path, keep, had);
-    if (truncate(path, (off_t)keep) != 0) return pv_err_errno("cannot truncate '%s'", path);
-    return PV_OK;
+    return pv_truncate_nofollow(path, keep);
 }
 
 static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, int is_last)

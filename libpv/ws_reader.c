@@ -22,7 +22,7 @@ static int posix_read(void *ctx, const char *path, size_t max, char **data, size
 {
     char full[4400];
     snprintf(full, sizeof full, "%s/%s", (const char *)ctx, path);
-    return pv_read_file(full, max, data, len);
+    return pv_read_file_nofollow(full, max, data, len);
 }
 
 static int posix_list(void *ctx, const char *dir, char ***names, size_t *n)
@@ -37,6 +37,19 @@ static int posix_list(void *ctx, const char *dir, char ***names, size_t *n)
     if (!(d = opendir(full))) return errno == ENOENT ? PV_OK : pv_err_errno("cannot read '%s'", full);
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        /* a link could lead anywhere: a workspace holds plain files only */
+        if (e->d_type == DT_LNK || e->d_type == DT_UNKNOWN) {
+            char entry[4700];
+            struct stat st;
+            snprintf(entry, sizeof entry, "%s/%s", full, e->d_name);
+            if (lstat(entry, &st) == 0 && S_ISLNK(st.st_mode)) {
+                closedir(d);
+                pv_names_free(*names, *n);
+                *names = NULL;
+                *n = 0;
+                return pv_err(PV_ECORRUPT, "'%s' is a symbolic link; a workspace holds plain files only", entry);
+            }
+        }
         if (*n == cap) {
             char **g = realloc(*names, (cap = cap ? cap * 2 : 32) * sizeof *g);
             if (!g) goto nomem;
@@ -60,7 +73,9 @@ static int posix_size(void *ctx, const char *path, uint64_t *size)
     char full[4400];
     struct stat st;
     snprintf(full, sizeof full, "%s/%s", (const char *)ctx, path);
-    if (stat(full, &st) != 0) return pv_err_errno("cannot stat '%s'", full);
+    if (lstat(full, &st) != 0) return pv_err_errno("cannot stat '%s'", full);
+    if (S_ISLNK(st.st_mode))
+        return pv_err(PV_ECORRUPT, "'%s' is a symbolic link; a workspace holds plain files only", full);
     *size = (uint64_t)st.st_size;
     return PV_OK;
 }

@@ -379,9 +379,10 @@ static int write_files(pv_ws *ws, table_plan *p)
             q = nl + 1;
         }
         if ((rc = ws_chunk_path(path, sizeof path, t, num))) break;
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
-            rc = pv_err_errno("cannot open '%s'", path);
+            rc = errno == ELOOP ? pv_err(PV_ECORRUPT, "'%s' is a symbolic link; a workspace holds plain files only", path)
+                                : pv_err_errno("cannot open '%s'", path);
             break;
         }
         if (is_new) rc = pv_write_all(fd, head.p, head.len, path);

@@ -703,10 +703,9 @@ static long slurp(const char *path, char *buf, size_t cap)
 /* A pull request can carry symbolic links (git stores them). A chunk file
  * that is a link to a file outside .pv/ must never be written through: a
  * writable open cuts a "torn" last line off the newest chunk, and an INSERT
- * appends to it. KNOWN BUG in HEAD (SECURITY.md, "Symbolic links"): the cut
- * is truncate(2) on the path, which follows the link and cuts the victim
- * file to its last newline (to nothing when it has none). Skipped unless
- * PV_TEST_KNOWN_BUGS=1 until store opens refuse links (O_NOFOLLOW/lstat). */
+ * appends to it. Regression test: the cut was truncate(2) on the path, which
+ * followed the link and cut the victim file to its last newline; the store
+ * now refuses links (O_NOFOLLOW, lstat) and leaves the victim alone. */
 static void test_symlinked_chunk_is_not_followed(void **state)
 {
     static const char victim_text[] = "outside .pv: keep me\nno final newline";
@@ -714,11 +713,6 @@ static void test_symlinked_chunk_is_not_followed(void **state)
     pv_db *db = NULL;
     int fd;
     (void)state;
-    if (!getenv("PV_TEST_KNOWN_BUGS")) {
-        print_message("KNOWN BUG: a symlinked chunk file is truncated/appended through "
-                      "(SECURITY.md); run with PV_TEST_KNOWN_BUGS=1\n");
-        skip();
-    }
     fresh_dir(dir, sizeof dir, "symlink");
     snprintf(victim, sizeof victim, "%s/victim.txt", base_dir);
     fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
