@@ -181,7 +181,9 @@ PV_API int pv_column_type(const pv_stmt *st, int col);
  * is its decimal form; TEXT as a number is its numeric prefix.
  * Text is UTF-8 and NUL-terminated; pv_column_bytes gives its length in
  * bytes (without the terminator). Returned pointers are borrowed: valid
- * until the next pv_step, pv_reset or pv_finalize on this statement. */
+ * until the next pv_step, pv_reset or pv_finalize on this statement.
+ * pv_column_text returns NULL for a NULL value, and also when the text
+ * form of a number could not be allocated (pv_errmsg then says so). */
 PV_API int64_t pv_column_int64(pv_stmt *st, int col);
 PV_API double pv_column_double(pv_stmt *st, int col);
 PV_API const char *pv_column_text(pv_stmt *st, int col);
