@@ -1,52 +1,65 @@
 /*
  * encode_dict.c: DICTIONARY encoding. The distinct non-NULL values of the
- * chunk, sorted, then one code per row in the narrowest width that holds
- * the largest code:
+ * chunk, sorted, then one code per row as an integer stream:
  *
- *   0   u32 count         distinct values
- *   4   u8  width         bytes per code: 1, 2 or 4 (narrowest for count)
- *   5   u8[3]             zero
- *   8   u64 dict_len      bytes of the dictionary values
- *   16  dictionary        i64 / f64 LE per value, or u32 offsets[count + 1]
- *                         + bytes for TEXT and BLOB
+ *   0   u32 count         distinct values (0 only when every row is NULL)
+ *   4   u8  format        0 array, 1 front-coded (TEXT and BLOB only)
+ *   5   u8  codes_kind    stream kind of the codes: FOR, DELTA, RLE, LINEAR
+ *   6   u16               zero
+ *   8   u64 dict_len      bytes of the dictionary
+ *   16  dictionary        format 0: i64 / f64 per value, or u32
+ *                         offsets[count + 1] + bytes; format 1: see below
  *       zero padding to a multiple of 8
- *       codes             width bytes LE per row (NULL rows 0)
+ *       codes             the stream of row_count codes (NULL rows repeat
+ *                         the previous code)
+ *
+ * Front coding (format 1): entries in groups of 16; u32 offsets[ngroups +
+ * 1] of each group in the group data (the last = its length), then per
+ * entry: LEB128 shared (bytes in common with the previous entry of the
+ * group, 0 for the first), LEB128 suffix length, the suffix bytes. An
+ * entry decodes from its group's first entry, at most 15 steps.
  *
  * Sort order, which makes the dictionary (and the file) deterministic:
- * INTEGER and BOOLEAN by signed value, REAL by IEEE-754 totalOrder (so 0.0
- * and -0.0 are two entries and every bit pattern survives), TEXT and BLOB
- * by bytes (memcmp, shorter first on a tie).
+ * INTEGER by signed value, REAL by IEEE-754 totalOrder (0.0 and -0.0 are
+ * two entries, every bit pattern survives), TEXT and BLOB by bytes.
+ * Distinct values are found with a hash table and only they are sorted.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "encode.h"
+#include <xxhash.h>
+
+#include "encode_stream.h"
 
 #define DICT_HEADER 16
+#define FC_GROUP 16
+/* Numeric chunks with more distinct values are not worth a dictionary. */
+#define DICT_MAX_NUMERIC 65536u
+/* A front-coded dictionary decoded for a scan may not pass this. */
+#define FC_MAX_DECODED (1ull << 31)
 
-/* Order-preserving unsigned key of a numeric value of column type `type`. */
-static uint64_t num_key(int type, const pv_vec *v, uint32_t r)
+/* Scratch: s[0] hash table + per-row ids + first rows + ranks; s[1] codes
+ * and the sorted order; s[2] the codes stream's (RLE runs). */
+typedef struct dict_work {
+    uint32_t *table;   /* slot -> distinct id + 1 */
+    uint32_t *row_id;  /* row -> distinct id */
+    uint32_t *first;   /* distinct id -> first row holding it */
+    uint32_t *rank;    /* distinct id -> code */
+    uint64_t *codes;   /* row -> code */
+    uint32_t *order;   /* code -> distinct id */
+} dict_work;
+
+/* ---- building ------------------------------------------------------------------ */
+
+static uint64_t num_key(int type, uint64_t bits)
 {
-    if (type == PV_REAL) return pv_enc_f64_key(v->u.f[r]);
-    return (uint64_t)v->u.i[r] ^ 0x8000000000000000ull;
+    double f;
+    if (type != PV_REAL) return bits ^ 0x8000000000000000ull;
+    memcpy(&f, &bits, 8);
+    return pv_enc_f64_key(f);
 }
 
-/* The value bits stored for a key (inverse of num_key). */
-static uint64_t key_bits(int type, uint64_t k)
-{
-    if (type != PV_REAL) return k ^ 0x8000000000000000ull;
-    return (k & 0x8000000000000000ull) ? (k ^ 0x8000000000000000ull) : ~k;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x, y;
-    memcpy(&x, a, 8);
-    memcpy(&y, b, 8);
-    return x < y ? -1 : x > y;
-}
-
-static int str_cmp(pv_str a, pv_str b)
+int pv_enc_str_cmp(pv_str a, pv_str b)
 {
     size_t n = a.n < b.n ? a.n : b.n;
     int c = n ? memcmp(a.p, b.p, n) : 0;
@@ -54,226 +67,519 @@ static int str_cmp(pv_str a, pv_str b)
     return a.n < b.n ? -1 : a.n > b.n;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* Point w at the scratch arrays of an n-row chunk and a tsize-slot table. */
+static void work_view(pv_enc_ctx *ctx, uint32_t n, uint32_t tsize, dict_work *w)
 {
-    return str_cmp(*(const pv_str *)a, *(const pv_str *)b);
+    w->table = ctx->s[PV_ENC_DICT][0].p;
+    w->row_id = w->table + tsize;
+    w->first = w->row_id + n;
+    w->rank = w->first + n;
+    w->codes = ctx->s[PV_ENC_DICT][1].p;
+    w->order = (uint32_t *)(w->codes + n);
 }
 
-static uint8_t code_width(uint32_t count)
+static int layout(pv_enc_ctx *ctx, uint32_t n, uint32_t tsize, dict_work *w)
 {
-    if (count <= 0x100u) return 1;
-    if (count <= 0x10000u) return 2;
-    return 4;
+    size_t a = (size_t)tsize * 4 + (size_t)n * 16, b = (size_t)n * 12;
+    int rc = pv_enc_scratch_reserve(&ctx->s[PV_ENC_DICT][0], a);
+    if (rc == PV_OK) rc = pv_enc_scratch_reserve(&ctx->s[PV_ENC_DICT][1], b);
+    if (rc) return rc;
+    ctx->plan[PV_ENC_DICT].c = tsize;
+    work_view(ctx, n, tsize, w);
+    return PV_OK;
 }
 
-/* Sorted distinct values of the chunk into sc->p; sc->count, sc->bytes. */
-static int build_dict(pv_enc_scratch *sc, const pv_enc_in *in)
+/* Find the distinct values: w->row_id, w->first, *count. Returns
+ * PV_ENC_UNSUITABLE past `limit` distinct values. */
+static int find_distinct(pv_enc_ctx *ctx, const pv_enc_in *in, uint32_t limit,
+                         dict_work *w, uint32_t *count)
 {
     int str = pv_enc_is_str(in->v.type);
-    size_t elem = str ? sizeof(pv_str) : sizeof(uint64_t);
-    uint32_t n = 0, r, d;
-    int rc = pv_enc_scratch_reserve(sc, elem * ((size_t)in->nrows + 1));
-    if (rc) return rc;
-    for (r = 0; r < in->nrows; r++) {
-        if (pv_enc_is_null(in, r)) continue;
-        if (str) {
-            ((pv_str *)sc->p)[n++] = in->v.u.s[r];
-        } else {
-            uint64_t k = num_key(in->v.type, &in->v, r);
-            memcpy((uint64_t *)sc->p + n++, &k, 8);
-        }
-    }
-    qsort(sc->p, n, elem, str ? cmp_str : cmp_u64);
-    sc->bytes = 0;
-    for (r = 0, d = 0; r < n; r++) {
-        if (str) {
-            pv_str *s = sc->p;
-            if (d && str_cmp(s[d - 1], s[r]) == 0) continue;
-            s[d++] = s[r];
-            sc->bytes += s[r].n;
-        } else {
-            uint64_t *k = sc->p;
-            if (d && k[d - 1] == k[r]) continue;
-            k[d++] = k[r];
-        }
-    }
-    sc->count = d;
-    return PV_OK;
-}
-
-static uint64_t dict_len(const pv_enc_scratch *sc, int type)
-{
-    if (pv_enc_is_str(type)) return 4 * ((uint64_t)sc->count + 1) + sc->bytes;
-    return 8 * (uint64_t)sc->count;
-}
-
-static int dict_plan(pv_enc_scratch *sc, const pv_enc_in *in, uint64_t *out)
-{
-    int rc = build_dict(sc, in);
-    if (rc) return rc;
-    if (sc->bytes > UINT32_MAX) return PV_ENC_UNSUITABLE; /* u32 offsets */
-    *out = DICT_HEADER + pv_enc_align8(dict_len(sc, in->v.type)) +
-           (uint64_t)code_width(sc->count) * in->nrows;
-    return PV_OK;
-}
-
-/* Code of row r: its value's index in the sorted dictionary. */
-static uint32_t find_code(const pv_enc_scratch *sc, const pv_enc_in *in, uint32_t r)
-{
-    uint32_t lo = 0, hi = sc->count;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        int c;
-        if (pv_enc_is_str(in->v.type)) {
-            c = str_cmp(((const pv_str *)sc->p)[mid], in->v.u.s[r]);
-        } else {
-            uint64_t k = ((const uint64_t *)sc->p)[mid];
-            uint64_t want = num_key(in->v.type, &in->v, r);
-            c = k < want ? -1 : k > want;
-        }
-        if (c == 0) return mid;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return 0; /* not reached: every non-NULL value is in the dictionary */
-}
-
-static void put_code(uint8_t *p, uint8_t width, uint32_t code)
-{
-    if (width == 1) p[0] = (uint8_t)code;
-    else if (width == 2) pv_put_u16(p, (uint16_t)code);
-    else pv_put_u32(p, code);
-}
-
-static uint32_t get_code(const uint8_t *p, uint8_t width)
-{
-    if (width == 1) return p[0];
-    if (width == 2) return pv_get_u16(p);
-    return pv_get_u32(p);
-}
-
-static int dict_write(pv_enc_scratch *sc, const pv_enc_in *in, pv_buf *out)
-{
-    uint64_t dlen = dict_len(sc, in->v.type);
-    uint64_t codes_at = DICT_HEADER + pv_enc_align8(dlen);
-    uint8_t width = code_width(sc->count);
-    uint64_t size = codes_at + (uint64_t)width * in->nrows;
-    uint8_t *p, *codes;
-    uint32_t i;
+    uint32_t n = in->nrows, want = n < limit ? n : limit, tsize = 16, mask, r, d = 0, prev = 0;
     int rc;
-    if (size > SIZE_MAX - 1) return pv_err(PV_ENOMEM, "column chunk too large");
-    rc = pv_buf_reserve(out, (size_t)size);
+    while (tsize < 2 * want) tsize <<= 1;
+    rc = layout(ctx, n, tsize, w);
     if (rc) return rc;
-    p = (uint8_t *)out->p + out->len;
-    memset(p, 0, (size_t)codes_at); /* header reserved bytes and padding */
-    pv_put_u32(p, sc->count);
-    p[4] = width;
-    pv_put_u64(p + 8, dlen);
-    if (pv_enc_is_str(in->v.type)) {
-        pv_enc_put_strings(p + DICT_HEADER, sc->p, NULL, sc->count);
-    } else {
-        for (i = 0; i < sc->count; i++)
-            pv_put_u64(p + DICT_HEADER + 8 * (size_t)i,
-                       key_bits(in->v.type, ((const uint64_t *)sc->p)[i]));
+    memset(w->table, 0, (size_t)tsize * 4);
+    mask = tsize - 1;
+    for (r = 0; r < n; r++) {
+        uint64_t h;
+        uint32_t slot;
+        if (pv_enc_is_null(in, r)) {
+            w->row_id[r] = prev;
+            continue;
+        }
+        h = str ? XXH3_64bits(in->v.u.s[r].p, in->v.u.s[r].n)
+                : (in->u[r] * 0x9e3779b97f4a7c15ull) ^ (in->u[r] >> 29);
+        slot = (uint32_t)(h ^ (h >> 32)) & mask;
+        for (;;) {
+            uint32_t id = w->table[slot];
+            if (!id) {
+                if (d >= limit) return PV_ENC_UNSUITABLE;
+                w->table[slot] = ++d;
+                w->first[d - 1] = r;
+                prev = d - 1;
+                break;
+            }
+            if (str ? pv_enc_str_cmp(in->v.u.s[w->first[id - 1]], in->v.u.s[r]) == 0
+                    : in->u[w->first[id - 1]] == in->u[r]) {
+                prev = id - 1;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+        w->row_id[r] = prev;
     }
-    codes = p + codes_at;
-    for (i = 0; i < in->nrows; i++)
-        put_code(codes + (size_t)width * i, width,
-                 pv_enc_is_null(in, i) ? 0 : find_code(sc, in, i));
-    out->len += (size_t)size;
+    *count = d;
     return PV_OK;
 }
 
-/* The dictionary is strictly increasing in the order above. */
-static int check_sorted(const pv_dec *d)
+/* qsort has no context argument: the chunk being sorted, per thread. */
+static _Thread_local const pv_enc_in *sort_in;
+static _Thread_local const uint32_t *sort_first;
+
+static int cmp_ids(const void *a, const void *b)
+{
+    uint32_t ra = sort_first[*(const uint32_t *)a], rb = sort_first[*(const uint32_t *)b];
+    if (pv_enc_is_str(sort_in->v.type))
+        return pv_enc_str_cmp(sort_in->v.u.s[ra], sort_in->v.u.s[rb]);
+    {
+        uint64_t x = num_key(sort_in->v.type, sort_in->u[ra]);
+        uint64_t y = num_key(sort_in->v.type, sort_in->u[rb]);
+        return x < y ? -1 : x > y;
+    }
+}
+
+static unsigned leb_len(uint64_t x)
+{
+    unsigned n = 1;
+    while (x >= 0x80) {
+        x >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *leb_put(uint8_t *p, uint64_t x)
+{
+    while (x >= 0x80) {
+        *p++ = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    *p++ = (uint8_t)x;
+    return p;
+}
+
+static size_t lcp(pv_str a, pv_str b)
+{
+    size_t n = a.n < b.n ? a.n : b.n, i = 0;
+    while (i < n && a.p[i] == b.p[i]) i++;
+    return i;
+}
+
+/* Byte sizes of the dictionary as an array and front-coded. */
+static void dict_sizes(const pv_enc_in *in, const dict_work *w, uint32_t count,
+                       uint64_t *array, uint64_t *fc)
+{
+    uint64_t bytes = 0, groups = 0;
+    uint32_t i;
+    if (!pv_enc_is_str(in->v.type)) {
+        *array = 8 * (uint64_t)count;
+        *fc = UINT64_MAX;
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        pv_str s = in->v.u.s[w->first[w->order[i]]];
+        size_t shared = i % FC_GROUP ? lcp(in->v.u.s[w->first[w->order[i - 1]]], s) : 0;
+        bytes += s.n;
+        groups += leb_len(shared) + leb_len(s.n - shared) + (s.n - shared);
+    }
+    *array = 4 * ((uint64_t)count + 1) + bytes;
+    *fc = 4 * (((uint64_t)count + FC_GROUP - 1) / FC_GROUP + 1) + groups;
+    if (bytes > UINT32_MAX) *array = UINT64_MAX;
+    if (groups > UINT32_MAX) *fc = UINT64_MAX;
+}
+
+static int dict_plan(pv_enc_ctx *ctx, const pv_enc_in *in, uint64_t *out)
+{
+    pv_enc_plan *pl = &ctx->plan[PV_ENC_DICT];
+    dict_work w;
+    uint32_t count = 0, i, r;
+    uint64_t array, fc, dlen, csize;
+    uint8_t kind = PV_ENC_LINEAR;
+    int str = pv_enc_is_str(in->v.type), rc;
+    rc = find_distinct(ctx, in, str ? UINT32_MAX : DICT_MAX_NUMERIC, &w, &count);
+    if (rc) return rc;
+    for (i = 0; i < count; i++) w.order[i] = i;
+    sort_in = in;
+    sort_first = w.first;
+    qsort(w.order, count, sizeof *w.order, cmp_ids);
+    for (i = 0; i < count; i++) w.rank[w.order[i]] = i;
+    for (r = 0; r < in->nrows; r++) w.codes[r] = count ? w.rank[w.row_id[r]] : 0;
+    dict_sizes(in, &w, count, &array, &fc);
+    pl->fmt = 0;
+    dlen = array;
+    /* front coding costs a few steps per read: take it for an eighth */
+    if (str && !(in->flags & PV_ENC_KEY) && fc < array - array / 8) {
+        pl->fmt = 1;
+        dlen = fc;
+    }
+    if (dlen == UINT64_MAX) return PV_ENC_UNSUITABLE;
+    rc = pv_is_choose(w.codes, in->nrows, in->flags, &ctx->s[PV_ENC_DICT][2], &kind, &csize);
+    if (rc) return rc;
+    pl->count = count;
+    pl->kind = kind;
+    pl->a = dlen;
+    pl->b = csize;
+    *out = DICT_HEADER + pv_enc_align8(dlen) + csize;
+    return PV_OK;
+}
+
+static void write_fc(const pv_enc_in *in, const dict_work *w, uint32_t count, uint8_t *dst)
+{
+    uint32_t ng = (count + FC_GROUP - 1) / FC_GROUP, i;
+    uint8_t *data = dst + 4 * ((size_t)ng + 1), *p = data;
+    for (i = 0; i < count; i++) {
+        pv_str s = in->v.u.s[w->first[w->order[i]]];
+        size_t shared = i % FC_GROUP ? lcp(in->v.u.s[w->first[w->order[i - 1]]], s) : 0;
+        if (i % FC_GROUP == 0) pv_put_u32(dst + 4 * (size_t)(i / FC_GROUP), (uint32_t)(p - data));
+        p = leb_put(p, shared);
+        p = leb_put(p, s.n - shared);
+        if (s.n > shared) memcpy(p, s.p + shared, s.n - shared);
+        p += s.n - shared;
+    }
+    pv_put_u32(dst + 4 * (size_t)ng, (uint32_t)(p - data));
+}
+
+static int dict_write(pv_enc_ctx *ctx, const pv_enc_in *in, uint8_t *dst)
+{
+    const pv_enc_plan *pl = &ctx->plan[PV_ENC_DICT];
+    dict_work w;
+    uint32_t i;
+    uint8_t *d = dst + DICT_HEADER;
+    work_view(ctx, in->nrows, (uint32_t)pl->c, &w); /* the plan's arrays */
+    pv_put_u32(dst, pl->count);
+    dst[4] = pl->fmt;
+    dst[5] = pl->kind;
+    pv_put_u64(dst + 8, pl->a);
+    if (pl->fmt == 1) {
+        write_fc(in, &w, pl->count, d);
+    } else if (pv_enc_is_str(in->v.type)) {
+        uint8_t *bytes = d + 4 * ((size_t)pl->count + 1);
+        uint32_t off = 0;
+        for (i = 0; i < pl->count; i++) {
+            pv_str s = in->v.u.s[w.first[w.order[i]]];
+            pv_put_u32(d + 4 * (size_t)i, off);
+            if (s.n) memcpy(bytes + off, s.p, s.n);
+            off += (uint32_t)s.n;
+        }
+        pv_put_u32(d + 4 * (size_t)pl->count, off);
+    } else {
+        for (i = 0; i < pl->count; i++) pv_put_u64(d + 8 * (size_t)i, in->u[w.first[w.order[i]]]);
+    }
+    pv_is_write(pl->kind, w.codes, in->nrows, &ctx->s[PV_ENC_DICT][2],
+                dst + DICT_HEADER + pv_enc_align8(pl->a));
+    return PV_OK;
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+static int dict_open(pv_dec *d, const char **why)
+{
+    const uint8_t *p = d->p;
+    uint64_t dlen, codes_at, head;
+    int str = pv_enc_is_str(d->type);
+    *why = "bad dictionary header";
+    if (d->n < DICT_HEADER) return 1;
+    d->count = pv_get_u32(p);
+    d->fmt = p[4];
+    dlen = pv_get_u64(p + 8);
+    if (p[6] || p[7] || d->fmt > 1 || (d->fmt == 1 && !str)) return 1;
+    if (d->count > d->nrows - d->null_count) return 1;
+    if (d->count == 0 && d->null_count != d->nrows) return 1;
+    *why = "bad dictionary length";
+    if (dlen > d->n - DICT_HEADER) return 1;
+    codes_at = DICT_HEADER + pv_enc_align8(dlen);
+    if (codes_at > d->n) return 1;
+    d->vals = p + DICT_HEADER;
+    if (!str) {
+        if (dlen != 8 * (uint64_t)d->count) return 1;
+    } else {
+        head = d->fmt == 0 ? 4 * ((uint64_t)d->count + 1)
+                           : 4 * (((uint64_t)d->count + FC_GROUP - 1) / FC_GROUP + 1);
+        if (dlen < head) return 1;
+        d->bytes = d->vals + head;
+        d->bytes_len = dlen - head;
+    }
+    *why = "bad dictionary codes header";
+    if (p[5] != PV_ENC_FOR && p[5] != PV_ENC_DELTA && p[5] != PV_ENC_RLE && p[5] != PV_ENC_LINEAR)
+        return 1;
+    d->fc_groups = NULL;
+    return pv_is_open(&d->is, p[5], p + codes_at, d->n - codes_at, d->nrows);
+}
+
+static uint32_t leb_get(const uint8_t *p, uint64_t len, uint64_t *at, int *bad)
+{
+    uint64_t x = 0;
+    unsigned shift = 0;
+    for (;;) {
+        uint8_t b;
+        if (*at >= len || shift > 28) {
+            *bad = 1;
+            return 0;
+        }
+        b = p[(*at)++];
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) break;
+        shift += 7;
+    }
+    if (x > UINT32_MAX) *bad = 1;
+    return (uint32_t)x;
+}
+
+/* Group g's data: [*from, *to) in d->bytes. 0 or 1. */
+static int fc_group(const pv_dec *d, uint32_t g, uint64_t *from, uint64_t *to)
+{
+    uint32_t a = pv_get_u32(d->vals + 4 * (size_t)g), b = pv_get_u32(d->vals + 4 * ((size_t)g + 1));
+    if (a > b || b > d->bytes_len) return 1;
+    *from = a;
+    *to = b;
+    return 0;
+}
+
+/* Entry e of a front-coded dictionary, built in place at the end of mem:
+ * *moff, *len. 0, 1 malformed, PV_ENOMEM. */
+static int fc_entry(const pv_dec *d, uint32_t e, pv_buf *mem, uint64_t *moff, uint32_t *len)
+{
+    uint32_t g = e / FC_GROUP, t, cur = 0;
+    uint64_t at, to;
+    size_t start = mem->len;
+    if (fc_group(d, g, &at, &to)) return 1;
+    for (t = 0; t <= e % FC_GROUP; t++) {
+        int bad = 0;
+        uint32_t shared = leb_get(d->bytes, to, &at, &bad);
+        uint32_t slen = leb_get(d->bytes, to, &at, &bad);
+        if (bad || shared > cur || (t == 0 && shared) || slen > to - at) return 1;
+        if ((uint64_t)shared + slen > FC_MAX_DECODED) return 1;
+        mem->len = start + shared;
+        if (pv_buf_append(mem, d->bytes + at, slen)) return PV_ENOMEM;
+        at += slen;
+        cur = shared + slen;
+    }
+    *moff = start;
+    *len = cur;
+    return 0;
+}
+
+/* Decode group g of a front-coded dictionary into d->arena: its entries
+ * in d->fc_groups[g] (a scan decodes the groups its rows use, once per
+ * chunk). 0, 1 malformed, PV_ENOMEM. */
+static int fc_decode_group(pv_dec *d, uint32_t g)
+{
+    uint64_t at, to, start, total = 0;
+    uint32_t e0 = g * FC_GROUP, n = d->count - e0 < FC_GROUP ? d->count - e0 : FC_GROUP, t;
+    uint32_t lens[FC_GROUP], cur = 0;
+    char *bytes, *prev = NULL;
+    pv_str *strs;
+    if (fc_group(d, g, &at, &to)) return 1;
+    start = at;
+    for (t = 0; t < n; t++) { /* sizes first: one allocation per group */
+        int bad = 0;
+        uint32_t shared = leb_get(d->bytes, to, &at, &bad);
+        uint32_t slen = leb_get(d->bytes, to, &at, &bad);
+        if (bad || shared > cur || (t == 0 && shared) || slen > to - at) return 1;
+        cur = shared + slen;
+        lens[t] = cur;
+        total += cur;
+        at += slen;
+    }
+    if (at != to || total > FC_MAX_DECODED) return 1; /* group data used exactly */
+    strs = pv_arena_alloc(d->arena, n * sizeof *strs + (size_t)total + 1);
+    if (!strs) return pv_err(PV_ENOMEM, "out of memory");
+    bytes = (char *)(strs + n);
+    at = start;
+    for (t = 0; t < n; t++) {
+        int bad = 0;
+        uint32_t shared = leb_get(d->bytes, to, &at, &bad);
+        uint32_t slen = leb_get(d->bytes, to, &at, &bad);
+        if (shared) memcpy(bytes, prev, shared);
+        if (slen) memcpy(bytes + shared, d->bytes + at, slen);
+        at += slen;
+        strs[t].p = bytes;
+        strs[t].n = lens[t];
+        prev = bytes;
+        bytes += lens[t];
+    }
+    d->fc_groups[g] = strs;
+    return 0;
+}
+
+/* Entry c of a front-coded dictionary, decoding its group on first use. */
+static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
+{
+    uint32_t g = (uint32_t)(c / FC_GROUP);
+    int rc;
+    if (!d->fc_groups) {
+        size_t n = (d->count + FC_GROUP - 1) / FC_GROUP;
+        if (!d->arena) return pv_err(PV_EMISUSE, "front-coded dictionary read without an arena");
+        d->fc_groups = pv_arena_alloc(d->arena, n * sizeof *d->fc_groups + 1);
+        if (!d->fc_groups) return pv_err(PV_ENOMEM, "out of memory");
+        memset(d->fc_groups, 0, n * sizeof *d->fc_groups);
+    }
+    if (!d->fc_groups[g]) {
+        rc = fc_decode_group(d, g);
+        if (rc) return rc;
+    }
+    *out = d->fc_groups[g][c % FC_GROUP];
+    return 0;
+}
+
+static int entry_num(const pv_dec *d, uint64_t c, uint64_t *bits)
+{
+    if (c >= d->count) return 1;
+    *bits = pv_get_u64(d->vals + 8 * (size_t)c);
+    return 0;
+}
+
+static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const char **why)
+{
+    uint32_t done = 0, j;
+    int rc;
+    while (done < n) {
+        uint32_t m = n - done < PV_BLOCK_ROWS ? n - done : PV_BLOCK_ROWS;
+        uint64_t *c = d->tmp, bad = 0;
+        *why = "bad dictionary codes";
+        if (pv_is_read(&d->is, r0 + done, m, c)) return 1;
+        if (d->count == 0) { /* every row NULL */
+            for (j = 0; j < m; j++) {
+                if (pv_enc_is_str(d->type)) { out.s[done + j].p = ""; out.s[done + j].n = 0; }
+                else if (d->type == PV_REAL) out.f[done + j] = 0.0;
+                else out.i[done + j] = 0;
+            }
+            done += m;
+            continue;
+        }
+        for (j = 0; j < m; j++) bad |= c[j] >= d->count;
+        *why = "dictionary code out of range";
+        if (bad) return 1;
+        if (d->fmt == 1) {
+            *why = "bad front-coded dictionary";
+            for (j = 0; j < m; j++)
+                if ((rc = fc_str(d, c[j], &out.s[done + j]))) return rc;
+        } else if (pv_enc_is_str(d->type)) {
+            *why = "bad dictionary string offsets";
+            for (j = 0; j < m; j++)
+                if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c[j], &out.s[done + j]))
+                    return 1;
+        } else {
+            for (j = 0; j < m; j++) c[j] = pv_get_u64(d->vals + 8 * (size_t)c[j]);
+            memcpy(d->type == PV_REAL ? (void *)(out.f + done) : (void *)(out.i + done), c,
+                   (size_t)m * 8);
+        }
+        done += m;
+    }
+    return 0;
+}
+
+static void dict_prefetch(const pv_dec *d, uint32_t r)
+{
+    pv_is_prefetch(&d->is, r);
+}
+
+static int dict_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t *moff,
+                    const char **why)
+{
+    uint64_t c, bits;
+    uint32_t len;
+    int rc;
+    *moff = UINT64_MAX;
+    *why = "bad dictionary codes";
+    if (pv_is_get(&d->is, r, &c)) return 1;
+    out->type = d->type;
+    if (d->count == 0) { /* every row NULL */
+        out->u.s.p = "";
+        out->u.s.n = 0;
+        if (!pv_enc_is_str(d->type)) out->u.i = 0;
+        return 0;
+    }
+    *why = "dictionary code out of range";
+    if (c >= d->count) return 1;
+    if (!pv_enc_is_str(d->type)) {
+        if (entry_num(d, c, &bits)) return 1;
+        *out = pv_enc_num_value(d->type, bits);
+        return 0;
+    }
+    *why = "bad dictionary string offsets";
+    if (d->fmt == 0) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c, &out->u.s);
+    *why = "bad front-coded dictionary";
+    rc = fc_entry(d, (uint32_t)c, mem, moff, &len);
+    if (rc) return rc;
+    out->u.s.p = NULL;
+    out->u.s.n = len;
+    return 0;
+}
+
+/* Entries strictly increasing, booleans excluded by type. */
+static int check_sorted(pv_dec *d)
 {
     uint32_t i;
-    for (i = 0; i + 1 < d->dict_count; i++) {
+    for (i = 0; i + 1 < d->count; i++) {
         if (pv_enc_is_str(d->type)) {
-            if (str_cmp(pv_enc_get_string(d->dict, d->dict_bytes, i),
-                        pv_enc_get_string(d->dict, d->dict_bytes, i + 1)) >= 0)
+            pv_str a, b;
+            if (d->fmt == 1) {
+                a = d->fc_groups[i / FC_GROUP][i % FC_GROUP]; /* dict_check decoded them */
+                b = d->fc_groups[(i + 1) / FC_GROUP][(i + 1) % FC_GROUP];
+            } else if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, i, &a) ||
+                       pv_enc_str_at(d->vals, d->bytes, d->bytes_len, i + 1, &b)) {
                 return 1;
-        } else {
-            uint64_t a = pv_get_u64(d->dict + 8 * (size_t)i);
-            uint64_t b = pv_get_u64(d->dict + 8 * ((size_t)i + 1));
-            if (d->type == PV_REAL) {
-                double fa, fb;
-                memcpy(&fa, &a, 8);
-                memcpy(&fb, &b, 8);
-                a = pv_enc_f64_key(fa);
-                b = pv_enc_f64_key(fb);
-            } else {
-                a ^= 0x8000000000000000ull;
-                b ^= 0x8000000000000000ull;
             }
+            if (pv_enc_str_cmp(a, b) >= 0) return 1;
+        } else {
+            uint64_t a = num_key(d->type, pv_get_u64(d->vals + 8 * (size_t)i));
+            uint64_t b = num_key(d->type, pv_get_u64(d->vals + 8 * ((size_t)i + 1)));
             if (a >= b) return 1;
         }
     }
-    if (d->type == PV_BOOLEAN) /* as u64, negatives are > 1 too */
-        for (i = 0; i < d->dict_count; i++)
-            if (pv_get_u64(d->dict + 8 * (size_t)i) > 1) return 1;
     return 0;
 }
 
-static int check_codes(const pv_dec *d)
+static int dict_check(pv_dec *d, const char **why)
 {
-    uint32_t r, limit = d->dict_count ? d->dict_count : 1;
-    for (r = 0; r < d->nrows; r++)
-        if (get_code(d->vals + (size_t)d->width * r, d->width) >= limit) return 1;
-    return 0;
-}
-
-static int dict_open(pv_dec *d, const uint8_t *p, uint64_t n, const char **why)
-{
-    uint64_t dlen, codes_at, i;
-    *why = "bad dictionary header";
-    if (n < DICT_HEADER) return 1;
-    d->dict_count = pv_get_u32(p);
-    d->width = p[4];
-    dlen = pv_get_u64(p + 8);
-    if (p[5] || p[6] || p[7]) return 1;
-    if (d->width != code_width(d->dict_count)) return 1;
-    if (d->dict_count > d->nrows - d->null_count) return 1;
-    if (d->dict_count == 0 && d->null_count != d->nrows) return 1;
-    *why = "bad dictionary length";
-    if (dlen > n - DICT_HEADER) return 1;
-    codes_at = DICT_HEADER + pv_enc_align8(dlen);
-    if (codes_at > n || n - codes_at != (uint64_t)d->width * d->nrows) return 1;
+    uint64_t dlen = pv_get_u64(d->p + 8), i, codes_at = DICT_HEADER + pv_enc_align8(dlen);
+    uint32_t r;
+    int rc;
+    *why = "dictionary padding not zero";
     for (i = DICT_HEADER + dlen; i < codes_at; i++)
-        if (p[i]) return 1;
-    d->dict = p + DICT_HEADER;
-    if (pv_enc_is_str(d->type)) {
-        if (pv_enc_check_strings(d->dict, dlen, d->dict_count, &d->dict_bytes)) return 1;
-    } else if (dlen != 8 * (uint64_t)d->dict_count) {
-        return 1;
+        if (d->p[i]) return 1;
+    if (pv_enc_is_str(d->type) && d->fmt == 0) {
+        const uint8_t *bytes;
+        *why = "bad dictionary string offsets";
+        if (pv_enc_check_strings(d->vals, dlen, d->count, &bytes)) return 1;
     }
-    d->vals = p + codes_at;
+    if (d->fmt == 1) {
+        uint32_t e;
+        pv_str tmp;
+        *why = "bad front-coded dictionary";
+        for (e = 0; e < d->count; e += FC_GROUP)
+            if ((rc = fc_str(d, e, &tmp))) return rc;
+    }
     *why = "dictionary not sorted, or bad values";
     if (check_sorted(d)) return 1;
-    *why = "dictionary code out of range";
-    if (check_codes(d)) return 1;
-    return 0;
-}
-
-static void dict_read(const pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out)
-{
-    uint32_t r;
-    for (r = 0; r < n; r++) {
-        uint32_t c = get_code(d->vals + (size_t)d->width * (r0 + r), d->width);
-        if (d->dict_count == 0) { /* every row NULL */
-            if (pv_enc_is_str(d->type)) { out.s[r].p = ""; out.s[r].n = 0; }
-            else if (d->type == PV_REAL) out.f[r] = 0.0;
-            else out.i[r] = 0;
-        } else if (pv_enc_is_str(d->type)) {
-            out.s[r] = pv_enc_get_string(d->dict, d->dict_bytes, c);
-        } else if (d->type == PV_REAL) {
-            out.f[r] = pv_get_f64(d->dict + 8 * (size_t)c);
-        } else {
-            out.i[r] = (int64_t)pv_get_u64(d->dict + 8 * (size_t)c);
-        }
+    *why = "bad dictionary codes";
+    if (pv_is_check(&d->is)) return 1;
+    for (r = 0; r < d->nrows; r += PV_BLOCK_ROWS) {
+        uint32_t m = d->nrows - r < PV_BLOCK_ROWS ? d->nrows - r : PV_BLOCK_ROWS, j;
+        if (pv_is_read(&d->is, r, m, d->tmp)) return 1;
+        for (j = 0; j < m; j++)
+            if (d->tmp[j] >= (d->count ? d->count : 1)) {
+                *why = "dictionary code out of range";
+                return 1;
+            }
     }
+    return 0;
 }
 
 const pv_encoder pv_enc_dict = {
-    PV_ENC_DICT, "dict", dict_plan, dict_write, dict_open, dict_read,
+    PV_ENC_DICT, "dict", PV_T(PV_INTEGER) | PV_T(PV_REAL) | PV_T(PV_TEXT) | PV_T(PV_BLOB),
+    dict_plan, dict_write, dict_open, dict_read, dict_get, dict_check, dict_prefetch,
 };

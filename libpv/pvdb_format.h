@@ -1,5 +1,5 @@
 /*
- * pvdb_format.h: private constants of the `.pvdb` layout, version 1.
+ * pvdb_format.h: private constants of the `.pvdb` layout, version 2.
  *
  * docs/FORMAT.md part 3 is the authority; every offset below is a row of one
  * of its tables. All integers are little-endian and go through the
@@ -17,7 +17,7 @@
 /* ---- file header (offset 0, PVDB_HEADER_SIZE bytes) ---------------------- */
 #define PVDB_MAGIC            "\x89PVDB\r\n\x1a"  /* 8 bytes, no NUL */
 #define PVDB_MAGIC_LEN        8
-#define PVDB_VERSION          1u
+#define PVDB_VERSION          2u
 #define PVDB_HEADER_SIZE      128u
 
 #define PVDB_H_MAGIC          0    /* u8[8] */
@@ -33,19 +33,19 @@
 #define PVDB_H_RESERVED_LEN   64
 #define PVDB_H_CHECKSUM       120  /* u64 XXH3-64 of header bytes [0, 120) */
 
-/* Feature bits known to this reader (none yet in version 1). */
+/* Feature bits known to this reader (none yet in version 2). */
 #define PVDB_REQUIRED_KNOWN   0u
 
 /* ---- directory header (at dir_offset) ------------------------------------ */
-#define PVDB_DIR_HEADER_SIZE  96u
+#define PVDB_DIR_HEADER_SIZE  128u
 #define PVDB_D_TABLE_COUNT    0    /* u32 */
 #define PVDB_D_TABLE_RECSZ    4    /* u32 */
 #define PVDB_D_COLUMN_COUNT   8    /* u32 */
 #define PVDB_D_COLUMN_RECSZ   12   /* u32 */
 #define PVDB_D_CHUNK_COUNT    16   /* u32 */
 #define PVDB_D_CHUNK_RECSZ    20   /* u32 */
-#define PVDB_D_ROWS_PER_GROUP 24   /* u32 */
-#define PVDB_D_RESERVED0      28   /* u32, zero */
+#define PVDB_D_MAX_GROUP_ROWS 24   /* u32 bound on any chunk's row count */
+#define PVDB_D_BLOCK_ROWS     28   /* u32 = PV_BLOCK_ROWS (1024) */
 #define PVDB_D_TABLES_OFF     32   /* u64, from the directory start */
 #define PVDB_D_COLUMNS_OFF    40   /* u64 */
 #define PVDB_D_CHUNKS_OFF     48   /* u64 */
@@ -53,7 +53,11 @@
 #define PVDB_D_STRINGS_LEN    64   /* u64 */
 #define PVDB_D_SOURCE         72   /* string ref: u32 offset, u32 length */
 #define PVDB_D_TOOL           80   /* string ref */
-#define PVDB_D_RESERVED1      88   /* u64, zero */
+#define PVDB_D_INDEX_COUNT    88   /* u32 secondary indexes: 0 in version 2 */
+#define PVDB_D_INDEX_RECSZ    92   /* u32, 0 while index_count is 0 */
+#define PVDB_D_INDEXES_OFF    96   /* u64, 0 while index_count is 0 */
+#define PVDB_D_RESERVED       104  /* u8[24], zero */
+#define PVDB_D_RESERVED_LEN   24
 
 /* ---- table record -------------------------------------------------------- */
 #define PVDB_TABLE_RECSZ      64u
@@ -82,31 +86,29 @@
 /* ---- column chunk record ------------------------------------------------- */
 #define PVDB_CHUNK_RECSZ      64u
 #define PVDB_K_OFFSET         0    /* u64 absolute file offset, 8-aligned */
-#define PVDB_K_STORED_LEN     8    /* u64 bytes in the file */
-#define PVDB_K_RAW_LEN        16   /* u64 bytes once decompressed */
-#define PVDB_K_ROW_COUNT      24   /* u32 */
-#define PVDB_K_NULL_COUNT     28   /* u32 */
-#define PVDB_K_ENCODING       32   /* u8 PV_ENC_* (encode.h) */
-#define PVDB_K_COMPRESSION    33   /* u8 PVDB_COMP_* */
-#define PVDB_K_RESERVED0      34   /* u8[6], zero */
-#define PVDB_K_CHECKSUM       40   /* u64 XXH3-64 of the stored bytes */
-#define PVDB_K_ZONE           48   /* u8[16], zero: room for min/max zone maps */
-#define PVDB_K_ZONE_LEN       16
+#define PVDB_K_LENGTH         8    /* u64 bytes of the payload */
+#define PVDB_K_STORED_LEN     PVDB_K_LENGTH  /* its version 1 name (same offset) */
+#define PVDB_K_ROW_COUNT      16   /* u32 rows of the row group */
+#define PVDB_K_NULL_COUNT     20   /* u32 */
+#define PVDB_K_ENCODING       24   /* u8 PV_ENC_* (encode.h) */
+#define PVDB_K_ZONE_FLAGS     25   /* u8 PVDB_ZONE_* */
+#define PVDB_K_RESERVED       26   /* u8[6], zero */
+#define PVDB_K_CHECKSUM       32   /* u64 XXH3-64 of the payload */
+#define PVDB_K_MIN            40   /* u8[8] zone map minimum */
+#define PVDB_K_MAX            48   /* u8[8] zone map maximum */
+#define PVDB_K_PLAIN_LEN      56   /* u64 bytes the chunk takes as PLAIN (inspect) */
 
-#define PVDB_COMP_NONE        0
-#define PVDB_COMP_ZSTD        1
-#define PVDB_ZSTD_LEVEL       3
-/* Compress a chunk only when zstd saves at least 1/10 of its bytes:
- * below that the decompression cost on every scan is not worth it. */
-#define PVDB_COMP_MIN_SAVING_DIV 10
+#define PVDB_ZONE_MINMAX      0x01u /* min/max hold the non-NULL range */
+#define PVDB_ZONE_NAN         0x02u /* REAL: a NaN is present (not in min/max) */
+#define PVDB_ZONE_KNOWN       0x03u
 
 /* ---- limits -------------------------------------------------------------- */
-/* Rows per row group written by pv_bake_write (FORMAT.md explains why). */
+/* Rows per row group written by pv_bake_write (docs/BAKE.md explains why). */
 #define PVDB_ROWS_PER_GROUP   65536u
 /* What a reader accepts in the directory (checked before any use). */
 #define PVDB_MAX_ROWS_PER_GROUP (1u << 20)
 #define PVDB_MAX_RECSZ        4096u           /* any record size field */
-#define PVDB_MAX_CHUNK_RAW    0xFFFFFFFFull   /* u32 offsets inside a chunk */
+#define PVDB_MAX_CHUNK_LEN    0xFFFFFFFFull   /* u32 offsets inside a chunk */
 #define PVDB_MAX_PROVENANCE   4096u           /* bytes of source or tool */
 
 /* Size of the null bitmap of a chunk of `rows` rows: one bit per row, LSB
@@ -119,9 +121,8 @@ static inline uint64_t pvdb_bitmap_len(uint32_t rows)
 static inline uint64_t pvdb_align8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
 
 /* pv_bake_write with a chosen row-group size and flags (tests use small
- * groups to get many of them cheaply, and uncompressed files to reach the
+ * groups to get many of them cheaply, and files without zstd to reach the
  * decoders with crafted bytes). rows_per_group in [1, PVDB_MAX_ROWS_PER_GROUP]. */
-#define PVDB_WRITE_NO_ZSTD 0x1u  /* store every chunk uncompressed */
 int pvdb_write_ex(const char *path, const pv_bake_table *tables, size_t ntables,
                   const pv_bake_info *info, uint32_t rows_per_group, unsigned flags);
 

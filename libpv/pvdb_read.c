@@ -1,17 +1,19 @@
 /*
- * pvdb_read.c: the `.pvdb` reader (docs/FORMAT.md part 3).
+ * pvdb_read.c: opening a `.pvdb` (docs/FORMAT.md part 3), and what the
+ * directory alone can answer (tables, columns, chunk records, zone maps).
  *
  * pvdb_open maps the file read-only and checks the header and the whole
  * directory: every count, offset and length is checked against the file
  * size and the limits before anything uses it, in O(tables + columns +
  * chunks). After open the pvdb_file is never written again, so any number
- * of threads may scan it at once. Column chunks are only read by scans
- * (which check a chunk's checksum and structure when they first decode it)
- * and by pvdb_verify.
+ * of threads may read it at once. Column chunks are only read by scans and
+ * row reads (pvdb_scan.c, pvdb_index.c), which check what they touch, and
+ * by pvdb_verify (pvdb_verify.c).
  *
  * Policy: a crafted or damaged file gives PV_ECORRUPT or PV_EFORMAT with
  * the byte offset at fault, never a crash or a read outside the mapping.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,46 +28,11 @@
 #include "encode.h"
 #include "pvdb.h"
 #include "pvdb_format.h"
+#include "pvdb_impl.h"
 #include "schema.h"
 #include "util.h"
 
-/* A corrupt file: the message names the file, what and the byte offset. */
-#define BAD(f, at, what)                                                     \
-    PV_CORRUPT("%s: corrupt file: %s at byte offset %llu", (f)->path, (what), \
-               (unsigned long long)(at))
-
-/* zstd emits at most 128 KiB per block of at least 4 bytes, so a frame
- * never grows more than ~32768 times; a chunk claiming more is crafted and
- * we refuse before allocating its raw size. */
-#define ZSTD_MAX_RATIO 65536u
-
-typedef struct pvdb_chunk {
-    uint64_t off, stored, raw, checksum;
-    uint32_t rows, nulls;
-    uint8_t enc, comp;
-} pvdb_chunk;
-
-typedef struct pvdb_table {
-    pvdb_file *file;
-    pv_schema schema;          /* names, columns and key in the file's arena */
-    uint64_t nrows;
-    uint32_t ngroups;
-    const pvdb_chunk *chunks;  /* ngroups * ncols, row group by row group */
-} pvdb_table;
-
-struct pvdb_file {
-    char *path;
-    const uint8_t *map;
-    size_t size;
-    uint64_t dir_off, dir_len;
-    uint32_t rpg;              /* rows per row group */
-    uint32_t ntables;
-    pvdb_table *tables;
-    uint32_t nchunks;
-    pvdb_chunk *chunks;
-    char *source, *tool;       /* provenance, in the arena */
-    pv_arena arena;
-};
+#define BAD PVDB_BAD
 
 /* The directory while it is being checked. Records may be longer than
  * this version's (a later version appends fields): bytes past the fields
@@ -84,7 +51,7 @@ typedef struct dir_view {
 
 static int check_magic(const pvdb_file *f)
 {
-    const uint8_t *h = f->map;
+    const uint8_t *h = f->hdr;
     size_t n = f->size < PVDB_MAGIC_LEN ? f->size : PVDB_MAGIC_LEN;
     if (n == PVDB_MAGIC_LEN && memcmp(h, PVDB_MAGIC, PVDB_MAGIC_LEN) == 0) return PV_OK;
     if (n >= 5 && memcmp(h + 1, "PVDB", 4) == 0)
@@ -102,14 +69,37 @@ static int is_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
+/* n bytes at offset `at` of the file into p. */
+static int read_at(const pvdb_file *f, void *p, size_t n, uint64_t at)
+{
+    uint8_t *q = p;
+    while (n) {
+        ssize_t r = pread(f->fd, q, n, (off_t)at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return pv_err_errno("cannot read '%s'", f->path);
+        if (r == 0) return PV_CORRUPT("%s: corrupt file: truncated while reading", f->path);
+        q += r;
+        n -= (size_t)r;
+        at += (uint64_t)r;
+    }
+    return PV_OK;
+}
+
+/* Directories up to this size are read with pread (no page of the mapping
+ * faulted at open, cold or warm); a larger one is read from the mapping. */
+#define DIR_READ_MAX (16u << 20)
+
 static int check_header(pvdb_file *f)
 {
-    const uint8_t *h = f->map;
+    const uint8_t *h = f->hdr;
     uint32_t version, req;
     int rc = check_magic(f);
     if (rc) return rc;
     if (f->size < PVDB_H_VERSION + 4) return BAD(f, f->size, "file truncated inside the header");
     version = pv_get_u32(h + PVDB_H_VERSION);
+    if (version == 1)
+        return pv_err(PV_EFORMAT, "%s: format version 1, this reader reads version %u: "
+                      "bake it again with this pvbake (re-bake)", f->path, PVDB_VERSION);
     if (version != PVDB_VERSION)
         return pv_err(PV_EFORMAT, "%s: format version %u, this reader reads version %u",
                       f->path, version, PVDB_VERSION);
@@ -136,8 +126,16 @@ static int check_header(pvdb_file *f)
     if (f->dir_len != f->size - f->dir_off || f->dir_len < PVDB_DIR_HEADER_SIZE ||
         f->dir_len % 8)
         return BAD(f, PVDB_H_DIR_LENGTH, "bad directory length");
-    if (pv_get_u64(h + PVDB_H_DIR_CHECKSUM) != XXH3_64bits(f->map + f->dir_off, f->dir_len))
+    if (f->dir_len <= DIR_READ_MAX) {
+        f->dir = malloc((size_t)f->dir_len);
+        if (!f->dir) return pv_err(PV_ENOMEM, "out of memory");
+        rc = read_at(f, f->dir, (size_t)f->dir_len, f->dir_off);
+        if (rc) return rc;
+    }
+    if (pv_get_u64(h + PVDB_H_DIR_CHECKSUM) !=
+        XXH3_64bits(f->dir ? f->dir : f->map + f->dir_off, f->dir_len))
         return BAD(f, f->dir_off, "directory checksum mismatch");
+    f->version = version;
     return PV_OK;
 }
 
@@ -176,17 +174,23 @@ static int read_dir_header(pvdb_file *f, dir_view *d)
     d->chunks_at = pv_get_u64(p + PVDB_D_CHUNKS_OFF);
     d->strings_at = pv_get_u64(p + PVDB_D_STRINGS_OFF);
     d->strings_len = pv_get_u64(p + PVDB_D_STRINGS_LEN);
-    f->rpg = pv_get_u32(p + PVDB_D_ROWS_PER_GROUP);
+    f->max_group_rows = pv_get_u32(p + PVDB_D_MAX_GROUP_ROWS);
     if ((rc = check_recsz(f, d, PVDB_D_TABLE_RECSZ, PVDB_TABLE_RECSZ)) ||
         (rc = check_recsz(f, d, PVDB_D_COLUMN_RECSZ, PVDB_COLUMN_RECSZ)) ||
         (rc = check_recsz(f, d, PVDB_D_CHUNK_RECSZ, PVDB_CHUNK_RECSZ)))
         return rc;
     if (d->ntables > PV_MAX_TABLES)
         return BAD(f, d->off + PVDB_D_TABLE_COUNT, "too many tables");
-    if (f->rpg == 0 || f->rpg > PVDB_MAX_ROWS_PER_GROUP)
-        return BAD(f, d->off + PVDB_D_ROWS_PER_GROUP, "bad rows per row group");
-    if (pv_get_u32(p + PVDB_D_RESERVED0) || pv_get_u64(p + PVDB_D_RESERVED1))
-        return BAD(f, d->off + PVDB_D_RESERVED0, "reserved directory bytes not zero");
+    if (f->max_group_rows == 0 || f->max_group_rows > PVDB_MAX_ROWS_PER_GROUP)
+        return BAD(f, d->off + PVDB_D_MAX_GROUP_ROWS, "bad rows per row group");
+    if (pv_get_u32(p + PVDB_D_BLOCK_ROWS) != PV_BLOCK_ROWS)
+        return BAD(f, d->off + PVDB_D_BLOCK_ROWS, "bad block size");
+    /* secondary indexes come with a later version that defines them */
+    if (pv_get_u32(p + PVDB_D_INDEX_COUNT) || pv_get_u32(p + PVDB_D_INDEX_RECSZ) ||
+        pv_get_u64(p + PVDB_D_INDEXES_OFF))
+        return BAD(f, d->off + PVDB_D_INDEX_COUNT, "unknown secondary indexes");
+    if (!is_zero(p + PVDB_D_RESERVED, PVDB_D_RESERVED_LEN))
+        return BAD(f, d->off + PVDB_D_RESERVED, "reserved directory bytes not zero");
     if ((rc = check_section(f, d, PVDB_D_TABLES_OFF, d->tables_at, d->ntables, d->trec)) ||
         (rc = check_section(f, d, PVDB_D_COLUMNS_OFF, d->cols_at, d->ncols, d->crec)) ||
         (rc = check_section(f, d, PVDB_D_CHUNKS_OFF, d->chunks_at, d->nchunks, d->krec)) ||
@@ -306,37 +310,41 @@ done:
     return rc;
 }
 
-/* Rows of row group g of a table. */
-static uint32_t group_rows(const pvdb_file *f, uint64_t nrows, uint32_t g)
+/* A zone map's min <= max where the order is known. */
+static int zone_ordered(int type, const pvdb_chunk *k)
 {
-    uint64_t first = (uint64_t)g * f->rpg;
-    return (uint32_t)(nrows - first < f->rpg ? nrows - first : f->rpg);
+    if (!(k->zflags & PVDB_ZONE_MINMAX)) return 1;
+    switch (type) {
+    case PV_REAL: return pv_get_f64(k->zmin) <= pv_get_f64(k->zmax);
+    case PV_TEXT:
+    case PV_BLOB: return memcmp(k->zmin, k->zmax, 8) <= 0;
+    default: return (int64_t)pv_get_u64(k->zmin) <= (int64_t)pv_get_u64(k->zmax);
+    }
 }
 
 static int check_chunk_fields(const pvdb_file *f, const dir_view *d, uint64_t at,
                               const pvdb_chunk *k, const pv_column *col, uint32_t rows)
 {
     const uint8_t *r = d->p + at;
+    const pv_encoder *enc = pv_encoder_get(k->enc);
     uint64_t abs = d->off + at;
     uint64_t bm = k->nulls ? pvdb_bitmap_len(k->rows) : 0;
     if (k->off % 8 || k->off < d->chunk_end || k->off > f->dir_off ||
-        k->stored > f->dir_off - k->off)
+        k->len > f->dir_off - k->off)
         return BAD(f, abs + PVDB_K_OFFSET, "column chunk out of range or out of order");
-    if (k->rows != rows) return BAD(f, abs + PVDB_K_ROW_COUNT, "bad chunk row count");
+    if (k->rows == 0 || k->rows > f->max_group_rows || (rows && k->rows != rows))
+        return BAD(f, abs + PVDB_K_ROW_COUNT, "bad chunk row count");
     if (k->nulls > k->rows || (col->not_null && k->nulls))
         return BAD(f, abs + PVDB_K_NULL_COUNT, "bad chunk null count");
-    if (k->enc >= PV_ENC_COUNT) return BAD(f, abs + PVDB_K_ENCODING, "unknown encoding");
-    if (k->comp > PVDB_COMP_ZSTD) return BAD(f, abs + PVDB_K_COMPRESSION, "unknown compression");
-    if (!is_zero(r + PVDB_K_RESERVED0, 6) || !is_zero(r + PVDB_K_ZONE, PVDB_K_ZONE_LEN))
-        return BAD(f, abs + PVDB_K_RESERVED0, "reserved chunk bytes not zero");
-    /* Every chunk holds at least one row, so at least a few bytes. */
-    if (k->raw == 0 || k->raw > PVDB_MAX_CHUNK_RAW || k->raw < bm ||
-        (k->comp == PVDB_COMP_NONE && k->raw != k->stored) ||
-        (k->comp == PVDB_COMP_ZSTD && (k->stored == 0 || k->raw / ZSTD_MAX_RATIO > k->stored)))
-        return BAD(f, abs + PVDB_K_RAW_LEN, "bad chunk length");
-    /* Fixed-width plain chunks have a known size: check it here already. */
-    if (k->enc == PV_ENC_PLAIN && !pv_enc_is_str(col->type) && k->raw != bm + 8 * (uint64_t)rows)
-        return BAD(f, abs + PVDB_K_RAW_LEN, "bad chunk length");
+    if (!enc || !(enc->types & (1u << col->type)))
+        return BAD(f, abs + PVDB_K_ENCODING, "unknown encoding, or not one for the column type");
+    if ((k->zflags & ~PVDB_ZONE_KNOWN) || ((k->zflags & PVDB_ZONE_NAN) && col->type != PV_REAL) ||
+        !zone_ordered(col->type, k))
+        return BAD(f, abs + PVDB_K_ZONE_FLAGS, "bad zone map");
+    if (!is_zero(r + PVDB_K_RESERVED, 6))
+        return BAD(f, abs + PVDB_K_RESERVED, "reserved chunk bytes not zero");
+    if (k->len <= bm || k->len > PVDB_MAX_CHUNK_LEN)
+        return BAD(f, abs + PVDB_K_LENGTH, "bad chunk length");
     return PV_OK;
 }
 
@@ -348,31 +356,51 @@ static int read_chunk(pvdb_file *f, dir_view *d, uint32_t idx, const pv_column *
     pvdb_chunk *k = &f->chunks[idx];
     int rc;
     k->off = pv_get_u64(r + PVDB_K_OFFSET);
-    k->stored = pv_get_u64(r + PVDB_K_STORED_LEN);
-    k->raw = pv_get_u64(r + PVDB_K_RAW_LEN);
+    k->len = pv_get_u64(r + PVDB_K_LENGTH);
     k->rows = pv_get_u32(r + PVDB_K_ROW_COUNT);
     k->nulls = pv_get_u32(r + PVDB_K_NULL_COUNT);
     k->enc = r[PVDB_K_ENCODING];
-    k->comp = r[PVDB_K_COMPRESSION];
+    k->zflags = r[PVDB_K_ZONE_FLAGS];
     k->checksum = pv_get_u64(r + PVDB_K_CHECKSUM);
+    memcpy(k->zmin, r + PVDB_K_MIN, 8);
+    memcpy(k->zmax, r + PVDB_K_MAX, 8);
+    k->plain = pv_get_u64(r + PVDB_K_PLAIN_LEN);
     rc = check_chunk_fields(f, d, at, k, col, rows);
     if (rc) return rc;
-    d->chunk_end = k->off + k->stored;
+    d->chunk_end = k->off + k->len;
     return PV_OK;
 }
 
-static int read_chunks(pvdb_file *f, dir_view *d, pvdb_table *t)
+/* The chunks of a table, group by group; the first column's row count is
+ * the group's, the others must agree, and the groups must add up. */
+static int read_chunks(pvdb_file *f, dir_view *d, pvdb_table *t, uint64_t tat)
 {
     uint32_t g, c;
+    uint64_t first = 0;
     int rc;
     t->chunks = f->chunks + d->chunks_seen;
+    t->gfirst = pv_arena_alloc(&f->arena, ((size_t)t->ngroups + 1) * sizeof *t->gfirst);
+    if (!t->gfirst) return pv_err(PV_ENOMEM, "out of memory");
+    t->rpg = 0;
     for (g = 0; g < t->ngroups; g++) {
-        uint32_t rows = group_rows(f, t->nrows, g);
+        uint32_t rows = 0;
+        t->gfirst[g] = first;
         for (c = 0; c < t->schema.ncols; c++) {
             rc = read_chunk(f, d, d->chunks_seen++, &t->schema.cols[c], rows);
             if (rc) return rc;
+            rows = f->chunks[d->chunks_seen - 1].rows;
         }
+        first += rows;
+        if (first > t->nrows)
+            return BAD(f, d->off + tat + PVDB_T_ROW_COUNT, "row groups hold more rows than the table");
+        /* every group but the last of the same size: row -> group is a division */
+        if (g == 0) t->rpg = rows;
+        else if (g + 1 < t->ngroups && rows != t->rpg) t->rpg = 0;
+        else if (g + 1 == t->ngroups && rows > t->rpg) t->rpg = 0;
     }
+    t->gfirst[t->ngroups] = first;
+    if (first != t->nrows)
+        return BAD(f, d->off + tat + PVDB_T_ROW_COUNT, "row groups do not add up to the row count");
     return PV_OK;
 }
 
@@ -382,12 +410,12 @@ static int check_table_counts(const pvdb_file *f, const dir_view *d, uint64_t at
 {
     const uint8_t *r = d->p + at;
     uint64_t abs = d->off + at;
-    uint64_t groups = t->nrows / f->rpg + (t->nrows % f->rpg != 0);
     if (pv_get_u32(r + PVDB_T_FIRST_COLUMN) != d->cols_seen || ncols == 0 ||
         ncols > PV_MAX_COLUMNS || ncols > d->ncols - d->cols_seen)
         return BAD(f, abs + PVDB_T_FIRST_COLUMN, "bad table columns");
     if (npk == 0 || npk > ncols) return BAD(f, abs + PVDB_T_PK_COUNT, "bad primary key count");
-    if (t->ngroups != groups) return BAD(f, abs + PVDB_T_GROUP_COUNT, "bad row group count");
+    if ((t->nrows == 0) != (t->ngroups == 0) || t->ngroups > t->nrows)
+        return BAD(f, abs + PVDB_T_GROUP_COUNT, "bad row group count");
     if (pv_get_u32(r + PVDB_T_FIRST_CHUNK) != d->chunks_seen ||
         (uint64_t)t->ngroups * ncols > d->nchunks - d->chunks_seen)
         return BAD(f, abs + PVDB_T_FIRST_CHUNK, "bad table chunks");
@@ -413,7 +441,7 @@ static int read_table(pvdb_file *f, dir_view *d, uint32_t i)
     if (!pv_table_name_ok(t->schema.name, len)) return BAD(f, d->off + at, "bad table name");
     rc = check_table_counts(f, d, at, t, ncols, npk);
     if (rc == PV_OK) rc = read_columns(f, d, t, ncols, npk, at);
-    if (rc == PV_OK) rc = read_chunks(f, d, t);
+    if (rc == PV_OK) rc = read_chunks(f, d, t, at);
     return rc;
 }
 
@@ -452,7 +480,7 @@ static int read_directory(pvdb_file *f)
     dir_view d;
     int rc;
     memset(&d, 0, sizeof d);
-    d.p = f->map + f->dir_off;
+    d.p = f->dir ? f->dir : f->map + f->dir_off;
     d.off = f->dir_off;
     rc = read_dir_header(f, &d);
     if (rc == PV_OK) rc = get_string(f, &d, PVDB_D_SOURCE, PVDB_MAX_PROVENANCE, &f->source, NULL);
@@ -480,10 +508,17 @@ static int map_file(pvdb_file *f)
     } else {
         f->size = (size_t)st.st_size;
         m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) rc = pv_err_errno("cannot map '%s'", f->path);
-        else f->map = m;
+        if (m == MAP_FAILED) {
+            rc = pv_err_errno("cannot map '%s'", f->path);
+        } else {
+            f->map = m;
+            /* point reads touch a few pages anywhere: no read-ahead of
+             * megabytes per fault (scans ask for their chunks themselves) */
+            (void)madvise(m, f->size, MADV_RANDOM);
+        }
     }
-    close(fd);
+    f->fd = fd; /* closed by pvdb_open */
+    if (rc == PV_OK) rc = read_at(f, f->hdr, f->size < PVDB_HEADER_SIZE ? f->size : PVDB_HEADER_SIZE, 0);
     return rc;
 }
 
@@ -500,9 +535,14 @@ int pvdb_open(const char *path, pvdb_file **out)
         free(f);
         return pv_err(PV_ENOMEM, "out of memory");
     }
+    f->fd = -1;
     rc = map_file(f);
     if (rc == PV_OK) rc = check_header(f);
     if (rc == PV_OK) rc = read_directory(f);
+    if (f->fd >= 0) close(f->fd);
+    f->fd = -1;
+    free(f->dir);
+    f->dir = NULL;
     if (rc) {
         pvdb_close(f);
         return rc;
@@ -526,8 +566,89 @@ void pvdb_close(pvdb_file *f)
 uint32_t pvdb_table_count(const pvdb_file *f) { return f->ntables; }
 const char *pvdb_source(const pvdb_file *f) { return f->source; }
 const char *pvdb_tool(const pvdb_file *f) { return f->tool; }
-uint32_t pvdb_format_version(const pvdb_file *f) { return pv_get_u32(f->map + PVDB_H_VERSION); }
+uint32_t pvdb_format_version(const pvdb_file *f) { return f->version; }
 uint64_t pvdb_file_size(const pvdb_file *f) { return f->size; }
+
+int pvdb_table_index(const pvdb_file *f, const char *name, size_t len)
+{
+    uint32_t i;
+    for (i = 0; i < f->ntables; i++) {
+        const char *n = f->tables[i].schema.name;
+        if (pv_ident_eq(n, strlen(n), name, len)) return (int)i;
+    }
+    return -1;
+}
+
+uint32_t pvdb_group_count(const pvdb_file *f, uint32_t table)
+{
+    return table < f->ntables ? f->tables[table].ngroups : 0;
+}
+
+uint32_t pvdb_group_of(const pvdb_table *t, uint64_t row)
+{
+    uint32_t lo = 0, hi = t->ngroups;
+    if (t->rpg) {
+        uint64_t g = row / t->rpg;
+        return (uint32_t)(g < t->ngroups ? g : t->ngroups - 1);
+    }
+    while (hi - lo > 1) { /* last group whose first row <= row */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (t->gfirst[mid] <= row) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+void pvdb_zone_values(const pvdb_table *t, uint32_t c, const pvdb_chunk *k, pv_value *min,
+                      pv_value *max)
+{
+    int type = t->schema.cols[c].type;
+    if (pv_enc_is_str(type)) {
+        *min = type == PV_TEXT ? pv_v_text((const char *)k->zmin, 8)
+                               : pv_v_blob(k->zmin, 8);
+        *max = type == PV_TEXT ? pv_v_text((const char *)k->zmax, 8)
+                               : pv_v_blob(k->zmax, 8);
+        return;
+    }
+    *min = pv_enc_num_value(type, pv_get_u64(k->zmin));
+    *max = pv_enc_num_value(type, pv_get_u64(k->zmax));
+}
+
+int pvdb_chunk_info_get(const pvdb_file *f, uint32_t table, uint32_t group, uint32_t col,
+                        pvdb_chunk_info *out)
+{
+    const pvdb_table *t;
+    const pvdb_chunk *k;
+    if (table >= f->ntables) return pv_err(PV_ERANGE, "no table %u", table);
+    t = &f->tables[table];
+    if (col >= t->schema.ncols || group >= t->ngroups)
+        return pv_err(PV_ERANGE, "table %s: no column %u or row group %u", t->schema.name,
+                      col, group);
+    k = pvdb_chunk_at(t, group, col);
+    memset(out, 0, sizeof *out);
+    out->first_row = t->gfirst[group];
+    out->rows = k->rows;
+    out->nulls = k->nulls;
+    out->encoding = k->enc;
+    out->encoding_name = pv_encoder_get(k->enc)->name;
+    out->has_minmax = (k->zflags & PVDB_ZONE_MINMAX) != 0;
+    out->has_nan = (k->zflags & PVDB_ZONE_NAN) != 0;
+    if (out->has_minmax) pvdb_zone_values(t, col, k, &out->min, &out->max);
+    else out->min = out->max = pv_v_null();
+    out->offset = k->off;
+    out->length = k->len;
+    out->plain_length = k->plain;
+    out->checksum = k->checksum;
+    return PV_OK;
+}
+
+/* a < b as zone values of one column type */
+static int zone_less(int type, pv_value a, pv_value b)
+{
+    if (pv_enc_is_str(type)) return memcmp(a.u.s.p, b.u.s.p, 8) < 0;
+    if (type == PV_REAL) return a.u.f < b.u.f;
+    return a.u.i < b.u.i;
+}
 
 int pvdb_column_info_get(const pvdb_file *f, uint32_t table, uint32_t col,
                          pvdb_column_info *out)
@@ -542,280 +663,26 @@ int pvdb_column_info_get(const pvdb_file *f, uint32_t table, uint32_t col,
     out->name = t->schema.cols[col].name;
     out->type = t->schema.cols[col].type;
     out->encoding = "none";
+    out->min = out->max = pv_v_null();
     for (g = 0; g < t->ngroups; g++) {
-        const pvdb_chunk *k = &t->chunks[(size_t)g * t->schema.ncols + col];
+        const pvdb_chunk *k = pvdb_chunk_at(t, g, col);
         const char *name = pv_encoder_get(k->enc)->name;
         if (g == 0) out->encoding = name;
         else if (strcmp(out->encoding, name) != 0) out->encoding = "mixed";
+        if (k->enc < 8) out->enc_chunks[k->enc]++;
         out->chunks++;
-        out->compressed += k->comp != PVDB_COMP_NONE;
-        out->raw_bytes += k->raw;
-        out->stored_bytes += k->stored;
+        out->compressed += k->enc == PV_ENC_ZSTR;
+        out->raw_bytes += k->plain;
+        out->stored_bytes += k->len;
         out->null_count += k->nulls;
-    }
-    return PV_OK;
-}
-
-/* ---- chunk loading (scans and verify) --------------------------------------------- */
-
-/* One column chunk, decoded enough to read any row range of it. */
-typedef struct chunk_state {
-    const pvdb_chunk *k;     /* loaded chunk, NULL if none */
-    const uint8_t *bitmap;   /* NULL when the chunk has no NULLs */
-    pv_dec dec;
-    uint8_t *raw;            /* decompressed bytes (owned) */
-    size_t raw_cap;
-} chunk_state;
-
-#define BAD_CHUNK(f, t, c, g, k, what)                                                  \
-    PV_CORRUPT("%s: corrupt column chunk at byte offset %llu (table %s, column %s, "    \
-               "row group %u): %s", (f)->path, (unsigned long long)(k)->off,            \
-               (t)->schema.name, (t)->schema.cols[c].name, (g), (what))
-
-static int decompress(const pvdb_file *f, const pvdb_chunk *k, chunk_state *cs,
-                      ZSTD_DCtx **dctx, const char **why)
-{
-    size_t n;
-    if (k->raw > cs->raw_cap) {
-        uint8_t *p = realloc(cs->raw, (size_t)k->raw);
-        if (!p) return pv_err(PV_ENOMEM, "out of memory (%llu bytes for a chunk)",
-                              (unsigned long long)k->raw);
-        cs->raw = p;
-        cs->raw_cap = (size_t)k->raw;
-    }
-    if (!*dctx && !(*dctx = ZSTD_createDCtx())) return pv_err(PV_ENOMEM, "out of memory");
-    n = ZSTD_decompressDCtx(*dctx, cs->raw, (size_t)k->raw, f->map + k->off, (size_t)k->stored);
-    if (ZSTD_isError(n)) {
-        *why = ZSTD_getErrorName(n);
-        return 1;
-    }
-    if (n != k->raw) {
-        *why = "decompressed size does not match the chunk record";
-        return 1;
-    }
-    return 0;
-}
-
-/* The null bitmap holds exactly k->nulls set bits, none past the last row,
- * and zero padding. */
-static int check_bitmap(const uint8_t *bm, const pvdb_chunk *k)
-{
-    uint64_t len = pvdb_bitmap_len(k->rows), used = ((uint64_t)k->rows + 7) / 8, i;
-    uint64_t count = 0;
-    for (i = 0; i < used; i++) count += (uint64_t)__builtin_popcount(bm[i]);
-    if (k->rows % 8 && (bm[used - 1] >> (k->rows % 8))) return 1;
-    for (i = used; i < len; i++)
-        if (bm[i]) return 1;
-    return count != k->nulls;
-}
-
-/* Load chunk (g, c) of table t into cs: checksum, decompress, check. */
-static int load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, chunk_state *cs,
-                      ZSTD_DCtx **dctx)
-{
-    const pvdb_file *f = t->file;
-    const pvdb_chunk *k = &t->chunks[(size_t)g * t->schema.ncols + c];
-    const uint8_t *p = f->map + k->off;
-    const char *why = "checksum mismatch";
-    uint64_t bm = k->nulls ? pvdb_bitmap_len(k->rows) : 0;
-    int rc;
-    cs->k = NULL;
-    if (XXH3_64bits(p, (size_t)k->stored) != k->checksum) return BAD_CHUNK(f, t, c, g, k, why);
-    if (k->comp == PVDB_COMP_ZSTD) {
-        rc = decompress(f, k, cs, dctx, &why);
-        if (rc < 0) return rc;
-        if (rc) return BAD_CHUNK(f, t, c, g, k, why);
-        p = cs->raw;
-    }
-    cs->bitmap = bm ? p : NULL;
-    if (bm && check_bitmap(p, k)) return BAD_CHUNK(f, t, c, g, k, "bad null bitmap");
-    memset(&cs->dec, 0, sizeof cs->dec);
-    cs->dec.type = t->schema.cols[c].type;
-    cs->dec.nrows = k->rows;
-    cs->dec.null_count = k->nulls;
-    if (pv_encoder_get(k->enc)->open(&cs->dec, p + bm, k->raw - bm, &why))
-        return BAD_CHUNK(f, t, c, g, k, why);
-    cs->k = k;
-    return PV_OK;
-}
-
-/* ---- scans ------------------------------------------------------------------------ */
-
-typedef struct scan_col {
-    uint32_t col;           /* schema index */
-    chunk_state cs;
-    uint8_t nulls[PV_BATCH_ROWS];
-    union {
-        int64_t i[PV_BATCH_ROWS];
-        double f[PV_BATCH_ROWS];
-        pv_str s[PV_BATCH_ROWS];
-    } v;
-} scan_col;
-
-struct pv_scan {
-    const pvdb_table *t;
-    uint32_t ncols;
-    scan_col *cols;
-    pv_vec *vecs;
-    uint32_t group;         /* current row group */
-    uint32_t row;           /* next row inside it */
-    int loaded;             /* the chunks of `group` are loaded */
-    ZSTD_DCtx *dctx;        /* created on the first compressed chunk */
-};
-
-static void scan_close(pv_scan *s)
-{
-    uint32_t i;
-    if (!s) return;
-    for (i = 0; i < s->ncols && s->cols; i++) free(s->cols[i].cs.raw);
-    free(s->cols);
-    free(s->vecs);
-    ZSTD_freeDCtx(s->dctx);
-    free(s);
-}
-
-static int scan_open(const pv_source *src, const uint32_t *cols, uint32_t ncols,
-                     pv_scan **out)
-{
-    const pvdb_table *t = src->impl;
-    pv_scan *s;
-    uint32_t i;
-    *out = NULL;
-    for (i = 0; i < ncols; i++)
-        if (cols[i] >= t->schema.ncols)
-            return pv_err(PV_ERANGE, "table %s: no column %u", t->schema.name, cols[i]);
-    s = calloc(1, sizeof *s);
-    if (!s) return pv_err(PV_ENOMEM, "out of memory");
-    s->t = t;
-    s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
-    s->vecs = calloc(ncols ? ncols : 1, sizeof *s->vecs);
-    if (!s->cols || !s->vecs) {
-        scan_close(s);
-        return pv_err(PV_ENOMEM, "out of memory");
-    }
-    s->ncols = ncols;
-    for (i = 0; i < ncols; i++) s->cols[i].col = cols[i];
-    *out = s;
-    return PV_OK;
-}
-
-/* Rows [r0, r0 + n) of a loaded chunk into the column's batch vector. */
-static void fill_vec(scan_col *sc, int type, uint32_t r0, uint32_t n, pv_vec *v)
-{
-    pv_dec_out o;
-    uint32_t r;
-    v->type = type;
-    v->nulls = NULL;
-    if (sc->cs.bitmap) {
-        for (r = 0; r < n; r++)
-            sc->nulls[r] = (sc->cs.bitmap[(r0 + r) >> 3] >> ((r0 + r) & 7)) & 1;
-        v->nulls = sc->nulls;
-    }
-    switch (type) {
-    case PV_REAL: o.f = sc->v.f; v->u.f = sc->v.f; break;
-    case PV_TEXT:
-    case PV_BLOB: o.s = sc->v.s; v->u.s = sc->v.s; break;
-    default: o.i = sc->v.i; v->u.i = sc->v.i; break;
-    }
-    pv_encoder_get(sc->cs.k->enc)->read(&sc->cs.dec, r0, n, o);
-}
-
-static int scan_next(pv_scan *s, pv_batch *out)
-{
-    const pvdb_table *t = s->t;
-    uint32_t rows, n, i;
-    int rc;
-    for (;;) {
-        if (s->group >= t->ngroups) return 0;
-        rows = group_rows(t->file, t->nrows, s->group);
-        if (s->row < rows) break;
-        s->group++;
-        s->row = 0;
-        s->loaded = 0;
-    }
-    for (i = 0; !s->loaded && i < s->ncols; i++) {
-        rc = load_chunk(t, s->group, s->cols[i].col, &s->cols[i].cs, &s->dctx);
-        if (rc) return rc;
-    }
-    s->loaded = 1;
-    n = rows - s->row < PV_BATCH_ROWS ? rows - s->row : PV_BATCH_ROWS;
-    for (i = 0; i < s->ncols; i++)
-        fill_vec(&s->cols[i], t->schema.cols[s->cols[i].col].type, s->row, n, &s->vecs[i]);
-    s->row += n;
-    out->nrows = n;
-    out->ncols = s->ncols;
-    out->cols = s->vecs;
-    return (int)n;
-}
-
-static const pv_source_ops pvdb_ops = { scan_open, scan_next, scan_close };
-
-int pvdb_table_source(pvdb_file *f, uint32_t i, pv_source *out)
-{
-    if (i >= f->ntables) return pv_err(PV_ERANGE, "%s: no table %u", f->path, i);
-    out->schema = &f->tables[i].schema;
-    out->nrows = f->tables[i].nrows;
-    out->ops = &pvdb_ops;
-    out->impl = &f->tables[i];
-    return PV_OK;
-}
-
-int pvdb_find_table(pvdb_file *f, const char *name, size_t len, pv_source *out)
-{
-    uint32_t i;
-    for (i = 0; i < f->ntables; i++) {
-        const char *n = f->tables[i].schema.name;
-        if (pv_ident_eq(n, strlen(n), name, len)) return pvdb_table_source(f, i, out);
-    }
-    return pv_err(PV_ENOTFOUND, "no such table: %.*s", (int)(len > 256 ? 256 : len), name);
-}
-
-/* ---- verify ------------------------------------------------------------------------ */
-
-/* Padding between the header, the chunks and the directory is zero. */
-static int check_gap(const pvdb_file *f, uint64_t from, uint64_t to)
-{
-    uint64_t i;
-    for (i = from; i < to; i++)
-        if (f->map[i]) return BAD(f, i, "padding byte not zero");
-    return PV_OK;
-}
-
-static int verify_table(const pvdb_file *f, const pvdb_table *t, uint64_t *end,
-                        chunk_state *cs, ZSTD_DCtx **dctx)
-{
-    uint32_t g, c;
-    int rc;
-    for (g = 0; g < t->ngroups; g++) {
-        for (c = 0; c < t->schema.ncols; c++) {
-            const pvdb_chunk *k = &t->chunks[(size_t)g * t->schema.ncols + c];
-            rc = check_gap(f, *end, k->off);
-            if (rc == PV_OK) rc = load_chunk(t, g, c, cs, dctx);
-            if (rc) return rc;
-            *end = k->off + k->stored;
+        out->has_nan |= (k->zflags & PVDB_ZONE_NAN) != 0;
+        if (k->zflags & PVDB_ZONE_MINMAX) {
+            pv_value mn, mx;
+            pvdb_zone_values(t, col, k, &mn, &mx);
+            if (!out->has_minmax || zone_less(out->type, mn, out->min)) out->min = mn;
+            if (!out->has_minmax || zone_less(out->type, out->max, mx)) out->max = mx;
+            out->has_minmax = 1;
         }
     }
     return PV_OK;
-}
-
-int pvdb_verify(const pvdb_file *f)
-{
-    const uint8_t *h = f->map;
-    chunk_state cs;
-    ZSTD_DCtx *dctx = NULL;
-    uint64_t end = PVDB_HEADER_SIZE;
-    uint32_t i;
-    int rc = PV_OK;
-    /* The mapping may have changed under us since open: check again. */
-    if (pv_get_u64(h + PVDB_H_CHECKSUM) != XXH3_64bits(h, PVDB_H_CHECKSUM))
-        return BAD(f, PVDB_H_CHECKSUM, "header checksum mismatch");
-    if (pv_get_u64(h + PVDB_H_DIR_CHECKSUM) != XXH3_64bits(h + f->dir_off, f->dir_len))
-        return BAD(f, f->dir_off, "directory checksum mismatch");
-    memset(&cs, 0, sizeof cs);
-    for (i = 0; i < f->ntables && rc == PV_OK; i++)
-        rc = verify_table(f, &f->tables[i], &end, &cs, &dctx);
-    if (rc == PV_OK) rc = check_gap(f, end, f->dir_off);
-    free(cs.raw);
-    ZSTD_freeDCtx(dctx);
-    return rc;
 }

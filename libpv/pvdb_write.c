@@ -1,6 +1,6 @@
 /*
  * pvdb_write.c: the bake writer. Tables in, one `.pvdb` file out
- * (docs/FORMAT.md part 3).
+ * (docs/FORMAT.md part 3, docs/BAKE.md).
  *
  * The file is written front to back: a zeroed header, the column chunks
  * (table by table, row group by row group, column by column), then the
@@ -8,11 +8,17 @@
  * temporary file in the target's directory that is synced and renamed over
  * the target, so a reader sees the old file or the new one, never a mix.
  *
+ * Chunks are encoded by worker threads (each with its own scratch) and
+ * written by the calling thread in file order; an encoded chunk may come
+ * from the bake cache instead (pvdb_cache.c).
+ *
  * Reproducibility: every byte comes from the input (no time, no pid, no
- * uninitialised memory: records are zeroed before their fields are put),
- * encodings are chosen by exact size, dictionaries are sorted.
+ * uninitialised memory: records and payloads are zeroed before their
+ * fields are put), encodings are chosen by exact size, dictionaries are
+ * sorted, and neither the thread count nor the cache changes a byte.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +26,33 @@
 #include <unistd.h>
 
 #include <xxhash.h>
-#include <zstd.h>
 
 #include "encode.h"
 #include "pvdb.h"
+#include "pvdb_cache.h"
 #include "pvdb_format.h"
+#include "pvdb_impl.h"
 #include "schema.h"
 #include "util.h"
+
+/* One column chunk to encode, and once done what to write. */
+typedef struct job {
+    const pv_bake_table *t;
+    uint32_t col;
+    uint64_t first_row;
+    uint32_t nrows;
+    unsigned eflags;          /* PV_ENC_KEY, PV_ENC_NO_ZSTD */
+    int last_of_group;
+    /* results */
+    int done, rc;
+    char *err;                /* the worker's message when rc != 0 */
+    pv_buf out;               /* the payload */
+    uint8_t enc, zflags, zmin[8], zmax[8];
+    uint32_t nulls;
+    uint64_t plain;
+    uint8_t key[16];
+    int hit;
+} job;
 
 typedef struct writer {
     const char *path;       /* the target, for messages */
@@ -35,21 +61,17 @@ typedef struct writer {
     uint64_t pos;           /* bytes written so far */
     uint32_t rpg;           /* rows per row group */
     unsigned flags;         /* PVDB_WRITE_* */
-    pv_buf chunk;           /* the current chunk, encoded */
-    pv_buf comp;            /* the same, zstd-compressed */
-    ZSTD_CCtx *cctx;
-    pv_enc_ctx enc;
+    const pv_bake_opts *opts;
     pv_buf tables, columns, chunks, strings;  /* directory sections */
     uint32_t ncolumns, nchunks;
+    /* the jobs, shared with the workers under mu */
+    job *jobs;
+    size_t njobs, next, written, window;
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_done, cv_space;
+    uint64_t rows_total, rows_done;
 } writer;
-
-/* The chunk being written: where it is and what it holds. */
-typedef struct chunk_job {
-    const pv_bake_table *t;
-    uint32_t col;
-    uint64_t first_row;
-    uint32_t nrows;
-} chunk_job;
 
 static int write_bytes(writer *w, const void *p, size_t n)
 {
@@ -107,8 +129,46 @@ static int check_schema(const writer *w, const pv_schema *s)
     return PV_OK;
 }
 
-/* Check the rows of one chunk and count its NULLs. */
-static int check_rows(const chunk_job *j, const pv_enc_in *in, uint32_t *nulls)
+/* Rows strictly increasing by key (the index is the order). NULL keys are
+ * the NOT NULL check's business; here they compare as NULL. */
+static int check_key_order(const writer *w, const pv_bake_table *t)
+{
+    const pv_schema *s = t->schema;
+    uint64_t r;
+    if (s->npk == 1 && s->cols[s->pk[0]].type == PV_INTEGER && !t->cols[s->pk[0]].nulls) {
+        const int64_t *k = t->cols[s->pk[0]].u.i;
+        for (r = 1; r < t->nrows; r++)
+            if (k[r] <= k[r - 1]) goto bad;
+        return PV_OK;
+    }
+    for (r = 1; r < t->nrows; r++) {
+        uint32_t k;
+        int c = 0;
+        for (k = 0; k < s->npk && c == 0; k++) {
+            /* pv_vec_get takes a 32-bit row: index the vector by hand */
+            pv_vec va = t->cols[s->pk[k]], vb = va;
+            pv_value a, b;
+            if (va.nulls) { va.nulls += r - 1; vb.nulls += r; }
+            switch (va.type) {
+            case PV_REAL: va.u.f += r - 1; vb.u.f += r; break;
+            case PV_TEXT:
+            case PV_BLOB: va.u.s += r - 1; vb.u.s += r; break;
+            default: va.u.i += r - 1; vb.u.i += r; break;
+            }
+            a = pv_vec_get(&va, 0);
+            b = pv_vec_get(&vb, 0);
+            c = pv_value_cmp(&a, &b);
+        }
+        if (c >= 0) goto bad;
+    }
+    return PV_OK;
+bad:
+    return pv_err(PV_EMISUSE, "'%s': table %s: rows not in strictly increasing key order "
+                  "at row %llu", w->path, s->name, (unsigned long long)r);
+}
+
+/* Check the rows of one chunk, count its NULLs and compute its zone map. */
+static int check_rows(const job *j, const pv_enc_in *in, uint32_t *nulls, pvdb_zone *z)
 {
     const pv_column *col = &j->t->schema->cols[j->col];
     uint32_t r, n = 0;
@@ -130,13 +190,15 @@ static int check_rows(const chunk_job *j, const pv_enc_in *in, uint32_t *nulls)
         }
     }
     *nulls = n;
+    pvdb_zone_init(z, col->type);
+    pvdb_zone_add(z, &in->v, in->nrows);
     return PV_OK;
 }
 
 /* ---- column chunks ----------------------------------------------------------- */
 
 /* The input vector of a chunk, starting at its first row. */
-static pv_enc_in chunk_input(const chunk_job *j)
+static pv_enc_in chunk_input(const job *j)
 {
     const pv_vec *v = &j->t->cols[j->col];
     pv_enc_in in;
@@ -150,86 +212,188 @@ static pv_enc_in chunk_input(const chunk_job *j)
     default: in.v.u.i = v->u.i + j->first_row; break;
     }
     in.nrows = j->nrows;
+    in.flags = j->eflags;
     return in;
 }
 
-/* Encode a chunk into w->chunk: null bitmap (when any NULL), then values. */
-static int encode_chunk(writer *w, const pv_enc_in *in, const pv_encoder **enc)
+/* Encode the payload into j->out: null bitmap (when any NULL), values. */
+static int encode_payload(job *j, pv_enc_ctx *ctx, const pv_enc_in *in)
 {
-    uint64_t size;
+    const pv_encoder *enc;
+    uint64_t size, bm = in->null_count ? pvdb_bitmap_len(in->nrows) : 0;
     uint32_t r;
-    int rc = pv_enc_choose(&w->enc, in, enc, &size);
+    uint8_t *p;
+    int rc = pv_enc_choose(ctx, in, &enc, &size);
     if (rc) return rc;
-    w->chunk.len = 0;
-    if (in->null_count) {
-        uint64_t bm = pvdb_bitmap_len(in->nrows);
-        uint8_t *p;
-        rc = pv_buf_zeros(&w->chunk, (size_t)bm);
-        if (rc) return rc;
-        p = (uint8_t *)w->chunk.p;
-        for (r = 0; r < in->nrows; r++)
-            if (pv_enc_is_null(in, r)) p[r >> 3] |= (uint8_t)(1u << (r & 7));
-    }
-    if (size > PVDB_MAX_CHUNK_RAW - w->chunk.len)
+    if (size > PVDB_MAX_CHUNK_LEN - bm)
         return pv_err(PV_ELIMIT, "column chunk of %llu bytes over the 4 GiB limit",
-                      (unsigned long long)(size + w->chunk.len));
-    return (*enc)->write(&w->enc.s[(*enc)->id], in, &w->chunk);
-}
-
-/* zstd only when it saves at least a tenth: *use = 1 when w->comp holds
- * the compressed form to store, 0 to store w->chunk as is. */
-static int compress_chunk(writer *w, int *use)
-{
-    size_t bound = ZSTD_compressBound(w->chunk.len), n;
-    int rc;
-    *use = 0;
-    if (w->flags & PVDB_WRITE_NO_ZSTD) return PV_OK;
-    if (w->chunk.len < 64) return PV_OK; /* a frame header eats any gain */
-    w->comp.len = 0;
-    rc = pv_buf_reserve(&w->comp, bound);
+                      (unsigned long long)(size + bm));
+    j->out.len = 0;
+    rc = pv_buf_zeros(&j->out, (size_t)(bm + size));
     if (rc) return rc;
-    n = ZSTD_compressCCtx(w->cctx, w->comp.p, bound, w->chunk.p, w->chunk.len,
-                          PVDB_ZSTD_LEVEL);
-    if (ZSTD_isError(n))
-        return pv_err(PV_ERROR, "'%s': zstd: %s", w->path, ZSTD_getErrorName(n));
-    if (n <= w->chunk.len - w->chunk.len / PVDB_COMP_MIN_SAVING_DIV) {
-        w->comp.len = n;
-        *use = 1;
-    }
-    return PV_OK;
+    p = (uint8_t *)j->out.p;
+    for (r = 0; bm && r < in->nrows; r++)
+        if (pv_enc_is_null(in, r)) p[r >> 3] |= (uint8_t)(1u << (r & 7));
+    j->enc = enc->id;
+    return enc->write(ctx, in, p + bm);
 }
 
-static int write_chunk(writer *w, const chunk_job *j)
+/* Everything a chunk needs before the writer thread writes it. */
+static int encode_job(const writer *w, job *j, pv_enc_ctx *ctx, pv_enc_scratch *tmp)
 {
     pv_enc_in in = chunk_input(j);
-    const pv_encoder *enc;
-    const pv_buf *stored;
-    uint8_t *rec;
-    int use_zstd, rc;
-    rc = check_rows(j, &in, &in.null_count);
-    if (rc == PV_OK) rc = encode_chunk(w, &in, &enc);
-    if (rc == PV_OK) rc = compress_chunk(w, &use_zstd);
-    if (rc) {
-        pv_err_prefix("'%s': table %s, column %s, row %llu", w->path,
-                      j->t->schema->name, j->t->schema->cols[j->col].name,
-                      (unsigned long long)j->first_row);
-        return rc;
+    const char *cache = w->opts->cache_dir;
+    pvdb_zone z;
+    int rc = check_rows(j, &in, &in.null_count, &z);
+    if (rc == PV_OK) rc = pv_enc_prepare(ctx, &in);
+    if (rc) return rc;
+    j->nulls = in.null_count;
+    pvdb_zone_put(&z, &j->zflags, j->zmin, j->zmax);
+    j->plain = (in.null_count ? pvdb_bitmap_len(in.nrows) : 0) +
+               (pv_enc_is_str(in.v.type) ? 4 * ((uint64_t)in.nrows + 1) + in.str_bytes
+                                         : 8 * (uint64_t)in.nrows);
+    if (cache) {
+        rc = pvdb_cache_key(&in, j->eflags, tmp, j->key);
+        if (rc) return rc;
+        if (pvdb_cache_get(cache, j->key, &j->enc, &j->out)) {
+            j->hit = 1;
+            return PV_OK;
+        }
     }
-    stored = use_zstd ? &w->comp : &w->chunk;
-    rc = write_padding(w);
+    rc = encode_payload(j, ctx, &in);
+    if (rc == PV_OK && cache) pvdb_cache_put(cache, j->key, j->enc, j->out.p, j->out.len);
+    return rc;
+}
+
+static int write_chunk(writer *w, const job *j)
+{
+    uint8_t *rec;
+    int rc = write_padding(w);
     if (rc) return rc;
     rec = new_record(&w->chunks, PVDB_CHUNK_RECSZ);
     if (!rec) return PV_ENOMEM;
     pv_put_u64(rec + PVDB_K_OFFSET, w->pos);
-    pv_put_u64(rec + PVDB_K_STORED_LEN, stored->len);
-    pv_put_u64(rec + PVDB_K_RAW_LEN, w->chunk.len);
-    pv_put_u32(rec + PVDB_K_ROW_COUNT, in.nrows);
-    pv_put_u32(rec + PVDB_K_NULL_COUNT, in.null_count);
-    rec[PVDB_K_ENCODING] = enc->id;
-    rec[PVDB_K_COMPRESSION] = use_zstd ? PVDB_COMP_ZSTD : PVDB_COMP_NONE;
-    pv_put_u64(rec + PVDB_K_CHECKSUM, XXH3_64bits(stored->p, stored->len));
-    w->nchunks++;
-    return write_bytes(w, stored->p, stored->len);
+    pv_put_u64(rec + PVDB_K_LENGTH, j->out.len);
+    pv_put_u32(rec + PVDB_K_ROW_COUNT, j->nrows);
+    pv_put_u32(rec + PVDB_K_NULL_COUNT, j->nulls);
+    rec[PVDB_K_ENCODING] = j->enc;
+    rec[PVDB_K_ZONE_FLAGS] = j->zflags;
+    pv_put_u64(rec + PVDB_K_CHECKSUM, XXH3_64bits(j->out.p, j->out.len));
+    memcpy(rec + PVDB_K_MIN, j->zmin, 8);
+    memcpy(rec + PVDB_K_MAX, j->zmax, 8);
+    pv_put_u64(rec + PVDB_K_PLAIN_LEN, j->plain);
+    return write_bytes(w, j->out.p, j->out.len);
+}
+
+/* ---- workers ------------------------------------------------------------------- */
+
+/* Encode job i (any thread), recording the outcome in it. */
+static void run_job(writer *w, size_t i, pv_enc_ctx *ctx, pv_enc_scratch *tmp)
+{
+    job *j = &w->jobs[i];
+    int rc = encode_job(w, j, ctx, tmp);
+    if (rc) {
+        pv_err_prefix("'%s': table %s, column %s, row %llu", w->path, j->t->schema->name,
+                      j->t->schema->cols[j->col].name, (unsigned long long)j->first_row);
+        j->err = strdup(pv_errmsg());
+    }
+    j->rc = rc;
+}
+
+/* A job's outcome as this thread's error. */
+static int job_error(const job *j)
+{
+    if (!j->rc) return PV_OK;
+    return pv_err(j->rc, "%s", j->err ? j->err : "column chunk not encoded (out of memory)");
+}
+
+static void *worker_main(void *arg)
+{
+    writer *w = arg;
+    pv_enc_ctx ctx = PV_ENC_CTX_INIT;
+    pv_enc_scratch tmp = {NULL, 0};
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        size_t i;
+        while (!w->stop && w->next < w->njobs && w->next >= w->written + w->window)
+            pthread_cond_wait(&w->cv_space, &w->mu);
+        if (w->stop || w->next >= w->njobs) break;
+        i = w->next++;
+        pthread_mutex_unlock(&w->mu);
+        run_job(w, i, &ctx, &tmp);
+        pthread_mutex_lock(&w->mu);
+        w->jobs[i].done = 1;
+        pthread_cond_broadcast(&w->cv_done);
+    }
+    pthread_mutex_unlock(&w->mu);
+    pv_enc_ctx_free(&ctx);
+    free(tmp.p);
+    return NULL;
+}
+
+static unsigned thread_count(const pv_bake_opts *o, size_t njobs)
+{
+    long n = o->threads ? (long)o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    if (n > 16) n = 16;
+    if ((size_t)n > njobs) n = (long)(njobs ? njobs : 1);
+    return (unsigned)n;
+}
+
+/* Encode every job (workers) and write them in order (this thread). */
+static int run_jobs(writer *w)
+{
+    unsigned nthreads = thread_count(w->opts, w->njobs), started = 0, t;
+    pthread_t th[16];
+    int rc = PV_OK;
+    size_t i;
+    w->window = 4 * (size_t)nthreads + 4;
+    if (nthreads > 1)
+        for (t = 0; t < nthreads; t++) {
+            if (pthread_create(&th[t], NULL, worker_main, w) != 0) break;
+            started++;
+        }
+    if (!started) { /* one thread, or none could start: do it here */
+        pv_enc_ctx ctx = PV_ENC_CTX_INIT;
+        pv_enc_scratch tmp = {NULL, 0};
+        for (i = 0; i < w->njobs && rc == PV_OK; i++) {
+            run_job(w, i, &ctx, &tmp);
+            rc = job_error(&w->jobs[i]);
+            if (rc == PV_OK) rc = write_chunk(w, &w->jobs[i]);
+            pv_buf_free(&w->jobs[i].out);
+            if (rc == PV_OK && w->jobs[i].last_of_group && w->opts->progress) {
+                w->rows_done += w->jobs[i].nrows;
+                w->opts->progress(w->opts->progress_ctx, w->rows_done, w->rows_total);
+            }
+        }
+        pv_enc_ctx_free(&ctx);
+        free(tmp.p);
+        return rc;
+    }
+    for (i = 0; i < w->njobs && rc == PV_OK; i++) {
+        job *j = &w->jobs[i];
+        pthread_mutex_lock(&w->mu);
+        while (!j->done) pthread_cond_wait(&w->cv_done, &w->mu);
+        pthread_mutex_unlock(&w->mu);
+        rc = job_error(j);
+        if (rc == PV_OK) rc = write_chunk(w, j);
+        pv_buf_free(&j->out);
+        pthread_mutex_lock(&w->mu);
+        w->written = i + 1;
+        if (rc) w->stop = 1;
+        pthread_cond_broadcast(&w->cv_space);
+        pthread_mutex_unlock(&w->mu);
+        if (rc == PV_OK && j->last_of_group && w->opts->progress) {
+            w->rows_done += j->nrows;
+            w->opts->progress(w->opts->progress_ctx, w->rows_done, w->rows_total);
+        }
+    }
+    pthread_mutex_lock(&w->mu);
+    w->stop = 1;
+    pthread_cond_broadcast(&w->cv_space);
+    pthread_mutex_unlock(&w->mu);
+    for (t = 0; t < started; t++) pthread_join(th[t], NULL);
+    return rc;
 }
 
 /* ---- tables ------------------------------------------------------------------ */
@@ -271,7 +435,8 @@ static int add_table_record(writer *w, const pv_bake_table *t, uint32_t first_co
     return PV_OK;
 }
 
-static int write_table(writer *w, const pv_bake_table *t)
+/* Check a table, add its directory records and queue its chunks. */
+static int plan_table(writer *w, const pv_bake_table *t)
 {
     const pv_schema *s = t->schema;
     uint64_t ngroups, g;
@@ -290,19 +455,32 @@ static int write_table(writer *w, const pv_bake_table *t)
         if (t->nrows && t->cols[c].type != s->cols[c].type)
             return pv_err(PV_EMISUSE, "'%s': table %s: vector %u has the wrong type",
                           w->path, s->name, c);
+    if (t->nrows) {
+        rc = check_key_order(w, t);
+        if (rc) return rc;
+    }
     rc = add_columns(w, s);
     if (rc) return rc;
     w->ncolumns += s->ncols;
     rc = add_table_record(w, t, first_col, first_chunk, (uint32_t)ngroups);
-    for (g = 0; rc == PV_OK && g < ngroups; g++) {
-        chunk_job j;
-        j.t = t;
-        j.first_row = g * w->rpg;
-        j.nrows = (uint32_t)(t->nrows - j.first_row < w->rpg ? t->nrows - j.first_row
-                                                             : w->rpg);
-        for (j.col = 0; rc == PV_OK && j.col < s->ncols; j.col++) rc = write_chunk(w, &j);
+    if (rc) return rc;
+    w->nchunks += (uint32_t)(ngroups * s->ncols); /* records come as chunks are written */
+    for (g = 0; g < ngroups; g++) {
+        for (c = 0; c < s->ncols; c++) {
+            job *j = &w->jobs[w->njobs++];
+            memset(j, 0, sizeof *j);
+            j->t = t;
+            j->col = c;
+            j->first_row = g * w->rpg;
+            j->nrows = (uint32_t)(t->nrows - j->first_row < w->rpg ? t->nrows - j->first_row
+                                                                   : w->rpg);
+            j->eflags = (s->cols[c].pk_pos >= 0 ? PV_ENC_KEY : 0) |
+                        ((w->flags & PVDB_WRITE_NO_ZSTD) ? PV_ENC_NO_ZSTD : 0);
+            j->last_of_group = c + 1 == s->ncols;
+        }
     }
-    return rc;
+    w->rows_total += t->nrows;
+    return PV_OK;
 }
 
 /* ---- directory and header ------------------------------------------------------ */
@@ -339,7 +517,8 @@ static int write_directory(writer *w, const pv_bake_info *info, uint32_t ntables
     pv_put_u32(dh + PVDB_D_COLUMN_RECSZ, PVDB_COLUMN_RECSZ);
     pv_put_u32(dh + PVDB_D_CHUNK_COUNT, w->nchunks);
     pv_put_u32(dh + PVDB_D_CHUNK_RECSZ, PVDB_CHUNK_RECSZ);
-    pv_put_u32(dh + PVDB_D_ROWS_PER_GROUP, w->rpg);
+    pv_put_u32(dh + PVDB_D_MAX_GROUP_ROWS, w->rpg);
+    pv_put_u32(dh + PVDB_D_BLOCK_ROWS, PV_BLOCK_ROWS);
     pv_put_u64(dh + PVDB_D_TABLES_OFF, at);
     at += w->tables.len;
     pv_put_u64(dh + PVDB_D_COLUMNS_OFF, at);
@@ -448,53 +627,109 @@ static int commit_tmp(writer *w)
 
 static void writer_free(writer *w)
 {
+    size_t i;
     if (w->fd >= 0) close(w->fd);
     if (w->tmp) {
         unlink(w->tmp);
         free(w->tmp);
     }
-    pv_buf_free(&w->chunk);
-    pv_buf_free(&w->comp);
+    for (i = 0; w->jobs && i < w->njobs; i++) {
+        pv_buf_free(&w->jobs[i].out);
+        free(w->jobs[i].err);
+    }
+    free(w->jobs);
     pv_buf_free(&w->tables);
     pv_buf_free(&w->columns);
     pv_buf_free(&w->chunks);
     pv_buf_free(&w->strings);
-    pv_enc_ctx_free(&w->enc);
-    ZSTD_freeCCtx(w->cctx);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv_done);
+    pthread_cond_destroy(&w->cv_space);
 }
 
-int pvdb_write_ex(const char *path, const pv_bake_table *tables, size_t ntables,
-                  const pv_bake_info *info, uint32_t rows_per_group, unsigned flags)
+static int cmp_key(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+/* After a successful bake: forget the entries this bake did not use. */
+static void prune_cache(const writer *w)
+{
+    uint8_t (*keys)[16] = malloc((w->njobs ? w->njobs : 1) * 16);
+    size_t i;
+    if (!keys) return;
+    for (i = 0; i < w->njobs; i++) memcpy(keys[i], w->jobs[i].key, 16);
+    qsort(keys, w->njobs, 16, cmp_key);
+    pvdb_cache_prune(w->opts->cache_dir, (const uint8_t (*)[16])keys, w->njobs);
+    free(keys);
+}
+
+int pv_bake_write_opts(const char *path, const pv_bake_table *tables, size_t ntables,
+                       const pv_bake_info *info, const pv_bake_opts *opts)
 {
     writer w;
     uint8_t hdr[PVDB_HEADER_SIZE];
+    uint64_t total = 0;
     size_t i;
     int rc;
     memset(&w, 0, sizeof w);
     memset(hdr, 0, sizeof hdr);
     w.fd = -1;
     w.path = path;
-    w.rpg = rows_per_group;
-    w.flags = flags;
-    if (!path || (ntables && !tables) || rows_per_group == 0 ||
-        rows_per_group > PVDB_MAX_ROWS_PER_GROUP)
+    if (!path || (ntables && !tables) || !opts || opts->version != PV_BAKE_OPTS_VERSION ||
+        opts->rows_per_group > PVDB_MAX_ROWS_PER_GROUP)
         return pv_err(PV_EMISUSE, "pv_bake_write: bad arguments");
     if (ntables > PV_MAX_TABLES)
         return pv_err(PV_ELIMIT, "'%s': more than %d tables", path, PV_MAX_TABLES);
-    w.cctx = ZSTD_createCCtx();
-    if (!w.cctx) return pv_err(PV_ENOMEM, "out of memory");
-    rc = open_tmp(&w);
+    w.opts = opts;
+    w.rpg = opts->rows_per_group ? opts->rows_per_group : PVDB_ROWS_PER_GROUP;
+    w.flags = opts->flags;
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv_done, NULL);
+    pthread_cond_init(&w.cv_space, NULL);
+    for (i = 0; i < ntables; i++) {
+        const pv_schema *s = tables[i].schema;
+        if (s && s->ncols <= PV_MAX_COLUMNS)
+            total += (tables[i].nrows + w.rpg - 1) / w.rpg * s->ncols;
+    }
+    if (total > UINT32_MAX) {
+        writer_free(&w);
+        return pv_err(PV_ELIMIT, "'%s': too many column chunks", path);
+    }
+    w.jobs = malloc((size_t)(total ? total : 1) * sizeof *w.jobs);
+    if (!w.jobs) {
+        writer_free(&w);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    rc = opts->cache_dir ? pvdb_cache_mkdir(opts->cache_dir) : PV_OK;
+    if (rc == PV_OK) rc = open_tmp(&w);
     if (rc == PV_OK) rc = write_bytes(&w, hdr, sizeof hdr);
-    for (i = 0; rc == PV_OK && i < ntables; i++) rc = write_table(&w, &tables[i]);
+    for (i = 0; rc == PV_OK && i < ntables; i++) rc = plan_table(&w, &tables[i]);
+    if (rc == PV_OK) rc = run_jobs(&w);
     if (rc == PV_OK) rc = write_directory(&w, info, (uint32_t)ntables, hdr);
     if (rc == PV_OK) rc = write_header(&w, hdr);
     if (rc == PV_OK) rc = commit_tmp(&w);
+    if (rc == PV_OK && opts->stats) {
+        memset(opts->stats, 0, sizeof *opts->stats);
+        opts->stats->chunks = w.njobs;
+        opts->stats->rows = w.rows_total;
+        for (i = 0; i < w.njobs; i++) opts->stats->cache_hits += (uint64_t)w.jobs[i].hit;
+    }
+    if (rc == PV_OK && opts->cache_dir) prune_cache(&w);
     writer_free(&w);
     return rc;
+}
+
+int pvdb_write_ex(const char *path, const pv_bake_table *tables, size_t ntables,
+                  const pv_bake_info *info, uint32_t rows_per_group, unsigned flags)
+{
+    pv_bake_opts o = PV_BAKE_OPTS_INIT;
+    if (rows_per_group == 0) return pv_err(PV_EMISUSE, "pv_bake_write: bad arguments");
+    o.rows_per_group = rows_per_group;
+    o.flags = flags;
+    return pv_bake_write_opts(path, tables, ntables, info, &o);
 }
 
 int pv_bake_write(const char *path, const pv_bake_table *tables, size_t ntables,
                   const pv_bake_info *info)
 {
-    return pvdb_write_ex(path, tables, ntables, info, PVDB_ROWS_PER_GROUP, 0);
+    pv_bake_opts o = PV_BAKE_OPTS_INIT;
+    return pv_bake_write_opts(path, tables, ntables, info, &o);
 }

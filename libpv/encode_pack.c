@@ -1,0 +1,295 @@
+/*
+ * encode_pack.c: bit-packing, the dispatch of integer streams by kind, and
+ * the column encoders whose values section is one integer stream.
+ *
+ * Packed words: the bits of value j of a block of width w are bits
+ * [j*w, j*w + w) of the block's sequence of little-endian u64 words (bit i
+ * is bit i % 64 of word i / 64); a block of m values takes ceil(m*w/64)
+ * words; unused bits are zero.
+ */
+#include <string.h>
+
+#include "encode_stream.h"
+
+void pv_unpack(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out)
+{
+    uint32_t j;
+    if (w == 0) {
+        memset(out, 0, (size_t)m * 8);
+        return;
+    }
+    if (w == 8 || w == 16 || w == 32) { /* byte-aligned: no straddling */
+        uint32_t bytes = w / 8;
+        const uint8_t *p = q + (size_t)j0 * bytes;
+        for (j = 0; j < m; j++, p += bytes)
+            out[j] = w == 8 ? p[0] : w == 16 ? pv_get_u16(p) : pv_get_u32(p);
+        return;
+    }
+    {
+        uint64_t mask = w == 64 ? ~0ull : (1ull << w) - 1, bit = (uint64_t)j0 * w;
+        for (j = 0; j < m; j++, bit += w) {
+            uint32_t wi = (uint32_t)(bit >> 6), s = (uint32_t)(bit & 63);
+            uint64_t v = pv_get_u64(q + 8 * (size_t)wi) >> s;
+            if (s + w > 64) v |= pv_get_u64(q + 8 * ((size_t)wi + 1)) << (64 - s);
+            out[j] = v & mask;
+        }
+    }
+}
+
+void pv_pack_bits(uint8_t *dst, const uint64_t *x, uint32_t m, unsigned w)
+{
+    uint64_t acc = 0;
+    uint32_t j, used = 0; /* bits in acc */
+    size_t wo = 0;
+    if (w == 0) return;
+    for (j = 0; j < m; j++) {
+        uint64_t v = x[j];
+        acc |= v << used;
+        if (used + w >= 64) {
+            pv_put_u64(dst + 8 * wo++, acc);
+            acc = used ? v >> (64 - used) : 0;
+            used = used + w - 64;
+        } else {
+            used += w;
+        }
+    }
+    if (used) pv_put_u64(dst + 8 * wo, acc);
+}
+
+int pv_pack_open(pv_pack *k, uint32_t esz, const uint8_t *p, uint64_t len, uint32_t n)
+{
+    uint64_t tab;
+    k->n = n;
+    k->nblocks = (n + PV_BLOCK_ROWS - 1) >> PV_BLOCK_SHIFT;
+    k->esz = esz;
+    tab = (uint64_t)k->nblocks * esz;
+    if (tab > len) return 1;
+    k->tab = p;
+    k->data = p + tab;
+    k->data_len = len - tab;
+    return 0;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+const char *pv_is_name(uint8_t kind)
+{
+    switch (kind) {
+    case PV_ENC_FOR: return "for";
+    case PV_ENC_DELTA: return "delta";
+    case PV_ENC_RLE: return "rle";
+    case PV_ENC_LINEAR: return "linear";
+    default: return "?";
+    }
+}
+
+int pv_is_plan(uint8_t kind, const uint64_t *v, uint32_t n, pv_enc_scratch *sc,
+               uint64_t *out)
+{
+    switch (kind) {
+    case PV_ENC_FOR: *out = pv_for_plan(v, n); return PV_OK;
+    case PV_ENC_DELTA: *out = pv_delta_plan(v, n); return PV_OK;
+    case PV_ENC_RLE: return pv_rle_plan(v, n, sc, out);
+    case PV_ENC_LINEAR: return pv_linear_plan(v, n, out);
+    default: return PV_ENC_UNSUITABLE;
+    }
+}
+
+void pv_is_write(uint8_t kind, const uint64_t *v, uint32_t n, pv_enc_scratch *sc,
+                 uint8_t *dst)
+{
+    switch (kind) {
+    case PV_ENC_FOR: pv_for_write(v, n, dst); break;
+    case PV_ENC_DELTA: pv_delta_write(v, n, dst); break;
+    case PV_ENC_RLE: pv_rle_write(n, sc, dst); break;
+    case PV_ENC_LINEAR: pv_linear_write(v, n, dst); break;
+    default: break;
+    }
+}
+
+int pv_is_choose(const uint64_t *v, uint32_t n, unsigned flags, pv_enc_scratch *sc,
+                 uint8_t *kind, uint64_t *size)
+{
+    static const uint8_t kinds[4] = {PV_ENC_FOR, PV_ENC_DELTA, PV_ENC_RLE, PV_ENC_LINEAR};
+    uint64_t for_size = 0, best = 0;
+    unsigned i;
+    int found = 0;
+    for (i = 0; i < 4; i++) {
+        uint64_t sz;
+        int rc;
+        if (kinds[i] == PV_ENC_DELTA && (flags & PV_ENC_KEY)) continue;
+        rc = pv_is_plan(kinds[i], v, n, sc, &sz);
+        if (rc == PV_ENC_UNSUITABLE) continue;
+        if (rc) return rc;
+        if (kinds[i] == PV_ENC_FOR) for_size = sz;
+        /* DELTA costs a prefix sum per point read: it must earn it. */
+        if (kinds[i] == PV_ENC_DELTA && sz > for_size - for_size / 4) continue;
+        if (!found || sz < best) {
+            best = sz;
+            *kind = kinds[i];
+            found = 1;
+        }
+    }
+    /* Only RLE keeps state in sc (its runs), and no later kind touches
+     * it, so the winner's write() finds what its plan left. */
+    *size = best;
+    return found ? PV_OK : PV_ENC_UNSUITABLE;
+}
+
+int pv_is_open(pv_istream *s, uint8_t kind, const uint8_t *p, uint64_t len, uint32_t n)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->n = n;
+    switch (kind) {
+    case PV_ENC_FOR: return pv_pack_open(&s->a, PV_FOR_ENTRY, p, len, n);
+    case PV_ENC_DELTA: return pv_pack_open(&s->a, PV_DELTA_ENTRY, p, len, n);
+    case PV_ENC_RLE: return pv_rle_open(s, p, len, n);
+    case PV_ENC_LINEAR: return pv_linear_open(s, p, len, n);
+    default: return 1;
+    }
+}
+
+int pv_is_get(const pv_istream *s, uint32_t i, uint64_t *out)
+{
+    if (i >= s->n) return 1;
+    switch (s->kind) {
+    case PV_ENC_FOR: return pv_for_get(&s->a, i, out);
+    case PV_ENC_DELTA: return pv_delta_get(&s->a, i, out);
+    case PV_ENC_RLE: return pv_rle_get(s, i, out);
+    case PV_ENC_LINEAR:
+        *out = (uint64_t)s->base + (uint64_t)i * (uint64_t)s->step;
+        return 0;
+    default: return 1;
+    }
+}
+
+int pv_is_read(const pv_istream *s, uint32_t i0, uint32_t n, uint64_t *out)
+{
+    uint32_t j;
+    if (i0 > s->n || n > s->n - i0) return 1;
+    switch (s->kind) {
+    case PV_ENC_FOR: return pv_for_read(&s->a, i0, n, out);
+    case PV_ENC_DELTA: return pv_delta_read(&s->a, i0, n, out);
+    case PV_ENC_RLE: return pv_rle_read(s, i0, n, out);
+    case PV_ENC_LINEAR:
+        for (j = 0; j < n; j++)
+            out[j] = (uint64_t)s->base + (uint64_t)(i0 + j) * (uint64_t)s->step;
+        return 0;
+    default: return 1;
+    }
+}
+
+int pv_is_check(const pv_istream *s)
+{
+    switch (s->kind) {
+    case PV_ENC_FOR: return pv_for_check(&s->a);
+    case PV_ENC_DELTA: return pv_delta_check(&s->a);
+    case PV_ENC_RLE: return pv_rle_check(s);
+    case PV_ENC_LINEAR: return s->n <= 1 && s->step != 0;
+    default: return 1;
+    }
+}
+
+/* ---- column encoders over one stream --------------------------------------------- */
+
+int pv_intcol_plan(uint8_t kind, pv_enc_ctx *ctx, const pv_enc_in *in, uint64_t *out)
+{
+    /* LINEAR cannot say where the NULLs are: their slots would break it. */
+    if (kind == PV_ENC_LINEAR && in->null_count) return PV_ENC_UNSUITABLE;
+    return pv_is_plan(kind, in->u, in->nrows, &ctx->s[kind][0], out);
+}
+
+int pv_intcol_write(uint8_t kind, pv_enc_ctx *ctx, const pv_enc_in *in, uint8_t *dst)
+{
+    pv_is_write(kind, in->u, in->nrows, &ctx->s[kind][0], dst);
+    return PV_OK;
+}
+
+int pv_intcol_open(pv_dec *d, const char **why)
+{
+    *why = "bad integer stream header";
+    return pv_is_open(&d->is, d->enc, d->p, d->n, d->nrows);
+}
+
+/* Booleans read from a stream must be 0 or 1. */
+static int bad_bools(const pv_dec *d, const uint64_t *v, uint32_t n)
+{
+    uint64_t acc = 0;
+    uint32_t j;
+    if (d->type != PV_BOOLEAN) return 0;
+    for (j = 0; j < n; j++) acc |= v[j];
+    return acc > 1;
+}
+
+int pv_intcol_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const char **why)
+{
+    uint32_t done = 0;
+    while (done < n) {
+        uint32_t m = n - done < PV_BLOCK_ROWS ? n - done : PV_BLOCK_ROWS;
+        /* integers straight into the output (int64_t and uint64_t alias) */
+        uint64_t *dst = d->type == PV_REAL ? d->tmp : (uint64_t *)(void *)(out.i + done);
+        if (pv_is_read(&d->is, r0 + done, m, dst)) {
+            *why = "bad integer stream block";
+            return 1;
+        }
+        if (bad_bools(d, dst, m)) {
+            *why = "boolean value other than 0 or 1";
+            return 1;
+        }
+        if (d->type == PV_REAL) memcpy(out.f + done, d->tmp, (size_t)m * 8);
+        done += m;
+    }
+    return 0;
+}
+
+int pv_intcol_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t *moff,
+                  const char **why)
+{
+    uint64_t v;
+    (void)mem;
+    *moff = UINT64_MAX;
+    if (pv_is_get(&d->is, r, &v)) {
+        *why = "bad integer stream block";
+        return 1;
+    }
+    if (d->type == PV_BOOLEAN && v > 1) {
+        *why = "boolean value other than 0 or 1";
+        return 1;
+    }
+    *out = pv_enc_num_value(d->type, v);
+    return 0;
+}
+
+int pv_intcol_check(pv_dec *d, const char **why)
+{
+    uint32_t r;
+    *why = "bad integer stream layout";
+    if (pv_is_check(&d->is)) return 1;
+    for (r = 0; r < d->nrows; r += PV_BLOCK_ROWS) {
+        uint32_t m = d->nrows - r < PV_BLOCK_ROWS ? d->nrows - r : PV_BLOCK_ROWS;
+        if (pv_is_read(&d->is, r, m, d->tmp)) return 1;
+        if (bad_bools(d, d->tmp, m)) {
+            *why = "boolean value other than 0 or 1";
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void pv_is_prefetch(const pv_istream *s, uint32_t i)
+{
+    const uint8_t *e;
+    uint32_t b = i >> PV_BLOCK_SHIFT, off, j = i & (PV_BLOCK_ROWS - 1);
+    unsigned w;
+    if (i >= s->n || (s->kind != PV_ENC_FOR && s->kind != PV_ENC_DELTA)) return;
+    e = s->a.tab + (size_t)b * s->a.esz;
+    off = pv_get_u32(e + (s->kind == PV_ENC_FOR ? 8 : 16));
+    w = e[s->kind == PV_ENC_FOR ? 12 : 20];
+    if (s->kind == PV_ENC_DELTA) j = 0; /* the sum starts at the block */
+    if (w > 64 || off >= s->a.data_len) return;
+    if ((uint64_t)off + (uint64_t)j * w / 8 < s->a.data_len)
+        __builtin_prefetch(s->a.data + off + (uint64_t)j * w / 8);
+}
+
+void pv_intcol_prefetch(const pv_dec *d, uint32_t r) { pv_is_prefetch(&d->is, r); }

@@ -1,0 +1,94 @@
+/*
+ * pvdb_impl.h: the reader's in-memory view of an open `.pvdb`, shared by
+ * pvdb_read.c (open), pvdb_scan.c (scans, chunk loading), pvdb_index.c
+ * (keys and rows) and pvdb_verify.c.
+ */
+#ifndef PV_PVDB_IMPL_H
+#define PV_PVDB_IMPL_H
+
+#include <stdint.h>
+
+#include "encode.h"
+#include "pvdb.h"
+#include "pvdb_format.h"
+#include "schema.h"
+
+/* A corrupt file: the message names the file, what and the byte offset. */
+#define PVDB_BAD(f, at, what)                                                \
+    PV_CORRUPT("%s: corrupt file: %s at byte offset %llu", (f)->path, (what), \
+               (unsigned long long)(at))
+
+typedef struct pvdb_chunk {
+    uint64_t off, len, checksum, plain;
+    uint32_t rows, nulls;
+    uint8_t enc, zflags;
+    uint8_t zmin[8], zmax[8];
+} pvdb_chunk;
+
+typedef struct pvdb_table {
+    struct pvdb_file *file;
+    pv_schema schema;          /* names, columns and key in the file's arena */
+    uint64_t nrows;
+    uint32_t ngroups;
+    uint32_t rpg;              /* rows of every group but the last, or 0 */
+    const pvdb_chunk *chunks;  /* ngroups * ncols, row group by row group */
+    uint64_t *gfirst;          /* ngroups + 1 first rows (the last = nrows) */
+} pvdb_table;
+
+struct pvdb_file {
+    char *path;
+    const uint8_t *map;
+    size_t size;
+    uint32_t version;
+    int fd;                    /* during pvdb_open only */
+    uint8_t hdr[128];          /* the header, read with pread (open faults no page) */
+    uint8_t *dir;              /* the directory read with pread, during open only */
+    uint64_t dir_off, dir_len;
+    uint32_t max_group_rows;
+    uint32_t ntables;
+    pvdb_table *tables;
+    uint32_t nchunks;
+    pvdb_chunk *chunks;
+    char *source, *tool;       /* provenance, in the arena */
+    pv_arena arena;
+};
+
+static inline const pvdb_chunk *pvdb_chunk_at(const pvdb_table *t, uint32_t g, uint32_t c)
+{
+    return &t->chunks[(size_t)g * t->schema.ncols + c];
+}
+
+/* Row group holding row `row` (< t->nrows). */
+uint32_t pvdb_group_of(const pvdb_table *t, uint64_t row);
+
+/* Open chunk (g, c) for reading into d (d->mem set by the caller or NULL
+ * for no string memory), *bitmap = its null bitmap or NULL. flags:
+ * PVDB_LOAD_CHECKSUM, PVDB_LOAD_BITMAP (check the bitmap), PVDB_LOAD_FULL
+ * (the encoder's full check). PV_ECORRUPT names the chunk. */
+#define PVDB_LOAD_CHECKSUM 0x1u
+#define PVDB_LOAD_BITMAP   0x2u
+#define PVDB_LOAD_FULL     0x4u
+int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags, pv_dec *d,
+                    const uint8_t **bitmap);
+/* PV_ECORRUPT for chunk (g, c) with `why`. */
+int pvdb_bad_chunk(const pvdb_table *t, uint32_t g, uint32_t c, const char *why);
+
+/* Zone map of a chunk as values (see pvdb_chunk_info). */
+void pvdb_zone_values(const pvdb_table *t, uint32_t c, const pvdb_chunk *k, pv_value *min,
+                      pv_value *max);
+
+/* ---- zone maps (pvdb_zone.c): computed by the writer, checked by verify -- */
+typedef struct pvdb_zone {
+    int type;
+    uint8_t flags;             /* PVDB_ZONE_* */
+    int64_t imin, imax;
+    double fmin, fmax;
+    uint8_t smin[8], smax[8];  /* zero-padded 8-byte prefixes */
+} pvdb_zone;
+void pvdb_zone_init(pvdb_zone *z, int type);
+/* Add rows [0, n) of v (nulls skipped). */
+void pvdb_zone_add(pvdb_zone *z, const pv_vec *v, uint32_t n);
+/* The chunk record's zone fields. */
+void pvdb_zone_put(const pvdb_zone *z, uint8_t *flags, uint8_t min[8], uint8_t max[8]);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * pvdb_index.c: the primary key index and row reads of a `.pvdb` table
+ * (docs/BAKE.md 4).
+ *
+ * Rows are stored in key order, so the index is the key columns plus the
+ * sparse levels already in the file: the row groups' zone maps (in memory
+ * after open) pick the row group, the key chunk's block headers pick the
+ * block, a binary search in the block finds the row. A LINEAR key chunk
+ * (1..N) turns the last two steps into a division. Nothing is built at
+ * open; nothing here checks a chunk checksum, but everything read is
+ * bounds-checked (O(1) per access), so a crafted file gives PV_ECORRUPT.
+ */
+#include <string.h>
+
+#include "encode_stream.h"
+#include "pvdb.h"
+#include "pvdb_impl.h"
+#include "util.h"
+
+/* A key being searched for in one table. */
+typedef struct ksearch {
+    const pvdb_table *t;
+    const pv_value *key;
+    uint32_t nkey;
+    int upper;          /* find the first row > key (else >= key) */
+    uint32_t g;         /* group whose key chunk is open in dec (nkey == 1) */
+    int open;
+    pv_dec dec;
+    pv_buf mem;
+} ksearch;
+
+static int get_table(const pvdb_file *f, uint32_t table, const pvdb_table **out)
+{
+    if (!f || table >= f->ntables) return pv_err(PV_ERANGE, "no table %u", table);
+    *out = &f->tables[table];
+    return PV_OK;
+}
+
+/* ---- comparisons ---------------------------------------------------------------- */
+
+/* Sign of (zone bound z - key) on the first key column; for TEXT and BLOB
+ * the comparison is of 8-byte zero-padded prefixes, so 0 may hide either. */
+static int zone_cmp(int type, const uint8_t z[8], const pv_value *key)
+{
+    pv_value zv;
+    if (pv_enc_is_str(type)) {
+        uint8_t kp[8] = {0};
+        zv = type == PV_TEXT ? pv_v_text("", 0) : pv_v_blob("", 0);
+        if (key->type != type) return pv_value_cmp(&zv, key); /* other class */
+        memcpy(kp, key->u.s.p, key->u.s.n < 8 ? key->u.s.n : 8);
+        return memcmp(z, kp, 8);
+    }
+    zv = pv_enc_num_value(type, pv_get_u64(z));
+    return pv_value_cmp(&zv, key);
+}
+
+/* Value of key column k at row r of group g into *v (strings may land in
+ * s->mem). 0 or PV_ECORRUPT. */
+static int key_value(ksearch *s, uint32_t g, uint32_t k, uint32_t r, pv_value *v)
+{
+    uint32_t c = s->t->schema.pk[k];
+    const uint8_t *bm;
+    const char *why = "";
+    uint64_t moff;
+    int rc;
+    if (!(s->open && s->g == g && k == 0)) {
+        s->dec.mem = NULL;
+        s->dec.arena = NULL;
+        s->dec.tmp = NULL;
+        rc = pvdb_load_chunk(s->t, g, c, 0, &s->dec, &bm);
+        if (rc) return rc;
+        s->open = k == 0;
+        s->g = g;
+    }
+    rc = pv_encoder_get(s->dec.enc)->get(&s->dec, r, v, &s->mem, &moff, &why);
+    if (rc > 0) return pvdb_bad_chunk(s->t, g, c, why);
+    if (rc) return rc;
+    if (moff != UINT64_MAX) v->u.s.p = s->mem.p + moff;
+    if (k != 0) s->open = 0; /* the decoder now holds another column */
+    return PV_OK;
+}
+
+/* Sign of (key of row r of group g, on nkey columns) - s->key. */
+static int row_cmp(ksearch *s, uint32_t g, uint32_t r, int *out)
+{
+    uint32_t k;
+    s->mem.len = 0;
+    for (k = 0; k < s->nkey; k++) {
+        pv_value v;
+        int rc = key_value(s, g, k, r, &v), c;
+        if (rc) return rc;
+        c = pv_value_cmp(&v, &s->key[k]);
+        if (c) {
+            *out = c;
+            return PV_OK;
+        }
+    }
+    *out = 0;
+    return PV_OK;
+}
+
+/* Does row r of group g come before the answer (key < target, or <= for
+ * an upper bound)? */
+static int before(ksearch *s, uint32_t g, uint32_t r, int *out)
+{
+    int c, rc = row_cmp(s, g, r, &c);
+    if (rc) return rc;
+    *out = s->upper ? c <= 0 : c < 0;
+    return PV_OK;
+}
+
+/* ---- inside one row group --------------------------------------------------------- */
+
+/* First position in [0, n) where `pos` is not before, for integers. */
+static uint32_t int_bound(int64_t k, int upper, const uint8_t *q, int64_t ref, unsigned w,
+                          uint32_t n)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int64_t v = (int64_t)((uint64_t)ref + pv_unpack1(q, mid, w));
+        if (upper ? v <= k : v < k) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The fast paths of one INTEGER key column searched by an INTEGER: LINEAR,
+ * FOR and PLAIN chunks. 1 when it did not apply. */
+static int fast_bound(ksearch *s, uint32_t g, uint32_t *out)
+{
+    const pvdb_table *t = s->t;
+    uint32_t c = t->schema.pk[0], rows = pvdb_chunk_at(t, g, c)->rows;
+    int64_t k = s->key[0].u.i;
+    pv_dec *d = &s->dec;
+    int rc;
+    if (s->nkey != 1 || s->key[0].type != PV_INTEGER || t->schema.cols[c].type != PV_INTEGER)
+        return 1;
+    if (!(s->open && s->g == g)) {
+        const uint8_t *bm;
+        d->mem = NULL;
+        d->arena = NULL;
+        d->tmp = NULL;
+        rc = pvdb_load_chunk(t, g, c, 0, d, &bm);
+        if (rc) return rc;
+        s->open = 1;
+        s->g = g;
+    }
+    if (d->enc == PV_ENC_LINEAR && d->is.step >= 0) {
+        __int128 num = (__int128)k - d->is.base + (s->upper ? 1 : 0), idx;
+        if (d->is.step == 0) idx = num > 0 ? rows : 0;
+        else idx = num <= 0 ? 0 : (num + d->is.step - 1) / d->is.step;
+        *out = idx > rows ? rows : (uint32_t)idx;
+        return PV_OK;
+    }
+    if (d->enc == PV_ENC_PLAIN) {
+        uint32_t lo = 0, hi = rows;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            int64_t v = (int64_t)pv_get_u64(d->vals + 8 * (size_t)mid);
+            if (s->upper ? v <= k : v < k) lo = mid + 1;
+            else hi = mid;
+        }
+        *out = lo;
+        return PV_OK;
+    }
+    if (d->enc == PV_ENC_FOR) {
+        /* first block whose ref (its first value, keys being sorted) is not
+         * before; the answer is in the block ahead of it or at its start */
+        uint32_t lo = 0, hi = d->is.a.nblocks, b;
+        int64_t ref;
+        unsigned w;
+        const uint8_t *q;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (pv_for_block(&d->is.a, mid, &ref, &w, &q))
+                return pvdb_bad_chunk(t, g, c, "bad key block");
+            if (s->upper ? ref <= k : ref < k) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == 0) {
+            *out = 0;
+            return PV_OK;
+        }
+        b = lo - 1;
+        if (pv_for_block(&d->is.a, b, &ref, &w, &q))
+            return pvdb_bad_chunk(t, g, c, "bad key block");
+        *out = (b << PV_BLOCK_SHIFT) + int_bound(k, s->upper, q, ref, w, pv_block_len(rows, b));
+        return PV_OK;
+    }
+    return 1;
+}
+
+/* First row of group g that is not before the key. */
+static int group_bound(ksearch *s, uint32_t g, uint32_t *out)
+{
+    uint32_t lo = 0, hi = pvdb_chunk_at(s->t, g, s->t->schema.pk[0])->rows;
+    int rc = fast_bound(s, g, out);
+    if (rc <= 0) return rc;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int b;
+        rc = before(s, g, mid, &b);
+        if (rc) return rc;
+        if (b) lo = mid + 1;
+        else hi = mid;
+    }
+    *out = lo;
+    return PV_OK;
+}
+
+/* ---- across row groups ----------------------------------------------------------------- */
+
+static int bound(ksearch *s, uint64_t *out)
+{
+    const pvdb_table *t = s->t;
+    uint32_t c0 = t->schema.pk[0], lo = 0, hi = t->ngroups, glo, ghi, r = 0;
+    int type = t->schema.cols[c0].type, rc, exact = !pv_enc_is_str(type);
+    int strict = s->upper && s->nkey == 1 && exact;
+    if (t->ngroups == 0) {
+        *out = 0;
+        return PV_OK;
+    }
+    /* glo: first group whose max is not below the key (groups before hold
+     * only smaller first key columns) */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = zone_cmp(type, pvdb_chunk_at(t, mid, c0)->zmax, &s->key[0]);
+        if (strict ? c <= 0 : c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    glo = lo;
+    if (glo == t->ngroups) {
+        *out = t->nrows;
+        return PV_OK;
+    }
+    /* ghi: last group whose min is not above the key */
+    lo = glo;
+    hi = t->ngroups;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = zone_cmp(type, pvdb_chunk_at(t, mid, c0)->zmin, &s->key[0]);
+        if (c <= 0) lo = mid + 1;
+        else hi = mid;
+    }
+    ghi = lo ? lo - 1 : 0;
+    if (ghi < glo) ghi = glo;
+    /* the last group in [glo, ghi] whose first row is before the key */
+    lo = glo;
+    hi = ghi + 1;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int b;
+        rc = before(s, mid, 0, &b);
+        if (rc) return rc;
+        if (b) lo = mid;
+        else hi = mid;
+    }
+    rc = group_bound(s, lo, &r);
+    if (rc) return rc;
+    *out = t->gfirst[lo] + r;
+    return PV_OK;
+}
+
+static int search(const pvdb_table *t, const pv_value *key, uint32_t nkey, int upper,
+                  uint64_t *out)
+{
+    ksearch s;
+    int rc;
+    s.t = t;
+    s.key = key;
+    s.nkey = nkey;
+    s.upper = upper;
+    s.open = 0;
+    s.g = 0;
+    memset(&s.mem, 0, sizeof s.mem);
+    rc = bound(&s, out);
+    pv_buf_free(&s.mem);
+    return rc;
+}
+
+static int check_key(const pvdb_table *t, const pv_value *key, uint32_t nkey)
+{
+    uint32_t k;
+    if (nkey > t->schema.npk || (nkey && !key))
+        return pv_err(PV_EMISUSE, "table %s: a key of %u values, the key has %u columns",
+                      t->schema.name, nkey, t->schema.npk);
+    for (k = 0; k < nkey; k++)
+        if (key[k].type < PV_NULL || key[k].type > PV_BOOLEAN)
+            return pv_err(PV_EMISUSE, "table %s: bad key value type", t->schema.name);
+    return PV_OK;
+}
+
+int pvdb_lookup(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
+                uint64_t *out)
+{
+    const pvdb_table *t = NULL;
+    uint64_t row;
+    uint32_t k;
+    ksearch s;
+    int rc = get_table(f, table, &t), c;
+    if (rc) return rc;
+    if (npk != t->schema.npk)
+        return pv_err(PV_EMISUSE, "table %s: a key of %u values, the key has %u columns",
+                      t->schema.name, npk, t->schema.npk);
+    rc = check_key(t, key, npk);
+    if (rc) return rc;
+    for (k = 0; k < npk; k++)
+        if (key[k].type == PV_NULL) return pv_err(PV_ENOTFOUND, "no row with a NULL key");
+    s.t = t;
+    s.key = key;
+    s.nkey = npk;
+    s.upper = 0;
+    s.open = 0;
+    s.g = 0;
+    memset(&s.mem, 0, sizeof s.mem);
+    rc = bound(&s, &row);
+    if (rc == PV_OK && row < t->nrows) {
+        uint32_t g = pvdb_group_of(t, row);
+        rc = row_cmp(&s, g, (uint32_t)(row - t->gfirst[g]), &c);
+        if (rc == PV_OK && c != 0) row = t->nrows;
+    }
+    pv_buf_free(&s.mem);
+    if (rc) return rc;
+    if (row >= t->nrows) return pv_err(PV_ENOTFOUND, "table %s: no such key", t->schema.name);
+    *out = row;
+    return PV_OK;
+}
+
+int pvdb_key_range(const pvdb_file *f, uint32_t table, const pv_value *lo, uint32_t nlo,
+                   const pv_value *hi, uint32_t nhi, uint64_t *first, uint64_t *end)
+{
+    const pvdb_table *t = NULL;
+    int rc = get_table(f, table, &t);
+    if (rc == PV_OK) rc = check_key(t, lo, nlo);
+    if (rc == PV_OK) rc = check_key(t, hi, nhi);
+    if (rc) return rc;
+    *first = 0;
+    *end = t->nrows;
+    if (nlo) rc = search(t, lo, nlo, 0, first);
+    if (rc == PV_OK && nhi) rc = search(t, hi, nhi, 1, end);
+    if (rc == PV_OK && *end < *first) *end = *first;
+    return rc;
+}
+
+/* ---- rows ------------------------------------------------------------------------- */
+
+/* Columns are read 8 at a time: headers opened and the row's words
+ * prefetched for all 8, then decoded, so the cache misses of the columns
+ * overlap instead of adding up. */
+#define ROW_BATCH 8
+
+int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,
+                  uint32_t ncols, pv_value *out, pv_buf *buf)
+{
+    const pvdb_table *t = NULL;
+    pv_dec d[ROW_BATCH];
+    uint8_t in_buf[(PV_MAX_COLUMNS + 7) / 8];
+    uint32_t g, r, i0, i;
+    int rc = get_table(f, table, &t), any = 0;
+    if (rc) return rc;
+    if (row >= t->nrows)
+        return pv_err(PV_ERANGE, "table %s: no row %llu", t->schema.name,
+                      (unsigned long long)row);
+    if (ncols > PV_MAX_COLUMNS)
+        return pv_err(PV_ERANGE, "table %s: %u columns asked", t->schema.name, ncols);
+    for (i = 0; i < ncols; i++)
+        if (cols[i] >= t->schema.ncols)
+            return pv_err(PV_ERANGE, "table %s: no column %u", t->schema.name, cols[i]);
+    g = pvdb_group_of(t, row);
+    r = (uint32_t)(row - t->gfirst[g]);
+    buf->len = 0;
+    memset(in_buf, 0, (ncols + 7) / 8);
+    for (i0 = 0; i0 < ncols; i0 += ROW_BATCH) {
+        uint32_t n = ncols - i0 < ROW_BATCH ? ncols - i0 : ROW_BATCH;
+        uint8_t null[ROW_BATCH];
+        for (i = 0; i < n; i++) { /* open and prefetch */
+            const pvdb_chunk *k = pvdb_chunk_at(t, g, cols[i0 + i]);
+            const pv_encoder *e;
+            const uint8_t *bm;
+            null[i] = k->nulls && ((t->file->map[k->off + (r >> 3)] >> (r & 7)) & 1);
+            if (null[i]) continue;
+            d[i].mem = NULL;
+            d[i].arena = NULL;
+            d[i].tmp = NULL;
+            rc = pvdb_load_chunk(t, g, cols[i0 + i], 0, &d[i], &bm);
+            if (rc) return rc;
+            e = pv_encoder_get(d[i].enc);
+            if (e->prefetch) e->prefetch(&d[i], r);
+        }
+        for (i = 0; i < n; i++) { /* decode */
+            pv_value *v = &out[i0 + i];
+            const char *why = "";
+            uint64_t moff;
+            if (null[i]) {
+                *v = pv_v_null();
+                continue;
+            }
+            rc = pv_encoder_get(d[i].enc)->get(&d[i], r, v, buf, &moff, &why);
+            if (rc > 0) return pvdb_bad_chunk(t, g, cols[i0 + i], why);
+            if (rc) return rc;
+            if (moff != UINT64_MAX) { /* fixed up once buf stops moving */
+                v->u.s.p = (const char *)(uintptr_t)moff;
+                in_buf[(i0 + i) / 8] |= (uint8_t)(1u << ((i0 + i) % 8));
+                any = 1;
+            }
+        }
+    }
+    for (i = 0; any && i < ncols; i++)
+        if ((in_buf[i / 8] >> (i % 8)) & 1) out[i].u.s.p = buf->p + (uintptr_t)out[i].u.s.p;
+    return PV_OK;
+}

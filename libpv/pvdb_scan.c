@@ -1,0 +1,285 @@
+/*
+ * pvdb_scan.c: loading column chunks and batch scans of a `.pvdb` table.
+ *
+ * A scan yields batches of at most 1024 rows that never cross a block
+ * (so a batch is exactly one block of every blocked encoding) or a row
+ * group. Each scan owns its decoders, so any number of threads may scan
+ * one file at once. The values come straight from the mapping; strings
+ * point into it, or into the scan's memory when they were front-coded or
+ * compressed.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "batch.h"
+#include "encode.h"
+#include "pvdb.h"
+#include "pvdb_impl.h"
+#include "util.h"
+
+int pvdb_bad_chunk(const pvdb_table *t, uint32_t g, uint32_t c, const char *why)
+{
+    const pvdb_chunk *k = pvdb_chunk_at(t, g, c);
+    return PV_CORRUPT("%s: corrupt column chunk at byte offset %llu (table %s, column %s, "
+                      "row group %u): %s", t->file->path, (unsigned long long)k->off,
+                      t->schema.name, t->schema.cols[c].name, g, why);
+}
+
+/* The null bitmap holds exactly k->nulls set bits, none past the last row,
+ * and zero padding. */
+static int check_bitmap(const uint8_t *bm, const pvdb_chunk *k)
+{
+    uint64_t len = pvdb_bitmap_len(k->rows), used = ((uint64_t)k->rows + 7) / 8, i;
+    uint64_t count = 0;
+    for (i = 0; i < used; i++) count += (uint64_t)__builtin_popcount(bm[i]);
+    if (k->rows % 8 && (bm[used - 1] >> (k->rows % 8))) return 1;
+    for (i = used; i < len; i++)
+        if (bm[i]) return 1;
+    return count != k->nulls;
+}
+
+int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags, pv_dec *d,
+                    const uint8_t **bitmap)
+{
+    const pvdb_chunk *k = pvdb_chunk_at(t, g, c);
+    const uint8_t *p = t->file->map + k->off;
+    uint64_t bm = k->nulls ? pvdb_bitmap_len(k->rows) : 0;
+    const char *why = "checksum mismatch";
+    int rc;
+    if ((flags & PVDB_LOAD_CHECKSUM) && XXH3_64bits(p, (size_t)k->len) != k->checksum)
+        return pvdb_bad_chunk(t, g, c, why);
+    *bitmap = bm ? p : NULL;
+    if (bm && (flags & PVDB_LOAD_BITMAP) && check_bitmap(p, k))
+        return pvdb_bad_chunk(t, g, c, "bad null bitmap");
+    d->type = t->schema.cols[c].type;
+    d->nrows = k->rows;
+    d->null_count = k->nulls;
+    d->enc = k->enc;
+    d->p = p + bm;
+    d->n = k->len - bm; /* open checked len > bm */
+    rc = pv_dec_open(d, &why);
+    if (rc == 0 && (flags & PVDB_LOAD_FULL)) rc = pv_encoder_get(k->enc)->check(d, &why);
+    if (rc > 0) return pvdb_bad_chunk(t, g, c, why);
+    return rc;
+}
+
+/* ---- scans ------------------------------------------------------------------------ */
+
+/* One column of a scan. Sized by its type (16 or 8 bytes a value), and
+ * one allocation each, so a scan of a few columns stays below malloc's
+ * trim threshold and a short range scan does not fault fresh pages. */
+typedef struct scan_col {
+    uint32_t col;           /* schema index */
+    const uint8_t *bitmap;
+    pv_buf mem;
+    pv_arena arena;
+    pv_dec dec;
+    uint8_t nulls[PV_BATCH_ROWS];
+    uint64_t v[];           /* PV_BATCH_ROWS values: int64_t, double or pv_str */
+} scan_col;
+
+struct pv_scan {
+    const pvdb_table *t;
+    uint32_t ncols;
+    unsigned flags;
+    scan_col **cols;
+    pv_vec *vecs;
+    uint64_t *tmp;          /* decoder scratch, shared: columns decode in turn */
+    uint64_t row, end;      /* next row, end of the range */
+    uint32_t group;         /* group of the loaded chunks */
+    int loaded;             /* the chunks of `group` are loaded */
+};
+
+static void scan_close(pv_scan *s)
+{
+    uint32_t i;
+    if (!s) return;
+    for (i = 0; i < s->ncols && s->cols; i++) {
+        if (!s->cols[i]) continue;
+        pv_buf_free(&s->cols[i]->mem);
+        pv_arena_free(&s->cols[i]->arena);
+        free(s->cols[i]);
+    }
+    free(s->cols);
+    free(s->vecs);
+    free(s->tmp);
+    free(s);
+}
+
+static const pv_source_ops pvdb_ops;
+
+int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
+                    uint64_t first, uint64_t end, unsigned flags, pv_scan **out)
+{
+    const pvdb_table *t = src->impl;
+    pv_scan *s;
+    uint32_t i;
+    *out = NULL;
+    if (src->ops != &pvdb_ops) return pv_err(PV_EMISUSE, "pvdb_scan_range: not a .pvdb table");
+    for (i = 0; i < ncols; i++)
+        if (cols[i] >= t->schema.ncols)
+            return pv_err(PV_ERANGE, "table %s: no column %u", t->schema.name, cols[i]);
+    if (first > end || end > t->nrows)
+        return pv_err(PV_ERANGE, "table %s: rows [%llu, %llu) out of range", t->schema.name,
+                      (unsigned long long)first, (unsigned long long)end);
+    s = calloc(1, sizeof *s);
+    if (!s) return pv_err(PV_ENOMEM, "out of memory");
+    s->t = t;
+    s->flags = flags;
+    s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
+    s->vecs = calloc(ncols ? ncols : 1, sizeof *s->vecs);
+    s->tmp = malloc(PV_BLOCK_ROWS * sizeof *s->tmp);
+    s->ncols = ncols;
+    for (i = 0; s->cols && s->tmp && i < ncols; i++) {
+        int str = pv_enc_is_str(t->schema.cols[cols[i]].type);
+        scan_col *sc = malloc(offsetof(scan_col, v) + PV_BATCH_ROWS * (str ? sizeof(pv_str) : 8));
+        if (!sc) break;
+        s->cols[i] = sc;
+        sc->col = cols[i];
+        sc->bitmap = NULL;
+        memset(&sc->mem, 0, sizeof sc->mem);
+        memset(&sc->arena, 0, sizeof sc->arena);
+        sc->dec.mem = &sc->mem;
+        sc->dec.arena = &sc->arena;
+        sc->dec.tmp = s->tmp;
+    }
+    if (!s->cols || !s->vecs || !s->tmp || i < ncols) {
+        scan_close(s);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    s->row = first;
+    s->end = end;
+    *out = s;
+    return PV_OK;
+}
+
+static int scan_open(const pv_source *src, const uint32_t *cols, uint32_t ncols,
+                     pv_scan **out)
+{
+    const pvdb_table *t = src->impl;
+    return pvdb_scan_range(src, cols, ncols, 0, t->nrows, PVDB_SCAN_CHECKSUM, out);
+}
+
+/* Ask the kernel for a chunk's pages ahead of the decoding (the mapping
+ * is advised MADV_RANDOM for point reads). */
+static void prefetch(const pvdb_table *t, const pvdb_chunk *k)
+{
+    static long page;
+    uintptr_t a, b;
+    if (!page) page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+    a = (uintptr_t)(t->file->map + k->off) & ~(uintptr_t)(page - 1);
+    b = (uintptr_t)(t->file->map + k->off + k->len);
+    (void)madvise((void *)a, b - a, MADV_WILLNEED);
+}
+
+static int load_group(pv_scan *s, uint32_t g)
+{
+    uint32_t i;
+    unsigned lf = PVDB_LOAD_BITMAP | ((s->flags & PVDB_SCAN_CHECKSUM) ? PVDB_LOAD_CHECKSUM : 0);
+    for (i = 0; i < s->ncols; i++) {
+        scan_col *sc = s->cols[i];
+        int rc;
+        if (s->end - s->row > PV_BATCH_ROWS) prefetch(s->t, pvdb_chunk_at(s->t, g, sc->col));
+        sc->mem.len = 0;
+        pv_arena_reset(&sc->arena);
+        rc = pvdb_load_chunk(s->t, g, sc->col, lf, &sc->dec, &sc->bitmap);
+        if (rc) return rc;
+    }
+    s->group = g;
+    s->loaded = 1;
+    return PV_OK;
+}
+
+/* Rows [r0, r0 + n) of a loaded chunk into the column's batch vector. */
+static int fill_vec(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_vec *v)
+{
+    const char *why = "";
+    pv_dec_out o;
+    uint32_t r;
+    int rc;
+    v->type = sc->dec.type;
+    v->nulls = NULL;
+    if (sc->bitmap) {
+        for (r = 0; r < n; r++)
+            sc->nulls[r] = (sc->bitmap[(r0 + r) >> 3] >> ((r0 + r) & 7)) & 1;
+        v->nulls = sc->nulls;
+    }
+    switch (v->type) {
+    case PV_REAL: o.f = (double *)(void *)sc->v; v->u.f = o.f; break;
+    case PV_TEXT:
+    case PV_BLOB: o.s = (pv_str *)(void *)sc->v; v->u.s = o.s; break;
+    default: o.i = (int64_t *)(void *)sc->v; v->u.i = o.i; break;
+    }
+    rc = pv_encoder_get(sc->dec.enc)->read(&sc->dec, r0, n, o, &why);
+    if (rc > 0) return pvdb_bad_chunk(s->t, s->group, sc->col, why);
+    return rc;
+}
+
+static int scan_next(pv_scan *s, pv_batch *out)
+{
+    const pvdb_table *t = s->t;
+    uint64_t gend, bend;
+    uint32_t g, n, i, r0;
+    int rc;
+    if (s->row >= s->end) return 0;
+    g = s->loaded && s->row < t->gfirst[s->group + 1] ? s->group : pvdb_group_of(t, s->row);
+    if (!s->loaded || g != s->group) {
+        rc = load_group(s, g);
+        if (rc) return rc;
+    }
+    r0 = (uint32_t)(s->row - t->gfirst[g]);
+    gend = t->gfirst[g + 1];
+    bend = t->gfirst[g] + (((uint64_t)r0 + PV_BLOCK_ROWS) & ~(uint64_t)(PV_BLOCK_ROWS - 1));
+    if (bend > gend) bend = gend;
+    if (bend > s->end) bend = s->end;
+    n = (uint32_t)(bend - s->row);
+    for (i = 0; i < s->ncols; i++) {
+        rc = fill_vec(s, s->cols[i], r0, n, &s->vecs[i]);
+        if (rc) return rc;
+    }
+    s->row += n;
+    out->nrows = n;
+    out->ncols = s->ncols;
+    out->cols = s->vecs;
+    return (int)n;
+}
+
+static const pv_source_ops pvdb_ops = { scan_open, scan_next, scan_close };
+
+int pvdb_table_source(pvdb_file *f, uint32_t i, pv_source *out)
+{
+    if (i >= f->ntables) return pv_err(PV_ERANGE, "%s: no table %u", f->path, i);
+    out->schema = &f->tables[i].schema;
+    out->nrows = f->tables[i].nrows;
+    out->ops = &pvdb_ops;
+    out->impl = &f->tables[i];
+    return PV_OK;
+}
+
+int pvdb_find_table(pvdb_file *f, const char *name, size_t len, pv_source *out)
+{
+    int i = pvdb_table_index(f, name, len);
+    if (i >= 0) return pvdb_table_source(f, (uint32_t)i, out);
+    return pv_err(PV_ENOTFOUND, "no such table: %.*s", (int)(len > 256 ? 256 : len), name);
+}
+
+/* The key index of a pvdb source (the ops a later pv_source_ops can carry). */
+int pvdb_source_key_range(const pv_source *src, const pv_value *lo, uint32_t nlo,
+                          const pv_value *hi, uint32_t nhi, uint64_t *first, uint64_t *end)
+{
+    const pvdb_table *t = src->impl;
+    if (src->ops != &pvdb_ops) return pv_err(PV_EMISUSE, "pvdb_source_key_range: not a .pvdb table");
+    return pvdb_key_range(t->file, (uint32_t)(t - t->file->tables), lo, nlo, hi, nhi, first, end);
+}
+
+int pvdb_source_lookup(const pv_source *src, const pv_value *key, uint32_t nkey, uint64_t *row)
+{
+    const pvdb_table *t = src->impl;
+    if (src->ops != &pvdb_ops) return pv_err(PV_EMISUSE, "pvdb_source_lookup: not a .pvdb table");
+    return pvdb_lookup(t->file, (uint32_t)(t - t->file->tables), key, nkey, row);
+}

@@ -1,0 +1,183 @@
+/*
+ * pvdb_verify.c: the full check of a `.pvdb` (`pvbake verify`): every
+ * checksum, every padding byte, every chunk decoded with the encoders'
+ * full checks, every zone map and PLAIN length recomputed, and the keys
+ * strictly increasing through each table (the key index is the order).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "encode.h"
+#include "pvdb.h"
+#include "pvdb_impl.h"
+#include "util.h"
+
+/* Padding between the header, the chunks and the directory is zero. */
+static int check_gap(const pvdb_file *f, uint64_t from, uint64_t to)
+{
+    uint64_t i;
+    for (i = from; i < to; i++)
+        if (f->map[i]) return PVDB_BAD(f, i, "padding byte not zero");
+    return PV_OK;
+}
+
+/* Decode every row of a loaded chunk: zone map and PLAIN length. */
+static int check_values(const pvdb_table *t, uint32_t g, uint32_t c, pv_dec *d,
+                        const uint8_t *bitmap, void *vals)
+{
+    const pvdb_chunk *k = pvdb_chunk_at(t, g, c);
+    int type = t->schema.cols[c].type;
+    uint8_t nulls[PV_BLOCK_ROWS], flags, mn[8], mx[8];
+    uint64_t plain = k->nulls ? pvdb_bitmap_len(k->rows) : 0;
+    const char *why = "";
+    pvdb_zone z;
+    uint32_t r0, j;
+    pvdb_zone_init(&z, type);
+    plain += pv_enc_is_str(type) ? 4 * ((uint64_t)k->rows + 1) : 8 * (uint64_t)k->rows;
+    for (r0 = 0; r0 < k->rows; r0 += PV_BLOCK_ROWS) {
+        uint32_t n = k->rows - r0 < PV_BLOCK_ROWS ? k->rows - r0 : PV_BLOCK_ROWS;
+        pv_vec v;
+        pv_dec_out o;
+        int rc;
+        o.i = vals;
+        v.type = type;
+        v.u.i = vals;
+        v.nulls = NULL;
+        if (bitmap) {
+            for (j = 0; j < n; j++) nulls[j] = (bitmap[(r0 + j) >> 3] >> ((r0 + j) & 7)) & 1;
+            v.nulls = nulls;
+        }
+        rc = pv_encoder_get(d->enc)->read(d, r0, n, o, &why);
+        if (rc > 0) return pvdb_bad_chunk(t, g, c, why);
+        if (rc) return rc;
+        pvdb_zone_add(&z, &v, n);
+        if (pv_enc_is_str(type))
+            for (j = 0; j < n; j++)
+                if (!v.nulls || !v.nulls[j]) plain += v.u.s[j].n;
+    }
+    pvdb_zone_put(&z, &flags, mn, mx);
+    if (flags != k->zflags || memcmp(mn, k->zmin, 8) || memcmp(mx, k->zmax, 8))
+        return pvdb_bad_chunk(t, g, c, "zone map does not match the values");
+    if (plain != k->plain) return pvdb_bad_chunk(t, g, c, "plain length does not match");
+    return PV_OK;
+}
+
+/* Keys strictly increase from row to row, across row groups too. */
+static int check_keys(const pvdb_table *t, pv_buf *prev_mem)
+{
+    pv_source src;
+    pv_scan *scan = NULL;
+    pv_batch b;
+    pv_value *prev = malloc(t->schema.npk * sizeof *prev);
+    uint64_t row = 0;
+    int n, rc, have = 0;
+    if (!prev) return pv_err(PV_ENOMEM, "out of memory");
+    rc = pvdb_table_source(t->file, (uint32_t)(t - t->file->tables), &src);
+    if (rc == PV_OK) rc = pvdb_scan_range(&src, t->schema.pk, t->schema.npk, 0, t->nrows, 0, &scan);
+    if (rc) {
+        free(prev);
+        return rc;
+    }
+    while ((n = src.ops->scan_next(scan, &b)) > 0) {
+        uint32_t r, k;
+        for (r = 0; r < b.nrows; r++, row++) {
+            int c = 1;
+            for (k = 0; have && k < t->schema.npk; k++) {
+                pv_value v = pv_vec_get(&b.cols[k], r);
+                c = pv_value_cmp(&v, &prev[k]);
+                if (c) break;
+            }
+            if (have && c <= 0) {
+                src.ops->scan_close(scan);
+                free(prev);
+                return PV_CORRUPT("%s: corrupt file: table %s: key of row %llu not above "
+                                  "the previous one", t->file->path, t->schema.name,
+                                  (unsigned long long)row);
+            }
+            /* keep this row's key (strings copied: the batch moves on) */
+            prev_mem->len = 0;
+            for (k = 0; k < t->schema.npk; k++) {
+                prev[k] = pv_vec_get(&b.cols[k], r);
+                if ((prev[k].type == PV_TEXT || prev[k].type == PV_BLOB) && prev[k].u.s.n &&
+                    pv_buf_append(prev_mem, prev[k].u.s.p, prev[k].u.s.n)) {
+                    src.ops->scan_close(scan);
+                    free(prev);
+                    return PV_ENOMEM;
+                }
+            }
+            {
+                size_t at = 0;
+                for (k = 0; k < t->schema.npk; k++)
+                    if ((prev[k].type == PV_TEXT || prev[k].type == PV_BLOB) && prev[k].u.s.n) {
+                        prev[k].u.s.p = prev_mem->p + at;
+                        at += prev[k].u.s.n;
+                    }
+            }
+            have = 1;
+        }
+    }
+    src.ops->scan_close(scan);
+    free(prev);
+    return n < 0 ? n : PV_OK;
+}
+
+static int verify_table(const pvdb_file *f, const pvdb_table *t, uint64_t *end, pv_dec *d,
+                        void *vals, pv_buf *mem, pv_arena *arena)
+{
+    uint32_t g, c;
+    int rc;
+    for (g = 0; g < t->ngroups; g++) {
+        for (c = 0; c < t->schema.ncols; c++) {
+            const pvdb_chunk *k = pvdb_chunk_at(t, g, c);
+            const uint8_t *bm;
+            rc = check_gap(f, *end, k->off);
+            mem->len = 0;
+            pv_arena_reset(arena);
+            d->mem = mem;
+            d->arena = arena;
+            if (rc == PV_OK)
+                rc = pvdb_load_chunk(t, g, c, PVDB_LOAD_CHECKSUM | PVDB_LOAD_BITMAP | PVDB_LOAD_FULL,
+                                     d, &bm);
+            if (rc == PV_OK) rc = check_values(t, g, c, d, bm, vals);
+            if (rc) return rc;
+            *end = k->off + k->len;
+        }
+    }
+    return t->nrows ? check_keys(t, mem) : PV_OK;
+}
+
+int pvdb_verify(const pvdb_file *f)
+{
+    const uint8_t *h = f->map;
+    pv_dec *d = malloc(sizeof *d);
+    void *vals = malloc(PV_BLOCK_ROWS * sizeof(pv_str));
+    uint64_t *tmp = malloc(PV_BLOCK_ROWS * 8);
+    pv_buf mem = PV_BUF_INIT;
+    pv_arena arena = PV_ARENA_INIT;
+    uint64_t end = PVDB_HEADER_SIZE;
+    uint32_t i;
+    int rc = PV_OK;
+    if (!d || !vals || !tmp) {
+        free(d);
+        free(vals);
+        free(tmp);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    d->tmp = tmp;
+    /* The mapping may have changed under us since open: check again. */
+    if (pv_get_u64(h + PVDB_H_CHECKSUM) != XXH3_64bits(h, PVDB_H_CHECKSUM))
+        rc = PVDB_BAD(f, PVDB_H_CHECKSUM, "header checksum mismatch");
+    else if (pv_get_u64(h + PVDB_H_DIR_CHECKSUM) != XXH3_64bits(h + f->dir_off, f->dir_len))
+        rc = PVDB_BAD(f, f->dir_off, "directory checksum mismatch");
+    for (i = 0; i < f->ntables && rc == PV_OK; i++)
+        rc = verify_table(f, &f->tables[i], &end, d, vals, &mem, &arena);
+    if (rc == PV_OK) rc = check_gap(f, end, f->dir_off);
+    pv_buf_free(&mem);
+    pv_arena_free(&arena);
+    free(d);
+    free(vals);
+    free(tmp);
+    return rc;
+}
