@@ -1,28 +1,35 @@
 /*
  * cmd_inspect.c: the read-only looks at a baked file.
- *   pvbake inspect FILE [--json]   what is inside and how it is stored
- *   pvbake verify FILE             every checksum and offset
+ *   pvbake inspect FILE [--json] [--chunks]   what is inside and how it is
+ *                                              stored, with zone maps
+ *   pvbake verify FILE                         every checksum, offset, zone
+ *                                              map and key
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmds.h"
+#include "encode.h"
 #include "pv.h"
 #include "pvdb.h"
 #include "value.h"
 
 /* Parse "FILE [--json]" (json may be NULL when the command has no --json).
  * Returns -1 when parsed, else the exit code to return at once. */
-static int parse(const char *cmd, int argc, char **argv, const char **file, int *json)
+static int parse(const char *cmd, int argc, char **argv, const char **file, int *json,
+                 int *chunks)
 {
     int i;
     *file = NULL;
     if (json) *json = 0;
+    if (chunks) *chunks = 0;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
             return pvbake_usage(cmd, 0);
         if (json && !strcmp(argv[i], "--json")) {
             *json = 1;
+        } else if (chunks && !strcmp(argv[i], "--chunks")) {
+            *chunks = 1;
         } else if (argv[i][0] != '-' && !*file) {
             *file = argv[i];
         } else {
@@ -61,15 +68,96 @@ static double ratio(const pvdb_column_info *ci)
     return ci->stored_bytes ? (double)ci->raw_bytes / (double)ci->stored_bytes : 1.0;
 }
 
+/* A zone-map bound as text: numbers as SQL writes them, TEXT and BLOB
+ * prefixes up to their first zero byte, in quotes, with "..." (a prefix). */
+static void zone_text(const pv_value *v, char *buf, size_t cap)
+{
+    char num[32];
+    size_t n, i, o = 0;
+    switch (v->type) {
+    case PV_NULL: snprintf(buf, cap, "-"); return;
+    case PV_REAL: pv_real_format(v->u.f, num); snprintf(buf, cap, "%s", num); return;
+    case PV_TEXT:
+    case PV_BLOB:
+        for (n = 0; n < v->u.s.n && v->u.s.p[n]; n++) {
+        }
+        buf[o++] = '\'';
+        for (i = 0; i < n && o + 5 < cap; i++) {
+            unsigned char c = (unsigned char)v->u.s.p[i];
+            if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\' ||
+                (v->type == PV_BLOB && c >= 0x80))
+                o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
+            else buf[o++] = (char)c;
+        }
+        snprintf(buf + o, cap - o, n == 8 ? "...'" : "'");
+        return;
+    default: snprintf(buf, cap, "%lld", (long long)v->u.i); return;
+    }
+}
+
+/* "for" or "for 40, dict 6" */
+static void enc_text(const pvdb_column_info *ci, char *buf, size_t cap)
+{
+    size_t o = 0;
+    unsigned e;
+    if (strcmp(ci->encoding, "mixed") != 0) {
+        snprintf(buf, cap, "%s", ci->encoding);
+        return;
+    }
+    buf[0] = 0;
+    for (e = 0; e < 8; e++) {
+        if (!ci->enc_chunks[e] || o >= cap) continue;
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s %u", o ? ", " : "",
+                              pv_encoder_get(e)->name, ci->enc_chunks[e]);
+    }
+}
+
+static void json_value(const pv_value *v)
+{
+    char buf[96];
+    if (v->type == PV_TEXT || v->type == PV_BLOB) {
+        char s[9];
+        size_t n;
+        for (n = 0; n < 8 && v->u.s.p[n]; n++) s[n] = v->u.s.p[n];
+        s[n] = 0;
+        json_str(s);
+        return;
+    }
+    if (v->type == PV_REAL && (v->u.f != v->u.f || v->u.f - v->u.f != 0)) {
+        fputs("null", stdout); /* JSON has no NaN or infinities */
+        return;
+    }
+    zone_text(v, buf, sizeof buf);
+    fputs(buf, stdout);
+}
+
 static void json_column(const pvdb_column_info *ci)
 {
+    unsigned e;
+    int first = 1;
     fputs("{\"name\":", stdout);
     json_str(ci->name);
-    printf(",\"type\":\"%s\",\"encoding\":\"%s\",\"chunks\":%u,\"compressed\":%u,"
-           "\"raw_bytes\":%llu,\"stored_bytes\":%llu,\"ratio\":%.3f,\"null_count\":%llu}",
-           pv_type_name(ci->type), ci->encoding, ci->chunks, ci->compressed,
+    printf(",\"type\":\"%s\",\"encoding\":\"%s\",\"encodings\":{",
+           pv_type_name(ci->type), ci->encoding);
+    for (e = 0; e < 8; e++) {
+        if (!ci->enc_chunks[e]) continue;
+        printf("%s\"%s\":%u", first ? "" : ",", pv_encoder_get(e)->name, ci->enc_chunks[e]);
+        first = 0;
+    }
+    printf("},\"chunks\":%u,\"compressed\":%u,"
+           "\"raw_bytes\":%llu,\"stored_bytes\":%llu,\"ratio\":%.3f,\"null_count\":%llu",
+           ci->chunks, ci->compressed,
            (unsigned long long)ci->raw_bytes, (unsigned long long)ci->stored_bytes,
            ratio(ci), (unsigned long long)ci->null_count);
+    fputs(",\"min\":", stdout);
+    if (ci->has_minmax) json_value(&ci->min);
+    else fputs("null", stdout);
+    fputs(",\"max\":", stdout);
+    if (ci->has_minmax) json_value(&ci->max);
+    else fputs("null", stdout);
+    printf(",\"prefix_bounds\":%s,\"has_nan\":%s}",
+           ci->type == PV_TEXT || ci->type == PV_BLOB ? "true" : "false",
+           ci->has_nan ? "true" : "false");
 }
 
 /* ---- text ------------------------------------------------------------------------ */
@@ -86,31 +174,58 @@ static void text_header(const char *file, pvdb_file *f)
 
 static void text_column(const pvdb_column_info *ci)
 {
-    printf("  %-24s %-8s %-6s %6u %12llu %12llu %6.2f %10llu\n", ci->name,
-           pv_type_name(ci->type), ci->encoding, ci->chunks,
-           (unsigned long long)ci->raw_bytes, (unsigned long long)ci->stored_bytes,
-           ratio(ci), (unsigned long long)ci->null_count);
+    char enc[160], mn[64], mx[64];
+    enc_text(ci, enc, sizeof enc);
+    zone_text(ci->has_minmax ? &ci->min : &(pv_value){PV_NULL, {0}}, mn, sizeof mn);
+    zone_text(ci->has_minmax ? &ci->max : &(pv_value){PV_NULL, {0}}, mx, sizeof mx);
+    printf("  %-20s %-7s %-14s %11llu %10llu %7.2f %8llu  %s .. %s%s\n", ci->name,
+           pv_type_name(ci->type), enc, (unsigned long long)ci->raw_bytes,
+           (unsigned long long)ci->stored_bytes, ratio(ci),
+           (unsigned long long)ci->null_count, mn, mx, ci->has_nan ? ", NaN" : "");
+}
+
+static void text_chunks(pvdb_file *f, uint32_t t, uint32_t ncols, const pv_schema *s)
+{
+    uint32_t g, c, ng = pvdb_group_count(f, t);
+    printf("  %-6s %-20s %9s %-7s %10s %10s %7s  %s\n", "group", "column", "rows", "enc",
+           "offset", "bytes", "nulls", "zone");
+    for (g = 0; g < ng; g++)
+        for (c = 0; c < ncols; c++) {
+            pvdb_chunk_info k;
+            char mn[64], mx[64];
+            if (pvdb_chunk_info_get(f, t, g, c, &k) != PV_OK) return;
+            zone_text(&k.min, mn, sizeof mn);
+            zone_text(&k.max, mx, sizeof mx);
+            printf("  %-6u %-20s %9u %-7s %10llu %10llu %7u  %s .. %s%s\n", g, s->cols[c].name,
+                   k.rows, k.encoding_name, (unsigned long long)k.offset,
+                   (unsigned long long)k.length, k.nulls, mn, mx, k.has_nan ? ", NaN" : "");
+        }
 }
 
 /* One table, in text or JSON. */
-static int show_table(pvdb_file *f, uint32_t t, int json)
+static int show_table(pvdb_file *f, uint32_t t, int json, int chunks)
 {
     pv_source src;
     pvdb_column_info ci;
-    uint32_t c, groups = 0;
+    uint32_t c, groups = pvdb_group_count(f, t);
     if (pvdb_table_source(f, t, &src) != PV_OK) return -1;
-    if (pvdb_column_info_get(f, t, 0, &ci) != PV_OK) return -1;
-    groups = ci.chunks;
     if (json) {
         fputs(t ? ",{\"name\":" : "{\"name\":", stdout);
         json_str(src.schema->name);
-        printf(",\"rows\":%llu,\"row_groups\":%u,\"columns\":[",
+        printf(",\"rows\":%llu,\"row_groups\":%u,\"primary_key\":[",
                (unsigned long long)src.nrows, groups);
+        for (c = 0; c < src.schema->npk; c++) {
+            if (c) putchar(',');
+            json_str(src.schema->cols[src.schema->pk[c]].name);
+        }
+        fputs("],\"columns\":[", stdout);
     } else {
-        printf("\ntable %s: %llu rows, %u row group%s\n", src.schema->name,
+        printf("\ntable %s: %llu rows, %u row group%s, key (", src.schema->name,
                (unsigned long long)src.nrows, groups, groups == 1 ? "" : "s");
-        printf("  %-24s %-8s %-6s %6s %12s %12s %6s %10s\n", "column", "type", "enc",
-               "chunks", "raw", "stored", "ratio", "nulls");
+        for (c = 0; c < src.schema->npk; c++)
+            printf("%s%s", c ? ", " : "", src.schema->cols[src.schema->pk[c]].name);
+        printf(")\n  %-20s %-7s %-14s %11s %10s %7s %8s  %s\n", "column", "type", "encoding",
+               "raw", "stored", "ratio", "nulls", "min .. max");
     }
     for (c = 0; c < src.schema->ncols; c++) {
         if (pvdb_column_info_get(f, t, c, &ci) != PV_OK) return -1;
@@ -122,6 +237,7 @@ static int show_table(pvdb_file *f, uint32_t t, int json)
         }
     }
     if (json) fputs("]}", stdout);
+    else if (chunks) text_chunks(f, t, src.schema->ncols, src.schema);
     return 0;
 }
 
@@ -130,7 +246,7 @@ int cmd_inspect(int argc, char **argv)
     const char *file;
     pvdb_file *f = NULL;
     uint32_t t;
-    int json, rc = parse("inspect", argc, argv, &file, &json);
+    int json, chunks, rc = parse("inspect", argc, argv, &file, &json, &chunks);
     if (rc >= 0) return rc;
     if (pvdb_open(file, &f) != PV_OK) return pvbake_fail();
     if (json) {
@@ -147,7 +263,7 @@ int cmd_inspect(int argc, char **argv)
     }
     rc = PVBAKE_EXIT_OK;
     for (t = 0; t < pvdb_table_count(f) && rc == PVBAKE_EXIT_OK; t++)
-        if (show_table(f, t, json) != 0) rc = pvbake_fail();
+        if (show_table(f, t, json, chunks) != 0) rc = pvbake_fail();
     if (json && rc == PVBAKE_EXIT_OK) fputs("]}\n", stdout);
     pvdb_close(f);
     return rc;
@@ -157,7 +273,7 @@ int cmd_verify(int argc, char **argv)
 {
     const char *file;
     pvdb_file *f = NULL;
-    int rc = parse("verify", argc, argv, &file, NULL);
+    int rc = parse("verify", argc, argv, &file, NULL, NULL);
     if (rc >= 0) return rc;
     if (pvdb_open(file, &f) != PV_OK) return pvbake_fail();
     if (pvdb_verify(f) != PV_OK) rc = pvbake_fail();

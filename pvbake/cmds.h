@@ -13,6 +13,8 @@
 int cmd_bake(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Print "pvbake: " + the last libpv error message to stderr; returns 1. */
 int pvbake_fail(void);

@@ -17,12 +17,18 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"bake", cmd_bake, "-o OUT.pvdb [-C DIR]",
-     "bake the workspace in DIR (default .) into OUT.pvdb (the default command)"},
-    {"inspect", cmd_inspect, "FILE [--json]",
-     "show a .pvdb file's tables, columns, encodings and sizes"},
+    {"bake", cmd_bake, "-o OUT.pvdb [-C DIR] [-j N] [--no-cache] [-v]",
+     "bake the workspace in DIR (default .) into OUT.pvdb (the default command);\n"
+     "           -j: encoding threads (default: all CPUs); --no-cache: do not use\n"
+     "           DIR/.pv/cache/bake; -v: timings"},
+    {"inspect", cmd_inspect, "FILE [--json] [--chunks]",
+     "show a .pvdb file's tables, columns, encodings, sizes and zone maps"},
     {"verify", cmd_verify, "FILE",
-     "check every checksum and offset of a .pvdb file"},
+     "check every checksum, offset, zone map and key of a .pvdb file"},
+    {"diff", cmd_diff, "A.pvdb B.pvdb",
+     "which tables and row counts changed from A to B"},
+    {"bench", cmd_bench, "FILE [TABLE] [-n N]",
+     "time key lookups, ranges and open on FILE (an INTEGER key)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -30,7 +36,7 @@ static void usage(FILE *to)
 {
     size_t i;
     fprintf(to, "usage: pvbake <command> [<args>]\n"
-                "       pvbake -o OUT.pvdb [-C DIR]\n\ncommands:\n");
+                "       pvbake -o OUT.pvdb [-C DIR] [-j N] [--no-cache] [-v]\n\ncommands:\n");
     for (i = 0; i < NCOMMANDS; i++)
         fprintf(to, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
                 commands[i].help);
