@@ -1,7 +1,9 @@
 /*
- * cmd_bake.c: `pvbake [bake] -o OUT.pvdb [-C DIR] [-j N] [--no-cache] [-v]`:
- * the workspace of DIR (its current rows) into one .pvdb file. OUT is
- * relative to the current directory, not to DIR.
+ * cmd_bake.c: `pvbake [bake] -o OUT.pvdb [-C DIR] [--rev REV] [-j N]
+ * [--no-cache] [-v]`: the workspace of DIR (its current rows), or the
+ * workspace as it is at git revision REV (read from the object database:
+ * no checkout, bare clones too), into one .pvdb file. OUT is relative to
+ * the current directory, not to DIR.
  *
  * Encoded column chunks are cached in DIR/.pv/cache/bake/ (ignored by
  * git), so a second bake re-encodes only the chunks whose rows changed.
@@ -17,11 +19,13 @@
 #include "cmds.h"
 #include "pv.h"
 #include "pvdb.h"
+#include "pvgit.h"
 #include "ws.h"
 
 typedef struct bake_opts {
     const char *out;
     const char *dir;
+    const char *rev;     /* NULL: the work tree */
     unsigned threads;
     int cache;
     int verbose;
@@ -33,6 +37,7 @@ static int parse(int argc, char **argv, bake_opts *o)
     int i;
     o->out = NULL;
     o->dir = ".";
+    o->rev = NULL;
     o->threads = 0;
     o->cache = 1;
     o->verbose = 0;
@@ -54,6 +59,8 @@ static int parse(int argc, char **argv, bake_opts *o)
                 }
                 o->threads = (unsigned)n;
             }
+        } else if (!strcmp(a, "--rev") && i + 1 < argc) {
+            o->rev = argv[++i];
         } else if (!strncmp(a, "--output=", 9)) {
             o->out = a + 9;
         } else if (!strcmp(a, "--no-cache")) {
@@ -73,6 +80,14 @@ static int parse(int argc, char **argv, bake_opts *o)
         return pvbake_usage("bake", 1);
     }
     return -1;
+}
+
+static int has_pv_dir(const char *dir)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/.pv", dir);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static double clock_s(clockid_t id)
@@ -130,8 +145,11 @@ int cmd_bake(int argc, char **argv)
 {
     bake_opts o;
     pv_ws *ws = NULL;
+    pvgit_tree *tree = NULL;
+    git_repository *repo = NULL;
     pv_bake_table *tables = NULL;
     pv_bake_info info = {"worktree", "pvbake " PV_VERSION_STRING};
+    char source[64];
     pv_bake_opts bo = PV_BAKE_OPTS_INIT;
     pv_bake_stats stats;
     progress pr;
@@ -145,9 +163,16 @@ int cmd_bake(int argc, char **argv)
     rc = PVBAKE_EXIT_FAIL;
     pr.on = isatty(2);
     pr.start = pr.last = t0;
-    if (pv_ws_open(o.dir, 0, &ws) != PV_OK) {
+    if (o.rev ? pvgit_ws_open(o.dir, o.rev, &ws, &tree, &repo) != PV_OK : pv_ws_open(o.dir, 0, &ws) != PV_OK) {
         rc = pvbake_fail();
         goto done;
+    }
+    /* provenance: the commit baked, or HEAD's when the work tree is HEAD's */
+    if (tree) {
+        info.source = pvgit_tree_commit(tree);
+    } else {
+        pvgit_worktree_source(o.dir, source, sizeof source);
+        info.source = source;
     }
     n = pv_ws_table_count(ws);
     tables = calloc(n ? n : 1, sizeof *tables);
@@ -169,7 +194,8 @@ int cmd_bake(int argc, char **argv)
     }
     t1 = now();
     c1 = cpu();
-    if (o.cache) {
+    /* the cache lives in the work tree's .pv (a bare repository has none) */
+    if (o.cache && !(o.rev && (stat(o.dir, &st) != 0 || !has_pv_dir(o.dir)))) {
         size_t len = strlen(o.dir) + sizeof "/.pv/cache/bake";
         cache = malloc(len);
         if (!cache) {
@@ -207,5 +233,7 @@ done:
     free(cache);
     free(tables);
     pv_ws_close(ws);
+    pvgit_tree_free(tree);
+    git_repository_free(repo);
     return rc;
 }

@@ -17,8 +17,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"bake", cmd_bake, "-o OUT.pvdb [-C DIR] [-j N] [--no-cache] [-v]",
-     "bake the workspace in DIR (default .) into OUT.pvdb (the default command);\n"
+    {"bake", cmd_bake, "-o OUT.pvdb [-C DIR] [--rev REV] [-j N] [--no-cache] [-v]",
+     "bake the workspace in DIR (default .), or as it is at git revision REV\n"
+     "           (from the object database: no checkout), into OUT.pvdb (the default command);\n"
      "           -j: encoding threads (default: all CPUs); --no-cache: do not use\n"
      "           DIR/.pv/cache/bake; -v: timings"},
     {"inspect", cmd_inspect, "FILE [--json] [--chunks]",
@@ -36,7 +37,7 @@ static void usage(FILE *to)
 {
     size_t i;
     fprintf(to, "usage: pvbake <command> [<args>]\n"
-                "       pvbake -o OUT.pvdb [-C DIR] [-j N] [--no-cache] [-v]\n\ncommands:\n");
+                "       pvbake -o OUT.pvdb [-C DIR] [--rev REV] [-j N] [--no-cache] [-v]\n\ncommands:\n");
     for (i = 0; i < NCOMMANDS; i++)
         fprintf(to, "  %-8s %s\n           %s\n", commands[i].name, commands[i].args,
                 commands[i].help);

@@ -42,9 +42,16 @@ void pvgit_tree_reader(pvgit_tree *t, pv_ws_reader *out);
 const char *pvgit_tree_commit(const pvgit_tree *t);
 
 /* Open the workspace of directory `dir` as it is at revision `rev`,
- * read-only. *tree must outlive *ws: close *ws, then free *tree. */
+ * read-only. *tree must outlive *ws: close *ws, then free *tree. Only
+ * objects are read, so repositories owned by another user are accepted
+ * (libgit2's owner validation is turned off for the process). */
 int pvgit_ws_open(const char *dir, const char *rev, pv_ws **ws, pvgit_tree **tree,
                   git_repository **repo);
+
+/* The provenance of a work-tree bake: HEAD's commit id when `.pv/` is
+ * exactly HEAD's (so baking the work tree and --rev HEAD give identical
+ * files), else "worktree" (also outside a repository). */
+void pvgit_worktree_source(const char *dir, char *out, size_t cap);
 
 /* Record libgit2's last error as a libpv error (pv_errmsg) and return
  * PV_EIO, or PV_ENOTFOUND for GIT_ENOTFOUND. */
