@@ -29,7 +29,10 @@ typedef struct ws_table {
     pv_ws_conflict *conflicts;
     size_t nconflicts;
 
-    /* Open-addressing index: hash of the primary key -> row index + 1. */
+    /* Open-addressing index of the primary key. A slot packs the key hash's
+     * low 32 bits (high half) and row index + 1 (low half; 0 = empty): a
+     * probe touches one word, compares keys only when the tags match, and
+     * growing never rehashes a key. Tables hold under 2^32 row slots. */
     uint64_t *slots;
     size_t nslots;          /* a power of two, at least 2 * nrows */
 

@@ -45,15 +45,20 @@ static int key_equal(const pv_schema *s, const pv_value *a, const pv_value *b)
     return 1;
 }
 
+#define SLOT_ROW(s) ((uint32_t)(s))            /* row index + 1; 0: empty */
+#define SLOT_TAG(s) ((uint32_t)((s) >> 32))
+#define SLOT(tag, row1) (((uint64_t)(tag) << 32) | (uint64_t)(row1))
+
 long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h)
 {
     size_t mask = t->nslots - 1, i;
+    uint32_t tag = (uint32_t)h;
     if (!t->nslots) return -1;
     for (i = h & mask;; i = (i + 1) & mask) {
         uint64_t s = t->slots[i];
         if (!s) return -1;
-        if (key_equal(t->schema, &t->vals[(s - 1) * t->schema->ncols], row))
-            return (long)(s - 1);
+        if (SLOT_TAG(s) == tag && key_equal(t->schema, &t->vals[(size_t)(SLOT_ROW(s) - 1) * t->schema->ncols], row))
+            return (long)(SLOT_ROW(s) - 1);
     }
 }
 
@@ -88,15 +93,16 @@ int ws_reserve(ws_table *t, size_t more)
 static int index_grow_to(ws_table *t, size_t n)
 {
     size_t i;
-    uint64_t *slots = calloc(n, sizeof *slots);
-    if (!slots) return pv_err(PV_ENOMEM, "out of memory (key index of %zu slots)", n);
+    uint64_t *slots;
+    if (n > ((size_t)1 << 32)) return pv_err(PV_ELIMIT, "table %s: too many rows for the key index", t->schema->name);
+    if (!(slots = calloc(n, sizeof *slots))) return pv_err(PV_ENOMEM, "out of memory (key index of %zu slots)", n);
+    /* positions come from the low bits of the hash: the tag has them */
     for (i = 0; i < t->nslots; i++) {
-        uint64_t s = t->slots[i];
         size_t j;
-        if (!s) continue;
-        j = ws_key_hash(t->schema, &t->vals[(s - 1) * t->schema->ncols]) & (n - 1);
+        if (!t->slots[i]) continue;
+        j = SLOT_TAG(t->slots[i]) & (n - 1);
         while (slots[j]) j = (j + 1) & (n - 1);
-        slots[j] = s;
+        slots[j] = t->slots[i];
     }
     free(t->slots);
     t->slots = slots;
@@ -108,6 +114,7 @@ int ws_key_set(ws_table *t, size_t idx, uint64_t h)
 {
     size_t mask, i;
     const pv_value *row = &t->vals[idx * t->schema->ncols];
+    if (idx >= UINT32_MAX) return pv_err(PV_ELIMIT, "table %s: more than %u row slots", t->schema->name, UINT32_MAX - 1);
     if (t->nrows * 2 >= t->nslots) {
         int rc = index_grow(t);
         if (rc) return rc;
@@ -115,8 +122,9 @@ int ws_key_set(ws_table *t, size_t idx, uint64_t h)
     mask = t->nslots - 1;
     for (i = h & mask;; i = (i + 1) & mask) {
         uint64_t s = t->slots[i];
-        if (!s || key_equal(t->schema, &t->vals[(s - 1) * t->schema->ncols], row)) {
-            t->slots[i] = idx + 1;
+        if (!s || (SLOT_TAG(s) == (uint32_t)h &&
+                   key_equal(t->schema, &t->vals[(size_t)(SLOT_ROW(s) - 1) * t->schema->ncols], row))) {
+            t->slots[i] = SLOT((uint32_t)h, (uint32_t)(idx + 1));
             return PV_OK;
         }
     }
@@ -536,7 +544,9 @@ int ws_table_vectors(pv_ws *ws, ws_table *t)
     }
     for (r = 0; r < t->nrows; r++)
         if (t->live[r]) order[n++] = r;
-    qsort_r(order, n, sizeof *order, row_key_cmp, t);
+    /* rows usually arrive in key order (imports, appends): sort only if not */
+    for (r = 1; r < n && row_key_cmp(&order[r - 1], &order[r], t) <= 0; r++) {}
+    if (r < n) qsort_r(order, n, sizeof *order, row_key_cmp, t);
     for (c = 0; c < ncols && !rc; c++) rc = fill_column(t, c, order, n);
     if (!rc) {
         t->vec_rows = n;
