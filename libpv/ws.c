@@ -117,6 +117,7 @@ int ws_table_new(pv_ws *ws, pv_schema *schema, ws_table **out)
         free(t);
         return pv_err(PV_ENOMEM, "out of memory");
     }
+    t->ws = ws;
     t->schema = schema;
     t->vec_dirty = 1;
     *out = t;
@@ -130,6 +131,7 @@ static int table_open(pv_ws *ws, const char *name, ws_table **out)
     int rc;
     ws_table *t = calloc(1, sizeof *t);
     if (!t) return pv_err(PV_ENOMEM, "out of memory");
+    t->ws = ws;
     t->vec_dirty = 1;
     if (asprintf(&t->dir, "%s/tables/%s", ws->pvdir, name) < 0) {
         t->dir = NULL;
@@ -369,9 +371,11 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out)
     int rc;
     if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
     t = ws->tables[i];
-    if ((rc = ws_table_vectors(ws, t))) return rc;
+    /* the key-ordered vectors are built when a scan starts, not here: an
+     * INSERT that only needs the schema must not pay for them */
+    if ((rc = ws_table_load(ws, t))) return rc;
     out->schema = t->schema;
-    out->nrows = t->vec_rows;
+    out->nrows = t->nlive;
     out->ops = &ws_source_ops;
     out->impl = t;
     return PV_OK;

@@ -13,6 +13,7 @@
 #include "ws.h"
 
 typedef struct ws_table {
+    struct pv_ws *ws;       /* the workspace it belongs to */
     pv_schema *schema;
     char *dir;              /* .pv/tables/<name> */
     int loaded;             /* rows replayed from the chunks */

@@ -78,14 +78,15 @@ int ws_reserve(ws_table *t, size_t more)
     while (n < 2 * need + 2) n *= 2;
     if (n != t->nslots && (rc = index_grow_to(t, n))) return rc;
     if (need > t->cap) {
-        size_t cols = t->schema->ncols;
-        pv_value *v = realloc(t->vals, need * cols * sizeof *v);
+        /* geometric growth: one-row inserts must not copy the table each time */
+        size_t cols = t->schema->ncols, cap = t->cap * 2 > need ? t->cap * 2 : need;
+        pv_value *v = realloc(t->vals, cap * cols * sizeof *v);
         uint8_t *l;
-        if (!v) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", need);
+        if (!v) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
         t->vals = v;
-        if (!(l = realloc(t->live, need))) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", need);
+        if (!(l = realloc(t->live, cap))) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
         t->live = l;
-        t->cap = need;
+        t->cap = cap;
     }
     return PV_OK;
 }
@@ -570,9 +571,11 @@ struct pv_scan {
 
 static int ws_scan_open(const pv_source *src, const uint32_t *cols, uint32_t ncols, pv_scan **out)
 {
-    const ws_table *t = src->impl;
+    ws_table *t = src->impl;
     pv_scan *s;
     uint32_t i;
+    int rc = ws_table_vectors(t->ws, t);
+    if (rc) return rc;
     for (i = 0; i < ncols; i++)
         if (cols[i] >= t->schema->ncols) return pv_err(PV_ERANGE, "column %u out of range", cols[i]);
     s = calloc(1, sizeof *s);
