@@ -19,7 +19,7 @@ struct command {
 static const struct command commands[] = {
     {"init", cmd_init, "create a workspace (.pv/) in the current directory"},
     {"sql", cmd_sql, "run SQL statements on the workspace or a .pvdb file"},
-    {"import", cmd_import, "load a CSV file into a table, in one transaction"},
+    {"import", cmd_import, "load a CSV or NDJSON file into a table, in one transaction"},
     {"merge-driver", cmd_merge_driver, "git's merge driver: merge tables by row and cell"},
     {"conflicts", cmd_conflicts, "list the merge conflicts recorded in the chunks"},
     {"resolve", cmd_resolve, "settle merge conflicts: --ours or --theirs"},
@@ -37,7 +37,7 @@ static void usage(FILE *to)
     size_t i;
     fprintf(to, "usage: pvdev [-C DIR] <command> [<args>]\n\ncommands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(to, "  %-13s %s\n", commands[i].name, commands[i].help);
     fprintf(to, "\n'pvdev <command> --help' describes a command. pvdev %s\n", pv_version());
 }
 
