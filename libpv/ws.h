@@ -98,6 +98,21 @@ typedef struct pv_fsck_stats {
  * what it found), or PV_ENOTFOUND / PV_EIO when there is no workspace. */
 int pv_ws_fsck(const struct pv_ws_reader *r, pv_fsck_report report, void *ctx, pv_fsck_stats *st);
 
+/* ---- maintenance ---------------------------------------------------------- */
+
+/* Rewrite table `table` (every table when NULL) to its live rows only: one
+ * new chunk series under the current header, the old chunks removed, as one
+ * atomic commit. The history of edits leaves the work tree (git keeps it);
+ * commit the result on its own, saying so. *tables counts the tables
+ * compacted. Errors: PV_ENOTFOUND, PV_ECONSTRAINT (unresolved conflicts),
+ * PV_EMISUSE (inside a transaction), PV_ELOCKED, PV_EIO, PV_ENOMEM. */
+int pv_ws_compact(pv_ws *ws, const char *table, size_t *tables);
+
+/* Remove the blob files that no line of any chunk refers to (history and
+ * conflict records included). Errors: PV_ECORRUPT (a line that does not
+ * decode: nothing is removed), PV_EMISUSE, PV_ELOCKED, PV_EIO. */
+int pv_ws_gc(pv_ws *ws, size_t *removed, uint64_t *bytes);
+
 /* The writes, transactions and lookups of db.h, on a workspace; each
  * behaves as its pv_db_* twin documented there. */
 int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists);

@@ -54,6 +54,7 @@ typedef struct ws_table {
     /* Set when the open transaction created or altered the table. */
     int txn_created;        /* new: its directory is written at commit */
     int txn_altered;        /* its schema file is rewritten at commit */
+    int txn_compact;        /* compaction: live rows to a new chunk, old chunks removed */
     struct ws_table *prev;  /* the version an ALTER in this transaction replaced */
 
     /* Live rows as full-length column vectors in key order; rebuilt after a
@@ -72,6 +73,7 @@ typedef struct ws_table {
 #define WS_UNDO_CREATE 1    /* t was created */
 #define WS_UNDO_DROP   2    /* t was dropped (kept here until commit) */
 #define WS_UNDO_ALTER  3    /* t replaced old_t (kept until commit) */
+#define WS_UNDO_COMPACT 4   /* t is compacted at commit */
 typedef struct ws_undo {
     int kind;
     ws_table *t;
@@ -150,7 +152,7 @@ int ws_txn_auto_end(pv_ws *ws, int began, int rc);
 
 /* ws_journal.c: the rollback journal of a commit in progress */
 typedef struct ws_jop {
-    int kind;               /* WS_J_SIZE, WS_J_SCHEMA, WS_J_CREATED, WS_J_DROPPED */
+    int kind;               /* WS_J_SIZE, WS_J_SCHEMA, WS_J_CREATED, WS_J_DROPPED, WS_J_MOVED */
     char *path;             /* relative to .pv */
     int64_t size;           /* WS_J_SIZE: length before the commit, -1: new file */
     const char *data;       /* WS_J_SCHEMA: the old schema bytes */
@@ -160,6 +162,9 @@ typedef struct ws_jop {
 #define WS_J_SCHEMA  2
 #define WS_J_CREATED 3
 #define WS_J_DROPPED 4
+#define WS_J_MOVED   5   /* a chunk moved to journal/moved-<table>-<file> (compaction) */
+/* Where a compaction parks an old chunk until its commit ends. */
+void ws_moved_path(const pv_ws *ws, const char *rel, char *out, size_t cap);
 int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n);
 int ws_journal_clear(pv_ws *ws);
 /* Undo an interrupted commit (writable), or, read-only, clip the snapshot

@@ -58,6 +58,14 @@ int ws_remove_tree(const char *dir)
     return rc;
 }
 
+void ws_moved_path(const pv_ws *ws, const char *rel, char *out, size_t cap)
+{
+    /* tables/t/00000003.jsonl -> journal/moved-t-00000003.jsonl */
+    const char *name = rel + 7, *slash = strchr(name, '/');
+    snprintf(out, cap, "%s/journal/moved-%.*s-%s", ws->pvdir, slash ? (int)(slash - name) : 0, name,
+             slash ? slash + 1 : name);
+}
+
 int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n)
 {
     pv_buf b = PV_BUF_INIT;
@@ -75,6 +83,7 @@ int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n)
             break;
         case WS_J_CREATED: rc = pv_buf_printf(&b, "created %s\n", o->path); break;
         case WS_J_DROPPED: rc = pv_buf_printf(&b, "dropped %s\n", o->path); break;
+        case WS_J_MOVED: rc = pv_buf_printf(&b, "moved %s\n", o->path); break;
         }
     }
     if (!rc) rc = pv_buf_printf(&b, "end %016llx\n", (unsigned long long)XXH3_64bits(b.p, b.len));
@@ -152,6 +161,8 @@ static int parse(char *text, size_t len, ws_jop **out, size_t *nout)
             o.kind = WS_J_CREATED, o.path = p + 8;
         } else if (!strncmp(p, "dropped ", 8)) {
             o.kind = WS_J_DROPPED, o.path = p + 8;
+        } else if (!strncmp(p, "moved ", 6)) {
+            o.kind = WS_J_MOVED, o.path = p + 6;
         }
         if (!o.kind || !safe_path(o.path)) {
             free(ops);
@@ -203,6 +214,10 @@ static int undo_op(pv_ws *ws, const ws_jop *o)
         return PV_OK;
     case WS_J_SCHEMA: return ws_write_file_atomic(path, o->data, o->len, 1);
     case WS_J_CREATED: return ws_remove_tree(path);
+    case WS_J_MOVED:
+        ws_moved_path(ws, o->path, trash, sizeof trash);
+        if (rename(trash, path) != 0 && errno != ENOENT) return pv_err_errno("cannot restore '%s'", path);
+        return PV_OK;
     case WS_J_DROPPED:
         snprintf(trash, sizeof trash, "%s/journal/dropped-%s", ws->pvdir, o->path + 7);
         if (rename(trash, path) != 0 && errno != ENOENT) return pv_err_errno("cannot restore '%s'", path);
@@ -223,9 +238,13 @@ int ws_journal_remove_trash(pv_ws *ws)
     if (!(d = opendir(dir))) return PV_OK;
     while ((e = readdir(d)) && !rc) {
         char path[4200 + 1 + 256];
-        if (strncmp(e->d_name, "dropped-", 8) != 0) continue;
+        if (strncmp(e->d_name, "dropped-", 8) != 0 && strncmp(e->d_name, "moved-", 6) != 0) continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        rc = ws_remove_tree(path);
+        if (!strncmp(e->d_name, "moved-", 6)) {
+            if (unlink(path) != 0 && errno != ENOENT) rc = pv_err_errno("cannot remove '%s'", path);
+        } else {
+            rc = ws_remove_tree(path);
+        }
     }
     closedir(d);
     return rc;
@@ -268,7 +287,8 @@ int ws_journal_clip(pv_ws *ws)
         ws_table *t;
         unsigned num;
         if (o->kind != WS_J_SIZE) {
-            rc = PV_CORRUPT("'%s': a schema change was interrupted; open the workspace with pvdev to roll it back",
+            rc = PV_CORRUPT("'%s': a commit that changed more than chunk ends (a schema change or a compaction) "
+                            "was interrupted; open the workspace with pvdev to roll it back",
                             ws->root);
             break;
         }

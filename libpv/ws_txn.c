@@ -125,6 +125,7 @@ static void undo_one(pv_ws *ws, ws_undo *u)
         ws_table_free(u->t);
         break;
     case WS_UNDO_DROP: ws_catalog_add(ws, u->t); break;
+    case WS_UNDO_COMPACT: u->t->txn_compact = 0; break;
     case WS_UNDO_ALTER:
         ws_catalog_remove(ws, u->t);
         ws_table_free(u->t);
@@ -265,6 +266,17 @@ static int plan_records(pv_ws *ws, table_plan *p)
     size_t i;
     int rc = PV_OK;
     if (!refs) return pv_err(PV_ENOMEM, "out of memory");
+    if (t->txn_compact) { /* every live row, in key order, and nothing else */
+        uint64_t r;
+        if ((rc = ws_table_vectors(ws, t))) goto done;
+        for (r = 0; r < t->vec_rows && !rc; r++) {
+            pv_value row[PV_MAX_COLUMNS];
+            uint32_t c;
+            for (c = 0; c < t->schema->ncols; c++) row[c] = pv_vec_get(&t->vecs[c], (uint32_t)r);
+            rc = encode_row(ws, t, row, &p->lines, refs);
+        }
+        goto done;
+    }
     if (!(seen = calloc(t->nrows + 1, 1))) {
         rc = pv_err(PV_ENOMEM, "out of memory");
         goto done;
@@ -333,7 +345,7 @@ static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
     } else if (t->last_size == 0) {
         /* an empty newest chunk (its header torn off by a crash) is reused */
         num = t->last_chunk, is_new = 1, orig = 0;
-    } else if (t->last_size >= PV_CHUNK_SEAL_BYTES || !t->last_header_ok) {
+    } else if (t->last_size >= PV_CHUNK_SEAL_BYTES || !t->last_header_ok || t->txn_compact) {
         num = t->last_chunk + 1, is_new = 1, orig = -1;
     } else {
         num = t->last_chunk, is_new = 0, orig = (int64_t)t->last_size;
@@ -459,6 +471,15 @@ static int plan_ddl(pv_ws *ws, commit_plan *c)
         } else if (u->kind == WS_UNDO_DROP && !u->t->txn_created) {
             op.kind = WS_J_DROPPED;
             op.path = relpath(u->t, 0);
+        } else if (u->kind == WS_UNDO_COMPACT) {
+            /* every chunk it had moves aside; rollback moves it back */
+            size_t k;
+            for (k = 0; k < u->t->snap_n && !rc; k++) {
+                ws_jop mv = {WS_J_MOVED, relpath(u->t, u->t->snap_num[k]), 0, NULL, 0};
+                if (!mv.path) return pv_err(PV_ENOMEM, "out of memory");
+                rc = add_op(&c->ops, &c->nops, &c->cap, mv);
+            }
+            continue;
         } else if (u->kind == WS_UNDO_ALTER && !u->old_t->txn_created && !u->old_t->txn_altered) {
             /* the schema as committed before: read it back from disk */
             char path[4400], *old = NULL, **g;
@@ -520,6 +541,14 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
     }
     for (i = 0; i < ws->ntables && !rc; i++)
         if (ws->tables[i]->txn_created || ws->tables[i]->txn_altered) rc = write_schema(ws, ws->tables[i]);
+    /* compaction: the old chunks move aside before the new one is written */
+    for (i = 0; i < c->nops && !rc; i++)
+        if (c->ops[i].kind == WS_J_MOVED) {
+            char from[4400], to[4400];
+            snprintf(from, sizeof from, "%s/%s", ws->pvdir, c->ops[i].path);
+            ws_moved_path(ws, c->ops[i].path, to, sizeof to);
+            if (rename(from, to) != 0) rc = pv_err_errno("cannot move '%s' aside", from);
+        }
     for (i = 0; i < c->ntables && !rc; i++) rc = write_files(ws, &c->tables[i]);
     if (!rc && ws->sync) {
         char dir[4200];
@@ -542,6 +571,7 @@ static void settle(pv_ws *ws)
     for (i = 0; i < ws->ntables; i++) {
         ws->tables[i]->txn_created = 0;
         ws->tables[i]->txn_altered = 0;
+        ws->tables[i]->txn_compact = 0;
         ws->tables[i]->prev = NULL;
     }
 }
@@ -559,7 +589,14 @@ static void snap_after(pv_ws *ws, const commit_plan *c)
 {
     size_t i;
     int ddl = 0;
-    for (i = 0; i < ws->txn.nundo; i++) ddl |= ws->txn.undo[i].kind != WS_UNDO_ROW;
+    for (i = 0; i < ws->txn.nundo; i++) {
+        ddl |= ws->txn.undo[i].kind != WS_UNDO_ROW;
+        /* a compaction removed chunks: list them all again */
+        if (ws->txn.undo[i].kind == WS_UNDO_COMPACT) {
+            ws_snapshot_locked(ws);
+            return;
+        }
+    }
     for (i = 0; i < c->ntables; i++) ws_snap_times(ws, c->tables[i].t);
     if (ddl) {
         for (i = 0; i < ws->ntables; i++) ws_snap_times(ws, ws->tables[i]);

@@ -17,6 +17,8 @@ int cmd_merge_driver(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_fsck(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_git_setup(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

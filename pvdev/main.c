@@ -24,6 +24,8 @@ static const struct command commands[] = {
     {"conflicts", cmd_conflicts, "list the merge conflicts recorded in the chunks"},
     {"resolve", cmd_resolve, "settle merge conflicts: --ours or --theirs"},
     {"fsck", cmd_fsck, "check every chunk line, schema and blob; one line per problem"},
+    {"compact", cmd_compact, "rewrite tables to their current rows (an explicit commit)"},
+    {"gc", cmd_gc, "remove blob files no chunk line refers to"},
     {"export", cmd_export, "write a table or a query as CSV or NDJSON"},
     {"git-setup", cmd_git_setup, "set up this clone for PicoVolt: attributes, drivers, hooks"},
     {"diff", cmd_diff, "row-level differences between revisions and the work tree"},

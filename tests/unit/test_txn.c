@@ -504,6 +504,39 @@ static void test_recovery_at_every_offset(void **state)
     free(base);
 }
 
+/* A compaction that stopped after parking the old chunk and starting the
+ * new one: the next writable open puts the old chunk back. */
+static void test_interrupted_compaction(void **state)
+{
+    char *base = slurp("tables/t/00000001.jsonl"), want[512], rows[512];
+    pv_db *db;
+    (void)state;
+    rows_of("SELECT k, v FROM t", want, sizeof want);
+    shell("mkdir -p '%s/.pv/journal' && mv '%s/.pv/tables/t/00000001.jsonl' '%s/.pv/journal/moved-t-00000001.jsonl'",
+          dir, dir, dir);
+    {
+        static const char half[] = "{\"pv\":1,\"columns\":[\"k\",\"v\"]}\n[1,\"o";
+        write_file("tables/t/00000002.jsonl", half, strlen(half));
+    }
+    write_journal("size -1 tables/t/00000002.jsonl\nmoved tables/t/00000001.jsonl\n");
+    /* read-only: refuses (the undo is more than cutting chunks) */
+    assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &db), PV_ECORRUPT);
+    assert_non_null(strstr(pv_errmsg(), "open the workspace with pvdev to roll it back"));
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+    pv_close(db);
+    {
+        char *now = slurp("tables/t/00000001.jsonl");
+        assert_non_null(now);
+        assert_string_equal(now, base);
+        free(now);
+    }
+    assert_null(slurp("tables/t/00000002.jsonl"));
+    assert_null(slurp("journal/moved-t-00000001.jsonl"));
+    rows_of("SELECT k, v FROM t", rows, sizeof rows);
+    assert_string_equal(rows, want);
+    free(base);
+}
+
 static void test_bad_journal_paths_refused(void **state)
 {
     pv_db *db;
@@ -529,6 +562,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alter_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_drop_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovery_at_every_offset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_journal_paths_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
