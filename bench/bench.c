@@ -11,6 +11,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
@@ -198,14 +199,17 @@ static double resident_fraction(const char *path)
     return (double)in / (double)pages;
 }
 
+double bench_cmd_timeout;
+
 int run_cmd(const char *cwd, const char *in_path, const char *log_path, double *secs,
             char *const argv[])
 {
     uint64_t t0 = now_ns();
-    int status;
+    int status, killed = 0;
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        setpgid(0, 0); /* its own group: a timeout kills it and its children */
         int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
         int out = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (in < 0 || out < 0) _exit(126);
@@ -217,9 +221,22 @@ int run_cmd(const char *cwd, const char *in_path, const char *log_path, double *
         dprintf(2, "cannot run '%s': %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return -1;
+    setpgid(pid, pid);
+    for (;;) {
+        pid_t w = waitpid(pid, &status, bench_cmd_timeout > 0 ? WNOHANG : 0);
+        if (w == pid) break;
+        if (w < 0 && errno != EINTR) return -1;
+        if (bench_cmd_timeout > 0 && (double)(now_ns() - t0) / 1e9 > bench_cmd_timeout && !killed) {
+            kill(-pid, SIGKILL);
+            killed = 1;
+        }
+        if (w == 0) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+    }
     if (secs) *secs = (double)(now_ns() - t0) / 1e9;
+    if (killed) return RUN_TIMEOUT;
     if (WIFEXITED(status)) return WEXITSTATUS(status) == 127 ? -1 : WEXITSTATUS(status);
     return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
@@ -860,8 +877,8 @@ static void cell_text(char *out, size_t cap, const struct bench *b, int op, int 
         snprintf(out, cap, "n/a [%d]", add_note(x->note));
     } else {
         fmt_num(num, sizeof num, x->med * opinfo[op].scale);
-        snprintf(out, cap, "%s%s%s%s", x->mismatch ? "**WRONG ANSWER** " : "", num,
-                 x->budget_cut ? " †" : "", x->note[0] ? "" : "");
+        snprintf(out, cap, "%s%s%s%s", x->mismatch ? "**WRONG ANSWER** " : "", x->lower_bound ? "> " : "",
+                 num, x->budget_cut ? " †" : "");
         if (x->note[0]) {
             size_t n = strlen(out);
             snprintf(out + n, cap - n, " [%d]", add_note(x->note));
@@ -871,7 +888,18 @@ static void cell_text(char *out, size_t cap, const struct bench *b, int op, int 
 
 static int cell_usable(const struct cell *x) { return x->state == CELL_OK && !x->mismatch && x->med > 0; }
 
+static void ratio_text1(char *out, size_t cap, const struct bench *b, int op, int which);
 static void ratio_text(char *out, size_t cap, const struct bench *b, int op, int which)
+{
+    ratio_text1(out, cap, b, op, which);
+    if (b->cells[op][COL_PV].lower_bound && strcmp(out, "n/a") && strcmp(out, "—")) {
+        char tmp[300];
+        snprintf(tmp, sizeof tmp, "< %s", out);
+        snprintf(out, cap, "%s", tmp);
+    }
+}
+
+static void ratio_text1(char *out, size_t cap, const struct bench *b, int op, int which)
 {
     const struct cell *pv = &b->cells[op][COL_PV];
     char num[64];
@@ -1002,7 +1030,10 @@ static void target2(struct out *o, const struct bench *b, const char *what, int 
     }
     double r = p->med / pv->med;
     fmt_ratio(num, sizeof num, r, op == OP_SIZE || op == OP_SIZE_PQ);
-    emit(o, "| %s | %s | %s | %s |\n", what, explain, num, r >= want ? "met" : "**not met**");
+    if (pv->lower_bound) /* PicoVolt stopped at a time limit: the ratio is at most r */
+        emit(o, "| %s | %s | < %s | %s |\n", what, explain, num, r < want ? "**not met**" : "unknown");
+    else
+        emit(o, "| %s | %s | %s | %s |\n", what, explain, num, r >= want ? "met" : "**not met**");
 }
 
 static void target(struct out *o, const struct bench *b, const char *what, int op, int col,
@@ -1043,7 +1074,8 @@ static void write_table(struct bench *b, const char *out_path)
 
     emit(&o, "Each figure is the median of the timed runs after a warm-up (min, max and run "
              "counts in the details below); † = runs stopped at their time budget, the figure "
-             "is the mean over the operations that ran. **ratio = peer ÷ PicoVolt: above 1 "
+             "is the mean over the operations that ran; > = stopped at a time limit, the "
+             "figure is a lower bound. **ratio = peer ÷ PicoVolt: above 1 "
              "means PicoVolt is faster (or smaller).**\n\n");
     emit(&o, "| operation |");
     for (int c = 0; c < COL_COUNT; c++) emit(&o, " %s |", col_names[c]);
@@ -1124,7 +1156,8 @@ static void write_table(struct bench *b, const char *out_path)
             fmt_num(hi, sizeof hi, x->max * opinfo[op].scale);
             fmt_count(a, sizeof a, x->ops_min);
             fmt_count(z, sizeof z, x->ops_max);
-            emit(&o, "| %s | %s | %s %s | %s – %s | %d × %s%s%s%s | ", opinfo[op].name, col_names[c], m,
+            emit(&o, "| %s | %s | %s%s %s | %s – %s | %d × %s%s%s%s | ", opinfo[op].name, col_names[c],
+                 x->lower_bound ? "> " : "", m,
                  opinfo[op].unit, lo, hi, x->runs, a, x->ops_min != x->ops_max ? "–" : "",
                  x->ops_min != x->ops_max ? z : "", x->budget_cut ? " †" : "");
             if (x->has_check) emit(&o, "%016llx%s | %ld |\n", (unsigned long long)x->check,
@@ -1219,6 +1252,7 @@ int main(int argc, char **argv)
         b.open_ops = 5000, b.insert_ops = 10000;
         b.merge_rows = 100000, b.merge_runs = 3;
     }
+    bench_cmd_timeout = b.quick ? 30 : 150; /* any one tool run */
     b.keys = malloc((size_t)b.nkeys * sizeof *b.keys);
     b.range_lo = malloc((size_t)b.nranges * sizeof *b.range_lo);
     if (!b.keys || !b.range_lo) die("out of memory");

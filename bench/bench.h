@@ -59,6 +59,7 @@ struct cell {
     uint64_t check;       /* checksum of the answer (text form) */
     long answer_rows;     /* rows in the answer the checksum covers */
     int mismatch;         /* set by the table: differs from the reference */
+    int lower_bound;      /* stopped at a time limit: the figure is "more than" */
 };
 #define CELL_EMPTY 0
 #define CELL_NA    1
@@ -129,6 +130,10 @@ int evict_file(const char *path);       /* drop it from the page cache */
  * Returns the exit status (0 = success), or -1 if it could not start. */
 int run_cmd(const char *cwd, const char *in_path, const char *log_path, double *secs,
             char *const argv[]);
+/* When > 0, run_cmd kills a command (and its children) after this many
+ * seconds and returns RUN_TIMEOUT: no tool can stall the whole run. */
+extern double bench_cmd_timeout;
+#define RUN_TIMEOUT 1000
 /* The last non-empty line of a log file, for n/a reasons. */
 const char *log_tail(const char *log_path);
 

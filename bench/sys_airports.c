@@ -225,7 +225,7 @@ void sys_airports(struct bench *b)
         uint64_t h = verify(&a, sq_get, &err);
         if (err) cell_na(b, OP_AP_LOOKUP, COL_SQLITE_MMAP, "lookup failed");
         else {
-            measure_ops(b, OP_AP_LOOKUP, COL_SQLITE_MMAP, sq_ops, &a, AP_NKEYS, b->quick ? 0.1 : 1, runs);
+            measure_ops(b, OP_AP_LOOKUP, COL_SQLITE_MMAP, sq_ops, &a, AP_NKEYS, b->quick ? 0.05 : 1, runs);
             set_check(b, OP_AP_LOOKUP, COL_SQLITE_MMAP, h);
         }
     }
@@ -266,7 +266,7 @@ pv:
             uint64_t h = verify(&a, pv_get1, &err);
             if (err) cell_na(b, OP_AP_LOOKUP, COL_PV, "lookup failed: %s", pv_errmsg());
             else {
-                measure_ops(b, OP_AP_LOOKUP, COL_PV, pv_ops, &a, AP_NKEYS, b->quick ? 0.1 : 1, runs);
+                measure_ops(b, OP_AP_LOOKUP, COL_PV, pv_ops, &a, AP_NKEYS, b->quick ? 0.05 : 1, runs);
                 set_check(b, OP_AP_LOOKUP, COL_PV, h);
             }
         }
