@@ -67,6 +67,34 @@ typedef struct pv_source_ops {
     void (*scan_close)(pv_scan *scan);
 } pv_source_ops;
 
+/* The key index of a store that has one (a `.pvdb`; the workspace has
+ * none). Rows are numbered 0 .. nrows-1 in key order.
+ *
+ * (These belong in pv_source_ops as two optional members; they live in a
+ * struct of their own, found with pv_source_index, because the workspace's
+ * ops table is a positional initializer that -Wmissing-field-initializers
+ * rejects once pv_source_ops grows. When it is written with designated
+ * initializers the two can move into pv_source_ops.) */
+typedef struct pv_source_index_ops {
+    /* Rows [*first, *end) whose key lies in [lo, hi]: lo and hi are key
+     * prefixes of nlo and nhi values (nlo or nhi 0: no bound on that side;
+     * each at most the key column count). Both bounds are inclusive, and a
+     * prefix bound includes every key that starts with it. Values compare
+     * as pv_value_cmp (1 and 1.0 are equal; numbers < text < blob), so the
+     * caller first converts a comparison's constant as the comparison
+     * would; for an exclusive bound (`k < c`) it passes the inclusive one
+     * and keeps filtering the rows it reads. *first <= *end; an empty range
+     * has *first == *end. Errors: PV_EMISUSE (nlo, nhi), PV_ECORRUPT. */
+    int (*key_range)(const pv_source *src, const pv_value *lo, uint32_t nlo,
+                     const pv_value *hi, uint32_t nhi, uint64_t *first, uint64_t *end);
+    /* A scan of rows [first, end) only (first <= end <= nrows), read with
+     * the source's scan_next / scan_close; rows in key order. It need not
+     * check chunk checksums as a full scan does. Errors: PV_ERANGE,
+     * PV_ENOMEM. */
+    int (*scan_rows)(const pv_source *src, const uint32_t *cols, uint32_t ncols,
+                     uint64_t first, uint64_t end, pv_scan **out);
+} pv_source_index_ops;
+
 /* A table as the executor sees it. Borrowed from its store: valid while the
  * pv_db is open (a workspace table until the next write to it). */
 struct pv_source {
@@ -75,5 +103,9 @@ struct pv_source {
     const pv_source_ops *ops;
     void *impl;  /* the store's table */
 };
+
+/* The key index of src's store, or NULL when it has none (pvdb_scan.c
+ * knows the stores that have one). */
+const pv_source_index_ops *pv_source_index(const pv_source *src);
 
 #endif

@@ -124,6 +124,8 @@ typedef struct pv_sort_key {
 
 /* How the rows of the table are reached (exec_access.c). */
 enum { PV_ACCESS_SCAN = 0, PV_ACCESS_LOOKUP };
+/* SCAN on a store with a key index (pv_source_index) reads through it. */
+enum { PV_INDEX_NONE = 0, PV_INDEX_KEYS, PV_INDEX_RANGE };
 
 typedef struct pv_plan {
     const char *sql;
@@ -135,7 +137,15 @@ typedef struct pv_plan {
     /* access path: every WHERE conjunct is still evaluated on each row;
      * these only narrow which rows are read */
     int access;        /* PV_ACCESS_* */
-    uint32_t npk;      /* LOOKUP: key columns; kvals[i] lists the values of key column i */
+    /* SCAN through a key index when the source has one (pv_source_index;
+     * has_index: it had at planning time): KEYS reads the rows of each
+     * combination of kvals (a key prefix of npk columns, the whole key for
+     * a point lookup), RANGE the rows between lower and upper on the first
+     * key column */
+    int index;         /* PV_INDEX_* */
+    int has_index;
+    uint32_t npk;      /* LOOKUP, INDEX_KEYS: key columns pinned (LOOKUP: all);
+                          kvals[i] lists the values of key column i */
     uint32_t *pk_col;  /* LOOKUP: schema index per key column */
     int *pk_type;      /* LOOKUP: type per key column */
     pv_expr ***kvals;
@@ -209,6 +219,11 @@ int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p);
 typedef struct pv_lookup pv_lookup;
 int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *cx,
                    pv_lookup **out);
+/* INDEX_KEYS / INDEX_RANGE on a source with a key index: the same
+ * interface over the index's range scans (key prefixes sorted and
+ * deduplicated as for LOOKUP; batches valid until the next call). */
+int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_ops *ix,
+                  pv_eval *cx, pv_lookup **out);
 int pv_lookup_next(pv_lookup *l, pv_batch *out);  /* rows, 0 at the end, <0 */
 void pv_lookup_close(pv_lookup *l);
 

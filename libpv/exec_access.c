@@ -11,6 +11,10 @@
  *     (the scan stops at the first row past it, since rows come in key
  *     order) and `k > c`, `k >= c`, `k = c`, BETWEEN a lower bound (batches
  *     wholly below it are skipped without filtering).
+ *   - on a store with a key index (pv_source_index: a `.pvdb`), the SCAN
+ *     reads through it: INDEX LOOKUP when a prefix of the key columns is
+ *     pinned as for LOOKUP (one key_range per value combination), else
+ *     INDEX RANGE between the first key column's bounds (one key_range).
  * Either way every WHERE conjunct is still evaluated on every row read:
  * the access path only narrows which rows are read, so it cannot change a
  * result.
@@ -110,7 +114,9 @@ static int in_consts(const pv_plan *p, const pv_expr *e, uint32_t col, int type)
     return 1;
 }
 
-static int choose_lookup(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c)
+/* The key columns pinned by `k = c` / `k IN (c, ...)`, as a prefix of the
+ * key: kvals etc. are filled for the first p->npk columns (0: none). */
+static int choose_keys(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c)
 {
     uint32_t i, j, n = s->npk;
     pv_expr ***kv = pv_arena_alloc(a, n * sizeof *kv);
@@ -122,7 +128,7 @@ static int choose_lookup(pv_arena *a, const pv_schema *s, pv_plan *p, const conj
         uint32_t col = s->pk[i];
         int type = s->cols[col].type;
         kv[i] = NULL;
-        if (type != PV_INTEGER && type != PV_REAL && type != PV_TEXT) return 0;
+        if (type != PV_INTEGER && type != PV_REAL && type != PV_TEXT) break;
         for (j = 0; j < c->n && !kv[i]; j++) {
             pv_expr *k = eq_const(p, c->e[j], col, type);
             if (k) {
@@ -134,12 +140,11 @@ static int choose_lookup(pv_arena *a, const pv_schema *s, pv_plan *p, const conj
                 nkv[i] = c->e[j]->nargs - 1;
             }
         }
-        if (!kv[i]) return 0;
+        if (!kv[i]) break;
         cols[i] = col;
         types[i] = type;
     }
-    p->access = PV_ACCESS_LOOKUP;
-    p->npk = n;
+    p->npk = i;
     p->pk_col = cols;
     p->pk_type = types;
     p->kvals = kv;
@@ -231,14 +236,22 @@ int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
     int rc;
     memset(&c, 0, sizeof c);
     p->access = PV_ACCESS_SCAN;
+    p->index = PV_INDEX_NONE;
+    p->npk = 0;
     if (!p->has_from || !p->where || !s->npk) return 0;
     if (collect(arena, p->where, &c)) return nomem();
-    /* a key lookup reads the workspace as it is now: not for AS OF */
-    if (p->db_kind == PV_DB_WORKSPACE && !p->as_of) {
-        if ((rc = choose_lookup(arena, s, p, &c))) return rc;
-        if (p->access == PV_ACCESS_LOOKUP) return 0;
+    if ((rc = choose_keys(arena, s, p, &c))) return rc;
+    /* a workspace key lookup reads the workspace as it is now: not for AS OF */
+    if (p->npk == s->npk && p->db_kind == PV_DB_WORKSPACE && !p->as_of) {
+        p->access = PV_ACCESS_LOOKUP;
+        return 0;
     }
-    return choose_bounds(arena, s, p, &c);
+    if ((rc = choose_bounds(arena, s, p, &c))) return rc;
+    /* a store with a key index: look up the pinned key prefixes, else read
+     * the range between the bounds */
+    if (p->npk) p->index = PV_INDEX_KEYS;
+    else if (p->upper || p->lower) p->index = PV_INDEX_RANGE;
+    return 0;
 }
 
 /* ---- running a lookup -------------------------------------------------------------- */
@@ -253,6 +266,13 @@ struct pv_lookup {
     pv_vec *vecs;        /* per slot */
     uint8_t **nulls;
     void **data;         /* per slot: PV_BATCH_ROWS int64 / double / pv_str */
+    /* through a key index (pv_index_open) */
+    const pv_source *src;
+    const pv_source_index_ops *ix;
+    pv_scan *scan;       /* rows of the current key or range */
+    int range;           /* INDEX_RANGE: one range lo..hi */
+    pv_value lo, hi;
+    uint32_t nlo, nhi;
 };
 
 /* The key value that `v` must equal in a key column of `type` for the
@@ -292,6 +312,35 @@ static int key_value(pv_arena *a, int type, const pv_value *v, pv_value *out)
         n = pv_v_int((int64_t)n.u.f);
     }
     *out = pv_v_int(n.u.i);
+    return 1;
+}
+
+/* A range bound on a key column of `type` for the comparison of the
+ * column with `v`, converted as the comparison would convert it: 1 with
+ * *out, 0 when no row can satisfy the comparison (v is NULL). The bound
+ * may let through rows the comparison rejects (the filter still runs), never
+ * the reverse. */
+static int range_value(pv_arena *a, int type, const pv_value *v, pv_value *out)
+{
+    int pure = 0, rc;
+    if (v->type == PV_NULL) return 0;
+    *out = *v;
+    if (type == PV_TEXT) {
+        pv_str s;
+        /* numbers get TEXT affinity; text and blobs compare as they are */
+        if (v->type != PV_INTEGER && v->type != PV_REAL && v->type != PV_BOOLEAN) return 1;
+        if ((rc = pv_value_text(a, v, &s))) return rc;
+        *out = pv_v_text(s.p, s.n);
+        return 1;
+    }
+    if (type == PV_BLOB) return 1;
+    /* numeric affinity: text that is a number compares as the number;
+     * other text and blobs sort after every number, as they compare */
+    if (v->type == PV_BOOLEAN) *out = pv_v_int(v->u.i);
+    if (v->type == PV_TEXT) {
+        pv_value n = pv_text_numeric(v->u.s.p, v->u.s.n, &pure);
+        if (pure) *out = n;
+    }
     return 1;
 }
 
@@ -414,10 +463,81 @@ static void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *
     }
 }
 
+/* The constant of a bound `col op c` as a key_range bound: *n = 1, or
+ * l->nkeys = 0 when no row can satisfy it. */
+static int range_bound(pv_lookup *l, pv_eval *cx, int type, const pv_expr *bound, pv_value *out,
+                       uint32_t *n)
+{
+    pv_value v, k;
+    int rc;
+    if ((rc = pv_eval_expr(cx, bound->args[1], &v))) return rc;
+    if ((rc = range_value(&l->arena, type, &v, &k)) < 0) return rc;
+    if (rc == 0) {
+        l->nkeys = 0;
+        return 0;
+    }
+    *n = 1;
+    return pv_value_copy(&l->arena, &k, out);
+}
+
+int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_ops *ix,
+                  pv_eval *cx, pv_lookup **out)
+{
+    pv_lookup *l = calloc(1, sizeof *l);
+    int rc = 0;
+    *out = NULL;
+    if (!l) return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    l->plan = p;
+    l->schema = src->schema;
+    l->src = src;
+    l->ix = ix;
+    if (p->index == PV_INDEX_RANGE) {
+        int type = src->schema->cols[src->schema->pk[0]].type;
+        l->range = 1;
+        l->nkeys = 1;
+        if (p->lower && (rc = range_bound(l, cx, type, p->lower, &l->lo, &l->nlo))) goto fail;
+        if (p->upper && (rc = range_bound(l, cx, type, p->upper, &l->hi, &l->nhi))) goto fail;
+    } else if ((rc = make_keys(l, cx))) {
+        goto fail;
+    }
+    *out = l;
+    return 0;
+fail:
+    pv_lookup_close(l);
+    return rc;
+}
+
+/* Next batch through the key index: the current scan, else the next key's. */
+static int index_next(pv_lookup *l, pv_batch *out)
+{
+    const pv_plan *p = l->plan;
+    int rc;
+    for (;;) {
+        uint64_t first, end;
+        if (l->scan) {
+            if ((rc = l->src->ops->scan_next(l->scan, out)) != 0) return rc;
+            l->src->ops->scan_close(l->scan);
+            l->scan = NULL;
+        }
+        if (l->next >= l->nkeys) return 0;
+        if (l->range) {
+            rc = l->ix->key_range(l->src, &l->lo, l->nlo, &l->hi, l->nhi, &first, &end);
+        } else {
+            const pv_value *k = &l->keys[l->next * p->npk];
+            rc = l->ix->key_range(l->src, k, p->npk, k, p->npk, &first, &end);
+        }
+        l->next++;
+        if (rc) return rc;
+        if (first < end && (rc = l->ix->scan_rows(l->src, p->slot_col, p->nslots, first, end, &l->scan)))
+            return rc;
+    }
+}
+
 int pv_lookup_next(pv_lookup *l, pv_batch *out)
 {
     const pv_plan *p = l->plan;
     uint32_t r = 0, s;
+    if (l->ix) return index_next(l, out);
     while (r < PV_BATCH_ROWS && l->next < l->nkeys) {
         const pv_value *row;
         int rc = pv_db_lookup(l->db, p->table, &l->keys[l->next * p->npk], &row);
@@ -449,6 +569,7 @@ void pv_lookup_close(pv_lookup *l)
 {
     uint32_t s;
     if (!l) return;
+    if (l->scan) l->src->ops->scan_close(l->scan);
     for (s = 0; l->nulls && l->data && s < l->plan->nslots; s++) {
         free(l->nulls[s]);
         free(l->data[s]);

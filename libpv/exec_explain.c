@@ -88,8 +88,9 @@ static void explain_access(out *o, const pv_plan *p)
     }
     if (!o->rc) o->rc = pv_buf_printf(&o->b, "table %s (%s, %llu rows at prepare)", p->table,
                                       kind_name(p->db_kind), (unsigned long long)p->est_rows);
-    if (p->access == PV_ACCESS_LOOKUP) {
-        put(o, " by primary key with pv_db_lookup:");
+    if (p->access == PV_ACCESS_LOOKUP || (p->has_index && p->index == PV_INDEX_KEYS)) {
+        put(o, p->access == PV_ACCESS_LOOKUP ? " by primary key with pv_db_lookup:"
+                                             : " by its key index, each key's rows:");
         for (i = 0; i < p->npk; i++) {
             uint32_t s;
             put(o, i ? " AND " : " ");
@@ -106,7 +107,16 @@ static void explain_access(out *o, const pv_plan *p)
             }
         }
         put_columns(o, p);
-        emit(o, "LOOKUP");
+        emit(o, p->access == PV_ACCESS_LOOKUP ? "LOOKUP" : "INDEX LOOKUP");
+        return;
+    }
+    if (p->has_index && p->index == PV_INDEX_RANGE) {
+        put(o, " by its key index, the rows of ");
+        if (p->lower) put_expr(o, p->lower);
+        if (p->lower && p->upper) put(o, " AND ");
+        if (p->upper) put_expr(o, p->upper);
+        put_columns(o, p);
+        emit(o, "INDEX RANGE");
         return;
     }
     put(o, " in key order");

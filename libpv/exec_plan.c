@@ -419,6 +419,7 @@ int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out)
     if (s->from.p) {
         p->db_kind = db->kind;
         p->est_rows = src.nrows;
+        p->has_index = pv_source_index(&src) != NULL;
         if ((rc = name_slots(&b)) || (rc = pv_access_choose(arena, src.schema, p))) return rc;
     }
     *out = p;

@@ -18,7 +18,7 @@ struct pv_run {
     pv_eval cx;
     pv_source src;
     pv_scan *scan;
-    pv_lookup *lookup;    /* PV_ACCESS_LOOKUP instead of the scan */
+    pv_lookup *lookup;    /* PV_ACCESS_LOOKUP, or a key index, instead of the scan */
     int eof;              /* the source has no more batches */
     pv_batch one;         /* the current batch (SELECT without FROM: one
                              row of no columns) */
@@ -29,8 +29,9 @@ struct pv_run {
     int distinct;
     pv_hset seen;         /* DISTINCT output rows */
     /* streaming */
-    pv_value *proj;       /* PV_BATCH_ROWS rows of nout values */
-    uint32_t nproj, pos;
+    pv_value *proj;       /* projcap rows of nout values (grown to the
+                             largest batch: a point read stays small) */
+    uint32_t nproj, pos, projcap;
     /* materialized */
     int materialized;     /* rows[] are ready */
     pv_arena store;
@@ -187,7 +188,9 @@ static int filter(pv_run *r, const pv_batch *b, uint32_t *n)
     r->cx.batch = b;
     r->cx.group_row = NULL;
     r->cx.aggs = NULL;
-    if ((r->plan->upper || r->plan->lower) && b->nrows && (rc = apply_bounds(r, b, &lo, &hi)))
+    /* (rows read through a lookup or a key index are already within the bounds) */
+    if ((r->plan->upper || r->plan->lower) && !r->lookup && b->nrows &&
+        (rc = apply_bounds(r, b, &lo, &hi)))
         return rc;
     for (i = lo; i < hi; i++) r->sel[i - lo] = i;
     *n = hi - lo;
@@ -226,6 +229,12 @@ static int stream_batch(pv_run *r)
     r->nproj = r->pos = 0;
     if ((rc = next_batch(r, &b)) <= 0) return rc;
     if ((rc = filter(r, b, &n))) return rc;
+    if (n > r->projcap) {
+        pv_value *np = realloc(r->proj, (size_t)n * (p->nout ? p->nout : 1) * sizeof *np);
+        if (!np) return nomem();
+        r->proj = np;
+        r->projcap = n;
+    }
     for (i = 0; i < n && r->limit != 0; i++) {
         pv_value *row = r->proj + (size_t)r->nproj * p->nout;
         if (!r->distinct && r->skip > 0) { /* OFFSET without evaluating */
@@ -400,6 +409,7 @@ static int check_shape(const pv_plan *p, const pv_source *src)
 static int run_start(pv_run *r, pv_db *db)
 {
     const pv_plan *p = r->plan;
+    const pv_source_index_ops *ix;
     int rc;
     r->limit = -1;
     if (p->limit && (rc = eval_count(r, p->limit, "LIMIT", &r->limit))) return rc;
@@ -416,6 +426,8 @@ static int run_start(pv_run *r, pv_db *db)
                   : pv_db_find_table(db, p->table, strlen(p->table), &r->src);
     if (rc || (rc = check_shape(p, &r->src))) return rc;
     if (p->access == PV_ACCESS_LOOKUP) return pv_lookup_open(p, db, &r->src, &r->cx, &r->lookup);
+    if (p->index && (ix = pv_source_index(&r->src)))
+        return pv_index_open(p, &r->src, ix, &r->cx, &r->lookup);
     return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
 }
 
@@ -432,11 +444,6 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
     r->distinct = plan->distinct;
     pv_hset_init(&r->seen, plan->nout);
     if (!(r->scratch = calloc(w ? w : 1, sizeof *r->scratch))) {
-        rc = nomem();
-        goto fail;
-    }
-    if (!plan->aggregate && !plan->nkeys &&
-        !(r->proj = calloc((size_t)PV_BATCH_ROWS * (plan->nout ? plan->nout : 1), sizeof *r->proj))) {
         rc = nomem();
         goto fail;
     }

@@ -77,10 +77,12 @@ typedef struct scan_col {
     uint32_t col;           /* schema index */
     const uint8_t *bitmap;
     pv_buf mem;
+    pv_buf gmem;            /* strings decoded by fill_rows */
     pv_arena arena;
     pv_dec dec;
     uint8_t nulls[PV_BATCH_ROWS];
-    uint64_t v[];           /* PV_BATCH_ROWS values: int64_t, double or pv_str */
+    uint64_t v[];           /* up to PV_BATCH_ROWS values (no more than the
+                               range's rows): int64_t, double or pv_str */
 } scan_col;
 
 struct pv_scan {
@@ -102,6 +104,7 @@ static void scan_close(pv_scan *s)
     for (i = 0; i < s->ncols && s->cols; i++) {
         if (!s->cols[i]) continue;
         pv_buf_free(&s->cols[i]->mem);
+        pv_buf_free(&s->cols[i]->gmem);
         pv_arena_free(&s->cols[i]->arena);
         free(s->cols[i]);
     }
@@ -118,7 +121,7 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
 {
     const pvdb_table *t = src->impl;
     pv_scan *s;
-    uint32_t i;
+    uint32_t i, cap;
     *out = NULL;
     if (src->ops != &pvdb_ops) return pv_err(PV_EMISUSE, "pvdb_scan_range: not a .pvdb table");
     for (i = 0; i < ncols; i++)
@@ -135,14 +138,17 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
     s->vecs = calloc(ncols ? ncols : 1, sizeof *s->vecs);
     s->tmp = malloc(PV_BLOCK_ROWS * sizeof *s->tmp);
     s->ncols = ncols;
+    /* a batch holds at most the range's rows: a point read stays small */
+    cap = end - first < PV_BATCH_ROWS ? (uint32_t)(end - first) : PV_BATCH_ROWS;
     for (i = 0; s->cols && s->tmp && i < ncols; i++) {
         int str = pv_enc_is_str(t->schema.cols[cols[i]].type);
-        scan_col *sc = malloc(offsetof(scan_col, v) + PV_BATCH_ROWS * (str ? sizeof(pv_str) : 8));
+        scan_col *sc = malloc(offsetof(scan_col, v) + (cap ? cap : 1) * (str ? sizeof(pv_str) : 8));
         if (!sc) break;
         s->cols[i] = sc;
         sc->col = cols[i];
         sc->bitmap = NULL;
         memset(&sc->mem, 0, sizeof sc->mem);
+        memset(&sc->gmem, 0, sizeof sc->gmem);
         memset(&sc->arena, 0, sizeof sc->arena);
         sc->dec.mem = &sc->mem;
         sc->dec.arena = &sc->arena;
@@ -195,6 +201,35 @@ static int load_group(pv_scan *s, uint32_t g)
     return PV_OK;
 }
 
+/* A batch of at most this many rows is read value by value (get(), as
+ * pvdb_read_row), not by read(): a point read then decodes one value, not
+ * a block or a dictionary group into the arena. */
+#define POINT_ROWS 8
+
+static int fill_rows(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_dec_out o)
+{
+    const pv_encoder *e = pv_encoder_get(sc->dec.enc);
+    uint64_t moff[POINT_ROWS];
+    uint32_t r;
+    int rc, str = pv_enc_is_str(sc->dec.type);
+    sc->gmem.len = 0;
+    for (r = 0; r < n; r++) {
+        const char *why = "";
+        pv_value v;
+        moff[r] = UINT64_MAX;
+        if (sc->bitmap && sc->nulls[r]) continue;
+        rc = e->get(&sc->dec, r0 + r, &v, &sc->gmem, &moff[r], &why);
+        if (rc > 0) return pvdb_bad_chunk(s->t, s->group, sc->col, why);
+        if (rc) return rc;
+        if (str) o.s[r] = v.u.s;
+        else if (sc->dec.type == PV_REAL) o.f[r] = v.u.f;
+        else o.i[r] = v.u.i;
+    }
+    for (r = 0; str && r < n; r++) /* gmem has stopped moving */
+        if (moff[r] != UINT64_MAX) o.s[r].p = sc->gmem.p + moff[r];
+    return PV_OK;
+}
+
 /* Rows [r0, r0 + n) of a loaded chunk into the column's batch vector. */
 static int fill_vec(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_vec *v)
 {
@@ -215,6 +250,7 @@ static int fill_vec(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_
     case PV_BLOB: o.s = (pv_str *)(void *)sc->v; v->u.s = o.s; break;
     default: o.i = (int64_t *)(void *)sc->v; v->u.i = o.i; break;
     }
+    if (n <= POINT_ROWS) return fill_rows(s, sc, r0, n, o);
     rc = pv_encoder_get(sc->dec.enc)->read(&sc->dec, r0, n, o, &why);
     if (rc > 0) return pvdb_bad_chunk(s->t, s->group, sc->col, why);
     return rc;
@@ -282,4 +318,19 @@ int pvdb_source_lookup(const pv_source *src, const pv_value *key, uint32_t nkey,
     const pvdb_table *t = src->impl;
     if (src->ops != &pvdb_ops) return pv_err(PV_EMISUSE, "pvdb_source_lookup: not a .pvdb table");
     return pvdb_lookup(t->file, (uint32_t)(t - t->file->tables), key, nkey, row);
+}
+
+/* A range scan for the executor: bounds-checked reads, no checksums (a
+ * point lookup must not hash a whole chunk), as pvdb_read_row. */
+static int scan_rows(const pv_source *src, const uint32_t *cols, uint32_t ncols, uint64_t first,
+                     uint64_t end, pv_scan **out)
+{
+    return pvdb_scan_range(src, cols, ncols, first, end, 0, out);
+}
+
+static const pv_source_index_ops pvdb_index_ops = { pvdb_source_key_range, scan_rows };
+
+const pv_source_index_ops *pv_source_index(const pv_source *src)
+{
+    return src && src->ops == &pvdb_ops ? &pvdb_index_ops : NULL;
 }

@@ -1,0 +1,309 @@
+/*
+ * test_sql_pvdb.c: SELECTs on a baked `.pvdb` through its key index
+ * (docs/SQL.md, "Access paths"): the same queries on the workspace and on
+ * the file it bakes to give the same rows, and EXPLAIN shows the index
+ * path. The tables are baked with small row groups so ranges cross them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pv.h"
+#include "pvdb.h"
+#include "test_sql_util.h"
+#include "ws.h"
+
+#define NROWS 5000 /* t: id = 1, 3, 5, ... 9999 (odd keys only) */
+
+typedef struct pfix {
+    fixture ws;     /* the workspace, open read-write */
+    char path[96];  /* its .pvdb */
+    pv_db *pdb;     /* the .pvdb, open */
+} pfix;
+
+static void fill(pv_db *db)
+{
+    pv_buf b = PV_BUF_INIT;
+    int i;
+    exec_ok(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL)");
+    exec_ok(db, "CREATE TABLE s (k TEXT PRIMARY KEY, n INTEGER)");
+    exec_ok(db, "CREATE TABLE c (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
+    exec_ok(db, "BEGIN");
+    for (i = 0; i < NROWS; i++) {
+        if (i % 500 == 0) {
+            b.len = 0;
+            pv_buf_printf(&b, "INSERT INTO t VALUES ");
+        } else {
+            pv_buf_putc(&b, ',');
+        }
+        if (i % 7 == 3) pv_buf_printf(&b, "(%d, NULL, NULL)", 2 * i + 1);
+        else pv_buf_printf(&b, "(%d, 'n%d', %d.5)", 2 * i + 1, i % 97, i % 13);
+        if (i % 500 == 499) {
+            pv_buf_putc(&b, 0);
+            exec_ok(db, b.p);
+        }
+    }
+    for (i = 0; i < 3000; i++) {
+        b.len = 0;
+        if (i % 500 == 0) {
+            pv_buf_printf(&b, "INSERT INTO s VALUES ");
+            for (int j = i; j < i + 500; j++)
+                pv_buf_printf(&b, "%s('k%05d', %d)", j == i ? "" : ",", j * 3, j);
+            pv_buf_putc(&b, 0);
+            exec_ok(db, b.p);
+        }
+    }
+    for (i = 0; i < 40; i++) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO c VALUES ");
+        for (int j = 0; j < 100; j++)
+            pv_buf_printf(&b, "%s(%d, 'b%02d', %d)", j ? "," : "", i * 2, j, i * 100 + j);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
+    exec_ok(db, "COMMIT");
+    pv_buf_free(&b);
+}
+
+static int setup(void **state)
+{
+    pfix *f = calloc(1, sizeof *f);
+    void *ws_state = NULL;
+    pv_bake_opts o = PV_BAKE_OPTS_INIT;
+    pv_bake_table tables[8];
+    pv_ws *ws = NULL;
+    uint32_t n, i;
+    if (!f || setup_ws(&ws_state)) return -1;
+    f->ws = *(fixture *)ws_state;
+    free(ws_state);
+    fill(f->ws.db);
+    snprintf(f->path, sizeof f->path, "%s/t.pvdb", f->ws.dir);
+    if (pv_ws_open(f->ws.dir, 0, &ws)) return -1;
+    n = pv_ws_table_count(ws);
+    if (n > 8) return -1;
+    for (i = 0; i < n; i++)
+        if (pv_ws_table_bake(ws, i, &tables[i])) return -1;
+    o.rows_per_group = 1000; /* ranges cross row groups */
+    if (pv_bake_write_opts(f->path, tables, n, NULL, &o)) return -1;
+    pv_ws_close(ws);
+    if (pv_open(f->path, PV_OPEN_READONLY, &f->pdb)) {
+        fprintf(stderr, "open: %s\n", pv_errmsg());
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    pfix *f = *state;
+    fixture *w = malloc(sizeof *w);
+    void *ws_state = w;
+    int rc = pv_close(f->pdb);
+    *w = f->ws;
+    free(f);
+    return teardown_ws(&ws_state) || rc ? -1 : 0;
+}
+
+/* The query gives the same rows on both stores; `nrows` of them when >= 0. */
+static void same(pfix *f, const char *sql, int nrows)
+{
+    int rc1, rc2, n = 0;
+    char *a = query(f->ws.db, sql, &rc1), *b = query(f->pdb, sql, &rc2), *p;
+    if (rc1 < 0 || rc2 < 0) fail_msg("%s: %d / %d %s", sql, rc1, rc2, pv_errmsg());
+    if (strcmp(a, b)) fail_msg("%s:\n--- workspace\n%s--- pvdb\n%s", sql, a, b);
+    for (p = b; *p; p++) n += *p == '\n';
+    if (nrows >= 0 && n != nrows) fail_msg("%s: %d rows, want %d\n%s", sql, n, nrows, b);
+    free(a);
+    free(b);
+}
+
+/* EXPLAIN on the .pvdb has an operator `op` whose detail contains `detail`. */
+static void explains(pfix *f, const char *sql, const char *op, const char *detail)
+{
+    char buf[512];
+    char *got;
+    int rc;
+    snprintf(buf, sizeof buf, "EXPLAIN %s", sql);
+    got = query(f->pdb, buf, &rc);
+    if (rc < 0) fail_msg("%s: %d %s", buf, rc, pv_errmsg());
+    snprintf(buf, sizeof buf, "|%s|", op);
+    if (!strstr(got, buf) || !strstr(got, detail))
+        fail_msg("EXPLAIN %s: want %s ... %s in\n%s", sql, op, detail, got);
+    free(got);
+}
+
+static void test_point(void **state)
+{
+    pfix *f = *state;
+    same(f, "SELECT * FROM t WHERE id = 1", 1);
+    same(f, "SELECT * FROM t WHERE id = 9999", 1);
+    same(f, "SELECT * FROM t WHERE id = 2", 0);       /* missing key */
+    same(f, "SELECT * FROM t WHERE id = 0", 0);
+    same(f, "SELECT * FROM t WHERE id = 10001", 0);   /* past the end */
+    same(f, "SELECT * FROM t WHERE id = -5", 0);
+    same(f, "SELECT * FROM t WHERE 4001 = id", 1);
+    same(f, "SELECT name FROM t WHERE id = 7", 1);      /* a NULL name */
+    same(f, "SELECT id FROM t WHERE id = 4001 AND name IS NULL", -1);
+    same(f, "SELECT id FROM t WHERE id = 4001 AND score > 100", 0);
+    /* SQLite affinity: 5.0 and '5' find 5, 5.5 and 'x' nothing */
+    same(f, "SELECT * FROM t WHERE id = 5.0", 1);
+    same(f, "SELECT * FROM t WHERE id = 5.5", 0);
+    same(f, "SELECT * FROM t WHERE id = '5'", 1);
+    same(f, "SELECT * FROM t WHERE id = 'x'", 0);
+    same(f, "SELECT * FROM t WHERE id = NULL", 0);
+    same(f, "SELECT * FROM t WHERE id = 2 + 3", 1);
+    same(f, "SELECT count(*), sum(score) FROM t WHERE id = 1999", 1);
+    explains(f, "SELECT * FROM t WHERE id = 2", "INDEX LOOKUP", "id = 2");
+    /* text keys */
+    same(f, "SELECT * FROM s WHERE k = 'k00003'", 1);
+    same(f, "SELECT * FROM s WHERE k = 'k00004'", 0);
+    same(f, "SELECT * FROM s WHERE k = 'k08997'", 1);
+    same(f, "SELECT * FROM s WHERE k = 'k'", 0);
+    same(f, "SELECT * FROM s WHERE k = ''", 0);
+    explains(f, "SELECT * FROM s WHERE k = 'k00003'", "INDEX LOOKUP", "k = 'k00003'");
+    /* composite keys: the whole key, and a prefix */
+    same(f, "SELECT * FROM c WHERE a = 4 AND b = 'b17'", 1);
+    same(f, "SELECT * FROM c WHERE b = 'b17' AND a = 5", 0);
+    same(f, "SELECT * FROM c WHERE a = 4 AND b = 'b100'", 0);
+    same(f, "SELECT * FROM c WHERE a = 78", 100);
+    same(f, "SELECT * FROM c WHERE a = 79", 0);
+    same(f, "SELECT * FROM c WHERE b = 'b05'", 40); /* not a prefix: a scan */
+    explains(f, "SELECT * FROM c WHERE a = 4 AND b = 'b17'", "INDEX LOOKUP", "a = 4 AND b = 'b17'");
+    explains(f, "SELECT * FROM c WHERE a = 4", "INDEX LOOKUP", "a = 4");
+    explains(f, "SELECT * FROM c WHERE b = 'b05'", "SCAN", "in key order");
+}
+
+static void test_in(void **state)
+{
+    pfix *f = *state;
+    /* unsorted, duplicates, missing keys, mixed types: rows once, in key order */
+    same(f, "SELECT * FROM t WHERE id IN (9999, 3, 1, 3, 4, 5001, 1, 5.0, '7', 7.5, NULL)", 6);
+    same(f, "SELECT * FROM t WHERE id IN (2, 4, 6)", 0);
+    same(f, "SELECT id FROM t WHERE id IN (1, 2001, 4001, 6001, 8001) ORDER BY id DESC", 5);
+    same(f, "SELECT count(*) FROM t WHERE id IN (1, 1, 1)", 1);
+    same(f, "SELECT * FROM s WHERE k IN ('k00009', 'k00000', 'zz', 'k00009', 'k00010')", 2);
+    same(f, "SELECT * FROM c WHERE a IN (6, 2, 6, 3) AND b IN ('b99', 'b00', 'b99', 'x')", 4);
+    same(f, "SELECT * FROM c WHERE a IN (6, 2) AND v > 250", 100);
+    same(f, "SELECT * FROM c WHERE a IN (6, 2, 4) AND v > 250", 100 + 49);
+    same(f, "SELECT * FROM t WHERE id IN (3, 5) AND id IN (5, 7)", 1);
+    explains(f, "SELECT * FROM t WHERE id IN (3, 1)", "INDEX LOOKUP", "id IN (3, 1)");
+}
+
+static void test_range(void **state)
+{
+    pfix *f = *state;
+    same(f, "SELECT * FROM t WHERE id >= 1001 AND id < 3001", 1000);
+    same(f, "SELECT * FROM t WHERE id > 1001 AND id <= 3001", 1000);
+    same(f, "SELECT * FROM t WHERE id > 1000 AND id < 1002", 1);
+    same(f, "SELECT * FROM t WHERE id BETWEEN 1500 AND 3500", 1000);
+    same(f, "SELECT * FROM t WHERE id BETWEEN 1999 AND 2001", 2);  /* a group edge */
+    same(f, "SELECT * FROM t WHERE id BETWEEN 5 AND 3", 0);        /* empty */
+    same(f, "SELECT * FROM t WHERE id > 9999", 0);
+    same(f, "SELECT * FROM t WHERE id < 1", 0);
+    same(f, "SELECT * FROM t WHERE id <= 1", 1);
+    same(f, "SELECT * FROM t WHERE id >= 9999", 1);
+    same(f, "SELECT count(*) FROM t WHERE id < 5000", 1);
+    same(f, "SELECT count(*) FROM t WHERE 5000 > id", 1);
+    same(f, "SELECT count(*) FROM t WHERE id > 2.5 AND id < 7.5", 1);
+    same(f, "SELECT * FROM t WHERE id > 2.5 AND id < 7.5", 3);
+    same(f, "SELECT * FROM t WHERE id >= 3.0 AND id <= 7.0", 3);
+    same(f, "SELECT * FROM t WHERE id BETWEEN '3' AND '7'", 3);
+    same(f, "SELECT count(*) FROM t WHERE id < 'abc'", 1);   /* numbers < text */
+    same(f, "SELECT * FROM t WHERE id > 'abc'", 0);
+    same(f, "SELECT * FROM t WHERE id > NULL", 0);
+    same(f, "SELECT * FROM t WHERE id BETWEEN NULL AND 10", 0);
+    same(f, "SELECT id, name FROM t WHERE id >= 3001 AND name = 'n3' LIMIT 3", 3);
+    same(f, "SELECT name, count(*) FROM t WHERE id BETWEEN 100 AND 4100 GROUP BY name", -1);
+    same(f, "SELECT * FROM t WHERE id > 8000 ORDER BY score DESC, id LIMIT 5 OFFSET 2", 5);
+    same(f, "SELECT * FROM t WHERE id BETWEEN 1 AND 9999 AND id BETWEEN 5000 AND 5100", 50);
+    explains(f, "SELECT * FROM t WHERE id >= 5 AND id < 10", "INDEX RANGE", "the rows of (\"id\" >= 5) AND (\"id\" < 10);");
+    explains(f, "SELECT * FROM t WHERE id BETWEEN 5 AND 10", "INDEX RANGE", "the rows of (\"id\" >= 5) AND (\"id\" <= 10);");
+    explains(f, "SELECT * FROM t WHERE id > 5", "INDEX RANGE", "the rows of (\"id\" > 5);");
+    /* text keys */
+    same(f, "SELECT * FROM s WHERE k >= 'k01000' AND k < 'k04000'", 1000);
+    same(f, "SELECT * FROM s WHERE k BETWEEN 'k' AND 'k00100'", 34);
+    same(f, "SELECT * FROM s WHERE k > 'k08997'", 0);
+    same(f, "SELECT * FROM s WHERE k < 'k'", 0);
+    same(f, "SELECT count(*) FROM s WHERE k > 'a'", 1);
+    explains(f, "SELECT * FROM s WHERE k < 'k1'", "INDEX RANGE", "the rows of (\"k\" < 'k1');");
+    /* the first column of a composite key */
+    same(f, "SELECT * FROM c WHERE a >= 10 AND a < 20", 500);
+    same(f, "SELECT * FROM c WHERE a BETWEEN 11 AND 11", 0);
+    same(f, "SELECT * FROM c WHERE a > 70 AND b = 'b01'", 4);
+    explains(f, "SELECT * FROM c WHERE a >= 10", "INDEX RANGE", "the rows of (\"a\" >= 10);");
+    /* no key condition: the plain scan */
+    same(f, "SELECT count(*) FROM t WHERE score > 5", 1);
+    explains(f, "SELECT * FROM t WHERE score > 5", "SCAN", "in key order");
+}
+
+/* Prepared statements rebound between runs: the keys are evaluated at
+ * each run. */
+static void test_params(void **state)
+{
+    pfix *f = *state;
+    pv_db *dbs[2] = {f->ws.db, f->pdb};
+    int64_t found[2], sums[2];
+    int d;
+    for (d = 0; d < 2; d++) {
+        pv_stmt *st = NULL, *rg = NULL;
+        int64_t id, sum = 0, rows = 0;
+        assert_int_equal(pv_prepare(dbs[d], "SELECT id, score FROM t WHERE id = ?", (size_t)-1, &st, NULL), 0);
+        for (id = -3; id < 10010; id += 7) {
+            assert_int_equal(pv_reset(st), 0);
+            assert_int_equal(pv_bind_int64(st, 1, id), 0);
+            if (pv_step(st) == PV_ROW) {
+                assert_int_equal(pv_column_int64(st, 0), id);
+                rows++;
+                assert_int_equal(pv_step(st), PV_DONE);
+            }
+        }
+        found[d] = rows;
+        assert_int_equal(pv_reset(st), 0);
+        assert_int_equal(pv_bind_double(st, 1, 11.0), 0);
+        assert_int_equal(pv_step(st), PV_ROW);
+        assert_int_equal(pv_reset(st), 0);
+        assert_int_equal(pv_bind_double(st, 1, 11.5), 0);
+        assert_int_equal(pv_step(st), PV_DONE);
+        assert_int_equal(pv_reset(st), 0);
+        assert_int_equal(pv_bind_text(st, 1, "11", 2), 0);
+        assert_int_equal(pv_step(st), PV_ROW);
+        assert_int_equal(pv_reset(st), 0);
+        assert_int_equal(pv_bind_null(st, 1), 0);
+        assert_int_equal(pv_step(st), PV_DONE);
+        pv_finalize(st);
+        assert_int_equal(pv_prepare(dbs[d], "SELECT id FROM t WHERE id BETWEEN ? AND ?", (size_t)-1, &rg, NULL), 0);
+        for (id = -500; id < 10500; id += 999) {
+            int rc;
+            assert_int_equal(pv_reset(rg), 0);
+            assert_int_equal(pv_bind_int64(rg, 1, id), 0);
+            assert_int_equal(pv_bind_int64(rg, 2, id + 1999), 0);
+            while ((rc = pv_step(rg)) == PV_ROW) sum += pv_column_int64(rg, 0);
+            assert_int_equal(rc, PV_DONE);
+        }
+        pv_finalize(rg);
+        sums[d] = sum;
+    }
+    assert_int_equal(found[0], 714); /* the odd ids of -3, 4, 11, ..., 10002 */
+    assert_int_equal(found[1], found[0]);
+    assert_true(sums[0] > 0);
+    assert_int_equal(sums[1], sums[0]);
+}
+
+int main(void)
+{
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_point),
+        T(test_in),
+        T(test_range),
+        T(test_params),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
