@@ -53,6 +53,12 @@ int pvgit_ws_open(const char *dir, const char *rev, pv_ws **ws, pvgit_tree **tre
  * files), else "worktree" (also outside a repository). */
 void pvgit_worktree_source(const char *dir, char *out, size_t cap);
 
+/* The `.pv` tree of a commit, at `prefix` (see pvgit_repo_open).
+ * Errors: PV_ENOTFOUND (no workspace there: "LABEL has no workspace at
+ * 'PATH'"), PV_EIO. *out is freed with git_tree_free. */
+int pvgit_commit_pv_tree(git_repository *repo, git_commit *commit, const char *prefix, const char *label,
+                         git_tree **out);
+
 /* Record libgit2's last error as a libpv error (pv_errmsg) and return
  * PV_EIO, or PV_ENOTFOUND for GIT_ENOTFOUND. */
 int pvgit_fail(int git_rc, const char *what);

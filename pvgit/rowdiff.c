@@ -82,32 +82,18 @@ static void attach_index(pvgit_side *s, const char *workdir, const char *prefix)
 static int side_from_commit(pvgit_side **out, git_repository *repo, const char *prefix,
                             git_commit *commit, const char *label)
 {
-    git_tree *root = NULL;
-    git_tree_entry *e = NULL;
-    char path[4200];
-    int rc;
-    if ((rc = git_commit_tree(&root, commit))) return pvgit_fail(rc, label);
-    snprintf(path, sizeof path, "%s.pv", prefix);
-    rc = git_tree_entry_bypath(&e, root, path);
-    if (rc || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
-        /* no workspace in this revision: no tables */
-        git_tree_entry_free(e);
-        git_tree_free(root);
-        return side_new(out, SIDE_EMPTY, label);
+    git_tree *pv = NULL;
+    int rc = pvgit_commit_pv_tree(repo, commit, prefix, label, &pv);
+    if (rc == PV_ENOTFOUND) return side_new(out, SIDE_EMPTY, label); /* no workspace then: no tables */
+    if (rc) return rc;
+    if ((rc = side_new(out, SIDE_TREE, label))) {
+        git_tree_free(pv);
+        return rc;
     }
-    if ((rc = side_new(out, SIDE_TREE, label))) goto done;
     (*out)->repo = repo;
-    if ((rc = git_tree_lookup(&(*out)->pv, repo, git_tree_entry_id(e)))) {
-        rc = pvgit_fail(rc, label);
-        pvgit_side_free(*out);
-        *out = NULL;
-        goto done;
-    }
+    (*out)->pv = pv;
     if (git_repository_workdir(repo)) attach_index(*out, git_repository_workdir(repo), prefix);
-done:
-    git_tree_entry_free(e);
-    git_tree_free(root);
-    return rc;
+    return PV_OK;
 }
 
 int pvgit_side_rev(pvgit_side **out, git_repository *repo, const char *prefix, const char *rev)

@@ -55,36 +55,38 @@ int pvgit_repo_open(const char *dir, git_repository **repo, char **prefix)
     return PV_OK;
 }
 
-static int open_commit_tree(git_repository *repo, git_commit *commit, const char *prefix,
-                            const char *label, pvgit_tree **out)
+int pvgit_commit_pv_tree(git_repository *repo, git_commit *commit, const char *prefix, const char *label,
+                         git_tree **out)
 {
     git_tree *root = NULL;
     git_tree_entry *e = NULL;
     char path[PATH_MAX];
-    pvgit_tree *t;
     int rc;
     *out = NULL;
     if ((rc = git_commit_tree(&root, commit))) return pvgit_fail(rc, label);
     snprintf(path, sizeof path, "%s.pv", prefix);
     rc = git_tree_entry_bypath(&e, root, path);
-    if (rc || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
-        git_tree_entry_free(e);
-        git_tree_free(root);
-        return pv_err(PV_ENOTFOUND, "%s has no workspace at '%s'", label, path);
-    }
-    if (!(t = calloc(1, sizeof *t))) {
-        git_tree_entry_free(e);
-        git_tree_free(root);
-        return pv_err(PV_ENOMEM, "out of memory");
-    }
-    t->repo = repo;
-    rc = git_tree_lookup(&t->pv, repo, git_tree_entry_id(e));
+    if (rc || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+        rc = pv_err(PV_ENOTFOUND, "%s has no workspace at '%s'", label, path);
+    else if ((rc = git_tree_lookup(out, repo, git_tree_entry_id(e))))
+        rc = pvgit_fail(rc, label);
     git_tree_entry_free(e);
     git_tree_free(root);
-    if (rc) {
+    return rc;
+}
+
+static int open_commit_tree(git_repository *repo, git_commit *commit, const char *prefix,
+                            const char *label, pvgit_tree **out)
+{
+    pvgit_tree *t;
+    int rc;
+    *out = NULL;
+    if (!(t = calloc(1, sizeof *t))) return pv_err(PV_ENOMEM, "out of memory");
+    if ((rc = pvgit_commit_pv_tree(repo, commit, prefix, label, &t->pv))) {
         free(t);
-        return pvgit_fail(rc, label);
+        return rc;
     }
+    t->repo = repo;
     snprintf(t->label, sizeof t->label, "%s", label);
     git_oid_tostr(t->commit, sizeof t->commit, git_commit_id(commit));
     *out = t;
