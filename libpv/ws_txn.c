@@ -623,8 +623,11 @@ int pv_ws_commit(pv_ws *ws)
             } else if (!(rc = ws_journal_write(ws, c.ops, c.nops))) {
                 applied = 1;
                 rc = apply_plan(ws, &c);
-                if (rc) ws_journal_recover(ws, 0); /* the first error is the one to report */
-                else rc = ws_journal_clear(ws);
+                /* On failure, undo through the journal, still under the locks;
+                 * that includes a failed journal delete, which would leave the
+                 * commit applied yet journaled for undo. The first error is
+                 * the one reported. */
+                if (rc || (rc = ws_journal_clear(ws))) ws_journal_recover(ws, 0);
             }
             if (!rc) snap_after(ws, &c);
             ws_commit_unlock(ws);
