@@ -95,11 +95,15 @@ static int wrapped(void)
            __real_strndup && __real_write && __real_pwrite && __real_fsync;
 }
 
+/* The bake encodes on several threads: the counters are atomic, and which
+ * thread meets the failing allocation is theirs to race for (either way a
+ * real fault to survive). */
+static void live_add(long d) { __atomic_add_fetch(&F.live, d, __ATOMIC_RELAXED); }
+
 static int fail_now(void)
 {
     if (!F.armed) return 0;
-    F.allocs++;
-    if (F.allocs != F.fail_alloc) return 0;
+    if (__atomic_add_fetch(&F.allocs, 1, __ATOMIC_RELAXED) != F.fail_alloc) return 0;
     F.alloc_hit = 1;
     if (getenv("PV_FAULTS_BACKTRACE")) { /* where the failed allocation is */
         void *frames[12];
@@ -113,7 +117,7 @@ void *__wrap_malloc(size_t n)
 {
     void *p;
     if (fail_now()) return NULL;
-    if ((p = __real_malloc(n))) F.live++;
+    if ((p = __real_malloc(n))) live_add(1);
     return p;
 }
 
@@ -121,7 +125,7 @@ void *__wrap_calloc(size_t n, size_t size)
 {
     void *p;
     if (fail_now()) return NULL;
-    if ((p = __real_calloc(n, size))) F.live++;
+    if ((p = __real_calloc(n, size))) live_add(1);
     return p;
 }
 
@@ -130,14 +134,14 @@ void *__wrap_realloc(void *p, size_t n)
     void *q;
     if (fail_now()) return NULL;
     q = __real_realloc(p, n);
-    if (!p && q) F.live++;
-    if (p && !q && n == 0) F.live--;
+    if (!p && q) live_add(1);
+    if (p && !q && n == 0) live_add(-1);
     return q;
 }
 
 void __wrap_free(void *p)
 {
-    if (p) F.live--;
+    if (p) live_add(-1);
     __real_free(p);
 }
 
@@ -145,7 +149,7 @@ char *__wrap_strdup(const char *s)
 {
     char *p;
     if (fail_now()) return NULL;
-    if ((p = __real_strdup(s))) F.live++;
+    if ((p = __real_strdup(s))) live_add(1);
     return p;
 }
 
@@ -153,7 +157,7 @@ char *__wrap_strndup(const char *s, size_t n)
 {
     char *p;
     if (fail_now()) return NULL;
-    if ((p = __real_strndup(s, n))) F.live++;
+    if ((p = __real_strndup(s, n))) live_add(1);
     return p;
 }
 
@@ -168,7 +172,7 @@ int __wrap_asprintf(char **out, const char *fmt, ...)
     va_start(ap, fmt);
     n = vasprintf(out, fmt, ap);
     va_end(ap);
-    if (n >= 0) F.live++;
+    if (n >= 0) live_add(1);
     return n;
 }
 
