@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "options.h"
 #include "output.h"
 #include "progress.h"
 #include "pv.h"
@@ -25,15 +26,7 @@
 
 enum { OPT_OUTPUT, OPT_FORMAT, OPT_QUERY, OPT_DB, OPT_DIR, OPT_HELP };
 
-struct option_spec {
-    int id;
-    const char *shortname;
-    const char *longname;
-    const char *arg;
-    const char *help;
-};
-
-static const struct option_spec options[] = {
+static const pvdev_option options[] = {
     {OPT_OUTPUT, "-o", "--output", "FILE", "write to FILE ('-': standard output, the default)"},
     {OPT_FORMAT, NULL, "--format", "csv|ndjson",
      "the format (default: from FILE's extension, .ndjson or .jsonl for NDJSON, else csv)"},
@@ -65,63 +58,11 @@ static const char help_text[] =
     "values; to keep declared types exactly, create the table first and import\n"
     "into it.\n";
 
-static void print_usage(FILE *f)
-{
-    fputs("usage: pvdev export", f);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct option_spec *o = &options[i];
-        if (o->id == OPT_HELP)
-            continue;
-        fprintf(f, " [%s%s%s]", o->shortname ? o->shortname : o->longname,
-                o->arg ? " " : "", o->arg ? o->arg : "");
-    }
-    fputs(" [TABLE]\n", f);
-}
+static const pvdev_command command = {"export", "[TABLE]", help_text, options, NOPTIONS, OPT_HELP};
 
-static int print_help(void)
-{
-    print_usage(stdout);
-    printf("\n%s\nOptions:\n", help_text);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct option_spec *o = &options[i];
-        char left[64];
-        snprintf(left, sizeof left, "%s%s%s%s%s", o->shortname ? o->shortname : "",
-                 o->shortname && o->longname ? ", " : "", o->longname ? o->longname : "",
-                 o->arg ? " " : "", o->arg ? o->arg : "");
-        printf("  %-22s %s\n", left, o->help);
-    }
-    return PVDEV_EXIT_OK;
-}
 
-static int usage_error(const char *msg, const char *what)
-{
-    if (what)
-        fprintf(stderr, "pvdev export: %s '%s'\n", msg, what);
-    else
-        fprintf(stderr, "pvdev export: %s\n", msg);
-    print_usage(stderr);
-    fputs("Try 'pvdev export --help' for details.\n", stderr);
-    return PVDEV_EXIT_USAGE;
-}
 
-static const struct option_spec *find_option(const char *arg, const char **val)
-{
-    *val = NULL;
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct option_spec *o = &options[i];
-        size_t n = o->longname ? strlen(o->longname) : 0;
-        if (o->longname && strncmp(arg, o->longname, n) == 0 &&
-            (arg[n] == '\0' || arg[n] == '=')) {
-            *val = arg[n] == '=' ? arg + n + 1 : NULL;
-            return o;
-        }
-        if (o->shortname && strncmp(arg, o->shortname, 2) == 0 && (arg[2] == '\0' || o->arg)) {
-            *val = arg[2] ? arg + 2 : NULL;
-            return o;
-        }
-    }
-    return NULL;
-}
+
 
 struct export_args {
     const char *table, *output, *format, *query, *db, *dir;
@@ -135,11 +76,11 @@ static int parse_args(int argc, char **argv, struct export_args *a)
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val;
-        const struct option_spec *o;
+        const pvdev_option *o;
 
         if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
             if (a->table)
-                return usage_error("unexpected argument", arg);
+                return pvdev_usage_error(&command, "unexpected argument", arg);
             a->table = arg;
             continue;
         }
@@ -147,11 +88,11 @@ static int parse_args(int argc, char **argv, struct export_args *a)
             only_positional = 1;
             continue;
         }
-        if (!(o = find_option(arg, &val)))
-            return usage_error("unknown option", arg);
+        if (!(o = pvdev_find_option(&command, arg, &val)))
+            return pvdev_usage_error(&command, "unknown option", arg);
         if (o->arg && !val) {
             if (i + 1 >= argc)
-                return usage_error("missing value for", arg);
+                return pvdev_usage_error(&command, "missing value for", arg);
             val = argv[++i];
         }
         switch (o->id) {
@@ -160,15 +101,15 @@ static int parse_args(int argc, char **argv, struct export_args *a)
         case OPT_QUERY: a->query = val; break;
         case OPT_DB: a->db = val; break;
         case OPT_DIR: a->dir = val; break;
-        default: return print_help();
+        default: return pvdev_print_help(&command);
         }
     }
     if (!a->table && !a->query)
-        return usage_error("missing TABLE (or --query SQL)", NULL);
+        return pvdev_usage_error(&command, "missing TABLE (or --query SQL)", NULL);
     if (a->table && a->query)
-        return usage_error("give TABLE or --query, not both", NULL);
+        return pvdev_usage_error(&command, "give TABLE or --query, not both", NULL);
     if (a->format && strcmp(a->format, "csv") && strcmp(a->format, "ndjson"))
-        return usage_error("unknown format", a->format);
+        return pvdev_usage_error(&command, "unknown format", a->format);
     return PROCEED;
 }
 

@@ -23,6 +23,7 @@
 #include "db.h"
 #include "infer.h"
 #include "ndjson_read.h"
+#include "options.h"
 #include "progress.h"
 #include "pv.h"
 #include "schema.h"
@@ -36,15 +37,7 @@
 
 enum { OPT_KEY, OPT_FORMAT, OPT_DIR, OPT_HELP };
 
-struct option_spec {
-    int id;
-    const char *shortname;  /* "-C", or NULL */
-    const char *longname;   /* "--key", or NULL */
-    const char *arg;        /* the value's name, or NULL for a flag */
-    const char *help;
-};
-
-static const struct option_spec options[] = {
+static const pvdev_option options[] = {
     {OPT_KEY, NULL, "--key", "COL[,COL...]",
      "primary key of a new table (default: a hidden generated one)"},
     {OPT_FORMAT, NULL, "--format", "csv|ndjson",
@@ -90,72 +83,11 @@ static const char help_text[] =
     "\n"
     "On a terminal a progress line (rows, rows/s) shows on stderr.\n";
 
-static void print_usage(FILE *f)
-{
-    fputs("usage: pvdev import", f);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct option_spec *o = &options[i];
-        if (o->id == OPT_HELP)
-            continue;
-        fprintf(f, " [%s%s%s]", o->longname ? o->longname : o->shortname,
-                o->arg ? " " : "", o->arg ? o->arg : "");
-    }
-    fputs(" TABLE FILE\n", f);
-}
+static const pvdev_command command = {"import", "TABLE FILE", help_text, options, NOPTIONS, OPT_HELP};
 
-static int print_help(void)
-{
-    print_usage(stdout);
-    printf("\n%s\nOptions:\n", help_text);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct option_spec *o = &options[i];
-        char left[64];
-        snprintf(left, sizeof left, "%s%s%s%s%s",
-                 o->shortname ? o->shortname : "",
-                 o->shortname && o->longname ? ", " : "",
-                 o->longname ? o->longname : "", o->arg ? " " : "",
-                 o->arg ? o->arg : "");
-        printf("  %-20s %s\n", left, o->help);
-    }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "pvdev: cannot write the help text\n");
-        return PVDEV_EXIT_FAIL;
-    }
-    return PVDEV_EXIT_OK;
-}
 
-static int usage_error(const char *msg, const char *what)
-{
-    if (what)
-        fprintf(stderr, "pvdev import: %s '%s'\n", msg, what);
-    else
-        fprintf(stderr, "pvdev import: %s\n", msg);
-    print_usage(stderr);
-    fputs("Try 'pvdev import --help' for details.\n", stderr);
-    return PVDEV_EXIT_USAGE;
-}
 
-/* The option `arg` names, and its attached value ("--key=a", "-Cdir"). */
-static const struct option_spec *find_option(const char *arg, const char **val)
-{
-    *val = NULL;
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        const struct option_spec *o = &options[i];
-        size_t n = o->longname ? strlen(o->longname) : 0;
 
-        if (o->longname && strncmp(arg, o->longname, n) == 0 &&
-            (arg[n] == '\0' || arg[n] == '=')) {
-            *val = arg[n] == '=' ? arg + n + 1 : NULL;
-            return o;
-        }
-        if (o->shortname && strncmp(arg, o->shortname, 2) == 0 &&
-            (arg[2] == '\0' || o->arg)) {
-            *val = arg[2] ? arg + 2 : NULL;
-            return o;
-        }
-    }
-    return NULL;
-}
 
 struct import_args {
     const char *table;
@@ -175,11 +107,11 @@ static int parse_args(int argc, char **argv, struct import_args *a)
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val;
-        const struct option_spec *o;
+        const pvdev_option *o;
 
         if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
             if (npos == 2)
-                return usage_error("unexpected argument", arg);
+                return pvdev_usage_error(&command, "unexpected argument", arg);
             pos[npos++] = arg;
             continue;
         }
@@ -187,28 +119,28 @@ static int parse_args(int argc, char **argv, struct import_args *a)
             only_positional = 1;
             continue;
         }
-        if (!(o = find_option(arg, &val)))
-            return usage_error("unknown option", arg);
+        if (!(o = pvdev_find_option(&command, arg, &val)))
+            return pvdev_usage_error(&command, "unknown option", arg);
         if (o->arg && !val) {
             if (i + 1 >= argc)
-                return usage_error("missing value for", arg);
+                return pvdev_usage_error(&command, "missing value for", arg);
             val = argv[++i];
         } else if (!o->arg && val) {
-            return usage_error("no value expected for", arg);
+            return pvdev_usage_error(&command, "no value expected for", arg);
         }
         switch (o->id) {
         case OPT_KEY: a->key = val; break;
         case OPT_FORMAT:
             if (strcmp(val, "csv") != 0 && strcmp(val, "ndjson") != 0)
-                return usage_error("unknown format", val);
+                return pvdev_usage_error(&command, "unknown format", val);
             a->format = val;
             break;
         case OPT_DIR: a->dir = val; break;
-        default: return print_help();
+        default: return pvdev_print_help(&command);
         }
     }
     if (npos < 2)
-        return usage_error(npos ? "missing FILE" : "missing TABLE and FILE", NULL);
+        return pvdev_usage_error(&command, npos ? "missing FILE" : "missing TABLE and FILE", NULL);
     a->table = pos[0];
     a->file = pos[1];
     return PROCEED;
