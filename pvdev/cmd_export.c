@@ -72,29 +72,19 @@ struct export_args {
 
 static int parse_args(int argc, char **argv, struct export_args *a)
 {
-    int only_positional = 0;
+    pvdev_args it = PVDEV_ARGS_INIT;
+    const pvdev_option *o;
+    const char *val;
+    int k;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val;
-        const pvdev_option *o;
-
-        if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+    while ((k = pvdev_next_arg(&command, argc, argv, &it, &o, &val)) != PVDEV_ARG_END) {
+        if (k == PVDEV_ARG_OPERAND) {
             if (a->table)
-                return pvdev_usage_error(&command, "unexpected argument", arg);
-            a->table = arg;
+                return pvdev_usage_error(&command, "unexpected argument", val);
+            a->table = val;
             continue;
         }
-        if (strcmp(arg, "--") == 0) {
-            only_positional = 1;
-            continue;
-        }
-        if (!(o = pvdev_find_option(&command, arg, &val)))
-            return pvdev_usage_error(&command, "unknown option", arg);
-        if (o->arg && !val) {
-            if (i + 1 >= argc)
-                return pvdev_usage_error(&command, "missing value for", arg);
-            val = argv[++i];
-        }
+        if (k != PVDEV_ARG_OPTION) return k;
         switch (o->id) {
         case OPT_OUTPUT: a->output = val; break;
         case OPT_FORMAT: a->format = val; break;

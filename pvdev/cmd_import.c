@@ -103,31 +103,19 @@ struct import_args {
 static int parse_args(int argc, char **argv, struct import_args *a)
 {
     const char *pos[2];
-    int npos = 0, only_positional = 0;
+    int npos = 0, k;
+    pvdev_args it = PVDEV_ARGS_INIT;
+    const pvdev_option *o;
+    const char *val;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *val;
-        const pvdev_option *o;
-
-        if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+    while ((k = pvdev_next_arg(&command, argc, argv, &it, &o, &val)) != PVDEV_ARG_END) {
+        if (k == PVDEV_ARG_OPERAND) {
             if (npos == 2)
-                return pvdev_usage_error(&command, "unexpected argument", arg);
-            pos[npos++] = arg;
+                return pvdev_usage_error(&command, "unexpected argument", val);
+            pos[npos++] = val;
             continue;
         }
-        if (strcmp(arg, "--") == 0) {
-            only_positional = 1;
-            continue;
-        }
-        if (!(o = pvdev_find_option(&command, arg, &val)))
-            return pvdev_usage_error(&command, "unknown option", arg);
-        if (o->arg && !val) {
-            if (i + 1 >= argc)
-                return pvdev_usage_error(&command, "missing value for", arg);
-            val = argv[++i];
-        } else if (!o->arg && val) {
-            return pvdev_usage_error(&command, "no value expected for", arg);
-        }
+        if (k != PVDEV_ARG_OPTION) return k;
         switch (o->id) {
         case OPT_KEY: a->key = val; break;
         case OPT_FORMAT:

@@ -48,6 +48,30 @@ int pvdev_usage_error(const pvdev_command *c, const char *msg, const char *what)
     return PVDEV_EXIT_USAGE;
 }
 
+int pvdev_next_arg(const pvdev_command *c, int argc, char **argv, pvdev_args *it, const pvdev_option **o,
+                   const char **val)
+{
+    const char *arg;
+    for (;;) {
+        if (it->i >= argc) return PVDEV_ARG_END;
+        arg = argv[it->i++];
+        if (it->operands_only || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            *val = arg;
+            return PVDEV_ARG_OPERAND;
+        }
+        if (strcmp(arg, "--") != 0) break;
+        it->operands_only = 1;
+    }
+    if (!(*o = pvdev_find_option(c, arg, val))) return pvdev_usage_error(c, "unknown option", arg);
+    if ((*o)->arg && !*val) {
+        if (it->i >= argc) return pvdev_usage_error(c, "missing value for", arg);
+        *val = argv[it->i++];
+    } else if (!(*o)->arg && *val) {
+        return pvdev_usage_error(c, "no value expected for", arg);
+    }
+    return PVDEV_ARG_OPTION;
+}
+
 const pvdev_option *pvdev_find_option(const pvdev_command *c, const char *arg, const char **val)
 {
     size_t i;

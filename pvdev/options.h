@@ -37,4 +37,20 @@ int pvdev_usage_error(const pvdev_command *c, const char *msg, const char *what)
  * attached value in *val (NULL when none); NULL for an unknown option. */
 const pvdev_option *pvdev_find_option(const pvdev_command *c, const char *arg, const char **val);
 
+/* Walking argv: `it` starts as PVDEV_ARGS_INIT. Each call returns
+ * PVDEV_ARG_OPERAND (*val the operand: a word not starting with '-', "-",
+ * or anything after "--"), PVDEV_ARG_OPTION (*o, and *val its value: attached,
+ * or the next word when the option takes one), PVDEV_ARG_END, or a usage
+ * exit code already reported (unknown option, missing or unexpected value). */
+typedef struct pvdev_args {
+    int i;
+    int operands_only;
+} pvdev_args;
+#define PVDEV_ARGS_INIT {1, 0}
+#define PVDEV_ARG_END 0
+#define PVDEV_ARG_OPERAND (-1)
+#define PVDEV_ARG_OPTION (-2)
+int pvdev_next_arg(const pvdev_command *c, int argc, char **argv, pvdev_args *it, const pvdev_option **o,
+                   const char **val);
+
 #endif
