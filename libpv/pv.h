@@ -116,6 +116,39 @@ PV_API int pv_open(const char *path, unsigned flags, pv_db **out);
  * Accepts NULL. */
 PV_API int pv_close(pv_db *db);
 
+/* Options for pv_open_ex. Zero-initialise, then set what you need; `size`
+ * must be sizeof(pv_open_options) so later fields can be added. */
+typedef struct pv_open_options {
+    size_t size;          /* sizeof(pv_open_options) */
+    unsigned flags;       /* as pv_open's flags */
+    /* `.pvdb` only: bytes of decompressed column blocks (zstd-compressed
+     * text, front-coded dictionaries) kept for reuse across statements and
+     * threads, least recently used evicted first. 0 means the default
+     * (PV_CACHE_BYTES_DEFAULT); (uint64_t)-1 turns the cache off, so every
+     * read decompresses into the statement's own buffer. The cache never
+     * holds more than this, whatever the file size. */
+    uint64_t cache_bytes;
+} pv_open_options;
+
+#define PV_CACHE_BYTES_DEFAULT ((uint64_t)64 << 20)   /* 64 MiB */
+
+/* pv_open with options. opts may be NULL (the defaults, flags 0).
+ * Errors: as pv_open, and PV_EMISUSE when opts->size is not one this
+ * library knows. */
+PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out);
+
+/* Hot swap: if the `.pvdb` file at the path `db` was opened from has been
+ * replaced (renamed over, so another inode, size or mtime), map the new
+ * file; statements prepared after pv_reopen returns read the new file,
+ * statements prepared before keep reading the old mapping until they are
+ * finalized, and the old mapping is unmapped with the last of them. Safe
+ * to call while other threads step their statements; pv_prepare and
+ * pv_reopen on one pv_db serialise on a short lock (never held while a
+ * statement runs). *changed (if not NULL) is set to 1 when a new file was
+ * mapped, 0 when the file was the same. On failure the old file stays in
+ * use. Errors: as pv_open for the new file; PV_EMISUSE on a workspace. */
+PV_API int pv_reopen(pv_db *db, int *changed);
+
 /* Create an empty workspace: the directory `dir/.pv/` with its layout
  * version file and `.gitignore` for local state.
  * Errors: PV_EEXISTS (dir already holds `.pv/`), PV_EIO, PV_ENOMEM. */
@@ -195,6 +228,48 @@ PV_API int pv_reset(pv_stmt *st);
 
 /* Release a statement. Accepts NULL. Returns PV_OK. */
 PV_API int pv_finalize(pv_stmt *st);
+
+/* ---- direct key lookup ----------------------------------------------------
+ * The hottest path of a read-mostly application, without SQL: one row by
+ * its primary key. A pv_getter is bound to one table of one pv_db and used
+ * by one thread at a time (like a statement; open one per thread); it
+ * holds the scratch space for values that must be decompressed.
+ */
+
+/* A value passed to or returned by pv_get. TEXT and BLOB point to `n`
+ * bytes (TEXT is UTF-8 and NOT NUL-terminated); BOOLEAN is in `i`. */
+typedef struct pv_cell {
+    int type;                    /* PV_NULL .. PV_BOOLEAN */
+    union {
+        int64_t i;
+        double f;
+        struct { const void *p; size_t n; } s;
+    } u;
+} pv_cell;
+
+/* Bind a getter to `table` (ASCII case-insensitive) of `db`.
+ * Errors: PV_ENOTFOUND (no such table), PV_ENOMEM, PV_EMISUSE (NULL
+ * arguments). Release with pv_getter_close (before pv_close). */
+typedef struct pv_getter pv_getter;
+PV_API int pv_getter_open(pv_db *db, const char *table, pv_getter **out);
+PV_API int pv_getter_close(pv_getter *g);
+
+/* Number of columns of the getter's table (the length pv_get fills). */
+PV_API int pv_getter_columns(const pv_getter *g);
+
+/* Look up the row whose primary key equals key[0..nkey-1] (the key
+ * columns in declared order; integers and reals compare by value, as in
+ * SQL) and store its columns, in table order, in row[0..ncols-1]
+ * (ncols may be smaller than the table: the first ncols columns are read).
+ * Returns PV_ROW when found, PV_DONE (0) when no row has that key, or an
+ * error: PV_ERANGE (nkey differs from the key's column count, or ncols
+ * is larger than the table), PV_ECORRUPT (the file is damaged: offset
+ * given), PV_ENOMEM, PV_EMISUSE. Strings in `row` point into the mapping
+ * (valid until pv_close) when stored uncompressed, or into the getter's
+ * buffer (valid until the next pv_get on it or pv_getter_close). On a
+ * workspace pv_get serves from the in-memory key index, and strings live
+ * until the next write to the table. */
+PV_API int pv_get(pv_getter *g, const pv_cell *key, int nkey, pv_cell *row, int ncols);
 
 /* Run every statement of `sql` (NUL-terminated), discarding result rows.
  * Stops at the first error and returns it. */
