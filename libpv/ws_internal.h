@@ -57,6 +57,10 @@ typedef struct ws_table {
     int txn_compact;        /* compaction: live rows to a new chunk, old chunks removed */
     struct ws_table *prev;  /* the version an ALTER in this transaction replaced */
 
+    /* Secondary indexes (UNIQUE constraints, CREATE INDEX) kept in memory
+     * for this table's loaded rows: ws_index.c. NULL until built. */
+    struct ws_index_set *indexes;
+
     /* Live rows as full-length column vectors in key order; rebuilt after a
      * write (vec_dirty). */
     int vec_dirty;
@@ -119,6 +123,10 @@ int ws_row_append(ws_table *t, const pv_value *row, size_t *idx);
 int ws_row_copy_into(ws_table *t, size_t idx, const pv_value *row);
 int ws_reserve(ws_table *t, size_t more);
 extern const pv_source_ops ws_source_ops;
+
+/* ws_index.c: drop the in-memory secondary indexes of t (its rows are
+ * being unloaded). */
+void ws_index_unload(ws_table *t);
 
 /* ws.c */
 int ws_chunk_path(char *out, size_t cap, const ws_table *t, uint32_t n);

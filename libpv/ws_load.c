@@ -466,6 +466,7 @@ static void vectors_free(ws_table *t)
 
 void ws_table_unload(ws_table *t)
 {
+    ws_index_unload(t);
     vectors_free(t);
     pv_arena_free(&t->arena);
     free(t->vals);
