@@ -59,6 +59,11 @@ typedef struct pv_eval {
 
 int pv_eval_expr(pv_eval *cx, const pv_expr *e, pv_value *out);
 
+/* exec_filter.c: narrow sel[0..*n) (row numbers of batch b, ascending) to
+ * the rows where e is true (not false, not NULL); *n becomes the count.
+ * cx->batch must be b. Errors: those of pv_eval_expr. */
+int pv_filter(pv_eval *cx, const pv_expr *e, const pv_batch *b, uint32_t *sel, uint32_t *n);
+
 /* Truth as SQLite: -1 for NULL, else 1 when the numeric value is nonzero. */
 int pv_value_truth(const pv_value *v);
 
