@@ -1,10 +1,20 @@
 /*
  * db.c: opening a database of either shape and routing the engine's table
  * requests to its store.
+ *
+ * A `.pvdb` is held through a refcounted pv_db_map: the pv_db has one
+ * reference to its current mapping, and every statement and getter takes
+ * one at prepare/open (pv_db_map_acquire) for its whole life, so pv_reopen
+ * can swap in a new file while old statements finish on the old mapping;
+ * the last release unmaps it. The db's lock covers only the swap of the
+ * current pointer and taking a reference: nothing on the read path of a
+ * running statement or pv_get takes a lock.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "pvdb.h"
@@ -17,14 +27,82 @@ PV_API int pv_workspace_init(const char *dir)
     return pv_ws_init(dir);
 }
 
+/* ---- mappings (hot swap) ----------------------------------------------------------- */
+
+/* Map `path` as a pv_db_map with one reference, recording the identity of
+ * the file mapped (so pv_reopen can tell a replaced file). */
+static int map_open(const char *path, pv_db_map **out)
+{
+    pv_db_map *m = calloc(1, sizeof *m);
+    struct stat st;
+    int rc, fd;
+    *out = NULL;
+    if (!m) return pv_err(PV_ENOMEM, "out of memory");
+    /* the identity is taken before the open: a file renamed over in
+     * between is seen as changed by the next pv_reopen, never missed */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 && fstat(fd, &st) == 0) {
+        m->dev = (uint64_t)st.st_dev;
+        m->ino = (uint64_t)st.st_ino;
+        m->size = (uint64_t)st.st_size;
+        m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    }
+    if (fd >= 0) close(fd);
+    if ((rc = pvdb_open(path, &m->file))) {
+        free(m);
+        return rc;
+    }
+    m->refs = 1;
+    *out = m;
+    return PV_OK;
+}
+
+pv_db_map *pv_db_map_acquire(pv_db *db)
+{
+    pv_db_map *m;
+    if (db->kind != PV_DB_PVDB) return NULL;
+    pthread_mutex_lock(&db->lock);
+    m = db->map;
+    __atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&db->lock);
+    return m;
+}
+
+void pv_db_map_release(pv_db_map *m)
+{
+    if (!m) return;
+    if (__atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    pvdb_close(m->file);
+    free(m);
+}
+
+void pv_db_count_user(pv_db *db, int delta)
+{
+    __atomic_add_fetch(&db->nstmts, delta, __ATOMIC_RELAXED);
+}
+
+/* ---- open / close -------------------------------------------------------------------- */
+
 PV_API int pv_open(const char *path, unsigned flags, pv_db **out)
 {
+    pv_open_options o;
+    memset(&o, 0, sizeof o);
+    o.size = sizeof o;
+    o.flags = flags;
+    return pv_open_ex(path, &o, out);
+}
+
+PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out)
+{
     struct stat st;
+    unsigned flags = opts ? opts->flags : 0;
     pv_db *db;
     int rc;
 
     if (!out || !path) return pv_err(PV_EMISUSE, "pv_open: path and out must not be NULL");
     *out = NULL;
+    if (opts && opts->size != sizeof *opts)
+        return pv_err(PV_EMISUSE, "pv_open_ex: options size %zu, this library knows %zu",
+                      opts->size, sizeof *opts);
     if (flags & ~PV_OPEN_READWRITE) return pv_err(PV_EMISUSE, "pv_open: unknown flags 0x%x", flags);
     if (stat(path, &st) != 0) return pv_err_errno("cannot open '%s'", path);
     db = calloc(1, sizeof *db);
@@ -33,6 +111,8 @@ PV_API int pv_open(const char *path, unsigned flags, pv_db **out)
         return pv_err(PV_ENOMEM, "out of memory");
     }
     db->flags = flags;
+    db->cache_bytes = !opts || opts->cache_bytes == 0 ? PV_CACHE_BYTES_DEFAULT
+                      : opts->cache_bytes == UINT64_MAX ? 0 : opts->cache_bytes;
     if (S_ISDIR(st.st_mode)) {
         db->kind = PV_DB_WORKSPACE;
         rc = pv_ws_open(path, (flags & PV_OPEN_READWRITE) != 0, &db->ws);
@@ -40,7 +120,13 @@ PV_API int pv_open(const char *path, unsigned flags, pv_db **out)
         rc = pv_err(PV_EREADONLY, "'%s': a .pvdb file is read-only; edit the workspace and bake again", path);
     } else {
         db->kind = PV_DB_PVDB;
-        rc = pvdb_open(path, &db->file);
+        rc = map_open(path, &db->map);
+        if (rc == PV_OK) db->file = db->map->file;
+    }
+    if (rc == PV_OK && pthread_mutex_init(&db->lock, NULL) != 0) {
+        pv_db_map_release(db->map);
+        pv_ws_close(db->ws);
+        rc = pv_err(PV_ENOMEM, "cannot create a mutex");
     }
     if (rc) {
         free(db->path);
@@ -51,17 +137,64 @@ PV_API int pv_open(const char *path, unsigned flags, pv_db **out)
     return PV_OK;
 }
 
+PV_API int pv_reopen(pv_db *db, int *changed)
+{
+    pv_db_map *m, *old;
+    struct stat st;
+    int rc;
+    if (changed) *changed = 0;
+    if (!db) return pv_err(PV_EMISUSE, "pv_reopen: db is NULL");
+    if (db->kind != PV_DB_PVDB)
+        return pv_err(PV_EMISUSE, "pv_reopen: '%s' is a workspace (it reads the files as they are)",
+                      db->path);
+    if (stat(db->path, &st) != 0) return pv_err_errno("cannot open '%s'", db->path);
+    pthread_mutex_lock(&db->lock);
+    old = db->map;
+    if ((uint64_t)st.st_dev == old->dev && (uint64_t)st.st_ino == old->ino &&
+        (uint64_t)st.st_size == old->size &&
+        (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == old->mtime_ns) {
+        pthread_mutex_unlock(&db->lock);
+        return PV_OK;
+    }
+    pthread_mutex_unlock(&db->lock);
+    /* map and check the new file outside the lock: prepares go on meanwhile */
+    if ((rc = map_open(db->path, &m))) return rc;
+    pthread_mutex_lock(&db->lock);
+    old = db->map;
+    db->map = m;
+    db->file = m->file;
+    pthread_mutex_unlock(&db->lock);
+    pv_db_map_release(old); /* unmapped now, or by its last statement */
+    if (changed) *changed = 1;
+    return PV_OK;
+}
+
 PV_API int pv_close(pv_db *db)
 {
+    int n;
     if (!db) return PV_OK;
-    if (db->nstmts > 0)
-        return pv_err(PV_EMISUSE, "pv_close: %d statement(s) not finalized", db->nstmts);
+    n = __atomic_load_n(&db->nstmts, __ATOMIC_RELAXED);
+    if (n > 0)
+        return pv_err(PV_EMISUSE, "pv_close: %d statement(s) or getter(s) not finalized", n);
     if (db->resolver_free) db->resolver_free(db->resolver_ctx);
     pv_ws_close(db->ws);
-    pvdb_close(db->file);
+    pv_db_map_release(db->map);
+    pthread_mutex_destroy(&db->lock);
     free(db->path);
     free(db);
     return PV_OK;
+}
+
+int pv_db_find_table_in(pv_db *db, pv_db_map *map, const char *name, size_t len, pv_source *out)
+{
+    if (map) return pvdb_find_table(map->file, name, len, out);
+    return pv_db_find_table(db, name, len, out);
+}
+
+int pv_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
+                      const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf)
+{
+    return pvdb_source_get_row(src, key, nkey, cols, ncols, out, buf);
 }
 
 int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out)

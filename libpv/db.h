@@ -7,11 +7,13 @@
 #ifndef PV_DB_H
 #define PV_DB_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "batch.h"
 #include "pv.h"
 #include "schema.h"
+#include "util.h"
 #include "value.h"
 
 struct pv_ws;
@@ -28,13 +30,29 @@ typedef int (*pv_rev_resolver)(void *ctx, const char *rev, const char *table,
 #define PV_DB_WORKSPACE 1
 #define PV_DB_PVDB      2
 
+/* One mapping of a `.pvdb`, shared by the pv_db (while it is the current
+ * file) and by every statement and getter opened on it: each holds a
+ * reference, and the last release unmaps it (hot swap, pv_reopen). */
+typedef struct pv_db_map {
+    struct pvdb_file *file;
+    int refs;                 /* atomic (__atomic builtins) */
+    uint64_t dev, ino, size;  /* identity of the file mapped (pv_reopen) */
+    int64_t mtime_ns;
+} pv_db_map;
+
 struct pv_db {
     int kind;                 /* PV_DB_WORKSPACE or PV_DB_PVDB */
     unsigned flags;           /* PV_OPEN_* */
     char *path;               /* as given to pv_open */
     struct pv_ws *ws;         /* PV_DB_WORKSPACE */
-    struct pvdb_file *file;   /* PV_DB_PVDB */
-    int nstmts;               /* live statements (pv_close refuses while > 0) */
+    /* PV_DB_PVDB: the current mapping (a reference of its own) and its
+     * file; both change only in pv_reopen, under `lock` */
+    pv_db_map *map;
+    struct pvdb_file *file;
+    pthread_mutex_t lock;     /* pv_prepare, pv_getter_open vs pv_reopen */
+    uint64_t cache_bytes;     /* pv_open_options.cache_bytes, resolved */
+    int nstmts;               /* live statements and getters (atomic; pv_close
+                                 refuses while > 0) */
     pv_rev_resolver resolver; /* AS OF: see pv_db_set_resolver */
     void *resolver_ctx;
     void (*resolver_free)(void *ctx);  /* called by pv_close */
@@ -48,6 +66,30 @@ void pv_db_set_resolver(pv_db *db, pv_rev_resolver fn, void *ctx, void (*free_ct
  * resolver's. */
 int pv_db_find_table_at(pv_db *db, const char *rev, const char *name, size_t len,
                         pv_source *out);
+
+/* The current mapping of a `.pvdb` database with a reference taken
+ * (release with pv_db_map_release), or NULL for a workspace. Takes the
+ * db's lock for a moment. */
+pv_db_map *pv_db_map_acquire(pv_db *db);
+/* Drop a reference; the last one unmaps the file. Accepts NULL. */
+void pv_db_map_release(pv_db_map *m);
+
+/* Count a statement or getter opened (+1) or closed (-1); thread-safe. */
+void pv_db_count_user(pv_db *db, int delta);
+
+/* pv_db_find_table, but for a `.pvdb` in the mapping `map` (the one a
+ * statement was prepared on); map NULL: the db's current store. */
+int pv_db_find_table_in(pv_db *db, pv_db_map *map, const char *name, size_t len,
+                        pv_source *out);
+
+/* Point read through a store's key index (a `.pvdb` source; PV_EMISUSE for
+ * a source without one): the row whose whole primary key equals
+ * key[0..nkey) (values compare as pv_value_cmp; the caller converts them
+ * as the comparison would), columns cols[0..ncols) into out. Strings point
+ * into the mapping or into `buf` (reset by the call). Returns 1 when
+ * found, 0 when not, or PV_ECORRUPT, PV_ENOMEM, PV_ERANGE, PV_EMISUSE. */
+int pv_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
+                      const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf);
 
 /* Find a table by name (ASCII case-insensitive) and describe it as a source.
  * Errors: PV_ENOTFOUND ("no such table: NAME"), PV_ECORRUPT, PV_EIO,

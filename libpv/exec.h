@@ -137,6 +137,9 @@ typedef struct pv_plan {
     int has_from;
     char *table;       /* NUL-terminated, for pv_db_find_table at each run */
     char *as_of;       /* FROM t AS OF 'REV': the revision, else NULL */
+    pv_db_map *map;    /* the `.pvdb` mapping the statement holds (each run
+                          reads this one, not a file swapped in later), or
+                          NULL: the db's current store */
     int db_kind;       /* PV_DB_WORKSPACE / PV_DB_PVDB at planning time */
     uint64_t est_rows; /* the table's row count at planning time */
     /* access path: every WHERE conjunct is still evaluated on each row;
@@ -166,6 +169,11 @@ typedef struct pv_plan {
     pv_expr **out;
     char **names;      /* result column names */
     pv_expr *where;
+    /* INDEX_KEYS / INDEX_RANGE: WHERE without the conjuncts the key index
+     * enforces exactly (NULL: none left), used when has_rest and
+     * pv_lookup_exact says the run's key values allow it */
+    int has_rest;
+    pv_expr *where_rest;
     uint32_t ngroup;
     pv_expr **group;
     pv_expr *having;
@@ -181,9 +189,11 @@ typedef struct pv_plan {
     pv_expr *offset;
 } pv_plan;
 
-/* Bind a parsed SELECT (in `arena`, which also receives the plan).
- * Errors: PV_ENOTFOUND (table, column), PV_ESQL, PV_ENOMEM. */
-int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out);
+/* Bind a parsed SELECT (in `arena`, which also receives the plan) against
+ * the `.pvdb` mapping `map` (the statement's reference; NULL: the db's
+ * current store, a workspace). Errors: PV_ENOTFOUND (table, column),
+ * PV_ESQL, PV_ENOMEM. */
+int pv_plan_build(pv_db *db, pv_db_map *map, pv_arena *arena, pv_sql_stmt *st, pv_plan **out);
 
 /* Bind an expression that may not name columns or aggregates (INSERT
  * values, LIMIT). Errors: PV_ENOTFOUND, PV_ESQL. */
@@ -230,6 +240,16 @@ int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *c
 int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_ops *ix,
                   pv_eval *cx, pv_lookup **out);
 int pv_lookup_next(pv_lookup *l, pv_batch *out);  /* rows, 0 at the end, <0 */
+/* Run it again (pv_reset): keys or bounds evaluated anew with cx, the
+ * vectors and buffers kept, so a point query allocates nothing. `src` is
+ * the run's re-fetched source (same table). Errors: as the open. */
+int pv_lookup_restart(pv_lookup *l, const pv_source *src, pv_eval *cx);
+/* 1 when the rows read through the key index satisfy the conjuncts the
+ * plan's where_rest leaves out (the key values or bounds of this run
+ * needed no conversion that the key order does not follow). */
+int pv_lookup_exact(const pv_lookup *l);
+/* Release the current range scan (the statement has ended). */
+void pv_lookup_finish(pv_lookup *l);
 void pv_lookup_close(pv_lookup *l);
 
 /* Does the conjunct run as the typed INTEGER loop of the filter (shape
@@ -275,6 +295,13 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
 /* Next row: 1 with *row (plan->nout values, valid until the next call or
  * close), 0 at the end, or a negative error. */
 int pv_run_next(pv_run *run, const pv_value **row);
+/* Run the plan again from its start (pv_reset; params re-read), keeping
+ * the run's memory: vectors, projection rows, lookup state. Errors: as
+ * pv_run_open. */
+int pv_run_restart(pv_run *run, pv_db *db);
+/* Release what the run reads from (its scan) once it has returned its
+ * last row; pv_run_restart starts it again. */
+void pv_run_finish(pv_run *run);
 void pv_run_close(pv_run *run);
 
 /* ---- aggregation (exec_agg.c) --------------------------------------------- */

@@ -116,7 +116,8 @@ static int in_consts(const pv_plan *p, const pv_expr *e, uint32_t col, int type)
 
 /* The key columns pinned by `k = c` / `k IN (c, ...)`, as a prefix of the
  * key: kvals etc. are filled for the first p->npk columns (0: none). */
-static int choose_keys(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c)
+static int choose_keys(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c,
+                       uint8_t *used)
 {
     uint32_t i, j, n = s->npk;
     pv_expr ***kv = pv_arena_alloc(a, n * sizeof *kv);
@@ -135,9 +136,11 @@ static int choose_keys(pv_arena *a, const pv_schema *s, pv_plan *p, const conjun
                 if (!(kv[i] = pv_arena_alloc(a, sizeof *kv[i]))) return nomem();
                 kv[i][0] = k;
                 nkv[i] = 1;
+                used[j] = 1;
             } else if (in_consts(p, c->e[j], col, type)) {
                 kv[i] = c->e[j]->args + 1;
                 nkv[i] = c->e[j]->nargs - 1;
+                used[j] = 1;
             }
         }
         if (!kv[i]) break;
@@ -230,17 +233,81 @@ static int choose_bounds(pv_arena *a, const pv_schema *s, pv_plan *p, const conj
     return 0;
 }
 
+/* Is conjunct e wholly enforced by the inclusive key range built from it
+ * (when the run finds the bound values exact)? `k <= c`, `k >= c`,
+ * `k = c` and `k BETWEEN a AND b` are, once every bound they give is in
+ * the range; `k < c` and `k > c` are not (the range includes c). */
+static int bound_covers(const pv_plan *p, const pv_expr *e)
+{
+    if (e->kind == PV_X_BETWEEN || (e->kind == PV_X_BINARY && e->op == TK_EQ))
+        return p->upper_src == e && p->lower_src == e;
+    if (e->kind != PV_X_BINARY) return 0;
+    if (e->op == TK_LE || e->op == TK_GE)
+        return (p->upper_src == e && p->upper->op == TK_LE) ||
+               (p->lower_src == e && p->lower->op == TK_GE);
+    return 0;
+}
+
+/* The AND of the conjuncts not marked in `drop` (NULL when none is left). */
+static int rest_of(pv_arena *a, const conjuncts *c, const uint8_t *drop, pv_expr **out)
+{
+    uint32_t j;
+    *out = NULL;
+    for (j = 0; j < c->n; j++) {
+        pv_expr *and;
+        if (drop[j]) continue;
+        if (!*out) {
+            *out = c->e[j];
+            continue;
+        }
+        if (!(and = cmp_node(a, KW_AND, *out, c->e[j], c->e[j]))) return nomem();
+        and->aff = PV_INTEGER;
+        and->height = (*out)->height > c->e[j]->height ? (*out)->height + 1 : c->e[j]->height + 1;
+        *out = and;
+    }
+    return 0;
+}
+
+/* WHERE without the conjuncts that the index access path enforces
+ * exactly, for pv_run to use when pv_lookup_exact says the run's values
+ * allow it (docs/SQL.md, "Access paths"). Key values pinned by `=` / `IN`
+ * are converted exactly as the comparison would (key_value), so on an
+ * INTEGER or TEXT key their conjuncts are enforced; a REAL key is not
+ * (an integer constant may not be a double). */
+static int choose_rest(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c,
+                       uint8_t *used)
+{
+    uint32_t i, j;
+    if (p->index == PV_INDEX_KEYS) {
+        for (i = 0; i < p->npk; i++)
+            if (p->pk_type[i] != PV_INTEGER && p->pk_type[i] != PV_TEXT) return 0;
+    } else if (p->index == PV_INDEX_RANGE) {
+        int type = s->cols[s->pk[0]].type;
+        if (type != PV_INTEGER && type != PV_REAL && type != PV_TEXT) return 0;
+        for (j = 0; j < c->n; j++) used[j] = bound_covers(p, c->e[j]);
+    } else {
+        return 0;
+    }
+    p->has_rest = 1;
+    return rest_of(a, c, used, &p->where_rest);
+}
+
 int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
 {
     conjuncts c;
+    uint8_t *used;
     int rc;
     memset(&c, 0, sizeof c);
     p->access = PV_ACCESS_SCAN;
     p->index = PV_INDEX_NONE;
     p->npk = 0;
+    p->has_rest = 0;
+    p->where_rest = NULL;
     if (!p->has_from || !p->where || !s->npk) return 0;
     if (collect(arena, p->where, &c)) return nomem();
-    if ((rc = choose_keys(arena, s, p, &c))) return rc;
+    if (!(used = pv_arena_alloc(arena, c.n))) return nomem();
+    memset(used, 0, c.n);
+    if ((rc = choose_keys(arena, s, p, &c, used))) return rc;
     /* a workspace key lookup reads the workspace as it is now: not for AS OF */
     if (p->npk == s->npk && p->db_kind == PV_DB_WORKSPACE && !p->as_of) {
         p->access = PV_ACCESS_LOOKUP;
@@ -251,7 +318,7 @@ int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
      * the range between the bounds */
     if (p->npk) p->index = PV_INDEX_KEYS;
     else if (p->upper || p->lower) p->index = PV_INDEX_RANGE;
-    return 0;
+    return choose_rest(arena, s, p, &c, used);
 }
 
 /* ---- running a lookup -------------------------------------------------------------- */
@@ -260,19 +327,24 @@ struct pv_lookup {
     const pv_plan *plan;
     pv_db *db;
     const pv_schema *schema;
-    pv_arena arena;
+    pv_arena arena;      /* keys and bounds of the current run (reset per run) */
     pv_value *keys;      /* nkeys * npk, sorted, distinct */
     size_t nkeys, next;
     pv_vec *vecs;        /* per slot */
     uint8_t **nulls;
-    void **data;         /* per slot: PV_BATCH_ROWS int64 / double / pv_str */
+    void **data;         /* per slot: `cap` int64 / double / pv_str */
+    uint32_t cap;        /* rows of the vectors: PV_BATCH_ROWS, or 1 (point) */
     /* through a key index (pv_index_open) */
     const pv_source *src;
     const pv_source_index_ops *ix;
     pv_scan *scan;       /* rows of the current key or range */
     int range;           /* INDEX_RANGE: one range lo..hi */
+    int point;           /* INDEX_KEYS on the whole key: pv_source_get_row */
+    int exact;           /* the key values enforce their conjuncts exactly */
     pv_value lo, hi;
     uint32_t nlo, nhi;
+    pv_value *rowv;      /* point: one row of the slots */
+    pv_buf buf;          /* point: its decoded strings */
 };
 
 /* The key value that `v` must equal in a key column of `type` for the
@@ -385,6 +457,13 @@ static int make_keys(pv_lookup *l, pv_eval *cx)
         total *= nlist[i];
         pos[i] = 0;
     }
+    if (total == 1) { /* one key (a point query): nothing to sort */
+        if (!(l->keys = pv_arena_alloc(&l->arena, npk * sizeof *l->keys)))
+            return pv_err(PV_ENOMEM, "out of memory looking up keys");
+        for (i = 0; i < npk; i++) l->keys[i] = lists[i][0];
+        l->nkeys = 1;
+        return 0;
+    }
     keys = pv_arena_alloc(&l->arena, total * npk * sizeof *keys);
     ptrs = malloc(total * sizeof *ptrs);
     tmp = malloc(total * sizeof *tmp);
@@ -415,32 +494,36 @@ static int make_keys(pv_lookup *l, pv_eval *cx)
     return 0;
 }
 
+/* The per-slot vectors, `cap` rows each (allocated once per run object). */
+static int alloc_vecs(pv_lookup *l, uint32_t cap)
+{
+    const pv_plan *p = l->plan;
+    uint32_t s, n = p->nslots ? p->nslots : 1;
+    l->cap = cap;
+    l->vecs = calloc(n, sizeof *l->vecs);
+    l->nulls = calloc(n, sizeof *l->nulls);
+    l->data = calloc(n, sizeof *l->data);
+    l->rowv = calloc(n, sizeof *l->rowv);
+    if (!l->vecs || !l->nulls || !l->data || !l->rowv)
+        return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    for (s = 0; s < p->nslots; s++) {
+        l->nulls[s] = malloc(cap);
+        l->data[s] = malloc(cap * sizeof(pv_str));
+        if (!l->nulls[s] || !l->data[s]) return pv_err(PV_ENOMEM, "out of memory looking up keys");
+    }
+    return 0;
+}
+
 int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *cx, pv_lookup **out)
 {
     pv_lookup *l = calloc(1, sizeof *l);
-    uint32_t s, n = p->nslots ? p->nslots : 1;
     int rc;
     *out = NULL;
     if (!l) return pv_err(PV_ENOMEM, "out of memory looking up keys");
     l->plan = p;
     l->db = db;
     l->schema = src->schema;
-    l->vecs = calloc(n, sizeof *l->vecs);
-    l->nulls = calloc(n, sizeof *l->nulls);
-    l->data = calloc(n, sizeof *l->data);
-    if (!l->vecs || !l->nulls || !l->data) {
-        pv_lookup_close(l);
-        return pv_err(PV_ENOMEM, "out of memory looking up keys");
-    }
-    for (s = 0; s < p->nslots; s++) {
-        l->nulls[s] = malloc(PV_BATCH_ROWS);
-        l->data[s] = malloc(PV_BATCH_ROWS * sizeof(pv_str));
-        if (!l->nulls[s] || !l->data[s]) {
-            pv_lookup_close(l);
-            return pv_err(PV_ENOMEM, "out of memory looking up keys");
-        }
-    }
-    if ((rc = make_keys(l, cx))) {
+    if ((rc = alloc_vecs(l, PV_BATCH_ROWS)) || (rc = make_keys(l, cx))) {
         pv_lookup_close(l);
         return rc;
     }
@@ -477,7 +560,30 @@ static int range_bound(pv_lookup *l, pv_eval *cx, int type, const pv_expr *bound
         return 0;
     }
     *n = 1;
+    /* the range enforces the comparison exactly when no conversion was
+     * needed: numbers against a numeric key, text against a TEXT key */
+    if (type == PV_TEXT ? v.type != PV_TEXT : (v.type != PV_INTEGER && v.type != PV_REAL))
+        l->exact = 0;
     return pv_value_copy(&l->arena, &k, out);
+}
+
+/* Evaluate the keys or bounds of a run (after the vectors exist). */
+static int index_start(pv_lookup *l, pv_eval *cx)
+{
+    const pv_plan *p = l->plan;
+    int rc;
+    l->next = 0;
+    l->nkeys = 0;
+    l->nlo = l->nhi = 0;
+    l->exact = 1;
+    if (!l->range) return make_keys(l, cx);
+    {
+        int type = l->src->schema->cols[l->src->schema->pk[0]].type;
+        l->nkeys = 1;
+        if (p->lower && (rc = range_bound(l, cx, type, p->lower, &l->lo, &l->nlo))) return rc;
+        if (p->upper && (rc = range_bound(l, cx, type, p->upper, &l->hi, &l->nhi))) return rc;
+    }
+    return 0;
 }
 
 int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_ops *ix,
@@ -491,20 +597,83 @@ int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_
     l->schema = src->schema;
     l->src = src;
     l->ix = ix;
-    if (p->index == PV_INDEX_RANGE) {
-        int type = src->schema->cols[src->schema->pk[0]].type;
-        l->range = 1;
-        l->nkeys = 1;
-        if (p->lower && (rc = range_bound(l, cx, type, p->lower, &l->lo, &l->nlo))) goto fail;
-        if (p->upper && (rc = range_bound(l, cx, type, p->upper, &l->hi, &l->nhi))) goto fail;
-    } else if ((rc = make_keys(l, cx))) {
-        goto fail;
-    }
+    l->range = p->index == PV_INDEX_RANGE;
+    l->point = p->index == PV_INDEX_KEYS && p->npk == src->schema->npk;
+    /* a point lookup hands out one row per batch (its strings live in
+     * l->buf until the next key); vectors of one row are enough */
+    if (l->point && (rc = alloc_vecs(l, 1))) goto fail;
+    if ((rc = index_start(l, cx))) goto fail;
     *out = l;
     return 0;
 fail:
     pv_lookup_close(l);
     return rc;
+}
+
+int pv_lookup_restart(pv_lookup *l, const pv_source *src, pv_eval *cx)
+{
+    if (l->scan) l->src->ops->scan_close(l->scan);
+    l->scan = NULL;
+    pv_arena_reset(&l->arena);
+    l->schema = src->schema;
+    if (!l->ix) {
+        l->next = 0;
+        l->nkeys = 0;
+        return make_keys(l, cx);
+    }
+    return index_start(l, cx);
+}
+
+int pv_lookup_exact(const pv_lookup *l)
+{
+    return l->ix && l->exact;
+}
+
+void pv_lookup_finish(pv_lookup *l)
+{
+    if (l && l->scan) l->src->ops->scan_close(l->scan);
+    if (l) l->scan = NULL;
+}
+
+/* The vectors of a batch of `r` rows from the slot arrays. */
+static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out)
+{
+    const pv_plan *p = l->plan;
+    uint32_t s;
+    for (s = 0; s < p->nslots; s++) {
+        pv_vec *v = &l->vecs[s];
+        v->type = l->schema->cols[p->slot_col[s]].type;
+        v->nulls = l->nulls[s];
+        switch (v->type) {
+        case PV_REAL: v->u.f = l->data[s]; break;
+        case PV_TEXT:
+        case PV_BLOB: v->u.s = l->data[s]; break;
+        default: v->u.i = l->data[s]; break;
+        }
+    }
+    out->nrows = r;
+    out->ncols = p->nslots;
+    out->cols = l->vecs;
+}
+
+/* Point lookups through the key index: one batch per key found, read
+ * with pv_source_get_row (one value per column, straight from the
+ * mapping; no scan, no allocation once l->buf has grown). */
+static int point_next(pv_lookup *l, pv_batch *out)
+{
+    const pv_plan *p = l->plan;
+    uint32_t s;
+    while (l->next < l->nkeys) {
+        const pv_value *k = &l->keys[l->next++ * p->npk];
+        int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, p->nslots, l->rowv, &l->buf);
+        if (rc < 0) return rc;
+        if (rc == 0) continue;
+        for (s = 0; s < p->nslots; s++)
+            put(l, s, l->schema->cols[p->slot_col[s]].type, 0, &l->rowv[s]);
+        set_vecs(l, 1, out);
+        return 1;
+    }
+    return 0;
 }
 
 /* Next batch through the key index: the current scan, else the next key's. */
@@ -537,6 +706,7 @@ int pv_lookup_next(pv_lookup *l, pv_batch *out)
 {
     const pv_plan *p = l->plan;
     uint32_t r = 0, s;
+    if (l->point) return point_next(l, out);
     if (l->ix) return index_next(l, out);
     while (r < PV_BATCH_ROWS && l->next < l->nkeys) {
         const pv_value *row;
@@ -548,20 +718,7 @@ int pv_lookup_next(pv_lookup *l, pv_batch *out)
             put(l, s, l->schema->cols[p->slot_col[s]].type, r, &row[p->slot_col[s]]);
         r++;
     }
-    for (s = 0; s < p->nslots; s++) {
-        pv_vec *v = &l->vecs[s];
-        v->type = l->schema->cols[p->slot_col[s]].type;
-        v->nulls = l->nulls[s];
-        switch (v->type) {
-        case PV_REAL: v->u.f = l->data[s]; break;
-        case PV_TEXT:
-        case PV_BLOB: v->u.s = l->data[s]; break;
-        default: v->u.i = l->data[s]; break;
-        }
-    }
-    out->nrows = r;
-    out->ncols = p->nslots;
-    out->cols = l->vecs;
+    set_vecs(l, r, out);
     return (int)r;
 }
 
@@ -577,6 +734,8 @@ void pv_lookup_close(pv_lookup *l)
     free(l->nulls);
     free(l->data);
     free(l->vecs);
+    free(l->rowv);
+    pv_buf_free(&l->buf);
     pv_arena_free(&l->arena);
     free(l);
 }

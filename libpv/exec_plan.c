@@ -387,7 +387,7 @@ static int bind_limits(binder *b, pv_select *s)
     return 0;
 }
 
-int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out)
+int pv_plan_build(pv_db *db, pv_db_map *map, pv_arena *arena, pv_sql_stmt *st, pv_plan **out)
 {
     pv_select *s = &st->u.select;
     pv_source src;
@@ -406,8 +406,9 @@ int pv_plan_build(pv_db *db, pv_arena *arena, pv_sql_stmt *st, pv_plan **out)
     if (s->from.p && s->as_of.p && !(p->as_of = pv_arena_dup(arena, s->as_of.p, s->as_of.n))) return nomem();
     if (s->from.p) {
         rc = p->as_of ? pv_db_find_table_at(db, p->as_of, s->from.p, s->from.n, &src)
-                      : pv_db_find_table(db, s->from.p, s->from.n, &src);
+                      : pv_db_find_table_in(db, map, s->from.p, s->from.n, &src);
         if (rc) return rc;
+        p->map = map;
         b.schema = src.schema;
         b.qual = s->alias.p ? s->alias : s->from;
         p->has_from = 1;
@@ -468,7 +469,7 @@ int pv_plan_build_rows(pv_db *db, pv_arena *arena, const char *sql, pv_str table
     sel->from = table;
     sel->alias = alias;
     sel->where = where;
-    if ((rc = pv_plan_build(db, arena, st, out))) return rc;
+    if ((rc = pv_plan_build(db, NULL, arena, st, out))) return rc;
     if ((*out)->aggregate) {
         *out = NULL;
         return pv_err(PV_ESQL, "misuse of aggregate function in UPDATE or DELETE");

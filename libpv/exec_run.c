@@ -15,6 +15,10 @@
 
 struct pv_run {
     const pv_plan *plan;
+    const pv_expr *where; /* the plan's WHERE, or where_rest when the key
+                             index enforces the rest exactly */
+    int *outslot;         /* per output: its scan slot when it is a bare
+                             column (copied without evaluation), else -1 */
     pv_eval cx;
     pv_source src;
     pv_scan *scan;
@@ -29,9 +33,8 @@ struct pv_run {
     int distinct;
     pv_hset seen;         /* DISTINCT output rows */
     /* streaming */
-    pv_value *proj;       /* projcap rows of nout values (grown to the
-                             largest batch: a point read stays small) */
-    uint32_t nproj, pos, projcap;
+    pv_value *proj;       /* the current output row (nout values) */
+    uint32_t nsel, pos;   /* selected rows of the batch, next one */
     /* materialized */
     int materialized;     /* rows[] are ready */
     pv_arena store;
@@ -129,7 +132,7 @@ static int filter(pv_run *r, const pv_batch *b, uint32_t *n)
         return rc;
     for (i = lo; i < hi; i++) r->sel[i - lo] = i;
     *n = hi - lo;
-    return r->plan->where && *n ? pv_filter(&r->cx, r->plan->where, b, r->sel, n) : 0;
+    return r->where && *n ? pv_filter(&r->cx, r->where, b, r->sel, n) : 0;
 }
 
 /* Evaluate outputs (and `extra` ORDER BY keys when asked) into `row`. */
@@ -138,8 +141,13 @@ static int project(pv_run *r, pv_value *row, int with_extra)
     const pv_plan *p = r->plan;
     uint32_t i;
     int rc;
-    for (i = 0; i < p->nout; i++)
+    for (i = 0; i < p->nout; i++) {
+        if (r->outslot[i] >= 0 && !r->cx.group_row) {
+            row[i] = pv_vec_get(&r->cx.batch->cols[r->outslot[i]], r->cx.row);
+            continue;
+        }
         if ((rc = pv_eval_expr(&r->cx, p->out[i], &row[i]))) return rc;
+    }
     for (i = 0; with_extra && i < p->nextra; i++)
         if ((rc = pv_eval_expr(&r->cx, p->extra[i], &row[p->nout + i]))) return rc;
     return 0;
@@ -155,52 +163,49 @@ static int row_is_new(pv_run *r, const pv_value *row)
 
 /* ---- streaming ----------------------------------------------------------------------- */
 
+/* The next batch, filtered: its selected rows are r->sel[0..nsel). */
 static int stream_batch(pv_run *r)
 {
-    const pv_plan *p = r->plan;
     const pv_batch *b;
-    uint32_t n, i;
+    uint32_t n;
     int rc;
-    r->nproj = r->pos = 0;
+    r->nsel = r->pos = 0;
     if ((rc = next_batch(r, &b)) <= 0) return rc;
     if ((rc = filter(r, b, &n))) return rc;
-    if (n > r->projcap) {
-        pv_value *np = realloc(r->proj, (size_t)n * (p->nout ? p->nout : 1) * sizeof *np);
-        if (!np) return nomem();
-        r->proj = np;
-        r->projcap = n;
-    }
-    for (i = 0; i < n && r->limit != 0; i++) {
-        pv_value *row = r->proj + (size_t)r->nproj * p->nout;
-        if (!r->distinct && r->skip > 0) { /* OFFSET without evaluating */
-            r->skip--;
-            continue;
-        }
-        r->cx.row = r->sel[i];
-        if ((rc = project(r, row, 0))) return rc;
-        if ((rc = row_is_new(r, row)) <= 0) {
-            if (rc < 0) return rc;
-            continue;
-        }
-        if (r->skip > 0) {
-            r->skip--;
-            continue;
-        }
-        r->nproj++;
-        if (r->limit > 0) r->limit--;
-    }
+    r->nsel = n;
     return 1;
 }
 
+/* Rows are projected one at a time, when asked for, into r->proj (one
+ * row): a 1,000-row range writes no batch of projected rows, and rows
+ * past LIMIT are never evaluated. */
 static int stream_next(pv_run *r, const pv_value **row)
 {
     int rc;
-    while (r->pos >= r->nproj) {
+    for (;;) {
+        while (r->pos < r->nsel) {
+            if (r->limit == 0) return 0;
+            r->cx.row = r->sel[r->pos++];
+            if (!r->distinct && r->skip > 0) { /* OFFSET without evaluating */
+                r->skip--;
+                continue;
+            }
+            if ((rc = project(r, r->proj, 0))) return rc;
+            if ((rc = row_is_new(r, r->proj)) <= 0) {
+                if (rc < 0) return rc;
+                continue;
+            }
+            if (r->skip > 0) {
+                r->skip--;
+                continue;
+            }
+            if (r->limit > 0) r->limit--;
+            *row = r->proj;
+            return 1;
+        }
         if (r->eof || r->limit == 0) return 0;
         if ((rc = stream_batch(r)) <= 0) return rc;
     }
-    *row = r->proj + (size_t)r->pos++ * r->plan->nout;
-    return 1;
 }
 
 /* ---- materialized ----------------------------------------------------------------------- */
@@ -341,12 +346,32 @@ static int check_shape(const pv_plan *p, const pv_source *src)
     return 0;
 }
 
-static int run_start(pv_run *r, pv_db *db)
+/* Open the access path, or start the kept one again. */
+static int open_access(pv_run *r, pv_db *db)
 {
     const pv_plan *p = r->plan;
     const pv_source_index_ops *ix;
     int rc;
+    if (r->lookup) {
+        rc = pv_lookup_restart(r->lookup, &r->src, &r->cx);
+    } else if (p->access == PV_ACCESS_LOOKUP) {
+        return pv_lookup_open(p, db, &r->src, &r->cx, &r->lookup);
+    } else if (p->index && (ix = pv_source_index(&r->src))) {
+        rc = pv_index_open(p, &r->src, ix, &r->cx, &r->lookup);
+    } else {
+        return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
+    }
+    if (rc == 0 && p->has_rest && pv_lookup_exact(r->lookup)) r->where = p->where_rest;
+    return rc;
+}
+
+static int run_start(pv_run *r, pv_db *db)
+{
+    const pv_plan *p = r->plan;
+    int rc;
     r->limit = -1;
+    r->skip = 0;
+    r->where = p->where;
     if (p->limit && (rc = eval_count(r, p->limit, "LIMIT", &r->limit))) return rc;
     if (r->limit < 0) r->limit = -1;
     if (p->offset && (rc = eval_count(r, p->offset, "OFFSET", &r->skip))) return rc;
@@ -358,18 +383,16 @@ static int run_start(pv_run *r, pv_db *db)
     }
     if (!p->has_from) return 0;
     rc = p->as_of ? pv_db_find_table_at(db, p->as_of, p->table, strlen(p->table), &r->src)
-                  : pv_db_find_table(db, p->table, strlen(p->table), &r->src);
+                  : pv_db_find_table_in(db, p->map, p->table, strlen(p->table), &r->src);
     if (rc || (rc = check_shape(p, &r->src))) return rc;
-    if (p->access == PV_ACCESS_LOOKUP) return pv_lookup_open(p, db, &r->src, &r->cx, &r->lookup);
-    if (p->index && (ix = pv_source_index(&r->src)))
-        return pv_index_open(p, &r->src, ix, &r->cx, &r->lookup);
-    return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
+    return open_access(r, db);
 }
 
 int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run **out)
 {
     pv_run *r = calloc(1, sizeof *r);
     size_t w = plan->nout + plan->nextra;
+    uint32_t i;
     int rc;
     *out = NULL;
     if (!r) return nomem();
@@ -378,16 +401,43 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
     r->cx.arena = &r->tmp;
     r->distinct = plan->distinct;
     pv_hset_init(&r->seen, plan->nout);
-    if (!(r->scratch = calloc(w ? w : 1, sizeof *r->scratch))) {
+    if (!(r->scratch = calloc(w ? w : 1, sizeof *r->scratch)) ||
+        !(r->proj = calloc(plan->nout ? plan->nout : 1, sizeof *r->proj)) ||
+        !(r->outslot = malloc((plan->nout ? plan->nout : 1) * sizeof *r->outslot))) {
         rc = nomem();
         goto fail;
     }
+    for (i = 0; i < plan->nout; i++)
+        r->outslot[i] = plan->out[i]->kind == PV_X_COL && plan->out[i]->slot >= 0 ? plan->out[i]->slot : -1;
     if ((rc = run_start(r, db))) goto fail;
     *out = r;
     return 0;
 fail:
     pv_run_close(r);
     return rc;
+}
+
+void pv_run_finish(pv_run *r)
+{
+    if (!r) return;
+    if (r->scan) r->src.ops->scan_close(r->scan);
+    r->scan = NULL;
+    pv_lookup_finish(r->lookup);
+}
+
+int pv_run_restart(pv_run *r, pv_db *db)
+{
+    pv_run_finish(r);
+    r->eof = 0;
+    r->nsel = r->pos = 0;
+    r->materialized = 0;
+    r->nrows = r->cursor = 0;
+    pv_arena_reset(&r->store);
+    if (r->distinct) {
+        pv_hset_free(&r->seen);
+        pv_hset_init(&r->seen, r->plan->nout);
+    }
+    return run_start(r, db);
 }
 
 int pv_run_next(pv_run *r, const pv_value **row)
@@ -407,5 +457,6 @@ void pv_run_close(pv_run *r)
     free(r->rows);
     free(r->proj);
     free(r->scratch);
+    free(r->outslot);
     free(r);
 }

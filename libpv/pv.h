@@ -111,9 +111,9 @@ PV_API const char *pv_errmsg(void);
  */
 PV_API int pv_open(const char *path, unsigned flags, pv_db **out);
 
-/* Close a database and unmap it. Every statement of the database must have
- * been finalized before (PV_EMISUSE otherwise, and nothing is closed).
- * Accepts NULL. */
+/* Close a database and unmap it. Every statement and getter of the
+ * database must have been finalized or closed before (PV_EMISUSE
+ * otherwise, and nothing is closed). Accepts NULL. */
 PV_API int pv_close(pv_db *db);
 
 /* Options for pv_open_ex. Zero-initialise, then set what you need; `size`
@@ -247,9 +247,12 @@ typedef struct pv_cell {
     } u;
 } pv_cell;
 
-/* Bind a getter to `table` (ASCII case-insensitive) of `db`.
+/* Bind a getter to `table` (ASCII case-insensitive) of `db`. On a `.pvdb`
+ * the getter reads the file mapped when it was opened, until it is closed
+ * (pv_reopen does not move it; open a new getter to read a new file).
  * Errors: PV_ENOTFOUND (no such table), PV_ENOMEM, PV_EMISUSE (NULL
- * arguments). Release with pv_getter_close (before pv_close). */
+ * arguments). Release with pv_getter_close (before pv_close, which
+ * refuses with PV_EMISUSE while a getter is open); it accepts NULL. */
 typedef struct pv_getter pv_getter;
 PV_API int pv_getter_open(pv_db *db, const char *table, pv_getter **out);
 PV_API int pv_getter_close(pv_getter *g);
@@ -258,17 +261,27 @@ PV_API int pv_getter_close(pv_getter *g);
 PV_API int pv_getter_columns(const pv_getter *g);
 
 /* Look up the row whose primary key equals key[0..nkey-1] (the key
- * columns in declared order; integers and reals compare by value, as in
- * SQL) and store its columns, in table order, in row[0..ncols-1]
- * (ncols may be smaller than the table: the first ncols columns are read).
+ * columns in key order, as declared in PRIMARY KEY) and store its
+ * columns, in table order, in row[0..ncols-1] (ncols may be smaller than
+ * the table: the first ncols columns are read; a table declared without
+ * PRIMARY KEY counts its hidden TEXT key column `_pv_id`).
+ * Key cells compare by value with the key column's type: integers and
+ * reals by numeric value (5.0 finds the INTEGER key 5, 5.5 and an integer
+ * no double holds exactly find nothing), TEXT and BLOB by their bytes;
+ * unlike SQL there is no text/number conversion (the number 5 never finds
+ * the TEXT key '5'), and a NULL or NaN cell finds nothing.
  * Returns PV_ROW when found, PV_DONE (0) when no row has that key, or an
  * error: PV_ERANGE (nkey differs from the key's column count, or ncols
- * is larger than the table), PV_ECORRUPT (the file is damaged: offset
- * given), PV_ENOMEM, PV_EMISUSE. Strings in `row` point into the mapping
- * (valid until pv_close) when stored uncompressed, or into the getter's
- * buffer (valid until the next pv_get on it or pv_getter_close). On a
- * workspace pv_get serves from the in-memory key index, and strings live
- * until the next write to the table. */
+ * is negative or larger than the table), PV_ECORRUPT (the file is
+ * damaged: offset given), PV_ENOMEM, PV_EMISUSE (g, key or row NULL, a
+ * cell of no PV_* type, a string cell with a NULL pointer and a length).
+ * Strings in `row` point into the mapping when stored uncompressed (valid
+ * until pv_getter_close: the getter keeps the mapping it was opened on
+ * even across pv_reopen), or into the getter's buffer (valid until the
+ * next pv_get on it or pv_getter_close). On a workspace pv_get serves
+ * from the in-memory key index, and strings live until the next write to
+ * the table. pv_get allocates nothing once the getter's buffer has grown
+ * to the largest row's decoded strings. */
 PV_API int pv_get(pv_getter *g, const pv_cell *key, int nkey, pv_cell *row, int ncols);
 
 /* Run every statement of `sql` (NUL-terminated), discarding result rows.

@@ -150,6 +150,18 @@ int pvdb_chunk_info_get(const pvdb_file *f, uint32_t table, uint32_t group, uint
 int pvdb_lookup(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
                 uint64_t *out);
 
+/* pvdb_lookup without a message for a missing row: 1 and *out when the
+ * key is there, 0 when it is not (a NULL in the key is never there), or
+ * PV_ERANGE, PV_EMISUSE, PV_ECORRUPT. */
+int pvdb_find_row(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
+                  uint64_t *out);
+
+/* pvdb_find_row then pvdb_read_row on a pvdb source: 1 with out[] filled,
+ * 0 when the key is absent, or an error (PV_EMISUSE for a source of
+ * another store). */
+int pvdb_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
+                        const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf);
+
 /* Rows [*first, *end) whose key lies in [lo, hi]: lo and hi are key
  * prefixes of nlo and nhi values (0 for no bound; a prefix bound includes
  * every key that starts with it). Errors: PV_ERANGE, PV_EMISUSE, PV_ECORRUPT. */

@@ -291,22 +291,21 @@ static int check_key(const pvdb_table *t, const pv_value *key, uint32_t nkey)
     return PV_OK;
 }
 
-int pvdb_lookup(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
-                uint64_t *out)
+/* The row of a whole key: 1 and *out, 0 when absent (no message is made:
+ * a miss is an ordinary answer of pv_get), or an error. */
+static int find_row(const pvdb_table *t, const pv_value *key, uint32_t npk, uint64_t *out)
 {
-    const pvdb_table *t = NULL;
     uint64_t row;
     uint32_t k;
     ksearch s;
-    int rc = get_table(f, table, &t), c;
-    if (rc) return rc;
+    int rc, c = 1;
     if (npk != t->schema.npk)
         return pv_err(PV_EMISUSE, "table %s: a key of %u values, the key has %u columns",
                       t->schema.name, npk, t->schema.npk);
     rc = check_key(t, key, npk);
     if (rc) return rc;
     for (k = 0; k < npk; k++)
-        if (key[k].type == PV_NULL) return pv_err(PV_ENOTFOUND, "no row with a NULL key");
+        if (key[k].type == PV_NULL) return 0; /* no key is NULL */
     s.t = t;
     s.key = key;
     s.nkey = npk;
@@ -318,13 +317,44 @@ int pvdb_lookup(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_
     if (rc == PV_OK && row < t->nrows) {
         uint32_t g = pvdb_group_of(t, row);
         rc = row_cmp(&s, g, (uint32_t)(row - t->gfirst[g]), &c);
-        if (rc == PV_OK && c != 0) row = t->nrows;
     }
     pv_buf_free(&s.mem);
     if (rc) return rc;
-    if (row >= t->nrows) return pv_err(PV_ENOTFOUND, "table %s: no such key", t->schema.name);
+    if (row >= t->nrows || c != 0) return 0;
     *out = row;
-    return PV_OK;
+    return 1;
+}
+
+int pvdb_find_row(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
+                  uint64_t *out)
+{
+    const pvdb_table *t = NULL;
+    int rc = get_table(f, table, &t);
+    return rc ? rc : find_row(t, key, npk, out);
+}
+
+int pvdb_lookup(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
+                uint64_t *out)
+{
+    int rc = pvdb_find_row(f, table, key, npk, out), k;
+    if (rc < 0) return rc;
+    if (rc == 1) return PV_OK;
+    for (k = 0; k < (int)npk; k++)
+        if (key[k].type == PV_NULL) return pv_err(PV_ENOTFOUND, "no row with a NULL key");
+    return pv_err(PV_ENOTFOUND, "table %s: no such key", f->tables[table].schema.name);
+}
+
+int pvdb_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
+                        const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf)
+{
+    const pvdb_table *t = src->impl;
+    uint64_t row = 0;
+    int rc;
+    if (!pv_source_index(src)) return pv_err(PV_EMISUSE, "pvdb_source_get_row: not a .pvdb table");
+    rc = find_row(t, key, nkey, &row);
+    if (rc <= 0) return rc;
+    rc = pvdb_read_row(t->file, (uint32_t)(t - t->file->tables), row, cols, ncols, out, buf);
+    return rc ? rc : 1;
 }
 
 int pvdb_key_range(const pvdb_file *f, uint32_t table, const pv_value *lo, uint32_t nlo,

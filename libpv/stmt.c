@@ -20,6 +20,7 @@ enum { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
 
 struct pv_stmt {
     pv_db *db;
+    pv_db_map *map;        /* .pvdb: the mapping prepared on (a reference) */
     pv_arena arena;        /* statement text, AST, plan, names */
     pv_sql_stmt *ast;
     pv_plan *plan;         /* SELECT, and the scan of UPDATE / DELETE */
@@ -30,7 +31,8 @@ struct pv_stmt {
     pv_value *params;
     char **pbytes;         /* owned bytes of text/blob parameters */
     int state;
-    pv_run *run;
+    pv_run *run;           /* kept across pv_reset: a re-run allocates nothing */
+    int rerun;             /* run has been used: pv_run_restart before stepping */
     pv_value *xrows;       /* EXPLAIN: rows of PV_EXPLAIN_COLS values */
     uint32_t nxrows, xpos;
     pv_arena xarena;       /* EXPLAIN rows */
@@ -49,7 +51,7 @@ static int prepare_kind(pv_stmt *st)
 {
     int rc;
     if (st->ast->kind == PV_SQL_SELECT) {
-        if ((rc = pv_plan_build(st->db, &st->arena, st->ast, &st->plan))) return rc;
+        if ((rc = pv_plan_build(st->db, st->map, &st->arena, st->ast, &st->plan))) return rc;
         st->ncols = st->plan->nout;
         st->names = st->plan->names;
     } else {
@@ -79,6 +81,7 @@ static void stmt_free(pv_stmt *st)
     free(st->text);
     free(st->text_ok);
     pv_arena_free(&st->arena);
+    pv_db_map_release(st->map);
     free(st);
 }
 
@@ -89,6 +92,7 @@ static int new_stmt(pv_db *db, uint32_t nparams, pv_stmt **out)
     *out = st;
     if (!st) return nomem();
     st->db = db;
+    st->map = pv_db_map_acquire(db);
     st->nparams = nparams;
     st->params = calloc(nparams ? nparams : 1, sizeof *st->params);
     st->pbytes = calloc(nparams ? nparams : 1, sizeof *st->pbytes);
@@ -126,7 +130,7 @@ PV_API int pv_prepare(pv_db *db, const char *sql, size_t len, pv_stmt **out, con
     arena = (pv_arena)PV_ARENA_INIT;
     st->ast = ast;
     if ((rc = prepare_kind(st))) goto fail;
-    db->nstmts++;
+    pv_db_count_user(db, 1);
     *out = st;
     return PV_OK;
 fail:
@@ -140,8 +144,8 @@ PV_API int pv_reset(pv_stmt *st)
 {
     uint32_t i;
     if (!st) return pv_err(PV_EMISUSE, "pv_reset: statement is NULL");
-    pv_run_close(st->run);
-    st->run = NULL;
+    pv_run_finish(st->run); /* the run itself is kept for the next step */
+    st->rerun = st->run != NULL;
     st->row = NULL;
     st->state = ST_READY;
     st->xrows = NULL;
@@ -154,7 +158,7 @@ PV_API int pv_reset(pv_stmt *st)
 PV_API int pv_finalize(pv_stmt *st)
 {
     if (!st) return PV_OK;
-    st->db->nstmts--;
+    pv_db_count_user(st->db, -1);
     stmt_free(st);
     return PV_OK;
 }
@@ -241,14 +245,19 @@ static int step_select(pv_stmt *st)
     uint32_t i;
     for (i = 0; i < st->ncols; i++) st->text_ok[i] = 0;
     if (st->ast->explain) return step_explain(st);
-    if (!st->run && (rc = pv_run_open(st->plan, st->db, st->params, &st->run))) return rc;
+    if (!st->run) {
+        if ((rc = pv_run_open(st->plan, st->db, st->params, &st->run))) return rc;
+    } else if (st->rerun) {
+        st->rerun = 0;
+        if ((rc = pv_run_restart(st->run, st->db))) {
+            st->rerun = 1;
+            return rc;
+        }
+    }
     st->row = NULL;
     rc = pv_run_next(st->run, &st->row);
     if (rc == 1) return PV_ROW;
-    if (rc == 0) {
-        pv_run_close(st->run); /* release the scan as soon as it is done */
-        st->run = NULL;
-    }
+    if (rc == 0) pv_run_finish(st->run); /* release the scan as soon as it is done */
     return rc;
 }
 
@@ -339,7 +348,7 @@ static const pv_buf *cell_text(pv_stmt *st, int col)
     default: n = (size_t)pv_int_format(v->u.i, num); break;
     }
     b->len = 0;
-    if (pv_buf_reserve(b, n + 1)) return NULL;
+    if (b->cap < n + 1 && pv_buf_reserve(b, n + 1)) return NULL;
     if (n) memcpy(b->p, p, n);
     b->p[n] = 0;
     b->len = n;

@@ -1,0 +1,464 @@
+/*
+ * test_getter.c: pv_get, the direct key lookup (pv.h), on a baked `.pvdb`
+ * and on the workspace it was baked from: every row found and equal to
+ * what SQL answers for the same key, missing keys, composite, TEXT and
+ * REAL keys, integer vs real key values, bad key shapes, and a damaged
+ * file that gives PV_ECORRUPT, never a crash.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pv.h"
+#include "pvdb.h"
+#include "test_sql_util.h"
+#include "ws.h"
+
+#define NROWS 5000 /* t: id = 1, 3, 5, ... 9999 (odd keys only) */
+
+typedef struct gfix {
+    fixture ws;     /* the workspace, open read-write */
+    char path[96];  /* its .pvdb */
+    pv_db *pdb;     /* the .pvdb, open */
+} gfix;
+
+static void fill(pv_db *db)
+{
+    pv_buf b = PV_BUF_INIT;
+    int i, j;
+    exec_ok(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, flag BOOLEAN)");
+    exec_ok(db, "CREATE TABLE s (k TEXT PRIMARY KEY, n INTEGER, note TEXT)");
+    exec_ok(db, "CREATE TABLE c (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
+    exec_ok(db, "CREATE TABLE r (x REAL PRIMARY KEY, v INTEGER)");
+    exec_ok(db, "BEGIN");
+    for (i = 0; i < NROWS; i += 500) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO t VALUES ");
+        for (j = i; j < i + 500; j++) {
+            if (j % 7 == 3) pv_buf_printf(&b, "%s(%d, NULL, NULL, NULL)", j == i ? "" : ",", 2 * j + 1);
+            else pv_buf_printf(&b, "%s(%d, 'n%d', %d.5, %s)", j == i ? "" : ",", 2 * j + 1, j % 97,
+                               j % 13, j % 2 ? "TRUE" : "FALSE");
+        }
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
+    /* s.note: long, repetitive text, so the bake compresses it (zstr) */
+    for (i = 0; i < 3000; i += 500) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO s VALUES ");
+        for (j = i; j < i + 500; j++)
+            pv_buf_printf(&b, "%s('k%05d', %d, 'a long note about row %d, repeated so that zstd "
+                          "has something to chew on: %d')", j == i ? "" : ",", j * 3, j, j, j % 11);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
+    for (i = 0; i < 40; i++) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO c VALUES ");
+        for (j = 0; j < 100; j++)
+            pv_buf_printf(&b, "%s(%d, 'b%02d', %d)", j ? "," : "", i * 2, j, i * 100 + j);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
+    exec_ok(db, "INSERT INTO r VALUES (-1.5, 1), (0.0, 2), (2.0, 3), (2.25, 4), (1e300, 5)");
+    exec_ok(db, "COMMIT");
+    pv_buf_free(&b);
+}
+
+static int setup(void **state)
+{
+    gfix *f = calloc(1, sizeof *f);
+    void *ws_state = NULL;
+    pv_bake_opts o = PV_BAKE_OPTS_INIT;
+    pv_bake_table tables[8];
+    pv_ws *ws = NULL;
+    uint32_t n, i;
+    if (!f || setup_ws(&ws_state)) return -1;
+    f->ws = *(fixture *)ws_state;
+    free(ws_state);
+    fill(f->ws.db);
+    snprintf(f->path, sizeof f->path, "%s/t.pvdb", f->ws.dir);
+    if (pv_ws_open(f->ws.dir, 0, &ws)) return -1;
+    n = pv_ws_table_count(ws);
+    if (n > 8) return -1;
+    for (i = 0; i < n; i++)
+        if (pv_ws_table_bake(ws, i, &tables[i])) return -1;
+    o.rows_per_group = 1000; /* keys spread over several row groups */
+    if (pv_bake_write_opts(f->path, tables, n, NULL, &o)) return -1;
+    pv_ws_close(ws);
+    if (pv_open(f->path, PV_OPEN_READONLY, &f->pdb)) {
+        fprintf(stderr, "open: %s\n", pv_errmsg());
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    gfix *f = *state;
+    fixture *w = malloc(sizeof *w);
+    void *ws_state = w;
+    int rc = pv_close(f->pdb);
+    *w = f->ws;
+    free(f);
+    return teardown_ws(&ws_state) || rc ? -1 : 0;
+}
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static pv_cell c_int(int64_t i) { pv_cell c; c.type = PV_INTEGER; c.u.i = i; return c; }
+static pv_cell c_real(double f) { pv_cell c; c.type = PV_REAL; c.u.f = f; return c; }
+static pv_cell c_null(void) { pv_cell c; memset(&c, 0, sizeof c); c.type = PV_NULL; return c; }
+static pv_cell c_text(const char *s)
+{
+    pv_cell c;
+    c.type = PV_TEXT;
+    c.u.s.p = s;
+    c.u.s.n = strlen(s);
+    return c;
+}
+
+/* The cells equal the current row of `st` (the SQL answer for the key). */
+static void same_row(pv_stmt *st, const pv_cell *row, int n, const char *what)
+{
+    int i;
+    assert_int_equal(pv_column_count(st), n);
+    for (i = 0; i < n; i++) {
+        int t = pv_column_type(st, i);
+        if (t != row[i].type) fail_msg("%s column %d: type %d, SQL says %d", what, i, row[i].type, t);
+        switch (t) {
+        case PV_NULL: break;
+        case PV_REAL:
+            if (pv_column_double(st, i) != row[i].u.f) fail_msg("%s column %d: real differs", what, i);
+            break;
+        case PV_TEXT:
+        case PV_BLOB:
+            if (pv_column_bytes(st, i) != row[i].u.s.n ||
+                memcmp(pv_column_blob(st, i), row[i].u.s.p, row[i].u.s.n))
+                fail_msg("%s column %d: '%.*s' vs SQL '%s'", what, i, (int)row[i].u.s.n,
+                         (const char *)row[i].u.s.p, pv_column_text(st, i));
+            break;
+        default:
+            if (pv_column_int64(st, i) != row[i].u.i)
+                fail_msg("%s column %d: %lld vs SQL %lld", what, i, (long long)row[i].u.i,
+                         (long long)pv_column_int64(st, i));
+        }
+    }
+}
+
+/* Every key of SQL's `SELECT <key cols> FROM <table>` is found by pv_get,
+ * and its row equals `SELECT * FROM <table> WHERE <key> = ...`. */
+static void every_row(pv_db *db, const char *table, const char *keysql, const char *rowsql,
+                      int nkey, long want)
+{
+    pv_stmt *keys = NULL, *one = NULL;
+    pv_getter *g = NULL;
+    pv_cell key[4], row[8];
+    char kbuf[4][64];
+    long n = 0;
+    int rc, i;
+    assert_int_equal(pv_prepare(db, keysql, (size_t)-1, &keys, NULL), PV_OK);
+    assert_int_equal(pv_prepare(db, rowsql, (size_t)-1, &one, NULL), PV_OK);
+    assert_int_equal(pv_getter_open(db, table, &g), PV_OK);
+    while ((rc = pv_step(keys)) == PV_ROW) {
+        pv_reset(one);
+        for (i = 0; i < nkey; i++) {
+            if (pv_column_type(keys, i) == PV_TEXT) {
+                snprintf(kbuf[i], sizeof kbuf[i], "%s", pv_column_text(keys, i));
+                key[i] = c_text(kbuf[i]);
+                pv_bind_text(one, i + 1, kbuf[i], (size_t)-1);
+            } else if (pv_column_type(keys, i) == PV_REAL) {
+                key[i] = c_real(pv_column_double(keys, i));
+                pv_bind_double(one, i + 1, key[i].u.f);
+            } else {
+                key[i] = c_int(pv_column_int64(keys, i));
+                pv_bind_int64(one, i + 1, key[i].u.i);
+            }
+        }
+        assert_int_equal(pv_step(one), PV_ROW);
+        rc = pv_get(g, key, nkey, row, pv_getter_columns(g));
+        if (rc != PV_ROW) fail_msg("%s: key %ld not found: %d %s", table, n, rc, pv_errmsg());
+        same_row(one, row, pv_getter_columns(g), table);
+        n++;
+    }
+    assert_int_equal(rc, PV_DONE);
+    assert_int_equal(n, want);
+    pv_getter_close(g);
+    pv_finalize(keys);
+    pv_finalize(one);
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static void test_every_row(void **state)
+{
+    gfix *f = *state;
+    pv_db *dbs[2] = {f->pdb, f->ws.db};
+    int i;
+    for (i = 0; i < 2; i++) {
+        every_row(dbs[i], "t", "SELECT id FROM t", "SELECT * FROM t WHERE id = ?", 1, NROWS);
+        every_row(dbs[i], "s", "SELECT k FROM s", "SELECT * FROM s WHERE k = ?", 1, 3000);
+        every_row(dbs[i], "c", "SELECT a, b FROM c", "SELECT * FROM c WHERE a = ? AND b = ?", 2, 4000);
+        every_row(dbs[i], "r", "SELECT x FROM r", "SELECT * FROM r WHERE x = ?", 1, 5);
+    }
+}
+
+static void test_missing_keys(void **state)
+{
+    gfix *f = *state;
+    pv_db *dbs[2] = {f->pdb, f->ws.db};
+    pv_cell row[4], k[2];
+    int i;
+    for (i = 0; i < 2; i++) {
+        pv_getter *t, *s, *c;
+        int64_t miss[] = {0, 2, 4, 9998, 10000, 10001, -1, INT64_MIN, INT64_MAX};
+        size_t m;
+        assert_int_equal(pv_getter_open(dbs[i], "T", &t), PV_OK); /* case-insensitive */
+        assert_int_equal(pv_getter_open(dbs[i], "s", &s), PV_OK);
+        assert_int_equal(pv_getter_open(dbs[i], "c", &c), PV_OK);
+        for (m = 0; m < sizeof miss / sizeof *miss; m++) {
+            k[0] = c_int(miss[m]);
+            assert_int_equal(pv_get(t, k, 1, row, 4), PV_DONE);
+        }
+        k[0] = c_text("k00001"); /* between k00000 and k00003 */
+        assert_int_equal(pv_get(s, k, 1, row, 3), PV_DONE);
+        k[0] = c_text("");
+        assert_int_equal(pv_get(s, k, 1, row, 3), PV_DONE);
+        k[0] = c_text("zzz");
+        assert_int_equal(pv_get(s, k, 1, row, 3), PV_DONE);
+        k[0] = c_int(2); /* a number never equals a TEXT key */
+        assert_int_equal(pv_get(s, k, 1, row, 3), PV_DONE);
+        k[0] = c_int(4);
+        k[1] = c_text("b100");
+        assert_int_equal(pv_get(c, k, 2, row, 3), PV_DONE);
+        k[0] = c_int(3);
+        k[1] = c_text("b01");
+        assert_int_equal(pv_get(c, k, 2, row, 3), PV_DONE);
+        k[0] = c_int(4);
+        k[1] = c_text("b01");
+        assert_int_equal(pv_get(c, k, 2, row, 3), PV_ROW);
+        assert_int_equal(row[2].u.i, 201);
+        pv_getter_close(t);
+        pv_getter_close(s);
+        pv_getter_close(c);
+    }
+}
+
+static void test_integer_vs_real(void **state)
+{
+    gfix *f = *state;
+    pv_db *dbs[2] = {f->pdb, f->ws.db};
+    pv_cell row[4], k;
+    int i;
+    for (i = 0; i < 2; i++) {
+        pv_getter *t, *r;
+        assert_int_equal(pv_getter_open(dbs[i], "t", &t), PV_OK);
+        assert_int_equal(pv_getter_open(dbs[i], "r", &r), PV_OK);
+        k = c_real(9.0); /* a REAL of integer value finds the INTEGER key */
+        assert_int_equal(pv_get(t, &k, 1, row, 2), PV_ROW);
+        assert_int_equal(row[0].type, PV_INTEGER);
+        assert_int_equal(row[0].u.i, 9);
+        assert_int_equal(row[1].type, PV_TEXT);
+        assert_int_equal(row[1].u.s.n, 2);
+        assert_memory_equal(row[1].u.s.p, "n4", 2);
+        k = c_real(7.5);
+        assert_int_equal(pv_get(t, &k, 1, row, 2), PV_DONE);
+        k = c_real(1e300);
+        assert_int_equal(pv_get(t, &k, 1, row, 2), PV_DONE);
+        k = c_int(2); /* an INTEGER finds the REAL key 2.0 */
+        assert_int_equal(pv_get(r, &k, 1, row, 2), PV_ROW);
+        assert_int_equal(row[0].type, PV_REAL);
+        assert_true(row[0].u.f == 2.0);
+        assert_int_equal(row[1].u.i, 3);
+        k = c_real(2.25);
+        assert_int_equal(pv_get(r, &k, 1, row, 2), PV_ROW);
+        assert_int_equal(row[1].u.i, 4);
+        k = c_real(1e300);
+        assert_int_equal(pv_get(r, &k, 1, row, 2), PV_ROW);
+        assert_int_equal(row[1].u.i, 5);
+        k = c_int(0);
+        assert_int_equal(pv_get(r, &k, 1, row, 2), PV_ROW);
+        assert_int_equal(row[1].u.i, 2);
+        k = c_int(1);
+        assert_int_equal(pv_get(r, &k, 1, row, 2), PV_DONE);
+        k = c_int(((int64_t)1 << 53) + 1); /* no double equals it */
+        assert_int_equal(pv_get(r, &k, 1, row, 2), PV_DONE);
+        k = c_real(0.0 / 0.0); /* NaN equals nothing */
+        assert_int_equal(pv_get(r, &k, 1, row, 2), PV_DONE);
+        pv_getter_close(t);
+        pv_getter_close(r);
+    }
+}
+
+static void test_bad_shapes(void **state)
+{
+    gfix *f = *state;
+    pv_db *dbs[2] = {f->pdb, f->ws.db};
+    pv_cell row[8], k[2];
+    int i;
+    for (i = 0; i < 2; i++) {
+        pv_getter *t, *c, *none = NULL;
+        assert_int_equal(pv_getter_open(dbs[i], "nosuch", &none), PV_ENOTFOUND);
+        assert_null(none);
+        assert_int_equal(pv_getter_open(dbs[i], NULL, &none), PV_EMISUSE);
+        assert_int_equal(pv_getter_open(dbs[i], "t", &t), PV_OK);
+        assert_int_equal(pv_getter_open(dbs[i], "c", &c), PV_OK);
+        assert_int_equal(pv_getter_columns(t), 4);
+        assert_int_equal(pv_getter_columns(c), 3);
+        k[0] = c_int(1);
+        k[1] = c_int(1);
+        assert_int_equal(pv_get(t, k, 0, row, 4), PV_ERANGE);  /* short key */
+        assert_int_equal(pv_get(t, k, 2, row, 4), PV_ERANGE);  /* long key */
+        assert_int_equal(pv_get(c, k, 1, row, 3), PV_ERANGE);  /* half a composite key */
+        assert_int_equal(pv_get(t, k, 1, row, 5), PV_ERANGE);  /* more columns than the table */
+        assert_int_equal(pv_get(t, k, 1, row, -1), PV_ERANGE);
+        assert_int_equal(pv_get(t, NULL, 1, row, 4), PV_EMISUSE);
+        assert_int_equal(pv_get(t, k, 1, NULL, 4), PV_EMISUSE);
+        assert_int_equal(pv_get(NULL, k, 1, row, 4), PV_EMISUSE);
+        k[0].type = 99;
+        assert_int_equal(pv_get(t, k, 1, row, 4), PV_EMISUSE);
+        k[0] = c_null(); /* no key is NULL */
+        assert_int_equal(pv_get(t, k, 1, row, 4), PV_DONE);
+        k[0] = c_int(3); /* ncols 1: only the first column is written */
+        row[1].type = 77;
+        assert_int_equal(pv_get(t, k, 1, row, 1), PV_ROW);
+        assert_int_equal(row[0].u.i, 3);
+        assert_int_equal(row[1].type, 77);
+        assert_int_equal(pv_get(t, k, 1, row, 0), PV_ROW); /* existence only */
+        k[0] = c_int(7); /* row 3: NULLs (j % 7 == 3) */
+        assert_int_equal(pv_get(t, k, 1, row, 4), PV_ROW);
+        assert_int_equal(row[1].type, PV_NULL);
+        assert_int_equal(row[2].type, PV_NULL);
+        assert_int_equal(row[3].type, PV_NULL);
+        k[0] = c_int(5);
+        assert_int_equal(pv_get(t, k, 1, row, 4), PV_ROW);
+        assert_int_equal(row[3].type, PV_BOOLEAN);
+        assert_int_equal(row[3].u.i, 0);
+        /* pv_close refuses while a getter is open */
+        assert_int_equal(pv_close(dbs[i]), PV_EMISUSE);
+        pv_getter_close(t);
+        pv_getter_close(c);
+    }
+    assert_int_equal(pv_getter_close(NULL), PV_OK);
+    assert_int_equal(pv_getter_columns(NULL), 0);
+}
+
+/* Overwrite the payload of chunk (group g, column col) of table `tab` in a
+ * copy of the file with `byte`, and return the copy's path. */
+static void damage(const gfix *f, const char *copy, uint32_t tab, uint32_t g, uint32_t col,
+                   uint64_t skip, uint8_t byte)
+{
+    pvdb_file *pf = NULL;
+    pvdb_chunk_info ci;
+    FILE *in, *out;
+    char *data;
+    long size;
+    assert_int_equal(pvdb_open(f->path, &pf), PV_OK);
+    assert_int_equal(pvdb_chunk_info_get(pf, tab, g, col, &ci), PV_OK);
+    pvdb_close(pf);
+    in = fopen(f->path, "rb");
+    assert_non_null(in);
+    fseek(in, 0, SEEK_END);
+    size = ftell(in);
+    rewind(in);
+    data = malloc((size_t)size);
+    assert_int_equal(fread(data, 1, (size_t)size, in), (size_t)size);
+    fclose(in);
+    if (skip < ci.length) memset(data + ci.offset + skip, byte, (size_t)(ci.length - skip));
+    out = fopen(copy, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(data, 1, (size_t)size, out), (size_t)size);
+    fclose(out);
+    free(data);
+}
+
+static void test_corrupt_file(void **state)
+{
+    gfix *f = *state;
+    char copy[128];
+    pvdb_file *pf = NULL;
+    uint32_t tab, col, ncols[4] = {3, 2, 3, 4}; /* c, r, s, t */
+    int corrupt = 0, ok = 0;
+    snprintf(copy, sizeof copy, "%s/bad.pvdb", f->ws.dir);
+    assert_int_equal(pvdb_open(f->path, &pf), PV_OK);
+    /* tables in file order: c, r, s, t */
+    assert_int_equal(pvdb_table_count(pf), 4);
+    pvdb_close(pf);
+    for (tab = 0; tab < 4; tab++) {
+        for (col = 0; col < ncols[tab]; col++) {
+            static const uint8_t bytes[] = {0xff, 0x00, 0x7f};
+            uint64_t skip;
+            size_t b;
+            for (b = 0; b < sizeof bytes; b++) {
+                for (skip = 0; skip < 64; skip += 16) {
+                    pv_db *db = NULL;
+                    pv_stmt *keys = NULL;
+                    pv_getter *g = NULL;
+                    const char *name;
+                    int rc;
+                    damage(f, copy, tab, 0, col, skip, bytes[b]);
+                    if (pv_open(copy, PV_OPEN_READONLY, &db) != PV_OK) continue;
+                    name = tab == 0 ? "c" : tab == 1 ? "r" : tab == 2 ? "s" : "t";
+                    assert_int_equal(pv_getter_open(db, name, &g), PV_OK);
+                    /* the keys as the intact file has them */
+                    {
+                        char sql[64];
+                        snprintf(sql, sizeof sql, "SELECT * FROM %s LIMIT 40", name);
+                        assert_int_equal(pv_prepare(f->pdb, sql, (size_t)-1, &keys, NULL), PV_OK);
+                    }
+                    while (pv_step(keys) == PV_ROW) {
+                        pv_cell k[2], row[4];
+                        char tb[2][32];
+                        int i, nk = tab == 0 ? 2 : 1;
+                        for (i = 0; i < nk; i++) {
+                            int c = tab == 0 ? i : 0;
+                            if (pv_column_type(keys, c) == PV_TEXT) {
+                                snprintf(tb[i], sizeof tb[i], "%s", pv_column_text(keys, c));
+                                k[i] = c_text(tb[i]);
+                            } else if (pv_column_type(keys, c) == PV_REAL) {
+                                k[i] = c_real(pv_column_double(keys, c));
+                            } else {
+                                k[i] = c_int(pv_column_int64(keys, c));
+                            }
+                        }
+                        rc = pv_get(g, k, nk, row, pv_getter_columns(g));
+                        if (rc == PV_ECORRUPT) {
+                            corrupt++;
+                            assert_non_null(strstr(pv_errmsg(), "corrupt"));
+                            assert_non_null(strstr(pv_errmsg(), "bad.pvdb"));
+                        } else if (rc == PV_ROW || rc == PV_DONE) {
+                            ok++;
+                        } else {
+                            fail_msg("table %s col %u: pv_get gave %d %s", name, col, rc, pv_errmsg());
+                        }
+                    }
+                    pv_finalize(keys);
+                    pv_getter_close(g);
+                    assert_int_equal(pv_close(db), PV_OK);
+                }
+            }
+        }
+    }
+    assert_true(corrupt > 0);
+    assert_true(ok > 0);
+    remove(copy);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_row),
+        cmocka_unit_test(test_missing_keys),
+        cmocka_unit_test(test_integer_vs_real),
+        cmocka_unit_test(test_bad_shapes),
+        cmocka_unit_test(test_corrupt_file),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
