@@ -20,6 +20,7 @@
 #include "blobstore.h"
 #include "merge.h"
 #include "merge_find.h"
+#include "merge_sides.h"
 #include "pvgit.h"
 #include "util.h"
 #include "vtree.h"
@@ -33,6 +34,15 @@ typedef struct side {
     int has;
 } side;
 
+/* The receiving chunk's header mapped to the merged schema: records are
+ * appended in its column order. */
+typedef struct recv_map {
+    uint32_t n;          /* header columns */
+    int *col;            /* per header position: the schema column, or -1 (a dropped column: null) */
+    uint8_t *listed;     /* per schema column: 1 when the header lists it */
+    int identity;        /* the header lists exactly the schema's columns, in order */
+} recv_map;
+
 typedef struct job {
     git_repository *repo;
     char *prefix, *table, *file;     /* from the path: "<prefix>.pv/tables/<table>/<file>" */
@@ -40,14 +50,15 @@ typedef struct job {
     char *data[3];                   /* the bytes of %O, %A, %B */
     size_t len[3];
     pvgit_version ver[3];
-    pvgit_tree *tree[3];             /* the commits' trees (table-level only) */
-    pvgit_vtree *vt[3];              /* the sides as virtual trees (file-level only) */
+    pvgit_merge_sides sides;         /* table level: what the commits hold (merge_sides.c) */
+    pvgit_vtree *vt[3];              /* the sides as virtual trees */
     pvgit_vtree *merged;             /* the merged file set */
     char *hpath;                     /* the driven chunk that gets the records */
-    pv_ws_reader chain[2];           /* blobs: ours, then theirs */
     char *pvdir;                     /* "<prefix>.pv" in the work tree */
     side s[3];
     pv_buf out;                      /* records to append */
+    recv_map recv;                   /* the receiving chunk's header */
+    pv_buf result;                   /* the receiving chunk's new bytes */
     pvgit_merge_stats *st;
 } job;
 
@@ -88,118 +99,33 @@ static int read_versions(job *j, const char *const paths[3])
 
 /* ---- building the sides -------------------------------------------------- */
 
-static int chain_read(void *ctx, const char *path, size_t max, char **data, size_t *len)
-{
-    pv_ws_reader *r = ctx;
-    int rc = r[0].read(r[0].ctx, path, max, data, len);
-    return rc == PV_ENOTFOUND && r[1].read ? r[1].read(r[1].ctx, path, max, data, len) : rc;
-}
-
-static int chain_size(void *ctx, const char *path, uint64_t *size)
-{
-    pv_ws_reader *r = ctx;
-    int rc = r[0].size(r[0].ctx, path, size);
-    return rc == PV_ENOTFOUND && r[1].size ? r[1].size(r[1].ctx, path, size) : rc;
-}
-
-/* The blob id of tables/<t>/<name> in a side's tree; present 0 if none. */
-static int tree_file(pvgit_tree *t, const char *rel, pvgit_version *v)
-{
-    char *data = NULL;
-    size_t len;
-    pv_ws_reader r;
-    int rc;
-    v->present = 0;
-    if (!t) return PV_OK;
-    pvgit_tree_reader(t, &r);
-    rc = r.read(r.ctx, rel, FILE_MAX, &data, &len);
-    if (rc == PV_ENOTFOUND) return PV_OK;
-    if (rc) return rc;
-    v->present = 1;
-    rc = git_odb_hash(&v->oid, data, len, GIT_OBJECT_BLOB) ? pvgit_fail(-1, rel) : PV_OK;
-    free(data);
-    return rc;
-}
-
-static int same_version(const pvgit_version *a, const pvgit_version *b)
-{
-    return a->present == b->present && (!a->present || git_oid_equal(&a->oid, &b->oid));
-}
-
-static int put_from_tree(pvgit_vtree *vt, pvgit_tree *t, const char *rel)
-{
-    char *data = NULL;
-    size_t len;
-    pv_ws_reader r;
-    int rc;
-    pvgit_tree_reader(t, &r);
-    if ((rc = r.read(r.ctx, rel, FILE_MAX, &data, &len))) return rc;
-    rc = pvgit_vtree_put(vt, rel, data, len);
-    free(data);
-    return rc;
-}
-
 /* Is `name` a chunk file name, and which number? */
-static unsigned chunk_number(const char *name)
+static int schema_merge(void *ctx, const char *const texts[3], const size_t lens[3], char **out, size_t *outlen)
 {
-    unsigned num = 0;
-    if (strlen(name) == 14 && strspn(name, "0123456789") == 8 && !strcmp(name + 8, ".jsonl"))
-        sscanf(name, "%8u", &num);
-    return num;
+    job *j = ctx;
+    (void)texts, (void)lens, (void)out, (void)outlen;
+    return pv_err(PV_ECONSTRAINT, "table %s: both sides changed its schema (not merged yet: resolve by hand)",
+                  j->table);
 }
 
-/* The merged file set of the table, as git builds it: a file changed on one
- * side comes from that side; a file changed on both keeps ours' bytes (the
- * driver's output for it starts with them). The highest-numbered chunk
- * changed on both sides receives the records. */
-static int build_merged(job *j)
+/* From the three commits: the sides and the merged set, holding only what
+ * can differ (merge_sides.c). */
+static int build_table_level(job *j, const pvgit_commits *c)
 {
-    char **names[3] = {NULL, NULL, NULL}, dir[128];
-    size_t n[3] = {0, 0, 0}, k, i;
-    unsigned best = 0;
-    int rc = PV_OK;
-    pv_ws_reader blobs = {j->chain, "merged", chain_read, NULL, chain_size};
-    snprintf(dir, sizeof dir, "tables/%s", j->table);
-    /* the merged set finds blob files in ours' tree, then theirs' */
-    if (!(j->merged = pvgit_vtree_new("merged", &blobs))) return pv_err(PV_ENOMEM, "out of memory");
-    for (k = 0; k < 3 && !rc; k++) {
-        pv_ws_reader r;
-        if (!j->tree[k]) continue;
-        pvgit_tree_reader(j->tree[k], &r);
-        rc = r.list(r.ctx, dir, &names[k], &n[k]);
+    int k, rc = pvgit_merge_sides_build(j->repo, c, j->prefix, j->table, j->relfile, schema_merge, j, &j->sides);
+    for (k = 0; k < 3; k++) {
+        j->vt[k] = j->sides.vt[k];
+        j->sides.vt[k] = NULL;
     }
-    if (!rc) rc = put_from_tree(j->merged, j->tree[1], "format");
-    for (k = 0; k < 3 && !rc; k++)
-        for (i = 0; i < n[k] && !rc; i++) {
-            char rel[256];
-            pvgit_version v[3];
-            size_t len;
-            int s;
-            snprintf(rel, sizeof rel, "%s/%s", dir, names[k][i]);
-            if (pvgit_vtree_get(j->merged, rel, &len)) continue; /* done already */
-            for (s = 0; s < 3 && !rc; s++) rc = tree_file(j->tree[s], rel, &v[s]);
-            if (rc) break;
-            if (same_version(&v[1], &v[2]) || same_version(&v[2], &v[0])) s = 1;  /* ours */
-            else if (same_version(&v[1], &v[0])) s = 2;                           /* theirs */
-            else s = 3;                                                           /* both changed */
-            if (s == 3 && !v[1].present) {
-                rc = pv_err(PV_ECONSTRAINT, "%s: deleted on our side and changed on theirs", rel);
-                break;
-            }
-            if (s == 3 && !strcmp(names[k][i], "schema.jsonl")) {
-                rc = pv_err(PV_ECONSTRAINT, "table %s: both sides changed its schema (not merged yet: resolve by hand)",
-                            j->table);
-                break;
-            }
-            if (s == 3 && chunk_number(names[k][i]) > best) {
-                best = chunk_number(names[k][i]);
-                free(j->hpath);
-                if (!(j->hpath = strdup(rel))) rc = pv_err(PV_ENOMEM, "out of memory");
-            }
-            if (!rc && v[s == 3 ? 1 : s].present) rc = put_from_tree(j->merged, j->tree[s == 3 ? 1 : s], rel);
-        }
-    for (k = 0; k < 3; k++) pv_names_free(names[k], n[k]);
-    if (!rc && !j->hpath) rc = pv_err(PV_ERROR, "%s: git asked to merge it, but no chunk changed on both sides", j->relfile);
+    j->merged = j->sides.merged;
+    j->sides.merged = NULL;
+    j->hpath = j->sides.hpath;
+    j->sides.hpath = NULL;
+    j->st->chunks_read = j->sides.differing;
+    j->st->chunks_scanned = j->sides.shared;
+    j->st->keys = j->sides.keys;
+    if (!rc && !j->hpath)
+        rc = pv_err(PV_ERROR, "%s: git asked to merge it, but no chunk changed on both sides", j->relfile);
     return rc;
 }
 
@@ -217,7 +143,7 @@ static int build_file_level(job *j)
     pv_ws_reader_posix(&blobs, j->pvdir);
     snprintf(schema_rel, sizeof schema_rel, "tables/%s/schema.jsonl", j->table);
     snprintf(schema_path, sizeof schema_path, "%s.pv/%s", j->prefix, schema_rel);
-    if (chunk_number(j->file) == 0)
+    if (pvgit_chunk_number(j->file) == 0)
         return pv_err(PV_ECONSTRAINT, "%s: both sides changed this schema (not merged yet: resolve by hand)", j->relfile);
     if ((rc = pv_read_file(schema_path, FILE_MAX, &schema, &slen))) return rc;
     for (k = 0; k < 3 && !rc; k++) {
@@ -239,8 +165,7 @@ static int open_side(job *j, int k)
 {
     pv_ws_reader r;
     int rc, i;
-    if (j->tree[k]) pvgit_tree_reader(j->tree[k], &r);
-    else if (j->vt[k]) pvgit_vtree_reader(j->vt[k], &r);
+    if (j->vt[k]) pvgit_vtree_reader(j->vt[k], &r);
     else return PV_OK; /* no base commit with a workspace: an empty side */
     if ((rc = pv_ws_open_reader(&r, &j->s[k].ws))) return rc == PV_ENOTFOUND ? PV_OK : rc;
     i = pv_ws_table_find(j->s[k].ws, j->table, strlen(j->table));
@@ -400,35 +325,116 @@ static int merge_states(job *j, const pv_schema *s, changes *cs)
 
 /* ---- records that turn the merged tree's replay into the merged state ----- */
 
-static int encode_fixup(const pv_schema *s, const pv_value *row, const pv_value *key, pv_buf *out)
+#define NEED_REWRITE 2   /* a record cannot be written under the header */
+
+static int map_receiving(const pv_schema *s, const char *chunk, size_t len, recv_map *m)
+{
+    pv_buf want = PV_BUF_INIT;
+    pv_arena a = PV_ARENA_INIT;
+    pv_chunk_rec h;
+    const char *nl = memchr(chunk, '\n', len);
+    uint32_t i;
+    int rc;
+    memset(m, 0, sizeof *m);
+    if (!nl) return PV_CORRUPT("the receiving chunk has no header");
+    if ((rc = pv_chunk_encode_header(&want, s))) return rc;
+    m->identity = want.len == (size_t)(nl - chunk) + 1 && memcmp(want.p, chunk, want.len) == 0;
+    pv_buf_free(&want);
+    if (m->identity) return PV_OK;
+    rc = pv_chunk_decode(chunk, (size_t)(nl - chunk), NULL, 0, NULL, 0, &a, &h);
+    if (!rc && h.kind != PV_REC_HEADER) rc = PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");
+    if (!rc && (!(m->col = calloc(h.nvals + 1, sizeof *m->col)) || !(m->listed = calloc(s->ncols + 1, 1))))
+        rc = pv_err(PV_ENOMEM, "out of memory");
+    for (i = 0; !rc && i < h.nvals; i++) {
+        int c = pv_schema_find_history(s, h.names[i], strlen(h.names[i]));
+        m->col[i] = c >= 0 ? c : -1;
+        if (c >= 0) m->listed[c] = 1;
+    }
+    m->n = rc ? 0 : h.nvals;
+    pv_arena_free(&a);
+    return rc;
+}
+
+static void recv_map_free(recv_map *m)
+{
+    free(m->col);
+    free(m->listed);
+    memset(m, 0, sizeof *m);
+}
+
+/* A row of the merged schema in the header's column order: 0, or
+ * NEED_REWRITE when a column the header lacks holds a value other than
+ * what such a chunk reads for it (the default, or NULL). */
+static int project(const job *j, const pv_schema *s, const pv_value *row, pv_value *out)
+{
+    const recv_map *m = &j->recv;
+    uint32_t c;
+    if (m->identity) {
+        memcpy(out, row, s->ncols * sizeof *out);
+        return 0;
+    }
+    for (c = 0; c < s->ncols; c++) {
+        pv_value absent;
+        absent.type = PV_NULL;
+        if (s->cols[c].dflt) absent = *s->cols[c].dflt;
+        if (!m->listed[c] && !cell_eq(&row[c], &absent)) return NEED_REWRITE;
+    }
+    for (c = 0; c < m->n; c++) {
+        if (m->col[c] >= 0) out[c] = row[m->col[c]];
+        else out[c].type = PV_NULL;
+    }
+    return 0;
+}
+
+/* The schema as the encoder sees it: the header's column count. */
+static pv_schema header_shape(const job *j, const pv_schema *s)
+{
+    pv_schema hs = *s;
+    if (!j->recv.identity) hs.ncols = j->recv.n;
+    return hs;
+}
+
+static int encode_fixup(job *j, const pv_schema *s, const pv_value *row, const pv_value *key, pv_buf *out)
 {
     pv_blobref refs[PV_MAX_COLUMNS];
+    pv_value hrow[PV_MAX_COLUMNS];
+    pv_schema hs = header_shape(j, s);
     uint32_t c;
-    int any = 0;
+    int any = 0, rc;
     if (!row) {
         pv_value kv[PV_MAX_COLUMNS];
         for (c = 0; c < s->npk; c++) kv[c] = key[s->pk[c]];
         return pv_chunk_encode_delete(out, s, kv);
     }
+    if ((rc = project(j, s, row, hrow))) return rc;
     /* values over the threshold are written as references, as a writer
      * would: their blob files come with the side that brought them */
-    for (c = 0; c < s->ncols; c++) {
+    for (c = 0; c < hs.ncols; c++) {
         refs[c].present = 0;
-        if ((row[c].type == PV_TEXT || row[c].type == PV_BLOB) && row[c].u.s.n > PV_BLOB_THRESHOLD) {
-            pv_sha256_hex(row[c].u.s.p, row[c].u.s.n, refs[c].hex);
-            refs[c].size = row[c].u.s.n;
+        if ((hrow[c].type == PV_TEXT || hrow[c].type == PV_BLOB) && hrow[c].u.s.n > PV_BLOB_THRESHOLD) {
+            pv_sha256_hex(hrow[c].u.s.p, hrow[c].u.s.n, refs[c].hex);
+            refs[c].size = hrow[c].u.s.n;
             refs[c].present = any = 1;
         }
     }
-    return pv_chunk_encode_row(out, s, row, any ? refs : NULL);
+    return pv_chunk_encode_row(out, &hs, hrow, any ? refs : NULL);
 }
 
-static int encode_conflict(const pv_schema *s, const change *c, pv_buf *out)
+static int encode_conflict(job *j, const pv_schema *s, const change *c, pv_buf *out)
 {
-    pv_value kv[PV_MAX_COLUMNS];
+    pv_value kv[PV_MAX_COLUMNS], *rows[3] = {NULL, NULL, NULL};
+    pv_schema hs = header_shape(j, s);
     uint32_t k;
+    int i, rc = PV_OK;
     for (k = 0; k < s->npk; k++) kv[k] = c->key[s->pk[k]];
-    return pv_chunk_encode_conflict(out, s, kv, (const pv_value *const *)c->side);
+    for (i = 0; i < 3 && !rc; i++) {
+        if (!c->side[i]) continue;
+        if (!(rows[i] = malloc((hs.ncols + 1) * sizeof *rows[i]))) rc = pv_err(PV_ENOMEM, "out of memory");
+        else rc = project(j, s, c->side[i], rows[i]);
+    }
+    if (!rc) rc = pv_chunk_encode_conflict(out, &hs, kv, (const pv_value *const *)rows);
+    for (i = 0; i < 3; i++) free(rows[i]);
+    return rc;
 }
 
 /* Replay a file set and load the table. */
@@ -480,7 +486,7 @@ static int fix_append(job *j, const pv_schema *s, const pv_value *want, const pv
 {
     (void)c;
     j->st->fixups++;
-    return encode_fixup(s, want, key, &j->out);
+    return encode_fixup(j, s, want, key, &j->out);
 }
 
 /* After the records: a key still wrong has a record in a later chunk that
@@ -495,30 +501,78 @@ static int fix_unplaceable(job *j, const pv_schema *s, const pv_value *want, con
     fprintf(stderr, "pvdev merge-driver: table %s: a row edited on both sides lives in a later chunk; recorded as a conflict\n",
             j->table);
     j->st->conflicts++;
-    return encode_conflict(s, &tmp, &j->out);
+    return encode_conflict(j, s, &tmp, &j->out);
 }
 
-/* Ours' bytes of the receiving chunk, then the records. */
-static int receiving_content(job *j, pv_buf *content)
+/* The receiving chunk's new bytes: ours' (or, rewritten, the merged
+ * header), then the records. */
+static int receiving_content(job *j, const pv_schema *s, int rewrite, pv_buf *content)
 {
     size_t len;
-    const char *base = pvgit_vtree_get(j->merged, j->hpath, &len);
+    const char *ours = pvgit_vtree_get(j->merged, j->hpath, &len);
     int rc;
     content->len = 0;
-    if (!base) return pv_err(PV_ERROR, "%s missing from the merged set", j->hpath);
-    if ((rc = pv_buf_append(content, base, len))) return rc;
-    return pv_buf_append(content, j->out.p ? j->out.p : "", j->out.len);
+    if (rewrite) rc = pv_chunk_encode_header(content, s);
+    else rc = ours ? pv_buf_append(content, ours, len) : pv_err(PV_ERROR, "%s missing from the merged set", j->hpath);
+    if (!rc) rc = pv_buf_append(content, j->out.p ? j->out.p : "", j->out.len);
+    return rc;
+}
+
+/* Place the merged state's records in the receiving chunk (appended, or
+ * with `rewrite` under a new header replacing ours' records, which then
+ * come back as records where still needed); NEED_REWRITE when appending
+ * cannot express a record. */
+static int place_records(job *j, const pv_schema *s, const changes *cs, int rewrite)
+{
+    side r = {NULL, {NULL, 0, NULL}, 0}, r2 = {NULL, {NULL, 0, NULL}, 0};
+    pv_buf content = PV_BUF_INIT;
+    size_t i, conflicts = j->st->conflicts, placed;
+    const char *ours;
+    size_t len;
+    int rc = PV_OK;
+    j->out.len = 0;
+    j->st->fixups = 0;
+    recv_map_free(&j->recv);
+    if (rewrite) {
+        j->recv.identity = 1;
+        rc = receiving_content(j, s, 1, &content); /* the header alone */
+        if (!rc) rc = pvgit_vtree_put(j->merged, j->hpath, content.p, content.len);
+    } else if (!(ours = pvgit_vtree_get(j->merged, j->hpath, &len))) {
+        rc = pv_err(PV_ERROR, "%s missing from the merged set", j->hpath);
+    } else {
+        rc = map_receiving(s, ours, len, &j->recv);
+        if (rc) pv_err_prefix("%s", j->hpath);
+    }
+    /* records that turn the merged tree's replay into the merged state */
+    if (!rc) rc = replay(j, j->merged, &r);
+    if (!rc) rc = compare(j, s, &r, cs, fix_append);
+    /* conflicts are recorded after them; they change no row */
+    for (i = 0; i < cs->n && !rc; i++)
+        if (cs->v[i].conflict) rc = encode_conflict(j, s, &cs->v[i], &j->out);
+    /* check: replay with the records; what is still wrong cannot be placed */
+    if (!rc) rc = receiving_content(j, s, rewrite, &content);
+    if (!rc) rc = pvgit_vtree_put(j->merged, j->hpath, content.p, content.len);
+    if (!rc) rc = replay(j, j->merged, &r2);
+    placed = j->out.len;
+    if (!rc) rc = compare(j, s, &r2, cs, fix_unplaceable);
+    /* the result: the checked bytes, then those conflicts */
+    j->result.len = 0;
+    if (!rc) rc = pv_buf_append(&j->result, content.p, content.len);
+    if (!rc) rc = pv_buf_append(&j->result, j->out.p + placed, j->out.len - placed);
+    if (rc == NEED_REWRITE) j->st->conflicts = conflicts;
+    pv_ws_close(r.ws);
+    pv_ws_close(r2.ws);
+    pv_buf_free(&content);
+    return rc;
 }
 
 static int merge_table(job *j)
 {
     const pv_schema *s = NULL;
     changes cs = {NULL, 0, 0, PV_ARENA_INIT};
-    side r = {NULL, {NULL, 0, NULL}, 0}, r2 = {NULL, {NULL, 0, NULL}, 0};
-    pv_buf content = PV_BUF_INIT;
-    size_t i;
     int k, rc = PV_OK;
     for (k = 0; k < 3 && !rc; k++) rc = open_side(j, k);
+    /* every side is read with the merged schema (merge_sides.c) */
     for (k = 0; k < 3 && !rc; k++) {
         if (!j->s[k].has) continue;
         if (!s) s = j->s[k].t.schema;
@@ -528,20 +582,13 @@ static int merge_table(job *j)
     }
     if (!rc && !s) rc = pv_err(PV_ERROR, "table %s exists on no side", j->table);
     if (!rc) rc = merge_states(j, s, &cs);
-    /* records that turn the merged tree's replay into the merged state */
-    if (!rc) rc = replay(j, j->merged, &r);
-    if (!rc) rc = compare(j, s, &r, &cs, fix_append);
-    /* conflicts are recorded after them; they change no row */
-    for (i = 0; i < cs.n && !rc; i++)
-        if (cs.v[i].conflict) rc = encode_conflict(s, &cs.v[i], &j->out);
-    /* check: replay with the records; what is still wrong cannot be placed */
-    if (!rc) rc = receiving_content(j, &content);
-    if (!rc) rc = pvgit_vtree_put(j->merged, j->hpath, content.p, content.len);
-    if (!rc) rc = replay(j, j->merged, &r2);
-    if (!rc) rc = compare(j, s, &r2, &cs, fix_unplaceable);
-    pv_ws_close(r.ws);
-    pv_ws_close(r2.ws);
-    pv_buf_free(&content);
+    if (!rc) rc = place_records(j, s, &cs, 0);
+    if (rc == NEED_REWRITE) {
+        /* a record holds a column ours' chunk header lacks (both sides
+         * added columns): the chunk is written anew under the merged header */
+        j->st->rewritten = 1;
+        rc = place_records(j, s, &cs, 1);
+    }
     free(cs.v);
     pv_arena_free(&cs.a);
     return rc;
@@ -558,8 +605,7 @@ static int write_result(job *j, const char *a_path)
     if (strcmp(j->hpath, j->relfile) != 0) return PV_OK;
     snprintf(tmp, sizeof tmp, "%s.pv-merge", a_path);
     if (!(f = fopen(tmp, "wb"))) return pv_err_errno("cannot write '%s'", tmp);
-    ok = fwrite(j->data[1], 1, j->len[1], f) == j->len[1] &&
-         (!j->out.len || fwrite(j->out.p, 1, j->out.len, f) == j->out.len);
+    ok = fwrite(j->result.p, 1, j->result.len, f) == j->result.len;
     if (fclose(f) != 0) ok = 0;
     if (!ok || rename(tmp, a_path) != 0) {
         remove(tmp);
@@ -573,12 +619,14 @@ static void job_free(job *j)
     int k;
     for (k = 0; k < 3; k++) {
         pv_ws_close(j->s[k].ws);
-        pvgit_tree_free(j->tree[k]);
         pvgit_vtree_free(j->vt[k]);
         free(j->data[k]);
     }
     pvgit_vtree_free(j->merged);
+    pvgit_merge_sides_free(&j->sides); /* after the trees that read blob files through it */
     pv_buf_free(&j->out);
+    pv_buf_free(&j->result);
+    recv_map_free(&j->recv);
     free(j->prefix);
     free(j->pvdir);
     free(j->table);
@@ -588,43 +636,31 @@ static void job_free(job *j)
     git_repository_free(j->repo);
 }
 
-static int table_level(job *j, const char *path)
+/* 1 with the commits being merged, 0 when they cannot be found. */
+static int table_level(job *j, const char *path, pvgit_commits *c)
 {
-    pvgit_commits c;
-    int rc;
     git_libgit2_init();
     if (git_repository_open_ext(&j->repo, ".", 0, NULL)) return 0;
-    if (!pvgit_find_merge(j->repo, path, &j->ver[0], &j->ver[1], &j->ver[2], &c)) return 0;
-    if ((rc = pvgit_tree_open_oid(j->repo, &c.ours, j->prefix, &j->tree[1])) ||
-        (rc = pvgit_tree_open_oid(j->repo, &c.theirs, j->prefix, &j->tree[2])))
-        return rc;
-    /* the base may predate the workspace */
-    if ((rc = pvgit_tree_open_oid(j->repo, &c.base, j->prefix, &j->tree[0])) && rc != PV_ENOTFOUND) return rc;
-    pvgit_tree_reader(j->tree[1], &j->chain[0]);
-    pvgit_tree_reader(j->tree[2], &j->chain[1]);
-    return 1;
+    return pvgit_find_merge(j->repo, path, &j->ver[0], &j->ver[1], &j->ver[2], c);
 }
 
 int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path, const char *path,
                      pvgit_merge_stats *st)
 {
     const char *paths[3] = {o_path, a_path, b_path};
+    pvgit_commits c;
     job j;
     int rc, level;
     memset(&j, 0, sizeof j);
     memset(st, 0, sizeof *st);
     j.st = st;
     if ((rc = parse_path(&j, path)) || (rc = read_versions(&j, paths))) goto done;
-    level = table_level(&j, path);
-    if (level < 0) {
-        rc = level;
-        goto done;
-    }
+    level = table_level(&j, path, &c);
     st->table_level = level;
     if (!level)
         fprintf(stderr, "pvdev merge-driver: %s: could not find the commits being merged; merging this file alone\n",
                 path);
-    rc = level ? build_merged(&j) : build_file_level(&j);
+    rc = level ? build_table_level(&j, &c) : build_file_level(&j);
     /* Only the receiving chunk's output changes, and its invocation merges
      * (and reports the conflicts of) the whole table: the others keep ours'
      * bytes without loading a row. */

@@ -13,6 +13,10 @@ typedef struct pvgit_merge_stats {
     size_t cell_merged;   /* rows merged cell by cell */
     size_t fixups;        /* records appended to this file */
     size_t conflicts;     /* conflict records written */
+    size_t chunks_read;   /* chunk files that differ between the sides: read whole */
+    size_t chunks_scanned;/* chunk files the sides share: scanned for the keys of those */
+    size_t keys;          /* keys the differing chunks mention */
+    int rewritten;        /* the receiving chunk was rewritten under the merged header */
 } pvgit_merge_stats;
 
 /* Merge the file git names `path` (relative to the top of the work tree,
