@@ -372,10 +372,11 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out)
     if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
     t = ws->tables[i];
     /* the key-ordered vectors are built when a scan starts, not here: an
-     * INSERT that only needs the schema must not pay for them */
-    if ((rc = ws_table_load(ws, t))) return rc;
+     * INSERT that only needs the schema must not pay for them (unless a
+     * checkpoint gives them at once: ws_ckpt.h) */
+    if ((rc = ws_table_rows_ready(ws, t))) return rc;
     out->schema = t->schema;
-    out->nrows = t->nlive;
+    out->nrows = t->loaded ? t->nlive : t->vec_rows;
     out->ops = &ws_source_ops;
     out->impl = t;
     return PV_OK;

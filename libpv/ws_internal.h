@@ -36,6 +36,22 @@ typedef struct ws_table {
      * growing never rehashes a key. Tables hold under 2^32 row slots. */
     uint64_t *slots;
     size_t nslots;          /* a power of two, at least 2 * nrows */
+    /* Rows 0..sorted_rows-1 are in strictly ascending key order (imports,
+     * appends and checkpoints keep it so): until the hash index is built
+     * (key_hashed), they are found by binary search (a key past the last
+     * costs one comparison) and only the later rows are in `slots`; many
+     * searches build the full index. The vectors merge the sorted prefix
+     * with the sorted rest instead of sorting everything. */
+    size_t sorted_rows;
+    int key_hashed;
+    size_t key_searches;    /* prefix searches made while !key_hashed */
+
+    /* The load cache (ws_ckpt.h): the checkpoint the rows came from (its
+     * mapping holds their strings: kept until unload), and what the last
+     * load replayed, chunk by chunk, for the next checkpoint. */
+    struct ws_ckpt *ckpt;
+    struct ws_ckpt_chunk *cover;
+    size_t ncover;
 
     /* The last chunk file, where appends go until it is sealed, or until
      * the schema changes: a chunk has one header. */
@@ -122,6 +138,11 @@ int ws_key_set(ws_table *t, size_t idx, uint64_t h);
 int ws_row_append(ws_table *t, const pv_value *row, size_t *idx);
 int ws_row_copy_into(ws_table *t, size_t idx, const pv_value *row);
 int ws_reserve(ws_table *t, size_t more);
+/* Build the hash index now (a table that was still key-sorted). */
+int ws_key_index_build(ws_table *t);
+/* The table's rows for reading: its vectors straight from a checkpoint
+ * when one covers every chunk, else the loaded rows. Errors as load. */
+int ws_table_rows_ready(pv_ws *ws, ws_table *t);
 extern const pv_source_ops ws_source_ops;
 
 /* ws_index.c: drop the in-memory secondary indexes of t (its rows are

@@ -12,6 +12,7 @@
 #include <xxhash.h>
 
 #include "blobstore.h"
+#include "ws_ckpt.h"
 #include "ws_internal.h"
 
 /* A chunk file is read whole; bigger than this is not something we wrote. */
@@ -45,11 +46,44 @@ static int key_equal(const pv_schema *s, const pv_value *a, const pv_value *b)
     return 1;
 }
 
+/* Order of a row's key against row idx's (key columns, as the vectors). */
+static int key_cmp_row(const ws_table *t, const pv_value *row, size_t idx)
+{
+    const pv_value *other = &t->vals[idx * t->schema->ncols];
+    uint32_t k;
+    for (k = 0; k < t->schema->npk; k++) {
+        int c = pv_value_cmp(&row[t->schema->pk[k]], &other[t->schema->pk[k]]);
+        if (c) return c;
+    }
+    return 0;
+}
+
 #define SLOT_ROW(s) ((uint32_t)(s))            /* row index + 1; 0: empty */
 #define SLOT_TAG(s) ((uint32_t)((s) >> 32))
 #define SLOT(tag, row1) (((uint64_t)(tag) << 32) | (uint64_t)(row1))
 
-long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h)
+/* Rows the hash holds: all of them, or those after the sorted prefix. */
+static size_t hashed_rows(const ws_table *t)
+{
+    return t->key_hashed ? t->nrows : t->nrows - t->sorted_rows;
+}
+
+/* Binary search of the sorted prefix; -1 when absent. */
+static long prefix_find(const ws_table *t, const pv_value *row)
+{
+    size_t lo = 0, hi = t->sorted_rows;
+    if (!hi || key_cmp_row(t, row, hi - 1) > 0) return -1; /* past it: the usual append */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = key_cmp_row(t, row, mid);
+        if (c == 0) return (long)mid;
+        if (c < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return -1;
+}
+
+static long hash_find(const ws_table *t, const pv_value *row, uint64_t h)
 {
     size_t mask = t->nslots - 1, i;
     uint32_t tag = (uint32_t)h;
@@ -62,33 +96,11 @@ long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h)
     }
 }
 
-static int index_grow_to(ws_table *t, size_t n);
-
-static int index_grow(ws_table *t)
+long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h)
 {
-    return index_grow_to(t, t->nslots ? t->nslots * 2 : 1024);
-}
-
-/* Room for `more` new rows: the key index sized once (no rehash at every
- * doubling) and the row arrays grown once. */
-int ws_reserve(ws_table *t, size_t more)
-{
-    size_t need = t->nrows + more, n = t->nslots ? t->nslots : 1024;
-    int rc;
-    while (n < 2 * need + 2) n *= 2;
-    if (n != t->nslots && (rc = index_grow_to(t, n))) return rc;
-    if (need > t->cap) {
-        /* geometric growth: one-row inserts must not copy the table each time */
-        size_t cols = t->schema->ncols, cap = t->cap * 2 > need ? t->cap * 2 : need;
-        pv_value *v = realloc(t->vals, cap * cols * sizeof *v);
-        uint8_t *l;
-        if (!v) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
-        t->vals = v;
-        if (!(l = realloc(t->live, cap))) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
-        t->live = l;
-        t->cap = cap;
-    }
-    return PV_OK;
+    long at;
+    if (!t->key_hashed && (at = prefix_find(t, row)) >= 0) return at;
+    return hash_find(t, row, h);
 }
 
 static int index_grow_to(ws_table *t, size_t n)
@@ -111,24 +123,79 @@ static int index_grow_to(ws_table *t, size_t n)
     return PV_OK;
 }
 
-int ws_key_set(ws_table *t, size_t idx, uint64_t h)
+/* Slots for `rows` hashed rows at a load factor of at most one half. */
+static int index_fit(ws_table *t, size_t rows)
 {
-    size_t mask, i;
-    const pv_value *row = &t->vals[idx * t->schema->ncols];
-    if (idx >= UINT32_MAX) return pv_err(PV_ELIMIT, "table %s: more than %u row slots", t->schema->name, UINT32_MAX - 1);
-    if (t->nrows * 2 >= t->nslots) {
-        int rc = index_grow(t);
-        if (rc) return rc;
+    size_t n = t->nslots ? t->nslots : 1024;
+    while (n < 2 * rows + 2) n *= 2;
+    return n != t->nslots ? index_grow_to(t, n) : PV_OK;
+}
+
+/* Room for `more` new rows: the key index sized once (no rehash at every
+ * doubling) and the row arrays grown once. */
+int ws_reserve(ws_table *t, size_t more)
+{
+    size_t need = t->nrows + more;
+    int rc;
+    if ((t->nslots || t->key_hashed) && (rc = index_fit(t, hashed_rows(t) + more))) return rc;
+    if (need > t->cap) {
+        /* geometric growth: one-row inserts must not copy the table each time */
+        size_t cols = t->schema->ncols, cap = t->cap * 2 > need ? t->cap * 2 : need;
+        pv_value *v = realloc(t->vals, cap * cols * sizeof *v);
+        uint8_t *l;
+        if (!v) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
+        t->vals = v;
+        if (!(l = realloc(t->live, cap))) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", cap);
+        t->live = l;
+        t->cap = cap;
     }
-    mask = t->nslots - 1;
+    return PV_OK;
+}
+
+static void hash_put(ws_table *t, size_t idx, uint64_t h)
+{
+    size_t mask = t->nslots - 1, i;
+    const pv_value *row = &t->vals[idx * t->schema->ncols];
     for (i = h & mask;; i = (i + 1) & mask) {
         uint64_t s = t->slots[i];
         if (!s || (SLOT_TAG(s) == (uint32_t)h &&
                    key_equal(t->schema, &t->vals[(size_t)(SLOT_ROW(s) - 1) * t->schema->ncols], row))) {
             t->slots[i] = SLOT((uint32_t)h, (uint32_t)(idx + 1));
-            return PV_OK;
+            return;
         }
     }
+}
+
+int ws_key_index_build(ws_table *t)
+{
+    size_t idx;
+    int rc;
+    if (t->key_hashed) return PV_OK;
+    if (t->nrows >= UINT32_MAX) return pv_err(PV_ELIMIT, "table %s: more than %u row slots", t->schema->name, UINT32_MAX - 1);
+    free(t->slots);
+    t->slots = NULL;
+    t->nslots = 0;
+    if ((rc = index_fit(t, t->nrows))) return rc;
+    for (idx = 0; idx < t->nrows; idx++)
+        hash_put(t, idx, ws_key_hash(t->schema, &t->vals[idx * t->schema->ncols]));
+    t->key_hashed = 1;
+    return PV_OK;
+}
+
+int ws_key_set(ws_table *t, size_t idx, uint64_t h)
+{
+    const pv_value *row = &t->vals[idx * t->schema->ncols];
+    int rc;
+    if (idx >= UINT32_MAX) return pv_err(PV_ELIMIT, "table %s: more than %u row slots", t->schema->name, UINT32_MAX - 1);
+    /* the next row after the sorted prefix, with the largest key: the
+     * prefix grows (and needs no hashing while the index is not built) */
+    if (idx == t->sorted_rows && idx + 1 == t->nrows && (idx == 0 || key_cmp_row(t, row, idx - 1) > 0)) {
+        t->sorted_rows++;
+        if (!t->key_hashed) return PV_OK;
+    }
+    if ((rc = index_fit(t, hashed_rows(t)))) return rc;
+    hash_put(t, idx, h);
+    return PV_OK;
 }
 
 /* ---- row storage --------------------------------------------------------- */
@@ -252,6 +319,18 @@ static int apply_row(pv_ws *ws, ws_table *t, const chunk_map *m, pv_chunk_rec *r
     for (c = 0; c < t->schema->npk; c++)
         if (row[t->schema->pk[c]].type == PV_NULL)
             return PV_CORRUPT("NULL in primary key column %s", t->schema->cols[t->schema->pk[c]].name);
+    /* the next key in order (imports, appends): no search, no hashing */
+    if (!t->key_hashed && t->sorted_rows == t->nrows &&
+        (!t->nrows || key_cmp_row(t, row, t->nrows - 1) > 0)) {
+        size_t idx;
+        if ((rc = ws_row_append(t, row, &idx))) return rc;
+        return ws_key_set(t, idx, 0);
+    }
+    /* a key-sorted table searches for keys that are not past its end;
+     * when that keeps happening, hashing pays */
+    if (!t->key_hashed && t->sorted_rows && key_cmp_row(t, row, t->sorted_rows - 1) <= 0 &&
+        ++t->key_searches > 65536 + t->nrows / 16 && (rc = ws_key_index_build(t)))
+        return rc;
     h = ws_key_hash(t->schema, row);
     at = ws_key_find(t, row, h);
     if (at >= 0) {
@@ -342,7 +421,23 @@ static int repair_tail(pv_ws *ws, const char *path, size_t keep, size_t had)
     return pv_truncate_nofollow(path, keep);
 }
 
-static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, int is_last)
+/* Stat a chunk before it is read, for the checkpoint's quick check. */
+static void cover_stat(const char *path, ws_ckpt_chunk *k)
+{
+    struct stat st;
+    k->mtime_ns = 0;
+    k->ino = 0;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        k->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        k->ino = (uint64_t)st.st_ino;
+    }
+}
+
+/* Replay chunk `num` from byte `start` (0, or past what a checkpoint
+ * covered: the header line is read either way), up to `limit` bytes,
+ * recording what was read in *k. */
+static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, int is_last,
+                        uint64_t start, ws_ckpt_chunk *k)
 {
     char path[4400];
     char *text = NULL;
@@ -355,6 +450,9 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, in
     int rc;
 
     if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc; /* for messages */
+    k->num = num;
+    if (ws->posix) cover_stat(path, k);
+    else k->mtime_ns = 0, k->ino = 0;
     {
         char rel[PV_MAX_TABLE_NAME + 32];
         ws_chunk_rel(rel, sizeof rel, t, num);
@@ -378,6 +476,7 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, in
         len = keep;
         t->snap_size[t->snap_n - 1] = keep; /* the file is that long now */
     }
+    ws_ckpt_chunk_hash(k, text, len);
     row = malloc((t->schema->ncols + 1) * sizeof *row);
     ktypes = malloc((t->schema->npk + 1) * sizeof *ktypes);
     if (!row || !ktypes) {
@@ -417,6 +516,12 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, in
          * space so a big chunk does not double memory. */
         if (tmp.total > (16u << 20)) pv_arena_free(&tmp);
         p = nl + 1;
+        /* after the header, skip what a checkpoint already holds */
+        if (lineno == 1 && start > (uint64_t)(p - text)) {
+            const char *to = text + (start < len ? start : len);
+            for (; p < to && (p = memchr(p, '\n', (size_t)(to - p))) != NULL; p++) lineno++;
+            p = to;
+        }
     }
     if (is_last) {
         t->last_chunk = num;
@@ -432,19 +537,119 @@ done:
     return rc;
 }
 
-int ws_table_load(pv_ws *ws, ws_table *t)
+/* A checkpoint is written when a load replayed at least this many bytes of
+ * chunk text past the last one (below, replaying is about as fast as
+ * reading a new checkpoint would be); PV_LOAD_CACHE_MIN_BYTES overrides it
+ * (tests use 0). */
+static uint64_t ckpt_min_tail(void)
+{
+    const char *e = getenv("PV_LOAD_CACHE_MIN_BYTES");
+    char *end;
+    unsigned long long v;
+    if (!e || !*e) return (uint64_t)4 << 20;
+    v = strtoull(e, &end, 10);
+    return *end ? (uint64_t)4 << 20 : (uint64_t)v;
+}
+
+/* The rows of a checkpoint become the table's rows (strings stay in its
+ * mapping, which the table keeps until unload). */
+static int rows_from_ckpt(ws_table *t, const ws_ckpt *c)
+{
+    uint32_t ncols = t->schema->ncols, col;
+    uint64_t r;
+    int rc;
+    if ((rc = ws_reserve(t, (size_t)c->nrows))) return rc;
+    for (r = 0; r < c->nrows; r++) {
+        pv_value *dst = &t->vals[r * ncols];
+        for (col = 0; col < ncols; col++) dst[col] = pv_vec_get(&c->vecs[col], (uint32_t)r);
+    }
+    memset(t->live, 1, (size_t)c->nrows);
+    t->nrows = t->nlive = t->sorted_rows = (size_t)c->nrows;
+    return PV_OK;
+}
+
+/* Replay the chunks of the snapshot from chunk `from`, byte `start` of it. */
+static int replay_from(pv_ws *ws, ws_table *t, size_t from, uint64_t start, uint64_t *tail)
 {
     size_t i;
     int rc = PV_OK;
-    if (t->loaded) return PV_OK;
-    for (i = 0; i < t->snap_n && !rc; i++)
-        rc = replay_chunk(ws, t, t->snap_num[i], t->snap_size[i], i + 1 == t->snap_n);
-    if (rc) {
-        ws_table_unload(t);
-        return rc;
+    for (i = from; i < t->snap_n && !rc; i++) {
+        uint64_t at = i == from ? start : 0;
+        rc = replay_chunk(ws, t, t->snap_num[i], t->snap_size[i], i + 1 == t->snap_n, at, &t->cover[i]);
+        if (!rc) *tail += t->cover[i].size - at;
     }
+    return rc;
+}
+
+/* Write a checkpoint of what was just loaded (needs the vectors). */
+static void save_ckpt(pv_ws *ws, ws_table *t)
+{
+    if (!ws->posix || t->nconflicts || ws_table_vectors(ws, t)) return;
+    ws_ckpt_save(ws, t, t->cover, t->snap_n);
+}
+
+int ws_table_load(pv_ws *ws, ws_table *t)
+{
+    uint64_t tail = 0;
+    size_t from = 0;
+    int rc;
+    if (t->loaded) return PV_OK;
+    free(t->cover);
+    if (!(t->cover = calloc(t->snap_n + 1, sizeof *t->cover))) return pv_err(PV_ENOMEM, "out of memory");
+    t->ncover = t->snap_n;
+    if (!t->ckpt && (rc = ws_ckpt_open(ws, t, &t->ckpt)) < 0) return rc;
+    if (t->ckpt) {
+        const ws_ckpt *c = t->ckpt;
+        if ((rc = rows_from_ckpt(t, c))) goto fail;
+        memcpy(t->cover, c->chunks, c->nchunks * sizeof *t->cover);
+        from = c->nchunks - 1;
+        rc = replay_from(ws, t, from, c->chunks[from].size, &tail);
+    } else {
+        rc = replay_from(ws, t, 0, 0, &tail);
+    }
+    if (rc) goto fail;
     t->loaded = 1;
+    if (tail >= ckpt_min_tail() && tail) save_ckpt(ws, t);
     return PV_OK;
+fail:
+    ws_table_unload(t);
+    return rc;
+}
+
+static void vectors_free(ws_table *t);
+
+/* Vectors straight from a checkpoint that covers every chunk as the
+ * snapshot sees it: 1 when set up, 0 when there is none, or an error. */
+static int vectors_from_ckpt(pv_ws *ws, ws_table *t)
+{
+    ws_ckpt *c;
+    uint32_t col;
+    int rc;
+    if (!t->ckpt && (rc = ws_ckpt_open(ws, t, &t->ckpt)) <= 0) return rc;
+    c = t->ckpt;
+    if (c->nchunks != t->snap_n || c->chunks[c->nchunks - 1].size != t->snap_size[t->snap_n - 1])
+        return 0; /* records after it: the full load replays them */
+    t->vecs = calloc(t->schema->ncols + 1, sizeof *t->vecs);
+    t->vec_data = calloc(t->schema->ncols + 1, sizeof *t->vec_data);
+    t->vec_nulls = calloc(t->schema->ncols + 1, sizeof *t->vec_nulls);
+    if (!t->vecs || !t->vec_data || !t->vec_nulls) {
+        vectors_free(t);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    /* (vec_data and vec_nulls stay NULL: the checkpoint owns the arrays) */
+    for (col = 0; col < t->schema->ncols; col++) t->vecs[col] = c->vecs[col];
+    t->vec_rows = c->nrows;
+    t->vec_dirty = 0;
+    return 1;
+}
+
+int ws_table_rows_ready(pv_ws *ws, ws_table *t)
+{
+    int rc;
+    if (t->loaded || (t->vecs && !t->vec_dirty)) return PV_OK;
+    if ((rc = vectors_from_ckpt(ws, t)) > 0) return PV_OK;
+    if (rc < 0) return rc;
+    return ws_table_load(ws, t);
 }
 
 static void vectors_free(ws_table *t)
@@ -468,6 +673,14 @@ void ws_table_unload(ws_table *t)
 {
     ws_index_unload(t);
     vectors_free(t);
+    ws_ckpt_free(t->ckpt);
+    t->ckpt = NULL;
+    free(t->cover);
+    t->cover = NULL;
+    t->ncover = 0;
+    t->key_hashed = 0;
+    t->key_searches = 0;
+    t->sorted_rows = 0;
     pv_arena_free(&t->arena);
     free(t->vals);
     free(t->live);
@@ -528,12 +741,42 @@ static int fill_column(ws_table *t, uint32_t c, const size_t *order, size_t n)
     return PV_OK;
 }
 
+/* The live row slots in key order: the sorted prefix as it is, the rest
+ * sorted (usually a few appended rows), then the two runs merged. */
+static int live_rows_in_order(ws_table *t, size_t *order, size_t *n)
+{
+    size_t r, np = 0, ns = 0, *rest, i, j, k;
+    for (r = 0; r < t->sorted_rows; r++)
+        if (t->live[r]) order[np++] = r;
+    for (r = t->sorted_rows; r < t->nrows; r++)
+        if (t->live[r]) order[np + ns++] = r;
+    *n = np + ns;
+    if (!ns) return PV_OK;
+    rest = order + np;
+    /* (rows appended in order after the prefix need no sort either) */
+    for (r = 1; r < ns && row_key_cmp(&rest[r - 1], &rest[r], t) <= 0; r++) {}
+    if (r < ns) qsort_r(rest, ns, sizeof *rest, row_key_cmp, t);
+    if (!np || row_key_cmp(&order[np - 1], &rest[0], t) < 0) return PV_OK;
+    if (!(rest = malloc(ns * sizeof *rest))) return pv_err(PV_ENOMEM, "out of memory");
+    memcpy(rest, order + np, ns * sizeof *rest);
+    /* merge from the back, so the prefix can stay where it is */
+    i = np;
+    j = ns;
+    k = np + ns;
+    while (j > 0) {
+        if (i > 0 && row_key_cmp(&order[i - 1], &rest[j - 1], t) > 0) order[--k] = order[--i];
+        else order[--k] = rest[--j];
+    }
+    free(rest);
+    return PV_OK;
+}
+
 int ws_table_vectors(pv_ws *ws, ws_table *t)
 {
-    size_t *order = NULL, n = 0, r;
+    size_t *order = NULL, n = 0;
     uint32_t c, ncols = t->schema->ncols;
     int rc;
-    if ((rc = ws_table_load(ws, t))) return rc;
+    if (!t->loaded && (rc = ws_table_rows_ready(ws, t))) return rc;
     if (!t->vec_dirty) return PV_OK;
     vectors_free(t);
     order = malloc((t->nlive ? t->nlive : 1) * sizeof *order);
@@ -544,11 +787,7 @@ int ws_table_vectors(pv_ws *ws, ws_table *t)
         rc = pv_err(PV_ENOMEM, "out of memory");
         goto done;
     }
-    for (r = 0; r < t->nrows; r++)
-        if (t->live[r]) order[n++] = r;
-    /* rows usually arrive in key order (imports, appends): sort only if not */
-    for (r = 1; r < n && row_key_cmp(&order[r - 1], &order[r], t) <= 0; r++) {}
-    if (r < n) qsort_r(order, n, sizeof *order, row_key_cmp, t);
+    if ((rc = live_rows_in_order(t, order, &n))) goto done;
     for (c = 0; c < ncols && !rc; c++) rc = fill_column(t, c, order, n);
     if (!rc) {
         t->vec_rows = n;

@@ -1,0 +1,440 @@
+/*
+ * ws_ckpt.c: table checkpoints (ws_ckpt.h; the byte layout is
+ * docs/FORMAT.md part 4).
+ *
+ * The file is mapped read-only and used in place: integer, real and null
+ * arrays are read straight from the mapping (the host must be little-endian:
+ * elsewhere checkpoints are simply not used), strings point into it. Every
+ * byte is covered by a checksum verified at open, so a checkpoint torn by a
+ * power failure (it is written without fsync: it is only a cache) is
+ * ignored, never read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "util.h"
+#include "ws_ckpt.h"
+#include "ws_internal.h"
+
+#define CKPT_MAGIC "PVLOAD\0\1"
+#define CKPT_VERSION 1
+#define HEADER_SIZE 64
+#define CHUNK_REC 48
+#define COLUMN_REC 32
+#define COL_HAS_NULLS 1u
+
+static int host_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const uint8_t *)&one == 1;
+}
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* ---- what the rows depend on ---------------------------------------------- */
+
+static void hash_bytes(XXH3_state_t *st, const void *p, size_t n)
+{
+    uint64_t len = n;
+    XXH3_64bits_update(st, &len, sizeof len);
+    XXH3_64bits_update(st, p, n);
+}
+
+static void hash_value(XXH3_state_t *st, const pv_value *v)
+{
+    int32_t type = v ? v->type : -1;
+    XXH3_64bits_update(st, &type, sizeof type);
+    if (!v || v->type == PV_NULL) return;
+    if (v->type == PV_TEXT || v->type == PV_BLOB) hash_bytes(st, v->u.s.p, v->u.s.n);
+    else if (v->type == PV_REAL) XXH3_64bits_update(st, &v->u.f, sizeof v->u.f);
+    else XXH3_64bits_update(st, &v->u.i, sizeof v->u.i);
+}
+
+uint64_t ws_ckpt_schema_hash(const pv_schema *s)
+{
+    XXH3_state_t *st = XXH3_createState();
+    uint64_t h;
+    uint32_t c;
+    if (!st) return 0; /* matches no checkpoint (their hash is never 0 in practice) */
+    XXH3_64bits_reset(st);
+    hash_bytes(st, "pv checkpoint schema 1", 22);
+    XXH3_64bits_update(st, &s->ncols, sizeof s->ncols);
+    for (c = 0; c < s->ncols; c++) {
+        int32_t type = s->cols[c].type;
+        hash_bytes(st, s->cols[c].name, strlen(s->cols[c].name));
+        XXH3_64bits_update(st, &type, sizeof type);
+        hash_value(st, s->cols[c].dflt);
+    }
+    XXH3_64bits_update(st, &s->npk, sizeof s->npk);
+    XXH3_64bits_update(st, s->pk, s->npk * sizeof *s->pk);
+    h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
+}
+
+void ws_ckpt_chunk_hash(ws_ckpt_chunk *c, const char *data, size_t len)
+{
+    XXH128_hash_t h = XXH3_128bits(data, len);
+    XXH128_canonical_t canon;
+    XXH128_canonicalFromHash(&canon, h);
+    memcpy(c->hash, canon.digest, 16);
+    c->size = len;
+}
+
+/* ---- paths ---------------------------------------------------------------- */
+
+/* .pv/cache/load/<table>.pvck; the cache directories must be real
+ * directories (a symlink planted in a repository must not redirect our
+ * writes). Returns 0, or -1 when there is no usable place. */
+static int ckpt_path(const pv_ws *ws, const ws_table *t, int create, char *out, size_t cap)
+{
+    char dir[4200];
+    const char *sub[] = {"cache", "cache/load"};
+    size_t i;
+    struct stat st;
+    if (!ws->posix || !ws->pvdir) return -1;
+    for (i = 0; i < 2; i++) {
+        snprintf(dir, sizeof dir, "%s/%s", ws->pvdir, sub[i]);
+        if (lstat(dir, &st) != 0) {
+            if (!create || errno != ENOENT || mkdir(dir, 0755) != 0) return -1;
+        } else if (!S_ISDIR(st.st_mode)) {
+            return -1;
+        }
+    }
+    if ((size_t)snprintf(out, cap, "%s/cache/load/%s.pvck", ws->pvdir, t->schema->name) >= cap) return -1;
+    return 0;
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+void ws_ckpt_free(ws_ckpt *c)
+{
+    uint32_t i;
+    if (!c) return;
+    if (c->strs)
+        for (i = 0; i < c->ncols; i++) free(c->strs[i]);
+    free(c->strs);
+    free(c->vecs);
+    free(c->chunks);
+    if (c->map) munmap(c->map, c->map_len);
+    free(c);
+}
+
+/* Does the chunk still begin with the bytes the checkpoint replayed? */
+static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k, uint64_t snap_size)
+{
+    char path[4400], rel[PV_MAX_TABLE_NAME + 32], *text = NULL;
+    struct stat st;
+    size_t len;
+    ws_ckpt_chunk now;
+    if (ws_chunk_path(path, sizeof path, t, k->num) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if ((uint64_t)st.st_size < k->size || snap_size < k->size) return 0;
+    if (k->ino && (uint64_t)st.st_size == k->size && (uint64_t)st.st_ino == k->ino &&
+        (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == k->mtime_ns)
+        return 1;
+    ws_chunk_rel(rel, sizeof rel, t, k->num);
+    if (ws->rd.read(ws->rd.ctx, rel, (size_t)1 << 30, &text, &len)) return 0;
+    if (len < k->size) {
+        free(text);
+        return 0;
+    }
+    ws_ckpt_chunk_hash(&now, text, (size_t)k->size);
+    free(text);
+    return memcmp(now.hash, k->hash, 16) == 0;
+}
+
+static int read_chunks(ws_ckpt *c, const uint8_t *p)
+{
+    size_t i;
+    if (!(c->chunks = calloc(c->nchunks + 1, sizeof *c->chunks))) return PV_ENOMEM;
+    for (i = 0; i < c->nchunks; i++, p += CHUNK_REC) {
+        ws_ckpt_chunk *k = &c->chunks[i];
+        k->num = pv_get_u32(p);
+        k->size = pv_get_u64(p + 8);
+        k->mtime_ns = (int64_t)pv_get_u64(p + 16);
+        k->ino = pv_get_u64(p + 24);
+        memcpy(k->hash, p + 32, 16);
+    }
+    return 0;
+}
+
+/* Column i: check its record and sections, and point its vector into the
+ * mapping. 0 when good, 1 when not, PV_ENOMEM. */
+static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type)
+{
+    const uint8_t *base = c->map;
+    uint64_t n = c->nrows, nulls_off = pv_get_u64(rec + 8), data_off = pv_get_u64(rec + 16);
+    uint64_t bytes_len = pv_get_u64(rec + 24), r;
+    uint32_t type = pv_get_u32(rec), flags = pv_get_u32(rec + 4);
+    pv_vec *v = &c->vecs[i];
+    int text = type == PV_TEXT || type == PV_BLOB;
+    uint64_t need = text ? (n + 1) * 8 + bytes_len : n * 8;
+    if ((int)type != want_type || (flags & ~COL_HAS_NULLS)) return 1;
+    if (flags & COL_HAS_NULLS) {
+        if (nulls_off % 8 || nulls_off > c->map_len || c->map_len - nulls_off < n) return 1;
+        v->nulls = base + nulls_off;
+    } else if (nulls_off) {
+        return 1;
+    }
+    if (data_off % 8 || data_off > c->map_len || c->map_len - data_off < need) return 1;
+    v->type = (int)type;
+    if (!text) {
+        v->u.i = (const int64_t *)(const void *)(base + data_off);
+        return 0;
+    }
+    {
+        const uint64_t *off = (const uint64_t *)(const void *)(base + data_off);
+        const char *bytes = (const char *)(base + data_off + (n + 1) * 8);
+        pv_str *s = malloc((n ? n : 1) * sizeof *s);
+        if (!s) return PV_ENOMEM;
+        c->strs[i] = s;
+        if (off[0] != 0 || off[n] != bytes_len) return 1;
+        for (r = 0; r < n; r++) {
+            if (off[r + 1] < off[r]) return 1;
+            s[r].p = bytes + off[r];
+            s[r].n = (size_t)(off[r + 1] - off[r]);
+        }
+        v->u.s = s;
+    }
+    return 0;
+}
+
+/* Is the mapped file a checkpoint of this schema? 0 yes, 1 no, PV_ENOMEM. */
+static int check_layout(ws_ckpt *c, const ws_table *t)
+{
+    const uint8_t *h = c->map;
+    uint64_t nchunks, recs;
+    uint32_t i;
+    int rc;
+    if (c->map_len < HEADER_SIZE || memcmp(h, CKPT_MAGIC, 8) || pv_get_u32(h + 8) != CKPT_VERSION ||
+        pv_get_u64(h + 56) != XXH3_64bits(h, 56) || pv_get_u64(h + 40) != c->map_len)
+        return 1;
+    c->ncols = pv_get_u32(h + 12);
+    c->nrows = pv_get_u64(h + 16);
+    nchunks = pv_get_u64(h + 24);
+    if (c->ncols != t->schema->ncols || pv_get_u64(h + 32) != ws_ckpt_schema_hash(t->schema) ||
+        nchunks == 0 || nchunks > t->snap_n || c->nrows > ((uint64_t)1 << 32))
+        return 1;
+    recs = HEADER_SIZE + nchunks * CHUNK_REC + (uint64_t)c->ncols * COLUMN_REC;
+    if (recs > c->map_len || XXH3_64bits(h + HEADER_SIZE, c->map_len - HEADER_SIZE) != pv_get_u64(h + 48))
+        return 1;
+    c->nchunks = (size_t)nchunks;
+    if (read_chunks(c, h + HEADER_SIZE)) return PV_ENOMEM;
+    c->vecs = calloc(c->ncols + 1, sizeof *c->vecs);
+    c->strs = calloc(c->ncols + 1, sizeof *c->strs);
+    if (!c->vecs || !c->strs) return PV_ENOMEM;
+    for (i = 0; i < c->ncols; i++) {
+        const uint8_t *rec = h + HEADER_SIZE + nchunks * CHUNK_REC + (uint64_t)i * COLUMN_REC;
+        if ((rc = read_column(c, i, rec, t->schema->cols[i].type))) return rc;
+    }
+    return 0;
+}
+
+/* Do the covered chunks still hold what the checkpoint replayed? */
+static int check_chunks(pv_ws *ws, const ws_table *t, const ws_ckpt *c)
+{
+    size_t i;
+    for (i = 0; i < c->nchunks; i++) {
+        const ws_ckpt_chunk *k = &c->chunks[i];
+        if (t->snap_num[i] != k->num) return 0;
+        /* only the last covered chunk may have grown since */
+        if (i + 1 < c->nchunks && t->snap_size[i] != k->size) return 0;
+        if (!chunk_unchanged(ws, t, k, t->snap_size[i])) return 0;
+    }
+    return 1;
+}
+
+int ws_ckpt_open(pv_ws *ws, const ws_table *t, ws_ckpt **out)
+{
+    char path[4400];
+    struct stat st;
+    ws_ckpt *c;
+    int fd, rc;
+    *out = NULL;
+    if (!host_little_endian() || getenv("PV_NO_LOAD_CACHE") || !t->snap_n ||
+        ckpt_path(ws, t, 0, path, sizeof path))
+        return 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEADER_SIZE) {
+        close(fd);
+        return 0;
+    }
+    if (!(c = calloc(1, sizeof *c))) {
+        close(fd);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    c->map_len = (size_t)st.st_size;
+    c->map = mmap(NULL, c->map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (c->map == MAP_FAILED) {
+        c->map = NULL;
+        ws_ckpt_free(c);
+        return 0;
+    }
+    rc = check_layout(c, t);
+    if (rc == 0 && !check_chunks(ws, t, c)) rc = 1;
+    if (rc) {
+        ws_ckpt_free(c);
+        return rc < 0 ? pv_err(PV_ENOMEM, "out of memory") : 0;
+    }
+    *out = c;
+    return 1;
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+typedef struct ckpt_writer {
+    int fd;
+    int failed;
+    XXH3_state_t *body;
+    uint64_t off;          /* bytes written */
+    uint8_t buf[1 << 16];
+    size_t nbuf;
+} ckpt_writer;
+
+static void w_flush(ckpt_writer *w)
+{
+    if (!w->failed && w->nbuf && pv_write_all(w->fd, w->buf, w->nbuf, "checkpoint") != PV_OK)
+        w->failed = 1; /* (the message is left unread: a cache write may fail) */
+    w->nbuf = 0;
+}
+
+static void w_put(ckpt_writer *w, const void *p, size_t n)
+{
+    const uint8_t *q = p;
+    if (w->off >= HEADER_SIZE) XXH3_64bits_update(w->body, p, n);
+    w->off += n;
+    while (n) {
+        size_t k = sizeof w->buf - w->nbuf < n ? sizeof w->buf - w->nbuf : n;
+        memcpy(w->buf + w->nbuf, q, k);
+        w->nbuf += k;
+        q += k;
+        n -= k;
+        if (w->nbuf == sizeof w->buf) w_flush(w);
+    }
+}
+
+static void w_pad(ckpt_writer *w)
+{
+    static const uint8_t zero[8];
+    if (w->off % 8) w_put(w, zero, 8 - w->off % 8);
+}
+
+static void w_u64(ckpt_writer *w, uint64_t v)
+{
+    uint8_t b[8];
+    pv_put_u64(b, v);
+    w_put(w, b, 8);
+}
+
+/* Byte sizes of column c's sections, for the offsets written up front. */
+static void column_sizes(const pv_vec *v, uint64_t n, uint64_t *nulls, uint64_t *data, uint64_t *bytes)
+{
+    uint64_t r;
+    *nulls = v->nulls ? align8((size_t)n) : 0;
+    *bytes = 0;
+    if (v->type == PV_TEXT || v->type == PV_BLOB) {
+        for (r = 0; r < n; r++) *bytes += v->nulls && v->nulls[r] ? 0 : v->u.s[r].n;
+        *data = align8((size_t)((n + 1) * 8 + *bytes));
+    } else {
+        *data = n * 8;
+    }
+}
+
+static void write_column(ckpt_writer *w, const pv_vec *v, uint64_t n)
+{
+    uint64_t r, at = 0;
+    if (v->nulls) {
+        w_put(w, v->nulls, (size_t)n);
+        w_pad(w);
+    }
+    if (v->type != PV_TEXT && v->type != PV_BLOB) {
+        w_put(w, v->u.i, (size_t)n * 8); /* little-endian host: the file's order */
+        return;
+    }
+    w_u64(w, 0);
+    for (r = 0; r < n; r++) {
+        at += v->nulls && v->nulls[r] ? 0 : v->u.s[r].n;
+        w_u64(w, at);
+    }
+    for (r = 0; r < n; r++)
+        if (!(v->nulls && v->nulls[r])) w_put(w, v->u.s[r].p, v->u.s[r].n);
+    w_pad(w);
+}
+
+static void write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *cover, size_t ncover)
+{
+    uint64_t n = t->vec_rows, at;
+    uint32_t c;
+    size_t i;
+    for (i = 0; i < ncover; i++) {
+        uint8_t rec[CHUNK_REC];
+        memset(rec, 0, sizeof rec);
+        pv_put_u32(rec, cover[i].num);
+        pv_put_u64(rec + 8, cover[i].size);
+        pv_put_u64(rec + 16, (uint64_t)cover[i].mtime_ns);
+        pv_put_u64(rec + 24, cover[i].ino);
+        memcpy(rec + 32, cover[i].hash, 16);
+        w_put(w, rec, sizeof rec);
+    }
+    at = HEADER_SIZE + ncover * CHUNK_REC + (uint64_t)t->schema->ncols * COLUMN_REC;
+    for (c = 0; c < t->schema->ncols; c++) {
+        uint8_t rec[COLUMN_REC];
+        uint64_t nulls, data, bytes;
+        column_sizes(&t->vecs[c], n, &nulls, &data, &bytes);
+        memset(rec, 0, sizeof rec);
+        pv_put_u32(rec, (uint32_t)t->vecs[c].type);
+        pv_put_u32(rec + 4, nulls ? COL_HAS_NULLS : 0);
+        pv_put_u64(rec + 8, nulls ? at : 0);
+        pv_put_u64(rec + 16, at + nulls);
+        pv_put_u64(rec + 24, bytes);
+        w_put(w, rec, sizeof rec);
+        at += nulls + data;
+    }
+    for (c = 0; c < t->schema->ncols; c++) write_column(w, &t->vecs[c], n);
+}
+
+void ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover, size_t ncover)
+{
+    char path[4400], tmp[4500];
+    uint8_t h[HEADER_SIZE];
+    ckpt_writer *w;
+    if (!host_little_endian() || getenv("PV_NO_LOAD_CACHE") || !ncover || t->nconflicts ||
+        ckpt_path(ws, t, 1, path, sizeof path))
+        return;
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    if (!(w = calloc(1, sizeof *w))) return;
+    if (!(w->body = XXH3_createState()) || (w->fd = mkstemp(tmp)) < 0) {
+        XXH3_freeState(w->body);
+        free(w);
+        return;
+    }
+    XXH3_64bits_reset(w->body);
+    memset(h, 0, sizeof h);
+    w_put(w, h, sizeof h); /* filled in below, once the body is hashed */
+    write_body(w, t, cover, ncover);
+    w_flush(w);
+    memcpy(h, CKPT_MAGIC, 8);
+    pv_put_u32(h + 8, CKPT_VERSION);
+    pv_put_u32(h + 12, t->schema->ncols);
+    pv_put_u64(h + 16, t->vec_rows);
+    pv_put_u64(h + 24, ncover);
+    pv_put_u64(h + 32, ws_ckpt_schema_hash(t->schema));
+    pv_put_u64(h + 40, w->off);
+    pv_put_u64(h + 48, XXH3_64bits_digest(w->body));
+    pv_put_u64(h + 56, XXH3_64bits(h, 56));
+    if (!w->failed && pwrite(w->fd, h, sizeof h, 0) != (ssize_t)sizeof h) w->failed = 1;
+    if (close(w->fd) != 0) w->failed = 1;
+    if (w->failed || rename(tmp, path) != 0) unlink(tmp);
+    XXH3_freeState(w->body);
+    free(w);
+}

@@ -1,0 +1,77 @@
+/*
+ * ws_ckpt.h: table checkpoints, the workspace's local load cache
+ * (docs/FORMAT.md part 4; design in docs/LOADING.md).
+ *
+ * Loading a table replays every record of every chunk (JSON decoding, the
+ * last record of a key wins). A checkpoint is the result of such a replay
+ * saved as key-ordered binary columns in `.pv/cache/load/<table>.pvck`,
+ * with the chunks it covers (number, bytes, content hash). Sealed chunks
+ * never change (DESIGN rule 5), so a checkpoint stays valid while the
+ * chunks it covers still begin with the same bytes; loading then maps it
+ * and replays only the records appended after it (the tail).
+ *
+ * A checkpoint is a cache: it is never committed (`.pv/.gitignore` lists
+ * `/cache/`), anything wrong with it (another schema, a chunk rewritten
+ * by compaction or a checkout, a damaged file) only means it is not used,
+ * and failing to write it is not an error.
+ */
+#ifndef PV_WS_CKPT_H
+#define PV_WS_CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+
+struct pv_ws;
+struct ws_table;
+
+/* One chunk as a replay saw it. */
+typedef struct ws_ckpt_chunk {
+    uint32_t num;         /* the chunk file's number */
+    uint64_t size;        /* bytes replayed (a prefix of the file) */
+    int64_t mtime_ns;     /* the file's mtime and inode taken before it */
+    uint64_t ino;         /*   was read (0, 0: unknown, always hash) */
+    uint8_t hash[16];     /* XXH3-128 of those `size` bytes */
+} ws_ckpt_chunk;
+
+/* A mapped, validated checkpoint. */
+typedef struct ws_ckpt {
+    void *map;
+    size_t map_len;
+    uint64_t nrows;       /* live rows, in primary-key order */
+    uint32_t ncols;       /* the table's columns, in schema order */
+    ws_ckpt_chunk *chunks;
+    size_t nchunks;       /* a prefix of the table's chunk list */
+    pv_vec *vecs;         /* ncols column vectors over the rows; integer,
+                             real and null arrays point into the mapping,
+                             string arrays are owned (strs) */
+    pv_str **strs;        /* per column: the pv_str array of a TEXT/BLOB
+                             column (pointing into the mapping), else NULL */
+} ws_ckpt;
+
+/* A hash of what a checkpoint's rows depend on in the schema: column
+ * names, types and defaults, and the primary key. */
+uint64_t ws_ckpt_schema_hash(const struct pv_schema *s);
+
+/* Map and validate the checkpoint of table t against t's snapshot (its
+ * chunk list and sizes): header, schema hash, the whole body's checksum,
+ * every offset, and every covered chunk (same number and position, at
+ * least as long, same bytes: XXH3-128 of the prefix, skipped when size,
+ * mtime and inode are those recorded). Returns 1 with *out set, 0 when
+ * there is no usable checkpoint (none, stale, damaged: never an error),
+ * or PV_ENOMEM. */
+int ws_ckpt_open(struct pv_ws *ws, const struct ws_table *t, ws_ckpt **out);
+void ws_ckpt_free(ws_ckpt *c);
+
+/* Write the checkpoint of table t from its current vectors (t->vecs,
+ * t->vec_rows: built, and equal to the replay of `cover`), atomically
+ * (temporary file, rename). Failures are ignored: a cache. */
+void ws_ckpt_save(struct pv_ws *ws, const struct ws_table *t, const ws_ckpt_chunk *cover,
+                  size_t ncover);
+
+/* Hash `len` bytes of a chunk and stat it (before the bytes were read:
+ * see ws_ckpt.c) into *c. */
+void ws_ckpt_chunk_hash(ws_ckpt_chunk *c, const char *data, size_t len);
+
+#endif
