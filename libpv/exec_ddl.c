@@ -3,10 +3,12 @@
  * transaction statements (docs/SQL.md, "Schema changes"), plus the
  * pv_change entry points shared with exec_dml.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec_change.h"
+#include "ws.h"
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory preparing a statement"); }
 
@@ -60,32 +62,93 @@ static int set_primary_key(const pv_create *c, pv_schema *s, uint32_t *pk, uint3
     return npk ? pv_schema_set_pk(s, pk, npk) : 0;
 }
 
-/* UNIQUE is accepted where it restates the primary key; anything else needs
- * unique constraints in the schema, which it does not have yet. */
-static int check_uniques(const pv_create *c, const pv_schema *s)
+/* ---- index names ------------------------------------------------------------------- */
+
+/* Index names are unique in the database, as in SQLite. Returns the schema
+ * of the table holding index `name` (and its position), or NULL. A .pvdb
+ * has no secondary index definitions yet. */
+static const pv_schema *find_index(pv_db *db, const char *name, size_t len, uint32_t *pos)
+{
+    uint32_t i, n;
+    if (db->kind != PV_DB_WORKSPACE) return NULL;
+    n = pv_ws_table_count(db->ws);
+    for (i = 0; i < n; i++) {
+        const pv_schema *s = pv_ws_table_schema(db->ws, i);
+        int k = pv_schema_find_index(s, name, len);
+        if (k >= 0) {
+            *pos = (uint32_t)k;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* A new table may not take an index's name, nor a new index a table's. */
+static int name_taken(pv_db *db, const char *name, size_t len, int for_index)
+{
+    pv_source src;
+    uint32_t k;
+    if (find_index(db, name, len, &k)) {
+        if (for_index) return pv_err(PV_EEXISTS, "index %.*s already exists", (int)len, name);
+        return pv_err(PV_EEXISTS, "there is already an index named %.*s", (int)len, name);
+    }
+    if (for_index && pv_db_find_table(db, name, len, &src) == 0)
+        return pv_err(PV_EEXISTS, "there is already a table named %.*s", (int)len, name);
+    return 0;
+}
+
+/* ---- UNIQUE constraints -------------------------------------------------------------- */
+
+/* Does the column list restate the primary key (the same set of columns)?
+ * It is unique already: no index is made for it. */
+static int is_key(const pv_schema *s, const uint32_t *cols, uint32_t n)
 {
     uint32_t i, j;
-    for (i = 0; i < c->ncols; i++) {
-        int k = pv_schema_find(s, c->cols[i].name.p, c->cols[i].name.n);
-        if (c->cols[i].unique && !(s->npk == 1 && s->cols[k].pk_pos == 0))
-            return pv_err(PV_ESQL, "UNIQUE constraints are not supported yet (column %s of table %s): "
-                          "only the primary key is unique", s->cols[k].name, s->name);
+    if (n != s->npk) return 0;
+    for (i = 0; i < n; i++) {
+        if (s->cols[cols[i]].pk_pos < 0) return 0;
+        for (j = 0; j < i; j++)
+            if (cols[j] == cols[i]) return 0;
     }
-    for (i = 0; i < c->nuniques; i++) {
+    return 1;
+}
+
+/* One UNIQUE constraint becomes the unique index pv_autoindex_<table>_<n>,
+ * unless it restates the key or an earlier constraint (SQLite makes one
+ * index for those too). */
+static int add_unique(pv_schema *s, const uint32_t *cols, uint32_t n)
+{
+    char name[PV_MAX_TABLE_NAME + 32];
+    uint32_t i;
+    if (is_key(s, cols, n)) return 0;
+    for (i = 0; i < s->nindexes; i++)
+        if (s->indexes[i].ncols == n && memcmp(s->indexes[i].cols, cols, n * sizeof *cols) == 0) return 0;
+    snprintf(name, sizeof name, PV_AUTOINDEX_PREFIX "%s_%u", s->name, s->nindexes + 1);
+    return pv_schema_add_index(s, name, strlen(name), 1, cols, n);
+}
+
+/* Column constraints first (in column order), then table constraints, the
+ * order SQLite numbers its autoindexes in. */
+static int add_uniques(const pv_create *c, pv_schema *s)
+{
+    uint32_t i, j, *cols;
+    int rc = 0;
+    for (i = 0; i < c->ncols && !rc; i++)
+        if (c->cols[i].unique) rc = add_unique(s, &i, 1);
+    for (i = 0; i < c->nuniques && !rc; i++) {
         const pv_namelist *u = &c->uniques[i];
-        int same = u->n == s->npk;
-        for (j = 0; j < u->n; j++) {
+        if (!(cols = malloc((u->n + 1) * sizeof *cols))) return nomem();
+        for (j = 0; j < u->n && !rc; j++) {
             int k = pv_schema_find(s, u->names[j].p, u->names[j].n);
             if (k < 0)
-                return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)u->names[j].n,
-                              u->names[j].p, u->offs[j]);
-            if (s->cols[k].pk_pos < 0) same = 0;
+                rc = pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)u->names[j].n,
+                            u->names[j].p, u->offs[j]);
+            else cols[j] = (uint32_t)k;
         }
-        if (!same)
-            return pv_err(PV_ESQL, "UNIQUE constraints are not supported yet (table %s): only the "
-                          "primary key is unique", s->name);
+        if (!rc) rc = add_unique(s, cols, u->n);
+        free(cols);
     }
-    return 0;
+    return rc;
 }
 
 static int prepare_create(pv_change *ch)
@@ -103,8 +166,7 @@ static int prepare_create(pv_change *ch)
         rc = add_coldef(ch->st->sql, s, &c->cols[i]);
         if (!rc && c->cols[i].pk) pk[npk++] = i;
     }
-    if (rc || (rc = set_primary_key(c, s, pk, npk)) || (rc = check_uniques(c, s)) ||
-        (rc = pv_schema_finish(s)))
+    if (rc || (rc = set_primary_key(c, s, pk, npk)) || (rc = pv_schema_finish(s)) || (rc = add_uniques(c, s)))
         goto done;
     ch->schema = s;
     s = NULL;
@@ -116,28 +178,106 @@ done:
 
 static int run_create(pv_change *c)
 {
-    pv_schema *s = pv_schema_clone(c->schema);
-    if (!s) return pv_err(PV_ENOMEM, "out of memory creating table %s", c->schema->name);
+    pv_schema *s;
+    int rc;
+    if ((rc = name_taken(c->db, c->schema->name, strlen(c->schema->name), 0))) return rc;
+    if (!(s = pv_schema_clone(c->schema))) return pv_err(PV_ENOMEM, "out of memory creating table %s", c->schema->name);
     return pv_db_create_table(c->db, s, c->st->u.create.if_not_exists);
 }
 
 /* ---- CREATE INDEX, DROP ------------------------------------------------------------ */
 
+/* The indexed columns, checked at prepare and again at run (the table may
+ * have changed in between). */
+static int index_columns(const pv_create_index *x, const pv_schema *s, uint32_t *cols)
+{
+    uint32_t i;
+    for (i = 0; i < x->cols.n; i++) {
+        int k = pv_schema_find(s, x->cols.names[i].p, x->cols.names[i].n);
+        if (k < 0 || s->cols[k].hidden)
+            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u (table %s)", (int)x->cols.names[i].n,
+                          x->cols.names[i].p, x->cols.offs[i], s->name);
+        cols[i] = (uint32_t)k;
+    }
+    return 0;
+}
+
 static int prepare_create_index(pv_change *c)
 {
     const pv_create_index *x = &c->st->u.index;
-    const pv_schema *s;
+    uint32_t *cols;
     pv_source src;
-    uint32_t i;
     int rc;
+    if (x->name.n >= strlen(PV_AUTOINDEX_PREFIX) &&
+        pv_ident_eq(x->name.p, strlen(PV_AUTOINDEX_PREFIX), PV_AUTOINDEX_PREFIX, strlen(PV_AUTOINDEX_PREFIX)))
+        return pv_err(PV_ESQL, "object name reserved for internal use: %.*s", (int)x->name.n, x->name.p);
+    if (!pv_column_name_ok(x->name.p, x->name.n))
+        return pv_err(PV_ESQL, "bad index name '%.*s' (1 to %d bytes of UTF-8, no control characters)",
+                      (int)(x->name.n > 64 ? 64 : x->name.n), x->name.p, PV_MAX_COLUMN_NAME);
     if ((rc = pv_db_find_table(c->db, x->table.p, x->table.n, &src))) return rc;
-    s = src.schema;
-    for (i = 0; i < x->cols.n; i++)
-        if (pv_schema_find(s, x->cols.names[i].p, x->cols.names[i].n) < 0)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)x->cols.names[i].n,
-                          x->cols.names[i].p, x->cols.offs[i]);
-    return pv_err(PV_ESQL, "CREATE INDEX is not supported yet: the schema has no index definitions "
-                  "(index %.*s on %s)", (int)x->name.n, x->name.p, s->name);
+    if (!(cols = malloc((x->cols.n + 1) * sizeof *cols))) return nomem();
+    rc = index_columns(x, src.schema, cols);
+    free(cols);
+    if (!rc && !(c->table = pv_arena_dup(c->arena, src.schema->name, strlen(src.schema->name)))) rc = nomem();
+    return rc;
+}
+
+/* CREATE INDEX and DROP INDEX change the table's schema (its index lines),
+ * through the same path as ALTER TABLE: the column mapping is the identity. */
+static int alter_indexes(pv_change *c, const char *table, pv_schema *s)
+{
+    int *from = malloc((s->ncols + 1) * sizeof *from), rc;
+    uint32_t i;
+    if (!from) {
+        pv_schema_free(s);
+        return nomem();
+    }
+    for (i = 0; i < s->ncols; i++) from[i] = (int)i;
+    rc = pv_db_alter_table(c->db, table, s, from);
+    free(from);
+    return rc;
+}
+
+static int run_create_index(pv_change *c)
+{
+    const pv_create_index *x = &c->st->u.index;
+    pv_schema *s = NULL;
+    pv_source src;
+    uint32_t *cols = NULL, k;
+    int rc;
+    if (find_index(c->db, x->name.p, x->name.n, &k) && x->if_not_exists) return 0;
+    if ((rc = name_taken(c->db, x->name.p, x->name.n, 1)) ||
+        (rc = pv_db_find_table(c->db, c->table, strlen(c->table), &src)))
+        return rc;
+    if (!(cols = malloc((x->cols.n + 1) * sizeof *cols)) || !(s = pv_schema_clone(src.schema))) {
+        free(cols);
+        return nomem();
+    }
+    if (!(rc = index_columns(x, s, cols)) && !(rc = pv_schema_add_index(s, x->name.p, x->name.n, x->unique, cols, x->cols.n))) {
+        free(cols);
+        return alter_indexes(c, c->table, s);
+    }
+    free(cols);
+    pv_schema_free(s);
+    return rc;
+}
+
+static int run_drop_index(pv_change *c)
+{
+    const pv_drop *d = &c->st->u.drop;
+    const pv_schema *t;
+    pv_schema *s;
+    uint32_t k;
+    if (!(t = find_index(c->db, d->name.p, d->name.n, &k))) {
+        if (d->if_exists) return 0;
+        return pv_err(PV_ENOTFOUND, "no such index: %.*s", (int)d->name.n, d->name.p);
+    }
+    if (pv_index_is_auto(&t->indexes[k]))
+        return pv_err(PV_ESQL, "index associated with UNIQUE or PRIMARY KEY constraint cannot be dropped "
+                      "(index %s of table %s)", t->indexes[k].name, t->name);
+    if (!(s = pv_schema_clone(t))) return nomem();
+    pv_schema_drop_index(s, k);
+    return alter_indexes(c, t->name, s);
 }
 
 static int prepare_drop(pv_change *c)
@@ -145,11 +285,7 @@ static int prepare_drop(pv_change *c)
     const pv_drop *d = &c->st->u.drop;
     pv_source src;
     int rc;
-    if (d->index) {
-        /* no index can exist yet: only IF EXISTS succeeds */
-        if (d->if_exists) return 0;
-        return pv_err(PV_ENOTFOUND, "no such index: %.*s", (int)d->name.n, d->name.p);
-    }
+    if (d->index) return 0; /* found by name when it runs */
     rc = pv_db_find_table(c->db, d->name.p, d->name.n, &src);
     if (rc == PV_ENOTFOUND && d->if_exists) rc = 0;
     else if (!rc && !(c->table = pv_arena_dup(c->arena, src.schema->name, strlen(src.schema->name))))
@@ -162,7 +298,7 @@ static int prepare_drop(pv_change *c)
 static int run_drop(pv_change *c)
 {
     const pv_drop *d = &c->st->u.drop;
-    if (d->index) return 0;
+    if (d->index) return run_drop_index(c);
     return pv_db_drop_table(c->db, c->table, d->if_exists);
 }
 
@@ -182,7 +318,7 @@ static int find_visible(const pv_schema *s, pv_str name, uint32_t off)
 static int check_alter(const pv_alter *a, const pv_schema *s)
 {
     uint32_t i, visible = 0;
-    int k;
+    int k, ix;
     for (i = 0; i < s->ncols; i++) visible += !s->cols[i].hidden;
     switch (a->action) {
     case PV_ALTER_ADD:
@@ -204,6 +340,12 @@ static int check_alter(const pv_alter *a, const pv_schema *s)
         if ((k = find_visible(s, a->from, a->from_off)) < 0) return PV_ENOTFOUND;
         if (s->cols[k].pk_pos >= 0)
             return pv_err(PV_ESQL, "cannot drop PRIMARY KEY column: \"%s\"", s->cols[k].name);
+        if ((ix = pv_schema_index_using(s, (uint32_t)k)) >= 0) {
+            if (pv_index_is_auto(&s->indexes[ix]))
+                return pv_err(PV_ESQL, "cannot drop UNIQUE column: \"%s\"", s->cols[k].name);
+            return pv_err(PV_ESQL, "cannot drop column \"%s\": index %s uses it (drop the index first)",
+                          s->cols[k].name, s->indexes[ix].name);
+        }
         if (visible == 1)
             return pv_err(PV_ESQL, "cannot drop column \"%s\": no other columns exist", s->cols[k].name);
         return 0;
@@ -300,6 +442,7 @@ int pv_ddl_run(pv_change *c)
 {
     switch (c->st->kind) {
     case PV_SQL_CREATE: return run_create(c);
+    case PV_SQL_CREATE_INDEX: return run_create_index(c);
     case PV_SQL_DROP: return run_drop(c);
     case PV_SQL_ALTER: return run_alter(c);
     case PV_SQL_BEGIN: return pv_db_begin(c->db);

@@ -95,6 +95,11 @@ void pv_schema_free(pv_schema *s)
         free(s->cols[i].dflt);
     }
     free_names(s->dropped, s->ndropped);
+    for (i = 0; i < s->nindexes; i++) {
+        free(s->indexes[i].name);
+        free(s->indexes[i].cols);
+    }
+    free(s->indexes);
     free(s->cols);
     free(s->pk);
     free(s->name);
@@ -126,6 +131,10 @@ pv_schema *pv_schema_clone(const pv_schema *s)
         c->dropped = dup_names(s->dropped, s->ndropped, &bad);
         if (bad) goto fail;
         c->ndropped = s->ndropped;
+    }
+    for (i = 0; i < s->nindexes; i++) {
+        const pv_index_def *x = &s->indexes[i];
+        if (pv_schema_add_index(c, x->name, strlen(x->name), x->unique, x->cols, x->ncols)) goto fail;
     }
     return c;
 fail:
@@ -219,11 +228,14 @@ int pv_schema_drop_column(pv_schema *s, uint32_t col)
 {
     pv_column *c;
     uint32_t i, k;
-    int rc;
+    int rc, ix;
     if (col >= s->ncols) return pv_err(PV_ERANGE, "column %u out of range", col);
     c = &s->cols[col];
     if (c->pk_pos >= 0 || c->hidden)
         return pv_err(PV_ECONSTRAINT, "table %s: cannot drop column %s: it is part of the primary key", s->name, c->name);
+    if ((ix = pv_schema_index_using(s, col)) >= 0)
+        return pv_err(PV_ECONSTRAINT, "table %s: cannot drop column %s: index %s uses it (drop the index first)",
+                      s->name, c->name, s->indexes[ix].name);
     if ((rc = push_name(&s->dropped, &s->ndropped, c->name))) return rc;
     for (i = 0; i < c->naliases; i++)
         if ((rc = push_name(&s->dropped, &s->ndropped, c->aliases[i]))) return rc;
@@ -234,6 +246,75 @@ int pv_schema_drop_column(pv_schema *s, uint32_t col)
     s->ncols--;
     for (k = 0; k < s->npk; k++)
         if (s->pk[k] > col) s->pk[k]--;
+    for (k = 0; k < s->nindexes; k++)
+        for (i = 0; i < s->indexes[k].ncols; i++)
+            if (s->indexes[k].cols[i] > col) s->indexes[k].cols[i]--;
+    return PV_OK;
+}
+
+/* ---- indexes ------------------------------------------------------------- */
+
+int pv_schema_find_index(const pv_schema *s, const char *name, size_t len)
+{
+    uint32_t i;
+    for (i = 0; i < s->nindexes; i++)
+        if (pv_ident_eq(s->indexes[i].name, strlen(s->indexes[i].name), name, len)) return (int)i;
+    return -1;
+}
+
+int pv_index_is_auto(const pv_index_def *ix)
+{
+    return strncmp(ix->name, PV_AUTOINDEX_PREFIX, strlen(PV_AUTOINDEX_PREFIX)) == 0;
+}
+
+int pv_schema_index_using(const pv_schema *s, uint32_t col)
+{
+    uint32_t i, j;
+    for (i = 0; i < s->nindexes; i++)
+        for (j = 0; j < s->indexes[i].ncols; j++)
+            if (s->indexes[i].cols[j] == col) return (int)i;
+    return -1;
+}
+
+int pv_schema_add_index(pv_schema *s, const char *name, size_t len, int unique,
+                        const uint32_t *cols, uint32_t n)
+{
+    pv_index_def *g, *x;
+    uint32_t i;
+    if (!pv_column_name_ok(name, len))
+        return pv_err(PV_EINPUT, "table %s: bad index name '%.*s'", s->name, (int)(len > 64 ? 64 : len), name);
+    if (pv_schema_find_index(s, name, len) >= 0)
+        return pv_err(PV_EEXISTS, "index %.*s already exists", (int)len, name);
+    if (n == 0 || n > PV_MAX_COLUMNS) return pv_err(PV_ERANGE, "index %.*s: no columns", (int)len, name);
+    for (i = 0; i < n; i++)
+        if (cols[i] >= s->ncols) return pv_err(PV_ERANGE, "index %.*s: column %u out of range", (int)len, name, cols[i]);
+    if (s->nindexes >= PV_MAX_INDEXES)
+        return pv_err(PV_ELIMIT, "table %s: more than %d indexes", s->name, PV_MAX_INDEXES);
+    if (!(g = realloc(s->indexes, (s->nindexes + 1) * sizeof *g))) return pv_err(PV_ENOMEM, "out of memory");
+    s->indexes = g;
+    x = &g[s->nindexes];
+    memset(x, 0, sizeof *x);
+    x->name = dup_n(name, len);
+    x->cols = malloc(n * sizeof *x->cols);
+    if (!x->name || !x->cols) {
+        free(x->name);
+        free(x->cols);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    memcpy(x->cols, cols, n * sizeof *x->cols);
+    x->ncols = n;
+    x->unique = unique ? 1 : 0;
+    s->nindexes++;
+    return PV_OK;
+}
+
+int pv_schema_drop_index(pv_schema *s, uint32_t i)
+{
+    if (i >= s->nindexes) return pv_err(PV_ERANGE, "index %u out of range", i);
+    free(s->indexes[i].name);
+    free(s->indexes[i].cols);
+    memmove(&s->indexes[i], &s->indexes[i + 1], (s->nindexes - i - 1) * sizeof *s->indexes);
+    s->nindexes--;
     return PV_OK;
 }
 

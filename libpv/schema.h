@@ -1,5 +1,6 @@
 /*
- * schema.h: the shape of a table: named, typed columns and a primary key.
+ * schema.h: the shape of a table: named, typed columns, a primary key and
+ * secondary indexes (UNIQUE constraints, CREATE INDEX).
  */
 #ifndef PV_SCHEMA_H
 #define PV_SCHEMA_H
@@ -32,6 +33,24 @@ typedef struct pv_column {
                        (bytes in the same allocation); NULL if none */
 } pv_column;
 
+/* A secondary index of a table: CREATE [UNIQUE] INDEX, or the unique index
+ * a UNIQUE constraint of CREATE TABLE stands for. Index names are unique
+ * in a database (ASCII case-insensitive), across every table. */
+typedef struct pv_index_def {
+    char *name;      /* owned, NUL-terminated UTF-8 */
+    int unique;      /* 1: no two rows share a value tuple without NULL in it */
+    uint32_t ncols;  /* >= 1 */
+    uint32_t *cols;  /* owned: schema column indexes, in index order */
+} pv_index_def;
+
+/* The name given to the unique index of the n-th (1-based) UNIQUE
+ * constraint of CREATE TABLE: pv_autoindex_<table>_<n>. The prefix is
+ * reserved: CREATE INDEX refuses names starting with it, and DROP INDEX
+ * refuses these indexes (drop the table instead), as SQLite does with its
+ * sqlite_autoindex_ names. */
+#define PV_AUTOINDEX_PREFIX "pv_autoindex_"
+#define PV_MAX_INDEXES 64   /* indexes per table */
+
 /* A schema keeps its column history (earlier names, dropped names) so that
  * chunks written before an ALTER TABLE still read by name: ALTER changes
  * the schema file and nothing else. */
@@ -43,6 +62,8 @@ typedef struct pv_schema {
     uint32_t *pk;       /* owned: column index of each key part, in key order */
     char **dropped;     /* owned: names of dropped columns (DROP COLUMN) */
     uint32_t ndropped;
+    pv_index_def *indexes; /* owned, nindexes entries in creation order */
+    uint32_t nindexes;
 } pv_schema;
 
 /* A new schema with no columns; NULL on allocation failure. */
@@ -83,9 +104,33 @@ int pv_schema_set_default(pv_schema *s, uint32_t col, const pv_value *v);
 int pv_schema_rename_column(pv_schema *s, uint32_t col, const char *name, size_t len);
 
 /* DROP COLUMN: the column (and its aliases) join the dropped names; the
- * columns after it shift down by one. Errors: PV_ECONSTRAINT (a key
- * column), PV_ERANGE, PV_ENOMEM. */
+ * columns after it shift down by one (index definitions follow). Errors:
+ * PV_ECONSTRAINT (a key column, or a column an index uses: the message
+ * names the index), PV_ERANGE, PV_ENOMEM. */
 int pv_schema_drop_column(pv_schema *s, uint32_t col);
+
+/* Add an index definition: `cols` are n schema column indexes (1 ..
+ * PV_MAX_COLUMNS of them, a column may repeat as in SQLite). The caller
+ * checks that the name is free in the whole database; this checks it
+ * against the table's own indexes. Errors: PV_EINPUT (bad name: 1-128
+ * bytes of UTF-8 without control characters), PV_EEXISTS ("index NAME
+ * already exists"), PV_ERANGE (a bad column index, n = 0), PV_ELIMIT (more
+ * than PV_MAX_INDEXES), PV_ENOMEM. */
+int pv_schema_add_index(pv_schema *s, const char *name, size_t len, int unique,
+                        const uint32_t *cols, uint32_t n);
+
+/* Remove index i (the later ones shift down). Errors: PV_ERANGE. */
+int pv_schema_drop_index(pv_schema *s, uint32_t i);
+
+/* Index position by name (ASCII case-insensitive), or -1. */
+int pv_schema_find_index(const pv_schema *s, const char *name, size_t len);
+
+/* Does the index stand for a UNIQUE constraint (its name has
+ * PV_AUTOINDEX_PREFIX)? */
+int pv_index_is_auto(const pv_index_def *ix);
+
+/* Does some index use column `col`? Returns the first such index, or -1. */
+int pv_schema_index_using(const pv_schema *s, uint32_t col);
 
 /* Name checks; 1 if acceptable. Table names become directory names. */
 int pv_table_name_ok(const char *name, size_t len);

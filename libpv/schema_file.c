@@ -6,6 +6,7 @@
  *   {"column":"iata","type":"TEXT","not_null":true}
  *   {"column":"lat","type":"REAL","renamed_from":["latitude"]}
  *   {"dropped_column":"elevation"}
+ *   {"index":"airports_name","columns":["name"],"unique":true}
  *
  * One line per column so that a schema change reads as a line change in a
  * review, like a row change. Earlier and dropped names stay, so chunks
@@ -55,6 +56,21 @@ int pv_schema_encode(pv_buf *out, const pv_schema *s)
     for (i = 0; !rc && i < s->ndropped; i++) {
         rc = pv_buf_append(out, "{\"dropped_column\":", 18);
         if (!rc) rc = pv_js_put_string(out, s->dropped[i], strlen(s->dropped[i]));
+        if (!rc) rc = pv_buf_append(out, "}\n", 2);
+    }
+    for (i = 0; !rc && i < s->nindexes; i++) {
+        const pv_index_def *x = &s->indexes[i];
+        uint32_t k;
+        rc = pv_buf_append(out, "{\"index\":", 9);
+        if (!rc) rc = pv_js_put_string(out, x->name, strlen(x->name));
+        if (!rc) rc = pv_buf_append(out, ",\"columns\":[", 12);
+        for (k = 0; !rc && k < x->ncols; k++) {
+            const char *n = s->cols[x->cols[k]].name;
+            if (k) rc = pv_buf_putc(out, ',');
+            if (!rc) rc = pv_js_put_string(out, n, strlen(n));
+        }
+        if (!rc) rc = pv_buf_putc(out, ']');
+        if (!rc && x->unique) rc = pv_buf_append(out, ",\"unique\":true", 14);
         if (!rc) rc = pv_buf_append(out, "}\n", 2);
     }
     return rc;
@@ -115,6 +131,36 @@ static int read_flags(pv_jscan *j, pv_arena *a, int type, int *not_null, int *hi
     return PV_OK;
 }
 
+/* {"index":"name","columns":["a",...]} with ,"unique":true when unique:
+ * after the columns and the dropped names, in creation order. */
+static int read_index(pv_jscan *j, pv_arena *a, pv_schema *s)
+{
+    const char *name, **names = NULL;
+    uint32_t n, i, *cols;
+    size_t len;
+    int rc, unique = 0;
+    if (!pv_js_lit(j, ':')) return PV_CORRUPT("expected ':'");
+    if ((rc = pv_js_string(j, a, &name, &len))) return rc;
+    if (!pv_js_lit(j, ',') || !pv_js_word(j, "\"columns\"") || !pv_js_lit(j, ':'))
+        return PV_CORRUPT("index %s: expected \"columns\" at byte %zu", name, (size_t)(j->p - j->start));
+    if ((rc = read_names(j, a, &names, &n))) return rc;
+    if (pv_js_lit(j, ',')) {
+        if (!pv_js_word(j, "\"unique\"") || !pv_js_lit(j, ':') || !pv_js_word(j, "true"))
+            return PV_CORRUPT("index %s: expected \"unique\":true at byte %zu", name, (size_t)(j->p - j->start));
+        unique = 1;
+    }
+    if (!pv_js_lit(j, '}')) return PV_CORRUPT("expected '}' at byte %zu", (size_t)(j->p - j->start));
+    if (n == 0) return PV_CORRUPT("index %s has no columns", name);
+    if (!(cols = pv_arena_alloc(a, n * sizeof *cols))) return pv_err(PV_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        int c = pv_schema_find(s, names[i], strlen(names[i]));
+        if (c < 0) return PV_CORRUPT("index %s: '%s' is not a column", name, names[i]);
+        cols[i] = (uint32_t)c;
+    }
+    if (pv_schema_find_index(s, name, len) >= 0) return PV_CORRUPT("index %s is defined twice", name);
+    return pv_schema_add_index(s, name, len, unique, cols, n);
+}
+
 /* {"dropped_column":"name"}: after the columns. */
 static int read_dropped(pv_jscan *j, pv_arena *a, pv_schema *s)
 {
@@ -125,6 +171,7 @@ static int read_dropped(pv_jscan *j, pv_arena *a, pv_schema *s)
     if (!pv_js_lit(j, ':')) return PV_CORRUPT("expected ':'");
     if ((rc = pv_js_string(j, a, &name, &n))) return rc;
     if (!pv_js_lit(j, '}')) return PV_CORRUPT("expected '}'");
+    if (s->nindexes) return PV_CORRUPT("a dropped column line after the index lines");
     if (pv_schema_find_history(s, name, n) != -1)
         return PV_CORRUPT("dropped column name '%s' is also in use", name);
     if (!(g = realloc(s->dropped, (s->ndropped + 1) * sizeof *g)) || !(g[s->ndropped] = strdup(name))) {
@@ -161,7 +208,9 @@ static int read_column(pv_jscan *j, pv_arena *a, pv_schema *s)
     int rc, t, not_null, hidden;
     if (!pv_js_lit(j, '{')) return PV_CORRUPT("expected a column line");
     if (pv_js_word(j, "\"dropped_column\"")) return read_dropped(j, a, s);
+    if (pv_js_word(j, "\"index\"")) return read_index(j, a, s);
     if (s->ndropped) return PV_CORRUPT("a column line after the dropped columns");
+    if (s->nindexes) return PV_CORRUPT("a column line after the index lines");
     if (!pv_js_word(j, "\"column\"") || !pv_js_lit(j, ':'))
         return PV_CORRUPT("expected a column line");
     if ((rc = pv_js_string(j, a, &name, &nlen))) return rc;

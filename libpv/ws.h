@@ -59,6 +59,26 @@ int pv_ws_table_find(const pv_ws *ws, const char *name, size_t len);
 /* Table i as a source for the executor (loads its rows on first use). */
 int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out);
 
+/* ---- secondary indexes (for the planner) -------------------------------
+ * A table's index definitions are its schema's: src->schema->indexes[0 ..
+ * nindexes), each with its columns (schema column indexes, in index order)
+ * and its unique flag. For a workspace table (a source from
+ * pv_ws_table_source or pv_db_find_table on a workspace), this finds the
+ * live rows whose index columns equal key[0 .. ncols of the index):
+ * *rows receives a malloc'ed array (the caller frees it; NULL when none
+ * match) of *nrows pointers to rows of schema->ncols values, in primary
+ * key order, borrowed from the table: valid until the next write to it.
+ * A unique index gives at most one row. Each key value is first converted
+ * to its column's type as an INSERT would store it (pv_value_convert: 1.0
+ * finds the INTEGER 1, the text '7' the INTEGER 7); a NULL, or a value that
+ * does not convert, matches nothing, as `=` does. The lookup is a hash
+ * probe (the index is built from the rows on first use, O(rows) once, then
+ * kept up to date by writes): equality on every index column only, no
+ * prefixes or ranges. Errors: PV_EMISUSE (not a workspace table),
+ * PV_ERANGE (no such index), PV_ENOMEM. */
+int pv_ws_source_index_lookup(const pv_source *src, uint32_t index, const pv_value *key,
+                              const pv_value ***rows, size_t *nrows);
+
 /* Table i as input to pv_bake_write: current rows only, by primary key,
  * blob references resolved to their bytes. Lives until the next write to
  * the table or pv_ws_close. Errors: PV_ECONSTRAINT when the table has

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ws_index.h"
 #include "ws_internal.h"
 
 int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists)
@@ -120,6 +121,59 @@ static int copy_snapshot(const ws_table *old, ws_table *t)
     return PV_OK;
 }
 
+/* Same columns, same order (an index was created or dropped): appends may
+ * go on in the open chunk, whose header still lists them. */
+static int same_columns(const pv_schema *old, const pv_schema *s, const int *from)
+{
+    uint32_t c;
+    if (old->ncols != s->ncols) return 0;
+    for (c = 0; c < s->ncols; c++)
+        if (from[c] != (int)c || strcmp(old->cols[c].name, s->cols[c].name) != 0) return 0;
+    return 1;
+}
+
+/* A unique index the ALTER adds (CREATE UNIQUE INDEX) must hold on the
+ * rows already there: name the first duplicate, as SQLite's "UNIQUE
+ * constraint failed: t.a" does. */
+static int check_new_indexes(ws_table *old, ws_table *t)
+{
+    const pv_schema *s = t->schema;
+    uint32_t i, c;
+    for (i = 0; i < s->nindexes; i++) {
+        const pv_index_def *x = &s->indexes[i];
+        size_t a, b;
+        int v;
+        if (!x->unique || pv_schema_find_index(old->schema, x->name, strlen(x->name)) >= 0) continue;
+        if ((v = ws_index_violation(t, i, &a, &b)) < 0) return v;
+        if (v) {
+            pv_buf m = PV_BUF_INIT;
+            int rc;
+            for (c = 0; c < x->ncols; c++)
+                pv_buf_printf(&m, "%s%s.%s", c ? ", " : "", s->name, s->cols[x->cols[c]].name);
+            pv_buf_append(&m, ": value ", 8);
+            for (c = 0; c < x->ncols; c++) {
+                if (c) pv_buf_putc(&m, ',');
+                pv_chunk_encode_value(&m, &t->vals[a * s->ncols + x->cols[c]]);
+            }
+            pv_buf_append(&m, " is in the rows with keys ", 26);
+            for (c = 0; c < s->npk; c++) {
+                if (c) pv_buf_putc(&m, ',');
+                pv_chunk_encode_value(&m, &t->vals[a * s->ncols + s->pk[c]]);
+            }
+            pv_buf_append(&m, " and ", 5);
+            for (c = 0; c < s->npk; c++) {
+                if (c) pv_buf_putc(&m, ',');
+                pv_chunk_encode_value(&m, &t->vals[b * s->ncols + s->pk[c]]);
+            }
+            rc = pv_err(PV_ECONSTRAINT, "UNIQUE constraint failed: %s (cannot create unique index %s)",
+                        m.p ? m.p : "?", x->name);
+            pv_buf_free(&m);
+            return rc;
+        }
+    }
+    return PV_OK;
+}
+
 int pv_ws_alter_table(pv_ws *ws, const char *table, pv_schema *schema, const int *from)
 {
     ws_table *old, *t = NULL;
@@ -158,8 +212,11 @@ int pv_ws_alter_table(pv_ws *ws, const char *table, pv_schema *schema, const int
     t->txn_created = old->txn_created;
     t->txn_altered = 1;
     t->prev = old;
-    t->last_header_ok = 0; /* rows from now on go to a chunk with the new header */
-    if ((rc = copy_snapshot(old, t)) || (rc = copy_rows(old, t, from))) goto fail;
+    /* rows from now on go to a chunk with the new header, unless only the
+     * indexes changed */
+    t->last_header_ok = same_columns(old->schema, t->schema, from) ? old->last_header_ok : 0;
+    if ((rc = copy_snapshot(old, t)) || (rc = copy_rows(old, t, from)) || (rc = check_new_indexes(old, t)))
+        goto fail;
     if ((rc = ws_txn_log(ws, WS_UNDO_ALTER, t, old))) goto fail;
     ws_catalog_remove(ws, old);
     if ((rc = ws_catalog_add(ws, t))) {

@@ -7,6 +7,9 @@
  * decode with the right types, keys without NULL, no conflict markers or
  * records, a final newline), every blob reference (the file exists, its
  * size and SHA-256 match) and every blob file (named by its digest).
+ * Then, on the rows the chunks hold, every unique index (no two live rows
+ * share a value: a git merge can break that) and index names (unique in
+ * the workspace).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 
 #include "blobstore.h"
 #include "schema_file.h"
+#include "ws_index.h"
 #include "ws_internal.h"
 
 typedef struct fsck {
@@ -226,6 +230,74 @@ static void check_blob_files(fsck *f)
     pv_names_free(dirs, nd);
 }
 
+/* The primary key of a row slot, or its index key, as chunk text. */
+static void cols_text(pv_buf *b, const pv_value *row, const uint32_t *cols, uint32_t n)
+{
+    uint32_t k;
+    for (k = 0; k < n; k++) {
+        if (k) pv_buf_putc(b, ',');
+        pv_chunk_encode_value(b, &row[cols[k]]);
+    }
+}
+
+/* Every live row sharing a unique index's value with an earlier row is one
+ * problem, naming both keys and the value. */
+static void check_unique_rows(fsck *f, ws_table *t, uint32_t i)
+{
+    const pv_schema *s = t->schema;
+    const pv_index_def *x = &s->indexes[i];
+    char rel[300], where[1024];
+    size_t r;
+    snprintf(rel, sizeof rel, "tables/%s", s->name);
+    for (r = 0; r < t->nrows; r++) {
+        const pv_value *row = &t->vals[r * s->ncols];
+        ws_index_iter it;
+        long other, first = -1;
+        if (!t->live[r] || ws_index_key_null(x, row)) continue;
+        ws_index_iter_init(&it, t, i, row, ws_index_hash(x, row));
+        while ((other = ws_index_iter_next(&it)) >= 0)
+            if ((size_t)other < r && (first < 0 || other < first)) first = other;
+        if (first >= 0) {
+            pv_buf a = PV_BUF_INIT, b = PV_BUF_INIT, v = PV_BUF_INIT;
+            cols_text(&a, &t->vals[(size_t)first * s->ncols], s->pk, s->npk);
+            cols_text(&b, row, s->pk, s->npk);
+            cols_text(&v, row, x->cols, x->ncols);
+            problem(f, "%s: unique index %s: the rows with keys %s and %s share the value %s (delete one with "
+                    "SQL, or drop the index)", shown(f, rel, where, sizeof where), x->name, a.p ? a.p : "?",
+                    b.p ? b.p : "?", v.p ? v.p : "?");
+            pv_buf_free(&a);
+            pv_buf_free(&b);
+            pv_buf_free(&v);
+        }
+    }
+}
+
+/* Index rules that need the rows, or more than one schema file. Tables
+ * whose files have problems were reported already: they are skipped. */
+static void check_indexes(fsck *f)
+{
+    pv_ws *ws;
+    uint32_t i, j, k;
+    if (pv_ws_open_reader(&f->rd, &ws) != PV_OK) return;
+    for (i = 0; i < ws->ntables; i++) {
+        ws_table *t = ws->tables[i];
+        const pv_schema *s = t->schema;
+        char rel[300], where[1024];
+        snprintf(rel, sizeof rel, "tables/%s/schema.jsonl", s->name);
+        for (k = 0; k < s->nindexes; k++)
+            for (j = 0; j < i; j++)
+                if (pv_schema_find_index(ws->tables[j]->schema, s->indexes[k].name, strlen(s->indexes[k].name)) >= 0)
+                    problem(f, "%s: index name %s is also an index of table %s (names are unique in a workspace)",
+                            shown(f, rel, where, sizeof where), s->indexes[k].name, ws->tables[j]->schema->name);
+        for (k = 0; k < s->nindexes; k++) {
+            if (!s->indexes[k].unique) continue;
+            if (ws_table_load(ws, t) != PV_OK || ws_index_ready(t) != PV_OK) break;
+            check_unique_rows(f, t, k);
+        }
+    }
+    pv_ws_close(ws);
+}
+
 int pv_ws_fsck(const pv_ws_reader *r, pv_fsck_report report, void *ctx, pv_fsck_stats *st)
 {
     fsck f;
@@ -253,5 +325,6 @@ int pv_ws_fsck(const pv_ws_reader *r, pv_fsck_report report, void *ctx, pv_fsck_
     }
     pv_names_free(names, n);
     check_blob_files(&f);
+    check_indexes(&f);
     return PV_OK;
 }

@@ -19,6 +19,7 @@
 
 #include "blobstore.h"
 #include "schema_file.h"
+#include "ws_index.h"
 #include "ws_internal.h"
 
 /* ---- the writer lock ----------------------------------------------------- */
@@ -116,6 +117,7 @@ static void undo_one(pv_ws *ws, ws_undo *u)
         if (u->old) {
             memcpy(&u->t->vals[u->idx * u->t->schema->ncols], u->old, u->t->schema->ncols * sizeof *u->old);
             set_live(u->t, u->idx, u->old_live);
+            ws_index_row_changed(u->t, u->idx); /* its old values are indexed again */
         } else {
             set_live(u->t, u->idx, 0); /* appended: its key slot now names a dead row */
         }

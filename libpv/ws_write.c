@@ -1,8 +1,8 @@
 /*
  * ws_write.c: inserting rows into a workspace table.
  *
- * A write is checked whole (types, NOT NULL, primary keys against the
- * table and within the call) before anything changes, so bad input never
+ * A write is checked whole (types, NOT NULL, primary keys and unique
+ * indexes against the table and within the call) before anything changes, so bad input never
  * touches committed data. It then changes the table in memory inside a
  * transaction (its own, when none is open); the chunk files are written at
  * commit (ws_txn.c).
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "ws_index.h"
 #include "ws_internal.h"
 
 static ws_table *find_table(pv_ws *ws, const char *name)
@@ -164,12 +165,194 @@ static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int
     return rc;
 }
 
+/* ---- unique indexes --------------------------------------------------------- */
+
+/* "UNIQUE constraint failed: t.a, t.b" as SQLite words it, then what we
+ * know: the value, where it comes from, what already holds it, the index. */
+static int unique_failed(const ws_table *t, const pv_index_def *x, const pv_value *row, const char *at,
+                         const char *tail)
+{
+    const pv_schema *s = t->schema;
+    pv_buf b = PV_BUF_INIT;
+    uint32_t c;
+    int rc;
+    pv_buf_append(&b, "UNIQUE constraint failed: ", 26);
+    for (c = 0; c < x->ncols; c++)
+        pv_buf_printf(&b, "%s%s.%s", c ? ", " : "", s->name, s->cols[x->cols[c]].name);
+    pv_buf_append(&b, ": value ", 8);
+    for (c = 0; c < x->ncols; c++) {
+        if (c) pv_buf_putc(&b, ',');
+        pv_chunk_encode_value(&b, &row[x->cols[c]]);
+    }
+    rc = pv_err(PV_ECONSTRAINT, "%s%s %s (index %s)", b.p ? b.p : "UNIQUE constraint failed", at, tail, x->name);
+    pv_buf_free(&b);
+    return rc;
+}
+
+/* An open-addressing set of numbers (row numbers of the call, or row slots
+ * of the table), stored + 1 so that 0 is empty. */
+typedef struct numset {
+    size_t *v;
+    size_t mask;
+} numset;
+
+static int numset_init(numset *ns, size_t n)
+{
+    size_t cap = 16;
+    while (cap < n * 2) cap *= 2;
+    ns->mask = cap - 1;
+    if (!(ns->v = calloc(cap, sizeof *ns->v))) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", n);
+    return PV_OK;
+}
+
+static size_t mix(size_t x) { return (size_t)((uint64_t)x * 0x9e3779b97f4a7c15ull >> 17); }
+
+static void numset_put(numset *ns, size_t start, size_t x)
+{
+    size_t i;
+    for (i = start & ns->mask; ns->v[i] && ns->v[i] != x + 1; i = (i + 1) & ns->mask) {}
+    ns->v[i] = x + 1;
+}
+
+static int numset_has(const numset *ns, size_t x)
+{
+    size_t i;
+    for (i = mix(x) & ns->mask; ns->v[i]; i = (i + 1) & ns->mask)
+        if (ns->v[i] == x + 1) return 1;
+    return 0;
+}
+
+/* Rows already in the table break a unique index (chunks merged or edited
+ * so): no row may be written until that is fixed. Deleting works. */
+static int check_violations(ws_table *t)
+{
+    uint32_t i;
+    for (i = 0; i < t->schema->nindexes; i++) {
+        const pv_index_def *x = &t->schema->indexes[i];
+        size_t a, b;
+        int v = ws_index_violation(t, i, &a, &b);
+        if (v < 0) return v;
+        if (v) {
+            pv_buf ka = PV_BUF_INIT, kb = PV_BUF_INIT;
+            int rc;
+            key_text(&ka, t->schema, &t->vals[a * t->schema->ncols]);
+            key_text(&kb, t->schema, &t->vals[b * t->schema->ncols]);
+            rc = pv_err(PV_ECONSTRAINT,
+                        "UNIQUE constraint failed: table %s: the rows with keys %s and %s already share a value of "
+                        "unique index %s (written so by a merge or by hand; `pvdev fsck` lists them): delete one "
+                        "of them first (DELETE is allowed), or drop the index",
+                        t->schema->name, ka.p ? ka.p : "?", kb.p ? kb.p : "?", x->name);
+            pv_buf_free(&ka);
+            pv_buf_free(&kb);
+            return rc;
+        }
+    }
+    return PV_OK;
+}
+
+/* Does row r of the call clash on index i with an earlier row of the call
+ * (in `seen`) or with a table row it does not replace? Returns 1 and sets
+ * *at_call (>= 0) or *at_table, 0 when it does not. */
+static int clashes(const ws_table *t, uint32_t i, const pv_value *rows, size_t r, uint64_t h,
+                   const numset *seen, const numset *repl, const long *slot, long *at_call, long *at_table)
+{
+    const pv_index_def *x = &t->schema->indexes[i];
+    const pv_value *row = &rows[r * t->schema->ncols];
+    ws_index_iter it;
+    size_t j;
+    long other;
+    *at_call = *at_table = -1;
+    for (j = h & seen->mask; seen->v[j]; j = (j + 1) & seen->mask)
+        if (ws_index_key_equal(x, &rows[(seen->v[j] - 1) * t->schema->ncols], row)) {
+            *at_call = (long)(seen->v[j] - 1);
+            return 1;
+        }
+    ws_index_iter_init(&it, t, i, row, h);
+    while ((other = ws_index_iter_next(&it)) >= 0) {
+        /* the row this one replaces, or one another row of the call
+         * replaces: its old value goes (the new one is checked in `seen`) */
+        if (other == slot[r] || (repl->v && numset_has(repl, (size_t)other))) continue;
+        *at_table = other;
+        return 1;
+    }
+    return 0;
+}
+
+/* Unique indexes against the final state of the call: each row's value
+ * must be new to the table (rows it replaces do not count) and to the
+ * other rows of the call; NULLs are distinct. IGNORE marks the rows that
+ * clash in *skip (allocated here) instead of failing, as SQLite's INSERT OR
+ * IGNORE skips them, earlier rows first. */
+static int check_unique(ws_table *t, const pv_value *rows, size_t nrows, int mode, const long *slot,
+                        const origin_info *o, uint8_t **skip)
+{
+    const pv_schema *s = t->schema;
+    numset *seen = NULL, repl = {NULL, 0};
+    uint64_t *h = NULL;
+    size_t r;
+    uint32_t i, nu = 0;
+    int rc;
+    for (i = 0; i < s->nindexes; i++) nu += (uint32_t)s->indexes[i].unique;
+    if (!nu) return PV_OK;
+    if ((rc = ws_index_ready(t)) || (rc = check_violations(t))) return rc;
+    if (!(seen = calloc(s->nindexes, sizeof *seen)) || !(h = malloc(s->nindexes * sizeof *h)) ||
+        (mode == PV_WRITE_IGNORE && !(*skip = calloc(nrows, 1)))) {
+        rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
+        goto done;
+    }
+    for (i = 0; i < s->nindexes && !rc; i++)
+        if (s->indexes[i].unique) rc = numset_init(&seen[i], nrows);
+    if (!rc && mode == PV_WRITE_REPLACE && !(rc = numset_init(&repl, nrows)))
+        for (r = 0; r < nrows; r++)
+            if (slot[r] >= 0 && t->live[slot[r]]) numset_put(&repl, mix((size_t)slot[r]), (size_t)slot[r]);
+    for (r = 0; r < nrows && !rc; r++) {
+        const pv_value *row = &rows[r * s->ncols];
+        int clash = 0;
+        if (*skip && slot[r] >= 0 && t->live[slot[r]]) { /* IGNORE: the key is taken */
+            (*skip)[r] = 1;
+            continue;
+        }
+        for (i = 0; i < s->nindexes && !clash; i++) {
+            const pv_index_def *x = &s->indexes[i];
+            long at_call, at_table;
+            char at[512], first[512], tail[1200];
+            if (!x->unique || ws_index_key_null(x, row)) continue;
+            h[i] = ws_index_hash(x, row);
+            if (!clashes(t, i, rows, r, h[i], &seen[i], &repl, slot, &at_call, &at_table)) continue;
+            clash = 1;
+            if (*skip) {
+                (*skip)[r] = 1;
+            } else if (at_call >= 0) {
+                snprintf(tail, sizeof tail, "is also at%s", at_row(first, sizeof first, o, (size_t)at_call));
+                rc = unique_failed(t, x, row, at_row(at, sizeof at, o, r), tail);
+            } else {
+                pv_buf k = PV_BUF_INIT;
+                key_text(&k, s, &t->vals[(size_t)at_table * s->ncols]);
+                snprintf(tail, sizeof tail, "is already in the row with key %.900s", k.p ? k.p : "?");
+                pv_buf_free(&k);
+                rc = unique_failed(t, x, row, at_row(at, sizeof at, o, r), tail);
+            }
+        }
+        if (clash) continue;
+        for (i = 0; i < s->nindexes; i++)
+            if (s->indexes[i].unique && !ws_index_key_null(&s->indexes[i], row))
+                numset_put(&seen[i], h[i], r);
+    }
+done:
+    if (seen)
+        for (i = 0; i < s->nindexes; i++) free(seen[i].v);
+    free(seen);
+    free(repl.v);
+    free(h);
+    return rc;
+}
+
 /* Apply converted rows: new keys are appended, existing ones replaced
  * (REPLACE) or skipped (IGNORE). Every slot changed is logged first.
  * check_keys found each key's slot already (keys in one call are
  * distinct, so appending does not move them). */
 static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows, int mode,
-                      const uint64_t *hashes, const long *slot, size_t *nwritten)
+                      const uint64_t *hashes, const long *slot, const uint8_t *skip, size_t *nwritten)
 {
     size_t r, idx;
     int rc;
@@ -177,6 +360,7 @@ static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows
     for (r = 0; r < nrows; r++) {
         const pv_value *row = &rows[r * t->schema->ncols];
         long old = slot[r];
+        if (skip && skip[r]) continue; /* IGNORE: a unique index has its value */
         if (old >= 0 && t->live[old] && mode == PV_WRITE_IGNORE) continue;
         if (old >= 0) { /* replaced, or a deleted key written again */
             if ((rc = ws_txn_touch(ws, t, (size_t)old, 0))) return rc;
@@ -184,10 +368,12 @@ static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows
             t->live[old] = 1;
             t->vec_dirty = 1;
             if ((rc = ws_row_copy_into(t, (size_t)old, row))) return rc;
+            ws_index_row_changed(t, (size_t)old);
         } else {
             if ((rc = ws_row_append(t, row, &idx))) return rc;
             if ((rc = ws_txn_touch(ws, t, idx, 1))) return rc;
             if ((rc = ws_key_set(t, idx, hashes[r]))) return rc;
+            ws_index_row_changed(t, idx);
         }
         (*nwritten)++;
     }
@@ -202,6 +388,7 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
     pv_value *conv = NULL;
     uint64_t *hashes = NULL;
     long *slot = NULL;
+    uint8_t *skip = NULL;
     size_t r, done_rows = 0;
     int rc, began = 0;
 
@@ -236,14 +423,19 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
         rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
     for (r = 0; r < nrows && !rc; r++) hashes[r] = ws_key_hash(t->schema, &conv[r * ncols]);
     if (!rc) rc = check_keys(t, conv, nrows, mode == PV_WRITE_INSERT, origin, first_line, hashes, slot);
+    if (!rc && t->schema->nindexes) {
+        origin_info o = {origin, first_line};
+        rc = check_unique(t, conv, nrows, mode, slot, &o, &skip);
+    }
     if (!rc) {
         size_t mark = ws->txn.nundo;
-        rc = apply_rows(ws, t, conv, nrows, mode, hashes, slot, &done_rows);
+        rc = apply_rows(ws, t, conv, nrows, mode, hashes, slot, skip, &done_rows);
         if (rc) pv_ws_rollback_to(ws, mark); /* one call is all or nothing */
     }
 done:
     free(hashes);
     free(slot);
+    free(skip);
     free(conv);
     pv_arena_free(&a);
     if (!rc && nwritten) *nwritten = done_rows;

@@ -361,17 +361,26 @@ static void test_alter_then_reopen(void **state)
 
 /* UNIQUE and indexes parse; what the schema cannot hold yet is refused
  * with a clear message rather than silently dropped. */
-static void test_ddl_not_yet_stored(void **state)
+static void test_ddl_constraints(void **state)
 {
     fixture *f = *state;
+    /* UNIQUE restating the key makes no index */
     exec_ok(f->db, "CREATE TABLE d (a INTEGER PRIMARY KEY UNIQUE, b TEXT DEFAULT NULL, UNIQUE (a))");
     check_query_error(f->db, "CREATE TABLE e (a INTEGER DEFAULT (a + 1))", PV_ESQL,
                       "default value of column [a] is not constant");
-    check_query_error(f->db, "CREATE TABLE e (a INTEGER, b TEXT UNIQUE)", PV_ESQL, NULL);
-    check_query_error(f->db, "CREATE TABLE e (a INTEGER, b TEXT, UNIQUE (a, b))", PV_ESQL, NULL);
-    check_query_error(f->db, "CREATE INDEX ix ON d (b)", PV_ESQL, NULL);
-    check_query_error(f->db, "CREATE INDEX ix ON d (nope)", PV_ENOTFOUND, NULL);
-    check_query_error(f->db, "CREATE INDEX ix ON nope (a)", PV_ENOTFOUND, NULL);
+    check_query_error(f->db, "CREATE TABLE e (a INTEGER, b TEXT, UNIQUE (a, nope))", PV_ENOTFOUND,
+                      "no such column: nope at offset 46");
+    exec_ok(f->db, "CREATE INDEX ix ON d (b)");
+    check_query_error(f->db, "CREATE INDEX ix ON d (b)", PV_EEXISTS, "index ix already exists");
+    exec_ok(f->db, "CREATE INDEX IF NOT EXISTS ix ON d (a)");
+    check_query_error(f->db, "CREATE INDEX iy ON d (nope)", PV_ENOTFOUND,
+                      "no such column: nope at offset 22 (table d)");
+    check_query_error(f->db, "CREATE INDEX iy ON nope (a)", PV_ENOTFOUND, NULL);
+    check_query_error(f->db, "CREATE INDEX d ON d (a)", PV_EEXISTS, "there is already a table named d");
+    check_query_error(f->db, "CREATE TABLE ix (a INTEGER)", PV_EEXISTS, "there is already an index named ix");
+    check_query_error(f->db, "CREATE INDEX pv_autoindex_x ON d (a)", PV_ESQL,
+                      "object name reserved for internal use: pv_autoindex_x");
+    exec_ok(f->db, "DROP INDEX ix");
     check_query_error(f->db, "DROP INDEX ix", PV_ENOTFOUND, "no such index: ix");
     exec_ok(f->db, "DROP INDEX IF EXISTS ix");
     check_query_error(f->db, "SELECT * FROM e", PV_ENOTFOUND, NULL);
@@ -540,7 +549,7 @@ int main(void)
         WS(test_alter_hidden_key),
         WS(test_defaults),
         WS(test_alter_then_reopen),
-        WS(test_ddl_not_yet_stored),
+        WS(test_ddl_constraints),
         WS(test_explain),
         WS(test_lookup_semantics),
         WS(test_range_bounds),

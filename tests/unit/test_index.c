@@ -1,0 +1,464 @@
+/*
+ * test_index.c: UNIQUE constraints and CREATE [UNIQUE] INDEX / DROP INDEX
+ * on a real workspace: the schema lines on disk, enforcement with SQLite's
+ * semantics (compared statement by statement with the system SQLite,
+ * loaded with dlopen), transactions and savepoints, reopening, a bulk
+ * write as import makes it, chunks that break an index (a merge), fsck,
+ * and the lookup the planner uses (pv_ws_source_index_lookup).
+ */
+#include <dlfcn.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "db.h"
+#include "pv.h"
+#include "reader.h"
+#include "schema_file.h"
+#include "test_sql_util.h"
+#include "ws.h"
+
+/* ---- files ------------------------------------------------------------------------- */
+
+static char *slurp(const char *dir, const char *rel)
+{
+    char path[512], *text = NULL;
+    size_t n;
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (pv_read_file(path, 1 << 20, &text, &n)) fail_msg("cannot read %s: %s", path, pv_errmsg());
+    return text;
+}
+
+static void append(const char *dir, const char *rel, const char *text)
+{
+    char path[512];
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    assert_non_null(fp = fopen(path, "a"));
+    fputs(text, fp);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void reopen(fixture *f)
+{
+    assert_int_equal(pv_close(f->db), 0);
+    if (pv_open(f->dir, PV_OPEN_READWRITE, &f->db)) fail_msg("reopen: %s", pv_errmsg());
+}
+
+static void check_error_has(pv_db *db, const char *sql, int code, const char *part)
+{
+    int rc = pv_exec(db, sql);
+    if (rc != code) fail_msg("%s: want %d, got %d (%s)", sql, code, rc, pv_errmsg());
+    if (part && !strstr(pv_errmsg(), part)) fail_msg("%s: message '%s' lacks '%s'", sql, pv_errmsg(), part);
+}
+
+/* ---- the schema file ----------------------------------------------------------------- */
+
+static void test_schema_lines(void **state)
+{
+    fixture *f = *state;
+    char *text;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY UNIQUE, a TEXT UNIQUE, b INTEGER, c INTEGER, "
+                   "UNIQUE (b, c), UNIQUE (a))");
+    exec_ok(f->db, "CREATE INDEX t_b ON t (b)");
+    exec_ok(f->db, "CREATE UNIQUE INDEX \"t c\" ON t (c, b)");
+    text = slurp(f->dir, ".pv/tables/t/schema.jsonl");
+    assert_string_equal(text, "{\"table\":\"t\",\"primary_key\":[\"id\"]}\n"
+                              "{\"column\":\"id\",\"type\":\"INTEGER\",\"not_null\":true}\n"
+                              "{\"column\":\"a\",\"type\":\"TEXT\"}\n"
+                              "{\"column\":\"b\",\"type\":\"INTEGER\"}\n"
+                              "{\"column\":\"c\",\"type\":\"INTEGER\"}\n"
+                              "{\"index\":\"pv_autoindex_t_1\",\"columns\":[\"a\"],\"unique\":true}\n"
+                              "{\"index\":\"pv_autoindex_t_2\",\"columns\":[\"b\",\"c\"],\"unique\":true}\n"
+                              "{\"index\":\"t_b\",\"columns\":[\"b\"]}\n"
+                              "{\"index\":\"t c\",\"columns\":[\"c\",\"b\"],\"unique\":true}\n");
+    free(text);
+    /* rename follows; dropping an indexed column is refused; a dropped
+     * index's line goes */
+    exec_ok(f->db, "ALTER TABLE t RENAME COLUMN b TO bee");
+    check_error_has(f->db, "ALTER TABLE t DROP COLUMN bee", PV_ESQL, "cannot drop UNIQUE column: \"bee\"");
+    exec_ok(f->db, "CREATE TABLE u (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER)");
+    exec_ok(f->db, "CREATE INDEX u_x ON u (x)");
+    check_error_has(f->db, "ALTER TABLE u DROP COLUMN x", PV_ESQL, "cannot drop column \"x\": index u_x uses it");
+    exec_ok(f->db, "DROP INDEX t_b");
+    check_error_has(f->db, "CREATE INDEX u_x ON t (a)", PV_EEXISTS, "index u_x already exists");
+    reopen(f);
+    text = slurp(f->dir, ".pv/tables/t/schema.jsonl");
+    assert_non_null(strstr(text, "{\"index\":\"pv_autoindex_t_2\",\"columns\":[\"bee\",\"c\"],\"unique\":true}\n"
+                                 "{\"index\":\"t c\",\"columns\":[\"c\",\"bee\"],\"unique\":true}\n"));
+    assert_null(strstr(text, "t_b"));
+    free(text);
+    /* enforced after reopening, under the new column name */
+    exec_ok(f->db, "INSERT INTO t VALUES (1, 'x', 1, 1)");
+    check_error_has(f->db, "INSERT INTO t VALUES (2, 'y', 1, 1)", PV_ECONSTRAINT,
+                    "UNIQUE constraint failed: t.bee, t.c: value 1,1 (row 1 of the statement) is already in the "
+                    "row with key 1 (index pv_autoindex_t_2)");
+    /* an index-only change keeps appending to the open chunk */
+    exec_ok(f->db, "CREATE INDEX t_a2 ON t (a)");
+    exec_ok(f->db, "INSERT INTO t VALUES (2, 'y', 2, 2)");
+    text = slurp(f->dir, ".pv/tables/t/00000001.jsonl");
+    assert_string_equal(text, "{\"pv\":1,\"columns\":[\"id\",\"a\",\"bee\",\"c\"]}\n[1,\"x\",1,1]\n[2,\"y\",2,2]\n");
+    free(text);
+}
+
+static void test_schema_decode_errors(void **state)
+{
+    fixture *f = *state;
+    static const char *const bad[] = {
+        "{\"index\":\"i\",\"columns\":[\"nope\"]}\n",          /* not a column */
+        "{\"index\":\"i\",\"columns\":[]}\n",                  /* no columns */
+        "{\"index\":\"i\",\"columns\":[\"a\"],\"unique\":false}\n",
+        "{\"index\":\"i\",\"columns\":[\"a\"]}\n{\"index\":\"I\",\"columns\":[\"a\"]}\n",
+        "{\"index\":\"i\",\"columns\":[\"a\"]}\n{\"column\":\"z\",\"type\":\"TEXT\"}\n",
+        "{\"index\":\"i\",\"columns\":[\"a\"]}\n{\"dropped_column\":\"q\"}\n",
+        "{\"index\":\"i\"}\n",
+    };
+    const char *head = "{\"table\":\"t\",\"primary_key\":[\"id\"]}\n"
+                       "{\"column\":\"id\",\"type\":\"INTEGER\",\"not_null\":true}\n"
+                       "{\"column\":\"a\",\"type\":\"TEXT\"}\n";
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pv_schema *s = NULL;
+        char text[1024];
+        snprintf(text, sizeof text, "%s%s", head, bad[i]);
+        if (pv_schema_decode(text, strlen(text), "t", "t/schema.jsonl", &s) != PV_ECORRUPT)
+            fail_msg("accepted: %s", bad[i]);
+        assert_non_null(strstr(pv_errmsg(), "t/schema.jsonl"));
+        assert_null(s);
+    }
+    (void)f;
+}
+
+/* ---- SQLite, statement by statement ------------------------------------------------- */
+
+static struct {
+    void *lib;
+    int (*open)(const char *, void **);
+    int (*close)(void *);
+    int (*exec)(void *, const char *, int (*)(void *, int, char **, char **), void *, char **);
+    const char *(*errmsg)(void *);
+    void (*free)(void *);
+} sq;
+
+static int sq_load(void)
+{
+    if (sq.lib) return 0;
+    if (!(sq.lib = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL))) return -1;
+#define SQ(field, name)                                  \
+    do {                                                 \
+        void *sym = dlsym(sq.lib, name);                 \
+        if (!sym) return -1;                             \
+        memcpy(&sq.field, &sym, sizeof sym);             \
+    } while (0)
+    SQ(open, "sqlite3_open");
+    SQ(close, "sqlite3_close");
+    SQ(exec, "sqlite3_exec");
+    SQ(errmsg, "sqlite3_errmsg");
+    SQ(free, "sqlite3_free");
+    return 0;
+}
+
+static int sq_row(void *ctx, int n, char **vals, char **names)
+{
+    pv_buf *b = ctx;
+    int i;
+    (void)names;
+    for (i = 0; i < n; i++) {
+        if (i) pv_buf_putc(b, '|');
+        if (vals[i]) pv_buf_append(b, vals[i], strlen(vals[i]));
+    }
+    pv_buf_putc(b, '\n');
+    return 0;
+}
+
+static char *sq_query(void *db, const char *sql)
+{
+    pv_buf b = PV_BUF_INIT;
+    char *err = NULL, *out;
+    if (sq.exec(db, sql, sq_row, &b, &err)) fail_msg("sqlite3: %s: %s", sql, err);
+    pv_buf_putc(&b, 0);
+    out = strdup(b.p);
+    pv_buf_free(&b);
+    return out;
+}
+
+/* Each statement through both: both succeed, or both fail with SQLite's
+ * message as the start of ours when it is a UNIQUE failure; then the table
+ * must hold the same rows. (Our messages go on with the value, the row and
+ * the index.) */
+static void test_vs_sqlite(void **state)
+{
+    static const char *const steps[] = {
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT UNIQUE, b INTEGER, c INTEGER, UNIQUE (b, c))",
+        "INSERT INTO t VALUES (1, 'x', 1, 1), (2, 'y', 1, 2)",
+        "INSERT INTO t VALUES (3, 'x', 5, 5)",
+        "INSERT INTO t VALUES (3, 'z', 1, 1)",
+        "INSERT INTO t VALUES (3, NULL, 1, NULL), (4, NULL, 1, NULL)",   /* NULLs are distinct */
+        "INSERT INTO t VALUES (5, 'q', 7, 7), (6, 'q', 8, 8)",           /* within the statement */
+        "UPDATE t SET a = 'x' WHERE id = 2",
+        "UPDATE t SET a = 'w' WHERE id = 1",
+        "INSERT INTO t VALUES (7, 'x', 9, 9)",                           /* freed by the update */
+        "INSERT OR IGNORE INTO t VALUES (8, 'x', 10, 10), (9, 'v', 11, 11), (10, 'v', 12, 12)",
+        "INSERT INTO t VALUES (11, 'u', 13, 13) ON CONFLICT (id) DO UPDATE SET a = excluded.a",
+        "INSERT INTO t VALUES (11, 'x', 13, 13) ON CONFLICT (id) DO UPDATE SET a = excluded.a",
+        "INSERT INTO t VALUES (11, 's', 13, 13) ON CONFLICT (id) DO UPDATE SET a = excluded.a",
+        "DELETE FROM t WHERE a = 'w'",
+        "INSERT INTO t VALUES (12, 'w', 1, 1)",
+        "CREATE UNIQUE INDEX t_b ON t (b)",
+        "CREATE INDEX t_b ON t (b)",
+        "CREATE UNIQUE INDEX t_c ON t (c)",
+        "INSERT INTO t VALUES (13, 'r', 99, 9)",
+        "DROP INDEX t_c",
+        "INSERT INTO t VALUES (13, 'r', 99, 9)",
+        "UPDATE t SET c = NULL WHERE id > 3",
+        "UPDATE t SET b = 5, c = 5 WHERE id = 13",
+        "UPDATE t SET b = 6, c = 6 WHERE id = 13",
+        "DROP INDEX t_b",
+        "BEGIN",
+        "INSERT INTO t VALUES (20, 'p', 20, 20)",
+        "INSERT INTO t VALUES (21, 'p', 21, 21)",
+        "UPDATE t SET a = 'o' WHERE id = 20",
+        "INSERT INTO t VALUES (21, 'p', 21, 21)",
+        "ROLLBACK",
+        "INSERT INTO t VALUES (22, 'p', 21, 21)",
+    };
+    fixture *f = *state;
+    void *lite = NULL;
+    size_t i;
+    if (sq_load() || sq.open(":memory:", &lite)) {
+        fprintf(stderr, "libsqlite3.so.0 not available: skipped\n");
+        skip();
+    }
+    for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        char *err = NULL, *want, *got;
+        int rc = pv_exec(f->db, steps[i]), src = sq.exec(lite, steps[i], NULL, NULL, &err);
+        if ((rc != 0) != (src != 0))
+            fail_msg("%s:\n  pv: %s\n  sqlite3: %s", steps[i], rc ? pv_errmsg() : "ok", err ? err : "ok");
+        if (rc && err && !strncmp(err, "UNIQUE", 6) && strncmp(pv_errmsg(), err, strlen(err)) != 0)
+            fail_msg("%s:\n  pv: %s\n  sqlite3: %s", steps[i], pv_errmsg(), err);
+        sq.free(err);
+        want = sq_query(lite, "SELECT * FROM t ORDER BY id");
+        got = query(f->db, "SELECT * FROM t ORDER BY id", NULL);
+        if (strcmp(got, want)) fail_msg("after %s:\n--- pv\n%s--- sqlite3\n%s", steps[i], got, want);
+        free(want);
+        free(got);
+    }
+    sq.close(lite);
+}
+
+/* ---- transactions ------------------------------------------------------------------- */
+
+static void test_rollback_and_savepoints(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT UNIQUE)");
+    exec_ok(f->db, "INSERT INTO t VALUES (1, 'x')");
+    /* a value freed and taken inside a transaction, then rolled back */
+    exec_ok(f->db, "BEGIN");
+    exec_ok(f->db, "UPDATE t SET a = 'y' WHERE id = 1");
+    exec_ok(f->db, "INSERT INTO t VALUES (2, 'x')");
+    check_error_has(f->db, "INSERT INTO t VALUES (3, 'y')", PV_ECONSTRAINT, "UNIQUE constraint failed: t.a");
+    exec_ok(f->db, "ROLLBACK");
+    check_query(f->db, "SELECT * FROM t", "1|x\n");
+    check_error_has(f->db, "INSERT INTO t VALUES (2, 'x')", PV_ECONSTRAINT, "row with key 1");
+    exec_ok(f->db, "INSERT INTO t VALUES (2, 'y')");
+    /* a failed statement inside a transaction leaves the index as it was */
+    exec_ok(f->db, "BEGIN");
+    exec_ok(f->db, "DELETE FROM t WHERE id = 2");
+    check_error_has(f->db, "INSERT INTO t VALUES (3, 'z'), (4, 'x')", PV_ECONSTRAINT, "t.a");
+    exec_ok(f->db, "INSERT INTO t VALUES (3, 'y')");
+    exec_ok(f->db, "COMMIT");
+    check_query(f->db, "SELECT * FROM t ORDER BY id", "1|x\n3|y\n");
+    /* CREATE UNIQUE INDEX rolled back: duplicates allowed again */
+    exec_ok(f->db, "CREATE TABLE u (id INTEGER PRIMARY KEY, v INTEGER)");
+    exec_ok(f->db, "BEGIN");
+    exec_ok(f->db, "CREATE UNIQUE INDEX u_v ON u (v)");
+    exec_ok(f->db, "INSERT INTO u VALUES (1, 5)");
+    check_error_has(f->db, "INSERT INTO u VALUES (2, 5)", PV_ECONSTRAINT, "index u_v");
+    exec_ok(f->db, "ROLLBACK");
+    exec_ok(f->db, "INSERT INTO u VALUES (1, 5), (2, 5)");
+    check_error_has(f->db, "CREATE UNIQUE INDEX u_v ON u (v)", PV_ECONSTRAINT,
+                    "UNIQUE constraint failed: u.v: value 5 is in the rows with keys 1 and 2");
+    reopen(f);
+    check_query(f->db, "SELECT * FROM u ORDER BY id", "1|5\n2|5\n");
+    check_error_has(f->db, "INSERT INTO t VALUES (5, 'x')", PV_ECONSTRAINT, "t.a");
+}
+
+/* ---- a bulk write (what `pvdev import` does) ---------------------------------------- */
+
+static void test_import_duplicate(void **state)
+{
+    fixture *f = *state;
+    pv_value rows[8];
+    size_t n = 0;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT UNIQUE)");
+    rows[0] = pv_v_int(1), rows[1] = pv_v_text("a@x", 3);
+    rows[2] = pv_v_int(2), rows[3] = pv_v_null();
+    rows[4] = pv_v_int(3), rows[5] = pv_v_null();
+    rows[6] = pv_v_int(4), rows[7] = pv_v_text("a@x", 3);
+    assert_int_equal(pv_db_write(f->db, "t", rows, 4, 2, PV_WRITE_INSERT, "people.csv", 2, &n), PV_ECONSTRAINT);
+    assert_string_equal(pv_errmsg(), "UNIQUE constraint failed: t.email: value \"a@x\" (people.csv:5) is also at "
+                                     "(people.csv:2) (index pv_autoindex_t_1)");
+    check_query(f->db, "SELECT count(*) FROM t", "0\n");
+    reopen(f);
+    check_query(f->db, "SELECT count(*) FROM t", "0\n");
+    rows[7] = pv_v_text("b@x", 3);
+    assert_int_equal(pv_db_write(f->db, "t", rows, 4, 2, PV_WRITE_INSERT, "people.csv", 2, &n), 0);
+    assert_int_equal(n, 4);
+}
+
+/* ---- chunks that break an index (a merge) ------------------------------------------- */
+
+static void fsck_line(void *ctx, const char *problem)
+{
+    pv_buf *b = ctx;
+    pv_buf_append(b, problem, strlen(problem));
+    pv_buf_putc(b, '\n');
+}
+
+static void test_merged_duplicate(void **state)
+{
+    fixture *f = *state;
+    char pvdir[128];
+    pv_ws_reader r;
+    pv_fsck_stats st;
+    pv_buf out = PV_BUF_INIT;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT UNIQUE, b INTEGER)");
+    exec_ok(f->db, "INSERT INTO t VALUES (1, 'x', 1), (2, 'y', 2)");
+    assert_int_equal(pv_close(f->db), 0);
+    f->db = NULL;
+    append(f->dir, ".pv/tables/t/00000001.jsonl", "[3,\"x\",3]\n");
+    if (pv_open(f->dir, PV_OPEN_READWRITE, &f->db)) fail_msg("open: %s", pv_errmsg());
+    check_query(f->db, "SELECT * FROM t ORDER BY id", "1|x|1\n2|y|2\n3|x|3\n");
+    check_error_has(f->db, "INSERT INTO t VALUES (4, 'z', 4)", PV_ECONSTRAINT,
+                    "the rows with keys 1 and 3 already share a value of unique index pv_autoindex_t_1");
+    check_error_has(f->db, "UPDATE t SET b = 0", PV_ECONSTRAINT, "pvdev fsck");
+    snprintf(pvdir, sizeof pvdir, "%s/.pv", f->dir);
+    pv_ws_reader_posix(&r, pvdir);
+    assert_int_equal(pv_ws_fsck(&r, fsck_line, &out, &st), 0);
+    pv_buf_putc(&out, 0);
+    assert_int_equal(st.problems, 1);
+    assert_string_equal(out.p, "'.pv/tables/t': unique index pv_autoindex_t_1: the rows with keys 1 and 3 share "
+                               "the value \"x\" (delete one with SQL, or drop the index)\n");
+    pv_buf_free(&out);
+    /* DELETE fixes it; then writes work and fsck is clean */
+    exec_ok(f->db, "DELETE FROM t WHERE id = 3");
+    exec_ok(f->db, "INSERT INTO t VALUES (4, 'z', 4)");
+    check_error_has(f->db, "INSERT INTO t VALUES (5, 'x', 5)", PV_ECONSTRAINT, "row with key 1");
+    assert_int_equal(pv_ws_fsck(&r, fsck_line, &out, &st), 0);
+    assert_int_equal(st.problems, 0);
+    pv_buf_free(&out);
+}
+
+/* ---- the planner's lookup ----------------------------------------------------------- */
+
+static size_t lookup(pv_db *db, const char *table, uint32_t index, const pv_value *key, char *ids, size_t cap)
+{
+    pv_source src;
+    const pv_value **rows = NULL;
+    size_t n = 0, i, used = 0;
+    if (pv_db_find_table(db, table, strlen(table), &src)) fail_msg("%s", pv_errmsg());
+    if (pv_ws_source_index_lookup(&src, index, key, &rows, &n)) fail_msg("lookup: %s", pv_errmsg());
+    ids[0] = '\0';
+    for (i = 0; i < n; i++) used += (size_t)snprintf(ids + used, cap - used, "%s%lld", i ? "," : "", (long long)rows[i][0].u.i);
+    free(rows);
+    return n;
+}
+
+static void test_lookup(void **state)
+{
+    fixture *f = *state;
+    pv_value k[2];
+    pv_source src;
+    const pv_value **rows;
+    size_t n;
+    char ids[256];
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT UNIQUE, b INTEGER, c REAL)");
+    exec_ok(f->db, "CREATE INDEX t_bc ON t (b, c)");
+    exec_ok(f->db, "INSERT INTO t VALUES (5, 'x', 1, 1.0), (2, 'y', 1, 1.0), (9, NULL, 1, 2.5), (4, NULL, NULL, 1.0)");
+    assert_int_equal(pv_db_find_table(f->db, "t", 1, &src), 0);
+    assert_int_equal(src.schema->nindexes, 2);
+    assert_string_equal(src.schema->indexes[1].name, "t_bc");
+    assert_int_equal(src.schema->indexes[1].unique, 0);
+    k[0] = pv_v_text("x", 1);
+    assert_int_equal(lookup(f->db, "t", 0, k, ids, sizeof ids), 1);
+    assert_string_equal(ids, "5");
+    k[0] = pv_v_null();
+    assert_int_equal(lookup(f->db, "t", 0, k, ids, sizeof ids), 0); /* NULL matches nothing */
+    /* several rows, in key order; values converted to the column types */
+    k[0] = pv_v_real(1.0), k[1] = pv_v_int(1);
+    assert_int_equal(lookup(f->db, "t", 1, k, ids, sizeof ids), 2);
+    assert_string_equal(ids, "2,5");
+    k[0] = pv_v_text("1", 1), k[1] = pv_v_real(2.5);
+    assert_int_equal(lookup(f->db, "t", 1, k, ids, sizeof ids), 1);
+    assert_string_equal(ids, "9");
+    k[0] = pv_v_real(1.5);
+    assert_int_equal(lookup(f->db, "t", 1, k, ids, sizeof ids), 0);
+    /* writes keep it current; rollback too */
+    exec_ok(f->db, "UPDATE t SET b = 7 WHERE id = 5");
+    k[0] = pv_v_int(1), k[1] = pv_v_real(1.0);
+    assert_int_equal(lookup(f->db, "t", 1, k, ids, sizeof ids), 1);
+    assert_string_equal(ids, "2");
+    exec_ok(f->db, "BEGIN");
+    exec_ok(f->db, "DELETE FROM t WHERE id = 2");
+    exec_ok(f->db, "UPDATE t SET b = 1 WHERE id = 5");
+    assert_int_equal(lookup(f->db, "t", 1, k, ids, sizeof ids), 1);
+    assert_string_equal(ids, "5");
+    exec_ok(f->db, "ROLLBACK");
+    assert_int_equal(lookup(f->db, "t", 1, k, ids, sizeof ids), 1);
+    assert_string_equal(ids, "2");
+    /* errors */
+    assert_int_equal(pv_db_find_table(f->db, "t", 1, &src), 0);
+    assert_int_equal(pv_ws_source_index_lookup(&src, 2, k, &rows, &n), PV_ERANGE);
+    src.ops = NULL;
+    assert_int_equal(pv_ws_source_index_lookup(&src, 0, k, &rows, &n), PV_EMISUSE);
+}
+
+/* Many rows through one-row writes: the index grows and drops its stale
+ * entries while lookups stay right. */
+static void test_growth(void **state)
+{
+    fixture *f = *state;
+    pv_stmt *st;
+    int i;
+    char ids[64];
+    pv_value k;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)");
+    exec_ok(f->db, "BEGIN");
+    assert_int_equal(pv_prepare(f->db, "INSERT INTO t VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET v = excluded.v",
+                                (size_t)-1, &st, NULL), 0);
+    for (i = 0; i < 6000; i++) {
+        /* ids 0..1999 written three times, each time with a new value */
+        pv_bind_int64(st, 1, i % 2000);
+        pv_bind_int64(st, 2, i);
+        if (pv_step(st) != PV_DONE) fail_msg("row %d: %s", i, pv_errmsg());
+        pv_reset(st);
+    }
+    pv_finalize(st);
+    exec_ok(f->db, "COMMIT");
+    check_query(f->db, "SELECT count(*), min(v), max(v) FROM t", "2000|4000|5999\n");
+    k = pv_v_int(4321);
+    assert_int_equal(lookup(f->db, "t", 0, &k, ids, sizeof ids), 1);
+    assert_string_equal(ids, "321");
+    k = pv_v_int(321);
+    assert_int_equal(lookup(f->db, "t", 0, &k, ids, sizeof ids), 0);
+    exec_ok(f->db, "INSERT INTO t VALUES (5000, 321)");
+    check_error_has(f->db, "INSERT INTO t VALUES (5001, 4321)", PV_ECONSTRAINT, "row with key 321");
+}
+
+int main(void)
+{
+#define WS(fn) cmocka_unit_test_setup_teardown(fn, setup_ws, teardown_ws)
+    const struct CMUnitTest tests[] = {
+        WS(test_schema_lines),       WS(test_schema_decode_errors), WS(test_vs_sqlite),
+        WS(test_rollback_and_savepoints), WS(test_import_duplicate), WS(test_merged_duplicate),
+        WS(test_lookup),             WS(test_growth),
+    };
+    return cmocka_run_group_tests_name("unique constraints and indexes", tests, NULL, NULL) ? 1 : 0;
+}
