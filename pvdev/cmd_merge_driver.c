@@ -28,6 +28,10 @@ int cmd_merge_driver(int argc, char **argv)
         fprintf(stderr, "pvdev merge-driver: %s: %s\n", argv[5], pv_errmsg());
         return PVDEV_EXIT_FAIL; /* git keeps ours and marks the path conflicted */
     }
+    if (st.schema_conflicts)
+        fprintf(stderr, "pvdev merge-driver: %s: %zu conflicting schema change%s; ours' schema kept: edit it, or take "
+                "one side (git checkout --ours/--theirs), then 'git add' it\n", argv[5],
+                st.schema_conflicts, st.schema_conflicts == 1 ? "" : "s");
     if (st.conflicts)
         fprintf(stderr, "pvdev merge-driver: %s: %zu conflict%s recorded; see 'pvdev conflicts'\n", argv[5],
                 st.conflicts, st.conflicts == 1 ? "" : "s");

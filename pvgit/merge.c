@@ -20,6 +20,7 @@
 #include "blobstore.h"
 #include "merge.h"
 #include "merge_find.h"
+#include "merge_schema.h"
 #include "merge_sides.h"
 #include "pvgit.h"
 #include "util.h"
@@ -100,12 +101,48 @@ static int read_versions(job *j, const char *const paths[3])
 /* ---- building the sides -------------------------------------------------- */
 
 /* Is `name` a chunk file name, and which number? */
+/* Both sides changed the schema: merged column by column (merge_schema.c).
+ * Its conflicts are reported by the invocation for schema.jsonl; the rows
+ * cannot be merged without a schema. */
 static int schema_merge(void *ctx, const char *const texts[3], const size_t lens[3], char **out, size_t *outlen)
 {
     job *j = ctx;
-    (void)texts, (void)lens, (void)out, (void)outlen;
-    return pv_err(PV_ECONSTRAINT, "table %s: both sides changed its schema (not merged yet: resolve by hand)",
-                  j->table);
+    pv_buf conflicts = PV_BUF_INIT;
+    int rc = pvgit_schema_merge(j->table, texts, lens, out, outlen, &conflicts);
+    pv_buf_free(&conflicts);
+    if (rc == PV_ECONSTRAINT)
+        rc = pv_err(PV_ECONSTRAINT, "table %s: the schema changes conflict (see schema.jsonl); rows not merged, "
+                    "ours' chunk kept", j->table);
+    return rc;
+}
+
+static int write_result(job *j, const char *a_path);
+
+/* schema.jsonl itself: the three versions git hands over are all it takes. */
+static int merge_schema_file(job *j, const char *a_path)
+{
+    const char *texts[3];
+    pv_buf conflicts = PV_BUF_INIT;
+    char *merged = NULL;
+    size_t len = 0;
+    int k, rc;
+    for (k = 0; k < 3; k++) texts[k] = j->ver[k].present ? j->data[k] : NULL;
+    rc = pvgit_schema_merge(j->table, texts, j->len, &merged, &len, &conflicts);
+    if (rc == PV_ECONSTRAINT) {
+        /* ours' schema stays; git marks the path conflicted */
+        fprintf(stderr, "%.*s", (int)conflicts.len, conflicts.p ? conflicts.p : "");
+        for (len = 0; len < conflicts.len; len++) j->st->schema_conflicts += conflicts.p[len] == '\n';
+        rc = 1;
+    } else if (!rc) {
+        pv_buf_free(&j->result);
+        j->result.p = merged;
+        j->result.len = j->result.cap = len;
+        merged = NULL;
+        rc = write_result(j, a_path);
+    }
+    free(merged);
+    pv_buf_free(&conflicts);
+    return rc;
 }
 
 /* From the three commits: the sides and the merged set, holding only what
@@ -601,8 +638,6 @@ static int write_result(job *j, const char *a_path)
     char tmp[4400];
     FILE *f;
     int ok;
-    /* Only the receiving chunk changes; any other file keeps ours' bytes. */
-    if (strcmp(j->hpath, j->relfile) != 0) return PV_OK;
     snprintf(tmp, sizeof tmp, "%s.pv-merge", a_path);
     if (!(f = fopen(tmp, "wb"))) return pv_err_errno("cannot write '%s'", tmp);
     ok = fwrite(j->result.p, 1, j->result.len, f) == j->result.len;
@@ -655,6 +690,10 @@ int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
     memset(st, 0, sizeof *st);
     j.st = st;
     if ((rc = parse_path(&j, path)) || (rc = read_versions(&j, paths))) goto done;
+    if (!strcmp(j.file, "schema.jsonl")) {
+        rc = merge_schema_file(&j, a_path);
+        goto done;
+    }
     level = table_level(&j, path, &c);
     st->table_level = level;
     if (!level)

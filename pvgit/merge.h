@@ -16,6 +16,7 @@ typedef struct pvgit_merge_stats {
     size_t chunks_read;   /* chunk files that differ between the sides: read whole */
     size_t chunks_scanned;/* chunk files the sides share: scanned for the keys of those */
     size_t keys;          /* keys the differing chunks mention */
+    size_t schema_conflicts; /* schema.jsonl: conflicting column changes (listed on stderr) */
     int rewritten;        /* the receiving chunk was rewritten under the merged header */
 } pvgit_merge_stats;
 

@@ -1,0 +1,23 @@
+/*
+ * merge_schema.h: the three-way merge of a table's schema file, column by
+ * column (merge_schema.c; docs/GIT.md, "Merging schemas").
+ */
+#ifndef PVGIT_MERGE_SCHEMA_H
+#define PVGIT_MERGE_SCHEMA_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* Merge the schema texts of table `table` on base, ours and theirs
+ * (texts[0] NULL: no base, an add/add). Columns are matched across the
+ * sides by their first name (a rename keeps the earlier names). Returns 0
+ * and the merged schema's canonical text in *out (malloc'd; the caller
+ * frees it), or PV_ECONSTRAINT when the changes conflict, with one line
+ * per conflict appended to `conflicts` ("table t, column c: renamed to 'x'
+ * on ours, dropped on theirs"), or PV_ECORRUPT (a text that does not
+ * parse: which side and line), PV_ENOMEM. */
+int pvgit_schema_merge(const char *table, const char *const texts[3], const size_t lens[3], char **out,
+                       size_t *outlen, pv_buf *conflicts);
+
+#endif
