@@ -35,6 +35,8 @@ enum op_id {
     OP_OPEN,      /* open + first point query + close, warm cache */
     OP_COLD,      /* the same after evicting the file from the page cache */
     OP_LOOKUP,    /* point lookup by key, whole row read out */
+    OP_GET,       /* the same through the direct API (pv_get; LMDB and
+                     tinycdb: their get, copied from OP_LOOKUP) */
     OP_RANGE,     /* 1,000-row key range, every row read out */
     OP_SUM,
     OP_GROUP,
@@ -178,6 +180,9 @@ typedef int (*query_fn)(void *ctx, const char *sql, uint64_t *check, long *nrows
 typedef long (*ops_fn)(void *ctx, long max_ops, uint64_t deadline);
 
 void measure_lookups(struct bench *b, enum sys_col col, get_fn get, void *ctx, double budget);
+/* The same into the row `op` (OP_LOOKUP or OP_GET). */
+void measure_lookups_op(struct bench *b, enum op_id op, enum sys_col col, get_fn get, void *ctx,
+                        double budget);
 void measure_ranges(struct bench *b, enum sys_col col, range_fn range, void *ctx);
 void measure_queries(struct bench *b, enum sys_col col, query_fn q, void *ctx);
 /* open + first query + close, warm; and cold after evicting paths[]. */

@@ -135,6 +135,27 @@ static int filter(pv_run *r, const pv_batch *b, uint32_t *n)
     return r->where && *n ? pv_filter(&r->cx, r->where, b, r->sel, n) : 0;
 }
 
+/* Row r of v into *o, field by field: building a pv_value on the stack
+ * and copying it whole (pv_vec_get) stalls on store forwarding, which was
+ * half the time of a 1,000-row range. */
+static inline void copy_cell(const pv_vec *v, uint32_t r, pv_value *o)
+{
+    if (v->nulls && v->nulls[r]) {
+        o->type = PV_NULL;
+        return;
+    }
+    o->type = v->type;
+    switch (v->type) {
+    case PV_REAL: o->u.f = v->u.f[r]; break;
+    case PV_TEXT:
+    case PV_BLOB:
+        o->u.s.p = v->u.s[r].p;
+        o->u.s.n = v->u.s[r].n;
+        break;
+    default: o->u.i = v->u.i[r]; break;
+    }
+}
+
 /* Evaluate outputs (and `extra` ORDER BY keys when asked) into `row`. */
 static int project(pv_run *r, pv_value *row, int with_extra)
 {
@@ -143,7 +164,7 @@ static int project(pv_run *r, pv_value *row, int with_extra)
     int rc;
     for (i = 0; i < p->nout; i++) {
         if (r->outslot[i] >= 0 && !r->cx.group_row) {
-            row[i] = pv_vec_get(&r->cx.batch->cols[r->outslot[i]], r->cx.row);
+            copy_cell(&r->cx.batch->cols[r->outslot[i]], r->cx.row, &row[i]);
             continue;
         }
         if ((rc = pv_eval_expr(&r->cx, p->out[i], &row[i]))) return rc;
