@@ -122,11 +122,14 @@ typedef struct pv_open_options {
     size_t size;          /* sizeof(pv_open_options) */
     unsigned flags;       /* as pv_open's flags */
     /* `.pvdb` only: bytes of decompressed column blocks (zstd-compressed
-     * text, front-coded dictionaries) kept for reuse across statements and
-     * threads, least recently used evicted first. 0 means the default
-     * (PV_CACHE_BYTES_DEFAULT); (uint64_t)-1 turns the cache off, so every
-     * read decompresses into the statement's own buffer. The cache never
-     * holds more than this, whatever the file size. */
+     * text, front-coded dictionaries) to keep for reuse across statements
+     * and threads, least recently used evicted first. 0 means the default
+     * (PV_CACHE_BYTES_DEFAULT); (uint64_t)-1 turns the cache off.
+     * NOT IMPLEMENTED YET: the value is checked and recorded, and every
+     * read decompresses into the statement's or getter's own buffer (per
+     * column being read: one 1024-row block, or the entries of one row
+     * group's front-coded dictionary), so memory does not grow with the
+     * file, but nothing is shared between statements. */
     uint64_t cache_bytes;
 } pv_open_options;
 
