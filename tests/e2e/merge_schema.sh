@@ -1,0 +1,121 @@
+#!/bin/sh
+# The pv merge driver on schema changes under real git: columns added on
+# both sides merge, conflicting column changes are reported by table and
+# column, and every clean scenario checks the final rows exactly.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+
+q() { pvdev sql "$1"; }
+
+new_repo() {
+    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
+    git init -q -b main .
+    git config merge.pv.name "PicoVolt tables"
+    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
+    echo '.pv/tables/** merge=pv' > .gitattributes
+    pvdev init >/dev/null
+    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
+       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)"
+    git add -A && git commit -qm base
+}
+commit() { git add -A && git commit -qm "$1"; }
+# expect_sql SQL EXPECTED WHAT: the query's output, lines joined by ' '
+expect_sql() {
+    got=$(q "$1" | tr '\n' ' ')
+    [ "$got" = "$2" ] || fail "$3: '$1' gave '$got', expected '$2'"
+}
+columns() { q "SELECT * FROM t WHERE k = 0" >/dev/null; sed -n 's/^{"column":"\([^"]*\)".*/\1/p' .pv/tables/t/schema.jsonl | tr '\n' ' '; }
+no_conflict_lines() { ! grep -q '"conflict"' .pv/tables/t/*.jsonl || fail "$1: conflict records left"; }
+
+# 1. each side adds a different column and writes rows with it: both
+#    columns; each side's rows keep their values, the other column reads
+#    as its default
+new_repo
+git checkout -qb side
+q "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 7"
+q "INSERT INTO t (k, a, b, y) VALUES (5, 'five', 50, 55)"
+q "UPDATE t SET y = 22 WHERE k = 2"
+commit side
+git checkout -q main
+q "ALTER TABLE t ADD COLUMN x TEXT"
+q "INSERT INTO t (k, a, b, x) VALUES (4, 'four', 40, 'xx')"
+q "UPDATE t SET x = 'one-x' WHERE k = 1"
+commit main
+git merge -q side -m merge 2>"$T/merge.err" || fail "add/add columns: merge failed: $(cat "$T/merge.err")"
+[ "$(columns)" = "k a b x y " ] || fail "add/add columns: merged columns are '$(columns)'"
+expect_sql "SELECT k, a, b, x, y FROM t ORDER BY k" \
+    "1|one|10|one-x|7 2|two|20||22 3|three|30||7 4|four|40|xx|7 5|five|50||55 " "add/add columns"
+no_conflict_lines "add/add columns"
+pvdev fsck >/dev/null 2>&1 || fail "add/add columns: fsck refuses the merged workspace"
+# the merged workspace takes writes (under the merged header)
+q "INSERT INTO t VALUES (6, 'six', 60, 'x6', 66)"
+expect_sql "SELECT k, x, y FROM t WHERE k >= 5 ORDER BY k" "5||55 6|x6|66 " "write after the merge"
+
+# 2. a rename on one side, a new column and a cell edit on the other: clean
+new_repo
+git checkout -qb side
+q "ALTER TABLE t RENAME COLUMN a TO alpha"
+q "UPDATE t SET b = 21 WHERE k = 2"
+commit side
+git checkout -q main
+q "ALTER TABLE t ADD COLUMN c INTEGER"
+q "UPDATE t SET a = 'TWO', c = 2 WHERE k = 2"
+commit main
+git merge -q side -m merge 2>"$T/merge.err" || fail "rename + add: merge failed: $(cat "$T/merge.err")"
+[ "$(columns)" = "k alpha b c " ] || fail "rename + add: merged columns are '$(columns)'"
+grep -q '"column":"alpha","type":"TEXT","renamed_from":\["a"\]' .pv/tables/t/schema.jsonl ||
+    fail "rename + add: the rename's history is lost: $(cat .pv/tables/t/schema.jsonl)"
+expect_sql "SELECT k, alpha, b, c FROM t ORDER BY k" "1|one|10| 2|TWO|21|2 3|three|30| " "rename + add"
+
+# 3. the same column added on both sides with different types: a conflict
+#    naming the table, the column and each side's type; ours' schema kept
+new_repo
+git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER" && commit side
+git checkout -q main && q "ALTER TABLE t ADD COLUMN y TEXT" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "column types: the merge should conflict"; fi
+grep -q "table t, column y: added on both sides with different types (ours TEXT, theirs INTEGER)" "$T/merge.out" ||
+    fail "column types: no clear message: $(cat "$T/merge.out")"
+grep -q "CONFLICT (content): Merge conflict in .pv/tables/t/schema.jsonl" "$T/merge.out" || fail "column types: git saw no conflict"
+grep -q '"column":"y","type":"TEXT"' .pv/tables/t/schema.jsonl || fail "column types: ours' schema not kept"
+grep -q '^<<<<<<<' .pv/tables/t/schema.jsonl && fail "column types: text conflict markers"
+git merge --abort
+
+# 4. the same column added with different defaults: a conflict
+new_repo
+git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 1" && commit side
+git checkout -q main && q "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 2" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "defaults: the merge should conflict"; fi
+grep -q "table t, column y: added on both sides with different defaults (ours 2, theirs 1)" "$T/merge.out" ||
+    fail "defaults: no clear message: $(cat "$T/merge.out")"
+git merge --abort
+# ... and the same column added alike on both sides is one column
+new_repo
+git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 1" && q "UPDATE t SET y = 3 WHERE k = 3" &&
+    commit side
+git checkout -q main && q "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 1" && q "UPDATE t SET y = 2 WHERE k = 2" &&
+    commit main
+git merge -q side -m merge 2>"$T/merge.err" || fail "same column: merge failed: $(cat "$T/merge.err")"
+[ "$(columns)" = "k a b y " ] || fail "same column: merged columns are '$(columns)'"
+expect_sql "SELECT k, y FROM t ORDER BY k" "1|1 2|2 3|3 " "same column"
+
+# 5. renamed on one side, dropped on the other: a conflict; the rows are
+#    not merged (ours' chunk kept) and git marks both files
+new_repo
+git checkout -qb side && q "ALTER TABLE t RENAME COLUMN a TO alpha" && q "INSERT INTO t VALUES (5, 'five', 50)" &&
+    commit side
+git checkout -q main && q "ALTER TABLE t DROP COLUMN a" && q "INSERT INTO t VALUES (4, 40)" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "rename/drop: the merge should conflict"; fi
+grep -q "table t, column a: dropped on ours, renamed to 'alpha' on theirs" "$T/merge.out" ||
+    fail "rename/drop: no clear message: $(cat "$T/merge.out")"
+grep -q "rows not merged" "$T/merge.out" || fail "rename/drop: the chunk's fate is not said: $(cat "$T/merge.out")"
+git merge --abort
+
+# 6. dropped on one side, unchanged on the other (which writes rows): dropped
+new_repo
+git checkout -qb side && q "INSERT INTO t VALUES (5, 'five', 50)" && commit side
+git checkout -q main && q "ALTER TABLE t DROP COLUMN a" && q "INSERT INTO t VALUES (4, 40)" && commit main
+git merge -q side -m merge 2>"$T/merge.err" || fail "drop: merge failed: $(cat "$T/merge.err")"
+[ "$(columns)" = "k b " ] || fail "drop: merged columns are '$(columns)'"
+expect_sql "SELECT * FROM t ORDER BY k" "1|10 2|20 3|30 4|40 5|50 " "drop"
+
+echo "merge_schema e2e: ok"
