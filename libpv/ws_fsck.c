@@ -259,8 +259,10 @@ static void check_unique_rows(fsck *f, ws_table *t, uint32_t i)
             if ((size_t)other < r && (first < 0 || other < first)) first = other;
         if (first >= 0) {
             pv_buf a = PV_BUF_INIT, b = PV_BUF_INIT, v = PV_BUF_INIT;
-            cols_text(&a, &t->vals[(size_t)first * s->ncols], s->pk, s->npk);
-            cols_text(&b, row, s->pk, s->npk);
+            /* the pair in key order */
+            int swap = ws_index_pk_cmp(t, (size_t)first, r) > 0;
+            cols_text(swap ? &b : &a, &t->vals[(size_t)first * s->ncols], s->pk, s->npk);
+            cols_text(swap ? &a : &b, row, s->pk, s->npk);
             cols_text(&v, row, x->cols, x->ncols);
             problem(f, "%s: unique index %s: the rows with keys %s and %s share the value %s (delete one with "
                     "SQL, or drop the index)", shown(f, rel, where, sizeof where), x->name, a.p ? a.p : "?",

@@ -215,7 +215,22 @@ int ws_index_violation(ws_table *t, uint32_t index, size_t *a, size_t *b)
     if (!ix->violated) return 0;
     *a = ix->dup_a;
     *b = ix->dup_b;
+    if (ws_index_pk_cmp(t, *a, *b) > 0) {
+        *a = ix->dup_b;
+        *b = ix->dup_a;
+    }
     return 1;
+}
+
+int ws_index_pk_cmp(const ws_table *t, size_t a, size_t b)
+{
+    const pv_schema *s = t->schema;
+    uint32_t k;
+    for (k = 0; k < s->npk; k++) {
+        int c = pv_value_cmp(&row_at(t, a)[s->pk[k]], &row_at(t, b)[s->pk[k]]);
+        if (c) return c;
+    }
+    return 0;
 }
 
 /* ---- lookups for the planner (ws.h) ------------------------------------- */

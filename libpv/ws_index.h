@@ -48,8 +48,12 @@ long ws_index_iter_next(ws_index_iter *it);
  * values. On allocation failure the indexes are dropped (rebuilt later). */
 void ws_index_row_changed(ws_table *t, size_t idx);
 
+/* Row slots a and b by primary key: negative, 0 or positive. */
+int ws_index_pk_cmp(const ws_table *t, size_t a, size_t b);
+
 /* A unique index whose live rows hold a duplicate (chunks written so by a
- * merge or by hand): returns 1 and two row slots sharing a non-NULL key,
+ * merge or by hand): returns 1 and two row slots sharing a non-NULL key
+ * (a's primary key first),
  * re-checking (and rebuilding the index) when the pair seen before is gone;
  * 0 when the index holds no duplicate; or a negative error. */
 int ws_index_violation(ws_table *t, uint32_t index, size_t *a, size_t *b);

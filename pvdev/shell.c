@@ -246,6 +246,16 @@ static void put_ident(FILE *f, const char *name)
     putc('"', f);
 }
 
+static void print_index_cols(FILE *f, const pv_schema *s, const pv_index_def *x, const char *open)
+{
+    fputs(open, f);
+    for (uint32_t k = 0; k < x->ncols; k++) {
+        fputs(k ? ", " : "", f);
+        put_ident(f, s->cols[x->cols[k]].name);
+    }
+    fputs(")", f);
+}
+
 static void print_create(FILE *f, const pv_schema *s)
 {
     int declared_key = s->npk > 0 && !s->cols[s->pk[0]].hidden;
@@ -273,7 +283,23 @@ static void print_create(FILE *f, const pv_schema *s)
         }
         fputs(")", f);
     }
+    /* UNIQUE constraints are the pv_autoindex_ indexes; other indexes
+     * follow as CREATE INDEX statements, as SQLite's .schema shows them */
+    for (uint32_t i = 0; i < s->nindexes; i++)
+        if (pv_index_is_auto(&s->indexes[i]))
+            print_index_cols(f, s, &s->indexes[i], ", UNIQUE(");
     fputs(");\n", f);
+    for (uint32_t i = 0; i < s->nindexes; i++) {
+        const pv_index_def *x = &s->indexes[i];
+        if (pv_index_is_auto(x))
+            continue;
+        fputs(x->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ", f);
+        put_ident(f, x->name);
+        fputs(" ON ", f);
+        put_ident(f, s->name);
+        print_index_cols(f, s, x, "(");
+        fputs(";\n", f);
+    }
 }
 
 int pvdev_print_schema(pv_db *db, const char *table, FILE *f)

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Indexes under real git: CREATE INDEX is a line added to the schema file
+# in `git diff`; a merge of two branches that each took the same unique
+# value still opens and reads, `pvdev fsck` names the two rows, writes fail
+# until one is deleted; `.schema` shows the indexes.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+
+q() { pvdev sql "$1"; }
+mkdir "$T/r" && cd "$T/r"
+git init -q -b main .
+git config merge.pv.name "PicoVolt tables"
+git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
+echo '.pv/tables/** merge=pv' > .gitattributes
+pvdev init > /dev/null
+q "CREATE TABLE p (id INTEGER PRIMARY KEY, email TEXT UNIQUE, city TEXT);
+   INSERT INTO p VALUES (1, 'a@x', 'Oslo'), (2, 'b@x', 'Rome')"
+git add -A && git commit -qm base
+
+# the index is one added line of the schema file (raw, without textconv)
+q "CREATE INDEX p_city ON p (city)"
+git diff --no-textconv -- .pv/tables/p/schema.jsonl | grep '^[-+][^-+]' > d.out
+printf '+{"index":"p_city","columns":["city"]}\n' > d.want
+same d.want d.out "git diff of CREATE INDEX"
+printf '.schema p\n' | pvdev sql --interactive > s.out
+cat > s.want <<'OUT'
+CREATE TABLE p(id INTEGER, email TEXT, city TEXT, PRIMARY KEY(id), UNIQUE(email));
+CREATE INDEX p_city ON p(city);
+OUT
+same s.want s.out ".schema with indexes"
+expect_fail "UNIQUE constraint failed: p.email" pvdev sql "INSERT INTO p VALUES (3, 'a@x', 'Lima')"
+git commit -qam index
+
+# two branches take the same unique value under different keys
+git checkout -qb side && q "INSERT INTO p VALUES (3, 'c@x', 'Kyiv')" && git commit -qam side
+git checkout -q main && q "INSERT INTO p VALUES (4, 'c@x', 'Baku')" && git commit -qam main
+git merge -q side -m merge 2>merge.err || fail "merge failed: $(cat merge.err)"
+[ "$(q "SELECT id FROM p WHERE email = 'c@x' ORDER BY id" | tr '\n' ' ')" = "3 4 " ] || fail "merged rows"
+set +e; pvdev fsck > f.out 2>/dev/null; code=$?; set -e
+[ "$code" -eq 1 ] || fail "fsck exit $code on a broken unique index"
+grep -qF "unique index pv_autoindex_p_1: the rows with keys 3 and 4 share the value \"c@x\"" f.out || fail "fsck: $(cat f.out)"
+expect_fail "already share a value of unique index pv_autoindex_p_1" pvdev sql "INSERT INTO p VALUES (5, 'e@x', 'Pune')"
+q "DELETE FROM p WHERE id = 4"
+pvdev fsck > /dev/null || fail "fsck after the fix"
+q "INSERT INTO p VALUES (5, 'e@x', 'Pune')"
