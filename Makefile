@@ -153,7 +153,9 @@ test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
 
 # ---- fuzz (clang's libFuzzer, ASan + UBSan) --------------------------------
 # make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="chunkline ..."]: each target runs
-# for FUZZ_TIME seconds on a copy of its corpus; crashes land in build-fuzz/.
+# for FUZZ_TIME seconds on a copy of its corpus (with tests/fuzz/<name>.dict
+# when there is one); crashes land in build-fuzz/ (an absolute
+# -artifact_prefix: fuzz_merge runs the driver inside its own directory).
 FUZZ_TIME    ?= 60
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -164,12 +166,13 @@ fuzz: $(BUILD)/config.mk
 	@mkdir -p build-fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	    echo "== fuzz $$t ($(FUZZ_TIME)s)"; \
-	    clang $(FUZZ_CFLAGS) $(LIBPV_CFLAGS) -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
-	        $(LIBPV_SRC) $(PVGIT_SRC) $(filter-out pvdev/main.c,$(PVDEV_SRC)) \
-	        $(GIT2_LIBS) $(CSV_LIBS) $(LIBPV_LIBS) || exit 1; \
+	    clang $(FUZZ_CFLAGS) $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(PVDEV_CFLAGS) -o build-fuzz/fuzz_$$t \
+	        tests/fuzz/fuzz_$$t.c $(LIBPV_SRC) $(PVGIT_SRC) $(filter-out pvdev/main.c,$(PVDEV_SRC)) \
+	        $(GIT2_LIBS) $(PVDEV_LIBS) $(LIBPV_LIBS) || exit 1; \
 	    mkdir -p build-fuzz/corpus-$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus-$$t/ 2>/dev/null; \
-	    (cd build-fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	        corpus-$$t 2>&1 | tail -n 12) || exit 1; \
+	    dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=../tests/fuzz/$$t.dict; \
+	    (cd build-fuzz && nice ./fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $$dict \
+	        -artifact_prefix=$(CURDIR)/build-fuzz/ corpus-$$t 2>&1 | tail -n 12) || exit 1; \
 	done
 
 # make fuzz-sql [FUZZ_SQL_QUERIES=200000] [FUZZ_SQL_SEED=N] [FUZZ_SQL_SEEDS=4]:

@@ -1,134 +1,15 @@
 /*
- * fuzz_csv.c: libFuzzer target for `pvdev import` (CSV reader, type
+ * fuzz_csv.c: libFuzzer target for `pvdev import` of CSV (CSV reader, type
  * inference, conversion, key checks, the write into the workspace).
  *
- * Input: one mode byte, then the CSV file. The mode picks the destination:
- *   bit 0  0: a new table `n` (types inferred), 1: the existing table
- *          `fixed` (id INTEGER PRIMARY KEY, name TEXT, x REAL, flag BOOLEAN,
- *          data BLOB), into which every value must convert;
- *   bit 1  --key id         (new table)
- *   bit 2  --key id,name    (new table; wins over bit 1)
- * The import runs through cmd_import() with an argv, as the tool does, on
- * one workspace made once per process; the table is emptied after each run.
- *
- * Oracles besides "no crash": an import that succeeds must read back (the
- * workspace reopens read-only and a full SELECT of the table steps to the
- * end); an import that fails must leave the workspace as it was (no table
- * `n`, `fixed` still empty): "after any error nothing has been written".
+ * Input: one mode byte, then the CSV file; the mode and the oracles are
+ * those of fuzz_import.h (a successful import reads back, a failed one
+ * leaves the workspace unchanged).
  */
-#include "fuzz_common.h"
-
-#include "cmds.h"
-#include "pv.h"
-
-static char ws_dir[300], csv_path[320];
-
-static void die(const char *what)
-{
-    fprintf(stderr, "fuzz_csv: %s: %s\n", what, pv_errmsg());
-    abort();
-}
-
-static void setup(void)
-{
-    pv_db *db;
-    snprintf(ws_dir, sizeof ws_dir, "%s/ws", fz_tmpdir());
-    snprintf(csv_path, sizeof csv_path, "%s/in.csv", fz_tmpdir());
-    if (mkdir(ws_dir, 0777) != 0) die("mkdir");
-    if (pv_workspace_init(ws_dir)) die("init");
-    if (pv_open(ws_dir, PV_OPEN_READWRITE, &db)) die("open");
-    if (pv_exec(db, "CREATE TABLE fixed(id INTEGER PRIMARY KEY, name TEXT, x REAL, "
-                    "flag BOOLEAN, data BLOB)"))
-        die("create");
-    pv_close(db);
-}
-
-/* Rows of `table` by a full scan (every column), or -1 when the table does
- * not exist; aborts on any other failure. */
-static long count_rows(const char *table)
-{
-    pv_db *db;
-    pv_stmt *st = NULL;
-    char sql[64];
-    long rows = 0;
-    int rc, i;
-    if (pv_open(ws_dir, PV_OPEN_READONLY, &db)) die("reopen after import");
-    snprintf(sql, sizeof sql, "SELECT * FROM %s", table);
-    rc = pv_prepare(db, sql, (size_t)-1, &st, NULL);
-    if (rc == PV_ENOTFOUND) {
-        pv_close(db);
-        return -1;
-    }
-    if (rc) die("prepare after import");
-    while ((rc = pv_step(st)) == PV_ROW) {
-        for (i = 0; i < pv_column_count(st); i++) (void)pv_column_text(st, i);
-        rows++;
-    }
-    if (rc != PV_DONE) die("scan after import");
-    pv_finalize(st);
-    pv_close(db);
-    return rows;
-}
-
-/* Back to the initial state: no table `n`, no rows in `fixed`, no blobs. */
-static void reset(void)
-{
-    char path[400];
-    int i;
-    snprintf(path, sizeof path, "%s/.pv/tables/n", ws_dir);
-    fz_rmtree(path);
-    for (i = 1; i <= 4; i++) {
-        snprintf(path, sizeof path, "%s/.pv/tables/fixed/%08d.jsonl", ws_dir, i);
-        unlink(path);
-    }
-    snprintf(path, sizeof path, "%s/.pv/blobs", ws_dir);
-    fz_rmtree(path);
-    mkdir(path, 0777);
-}
+#include "fuzz_import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *argv[8];
-    int argc = 0, rc, mode;
-    const char *table;
-    long rows;
-
-    if (size < 1) return 0;
-    if (!ws_dir[0]) setup();
-    mode = data[0];
-    table = (mode & 1) ? "fixed" : "n";
-    fz_write(csv_path, data + 1, size - 1);
-
-    argv[argc++] = (char *)"import";
-    if (!(mode & 1) && (mode & 6)) {
-        argv[argc++] = (char *)"--key";
-        argv[argc++] = (char *)((mode & 4) ? "id,name" : "id");
-    }
-    argv[argc++] = (char *)table;
-    argv[argc++] = csv_path;
-    argv[argc++] = (char *)"-C";
-    argv[argc++] = ws_dir;
-    argv[argc] = NULL;
-
-    fz_quiet_begin();
-    rc = cmd_import(argc, argv);
-    fz_quiet_end();
-
-    rows = count_rows(table);
-    if (rc == PVDEV_EXIT_OK) {
-        if (rows < 0) {
-            fprintf(stderr, "fuzz_csv: import succeeded but table %s is missing\n", table);
-            abort();
-        }
-    } else if (rc == PVDEV_EXIT_FAIL) {
-        if (rows > 0 || (rows == 0 && !(mode & 1))) {
-            fprintf(stderr, "fuzz_csv: import failed but left %ld rows in %s\n", rows, table);
-            abort();
-        }
-    } else {
-        fprintf(stderr, "fuzz_csv: cmd_import returned %d\n", rc);
-        abort();
-    }
-    reset();
+    fi_import(data, size, NULL, "in.csv");
     return 0;
 }
