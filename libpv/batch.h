@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "schema.h"
+#include "util.h"
 #include "value.h"
 
 #define PV_BATCH_ROWS 1024
@@ -29,10 +30,78 @@ typedef struct pv_vec {
     } u;
 } pv_vec;
 
+/* ---- encoded batches ------------------------------------------------------
+ * A store that keeps columns encoded (a `.pvdb` scan) can hand a column of
+ * a batch over still encoded, so that the executor filters and groups on
+ * dictionary codes and bit-packed blocks without decoding every value. It
+ * does so only once a consumer asked for it (pv_batch.want_enc): code
+ * outside the executor reads pv_vec.u directly and always gets plain
+ * vectors. A consumer that asked reads values with pv_batch_get, or
+ * decodes a column in place with pv_batch_flatten (exec_vec.c).
+ */
+
+enum {
+    PV_VEC_PLAIN = 0, /* the pv_vec's values are valid */
+    PV_VEC_DICT,      /* codes + dict; pv_vec.u unset */
+    PV_VEC_PACKED     /* INTEGER, frame of reference: row r is ref + the
+                         width-bit value off + r of words; pv_vec.u unset */
+};
+
+/* Memo slots a consumer may attach to a dictionary (a predicate's truth
+ * per entry, say); the store frees `p` with free() when the dictionary
+ * goes away. */
+#define PV_VDICT_MEMOS 4
+
+/* The dictionary of one column chunk, decoded (entries in the store's
+ * sorted order: INTEGER by value, REAL by IEEE-754 total order, TEXT and
+ * BLOB bytewise). Owned by the scan; valid while batches using it are.
+ * Every entry is held by at least one non-NULL row of the chunk. */
+typedef struct pv_vdict {
+    int type;          /* the column type */
+    uint32_t count;    /* entries, >= 1 */
+    uint32_t rows;     /* rows of the chunk it codes */
+    uint64_t id;       /* unique in the process (never 0): a cache key that
+                          outlives the struct's address */
+    union {
+        const int64_t *i;
+        const double *f;
+        const pv_str *s;
+    } u;
+    struct {
+        const void *key;
+        void *p;
+    } memo[PV_VDICT_MEMOS];
+} pv_vdict;
+
+/* Encoded form of one column of a batch. */
+typedef struct pv_venc {
+    uint8_t form;            /* PV_VEC_* */
+    uint8_t width;           /* PACKED: bits per value, 0 .. 64 */
+    uint32_t off;            /* PACKED: row r is packed value off + r */
+    int64_t ref;             /* PACKED: the block's minimum (exact) */
+    const uint8_t *words;    /* PACKED: the block's packed words (checked) */
+    const uint32_t *codes;   /* DICT: code per row (NULL rows: some code) */
+    pv_vdict *dict;          /* DICT */
+    void *flat;              /* room for the batch's values (pv_batch_flatten) */
+} pv_venc;
+
 typedef struct pv_batch {
     uint32_t nrows;   /* rows in this batch, 1 .. PV_BATCH_ROWS */
     uint32_t ncols;   /* = the number of columns asked of scan_open */
     pv_vec *cols;     /* owned by the scan */
+    /* NULL, or per column its encoded form (owned by the scan). A column
+     * whose form is not PV_VEC_PLAIN has only `type` and `nulls` valid in
+     * its pv_vec. */
+    pv_venc *enc;
+    /* The cols that enc describes: a producer that fills cols itself and
+     * leaves enc alone (a lookup's own vectors) makes them differ, and
+     * enc is then ignored. */
+    const pv_vec *enc_cols;
+    /* NULL when the store cannot hand out encoded columns; else a flag of
+     * the scan: a consumer that reads every value through pv_batch_get or
+     * after pv_batch_flatten sets it to 1, and later batches may come
+     * encoded. */
+    int *want_enc;
 } pv_batch;
 
 /* Row r of a vector as a value (borrowing the vector's bytes). */
@@ -46,6 +115,40 @@ static inline pv_value pv_vec_get(const pv_vec *v, uint32_t r)
     case PV_TEXT:
     case PV_BLOB: out.u.s = v->u.s[r]; break;
     default: out.u.i = v->u.i[r]; break;
+    }
+    return out;
+}
+
+/* Value j of w bits from packed little-endian 64-bit words at q. */
+static inline uint64_t pv_unpack1(const uint8_t *q, uint32_t j, unsigned w)
+{
+    uint64_t bit = (uint64_t)j * w, v;
+    uint32_t wi = (uint32_t)(bit >> 6), s = (uint32_t)(bit & 63);
+    if (w == 0) return 0;
+    v = pv_get_u64(q + 8 * (size_t)wi) >> s;
+    if (s + w > 64) v |= pv_get_u64(q + 8 * ((size_t)wi + 1)) << (64 - s);
+    return w == 64 ? v : v & ((1ull << w) - 1);
+}
+
+/* Row r of column c of a batch, whatever its form (borrowing the batch's
+ * or the dictionary's bytes). */
+static inline pv_value pv_batch_get(const pv_batch *b, uint32_t c, uint32_t r)
+{
+    const pv_vec *v = &b->cols[c];
+    const pv_venc *z = b->enc && b->enc_cols == b->cols ? &b->enc[c] : NULL;
+    pv_value out;
+    if (!z || z->form == PV_VEC_PLAIN) return pv_vec_get(v, r);
+    if (v->nulls && v->nulls[r]) return pv_v_null();
+    out.type = v->type;
+    if (z->form == PV_VEC_PACKED) {
+        out.u.i = (int64_t)((uint64_t)z->ref + pv_unpack1(z->words, z->off + r, z->width));
+        return out;
+    }
+    switch (v->type) {
+    case PV_REAL: out.u.f = z->dict->u.f[z->codes[r]]; break;
+    case PV_TEXT:
+    case PV_BLOB: out.u.s = z->dict->u.s[z->codes[r]]; break;
+    default: out.u.i = z->dict->u.i[z->codes[r]]; break;
     }
     return out;
 }

@@ -148,19 +148,12 @@ static inline uint64_t pv_packed_len(uint32_t m, unsigned w)
 {
     return (((uint64_t)m * w + 63) / 64) * 8;
 }
-/* Value j of `w` bits from packed words at q (the caller checked that the
- * block's words are inside the section). */
-static inline uint64_t pv_unpack1(const uint8_t *q, uint32_t j, unsigned w)
-{
-    uint64_t bit = (uint64_t)j * w, v;
-    uint32_t wi = (uint32_t)(bit >> 6), s = (uint32_t)(bit & 63);
-    if (w == 0) return 0;
-    v = pv_get_u64(q + 8 * (size_t)wi) >> s;
-    if (s + w > 64) v |= pv_get_u64(q + 8 * ((size_t)wi + 1)) << (64 - s);
-    return w == 64 ? v : v & ((1ull << w) - 1);
-}
+/* pv_unpack1 (value j of `w` bits from packed words) is in batch.h. */
 /* Values [j0, j0 + m) of a block into out. */
 void pv_unpack(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out);
+/* Sum of values [j0, j0 + m) of a block (wrapping modulo 2^64; exact
+ * when m * (2^w - 1) < 2^64, as for m <= 1024 and w <= 54). */
+uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w);
 /* Pack x[0..m) of at most w bits into zeroed words at dst. */
 void pv_pack_bits(uint8_t *dst, const uint64_t *x, uint32_t m, unsigned w);
 
@@ -238,6 +231,21 @@ int pv_enc_choose(pv_enc_ctx *ctx, const pv_enc_in *in, const pv_encoder **out,
 /* Open a section for reading with encoder d->enc (checks it accepts the
  * type). 0 or 1. */
 int pv_dec_open(pv_dec *d, const char **why);
+
+/* ---- encoded access (a scan handing out encoded batches, batch.h) ------- */
+
+/* FOR: the block holding row r0: its reference (minimum), width and
+ * packed words, checked to lie inside the section. 0, or 1 (not FOR, or
+ * a bad block header). */
+int pv_dec_for_block(const pv_dec *d, uint32_t r0, int64_t *ref, unsigned *width,
+                     const uint8_t **words);
+/* DICT: the codes of rows [r0, r0 + n) (inside one block, n <= 1024),
+ * each checked below the entry count. 0 or 1 (with *why). */
+int pv_dict_codes(pv_dec *d, uint32_t r0, uint32_t n, uint32_t *out, const char **why);
+/* DICT: entry c as a value of the column type; a front-coded string is
+ * decoded into d->arena (valid until it is reset). 0, 1 (with *why) or
+ * PV_ENOMEM. */
+int pv_dict_entry(pv_dec *d, uint32_t c, pv_value *out, const char **why);
 
 /* Encoders, defined in encode_<name>.c. */
 extern const pv_encoder pv_enc_plain, pv_enc_dict, pv_enc_for, pv_enc_delta,

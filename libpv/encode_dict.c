@@ -583,3 +583,36 @@ const pv_encoder pv_enc_dict = {
     PV_ENC_DICT, "dict", PV_T(PV_INTEGER) | PV_T(PV_REAL) | PV_T(PV_TEXT) | PV_T(PV_BLOB),
     dict_plan, dict_write, dict_open, dict_read, dict_get, dict_check, dict_prefetch,
 };
+
+/* ---- encoded access for the executor (pvdb_scan.c) ------------------------------ */
+
+int pv_dict_codes(pv_dec *d, uint32_t r0, uint32_t n, uint32_t *out, const char **why)
+{
+    uint64_t bad = 0;
+    uint32_t j;
+    *why = "bad dictionary codes";
+    if (d->enc != PV_ENC_DICT || n > PV_BLOCK_ROWS || pv_is_read(&d->is, r0, n, d->tmp)) return 1;
+    for (j = 0; j < n; j++) {
+        bad |= d->tmp[j] >= d->count;
+        out[j] = (uint32_t)d->tmp[j];
+    }
+    *why = "dictionary code out of range";
+    return bad != 0;
+}
+
+int pv_dict_entry(pv_dec *d, uint32_t c, pv_value *out, const char **why)
+{
+    uint64_t bits;
+    *why = "dictionary code out of range";
+    if (d->enc != PV_ENC_DICT || c >= d->count) return 1;
+    out->type = d->type;
+    if (!pv_enc_is_str(d->type)) {
+        if (entry_num(d, c, &bits)) return 1;
+        *out = pv_enc_num_value(d->type, bits);
+        return 0;
+    }
+    *why = "bad dictionary string offsets";
+    if (d->fmt == 0) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, c, &out->u.s);
+    *why = "bad front-coded dictionary";
+    return fc_str(d, c, &out->u.s);
+}

@@ -152,3 +152,10 @@ const pv_encoder pv_enc_for = {
     PV_ENC_FOR, "for", PV_T(PV_INTEGER), for_plan, for_write,
     pv_intcol_open, pv_intcol_read, pv_intcol_get, pv_intcol_check, pv_intcol_prefetch,
 };
+
+int pv_dec_for_block(const pv_dec *d, uint32_t r0, int64_t *ref, unsigned *width,
+                     const uint8_t **words)
+{
+    if (d->enc != PV_ENC_FOR || r0 >= d->nrows) return 1;
+    return pv_for_block(&d->is.a, r0 >> PV_BLOCK_SHIFT, ref, width, words);
+}

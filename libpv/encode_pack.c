@@ -11,29 +11,97 @@
 
 #include "encode_stream.h"
 
+/* Values [j0, j0 + m) of width w (1..56) through unaligned 8-byte loads at
+ * each value's first byte, eight values at a time (their byte offsets and
+ * shifts are constants once w is): no branch per value. Either stores the
+ * values at out or adds them to *sum. Stops where a load would pass the
+ * last word the values occupy; returns the count done. */
+static inline __attribute__((always_inline)) uint32_t
+unpack_bytes(const uint8_t *q, uint32_t j0, uint32_t m, const unsigned w, uint64_t *out,
+             uint64_t *sum)
+{
+    const uint64_t mask = (1ull << w) - 1;
+    uint64_t end = (((uint64_t)(j0 + m) * w + 63) / 64) * 8; /* bytes the words span */
+    uint64_t bit = (uint64_t)j0 * w, acc = 0;
+    uint32_t j = 0, k;
+    for (; j < m && ((j0 + j) & 7) && (bit >> 3) + 8 <= end; j++, bit += w) {
+        uint64_t v = (pv_get_u64(q + (bit >> 3)) >> (bit & 7)) & mask;
+        if (out) out[j] = v;
+        else acc += v;
+    }
+    if (!((j0 + j) & 7)) { /* bit is a multiple of 8 here: whole bytes */
+        const uint8_t *p = q + (bit >> 3);
+        for (; j + 8 <= m && (uint64_t)(p - q) + w + 8 <= end; j += 8, p += w) {
+            for (k = 0; k < 8; k++) {
+                uint64_t v = (pv_get_u64(p + ((k * w) >> 3)) >> ((k * w) & 7)) & mask;
+                if (out) out[j + k] = v;
+                else acc += v;
+            }
+        }
+        bit = (uint64_t)(p - q) * 8;
+    }
+    for (; j < m && (bit >> 3) + 8 <= end; j++, bit += w) {
+        uint64_t v = (pv_get_u64(q + (bit >> 3)) >> (bit & 7)) & mask;
+        if (out) out[j] = v;
+        else acc += v;
+    }
+    if (sum) *sum += acc;
+    return j;
+}
+
+/* Width-specialized copies of unpack_bytes (a switch picks one). */
+#define PV_UNPACK_W(W)                                                                   \
+    static uint32_t unpack_w##W(const uint8_t *q, uint32_t j0, uint32_t m, uint64_t *out, \
+                                uint64_t *sum)                                           \
+    {                                                                                    \
+        return unpack_bytes(q, j0, m, W, out, sum);                                      \
+    }
+PV_UNPACK_W(1) PV_UNPACK_W(2) PV_UNPACK_W(3) PV_UNPACK_W(4) PV_UNPACK_W(5) PV_UNPACK_W(6)
+PV_UNPACK_W(7) PV_UNPACK_W(8) PV_UNPACK_W(9) PV_UNPACK_W(10) PV_UNPACK_W(11) PV_UNPACK_W(12)
+PV_UNPACK_W(13) PV_UNPACK_W(14) PV_UNPACK_W(15) PV_UNPACK_W(16) PV_UNPACK_W(17) PV_UNPACK_W(18)
+PV_UNPACK_W(19) PV_UNPACK_W(20) PV_UNPACK_W(21) PV_UNPACK_W(22) PV_UNPACK_W(23) PV_UNPACK_W(24)
+PV_UNPACK_W(25) PV_UNPACK_W(26) PV_UNPACK_W(27) PV_UNPACK_W(28) PV_UNPACK_W(29) PV_UNPACK_W(30)
+PV_UNPACK_W(31) PV_UNPACK_W(32)
+#undef PV_UNPACK_W
+
+typedef uint32_t (*unpack_fn)(const uint8_t *, uint32_t, uint32_t, uint64_t *, uint64_t *);
+static const unpack_fn unpack_by_width[33] = {
+    NULL, unpack_w1, unpack_w2, unpack_w3, unpack_w4, unpack_w5, unpack_w6,
+    unpack_w7, unpack_w8, unpack_w9, unpack_w10, unpack_w11, unpack_w12,
+    unpack_w13, unpack_w14, unpack_w15, unpack_w16, unpack_w17, unpack_w18,
+    unpack_w19, unpack_w20, unpack_w21, unpack_w22, unpack_w23, unpack_w24,
+    unpack_w25, unpack_w26, unpack_w27, unpack_w28, unpack_w29, unpack_w30,
+    unpack_w31, unpack_w32,
+};
+
+/* Unpack (out) or sum (sum) values [j0, j0 + m) of width w. */
+static void unpack_or_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out,
+                          uint64_t *sum)
+{
+    uint32_t j = 0;
+    if (w == 0) {
+        if (out) memset(out, 0, (size_t)m * 8);
+        return;
+    }
+    if (w <= 32) j = unpack_by_width[w](q, j0, m, out, sum);
+    else if (w <= 56) j = unpack_bytes(q, j0, m, w, out, sum);
+    for (; j < m; j++) { /* the last few values, or w > 56 */
+        uint64_t v = pv_unpack1(q, j0 + j, w);
+        if (out) out[j] = v;
+        else *sum += v;
+    }
+}
+
 void pv_unpack(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out)
 {
-    uint32_t j;
-    if (w == 0) {
-        memset(out, 0, (size_t)m * 8);
-        return;
-    }
-    if (w == 8 || w == 16 || w == 32) { /* byte-aligned: no straddling */
-        uint32_t bytes = w / 8;
-        const uint8_t *p = q + (size_t)j0 * bytes;
-        for (j = 0; j < m; j++, p += bytes)
-            out[j] = w == 8 ? p[0] : w == 16 ? pv_get_u16(p) : pv_get_u32(p);
-        return;
-    }
-    {
-        uint64_t mask = w == 64 ? ~0ull : (1ull << w) - 1, bit = (uint64_t)j0 * w;
-        for (j = 0; j < m; j++, bit += w) {
-            uint32_t wi = (uint32_t)(bit >> 6), s = (uint32_t)(bit & 63);
-            uint64_t v = pv_get_u64(q + 8 * (size_t)wi) >> s;
-            if (s + w > 64) v |= pv_get_u64(q + 8 * ((size_t)wi + 1)) << (64 - s);
-            out[j] = v & mask;
-        }
-    }
+    unpack_or_sum(q, j0, m, w, out, NULL);
+}
+
+uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w)
+{
+    uint64_t sum = 0;
+    unpack_or_sum(q, j0, m, w, NULL, &sum);
+    return sum;
 }
 
 void pv_pack_bits(uint8_t *dst, const uint64_t *x, uint32_t m, unsigned w)

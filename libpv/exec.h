@@ -10,6 +10,7 @@
  *   exec_agg.c    aggregate accumulators and GROUP BY
  *   exec_sort.c   materialized rows and the stable merge sort
  *   exec_run.c    scan, filter, project, limit: the pull loop
+ *   exec_vec.c    encoded batches: decoding in place, dictionary memos
  *   exec_access.c access paths: key lookups and key-range bounds
  *   exec_explain.c EXPLAIN: the plan as rows
  *   exec_dml.c    INSERT (upsert), UPDATE, DELETE
@@ -58,6 +59,24 @@ typedef struct pv_eval {
 } pv_eval;
 
 int pv_eval_expr(pv_eval *cx, const pv_expr *e, pv_value *out);
+
+/* ---- encoded batches (exec_vec.c; batch.h) ------------------------------- */
+
+/* Ask the batch's store for encoded batches from now on: every reader of
+ * the run's batches must then use pv_batch_get or pv_batch_flatten (so
+ * pv_groups_add asks: an aggregate's rows are read only by the filter,
+ * the group keys and the aggregates; exec_run.c's streaming projection
+ * reads pv_vec directly). */
+void pv_batch_ask_enc(const pv_batch *b);
+/* The form (PV_VEC_*) of column c of b. */
+int pv_batch_form(const pv_batch *b, uint32_t c);
+/* Decode an encoded column of b in place into its plain vector (into the
+ * store's room for it); a plain column is left alone. */
+void pv_batch_flatten(const pv_batch *b, uint32_t c);
+/* The memo of `size` zeroed bytes attached to a dictionary under `key`
+ * (*fresh = 1 when just made), or NULL when its slots are full or memory
+ * is short: the caller then works without one. Freed with the dictionary. */
+void *pv_vdict_memo(pv_vdict *d, const void *key, size_t size, int *fresh);
 
 /* exec_filter.c: narrow sel[0..*n) (row numbers of batch b, ascending) to
  * the rows where e is true (not false, not NULL); *n becomes the count.

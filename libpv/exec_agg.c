@@ -2,14 +2,20 @@
  * exec_agg.c: aggregate accumulators and GROUP BY.
  *
  * Each batch is processed column-wise: first every selected row gets its
- * group id (one hash lookup per row; no lookup without GROUP BY), then each
- * aggregate runs over the whole selection. Without GROUP BY, COUNT and SUM
- * over an INTEGER vector run as tight typed loops.
+ * group id, then each aggregate runs over the whole selection. Group ids
+ * come from one hash lookup per row; when the only GROUP BY term is a
+ * dictionary-coded column (an encoded batch, batch.h), from an array
+ * indexed by code instead, filled with one lookup per distinct code of
+ * each chunk: no string is compared or hashed per row. COUNT, SUM, TOTAL
+ * and AVG over an INTEGER column run as typed loops, with or without
+ * groups; without groups, SUM over a bit-packed block is n * ref plus the
+ * sum of the packed values, when no prefix of it can overflow.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "exec.h"
 
 typedef struct agg_state {
@@ -36,7 +42,17 @@ struct pv_groups {
     pv_value *result;    /* finalized aggregates of the group last got */
     uint32_t gid[PV_BATCH_ROWS];
     pv_value *keybuf;
+    /* GROUP BY one dictionary-coded column: code -> group id for the
+     * dictionary of id map_id, NO_GROUP until the code is first met */
+    uint64_t map_id;
+    uint32_t *map;
+    uint32_t mapcap;
+    uint32_t null_gid;   /* the NULL key's group, NO_GROUP until met */
 };
+
+#define NO_GROUP UINT32_MAX
+
+__extension__ typedef __int128 pv_i128;
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory aggregating"); }
 
@@ -72,6 +88,7 @@ int pv_groups_new(const pv_plan *plan, pv_groups **out)
     *out = NULL;
     if (!g) return nomem();
     g->plan = plan;
+    g->null_gid = NO_GROUP;
     pv_hset_init(&g->keys, plan->ngroup);
     g->result = calloc(plan->nagg ? plan->nagg : 1, sizeof *g->result);
     g->keybuf = calloc(plan->ngroup ? plan->ngroup : 1, sizeof *g->keybuf);
@@ -104,6 +121,7 @@ void pv_groups_free(pv_groups *g)
     free(g->order);
     free(g->result);
     free(g->keybuf);
+    free(g->map);
     free(g);
 }
 
@@ -249,10 +267,48 @@ static int copy_first(pv_groups *g, uint32_t id, const pv_batch *b, uint32_t row
     uint32_t i;
     int rc;
     for (i = 0; i < g->plan->nslots; i++) {
-        pv_value v = pv_vec_get(&b->cols[i], row);
+        pv_value v = pv_batch_get(b, i, row);
         if ((rc = pv_value_copy(&g->arena, &v, &g->first[id][i]))) return rc;
     }
     g->has_first[id] = 1;
+    return 0;
+}
+
+/* The group of row r whose only key is column `slot`: *out. */
+static int find_group(pv_groups *g, const pv_batch *b, uint32_t slot, uint32_t r, uint32_t *out)
+{
+    pv_value key = pv_batch_get(b, slot, r);
+    uint32_t id;
+    int rc = pv_hset_add(&g->keys, &key, &id);
+    if (rc < 0) return rc;
+    if (rc == 1 && ((rc = new_group(g)) || (rc = copy_first(g, id, b, r)))) return rc;
+    *out = id;
+    return 0;
+}
+
+/* Group ids when the only key is a dictionary-coded column: by code. */
+static int assign_dict(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t nsel,
+                       uint32_t slot)
+{
+    const pv_venc *z = &b->enc[slot];
+    const uint8_t *nulls = b->cols[slot].nulls;
+    uint32_t k;
+    int rc;
+    if (z->dict->id != g->map_id) {
+        if (z->dict->count > g->mapcap) {
+            uint32_t *nm = realloc(g->map, (size_t)z->dict->count * sizeof *nm);
+            if (!nm) return nomem();
+            g->map = nm;
+            g->mapcap = z->dict->count;
+        }
+        memset(g->map, 0xff, (size_t)z->dict->count * sizeof *g->map); /* NO_GROUP */
+        g->map_id = z->dict->id;
+    }
+    for (k = 0; k < nsel; k++) {
+        uint32_t r = sel[k], *id = nulls && nulls[r] ? &g->null_gid : &g->map[z->codes[r]];
+        if (*id == NO_GROUP && (rc = find_group(g, b, slot, r, id))) return rc;
+        g->gid[k] = *id;
+    }
     return 0;
 }
 
@@ -268,6 +324,9 @@ static int assign_groups(pv_groups *g, const pv_batch *b, const uint32_t *sel, u
         if (nsel && !g->has_first[0]) return copy_first(g, 0, b, sel[0]);
         return 0;
     }
+    if (p->ngroup == 1 && p->group[0]->kind == PV_X_COL &&
+        pv_batch_form(b, (uint32_t)p->group[0]->slot) == PV_VEC_DICT)
+        return assign_dict(g, b, sel, nsel, (uint32_t)p->group[0]->slot);
     for (k = 0; k < nsel; k++) {
         cx->row = sel[k];
         for (i = 0; i < p->ngroup; i++)
@@ -279,12 +338,70 @@ static int assign_groups(pv_groups *g, const pv_batch *b, const uint32_t *sel, u
     return 0;
 }
 
+/* SUM, TOTAL, AVG without groups over a whole bit-packed block with no
+ * NULL: n * ref + the packed values' sum, when every prefix of the block
+ * keeps the integer sum in range (values lie in [ref, ref + 2^w - 1]), so
+ * the overflow SQLite would report cannot happen inside it. 1 done, 0 not
+ * applicable (the caller takes the row loop). */
+static int sum_packed(agg_state *s, const pv_agg_def *d, const pv_batch *b, uint32_t slot,
+                      uint32_t nsel)
+{
+    const pv_venc *z = &b->enc[slot];
+    uint32_t n = b->nrows;
+    pv_i128 lo, hi, top;
+    if (d->fn != PV_FN_SUM && d->fn != PV_FN_TOTAL && d->fn != PV_FN_AVG) return 0;
+    if (s->approx || nsel != n || b->cols[slot].nulls || z->width > 54) return 0;
+    top = (pv_i128)z->ref + (pv_i128)((1ull << z->width) - 1);
+    lo = (pv_i128)s->isum + (z->ref < 0 ? (pv_i128)n * z->ref : 0);
+    hi = (pv_i128)s->isum + (top > 0 ? (pv_i128)n * top : 0);
+    if (lo < INT64_MIN || hi > INT64_MAX) return 0;
+    s->isum += (int64_t)((pv_i128)n * z->ref + (pv_i128)pv_packed_sum(z->words, z->off, n, z->width));
+    s->cnt += n;
+    return 1;
+}
+
+/* COUNT(*), and COUNT, SUM, TOTAL, AVG of an INTEGER column, per group:
+ * typed loops. 1 done, 0 not applicable. */
+static int feed_grouped(pv_groups *g, uint32_t a, const pv_batch *b, const uint32_t *sel,
+                        uint32_t nsel)
+{
+    const pv_agg_def *d = &g->plan->aggs[a];
+    const pv_vec *v;
+    uint32_t k;
+    if (d->fn == PV_FN_COUNT_STAR) {
+        for (k = 0; k < nsel; k++) g->st[g->gid[k]][a].cnt++;
+        return 1;
+    }
+    if (d->distinct || !d->arg || d->arg->kind != PV_X_COL ||
+        b->cols[d->arg->slot].type != PV_INTEGER ||
+        (d->fn != PV_FN_COUNT && d->fn != PV_FN_SUM && d->fn != PV_FN_TOTAL && d->fn != PV_FN_AVG))
+        return 0;
+    pv_batch_flatten(b, (uint32_t)d->arg->slot);
+    v = &b->cols[d->arg->slot];
+    for (k = 0; k < nsel; k++) {
+        uint32_t r = sel[k];
+        agg_state *s = &g->st[g->gid[k]][a];
+        int64_t x = v->u.i[r], t;
+        if (v->nulls && v->nulls[r]) continue;
+        s->cnt++;
+        if (d->fn == PV_FN_COUNT) continue;
+        if (!s->approx && !__builtin_add_overflow(s->isum, x, &t)) {
+            s->isum = t;
+        } else {
+            pv_value val = pv_v_int(x);
+            sum_step(s, &val);
+        }
+    }
+    return 1;
+}
+
 int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t nsel,
                   pv_eval *cx)
 {
     const pv_plan *p = g->plan;
     uint32_t a, k;
     int rc;
+    pv_batch_ask_enc(b); /* values are read through pv_batch_get from here on */
     cx->batch = b;
     cx->group_row = NULL;
     cx->aggs = NULL;
@@ -296,9 +413,14 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
             continue;
         }
         if (p->ngroup == 0 && !d->distinct && d->arg && d->arg->kind == PV_X_COL &&
-            b->cols[d->arg->slot].type == PV_INTEGER &&
-            feed_fast(&g->st[0][a], d, &b->cols[d->arg->slot], sel, nsel))
-            continue;
+            b->cols[d->arg->slot].type == PV_INTEGER) {
+            uint32_t slot = (uint32_t)d->arg->slot;
+            if (pv_batch_form(b, slot) == PV_VEC_PACKED && sum_packed(&g->st[0][a], d, b, slot, nsel))
+                continue;
+            pv_batch_flatten(b, slot);
+            if (feed_fast(&g->st[0][a], d, &b->cols[slot], sel, nsel)) continue;
+        }
+        if (p->ngroup > 0 && feed_grouped(g, a, b, sel, nsel)) continue;
         for (k = 0; k < nsel; k++) {
             pv_value v = pv_v_null();
             cx->row = sel[k];

@@ -567,7 +567,7 @@ static int eval_col(pv_eval *cx, const pv_expr *e, pv_value *out)
         return 0;
     }
     if (!cx->batch) return pv_err(PV_ERROR, "column evaluated without a row");
-    *out = pv_vec_get(&cx->batch->cols[e->slot], cx->row);
+    *out = pv_batch_get(cx->batch, (uint32_t)e->slot, cx->row);
     return 0;
 }
 

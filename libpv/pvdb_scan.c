@@ -7,6 +7,11 @@
  * one file at once. The values come straight from the mapping; strings
  * point into it, or into the scan's memory when they were front-coded or
  * compressed.
+ *
+ * Once a consumer asks (pv_batch.want_enc, batch.h), FOR columns come as
+ * their packed block and dictionary columns as codes plus the chunk's
+ * dictionary, decoded once per chunk: the executor then filters and
+ * groups without decoding every value.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -80,6 +85,9 @@ typedef struct scan_col {
     pv_buf gmem;            /* strings decoded by fill_rows */
     pv_arena arena;
     pv_dec dec;
+    pv_vdict vd;            /* the loaded chunk's dictionary, when built */
+    int vd_state;           /* 0 not tried, 1 built, 2 not worth it */
+    uint32_t *codes;        /* PV_BATCH_ROWS codes, allocated on first use */
     uint8_t nulls[PV_BATCH_ROWS];
     uint64_t v[];           /* up to PV_BATCH_ROWS values (no more than the
                                range's rows): int64_t, double or pv_str */
@@ -91,11 +99,22 @@ struct pv_scan {
     unsigned flags;
     scan_col **cols;
     pv_vec *vecs;
+    pv_venc *encs;
+    int want_enc;           /* a consumer asked for encoded batches */
     uint64_t *tmp;          /* decoder scratch, shared: columns decode in turn */
     uint64_t row, end;      /* next row, end of the range */
     uint32_t group;         /* group of the loaded chunks */
     int loaded;             /* the chunks of `group` are loaded */
 };
+
+/* Forget the column's dictionary (and what consumers attached to it). */
+static void drop_vdict(scan_col *sc)
+{
+    unsigned m;
+    for (m = 0; m < PV_VDICT_MEMOS; m++) free(sc->vd.memo[m].p);
+    memset(&sc->vd, 0, sizeof sc->vd);
+    sc->vd_state = 0;
+}
 
 static void scan_close(pv_scan *s)
 {
@@ -103,6 +122,8 @@ static void scan_close(pv_scan *s)
     if (!s) return;
     for (i = 0; i < s->ncols && s->cols; i++) {
         if (!s->cols[i]) continue;
+        drop_vdict(s->cols[i]);
+        free(s->cols[i]->codes);
         pv_buf_free(&s->cols[i]->mem);
         pv_buf_free(&s->cols[i]->gmem);
         pv_arena_free(&s->cols[i]->arena);
@@ -110,6 +131,7 @@ static void scan_close(pv_scan *s)
     }
     free(s->cols);
     free(s->vecs);
+    free(s->encs);
     free(s->tmp);
     free(s);
 }
@@ -136,6 +158,7 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
     s->flags = flags;
     s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
     s->vecs = calloc(ncols ? ncols : 1, sizeof *s->vecs);
+    s->encs = calloc(ncols ? ncols : 1, sizeof *s->encs);
     s->tmp = malloc(PV_BLOCK_ROWS * sizeof *s->tmp);
     s->ncols = ncols;
     /* a batch holds at most the range's rows: a point read stays small */
@@ -147,6 +170,9 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
         s->cols[i] = sc;
         sc->col = cols[i];
         sc->bitmap = NULL;
+        memset(&sc->vd, 0, sizeof sc->vd);
+        sc->vd_state = 0;
+        sc->codes = NULL;
         memset(&sc->mem, 0, sizeof sc->mem);
         memset(&sc->gmem, 0, sizeof sc->gmem);
         memset(&sc->arena, 0, sizeof sc->arena);
@@ -154,7 +180,7 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
         sc->dec.arena = &sc->arena;
         sc->dec.tmp = s->tmp;
     }
-    if (!s->cols || !s->vecs || !s->tmp || i < ncols) {
+    if (!s->cols || !s->vecs || !s->encs || !s->tmp || i < ncols) {
         scan_close(s);
         return pv_err(PV_ENOMEM, "out of memory");
     }
@@ -192,6 +218,7 @@ static int load_group(pv_scan *s, uint32_t g)
         int rc;
         if (s->end - s->row > PV_BATCH_ROWS) prefetch(s->t, pvdb_chunk_at(s->t, g, sc->col));
         sc->mem.len = 0;
+        drop_vdict(sc);
         pv_arena_reset(&sc->arena);
         rc = pvdb_load_chunk(s->t, g, sc->col, lf, &sc->dec, &sc->bitmap);
         if (rc) return rc;
@@ -230,8 +257,79 @@ static int fill_rows(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv
     return PV_OK;
 }
 
+/* Decode the loaded chunk's dictionary for a scan that will read `rows`
+ * of its rows: sc->vd_state 1 when built, 2 when the dictionary has more
+ * entries than that (decoding it would cost more than the rows). */
+static int build_vdict(const pv_scan *s, scan_col *sc, uint64_t rows)
+{
+    static uint64_t next_id;
+    pv_dec *d = &sc->dec;
+    size_t esz = pv_enc_is_str(d->type) ? sizeof(pv_str) : 8;
+    const char *why = "";
+    uint32_t c;
+    void *ents;
+    int rc;
+    sc->vd_state = 2;
+    if (d->count == 0 || d->count > rows) return PV_OK;
+    if (!sc->codes && !(sc->codes = malloc(PV_BATCH_ROWS * sizeof *sc->codes)))
+        return pv_err(PV_ENOMEM, "out of memory");
+    if (!(ents = pv_arena_alloc(&sc->arena, (size_t)d->count * esz)))
+        return pv_err(PV_ENOMEM, "out of memory");
+    for (c = 0; c < d->count; c++) {
+        pv_value v;
+        rc = pv_dict_entry(d, c, &v, &why);
+        if (rc > 0) return pvdb_bad_chunk(s->t, s->group, sc->col, why);
+        if (rc) return rc;
+        if (esz == 8) memcpy((uint64_t *)ents + c, &v.u, 8);
+        else ((pv_str *)ents)[c] = v.u.s;
+    }
+    sc->vd.type = d->type;
+    sc->vd.count = d->count;
+    sc->vd.rows = d->nrows;
+    sc->vd.id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    if (esz == 8) sc->vd.u.i = ents; /* int64_t and double share the slot bits */
+    else sc->vd.u.s = ents;
+    sc->vd_state = 1;
+    return PV_OK;
+}
+
+/* Rows [r0, r0 + n) as an encoded column (FOR block, or dictionary codes):
+ * 1 done, 0 when the column is not in such a form. */
+static int fill_enc(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_venc *z)
+{
+    const char *why = "bad integer stream block";
+    int64_t ref;
+    unsigned w;
+    const uint8_t *words;
+    int rc;
+    if (sc->dec.enc == PV_ENC_FOR && sc->dec.type == PV_INTEGER) {
+        if (pv_dec_for_block(&sc->dec, r0, &ref, &w, &words))
+            return pvdb_bad_chunk(s->t, s->group, sc->col, why);
+        z->form = PV_VEC_PACKED;
+        z->ref = ref;
+        z->width = (uint8_t)w;
+        z->words = words;
+        z->off = r0 & (PV_BLOCK_ROWS - 1);
+        return 1;
+    }
+    if (sc->dec.enc != PV_ENC_DICT) return 0;
+    if (sc->vd_state == 0) {
+        uint64_t g0 = s->t->gfirst[s->group], g1 = s->t->gfirst[s->group + 1];
+        uint64_t from = s->row > g0 ? s->row : g0, to = s->end < g1 ? s->end : g1;
+        if ((rc = build_vdict(s, sc, to - from))) return rc;
+    }
+    if (sc->vd_state != 1) return 0;
+    if (pv_dict_codes(&sc->dec, r0, n, sc->codes, &why))
+        return pvdb_bad_chunk(s->t, s->group, sc->col, why);
+    z->form = PV_VEC_DICT;
+    z->codes = sc->codes;
+    z->dict = &sc->vd;
+    return 1;
+}
+
 /* Rows [r0, r0 + n) of a loaded chunk into the column's batch vector. */
-static int fill_vec(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_vec *v)
+static int fill_vec(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_vec *v,
+                    pv_venc *z)
 {
     const char *why = "";
     pv_dec_out o;
@@ -243,6 +341,15 @@ static int fill_vec(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_
         for (r = 0; r < n; r++)
             sc->nulls[r] = (sc->bitmap[(r0 + r) >> 3] >> ((r0 + r) & 7)) & 1;
         v->nulls = sc->nulls;
+    }
+    memset(z, 0, sizeof *z);
+    z->flat = sc->v;
+    if (s->want_enc && n > POINT_ROWS) {
+        rc = fill_enc(s, sc, r0, n, z);
+        if (rc) {
+            v->u.i = NULL; /* read through the encoded form only */
+            return rc < 0 ? rc : PV_OK;
+        }
     }
     switch (v->type) {
     case PV_REAL: o.f = (double *)(void *)sc->v; v->u.f = o.f; break;
@@ -275,13 +382,16 @@ static int scan_next(pv_scan *s, pv_batch *out)
     if (bend > s->end) bend = s->end;
     n = (uint32_t)(bend - s->row);
     for (i = 0; i < s->ncols; i++) {
-        rc = fill_vec(s, s->cols[i], r0, n, &s->vecs[i]);
+        rc = fill_vec(s, s->cols[i], r0, n, &s->vecs[i], &s->encs[i]);
         if (rc) return rc;
     }
     s->row += n;
     out->nrows = n;
     out->ncols = s->ncols;
     out->cols = s->vecs;
+    out->enc = s->encs;
+    out->enc_cols = s->vecs;
+    out->want_enc = &s->want_enc;
     return (int)n;
 }
 

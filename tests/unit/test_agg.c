@@ -1,0 +1,274 @@
+/*
+ * test_agg.c: filters and aggregates on encoded `.pvdb` batches
+ * (batch.h: bit-packed FOR blocks, dictionary codes): the same queries on
+ * the workspace (plain vectors, itself checked against SQLite by
+ * test_sql_diff) and on the file it bakes give the same rows or the same
+ * error. The file is baked with 1000-row groups, so each group has its own
+ * dictionary with different entries, and a scan crosses many of them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "encode.h"
+#include "pv.h"
+#include "pvdb.h"
+#include "test_sql_util.h"
+#include "ws.h"
+
+#define NROWS 20000
+
+typedef struct afix {
+    fixture ws;
+    char path[96];
+    pv_db *pdb;
+} afix;
+
+/* g: cat TEXT dictionary whose entries shift from group to group; n FOR
+ * integers with NULLs; d a dictionary of wide integers; r a REAL
+ * dictionary; near53 values just above 2^53 (narrow blocks whose sum
+ * overflows); alt +/-2^62 (wide, sums stay in range); small 2^40-ish
+ * (LINEAR); p FOR integers without NULLs (whole-block sums). */
+static void fill(pv_db *db)
+{
+    pv_buf b = PV_BUF_INIT;
+    int i;
+    exec_ok(db, "CREATE TABLE g (id INTEGER PRIMARY KEY, cat TEXT, n INTEGER, d INTEGER, "
+                "r REAL, near53 INTEGER, alt INTEGER, small INTEGER, p INTEGER)");
+    exec_ok(db, "CREATE TABLE e (id INTEGER PRIMARY KEY, t TEXT, n INTEGER)");
+    exec_ok(db, "CREATE TABLE z (id INTEGER PRIMARY KEY, t TEXT, n INTEGER)");
+    exec_ok(db, "BEGIN");
+    for (i = 0; i < NROWS; i++) {
+        if (i % 500 == 0) {
+            b.len = 0;
+            pv_buf_printf(&b, "INSERT INTO g VALUES ");
+        } else {
+            pv_buf_putc(&b, ',');
+        }
+        pv_buf_printf(&b, "(%d, ", i + 1);
+        if (i % 11 == 4) pv_buf_printf(&b, "NULL, ");
+        else pv_buf_printf(&b, "'c%d', ", i % 13 + (i / 1000) * 3);
+        if (i % 17 == 5) pv_buf_printf(&b, "NULL, ");
+        else pv_buf_printf(&b, "%d, ", (i * 7919) % 2000 - 1000);
+        if (i % 23 == 6) pv_buf_printf(&b, "NULL, ");
+        else pv_buf_printf(&b, "%d, ", (i % 5) * 1000000 - 2000000);
+        if (i % 29 == 7) pv_buf_printf(&b, "NULL, ");
+        else pv_buf_printf(&b, "%d.5, ", i % 7 - 3);
+        pv_buf_printf(&b, "%lld, %lld, %lld, %d)", 9007199254740992LL + i % 100,
+                      (i % 2 ? 1 : -1) * 4611686018427387904LL, 1099511627776LL + i % 1000,
+                      (i * 37) % 1001 - 300);
+        if (i % 500 == 499) {
+            pv_buf_putc(&b, 0);
+            exec_ok(db, b.p);
+        }
+    }
+    /* z: every row of `t` and `n` NULL */
+    for (i = 0; i < 3000; i += 500) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO z VALUES ");
+        for (int j = i; j < i + 500; j++) pv_buf_printf(&b, "%s(%d, NULL, NULL)", j == i ? "" : ",", j);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
+    exec_ok(db, "COMMIT");
+    pv_buf_free(&b);
+}
+
+static int setup(void **state)
+{
+    afix *f = calloc(1, sizeof *f);
+    void *ws_state = NULL;
+    pv_bake_opts o = PV_BAKE_OPTS_INIT;
+    pv_bake_table tables[8];
+    pv_ws *ws = NULL;
+    uint32_t n, i;
+    if (!f || setup_ws(&ws_state)) return -1;
+    f->ws = *(fixture *)ws_state;
+    free(ws_state);
+    fill(f->ws.db);
+    snprintf(f->path, sizeof f->path, "%s/t.pvdb", f->ws.dir);
+    if (pv_ws_open(f->ws.dir, 0, &ws)) return -1;
+    n = pv_ws_table_count(ws);
+    if (n > 8) return -1;
+    for (i = 0; i < n; i++)
+        if (pv_ws_table_bake(ws, i, &tables[i])) return -1;
+    o.rows_per_group = 1000; /* a dictionary per 1000 rows */
+    if (pv_bake_write_opts(f->path, tables, n, NULL, &o)) return -1;
+    pv_ws_close(ws);
+    if (pv_open(f->path, PV_OPEN_READONLY, &f->pdb)) {
+        fprintf(stderr, "open: %s\n", pv_errmsg());
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    afix *f = *state;
+    fixture *w = malloc(sizeof *w);
+    void *ws_state = w;
+    int rc = pv_close(f->pdb);
+    *w = f->ws;
+    free(f);
+    return teardown_ws(&ws_state) || rc ? -1 : 0;
+}
+
+/* Same rows on both stores (`nrows` of them when >= 0), or both fail. */
+static void same(afix *f, const char *sql, int nrows)
+{
+    int rc1, rc2, n = 0;
+    char *a = query(f->ws.db, sql, &rc1), *b = query(f->pdb, sql, &rc2), *p;
+    if ((rc1 < 0) != (rc2 < 0)) fail_msg("%s: %d / %d %s", sql, rc1, rc2, pv_errmsg());
+    if (rc1 < 0) {
+        free(a);
+        free(b);
+        return;
+    }
+    if (strcmp(a, b)) fail_msg("%s:\n--- workspace\n%s--- pvdb\n%s", sql, a, b);
+    for (p = b; *p; p++) n += *p == '\n';
+    if (nrows >= 0 && n != nrows) fail_msg("%s: %d rows, want %d\n%s", sql, n, nrows, b);
+    free(a);
+    free(b);
+}
+
+/* The query fails on the .pvdb with a message containing `msg`. */
+static void fails(afix *f, const char *sql, const char *msg)
+{
+    int rc;
+    char *got = query(f->pdb, sql, &rc);
+    if (rc >= 0 || !strstr(pv_errmsg(), msg)) fail_msg("%s: %d '%s', want '%s'", sql, rc, pv_errmsg(), msg);
+    free(got);
+    got = query(f->ws.db, sql, &rc);
+    assert_true(rc < 0);
+    free(got);
+}
+
+/* The encodings the paths under test rely on are the ones baked. */
+static void test_encodings(void **state)
+{
+    afix *f = *state;
+    pvdb_file *pf;
+    pvdb_chunk_info k;
+    int t;
+    assert_int_equal(pvdb_open(f->path, &pf), 0);
+    t = pvdb_table_index(pf, "g", 1);
+    assert_true(t >= 0);
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)t, 3, 1, &k), 0); /* cat */
+    assert_int_equal(k.encoding, PV_ENC_DICT);
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)t, 3, 2, &k), 0); /* n */
+    assert_int_equal(k.encoding, PV_ENC_FOR);
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)t, 3, 3, &k), 0); /* d */
+    assert_int_equal(k.encoding, PV_ENC_DICT);
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)t, 3, 4, &k), 0); /* r */
+    assert_int_equal(k.encoding, PV_ENC_DICT);
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)t, 3, 5, &k), 0); /* near53 */
+    assert_int_equal(k.encoding, PV_ENC_FOR);
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)t, 3, 8, &k), 0); /* p */
+    assert_int_equal(k.encoding, PV_ENC_FOR);
+    assert_int_equal(k.nulls, 0);
+    pvdb_close(pf);
+}
+
+static void test_aggregates(void **state)
+{
+    afix *f = *state;
+    static const char *const cols[] = {"n", "d", "r", "small", "alt", "cat", "id", "p"};
+    char sql[512];
+    size_t i;
+    for (i = 0; i < sizeof cols / sizeof *cols; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT SUM(%s), COUNT(%s), AVG(%s), TOTAL(%s), MIN(%s), MAX(%s), COUNT(*) FROM g",
+                 cols[i], cols[i], cols[i], cols[i], cols[i], cols[i]);
+        same(f, sql, 1);
+        snprintf(sql, sizeof sql, "SELECT SUM(%s), COUNT(DISTINCT %s) FROM g WHERE id > 1500",
+                 cols[i], cols[i]);
+        same(f, sql, 1);
+    }
+    same(f, "SELECT SUM(n + 1), SUM(-n), AVG(n * 2) FROM g", 1);
+    same(f, "SELECT SUM(p), AVG(p), TOTAL(p) FROM g WHERE p > 0", 1);
+    same(f, "SELECT SUM(p), SUM(n), COUNT(*) FROM g WHERE cat = 'c5'", 1);
+    same(f, "SELECT SUM(n) FROM g WHERE n > 100000", 1); /* no row: NULL */
+    same(f, "SELECT SUM(n), COUNT(*), AVG(n) FROM e", 1);
+    same(f, "SELECT SUM(n), COUNT(n), COUNT(*), MAX(t), AVG(n) FROM z", 1);
+    same(f, "SELECT t, COUNT(*), SUM(n) FROM z GROUP BY t", 1);
+    same(f, "SELECT t, COUNT(*) FROM e GROUP BY t", 0);
+}
+
+static void test_overflow(void **state)
+{
+    afix *f = *state;
+    fails(f, "SELECT SUM(near53) FROM g", "integer overflow");
+    fails(f, "SELECT cat, SUM(near53) FROM g GROUP BY cat", "integer overflow");
+    same(f, "SELECT SUM(near53) FROM g WHERE id <= 1000", 1); /* in range: exact */
+    same(f, "SELECT TOTAL(near53), AVG(near53) FROM g", 1);     /* REAL: no error */
+    same(f, "SELECT SUM(alt), SUM(small) FROM g", 1);
+    same(f, "SELECT cat, SUM(alt), SUM(small) FROM g GROUP BY cat", -1);
+}
+
+static void test_groups(void **state)
+{
+    afix *f = *state;
+    same(f, "SELECT cat, COUNT(*), SUM(n), AVG(n), COUNT(n), MIN(r), MAX(d) FROM g GROUP BY cat", -1);
+    same(f, "SELECT d, COUNT(*), SUM(n), TOTAL(r) FROM g GROUP BY d", 6);
+    same(f, "SELECT r, COUNT(*), AVG(n) FROM g GROUP BY r", 8);
+    same(f, "SELECT n, COUNT(*) FROM g GROUP BY n", -1);
+    same(f, "SELECT cat, COUNT(*) FROM g WHERE n > 0 AND cat IN ('c1', 'c40', 'c7') GROUP BY cat", -1);
+    same(f, "SELECT cat, COUNT(*) FROM g WHERE n > 5000 GROUP BY cat", 0);
+    same(f, "SELECT cat, d, COUNT(*) FROM g GROUP BY cat, d", -1);
+    same(f, "SELECT upper(cat), COUNT(*) FROM g GROUP BY upper(cat)", -1);
+    same(f, "SELECT cat, COUNT(*) AS c FROM g GROUP BY cat HAVING c > 80 ORDER BY c DESC, cat", -1);
+    same(f, "SELECT DISTINCT cat FROM g WHERE d = 0", -1);
+}
+
+static void test_filters(void **state)
+{
+    afix *f = *state;
+    static const char *const conds[] = {
+        "cat = 'c5'", "cat IN ('c1', 'c40', 'zz')", "cat LIKE 'c1%'", "cat > 'c3'",
+        "cat = 'nothing'", "cat IS NULL", "cat IS NOT NULL", "upper(cat) = 'C7'", "cat = 5",
+        "cat < 10", "cat <> 'c2'", "NOT (cat = 'c3')", "coalesce(cat, 'x') = 'x'",
+        "d = 0", "d > 1500000.5", "d = '1000000'", "d IN (-2000000, 2000000)", "d < 'a'",
+        "r = 1.5", "r > 1", "r = '1.5'", "r <= -1.5", "r IS NULL", "r = 2",
+        "n > 500", "n < -2000", "n >= -1000", "n = 0", "n != 3", "n <= 999", "n > 998",
+        "n BETWEEN 1 AND 5", "n = 2.0", "n > '5'", "n IS NULL", "near53 > 9007199254741000",
+        "alt > 0", "small = 1099511627776", "n > 0 AND cat = 'c5'", "cat = 'c5' AND n > 0 AND d = 0",
+        "cat = 'c5' OR n > 900", "id > 19990", "id < 3",
+    };
+    char sql[512];
+    size_t i;
+    for (i = 0; i < sizeof conds / sizeof *conds; i++) {
+        snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM g WHERE %s", conds[i]);
+        same(f, sql, 1);
+        snprintf(sql, sizeof sql, "SELECT id, cat, n, d, r FROM g WHERE %s", conds[i]);
+        same(f, sql, -1);
+    }
+    same(f, "SELECT COUNT(*) FROM z WHERE t = 'a'", 1);
+    same(f, "SELECT COUNT(*) FROM z WHERE t IS NULL AND n IS NULL", 1);
+    same(f, "SELECT COUNT(*) FROM e WHERE n > 0", 1);
+}
+
+/* A conjunct that fails on a dictionary entry no selected row holds does
+ * not fail the query (the entry is left to row-by-row evaluation). */
+static void test_entry_error(void **state)
+{
+    afix *f = *state;
+    same(f, "SELECT COUNT(*) FROM g WHERE id < 3 AND cat LIKE 'c%' ESCAPE 'ab'", 1);
+    same(f, "SELECT COUNT(*) FROM g WHERE cat LIKE 'c%' ESCAPE 'ab'", 1);
+}
+
+int main(void)
+{
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_encodings), T(test_aggregates), T(test_overflow),
+        T(test_groups), T(test_filters), T(test_entry_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
