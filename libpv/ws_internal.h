@@ -52,6 +52,8 @@ typedef struct ws_table {
     struct ws_ckpt *ckpt;
     struct ws_ckpt_chunk *cover;
     size_t ncover;
+    struct ws_table *tail;  /* records after the checkpoint, when the
+                               vectors merge them in (ws_tail.c) */
 
     /* The last chunk file, where appends go until it is sealed, or until
      * the schema changes: a chunk has one header. */
@@ -140,6 +142,21 @@ int ws_row_copy_into(ws_table *t, size_t idx, const pv_value *row);
 int ws_reserve(ws_table *t, size_t more);
 /* Build the hash index now (a table that was still key-sorted). */
 int ws_key_index_build(ws_table *t);
+/* Replay the snapshot's chunks of t from chunk index `from`, byte `start`
+ * of it, into `rows` (t, or a tail table: ws_tail.c), recording each
+ * chunk read in t->cover; *tail grows by the bytes replayed. */
+int ws_replay_from(pv_ws *ws, ws_table *t, ws_table *rows, size_t from, uint64_t start,
+                   uint64_t *tail);
+/* Row slots of t in key order (live ones, or all when `all`) into order[]
+ * (t->nrows entries of room); *n gets their count. */
+int ws_rows_in_order(ws_table *t, size_t *order, size_t *n, int all);
+void ws_vectors_free(ws_table *t);
+/* ws_tail.c: the vectors of t's checkpoint merged with the records after
+ * it, without loading the rows: 1 when set up (*replayed: bytes of chunk
+ * text replayed), 0 when not worth it (or a conflict record: the full load
+ * reports it), or an error. */
+int ws_tail_vectors(pv_ws *ws, ws_table *t, uint64_t *replayed);
+void ws_tail_free(ws_table *t);
 /* The table's rows for reading: its vectors straight from a checkpoint
  * when one covers every chunk, else the loaded rows. Errors as load. */
 int ws_table_rows_ready(pv_ws *ws, ws_table *t);

@@ -389,16 +389,29 @@ static int note_conflict(ws_table *t, const chunk_map *m, const pv_chunk_rec *r,
     return PV_OK;
 }
 
-static int apply_delete(ws_table *t, pv_chunk_rec *r, pv_value *row)
+/* A delete record. A table of tail records (tombstones set: the rows after
+ * a checkpoint, merged into its rows later) keeps a deleted key as a dead
+ * row, so the merge knows to drop it from the checkpoint's rows. */
+static int apply_delete(ws_table *t, pv_chunk_rec *r, pv_value *row, int tombstones)
 {
-    uint32_t k;
+    uint32_t k, c;
+    uint64_t h;
     long at;
     for (k = 0; k < t->schema->npk; k++) row[t->schema->pk[k]] = r->vals[k];
-    at = ws_key_find(t, row, ws_key_hash(t->schema, row));
+    h = ws_key_hash(t->schema, row);
+    at = ws_key_find(t, row, h);
     if (at >= 0 && t->live[at]) {
         t->live[at] = 0;
         t->nlive--;
         t->vec_dirty = 1;
+    } else if (at < 0 && tombstones) {
+        size_t idx;
+        int rc;
+        for (c = 0; c < t->schema->ncols; c++)
+            if (t->schema->cols[c].pk_pos < 0) row[c] = pv_v_null();
+        if ((rc = ws_row_append(t, row, &idx)) || (rc = ws_key_set(t, idx, h))) return rc;
+        t->live[idx] = 0;
+        t->nlive--;
     }
     return PV_OK;
 }
@@ -433,11 +446,12 @@ static void cover_stat(const char *path, ws_ckpt_chunk *k)
     }
 }
 
-/* Replay chunk `num` from byte `start` (0, or past what a checkpoint
- * covered: the header line is read either way), up to `limit` bytes,
+/* Replay chunk `num` of table t from byte `start` (0, or past what a
+ * checkpoint covered: the header line is read either way), up to `limit`
+ * bytes, into `rows` (t itself, or the tail table of a checkpoint),
  * recording what was read in *k. */
-static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, int is_last,
-                        uint64_t start, ws_ckpt_chunk *k)
+static int replay_chunk(pv_ws *ws, ws_table *t, ws_table *rows, uint32_t num, uint64_t limit,
+                        int is_last, uint64_t start, ws_ckpt_chunk *k)
 {
     char path[4400];
     char *text = NULL;
@@ -504,9 +518,9 @@ static int replay_chunk(pv_ws *ws, ws_table *t, uint32_t num, uint64_t limit, in
                 rc = map_header(t, &r, &map);
                 if (!rc && is_last) t->last_header_ok = header_is_current(t, &r);
             }
-            else if (r.kind == PV_REC_ROW) rc = apply_row(ws, t, &map, &r, row, &tmp);
-            else if (r.kind == PV_REC_CONFLICT) rc = note_conflict(t, &map, &r, num, lineno);
-            else rc = apply_delete(t, &r, row);
+            else if (r.kind == PV_REC_ROW) rc = apply_row(ws, rows, &map, &r, row, &tmp);
+            else if (r.kind == PV_REC_CONFLICT) rc = note_conflict(rows, &map, &r, num, lineno);
+            else rc = apply_delete(rows, &r, row, rows != t);
         }
         if (rc) {
             pv_err_prefix("'%s' line %zu", path, lineno);
@@ -568,17 +582,27 @@ static int rows_from_ckpt(ws_table *t, const ws_ckpt *c)
     return PV_OK;
 }
 
-/* Replay the chunks of the snapshot from chunk `from`, byte `start` of it. */
-static int replay_from(pv_ws *ws, ws_table *t, size_t from, uint64_t start, uint64_t *tail)
+int ws_replay_from(pv_ws *ws, ws_table *t, ws_table *rows, size_t from, uint64_t start,
+                   uint64_t *tail)
 {
     size_t i;
     int rc = PV_OK;
     for (i = from; i < t->snap_n && !rc; i++) {
         uint64_t at = i == from ? start : 0;
-        rc = replay_chunk(ws, t, t->snap_num[i], t->snap_size[i], i + 1 == t->snap_n, at, &t->cover[i]);
+        rc = replay_chunk(ws, t, rows, t->snap_num[i], t->snap_size[i], i + 1 == t->snap_n, at,
+                          &t->cover[i]);
         if (!rc) *tail += t->cover[i].size - at;
     }
     return rc;
+}
+
+/* PV_LOAD_CACHE_TRACE set: one line on stderr per checkpoint read or
+ * written (tests and `why is this slow` questions use it). */
+static void trace(const ws_table *t, const char *what, uint64_t rows, uint64_t bytes)
+{
+    if (getenv("PV_LOAD_CACHE_TRACE"))
+        fprintf(stderr, "pv: table %s: %s (%llu rows, %llu bytes of chunk text replayed)\n", t->schema->name,
+                what, (unsigned long long)rows, (unsigned long long)bytes);
 }
 
 /* Write a checkpoint of what was just loaded (needs the vectors). */
@@ -586,6 +610,7 @@ static void save_ckpt(pv_ws *ws, ws_table *t)
 {
     if (!ws->posix || t->nconflicts || ws_table_vectors(ws, t)) return;
     ws_ckpt_save(ws, t, t->cover, t->snap_n);
+    trace(t, "checkpoint written", t->vec_rows, 0);
 }
 
 int ws_table_load(pv_ws *ws, ws_table *t)
@@ -603,11 +628,12 @@ int ws_table_load(pv_ws *ws, ws_table *t)
         if ((rc = rows_from_ckpt(t, c))) goto fail;
         memcpy(t->cover, c->chunks, c->nchunks * sizeof *t->cover);
         from = c->nchunks - 1;
-        rc = replay_from(ws, t, from, c->chunks[from].size, &tail);
+        rc = ws_replay_from(ws, t, t, from, c->chunks[from].size, &tail);
     } else {
-        rc = replay_from(ws, t, 0, 0, &tail);
+        rc = ws_replay_from(ws, t, t, 0, 0, &tail);
     }
     if (rc) goto fail;
+    trace(t, t->ckpt ? "rows loaded from the checkpoint" : "rows loaded from the chunks", t->nrows, tail);
     t->loaded = 1;
     if (tail >= ckpt_min_tail() && tail) save_ckpt(ws, t);
     return PV_OK;
@@ -615,8 +641,6 @@ fail:
     ws_table_unload(t);
     return rc;
 }
-
-static void vectors_free(ws_table *t);
 
 /* Vectors straight from a checkpoint that covers every chunk as the
  * snapshot sees it: 1 when set up, 0 when there is none, or an error. */
@@ -627,19 +651,30 @@ static int vectors_from_ckpt(pv_ws *ws, ws_table *t)
     int rc;
     if (!t->ckpt && (rc = ws_ckpt_open(ws, t, &t->ckpt)) <= 0) return rc;
     c = t->ckpt;
-    if (c->nchunks != t->snap_n || c->chunks[c->nchunks - 1].size != t->snap_size[t->snap_n - 1])
-        return 0; /* records after it: the full load replays them */
+    ws_vectors_free(t);
+    if (c->nchunks != t->snap_n || c->chunks[c->nchunks - 1].size != t->snap_size[t->snap_n - 1]) {
+        uint64_t replayed = 0;
+        /* records after it: merged in, and a long tail saved for next time */
+        if ((rc = ws_tail_vectors(ws, t, &replayed)) <= 0) return rc;
+        trace(t, "vectors from the checkpoint and its tail", t->vec_rows, replayed);
+        if (replayed && replayed >= ckpt_min_tail()) {
+            ws_ckpt_save(ws, t, t->cover, t->snap_n);
+            trace(t, "checkpoint written", t->vec_rows, 0);
+        }
+        return rc;
+    }
     t->vecs = calloc(t->schema->ncols + 1, sizeof *t->vecs);
     t->vec_data = calloc(t->schema->ncols + 1, sizeof *t->vec_data);
     t->vec_nulls = calloc(t->schema->ncols + 1, sizeof *t->vec_nulls);
     if (!t->vecs || !t->vec_data || !t->vec_nulls) {
-        vectors_free(t);
+        ws_vectors_free(t);
         return pv_err(PV_ENOMEM, "out of memory");
     }
     /* (vec_data and vec_nulls stay NULL: the checkpoint owns the arrays) */
     for (col = 0; col < t->schema->ncols; col++) t->vecs[col] = c->vecs[col];
     t->vec_rows = c->nrows;
     t->vec_dirty = 0;
+    trace(t, "vectors from the checkpoint", t->vec_rows, 0);
     return 1;
 }
 
@@ -652,8 +687,9 @@ int ws_table_rows_ready(pv_ws *ws, ws_table *t)
     return ws_table_load(ws, t);
 }
 
-static void vectors_free(ws_table *t)
+void ws_vectors_free(ws_table *t)
 {
+    ws_tail_free(t); /* the vectors held its strings */
     uint32_t c;
     if (t->vec_data)
         for (c = 0; c < t->schema->ncols; c++) free(t->vec_data[c]);
@@ -672,7 +708,7 @@ static void vectors_free(ws_table *t)
 void ws_table_unload(ws_table *t)
 {
     ws_index_unload(t);
-    vectors_free(t);
+    ws_vectors_free(t);
     ws_ckpt_free(t->ckpt);
     t->ckpt = NULL;
     free(t->cover);
@@ -741,15 +777,16 @@ static int fill_column(ws_table *t, uint32_t c, const size_t *order, size_t n)
     return PV_OK;
 }
 
-/* The live row slots in key order: the sorted prefix as it is, the rest
- * sorted (usually a few appended rows), then the two runs merged. */
-static int live_rows_in_order(ws_table *t, size_t *order, size_t *n)
+/* The live row slots (all when `all`) in key order: the sorted prefix as
+ * it is, the rest sorted (usually a few appended rows), then the two runs
+ * merged. */
+int ws_rows_in_order(ws_table *t, size_t *order, size_t *n, int all)
 {
     size_t r, np = 0, ns = 0, *rest, i, j, k;
     for (r = 0; r < t->sorted_rows; r++)
-        if (t->live[r]) order[np++] = r;
+        if (all || t->live[r]) order[np++] = r;
     for (r = t->sorted_rows; r < t->nrows; r++)
-        if (t->live[r]) order[np + ns++] = r;
+        if (all || t->live[r]) order[np + ns++] = r;
     *n = np + ns;
     if (!ns) return PV_OK;
     rest = order + np;
@@ -778,7 +815,7 @@ int ws_table_vectors(pv_ws *ws, ws_table *t)
     int rc;
     if (!t->loaded && (rc = ws_table_rows_ready(ws, t))) return rc;
     if (!t->vec_dirty) return PV_OK;
-    vectors_free(t);
+    ws_vectors_free(t);
     order = malloc((t->nlive ? t->nlive : 1) * sizeof *order);
     t->vecs = calloc(ncols, sizeof *t->vecs);
     t->vec_data = calloc(ncols, sizeof *t->vec_data);
@@ -787,7 +824,7 @@ int ws_table_vectors(pv_ws *ws, ws_table *t)
         rc = pv_err(PV_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = live_rows_in_order(t, order, &n))) goto done;
+    if ((rc = ws_rows_in_order(t, order, &n, 0))) goto done;
     for (c = 0; c < ncols && !rc; c++) rc = fill_column(t, c, order, n);
     if (!rc) {
         t->vec_rows = n;
@@ -795,7 +832,7 @@ int ws_table_vectors(pv_ws *ws, ws_table *t)
     }
 done:
     free(order);
-    if (rc) vectors_free(t);
+    if (rc) ws_vectors_free(t);
     return rc;
 }
 

@@ -1,0 +1,98 @@
+#!/bin/sh
+# Table checkpoints (.pv/cache/load, docs/LOADING.md): with the checkpoint
+# and without it, every query and every bake give the same answer and the
+# same bytes, through edits after it (updates, deletes, inserts before,
+# between and after its keys), writes on top of it, a damaged checkpoint, a
+# rewritten chunk, a schema change and a symlinked cache directory.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+cd "$T"
+pvdev init >/dev/null 2>&1
+# ~2.4 MB of chunk text (three chunks): text keys with leading zeros, NULL
+# next to empty strings, quotes, newlines and non-ASCII text, reals.
+python3 - <<'EOF' >rows.csv
+import csv, sys
+w = csv.writer(sys.stdout, lineterminator="\n")
+w.writerow(["k", "n", "r", "s"])
+for i in range(0, 60000, 2):
+    s = ["", "plain", 'say "hi"', "two\nlines", "Zürich ✓", "x" * 40][i % 6]
+    w.writerow(["%06d" % i, "" if i % 7 == 0 else str(i * 3 - 5000), "%.3f" % (i / 7), s])
+EOF
+pvdev import t rows.csv --key k >/dev/null 2>&1
+export PV_LOAD_CACHE_MIN_BYTES=0 PV_LOAD_CACHE_TRACE=1
+[ "$(ls .pv/tables/t/ | grep -c jsonl)" -ge 3 ] || fail "expected several chunks"
+
+Q="SELECT k, n, r, s, typeof(n), length(s) FROM t"
+# dump NAME: the rows through the cache (its trace in NAME.err) and without it
+dump() {
+    pvdev sql --json "$Q" >"$1.json" 2>"$1.err"
+    PV_NO_LOAD_CACHE=1 pvdev sql --json "$Q" >"$1.nocache.json" 2>/dev/null
+    same "$1.nocache.json" "$1.json" "$1: rows differ with the checkpoint"
+}
+bake_both() {
+    pvbake -o "$1.pvdb" >/dev/null 2>&1
+    PV_NO_LOAD_CACHE=1 pvbake -o "$1.nocache.pvdb" >/dev/null 2>&1
+    cmp -s "$1.nocache.pvdb" "$1.pvdb" || fail "$1: the bake differs with the checkpoint"
+}
+
+dump first
+grep -q "checkpoint written" first.err || fail "no checkpoint written: $(cat first.err)"
+[ -f .pv/cache/load/t.pvck ] || fail "no .pv/cache/load/t.pvck"
+dump again
+grep -q "vectors from the checkpoint (" again.err || fail "checkpoint not used: $(cat again.err)"
+bake_both clean
+
+# edits after the checkpoint: the tail is merged into its rows
+pvdev sql "UPDATE t SET s = 'changed', n = NULL WHERE k IN ('000010', '031000', '059998');
+           DELETE FROM t WHERE k IN ('000000', '030000', '059996');
+           INSERT INTO t VALUES ('', 1, 1.5, 'empty key first'), ('030001', 2, NULL, 'between'),
+                                ('999999', 3, 0.25, NULL), ('0300010', 4, 4.5, 'prefix');
+           INSERT INTO t VALUES ('000000', 5, 5.5, 'deleted, then back');
+           DELETE FROM t WHERE k = '030001'" 2>/dev/null
+export PV_LOAD_CACHE_MIN_BYTES=100000000 # keep this checkpoint: the tail path is under test
+dump tail
+grep -q "vectors from the checkpoint and its tail" tail.err || fail "tail path not taken: $(cat tail.err)"
+grep -q '"k":"030001"' tail.json && fail "a key deleted in the tail is back"
+grep -q '"k":"030000"' tail.json && fail "a deleted checkpoint key is back"
+grep -q '"s":"deleted, then back"' tail.json || fail "a re-inserted key is missing"
+bake_both tail
+
+# writes on top of a checkpoint (rows loaded from it, then the tail)
+pvdev sql "INSERT INTO t VALUES ('000001', 6, 6.5, 'odd key'); UPDATE t SET r = -1 WHERE k = '059998'" \
+    2>write.err
+grep -q "rows loaded from the checkpoint" write.err || fail "write did not load from the checkpoint: $(cat write.err)"
+dump written
+grep -q '"k":"000001"' written.json || fail "the new row is missing"
+
+# a damaged checkpoint is ignored, never read
+python3 -c "
+import sys; p='.pv/cache/load/t.pvck'; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=0x40; open(p,'wb').write(b)"
+dump damaged
+grep -q "checkpoint" damaged.err && fail "a damaged checkpoint was used: $(cat damaged.err)"
+export PV_LOAD_CACHE_MIN_BYTES=0
+dump rewritten # (writes a good one again)
+[ -f .pv/cache/load/t.pvck ] || fail "checkpoint not rewritten"
+truncate -s 1000 .pv/cache/load/t.pvck
+dump truncated
+
+# a covered chunk that changed (a checkout, a hand edit) makes it stale
+dump fresh
+sed -i 's/"000002",/"000002x",/' .pv/tables/t/00000001.jsonl
+dump edited
+grep -q '"k":"000002x"' edited.json || fail "the edited chunk was not read"
+grep -q "vectors from the checkpoint" edited.err && fail "a stale checkpoint was used"
+
+# a schema change makes it stale too
+pvdev sql "ALTER TABLE t ADD COLUMN extra INTEGER DEFAULT 7" 2>/dev/null
+Q="SELECT k, extra, s FROM t"
+dump altered
+grep -q '"extra":7' altered.json || fail "the new column's default is missing"
+bake_both altered
+
+# the cache directory must be a directory of ours, not a planted link
+rm -rf .pv/cache/load && mkdir "$T/elsewhere" && ln -s "$T/elsewhere" .pv/cache/load
+pvdev sql "INSERT INTO t (k, s) VALUES ('x1', 'y')" 2>/dev/null
+dump linked
+[ -z "$(ls "$T/elsewhere")" ] || fail "a checkpoint was written through a symlink"
+pvdev fsck >/dev/null 2>&1 || fail "fsck with a cache directory"
+echo "load_cache e2e: ok"
