@@ -194,31 +194,47 @@ static int prepare_defaults(pv_change *c, const pv_schema *s)
     return 0;
 }
 
-/* ON CONFLICT: the target must be the primary key (the only uniqueness a
- * table has); DO UPDATE may not assign a key column. */
+/* Does the ON CONFLICT target name exactly the columns of `cols` (any
+ * order, each once)? */
+static int target_is(const pv_schema *s, const pv_namelist *tg, const uint32_t *cols, uint32_t n)
+{
+    uint32_t i, j;
+    if (tg->n != n) return 0;
+    for (i = 0; i < tg->n; i++) {
+        int k = pv_schema_find(s, tg->names[i].p, tg->names[i].n), found = 0;
+        for (j = 0; j < n; j++) found |= k >= 0 && cols[j] == (uint32_t)k;
+        for (j = 0; j < i; j++)
+            if (pv_ident_eq(tg->names[j].p, tg->names[j].n, tg->names[i].p, tg->names[i].n)) return 0;
+        if (!found) return 0;
+    }
+    return 1;
+}
+
+/* ON CONFLICT: the target must be the primary key or, for DO NOTHING, a
+ * unique index (whose conflicts the store then skips, as it skips key
+ * conflicts); DO UPDATE may not assign a key column. */
 static int prepare_upsert(pv_change *c, const pv_schema *s)
 {
     pv_insert *ins = &c->st->u.insert;
     pv_str qual = ins->table;
-    uint32_t i, j;
+    uint32_t i;
     int rc;
-    if (c->hidden_key)
+    if (c->hidden_key && !(ins->upsert == PV_UPSERT_NOTHING && s->nindexes))
         return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint "
                       "(table %s has no primary key)", s->name);
     if (ins->target.n) {
-        int ok = ins->target.n == s->npk;
-        for (i = 0; i < ins->target.n; i++) {
-            int k = pv_schema_find(s, ins->target.names[i].p, ins->target.names[i].n);
-            if (k < 0)
+        int key = !c->hidden_key && target_is(s, &ins->target, s->pk, s->npk), unique = 0;
+        for (i = 0; i < ins->target.n; i++)
+            if (pv_schema_find(s, ins->target.names[i].p, ins->target.names[i].n) < 0)
                 return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u",
                               (int)ins->target.names[i].n, ins->target.names[i].p, ins->target.offs[i]);
-            if (s->cols[k].pk_pos < 0) ok = 0;
-            for (j = 0; j < i; j++)
-                if (pv_ident_eq(ins->target.names[j].p, ins->target.names[j].n,
-                                ins->target.names[i].p, ins->target.names[i].n))
-                    ok = 0;
-        }
-        if (!ok)
+        for (i = 0; i < s->nindexes && !key; i++)
+            unique |= s->indexes[i].unique &&
+                      target_is(s, &ins->target, s->indexes[i].cols, s->indexes[i].ncols);
+        if (unique && ins->upsert == PV_UPSERT_UPDATE)
+            return pv_err(PV_ESQL, "ON CONFLICT DO UPDATE on a UNIQUE index (not the primary key) is not "
+                          "supported yet at offset %u", ins->upsert_off);
+        if (!key && !unique)
             return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE "
                           "constraint at offset %u", ins->upsert_off);
     }

@@ -227,6 +227,11 @@ static void test_vs_sqlite(void **state)
         "INSERT INTO t VALUES (21, 'p', 21, 21)",
         "ROLLBACK",
         "INSERT INTO t VALUES (22, 'p', 21, 21)",
+        "INSERT INTO t VALUES (23, 'p', 23, 23) ON CONFLICT (a) DO NOTHING",
+        "INSERT INTO t VALUES (23, 'n', 23, 23), (24, 'n', 24, 24) ON CONFLICT (a) DO NOTHING",
+        "INSERT INTO t VALUES (25, 'm', 23, 23) ON CONFLICT (c, b) DO NOTHING",
+        "INSERT INTO t VALUES (25, 'm', 23, 23) ON CONFLICT (b) DO NOTHING",
+        "INSERT INTO t VALUES (25, 'm', 25, 25) ON CONFLICT DO NOTHING",
     };
     fixture *f = *state;
     void *lite = NULL;
@@ -288,6 +293,8 @@ static void test_rollback_and_savepoints(void **state)
     reopen(f);
     check_query(f->db, "SELECT * FROM u ORDER BY id", "1|5\n2|5\n");
     check_error_has(f->db, "INSERT INTO t VALUES (5, 'x')", PV_ECONSTRAINT, "t.a");
+    check_error_has(f->db, "INSERT INTO t VALUES (5, 'x') ON CONFLICT (a) DO UPDATE SET a = 'w'", PV_ESQL,
+                    "ON CONFLICT DO UPDATE on a UNIQUE index (not the primary key) is not supported yet");
 }
 
 /* ---- a bulk write (what `pvdev import` does) ---------------------------------------- */
