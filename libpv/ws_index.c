@@ -114,12 +114,12 @@ static void slot_put(ws_index *ix, uint64_t value)
 
 /* Index every live row of t in index `i`, in slots sized for growth; a
  * unique index notes the first duplicate it meets. */
-static int build_one(ws_table *t, uint32_t i, ws_index *ix)
+static int build_one(ws_table *t, uint32_t i, ws_index *ix, size_t more)
 {
     const pv_index_def *x = &t->schema->indexes[i];
     size_t n = 1024, r;
     uint64_t *slots;
-    while (n < 4 * t->nlive + 4) n *= 2;
+    while (n < 4 * (t->nlive + more) + 4) n *= 2;
     if (t->nrows >= UINT32_MAX)
         return pv_err(PV_ELIMIT, "table %s: too many rows for index %s", t->schema->name, x->name);
     if (!(slots = calloc(n, sizeof *slots)))
@@ -172,9 +172,24 @@ int ws_index_ready(ws_table *t)
     }
     set->n = t->schema->nindexes;
     t->indexes = set; /* the iterator of build_one reads it */
-    for (i = 0; i < set->n && !rc; i++) rc = build_one(t, i, &set->ix[i]);
+    for (i = 0; i < set->n && !rc; i++) rc = build_one(t, i, &set->ix[i], 0);
     if (rc) ws_index_unload(t);
     return rc;
+}
+
+int ws_index_reserve(ws_table *t, size_t more)
+{
+    uint32_t i;
+    int rc;
+    if (!t->indexes) return PV_OK;
+    for (i = 0; i < t->indexes->n; i++) {
+        ws_index *ix = &t->indexes->ix[i];
+        if ((ix->nused + more + 1) * 2 >= ix->nslots && (rc = build_one(t, i, ix, more))) {
+            ws_index_unload(t);
+            return rc;
+        }
+    }
+    return PV_OK;
 }
 
 void ws_index_row_changed(ws_table *t, size_t idx)
@@ -185,7 +200,7 @@ void ws_index_row_changed(ws_table *t, size_t idx)
         ws_index *ix = &t->indexes->ix[i];
         const pv_index_def *x = &t->schema->indexes[i];
         /* full of stale entries or of rows: rebuild from the live rows */
-        if ((ix->nused + 1) * 2 >= ix->nslots && build_one(t, i, ix)) {
+        if ((ix->nused + 1) * 2 >= ix->nslots && build_one(t, i, ix, 0)) {
             ws_index_unload(t);
             return;
         }
@@ -208,7 +223,7 @@ int ws_index_violation(ws_table *t, uint32_t index, size_t *a, size_t *b)
     /* still there? (a DELETE or an UPDATE may have removed it) */
     if (!(t->live[ix->dup_a] && t->live[ix->dup_b] && !ws_index_key_null(x, row_at(t, ix->dup_a)) &&
           ws_index_key_equal(x, row_at(t, ix->dup_a), row_at(t, ix->dup_b))) &&
-        (rc = build_one(t, index, ix))) {
+        (rc = build_one(t, index, ix, 0))) {
         ws_index_unload(t);
         return rc;
     }

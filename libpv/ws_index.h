@@ -44,6 +44,10 @@ void ws_index_iter_init(ws_index_iter *it, const ws_table *t, uint32_t index, co
  * entry for an older version of a row has another tag or is that one. */
 long ws_index_iter_next(ws_index_iter *it);
 
+/* Room for `more` rows to be indexed without rebuilding on the way (a
+ * bulk write). Errors: PV_ENOMEM, PV_ELIMIT (the indexes are dropped). */
+int ws_index_reserve(ws_table *t, size_t more);
+
 /* Row slot idx of t was written, revived or restored: index its current
  * values. On allocation failure the indexes are dropped (rebuilt later). */
 void ws_index_row_changed(ws_table *t, size_t idx);

@@ -356,7 +356,7 @@ static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows
 {
     size_t r, idx;
     int rc;
-    if ((rc = ws_reserve(t, nrows))) return rc;
+    if ((rc = ws_reserve(t, nrows)) || (rc = ws_index_reserve(t, nrows))) return rc;
     for (r = 0; r < nrows; r++) {
         const pv_value *row = &rows[r * t->schema->ncols];
         long old = slot[r];
