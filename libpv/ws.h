@@ -128,6 +128,15 @@ int pv_ws_fsck(const struct pv_ws_reader *r, pv_fsck_report report, void *ctx, p
  * PV_EMISUSE (inside a transaction), PV_ELOCKED, PV_EIO, PV_ENOMEM. */
 int pv_ws_compact(pv_ws *ws, const char *table, size_t *tables);
 
+/* Save a checkpoint of table `table` (docs/LOADING.md) from its rows in
+ * memory, when they are loaded and are exactly its committed chunks (no
+ * transaction open, no commit by another process since): a bulk import
+ * calls it so the next reader maps the rows instead of replaying them.
+ * Does nothing otherwise, or on a git tree. A failure to write the
+ * checkpoint is not an error (a cache). Errors: PV_EIO (the commit lock,
+ * reading a chunk), PV_ENOMEM. */
+int pv_ws_checkpoint(pv_ws *ws, const char *table);
+
 /* Remove the blob files that no line of any chunk refers to (history and
  * conflict records included). Errors: PV_ECORRUPT (a line that does not
  * decode: nothing is removed), PV_EMISUSE, PV_ELOCKED, PV_EIO. */

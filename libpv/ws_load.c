@@ -642,6 +642,52 @@ fail:
     return rc;
 }
 
+/* Do t's chunk files on disk hold exactly what its snapshot says (no
+ * commit by another process since)? Fills t->cover with their hashes.
+ * The caller holds the shared commit lock. 1 yes, 0 no, or an error. */
+static int cover_current(pv_ws *ws, ws_table *t)
+{
+    uint32_t *nums = NULL;
+    size_t n = 0, i;
+    int rc = ws_list_chunks(ws, t, &nums, &n), same = !rc && n == t->snap_n;
+    for (i = 0; same && i < n; i++) same = nums[i] == t->snap_num[i];
+    free(nums);
+    if (rc || !same) return rc ? rc : 0;
+    free(t->cover);
+    if (!(t->cover = calloc(t->snap_n + 1, sizeof *t->cover))) return pv_err(PV_ENOMEM, "out of memory");
+    t->ncover = t->snap_n;
+    for (i = 0; i < t->snap_n; i++) {
+        char path[4400], rel[PV_MAX_TABLE_NAME + 32], *text = NULL;
+        size_t len;
+        if ((rc = ws_chunk_path(path, sizeof path, t, t->snap_num[i]))) return rc;
+        cover_stat(path, &t->cover[i]);
+        ws_chunk_rel(rel, sizeof rel, t, t->snap_num[i]);
+        if ((rc = ws->rd.read(ws->rd.ctx, rel, (size_t)1 << 30, &text, &len))) return rc;
+        same = len == t->snap_size[i];
+        t->cover[i].num = t->snap_num[i];
+        if (same) ws_ckpt_chunk_hash(&t->cover[i], text, len);
+        free(text);
+        if (!same) return 0;
+    }
+    return 1;
+}
+
+int pv_ws_checkpoint(pv_ws *ws, const char *table)
+{
+    ws_table *t = ws_find(ws, table);
+    int rc;
+    if (!t || !t->loaded || !ws->posix || ws->txn.open || t->nconflicts || !t->snap_n ||
+        getenv("PV_NO_LOAD_CACHE"))
+        return PV_OK;
+    if ((rc = ws_commit_lock(ws, 0))) return rc;
+    if ((rc = cover_current(ws, t)) > 0 && !(rc = ws_table_vectors(ws, t))) {
+        ws_ckpt_save(ws, t, t->cover, t->snap_n);
+        trace(t, "checkpoint written", t->vec_rows, 0);
+    }
+    ws_commit_unlock(ws);
+    return rc < 0 ? rc : PV_OK;
+}
+
 /* Vectors straight from a checkpoint that covers every chunk as the
  * snapshot sees it: 1 when set up, 0 when there is none, or an error. */
 static int vectors_from_ckpt(pv_ws *ws, ws_table *t)

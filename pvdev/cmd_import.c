@@ -21,6 +21,7 @@
 
 #include "csv_read.h"
 #include "db.h"
+#include "ws.h"
 #include "infer.h"
 #include "ndjson_read.h"
 #include "options.h"
@@ -938,6 +939,11 @@ static int run_import(const struct import_args *a)
     snprintf(what, sizeof what, "writing %zu rows", t.nrows);
     pv_progress_phase(&t.progress, what);
     if ((rc = write_rows(db, &t, schema, create)) < 0)
+        goto done;
+    /* the rows are in memory and committed: a checkpoint of them spares
+     * the next reader (the bake, a query) replaying every chunk */
+    pv_progress_phase(&t.progress, "saving the load cache");
+    if ((rc = pv_ws_checkpoint(db->ws, schema->name)) < 0)
         goto done;
     pv_progress_end(&t.progress);
     report(&t, schema, map);

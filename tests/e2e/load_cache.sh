@@ -18,7 +18,8 @@ for i in range(0, 60000, 2):
     s = ["", "plain", 'say "hi"', "two\nlines", "Zürich ✓", "x" * 40][i % 6]
     w.writerow(["%06d" % i, "" if i % 7 == 0 else str(i * 3 - 5000), "%.3f" % (i / 7), s])
 EOF
-pvdev import t rows.csv --key k >/dev/null 2>&1
+PV_LOAD_CACHE_TRACE=1 pvdev import t rows.csv --key k >/dev/null 2>import.err
+grep -q "checkpoint written (30000 rows" import.err || fail "the import wrote no checkpoint: $(cat import.err)"
 export PV_LOAD_CACHE_MIN_BYTES=0 PV_LOAD_CACHE_TRACE=1
 [ "$(ls .pv/tables/t/ | grep -c jsonl)" -ge 3 ] || fail "expected several chunks"
 
@@ -36,7 +37,10 @@ bake_both() {
 }
 
 dump first
-grep -q "checkpoint written" first.err || fail "no checkpoint written: $(cat first.err)"
+grep -q "vectors from the checkpoint (" first.err || fail "the import's checkpoint not used: $(cat first.err)"
+rm .pv/cache/load/t.pvck
+dump replayed
+grep -q "checkpoint written" replayed.err || fail "no checkpoint written: $(cat replayed.err)"
 [ -f .pv/cache/load/t.pvck ] || fail "no .pv/cache/load/t.pvck"
 dump again
 grep -q "vectors from the checkpoint (" again.err || fail "checkpoint not used: $(cat again.err)"
