@@ -201,9 +201,14 @@ static int scan_open(const pv_source *src, const uint32_t *cols, uint32_t ncols,
  * is advised MADV_RANDOM for point reads). */
 static void prefetch(const pvdb_table *t, const pvdb_chunk *k)
 {
-    static long page;
+    /* (an atomic, since many threads scan at once; the value is the same) */
+    static long cached;
+    long page = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     uintptr_t a, b;
-    if (!page) page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+    if (!page) {
+        page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+        __atomic_store_n(&cached, page, __ATOMIC_RELAXED);
+    }
     a = (uintptr_t)(t->file->map + k->off) & ~(uintptr_t)(page - 1);
     b = (uintptr_t)(t->file->map + k->off + k->len);
     (void)madvise((void *)a, b - a, MADV_WILLNEED);
