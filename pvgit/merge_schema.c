@@ -266,6 +266,73 @@ static int merge_key(merger *m)
     return PV_OK;
 }
 
+/* An index's columns as first names, compared across sides. */
+static int index_same(const pv_schema *a, const pv_index_def *x, const pv_schema *b, const pv_index_def *y)
+{
+    uint32_t k;
+    if (x->unique != y->unique || x->ncols != y->ncols) return 0;
+    for (k = 0; k < x->ncols; k++)
+        if (!pv_ident_eq(first_name(&a->cols[x->cols[k]]), strlen(first_name(&a->cols[x->cols[k]])),
+                         first_name(&b->cols[y->cols[k]]), strlen(first_name(&b->cols[y->cols[k]]))))
+            return 0;
+    return 1;
+}
+
+static const pv_index_def *find_index(const pv_schema *s, const char *name)
+{
+    int i = s ? pv_schema_find_index(s, name, strlen(name)) : -1;
+    return i >= 0 ? &s->indexes[i] : NULL;
+}
+
+/* One index, named on some side: kept, added, dropped, or a conflict. */
+static int merge_index(merger *m, const char *name)
+{
+    const pv_index_def *x[3];
+    uint32_t cols[PV_MAX_COLUMNS], k, i;
+    int from, eq_bo, eq_bt, eq_ot;
+    for (k = 0; k < 3; k++) x[k] = find_index(m->in[k], name);
+    eq_ot = x[1] && x[2] ? index_same(m->in[1], x[1], m->in[2], x[2]) : x[1] == x[2];
+    eq_bo = x[0] && x[1] ? index_same(m->in[0], x[0], m->in[1], x[1]) : x[0] == x[1];
+    eq_bt = x[0] && x[2] ? index_same(m->in[0], x[0], m->in[2], x[2]) : x[0] == x[2];
+    from = pick(eq_bo, eq_bt, eq_ot, m->in[0] != NULL);
+    if (!from) {
+        pv_buf_printf(m->conflicts, "table %s, index %s: %s on ours, %s on theirs\n", m->table, name,
+                      x[1] ? (x[0] ? "changed" : "created") : "dropped", x[2] ? (x[0] ? "changed" : "created") : "dropped");
+        m->nconflicts++;
+        return PV_OK;
+    }
+    if (!x[from]) return PV_OK; /* dropped */
+    for (k = 0; k < x[from]->ncols; k++) {
+        const char *id = first_name(&m->in[from]->cols[x[from]->cols[k]]);
+        for (i = 0; i < m->out->ncols; i++)
+            if (m->ident[i] && pv_ident_eq(m->ident[i], strlen(m->ident[i]), id, strlen(id))) break;
+        if (i == m->out->ncols) {
+            pv_buf_printf(m->conflicts, "table %s, index %s: uses column %s, which the other side dropped\n",
+                          m->table, name, id);
+            m->nconflicts++;
+            return PV_OK;
+        }
+        cols[k] = i;
+    }
+    return pv_schema_add_index(m->out, name, strlen(name), x[from]->unique, cols, x[from]->ncols);
+}
+
+/* Indexes: ours' order, then those only theirs has. */
+static int merge_indexes(merger *m)
+{
+    int k, rc = PV_OK;
+    uint32_t i;
+    for (k = 1; k <= 3 && !rc; k++) {
+        const pv_schema *s = m->in[k % 3];
+        for (i = 0; s && i < s->nindexes && !rc; i++) {
+            const char *n = s->indexes[i].name;
+            if ((k != 1 && find_index(m->in[1], n)) || (k == 3 && find_index(m->in[2], n))) continue;
+            rc = merge_index(m, n);
+        }
+    }
+    return rc;
+}
+
 /* Dropped names: every side's, and the merge's; a dropped name is added as
  * a column and dropped at once (the only way to put it in the history). */
 static int add_dropped(merger *m)
@@ -333,6 +400,7 @@ int pvgit_schema_merge(const char *table, const char *const texts[3], const size
         rc = pv_err(PV_ENOMEM, "out of memory");
     if (!rc) rc = merge_columns(&m);
     if (!rc) rc = merge_key(&m);
+    if (!rc && !m.nconflicts) rc = merge_indexes(&m);
     if (!rc && !m.nconflicts) rc = add_dropped(&m);
     if (!rc && m.nconflicts)
         rc = pv_err(PV_ECONSTRAINT, "table %s: %zu conflicting schema change%s", table, m.nconflicts,

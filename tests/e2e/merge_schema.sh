@@ -118,4 +118,21 @@ git merge -q side -m merge 2>"$T/merge.err" || fail "drop: merge failed: $(cat "
 [ "$(columns)" = "k b " ] || fail "drop: merged columns are '$(columns)'"
 expect_sql "SELECT * FROM t ORDER BY k" "1|10 2|20 3|30 4|40 5|50 " "drop"
 
+# 7. an index created on each side: both kept; one created under the same
+#    name on different columns: a conflict
+new_repo
+git checkout -qb side && q "CREATE INDEX ia ON t (a)" && commit side
+git checkout -q main && q "ALTER TABLE t ADD COLUMN c INTEGER" && q "CREATE INDEX ib ON t (b)" && commit main
+git merge -q side -m merge 2>"$T/merge.err" || fail "indexes: merge failed: $(cat "$T/merge.err")"
+[ "$(sed -n 's/^{"index":"\([^"]*\)".*/\1/p' .pv/tables/t/schema.jsonl | tr '\n' ' ')" = "ib ia " ] ||
+    fail "indexes: $(cat .pv/tables/t/schema.jsonl)"
+expect_sql "SELECT k FROM t WHERE a = 'two'" "2 " "indexes"
+new_repo
+git checkout -qb side && q "CREATE INDEX ix ON t (a)" && commit side
+git checkout -q main && q "CREATE INDEX ix ON t (b)" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "index names: the merge should conflict"; fi
+grep -q "table t, index ix: created on ours, created on theirs" "$T/merge.out" ||
+    fail "index names: no clear message: $(cat "$T/merge.out")"
+git merge --abort
+
 echo "merge_schema e2e: ok"
