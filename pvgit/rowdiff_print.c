@@ -486,6 +486,40 @@ static int delete_line(pv_buf *out, const char *line, size_t len)
     return rc ? rc : pv_buf_putc(out, '\n');
 }
 
+/* A column's DEFAULT as SQL would write it. */
+static int default_text(pv_buf *out, const pv_value *v)
+{
+    size_t i;
+    int rc;
+    switch (v->type) {
+    case PV_NULL: return pv_buf_printf(out, " DEFAULT NULL");
+    case PV_INTEGER: return pv_buf_printf(out, " DEFAULT %lld", (long long)v->u.i);
+    case PV_REAL: return pv_buf_printf(out, " DEFAULT %.17g", v->u.f);
+    case PV_BOOLEAN: return pv_buf_printf(out, " DEFAULT %s", v->u.i ? "TRUE" : "FALSE");
+    case PV_TEXT:
+        if ((rc = pv_buf_append(out, " DEFAULT ", 9))) return rc;
+        return pv_js_put_string(out, v->u.s.p, v->u.s.n);
+    default:
+        if ((rc = pv_buf_append(out, " DEFAULT x'", 11))) return rc;
+        for (i = 0; i < v->u.s.n && !rc; i++) rc = pv_buf_printf(out, "%02x", (unsigned char)v->u.s.p[i]);
+        return rc ? rc : pv_buf_putc(out, '\'');
+    }
+}
+
+/* `index NAME (a, b)`, or `unique index …`, one line per index. */
+static int index_lines(pv_buf *out, const pv_schema *s)
+{
+    uint32_t i, k;
+    int rc = PV_OK;
+    for (i = 0; i < s->nindexes && !rc; i++) {
+        const pv_index_def *x = &s->indexes[i];
+        rc = pv_buf_printf(out, "%sindex %s (", x->unique ? "unique " : "", x->name);
+        for (k = 0; k < x->ncols && !rc; k++) rc = pv_buf_printf(out, "%s%s", k ? ", " : "", s->cols[x->cols[k]].name);
+        if (!rc) rc = pv_buf_append(out, ")\n", 2);
+    }
+    return rc;
+}
+
 static int textconv_schema(pv_buf *out, const char *text, size_t len)
 {
     char name[PV_MAX_TABLE_NAME + 1];
@@ -505,12 +539,14 @@ static int textconv_schema(pv_buf *out, const char *text, size_t len)
         const pv_column *col = &s->cols[c];
         rc = pv_buf_printf(out, "column %s %s%s%s", col->name, pv_type_name(col->type), col->not_null ? " NOT NULL" : "",
                            col->hidden ? " HIDDEN" : "");
+        if (!rc && col->dflt) rc = default_text(out, col->dflt);
         for (a = 0; a < col->naliases && !rc; a++)
             rc = pv_buf_printf(out, "%s%s", a ? ", " : " (renamed from ", col->aliases[a]);
         if (!rc && col->naliases) rc = pv_buf_putc(out, ')');
         if (!rc) rc = pv_buf_putc(out, '\n');
     }
     for (c = 0; c < s->ndropped && !rc; c++) rc = pv_buf_printf(out, "dropped column %s\n", s->dropped[c]);
+    if (!rc) rc = index_lines(out, s);
     pv_schema_free(s);
     return rc;
 raw:

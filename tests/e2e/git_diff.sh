@@ -161,4 +161,10 @@ OUT
 same m1.want m1.out "pvdev log across a merge"
 pvdev log --all-parents b > m2.out
 grep -c ' side-b$' m2.out | grep -qx 1 || fail "--all-parents lacks the side commit: $(cat m2.out)"
+
+# indexes and defaults are part of a reviewable schema diff
+q "CREATE INDEX a_name ON a (name, n); ALTER TABLE a ADD COLUMN terminal TEXT DEFAULT 'T1'"
+git diff -- .pv/tables/a/schema.jsonl | grep '^[+-][^+-]' > ix.out
+printf '+column terminal TEXT DEFAULT "T1"\n+index a_name (name, n)\n' > ix.want
+same ix.want ix.out "git diff of CREATE INDEX and a DEFAULT"
 echo ok
