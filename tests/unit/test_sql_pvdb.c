@@ -16,16 +16,12 @@
 
 #include "pv.h"
 #include "pvdb.h"
-#include "test_sql_util.h"
+#include "test_pair_util.h"
 #include "ws.h"
 
 #define NROWS 5000 /* t: id = 1, 3, 5, ... 9999 (odd keys only) */
 
-typedef struct pfix {
-    fixture ws;     /* the workspace, open read-write */
-    char path[96];  /* its .pvdb */
-    pv_db *pdb;     /* the .pvdb, open */
-} pfix;
+typedef pair_fixture pfix;
 
 static void fill(pv_db *db)
 {
@@ -71,45 +67,9 @@ static void fill(pv_db *db)
     pv_buf_free(&b);
 }
 
-static int setup(void **state)
-{
-    pfix *f = calloc(1, sizeof *f);
-    void *ws_state = NULL;
-    pv_bake_opts o = PV_BAKE_OPTS_INIT;
-    pv_bake_table tables[8];
-    pv_ws *ws = NULL;
-    uint32_t n, i;
-    if (!f || setup_ws(&ws_state)) return -1;
-    f->ws = *(fixture *)ws_state;
-    free(ws_state);
-    fill(f->ws.db);
-    snprintf(f->path, sizeof f->path, "%s/t.pvdb", f->ws.dir);
-    if (pv_ws_open(f->ws.dir, 0, &ws)) return -1;
-    n = pv_ws_table_count(ws);
-    if (n > 8) return -1;
-    for (i = 0; i < n; i++)
-        if (pv_ws_table_bake(ws, i, &tables[i])) return -1;
-    o.rows_per_group = 1000; /* ranges cross row groups */
-    if (pv_bake_write_opts(f->path, tables, n, NULL, &o)) return -1;
-    pv_ws_close(ws);
-    if (pv_open(f->path, PV_OPEN_READONLY, &f->pdb)) {
-        fprintf(stderr, "open: %s\n", pv_errmsg());
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
+static int setup(void **state) { return setup_pair(state, fill, 1000); /* ranges cross row groups */ }
 
-static int teardown(void **state)
-{
-    pfix *f = *state;
-    fixture *w = malloc(sizeof *w);
-    void *ws_state = w;
-    int rc = pv_close(f->pdb);
-    *w = f->ws;
-    free(f);
-    return teardown_ws(&ws_state) || rc ? -1 : 0;
-}
+static int teardown(void **state) { return teardown_pair(state); }
 
 /* The query gives the same rows on both stores; `nrows` of them when >= 0. */
 static void same(pfix *f, const char *sql, int nrows)
