@@ -154,8 +154,9 @@ test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
 # ---- fuzz (clang's libFuzzer, ASan + UBSan) --------------------------------
 # make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="chunkline ..."]: each target runs
 # for FUZZ_TIME seconds on a copy of its corpus (with tests/fuzz/<name>.dict
-# when there is one); crashes land in build-fuzz/ (an absolute
-# -artifact_prefix: fuzz_merge runs the driver inside its own directory).
+# when there is one), its log in build-fuzz/fuzz_<name>.log; a crash stops
+# the run and lands in build-fuzz/ (an absolute -artifact_prefix:
+# fuzz_merge runs the driver inside its own directory).
 FUZZ_TIME    ?= 60
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -172,7 +173,8 @@ fuzz: $(BUILD)/config.mk
 	    mkdir -p build-fuzz/corpus-$$t && cp -n tests/fuzz/corpus/$$t/* build-fuzz/corpus-$$t/ 2>/dev/null; \
 	    dict=; [ -f tests/fuzz/$$t.dict ] && dict=-dict=../tests/fuzz/$$t.dict; \
 	    (cd build-fuzz && nice ./fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $$dict \
-	        -artifact_prefix=$(CURDIR)/build-fuzz/ corpus-$$t 2>&1 | tail -n 12) || exit 1; \
+	        -artifact_prefix=$(CURDIR)/build-fuzz/ corpus-$$t >fuzz_$$t.log 2>&1; \
+	        rc=$$?; tail -n 12 fuzz_$$t.log; exit $$rc) || exit 1; \
 	done
 
 # make fuzz-sql [FUZZ_SQL_QUERIES=200000] [FUZZ_SQL_SEED=N] [FUZZ_SQL_SEEDS=4]:
