@@ -195,6 +195,16 @@ stress: all
 	PV_CRASH_ITERS=$(PV_CRASH_ITERS) PV_BUILD=$(CURDIR)/$(BUILD) PV_TOP=$(CURDIR) \
 	    PATH="$(CURDIR)/$(BUILD):$$PATH" sh tests/e2e/crash.sh
 
+# ---- valgrind --------------------------------------------------------------
+# make valgrind [VALGRIND_SCRIPTS="merge shell"]: the end-to-end scripts with
+# every pvdev and pvbake run under valgrind memcheck (tests/valgrind.sh);
+# reports in $(BUILD)/valgrind/. Too slow for `make test`.
+VALGRIND_SCRIPTS ?=
+.PHONY: valgrind
+valgrind: all
+	sh scripts/deps.sh valgrind
+	nice sh tests/valgrind.sh $(BUILD) $(VALGRIND_SCRIPTS)
+
 # ---- bench -----------------------------------------------------------------
 # make bench [BENCH=quick]: PicoVolt against SQLite, LMDB, tinycdb and DuckDB
 # on the same data in the same run; results in bench/results.md.

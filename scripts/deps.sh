@@ -1,7 +1,7 @@
 #!/bin/sh
 # Make sure the Debian packages PicoVolt builds and tests with are present.
 #
-# Usage: scripts/deps.sh [build|test|bench]
+# Usage: scripts/deps.sh [build|test|bench|valgrind]
 #
 # Each need is checked the cheap way first (pkg-config, a header, a command).
 # Anything missing is installed with apt-get when we are root; otherwise the
@@ -33,10 +33,15 @@ need_header csv.h libcsv-dev
 need_pc libedit libedit-dev
 need_pc jansson libjansson-dev
 case "$profile" in
-test|bench)
+test|bench|valgrind)
     need_pc cmocka libcmocka-dev
     need_cmd git git
     need_cmd sqlite3 sqlite3
+    ;;
+esac
+case "$profile" in
+valgrind)
+    need_cmd valgrind valgrind
     ;;
 esac
 case "$profile" in

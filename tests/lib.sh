@@ -29,3 +29,18 @@ expect_fail() {
     [ "$code" -eq 1 ] || fail "expected exit 1 from '$*', got $code: $(cat "$T/.err")"
     grep -qF -- "$want" "$T/.err" || fail "'$*': stderr lacks '$want': $(cat "$T/.err")"
 }
+
+# Under `make valgrind` (tests/valgrind.sh), PV_VALGRIND holds the valgrind
+# command line: pvdev and pvbake are then wrappers early on PATH, so every
+# run of them is checked, the ones git starts (merge driver, textconv,
+# hooks) included.
+if [ -n "${PV_VALGRIND:-}" ]; then
+    mkdir -p "$T/.valgrind-bin"
+    for tool in pvdev pvbake; do
+        printf '#!/bin/sh\nexec %s "%s/%s" "$@"\n' "$PV_VALGRIND" "$PV_BUILD" "$tool" \
+            >"$T/.valgrind-bin/$tool"
+        chmod +x "$T/.valgrind-bin/$tool"
+    done
+    PATH="$T/.valgrind-bin:$PATH"
+    export PATH
+fi
