@@ -128,7 +128,8 @@ for line in os.environ.get("PTY_INPUT", "").split("\n"):
         continue
     os.write(fd, line.encode() + b"\r")
     drain(0.3)
-deadline = time.time() + 60
+# under `make valgrind` every run is ~30x slower: allow for it
+deadline = time.time() + (1800 if os.environ.get("PV_VALGRIND") else 60)
 while time.time() < deadline and drain(0.2):
     pass
 _, status = os.waitpid(pid, 0)
