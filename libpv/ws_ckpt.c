@@ -127,12 +127,36 @@ void ws_ckpt_free(ws_ckpt *c)
     free(c);
 }
 
-/* Does the chunk still begin with the bytes the checkpoint replayed? */
-static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k, uint64_t snap_size)
+int ws_ckpt_chunk_read(pv_ws *ws, const ws_table *t, uint32_t num, uint64_t prefix, ws_ckpt_chunk *k,
+                       uint64_t *len)
 {
     char path[4400], rel[PV_MAX_TABLE_NAME + 32], *text = NULL;
     struct stat st;
-    size_t len;
+    size_t n;
+    int rc;
+    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc;
+    k->num = num;
+    k->mtime_ns = 0;
+    k->ino = 0;
+    /* stat before reading: a change during the read then shows */
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        k->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        k->ino = (uint64_t)st.st_ino;
+    }
+    ws_chunk_rel(rel, sizeof rel, t, num);
+    if ((rc = ws->rd.read(ws->rd.ctx, rel, (size_t)1 << 30, &text, &n))) return rc;
+    ws_ckpt_chunk_hash(k, text, prefix < n ? (size_t)prefix : n);
+    free(text);
+    *len = n;
+    return PV_OK;
+}
+
+/* Does the chunk still begin with the bytes the checkpoint replayed? */
+static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k, uint64_t snap_size)
+{
+    char path[4400];
+    struct stat st;
+    uint64_t len;
     ws_ckpt_chunk now;
     if (ws_chunk_path(path, sizeof path, t, k->num) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
@@ -140,14 +164,7 @@ static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k,
     if (k->ino && (uint64_t)st.st_size == k->size && (uint64_t)st.st_ino == k->ino &&
         (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == k->mtime_ns)
         return 1;
-    ws_chunk_rel(rel, sizeof rel, t, k->num);
-    if (ws->rd.read(ws->rd.ctx, rel, (size_t)1 << 30, &text, &len)) return 0;
-    if (len < k->size) {
-        free(text);
-        return 0;
-    }
-    ws_ckpt_chunk_hash(&now, text, (size_t)k->size);
-    free(text);
+    if (ws_ckpt_chunk_read(ws, t, k->num, k->size, &now, &len) || len < k->size) return 0;
     return memcmp(now.hash, k->hash, 16) == 0;
 }
 

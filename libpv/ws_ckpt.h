@@ -70,8 +70,13 @@ void ws_ckpt_free(ws_ckpt *c);
 void ws_ckpt_save(struct pv_ws *ws, const struct ws_table *t, const ws_ckpt_chunk *cover,
                   size_t ncover);
 
-/* Hash `len` bytes of a chunk and stat it (before the bytes were read:
- * see ws_ckpt.c) into *c. */
+/* Hash `len` bytes of a chunk into c->hash, c->size. */
 void ws_ckpt_chunk_hash(ws_ckpt_chunk *c, const char *data, size_t len);
+
+/* Read chunk `num` of t whole: *k gets its mtime and inode (taken before
+ * the read) and the hash of its first `prefix` bytes (all when shorter),
+ * *len its length. Errors: those of the workspace reader. */
+int ws_ckpt_chunk_read(struct pv_ws *ws, const struct ws_table *t, uint32_t num, uint64_t prefix,
+                       ws_ckpt_chunk *k, uint64_t *len);
 
 #endif

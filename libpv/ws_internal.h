@@ -150,7 +150,11 @@ int ws_replay_from(pv_ws *ws, ws_table *t, ws_table *rows, size_t from, uint64_t
 /* Row slots of t in key order (live ones, or all when `all`) into order[]
  * (t->nrows entries of room); *n gets their count. */
 int ws_rows_in_order(ws_table *t, size_t *order, size_t *n, int all);
+int ws_vectors_alloc(ws_table *t);
 void ws_vectors_free(ws_table *t);
+/* t->cover sized for t's snapshot, beginning with checkpoint c's chunks
+ * (c may be NULL). */
+int ws_cover_reset(ws_table *t, const struct ws_ckpt *c);
 /* ws_tail.c: the vectors of t's checkpoint merged with the records after
  * it, without loading the rows: 1 when set up (*replayed: bytes of chunk
  * text replayed), 0 when not worth it (or a conflict record: the full load

@@ -613,20 +613,29 @@ static void save_ckpt(pv_ws *ws, ws_table *t)
     trace(t, "checkpoint written", t->vec_rows, 0);
 }
 
+/* t->cover sized for the snapshot, starting with what checkpoint c (if
+ * any) covers. */
+int ws_cover_reset(ws_table *t, const ws_ckpt *c)
+{
+    free(t->cover);
+    t->ncover = 0;
+    if (!(t->cover = calloc(t->snap_n + 1, sizeof *t->cover))) return pv_err(PV_ENOMEM, "out of memory");
+    t->ncover = t->snap_n;
+    if (c) memcpy(t->cover, c->chunks, c->nchunks * sizeof *t->cover);
+    return PV_OK;
+}
+
 int ws_table_load(pv_ws *ws, ws_table *t)
 {
     uint64_t tail = 0;
     size_t from = 0;
     int rc;
     if (t->loaded) return PV_OK;
-    free(t->cover);
-    if (!(t->cover = calloc(t->snap_n + 1, sizeof *t->cover))) return pv_err(PV_ENOMEM, "out of memory");
-    t->ncover = t->snap_n;
     if (!t->ckpt && (rc = ws_ckpt_open(ws, t, &t->ckpt)) < 0) return rc;
+    if ((rc = ws_cover_reset(t, t->ckpt))) return rc;
     if (t->ckpt) {
         const ws_ckpt *c = t->ckpt;
         if ((rc = rows_from_ckpt(t, c))) goto fail;
-        memcpy(t->cover, c->chunks, c->nchunks * sizeof *t->cover);
         from = c->nchunks - 1;
         rc = ws_replay_from(ws, t, t, from, c->chunks[from].size, &tail);
     } else {
@@ -653,21 +662,11 @@ static int cover_current(pv_ws *ws, ws_table *t)
     for (i = 0; same && i < n; i++) same = nums[i] == t->snap_num[i];
     free(nums);
     if (rc || !same) return rc ? rc : 0;
-    free(t->cover);
-    if (!(t->cover = calloc(t->snap_n + 1, sizeof *t->cover))) return pv_err(PV_ENOMEM, "out of memory");
-    t->ncover = t->snap_n;
+    if ((rc = ws_cover_reset(t, NULL))) return rc;
     for (i = 0; i < t->snap_n; i++) {
-        char path[4400], rel[PV_MAX_TABLE_NAME + 32], *text = NULL;
-        size_t len;
-        if ((rc = ws_chunk_path(path, sizeof path, t, t->snap_num[i]))) return rc;
-        cover_stat(path, &t->cover[i]);
-        ws_chunk_rel(rel, sizeof rel, t, t->snap_num[i]);
-        if ((rc = ws->rd.read(ws->rd.ctx, rel, (size_t)1 << 30, &text, &len))) return rc;
-        same = len == t->snap_size[i];
-        t->cover[i].num = t->snap_num[i];
-        if (same) ws_ckpt_chunk_hash(&t->cover[i], text, len);
-        free(text);
-        if (!same) return 0;
+        uint64_t len;
+        if ((rc = ws_ckpt_chunk_read(ws, t, t->snap_num[i], UINT64_MAX, &t->cover[i], &len))) return rc;
+        if (len != t->snap_size[i]) return 0;
     }
     return 1;
 }
@@ -709,12 +708,9 @@ static int vectors_from_ckpt(pv_ws *ws, ws_table *t)
         }
         return rc;
     }
-    t->vecs = calloc(t->schema->ncols + 1, sizeof *t->vecs);
-    t->vec_data = calloc(t->schema->ncols + 1, sizeof *t->vec_data);
-    t->vec_nulls = calloc(t->schema->ncols + 1, sizeof *t->vec_nulls);
-    if (!t->vecs || !t->vec_data || !t->vec_nulls) {
+    if ((rc = ws_vectors_alloc(t))) {
         ws_vectors_free(t);
-        return pv_err(PV_ENOMEM, "out of memory");
+        return rc;
     }
     /* (vec_data and vec_nulls stay NULL: the checkpoint owns the arrays) */
     for (col = 0; col < t->schema->ncols; col++) t->vecs[col] = c->vecs[col];
@@ -731,6 +727,16 @@ int ws_table_rows_ready(pv_ws *ws, ws_table *t)
     if ((rc = vectors_from_ckpt(ws, t)) > 0) return PV_OK;
     if (rc < 0) return rc;
     return ws_table_load(ws, t);
+}
+
+/* The (empty) per-column vector arrays of t. */
+int ws_vectors_alloc(ws_table *t)
+{
+    uint32_t n = t->schema->ncols + 1;
+    t->vecs = calloc(n, sizeof *t->vecs);
+    t->vec_data = calloc(n, sizeof *t->vec_data);
+    t->vec_nulls = calloc(n, sizeof *t->vec_nulls);
+    return t->vecs && t->vec_data && t->vec_nulls ? PV_OK : pv_err(PV_ENOMEM, "out of memory");
 }
 
 void ws_vectors_free(ws_table *t)
@@ -862,14 +868,11 @@ int ws_table_vectors(pv_ws *ws, ws_table *t)
     if (!t->loaded && (rc = ws_table_rows_ready(ws, t))) return rc;
     if (!t->vec_dirty) return PV_OK;
     ws_vectors_free(t);
-    order = malloc((t->nlive ? t->nlive : 1) * sizeof *order);
-    t->vecs = calloc(ncols, sizeof *t->vecs);
-    t->vec_data = calloc(ncols, sizeof *t->vec_data);
-    t->vec_nulls = calloc(ncols, sizeof *t->vec_nulls);
-    if (!order || !t->vecs || !t->vec_data || !t->vec_nulls) {
+    if (!(order = malloc((t->nlive ? t->nlive : 1) * sizeof *order))) {
         rc = pv_err(PV_ENOMEM, "out of memory");
         goto done;
     }
+    if ((rc = ws_vectors_alloc(t))) goto done;
     if ((rc = ws_rows_in_order(t, order, &n, 0))) goto done;
     for (c = 0; c < ncols && !rc; c++) rc = fill_column(t, c, order, n);
     if (!rc) {

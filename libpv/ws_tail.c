@@ -176,10 +176,7 @@ int ws_tail_vectors(pv_ws *ws, ws_table *t, uint64_t *replayed_out)
     uint32_t col;
     int rc;
     if (tail_bytes(t, c) > TAIL_MAX_BYTES) return 0;
-    free(t->cover);
-    if (!(t->cover = calloc(t->snap_n + 1, sizeof *t->cover))) return pv_err(PV_ENOMEM, "out of memory");
-    t->ncover = t->snap_n;
-    memcpy(t->cover, c->chunks, c->nchunks * sizeof *t->cover);
+    if ((rc = ws_cover_reset(t, c))) return rc;
     if (!(d = calloc(1, sizeof *d))) return pv_err(PV_ENOMEM, "out of memory");
     d->ws = ws;
     d->schema = t->schema;
@@ -188,12 +185,7 @@ int ws_tail_vectors(pv_ws *ws, ws_table *t, uint64_t *replayed_out)
     rc = ws_replay_from(ws, t, d, c->nchunks - 1, c->chunks[c->nchunks - 1].size, &replayed);
     if (!rc && d->nconflicts) rc = 1; /* the full load lists them */
     if (!rc) rc = plan_pieces(t, c, d, &p, &np, &rows);
-    if (!rc) {
-        t->vecs = calloc(t->schema->ncols + 1, sizeof *t->vecs);
-        t->vec_data = calloc(t->schema->ncols + 1, sizeof *t->vec_data);
-        t->vec_nulls = calloc(t->schema->ncols + 1, sizeof *t->vec_nulls);
-        if (!t->vecs || !t->vec_data || !t->vec_nulls) rc = pv_err(PV_ENOMEM, "out of memory");
-    }
+    if (!rc) rc = ws_vectors_alloc(t);
     for (col = 0; !rc && col < t->schema->ncols; col++) rc = fill_column(t, c, d, col, p, np, rows);
     free(p);
     if (rc) {
