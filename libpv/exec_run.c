@@ -27,6 +27,8 @@ struct pv_run {
     pv_batch one;         /* the current batch (SELECT without FROM: one
                              row of no columns) */
     uint32_t sel[PV_BATCH_ROWS];
+    uint32_t ident;       /* sel[0..ident) holds 0..ident-1: a batch read
+                             without WHERE or key bounds reuses it */
     pv_arena tmp;         /* text made while evaluating the current batch */
     int64_t limit;        /* rows still allowed; -1 = no limit */
     int64_t skip;         /* OFFSET rows still to skip */
@@ -130,8 +132,14 @@ static int filter(pv_run *r, const pv_batch *b, uint32_t *n)
     if ((r->plan->upper || r->plan->lower) && !r->lookup && b->nrows &&
         (rc = apply_bounds(r, b, &lo, &hi)))
         return rc;
-    for (i = lo; i < hi; i++) r->sel[i - lo] = i;
     *n = hi - lo;
+    if (lo == 0 && !r->where) { /* (filling sel was a fifth of SUM's time) */
+        for (i = r->ident; i < hi; i++) r->sel[i] = i;
+        if (hi > r->ident) r->ident = hi;
+        return 0;
+    }
+    for (i = lo; i < hi; i++) r->sel[i - lo] = i;
+    r->ident = 0; /* pv_filter narrows sel in place */
     return r->where && *n ? pv_filter(&r->cx, r->where, b, r->sel, n) : 0;
 }
 
