@@ -180,6 +180,21 @@ typedef struct pv_plan {
     pv_expr *upper;    /* SCAN: once false in key order, false for every later row */
     pv_expr *lower;    /* SCAN: false for a prefix of the rows in key order */
     const pv_expr *upper_src, *lower_src; /* the WHERE conjuncts they come from */
+    /* LOOKUP through a secondary index (exec_access.c): has_sec, and
+     * sec is its position in the schema's indexes at planning time
+     * (sec_name finds it again at each run); the first nsec index columns
+     * (sec_col, sec_type) are pinned by `=` / `IN` (svals[i] lists their
+     * values, nsvals[i] how many), and sec_lower / sec_upper (`col op c`
+     * nodes, or NULL) bound index column nsec */
+    int has_sec;
+    uint32_t sec;
+    const char *sec_name;
+    uint32_t nsec;
+    uint32_t *sec_col;
+    int *sec_type;
+    pv_expr ***svals;
+    uint32_t *nsvals;
+    pv_expr *sec_lower, *sec_upper;
     uint32_t nslots;   /* columns the scan returns */
     uint32_t *slot_col;/* schema index per slot */
     char **slot_name;  /* column name per slot (EXPLAIN, shape check) */
@@ -242,8 +257,9 @@ int pv_expr_is_const(const pv_expr *e);
 
 /* Choose the access path of a bound plan from its top-level WHERE
  * conjuncts: key lookups for `key = c` / `key IN (c, ...)` covering the
- * whole primary key of a workspace table, else key-range bounds on the
- * first key column. */
+ * whole primary key of a workspace table, else a secondary index whose
+ * leading columns are pinned (or bounded), else key-range bounds on the
+ * first key column (docs/SQL.md, "Access paths"). */
 int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p);
 
 /* LOOKUP: evaluate the key values and fetch the rows. Keys are converted

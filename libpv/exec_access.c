@@ -15,6 +15,11 @@
  *     reads through it: INDEX LOOKUP when a prefix of the key columns is
  *     pinned as for LOOKUP (one key_range per value combination), else
  *     INDEX RANGE between the first key column's bounds (one key_range).
+ *   - INDEX SEARCH (a LOOKUP through a secondary index, has_sec): no key
+ *     column pinned, and an index's leading columns pinned by `=` / `IN`,
+ *     optionally with bounds on the next index column; a workspace answers
+ *     with pv_ws_source_index_lookup / _range (ws.h), and the rows are
+ *     handed out in key order.
  * Either way every WHERE conjunct is still evaluated on every row read:
  * the access path only narrows which rows are read, so it cannot change a
  * result.
@@ -24,6 +29,7 @@
 
 #include "exec.h"
 #include "sql_lex.h"
+#include "ws.h"
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory choosing an access path"); }
 
@@ -292,6 +298,135 @@ static int choose_rest(pv_arena *a, const pv_schema *s, pv_plan *p, const conjun
     return rest_of(a, c, used, &p->where_rest);
 }
 
+/* The conjuncts pinning column `col` of `type` by `=` / `IN`: the value
+ * list (*vals, *nvals), or 0 when none does. */
+static int pinned(pv_arena *a, const pv_plan *p, const conjuncts *c, uint32_t col, int type,
+                  pv_expr ***vals, uint32_t *nvals)
+{
+    uint32_t j;
+    for (j = 0; j < c->n; j++) {
+        pv_expr *k = eq_const(p, c->e[j], col, type);
+        if (k) {
+            if (!(*vals = pv_arena_alloc(a, sizeof **vals))) return nomem();
+            (*vals)[0] = k;
+            *nvals = 1;
+            return 1;
+        }
+        if (in_consts(p, c->e[j], col, type)) {
+            *vals = c->e[j]->args + 1;
+            *nvals = c->e[j]->nargs - 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The bounds the conjuncts put on column `col` (the first lower and the
+ * first upper one, as choose_bounds does for the key). */
+static int col_bounds(pv_arena *a, const pv_plan *p, const conjuncts *c, uint32_t col, int type,
+                      pv_expr **lower, pv_expr **upper)
+{
+    uint32_t j;
+    int rc;
+    *lower = *upper = NULL;
+    for (j = 0; j < c->n && (!*lower || !*upper); j++) {
+        pv_expr *up, *lo;
+        if ((rc = conjunct_bounds(a, p, c->e[j], col, type, &up, &lo))) return rc;
+        if (up && !*upper) *upper = up;
+        if (lo && !*lower) *lower = lo;
+    }
+    return 0;
+}
+
+static int sec_type_ok(int type) { return type == PV_INTEGER || type == PV_REAL || type == PV_TEXT; }
+
+/* How well index x serves the conjuncts: leading columns pinned (*neq)
+ * and whether the next one is bounded (*range); 0 when it cannot be used. */
+static int sec_score(pv_arena *a, const pv_schema *s, const pv_plan *p, const conjuncts *c,
+                     const pv_index_def *x, uint32_t *neq, int *range)
+{
+    uint32_t k;
+    int rc;
+    *neq = 0;
+    *range = 0;
+    for (k = 0; k < x->ncols; k++) {
+        int type = s->cols[x->cols[k]].type;
+        pv_expr **vals;
+        uint32_t nvals;
+        if (!sec_type_ok(type)) break;
+        if ((rc = pinned(a, p, c, x->cols[k], type, &vals, &nvals)) < 0) return rc;
+        if (!rc) break;
+        (*neq)++;
+    }
+    if (*neq < x->ncols && sec_type_ok(s->cols[x->cols[*neq]].type)) {
+        pv_expr *lo, *up;
+        if ((rc = col_bounds(a, p, c, x->cols[*neq], s->cols[x->cols[*neq]].type, &lo, &up))) return rc;
+        *range = lo || up;
+    }
+    if (!*neq && !*range) return 0;
+    /* a unique index wholly pinned finds at most a row per value; else
+     * more pinned columns narrow more, and a bound a little */
+    return (x->unique && *neq == x->ncols ? 1000 : 0) + 4 * (int)*neq + (*range ? 1 : 0);
+}
+
+/* Fill the plan's secondary-index fields for index i of s. */
+static int use_sec(pv_arena *a, const pv_schema *s, pv_plan *p, const conjuncts *c, uint32_t i,
+                   uint32_t neq, int range)
+{
+    const pv_index_def *x = &s->indexes[i];
+    uint32_t k;
+    p->has_sec = 1;
+    p->sec = i;
+    /* a copy: the schema goes when the table is altered (DROP INDEX) */
+    if (!(p->sec_name = pv_arena_dup(a, x->name, strlen(x->name)))) return nomem();
+    p->nsec = neq;
+    p->sec_col = pv_arena_alloc(a, (neq ? neq : 1) * sizeof *p->sec_col);
+    p->sec_type = pv_arena_alloc(a, (neq ? neq : 1) * sizeof *p->sec_type);
+    p->svals = pv_arena_alloc(a, (neq ? neq : 1) * sizeof *p->svals);
+    p->nsvals = pv_arena_alloc(a, (neq ? neq : 1) * sizeof *p->nsvals);
+    if (!p->sec_col || !p->sec_type || !p->svals || !p->nsvals) return nomem();
+    for (k = 0; k < neq; k++) {
+        int rc;
+        p->sec_col[k] = x->cols[k];
+        p->sec_type[k] = s->cols[x->cols[k]].type;
+        if ((rc = pinned(a, p, c, x->cols[k], p->sec_type[k], &p->svals[k], &p->nsvals[k])) < 0) return rc;
+    }
+    p->sec_lower = p->sec_upper = NULL;
+    if (range)
+        return col_bounds(a, p, c, x->cols[neq], s->cols[x->cols[neq]].type, &p->sec_lower, &p->sec_upper);
+    return 0;
+}
+
+/* The best secondary index for the conjuncts, if one serves them: *best
+ * is its number, or -1. */
+static int choose_sec(pv_arena *a, const pv_schema *s, const pv_plan *p, const conjuncts *c, int *best,
+                      uint32_t *neq, int *range)
+{
+    uint32_t i;
+    int top = 0;
+    *best = -1;
+    for (i = 0; i < s->nindexes; i++) {
+        uint32_t n;
+        int r, sc = sec_score(a, s, p, c, &s->indexes[i], &n, &r);
+        if (sc < 0) return sc;
+        if (sc > top) {
+            top = sc;
+            *best = (int)i;
+            *neq = n;
+            *range = r;
+        }
+    }
+    return 0;
+}
+
+/* May this plan read through a secondary index of its store? A workspace
+ * as it is now (not AS OF, whose schema may differ), or a `.pvdb` whose
+ * table has the index baked (pv_plan.has_sec_baked). */
+static int sec_allowed(const pv_plan *p)
+{
+    return p->db_kind == PV_DB_WORKSPACE && !p->as_of;
+}
+
 int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
 {
     conjuncts c;
@@ -303,6 +438,7 @@ int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
     p->npk = 0;
     p->has_rest = 0;
     p->where_rest = NULL;
+    p->has_sec = 0;
     if (!p->has_from || !p->where || !s->npk) return 0;
     if (collect(arena, p->where, &c)) return nomem();
     if (!(used = pv_arena_alloc(arena, c.n))) return nomem();
@@ -314,6 +450,19 @@ int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
         return 0;
     }
     if ((rc = choose_bounds(arena, s, p, &c))) return rc;
+    /* no key prefix pinned: a secondary index with a pinned prefix, or a
+     * bound when the key has none (docs/SQL.md, "Access paths") */
+    if (!p->npk && sec_allowed(p)) {
+        int best, range = 0;
+        uint32_t neq = 0;
+        if ((rc = choose_sec(arena, s, p, &c, &best, &neq, &range))) return rc;
+        if (best >= 0 && (neq || (!p->upper && !p->lower))) {
+            p->access = PV_ACCESS_LOOKUP;
+            p->upper = p->lower = NULL;
+            p->upper_src = p->lower_src = NULL;
+            return use_sec(arena, s, p, &c, (uint32_t)best, neq, range);
+        }
+    }
     /* a store with a key index: look up the pinned key prefixes, else read
      * the range between the bounds */
     if (p->npk) p->index = PV_INDEX_KEYS;
@@ -345,6 +494,10 @@ struct pv_lookup {
     uint32_t nlo, nhi;
     pv_value *rowv;      /* point: one row of the slots */
     pv_buf buf;          /* point: its decoded strings */
+    /* through a secondary index (plan->has_sec) of a workspace */
+    uint32_t sec;        /* its number in the run's schema */
+    const pv_value **rows; /* the rows found (malloc'ed), in key order */
+    size_t nrows, rpos;
 };
 
 /* The key value that `v` must equal in a key column of `type` for the
@@ -427,11 +580,13 @@ static int key_cmp(const void *ctx, const void *a, const void *b)
     return 0;
 }
 
-/* Every combination of the key columns' values, converted, sorted, distinct. */
-static int make_keys(pv_lookup *l, pv_eval *cx)
+/* Every combination of the values of npk columns (vals[i] lists column
+ * i's, of type types[i]), converted, sorted, distinct: l->keys. */
+static int make_combos(pv_lookup *l, pv_eval *cx, uint32_t npk, pv_expr ***vals, const uint32_t *nvals,
+                       const int *types)
 {
     const pv_plan *p = l->plan;
-    uint32_t npk = p->npk, i;
+    uint32_t i;
     pv_value **lists = pv_arena_alloc(&l->arena, npk * sizeof *lists);
     uint32_t *nlist = pv_arena_alloc(&l->arena, npk * sizeof *nlist), *pos;
     size_t total = 1, k, out = 0;
@@ -443,12 +598,12 @@ static int make_keys(pv_lookup *l, pv_eval *cx)
     for (i = 0; i < npk; i++) {
         uint32_t j;
         nlist[i] = 0;
-        if (!(lists[i] = pv_arena_alloc(&l->arena, p->nkvals[i] * sizeof **lists)))
+        if (!(lists[i] = pv_arena_alloc(&l->arena, nvals[i] * sizeof **lists)))
             return pv_err(PV_ENOMEM, "out of memory looking up keys");
-        for (j = 0; j < p->nkvals[i]; j++) {
+        for (j = 0; j < nvals[i]; j++) {
             pv_value v, kv;
-            if ((rc = pv_eval_expr(cx, p->kvals[i][j], &v))) return rc;
-            if ((rc = key_value(&l->arena, p->pk_type[i], &v, &kv)) < 0) return rc;
+            if ((rc = pv_eval_expr(cx, vals[i][j], &v))) return rc;
+            if ((rc = key_value(&l->arena, types[i], &v, &kv)) < 0) return rc;
             if (rc && (rc = pv_value_copy(&l->arena, &kv, &lists[i][nlist[i]++]))) return rc;
         }
         if (nlist[i] == 0) return 0; /* no key can match */
@@ -494,6 +649,13 @@ static int make_keys(pv_lookup *l, pv_eval *cx)
     return 0;
 }
 
+/* The primary key values of LOOKUP / INDEX_KEYS. */
+static int make_keys(pv_lookup *l, pv_eval *cx)
+{
+    const pv_plan *p = l->plan;
+    return make_combos(l, cx, p->npk, p->kvals, p->nkvals, p->pk_type);
+}
+
 /* The per-slot vectors, `cap` rows each (allocated once per run object). */
 static int alloc_vecs(pv_lookup *l, uint32_t cap)
 {
@@ -514,6 +676,117 @@ static int alloc_vecs(pv_lookup *l, uint32_t cap)
     return 0;
 }
 
+/* ---- through a secondary index --------------------------------------------------- */
+
+static void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v);
+static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out);
+
+/* The plan's index in the run's schema (found by name: a DROP INDEX or a
+ * CREATE INDEX since prepare moves it). */
+static int sec_resolve(pv_lookup *l, const pv_source *src)
+{
+    const pv_plan *p = l->plan;
+    const pv_schema *s = src->schema;
+    const pv_expr *b = p->sec_lower ? p->sec_lower : p->sec_upper;
+    int i = pv_schema_find_index(s, p->sec_name, strlen(p->sec_name));
+    uint32_t k;
+    if (i >= 0 && s->indexes[i].ncols >= p->nsec + (b ? 1u : 0u)) {
+        for (k = 0; k < p->nsec && s->indexes[i].cols[k] == p->sec_col[k]; k++) {}
+        if (k == p->nsec && (!b || s->indexes[i].cols[k] == p->slot_col[b->args[0]->slot])) {
+            l->sec = (uint32_t)i;
+            return 0;
+        }
+    }
+    return pv_err(PV_EMISUSE, "index %s of table %s changed since the statement was prepared: prepare it again",
+                  p->sec_name, p->table);
+}
+
+/* A bound `col op c` of the index's range column converted as the
+ * comparison would: 1 with *out, 0 when no row can satisfy it. */
+static int sec_bound(pv_lookup *l, pv_eval *cx, int type, const pv_expr *bound, pv_value *out)
+{
+    pv_value v, k;
+    int rc;
+    if ((rc = pv_eval_expr(cx, bound->args[1], &v))) return rc;
+    if ((rc = range_value(&l->arena, type, &v, &k)) <= 0) return rc;
+    if ((rc = pv_value_copy(&l->arena, &k, out))) return rc;
+    return 1;
+}
+
+static int row_pk_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const pv_schema *s = ctx;
+    const pv_value *a = *(const pv_value *const *)pa, *b = *(const pv_value *const *)pb;
+    uint32_t k;
+    for (k = 0; k < s->npk; k++) {
+        int c = pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]);
+        if (c) return c;
+    }
+    return 0;
+}
+
+/* Find the rows of this run: each combination of the pinned columns'
+ * values, within the bounds, through the workspace's index. */
+static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
+{
+    const pv_plan *p = l->plan;
+    const pv_index_def *x;
+    pv_value lo, hi;
+    int range = p->sec_lower || p->sec_upper, rc;
+    size_t k, cap = 0;
+    free(l->rows);
+    l->rows = NULL;
+    l->nrows = l->rpos = 0;
+    l->nkeys = 0;
+    if ((rc = sec_resolve(l, src))) return rc;
+    x = &src->schema->indexes[l->sec];
+    if (p->nsec && (rc = make_combos(l, cx, p->nsec, p->svals, p->nsvals, p->sec_type))) return rc;
+    if (!p->nsec) l->nkeys = 1;
+    if (range) {
+        int type = src->schema->cols[x->cols[p->nsec]].type;
+        if (p->sec_lower && (rc = sec_bound(l, cx, type, p->sec_lower, &lo)) <= 0) return rc;
+        if (p->sec_upper && (rc = sec_bound(l, cx, type, p->sec_upper, &hi)) <= 0) return rc;
+    }
+    for (k = 0; k < l->nkeys; k++) {
+        const pv_value *key = p->nsec ? &l->keys[k * p->nsec] : NULL, **found = NULL;
+        size_t n = 0;
+        rc = !range && p->nsec == x->ncols
+                 ? pv_ws_source_index_lookup(src, l->sec, key, &found, &n)
+                 : pv_ws_source_index_range(src, l->sec, key, p->nsec, range, p->sec_lower ? &lo : NULL,
+                                            p->sec_upper ? &hi : NULL, &found, &n);
+        if (rc) return rc;
+        if (l->nrows + n > cap) {
+            const pv_value **g;
+            cap = (l->nrows + n) * 2;
+            if (!(g = realloc(l->rows, cap * sizeof *g))) {
+                free(found);
+                return pv_err(PV_ENOMEM, "out of memory looking up index %s", p->sec_name);
+            }
+            l->rows = g;
+        }
+        if (n) memcpy(l->rows + l->nrows, found, n * sizeof *found);
+        l->nrows += n;
+        free(found);
+    }
+    /* each combination's rows come in key order; several are merged so */
+    if (l->nkeys > 1 && l->nrows > 1) qsort_r(l->rows, l->nrows, sizeof *l->rows, row_pk_cmp, (void *)src->schema);
+    return 0;
+}
+
+static int sec_next(pv_lookup *l, pv_batch *out)
+{
+    const pv_plan *p = l->plan;
+    uint32_t r = 0, s;
+    while (r < PV_BATCH_ROWS && l->rpos < l->nrows) {
+        const pv_value *row = l->rows[l->rpos++];
+        for (s = 0; s < p->nslots; s++)
+            put(l, s, l->schema->cols[p->slot_col[s]].type, r, &row[p->slot_col[s]]);
+        r++;
+    }
+    set_vecs(l, r, out);
+    return (int)r;
+}
+
 int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *cx, pv_lookup **out)
 {
     pv_lookup *l = calloc(1, sizeof *l);
@@ -523,7 +796,7 @@ int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *c
     l->plan = p;
     l->db = db;
     l->schema = src->schema;
-    if ((rc = alloc_vecs(l, PV_BATCH_ROWS)) || (rc = make_keys(l, cx))) {
+    if ((rc = alloc_vecs(l, PV_BATCH_ROWS)) || (rc = p->has_sec ? sec_start(l, src, cx) : make_keys(l, cx))) {
         pv_lookup_close(l);
         return rc;
     }
@@ -616,6 +889,7 @@ int pv_lookup_restart(pv_lookup *l, const pv_source *src, pv_eval *cx)
     l->scan = NULL;
     pv_arena_reset(&l->arena);
     l->schema = src->schema;
+    if (l->plan->has_sec) return sec_start(l, src, cx);
     if (!l->ix) {
         l->next = 0;
         l->nkeys = 0;
@@ -654,6 +928,11 @@ static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out)
     out->nrows = r;
     out->ncols = p->nslots;
     out->cols = l->vecs;
+    /* plain vectors: no encoded form (a batch filled by a scan before
+     * would otherwise lend its dictionaries to these rows) */
+    out->enc = NULL;
+    out->enc_cols = NULL;
+    out->want_enc = NULL;
 }
 
 /* Point lookups through the key index: one batch per key found, read
@@ -706,6 +985,7 @@ int pv_lookup_next(pv_lookup *l, pv_batch *out)
 {
     const pv_plan *p = l->plan;
     uint32_t r = 0, s;
+    if (p->has_sec) return sec_next(l, out);
     if (l->point) return point_next(l, out);
     if (l->ix) return index_next(l, out);
     while (r < PV_BATCH_ROWS && l->next < l->nkeys) {
@@ -735,6 +1015,7 @@ void pv_lookup_close(pv_lookup *l)
     free(l->data);
     free(l->vecs);
     free(l->rowv);
+    free(l->rows);
     pv_buf_free(&l->buf);
     pv_arena_free(&l->arena);
     free(l);

@@ -78,6 +78,40 @@ static void put_columns(out *o, const pv_plan *p)
     }
 }
 
+/* LOOKUP through a secondary index: the index, then the conjuncts pushed
+ * into it (pinned columns, then the bounds of the next one). */
+static void explain_sec(out *o, const pv_plan *p)
+{
+    uint32_t i;
+    if (!o->rc) o->rc = pv_buf_printf(&o->b, " by index %s:", p->sec_name);
+    for (i = 0; i < p->nsec; i++) {
+        uint32_t s;
+        put(o, i ? " AND " : " ");
+        /* the column's name: the WHERE refers to it, so it has a slot */
+        for (s = 0; s < p->nslots && p->slot_col[s] != p->sec_col[i]; s++) {}
+        put(o, s < p->nslots ? p->slot_name[s] : "?");
+        if (p->nsvals[i] == 1) {
+            put(o, " = ");
+            put_expr(o, p->svals[i][0]);
+        } else {
+            put(o, " IN (");
+            put_list(o, p->svals[i], p->nsvals[i]);
+            put(o, ")");
+        }
+    }
+    if (p->sec_lower) {
+        put(o, p->nsec ? " AND " : " ");
+        put_expr(o, p->sec_lower);
+    }
+    if (p->sec_upper) {
+        put(o, p->nsec || p->sec_lower ? " AND " : " ");
+        put_expr(o, p->sec_upper);
+    }
+    put(o, "; rows in key order");
+    put_columns(o, p);
+    emit(o, "INDEX SEARCH");
+}
+
 static void explain_access(out *o, const pv_plan *p)
 {
     uint32_t i;
@@ -88,6 +122,10 @@ static void explain_access(out *o, const pv_plan *p)
     }
     if (!o->rc) o->rc = pv_buf_printf(&o->b, "table %s (%s, %llu rows at prepare)", p->table,
                                       kind_name(p->db_kind), (unsigned long long)p->est_rows);
+    if (p->access == PV_ACCESS_LOOKUP && p->has_sec) {
+        explain_sec(o, p);
+        return;
+    }
     if (p->access == PV_ACCESS_LOOKUP || (p->has_index && p->index == PV_INDEX_KEYS)) {
         put(o, p->access == PV_ACCESS_LOOKUP ? " by primary key with pv_db_lookup:"
                                              : " by its key index, each key's rows:");

@@ -78,6 +78,21 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out);
  * PV_ERANGE (no such index), PV_ENOMEM. */
 int pv_ws_source_index_lookup(const pv_source *src, uint32_t index, const pv_value *key,
                               const pv_value ***rows, size_t *nrows);
+/* Prefix and range lookups on the same indexes: the live rows whose first
+ * neq index columns equal eq[0 .. neq) (pv_value_cmp: 1 equals 1.0) and,
+ * when `range`, whose next index column is not NULL and lies in [lo, hi]
+ * (inclusive; lo or hi NULL: unbounded on that side). Values are compared
+ * as they are: the caller converts a comparison's constants as the
+ * comparison would (exec_access.c), and an eq value that is NULL matches
+ * nothing. Rows as for pv_ws_source_index_lookup (malloc'ed array of
+ * borrowed rows, in primary key order, valid until the next write). It
+ * reads a sorted order of the index built on first use (O(rows log rows),
+ * again after any write to the table). Errors: PV_EMISUSE (not a workspace
+ * table; neq + range more than the index's columns, or neither),
+ * PV_ERANGE (no such index), PV_ELIMIT, PV_ENOMEM. */
+int pv_ws_source_index_range(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq,
+                             int range, const pv_value *lo, const pv_value *hi, const pv_value ***rows,
+                             size_t *nrows);
 
 /* Table i as input to pv_bake_write: current rows only, by primary key,
  * blob references resolved to their bytes. Lives until the next write to

@@ -26,6 +26,13 @@ typedef struct ws_index {
 struct ws_index_set {
     uint32_t n;             /* = t->schema->nindexes */
     ws_index *ix;
+    /* Per index, for prefix and range lookups (pv_ws_source_index_range):
+     * the row slots that were live when it was built, sorted by the index
+     * columns then the primary key; NULL until first asked. Any write
+     * (ws_index_row_changed) drops them all; a delete only clears a live
+     * flag, which the lookup checks. */
+    uint32_t **order;
+    size_t *norder;
 };
 
 uint64_t ws_index_hash(const pv_index_def *x, const pv_value *row)
@@ -150,10 +157,23 @@ static int build_one(ws_table *t, uint32_t i, ws_index *ix, size_t more)
     return PV_OK;
 }
 
+/* Drop the sorted orders (a row was written: they may be out of order). */
+static void drop_orders(struct ws_index_set *set)
+{
+    uint32_t i;
+    if (!set->order) return;
+    for (i = 0; i < set->n; i++) free(set->order[i]);
+    free(set->order);
+    free(set->norder);
+    set->order = NULL;
+    set->norder = NULL;
+}
+
 void ws_index_unload(ws_table *t)
 {
     uint32_t i;
     if (!t->indexes) return;
+    drop_orders(t->indexes);
     for (i = 0; i < t->indexes->n; i++) free(t->indexes->ix[i].slots);
     free(t->indexes->ix);
     free(t->indexes);
@@ -196,6 +216,7 @@ void ws_index_row_changed(ws_table *t, size_t idx)
 {
     uint32_t i;
     if (!t->indexes || !t->live[idx]) return;
+    drop_orders(t->indexes);
     for (i = 0; i < t->indexes->n; i++) {
         ws_index *ix = &t->indexes->ix[i];
         const pv_index_def *x = &t->schema->indexes[i];
@@ -329,6 +350,126 @@ done:
     if (rc) {
         free(out);
         return rc;
+    }
+    *rows = out;
+    *nrows = n;
+    return PV_OK;
+}
+
+/* ---- prefix and range lookups (ws.h) ------------------------------------ */
+
+typedef struct order_ctx {
+    const ws_table *t;
+    const pv_index_def *x;
+} order_ctx;
+
+/* Row slots by the index columns, then the primary key. */
+static int order_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const order_ctx *o = ctx;
+    const pv_value *a = row_at(o->t, *(const uint32_t *)pa), *b = row_at(o->t, *(const uint32_t *)pb);
+    uint32_t k;
+    for (k = 0; k < o->x->ncols; k++) {
+        int c = pv_value_cmp(&a[o->x->cols[k]], &b[o->x->cols[k]]);
+        if (c) return c;
+    }
+    return ws_index_pk_cmp(o->t, *(const uint32_t *)pa, *(const uint32_t *)pb);
+}
+
+/* The sorted order of index i, built on first use: O(rows log rows) once
+ * per write generation. */
+static int order_ready(ws_table *t, uint32_t i)
+{
+    struct ws_index_set *set = t->indexes;
+    order_ctx o;
+    size_t r, n = 0;
+    uint32_t *ord;
+    if (!set->order &&
+        (!(set->order = calloc(set->n, sizeof *set->order)) || !(set->norder = calloc(set->n, sizeof *set->norder)))) {
+        drop_orders(set);
+        return pv_err(PV_ENOMEM, "out of memory (sorted index of table %s)", t->schema->name);
+    }
+    if (set->order[i]) return PV_OK;
+    if (t->nrows >= UINT32_MAX)
+        return pv_err(PV_ELIMIT, "table %s: too many rows for index %s", t->schema->name, t->schema->indexes[i].name);
+    if (!(ord = malloc((t->nlive ? t->nlive : 1) * sizeof *ord)))
+        return pv_err(PV_ENOMEM, "out of memory (sorted index %s)", t->schema->indexes[i].name);
+    for (r = 0; r < t->nrows && n < t->nlive; r++)
+        if (t->live[r]) ord[n++] = (uint32_t)r;
+    o.t = t;
+    o.x = &t->schema->indexes[i];
+    qsort_r(ord, n, sizeof *ord, order_cmp, &o);
+    set->order[i] = ord;
+    set->norder[i] = n;
+    return PV_OK;
+}
+
+/* Is row `row` past the start (side 0) or the end (side 1) of the range
+ * eq[0..neq) + [lo, hi] on column neq? Monotone along the sorted order. */
+static int past(const pv_index_def *x, const pv_value *row, const pv_value *eq, uint32_t neq,
+                const pv_value *lo, const pv_value *hi, int range, int side)
+{
+    uint32_t k;
+    for (k = 0; k < neq; k++) {
+        int c = pv_value_cmp(&row[x->cols[k]], &eq[k]);
+        if (c) return c > 0;
+    }
+    if (!range) return side == 0;
+    {
+        const pv_value *v = &row[x->cols[neq]];
+        if (side == 0) return v->type != PV_NULL && (!lo || pv_value_cmp(v, lo) >= 0);
+        return hi && pv_value_cmp(v, hi) > 0;
+    }
+}
+
+/* The first position of the order where past() holds. */
+static size_t search(const ws_table *t, const pv_index_def *x, const uint32_t *ord, size_t n,
+                     const pv_value *eq, uint32_t neq, const pv_value *lo, const pv_value *hi, int range,
+                     int side)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (past(x, row_at(t, ord[m]), eq, neq, lo, hi, range, side)) b = m;
+        else a = m + 1;
+    }
+    return a;
+}
+
+int pv_ws_source_index_range(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq,
+                             int range, const pv_value *lo, const pv_value *hi, const pv_value ***rows,
+                             size_t *nrows)
+{
+    ws_table *t;
+    const pv_index_def *x;
+    const uint32_t *ord;
+    const pv_value **out;
+    size_t first, end, i, n = 0;
+    int rc;
+    *rows = NULL;
+    *nrows = 0;
+    if (src->ops != &ws_source_ops) return pv_err(PV_EMISUSE, "pv_ws_source_index_range: not a workspace table");
+    t = src->impl;
+    if (index >= t->schema->nindexes)
+        return pv_err(PV_ERANGE, "table %s has no index number %u", t->schema->name, index);
+    x = &t->schema->indexes[index];
+    if (neq + (range ? 1u : 0u) > x->ncols || (!range && neq == 0))
+        return pv_err(PV_EMISUSE, "pv_ws_source_index_range: %u equal columns%s on index %s of %u columns", neq,
+                      range ? " and a range" : "", x->name, x->ncols);
+    for (i = 0; i < neq; i++)
+        if (eq[i].type == PV_NULL) return PV_OK; /* `=` never holds on NULL */
+    if ((rc = ws_table_load(t->ws, t)) || (rc = ws_index_ready(t)) || (rc = order_ready(t, index))) return rc;
+    ord = t->indexes->order[index];
+    first = search(t, x, ord, t->indexes->norder[index], eq, neq, lo, hi, range, 0);
+    end = search(t, x, ord, t->indexes->norder[index], eq, neq, lo, hi, range, 1);
+    if (end <= first) return PV_OK;
+    if (!(out = malloc((end - first) * sizeof *out))) return pv_err(PV_ENOMEM, "out of memory");
+    for (i = first; i < end; i++)
+        if (t->live[ord[i]]) out[n++] = row_at(t, ord[i]);
+    if (n > 1) qsort_r(out, n, sizeof *out, pk_cmp, t->schema);
+    if (!n) {
+        free(out);
+        out = NULL;
     }
     *rows = out;
     *nrows = n;

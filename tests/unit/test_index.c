@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "exec.h"
 #include "pv.h"
 #include "reader.h"
 #include "schema_file.h"
@@ -459,6 +460,251 @@ static void test_growth(void **state)
     check_error_has(f->db, "INSERT INTO t VALUES (5001, 4321)", PV_ECONSTRAINT, "row with key 321");
 }
 
+
+/* ---- the planner uses the indexes (docs/SQL.md, "Access paths") -------------------- */
+
+static uint64_t rnd_state;
+static uint32_t rnd(uint32_t n)
+{
+    rnd_state = rnd_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rnd_state >> 33) % n;
+}
+
+/* Constants for the TEXT column a and the INTEGER column b: text that is a
+ * number with and without leading zeros, numbers, NULL, text that is not a
+ * number. */
+static const char *const a_consts[] = {"'00501'", "'501'", "501", "'x'", "'y1'", "7", "NULL", "'7'", "'a'", "'zz'", "5.0"};
+static const char *const b_consts[] = {"3", "'3'", "'003'", "3.0", "2.5", "NULL", "'abc'", "7", "-1", "12", "'x7'"};
+
+static const char *pick(const char *const *v, size_t n) { return v[rnd((uint32_t)n)]; }
+#define PICK(v) pick(v, sizeof v / sizeof v[0])
+
+/* One WHERE over the indexed columns (pushable or not), random constants. */
+static void gen_where(char *w, size_t cap)
+{
+    static const char *const ops[] = {"=", "<", "<=", ">", ">=", "!="};
+    char r[32];
+    snprintf(r, sizeof r, "%d.5", (int)rnd(6) - 1);
+    switch (rnd(12)) {
+    case 0: snprintf(w, cap, "a = %s", PICK(a_consts)); break;
+    case 1: snprintf(w, cap, "a IN (%s, %s, %s)", PICK(a_consts), PICK(a_consts), PICK(a_consts)); break;
+    case 2: snprintf(w, cap, "a %s %s", PICK(ops), PICK(a_consts)); break;
+    case 3: snprintf(w, cap, "a BETWEEN %s AND %s", PICK(a_consts), PICK(a_consts)); break;
+    case 4: snprintf(w, cap, "b = %s", PICK(b_consts)); break;
+    case 5: snprintf(w, cap, "b IN (%s, %s) AND id > %u", PICK(b_consts), PICK(b_consts), rnd(100)); break;
+    case 6: snprintf(w, cap, "b %s %s", PICK(ops), PICK(b_consts)); break;
+    case 7: snprintf(w, cap, "b = %s AND c %s %s", PICK(b_consts), PICK(ops), r); break;
+    case 8: snprintf(w, cap, "b IN (%s, %s) AND c BETWEEN %s AND %d", PICK(b_consts), PICK(b_consts), r, (int)rnd(6)); break;
+    case 9: snprintf(w, cap, "b = %s AND c = %s", PICK(b_consts), r); break;
+    case 10: snprintf(w, cap, "%s %s b AND b < %s", PICK(b_consts), PICK(ops), PICK(b_consts)); break;
+    default: snprintf(w, cap, "(b = %s OR a = %s) AND c > %s", PICK(b_consts), PICK(a_consts), r); break;
+    }
+}
+
+/* Every query of the set on both databases: identical rows. Returns how
+ * many of them pv read through a secondary index. */
+static int compare_queries(pv_db *db, void *lite, uint64_t seed, int nq, const char *when)
+{
+    int i, used = 0;
+    rnd_state = seed;
+    for (i = 0; i < nq; i++) {
+        char w[256], sql[512], *want, *got, *plan;
+        gen_where(w, sizeof w);
+        snprintf(sql, sizeof sql, "SELECT id, a, b, c FROM t WHERE %s ORDER BY id", w);
+        want = sq_query(lite, sql);
+        got = query(db, sql, NULL);
+        if (strcmp(got, want)) fail_msg("%s: %s\n--- pv\n%s--- sqlite3\n%s", when, sql, got, want);
+        snprintf(sql, sizeof sql, "EXPLAIN SELECT id FROM t WHERE %s", w);
+        plan = query(db, sql, NULL);
+        used += strstr(plan, "INDEX SEARCH") != NULL;
+        free(plan);
+        free(want);
+        free(got);
+    }
+    return used;
+}
+
+static void both(pv_db *db, void *lite, const char *sql)
+{
+    char *err = NULL;
+    exec_ok(db, sql);
+    if (sq.exec(lite, sql, NULL, NULL, &err)) fail_msg("sqlite3: %s: %s", sql, err);
+}
+
+static void test_planner_vs_sqlite(void **state)
+{
+    fixture *f = *state;
+    void *lite = NULL;
+    char sql[256];
+    int i, nq = 700, used;
+    if (sq_load() || sq.open(":memory:", &lite)) {
+        fprintf(stderr, "libsqlite3.so.0 not available: skipped\n");
+        skip();
+    }
+    both(f->db, lite, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, c REAL)");
+    rnd_state = 42;
+    both(f->db, lite, "BEGIN");
+    for (i = 1; i <= 300; i++) {
+        static const char *const av[] = {"'00501'", "'501'", "'x'", "'y1'", "'7'", "NULL", "'a'", "'5.0'", "'zz'"};
+        char b[16], c[16];
+        if (rnd(8)) snprintf(b, sizeof b, "%d", (int)rnd(14) - 1);
+        else snprintf(b, sizeof b, "NULL");
+        if (rnd(8)) snprintf(c, sizeof c, "%d.%d", (int)rnd(6) - 1, rnd(2) * 5);
+        else snprintf(c, sizeof c, "NULL");
+        snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%d, %s, %s, %s)", i, PICK(av), b, c);
+        both(f->db, lite, sql);
+    }
+    both(f->db, lite, "COMMIT");
+    /* without an index, then with indexes created after the rows exist */
+    assert_int_equal(compare_queries(f->db, lite, 7, nq, "no index"), 0);
+    both(f->db, lite, "CREATE INDEX t_a ON t (a)");
+    both(f->db, lite, "CREATE INDEX t_bc ON t (b, c)");
+    used = compare_queries(f->db, lite, 7, nq, "indexed");
+    if (used < nq / 2) fail_msg("only %d of %d queries used an index", used, nq);
+    /* after writes (UPDATE moves rows in the index, DELETE removes them),
+     * inside a transaction, after its rollback, and after reopening */
+    both(f->db, lite, "UPDATE t SET b = b + 1 WHERE id % 3 = 0");
+    both(f->db, lite, "UPDATE t SET a = '501' WHERE id % 7 = 0");
+    both(f->db, lite, "DELETE FROM t WHERE id % 5 = 0");
+    compare_queries(f->db, lite, 8, nq, "after UPDATE and DELETE");
+    both(f->db, lite, "BEGIN");
+    both(f->db, lite, "UPDATE t SET b = NULL, c = 9.5 WHERE b = 3");
+    both(f->db, lite, "DELETE FROM t WHERE a = 'x'");
+    both(f->db, lite, "INSERT INTO t VALUES (1000, '00501', 3, 1.5)");
+    compare_queries(f->db, lite, 9, nq / 2, "in a transaction");
+    both(f->db, lite, "ROLLBACK");
+    compare_queries(f->db, lite, 10, nq / 2, "after ROLLBACK");
+    reopen(f);
+    compare_queries(f->db, lite, 11, nq / 2, "after reopening");
+    /* UPDATE and DELETE find their rows through the index */
+    both(f->db, lite, "UPDATE t SET c = 0.5 WHERE b = 4 AND c > 1");
+    both(f->db, lite, "DELETE FROM t WHERE a IN ('y1', 'zz')");
+    compare_queries(f->db, lite, 12, nq / 2, "after indexed UPDATE and DELETE");
+    both(f->db, lite, "DROP INDEX t_bc");
+    assert_true(compare_queries(f->db, lite, 12, nq / 2, "one index dropped") < nq / 2);
+    sq.close(lite);
+}
+
+static void check_plan(pv_db *db, const char *sql, const char *want)
+{
+    char *got = query(db, sql, NULL), *nl = strchr(got, '\n');
+    if (nl) *nl = '\0';
+    if (strcmp(got, want)) fail_msg("%s:\n  got  %s\n  want %s", sql, got, want);
+    free(got);
+}
+
+static void test_explain_index(void **state)
+{
+    fixture *f = *state;
+    const char *head = "1|INDEX SEARCH|table t (workspace, 4 rows at prepare) by index ";
+    char want[512];
+    pv_stmt *st;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, c REAL, d BOOLEAN)");
+    exec_ok(f->db, "INSERT INTO t VALUES (1, '00501', 501, 1.5, 1), (2, '501', 7, 2.5, 0), "
+                   "(3, NULL, NULL, NULL, NULL), (4, 'x', 501, 3.0, 1)");
+    exec_ok(f->db, "CREATE INDEX t_a ON t (a)");
+    exec_ok(f->db, "CREATE UNIQUE INDEX t_bc ON t (b, c)");
+    exec_ok(f->db, "CREATE INDEX t_d ON t (d)");
+#define PLAN(sql, rest)                                   \
+    do {                                                  \
+        snprintf(want, sizeof want, "%s%s", head, rest);  \
+        check_plan(f->db, "EXPLAIN " sql, want);          \
+    } while (0)
+    PLAN("SELECT id FROM t WHERE a = 501", "t_a: a = 501; rows in key order; columns id, a");
+    PLAN("SELECT id FROM t WHERE b IN (7, 501) AND a > 'b'",
+         "t_bc: b IN (7, 501); rows in key order; columns id, b, a");
+    PLAN("SELECT id FROM t WHERE c < 3 AND b = 501", "t_bc: b = 501 AND (\"c\" < 3); rows in key order; columns id, c, b");
+    PLAN("SELECT * FROM t WHERE c = 2.5 AND b = 7", "t_bc: b = 7 AND c = 2.5; rows in key order; columns id, a, b, c, d");
+    PLAN("SELECT id FROM t WHERE b BETWEEN ? AND 9", "t_bc: (\"b\" >= ?1) AND (\"b\" <= 9); rows in key order; columns id, b");
+    /* the key wins; a column that is not first in an index, a BOOLEAN
+     * index, IS NULL, OR, and a TEXT column against a numeric-affinity
+     * expression do not use one */
+    check_plan(f->db, "EXPLAIN SELECT id FROM t WHERE id = 2 AND a = 'x'",
+               "1|LOOKUP|table t (workspace, 4 rows at prepare) by primary key with pv_db_lookup: id = 2; columns id, a");
+    check_plan(f->db, "EXPLAIN SELECT id FROM t WHERE id < 3 AND b > 2",
+               "1|SCAN|table t (workspace, 4 rows at prepare) in key order; stops at the first row past (\"id\" < 3); "
+               "columns id, b");
+    check_plan(f->db, "EXPLAIN SELECT id FROM t WHERE c = 2.5",
+               "1|SCAN|table t (workspace, 4 rows at prepare) in key order; columns id, c");
+    check_plan(f->db, "EXPLAIN SELECT id FROM t WHERE d = 1",
+               "1|SCAN|table t (workspace, 4 rows at prepare) in key order; columns id, d");
+    check_plan(f->db, "EXPLAIN SELECT id FROM t WHERE b IS NULL OR b = 7",
+               "1|SCAN|table t (workspace, 4 rows at prepare) in key order; columns id, b");
+    check_plan(f->db, "EXPLAIN SELECT id FROM t WHERE a = CAST('501' AS INTEGER)",
+               "1|SCAN|table t (workspace, 4 rows at prepare) in key order; columns id, a");
+    /* affinity: TEXT '00501' and 501 differ, INTEGER 501 = '00501' */
+    check_query(f->db, "SELECT id FROM t WHERE a = 501", "2\n");
+    check_query(f->db, "SELECT id FROM t WHERE a = '00501'", "1\n");
+    check_query(f->db, "SELECT id FROM t WHERE b = '00501' ORDER BY id", "1\n4\n");
+    check_query(f->db, "SELECT id FROM t WHERE b = NULL", "");
+    check_query(f->db, "SELECT id FROM t WHERE a = CAST('501' AS INTEGER) ORDER BY id", "1\n2\n");
+    /* a parameter, rebound: the index is searched again at each run */
+    assert_int_equal(pv_prepare(f->db, "SELECT id FROM t WHERE b = ? ORDER BY id", (size_t)-1, &st, NULL), 0);
+    pv_bind_int64(st, 1, 501);
+    assert_int_equal(pv_step(st), PV_ROW);
+    assert_int_equal(pv_column_int64(st, 0), 1);
+    assert_int_equal(pv_step(st), PV_ROW);
+    assert_int_equal(pv_column_int64(st, 0), 4);
+    assert_int_equal(pv_step(st), PV_DONE);
+    pv_reset(st);
+    pv_bind_text(st, 1, "7", 1);
+    assert_int_equal(pv_step(st), PV_ROW);
+    assert_int_equal(pv_column_int64(st, 0), 2);
+    assert_int_equal(pv_step(st), PV_DONE);
+    pv_reset(st);
+    /* an index dropped after prepare: the statement says so */
+    exec_ok(f->db, "DROP INDEX t_bc");
+    assert_int_equal(pv_step(st), PV_EMISUSE);
+    assert_string_equal(pv_errmsg(), "index t_bc of table t changed since the statement was prepared: prepare it again");
+    pv_finalize(st);
+#undef PLAN
+}
+
+/* A lookup hands out plain vectors: a batch that a scan filled before
+ * (with dictionary-coded columns) must not keep its encoded form, which
+ * the executor's dictionary filters would read instead of the rows
+ * (regression: set_vecs left enc, enc_cols and want_enc as they were). */
+static void test_lookup_batch_plain(void **state)
+{
+    fixture *f = *state;
+    const char *sql = "SELECT a FROM t WHERE b = 7";
+    pv_arena arena;
+    pv_sql_stmt *st;
+    pv_plan *plan;
+    pv_source src;
+    pv_lookup *l;
+    pv_eval cx;
+    pv_batch b;
+    pv_venc stale[1];
+    int want = 1;
+    size_t end;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)");
+    exec_ok(f->db, "CREATE INDEX t_b ON t (b)");
+    exec_ok(f->db, "INSERT INTO t VALUES (1, 'one', 7), (2, 'two', 8)");
+    memset(&arena, 0, sizeof arena);
+    memset(&cx, 0, sizeof cx);
+    cx.arena = &arena;
+    assert_int_equal(pv_sql_parse(&arena, sql, strlen(sql), &st, &end), 0);
+    assert_int_equal(pv_plan_build(f->db, NULL, &arena, st, &plan), 0);
+    assert_int_equal(plan->access, PV_ACCESS_LOOKUP);
+    assert_true(plan->has_sec);
+    assert_int_equal(pv_db_find_table(f->db, "t", 1, &src), 0);
+    assert_int_equal(pv_lookup_open(plan, f->db, &src, &cx, &l), 0);
+    memset(stale, 0, sizeof stale);
+    stale[0].form = PV_VEC_DICT;
+    memset(&b, 0, sizeof b);
+    b.enc = stale;
+    b.want_enc = &want;
+    assert_int_equal(pv_lookup_next(l, &b), 1);
+    b.enc_cols = b.cols; /* even if the producer's cols match, no enc */
+    assert_null(b.enc);
+    assert_null(b.want_enc);
+    assert_int_equal(pv_batch_form(&b, 0), PV_VEC_PLAIN);
+    assert_int_equal(b.cols[0].u.s[0].n, 3);
+    pv_lookup_close(l);
+    pv_arena_free(&arena);
+}
+
 int main(void)
 {
 #define WS(fn) cmocka_unit_test_setup_teardown(fn, setup_ws, teardown_ws)
@@ -466,6 +712,7 @@ int main(void)
         WS(test_schema_lines),       WS(test_schema_decode_errors), WS(test_vs_sqlite),
         WS(test_rollback_and_savepoints), WS(test_import_duplicate), WS(test_merged_duplicate),
         WS(test_lookup),             WS(test_growth),
+        WS(test_planner_vs_sqlite),  WS(test_explain_index), WS(test_lookup_batch_plain),
     };
     return cmocka_run_group_tests_name("unique constraints and indexes", tests, NULL, NULL) ? 1 : 0;
 }
