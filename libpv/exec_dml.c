@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunkline.h"
 #include "exec_change.h"
+#include "ws.h"
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory running a statement"); }
 
@@ -210,16 +212,17 @@ static int target_is(const pv_schema *s, const pv_namelist *tg, const uint32_t *
     return 1;
 }
 
-/* ON CONFLICT: the target must be the primary key or, for DO NOTHING, a
- * unique index (whose conflicts the store then skips, as it skips key
- * conflicts); DO UPDATE may not assign a key column. */
+/* ON CONFLICT: the target must be the primary key or a unique index (the
+ * table must have one of them); DO UPDATE may not assign a key column. */
 static int prepare_upsert(pv_change *c, const pv_schema *s)
 {
     pv_insert *ins = &c->st->u.insert;
     pv_str qual = ins->table;
     uint32_t i;
     int rc;
-    if (c->hidden_key && !(ins->upsert == PV_UPSERT_NOTHING && s->nindexes))
+    for (i = 0; i < s->nindexes && c->hidden_key; i++)
+        if (s->indexes[i].unique) break;
+    if (c->hidden_key && i == s->nindexes)
         return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint "
                       "(table %s has no primary key)", s->name);
     if (ins->target.n) {
@@ -231,9 +234,6 @@ static int prepare_upsert(pv_change *c, const pv_schema *s)
         for (i = 0; i < s->nindexes && !key; i++)
             unique |= s->indexes[i].unique &&
                       target_is(s, &ins->target, s->indexes[i].cols, s->indexes[i].ncols);
-        if (unique && ins->upsert == PV_UPSERT_UPDATE)
-            return pv_err(PV_ESQL, "ON CONFLICT DO UPDATE on a UNIQUE index (not the primary key) is not "
-                          "supported yet at offset %u", ins->upsert_off);
         if (!key && !unique)
             return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE "
                           "constraint at offset %u", ins->upsert_off);
@@ -290,52 +290,220 @@ static int eval_rows(pv_change *c, pv_eval *cx, pv_value *rows)
     return 0;
 }
 
-enum { P_NEW, P_SAME, P_CHANGED }; /* pending row states (upsert) */
+enum { P_NEW, P_SAME, P_CHANGED, P_GONE }; /* pending row states */
 
-/* What a proposed row does when its key is taken. */
+/* What a proposed row does when a uniqueness constraint it is covered by
+ * (the ON CONFLICT target, or every constraint) finds its value taken. */
 enum { A_FAIL, A_REPLACE, A_IGNORE, A_UPDATE };
 
+#define NO_ROW ((size_t)-1)
+#define C_KEY UINT32_MAX /* the primary key, among the constraints (else a unique index number) */
+
+/* Values (a primary key, or a unique index's key) -> the pending row that
+ * holds them now. An entry can be stale (the row changed or went): every
+ * probe checks the row. */
+typedef struct slotmap {
+    pv_hset h;
+    size_t *at; /* hset id -> pending row, or NO_ROW */
+    size_t cap;
+} slotmap;
+
+static int slotmap_id(slotmap *m, const pv_value *key, uint32_t *id)
+{
+    int rc = pv_hset_add(&m->h, key, id);
+    if (rc < 0) return rc;
+    if (*id >= m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 64, i;
+        size_t *na = realloc(m->at, nc * sizeof *na);
+        if (!na) return nomem();
+        for (i = m->cap; i < nc; i++) na[i] = NO_ROW;
+        m->at = na;
+        m->cap = nc;
+    }
+    return 0;
+}
+
+/* The proposed rows of one INSERT OR REPLACE / OR IGNORE / ON CONFLICT,
+ * run one by one as SQLite runs them, over an overlay of the table: the
+ * rows this statement proposed, updated, deleted or looked at so far. A
+ * table row, once looked at, is a pending row (P_SAME), so what the
+ * statement did to it is what later rows see. */
 typedef struct pending {
     pv_change *c;
+    const pv_schema *s;
+    pv_source src;     /* the table, for its unique indexes */
     pv_eval *cx;
     pv_arena *arena;
-    pv_hset keys;      /* key -> key id */
-    size_t *at;        /* key id -> pending row */
-    size_t nat;
+    int action;
+    uint32_t target;   /* C_KEY or an index; meaningful when has_target */
+    int has_target;
+    slotmap keys;      /* primary key -> pending row */
+    slotmap *ix;       /* per index (unique ones used) */
     pv_value *rows;    /* pending rows in order, ncols each */
     int *state;
     size_t n, cap;
     pv_value *key, *both;
 } pending;
 
-/* Append a pending row; keyed (a new key id was just made) or not. */
-static int pending_add(pending *p, const pv_value *row, int state, int keyed)
+static int pending_add(pending *p, const pv_value *row, int state)
 {
     size_t w = p->c->ncols;
     if (p->n == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 64;
         pv_value *nr = realloc(p->rows, nc * w * sizeof *nr);
         int *ns = nr ? realloc(p->state, nc * sizeof *ns) : NULL;
-        size_t *na = ns ? realloc(p->at, nc * sizeof *na) : NULL;
         if (nr) p->rows = nr;
-        if (ns) p->state = ns;
-        if (!na) return nomem();
-        p->at = na;
+        if (!ns) return nomem();
+        p->state = ns;
         p->cap = nc;
     }
-    if (keyed) p->at[p->nat++] = p->n;
     memcpy(&p->rows[p->n * w], row, w * sizeof *row);
     p->state[p->n++] = state;
     return 0;
 }
 
-/* DO UPDATE on the row `cur` (pending id) with the proposed row `prop`. */
-static int upsert_update(pending *p, size_t id, const pv_value *prop)
+/* The key of unique index i of `row` converted to the column types into
+ * key[]: 1, or 0 when a value is NULL (NULLs are distinct) or does not
+ * convert (the store reports that row). */
+static int index_key(pending *p, uint32_t i, const pv_value *row, pv_value *key)
+{
+    const pv_index_def *x = &p->s->indexes[i];
+    uint32_t j;
+    for (j = 0; j < x->ncols; j++) {
+        char scratch[32];
+        pv_value v;
+        const pv_value *in = &row[x->cols[j]];
+        if (in->type == PV_NULL || pv_value_convert(in, p->c->types[x->cols[j]], &v, scratch)) return 0;
+        if (pv_value_copy(p->arena, &v, &key[j])) return -1;
+    }
+    return 1;
+}
+
+/* Constraint k's key of `row` into p->key: 1, 0 (none: never conflicts), <0. */
+static int constraint_key(pending *p, uint32_t k, const pv_value *row)
+{
+    int rc = k == C_KEY ? row_key(p->c, p->arena, row, p->key) : index_key(p, k, row, p->key);
+    return rc < 0 ? nomem() : rc;
+}
+
+static slotmap *constraint_map(pending *p, uint32_t k) { return k == C_KEY ? &p->keys : &p->ix[k]; }
+
+/* Point every constraint of pending row j at it (a new row, or new values). */
+static int pending_register(pending *p, size_t j)
+{
+    const pv_value *row = &p->rows[j * p->c->ncols];
+    uint32_t k, id;
+    int rc;
+    for (k = 0; k <= p->s->nindexes; k++) {
+        uint32_t con = k == p->s->nindexes ? C_KEY : k;
+        if (con != C_KEY && !p->s->indexes[con].unique) continue;
+        if ((rc = constraint_key(p, con, row)) <= 0) {
+            if (rc < 0) return rc;
+            continue;
+        }
+        if ((rc = slotmap_id(constraint_map(p, con), p->key, &id))) return rc;
+        constraint_map(p, con)->at[id] = j;
+    }
+    return 0;
+}
+
+/* A table row becomes pending row P_SAME (a copy: the table is not changed
+ * before the end of the statement). */
+static int pending_adopt(pending *p, const pv_value *trow, size_t *out)
+{
+    pv_value *copy = pv_arena_alloc(p->arena, p->c->ncols * sizeof *copy);
+    int rc;
+    if (!copy || copy_row(p->arena, trow, p->c->ncols, copy)) return nomem();
+    if ((rc = pending_add(p, copy, P_SAME))) return rc;
+    *out = p->n - 1;
+    return pending_register(p, p->n - 1);
+}
+
+/* Is the primary key of this table row pending (then the pending row, or
+ * its absence, is what counts)? */
+static int key_pending(pending *p, const pv_value *trow, int *yes)
+{
+    uint32_t id;
+    int rc = row_key(p->c, p->arena, trow, p->key);
+    *yes = 0;
+    if (rc <= 0) return rc < 0 ? nomem() : 0;
+    if ((rc = slotmap_id(&p->keys, p->key, &id))) return rc;
+    *yes = p->keys.at[id] != NO_ROW;
+    return 0;
+}
+
+/* The live row (pending id into *hit, or NO_ROW) other than `self` whose
+ * constraint k's key equals that of `row`. */
+static int find_conflict(pending *p, uint32_t k, const pv_value *row, size_t self, size_t *hit)
+{
+    slotmap *m = constraint_map(p, k);
+    const pv_value **trows = NULL;
+    size_t ntrows = 0, t;
+    uint32_t id, nk = k == C_KEY ? p->c->npk : p->s->indexes[k].ncols, j;
+    int rc;
+    *hit = NO_ROW;
+    if ((rc = constraint_key(p, k, row)) <= 0) return rc;
+    if ((rc = slotmap_id(m, p->key, &id))) return rc;
+    if (m->at[id] != NO_ROW) {
+        size_t o = m->at[id];
+        pv_value *okey = pv_arena_alloc(p->arena, nk * sizeof *okey);
+        int same;
+        if (!okey) return nomem();
+        memcpy(okey, p->key, nk * sizeof *okey);
+        if ((rc = constraint_key(p, k, &p->rows[o * p->c->ncols])) < 0) return rc;
+        same = rc == 1;
+        for (j = 0; same && j < nk; j++) same = pv_value_cmp(&okey[j], &p->key[j]) == 0;
+        if (same || k == C_KEY) { /* a key always names its pending row, gone or not */
+            if (p->state[o] != P_GONE && o != self) *hit = o;
+            return 0;
+        }
+        memcpy(p->key, okey, nk * sizeof *okey);
+    }
+    if (k == C_KEY) {
+        const pv_value *trow;
+        if ((rc = pv_db_lookup(p->c->db, p->c->table, p->key, &trow)) <= 0) return rc;
+        return pending_adopt(p, trow, hit);
+    }
+    if ((rc = pv_ws_source_index_lookup(&p->src, k, p->key, &trows, &ntrows))) return rc;
+    for (t = 0; t < ntrows && !rc && *hit == NO_ROW; t++) {
+        int yes;
+        if ((rc = key_pending(p, trows[t], &yes)) || yes) continue;
+        rc = pending_adopt(p, trows[t], hit);
+    }
+    free(trows);
+    return rc;
+}
+
+/* "UNIQUE constraint failed: t.a, t.b" (SQLite's words), then the value
+ * and the row of the statement. */
+static int unique_error(pending *p, uint32_t k, const pv_value *row, size_t r)
+{
+    const uint32_t *cols = k == C_KEY ? p->c->pk : p->s->indexes[k].cols;
+    uint32_t n = k == C_KEY ? p->c->npk : p->s->indexes[k].ncols, j;
+    pv_buf b = PV_BUF_INIT;
+    int rc;
+    for (j = 0; j < n; j++) pv_buf_printf(&b, "%s%s.%s", j ? ", " : "", p->s->name, p->s->cols[cols[j]].name);
+    pv_buf_append(&b, ": value ", 8);
+    for (j = 0; j < n; j++) {
+        if (j) pv_buf_putc(&b, ',');
+        pv_chunk_encode_value(&b, &row[cols[j]]);
+    }
+    pv_buf_printf(&b, " (row %zu of the statement) is already in the table", r + 1);
+    if (k != C_KEY) pv_buf_printf(&b, " (index %s)", p->s->indexes[k].name);
+    rc = pv_err(PV_ECONSTRAINT, "UNIQUE constraint failed: %s", b.p ? b.p : "?");
+    pv_buf_free(&b);
+    return rc;
+}
+
+/* DO UPDATE on pending row `id` with the proposed row `prop` (row r of the
+ * statement); the new values must then be unique. */
+static int upsert_update(pending *p, size_t id, const pv_value *prop, size_t r)
 {
     pv_change *c = p->c;
     const pv_insert *ins = &c->st->u.insert;
-    size_t w = c->ncols, i;
-    pv_value *cur = &p->rows[id * w], v;
+    size_t w = c->ncols, i, hit;
+    pv_value *cur = &p->rows[id * w], v; /* moves when a lookup adds a pending row */
+    uint32_t k;
     int rc;
     memcpy(p->both, cur, w * sizeof *cur);
     for (i = 0; i < w; i++) { /* excluded.* holds the proposed values as stored */
@@ -353,52 +521,126 @@ static int upsert_update(pending *p, size_t id, const pv_value *prop)
         if ((rc = pv_eval_expr(p->cx, c->upd[i], &v)) || (rc = pv_value_copy(p->arena, &v, &cur[i])))
             return rc;
     }
-    p->state[id] = P_CHANGED;
-    return 0;
+    if (p->state[id] != P_NEW) p->state[id] = P_CHANGED;
+    for (k = 0; k < p->s->nindexes; k++) {
+        if (!p->s->indexes[k].unique) continue;
+        if ((rc = find_conflict(p, k, &p->rows[id * w], id, &hit))) return rc;
+        if (hit != NO_ROW) return unique_error(p, k, &p->rows[id * w], r);
+    }
+    return pending_register(p, id);
 }
 
-/* One proposed row through OR REPLACE / OR IGNORE / ON CONFLICT, against
- * the rows already proposed by this statement and then the table. */
-static int pending_row(pending *p, const pv_value *row, int action)
+/* One proposed row (row r of the statement) against the overlay, its
+ * constraints in SQLite's order: the ON CONFLICT target first; then an
+ * INTEGER key (SQLite's rowid), the unique indexes newest first (SQLite
+ * puts each new index at the head of its list), and any other key last
+ * (SQLite's index for it is usually the table's first). */
+static int pending_row(pending *p, const pv_value *row, size_t r)
 {
-    pv_change *c = p->c;
-    const pv_value *old;
-    uint32_t id;
-    int rc = row_key(c, p->arena, row, p->key);
-    if (rc < 0) return nomem();
-    if (rc == 0) return pending_add(p, row, P_NEW, 0); /* the store rejects it */
-    if ((rc = pv_hset_add(&p->keys, p->key, &id)) < 0) return rc;
-    if (rc == 0) { /* proposed earlier in this statement */
-        size_t at = p->at[id];
-        if (action == A_REPLACE) {
-            memcpy(&p->rows[at * c->ncols], row, c->ncols * sizeof *row);
-            p->state[at] = P_NEW;
-            return 0;
-        }
-        if (action == A_UPDATE) return upsert_update(p, at, row);
-        return 0; /* IGNORE, DO NOTHING: the first one stays */
+    uint32_t order[PV_MAX_INDEXES + 2], n = 0, i;
+    int rowid = p->c->npk == 1 && p->c->types[p->c->pk[0]] == PV_INTEGER;
+    size_t hit;
+    int rc;
+    if (p->has_target) order[n++] = p->target;
+    if (rowid && !(p->has_target && p->target == C_KEY)) order[n++] = C_KEY;
+    for (i = p->s->nindexes; i-- > 0;)
+        if (p->s->indexes[i].unique && !(p->has_target && p->target == i)) order[n++] = i;
+    if (!rowid && !(p->has_target && p->target == C_KEY)) order[n++] = C_KEY;
+    for (i = 0; i < n; i++) {
+        if ((rc = find_conflict(p, order[i], row, NO_ROW, &hit))) return rc;
+        if (hit == NO_ROW) continue;
+        if (p->has_target && order[i] != p->target && p->action != A_REPLACE)
+            return unique_error(p, order[i], row, r); /* not the constraint ON CONFLICT names */
+        if (p->action == A_IGNORE) return 0;
+        if (p->action == A_UPDATE) return upsert_update(p, hit, row, r);
+        p->state[hit] = P_GONE; /* REPLACE: the row holding the value goes */
     }
-    if (action != A_UPDATE) return pending_add(p, row, P_NEW, 1);
-    if ((rc = pv_db_lookup(c->db, c->table, p->key, &old)) < 0) return rc;
-    if (rc == 0) return pending_add(p, row, P_NEW, 1);
-    {
-        pv_value *copy = pv_arena_alloc(p->arena, c->ncols * sizeof *copy);
-        if (!copy || copy_row(p->arena, old, c->ncols, copy) || pending_add(p, copy, P_SAME, 1))
-            return nomem();
-    }
-    return upsert_update(p, p->n - 1, row);
+    if ((rc = pending_add(p, row, P_NEW))) return rc;
+    return pending_register(p, p->n - 1);
 }
 
-static int write_pending(pending *p, int mode)
+/* Delete the rows that went, write the new and changed ones. */
+static int write_pending(pending *p)
 {
-    size_t i, k = 0, w = p->c->ncols;
+    size_t i, k = 0, ngone = 0, w = p->c->ncols;
+    pv_value *gone = NULL;
+    pv_atomic a;
+    int rc;
+    for (i = 0; i < p->n; i++) ngone += p->state[i] == P_GONE;
+    if (ngone && !(gone = malloc(ngone * p->c->npk * sizeof *gone))) return nomem();
+    ngone = 0;
     for (i = 0; i < p->n; i++) {
-        if (p->state[i] == P_SAME) continue;
+        if (p->state[i] == P_GONE && row_key(p->c, p->arena, &p->rows[i * w], &gone[ngone * p->c->npk]) == 1)
+            ngone++;
+        if (p->state[i] == P_SAME || p->state[i] == P_GONE) continue;
         if (k != i) memmove(&p->rows[k * w], &p->rows[i * w], w * sizeof *p->rows);
         k++;
     }
-    if (!k) return 0;
-    return pv_db_write(p->c->db, p->c->table, p->rows, k, w, mode, NULL, 0, NULL);
+    if (!ngone) {
+        rc = k ? pv_db_write(p->c->db, p->c->table, p->rows, k, w, PV_WRITE_REPLACE, NULL, 0, NULL) : 0;
+    } else if (!(rc = pv_atomic_begin(p->c->db, &a))) {
+        rc = pv_db_delete(p->c->db, p->c->table, gone, ngone, NULL);
+        if (!rc && k) rc = pv_db_write(p->c->db, p->c->table, p->rows, k, w, PV_WRITE_REPLACE, NULL, 0, NULL);
+        rc = pv_atomic_end(p->c->db, &a, rc);
+    }
+    free(gone);
+    return rc;
+}
+
+/* The ON CONFLICT target: the primary key or a unique index (prepare_upsert
+ * checked it names one). */
+static void find_target(pending *p, const pv_insert *ins)
+{
+    uint32_t i;
+    p->has_target = ins->upsert && ins->target.n;
+    if (!p->has_target) return;
+    p->target = C_KEY;
+    if (!p->c->hidden_key && target_is(p->s, &ins->target, p->s->pk, p->s->npk)) return;
+    for (i = 0; i < p->s->nindexes; i++)
+        if (p->s->indexes[i].unique &&
+            target_is(p->s, &ins->target, p->s->indexes[i].cols, p->s->indexes[i].ncols)) {
+            p->target = i;
+            return;
+        }
+}
+
+static int run_pending(pv_change *c, pv_eval *cx, pv_arena *tmp, const pv_value *rows, size_t nrows,
+                       int action)
+{
+    pending p;
+    size_t r;
+    uint32_t i, width = c->npk;
+    int rc;
+    memset(&p, 0, sizeof p);
+    p.c = c;
+    p.cx = cx;
+    p.arena = tmp;
+    p.action = action;
+    if ((rc = pv_change_check_table(c, &p.s)) ||
+        (rc = pv_db_find_table(c->db, c->table, strlen(c->table), &p.src)))
+        return rc;
+    find_target(&p, &c->st->u.insert);
+    pv_hset_init(&p.keys.h, c->npk);
+    if (!(p.ix = calloc(p.s->nindexes + 1, sizeof *p.ix))) return nomem();
+    for (i = 0; i < p.s->nindexes; i++) {
+        pv_hset_init(&p.ix[i].h, p.s->indexes[i].ncols);
+        if (p.s->indexes[i].ncols > width) width = p.s->indexes[i].ncols;
+    }
+    if (!(p.key = pv_arena_alloc(tmp, width * sizeof *p.key)) ||
+        !(p.both = pv_arena_alloc(tmp, 2 * c->ncols * sizeof *p.both)))
+        rc = nomem();
+    for (r = 0; r < nrows && !rc; r++) rc = pending_row(&p, rows + r * c->ncols, r);
+    if (!rc) rc = write_pending(&p);
+    pv_hset_free(&p.keys.h);
+    free(p.keys.at);
+    for (i = 0; i < p.s->nindexes; i++) {
+        pv_hset_free(&p.ix[i].h);
+        free(p.ix[i].at);
+    }
+    free(p.ix);
+    free(p.rows);
+    free(p.state);
+    return rc;
 }
 
 static int run_insert(pv_change *c, const pv_value *params)
@@ -407,42 +649,23 @@ static int run_insert(pv_change *c, const pv_value *params)
     pv_arena tmp = PV_ARENA_INIT;
     pv_eval cx;
     pv_value *rows;
-    pending p;
-    size_t r, nrows = ins->nrows, w = c->ncols;
+    size_t nrows = ins->nrows, w = c->ncols;
     int rc, action = ins->upsert == PV_UPSERT_UPDATE    ? A_UPDATE
                      : ins->upsert == PV_UPSERT_NOTHING ? A_IGNORE
                      : ins->or_action == PV_OR_IGNORE   ? A_IGNORE
                      : ins->or_action == PV_OR_REPLACE  ? A_REPLACE
                                                         : A_FAIL;
-    int mode = action == A_IGNORE ? PV_WRITE_IGNORE : action == A_FAIL ? PV_WRITE_INSERT : PV_WRITE_REPLACE;
     if ((rc = pv_change_check_table(c, NULL))) return rc;
     if (!(rows = malloc(nrows * w * sizeof *rows))) return nomem();
     memset(&cx, 0, sizeof cx);
     cx.params = params;
     cx.arena = &tmp;
-    memset(&p, 0, sizeof p);
-    if ((rc = eval_rows(c, &cx, rows))) goto done;
-    if (action == A_FAIL || c->hidden_key) {
-        /* nothing to reconcile: generated keys never collide */
-        rc = pv_db_write(c->db, c->table, rows, nrows, w, mode, NULL, 0, NULL);
-        goto done;
+    if (!(rc = eval_rows(c, &cx, rows))) {
+        if (action == A_FAIL) /* the store checks every constraint */
+            rc = pv_db_write(c->db, c->table, rows, nrows, w, PV_WRITE_INSERT, NULL, 0, NULL);
+        else
+            rc = run_pending(c, &cx, &tmp, rows, nrows, action);
     }
-    p.c = c;
-    p.cx = &cx;
-    p.arena = &tmp;
-    pv_hset_init(&p.keys, c->npk);
-    if (!(p.key = pv_arena_alloc(&tmp, c->npk * sizeof *p.key)) ||
-        !(p.both = pv_arena_alloc(&tmp, 2 * w * sizeof *p.both))) {
-        rc = nomem();
-        goto done;
-    }
-    for (r = 0; r < nrows && !rc; r++) rc = pending_row(&p, rows + r * w, action);
-    if (!rc) rc = write_pending(&p, mode);
-done:
-    pv_hset_free(&p.keys);
-    free(p.at);
-    free(p.rows);
-    free(p.state);
     free(rows);
     pv_arena_free(&tmp);
     return rc;
