@@ -48,6 +48,17 @@ struct pv_groups {
     uint32_t *map;
     uint32_t mapcap;
     uint32_t null_gid;   /* the NULL key's group, NO_GROUP until met */
+    /* Per-code accumulators (code_acc_add): for aggregate a, acc[2a] and
+     * acc[2a + 1] hold per code of dictionary map_id the inputs counted
+     * and their integer sum, folded into the groups' states when the
+     * dictionary changes and at the end. */
+    int64_t **acc;
+    uint32_t acccap;     /* codes each acc array holds */
+    uint8_t *acc_live;   /* per aggregate: its arrays hold something */
+    /* Per aggregate: a bound on the sum of |x| of every integer fed to any
+     * of its groups (saturating). Below 2^63 no group's running sum can
+     * have overflowed, so sums may be added in any order. */
+    uint64_t *absbound;
 };
 
 #define NO_GROUP UINT32_MAX
@@ -92,7 +103,10 @@ int pv_groups_new(const pv_plan *plan, pv_groups **out)
     pv_hset_init(&g->keys, plan->ngroup);
     g->result = calloc(plan->nagg ? plan->nagg : 1, sizeof *g->result);
     g->keybuf = calloc(plan->ngroup ? plan->ngroup : 1, sizeof *g->keybuf);
-    if (!g->result || !g->keybuf || (plan->ngroup == 0 && new_group(g))) {
+    g->absbound = calloc(plan->nagg ? plan->nagg : 1, sizeof *g->absbound);
+    g->acc = calloc(2 * (size_t)(plan->nagg ? plan->nagg : 1), sizeof *g->acc);
+    g->acc_live = calloc(plan->nagg ? plan->nagg : 1, 1);
+    if (!g->result || !g->keybuf || !g->absbound || !g->acc || !g->acc_live || (plan->ngroup == 0 && new_group(g))) {
         pv_groups_free(g);
         return nomem();
     }
@@ -122,6 +136,10 @@ void pv_groups_free(pv_groups *g)
     free(g->result);
     free(g->keybuf);
     free(g->map);
+    for (a = 0; g->acc && a < 2 * g->plan->nagg; a++) free(g->acc[a]);
+    free(g->acc);
+    free(g->acc_live);
+    free(g->absbound);
     free(g);
 }
 
@@ -274,6 +292,32 @@ static int copy_first(pv_groups *g, uint32_t id, const pv_batch *b, uint32_t row
     return 0;
 }
 
+/* Add aggregate a's per-code accumulators into the states of their
+ * groups (map[] still describes their dictionary) and clear them: before
+ * the dictionary changes, at the end, and before anything else feeds a. */
+static void code_acc_fold_one(pv_groups *g, uint32_t a)
+{
+    int64_t *n = g->acc[2 * a], *sum = g->acc[2 * a + 1];
+    uint32_t c;
+    if (!g->acc_live[a]) return;
+    for (c = 0; c < g->acccap; c++) {
+        agg_state *st;
+        if (!n[c]) continue;
+        st = &g->st[g->map[c]][a];
+        st->cnt += n[c];
+        st->isum += sum[c]; /* absbound < 2^63: exact, no running sum overflowed */
+    }
+    memset(n, 0, g->acccap * sizeof *n);
+    memset(sum, 0, g->acccap * sizeof *sum);
+    g->acc_live[a] = 0;
+}
+
+static void code_acc_fold(pv_groups *g)
+{
+    uint32_t a;
+    for (a = 0; a < g->plan->nagg; a++) code_acc_fold_one(g, a);
+}
+
 /* The group of row r whose only key is column `slot`: *out. */
 static int find_group(pv_groups *g, const pv_batch *b, uint32_t slot, uint32_t r, uint32_t *out)
 {
@@ -295,6 +339,7 @@ static int assign_dict(pv_groups *g, const pv_batch *b, const uint32_t *sel, uin
     uint32_t k;
     int rc;
     if (z->dict->id != g->map_id) {
+        code_acc_fold(g);
         if (z->dict->count > g->mapcap) {
             uint32_t *nm = realloc(g->map, (size_t)z->dict->count * sizeof *nm);
             if (!nm) return nomem();
@@ -423,6 +468,114 @@ static int sum_packed(agg_state *s, const pv_agg_def *d, const pv_batch *b, uint
     return 1;
 }
 
+/* absbound[a] += n * m, saturating. */
+static void bound_add(pv_groups *g, uint32_t a, uint64_t m, uint64_t n)
+{
+    uint64_t t;
+    if (__builtin_mul_overflow(m, n, &t) || __builtin_add_overflow(g->absbound[a], t, &g->absbound[a]))
+        g->absbound[a] = UINT64_MAX;
+}
+
+/* Is aggregate d COUNT(*), or COUNT, SUM, TOTAL, AVG of an INTEGER column
+ * (the aggregates the typed loops run)? */
+static int typed_agg(const pv_agg_def *d, const pv_batch *b)
+{
+    if (d->fn == PV_FN_COUNT_STAR) return 1;
+    return !d->distinct && d->arg && d->arg->kind == PV_X_COL &&
+           b->cols[d->arg->slot].type == PV_INTEGER &&
+           (d->fn == PV_FN_COUNT || d->fn == PV_FN_SUM || d->fn == PV_FN_TOTAL || d->fn == PV_FN_AVG);
+}
+
+static uint64_t uabs(int64_t x) { return x < 0 ? -(uint64_t)x : (uint64_t)x; }
+
+/* The largest |x| of the selected rows of INTEGER column c: from the
+ * block's range or the dictionary's ends when encoded (no row read),
+ * else from the rows. */
+static uint64_t col_maxabs(const pv_batch *b, uint32_t c, const uint32_t *sel, uint32_t nsel)
+{
+    const pv_venc *z = &b->enc[c];
+    const pv_vec *v = &b->cols[c];
+    uint64_t m = 0, top;
+    uint32_t k;
+    switch (pv_batch_form(b, c)) {
+    case PV_VEC_PACKED:
+        top = z->width >= 64 ? UINT64_MAX : (uint64_t)z->ref + ((1ull << z->width) - 1);
+        if (z->width >= 63 || (int64_t)top < z->ref) return UINT64_MAX;
+        m = uabs((int64_t)top);
+        return uabs(z->ref) > m ? uabs(z->ref) : m;
+    case PV_VEC_DICT: /* INTEGER entries are sorted */
+        m = uabs(z->dict->u.i[z->dict->count - 1]);
+        return uabs(z->dict->u.i[0]) > m ? uabs(z->dict->u.i[0]) : m;
+    default:
+        for (k = 0; k < nsel; k++) {
+            uint64_t x = uabs(v->u.i[sel[k]]); /* (NULL rows hold some value: harmless) */
+            m = x > m ? x : m;
+        }
+        return m;
+    }
+}
+
+/* Room in g->acc for aggregate a over a dictionary of `count` codes. */
+static int acc_room(pv_groups *g, uint32_t a, uint32_t count)
+{
+    uint32_t i, k;
+    if (count > g->acccap) { /* (code_acc_fold emptied every array) */
+        for (i = 0; i < 2 * g->plan->nagg; i++) {
+            free(g->acc[i]);
+            g->acc[i] = NULL;
+        }
+        g->acccap = count;
+    }
+    for (k = 2 * a; k < 2 * a + 2; k++)
+        if (!g->acc[k] && !(g->acc[k] = calloc(g->acccap, sizeof **g->acc))) return nomem();
+    return 0;
+}
+
+/* Typed aggregate a of a batch grouped by one dictionary-coded column
+ * without NULLs, into per-code arrays (no group id per row, no state
+ * pointer chase). 1 done, 0 not applicable, <0 error. */
+static int code_acc_add(pv_groups *g, uint32_t a, const pv_batch *b, const uint32_t *sel,
+                        uint32_t nsel, uint32_t keyslot)
+{
+    const pv_agg_def *d = &g->plan->aggs[a];
+    const pv_venc *kz = &b->enc[keyslot];
+    const uint32_t *codes = kz->codes;
+    const pv_vec *v;
+    int64_t *n, *sum;
+    uint32_t k;
+    int rc;
+    if (!typed_agg(d, b)) return 0;
+    if (d->fn != PV_FN_COUNT_STAR) {
+        uint32_t slot = (uint32_t)d->arg->slot;
+        bound_add(g, a, col_maxabs(b, slot, sel, nsel), nsel);
+        if (g->absbound[a] >= (uint64_t)INT64_MAX) return 0; /* exact order from here on */
+        pv_batch_flatten(b, slot);
+    }
+    if ((rc = acc_room(g, a, kz->dict->count))) return rc;
+    n = g->acc[2 * a];
+    sum = g->acc[2 * a + 1];
+    g->acc_live[a] = 1;
+    if (d->fn == PV_FN_COUNT_STAR) {
+        for (k = 0; k < nsel; k++) n[codes[sel[k]]]++;
+        return 1;
+    }
+    v = &b->cols[d->arg->slot];
+    if (v->nulls) {
+        for (k = 0; k < nsel; k++) {
+            uint32_t r = sel[k], c = codes[r], keep = !v->nulls[r];
+            n[c] += keep;
+            sum[c] += keep ? v->u.i[r] : 0;
+        }
+    } else {
+        for (k = 0; k < nsel; k++) {
+            uint32_t r = sel[k], c = codes[r];
+            n[c]++;
+            sum[c] += v->u.i[r];
+        }
+    }
+    return 1;
+}
+
 /* COUNT(*), and COUNT, SUM, TOTAL, AVG of an INTEGER column, per group:
  * typed loops. 1 done, 0 not applicable. */
 static int feed_grouped(pv_groups *g, uint32_t a, const pv_batch *b, const uint32_t *sel,
@@ -446,6 +599,7 @@ static int feed_grouped(pv_groups *g, uint32_t a, const pv_batch *b, const uint3
         agg_state *s = &g->st[g->gid[k]][a];
         int64_t x = v->u.i[r], t;
         if (v->nulls && v->nulls[r]) continue;
+        bound_add(g, a, uabs(x), 1);
         s->cnt++;
         if (d->fn == PV_FN_COUNT) continue;
         if (!s->approx && !__builtin_add_overflow(s->isum, x, &t)) {
@@ -463,12 +617,16 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
 {
     const pv_plan *p = g->plan;
     uint32_t a, k;
-    int rc;
+    int rc, dict_key = -1; /* the one GROUP BY column, when code_acc_add applies */
     pv_batch_ask_enc(b); /* values are read through pv_batch_get from here on */
     cx->batch = b;
     cx->group_row = NULL;
     cx->aggs = NULL;
     if ((rc = assign_groups(g, b, sel, nsel, cx))) return rc;
+    if (p->ngroup == 1 && p->group[0]->kind == PV_X_COL &&
+        pv_batch_form(b, (uint32_t)p->group[0]->slot) == PV_VEC_DICT &&
+        !b->cols[p->group[0]->slot].nulls)
+        dict_key = p->group[0]->slot;
     for (a = 0; a < p->nagg; a++) {
         const pv_agg_def *d = &p->aggs[a];
         if (p->ngroup == 0 && d->fn == PV_FN_COUNT_STAR) {
@@ -483,6 +641,11 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
             pv_batch_flatten(b, slot);
             if (feed_fast(&g->st[0][a], d, &b->cols[slot], sel, nsel)) continue;
         }
+        if (dict_key >= 0 && (rc = code_acc_add(g, a, b, sel, nsel, (uint32_t)dict_key))) {
+            if (rc < 0) return rc;
+            continue;
+        }
+        if (p->ngroup > 0) code_acc_fold_one(g, a); /* states before the next values */
         if (p->ngroup > 0 && feed_grouped(g, a, b, sel, nsel)) continue;
         for (k = 0; k < nsel; k++) {
             pv_value v = pv_v_null();
@@ -536,6 +699,7 @@ int pv_groups_finish(pv_groups *g)
     void **items = NULL, **tmp = NULL;
     uint32_t i;
     int rc = 0;
+    code_acc_fold(g);
     if (!(g->order = malloc((g->ngroups ? g->ngroups : 1) * sizeof *g->order))) return nomem();
     for (i = 0; i < g->ngroups; i++) g->order[i] = i;
     if (g->plan->ngroup == 0 || g->ngroups < 2) return 0;

@@ -111,7 +111,7 @@ static void fill_widths(pv_db *db)
     int i;
     exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, v INTEGER, vn INTEGER, k INTEGER, "
                 "lin INTEGER, rle INTEGER, re REAL, grp TEXT)");
-    exec_ok(db, "CREATE TABLE o (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER)");
+    exec_ok(db, "CREATE TABLE o (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, t TEXT)");
     exec_ok(db, "BEGIN");
     for (i = 0; i < WROWS; i++) {
         int64_t v = w_value(i);
@@ -135,9 +135,9 @@ static void fill_widths(pv_db *db)
         b.len = 0;
         pv_buf_printf(&b, "INSERT INTO o VALUES ");
         for (int j = i; j < i + 500 && j < 3100; j++) /* 6e15 * 1550 > INT64_MAX > 6e15 * 1500 */
-            pv_buf_printf(&b, "%s(%d, %s, %s)", j == i ? "" : ",", j, j < 1500 ? "6000000000000000"
+            pv_buf_printf(&b, "%s(%d, %s, %s, '%c')", j == i ? "" : ",", j, j < 1500 ? "6000000000000000"
                           : j < 3000 ? "-6000000000000000" : "0", j < 1550 ? "6000000000000000"
-                          : "-6000000000000000");
+                          : "-6000000000000000", j < 1600 ? 'a' : 'b');
         pv_buf_putc(&b, 0);
         exec_ok(db, b.p);
     }
@@ -338,6 +338,11 @@ static void test_widths(void **state)
     fails(f, "SELECT id > 5, SUM(y) FROM o GROUP BY id > 5", "integer overflow");
     same(f, "SELECT TOTAL(y), SUM(x) FROM o", 1);
     same(f, "SELECT id % 3, SUM(x) FROM o GROUP BY id % 3", 3);
+    /* grouped by a dictionary column without NULLs (per-code sums) */
+    fails(f, "SELECT t, SUM(y) FROM o GROUP BY t", "integer overflow");
+    check_query(f->pdb, "SELECT t, SUM(x), COUNT(*), AVG(y) FROM o GROUP BY t",
+                "a|8400000000000000000|1600|5625000000000000.0\nb|-8400000000000000000|1500|-6000000000000000.0\n");
+    same(f, "SELECT t, SUM(x), COUNT(*), AVG(y) FROM o GROUP BY t", 2);
 }
 
 /* A conjunct that fails on a dictionary entry no selected row holds does
