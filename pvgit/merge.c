@@ -22,6 +22,7 @@
 #include "merge_find.h"
 #include "merge_schema.h"
 #include "merge_sides.h"
+#include "merge_vbase.h"
 #include "pvgit.h"
 #include "util.h"
 #include "vtree.h"
@@ -61,6 +62,7 @@ typedef struct job {
     recv_map recv;                   /* the receiving chunk's header */
     pv_buf result;                   /* the receiving chunk's new bytes */
     pvgit_merge_stats *st;
+    int in_memory;                   /* objects written go to memory (virtual bases) */
 } job;
 
 /* ---- the three file versions ---------------------------------------------- */
@@ -147,9 +149,9 @@ static int merge_schema_file(job *j, const char *a_path)
 
 /* From the three commits: the sides and the merged set, holding only what
  * can differ (merge_sides.c). */
-static int build_table_level(job *j, const pvgit_commits *c)
+static int build_table_level(job *j, const pvgit_commits *c, const char *only_if)
 {
-    int k, rc = pvgit_merge_sides_build(j->repo, c, j->prefix, j->table, j->relfile, schema_merge, j, &j->sides);
+    int k, rc = pvgit_merge_sides_build(j->repo, c, j->prefix, j->table, only_if, schema_merge, j, &j->sides);
     for (k = 0; k < 3; k++) {
         j->vt[k] = j->sides.vt[k];
         j->sides.vt[k] = NULL;
@@ -161,7 +163,7 @@ static int build_table_level(job *j, const pvgit_commits *c)
     j->st->chunks_read = j->sides.differing;
     j->st->chunks_scanned = j->sides.shared;
     j->st->keys = j->sides.keys;
-    if (!rc && !j->hpath)
+    if (!rc && !j->hpath && only_if)
         rc = pv_err(PV_ERROR, "%s: git asked to merge it, but no chunk changed on both sides", j->relfile);
     return rc;
 }
@@ -671,12 +673,50 @@ static void job_free(job *j)
     git_repository_free(j->repo);
 }
 
+int pvgit_merge_table_at(git_repository *repo, const pvgit_commits *c, const char *prefix, const char *table,
+                         char **hpath, char **bytes, size_t *len)
+{
+    pvgit_merge_stats st;
+    job j;
+    int rc;
+    memset(&j, 0, sizeof j);
+    memset(&st, 0, sizeof st);
+    *hpath = *bytes = NULL;
+    *len = 0;
+    j.st = &st;
+    j.repo = repo;
+    if (!(j.prefix = strdup(prefix)) || !(j.table = strdup(table))) rc = pv_err(PV_ENOMEM, "out of memory");
+    else rc = build_table_level(&j, c, NULL);
+    if (!rc && j.hpath) rc = merge_table(&j);
+    if (!rc && j.hpath) {
+        *hpath = j.hpath;
+        *bytes = j.result.p;
+        *len = j.result.len;
+        j.hpath = NULL;
+        memset(&j.result, 0, sizeof j.result);
+    }
+    j.repo = NULL; /* the caller's */
+    job_free(&j);
+    return rc;
+}
+
+/* Criss-cross merges: the virtual base git built from merge bases x and y
+ * (merge_vbase.c), as a commit in memory. */
+static int virtual_base(void *ctx, const git_oid *x, const git_oid *y, git_oid *out)
+{
+    job *j = ctx;
+    int rc;
+    if (!j->in_memory && (rc = pvgit_objects_in_memory(j->repo))) return rc;
+    j->in_memory = 1;
+    return pvgit_vbase_make(j->repo, j->prefix, j->table, x, y, out);
+}
+
 /* 1 with the commits being merged, 0 when they cannot be found. */
 static int table_level(job *j, const char *path, pvgit_commits *c)
 {
     git_libgit2_init();
     if (git_repository_open_ext(&j->repo, ".", 0, NULL)) return 0;
-    return pvgit_find_merge(j->repo, path, &j->ver[0], &j->ver[1], &j->ver[2], c);
+    return pvgit_find_merge(j->repo, path, &j->ver[0], &j->ver[1], &j->ver[2], virtual_base, j, c);
 }
 
 int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path, const char *path,
@@ -699,7 +739,7 @@ int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
     if (!level)
         fprintf(stderr, "pvdev merge-driver: %s: could not find the commits being merged; merging this file alone\n",
                 path);
-    rc = level ? build_table_level(&j, &c) : build_file_level(&j);
+    rc = level ? build_table_level(&j, &c, j.relfile) : build_file_level(&j);
     /* Only the receiving chunk's output changes, and its invocation merges
      * (and reports the conflicts of) the whole table: the others keep ours'
      * bytes without loading a row. */

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "merge_find.h"
+
 typedef struct pvgit_merge_stats {
     int table_level;      /* 1: merged from the three verified commits */
     size_t from_theirs;   /* rows taken from theirs */
@@ -28,5 +30,16 @@ typedef struct pvgit_merge_stats {
  * error (a_path is then unchanged). */
 int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
                      const char *path, pvgit_merge_stats *st);
+
+/* The table-level merge of table `table` (workspace at `prefix`) between
+ * the commits c, as the driver's invocation for the receiving chunk makes
+ * it: *hpath ("tables/<t>/NNNNNNNN.jsonl") and its new bytes (*bytes,
+ * *len), or *hpath NULL when no chunk changed on both sides. Used to
+ * rebuild the virtual base of a criss-cross merge (merge_vbase.c). The
+ * caller frees *hpath and *bytes. Errors: those of pvgit_merge_file;
+ * PV_ECONSTRAINT when the schema changes conflict (git then keeps ours'
+ * bytes). */
+int pvgit_merge_table_at(git_repository *repo, const pvgit_commits *c, const char *prefix, const char *table,
+                         char **hpath, char **bytes, size_t *len);
 
 #endif

@@ -87,10 +87,28 @@ static size_t theirs_hints(git_repository *repo, git_oid *list, size_t cap)
     return n;
 }
 
-/* A base for ours and theirs holding the base version: a merge base, or
- * theirs' parent (a cherry-pick or rebase step). */
+/* The virtual base of a criss-cross merge, made from merge bases x and y
+ * (both orders: git's is not known), when it holds the base version. */
+static int find_virtual(git_repository *repo, const git_oidarray *bases, const char *path, const pvgit_version *o,
+                        pvgit_vbase_fn vbase, void *ctx, git_oid *out)
+{
+    size_t x, y;
+    git_oid v;
+    if (!vbase || bases->count < 2) return 0;
+    for (x = 0; x < bases->count; x++)
+        for (y = 0; y < bases->count; y++)
+            if (x != y && vbase(ctx, &bases->ids[x], &bases->ids[y], &v) == PV_OK && holds(repo, &v, path, o)) {
+                git_oid_cpy(out, &v);
+                return 1;
+            }
+    return 0;
+}
+
+/* A base for ours and theirs holding the base version: a merge base, the
+ * virtual base of two of them, or theirs' parent (a cherry-pick or rebase
+ * step). */
 static int find_base(git_repository *repo, const git_oid *ours, const git_oid *theirs, const char *path,
-                     const pvgit_version *o, git_oid *out)
+                     const pvgit_version *o, pvgit_vbase_fn vbase, void *ctx, git_oid *out)
 {
     git_oidarray bases = {0};
     git_commit *c = NULL;
@@ -102,6 +120,7 @@ static int find_base(git_repository *repo, const git_oid *ours, const git_oid *t
                 git_oid_cpy(out, &bases.ids[i]);
                 found = 1;
             }
+        if (!found) found = find_virtual(repo, &bases, path, o, vbase, ctx, out);
         git_oidarray_dispose(&bases);
     }
     if (!found && git_commit_lookup(&c, repo, theirs) == 0) {
@@ -127,7 +146,8 @@ static int search_refs(git_repository *repo, const git_oid *ours, const char *pa
     git_revwalk_sorting(w, GIT_SORT_TIME);
     git_revwalk_push_glob(w, "refs/*");
     while (!found && seen++ < 5000 && git_revwalk_next(&id, w) == 0)
-        if (!git_oid_equal(&id, ours) && holds(repo, &id, path, b) && find_base(repo, ours, &id, path, o, base)) {
+        if (!git_oid_equal(&id, ours) && holds(repo, &id, path, b) &&
+            find_base(repo, ours, &id, path, o, NULL, NULL, base)) {
             git_oid_cpy(theirs, &id);
             found = 1;
         }
@@ -135,17 +155,61 @@ static int search_refs(git_repository *repo, const git_oid *ours, const char *pa
     return found;
 }
 
-int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version *o, const pvgit_version *a,
-                     const pvgit_version *b, pvgit_commits *out)
+#define CAND_MAX 64
+
+/* Ref tips, as candidates for either side (git merge-tree names two
+ * commits and exposes neither). */
+static int add_tip(git_reference *ref, void *payload)
 {
-    git_oid hints[16];
-    size_t n, i;
-    if (git_reference_name_to_id(&out->ours, repo, "HEAD") || !holds(repo, &out->ours, path, a)) return 0;
-    n = theirs_hints(repo, hints, sizeof hints / sizeof hints[0]);
+    struct tips { git_oid *list; size_t *n; } *t = payload;
+    git_reference *peeled = NULL;
+    if (git_reference_resolve(&peeled, ref) == 0 && git_reference_target(peeled))
+        add_candidate(t->list, t->n, CAND_MAX, git_reference_target(peeled));
+    git_reference_free(peeled);
+    git_reference_free(ref);
+    return 0;
+}
+
+/* Every commit that may be a side, best first: HEAD, the hints, the merge
+ * bases of HEAD and each hint (the two sides of the inner merge git makes
+ * for the virtual base of a criss-cross merge), the ref tips. */
+static size_t candidates(git_repository *repo, git_oid *list)
+{
+    git_oid hints[16], head;
+    size_t n = 0, nh, i, k;
+    struct tips { git_oid *list; size_t *n; } t = {list, &n};
+    int have_head = git_reference_name_to_id(&head, repo, "HEAD") == 0;
+    if (have_head) add_candidate(list, &n, CAND_MAX, &head);
+    nh = theirs_hints(repo, hints, sizeof hints / sizeof hints[0]);
+    for (i = 0; i < nh; i++) add_candidate(list, &n, CAND_MAX, &hints[i]);
+    for (i = 0; i < nh && have_head; i++) {
+        git_oidarray bases = {0};
+        if (git_merge_bases(&bases, repo, &head, &hints[i]) != 0) continue;
+        for (k = 0; k < bases.count; k++) add_candidate(list, &n, CAND_MAX, &bases.ids[k]);
+        git_oidarray_dispose(&bases);
+    }
+    git_reference_foreach(repo, add_tip, &t);
+    return n;
+}
+
+int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version *o, const pvgit_version *a,
+                     const pvgit_version *b, pvgit_vbase_fn vbase, void *ctx, pvgit_commits *out)
+{
+    git_oid cand[CAND_MAX];
+    char has_a[CAND_MAX], has_b[CAND_MAX];
+    size_t n = candidates(repo, cand), i, k;
+    for (i = 0; i < n; i++) {
+        has_a[i] = (char)holds(repo, &cand[i], path, a);
+        has_b[i] = (char)holds(repo, &cand[i], path, b);
+    }
     for (i = 0; i < n; i++)
-        if (holds(repo, &hints[i], path, b) && find_base(repo, &out->ours, &hints[i], path, o, &out->base)) {
-            git_oid_cpy(&out->theirs, &hints[i]);
-            return 1;
-        }
+        for (k = 0; k < n && has_a[i]; k++)
+            if (k != i && has_b[k] && find_base(repo, &cand[i], &cand[k], path, o, vbase, ctx, &out->base)) {
+                git_oid_cpy(&out->ours, &cand[i]);
+                git_oid_cpy(&out->theirs, &cand[k]);
+                return 1;
+            }
+    /* a cherry-pick of a commit no hint names: HEAD is ours */
+    if (!n || !has_a[0] || git_reference_name_to_id(&out->ours, repo, "HEAD")) return 0;
     return search_refs(repo, &out->ours, path, o, b, &out->theirs, &out->base);
 }

@@ -154,4 +154,50 @@ grep -q "could not find the commits" rb.err && fail "rebase: the driver fell bac
 expect_rows "1|one|10 2|two|20 3|three|30 4|four|40 5|five|50 " "rebase"
 no_conflict_lines "rebase"
 
+# 9. rebase of two commits (the sides swapped: %A is the upstream) and a
+#    cherry-pick, each with a row edited on both sides in other columns
+new_repo
+git checkout -qb side && q "UPDATE t SET a = 'TWO' WHERE k = 2" && git commit -qam s1 &&
+    q "UPDATE t SET a = 'THREE' WHERE k = 3" && git commit -qam s2
+git checkout -q main && q "UPDATE t SET b = 22 WHERE k = 2" && git commit -qam m1 &&
+    q "UPDATE t SET b = 33 WHERE k = 3" && git commit -qam m2
+git checkout -q side && git rebase -q main 2>rb.err || fail "rebase (cells) failed: $(cat rb.err)"
+grep -q "merging this file alone" rb.err && fail "rebase (cells): fell back to a file-level merge"
+expect_rows "1|one|10 2|TWO|22 3|THREE|33 " "rebase (cells)"
+git checkout -q main && git cherry-pick side~1 >/dev/null 2>cp.err || fail "cherry-pick (cells): $(cat cp.err)"
+expect_rows "1|one|10 2|TWO|22 3|three|33 " "cherry-pick (cells)"
+
+# 10. stash pop onto a branch that changed the same row in another column
+new_repo
+git checkout -qb side && q "UPDATE t SET a = 'TWO' WHERE k = 2" && git commit -qam side
+git checkout -q main && q "UPDATE t SET b = 22 WHERE k = 2" && git stash -q
+git merge -q side -m merge
+git stash pop >/dev/null 2>sp.err || fail "stash pop failed: $(cat sp.err)"
+grep -q "merging this file alone" sp.err && fail "stash pop: fell back to a file-level merge"
+expect_rows "1|one|10 2|TWO|22 3|three|30 " "stash pop"
+
+# 11. git merge-tree names two commits and exposes neither: ours is not
+#     HEAD here (which is detached at the base), and in a bare clone (its
+#     attributes in info/attributes) there is no work tree at all. Before,
+#     the first merged the file alone and the second failed (no schema in
+#     a work tree).
+new_repo
+git checkout -qb side && q "UPDATE t SET a = 'TWO' WHERE k = 2" && q "INSERT INTO t VALUES (5, 'five', 50)" &&
+    git commit -qam side
+git checkout -q main && q "UPDATE t SET b = 22 WHERE k = 2" && git commit -qam main
+git checkout -q --detach HEAD~1
+tree=$(git merge-tree --write-tree side main 2>mt.err) || fail "merge-tree: $(cat mt.err) $tree"
+grep -q "merging this file alone" mt.err && fail "merge-tree: fell back to a file-level merge"
+c=$(git commit-tree "$tree" -p side -p main -m merge-tree)
+[ "$(q "SELECT k, a, b FROM t AS OF '$c' ORDER BY k" | tr '\n' ' ')" = "1|one|10 2|TWO|22 3|three|30 5|five|50 " ] ||
+    fail "merge-tree: rows are $(q "SELECT k, a, b FROM t AS OF '$c' ORDER BY k" | tr '\n' ' ')"
+git clone -q --bare . "$T/bare.git"
+(cd "$T/bare.git" &&
+    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P" &&
+    echo '.pv/tables/** merge=pv' > info/attributes &&
+    git merge-tree --write-tree side main >"$T/bare.out" 2>"$T/bare.err") ||
+    fail "merge-tree in a bare clone: $(cat "$T/bare.out" "$T/bare.err")"
+[ "$(cat "$T/bare.out")" = "$(git merge-tree --write-tree side main 2>/dev/null)" ] ||
+    fail "merge-tree in a bare clone: another tree than in the work tree's repository"
+
 echo "merge e2e: ok"
