@@ -88,9 +88,16 @@ static int parse_path(job *j, const char *path)
 
 static int read_versions(job *j, const char *const paths[3])
 {
+    static const char *const what[3] = {"base, %O", "ours, %A", "theirs, %B"};
     int k, rc;
     for (k = 0; k < 3; k++) {
         if ((rc = pv_read_file(paths[k], FILE_MAX, &j->data[k], &j->len[k]))) return rc;
+        /* git hands over an empty file only as %O, for a file both sides
+         * added; an empty side would otherwise surface much later as a
+         * chunk "with no header" */
+        if (k > 0 && j->len[k] == 0)
+            return pv_err(PV_EINPUT, "'%s' (%s) is empty: a chunk or schema file always has a first line", paths[k],
+                          what[k]);
         /* an empty %O is the missing base of an add/add: chunks and schemas
          * are never empty */
         j->ver[k].present = j->len[k] > 0;

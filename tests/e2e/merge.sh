@@ -200,4 +200,11 @@ git clone -q --bare . "$T/bare.git"
 [ "$(cat "$T/bare.out")" = "$(git merge-tree --write-tree side main 2>/dev/null)" ] ||
     fail "merge-tree in a bare clone: another tree than in the work tree's repository"
 
+# 12. an empty ours or theirs version (a hand-run driver, a truncated file):
+#     said plainly, naming the file, not "the receiving chunk has no header"
+: > "$T/empty"
+cp .pv/tables/t/00000001.jsonl "$T/full"
+expect_fail "'$T/empty' (ours, %A) is empty" pvdev merge-driver "$T/full" "$T/empty" "$T/full" 7 .pv/tables/t/00000001.jsonl
+expect_fail "'$T/empty' (theirs, %B) is empty" pvdev merge-driver "$T/full" "$T/full" "$T/empty" 7 .pv/tables/t/00000001.jsonl
+
 echo "merge e2e: ok"
