@@ -107,6 +107,24 @@ static int filter_dict(pv_eval *cx, const pv_expr *e, const pv_batch *b, uint32_
         *n = 0; /* no entry of this chunk matches: a zone map by dictionary */
         return 1;
     }
+    if (!m->nmaybe && !nulls) { /* truth is 0 or 1: keep rows without a branch */
+        const uint32_t *codes = z->codes;
+        const uint8_t *truth = m->truth;
+        if (*n == b->nrows) { /* every row selected: sel is 0 .. n-1 */
+            for (i = 0; i < *n; i++) {
+                sel[out] = i;
+                out += truth[codes[i]];
+            }
+        } else {
+            for (i = 0; i < *n; i++) {
+                uint32_t row = sel[i];
+                sel[out] = row;
+                out += truth[codes[row]];
+            }
+        }
+        *n = out;
+        return 1;
+    }
     for (i = 0; i < *n; i++) {
         uint32_t row = sel[i];
         uint8_t t = nulls && nulls[row] ? m->truth[z->dict->count] : m->truth[z->codes[row]];

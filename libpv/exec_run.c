@@ -72,6 +72,17 @@ static int next_batch(pv_run *r, const pv_batch **out)
     return 1;
 }
 
+/* 0 .. PV_BATCH_ROWS-1, copied into a selection that starts whole. */
+#define ID4(b) (b), (b) + 1, (b) + 2, (b) + 3
+#define ID16(b) ID4(b), ID4((b) + 4), ID4((b) + 8), ID4((b) + 12)
+#define ID64(b) ID16(b), ID16((b) + 16), ID16((b) + 32), ID16((b) + 48)
+#define ID256(b) ID64(b), ID64((b) + 64), ID64((b) + 128), ID64((b) + 192)
+static const uint32_t all_rows[PV_BATCH_ROWS] = {ID256(0), ID256(256), ID256(512), ID256(768)};
+#undef ID4
+#undef ID16
+#undef ID64
+#undef ID256
+
 /* Is the bound conjunct true on row `row`? 1, 0 (false or NULL), <0 error. */
 static int bound_true(pv_run *r, const pv_expr *e, uint32_t row)
 {
@@ -138,7 +149,7 @@ static int filter(pv_run *r, const pv_batch *b, uint32_t *n)
         if (hi > r->ident) r->ident = hi;
         return 0;
     }
-    for (i = lo; i < hi; i++) r->sel[i - lo] = i;
+    memcpy(r->sel, all_rows + lo, (hi - lo) * sizeof *r->sel);
     r->ident = 0; /* pv_filter narrows sel in place */
     return r->where && *n ? pv_filter(&r->cx, r->where, b, r->sel, n) : 0;
 }

@@ -333,6 +333,13 @@ static void test_widths(void **state)
         snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM w WHERE %s > 0 AND grp = 'g1'", cols[i]);
         same(f, sql, 1);
     }
+    /* dictionary conjuncts on a column without NULLs (branch-free keep) */
+    same(f, "SELECT COUNT(*), SUM(v) FROM w WHERE grp = 'g2'", 1);
+    same(f, "SELECT COUNT(*) FROM w WHERE grp IN ('g1', 'g5') AND v > 0", 1);
+    same(f, "SELECT COUNT(*) FROM w WHERE v > 0 AND grp > 'g4'", 1);
+    same(f, "SELECT COUNT(*) FROM w WHERE grp = 'nothing'", 1);
+    same(f, "SELECT grp, COUNT(*) FROM w WHERE grp <> 'g0' AND id > 777 GROUP BY grp", 6);
+    same(f, "SELECT id, v FROM w WHERE grp = 'g6' AND id < 3000", -1);
     check_query(f->pdb, "SELECT SUM(x), AVG(x) FROM o", "0|0.0\n");
     fails(f, "SELECT SUM(y) FROM o", "integer overflow");
     fails(f, "SELECT id > 5, SUM(y) FROM o GROUP BY id > 5", "integer overflow");
