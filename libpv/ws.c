@@ -54,6 +54,18 @@ static int make_dir(const char *path)
     return PV_OK;
 }
 
+int ws_format_upgrade(pv_ws *ws, int ver)
+{
+    char path[4200], text[64];
+    int n, rc;
+    if (ws->format >= ver) return PV_OK;
+    snprintf(path, sizeof path, "%s/format", ws->pvdir);
+    n = snprintf(text, sizeof text, FORMAT_MAGIC " %d\n", ver);
+    if ((rc = ws_write_file_atomic(path, text, (size_t)n, ws->sync))) return rc;
+    ws->format = ver;
+    return PV_OK;
+}
+
 int pv_ws_init(const char *dir)
 {
     char path[4096], sub[4200];
@@ -89,9 +101,11 @@ static int check_format(pv_ws *ws)
     if (rc) return rc;
     if (sscanf(text, FORMAT_MAGIC " %d", &ver) != 1) {
         rc = PV_CORRUPT("'%s' is not a PicoVolt workspace format file", path);
-    } else if (ver > PV_WS_FORMAT_VERSION || ver < 1) {
-        rc = pv_err(PV_EFORMAT, "'%s': workspace layout version %d; this pvdev reads version %d (upgrade pvdev)",
-                    path, ver, PV_WS_FORMAT_VERSION);
+    } else if (ver > WS_FORMAT_MAX || ver < 1) {
+        rc = pv_err(PV_EFORMAT, "'%s': workspace layout version %d; this pvdev reads versions 1 to %d (upgrade pvdev)",
+                    path, ver, WS_FORMAT_MAX);
+    } else {
+        ws->format = ver;
     }
     free(text);
     return rc;

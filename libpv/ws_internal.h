@@ -113,6 +113,17 @@ typedef struct ws_txn {
     pv_arena arena;         /* old row copies */
 } ws_txn;
 
+/* Workspace layout versions (docs/FORMAT.md part 1): 1, and 2, which
+ * schema files with index lines need. This build reads both. `pvdev init`
+ * writes PV_WS_FORMAT_VERSION (1), and the first commit that writes a
+ * schema file with index lines into a workspace of an older version writes
+ * WS_FORMAT_INDEXES into `.pv/format` first, so that a pvdev from before
+ * index lines asks to be upgraded instead of calling the schema corrupt.
+ * WS_FORMAT_INDEXES stays 1 (nothing written) until `pvdev fsck`
+ * (ws_fsck.c) accepts every version up to WS_FORMAT_MAX. */
+#define WS_FORMAT_MAX 2
+#define WS_FORMAT_INDEXES 1
+
 struct pv_ws {
     char *root;             /* the directory holding .pv, or a label */
     char *pvdir;            /* root/.pv (work tree only) */
@@ -120,6 +131,7 @@ struct pv_ws {
     int posix;              /* the work tree: locks, journal, torn tails */
     int writable;
     int sync;               /* fsync at commit (PV_DURABILITY != fast) */
+    int format;             /* layout version read from .pv/format */
     ws_table **tables;      /* sorted by name, bytewise */
     uint32_t ntables;
     struct timespec tables_mtime; /* .pv/tables, at the snapshot */
@@ -176,6 +188,9 @@ int ws_chunk_path(char *out, size_t cap, const ws_table *t, uint32_t n);
 void ws_chunk_rel(char *out, size_t cap, const ws_table *t, uint32_t n);
 
 int ws_write_file_atomic(const char *path, const char *data, size_t n, int sync);
+/* Raise `.pv/format` to layout version `ver` if it is below (a commit, before
+ * it writes what needs that version; never lowered). Errors: PV_EIO. */
+int ws_format_upgrade(pv_ws *ws, int ver);
 int ws_table_new(pv_ws *ws, pv_schema *schema, ws_table **out);
 void ws_table_free(ws_table *t);
 int ws_catalog_add(pv_ws *ws, ws_table *t);

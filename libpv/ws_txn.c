@@ -541,6 +541,9 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
         const ws_undo *u = &ws->txn.undo[i];
         if (u->kind == WS_UNDO_DROP && !u->t->txn_created) rc = drop_dir(ws, u->t->schema->name);
     }
+    for (i = 0; i < ws->ntables && !rc; i++) /* index lines need their layout version first */
+        if ((ws->tables[i]->txn_created || ws->tables[i]->txn_altered) && ws->tables[i]->schema->nindexes)
+            rc = ws_format_upgrade(ws, WS_FORMAT_INDEXES);
     for (i = 0; i < ws->ntables && !rc; i++)
         if (ws->tables[i]->txn_created || ws->tables[i]->txn_altered) rc = write_schema(ws, ws->tables[i]);
     /* compaction: the old chunks move aside before the new one is written */

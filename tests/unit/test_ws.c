@@ -23,6 +23,7 @@
 #include "chunkline.h"
 #include "db.h"
 #include "ws.h"
+#include "ws_internal.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -233,15 +234,39 @@ static void test_format_version(void **state)
 {
     const char *dir = *state;
     pv_db *db = (pv_db *)1;
+    char *text;
     assert_int_equal(pv_workspace_init(dir), 0);
-    spew(dir, ".pv/format", "picovolt-workspace 2\n", 21, 0);
+    spew(dir, ".pv/format", "picovolt-workspace 3\n", 21, 0);
     assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &db), PV_EFORMAT);
     assert_null(db);
-    assert_non_null(strstr(pv_errmsg(), "version 2"));
+    assert_non_null(strstr(pv_errmsg(), "version 3"));
+    assert_non_null(strstr(pv_errmsg(), "upgrade pvdev"));
     spew(dir, ".pv/format", "something else\n", 15, 0);
     assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &db), PV_ECORRUPT);
+    /* version 2 (index lines) and 1 both open */
+    spew(dir, ".pv/format", "picovolt-workspace 2\n", 21, 0);
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(pv_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, u TEXT UNIQUE)"), 0);
+    pv_close(db);
+    text = slurp(dir, ".pv/format", NULL);
+    assert_string_equal(text, "picovolt-workspace 2\n"); /* never lowered */
+    free(text);
     spew(dir, ".pv/format", "picovolt-workspace 1\n", 21, 0);
-    db = open_ws(dir, PV_OPEN_READONLY);
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    /* a table without index lines keeps version 1; the first index line
+     * raises it to WS_FORMAT_INDEXES */
+    assert_int_equal(pv_exec(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, v TEXT)"), 0);
+    text = slurp(dir, ".pv/format", NULL);
+    assert_string_equal(text, "picovolt-workspace 1\n");
+    free(text);
+    assert_int_equal(pv_exec(db, "CREATE INDEX w_v ON w (v)"), 0);
+    text = slurp(dir, ".pv/format", NULL);
+    {
+        char want[64];
+        snprintf(want, sizeof want, "picovolt-workspace %d\n", WS_FORMAT_INDEXES);
+        assert_string_equal(text, want);
+    }
+    free(text);
     pv_close(db);
 }
 
