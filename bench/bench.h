@@ -43,6 +43,7 @@ enum op_id {
     OP_FILTER,
     OP_INSERT,    /* autocommit single-row inserts */
     OP_MERGE,     /* git merge of two branches appending rows each */
+    OP_MERGE_1M,  /* the same onto a 1,000,000-row base (issue 5's scale) */
     OP_DIFF,      /* diff of one changed row */
     OP_AP_BUILD,  /* airports: CSV -> query-ready file */
     OP_AP_LOOKUP, /* airports: point lookup by a text key */
@@ -213,6 +214,10 @@ void sys_lmdb(struct bench *b);
 void sys_cdb(struct bench *b);
 void sys_duckdb(struct bench *b);
 void sys_gitcsv(struct bench *b);
+/* OP_MERGE_1M alone: PicoVolt's column and CSV+git's (`--only merge1m`;
+ * also part of the pv and git runs). */
+void sys_pv_merge1m(struct bench *b);
+void sys_gitcsv_merge1m(struct bench *b);
 void sys_airports(struct bench *b);
 
 /* Packed row for the key-value stores: delay, distance (int32 LE), then

@@ -98,78 +98,106 @@ done:
     return rc;
 }
 
-void sys_gitcsv(struct bench *b)
+/* A scratch repository `name` under the cache: the first `base` rows as
+ * flights.csv (union merge), branch a and b appending merge_rows each, a
+ * checked out; then `git merge b` timed into row `op`. 0, or -1 when git
+ * failed (the log says why). */
+static int csv_merge(struct bench *b, const char *name, long base, int op, char *repo, size_t cap, const char *log)
 {
-    char repo[4096], file[4200], log[4096], attr[4200];
+    char file[4200], attr[4200];
     double secs, t[16];
-    int runs = b->merge_runs;
-    long want = b->nrows + 2 * b->merge_rows, got;
-    FILE *v = popen("git --version", "r");
+    int runs = b->merge_runs, done_runs = 0;
+    long want = base + 2 * b->merge_rows, got;
+    double spent = 0;
 
+    snprintf(repo, cap, "%s/%s", b->cache, name);
+    snprintf(file, sizeof file, "%s/flights.csv", repo);
+    snprintf(attr, sizeof attr, "%s/.gitattributes", repo);
+    say("git+csv: preparing a scratch repository (%ld + 2 x %ld rows)", base, b->merge_rows);
+    rm_rf(repo);
+    if (mkdir_p(repo) != 0) return -1;
+    if (bench_git(repo, log, &secs, "init", "-q", "-b", "a", NULL) != 0) return -1;
+    {
+        FILE *f = fopen(attr, "w");
+        if (!f) return -1;
+        fputs("flights.csv merge=union\n", f);
+        fclose(f);
+    }
+    if (csv_write_rows(file, b, 0, base, 1, 1, 0) != 0) return -1;
+    if (bench_git(repo, log, &secs, "add", ".gitattributes", "flights.csv", NULL) != 0 ||
+        bench_git(repo, log, &secs, "commit", "-q", "-m", "base", NULL) != 0 ||
+        bench_git(repo, log, &secs, "branch", "base", NULL) != 0)
+        return -1;
+    if (csv_write_rows(file, b, 0, b->merge_rows, b->max_id + 1, 0, 1) != 0 ||
+        bench_git(repo, log, &secs, "commit", "-q", "-am", "a: append rows", NULL) != 0 ||
+        bench_git(repo, log, &secs, "tag", "a-tip", NULL) != 0 ||
+        bench_git(repo, log, &secs, "switch", "-q", "-c", "b", "base", NULL) != 0)
+        return -1;
+    if (csv_write_rows(file, b, b->merge_rows, b->merge_rows, b->max_id + 1 + b->merge_rows, 0, 1) != 0 ||
+        bench_git(repo, log, &secs, "commit", "-q", "-am", "b: append other rows", NULL) != 0 ||
+        bench_git(repo, log, &secs, "switch", "-q", "a", NULL) != 0)
+        return -1;
+
+    say("git+csv: merge (%ld-row base)", base);
+    /* no warm-up run: the setup just read and wrote every file involved */
+    for (int i = 0; i < runs; i++) {
+        if (bench_git(repo, log, &secs, "reset", "-q", "--hard", "a-tip", NULL) != 0) return -1;
+        if (bench_git(repo, log, &secs, "merge", "-q", "--no-edit", "b", NULL) != 0) return -1;
+        t[done_runs++] = secs;
+        spent += secs;
+        if (spent > (b->quick ? 15 : 45)) break; /* expensive: fewer runs */
+    }
+    got = data_lines(file);
+    if (got != want) {
+        cell_na(b, op, COL_CSVGIT, "union merge gave %ld rows, expected %ld", got, want);
+    } else {
+        cell_values(b, op, COL_CSVGIT, t, done_runs);
+        b->cells[op][COL_CSVGIT].ops_min = b->cells[op][COL_CSVGIT].ops_max = 1;
+        b->cells[op][COL_CSVGIT].has_check = 1;
+        b->cells[op][COL_CSVGIT].check = check_mix((uint64_t)got);
+        b->cells[op][COL_CSVGIT].answer_rows = got;
+        msgf(b->cells[op][COL_CSVGIT].note, sizeof b->cells[0][0].note,
+             "CSV with git's union merge driver: appends merge line by line; "
+             "a same-row edit would be duplicated, not detected");
+    }
+    if (b->merge_runs < b->runs) say("git+csv: %d merge runs (expensive row)", b->merge_runs);
+    return 0;
+}
+
+static void git_version(struct bench *b)
+{
+    FILE *v = popen("git --version", "r");
     if (v) {
         if (!fgets(b->versions[COL_CSVGIT], sizeof b->versions[0], v)) b->versions[COL_CSVGIT][0] = 0;
         b->versions[COL_CSVGIT][strcspn(b->versions[COL_CSVGIT], "\n")] = 0;
         pclose(v);
     }
-    snprintf(repo, sizeof repo, "%s/git-csv", b->cache);
-    snprintf(file, sizeof file, "%s/flights.csv", repo);
-    snprintf(attr, sizeof attr, "%s/.gitattributes", repo);
+}
+
+/* Issue 5's scale: the first 1,000,000 rows as the base (every row in
+ * quick mode's smaller data), in a repository of its own. */
+void sys_gitcsv_merge1m(struct bench *b)
+{
+    char repo[4096], log[4096];
+    long base = b->nrows < 1000000 ? b->nrows : 1000000;
+    git_version(b);
+    snprintf(log, sizeof log, "%s/git-csv-1m.log", b->cache);
+    remove(log);
+    if (csv_merge(b, "git-csv-1m", base, OP_MERGE_1M, repo, sizeof repo, log) != 0)
+        cell_na(b, OP_MERGE_1M, COL_CSVGIT, "git failed: %s", log_tail(log));
+    rm_rf(repo); /* 100 MB of scratch */
+}
+
+void sys_gitcsv(struct bench *b)
+{
+    char repo[4096], file[4200], log[4096];
+    double secs, t[16];
+
+    git_version(b);
     snprintf(log, sizeof log, "%s/git-csv.log", b->cache);
     remove(log);
-    say("git+csv: preparing a scratch repository (%ld + 2 x %ld rows)", b->nrows, b->merge_rows);
-    rm_rf(repo);
-    if (mkdir_p(repo) != 0) goto fail;
-    if (bench_git(repo, log, &secs, "init", "-q", "-b", "a", NULL) != 0) goto fail;
-    {
-        FILE *f = fopen(attr, "w");
-        if (!f) goto fail;
-        fputs("flights.csv merge=union\n", f);
-        fclose(f);
-    }
-    if (csv_write_rows(file, b, 0, b->nrows, 1, 1, 0) != 0) goto fail;
-    if (bench_git(repo, log, &secs, "add", ".gitattributes", "flights.csv", NULL) != 0 ||
-        bench_git(repo, log, &secs, "commit", "-q", "-m", "base", NULL) != 0 ||
-        bench_git(repo, log, &secs, "branch", "base", NULL) != 0)
-        goto fail;
-    if (csv_write_rows(file, b, 0, b->merge_rows, b->max_id + 1, 0, 1) != 0 ||
-        bench_git(repo, log, &secs, "commit", "-q", "-am", "a: append rows", NULL) != 0 ||
-        bench_git(repo, log, &secs, "tag", "a-tip", NULL) != 0 ||
-        bench_git(repo, log, &secs, "switch", "-q", "-c", "b", "base", NULL) != 0)
-        goto fail;
-    if (csv_write_rows(file, b, b->merge_rows, b->merge_rows, b->max_id + 1 + b->merge_rows, 0, 1) != 0 ||
-        bench_git(repo, log, &secs, "commit", "-q", "-am", "b: append other rows", NULL) != 0 ||
-        bench_git(repo, log, &secs, "switch", "-q", "a", NULL) != 0)
-        goto fail;
-
-    say("git+csv: merge");
-    /* no warm-up run: the setup just read and wrote every file involved */
-    {
-        double spent = 0;
-        int done_runs = 0;
-        for (int i = 0; i < runs; i++) {
-            if (bench_git(repo, log, &secs, "reset", "-q", "--hard", "a-tip", NULL) != 0) goto fail;
-            if (bench_git(repo, log, &secs, "merge", "-q", "--no-edit", "b", NULL) != 0) goto fail;
-            t[done_runs++] = secs;
-            spent += secs;
-            if (spent > (b->quick ? 15 : 45)) break; /* expensive: fewer runs */
-        }
-        runs = done_runs;
-    }
-    got = data_lines(file);
-    if (got != want) {
-        cell_na(b, OP_MERGE, COL_CSVGIT, "union merge gave %ld rows, expected %ld", got, want);
-    } else {
-        cell_values(b, OP_MERGE, COL_CSVGIT, t, runs);
-        b->cells[OP_MERGE][COL_CSVGIT].ops_min = b->cells[OP_MERGE][COL_CSVGIT].ops_max = 1;
-        b->cells[OP_MERGE][COL_CSVGIT].has_check = 1;
-        b->cells[OP_MERGE][COL_CSVGIT].check = check_mix((uint64_t)got);
-        b->cells[OP_MERGE][COL_CSVGIT].answer_rows = got;
-        msgf(b->cells[OP_MERGE][COL_CSVGIT].note, sizeof b->cells[0][0].note,
-                 "CSV with git's union merge driver: appends merge line by line; "
-                 "a same-row edit would be duplicated, not detected");
-    }
-    if (b->merge_runs < b->runs)
-        say("git+csv: %d merge runs (expensive row)", b->merge_runs);
+    if (csv_merge(b, "git-csv", b->nrows, OP_MERGE, repo, sizeof repo, log) != 0) goto fail;
+    snprintf(file, sizeof file, "%s/flights.csv", repo);
 
     say("git+csv: diff of one changed row");
     if (bench_git(repo, log, &secs, "reset", "-q", "--hard", "a-tip", NULL) != 0) goto fail;

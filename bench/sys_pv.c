@@ -6,7 +6,9 @@
  * prepared statements (the same SQL text as SQLite's). Writes: pv_open on a
  * copy of the workspace with PV_OPEN_READWRITE and a prepared INSERT, each
  * pv_step its own autocommit. Git rows: a scratch repository like the CSV
- * baseline's, merged with the pv merge driver once pvdev has one.
+ * baseline's, merged with the pv merge driver once pvdev has one; and
+ * the same merge onto a 1,000,000-row base (issue 5's scale), in a
+ * repository of its own (sys_pv_merge1m, `--only merge1m`).
  *
  * Every loop runs under the time budgets of bench.c, so a version without
  * an index (a lookup is a full scan) still finishes: the figure is then the
@@ -26,6 +28,11 @@ void sys_pv(struct bench *b)
     for (int op = 0; op < OP_COUNT; op++)
         if (op != OP_SIZE_PQ)
             cell_na(b, op, COL_PV, "%s", b->pv_why ? b->pv_why : "libpv not linked into the harness");
+}
+
+void sys_pv_merge1m(struct bench *b)
+{
+    cell_na(b, OP_MERGE_1M, COL_PV, "%s", b->pv_why ? b->pv_why : "libpv not linked into the harness");
 }
 
 #else
@@ -411,30 +418,138 @@ static int driver_registered(struct pvb *p, const char *repo)
     return rc == 0 && n > 0;
 }
 
+/* `git merge b` on branch a of `repo`, timed (between runs `git reset
+ * --hard a-tip`, untimed); the merged workspace must hold `want` rows.
+ * Fills row `op` of PicoVolt's column. */
+static void time_merge(struct pvb *p, const char *repo, int op, long want)
+{
+    struct bench *b = p->b;
+    /* one merge may take up to `limit`; more runs only while they are cheap */
+    double limit = b->quick ? 30 : 120, enough = b->quick ? 15 : 45, spent = 0, saved = bench_cmd_timeout;
+    double secs, t[16];
+    char err[300] = "";
+    long n = 0;
+    int done_runs = 0, runs = b->merge_runs;
+    for (int i = 0; i < runs; i++) { /* no warm-up, as the CSV+git row */
+        int rc;
+        if (bench_git(repo, p->log, &secs, "reset", "-q", "--hard", "a-tip", NULL)) {
+            cell_na(b, op, COL_PV, "git reset failed: %s", log_tail(p->log));
+            return;
+        }
+        bench_cmd_timeout = limit;
+        rc = bench_git(repo, p->log, &secs, "merge", "-q", "--no-edit", "b", NULL);
+        bench_cmd_timeout = saved;
+        if (rc == RUN_TIMEOUT && done_runs) {
+            unlock_repo(repo);
+            bench_git(repo, p->log, &secs, "merge", "--abort", NULL);
+            break; /* keep the runs that finished */
+        }
+        if (rc == RUN_TIMEOUT) {
+            double lb = limit;
+            cell_values(b, op, COL_PV, &lb, 1);
+            b->cells[op][COL_PV].lower_bound = 1;
+            msgf(b->cells[op][COL_PV].note, sizeof b->cells[0][0].note,
+                 "PicoVolt: the merge was stopped at the %.0f s time limit (the figure is a lower bound)", limit);
+            unlock_repo(repo);
+            bench_git(repo, p->log, &secs, "merge", "--abort", NULL);
+            return;
+        }
+        if (rc) {
+            cell_na(b, op, COL_PV, "git merge failed: %s", log_tail(p->log));
+            return;
+        }
+        t[done_runs++] = secs;
+        spent += secs;
+        if (spent > enough) break; /* expensive: fewer runs, said in the details */
+    }
+    if (count_rows(repo, &n, err, sizeof err) != 0) {
+        cell_na(b, op, COL_PV, "%s", err);
+    } else if (n != want) {
+        cell_na(b, op, COL_PV, "the merged workspace has %ld rows, expected %ld", n, want);
+    } else {
+        cell_values(b, op, COL_PV, t, done_runs);
+        b->cells[op][COL_PV].has_check = 1;
+        b->cells[op][COL_PV].check = check_mix((uint64_t)n);
+        b->cells[op][COL_PV].answer_rows = n;
+    }
+}
+
+/* The base committed as it is in `repo`'s work tree, on branch a (tag
+ * base); a and b then each import their own appended rows. */
+static int make_branches(struct pvb *p, const char *repo, char *err, size_t errlen)
+{
+    struct bench *b = p->b;
+    char csv_a[4200], csv_b[4200];
+    double secs;
+    char *imp_a[] = {p->pvdev, "import", "flights", csv_a, "--key", "id", NULL};
+    char *imp_b[] = {p->pvdev, "import", "flights", csv_b, "--key", "id", NULL};
+    snprintf(csv_a, sizeof csv_a, "%s/append-a.csv", b->cache);
+    snprintf(csv_b, sizeof csv_b, "%s/append-b.csv", b->cache);
+    if (csv_write_rows(csv_a, b, 0, b->merge_rows, b->max_id + 1, 1, 0) ||
+        csv_write_rows(csv_b, b, b->merge_rows, b->merge_rows, b->max_id + 1 + b->merge_rows, 1, 0)) {
+        msgf(err, errlen, "cannot prepare the scratch repository");
+        return -1;
+    }
+    if (bench_git(repo, p->log, &secs, "symbolic-ref", "HEAD", "refs/heads/a", NULL) ||
+        bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "base", NULL) ||
+        bench_git(repo, p->log, &secs, "branch", "base", NULL) ||
+        tool(p, repo, &secs, imp_a, err, errlen) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "a: append rows", NULL) ||
+        bench_git(repo, p->log, &secs, "tag", "a-tip", NULL) ||
+        bench_git(repo, p->log, &secs, "switch", "-q", "-c", "b", "base", NULL) ||
+        tool(p, repo, &secs, imp_b, err, errlen) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
+        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "b: append other rows", NULL) ||
+        bench_git(repo, p->log, &secs, "switch", "-q", "a", NULL)) {
+        if (!err[0]) msgf(err, errlen, "%s", log_tail(p->log));
+        return -1;
+    }
+    return 0;
+}
+
+/* The driver that `pvdev init` registers runs `pvdev`: put ours first on
+ * PATH. Returns whether the driver is registered in `repo` (after a
+ * `pvdev git-setup` if needed); else the cell of `op` says why not. */
+static int merge_ready(struct pvb *p, const char *repo, int op, char *err, size_t errlen)
+{
+    double secs;
+    if (driver_registered(p, repo)) return 1;
+    if (has_command(p, "git-setup")) {
+        char *setup[] = {p->pvdev, "git-setup", NULL};
+        if (tool(p, repo, &secs, setup, err, errlen) != 0) return -1;
+    }
+    if (driver_registered(p, repo)) return 1;
+    cell_na(p->b, op, COL_PV, "pvdev merge-driver exists, but neither `pvdev init` nor a "
+                              "`pvdev git-setup` registers it with git yet (no merge.pv.driver): "
+                              "git would do a line merge of the chunk files");
+    return 0;
+}
+
+static void path_with_build(struct pvb *p)
+{
+    const char *old_path = getenv("PATH");
+    char path[8400];
+    snprintf(path, sizeof path, "%s:%s", p->b->build, old_path ? old_path : "/usr/bin:/bin");
+    setenv("PATH", path, 1);
+}
+
 static void git_rows(struct pvb *p)
 {
     struct bench *b = p->b;
-    char repo[4200], csv_a[4200], csv_b[4200], err[300] = "", path[8400];
+    char repo[4200], err[300] = "";
     double secs, t[16];
-    long n = 0, want = b->nrows + 2 * b->merge_rows;
-    int runs = b->merge_runs;
+    long want = b->nrows + 2 * b->merge_rows;
     int has_merge = has_command(p, "merge-driver"), has_diff = has_command(p, "diff");
-    const char *old_path = getenv("PATH");
-    char *imp_a[] = {p->pvdev, "import", "flights", csv_a, "--key", "id", NULL};
-    char *imp_b[] = {p->pvdev, "import", "flights", csv_b, "--key", "id", NULL};
+    char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
 
     if (!has_merge)
         cell_na(b, OP_MERGE, COL_PV, "pvdev has no merge-driver yet: git's line merge of chunk files is "
                                      "not a PicoVolt merge, so there is nothing honest to time");
     if (!has_diff) cell_na(b, OP_DIFF, COL_PV, "pvdev has no diff command yet");
-    if (!has_merge && !has_diff) return;
+    if (!has_merge && !has_diff) goto done;
 
-    /* the merge driver that `pvdev init` registers runs `pvdev`: find ours */
-    snprintf(path, sizeof path, "%s:%s", b->build, old_path ? old_path : "/usr/bin:/bin");
-    setenv("PATH", path, 1);
+    path_with_build(p);
     snprintf(repo, sizeof repo, "%s/pv-git", b->cache);
-    snprintf(csv_a, sizeof csv_a, "%s/append-a.csv", b->cache);
-    snprintf(csv_b, sizeof csv_b, "%s/append-b.csv", b->cache);
     say("pv: scratch git repository (%ld + 2 x %ld rows)", b->nrows, b->merge_rows);
     rm_rf(repo);
     /* the workspace of the build (pvdev init + import in a repository of
@@ -443,88 +558,18 @@ static void git_rows(struct pvb *p)
         char *cp[] = {"cp", "-a", p->ws, repo, NULL};
         if (tool(p, NULL, &secs, cp, err, sizeof err) != 0) goto fail;
     }
-    if (has_merge && !driver_registered(p, repo)) {
-        if (has_command(p, "git-setup")) {
-            char *setup[] = {p->pvdev, "git-setup", NULL};
-            if (tool(p, repo, &secs, setup, err, sizeof err) != 0) goto fail;
-        }
-        if (!driver_registered(p, repo)) {
-            cell_na(b, OP_MERGE, COL_PV, "pvdev merge-driver exists, but neither `pvdev init` nor a "
-                                         "`pvdev git-setup` registers it with git yet (no merge.pv.driver): "
-                                         "git would do a line merge of the chunk files");
-            has_merge = 0;
-        }
+    if (has_merge) {
+        int r = merge_ready(p, repo, OP_MERGE, err, sizeof err);
+        if (r < 0) goto fail;
+        has_merge = r;
     }
     if (!has_merge && !has_diff) goto done;
-    if (csv_write_rows(csv_a, b, 0, b->merge_rows, b->max_id + 1, 1, 0) ||
-        csv_write_rows(csv_b, b, b->merge_rows, b->merge_rows, b->max_id + 1 + b->merge_rows, 1, 0)) {
-        msgf(err, sizeof err, "cannot prepare the scratch repository");
-        goto fail;
-    }
-    /* base: the whole table; a and b each import (append) their own rows */
-    if (bench_git(repo, p->log, &secs, "symbolic-ref", "HEAD", "refs/heads/a", NULL) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
-        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "base", NULL) ||
-        bench_git(repo, p->log, &secs, "branch", "base", NULL) ||
-        tool(p, repo, &secs, imp_a, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
-        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "a: append rows", NULL) ||
-        bench_git(repo, p->log, &secs, "tag", "a-tip", NULL) ||
-        bench_git(repo, p->log, &secs, "switch", "-q", "-c", "b", "base", NULL) ||
-        tool(p, repo, &secs, imp_b, err, sizeof err) || bench_git(repo, p->log, &secs, "add", ".", NULL) ||
-        bench_git(repo, p->log, &secs, "commit", "-q", "-m", "b: append other rows", NULL) ||
-        bench_git(repo, p->log, &secs, "switch", "-q", "a", NULL))
-        goto fail;
+    if (make_branches(p, repo, err, sizeof err)) goto fail;
 
     if (has_merge) {
-        /* one merge may take up to `limit`; more runs only while they are cheap */
-        double limit = b->quick ? 30 : 120, enough = b->quick ? 15 : 45, spent = 0, saved = bench_cmd_timeout;
-        int done_runs = 0;
         say("pv: git merge with the pv merge driver");
-        for (int i = 0; i < runs; i++) { /* no warm-up, as the CSV+git row */
-            int rc;
-            if (bench_git(repo, p->log, &secs, "reset", "-q", "--hard", "a-tip", NULL)) {
-                cell_na(b, OP_MERGE, COL_PV, "git reset failed: %s", log_tail(p->log));
-                goto diff;
-            }
-            bench_cmd_timeout = limit;
-            rc = bench_git(repo, p->log, &secs, "merge", "-q", "--no-edit", "b", NULL);
-            bench_cmd_timeout = saved;
-            if (rc == RUN_TIMEOUT && done_runs) {
-                unlock_repo(repo);
-                bench_git(repo, p->log, &secs, "merge", "--abort", NULL);
-                break; /* keep the runs that finished */
-            }
-            if (rc == RUN_TIMEOUT) {
-                double lb = limit;
-                cell_values(b, OP_MERGE, COL_PV, &lb, 1);
-                b->cells[OP_MERGE][COL_PV].lower_bound = 1;
-                msgf(b->cells[OP_MERGE][COL_PV].note, sizeof b->cells[0][0].note,
-                     "PicoVolt: the merge was stopped at the %.0f s time limit (the figure is a lower bound)", limit);
-                unlock_repo(repo);
-                bench_git(repo, p->log, &secs, "merge", "--abort", NULL);
-                goto diff;
-            }
-            if (rc) {
-                msgf(err, sizeof err, "git merge failed: %s", log_tail(p->log));
-                cell_na(b, OP_MERGE, COL_PV, "%s", err);
-                goto diff;
-            }
-            t[done_runs++] = secs;
-            spent += secs;
-            if (spent > enough) break; /* expensive: fewer runs, said in the details */
-        }
-        runs = done_runs;
-        if (count_rows(repo, &n, err, sizeof err) != 0) {
-            cell_na(b, OP_MERGE, COL_PV, "%s", err);
-        } else if (n != want) {
-            cell_na(b, OP_MERGE, COL_PV, "the merged workspace has %ld rows, expected %ld", n, want);
-        } else {
-            cell_values(b, OP_MERGE, COL_PV, t, runs);
-            b->cells[OP_MERGE][COL_PV].has_check = 1;
-            b->cells[OP_MERGE][COL_PV].check = check_mix((uint64_t)n);
-            b->cells[OP_MERGE][COL_PV].answer_rows = n;
-        }
+        time_merge(p, repo, OP_MERGE, want);
     }
-diff:
     if (has_diff) {
         /* one row changed in the work tree (an UPDATE appends its new
          * version), then `pvdev diff` against the commit */
@@ -566,6 +611,58 @@ fail:
     if (has_diff) cell_na(b, OP_DIFF, COL_PV, "scratch repository: %s", err);
 done:
     if (old_path) setenv("PATH", old_path, 1);
+    free(old_path);
+}
+
+/* Issue 5's scale: a base of 1,000,000 rows (every row in quick mode's
+ * smaller data), imported into a repository of its own, then the same two
+ * branches and the same timed `git merge` as above. */
+void sys_pv_merge1m(struct bench *b)
+{
+    struct pvb p;
+    char repo[4200], csv[4200], err[300] = "";
+    double secs;
+    long base = b->nrows < 1000000 ? b->nrows : 1000000;
+    char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    char *init[] = {p.pvdev, "init", NULL};
+    char *import[] = {p.pvdev, "import", "flights", csv, "--key", "id", NULL};
+    int r;
+
+    memset(&p, 0, sizeof p);
+    p.b = b;
+    snprintf(p.pvdev, sizeof p.pvdev, "%s/pvdev", b->build);
+    snprintf(p.log, sizeof p.log, "%s/pv-merge1m.log", b->cache);
+    snprintf(repo, sizeof repo, "%s/pv-git-1m", b->cache);
+    snprintf(csv, sizeof csv, "%s/base-1m.csv", b->cache);
+    remove(p.log);
+    if (access(p.pvdev, X_OK) != 0 || !has_command(&p, "merge-driver")) {
+        cell_na(b, OP_MERGE_1M, COL_PV, "pvdev or its merge-driver not built");
+        goto done;
+    }
+    path_with_build(&p);
+    say("pv: scratch git repository for the merge at issue 5's scale (%ld + 2 x %ld rows)", base, b->merge_rows);
+    rm_rf(repo);
+    if (mkdir_p(repo) != 0 || csv_write_rows(csv, b, 0, base, 1, 1, 0) != 0) {
+        msgf(err, sizeof err, "cannot prepare '%s'", repo);
+        goto fail;
+    }
+    if (bench_git(repo, p.log, &secs, "init", "-q", NULL) || tool(&p, repo, &secs, init, err, sizeof err) ||
+        tool(&p, repo, &secs, import, err, sizeof err))
+        goto fail;
+    remove(csv);
+    if ((r = merge_ready(&p, repo, OP_MERGE_1M, err, sizeof err)) < 0) goto fail;
+    if (!r) goto done;
+    if (make_branches(&p, repo, err, sizeof err)) goto fail;
+    say("pv: git merge with the pv merge driver (%ld-row base)", base);
+    time_merge(&p, repo, OP_MERGE_1M, base + 2 * b->merge_rows);
+    rm_rf(repo); /* scratch */
+    goto done;
+fail:
+    if (!err[0]) msgf(err, sizeof err, "%s", log_tail(p.log));
+    cell_na(b, OP_MERGE_1M, COL_PV, "scratch repository: %s", err);
+done:
+    if (old_path) setenv("PATH", old_path, 1);
+    free(old_path);
 }
 
 /* ---- the column ----------------------------------------------------------------- */
