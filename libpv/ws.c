@@ -118,6 +118,7 @@ void ws_table_free(ws_table *t)
     pv_schema_free(t->schema);
     free(t->snap_num);
     free(t->snap_size);
+    free(t->lookup_row);
     free(t->dir);
     free(t);
 }

@@ -86,6 +86,9 @@ typedef struct ws_table {
     pv_vec *vecs;
     void **vec_data;
     uint8_t **vec_nulls;
+    /* pv_ws_lookup's answer when it came from the vectors (ws_write.c):
+     * ncols values borrowing their bytes. */
+    pv_value *lookup_row;
 } ws_table;
 
 /* One undo record. A transaction changes memory at once and keeps, in

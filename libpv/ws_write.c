@@ -481,6 +481,39 @@ done:
     return ws_txn_auto_end(ws, began, rc);
 }
 
+/* Position of `key` among the vectors' rows (live rows in key order), or -1:
+ * a binary search, so a table whose vectors come from its checkpoint (and
+ * tail) answers without building its rows (docs/LOADING.md). */
+static long vec_find(const ws_table *t, const pv_value *key)
+{
+    const pv_schema *s = t->schema;
+    uint64_t lo = 0, hi = t->vec_rows;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        uint32_t p;
+        int c = 0;
+        for (p = 0; p < s->npk && !c; p++) {
+            pv_value v = pv_vec_get(&t->vecs[s->pk[p]], (uint32_t)mid);
+            c = pv_value_cmp(&v, &key[p]);
+        }
+        if (!c) return (long)mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+/* Row `at` of the vectors into t->lookup_row (borrowing their bytes). */
+static int vec_row(ws_table *t, long at, const pv_value **out)
+{
+    uint32_t c, n = t->schema->ncols;
+    if (!t->lookup_row && !(t->lookup_row = malloc((n + 1) * sizeof *t->lookup_row)))
+        return pv_err(PV_ENOMEM, "out of memory");
+    for (c = 0; c < n; c++) t->lookup_row[c] = pv_vec_get(&t->vecs[c], (uint32_t)at);
+    *out = t->lookup_row;
+    return 1;
+}
+
 int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_value **out)
 {
     ws_table *t = find_table(ws, table);
@@ -490,6 +523,11 @@ int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_val
     int rc;
     *out = NULL;
     if (!t) return pv_err(PV_ENOTFOUND, "no such table: %s", table);
+    if (!t->loaded && (rc = ws_table_rows_ready(ws, t))) return rc;
+    if (!t->loaded && t->vecs && !t->vec_dirty && t->vec_rows <= (uint64_t)UINT32_MAX) {
+        at = vec_find(t, key);
+        return at < 0 ? 0 : vec_row(t, at, out);
+    }
     if ((rc = ws_table_load(ws, t))) return rc;
     row = calloc(t->schema->ncols + 1, sizeof *row);
     if (!row) return pv_err(PV_ENOMEM, "out of memory");

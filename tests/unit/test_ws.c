@@ -1158,6 +1158,59 @@ static void test_bad_schema_files(void **state)
 }
 
 /* A schema file naming more key parts than a table may have columns. */
+/* pv_db_lookup on a table whose rows come from its checkpoint and a tail
+ * (binary search over the key-ordered vectors, no load): present, absent,
+ * deleted, replaced and tail-inserted keys, a composite key. */
+static void test_lookup_from_checkpoint(void **state)
+{
+    const char *dir = *state;
+    pv_db *db;
+    const pv_value *row;
+    char sql[200];
+    int i;
+    assert_int_equal(pv_workspace_init(dir), 0);
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(pv_exec(db, "CREATE TABLE t (a INTEGER, b TEXT, v TEXT, PRIMARY KEY (a, b))"), 0);
+    assert_int_equal(pv_exec(db, "BEGIN"), 0);
+    for (i = 0; i < 3000; i++) {
+        snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%d, 'k%d', 'v%d')", i / 2, i % 2, i);
+        assert_int_equal(pv_exec(db, sql), 0);
+    }
+    assert_int_equal(pv_exec(db, "COMMIT"), 0);
+    pv_close(db);
+    setenv("PV_LOAD_CACHE_MIN_BYTES", "1", 1); /* the next load writes a checkpoint */
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(pv_exec(db, "SELECT count(*) FROM t"), 0);
+    unsetenv("PV_LOAD_CACHE_MIN_BYTES");
+    assert_true(exists(dir, ".pv/cache/load/t.pvck"));
+    /* a tail: a delete, a replace, a new key before and after every row */
+    assert_int_equal(pv_exec(db, "DELETE FROM t WHERE a = 10 AND b = 'k1'"), 0);
+    assert_int_equal(pv_exec(db, "UPDATE t SET v = 'new' WHERE a = 20 AND b = 'k0'"), 0);
+    assert_int_equal(pv_exec(db, "INSERT INTO t VALUES (-1, 'x', 'first'), (5000, 'x', 'last'), (30, 'k0a', 'mid')"), 0);
+    pv_close(db);
+    db = open_ws(dir, PV_OPEN_READONLY);
+    {
+        pv_value key[2];
+        struct { int64_t a; const char *b, *v; } want[] = {
+            {0, "k0", "v0"}, {0, "k1", "v1"}, {1499, "k1", "v2999"}, {10, "k0", "v20"}, {10, "k1", NULL},
+            {20, "k0", "new"}, {-1, "x", "first"}, {5000, "x", "last"}, {30, "k0a", "mid"}, {30, "k1", "v61"},
+            {1500, "k0", NULL}, {-2, "k0", NULL}, {7, "k2", NULL},
+        };
+        size_t k;
+        for (k = 0; k < sizeof want / sizeof *want; k++) {
+            key[0] = pv_v_int(want[k].a);
+            key[1] = pv_v_text(want[k].b, strlen(want[k].b));
+            assert_int_equal(pv_db_lookup(db, "t", key, &row), want[k].v ? 1 : 0);
+            if (!want[k].v) continue;
+            assert_int_equal(row[0].u.i, want[k].a);
+            assert_int_equal(row[2].type, PV_TEXT);
+            assert_int_equal(row[2].u.s.n, strlen(want[k].v));
+            assert_memory_equal(row[2].u.s.p, want[k].v, row[2].u.s.n);
+        }
+    }
+    pv_close(db);
+}
+
 static void test_schema_key_too_long(void **state)
 {
     const char *dir = *state;
@@ -1179,6 +1232,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_init_layout, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_format_version, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_lookup_from_checkpoint, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_insert_reopen_scan, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_create_errors, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_exact_file_bytes, setup_dir, teardown_dir),
