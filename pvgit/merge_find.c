@@ -170,18 +170,21 @@ static int add_tip(git_reference *ref, void *payload)
     return 0;
 }
 
-/* Every commit that may be a side, best first: HEAD, the hints, the merge
- * bases of HEAD and each hint (the two sides of the inner merge git makes
- * for the virtual base of a criss-cross merge), the ref tips. */
-static size_t candidates(git_repository *repo, git_oid *list)
+/* Commits that may be a side, best first. Stage 0: HEAD and the hints
+ * (every ordinary merge, rebase and cherry-pick stops there). Stage 1 adds
+ * the merge bases of HEAD and each hint (the two sides of the inner merge
+ * git makes for the virtual base of a criss-cross merge) and every ref tip
+ * (`git merge-tree A B` names two commits and exposes neither). */
+static size_t candidates(git_repository *repo, int stage, git_oid *list, size_t n)
 {
     git_oid hints[16], head;
-    size_t n = 0, nh, i, k;
+    size_t nh, i, k;
     struct tips { git_oid *list; size_t *n; } t = {list, &n};
     int have_head = git_reference_name_to_id(&head, repo, "HEAD") == 0;
     if (have_head) add_candidate(list, &n, CAND_MAX, &head);
     nh = theirs_hints(repo, hints, sizeof hints / sizeof hints[0]);
     for (i = 0; i < nh; i++) add_candidate(list, &n, CAND_MAX, &hints[i]);
+    if (stage == 0) return n;
     for (i = 0; i < nh && have_head; i++) {
         git_oidarray bases = {0};
         if (git_merge_bases(&bases, repo, &head, &hints[i]) != 0) continue;
@@ -197,18 +200,24 @@ int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version
 {
     git_oid cand[CAND_MAX];
     char has_a[CAND_MAX], has_b[CAND_MAX];
-    size_t n = candidates(repo, cand), i, k;
-    for (i = 0; i < n; i++) {
-        has_a[i] = (char)holds(repo, &cand[i], path, a);
-        has_b[i] = (char)holds(repo, &cand[i], path, b);
+    size_t n = 0, done = 0, i, k;
+    int stage;
+    for (stage = 0; stage < 2; stage++) {
+        n = candidates(repo, stage, cand, n);
+        for (i = done; i < n; i++) {
+            has_a[i] = (char)holds(repo, &cand[i], path, a);
+            has_b[i] = (char)holds(repo, &cand[i], path, b);
+        }
+        for (i = 0; i < n; i++)
+            for (k = 0; k < n && has_a[i]; k++)
+                if (k != i && has_b[k] && (i >= done || k >= done) &&
+                    find_base(repo, &cand[i], &cand[k], path, o, vbase, ctx, &out->base)) {
+                    git_oid_cpy(&out->ours, &cand[i]);
+                    git_oid_cpy(&out->theirs, &cand[k]);
+                    return 1;
+                }
+        done = n;
     }
-    for (i = 0; i < n; i++)
-        for (k = 0; k < n && has_a[i]; k++)
-            if (k != i && has_b[k] && find_base(repo, &cand[i], &cand[k], path, o, vbase, ctx, &out->base)) {
-                git_oid_cpy(&out->ours, &cand[i]);
-                git_oid_cpy(&out->theirs, &cand[k]);
-                return 1;
-            }
     /* a cherry-pick of a commit no hint names: HEAD is ours */
     if (!n || !has_a[0] || git_reference_name_to_id(&out->ours, repo, "HEAD")) return 0;
     return search_refs(repo, &out->ours, path, o, b, &out->theirs, &out->base);
