@@ -113,6 +113,23 @@ int pv_like(const pv_str *pat, const pv_str *s, const pv_str *esc, int *out);
 /* Function id by name and argument count, checking arity; PV_ESQL. */
 int pv_func_lookup(const pv_expr *e, int *fn);
 
+/* ---- query memory budget (exec_run.c) ---------------------------------------
+ * What a statement's run holds for GROUP BY groups, DISTINCT sets, ORDER BY
+ * rows and hash tables is charged here as it grows (given back only where
+ * a structure is replaced, and reset when the run restarts), so a query
+ * that would pass pv_stmt_set_mem_limit's limit stops with PV_ELIMIT. */
+typedef struct pv_budget {
+    uint64_t limit;  /* bytes; UINT64_MAX: none */
+    uint64_t used;   /* bytes charged */
+} pv_budget;
+
+/* Charge n bytes for operator `op` ("GROUP BY", "DISTINCT"...): 0, or
+ * PV_ELIMIT with a message naming op and the limit when used + n would
+ * pass it (nothing is charged then). b NULL: no budget, always 0. */
+int pv_budget_charge(pv_budget *b, uint64_t n, const char *op);
+/* Give back n bytes charged before (memory freed). b may be NULL. */
+void pv_budget_release(pv_budget *b, uint64_t n);
+
 /* ---- hash set of value tuples -------------------------------------------- */
 
 typedef struct pv_hset {
@@ -124,9 +141,14 @@ typedef struct pv_hset {
     pv_value **keys;    /* per id: width values in `arena` */
     uint32_t keycap;
     pv_arena arena;
+    pv_budget *budget;  /* NULL, or what growth is charged to, as `op` */
+    const char *op;
 } pv_hset;
 
+/* An empty set of `width`-value keys, charging its growth to budget (may
+ * be NULL) under the operator name op (static storage). */
 void pv_hset_init(pv_hset *h, uint32_t width);
+void pv_hset_set_budget(pv_hset *h, pv_budget *budget, const char *op);
 /* Find `key` (width values) or add a copy: 1 added, 0 found, <0 error;
  * *id receives its id (insertion order). */
 int pv_hset_add(pv_hset *h, const pv_value *key, uint32_t *id);
@@ -325,8 +347,12 @@ int pv_ddl_run(pv_change *c);
 
 typedef struct pv_run pv_run;
 
-/* Start running a plan; `params` lives as long as the run. */
+/* Start running a plan; `params` lives as long as the run. Its memory
+ * limit starts as PV_QUERY_MEM_DEFAULT (pv.h). */
 int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run **out);
+/* Limit what the run holds (pv_budget) to `bytes` (UINT64_MAX: none),
+ * from its next row on. */
+void pv_run_set_mem_limit(pv_run *run, uint64_t bytes);
 /* Next row: 1 with *row (plan->nout values, valid until the next call or
  * close), 0 at the end, or a negative error. */
 int pv_run_next(pv_run *run, const pv_value **row);
@@ -342,7 +368,10 @@ void pv_run_close(pv_run *run);
 /* ---- aggregation (exec_agg.c) --------------------------------------------- */
 
 typedef struct pv_groups pv_groups;
-int pv_groups_new(const pv_plan *plan, pv_groups **out);
+/* Groups of a plan, their growth charged to budget (NULL: none) as
+ * "GROUP BY" ("aggregate" without GROUP BY; a DISTINCT aggregate's set as
+ * "aggregate DISTINCT", MIN/MAX text as "MIN/MAX"). */
+int pv_groups_new(const pv_plan *plan, pv_budget *budget, pv_groups **out);
 /* Accumulate the selected rows of a batch. */
 int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t nsel,
                   pv_eval *cx);

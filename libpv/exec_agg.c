@@ -59,6 +59,8 @@ struct pv_groups {
      * of its groups (saturating). Below 2^63 no group's running sum can
      * have overflowed, so sums may be added in any order. */
     uint64_t *absbound;
+    pv_budget *budget;   /* what growth is charged to (NULL: none) */
+    const char *op;      /* its name there: "GROUP BY", or "aggregate" */
 };
 
 #define NO_GROUP UINT32_MAX
@@ -67,13 +69,26 @@ __extension__ typedef __int128 pv_i128;
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory aggregating"); }
 
+/* Charge what the groups' arena grew by since `before`. */
+static int charge_arena(pv_groups *g, size_t before)
+{
+    return pv_budget_charge(g->budget, g->arena.total - before, g->op);
+}
+
 static int new_group(pv_groups *g)
 {
     const pv_plan *p = g->plan;
     uint32_t i, id = g->ngroups;
+    size_t before = g->arena.total;
+    int rc;
     if (id == g->cap) {
         uint32_t nc = g->cap ? g->cap * 2 : 16;
-        pv_value **nf = realloc(g->first, nc * sizeof *nf);
+        pv_value **nf;
+        if ((rc = pv_budget_charge(g->budget, (uint64_t)(nc - g->cap) * (sizeof *nf + sizeof *g->st +
+                                                                         sizeof *g->has_first),
+                                   g->op)))
+            return rc;
+        nf = realloc(g->first, nc * sizeof *nf);
         if (nf) g->first = nf;
         agg_state **ns = nf ? realloc(g->st, nc * sizeof *ns) : NULL;
         if (ns) g->st = ns;
@@ -85,6 +100,7 @@ static int new_group(pv_groups *g)
     g->first[id] = pv_arena_alloc(&g->arena, (p->nslots ? p->nslots : 1) * sizeof(pv_value));
     g->st[id] = pv_arena_alloc(&g->arena, (p->nagg ? p->nagg : 1) * sizeof(agg_state));
     if (!g->first[id] || !g->st[id]) return nomem();
+    if ((rc = charge_arena(g, before))) return rc;
     for (i = 0; i < p->nslots; i++) g->first[id][i] = pv_v_null();
     memset(g->st[id], 0, (p->nagg ? p->nagg : 1) * sizeof(agg_state));
     for (i = 0; i < p->nagg; i++) g->st[id][i].best = pv_v_null();
@@ -93,14 +109,17 @@ static int new_group(pv_groups *g)
     return 0;
 }
 
-int pv_groups_new(const pv_plan *plan, pv_groups **out)
+int pv_groups_new(const pv_plan *plan, pv_budget *budget, pv_groups **out)
 {
     pv_groups *g = calloc(1, sizeof *g);
     *out = NULL;
     if (!g) return nomem();
     g->plan = plan;
+    g->budget = budget;
+    g->op = plan->ngroup ? "GROUP BY" : "aggregate";
     g->null_gid = NO_GROUP;
     pv_hset_init(&g->keys, plan->ngroup);
+    pv_hset_set_budget(&g->keys, budget, g->op);
     g->result = calloc(plan->nagg ? plan->nagg : 1, sizeof *g->result);
     g->keybuf = calloc(plan->ngroup ? plan->ngroup : 1, sizeof *g->keybuf);
     g->absbound = calloc(plan->nagg ? plan->nagg : 1, sizeof *g->absbound);
@@ -199,8 +218,12 @@ static void sum_step(agg_state *s, const pv_value *v)
     kbn_add(s, n.u.f);
 }
 
-static int set_best(agg_state *s, const pv_value *v)
+static int set_best(agg_state *s, const pv_value *v, pv_budget *budget)
 {
+    int rc;
+    if ((v->type == PV_TEXT || v->type == PV_BLOB) && v->u.s.n > s->cap &&
+        (rc = pv_budget_charge(budget, v->u.s.n * 2 - s->cap, "MIN/MAX")))
+        return rc;
     s->best = *v;
     if (v->type != PV_TEXT && v->type != PV_BLOB) return 0;
     if (v->u.s.n > s->cap) {
@@ -216,17 +239,18 @@ static int set_best(agg_state *s, const pv_value *v)
 }
 
 /* Is v new for this DISTINCT aggregate? 1 new, 0 seen, <0 error. */
-static int distinct_new(agg_state *s, const pv_value *v)
+static int distinct_new(agg_state *s, const pv_value *v, pv_budget *budget)
 {
     uint32_t id;
     if (!s->seen) {
         if (!(s->seen = malloc(sizeof *s->seen))) return nomem();
         pv_hset_init(s->seen, 1);
+        pv_hset_set_budget(s->seen, budget, "aggregate DISTINCT");
     }
     return pv_hset_add(s->seen, v, &id);
 }
 
-static int feed(agg_state *s, const pv_agg_def *d, const pv_value *v)
+static int feed(agg_state *s, const pv_agg_def *d, const pv_value *v, pv_budget *budget)
 {
     int rc, c;
     if (d->fn == PV_FN_COUNT_STAR) {
@@ -234,7 +258,7 @@ static int feed(agg_state *s, const pv_agg_def *d, const pv_value *v)
         return 0;
     }
     if (v->type == PV_NULL) return 0;
-    if (d->distinct && (rc = distinct_new(s, v)) <= 0) return rc;
+    if (d->distinct && (rc = distinct_new(s, v, budget)) <= 0) return rc;
     s->cnt++;
     switch (d->fn) {
     case PV_FN_SUM:
@@ -243,7 +267,7 @@ static int feed(agg_state *s, const pv_agg_def *d, const pv_value *v)
     case PV_FN_MIN:
     case PV_FN_MAX:
         c = s->best.type == PV_NULL ? 1 : pv_value_cmp(v, &s->best);
-        if (s->best.type == PV_NULL || (d->fn == PV_FN_MIN ? c < 0 : c > 0)) return set_best(s, v);
+        if (s->best.type == PV_NULL || (d->fn == PV_FN_MIN ? c < 0 : c > 0)) return set_best(s, v, budget);
         return 0;
     default: return 0; /* COUNT */
     }
@@ -283,13 +307,14 @@ static int feed_fast(agg_state *s, const pv_agg_def *d, const pv_vec *v, const u
 static int copy_first(pv_groups *g, uint32_t id, const pv_batch *b, uint32_t row)
 {
     uint32_t i;
+    size_t before = g->arena.total;
     int rc;
     for (i = 0; i < g->plan->nslots; i++) {
         pv_value v = pv_batch_get(b, i, row);
         if ((rc = pv_value_copy(&g->arena, &v, &g->first[id][i]))) return rc;
     }
     g->has_first[id] = 1;
-    return 0;
+    return charge_arena(g, before);
 }
 
 /* Add aggregate a's per-code accumulators into the states of their
@@ -341,7 +366,11 @@ static int assign_dict(pv_groups *g, const pv_batch *b, const uint32_t *sel, uin
     if (z->dict->id != g->map_id) {
         code_acc_fold(g);
         if (z->dict->count > g->mapcap) {
-            uint32_t *nm = realloc(g->map, (size_t)z->dict->count * sizeof *nm);
+            uint32_t *nm;
+            if ((rc = pv_budget_charge(g->budget, (uint64_t)(z->dict->count - g->mapcap) * sizeof *nm,
+                                       g->op)))
+                return rc;
+            nm = realloc(g->map, (size_t)z->dict->count * sizeof *nm);
             if (!nm) return nomem();
             g->map = nm;
             g->mapcap = z->dict->count;
@@ -519,15 +548,21 @@ static uint64_t col_maxabs(const pv_batch *b, uint32_t c, const uint32_t *sel, u
 static int acc_room(pv_groups *g, uint32_t a, uint32_t count)
 {
     uint32_t i, k;
+    int rc;
     if (count > g->acccap) { /* (code_acc_fold emptied every array) */
         for (i = 0; i < 2 * g->plan->nagg; i++) {
+            if (g->acc[i]) pv_budget_release(g->budget, (uint64_t)g->acccap * sizeof **g->acc);
             free(g->acc[i]);
             g->acc[i] = NULL;
         }
         g->acccap = count;
     }
-    for (k = 2 * a; k < 2 * a + 2; k++)
-        if (!g->acc[k] && !(g->acc[k] = calloc(g->acccap, sizeof **g->acc))) return nomem();
+    for (k = 2 * a; k < 2 * a + 2; k++) {
+        if (g->acc[k]) continue;
+        if ((rc = pv_budget_charge(g->budget, (uint64_t)g->acccap * sizeof **g->acc, g->op)))
+            return rc;
+        if (!(g->acc[k] = calloc(g->acccap, sizeof **g->acc))) return nomem();
+    }
     return 0;
 }
 
@@ -651,7 +686,7 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
             pv_value v = pv_v_null();
             cx->row = sel[k];
             if (d->arg && (rc = pv_eval_expr(cx, d->arg, &v))) return rc;
-            if ((rc = feed(&g->st[g->gid[k]][a], d, &v))) return rc;
+            if ((rc = feed(&g->st[g->gid[k]][a], d, &v, g->budget))) return rc;
         }
     }
     return 0;
@@ -700,6 +735,8 @@ int pv_groups_finish(pv_groups *g)
     uint32_t i;
     int rc = 0;
     code_acc_fold(g);
+    if ((rc = pv_budget_charge(g->budget, (uint64_t)g->ngroups * 20, g->op))) /* order, sort */
+        return rc;
     if (!(g->order = malloc((g->ngroups ? g->ngroups : 1) * sizeof *g->order))) return nomem();
     for (i = 0; i < g->ngroups; i++) g->order[i] = i;
     if (g->plan->ngroup == 0 || g->ngroups < 2) return 0;

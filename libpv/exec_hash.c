@@ -71,6 +71,12 @@ void pv_hset_init(pv_hset *h, uint32_t width)
     h->width = width;
 }
 
+void pv_hset_set_budget(pv_hset *h, pv_budget *budget, const char *op)
+{
+    h->budget = budget;
+    h->op = op;
+}
+
 void pv_hset_free(pv_hset *h)
 {
     if (!h) return;
@@ -78,7 +84,12 @@ void pv_hset_free(pv_hset *h)
     free(h->id);
     free(h->keys);
     pv_arena_free(&h->arena);
-    pv_hset_init(h, h->width);
+    {
+        pv_budget *b = h->budget;
+        const char *op = h->op;
+        pv_hset_init(h, h->width);
+        pv_hset_set_budget(h, b, op);
+    }
 }
 
 static int rehash(pv_hset *h)
@@ -86,7 +97,13 @@ static int rehash(pv_hset *h)
     uint32_t nslots = h->mask ? (h->mask + 1) * 2 : 64, i;
     uint64_t *nh;
     uint32_t *nid;
+    int rc;
     if (nslots == 0 || nslots > (1u << 31)) return pv_err(PV_ELIMIT, "too many distinct values");
+    /* (the old table is freed below: charge the growth, and the new table
+     * before it is allocated) */
+    if ((rc = pv_budget_charge(h->budget, (uint64_t)(nslots - (h->mask ? h->mask + 1 : 0)) *
+                                              (sizeof *nh + sizeof *nid), h->op)))
+        return rc;
     nh = calloc(nslots, sizeof *nh);
     nid = malloc(nslots * sizeof *nid);
     if (!nh || !nid) {
@@ -115,10 +132,14 @@ static int store_key(pv_hset *h, const pv_value *key, uint32_t *id)
 {
     pv_value *k;
     uint32_t i;
+    size_t before = h->arena.total;
     int rc;
     if (h->count == h->keycap) {
         uint32_t ncap = h->keycap ? h->keycap * 2 : 64;
-        pv_value **nk = realloc(h->keys, ncap * sizeof *nk);
+        pv_value **nk;
+        if ((rc = pv_budget_charge(h->budget, (uint64_t)(ncap - h->keycap) * sizeof *nk, h->op)))
+            return rc;
+        nk = realloc(h->keys, ncap * sizeof *nk);
         if (!nk) return pv_err(PV_ENOMEM, "out of memory growing a hash table");
         h->keys = nk;
         h->keycap = ncap;
@@ -127,6 +148,8 @@ static int store_key(pv_hset *h, const pv_value *key, uint32_t *id)
     if (!k) return pv_err(PV_ENOMEM, "out of memory storing a hash key");
     for (i = 0; i < h->width; i++)
         if ((rc = pv_value_copy(&h->arena, &key[i], &k[i]))) return rc;
+    /* (the arena grows a block at a time: charged once it has) */
+    if ((rc = pv_budget_charge(h->budget, h->arena.total - before, h->op))) return rc;
     h->keys[h->count] = k;
     *id = h->count++;
     return 0;

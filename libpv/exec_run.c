@@ -43,9 +43,31 @@ struct pv_run {
     pv_value **rows;
     size_t nrows, rowcap, cursor;
     pv_value *scratch;    /* one row of nout + nextra values */
+    pv_budget budget;     /* what the run holds, against the memory limit */
 };
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory running a query"); }
+
+/* ---- memory budget ------------------------------------------------------------------- */
+
+int pv_budget_charge(pv_budget *b, uint64_t n, const char *op)
+{
+    if (!b || n <= b->limit - b->used) {
+        if (b) b->used += n;
+        return 0;
+    }
+    return pv_err(PV_ELIMIT,
+                  "%s needs more than the query memory limit of %llu bytes (%.1f MiB); "
+                  "raise it with pv_stmt_set_mem_limit",
+                  op, (unsigned long long)b->limit, (double)b->limit / 1048576.0);
+}
+
+void pv_budget_release(pv_budget *b, uint64_t n)
+{
+    if (b) b->used -= n < b->used ? n : b->used;
+}
+
+void pv_run_set_mem_limit(pv_run *r, uint64_t bytes) { r->budget.limit = bytes; }
 
 /* ---- batches and filtering -------------------------------------------------------- */
 
@@ -256,11 +278,17 @@ static int keep_row(pv_run *r)
     const pv_plan *p = r->plan;
     uint32_t i, w = p->nout + p->nextra;
     pv_value *row;
+    const char *op = !p->aggregate ? "ORDER BY" : p->ngroup ? "GROUP BY" : "aggregate";
+    size_t before = r->store.total;
     int rc;
     if ((rc = row_is_new(r, r->scratch)) <= 0) return rc;
     if (r->nrows == r->rowcap) {
         size_t nc = r->rowcap ? r->rowcap * 2 : 256;
-        pv_value **nr = realloc(r->rows, nc * sizeof *nr);
+        pv_value **nr;
+        /* (and the sort's room for as many pointers) */
+        if ((rc = pv_budget_charge(&r->budget, (uint64_t)(nc - r->rowcap) * 2 * sizeof *nr, op)))
+            return rc;
+        nr = realloc(r->rows, nc * sizeof *nr);
         if (!nr) return nomem();
         r->rows = nr;
         r->rowcap = nc;
@@ -268,6 +296,7 @@ static int keep_row(pv_run *r)
     if (!(row = pv_arena_alloc(&r->store, (w ? w : 1) * sizeof *row))) return nomem();
     for (i = 0; i < w; i++)
         if ((rc = pv_value_copy(&r->store, &r->scratch[i], &row[i]))) return rc;
+    if ((rc = pv_budget_charge(&r->budget, r->store.total - before, op))) return rc;
     r->rows[r->nrows++] = row;
     return 0;
 }
@@ -315,7 +344,7 @@ static int aggregate_rows(pv_run *r)
     const pv_batch *b;
     uint32_t n;
     int rc;
-    if ((rc = pv_groups_new(r->plan, &g))) return rc;
+    if ((rc = pv_groups_new(r->plan, &r->budget, &g))) return rc;
     while ((rc = next_batch(r, &b)) > 0) {
         if ((rc = filter(r, b, &n)) || (rc = pv_groups_add(g, b, r->sel, n, &r->cx))) goto done;
     }
@@ -441,6 +470,8 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
     r->cx.arena = &r->tmp;
     r->distinct = plan->distinct;
     pv_hset_init(&r->seen, plan->nout);
+    pv_hset_set_budget(&r->seen, &r->budget, "DISTINCT");
+    r->budget.limit = PV_QUERY_MEM_DEFAULT;
     if (!(r->scratch = calloc(w ? w : 1, sizeof *r->scratch)) ||
         !(r->proj = calloc(plan->nout ? plan->nout : 1, sizeof *r->proj)) ||
         !(r->outslot = malloc((plan->nout ? plan->nout : 1) * sizeof *r->outslot))) {
@@ -473,10 +504,9 @@ int pv_run_restart(pv_run *r, pv_db *db)
     r->materialized = 0;
     r->nrows = r->cursor = 0;
     pv_arena_reset(&r->store);
-    if (r->distinct) {
-        pv_hset_free(&r->seen);
-        pv_hset_init(&r->seen, r->plan->nout);
-    }
+    if (r->distinct) pv_hset_free(&r->seen); /* (keeps its budget) */
+    /* what the run still holds: the store's first block, the rows array */
+    r->budget.used = r->store.total + r->rowcap * 2 * sizeof *r->rows;
     return run_start(r, db);
 }
 

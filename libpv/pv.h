@@ -232,6 +232,26 @@ PV_API int pv_reset(pv_stmt *st);
 /* Release a statement. Accepts NULL. Returns PV_OK. */
 PV_API int pv_finalize(pv_stmt *st);
 
+/* The query memory limit: the most bytes one run of a statement may hold
+ * for its GROUP BY groups, DISTINCT sets (of SELECT DISTINCT and of
+ * COUNT(DISTINCT x)-style aggregates), the rows ORDER BY sorts, MIN/MAX
+ * text and their hash tables. A run that would pass it stops with
+ * PV_ELIMIT and a message naming the operator and the limit ("GROUP BY
+ * needs more than the query memory limit of ... bytes"), before
+ * allocating more, instead of exhausting the machine; the statement can
+ * be pv_reset and run again (after raising the limit, say). The mapped
+ * file and the scan's per-column buffers (one batch) are not counted.
+ * PV_QUERY_MEM_DEFAULT (2 GiB) applies until this is called: a
+ * statement per core on a 24 GiB machine stays within memory. */
+#define PV_QUERY_MEM_DEFAULT ((uint64_t)2 << 30)
+
+/* Set the statement's query memory limit to `bytes` (0: back to
+ * PV_QUERY_MEM_DEFAULT; UINT64_MAX: no limit), for its runs from the next
+ * pv_step that starts one (after pv_prepare or pv_reset).
+ * Errors: PV_EMISUSE (st NULL, or a row of a run is pending: pv_reset
+ * first). */
+PV_API int pv_stmt_set_mem_limit(pv_stmt *st, uint64_t bytes);
+
 /* ---- direct key lookup ----------------------------------------------------
  * The hottest path of a read-mostly application, without SQL: one row by
  * its primary key. A pv_getter is bound to one table of one pv_db and used

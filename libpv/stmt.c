@@ -33,6 +33,7 @@ struct pv_stmt {
     int state;
     pv_run *run;           /* kept across pv_reset: a re-run allocates nothing */
     int rerun;             /* run has been used: pv_run_restart before stepping */
+    uint64_t mem_limit;    /* pv_stmt_set_mem_limit; 0: PV_QUERY_MEM_DEFAULT */
     pv_value *xrows;       /* EXPLAIN: rows of PV_EXPLAIN_COLS values */
     uint32_t nxrows, xpos;
     pv_arena xarena;       /* EXPLAIN rows */
@@ -224,6 +225,15 @@ PV_API int pv_bind_blob(pv_stmt *st, int idx, const void *data, size_t len)
 
 PV_API int pv_bind_count(const pv_stmt *st) { return st ? (int)st->nparams : 0; }
 
+PV_API int pv_stmt_set_mem_limit(pv_stmt *st, uint64_t bytes)
+{
+    if (!st) return pv_err(PV_EMISUSE, "pv_stmt_set_mem_limit: statement is NULL");
+    if (st->state == ST_ROW)
+        return pv_err(PV_EMISUSE, "pv_stmt_set_mem_limit: the statement is running; call pv_reset first");
+    st->mem_limit = bytes;
+    return PV_OK;
+}
+
 /* ---- step ------------------------------------------------------------------------------- */
 
 static int step_explain(pv_stmt *st)
@@ -247,12 +257,14 @@ static int step_select(pv_stmt *st)
     if (st->ast->explain) return step_explain(st);
     if (!st->run) {
         if ((rc = pv_run_open(st->plan, st->db, st->params, &st->run))) return rc;
+        pv_run_set_mem_limit(st->run, st->mem_limit ? st->mem_limit : PV_QUERY_MEM_DEFAULT);
     } else if (st->rerun) {
         st->rerun = 0;
         if ((rc = pv_run_restart(st->run, st->db))) {
             st->rerun = 1;
             return rc;
         }
+        pv_run_set_mem_limit(st->run, st->mem_limit ? st->mem_limit : PV_QUERY_MEM_DEFAULT);
     }
     st->row = NULL;
     rc = pv_run_next(st->run, &st->row);
