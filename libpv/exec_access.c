@@ -29,6 +29,7 @@
 
 #include "exec.h"
 #include "sql_lex.h"
+#include "pvdb_secidx.h"
 #include "ws.h"
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory choosing an access path"); }
@@ -420,11 +421,11 @@ static int choose_sec(pv_arena *a, const pv_schema *s, const pv_plan *p, const c
 }
 
 /* May this plan read through a secondary index of its store? A workspace
- * as it is now (not AS OF, whose schema may differ), or a `.pvdb` whose
- * table has the index baked (pv_plan.has_sec_baked). */
+ * as it is now (not AS OF, whose schema may differ), or a `.pvdb` (whose
+ * schema lists exactly the indexes baked into it). */
 static int sec_allowed(const pv_plan *p)
 {
-    return p->db_kind == PV_DB_WORKSPACE && !p->as_of;
+    return (p->db_kind == PV_DB_WORKSPACE && !p->as_of) || p->db_kind == PV_DB_PVDB;
 }
 
 int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
@@ -498,6 +499,10 @@ struct pv_lookup {
     uint32_t sec;        /* its number in the run's schema */
     const pv_value **rows; /* the rows found (malloc'ed), in key order */
     size_t nrows, rpos;
+    /* ... or of a `.pvdb`: row numbers (malloc'ed, ascending), each read
+     * with pvdb_source_read_row; its strings copied into `batch` */
+    uint64_t *rownums;
+    pv_arena batch;
 };
 
 /* The key value that `v` must equal in a key column of `type` for the
@@ -725,6 +730,44 @@ static int row_pk_cmp(const void *pa, const void *pb, void *ctx)
     return 0;
 }
 
+static int cmp_rownum(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* sec_start on a `.pvdb`: the baked index gives row numbers. */
+static int sec_start_pvdb(pv_lookup *l, const pv_source *src, const pv_index_def *x, int range,
+                          const pv_value *lo, const pv_value *hi)
+{
+    const pv_plan *p = l->plan;
+    size_t k, cap = 0;
+    int rc;
+    (void)x;
+    for (k = 0; k < l->nkeys; k++) {
+        const pv_value *key = p->nsec ? &l->keys[k * p->nsec] : NULL;
+        uint64_t *found = NULL;
+        size_t n = 0;
+        if ((rc = pvdb_source_secidx_find(src, l->sec, key, p->nsec, range, p->sec_lower ? lo : NULL,
+                                          p->sec_upper ? hi : NULL, &found, &n)))
+            return rc;
+        if (l->nrows + n > cap) {
+            uint64_t *g;
+            cap = (l->nrows + n) * 2;
+            if (!(g = realloc(l->rownums, cap * sizeof *g))) {
+                free(found);
+                return pv_err(PV_ENOMEM, "out of memory looking up index %s", p->sec_name);
+            }
+            l->rownums = g;
+        }
+        if (n) memcpy(l->rownums + l->nrows, found, n * sizeof *found);
+        l->nrows += n;
+        free(found);
+    }
+    if (l->nkeys > 1 && l->nrows > 1) qsort(l->rownums, l->nrows, sizeof *l->rownums, cmp_rownum);
+    return 0;
+}
+
 /* Find the rows of this run: each combination of the pinned columns'
  * values, within the bounds, through the workspace's index. */
 static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
@@ -735,9 +778,12 @@ static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
     int range = p->sec_lower || p->sec_upper, rc;
     size_t k, cap = 0;
     free(l->rows);
+    free(l->rownums);
     l->rows = NULL;
+    l->rownums = NULL;
     l->nrows = l->rpos = 0;
     l->nkeys = 0;
+    l->src = src;
     if ((rc = sec_resolve(l, src))) return rc;
     x = &src->schema->indexes[l->sec];
     if (p->nsec && (rc = make_combos(l, cx, p->nsec, p->svals, p->nsvals, p->sec_type))) return rc;
@@ -747,6 +793,7 @@ static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
         if (p->sec_lower && (rc = sec_bound(l, cx, type, p->sec_lower, &lo)) <= 0) return rc;
         if (p->sec_upper && (rc = sec_bound(l, cx, type, p->sec_upper, &hi)) <= 0) return rc;
     }
+    if (pvdb_source_is_pvdb(src)) return sec_start_pvdb(l, src, x, range, &lo, &hi);
     for (k = 0; k < l->nkeys; k++) {
         const pv_value *key = p->nsec ? &l->keys[k * p->nsec] : NULL, **found = NULL;
         size_t n = 0;
@@ -773,10 +820,33 @@ static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
     return 0;
 }
 
+/* The next rows of a `.pvdb` index lookup, read value by value from the
+ * mapping (strings copied: the read's buffer is reused). */
+static int sec_next_pvdb(pv_lookup *l, pv_batch *out)
+{
+    const pv_plan *p = l->plan;
+    uint32_t r = 0, s;
+    int rc;
+    pv_arena_reset(&l->batch);
+    while (r < PV_BATCH_ROWS && l->rpos < l->nrows) {
+        if ((rc = pvdb_source_read_row(l->src, l->rownums[l->rpos++], p->slot_col, p->nslots, l->rowv, &l->buf)))
+            return rc;
+        for (s = 0; s < p->nslots; s++) {
+            pv_value v = l->rowv[s];
+            if ((v.type == PV_TEXT || v.type == PV_BLOB) && (rc = pv_value_copy(&l->batch, &l->rowv[s], &v))) return rc;
+            put(l, s, l->schema->cols[p->slot_col[s]].type, r, &v);
+        }
+        r++;
+    }
+    set_vecs(l, r, out);
+    return (int)r;
+}
+
 static int sec_next(pv_lookup *l, pv_batch *out)
 {
     const pv_plan *p = l->plan;
     uint32_t r = 0, s;
+    if (l->rownums || (l->src && pvdb_source_is_pvdb(l->src))) return sec_next_pvdb(l, out);
     while (r < PV_BATCH_ROWS && l->rpos < l->nrows) {
         const pv_value *row = l->rows[l->rpos++];
         for (s = 0; s < p->nslots; s++)
@@ -1016,6 +1086,8 @@ void pv_lookup_close(pv_lookup *l)
     free(l->vecs);
     free(l->rowv);
     free(l->rows);
+    free(l->rownums);
+    pv_arena_free(&l->batch);
     pv_buf_free(&l->buf);
     pv_arena_free(&l->arena);
     free(l);

@@ -1,5 +1,5 @@
 /*
- * pvdb_format.h: private constants of the `.pvdb` layout, version 2.
+ * pvdb_format.h: private constants of the `.pvdb` layout, versions 2 and 3.
  *
  * docs/FORMAT.md part 3 is the authority; every offset below is a row of one
  * of its tables. All integers are little-endian and go through the
@@ -18,6 +18,9 @@
 #define PVDB_MAGIC            "\x89PVDB\r\n\x1a"  /* 8 bytes, no NUL */
 #define PVDB_MAGIC_LEN        8
 #define PVDB_VERSION          2u
+/* Version 3 adds baked secondary indexes (FORMAT.md 3.12); a file without
+ * any is written as version 2, byte for byte as before. Readers read both. */
+#define PVDB_VERSION_INDEXES  3u
 #define PVDB_HEADER_SIZE      128u
 
 #define PVDB_H_MAGIC          0    /* u8[8] */
@@ -56,6 +59,23 @@
 #define PVDB_D_INDEX_COUNT    88   /* u32 secondary indexes: 0 in version 2 */
 #define PVDB_D_INDEX_RECSZ    92   /* u32, 0 while index_count is 0 */
 #define PVDB_D_INDEXES_OFF    96   /* u64, 0 while index_count is 0 */
+
+/* ---- index record (version 3; FORMAT.md 3.12) ----------------------------- */
+#define PVDB_INDEX_RECSZ      80u
+#define PVDB_I_NAME           0    /* string ref */
+#define PVDB_I_TABLE          8    /* u32 table number; records in table order */
+#define PVDB_I_FLAGS          12   /* u32 PVDB_INDEX_* */
+#define PVDB_I_COLUMN_COUNT   16   /* u32 1..PVDB_INDEX_MAX_COLS */
+#define PVDB_I_RESERVED       20   /* u32, zero */
+#define PVDB_I_COLUMNS        24   /* u16[8] column numbers, unused 0xFFFF */
+#define PVDB_I_OFFSET         40   /* u64 absolute offset of the section, 8-aligned */
+#define PVDB_I_LENGTH         48   /* u64 bytes of the section */
+#define PVDB_I_CHECKSUM       56   /* u64 XXH3-64 of the section */
+#define PVDB_I_KEY_COUNT      64   /* u64 distinct keys */
+#define PVDB_I_ENTRY_COUNT    72   /* u64 rows listed */
+#define PVDB_INDEX_UNIQUE     0x1u
+#define PVDB_INDEX_FLAGS_KNOWN 0x1u
+#define PVDB_INDEX_MAX_COLS   8
 #define PVDB_D_RESERVED       104  /* u8[24], zero */
 #define PVDB_D_RESERVED_LEN   24
 

@@ -12,6 +12,7 @@
 #include "encode.h"
 #include "pvdb.h"
 #include "pvdb_impl.h"
+#include "pvdb_secidx.h"
 #include "util.h"
 
 /* Padding between the header, the chunks and the directory is zero. */
@@ -173,6 +174,7 @@ int pvdb_verify(const pvdb_file *f)
         rc = PVDB_BAD(f, f->dir_off, "directory checksum mismatch");
     for (i = 0; i < f->ntables && rc == PV_OK; i++)
         rc = verify_table(f, &f->tables[i], &end, d, vals, &mem, &arena);
+    if (rc == PV_OK) rc = pvdb_secidx_verify(f, &end); /* the index sections follow */
     if (rc == PV_OK) rc = check_gap(f, end, f->dir_off);
     pv_buf_free(&mem);
     pv_arena_free(&arena);

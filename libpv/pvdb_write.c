@@ -31,6 +31,7 @@
 #include "pvdb.h"
 #include "pvdb_cache.h"
 #include "pvdb_format.h"
+#include "pvdb_secidx.h"
 #include "pvdb_impl.h"
 #include "schema.h"
 #include "util.h"
@@ -64,6 +65,8 @@ typedef struct writer {
     const pv_bake_opts *opts;
     pv_buf tables, columns, chunks, strings;  /* directory sections */
     uint32_t ncolumns, nchunks;
+    pv_buf indexes;           /* index records (pvdb_secidx.c) */
+    uint32_t nindexes;
     /* the jobs, shared with the workers under mu */
     job *jobs;
     size_t njobs, next, written, window;
@@ -525,6 +528,12 @@ static int write_directory(writer *w, const pv_bake_info *info, uint32_t ntables
     at += w->columns.len;
     pv_put_u64(dh + PVDB_D_CHUNKS_OFF, at);
     at += w->chunks.len;
+    if (w->nindexes) {
+        pv_put_u32(dh + PVDB_D_INDEX_COUNT, w->nindexes);
+        pv_put_u32(dh + PVDB_D_INDEX_RECSZ, PVDB_INDEX_RECSZ);
+        pv_put_u64(dh + PVDB_D_INDEXES_OFF, at);
+        at += w->indexes.len;
+    }
     pv_put_u64(dh + PVDB_D_STRINGS_OFF, at);
     pv_put_u64(dh + PVDB_D_STRINGS_LEN, strings_len);
     at += w->strings.len;
@@ -539,6 +548,7 @@ static int write_directory(writer *w, const pv_bake_info *info, uint32_t ntables
     XXH3_64bits_update(st, w->tables.p, w->tables.len);
     XXH3_64bits_update(st, w->columns.p, w->columns.len);
     XXH3_64bits_update(st, w->chunks.p, w->chunks.len);
+    if (w->indexes.len) XXH3_64bits_update(st, w->indexes.p, w->indexes.len);
     XXH3_64bits_update(st, w->strings.p, w->strings.len);
     pv_put_u64(hdr + PVDB_H_DIR_CHECKSUM, XXH3_64bits_digest(st));
     XXH3_freeState(st);
@@ -549,15 +559,27 @@ static int write_directory(writer *w, const pv_bake_info *info, uint32_t ntables
     if (rc == PV_OK) rc = write_bytes(w, w->tables.p, w->tables.len);
     if (rc == PV_OK) rc = write_bytes(w, w->columns.p, w->columns.len);
     if (rc == PV_OK) rc = write_bytes(w, w->chunks.p, w->chunks.len);
+    if (rc == PV_OK && w->indexes.len) rc = write_bytes(w, w->indexes.p, w->indexes.len);
     if (rc == PV_OK) rc = write_bytes(w, w->strings.p, w->strings.len);
     return rc;
 }
 
+/* The secondary index sections after the chunks (pvdb_secidx.c). */
+static int io_write(void *ctx, const void *p, size_t n) { return write_bytes(ctx, p, n); }
+static int io_string(void *ctx, const char *s, size_t n, uint8_t *ref) { return add_string(ctx, s, n, ref); }
+
+static int write_indexes(writer *w, const pv_bake_table *tables, size_t ntables)
+{
+    pvdb_secidx_io io = {w, io_write, io_string, &w->pos, w->path};
+    int rc = write_padding(w);
+    return rc ? rc : pvdb_secidx_write(tables, ntables, &io, &w->indexes, &w->nindexes);
+}
+
 /* Fill the header fields that do not depend on the directory, checksum all. */
-static void finish_header(uint8_t *hdr)
+static void finish_header(uint8_t *hdr, uint32_t version)
 {
     memcpy(hdr + PVDB_H_MAGIC, PVDB_MAGIC, PVDB_MAGIC_LEN);
-    pv_put_u32(hdr + PVDB_H_VERSION, PVDB_VERSION);
+    pv_put_u32(hdr + PVDB_H_VERSION, version);
     pv_put_u32(hdr + PVDB_H_HEADER_SIZE, PVDB_HEADER_SIZE);
     pv_put_u32(hdr + PVDB_H_REQUIRED, 0);
     pv_put_u32(hdr + PVDB_H_COMPAT, 0);
@@ -566,7 +588,7 @@ static void finish_header(uint8_t *hdr)
 
 static int write_header(writer *w, uint8_t *hdr)
 {
-    finish_header(hdr);
+    finish_header(hdr, w->nindexes ? PVDB_VERSION_INDEXES : PVDB_VERSION);
     if (lseek(w->fd, 0, SEEK_SET) != 0)
         return pv_err_errno("cannot seek in '%s'", w->tmp);
     return pv_write_all(w->fd, hdr, PVDB_HEADER_SIZE, w->tmp);
@@ -642,6 +664,7 @@ static void writer_free(writer *w)
     pv_buf_free(&w->columns);
     pv_buf_free(&w->chunks);
     pv_buf_free(&w->strings);
+    pv_buf_free(&w->indexes);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv_done);
     pthread_cond_destroy(&w->cv_space);
@@ -703,6 +726,7 @@ int pv_bake_write_opts(const char *path, const pv_bake_table *tables, size_t nta
     if (rc == PV_OK) rc = write_bytes(&w, hdr, sizeof hdr);
     for (i = 0; rc == PV_OK && i < ntables; i++) rc = plan_table(&w, &tables[i]);
     if (rc == PV_OK) rc = run_jobs(&w);
+    if (rc == PV_OK) rc = write_indexes(&w, tables, ntables);
     if (rc == PV_OK) rc = write_directory(&w, info, (uint32_t)ntables, hdr);
     if (rc == PV_OK) rc = write_header(&w, hdr);
     if (rc == PV_OK) rc = commit_tmp(&w);

@@ -12,6 +12,7 @@
 #include "encode.h"
 #include "pv.h"
 #include "pvdb.h"
+#include "pvdb_secidx.h"
 #include "value.h"
 
 /* Parse "FILE [--json]" (json may be NULL when the command has no --json).
@@ -203,6 +204,41 @@ static void text_chunks(pvdb_file *f, uint32_t t, uint32_t ncols, const pv_schem
 }
 
 /* One table, in text or JSON. */
+/* The baked secondary indexes of table t (format version 3): name,
+ * columns, distinct keys, rows listed and bytes. */
+static void show_indexes(const pvdb_file *f, uint32_t t, const pv_schema *s, int json)
+{
+    uint32_t i, k, n = 0;
+    pvdb_secidx_info x;
+    if (json) fputs(",\"indexes\":[", stdout);
+    for (i = 0; i < pvdb_secidx_count(f); i++) {
+        if (pvdb_secidx_info_get(f, i, &x) != PV_OK || x.table != t) continue;
+        if (json) {
+            fputs(n ? ",{\"name\":" : "{\"name\":", stdout);
+            json_str(x.name);
+            printf(",\"unique\":%s,\"columns\":[", x.unique ? "true" : "false");
+            for (k = 0; k < x.ncols; k++) {
+                if (k) putchar(',');
+                json_str(s->cols[x.cols[k]].name);
+            }
+            printf("],\"keys\":%llu,\"entries\":%llu,\"bytes\":%llu}", (unsigned long long)x.keys,
+                   (unsigned long long)x.entries, (unsigned long long)x.length);
+        } else {
+            if (!n) printf("  %-20s %-7s %-24s %11s %11s %10s\n", "index", "unique", "columns", "keys", "rows",
+                           "bytes");
+            char cols[256];
+            size_t o = 0;
+            cols[0] = '\0';
+            for (k = 0; k < x.ncols && o < sizeof cols; k++)
+                o += (size_t)snprintf(cols + o, sizeof cols - o, "%s%s", k ? ", " : "", s->cols[x.cols[k]].name);
+            printf("  %-20s %-7s %-24s %11llu %11llu %10llu\n", x.name, x.unique ? "yes" : "no", cols,
+                   (unsigned long long)x.keys, (unsigned long long)x.entries, (unsigned long long)x.length);
+        }
+        n++;
+    }
+    if (json) fputs("]", stdout);
+}
+
 static int show_table(pvdb_file *f, uint32_t t, int json, int chunks)
 {
     pv_source src;
@@ -236,7 +272,9 @@ static int show_table(pvdb_file *f, uint32_t t, int json, int chunks)
             text_column(&ci);
         }
     }
-    if (json) fputs("]}", stdout);
+    if (json) fputs("]", stdout);
+    show_indexes(f, t, src.schema, json);
+    if (json) fputs("}", stdout);
     else if (chunks) text_chunks(f, t, src.schema->ncols, src.schema);
     return 0;
 }

@@ -16,9 +16,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "db.h"
 #include "exec.h"
+#include "pvdb.h"
+#include "pvdb_format.h"
 #include "pv.h"
 #include "reader.h"
 #include "schema_file.h"
@@ -531,6 +534,28 @@ static void both(pv_db *db, void *lite, const char *sql)
     if (sq.exec(lite, sql, NULL, NULL, &err)) fail_msg("sqlite3: %s: %s", sql, err);
 }
 
+/* Bake the workspace of `dir` to dir/t.pvdb (small row groups: many
+ * dictionaries and groups) and open it. */
+static pv_db *bake_open(const char *dir, char *path, size_t cap)
+{
+    pv_bake_opts o = PV_BAKE_OPTS_INIT;
+    pv_bake_table tables[4];
+    pv_ws *ws = NULL;
+    pv_db *db = NULL;
+    uint32_t n, i;
+    snprintf(path, cap, "%s/t.pvdb", dir);
+    if (pv_ws_open(dir, 0, &ws)) fail_msg("open: %s", pv_errmsg());
+    n = pv_ws_table_count(ws);
+    assert_true(n <= 4);
+    for (i = 0; i < n; i++)
+        if (pv_ws_table_bake(ws, i, &tables[i])) fail_msg("bake: %s", pv_errmsg());
+    o.rows_per_group = 64;
+    if (pv_bake_write_opts(path, tables, n, NULL, &o)) fail_msg("bake: %s", pv_errmsg());
+    pv_ws_close(ws);
+    if (pv_open(path, PV_OPEN_READONLY, &db)) fail_msg("open %s: %s", path, pv_errmsg());
+    return db;
+}
+
 static void test_planner_vs_sqlite(void **state)
 {
     fixture *f = *state;
@@ -561,6 +586,14 @@ static void test_planner_vs_sqlite(void **state)
     both(f->db, lite, "CREATE INDEX t_bc ON t (b, c)");
     used = compare_queries(f->db, lite, 7, nq, "indexed");
     if (used < nq / 2) fail_msg("only %d of %d queries used an index", used, nq);
+    /* the same through the baked indexes of a .pvdb (format version 3) */
+    {
+        char path[256];
+        pv_db *pdb = bake_open(f->dir, path, sizeof path);
+        int pused = compare_queries(pdb, lite, 7, nq, "pvdb, indexed");
+        assert_int_equal(pused, used);
+        assert_int_equal(pv_close(pdb), 0);
+    }
     /* after writes (UPDATE moves rows in the index, DELETE removes them),
      * inside a transaction, after its rollback, and after reopening */
     both(f->db, lite, "UPDATE t SET b = b + 1 WHERE id % 3 = 0");
@@ -580,6 +613,12 @@ static void test_planner_vs_sqlite(void **state)
     both(f->db, lite, "UPDATE t SET c = 0.5 WHERE b = 4 AND c > 1");
     both(f->db, lite, "DELETE FROM t WHERE a IN ('y1', 'zz')");
     compare_queries(f->db, lite, 12, nq / 2, "after indexed UPDATE and DELETE");
+    {
+        char path[256];
+        pv_db *pdb = bake_open(f->dir, path, sizeof path);
+        compare_queries(pdb, lite, 12, nq / 2, "pvdb after indexed UPDATE and DELETE");
+        assert_int_equal(pv_close(pdb), 0);
+    }
     both(f->db, lite, "DROP INDEX t_bc");
     assert_true(compare_queries(f->db, lite, 12, nq / 2, "one index dropped") < nq / 2);
     sq.close(lite);
@@ -705,6 +744,119 @@ static void test_lookup_batch_plain(void **state)
     pv_arena_free(&arena);
 }
 
+/* ---- baked indexes: bytes, verify and hostile files ------------------------------- */
+
+static uint8_t *read_all(const char *path, size_t *n)
+{
+    char *p = NULL;
+    if (pv_read_file(path, 1 << 24, &p, n)) fail_msg("read %s: %s", path, pv_errmsg());
+    return (uint8_t *)p;
+}
+
+static void write_all(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(p, 1, n, fp), n);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* The section of the file's first index record, and the record. */
+static void first_index(const uint8_t *p, uint64_t *rec, uint64_t *off, uint64_t *len)
+{
+    uint64_t dir = pv_get_u64(p + PVDB_H_DIR_OFFSET);
+    assert_int_equal(pv_get_u32(p + PVDB_H_VERSION), 3);
+    assert_true(pv_get_u32(p + dir + PVDB_D_INDEX_COUNT) >= 1);
+    *rec = dir + pv_get_u64(p + dir + PVDB_D_INDEXES_OFF);
+    *off = pv_get_u64(p + *rec + PVDB_I_OFFSET);
+    *len = pv_get_u64(p + *rec + PVDB_I_LENGTH);
+}
+
+/* Re-seal a changed directory so that open reaches the index checks. */
+static void reseal(uint8_t *p)
+{
+    uint64_t dir = pv_get_u64(p + PVDB_H_DIR_OFFSET), dl = pv_get_u64(p + PVDB_H_DIR_LENGTH);
+    pv_put_u64(p + PVDB_H_DIR_CHECKSUM, XXH3_64bits(p + dir, dl));
+    pv_put_u64(p + PVDB_H_CHECKSUM, XXH3_64bits(p, PVDB_H_CHECKSUM));
+}
+
+static int verify_file(const char *path)
+{
+    pvdb_file *pf = NULL;
+    int rc = pvdb_open(path, &pf);
+    if (rc == 0) rc = pvdb_verify(pf);
+    pvdb_close(pf);
+    return rc;
+}
+
+static void test_baked_index_file(void **state)
+{
+    fixture *f = *state;
+    char path[256], bad[300];
+    uint8_t *p, *q;
+    size_t n, n2;
+    uint64_t rec, off, len, i;
+    pv_db *pdb;
+    int k;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, c REAL)");
+    exec_ok(f->db, "INSERT INTO t VALUES (1, 'x', 5, 1.5), (2, NULL, 5, NULL), (3, 'y', 6, 2.5), (4, 'x', NULL, 0.5)");
+    exec_ok(f->db, "CREATE INDEX t_a ON t (a)");
+    exec_ok(f->db, "CREATE UNIQUE INDEX t_bc ON t (b, c)");
+    pdb = bake_open(f->dir, path, sizeof path);
+    assert_int_equal(verify_file(path), 0);
+    check_query(pdb, "SELECT id FROM t WHERE a = 'x'", "1\n4\n");
+    check_query(pdb, "SELECT id FROM t WHERE b = 5 AND c IS NULL", "2\n");
+    check_query(pdb, "SELECT id FROM t WHERE b = 5", "1\n2\n");
+    assert_int_equal(pv_close(pdb), 0);
+    /* reproducible: the same workspace bakes to the same bytes */
+    p = read_all(path, &n);
+    pv_close(bake_open(f->dir, path, sizeof path));
+    q = read_all(path, &n2);
+    assert_int_equal(n, n2);
+    assert_memory_equal(p, q, n);
+    free(q);
+    first_index(p, &rec, &off, &len);
+    snprintf(bad, sizeof bad, "%s/bad.pvdb", f->dir);
+    /* a hostile record: every field pushed out of range fails at open with
+     * its offset */
+    {
+        static const struct { int field; uint64_t value; int wide; } cases[] = {
+            {PVDB_I_OFFSET, 3, 1}, {PVDB_I_OFFSET, 0, 1}, {PVDB_I_LENGTH, 1u << 30, 1},
+            {PVDB_I_LENGTH, 8, 1}, {PVDB_I_KEY_COUNT, 1000, 1}, {PVDB_I_ENTRY_COUNT, 99, 1},
+            {PVDB_I_TABLE, 7, 0}, {PVDB_I_COLUMN_COUNT, 9, 0}, {PVDB_I_COLUMN_COUNT, 0, 0},
+            {PVDB_I_FLAGS, 4, 0}, {PVDB_I_COLUMNS, 40, 0}, {PVDB_I_NAME + 4, 5000, 0},
+        };
+        for (k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
+            q = malloc(n);
+            memcpy(q, p, n);
+            if (cases[k].wide) pv_put_u64(q + rec + cases[k].field, cases[k].value);
+            else pv_put_u32(q + rec + cases[k].field, (uint32_t)cases[k].value);
+            reseal(q);
+            write_all(bad, q, n);
+            if (pv_open(bad, PV_OPEN_READONLY, &pdb) != PV_ECORRUPT)
+                fail_msg("record field %d = %llu opened", cases[k].field, (unsigned long long)cases[k].value);
+            assert_non_null(strstr(pv_errmsg(), "at byte offset"));
+            free(q);
+        }
+    }
+    /* a flipped byte anywhere in a section: open succeeds (sections are not
+     * read at open), then verify fails, and queries fail cleanly or answer */
+    for (i = off; i < off + len; i++) {
+        q = malloc(n);
+        memcpy(q, p, n);
+        q[i] ^= 0x41;
+        write_all(bad, q, n);
+        free(q);
+        assert_int_equal(pv_open(bad, PV_OPEN_READONLY, &pdb), 0);
+        if (verify_file(bad) != PV_ECORRUPT) fail_msg("verify passed a flip at %llu", (unsigned long long)i);
+        free(query(pdb, "SELECT id FROM t WHERE a = 'x'", NULL));
+        free(query(pdb, "SELECT id FROM t WHERE a > 'a'", NULL));
+        free(query(pdb, "SELECT id FROM t WHERE b = 5 AND c > 0", NULL));
+        pv_close(pdb);
+    }
+    free(p);
+}
+
 int main(void)
 {
 #define WS(fn) cmocka_unit_test_setup_teardown(fn, setup_ws, teardown_ws)
@@ -713,6 +865,7 @@ int main(void)
         WS(test_rollback_and_savepoints), WS(test_import_duplicate), WS(test_merged_duplicate),
         WS(test_lookup),             WS(test_growth),
         WS(test_planner_vs_sqlite),  WS(test_explain_index), WS(test_lookup_batch_plain),
+        WS(test_baked_index_file),
     };
     return cmocka_run_group_tests_name("unique constraints and indexes", tests, NULL, NULL) ? 1 : 0;
 }

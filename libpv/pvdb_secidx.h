@@ -1,0 +1,92 @@
+/*
+ * pvdb_secidx.h: baked secondary indexes of a `.pvdb` (format version 3,
+ * docs/FORMAT.md 3.12): the writer's part (called from pvdb_write.c), the
+ * checks at open (from pvdb_read.c), lookups for the planner, and the full
+ * check of `pvbake verify`.
+ */
+#ifndef PV_PVDB_SECIDX_H
+#define PV_PVDB_SECIDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "pvdb.h"
+#include "util.h"
+
+/* ---- writer ---------------------------------------------------------------- */
+
+/* What the writer lends the index writer: appending bytes to the file
+ * (`write`, at the 8-aligned position *pos), and adding a string to the
+ * directory's string table (`string`, filling an 8-byte ref). */
+typedef struct pvdb_secidx_io {
+    void *ctx;
+    int (*write)(void *ctx, const void *p, size_t n);
+    int (*string)(void *ctx, const char *s, size_t n, uint8_t *ref);
+    const uint64_t *pos;   /* bytes written so far (8-aligned on entry) */
+    const char *path;      /* the target, for messages */
+} pvdb_secidx_io;
+
+/* Write one section per index of every table's schema (tables in order,
+ * indexes in schema order) after the column chunks, and append its
+ * PVDB_INDEX_RECSZ-byte record to `records`; *count receives how many.
+ * The bytes depend only on the rows. Errors: PV_EIO, PV_ENOMEM, PV_ELIMIT
+ * (a table of 2^32 rows or more, an index of more than PVDB_INDEX_MAX_COLS
+ * columns). */
+int pvdb_secidx_write(const pv_bake_table *tables, size_t ntables, const pvdb_secidx_io *io,
+                      pv_buf *records, uint32_t *count);
+
+/* ---- reader ---------------------------------------------------------------- */
+
+/* At open (format version 3): check the directory header's index fields
+ * and every index record at `dir` (the directory bytes, strings at
+ * strings_at, strings_len long) against the file (sections after the last
+ * chunk, in order, inside the data area; counts against the table), and
+ * give each table's schema its index definitions (in f's arena). The
+ * sections themselves are not read. Errors: PV_ECORRUPT with the offset,
+ * PV_ENOMEM. */
+struct pvdb_file;
+int pvdb_secidx_open(struct pvdb_file *f, const uint8_t *dir, uint64_t strings_at,
+                     uint64_t strings_len);
+
+/* Is src a `.pvdb` table (whose schema's indexes are baked)? */
+int pvdb_source_is_pvdb(const pv_source *src);
+
+/* Rows of the pvdb table src whose index `index` (position in its
+ * schema's indexes) has its first neq columns equal to eq[0..neq) and,
+ * when `range`, its next column not NULL and in [lo, hi] (NULL lo or hi:
+ * unbounded), as pv_ws_source_index_range: values compare as pv_value_cmp
+ * and the caller converts them first. *rows receives a malloc'ed array of
+ * *nrows row numbers in ascending order (key order), NULL when none.
+ * Every offset read is checked. Errors: PV_EMISUSE, PV_ERANGE,
+ * PV_ECORRUPT (with the offset), PV_ENOMEM. */
+int pvdb_source_secidx_find(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq,
+                            int range, const pv_value *lo, const pv_value *hi, uint64_t **rows,
+                            size_t *nrows);
+
+/* pvdb_read_row on a pvdb source. */
+int pvdb_source_read_row(const pv_source *src, uint64_t row, const uint32_t *cols, uint32_t ncols,
+                         pv_value *out, pv_buf *buf);
+
+/* `pvbake verify`: every index section's checksum, layout and padding
+ * (the bytes between *end, the end of the last chunk, and each section
+ * are zero; *end becomes the end of the last section), and every entry:
+ * keys strictly increasing, each key equal to the values of every row it
+ * lists, rows ascending within a key, and every row whose first index
+ * column is not NULL listed exactly once. Errors: PV_ECORRUPT (the first
+ * problem, with its offset), PV_ENOMEM. */
+int pvdb_secidx_verify(const struct pvdb_file *f, uint64_t *end);
+
+/* `pvbake inspect`: index i (0 .. pvdb_secidx_count) of the file. */
+typedef struct pvdb_secidx_info {
+    const char *name;       /* borrowed until pvdb_close */
+    uint32_t table;
+    int unique;
+    uint32_t ncols;
+    uint32_t cols[8];
+    uint64_t keys, entries, offset, length;
+} pvdb_secidx_info;
+uint32_t pvdb_secidx_count(const struct pvdb_file *f);
+int pvdb_secidx_info_get(const struct pvdb_file *f, uint32_t i, pvdb_secidx_info *out);
+
+#endif
