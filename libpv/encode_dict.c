@@ -464,8 +464,11 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
         if (bad) return 1;
         if (d->fmt == 1) {
             *why = "bad front-coded dictionary";
-            for (j = 0; j < m; j++)
-                if ((rc = fc_str(d, c[j], &out.s[done + j]))) return rc;
+            for (j = 0; j < m; j++) { /* the group decoded: no call (most rows) */
+                const pv_str *grp = d->fc_groups ? d->fc_groups[c[j] / FC_GROUP] : NULL;
+                if (grp) out.s[done + j] = grp[c[j] % FC_GROUP];
+                else if ((rc = fc_str(d, c[j], &out.s[done + j]))) return rc;
+            }
         } else if (pv_enc_is_str(d->type)) {
             *why = "bad dictionary string offsets";
             for (j = 0; j < m; j++)

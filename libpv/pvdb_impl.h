@@ -35,8 +35,16 @@ typedef struct pvdb_table {
     uint64_t *gfirst;          /* ngroups + 1 first rows (the last = nrows) */
 } pvdb_table;
 
+/* Closed scans a file keeps for reuse (pvdb_scan.c): enough for the
+ * threads that usually read one file at once; a thread that finds none
+ * free allocates its own. */
+#define PVDB_SPARE_SCANS 8
+
 struct pvdb_file {
     char *path;
+    uint64_t gen;              /* unique per pvdb_open in this process (never 0):
+                                  cache keys outlive the struct's address */
+    struct pv_scan *spare[PVDB_SPARE_SCANS]; /* parked scans (atomic slots) */
     const uint8_t *map;
     size_t size;
     uint32_t version;
@@ -70,6 +78,11 @@ uint32_t pvdb_group_of(const pvdb_table *t, uint64_t row);
 #define PVDB_LOAD_FULL     0x4u
 int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags, pv_dec *d,
                     const uint8_t **bitmap);
+/* Free the scans parked on f (pvdb_close: no scan of f is running). */
+void pvdb_scan_spares_free(pvdb_file *f);
+/* A new value for pvdb_file.gen. */
+uint64_t pvdb_next_gen(void);
+
 /* PV_ECORRUPT for chunk (g, c) with `why`. */
 int pvdb_bad_chunk(const pvdb_table *t, uint32_t g, uint32_t c, const char *why);
 

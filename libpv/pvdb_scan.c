@@ -96,6 +96,7 @@ typedef struct scan_col {
 struct pv_scan {
     const pvdb_table *t;
     uint32_t ncols;
+    uint32_t cap;           /* rows each column's v[] holds */
     unsigned flags;
     scan_col **cols;
     pv_vec *vecs;
@@ -107,16 +108,26 @@ struct pv_scan {
     int loaded;             /* the chunks of `group` are loaded */
 };
 
+/* Forget the consumers' memos on the column's dictionary; a new id, as
+ * the next consumer may key its own state by it (exec_agg.c). */
+static void forget_memos(scan_col *sc)
+{
+    static uint64_t next_id;
+    unsigned m;
+    for (m = 0; m < PV_VDICT_MEMOS; m++) free(sc->vd.memo[m].p);
+    memset(sc->vd.memo, 0, sizeof sc->vd.memo);
+    sc->vd.id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+}
+
 /* Forget the column's dictionary (and what consumers attached to it). */
 static void drop_vdict(scan_col *sc)
 {
-    unsigned m;
-    for (m = 0; m < PV_VDICT_MEMOS; m++) free(sc->vd.memo[m].p);
+    forget_memos(sc);
     memset(&sc->vd, 0, sizeof sc->vd);
     sc->vd_state = 0;
 }
 
-static void scan_close(pv_scan *s)
+static void scan_free(pv_scan *s)
 {
     uint32_t i;
     if (!s) return;
@@ -136,6 +147,99 @@ static void scan_close(pv_scan *s)
     free(s);
 }
 
+/* ---- parked scans --------------------------------------------------------------
+ * A range query opens and closes a scan per run: its vectors, decoder
+ * scratch and decoded dictionaries (~100 KB for a few columns) would be
+ * allocated and freed each time, and malloc would give the top of the
+ * heap back to the kernel and fault it in again (a third of a 1,000-row
+ * range's time). So a closed scan is parked on its file, in one of
+ * PVDB_SPARE_SCANS slots taken and filled with atomic exchanges (no lock,
+ * and a slot's scan belongs to whoever took it), and the next scan of the
+ * same columns takes it back with its loaded row group. */
+
+/* The slot a thread tries first, so threads mostly find their own scans. */
+static unsigned home_slot(void)
+{
+    static unsigned next;
+    static _Thread_local unsigned mine;
+    if (!mine) mine = __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
+    return mine;
+}
+
+static void scan_park(pv_scan *s)
+{
+    pvdb_file *f = s->t->file;
+    unsigned h = home_slot(), i;
+    for (i = 0; i < PVDB_SPARE_SCANS; i++) {
+        pv_scan *expect = NULL;
+        if (__atomic_compare_exchange_n(&f->spare[(h + i) % PVDB_SPARE_SCANS], &expect, s, 0,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            return;
+    }
+    scan_free(s);
+}
+
+static int same_cols(const pv_scan *s, const uint32_t *cols, uint32_t ncols)
+{
+    uint32_t i;
+    if (s->ncols != ncols) return 0;
+    for (i = 0; i < ncols; i++)
+        if (s->cols[i]->col != cols[i]) return 0;
+    return 1;
+}
+
+/* A parked scan of table t over `cols` with room for `cap` rows, or NULL. */
+static pv_scan *scan_unpark(const pvdb_table *t, const uint32_t *cols, uint32_t ncols,
+                            uint32_t cap)
+{
+    pvdb_file *f = t->file;
+    unsigned h = home_slot(), i;
+    for (i = 0; i < PVDB_SPARE_SCANS; i++) {
+        pv_scan **slot = &f->spare[(h + i) % PVDB_SPARE_SCANS], *s;
+        if (!__atomic_load_n(slot, __ATOMIC_RELAXED)) continue;
+        s = __atomic_exchange_n(slot, NULL, __ATOMIC_ACQUIRE);
+        if (!s) continue;
+        if (s->t == t && s->cap >= cap && same_cols(s, cols, ncols)) return s;
+        scan_park(s); /* another query's: back where it may be found */
+    }
+    return NULL;
+}
+
+void pvdb_scan_spares_free(pvdb_file *f)
+{
+    unsigned i;
+    for (i = 0; i < PVDB_SPARE_SCANS; i++) scan_free(__atomic_exchange_n(&f->spare[i], NULL,
+                                                                       __ATOMIC_ACQUIRE));
+}
+
+uint64_t pvdb_next_gen(void)
+{
+    static uint64_t next;
+    return __atomic_add_fetch(&next, 1, __ATOMIC_RELAXED);
+}
+
+static void scan_close(pv_scan *s)
+{
+    if (s) scan_park(s);
+}
+
+/* A parked scan made ready for rows [first, end): what it decoded of its
+ * loaded row group stays (the same chunks), what consumers attached goes. */
+static void scan_rewind(pv_scan *s, uint64_t first, uint64_t end, unsigned flags)
+{
+    uint32_t i;
+    if (flags != s->flags) s->loaded = 0; /* checks the new flags ask for */
+    s->flags = flags;
+    s->want_enc = 0;
+    s->row = first;
+    s->end = end;
+    for (i = 0; i < s->ncols; i++) {
+        scan_col *sc = s->cols[i];
+        if (sc->vd_state == 1) forget_memos(sc);
+        else sc->vd_state = 0; /* "not worth it" was for the last range's rows */
+    }
+}
+
 static const pv_source_ops pvdb_ops;
 
 int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
@@ -152,20 +256,27 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
     if (first > end || end > t->nrows)
         return pv_err(PV_ERANGE, "table %s: rows [%llu, %llu) out of range", t->schema.name,
                       (unsigned long long)first, (unsigned long long)end);
+    /* a batch holds at most the range's rows: a point read stays small */
+    cap = end - first < PV_BATCH_ROWS ? (uint32_t)(end - first) : PV_BATCH_ROWS;
+    if (!cap) cap = 1;
+    if ((s = scan_unpark(t, cols, ncols, cap))) {
+        scan_rewind(s, first, end, flags);
+        *out = s;
+        return PV_OK;
+    }
     s = calloc(1, sizeof *s);
     if (!s) return pv_err(PV_ENOMEM, "out of memory");
     s->t = t;
     s->flags = flags;
+    s->cap = cap;
     s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
     s->vecs = calloc(ncols ? ncols : 1, sizeof *s->vecs);
     s->encs = calloc(ncols ? ncols : 1, sizeof *s->encs);
     s->tmp = malloc(PV_BLOCK_ROWS * sizeof *s->tmp);
     s->ncols = ncols;
-    /* a batch holds at most the range's rows: a point read stays small */
-    cap = end - first < PV_BATCH_ROWS ? (uint32_t)(end - first) : PV_BATCH_ROWS;
     for (i = 0; s->cols && s->tmp && i < ncols; i++) {
         int str = pv_enc_is_str(t->schema.cols[cols[i]].type);
-        scan_col *sc = malloc(offsetof(scan_col, v) + (cap ? cap : 1) * (str ? sizeof(pv_str) : 8));
+        scan_col *sc = malloc(offsetof(scan_col, v) + cap * (str ? sizeof(pv_str) : 8));
         if (!sc) break;
         s->cols[i] = sc;
         sc->col = cols[i];
@@ -181,7 +292,7 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
         sc->dec.tmp = s->tmp;
     }
     if (!s->cols || !s->vecs || !s->encs || !s->tmp || i < ncols) {
-        scan_close(s);
+        scan_free(s);
         return pv_err(PV_ENOMEM, "out of memory");
     }
     s->row = first;
@@ -267,7 +378,6 @@ static int fill_rows(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv
  * entries than that (decoding it would cost more than the rows). */
 static int build_vdict(const pv_scan *s, scan_col *sc, uint64_t rows)
 {
-    static uint64_t next_id;
     pv_dec *d = &sc->dec;
     size_t esz = pv_enc_is_str(d->type) ? sizeof(pv_str) : 8;
     const char *why = "";
@@ -291,7 +401,7 @@ static int build_vdict(const pv_scan *s, scan_col *sc, uint64_t rows)
     sc->vd.type = d->type;
     sc->vd.count = d->count;
     sc->vd.rows = d->nrows;
-    sc->vd.id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    forget_memos(sc); /* a fresh id */
     if (esz == 8) sc->vd.u.i = ents; /* int64_t and double share the slot bits */
     else sc->vd.u.s = ents;
     sc->vd_state = 1;
@@ -375,7 +485,8 @@ static int scan_next(pv_scan *s, pv_batch *out)
     uint32_t g, n, i, r0;
     int rc;
     if (s->row >= s->end) return 0;
-    g = s->loaded && s->row < t->gfirst[s->group + 1] ? s->group : pvdb_group_of(t, s->row);
+    g = s->loaded && s->row >= t->gfirst[s->group] && s->row < t->gfirst[s->group + 1]
+            ? s->group : pvdb_group_of(t, s->row); /* (a parked scan may go back) */
     if (!s->loaded || g != s->group) {
         rc = load_group(s, g);
         if (rc) return rc;
