@@ -29,6 +29,7 @@
 #include "pvdb.h"
 #include "pvdb_format.h"
 #include "pvdb_impl.h"
+#include "pvdb_secidx.h"
 #include "schema.h"
 #include "util.h"
 
@@ -100,9 +101,9 @@ static int check_header(pvdb_file *f)
     if (version == 1)
         return pv_err(PV_EFORMAT, "%s: format version 1, this reader reads version %u: "
                       "bake it again with this pvbake (re-bake)", f->path, PVDB_VERSION);
-    if (version != PVDB_VERSION)
-        return pv_err(PV_EFORMAT, "%s: format version %u, this reader reads version %u",
-                      f->path, version, PVDB_VERSION);
+    if (version != PVDB_VERSION && version != PVDB_VERSION_INDEXES)
+        return pv_err(PV_EFORMAT, "%s: format version %u, this reader reads versions %u and %u",
+                      f->path, version, PVDB_VERSION, PVDB_VERSION_INDEXES);
     if (f->size < PVDB_HEADER_SIZE) return BAD(f, f->size, "file truncated inside the header");
     if (pv_get_u64(h + PVDB_H_CHECKSUM) != XXH3_64bits(h, PVDB_H_CHECKSUM))
         return BAD(f, PVDB_H_CHECKSUM, "header checksum mismatch");
@@ -185,9 +186,10 @@ static int read_dir_header(pvdb_file *f, dir_view *d)
         return BAD(f, d->off + PVDB_D_MAX_GROUP_ROWS, "bad rows per row group");
     if (pv_get_u32(p + PVDB_D_BLOCK_ROWS) != PV_BLOCK_ROWS)
         return BAD(f, d->off + PVDB_D_BLOCK_ROWS, "bad block size");
-    /* secondary indexes come with a later version that defines them */
-    if (pv_get_u32(p + PVDB_D_INDEX_COUNT) || pv_get_u32(p + PVDB_D_INDEX_RECSZ) ||
-        pv_get_u64(p + PVDB_D_INDEXES_OFF))
+    /* secondary indexes (version 3): checked by pvdb_secidx_open */
+    if (f->version < PVDB_VERSION_INDEXES &&
+        (pv_get_u32(p + PVDB_D_INDEX_COUNT) || pv_get_u32(p + PVDB_D_INDEX_RECSZ) ||
+         pv_get_u64(p + PVDB_D_INDEXES_OFF)))
         return BAD(f, d->off + PVDB_D_INDEX_COUNT, "unknown secondary indexes");
     if (!is_zero(p + PVDB_D_RESERVED, PVDB_D_RESERVED_LEN))
         return BAD(f, d->off + PVDB_D_RESERVED, "reserved directory bytes not zero");
@@ -486,6 +488,7 @@ static int read_directory(pvdb_file *f)
     if (rc == PV_OK) rc = get_string(f, &d, PVDB_D_SOURCE, PVDB_MAX_PROVENANCE, &f->source, NULL);
     if (rc == PV_OK) rc = get_string(f, &d, PVDB_D_TOOL, PVDB_MAX_PROVENANCE, &f->tool, NULL);
     if (rc == PV_OK) rc = read_tables(f, &d);
+    if (rc == PV_OK) rc = pvdb_secidx_open(f, d.p, d.strings_at, d.strings_len);
     return rc;
 }
 
