@@ -48,6 +48,7 @@ struct pv_groups {
     uint32_t *map;
     uint32_t mapcap;
     uint32_t null_gid;   /* the NULL key's group, NO_GROUP until met */
+    uint32_t mapped;     /* codes of map_id's dictionary with a group */
     /* Per-code accumulators (code_acc_add): for aggregate a, acc[2a] and
      * acc[2a + 1] hold per code of dictionary map_id the inputs counted
      * and their integer sum, folded into the groups' states when the
@@ -355,9 +356,11 @@ static int find_group(pv_groups *g, const pv_batch *b, uint32_t slot, uint32_t r
     return 0;
 }
 
-/* Group ids when the only key is a dictionary-coded column: by code. */
+/* Group ids when the only key is a dictionary-coded column: by code.
+ * gids 0: only give every code met a group (code_acc_add needs no id per
+ * row), and once every code of the dictionary has one, read no row. */
 static int assign_dict(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t nsel,
-                       uint32_t slot)
+                       uint32_t slot, int gids)
 {
     const pv_venc *z = &b->enc[slot];
     const uint8_t *nulls = b->cols[slot].nulls;
@@ -377,11 +380,16 @@ static int assign_dict(pv_groups *g, const pv_batch *b, const uint32_t *sel, uin
         }
         memset(g->map, 0xff, (size_t)z->dict->count * sizeof *g->map); /* NO_GROUP */
         g->map_id = z->dict->id;
+        g->mapped = 0;
     }
+    if (!gids && !nulls && g->mapped == z->dict->count) return 0;
     for (k = 0; k < nsel; k++) {
         uint32_t r = sel[k], *id = nulls && nulls[r] ? &g->null_gid : &g->map[z->codes[r]];
-        if (*id == NO_GROUP && (rc = find_group(g, b, slot, r, id))) return rc;
-        g->gid[k] = *id;
+        if (*id == NO_GROUP) {
+            if ((rc = find_group(g, b, slot, r, id))) return rc;
+            g->mapped += id != &g->null_gid;
+        }
+        if (gids) g->gid[k] = *id;
     }
     return 0;
 }
@@ -400,7 +408,7 @@ static int assign_groups(pv_groups *g, const pv_batch *b, const uint32_t *sel, u
     }
     if (p->ngroup == 1 && p->group[0]->kind == PV_X_COL &&
         pv_batch_form(b, (uint32_t)p->group[0]->slot) == PV_VEC_DICT)
-        return assign_dict(g, b, sel, nsel, (uint32_t)p->group[0]->slot);
+        return assign_dict(g, b, sel, nsel, (uint32_t)p->group[0]->slot, 1);
     for (k = 0; k < nsel; k++) {
         cx->row = sel[k];
         for (i = 0; i < p->ngroup; i++)
@@ -653,15 +661,21 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
     const pv_plan *p = g->plan;
     uint32_t a, k;
     int rc, dict_key = -1; /* the one GROUP BY column, when code_acc_add applies */
+    int have_gid = 1;      /* g->gid[] holds the selected rows' groups */
     pv_batch_ask_enc(b); /* values are read through pv_batch_get from here on */
     cx->batch = b;
     cx->group_row = NULL;
     cx->aggs = NULL;
-    if ((rc = assign_groups(g, b, sel, nsel, cx))) return rc;
     if (p->ngroup == 1 && p->group[0]->kind == PV_X_COL &&
         pv_batch_form(b, (uint32_t)p->group[0]->slot) == PV_VEC_DICT &&
         !b->cols[p->group[0]->slot].nulls)
         dict_key = p->group[0]->slot;
+    if (dict_key >= 0) { /* ids per row only if an aggregate takes another path */
+        if ((rc = assign_dict(g, b, sel, nsel, (uint32_t)dict_key, 0))) return rc;
+        have_gid = 0;
+    } else if ((rc = assign_groups(g, b, sel, nsel, cx))) {
+        return rc;
+    }
     for (a = 0; a < p->nagg; a++) {
         const pv_agg_def *d = &p->aggs[a];
         if (p->ngroup == 0 && d->fn == PV_FN_COUNT_STAR) {
@@ -679,6 +693,10 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
         if (dict_key >= 0 && (rc = code_acc_add(g, a, b, sel, nsel, (uint32_t)dict_key))) {
             if (rc < 0) return rc;
             continue;
+        }
+        if (!have_gid) {
+            for (k = 0; k < nsel; k++) g->gid[k] = g->map[b->enc[dict_key].codes[sel[k]]];
+            have_gid = 1;
         }
         if (p->ngroup > 0) code_acc_fold_one(g, a); /* states before the next values */
         if (p->ngroup > 0 && feed_grouped(g, a, b, sel, nsel)) continue;

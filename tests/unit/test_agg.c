@@ -339,6 +339,8 @@ static void test_widths(void **state)
     same(f, "SELECT COUNT(*) FROM w WHERE v > 0 AND grp > 'g4'", 1);
     same(f, "SELECT COUNT(*) FROM w WHERE grp = 'nothing'", 1);
     same(f, "SELECT grp, COUNT(*) FROM w WHERE grp <> 'g0' AND id > 777 GROUP BY grp", 6);
+    same(f, "SELECT grp, MIN(v), MAX(re), SUM(v), COUNT(*), MAX(id) FROM w GROUP BY grp", 7);
+    same(f, "SELECT grp, COUNT(DISTINCT rle), SUM(vn) FROM w WHERE id % 3 = 1 GROUP BY grp", 7);
     same(f, "SELECT id, v FROM w WHERE grp = 'g6' AND id < 3000", -1);
     check_query(f->pdb, "SELECT SUM(x), AVG(x) FROM o", "0|0.0\n");
     fails(f, "SELECT SUM(y) FROM o", "integer overflow");
