@@ -197,15 +197,20 @@ static inline void copy_cell(const pv_vec *v, uint32_t r, pv_value *o)
     }
 }
 
-/* Evaluate outputs (and `extra` ORDER BY keys when asked) into `row`. */
+/* Evaluate outputs (and `extra` ORDER BY keys when asked) into `row`.
+ * A bare column is copied, through pv_batch_get when the batch holds it
+ * encoded (the run asked for encoded batches: pv_batch_ask_enc). */
 static int project(pv_run *r, pv_value *row, int with_extra)
 {
     const pv_plan *p = r->plan;
+    const pv_batch *b = r->cx.batch;
     uint32_t i;
-    int rc;
+    int rc, enc = b && b->enc && b->enc_cols == b->cols;
     for (i = 0; i < p->nout; i++) {
         if (r->outslot[i] >= 0 && !r->cx.group_row) {
-            copy_cell(&r->cx.batch->cols[r->outslot[i]], r->cx.row, &row[i]);
+            uint32_t slot = (uint32_t)r->outslot[i];
+            if (enc && b->enc[slot].form != PV_VEC_PLAIN) row[i] = pv_batch_get(b, slot, r->cx.row);
+            else copy_cell(&b->cols[slot], r->cx.row, &row[i]);
             continue;
         }
         if ((rc = pv_eval_expr(&r->cx, p->out[i], &row[i]))) return rc;
@@ -233,6 +238,11 @@ static int stream_batch(pv_run *r)
     int rc;
     r->nsel = r->pos = 0;
     if ((rc = next_batch(r, &b)) <= 0) return rc;
+    /* Rows are read through filter and project only, so later batches may
+     * come encoded; not for a lookup or key range, whose few rows cost
+     * less than decoding a chunk's dictionaries (a 1,000-row range: 49 ->
+     * 73 us when asked). */
+    if (!r->lookup) pv_batch_ask_enc(b);
     if ((rc = filter(r, b, &n))) return rc;
     r->nsel = n;
     return 1;
@@ -307,6 +317,7 @@ static int collect_rows(pv_run *r)
     uint32_t n, i;
     int rc;
     while ((rc = next_batch(r, &b)) > 0) {
+        if (!r->lookup) pv_batch_ask_enc(b); /* (as stream_batch) */
         if ((rc = filter(r, b, &n))) return rc;
         for (i = 0; i < n; i++) {
             r->cx.row = r->sel[i];
