@@ -28,7 +28,12 @@ int cmd_merge_driver(int argc, char **argv)
         fprintf(stderr, "pvdev merge-driver: %s: %s\n", argv[5], pv_errmsg());
         return PVDEV_EXIT_FAIL; /* git keeps ours and marks the path conflicted */
     }
-    if (st.schema_conflicts)
+    if (st.schema_conflicts && st.schema_settled)
+        fprintf(stderr, "pvdev merge-driver: %s: %zu conflicting schema change%s; ours' side kept for each, and the "
+                "rows of both sides are merged under that schema (theirs' values of a column it drops or retypes "
+                "are not): check it, edit it if needed, then 'git add' it\n", argv[5],
+                st.schema_conflicts, st.schema_conflicts == 1 ? "" : "s");
+    else if (st.schema_conflicts)
         fprintf(stderr, "pvdev merge-driver: %s: %zu conflicting schema change%s; ours' schema kept: edit it, or take "
                 "one side (git checkout --ours/--theirs), then 'git add' it\n", argv[5],
                 st.schema_conflicts, st.schema_conflicts == 1 ? "" : "s");

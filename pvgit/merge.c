@@ -111,15 +111,18 @@ static int read_versions(job *j, const char *const paths[3])
 
 /* Is `name` a chunk file name, and which number? */
 /* Both sides changed the schema: merged column by column (merge_schema.c).
- * Its conflicts are reported by the invocation for schema.jsonl; the rows
- * cannot be merged without a schema. */
+ * Its conflicts are reported by the invocation for schema.jsonl, which
+ * writes the schema with each conflict settled as ours has it; the rows
+ * are merged under that same schema. Only when even that cannot be made
+ * (a key column dropped) are the rows not merged. */
 static int schema_merge(void *ctx, const char *const texts[3], const size_t lens[3], char **out, size_t *outlen)
 {
     job *j = ctx;
     pv_buf conflicts = PV_BUF_INIT;
-    int rc = pvgit_schema_merge(j->table, texts, lens, out, outlen, &conflicts);
+    int rc = pvgit_schema_merge_ours(j->table, texts, lens, out, outlen, &conflicts);
     pv_buf_free(&conflicts);
-    if (rc == PV_ECONSTRAINT)
+    if (rc == PV_ECONSTRAINT && *out) rc = PV_OK;
+    else if (rc == PV_ECONSTRAINT)
         rc = pv_err(PV_ECONSTRAINT, "table %s: the schema changes conflict (see schema.jsonl); rows not merged, "
                     "ours' chunk kept", j->table);
     return rc;
@@ -136,12 +139,22 @@ static int merge_schema_file(job *j, const char *a_path)
     size_t len = 0;
     int k, rc;
     for (k = 0; k < 3; k++) texts[k] = j->ver[k].present ? j->data[k] : NULL;
-    rc = pvgit_schema_merge(j->table, texts, j->len, &merged, &len, &conflicts);
+    rc = pvgit_schema_merge_ours(j->table, texts, j->len, &merged, &len, &conflicts);
     if (rc == PV_ECONSTRAINT) {
-        /* ours' schema stays; git marks the path conflicted */
+        /* each conflict settled as ours has it (or, failing that, ours'
+         * schema as it is); git marks the path conflicted */
+        size_t i;
         fprintf(stderr, "%.*s", (int)conflicts.len, conflicts.p ? conflicts.p : "");
-        for (len = 0; len < conflicts.len; len++) j->st->schema_conflicts += conflicts.p[len] == '\n';
+        for (i = 0; i < conflicts.len; i++) j->st->schema_conflicts += conflicts.p[i] == '\n';
+        j->st->schema_settled = merged != NULL;
         rc = 1;
+        if (merged) {
+            pv_buf_free(&j->result);
+            j->result.p = merged;
+            j->result.len = j->result.cap = len;
+            merged = NULL;
+            if (write_result(j, a_path)) rc = -1;
+        }
     } else if (!rc) {
         pv_buf_free(&j->result);
         j->result.p = merged;

@@ -19,6 +19,7 @@ typedef struct pvgit_merge_stats {
     size_t chunks_scanned;/* chunk files the sides share: scanned for the keys of those */
     size_t keys;          /* keys the differing chunks mention */
     size_t schema_conflicts; /* schema.jsonl: conflicting column changes (listed on stderr) */
+    int schema_settled;   /* ... each settled as ours has it, and written (the rows merge under it) */
     int rewritten;        /* the receiving chunk was rewritten under the merged header */
 } pvgit_merge_stats;
 

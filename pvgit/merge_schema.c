@@ -33,6 +33,8 @@ typedef struct merger {
     size_t ndropped, capdropped;
     pv_buf *conflicts;
     size_t nconflicts;
+    int ours_wins;             /* settle each conflict as ours has it (still listed) */
+    int no_key;                /* ours_wins could not keep a key */
 } merger;
 
 static const char *first_name(const pv_column *c) { return c->naliases ? c->aliases[0] : c->name; }
@@ -168,7 +170,10 @@ static int merge_base_column(merger *m, const pv_column *b)
             if (col_changed(b, c[k])) {
                 describe_change(b, c[k], what, sizeof what);
                 conflict(m, b->name, "dropped on %s, %s on %s", side_name[3 - k], what, side_name[k]);
-                return PV_OK;
+                if (!m->ours_wins) return PV_OK;
+                if (k == 1) /* ours changed it, theirs dropped it: ours' column */
+                    return add_column(m, c, c[1]->name, c[1]->type, c[1]->not_null, c[1]->dflt, b->hidden);
+                /* ours dropped it: dropped, every name of it */
             }
         }
         for (k = 0; k < 3; k++)
@@ -197,8 +202,8 @@ static int merge_base_column(merger *m, const pv_column *b)
         value_text(c[2]->dflt, v2, sizeof v2);
         conflict(m, b->name, "default changed to %s on ours and to %s on theirs", v1, v2), ok = 0;
     }
-    dflt_from = c[p ? p : 1];
-    if (!ok) return PV_OK;
+    dflt_from = c[p ? p : 1]; /* (ours' attribute on a conflict) */
+    if (!ok && !m->ours_wins) return PV_OK;
     return add_column(m, c, name_from->name, type_from->type, nn_from->not_null, dflt_from->dflt, b->hidden);
 }
 
@@ -222,7 +227,7 @@ static int merge_added_column(merger *m, const pv_column *o, const pv_column *t)
             value_text(t->dflt, v2, sizeof v2);
             conflict(m, o->name, "added on both sides with different defaults (ours %s, theirs %s)", v1, v2), ok = 0;
         }
-        if (!ok) return PV_OK;
+        if (!ok && !m->ours_wins) return PV_OK; /* else x is ours' */
     }
     return add_column(m, c, x->name, x->type, x->not_null, x->dflt, x->hidden);
 }
@@ -249,7 +254,8 @@ static int merge_key(merger *m)
     case 2: from = m->in[2]; break;
     default:
         conflict(m, NULL, "the primary key differs between ours and theirs");
-        return PV_OK;
+        if (!m->ours_wins) return PV_OK;
+        from = m->in[1];
     }
     for (k = 0; k < from->npk; k++) {
         const char *id = first_name(&from->cols[from->pk[k]]);
@@ -257,11 +263,12 @@ static int merge_key(merger *m)
             if (m->ident[i] && pv_ident_eq(m->ident[i], strlen(m->ident[i]), id, strlen(id))) break;
         if (i == m->out->ncols) {
             if (!m->nconflicts) conflict(m, id, "a key column, dropped on one side");
+            m->no_key = 1;
             return PV_OK;
         }
         idx[k] = i;
     }
-    if (m->nconflicts) return PV_OK; /* the schema is not written */
+    if (m->nconflicts && !m->ours_wins) return PV_OK; /* the schema is not written */
     if ((rc = pv_schema_set_pk(m->out, idx, from->npk))) return rc;
     return PV_OK;
 }
@@ -299,7 +306,8 @@ static int merge_index(merger *m, const char *name)
         pv_buf_printf(m->conflicts, "table %s, index %s: %s on ours, %s on theirs\n", m->table, name,
                       x[1] ? (x[0] ? "changed" : "created") : "dropped", x[2] ? (x[0] ? "changed" : "created") : "dropped");
         m->nconflicts++;
-        return PV_OK;
+        if (!m->ours_wins) return PV_OK;
+        from = 1;
     }
     if (!x[from]) return PV_OK; /* dropped */
     for (k = 0; k < x[from]->ncols; k++) {
@@ -378,15 +386,16 @@ static int merge_columns(merger *m)
     return rc;
 }
 
-int pvgit_schema_merge(const char *table, const char *const texts[3], const size_t lens[3], char **out,
-                       size_t *outlen, pv_buf *conflicts)
+static int schema_merge(const char *table, const char *const texts[3], const size_t lens[3], char **out,
+                        size_t *outlen, pv_buf *conflicts, int ours_wins)
 {
     merger m;
     pv_buf text = PV_BUF_INIT;
-    int k, rc = PV_OK;
+    int k, rc = PV_OK, clash;
     memset(&m, 0, sizeof m);
     m.table = table;
     m.conflicts = conflicts;
+    m.ours_wins = ours_wins;
     *out = NULL;
     *outlen = 0;
     for (k = 0; k < 3 && !rc; k++) {
@@ -400,9 +409,10 @@ int pvgit_schema_merge(const char *table, const char *const texts[3], const size
         rc = pv_err(PV_ENOMEM, "out of memory");
     if (!rc) rc = merge_columns(&m);
     if (!rc) rc = merge_key(&m);
-    if (!rc && !m.nconflicts) rc = merge_indexes(&m);
-    if (!rc && !m.nconflicts) rc = add_dropped(&m);
-    if (!rc && m.nconflicts)
+    if (!rc && (!m.nconflicts || ours_wins)) rc = merge_indexes(&m);
+    if (!rc && (!m.nconflicts || ours_wins)) rc = add_dropped(&m);
+    clash = !rc && m.nconflicts;
+    if (clash && (!ours_wins || m.no_key)) /* nothing to write */
         rc = pv_err(PV_ECONSTRAINT, "table %s: %zu conflicting schema change%s", table, m.nconflicts,
                     m.nconflicts == 1 ? "" : "s");
     if (!rc) rc = pv_schema_encode(&text, m.out);
@@ -410,6 +420,9 @@ int pvgit_schema_merge(const char *table, const char *const texts[3], const size
         *out = text.p;
         *outlen = text.len;
         text.p = NULL;
+        if (clash)
+            rc = pv_err(PV_ECONSTRAINT, "table %s: %zu conflicting schema change%s, settled as ours has them",
+                        table, m.nconflicts, m.nconflicts == 1 ? "" : "s");
     }
     pv_buf_free(&text);
     for (k = 0; k < 3; k++) pv_schema_free(m.in[k]);
@@ -417,4 +430,16 @@ int pvgit_schema_merge(const char *table, const char *const texts[3], const size
     free(m.ident);
     free(m.dropped);
     return rc;
+}
+
+int pvgit_schema_merge(const char *table, const char *const texts[3], const size_t lens[3], char **out,
+                       size_t *outlen, pv_buf *conflicts)
+{
+    return schema_merge(table, texts, lens, out, outlen, conflicts, 0);
+}
+
+int pvgit_schema_merge_ours(const char *table, const char *const texts[3], const size_t lens[3], char **out,
+                            size_t *outlen, pv_buf *conflicts)
+{
+    return schema_merge(table, texts, lens, out, outlen, conflicts, 1);
 }

@@ -20,4 +20,15 @@
 int pvgit_schema_merge(const char *table, const char *const texts[3], const size_t lens[3], char **out,
                        size_t *outlen, pv_buf *conflicts);
 
+/* The same, except that each conflict is settled as ours has it (ours'
+ * column, attribute, key or index; a column ours dropped stays dropped)
+ * while still listed in `conflicts`: the provisional schema under which
+ * the rows of both sides can still be merged. Returns 0 and *out when
+ * nothing conflicts; PV_ECONSTRAINT with *out set (the caller frees it)
+ * when something did; PV_ECONSTRAINT with *out NULL when not even that
+ * schema can be made (a key column one side dropped); the errors of
+ * pvgit_schema_merge. */
+int pvgit_schema_merge_ours(const char *table, const char *const texts[3], const size_t lens[3], char **out,
+                            size_t *outlen, pv_buf *conflicts);
+
 #endif

@@ -98,17 +98,24 @@ git merge -q side -m merge 2>"$T/merge.err" || fail "same column: merge failed: 
 [ "$(columns)" = "k a b y " ] || fail "same column: merged columns are '$(columns)'"
 expect_sql "SELECT k, y FROM t ORDER BY k" "1|1 2|2 3|3 " "same column"
 
-# 5. renamed on one side, dropped on the other: a conflict; the rows are
-#    not merged (ours' chunk kept) and git marks both files
+# 5. renamed on one side, dropped on the other: a conflict. schema.jsonl
+#    gets ours' choice for that column (dropped) and stays conflicted for
+#    git; the rows of both sides are still merged under it (before, the
+#    chunk kept ours' rows only, and theirs' row 5 had to be copied by hand)
 new_repo
 git checkout -qb side && q "ALTER TABLE t RENAME COLUMN a TO alpha" && q "INSERT INTO t VALUES (5, 'five', 50)" &&
-    commit side
+    q "UPDATE t SET b = 22 WHERE k = 2" && commit side
 git checkout -q main && q "ALTER TABLE t DROP COLUMN a" && q "INSERT INTO t VALUES (4, 40)" && commit main
 if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "rename/drop: the merge should conflict"; fi
 grep -q "table t, column a: dropped on ours, renamed to 'alpha' on theirs" "$T/merge.out" ||
     fail "rename/drop: no clear message: $(cat "$T/merge.out")"
-grep -q "rows not merged" "$T/merge.out" || fail "rename/drop: the chunk's fate is not said: $(cat "$T/merge.out")"
-git merge --abort
+grep -q "ours' side kept" "$T/merge.out" || fail "rename/drop: the schema's fate is not said: $(cat "$T/merge.out")"
+[ "$(git diff --name-only --diff-filter=U | tr '\n' ' ')" = ".pv/tables/t/schema.jsonl " ] ||
+    fail "rename/drop: conflicted paths: $(git diff --name-only --diff-filter=U)"
+[ "$(columns)" = "k b " ] || fail "rename/drop: provisional columns are '$(columns)'"
+expect_sql "SELECT * FROM t ORDER BY k" "1|10 2|22 3|30 4|40 5|50 " "rename/drop"
+git add -A && git commit -qm merge || fail "rename/drop: cannot commit the settled merge"
+pvdev fsck >/dev/null 2>&1 || fail "rename/drop: fsck refuses the result"
 
 # 6. dropped on one side, unchanged on the other (which writes rows): dropped
 new_repo
