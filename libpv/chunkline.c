@@ -65,6 +65,24 @@ static int put_hex(pv_buf *out, const char *p, size_t n)
     return PV_OK;
 }
 
+/* Decimal digits of i, as pv_int_format writes them, without printf (a
+ * chunk line of flights has three integers; snprintf cost 0.2 s of an
+ * import of 3 million rows). Returns the length; buf holds 21 bytes. */
+static int int_digits(int64_t i, char *buf)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    int n;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0) *--p = '-';
+    n = (int)(tmp + sizeof tmp - p);
+    memcpy(buf, p, (size_t)n);
+    return n;
+}
+
 int pv_chunk_encode_value(pv_buf *out, const pv_value *v)
 {
     char tmp[32];
@@ -73,7 +91,7 @@ int pv_chunk_encode_value(pv_buf *out, const pv_value *v)
     case PV_NULL: return pv_buf_append(out, "null", 4);
     case PV_BOOLEAN: return v->u.i ? pv_buf_append(out, "true", 4) : pv_buf_append(out, "false", 5);
     case PV_INTEGER:
-        n = pv_int_format(v->u.i, tmp);
+        n = int_digits(v->u.i, tmp);
         return pv_buf_append(out, tmp, (size_t)n);
     case PV_REAL:
         if (isinf(v->u.f)) return pv_buf_append(out, v->u.f < 0 ? "-1e999" : "1e999", v->u.f < 0 ? 6 : 5);

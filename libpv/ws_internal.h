@@ -106,6 +106,9 @@ typedef struct ws_undo {
     size_t idx;             /* WS_UNDO_ROW */
     pv_value *old;          /* the old values (shallow copy); NULL if appended */
     uint8_t old_live;
+    size_t nrun;            /* WS_UNDO_ROW appended (old NULL): slots idx ..
+                               idx + nrun - 1, appended in a row (a bulk
+                               insert logs one entry, not one per row) */
 } ws_undo;
 
 typedef struct ws_txn {
@@ -113,6 +116,8 @@ typedef struct ws_txn {
     int lock_fd;            /* .pv/lock, flock'ed while the transaction runs */
     ws_undo *undo;
     size_t nundo, cap;
+    size_t floor;           /* the last savepoint handed out: entries below
+                               it are never extended (rollback_to stops there) */
     pv_arena arena;         /* old row copies */
 } ws_txn;
 

@@ -83,7 +83,14 @@ static int push(pv_ws *ws, ws_undo u)
 
 int ws_txn_touch(pv_ws *ws, ws_table *t, size_t idx, int appended)
 {
-    ws_undo u = {WS_UNDO_ROW, t, NULL, idx, NULL, 0};
+    ws_undo u = {WS_UNDO_ROW, t, NULL, idx, NULL, 0, 1};
+    if (appended && ws->txn.nundo > ws->txn.floor) { /* the next slot of the last run */
+        ws_undo *last = &ws->txn.undo[ws->txn.nundo - 1];
+        if (last->kind == WS_UNDO_ROW && last->t == t && !last->old && last->idx + last->nrun == idx) {
+            last->nrun++;
+            return PV_OK;
+        }
+    }
     if (!appended) {
         size_t n = t->schema->ncols;
         /* Shallow copy: strings live in the table arena, which only grows
@@ -98,7 +105,7 @@ int ws_txn_touch(pv_ws *ws, ws_table *t, size_t idx, int appended)
 
 int ws_txn_log(pv_ws *ws, int kind, ws_table *t, ws_table *old_t)
 {
-    ws_undo u = {kind, t, old_t, 0, NULL, 0};
+    ws_undo u = {kind, t, old_t, 0, NULL, 0, 0};
     return push(ws, u);
 }
 
@@ -119,7 +126,8 @@ static void undo_one(pv_ws *ws, ws_undo *u)
             set_live(u->t, u->idx, u->old_live);
             ws_index_row_changed(u->t, u->idx); /* its old values are indexed again */
         } else {
-            set_live(u->t, u->idx, 0); /* appended: its key slot now names a dead row */
+            size_t k; /* appended: their key slots now name dead rows */
+            for (k = u->nrun; k-- > 0;) set_live(u->t, u->idx + k, 0);
         }
         break;
     case WS_UNDO_CREATE:
@@ -139,6 +147,7 @@ static void undo_one(pv_ws *ws, ws_undo *u)
 static void txn_end(pv_ws *ws)
 {
     ws->txn.nundo = 0;
+    ws->txn.floor = 0;
     pv_arena_free(&ws->txn.arena);
     ws->txn.open = 0;
     release_lock(ws);
@@ -166,13 +175,18 @@ int pv_ws_begin(pv_ws *ws)
 
 int pv_ws_in_txn(const pv_ws *ws) { return ws->txn.open; }
 
-size_t pv_ws_savepoint(pv_ws *ws) { return ws->txn.nundo; }
+size_t pv_ws_savepoint(pv_ws *ws)
+{
+    ws->txn.floor = ws->txn.nundo;
+    return ws->txn.nundo;
+}
 
 int pv_ws_rollback_to(pv_ws *ws, size_t mark)
 {
     if (!ws->txn.open) return pv_err(PV_EMISUSE, "no transaction is open");
     if (mark > ws->txn.nundo) return pv_err(PV_EMISUSE, "bad savepoint");
     while (ws->txn.nundo > mark) undo_one(ws, &ws->txn.undo[--ws->txn.nundo]);
+    if (ws->txn.floor > mark) ws->txn.floor = mark;
     return PV_OK;
 }
 
@@ -285,18 +299,23 @@ static int plan_records(pv_ws *ws, table_plan *p)
     }
     for (i = 0; i < ws->txn.nundo && !rc; i++) {
         const ws_undo *u = &ws->txn.undo[i];
-        const pv_value *now;
-        int was_live, older;
-        if (u->kind != WS_UNDO_ROW || !same_lineage(t, u->t, &older) || seen[u->idx]) continue;
-        seen[u->idx] = 1;
-        now = &t->vals[u->idx * t->schema->ncols];
-        was_live = u->old ? u->old_live : 0;
-        if (t->live[u->idx]) {
-            /* an old row of another column layout cannot be compared: write */
-            if (older || !(was_live && rows_equal(t->schema, u->old, now)))
-                rc = encode_row(ws, t, now, &p->lines, refs);
-        } else if (was_live) {
-            rc = encode_delete(t, now, &p->lines);
+        size_t k, idx;
+        int older;
+        if (u->kind != WS_UNDO_ROW || !same_lineage(t, u->t, &older)) continue;
+        for (k = 0; k < (u->old ? 1 : u->nrun) && !rc; k++) {
+            const pv_value *now;
+            int was_live;
+            if (seen[idx = u->idx + k]) continue;
+            seen[idx] = 1;
+            now = &t->vals[idx * t->schema->ncols];
+            was_live = u->old ? u->old_live : 0;
+            if (t->live[idx]) {
+                /* an old row of another column layout cannot be compared: write */
+                if (older || !(was_live && rows_equal(t->schema, u->old, now)))
+                    rc = encode_row(ws, t, now, &p->lines, refs);
+            } else if (was_live) {
+                rc = encode_delete(t, now, &p->lines);
+            }
         }
     }
 done:

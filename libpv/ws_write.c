@@ -111,14 +111,55 @@ static int convert_row(const ws_table *t, const pv_value *in, pv_value *out, pv_
     return PV_OK;
 }
 
+/* Do the rows already hold what convert_row would store (each value of its
+ * column's type, or NULL where allowed; text valid UTF-8; no hidden key to
+ * generate)? `pvdev import` hands rows over so: they are then used as they
+ * are, without a converted copy of every value. */
+static int rows_typed(const ws_table *t, const pv_value *rows, size_t nrows)
+{
+    const pv_schema *s = t->schema;
+    size_t r;
+    uint32_t c;
+    for (r = 0; r < nrows; r++)
+        for (c = 0; c < s->ncols; c++) {
+            const pv_value *v = &rows[r * s->ncols + c];
+            if (v->type == PV_NULL) {
+                if (s->cols[c].not_null || s->cols[c].hidden) return 0;
+            } else if (v->type != s->cols[c].type ||
+                       (v->type == PV_TEXT && !pv_utf8_valid(v->u.s.p, v->u.s.n, NULL))) {
+                return 0;
+            }
+        }
+    return 1;
+}
+
 /* Primary keys of the new rows must be new and distinct. A small private
  * open-addressing set finds duplicates within the insert. */
+/* Rows in strictly ascending key order have distinct keys: an import of a
+ * sorted file then needs no hash set of its keys. */
+static int keys_ascending(const pv_schema *s, const pv_value *rows, size_t nrows)
+{
+    size_t r;
+    for (r = 1; r < nrows; r++) {
+        const pv_value *a = &rows[(r - 1) * s->ncols], *b = &rows[r * s->ncols];
+        uint32_t k;
+        int c = 0;
+        for (k = 0; k < s->npk && !c; k++) c = pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]);
+        if (c >= 0) return 0;
+    }
+    return 1;
+}
+
 static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int vs_table,
                       const char *origin, size_t first_line, const uint64_t *hashes, long *slot)
 {
     const pv_schema *s = t->schema;
     size_t nslots = 16, r, *slots;
     int rc = PV_OK;
+    if (t->nrows == 0 && keys_ascending(s, rows, nrows)) { /* an empty table: nothing to find */
+        for (r = 0; r < nrows; r++) slot[r] = -1;
+        return PV_OK;
+    }
     while (nslots < nrows * 2) nslots *= 2;
     slots = calloc(nslots, sizeof *slots);
     if (!slots) return pv_err(PV_ENOMEM, "out of memory");
@@ -386,6 +427,7 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
     ws_table *t;
     pv_arena a = PV_ARENA_INIT;
     pv_value *conv = NULL;
+    const pv_value *rowsc = rows; /* the rows as stored: `rows`, or `conv` */
     uint64_t *hashes = NULL;
     long *slot = NULL;
     uint8_t *skip = NULL;
@@ -410,26 +452,26 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
         rc = pv_err(PV_ELIMIT, "too many rows");
         goto done;
     }
-    conv = malloc(nrows * ncols * sizeof *conv);
-    if (!conv) {
-        rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
-        goto done;
-    }
-    {
+    if (!rows_typed(t, rows, nrows)) {
         origin_info o = {origin, first_line};
+        if (!(conv = malloc(nrows * ncols * sizeof *conv))) {
+            rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
+            goto done;
+        }
         for (r = 0; r < nrows && !rc; r++) rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, &o, r);
+        rowsc = conv;
     }
     if (!rc && (!(hashes = malloc(nrows * sizeof *hashes)) || !(slot = malloc(nrows * sizeof *slot))))
         rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
-    for (r = 0; r < nrows && !rc; r++) hashes[r] = ws_key_hash(t->schema, &conv[r * ncols]);
-    if (!rc) rc = check_keys(t, conv, nrows, mode == PV_WRITE_INSERT, origin, first_line, hashes, slot);
+    for (r = 0; r < nrows && !rc; r++) hashes[r] = ws_key_hash(t->schema, &rowsc[r * ncols]);
+    if (!rc) rc = check_keys(t, rowsc, nrows, mode == PV_WRITE_INSERT, origin, first_line, hashes, slot);
     if (!rc && t->schema->nindexes) {
         origin_info o = {origin, first_line};
-        rc = check_unique(t, conv, nrows, mode, slot, &o, &skip);
+        rc = check_unique(t, rowsc, nrows, mode, slot, &o, &skip);
     }
     if (!rc) {
-        size_t mark = ws->txn.nundo;
-        rc = apply_rows(ws, t, conv, nrows, mode, hashes, slot, skip, &done_rows);
+        size_t mark = pv_ws_savepoint(ws);
+        rc = apply_rows(ws, t, rowsc, nrows, mode, hashes, slot, skip, &done_rows);
         if (rc) pv_ws_rollback_to(ws, mark); /* one call is all or nothing */
     }
 done:
@@ -452,7 +494,7 @@ int pv_ws_delete(pv_ws *ws, const char *table, const pv_value *keys, size_t nkey
     if (ndeleted) *ndeleted = 0;
     if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
     if ((rc = ws_txn_auto_begin(ws, &began))) return rc;
-    mark = ws->txn.nundo;
+    mark = pv_ws_savepoint(ws);
     if (!(t = find_table(ws, table))) {
         rc = pv_err(PV_ENOTFOUND, "no such table: %s", table);
         goto done;

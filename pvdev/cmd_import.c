@@ -808,12 +808,27 @@ static int duplicate_error(const struct csv_table *t, const pv_schema *s,
     return rc;
 }
 
+/* Rows in strictly ascending key order (a file sorted by its key, the
+ * common case) have no duplicate: no hash set of 2 x rows slots needed. */
+static int keys_ascending(const struct csv_table *t, const pv_schema *s)
+{
+    for (size_t r = 1; r < t->nrows; r++) {
+        const pv_value *a = &t->vals[(r - 1) * t->stride], *b = &t->vals[r * t->stride];
+        int c = 0;
+        for (uint32_t k = 0; k < s->npk && !c; k++)
+            c = pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]);
+        if (c >= 0)
+            return 0;
+    }
+    return 1;
+}
+
 static int check_duplicates(const struct csv_table *t, const pv_schema *s)
 {
     size_t size = 16, *slots;
     int rc = 0;
 
-    if (!has_declared_key(s) || t->nrows < 2)
+    if (!has_declared_key(s) || t->nrows < 2 || keys_ascending(t, s))
         return 0;
     while (size < t->nrows * 2)
         size *= 2;

@@ -1211,6 +1211,57 @@ static void test_lookup_from_checkpoint(void **state)
     pv_close(db);
 }
 
+/* A bulk write logs its appended rows as one run in the undo log; a
+ * savepoint taken after it must not let later appends join that run, so
+ * rolling back to it removes exactly the later rows. Keys in ascending
+ * order skip the duplicate hash set: a duplicate is still found. */
+static void test_append_runs_and_savepoints(void **state)
+{
+    const char *dir = *state;
+    pv_db *db;
+    pv_value rows[12];
+    size_t mark, n;
+    char *text;
+    int i;
+    assert_int_equal(pv_workspace_init(dir), 0);
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(pv_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)"), 0);
+    for (i = 0; i < 6; i++) {
+        rows[2 * i] = pv_v_int(i + 1);
+        rows[2 * i + 1] = pv_v_int(10 * (i + 1));
+    }
+    rows[10] = pv_v_int(3); /* ascending until a duplicate of key 3 */
+    assert_int_equal(pv_db_write(db, "t", rows, 6, 2, PV_WRITE_INSERT, NULL, 0, NULL), PV_ECONSTRAINT);
+    assert_non_null(strstr(pv_errmsg(), "duplicate primary key 3"));
+    rows[10] = pv_v_int(0); /* not ascending, no duplicate */
+    assert_int_equal(pv_db_begin(db), 0);
+    assert_int_equal(pv_db_write(db, "t", rows, 3, 2, PV_WRITE_INSERT, NULL, 0, &n), 0);
+    mark = pv_db_savepoint(db);
+    assert_int_equal(pv_db_write(db, "t", rows + 6, 3, 2, PV_WRITE_INSERT, NULL, 0, &n), 0);
+    assert_int_equal(pv_db_rollback_to(db, mark), 0);
+    assert_int_equal(pv_db_write(db, "t", rows + 6, 2, 2, PV_WRITE_INSERT, NULL, 0, &n), 0);
+    assert_int_equal(pv_db_commit(db), 0);
+    pv_close(db);
+    text = slurp(dir, ".pv/tables/t/00000001.jsonl", NULL);
+    assert_string_equal(text, "{\"pv\":1,\"columns\":[\"id\",\"v\"]}\n[1,10]\n[2,20]\n[3,30]\n[4,40]\n[5,50]\n");
+    free(text);
+    /* a whole transaction of runs rolled back */
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(pv_db_begin(db), 0);
+    assert_int_equal(pv_db_write(db, "t", rows + 10, 1, 2, PV_WRITE_INSERT, NULL, 0, &n), 0);
+    assert_int_equal(pv_exec(db, "INSERT INTO t VALUES (7, 70), (8, 80)"), 0);
+    assert_int_equal(pv_db_rollback(db), 0);
+    {
+        pv_stmt *st = NULL;
+        assert_int_equal(pv_prepare(db, "SELECT count(*), sum(id) FROM t", (size_t)-1, &st, NULL), 0);
+        assert_int_equal(pv_step(st), PV_ROW);
+        assert_int_equal(pv_column_int64(st, 0), 5);
+        assert_int_equal(pv_column_int64(st, 1), 15);
+        pv_finalize(st);
+    }
+    pv_close(db);
+}
+
 static void test_schema_key_too_long(void **state)
 {
     const char *dir = *state;
@@ -1233,6 +1284,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_init_layout, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_format_version, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_lookup_from_checkpoint, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_append_runs_and_savepoints, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_insert_reopen_scan, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_create_errors, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_exact_file_bytes, setup_dir, teardown_dir),
