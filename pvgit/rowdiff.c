@@ -291,7 +291,7 @@ static int side_tables(pvgit_side *s, char ***out, size_t *n)
         }
     }
 sorted:
-    qsort(names, *n, sizeof *names, cmp_str);
+    if (*n > 1) qsort(names, *n, sizeof *names, cmp_str); /* qsort's base must not be NULL */
     *out = names;
     return PV_OK;
 }
@@ -375,7 +375,7 @@ static int tside_open(tside *t, pvgit_side *s, const char *name)
     if (rc) return rc;
     snprintf(path, sizeof path, "%s:.pv/tables/%s/schema.jsonl", s->label, name);
     if ((rc = pv_schema_decode(t->schema_text, t->schema_len, name, path, &t->schema))) return rc;
-    qsort(t->chunks, t->nchunks, sizeof *t->chunks, cmp_chunk);
+    if (t->nchunks > 1) qsort(t->chunks, t->nchunks, sizeof *t->chunks, cmp_chunk); /* none: a table without rows */
     t->present = 1;
     return PV_OK;
 }
@@ -1263,12 +1263,13 @@ static int diff_table(pvgit_side *a, pvgit_side *b, const char *name_a, const ch
         if (!rc) rc = decode_all(&other, 1, &d.side[1], o);
         for (i = 0; !rc && i < d.km.n; i++)
             if (state(&d.km.e[i], 0)) rc = push_row(&d, PVGIT_ROW_DELETED, &d.km.e[i], state(&d.km.e[i], 0), NULL);
-        if (!rc) qsort_r(d.rows, d.nrows, sizeof *d.rows, cmp_rows, d.side[0].schema);
+        if (!rc && d.nrows > 1) qsort_r(d.rows, d.nrows, sizeof *d.rows, cmp_rows, d.side[0].schema);
         {
             size_t first = d.nrows;
             for (i = 0; !rc && i < other.n; i++)
                 if (state(&other.e[i], 1)) rc = push_row(&d, PVGIT_ROW_ADDED, &other.e[i], NULL, state(&other.e[i], 1));
-            if (!rc) qsort_r(d.rows + first, d.nrows - first, sizeof *d.rows, cmp_rows, d.side[1].schema);
+            if (!rc && d.nrows - first > 1)
+                qsort_r(d.rows + first, d.nrows - first, sizeof *d.rows, cmp_rows, d.side[1].schema);
         }
         if (!rc) {
             memset(&out, 0, sizeof out);
@@ -1340,7 +1341,8 @@ static int diff_table(pvgit_side *a, pvgit_side *b, const char *name_a, const ch
     }
     if (rc) goto done;
     if (!d.nrows && (o->key || (schema_same && d.side[0].present && d.side[1].present))) goto done;
-    qsort_r(d.rows, d.nrows, sizeof *d.rows, cmp_rows, d.side[1].present ? d.side[1].schema : d.side[0].schema);
+    if (d.nrows > 1)
+        qsort_r(d.rows, d.nrows, sizeof *d.rows, cmp_rows, d.side[1].present ? d.side[1].schema : d.side[0].schema);
     memset(&out, 0, sizeof out);
     out.name = d.side[1].present ? d.side[1].name : d.side[0].name;
     out.old_schema = d.side[0].present ? d.side[0].schema : NULL;

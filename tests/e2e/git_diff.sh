@@ -167,4 +167,15 @@ q "CREATE INDEX a_name ON a (name, n); ALTER TABLE a ADD COLUMN terminal TEXT DE
 git diff -- .pv/tables/a/schema.jsonl | grep '^[+-][^+-]' > ix.out
 printf '+column terminal TEXT DEFAULT "T1"\n+index a_name (name, n)\n' > ix.want
 same ix.want ix.out "git diff of CREATE INDEX and a DEFAULT"
+
+# a table with no rows has no chunk file: the diff sorted a NULL chunk list
+# (undefined behaviour: make test SANITIZE=1 stopped here; found by
+# fuzz_rowdiff)
+q "CREATE TABLE e (k INTEGER PRIMARY KEY)"
+pvdev diff e > e.out
+printf 'table e (new)\n+ column k INTEGER NOT NULL (key)\n' > e.want
+same e.want e.out "pvdev diff of a table without rows"
+git add -A && git commit -qm empty-table
+pvdev diff HEAD~1 HEAD e > e2.out
+same e.want e2.out "pvdev diff HEAD~1 HEAD of a table without rows"
 echo ok
