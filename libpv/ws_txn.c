@@ -274,13 +274,51 @@ static int same_lineage(const ws_table *t, const ws_table *v, int *older)
 
 /* The records of one table: every touched row whose final state differs
  * from its state before the transaction, in the order first touched. */
+/* Row slots already written by plan_records: a byte per slot of the table
+ * when the transaction touched many of them, else a small hash set (a
+ * one-row commit on a 3M-row table must not clear 3 MB). */
+typedef struct seen_set {
+    uint8_t *bytes;   /* nrows bytes, or NULL */
+    size_t *set;      /* slot + 1; 0 = empty */
+    size_t mask;
+} seen_set;
+
+static int seen_init(seen_set *s, size_t nrows, size_t touched)
+{
+    size_t cap = 16;
+    memset(s, 0, sizeof *s);
+    if (touched >= nrows / 16) {
+        s->bytes = calloc(nrows + 1, 1);
+        return s->bytes ? PV_OK : pv_err(PV_ENOMEM, "out of memory");
+    }
+    while (cap < touched * 2) cap *= 2;
+    s->mask = cap - 1;
+    s->set = calloc(cap, sizeof *s->set);
+    return s->set ? PV_OK : pv_err(PV_ENOMEM, "out of memory");
+}
+
+/* 1 if slot idx was seen already, else records it and returns 0. */
+static int seen_test_set(seen_set *s, size_t idx)
+{
+    size_t i;
+    if (s->bytes) {
+        if (s->bytes[idx]) return 1;
+        s->bytes[idx] = 1;
+        return 0;
+    }
+    for (i = (idx * 0x9e3779b97f4a7c15ull) >> 20 & s->mask; s->set[i]; i = (i + 1) & s->mask)
+        if (s->set[i] == idx + 1) return 1;
+    s->set[i] = idx + 1;
+    return 0;
+}
+
 static int plan_records(pv_ws *ws, table_plan *p)
 {
     ws_table *t = p->t;
-    uint8_t *seen = NULL;
+    seen_set seen = {NULL, NULL, 0};
     pv_blobref *refs = calloc(t->schema->ncols + 1, sizeof *refs);
-    size_t i;
-    int rc = PV_OK;
+    size_t i, touched = 0;
+    int rc = PV_OK, older;
     if (!refs) return pv_err(PV_ENOMEM, "out of memory");
     if (t->txn_compact) { /* every live row, in key order, and nothing else */
         uint64_t r;
@@ -293,20 +331,20 @@ static int plan_records(pv_ws *ws, table_plan *p)
         }
         goto done;
     }
-    if (!(seen = calloc(t->nrows + 1, 1))) {
-        rc = pv_err(PV_ENOMEM, "out of memory");
-        goto done;
+    for (i = 0; i < ws->txn.nundo; i++) {
+        const ws_undo *u = &ws->txn.undo[i];
+        if (u->kind == WS_UNDO_ROW && same_lineage(t, u->t, &older)) touched += u->old ? 1 : u->nrun;
     }
+    if (!touched) goto done;
+    if ((rc = seen_init(&seen, t->nrows, touched))) goto done;
     for (i = 0; i < ws->txn.nundo && !rc; i++) {
         const ws_undo *u = &ws->txn.undo[i];
         size_t k, idx;
-        int older;
         if (u->kind != WS_UNDO_ROW || !same_lineage(t, u->t, &older)) continue;
         for (k = 0; k < (u->old ? 1 : u->nrun) && !rc; k++) {
             const pv_value *now;
             int was_live;
-            if (seen[idx = u->idx + k]) continue;
-            seen[idx] = 1;
+            if (seen_test_set(&seen, idx = u->idx + k)) continue;
             now = &t->vals[idx * t->schema->ncols];
             was_live = u->old ? u->old_live : 0;
             if (t->live[idx]) {
@@ -319,7 +357,8 @@ static int plan_records(pv_ws *ws, table_plan *p)
         }
     }
 done:
-    free(seen);
+    free(seen.bytes);
+    free(seen.set);
     free(refs);
     return rc;
 }
