@@ -91,6 +91,16 @@ static int delta_block(const pv_pack *k, uint32_t b, uint64_t *first, uint64_t *
     return 0;
 }
 
+/* Set bits of x, inline (without -mpopcnt the builtin is a libgcc call,
+ * and a point read of sorted dictionary codes makes up to 16). */
+static inline uint64_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (x * 0x0101010101010101ull) >> 56;
+}
+
 int pv_delta_get(const pv_pack *k, uint32_t i, uint64_t *out)
 {
     uint64_t v, mind;
@@ -101,8 +111,8 @@ int pv_delta_get(const pv_pack *k, uint32_t i, uint64_t *out)
     j = i & (PV_BLOCK_ROWS - 1);
     v += (uint64_t)j * mind;
     if (w == 1) { /* deltas of 0 or 1 over min: a popcount (sorted dictionary codes) */
-        for (t = 0; t + 64 <= j; t += 64) v += (uint64_t)__builtin_popcountll(pv_get_u64(q + t / 8));
-        if (j % 64) v += (uint64_t)__builtin_popcountll(pv_get_u64(q + t / 8) & ((1ull << (j % 64)) - 1));
+        for (t = 0; t + 64 <= j; t += 64) v += popcount64(pv_get_u64(q + t / 8));
+        if (j % 64) v += popcount64(pv_get_u64(q + t / 8) & ((1ull << (j % 64)) - 1));
     } else if (w > 1) {
         uint64_t d[64];
         for (t = 0; t < j; t += 64) {

@@ -347,13 +347,17 @@ static int fc_group(const pv_dec *d, uint32_t g, uint64_t *from, uint64_t *to)
     return 0;
 }
 
-/* Entry e of a front-coded dictionary, built in place at the end of mem:
- * *moff, *len. 0, 1 malformed, PV_ENOMEM. */
+/* Entry e of a front-coded dictionary, appended to mem: *moff, *len. It
+ * is rebuilt in a stack buffer while it fits (a point read of a date or a
+ * code: no buffer call per step), in mem otherwise. 0, 1 malformed,
+ * PV_ENOMEM. */
 static int fc_entry(const pv_dec *d, uint32_t e, pv_buf *mem, uint64_t *moff, uint32_t *len)
 {
     uint32_t g = e / FC_GROUP, t, cur = 0;
     uint64_t at, to;
     size_t start = mem->len;
+    char small[256];
+    int in_mem = 0;
     if (fc_group(d, g, &at, &to)) return 1;
     for (t = 0; t <= e % FC_GROUP; t++) {
         int bad = 0;
@@ -361,11 +365,23 @@ static int fc_entry(const pv_dec *d, uint32_t e, pv_buf *mem, uint64_t *moff, ui
         uint32_t slen = leb_get(d->bytes, to, &at, &bad);
         if (bad || shared > cur || (t == 0 && shared) || slen > to - at) return 1;
         if ((uint64_t)shared + slen > FC_MAX_DECODED) return 1;
-        mem->len = start + shared;
-        if (pv_buf_append(mem, d->bytes + at, slen)) return PV_ENOMEM;
+        if (!in_mem && (uint64_t)shared + slen > sizeof small) { /* move to mem */
+            if (pv_buf_append(mem, small, cur)) return PV_ENOMEM;
+            in_mem = 1;
+        }
+        if (in_mem) {
+            mem->len = start + shared;
+            if (pv_buf_append(mem, d->bytes + at, slen)) return PV_ENOMEM;
+        } else if (slen <= 16) { /* short suffixes (most): no memcpy call */
+            uint32_t b;
+            for (b = 0; b < slen; b++) small[shared + b] = (char)d->bytes[at + b];
+        } else {
+            memcpy(small + shared, d->bytes + at, slen);
+        }
         at += slen;
         cur = shared + slen;
     }
+    if (!in_mem && pv_buf_append(mem, small, cur)) return PV_ENOMEM;
     *moff = start;
     *len = cur;
     return 0;

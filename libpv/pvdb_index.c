@@ -375,9 +375,11 @@ int pvdb_key_range(const pvdb_file *f, uint32_t table, const pv_value *lo, uint3
 
 /* ---- rows ------------------------------------------------------------------------- */
 
-/* Columns are read 8 at a time: headers opened and the row's words
- * prefetched for all 8, then decoded, so the cache misses of the columns
- * overlap instead of adding up. */
+/* Columns are read 8 at a time: their chunk headers prefetched, then
+ * opened and the row's words prefetched for all 8, then decoded, so the
+ * cache misses of the columns overlap instead of adding up. (Reading the
+ * dictionary codes early to prefetch their entries was measured slower:
+ * 0.87 vs 0.72 us per flights row, the code's own miss then serialises.) */
 #define ROW_BATCH 8
 
 int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,
@@ -404,7 +406,12 @@ int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32
     for (i0 = 0; i0 < ncols; i0 += ROW_BATCH) {
         uint32_t n = ncols - i0 < ROW_BATCH ? ncols - i0 : ROW_BATCH;
         uint8_t null[ROW_BATCH];
-        for (i = 0; i < n; i++) { /* open and prefetch */
+        for (i = 0; i < n; i++) { /* the chunk headers (and null bitmap bytes) */
+            const pvdb_chunk *k = pvdb_chunk_at(t, g, cols[i0 + i]);
+            if (k->nulls) __builtin_prefetch(t->file->map + k->off + (r >> 3));
+            __builtin_prefetch(t->file->map + k->off + (k->nulls ? pvdb_bitmap_len(k->rows) : 0));
+        }
+        for (i = 0; i < n; i++) { /* open and prefetch the row's words */
             const pvdb_chunk *k = pvdb_chunk_at(t, g, cols[i0 + i]);
             const pv_encoder *e;
             const uint8_t *bm;

@@ -21,6 +21,7 @@
 #include "ws.h"
 
 #define NROWS 5000 /* t: id = 1, 3, 5, ... 9999 (odd keys only) */
+#define LT_PAD "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 
 typedef pair_fixture gfix;
 
@@ -32,6 +33,7 @@ static void fill(pv_db *db)
     exec_ok(db, "CREATE TABLE s (k TEXT PRIMARY KEY, n INTEGER, note TEXT)");
     exec_ok(db, "CREATE TABLE c (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
     exec_ok(db, "CREATE TABLE r (x REAL PRIMARY KEY, v INTEGER)");
+    exec_ok(db, "CREATE TABLE u (id INTEGER PRIMARY KEY, v TEXT)");
     exec_ok(db, "BEGIN");
     for (i = 0; i < NROWS; i += 500) {
         b.len = 0;
@@ -63,6 +65,18 @@ static void fill(pv_db *db)
         exec_ok(db, b.p);
     }
     exec_ok(db, "INSERT INTO r VALUES (-1.5, 1), (0.0, 2), (2.0, 3), (2.25, 4), (1e300, 5)");
+    /* u.v: 40 distinct values of 1 to ~400 bytes sharing long prefixes, so
+     * a front-coded dictionary whose entries cross the 256 bytes that a
+     * point read rebuilds on the stack (encode_dict.c fc_entry) */
+    for (i = 0; i < 2000; i += 500) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO u VALUES ");
+        for (j = i; j < i + 500; j++)
+            pv_buf_printf(&b, "%s(%d, '%.*s%d')", j == i ? "" : ",", j, (j % 40) * 37 % 400,
+                          LT_PAD, j % 40);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
     exec_ok(db, "COMMIT");
     pv_buf_free(&b);
 }
@@ -167,6 +181,7 @@ static void test_every_row(void **state)
         every_row(dbs[i], "s", "SELECT k FROM s", "SELECT * FROM s WHERE k = ?", 1, 3000);
         every_row(dbs[i], "c", "SELECT a, b FROM c", "SELECT * FROM c WHERE a = ? AND b = ?", 2, 4000);
         every_row(dbs[i], "r", "SELECT x FROM r", "SELECT * FROM r WHERE x = ?", 1, 5);
+        every_row(dbs[i], "u", "SELECT id FROM u", "SELECT * FROM u WHERE id = ?", 1, 2000);
     }
 }
 
@@ -348,8 +363,8 @@ static void test_corrupt_file(void **state)
     int corrupt = 0, ok = 0;
     snprintf(copy, sizeof copy, "%s/bad.pvdb", f->ws.dir);
     assert_int_equal(pvdb_open(f->path, &pf), PV_OK);
-    /* tables in file order: c, r, s, t */
-    assert_int_equal(pvdb_table_count(pf), 4);
+    /* tables in file order: c, r, s, t (and u, not damaged here) */
+    assert_int_equal(pvdb_table_count(pf), 5);
     pvdb_close(pf);
     for (tab = 0; tab < 4; tab++) {
         for (col = 0; col < ncols[tab]; col++) {
