@@ -99,6 +99,22 @@ struct pv_arena_block {
 };
 
 #define PV_ARENA_BLOCK 65536
+#define PV_ARENA_FIRST 4096
+
+/* Blocks start at 4 KiB and double up to 64 KiB. Why not 64 KiB at once:
+ * a short statement (a point query) then holds 4-8 KiB instead of 64, and
+ * two arenas freed together no longer leave more than glibc's trim
+ * threshold (128 KiB) free at the top of the heap, which made every
+ * open+query+close give the memory back to the kernel and fault it in
+ * again (four brk calls per query). */
+static size_t next_block_size(const pv_arena *a, size_t n)
+{
+    size_t size = !a->head ? PV_ARENA_FIRST
+                  : a->head->size >= PV_ARENA_BLOCK / 2 ? PV_ARENA_BLOCK
+                  : a->head->size * 2;
+    while (size < n) size *= 2;   /* n <= PV_ARENA_BLOCK / 4 here */
+    return size;
+}
 
 void *pv_arena_alloc(pv_arena *a, size_t n)
 {
@@ -110,7 +126,7 @@ void *pv_arena_alloc(pv_arena *a, size_t n)
         a->used += n;
         return p;
     }
-    size = n > PV_ARENA_BLOCK / 4 ? n : PV_ARENA_BLOCK;
+    size = n > PV_ARENA_BLOCK / 4 ? n : next_block_size(a, n);
     if (size > SIZE_MAX - sizeof *blk) return NULL;
     blk = malloc(sizeof *blk + size);
     if (!blk) return NULL;
@@ -157,7 +173,7 @@ void pv_arena_reset(pv_arena *a)
     pv_arena_block *b = a->head, *keep = NULL;
     while (b) {
         pv_arena_block *next = b->next;
-        if (!keep && b->size == PV_ARENA_BLOCK) keep = b; /* reused */
+        if (!keep && b->size <= PV_ARENA_BLOCK) keep = b; /* reused: the newest, so the largest, standard block */
         else free(b);
         b = next;
     }

@@ -69,6 +69,35 @@ static void test_arena_reset_reuses_a_block(void **state)
     pv_arena_free(&a);
 }
 
+/* A short-lived arena holding a few small values stays small: blocks grow
+ * 4, 8, 16, 32, 64 KiB, so freeing two arenas of a point query does not hand
+ * more than glibc's trim threshold back to the kernel each time. */
+static void test_arena_starts_small_and_doubles(void **state)
+{
+    pv_arena a = PV_ARENA_INIT;
+    size_t sizes[16], n = 0, before;
+    int i;
+    (void)state;
+    assert_non_null(pv_arena_alloc(&a, 40));
+    assert_int_equal(a.total, 4096);
+    sizes[n++] = a.total;
+    for (i = 0; i < 40000; i++) {
+        before = a.total;
+        assert_non_null(pv_arena_alloc(&a, 24));
+        if (a.total != before && n < 16) sizes[n++] = a.total - before; /* a new block */
+    }
+    assert_true(n >= 7);
+    assert_int_equal(sizes[1], 8192);
+    assert_int_equal(sizes[2], 16384);
+    assert_int_equal(sizes[4], 65536);
+    assert_int_equal(sizes[6], 65536); /* never past the standard block */
+    pv_arena_free(&a);
+    /* a first request larger than the first block gets a block that fits */
+    assert_non_null(pv_arena_alloc(&a, 10000));
+    assert_int_equal(a.total, 16384);
+    pv_arena_free(&a);
+}
+
 static void test_errors(void **state)
 {
     char big[3000];
@@ -96,6 +125,7 @@ int main(void)
         cmocka_unit_test(test_buf),
         cmocka_unit_test(test_arena),
         cmocka_unit_test(test_arena_reset_reuses_a_block),
+        cmocka_unit_test(test_arena_starts_small_and_doubles),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
