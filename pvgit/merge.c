@@ -182,6 +182,7 @@ static int build_table_level(job *j, const pvgit_commits *c, const char *only_if
     j->sides.hpath = NULL;
     j->st->chunks_read = j->sides.differing;
     j->st->chunks_scanned = j->sides.shared;
+    j->st->chunks_from_worktree = j->sides.from_worktree;
     j->st->keys = j->sides.keys;
     if (!rc && !j->hpath && only_if)
         rc = pv_err(PV_ERROR, "%s: git asked to merge it, but no chunk changed on both sides", j->relfile);

@@ -17,6 +17,7 @@ typedef struct pvgit_merge_stats {
     size_t conflicts;     /* conflict records written */
     size_t chunks_read;   /* chunk files that differ between the sides: read whole */
     size_t chunks_scanned;/* chunk files the sides share: scanned for the keys of those */
+    size_t chunks_from_worktree; /* ... of which read from clean work tree files */
     size_t keys;          /* keys the differing chunks mention */
     size_t schema_conflicts; /* schema.jsonl: conflicting column changes (listed on stderr) */
     int schema_settled;   /* ... each settled as ours has it, and written (the rows merge under it) */

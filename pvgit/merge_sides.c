@@ -19,6 +19,7 @@
 #include "merge_sides.h"
 #include "schema_file.h"
 #include "util.h"
+#include "wtindex.h"
 
 #define FILE_MAX ((size_t)1 << 30)
 
@@ -42,6 +43,8 @@ typedef struct build {
     pvgit_keyset keys;
     chunk_list shared, differing;  /* chunk files, by blob ids */
     unsigned hnum;                 /* the receiving chunk's number */
+    pvgit_wtindex wt;              /* the work tree's clean files (none in a bare repository) */
+    char wtpv[4200], relpv[300];   /* "<work tree>/<prefix>.pv/", "<prefix>.pv/" */
     pvgit_merge_sides *o;
 } build;
 
@@ -229,9 +232,25 @@ static int keep_line(build *b, void *ctx, const char *line, size_t len, size_t l
     return PV_OK;
 }
 
+/* The work tree's copy of a chunk when git's index says it is clean and
+ * holds blob `id`: 1 and *out (malloc'd), else 0. Reading the file costs
+ * less than inflating the object (the shared chunks are most of a big
+ * table); during a merge the work tree is ours', which holds every shared
+ * chunk. */
+static int clean_copy(build *b, const char *rel, const git_oid *id, char **out, size_t *len)
+{
+    char irel[4400], path[4400];
+    git_oid wid;
+    if (!b->wt.index) return 0;
+    snprintf(irel, sizeof irel, "%s%s", b->relpv, rel);
+    snprintf(path, sizeof path, "%s%s", b->wtpv, rel);
+    if (!pvgit_wtindex_clean_id(&b->wt, irel, path, &wid) || !git_oid_equal(&wid, id)) return 0;
+    return pv_read_file(path, FILE_MAX, out, len) == PV_OK;
+}
+
 static int shared_chunk_scan(build *b, const shared_chunk *sc)
 {
-    char rel[160], what[300];
+    char rel[160], what[300], *copy = NULL;
     git_blob *blob = NULL;
     const char *text = NULL, *nl;
     size_t len = 0, hlen;
@@ -239,7 +258,12 @@ static int shared_chunk_scan(build *b, const shared_chunk *sc)
     int k, rc;
     snprintf(rel, sizeof rel, "%s/%s", b->dir, sc->name);
     snprintf(what, sizeof what, "ours:.pv/%s", rel);
-    if ((rc = blob_get(b, &sc->id, &blob, &text, &len))) return rc;
+    if (clean_copy(b, rel, &sc->id, &copy, &len)) {
+        text = copy;
+        b->o->from_worktree++;
+    } else if ((rc = blob_get(b, &sc->id, &blob, &text, &len))) {
+        return rc;
+    }
     memset(&f, 0, sizeof f);
     pvgit_keycut_init(&f.cut, b->schema);
     rc = each_line(b, text, len, keep_line, &f, what);
@@ -254,6 +278,7 @@ static int shared_chunk_scan(build *b, const shared_chunk *sc)
     pvgit_keycut_free(&f.cut);
     pv_buf_free(&f.out);
     git_blob_free(blob);
+    free(copy);
     return rc;
 }
 
@@ -373,10 +398,16 @@ int pvgit_merge_sides_build(git_repository *repo, const pvgit_commits *c, const 
     out->keys = b.keys.n;
     out->differing = b.differing.n;
     out->shared = b.shared.n;
+    if (!rc && b.keys.n && b.shared.n && git_repository_workdir(repo)) {
+        snprintf(b.wtpv, sizeof b.wtpv, "%s%s.pv/", git_repository_workdir(repo), prefix);
+        snprintf(b.relpv, sizeof b.relpv, "%s.pv/", prefix);
+        pvgit_wtindex_open(&b.wt, repo);
+    }
     for (i = 0; i < b.shared.n && !rc; i++)
         if (b.keys.n) rc = shared_chunk_scan(&b, &b.shared.v[i]);
 done:
     for (k = 0; k < 3; k++) git_tree_free(b.sub[k]);
+    pvgit_wtindex_free(&b.wt);
     pv_schema_free(b.schema);
     pvgit_keyset_free(&b.keys);
     free(b.shared.v);

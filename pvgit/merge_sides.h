@@ -28,6 +28,7 @@ typedef struct pvgit_merge_sides {
                                  * sides ("tables/<t>/NNNNNNNN.jsonl"), NULL when none is */
     int schema_both;            /* schema.jsonl changed on both sides */
     size_t differing, shared;   /* chunk files */
+    size_t from_worktree;       /* shared chunks read from clean work tree files, not git objects */
     size_t keys;                /* keys collected from the differing chunks */
 } pvgit_merge_sides;
 

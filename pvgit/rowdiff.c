@@ -23,6 +23,7 @@
 #include "pvgit.h"
 #include "rowdiff.h"
 #include "schema_file.h"
+#include "wtindex.h"
 
 #define SIDE_EMPTY 0
 #define SIDE_TREE  1
@@ -417,22 +418,13 @@ static void chunk_label(char *out, size_t cap, const tside *t, const chunkinfo *
 static int index_clean_id(pvgit_side *s, const char *table, const char *name, git_oid *id)
 {
     char path[4300], rel[4300];
-    const git_index_entry *e;
-    struct stat st;
+    pvgit_wtindex w;
     if (!s->index || !s->pvdir || !s->relpv) return 0;
+    w.index = s->index;
+    w.mtime = s->index_mtime;
     snprintf(rel, sizeof rel, "%stables/%s/%s", s->relpv, table, name);
-    if (!(e = git_index_get_bypath(s->index, rel, 0))) return 0;
     snprintf(path, sizeof path, "%s/tables/%s/%s", s->pvdir, table, name);
-    if (stat(path, &st) != 0) return 0;
-    if (e->file_size != (uint32_t)st.st_size || e->mtime.seconds != (int32_t)st.st_mtim.tv_sec ||
-        e->mtime.nanoseconds != (uint32_t)st.st_mtim.tv_nsec || e->ino != (uint32_t)st.st_ino)
-        return 0;
-    if (!((int64_t)e->mtime.seconds < (int64_t)s->index_mtime.tv_sec ||
-          ((int64_t)e->mtime.seconds == (int64_t)s->index_mtime.tv_sec &&
-           (long)e->mtime.nanoseconds < s->index_mtime.tv_nsec)))
-        return 0;
-    git_oid_cpy(id, &e->id);
-    return 1;
+    return pvgit_wtindex_clean_id(&w, rel, path, id);
 }
 
 /* The blob id of a work tree chunk: the index's when the file is clean,

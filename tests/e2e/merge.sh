@@ -207,4 +207,20 @@ cp .pv/tables/t/00000001.jsonl "$T/full"
 expect_fail "'$T/empty' (ours, %A) is empty" pvdev merge-driver "$T/full" "$T/empty" "$T/full" 7 .pv/tables/t/00000001.jsonl
 expect_fail "'$T/empty' (theirs, %B) is empty" pvdev merge-driver "$T/full" "$T/full" "$T/empty" 7 .pv/tables/t/00000001.jsonl
 
+# 13. shared chunks (the same blob on all sides) are read from the work
+#     tree when git's index says the file is clean: a locally edited (here:
+#     broken) copy of one must not be read, and the merge goes through
+new_repo
+big_csv 1000 20000 > "$T/base.csv"
+pvdev import t "$T/base.csv" 2>/dev/null && git add -A && git commit -qm big
+[ -f .pv/tables/t/00000002.jsonl ] || fail "clean copies: expected a second chunk"
+git checkout -qb side && q "UPDATE t SET a = 'side' WHERE k = 1000" && q "DELETE FROM t WHERE k = 1001" && git commit -qam side
+git checkout -q main && q "UPDATE t SET b = 7 WHERE k = 1000" && git commit -qam main
+printf 'not a record\n' >> .pv/tables/t/00000001.jsonl
+git merge -q side -m merge 2>merge.err || fail "clean copies: merge failed: $(cat merge.err)"
+[ "$(q "SELECT k, a, b FROM t AS OF 'HEAD' WHERE k IN (1000, 1001, 1002) ORDER BY k" | tr '\n' ' ')" = \
+  "1000|side|7 1002|row 1002 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|1002 " ] ||
+    fail "clean copies: rows $(q "SELECT k, a, b FROM t AS OF 'HEAD' WHERE k IN (1000, 1001, 1002) ORDER BY k")"
+git checkout -- .pv/tables/t/00000001.jsonl
+
 echo "merge e2e: ok"
