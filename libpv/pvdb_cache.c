@@ -13,6 +13,21 @@
  *   48  u64    XXH3-64 of bytes [0, 48)
  *   56  payload
  *
+ * An origin entry (named by the origin key: an identity of the rows, not
+ * their values; docs/BAKE.md 6) points to a chunk entry and holds what the
+ * chunk record needs besides the payload:
+ *
+ *   0   u8[8]  magic "PVORIGN\x01"
+ *   8   u8[16] origin key
+ *   24  u8[16] key of the chunk entry
+ *   40  u32    null count
+ *   44  u8     zone flags
+ *   45  u8[3]  zero
+ *   48  u8[8]  zone min
+ *   56  u8[8]  zone max
+ *   64  u64    plain length
+ *   72  u64    XXH3-64 of bytes [0, 72)
+ *
  * Written to a temporary name and renamed, so concurrent bakes of one
  * workspace at worst both write an entry. Anything unexpected in an entry
  * makes it a miss.
@@ -33,6 +48,8 @@
 
 #define ENTRY_MAGIC "PVCHUNK\x02"
 #define ENTRY_HEADER 56
+#define ORIGIN_MAGIC "PVORIGN\x01"
+#define ORIGIN_SIZE 80
 
 int pvdb_cache_key(const pv_enc_in *in, unsigned eflags, pv_enc_scratch *tmp,
                    uint8_t key[16])
@@ -75,6 +92,30 @@ int pvdb_cache_key(const pv_enc_in *in, unsigned eflags, pv_enc_scratch *tmp,
     pv_put_u64(key, h.low64);
     pv_put_u64(key + 8, h.high64);
     return PV_OK;
+}
+
+void pvdb_cache_origin_key(const uint8_t id[16], uint32_t col, int type, unsigned eflags,
+                           uint32_t nrows, uint8_t key[16])
+{
+    uint8_t head[64 + 64];
+    size_t vlen = strlen(PV_VERSION_STRING);
+    XXH128_hash_t h;
+    if (vlen > 64) vlen = 64; /* (a version string is short) */
+    memset(head, 0, sizeof head);
+    memcpy(head, "pvdb-origin", 11);
+    pv_put_u32(head + 12, PVDB_VERSION);
+    pv_put_u32(head + 16, PVDB_ENCODER_REV);
+    pv_put_u32(head + 20, PV_BLOCK_ROWS);
+    pv_put_u32(head + 24, (uint32_t)type);
+    pv_put_u32(head + 28, eflags);
+    pv_put_u32(head + 32, nrows);
+    pv_put_u32(head + 36, col);
+    pv_put_u64(head + 40, vlen);
+    memcpy(head + 48, id, 16);
+    memcpy(head + 64, PV_VERSION_STRING, vlen);
+    h = XXH3_128bits(head, 64 + vlen);
+    pv_put_u64(key, h.low64);
+    pv_put_u64(key + 8, h.high64);
 }
 
 static void entry_path(const char *dir, const uint8_t key[16], char *out, size_t cap)
@@ -132,14 +173,26 @@ done:
     return hit;
 }
 
+/* Write `len` bytes as the entry `path`, through a temporary file. */
+static void put_file(const char *path, const void *h, size_t hlen, const void *payload, size_t len)
+{
+    char tmp[4200];
+    int fd, ok;
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) return;
+    ok = pv_write_all(fd, h, hlen, tmp) == PV_OK &&
+         (!len || pv_write_all(fd, payload, len, tmp) == PV_OK);
+    if (close(fd) != 0) ok = 0;
+    if (!ok || rename(tmp, path) != 0) unlink(tmp);
+}
+
 void pvdb_cache_put(const char *dir, const uint8_t key[16], uint8_t enc, const void *payload,
                     size_t len)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     uint8_t h[ENTRY_HEADER];
-    int fd, ok;
     entry_path(dir, key, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     memset(h, 0, sizeof h);
     memcpy(h, ENTRY_MAGIC, 8);
     pv_put_u32(h + 8, 1);
@@ -148,12 +201,50 @@ void pvdb_cache_put(const char *dir, const uint8_t key[16], uint8_t enc, const v
     pv_put_u64(h + 32, len);
     pv_put_u64(h + 40, XXH3_64bits(payload, len));
     pv_put_u64(h + 48, XXH3_64bits(h, 48));
-    fd = mkstemp(tmp);
-    if (fd < 0) return;
-    ok = pv_write_all(fd, h, sizeof h, tmp) == PV_OK &&
-         pv_write_all(fd, payload, len, tmp) == PV_OK;
-    if (close(fd) != 0) ok = 0;
-    if (!ok || rename(tmp, path) != 0) unlink(tmp);
+    put_file(path, h, sizeof h, payload, len);
+}
+
+int pvdb_cache_origin_get(const char *dir, const uint8_t okey[16], uint8_t key[16],
+                          pvdb_chunk_stats *st)
+{
+    char path[4096];
+    uint8_t e[ORIGIN_SIZE + 1];
+    ssize_t n;
+    int fd;
+    entry_path(dir, okey, path, sizeof path);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    n = read(fd, e, sizeof e); /* one more byte than an entry: a longer file is no entry */
+    close(fd);
+    if (n != ORIGIN_SIZE || memcmp(e, ORIGIN_MAGIC, 8) || memcmp(e + 8, okey, 16) || e[45] ||
+        e[46] || e[47] || pv_get_u64(e + 72) != XXH3_64bits(e, 72))
+        return 0;
+    memcpy(key, e + 24, 16);
+    st->nulls = pv_get_u32(e + 40);
+    st->zflags = e[44];
+    memcpy(st->zmin, e + 48, 8);
+    memcpy(st->zmax, e + 56, 8);
+    st->plain = pv_get_u64(e + 64);
+    return 1;
+}
+
+void pvdb_cache_origin_put(const char *dir, const uint8_t okey[16], const uint8_t key[16],
+                           const pvdb_chunk_stats *st)
+{
+    char path[4096];
+    uint8_t e[ORIGIN_SIZE];
+    memset(e, 0, sizeof e);
+    memcpy(e, ORIGIN_MAGIC, 8);
+    memcpy(e + 8, okey, 16);
+    memcpy(e + 24, key, 16);
+    pv_put_u32(e + 40, st->nulls);
+    e[44] = st->zflags;
+    memcpy(e + 48, st->zmin, 8);
+    memcpy(e + 56, st->zmax, 8);
+    pv_put_u64(e + 64, st->plain);
+    pv_put_u64(e + 72, XXH3_64bits(e, 72));
+    entry_path(dir, okey, path, sizeof path);
+    put_file(path, e, sizeof e, NULL, 0);
 }
 
 int pvdb_cache_mkdir(const char *dir)

@@ -10,7 +10,9 @@
  *
  * Chunks are encoded by worker threads (each with its own scratch) and
  * written by the calling thread in file order; an encoded chunk may come
- * from the bake cache instead (pvdb_cache.c).
+ * from the bake cache instead (pvdb_cache.c): by its content key (a hash
+ * of its input), or, for rows a source fetches a group at a time
+ * (pvdb_rows_src), first by the origin of its rows, which needs no row.
  *
  * Reproducibility: every byte comes from the input (no time, no pid, no
  * uninitialised memory: records and payloads are zeroed before their
@@ -39,6 +41,7 @@
 /* One column chunk to encode, and once done what to write. */
 typedef struct job {
     const pv_bake_table *t;
+    const pvdb_rows_src *src;  /* where the rows come from; NULL: t->cols */
     uint32_t col;
     uint64_t first_row;
     uint32_t nrows;
@@ -51,8 +54,11 @@ typedef struct job {
     uint8_t enc, zflags, zmin[8], zmax[8];
     uint32_t nulls;
     uint64_t plain;
-    uint8_t key[16];
+    uint8_t key[16];          /* content key (when cached) */
+    uint8_t okey[16];         /* origin key, when has_okey */
+    int has_okey;
     int hit;
+    int data_read;            /* its rows were read (not found by origin) */
 } job;
 
 typedef struct writer {
@@ -241,13 +247,67 @@ static int encode_payload(job *j, pv_enc_ctx *ctx, const pv_enc_in *in)
     return enc->write(ctx, in, p + bm);
 }
 
-/* Everything a chunk needs before the writer thread writes it. */
-static int encode_job(const writer *w, job *j, pv_enc_ctx *ctx, pv_enc_scratch *tmp)
+/* The rows of a chunk fetched from its source. */
+static int fetch_input(const job *j, pvdb_fetch_buf *fb, pv_enc_in *in)
 {
-    pv_enc_in in = chunk_input(j);
+    int rc;
+    memset(in, 0, sizeof *in);
+    rc = j->src->fetch(j->src->ctx, j->col, j->first_row, j->nrows, &in->v, fb);
+    if (rc) return rc;
+    if (in->v.type != j->t->schema->cols[j->col].type)
+        return pv_err(PV_EMISUSE, "the rows' source gave a vector of the wrong type");
+    in->nrows = j->nrows;
+    in->flags = j->eflags;
+    return PV_OK;
+}
+
+/* The chunk by the origin of its rows: its origin entry, then the chunk
+ * entry it names. 1 when found (no row read), else 0. */
+static int origin_hit(const writer *w, job *j)
+{
+    const pv_column *col = &j->t->schema->cols[j->col];
+    pvdb_chunk_stats st;
+    uint8_t id[16];
+    if (!j->src->origin(j->src->ctx, j->first_row, j->nrows, id)) return 0;
+    pvdb_cache_origin_key(id, j->col, col->type, j->eflags, j->nrows, j->okey);
+    j->has_okey = 1;
+    if (!pvdb_cache_origin_get(w->opts->cache_dir, j->okey, j->key, &st) ||
+        (col->not_null && st.nulls) || /* (read the rows: the error names one) */
+        !pvdb_cache_get(w->opts->cache_dir, j->key, &j->enc, &j->out))
+        return 0;
+    j->nulls = st.nulls;
+    j->zflags = st.zflags;
+    memcpy(j->zmin, st.zmin, 8);
+    memcpy(j->zmax, st.zmax, 8);
+    j->plain = st.plain;
+    j->hit = 1;
+    return 1;
+}
+
+static void origin_put(const writer *w, const job *j)
+{
+    pvdb_chunk_stats st;
+    st.nulls = j->nulls;
+    st.zflags = j->zflags;
+    memcpy(st.zmin, j->zmin, 8);
+    memcpy(st.zmax, j->zmax, 8);
+    st.plain = j->plain;
+    pvdb_cache_origin_put(w->opts->cache_dir, j->okey, j->key, &st);
+}
+
+/* Everything a chunk needs before the writer thread writes it. */
+static int encode_job(const writer *w, job *j, pv_enc_ctx *ctx, pv_enc_scratch *tmp,
+                      pvdb_fetch_buf *fb)
+{
+    pv_enc_in in;
     const char *cache = w->opts->cache_dir;
     pvdb_zone z;
-    int rc = check_rows(j, &in, &in.null_count, &z);
+    int rc;
+    if (j->src && cache && origin_hit(w, j)) return PV_OK;
+    j->data_read = 1;
+    if (j->src) rc = fetch_input(j, fb, &in);
+    else in = chunk_input(j), rc = PV_OK;
+    if (rc == PV_OK) rc = check_rows(j, &in, &in.null_count, &z);
     if (rc == PV_OK) rc = pv_enc_prepare(ctx, &in);
     if (rc) return rc;
     j->nulls = in.null_count;
@@ -260,11 +320,15 @@ static int encode_job(const writer *w, job *j, pv_enc_ctx *ctx, pv_enc_scratch *
         if (rc) return rc;
         if (pvdb_cache_get(cache, j->key, &j->enc, &j->out)) {
             j->hit = 1;
+            if (j->has_okey) origin_put(w, j);
             return PV_OK;
         }
     }
     rc = encode_payload(j, ctx, &in);
-    if (rc == PV_OK && cache) pvdb_cache_put(cache, j->key, j->enc, j->out.p, j->out.len);
+    if (rc == PV_OK && cache) {
+        pvdb_cache_put(cache, j->key, j->enc, j->out.p, j->out.len);
+        if (j->has_okey) origin_put(w, j);
+    }
     return rc;
 }
 
@@ -291,10 +355,11 @@ static int write_chunk(writer *w, const job *j)
 /* ---- workers ------------------------------------------------------------------- */
 
 /* Encode job i (any thread), recording the outcome in it. */
-static void run_job(writer *w, size_t i, pv_enc_ctx *ctx, pv_enc_scratch *tmp)
+static void run_job(writer *w, size_t i, pv_enc_ctx *ctx, pv_enc_scratch *tmp,
+                    pvdb_fetch_buf *fb)
 {
     job *j = &w->jobs[i];
-    int rc = encode_job(w, j, ctx, tmp);
+    int rc = encode_job(w, j, ctx, tmp, fb);
     if (rc) {
         pv_err_prefix("'%s': table %s, column %s, row %llu", w->path, j->t->schema->name,
                       j->t->schema->cols[j->col].name, (unsigned long long)j->first_row);
@@ -315,6 +380,8 @@ static void *worker_main(void *arg)
     writer *w = arg;
     pv_enc_ctx ctx = PV_ENC_CTX_INIT;
     pv_enc_scratch tmp = {NULL, 0};
+    pvdb_fetch_buf fb;
+    memset(&fb, 0, sizeof fb);
     pthread_mutex_lock(&w->mu);
     for (;;) {
         size_t i;
@@ -323,7 +390,7 @@ static void *worker_main(void *arg)
         if (w->stop || w->next >= w->njobs) break;
         i = w->next++;
         pthread_mutex_unlock(&w->mu);
-        run_job(w, i, &ctx, &tmp);
+        run_job(w, i, &ctx, &tmp, &fb);
         pthread_mutex_lock(&w->mu);
         w->jobs[i].done = 1;
         pthread_cond_broadcast(&w->cv_done);
@@ -331,6 +398,8 @@ static void *worker_main(void *arg)
     pthread_mutex_unlock(&w->mu);
     pv_enc_ctx_free(&ctx);
     free(tmp.p);
+    free(fb.data.p);
+    free(fb.nulls.p);
     return NULL;
 }
 
@@ -359,8 +428,10 @@ static int run_jobs(writer *w)
     if (!started) { /* one thread, or none could start: do it here */
         pv_enc_ctx ctx = PV_ENC_CTX_INIT;
         pv_enc_scratch tmp = {NULL, 0};
+        pvdb_fetch_buf fb;
+        memset(&fb, 0, sizeof fb);
         for (i = 0; i < w->njobs && rc == PV_OK; i++) {
-            run_job(w, i, &ctx, &tmp);
+            run_job(w, i, &ctx, &tmp, &fb);
             rc = job_error(&w->jobs[i]);
             if (rc == PV_OK) rc = write_chunk(w, &w->jobs[i]);
             pv_buf_free(&w->jobs[i].out);
@@ -371,6 +442,8 @@ static int run_jobs(writer *w)
         }
         pv_enc_ctx_free(&ctx);
         free(tmp.p);
+        free(fb.data.p);
+        free(fb.nulls.p);
         return rc;
     }
     for (i = 0; i < w->njobs && rc == PV_OK; i++) {
@@ -438,15 +511,19 @@ static int add_table_record(writer *w, const pv_bake_table *t, uint32_t first_co
     return PV_OK;
 }
 
-/* Check a table, add its directory records and queue its chunks. */
-static int plan_table(writer *w, const pv_bake_table *t)
+/* Check a table, add its directory records and queue its chunks (rows
+ * from src when not NULL, else from t->cols). */
+static int plan_table(writer *w, const pv_bake_table *t, const pvdb_rows_src *src)
 {
     const pv_schema *s = t->schema;
     uint64_t ngroups, g;
     uint32_t first_col = w->ncolumns, first_chunk = w->nchunks, c;
     int rc = check_schema(w, s);
     if (rc) return rc;
-    if (t->nrows && !t->cols)
+    if (src && s->nindexes) /* (pvdb_secidx.c reads whole vectors) */
+        return pv_err(PV_EMISUSE, "'%s': table %s: rows from a source with secondary "
+                      "indexes", w->path, s->name);
+    if (t->nrows && !t->cols && !src)
         return pv_err(PV_EMISUSE, "'%s': table %s: no column vectors", w->path, s->name);
     ngroups = (t->nrows + w->rpg - 1) / w->rpg;
     if (t->nrows > UINT64_MAX - w->rpg || ngroups > UINT32_MAX ||
@@ -455,10 +532,10 @@ static int plan_table(writer *w, const pv_bake_table *t)
         return pv_err(PV_ELIMIT, "'%s': table %s: too many rows or chunks", w->path,
                       s->name);
     for (c = 0; c < s->ncols; c++)
-        if (t->nrows && t->cols[c].type != s->cols[c].type)
+        if (t->nrows && !src && t->cols[c].type != s->cols[c].type)
             return pv_err(PV_EMISUSE, "'%s': table %s: vector %u has the wrong type",
                           w->path, s->name, c);
-    if (t->nrows) {
+    if (t->nrows && !src) {
         rc = check_key_order(w, t);
         if (rc) return rc;
     }
@@ -473,6 +550,7 @@ static int plan_table(writer *w, const pv_bake_table *t)
             job *j = &w->jobs[w->njobs++];
             memset(j, 0, sizeof *j);
             j->t = t;
+            j->src = src;
             j->col = c;
             j->first_row = g * w->rpg;
             j->nrows = (uint32_t)(t->nrows - j->first_row < w->rpg ? t->nrows - j->first_row
@@ -675,17 +753,21 @@ static int cmp_key(const void *a, const void *b) { return memcmp(a, b, 16); }
 /* After a successful bake: forget the entries this bake did not use. */
 static void prune_cache(const writer *w)
 {
-    uint8_t (*keys)[16] = malloc((w->njobs ? w->njobs : 1) * 16);
-    size_t i;
+    uint8_t (*keys)[16] = malloc((w->njobs ? w->njobs : 1) * 2 * 16);
+    size_t i, n = 0;
     if (!keys) return;
-    for (i = 0; i < w->njobs; i++) memcpy(keys[i], w->jobs[i].key, 16);
-    qsort(keys, w->njobs, 16, cmp_key);
-    pvdb_cache_prune(w->opts->cache_dir, (const uint8_t (*)[16])keys, w->njobs);
+    for (i = 0; i < w->njobs; i++) {
+        memcpy(keys[n++], w->jobs[i].key, 16);
+        if (w->jobs[i].has_okey) memcpy(keys[n++], w->jobs[i].okey, 16);
+    }
+    qsort(keys, n, 16, cmp_key);
+    pvdb_cache_prune(w->opts->cache_dir, (const uint8_t (*)[16])keys, n);
     free(keys);
 }
 
-int pv_bake_write_opts(const char *path, const pv_bake_table *tables, size_t ntables,
-                       const pv_bake_info *info, const pv_bake_opts *opts)
+int pvdb_write_src(const char *path, const pv_bake_table *tables,
+                   const pvdb_rows_src *const *srcs, size_t ntables, const pv_bake_info *info,
+                   const pv_bake_opts *opts, uint64_t *origin_hits)
 {
     writer w;
     uint8_t hdr[PVDB_HEADER_SIZE];
@@ -724,7 +806,8 @@ int pv_bake_write_opts(const char *path, const pv_bake_table *tables, size_t nta
     rc = opts->cache_dir ? pvdb_cache_mkdir(opts->cache_dir) : PV_OK;
     if (rc == PV_OK) rc = open_tmp(&w);
     if (rc == PV_OK) rc = write_bytes(&w, hdr, sizeof hdr);
-    for (i = 0; rc == PV_OK && i < ntables; i++) rc = plan_table(&w, &tables[i]);
+    for (i = 0; rc == PV_OK && i < ntables; i++)
+        rc = plan_table(&w, &tables[i], srcs ? srcs[i] : NULL);
     if (rc == PV_OK) rc = run_jobs(&w);
     if (rc == PV_OK) rc = write_indexes(&w, tables, ntables);
     if (rc == PV_OK) rc = write_directory(&w, info, (uint32_t)ntables, hdr);
@@ -736,9 +819,18 @@ int pv_bake_write_opts(const char *path, const pv_bake_table *tables, size_t nta
         opts->stats->rows = w.rows_total;
         for (i = 0; i < w.njobs; i++) opts->stats->cache_hits += (uint64_t)w.jobs[i].hit;
     }
+    if (rc == PV_OK && origin_hits)
+        for (*origin_hits = 0, i = 0; i < w.njobs; i++)
+            *origin_hits += (uint64_t)(w.jobs[i].hit && w.jobs[i].src && !w.jobs[i].data_read);
     if (rc == PV_OK && opts->cache_dir) prune_cache(&w);
     writer_free(&w);
     return rc;
+}
+
+int pv_bake_write_opts(const char *path, const pv_bake_table *tables, size_t ntables,
+                       const pv_bake_info *info, const pv_bake_opts *opts)
+{
+    return pvdb_write_src(path, tables, NULL, ntables, info, opts, NULL);
 }
 
 int pvdb_write_ex(const char *path, const pv_bake_table *tables, size_t ntables,

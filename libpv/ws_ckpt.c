@@ -121,6 +121,8 @@ void ws_ckpt_free(ws_ckpt *c)
     if (c->strs)
         for (i = 0; i < c->ncols; i++) free(c->strs[i]);
     free(c->strs);
+    free(c->str_off);
+    free(c->str_bytes);
     free(c->vecs);
     free(c->chunks);
     if (c->map) munmap(c->map, c->map_len);
@@ -184,8 +186,9 @@ static int read_chunks(ws_ckpt *c, const uint8_t *p)
 }
 
 /* Column i: check its record and sections, and point its vector into the
- * mapping. 0 when good, 1 when not, PV_ENOMEM. */
-static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type)
+ * mapping (a string column's pv_str array only when `strs`). 0 when good,
+ * 1 when not, PV_ENOMEM. */
+static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type, int strs)
 {
     const uint8_t *base = c->map;
     uint64_t n = c->nrows, nulls_off = pv_get_u64(rec + 8), data_off = pv_get_u64(rec + 16);
@@ -210,10 +213,17 @@ static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type
     {
         const uint64_t *off = (const uint64_t *)(const void *)(base + data_off);
         const char *bytes = (const char *)(base + data_off + (n + 1) * 8);
-        pv_str *s = malloc((n ? n : 1) * sizeof *s);
-        if (!s) return PV_ENOMEM;
-        c->strs[i] = s;
+        pv_str *s;
+        c->str_off[i] = off;
+        c->str_bytes[i] = bytes;
         if (off[0] != 0 || off[n] != bytes_len) return 1;
+        if (!strs) { /* (fetches read the offsets: check them here, once) */
+            for (r = 0; r < n; r++)
+                if (off[r + 1] < off[r]) return 1;
+            return 0;
+        }
+        if (!(s = malloc((n ? n : 1) * sizeof *s))) return PV_ENOMEM;
+        c->strs[i] = s;
         for (r = 0; r < n; r++) {
             if (off[r + 1] < off[r]) return 1;
             s[r].p = bytes + off[r];
@@ -225,7 +235,7 @@ static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type
 }
 
 /* Is the mapped file a checkpoint of this schema? 0 yes, 1 no, PV_ENOMEM. */
-static int check_layout(ws_ckpt *c, const ws_table *t)
+static int check_layout(ws_ckpt *c, const ws_table *t, int lazy)
 {
     const uint8_t *h = c->map;
     uint64_t nchunks, recs;
@@ -247,10 +257,18 @@ static int check_layout(ws_ckpt *c, const ws_table *t)
     if (read_chunks(c, h + HEADER_SIZE)) return PV_ENOMEM;
     c->vecs = calloc(c->ncols + 1, sizeof *c->vecs);
     c->strs = calloc(c->ncols + 1, sizeof *c->strs);
-    if (!c->vecs || !c->strs) return PV_ENOMEM;
+    c->str_off = calloc(c->ncols + 1, sizeof *c->str_off);
+    c->str_bytes = calloc(c->ncols + 1, sizeof *c->str_bytes);
+    if (!c->vecs || !c->strs || !c->str_off || !c->str_bytes) return PV_ENOMEM;
     for (i = 0; i < c->ncols; i++) {
         const uint8_t *rec = h + HEADER_SIZE + nchunks * CHUNK_REC + (uint64_t)i * COLUMN_REC;
-        if ((rc = read_column(c, i, rec, t->schema->cols[i].type))) return rc;
+        int strs = !lazy || t->schema->cols[i].pk_pos >= 0;
+        if ((rc = read_column(c, i, rec, t->schema->cols[i].type, strs))) return rc;
+    }
+    {
+        XXH128_canonical_t canon;
+        XXH128_canonicalFromHash(&canon, XXH3_128bits(h, 56));
+        memcpy(c->id, canon.digest, 16);
     }
     return 0;
 }
@@ -270,6 +288,11 @@ static int check_chunks(pv_ws *ws, const ws_table *t, const ws_ckpt *c)
 }
 
 int ws_ckpt_open(pv_ws *ws, const ws_table *t, ws_ckpt **out)
+{
+    return ws_ckpt_open_ex(ws, t, 0, out);
+}
+
+int ws_ckpt_open_ex(pv_ws *ws, const ws_table *t, int lazy, ws_ckpt **out)
 {
     char path[4400];
     struct stat st;
@@ -297,7 +320,7 @@ int ws_ckpt_open(pv_ws *ws, const ws_table *t, ws_ckpt **out)
         ws_ckpt_free(c);
         return 0;
     }
-    rc = check_layout(c, t);
+    rc = check_layout(c, t, lazy);
     if (rc == 0 && !check_chunks(ws, t, c)) rc = 1;
     if (rc) {
         ws_ckpt_free(c);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "pvdb_cache.h"
 
 struct pv_ws;
 struct ws_table;
@@ -47,7 +48,12 @@ typedef struct ws_ckpt {
                              real and null arrays point into the mapping,
                              string arrays are owned (strs) */
     pv_str **strs;        /* per column: the pv_str array of a TEXT/BLOB
-                             column (pointing into the mapping), else NULL */
+                             column (pointing into the mapping), else NULL;
+                             opened `lazy`: key columns only */
+    const uint64_t **str_off; /* per TEXT/BLOB column: its nrows + 1 offsets */
+    const char **str_bytes;   /*   into these bytes (in the mapping) */
+    uint8_t id[16];       /* identity of the rows: XXH3-128 of the header,
+                             which holds the body's checksum */
 } ws_ckpt;
 
 /* A hash of what a checkpoint's rows depend on in the schema: column
@@ -62,6 +68,9 @@ uint64_t ws_ckpt_schema_hash(const struct pv_schema *s);
  * there is no usable checkpoint (none, stale, damaged: never an error),
  * or PV_ENOMEM. */
 int ws_ckpt_open(struct pv_ws *ws, const struct ws_table *t, ws_ckpt **out);
+/* The same; `lazy`: the pv_str arrays of non-key TEXT/BLOB columns are not
+ * built (their vectors' u.s is NULL: read str_off and str_bytes). */
+int ws_ckpt_open_ex(struct pv_ws *ws, const struct ws_table *t, int lazy, ws_ckpt **out);
 void ws_ckpt_free(ws_ckpt *c);
 
 /* Write the checkpoint of table t from its current vectors (t->vecs,
@@ -78,5 +87,30 @@ void ws_ckpt_chunk_hash(ws_ckpt_chunk *c, const char *data, size_t len);
  * *len its length. Errors: those of the workspace reader. */
 int ws_ckpt_chunk_read(struct pv_ws *ws, const struct ws_table *t, uint32_t num, uint64_t prefix,
                        ws_ckpt_chunk *k, uint64_t *len);
+
+/* Bytes of chunk text after a checkpoint from which a load writes a new
+ * one (4 MiB; PV_LOAD_CACHE_MIN_BYTES overrides it). */
+uint64_t ws_ckpt_min_tail(void);
+
+/* ---- a bake's rows from the checkpoint (ws_tail.c) ------------------------ */
+
+typedef struct ws_bake_rows ws_bake_rows;
+
+/* Table i's current rows for pvdb_write_src, without building its column
+ * vectors: its checkpoint (mapped; string arrays not built) merged with
+ * the records after it, fetched a row group at a time, and each row group
+ * inside one run of checkpoint rows given an identity (the checkpoint's
+ * header, which holds its checksum, and the run) for the bake cache.
+ * Returns 1 with out (schema, nrows; cols NULL), *src and *handle set (free
+ * it with ws_bake_rows_free after the bake; both live until then, and no
+ * write to the workspace may happen before), or 0 when the table has no
+ * usable checkpoint, a tail of at least ws_ckpt_min_tail() bytes (a load
+ * then writes a new checkpoint), a conflict record after it (the load
+ * reports it), secondary indexes (the writer builds them from whole
+ * vectors) or rows already loaded: use pv_ws_table_bake then. Errors:
+ * PV_ERANGE (no table i), PV_ENOMEM, those of reading the chunks. */
+int pv_ws_table_bake_src(struct pv_ws *ws, uint32_t i, pv_bake_table *out,
+                         const pvdb_rows_src **src, ws_bake_rows **handle);
+void ws_bake_rows_free(ws_bake_rows *b);
 
 #endif

@@ -555,7 +555,7 @@ done:
  * chunk text past the last one (below, replaying is about as fast as
  * reading a new checkpoint would be); PV_LOAD_CACHE_MIN_BYTES overrides it
  * (tests use 0). */
-static uint64_t ckpt_min_tail(void)
+uint64_t ws_ckpt_min_tail(void)
 {
     const char *e = getenv("PV_LOAD_CACHE_MIN_BYTES");
     char *end;
@@ -644,7 +644,7 @@ int ws_table_load(pv_ws *ws, ws_table *t)
     if (rc) goto fail;
     trace(t, t->ckpt ? "rows loaded from the checkpoint" : "rows loaded from the chunks", t->nrows, tail);
     t->loaded = 1;
-    if (tail >= ckpt_min_tail() && tail) save_ckpt(ws, t);
+    if (tail >= ws_ckpt_min_tail() && tail) save_ckpt(ws, t);
     return PV_OK;
 fail:
     ws_table_unload(t);
@@ -702,7 +702,7 @@ static int vectors_from_ckpt(pv_ws *ws, ws_table *t)
         /* records after it: merged in, and a long tail saved for next time */
         if ((rc = ws_tail_vectors(ws, t, &replayed)) <= 0) return rc;
         trace(t, "vectors from the checkpoint and its tail", t->vec_rows, replayed);
-        if (replayed && replayed >= ckpt_min_tail()) {
+        if (replayed && replayed >= ws_ckpt_min_tail()) {
             ws_ckpt_save(ws, t, t->cover, t->snap_n);
             trace(t, "checkpoint written", t->vec_rows, 0);
         }

@@ -9,9 +9,17 @@
  * replacing the checkpoint row of the same key, or removing it. The cost is
  * one copy of the columns plus O(tail × log rows), instead of building every
  * row of the table in memory (a whole load).
+ *
+ * A bake needs not even that copy (ws_bake_rows below): the writer fetches
+ * one column of one row group at a time through the pieces, and a row
+ * group inside one run of checkpoint rows has an identity (the
+ * checkpoint's, plus the run) under which the bake cache finds its encoded
+ * chunks without reading a row (docs/BAKE.md 6).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "ws_ckpt.h"
 #include "ws_internal.h"
@@ -166,6 +174,29 @@ static uint64_t tail_bytes(const ws_table *t, const ws_ckpt *c)
     return n;
 }
 
+/* A new, empty tail table of t. */
+static ws_table *tail_new(pv_ws *ws, ws_table *t)
+{
+    ws_table *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->ws = ws;
+    d->schema = t->schema;
+    d->vec_dirty = 1;
+    return d;
+}
+
+/* Replay what follows checkpoint c into the tail table d (t->cover
+ * records it). 0, 1 for a conflict record (the full load lists them), or
+ * an error. */
+static int replay_tail(pv_ws *ws, ws_table *t, const ws_ckpt *c, ws_table *d, uint64_t *replayed)
+{
+    int rc = ws_cover_reset(t, c);
+    if (!rc && tail_bytes(t, c))
+        rc = ws_replay_from(ws, t, d, c->nchunks - 1, c->chunks[c->nchunks - 1].size, replayed);
+    if (!rc && d->nconflicts) rc = 1;
+    return rc;
+}
+
 int ws_tail_vectors(pv_ws *ws, ws_table *t, uint64_t *replayed_out)
 {
     ws_ckpt *c = t->ckpt;
@@ -176,14 +207,9 @@ int ws_tail_vectors(pv_ws *ws, ws_table *t, uint64_t *replayed_out)
     uint32_t col;
     int rc;
     if (tail_bytes(t, c) > TAIL_MAX_BYTES) return 0;
-    if ((rc = ws_cover_reset(t, c))) return rc;
-    if (!(d = calloc(1, sizeof *d))) return pv_err(PV_ENOMEM, "out of memory");
-    d->ws = ws;
-    d->schema = t->schema;
-    d->vec_dirty = 1;
+    if (!(d = tail_new(ws, t))) return pv_err(PV_ENOMEM, "out of memory");
     t->tail = d;
-    rc = ws_replay_from(ws, t, d, c->nchunks - 1, c->chunks[c->nchunks - 1].size, &replayed);
-    if (!rc && d->nconflicts) rc = 1; /* the full load lists them */
+    rc = replay_tail(ws, t, c, d, &replayed);
     if (!rc) rc = plan_pieces(t, c, d, &p, &np, &rows);
     if (!rc) rc = ws_vectors_alloc(t);
     for (col = 0; !rc && col < t->schema->ncols; col++) rc = fill_column(t, c, d, col, p, np, rows);
@@ -196,5 +222,203 @@ int ws_tail_vectors(pv_ws *ws, ws_table *t, uint64_t *replayed_out)
     t->vec_rows = rows;
     t->vec_dirty = 0;
     *replayed_out = replayed;
+    return 1;
+}
+
+/* ---- a bake's rows, a row group at a time ------------------------------- */
+
+struct ws_bake_rows {
+    ws_table *t;
+    ws_ckpt *c;           /* opened lazily: no pv_str arrays but the key's */
+    ws_table *d;          /* the tail table */
+    piece *p;
+    size_t np;
+    uint64_t *at;         /* np + 1: the result row where piece i begins */
+    pvdb_rows_src src;
+};
+
+void ws_bake_rows_free(ws_bake_rows *b)
+{
+    if (!b) return;
+    if (b->d) {
+        ws_table_unload(b->d);
+        free(b->d);
+    }
+    ws_ckpt_free(b->c);
+    free(b->p);
+    free(b->at);
+    free(b);
+}
+
+/* The piece holding result row `row` (< the row count). */
+static size_t piece_at(const ws_bake_rows *b, uint64_t row)
+{
+    size_t lo = 0, hi = b->np;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->at[mid] <= row) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Rows [first, first + n) lie in piece i, a run of checkpoint rows. */
+static int in_one_run(const ws_bake_rows *b, size_t i, uint64_t first, uint32_t n)
+{
+    return b->p[i].n && first + n <= b->at[i] + b->p[i].n;
+}
+
+static int bake_origin(void *ctx, uint64_t first, uint32_t n, uint8_t id[16])
+{
+    const ws_bake_rows *b = ctx;
+    size_t i = piece_at(b, first);
+    uint8_t buf[32];
+    XXH128_canonical_t canon;
+    if (!n || !in_one_run(b, i, first, n)) return 0;
+    /* the checkpoint's identity says which rows, the range which of them */
+    memcpy(buf, b->c->id, 16);
+    pv_put_u64(buf + 16, b->p[i].from + (first - b->at[i]));
+    pv_put_u64(buf + 24, n);
+    XXH128_canonicalFromHash(&canon, XXH3_128bits(buf, sizeof buf));
+    memcpy(id, canon.digest, 16);
+    return 1;
+}
+
+/* `k` checkpoint rows of column col from row r into data/nulls at `at`. */
+static void copy_ckpt_rows(const ws_bake_rows *b, uint32_t col, uint64_t r, uint64_t k,
+                           char *data, uint8_t *nulls, uint64_t at)
+{
+    const pv_vec *v = &b->c->vecs[col];
+    uint64_t i;
+    if (v->nulls) memcpy(nulls + at, v->nulls + r, (size_t)k);
+    else memset(nulls + at, 0, (size_t)k);
+    if (v->type != PV_TEXT && v->type != PV_BLOB) {
+        memcpy(data + at * 8, (const char *)(const void *)v->u.i + r * 8, (size_t)k * 8);
+        return;
+    }
+    for (i = 0; i < k; i++) {
+        const uint64_t *off = b->c->str_off[col] + r + i;
+        pv_str *s = (pv_str *)(void *)data + at + i;
+        s->p = b->c->str_bytes[col] + off[0];
+        s->n = (size_t)(off[1] - off[0]);
+    }
+}
+
+/* The tail table's row dr, column col, into data/nulls at `at`. */
+static void copy_tail_row(const ws_bake_rows *b, uint32_t col, size_t dr, char *data,
+                          uint8_t *nulls, uint64_t at)
+{
+    const pv_value *v = &b->d->vals[dr * b->t->schema->ncols + col];
+    size_t es = elem_size(b->t->schema->cols[col].type);
+    nulls[at] = v->type == PV_NULL;
+    if (v->type == PV_NULL) memset(data + at * es, 0, es);
+    else if (es == sizeof(pv_str)) ((pv_str *)(void *)data)[at] = v->u.s;
+    else if (v->type == PV_REAL) ((double *)(void *)data)[at] = v->u.f;
+    else ((int64_t *)(void *)data)[at] = v->u.i;
+}
+
+static int bake_fetch(void *ctx, uint32_t col, uint64_t first, uint32_t n, pv_vec *out,
+                      pvdb_fetch_buf *buf)
+{
+    const ws_bake_rows *b = ctx;
+    int type = b->t->schema->cols[col].type;
+    size_t i = piece_at(b, first), es = elem_size(type);
+    uint64_t at = 0, k;
+    uint8_t *nulls;
+    char *data;
+    uint32_t r;
+    out->type = type;
+    if (in_one_run(b, i, first, n) && es == 8) { /* numbers: straight from the mapping */
+        const pv_vec *v = &b->c->vecs[col];
+        uint64_t from = b->p[i].from + (first - b->at[i]);
+        out->nulls = v->nulls ? v->nulls + from : NULL;
+        out->u.i = v->u.i + from;
+        return PV_OK;
+    }
+    if (pv_enc_scratch_reserve(&buf->data, (size_t)n * es + 1) ||
+        pv_enc_scratch_reserve(&buf->nulls, (size_t)n + 1))
+        return pv_err(PV_ENOMEM, "out of memory");
+    data = buf->data.p;
+    nulls = buf->nulls.p;
+    for (; at < n && i < b->np; i++) {
+        uint64_t skip = first + at - b->at[i]; /* rows of piece i already before */
+        if (!b->p[i].n) {
+            copy_tail_row(b, col, (size_t)b->p[i].from, data, nulls, at++);
+            continue;
+        }
+        k = b->p[i].n - skip < n - at ? b->p[i].n - skip : n - at;
+        copy_ckpt_rows(b, col, b->p[i].from + skip, k, data, nulls, at);
+        at += k;
+    }
+    if (at != n) return pv_err(PV_ERANGE, "table %s: rows %llu..%llu out of range",
+                               b->t->schema->name, (unsigned long long)first,
+                               (unsigned long long)(first + n));
+    out->nulls = NULL;
+    for (r = 0; r < n; r++)
+        if (nulls[r]) {
+            out->nulls = nulls;
+            break;
+        }
+    out->u.i = (const int64_t *)(const void *)data;
+    return PV_OK;
+}
+
+/* PV_LOAD_CACHE_TRACE: say where a bake's rows come from. */
+static void bake_trace(const ws_table *t, uint64_t rows, uint64_t replayed)
+{
+    if (getenv("PV_LOAD_CACHE_TRACE"))
+        fprintf(stderr, "pv: table %s: rows for the bake from the checkpoint and its tail "
+                "(%llu rows, %llu bytes of chunk text replayed)\n", t->schema->name,
+                (unsigned long long)rows, (unsigned long long)replayed);
+}
+
+static int bake_rows_plan(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *rows)
+{
+    uint64_t replayed = 0;
+    size_t i;
+    int rc;
+    uint64_t tail = tail_bytes(t, b->c);
+    if (tail && tail >= ws_ckpt_min_tail()) return 1; /* a load writes a new checkpoint */
+    if (!(b->d = tail_new(ws, t))) return pv_err(PV_ENOMEM, "out of memory");
+    if ((rc = replay_tail(ws, t, b->c, b->d, &replayed))) return rc;
+    if ((rc = plan_pieces(t, b->c, b->d, &b->p, &b->np, rows))) return rc;
+    if (!(b->at = malloc((b->np + 1) * sizeof *b->at))) return pv_err(PV_ENOMEM, "out of memory");
+    b->at[0] = 0;
+    for (i = 0; i < b->np; i++) b->at[i + 1] = b->at[i] + (b->p[i].n ? b->p[i].n : 1);
+    bake_trace(t, *rows, replayed);
+    return PV_OK;
+}
+
+int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_rows_src **src,
+                         ws_bake_rows **handle)
+{
+    ws_table *t;
+    ws_bake_rows *b;
+    uint64_t rows = 0;
+    int rc;
+    *src = NULL;
+    *handle = NULL;
+    if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
+    t = ws->tables[i];
+    /* (rows in memory: the vectors are as cheap; secondary indexes are
+     * built from whole vectors) */
+    if (t->loaded || !ws->posix || t->schema->nindexes) return 0;
+    if (!(b = calloc(1, sizeof *b))) return pv_err(PV_ENOMEM, "out of memory");
+    b->t = t;
+    rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
+    if (rc > 0) rc = bake_rows_plan(ws, t, b, &rows);
+    else if (rc == 0) rc = 1; /* no checkpoint */
+    if (rc) {
+        ws_bake_rows_free(b);
+        return rc > 0 ? 0 : rc;
+    }
+    b->src.fetch = bake_fetch;
+    b->src.origin = bake_origin;
+    b->src.ctx = b;
+    out->schema = t->schema;
+    out->nrows = rows;
+    out->cols = NULL;
+    *src = &b->src;
+    *handle = b;
     return 1;
 }

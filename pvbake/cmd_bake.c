@@ -7,6 +7,10 @@
  *
  * Encoded column chunks are cached in DIR/.pv/cache/bake/ (ignored by
  * git), so a second bake re-encodes only the chunks whose rows changed.
+ * A table with a checkpoint (docs/LOADING.md) is not loaded at all: the
+ * writer fetches its rows a row group at a time, and finds the row groups
+ * that come unchanged from the checkpoint in the cache without reading
+ * them (docs/BAKE.md 6).
  * On a terminal, stderr shows what is being loaded and a progress bar.
  */
 #include <stdio.h>
@@ -19,8 +23,10 @@
 #include "cmds.h"
 #include "pv.h"
 #include "pvdb.h"
+#include "pvdb_cache.h"
 #include "pvgit.h"
 #include "ws.h"
+#include "ws_ckpt.h"
 
 typedef struct bake_opts {
     const char *out;
@@ -102,6 +108,18 @@ static double now(void) { return clock_s(CLOCK_MONOTONIC); }
  * does not distort) */
 static double cpu(void) { return clock_s(CLOCK_PROCESS_CPUTIME_ID); }
 
+/* PV_BAKE_GROUP_ROWS: rows per row group other than the format's default
+ * (tests make small tables span several groups); 0: the default. */
+static uint32_t group_rows(void)
+{
+    const char *e = getenv("PV_BAKE_GROUP_ROWS");
+    char *end;
+    unsigned long v;
+    if (!e || !*e) return 0;
+    v = strtoul(e, &end, 10);
+    return *end || v > 65536 ? 0 : (uint32_t)v;
+}
+
 /* ---- the terminal's progress line ---------------------------------------------- */
 
 typedef struct progress {
@@ -148,17 +166,19 @@ int cmd_bake(int argc, char **argv)
     pvgit_tree *tree = NULL;
     git_repository *repo = NULL;
     pv_bake_table *tables = NULL;
+    const pvdb_rows_src **srcs = NULL;
+    ws_bake_rows **handles = NULL;
     pv_bake_info info = {"worktree", "pvbake " PV_VERSION_STRING};
     char source[64];
     pv_bake_opts bo = PV_BAKE_OPTS_INIT;
     pv_bake_stats stats;
     progress pr;
     char *cache = NULL;
-    uint64_t rows = 0;
+    uint64_t rows = 0, by_origin = 0;
     uint32_t n = 0, i;
     double t0 = now(), t1, c0 = cpu(), c1;
     struct stat st;
-    int rc = parse(argc, argv, &o);
+    int lazy, rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
     rc = PVBAKE_EXIT_FAIL;
     pr.on = isatty(2);
@@ -176,7 +196,9 @@ int cmd_bake(int argc, char **argv)
     }
     n = pv_ws_table_count(ws);
     tables = calloc(n ? n : 1, sizeof *tables);
-    if (!tables) {
+    srcs = calloc(n ? n : 1, sizeof *srcs);
+    handles = calloc(n ? n : 1, sizeof *handles);
+    if (!tables || !srcs || !handles) {
         fprintf(stderr, "pvbake: out of memory\n");
         goto done;
     }
@@ -185,7 +207,9 @@ int cmd_bake(int argc, char **argv)
         snprintf(what, sizeof what, "loading table %u of %u: %.100s", i + 1, n,
                  pv_ws_table_schema(ws, i)->name);
         progress_text(&pr, what);
-        if (pv_ws_table_bake(ws, i, &tables[i]) != PV_OK) {
+        /* from its checkpoint when it has one, else loaded */
+        lazy = pv_ws_table_bake_src(ws, i, &tables[i], &srcs[i], &handles[i]);
+        if (lazy < 0 || (lazy == 0 && pv_ws_table_bake(ws, i, &tables[i]) != PV_OK)) {
             progress_end(&pr);
             rc = pvbake_fail();
             goto done;
@@ -205,11 +229,12 @@ int cmd_bake(int argc, char **argv)
         snprintf(cache, len, "%s/.pv/cache/bake", o.dir);
     }
     bo.threads = o.threads;
+    bo.rows_per_group = group_rows();
     bo.cache_dir = cache;
     bo.progress = progress_bar;
     bo.progress_ctx = &pr;
     bo.stats = &stats;
-    rc = pv_bake_write_opts(o.out, tables, n, &info, &bo);
+    rc = pvdb_write_src(o.out, tables, srcs, n, &info, &bo, &by_origin);
     progress_end(&pr);
     if (rc != PV_OK) {
         rc = pvbake_fail();
@@ -220,8 +245,9 @@ int cmd_bake(int argc, char **argv)
             n == 1 ? "" : "s", (unsigned long long)rows, rows == 1 ? "" : "s",
             (unsigned long long)st.st_size);
     if (cache)
-        fprintf(stderr, " (%llu of %llu chunks from the cache)",
-                (unsigned long long)stats.cache_hits, (unsigned long long)stats.chunks);
+        fprintf(stderr, " (%llu of %llu chunks from the cache, %llu by origin)",
+                (unsigned long long)stats.cache_hits, (unsigned long long)stats.chunks,
+                (unsigned long long)by_origin);
     fputc('\n', stderr);
     if (o.verbose)
         fprintf(stderr, "pvbake: loading the workspace %.3fs (cpu %.3fs), encoding and "
@@ -230,6 +256,9 @@ int cmd_bake(int argc, char **argv)
                 o.threads == 1 ? "" : "s");
     rc = PVBAKE_EXIT_OK;
 done:
+    for (i = 0; handles && i < n; i++) ws_bake_rows_free(handles[i]);
+    free(handles);
+    free(srcs);
     free(cache);
     free(tables);
     pv_ws_close(ws);

@@ -3,7 +3,10 @@
 # and without it, every query and every bake give the same answer and the
 # same bytes, through edits after it (updates, deletes, inserts before,
 # between and after its keys), writes on top of it, a damaged checkpoint, a
-# rewritten chunk, a schema change and a symlinked cache directory.
+# rewritten chunk, a schema change and a symlinked cache directory. A bake
+# that takes its rows from the checkpoint, a row group at a time, and its
+# unchanged row groups from the bake cache by origin, gives the bytes of a
+# bake with neither cache, through every kind of edit.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 cd "$T"
@@ -30,10 +33,21 @@ dump() {
     PV_NO_LOAD_CACHE=1 pvdev sql --json "$Q" >"$1.nocache.json" 2>/dev/null
     same "$1.nocache.json" "$1.json" "$1: rows differ with the checkpoint"
 }
+# bake_both NAME: a bake through both caches (its stderr in NAME.bake.err)
+# has the bytes of a bake with no checkpoint and an empty bake cache
 bake_both() {
-    pvbake -o "$1.pvdb" >/dev/null 2>&1
-    PV_NO_LOAD_CACHE=1 pvbake -o "$1.nocache.pvdb" >/dev/null 2>&1
-    cmp -s "$1.nocache.pvdb" "$1.pvdb" || fail "$1: the bake differs with the checkpoint"
+    pvbake -v -o "$1.pvdb" >/dev/null 2>"$1.bake.err" || fail "$1: bake: $(cat "$1.bake.err")"
+    PV_NO_LOAD_CACHE=1 pvbake --no-cache -o "$1.nocache.pvdb" >/dev/null 2>&1
+    cmp -s "$1.nocache.pvdb" "$1.pvdb" || fail "$1: the bake differs with the caches"
+}
+# with 2,000-row groups (PV_BAKE_GROUP_ROWS) a one-row edit leaves most of
+# the 15 groups unchanged: bake_origin NAME MIN says at least MIN chunks
+# came from the cache without their rows being read
+export PV_BAKE_GROUP_ROWS=2000
+bake_origin() {
+    bake_both "$1"
+    got=$(sed -n 's/.* \([0-9]*\) by origin.*/\1/p' "$1.bake.err")
+    [ "${got:-0}" -ge "$2" ] || fail "$1: $got chunks by origin, expected $2: $(cat "$1.bake.err")"
 }
 
 dump first
@@ -45,6 +59,30 @@ grep -q "checkpoint written" replayed.err || fail "no checkpoint written: $(cat 
 dump again
 grep -q "vectors from the checkpoint (" again.err || fail "checkpoint not used: $(cat again.err)"
 bake_both clean
+grep -q "rows for the bake from the checkpoint" clean.bake.err || fail "the bake did not read the checkpoint: $(cat clean.bake.err)"
+bake_origin clean2 60 # (the first bake after the checkpoint put the origins)
+# a damaged bake cache (every entry, origin entries included) is not read
+python3 -c "
+import os; d='.pv/cache/bake'
+for f in os.listdir(d):
+    p=os.path.join(d, f); b=bytearray(open(p,'rb').read()); b[len(b)//2]^=1; open(p,'wb').write(b)"
+bake_both damaged_cache
+grep -q " 0 by origin" damaged_cache.bake.err || fail "a damaged cache entry was used: $(cat damaged_cache.bake.err)"
+bake_origin clean3 60
+
+# one edit at a time, each baked through both caches and compared (the
+# checkpoint is kept: the edits are its tail)
+export PV_LOAD_CACHE_MIN_BYTES=100000000
+pvdev sql "INSERT INTO t VALUES ('999990', 1, 2.5, 'appended')" 2>/dev/null
+bake_origin insert_end 56
+pvdev sql "UPDATE t SET s = 'middle' WHERE k = '030002'" 2>/dev/null
+bake_origin update_middle 56
+pvdev sql "DELETE FROM t WHERE k = '045000'" 2>/dev/null
+bake_origin delete 28
+pvdev sql "INSERT INTO t VALUES ('045000', NULL, NULL, NULL)" 2>/dev/null
+bake_origin reinsert 28
+pvdev sql "INSERT INTO t VALUES ('000003', 7, 0.5, 'before the rest')" 2>/dev/null
+bake_both insert_first
 
 # edits after the checkpoint: the tail is merged into its rows
 pvdev sql "UPDATE t SET s = 'changed', n = NULL WHERE k IN ('000010', '031000', '059998');
@@ -60,6 +98,7 @@ grep -q '"k":"030001"' tail.json && fail "a key deleted in the tail is back"
 grep -q '"k":"030000"' tail.json && fail "a deleted checkpoint key is back"
 grep -q '"s":"deleted, then back"' tail.json || fail "a re-inserted key is missing"
 bake_both tail
+grep -q "rows for the bake from the checkpoint and its tail" tail.bake.err || fail "the bake did not merge the tail: $(cat tail.bake.err)"
 
 # writes on top of a checkpoint (rows loaded from it, then the tail)
 pvdev sql "INSERT INTO t VALUES ('000001', 6, 6.5, 'odd key'); UPDATE t SET r = -1 WHERE k = '059998'" \
@@ -92,6 +131,7 @@ Q="SELECT k, extra, s FROM t"
 dump altered
 grep -q '"extra":7' altered.json || fail "the new column's default is missing"
 bake_both altered
+bake_both altered_again
 
 # the cache directory must be a directory of ours, not a planted link
 rm -rf .pv/cache/load && mkdir "$T/elsewhere" && ln -s "$T/elsewhere" .pv/cache/load
