@@ -119,6 +119,7 @@ void ws_table_free(ws_table *t)
     free(t->snap_num);
     free(t->snap_size);
     free(t->lookup_row);
+    ws_append_close(t);
     free(t->dir);
     free(t);
 }

@@ -89,6 +89,13 @@ typedef struct ws_table {
     /* pv_ws_lookup's answer when it came from the vectors (ws_write.c):
      * ncols values borrowing their bytes. */
     pv_value *lookup_row;
+
+    /* The last chunk written, kept open (O_APPEND) for the next commit's
+     * appends: fd + 1 (0: none; a calloc'ed table has none) and its number.
+     * Valid while the table directory is unchanged (ws_snapshot_stale checks
+     * it first, then the file through this fd); closed by ws_append_close. */
+    int append_fd1;
+    uint32_t append_num;
 } ws_table;
 
 /* One undo record. A transaction changes memory at once and keeps, in
@@ -218,6 +225,8 @@ void ws_snap_times(pv_ws *ws, ws_table *t);  /* t NULL: the tables directory */
 int ws_catalog_reload(pv_ws *ws);
 
 /* ws_txn.c */
+/* Close t's kept-open chunk, if any (ws_txn.c). */
+void ws_append_close(ws_table *t);
 int ws_txn_touch(pv_ws *ws, ws_table *t, size_t idx, int appended);
 int ws_txn_log(pv_ws *ws, int kind, ws_table *t, ws_table *old_t);
 int ws_txn_auto_begin(pv_ws *ws, int *began);

@@ -220,7 +220,13 @@ int ws_snapshot_stale(pv_ws *ws, int *stale)
             *stale = 1;
             break;
         }
-        if (t->snap_n) {
+        if (t->snap_n && t->append_fd1 && t->append_num == t->snap_num[t->snap_n - 1]) {
+            /* the directory is unchanged, so its name still leads to the
+             * file we keep open: no path to walk */
+            if (fstat(t->append_fd1 - 1, &st) != 0 || st.st_nlink == 0 ||
+                (uint64_t)st.st_size != t->snap_size[t->snap_n - 1])
+                *stale = 1;
+        } else if (t->snap_n) {
             char path[4400];
             ws_chunk_path(path, sizeof path, t, t->snap_num[t->snap_n - 1]);
             if (stat(path, &st) != 0 || (uint64_t)st.st_size != t->snap_size[t->snap_n - 1]) *stale = 1;

@@ -226,6 +226,7 @@ typedef struct table_plan {
     pv_buf lines;          /* records to append */
     uint32_t first_num;    /* the chunk the first record goes to */
     int first_is_new;      /* ... and whether that chunk is new */
+    int created;           /* write_files created a chunk file */
 } table_plan;
 
 static int rows_equal(const pv_schema *s, const pv_value *a, const pv_value *b)
@@ -432,6 +433,48 @@ static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
 
 /* Append the planned lines to the chunk files, starting new chunks with a
  * header where the plan sealed the previous one. */
+void ws_append_close(ws_table *t)
+{
+    if (t->append_fd1) close(t->append_fd1 - 1);
+    t->append_fd1 = 0;
+}
+
+/* The chunk file `num` of t opened for appending: the kept-open one when it
+ * is that chunk and not new, else a new descriptor. */
+static int chunk_open(ws_table *t, uint32_t num, int is_new, const char *path, int *fd)
+{
+    if (!is_new && t->append_fd1 && t->append_num == num) {
+        *fd = t->append_fd1 - 1;
+        return PV_OK;
+    }
+    *fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return errno == ELOOP ? pv_err(PV_ECORRUPT, "'%s' is a symbolic link; a workspace holds plain files only", path)
+                              : pv_err_errno("cannot open '%s'", path);
+    return PV_OK;
+}
+
+/* Done with chunk `num`'s descriptor: the table's last chunk stays open for
+ * the next commit (an autocommit INSERT then costs no open and close);
+ * any other is closed. */
+static int chunk_done(ws_table *t, uint32_t num, int fd, int last, int rc, const char *path)
+{
+    int kept = t->append_fd1 && t->append_fd1 - 1 == fd;
+    if (!rc && last) {
+        if (!kept) {
+            ws_append_close(t);
+            t->append_fd1 = fd + 1;
+            t->append_num = num;
+        }
+        return PV_OK;
+    }
+    if (kept) {
+        t->append_fd1 = 0;
+    }
+    if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", path);
+    return rc;
+}
+
 static int write_files(pv_ws *ws, table_plan *p)
 {
     ws_table *t = p->t;
@@ -450,18 +493,14 @@ static int write_files(pv_ws *ws, table_plan *p)
             size += (size_t)(nl - q) + 1;
             q = nl + 1;
         }
-        if ((rc = ws_chunk_path(path, sizeof path, t, num))) break;
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            rc = errno == ELOOP ? pv_err(PV_ECORRUPT, "'%s' is a symbolic link; a workspace holds plain files only", path)
-                                : pv_err_errno("cannot open '%s'", path);
-            break;
+        if ((rc = ws_chunk_path(path, sizeof path, t, num)) || (rc = chunk_open(t, num, is_new, path, &fd))) break;
+        if (is_new) {
+            rc = pv_write_all(fd, head.p, head.len, path);
+            p->created = 1;
         }
-        if (is_new) rc = pv_write_all(fd, head.p, head.len, path);
         if (!rc) rc = pv_write_all(fd, start, (size_t)(q - start), path);
         if (!rc && ws->sync && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", path);
-        if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", path);
-        if (rc) break;
+        if ((rc = chunk_done(t, num, fd, q == end, rc, path))) break;
         t->last_chunk = num;
         t->last_size = (is_new ? head.len : t->last_size) + (uint64_t)(q - start);
         t->last_header_ok = 1;
@@ -595,6 +634,11 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
 {
     size_t i;
     int rc = PV_OK;
+    for (i = 0; i < ws->txn.nundo; i++) /* files may move: open chunks afresh */
+        if (ws->txn.undo[i].kind != WS_UNDO_ROW) {
+            for (i = 0; i < ws->ntables; i++) ws_append_close(ws->tables[i]);
+            break;
+        }
     for (i = 0; i < ws->txn.nundo && !rc; i++) {
         const ws_undo *u = &ws->txn.undo[i];
         if (u->kind == WS_UNDO_DROP && !u->t->txn_created) rc = drop_dir(ws, u->t->schema->name);
@@ -660,7 +704,9 @@ static void snap_after(pv_ws *ws, const commit_plan *c)
             return;
         }
     }
-    for (i = 0; i < c->ntables; i++) ws_snap_times(ws, c->tables[i].t);
+    /* appends to existing chunks leave the directory's time as it was */
+    for (i = 0; i < c->ntables; i++)
+        if (c->tables[i].created || ddl) ws_snap_times(ws, c->tables[i].t);
     if (ddl) {
         for (i = 0; i < ws->ntables; i++) ws_snap_times(ws, ws->tables[i]);
         ws_snap_times(ws, NULL);

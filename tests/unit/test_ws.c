@@ -1262,6 +1262,42 @@ static void test_append_runs_and_savepoints(void **state)
     pv_close(db);
 }
 
+/* The last chunk stays open between commits: a chunk file replaced under
+ * the writer (a git checkout renames files into place), or appended to by
+ * another handle, is seen at the next BEGIN, and the next row goes to the
+ * file the path names now. */
+static void test_kept_open_chunk(void **state)
+{
+    const char *dir = *state;
+    pv_db *db, *other;
+    char *text, *a, *b;
+    size_t n;
+    assert_int_equal(pv_workspace_init(dir), 0);
+    db = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(pv_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY)"), 0);
+    assert_int_equal(pv_exec(db, "INSERT INTO t VALUES (1)"), 0);
+    assert_int_equal(pv_exec(db, "INSERT INTO t VALUES (2)"), 0);
+    /* replaced: same bytes, another file */
+    text = slurp(dir, ".pv/tables/t/00000001.jsonl", &n);
+    spew(dir, ".pv/tables/t/new.tmp", text, n, 0);
+    free(text);
+    a = path_of(dir, ".pv/tables/t/new.tmp");
+    b = path_of(dir, ".pv/tables/t/00000001.jsonl");
+    assert_int_equal(rename(a, b), 0);
+    free(a);
+    free(b);
+    assert_int_equal(pv_exec(db, "INSERT INTO t VALUES (3)"), 0);
+    /* another handle appends, then this one again */
+    other = open_ws(dir, PV_OPEN_READWRITE);
+    assert_int_equal(pv_exec(other, "INSERT INTO t VALUES (4)"), 0);
+    pv_close(other);
+    assert_int_equal(pv_exec(db, "INSERT INTO t VALUES (5)"), 0);
+    pv_close(db);
+    text = slurp(dir, ".pv/tables/t/00000001.jsonl", NULL);
+    assert_string_equal(text, "{\"pv\":1,\"columns\":[\"id\"]}\n[1]\n[2]\n[3]\n[4]\n[5]\n");
+    free(text);
+}
+
 static void test_schema_key_too_long(void **state)
 {
     const char *dir = *state;
@@ -1285,6 +1321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_format_version, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_lookup_from_checkpoint, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_append_runs_and_savepoints, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_kept_open_chunk, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_insert_reopen_scan, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_create_errors, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_exact_file_bytes, setup_dir, teardown_dir),
