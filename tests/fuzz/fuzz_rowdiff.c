@@ -230,7 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef PVDEV_HAVE_JANSSON
     if (!rc) {
         json_error_t e;
-        json_t *j = json_loadb(fwd.json.p, fwd.json.len, 0, &e);
+        json_t *j = json_loadb(fwd.json.p, fwd.json.len, JSON_ALLOW_NUL, &e); /* \u0000 is JSON */
         if (!j) {
             fprintf(stderr, "fuzz_rowdiff: JSON: %s at %d\n%.*s\n", e.text, e.position, (int)fwd.json.len, fwd.json.p);
             fail("the JSON printout does not parse", data, size);
