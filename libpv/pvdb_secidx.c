@@ -35,79 +35,39 @@ static int is_text(int type) { return type == PV_TEXT || type == PV_BLOB; }
 
 /* ---- writer -------------------------------------------------------------------- */
 
-typedef struct sort_ctx {
-    const pv_bake_table *t;
-    const pv_index_def *x;
-} sort_ctx;
-
-static int row_cmp(const void *pa, const void *pb, void *ctx)
-{
-    const sort_ctx *c = ctx;
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb, k;
-    for (k = 0; k < c->x->ncols; k++) {
-        const pv_vec *v = &c->t->cols[c->x->cols[k]];
-        pv_value va = pv_vec_get(v, a), vb = pv_vec_get(v, b);
-        int r = pv_value_cmp(&va, &vb);
-        if (r) return r;
-    }
-    return a < b ? -1 : a > b;
-}
-
-static int same_key(const sort_ctx *c, uint32_t a, uint32_t b)
-{
-    uint32_t k;
-    for (k = 0; k < c->x->ncols; k++) {
-        const pv_vec *v = &c->t->cols[c->x->cols[k]];
-        pv_value va = pv_vec_get(v, a), vb = pv_vec_get(v, b);
-        /* NULLs of a later column are one key (pv_value_cmp: equal) */
-        if (pv_value_cmp(&va, &vb)) return 0;
-    }
-    return 1;
-}
-
 /* The section of index x of table t into b; *nkeys, *nrows set. */
 static int build_section(const pv_bake_table *t, const pv_index_def *x, pv_buf *b, uint64_t *nkeys,
                          uint64_t *nentries)
 {
-    sort_ctx c = {t, x};
-    const pv_vec *first = &t->cols[x->cols[0]];
-    uint32_t *rows = malloc((t->nrows ? t->nrows : 1) * sizeof *rows), *keyrow = NULL;
-    uint64_t r, n = 0, d = 0, starts_at, rows_at, end, k;
+    pvdb_secidx_order o;
+    uint32_t *rows, *keyrow = NULL;
+    uint64_t r, n, d, k;
     uint32_t j;
-    int rc = PV_OK;
-    if (!rows) return pv_err(PV_ENOMEM, "out of memory baking index %s", x->name);
-    /* rows whose first index column is NULL are never found */
-    for (r = 0; r < t->nrows; r++)
-        if (!(first->nulls && first->nulls[r])) rows[n++] = (uint32_t)r;
-    qsort_r(rows, n, sizeof *rows, row_cmp, &c);
-    if (!(keyrow = malloc((n + 1) * sizeof *keyrow))) {
-        free(rows);
+    int rc = pvdb_secidx_sort(t, x, &o);
+    if (rc) return rc;
+    rows = o.rows;
+    n = o.nrows;
+    d = o.nkeys;
+    if (!(keyrow = malloc((d + 1) * sizeof *keyrow))) {
+        pvdb_secidx_order_free(&o);
         return pv_err(PV_ENOMEM, "out of memory baking index %s", x->name);
     }
-    end = fixed_end(x->ncols, n, n, &starts_at, &rows_at); /* room for d <= n */
+    for (k = 0; k < d; k++) keyrow[k] = rows[o.starts[k]]; /* the first row of each key */
     b->len = 0;
     if ((rc = pv_buf_zeros(b, (size_t)(8ull * x->ncols)))) goto done;
     /* key starts (u32 each) */
-    for (r = 0; r < n; r++) {
-        if (r == 0 || !same_key(&c, rows[r - 1], rows[r])) {
-            uint8_t w[4];
-            keyrow[d++] = rows[r];
-            pv_put_u32(w, (uint32_t)r);
-            if ((rc = pv_buf_append(b, w, 4))) goto done;
-        }
-    }
-    {
+    for (k = 0; k <= d; k++) {
         uint8_t w[4];
-        pv_put_u32(w, (uint32_t)n);
-        if ((rc = pv_buf_append(b, w, 4)) || (rc = pv_buf_align(b, 8))) goto done;
+        pv_put_u32(w, o.starts[k]);
+        if ((rc = pv_buf_append(b, w, 4))) goto done;
     }
+    if ((rc = pv_buf_align(b, 8))) goto done;
     for (r = 0; r < n; r++) {
         uint8_t w[4];
         pv_put_u32(w, rows[r]);
         if ((rc = pv_buf_append(b, w, 4))) goto done;
     }
     if ((rc = pv_buf_align(b, 8))) goto done;
-    (void)end;
     /* the key columns, each from its part offset */
     for (j = 0; j < x->ncols; j++) {
         const pv_vec *v = &t->cols[x->cols[j]];
@@ -154,7 +114,7 @@ static int build_section(const pv_bake_table *t, const pv_index_def *x, pv_buf *
     *nkeys = d;
     *nentries = n;
 done:
-    free(rows);
+    pvdb_secidx_order_free(&o);
     free(keyrow);
     return rc;
 }

@@ -36,6 +36,24 @@ typedef struct pvdb_secidx_io {
 int pvdb_secidx_write(const pv_bake_table *tables, size_t ntables, const pvdb_secidx_io *io,
                       pv_buf *records, uint32_t *count);
 
+/* The order of one index (pvdb_secidx_sort.c): rows[0..nrows) are the
+ * rows whose first index column is not NULL, sorted by (key, row number);
+ * key d (0 .. nkeys) holds rows[starts[d] .. starts[d + 1]). */
+typedef struct pvdb_secidx_order {
+    uint32_t *rows;     /* malloc'ed */
+    uint32_t *starts;   /* malloc'ed, nkeys + 1 */
+    uint64_t nrows, nkeys;
+} pvdb_secidx_order;
+
+/* Sort the rows of t by index x's key (pv_value_cmp order, NULL first in
+ * later columns) in O(rows + distinct values) for numbers of a small range,
+ * O(rows x bytes of a value) otherwise, plus a sort of the distinct
+ * strings. Errors: PV_ENOMEM, PV_ELIMIT (2^32 rows or more, more than
+ * PVDB_INDEX_MAX_COLS columns). On error *out is empty. */
+int pvdb_secidx_sort(const pv_bake_table *t, const pv_index_def *x, pvdb_secidx_order *out);
+/* Free what pvdb_secidx_sort gave; NULL is fine. */
+void pvdb_secidx_order_free(pvdb_secidx_order *o);
+
 /* ---- reader ---------------------------------------------------------------- */
 
 /* At open (format version 3): check the directory header's index fields
