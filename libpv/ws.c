@@ -119,6 +119,7 @@ void ws_table_free(ws_table *t)
     free(t->snap_num);
     free(t->snap_size);
     free(t->lookup_row);
+    ws_point_free(t);
     ws_append_close(t);
     free(t->dir);
     free(t);
@@ -388,11 +389,19 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out)
     if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
     t = ws->tables[i];
     /* the key-ordered vectors are built when a scan starts, not here: an
-     * INSERT that only needs the schema must not pay for them (unless a
-     * checkpoint gives them at once: ws_ckpt.h) */
-    if ((rc = ws_table_rows_ready(ws, t))) return rc;
+     * INSERT or a point query must not pay for them. With a checkpoint the
+     * row count comes from it and its tail (ws_point.c); without one, the
+     * rows are loaded. */
+    if (t->loaded || (t->vecs && !t->vec_dirty)) {
+        out->nrows = t->loaded ? t->nlive : t->vec_rows;
+    } else if ((rc = ws_point_ready(ws, t)) > 0) {
+        out->nrows = ws_point_rows(t);
+    } else if (rc < 0 || (rc = ws_table_rows_ready(ws, t))) {
+        return rc;
+    } else {
+        out->nrows = t->loaded ? t->nlive : t->vec_rows;
+    }
     out->schema = t->schema;
-    out->nrows = t->loaded ? t->nlive : t->vec_rows;
     out->ops = &ws_source_ops;
     out->impl = t;
     return PV_OK;

@@ -89,6 +89,9 @@ typedef struct ws_table {
     /* pv_ws_lookup's answer when it came from the vectors (ws_write.c):
      * ncols values borrowing their bytes. */
     pv_value *lookup_row;
+    /* Key lookups and the row count without loading: the checkpoint mapped
+     * lazily and its tail (ws_point.c); NULL until used. */
+    struct ws_point *point;
 
     /* The last chunk written, kept open (O_APPEND) for the next commit's
      * appends: fd + 1 (0: none; a calloc'ed table has none) and its number.
@@ -225,6 +228,20 @@ void ws_snap_times(pv_ws *ws, ws_table *t);  /* t NULL: the tables directory */
 int ws_catalog_reload(pv_ws *ws);
 
 /* ws_txn.c */
+/* ws_point.c: lookups in a table that is not loaded. ws_point_ready makes
+ * t->point current for t's snapshot: 1 when it can answer, 0 when the
+ * table has no usable checkpoint (none, stale, a tail over 64 MiB, a
+ * conflict record after it: load instead), or an error (PV_ENOMEM, those of
+ * reading chunks). Then ws_point_rows gives the live row count and
+ * ws_point_lookup the row of a key (npk values, converted to the key
+ * types): 1 with *out (borrowed: valid until the next lookup or write), 0
+ * when absent. ws_point_free releases it (any time). */
+typedef struct ws_point ws_point;
+int ws_point_ready(pv_ws *ws, ws_table *t);
+uint64_t ws_point_rows(const ws_table *t);
+int ws_point_lookup(ws_table *t, const pv_value *key, const pv_value **out);
+void ws_point_free(ws_table *t);
+
 /* Close t's kept-open chunk, if any (ws_txn.c). */
 void ws_append_close(ws_table *t);
 int ws_txn_touch(pv_ws *ws, ws_table *t, size_t idx, int appended);

@@ -565,11 +565,12 @@ int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_val
     int rc;
     *out = NULL;
     if (!t) return pv_err(PV_ENOTFOUND, "no such table: %s", table);
-    if (!t->loaded && (rc = ws_table_rows_ready(ws, t))) return rc;
     if (!t->loaded && t->vecs && !t->vec_dirty && t->vec_rows <= (uint64_t)UINT32_MAX) {
         at = vec_find(t, key);
         return at < 0 ? 0 : vec_row(t, at, out);
     }
+    /* not loaded: the checkpoint's key columns and its tail answer */
+    if (!t->loaded && (rc = ws_point_ready(ws, t)) != 0) return rc < 0 ? rc : ws_point_lookup(t, key, out);
     if ((rc = ws_table_load(ws, t))) return rc;
     row = calloc(t->schema->ncols + 1, sizeof *row);
     if (!row) return pv_err(PV_ENOMEM, "out of memory");

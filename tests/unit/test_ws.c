@@ -1190,6 +1190,11 @@ static void test_lookup_from_checkpoint(void **state)
     pv_close(db);
     db = open_ws(dir, PV_OPEN_READONLY);
     {
+        pv_source src; /* the row count, before any scan: the checkpoint's and its tail's */
+        assert_int_equal(pv_db_find_table(db, "t", 1, &src), 0);
+        assert_int_equal(src.nrows, 3002);
+    }
+    {
         pv_value key[2];
         struct { int64_t a; const char *b, *v; } want[] = {
             {0, "k0", "v0"}, {0, "k1", "v1"}, {1499, "k1", "v2999"}, {10, "k0", "v20"}, {10, "k1", NULL},
@@ -1207,6 +1212,17 @@ static void test_lookup_from_checkpoint(void **state)
             assert_int_equal(row[2].u.s.n, strlen(want[k].v));
             assert_memory_equal(row[2].u.s.p, want[k].v, row[2].u.s.n);
         }
+    }
+    {
+        pv_stmt *st = NULL; /* then a scan, and a point query through SQL */
+        assert_int_equal(pv_prepare(db, "SELECT count(*) FROM t", (size_t)-1, &st, NULL), 0);
+        assert_int_equal(pv_step(st), PV_ROW);
+        assert_int_equal(pv_column_int64(st, 0), 3002);
+        pv_finalize(st);
+        assert_int_equal(pv_prepare(db, "SELECT v FROM t WHERE a = 30 AND b = 'k0a'", (size_t)-1, &st, NULL), 0);
+        assert_int_equal(pv_step(st), PV_ROW);
+        assert_string_equal(pv_column_text(st, 0), "mid");
+        pv_finalize(st);
     }
     pv_close(db);
 }
