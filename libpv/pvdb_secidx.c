@@ -1,10 +1,11 @@
 /*
  * pvdb_secidx.c: baked secondary indexes (docs/FORMAT.md 3.12): a sorted
  * array of the distinct index keys, column by column, and per key the
- * rows holding it (a CSR posting list of row numbers, ascending).
+ * rows holding it (ascending; compressed by pvdb_secidx_post.c).
  *
- * Writing sorts the rows by (key, row) once; a lookup is a binary search
- * over the keys, straight from the mapping, then a copy of the postings.
+ * Writing sorts the rows by (key, row) once (pvdb_secidx_sort.c); a lookup
+ * is a binary search over the keys, straight from the mapping, then the
+ * decoding of the blocks holding those keys' rows.
  * Every offset and count read from the file is checked before use: at
  * open the records (pvdb_secidx_open), at lookup the parts of a section
  * as they are touched.
@@ -22,15 +23,6 @@
 
 /* ---- shared layout ------------------------------------------------------------- */
 
-/* The fixed parts of a section of d keys and r entries over ncols columns:
- * the part table, the key starts, the rows. Returns the end of the rows. */
-static uint64_t fixed_end(uint32_t ncols, uint64_t d, uint64_t r, uint64_t *starts_at, uint64_t *rows_at)
-{
-    *starts_at = 8ull * ncols;
-    *rows_at = pvdb_align8(*starts_at + 4 * (d + 1));
-    return pvdb_align8(*rows_at + 4 * r);
-}
-
 static int is_text(int type) { return type == PV_TEXT || type == PV_BLOB; }
 
 /* ---- writer -------------------------------------------------------------------- */
@@ -41,7 +33,7 @@ static int build_section(const pv_bake_table *t, const pv_index_def *x, pv_buf *
 {
     pvdb_secidx_order o;
     uint32_t *rows, *keyrow = NULL;
-    uint64_t r, n, d, k;
+    uint64_t n, d, k;
     uint32_t j;
     int rc = pvdb_secidx_sort(t, x, &o);
     if (rc) return rc;
@@ -55,19 +47,8 @@ static int build_section(const pv_bake_table *t, const pv_index_def *x, pv_buf *
     for (k = 0; k < d; k++) keyrow[k] = rows[o.starts[k]]; /* the first row of each key */
     b->len = 0;
     if ((rc = pv_buf_zeros(b, (size_t)(8ull * x->ncols)))) goto done;
-    /* key starts (u32 each) */
-    for (k = 0; k <= d; k++) {
-        uint8_t w[4];
-        pv_put_u32(w, o.starts[k]);
-        if ((rc = pv_buf_append(b, w, 4))) goto done;
-    }
-    if ((rc = pv_buf_align(b, 8))) goto done;
-    for (r = 0; r < n; r++) {
-        uint8_t w[4];
-        pv_put_u32(w, rows[r]);
-        if ((rc = pv_buf_append(b, w, 4))) goto done;
-    }
-    if ((rc = pv_buf_align(b, 8))) goto done;
+    /* the row lists (pvdb_secidx_post.c), then the keys */
+    if ((rc = pvdb_post_write(&o, x->ncols, b))) goto done;
     /* the key columns, each from its part offset */
     for (j = 0; j < x->ncols; j++) {
         const pv_vec *v = &t->cols[x->cols[j]];
@@ -196,7 +177,8 @@ static int open_record(pvdb_file *f, const uint8_t *dir, uint64_t at, uint64_t s
 {
     const uint8_t *r = dir + at;
     uint64_t abs = f->dir_off + at, off = pv_get_u64(r + PVDB_I_OFFSET), len = pv_get_u64(r + PVDB_I_LENGTH);
-    uint64_t d = pv_get_u64(r + PVDB_I_KEY_COUNT), n = pv_get_u64(r + PVDB_I_ENTRY_COUNT), sa, ra, fixed;
+    uint64_t d = pv_get_u64(r + PVDB_I_KEY_COUNT), n = pv_get_u64(r + PVDB_I_ENTRY_COUNT), fixed;
+    pvdb_post_layout lay;
     uint32_t ti = pv_get_u32(r + PVDB_I_TABLE), ncols = pv_get_u32(r + PVDB_I_COLUMN_COUNT), k, so, sn;
     uint32_t flags = pv_get_u32(r + PVDB_I_FLAGS);
     pvdb_table *t;
@@ -213,7 +195,7 @@ static int open_record(pvdb_file *f, const uint8_t *dir, uint64_t at, uint64_t s
     }
     if (n > t->nrows || d > n || (n && !d) || n >= UINT32_MAX)
         return BAD(f, abs + PVDB_I_KEY_COUNT, "bad index key or entry count");
-    fixed = fixed_end(ncols, d, n, &sa, &ra);
+    fixed = pvdb_post_layout_of(ncols, d, n, &lay);
     if (off % 8 || off < *prev_end || off > f->dir_off || len > f->dir_off - off || len < fixed || len % 8)
         return BAD(f, abs + PVDB_I_OFFSET, "index section out of range");
     *prev_end = off + len;
@@ -271,7 +253,7 @@ typedef struct section {
     uint32_t ncols;
     int types[PVDB_INDEX_MAX_COLS];
     uint64_t part[PVDB_INDEX_MAX_COLS + 1]; /* column parts; part[ncols] = len */
-    uint64_t starts_at, rows_at;
+    pvdb_post post;           /* the row lists */
 } section;
 
 /* The record of index `index` of table `ti` (the index-th of that table). */
@@ -288,12 +270,14 @@ static int find_record(const pvdb_file *f, uint32_t ti, uint32_t index, uint32_t
     return pv_err(PV_ERANGE, "%s: table %s has no baked index number %u", f->path, f->tables[ti].schema.name, index);
 }
 
-/* Open record i's section: its part table checked. */
+/* Open record i's section: its row lists' sizes and its part table
+ * checked. O(columns). */
 static int section_open(const pvdb_file *f, uint32_t i, section *s)
 {
     const uint8_t *r = record(f, i);
-    uint64_t fixed, prev;
+    uint64_t prev;
     uint32_t k;
+    int rc;
     memset(s, 0, sizeof *s);
     s->f = f;
     s->t = &f->tables[pv_get_u32(r + PVDB_I_TABLE)];
@@ -303,8 +287,8 @@ static int section_open(const pvdb_file *f, uint32_t i, section *s)
     s->n = pv_get_u64(r + PVDB_I_ENTRY_COUNT);
     s->ncols = pv_get_u32(r + PVDB_I_COLUMN_COUNT);
     s->p = f->map + s->off;
-    fixed = fixed_end(s->ncols, s->d, s->n, &s->starts_at, &s->rows_at);
-    prev = fixed;
+    if ((rc = pvdb_post_open(&s->post, f, s->p, s->off, s->len, s->ncols, s->d, s->n, s->t->nrows, &prev)))
+        return rc;
     for (k = 0; k < s->ncols; k++) {
         uint64_t need;
         s->types[k] = s->t->schema.cols[pv_get_u16(r + PVDB_I_COLUMNS + 2 * k)].type;
@@ -394,41 +378,61 @@ static int cmp_u64(const void *a, const void *b)
 
 int pvdb_source_is_pvdb(const pv_source *src) { return pv_source_index(src) != NULL; }
 
-int pvdb_source_secidx_find(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq,
-                            int range, const pv_value *lo, const pv_value *hi, uint64_t **rows,
-                            size_t *nrows)
+/* The section of index `index` of the pvdb table src and the keys
+ * [*first, *end) of a lookup (see pvdb_source_secidx_find); *first ==
+ * *end when nothing can match. */
+static int locate(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq, int range,
+                  const pv_value *lo, const pv_value *hi, section *s, uint64_t *first, uint64_t *end)
 {
     const pvdb_table *t = src->impl;
     const pvdb_file *f;
-    section s;
-    uint64_t first, end, a, b, i;
-    uint64_t *out;
     uint32_t rec = 0, k;
     int rc;
-    *rows = NULL;
-    *nrows = 0;
+    *first = *end = 0;
     if (!pvdb_source_is_pvdb(src)) return pv_err(PV_EMISUSE, "pvdb_source_secidx_find: not a .pvdb table");
     f = t->file;
     if (index >= t->schema.nindexes || neq + (range ? 1u : 0u) > t->schema.indexes[index].ncols)
         return pv_err(PV_EMISUSE, "pvdb_source_secidx_find: bad index or column count");
     for (k = 0; k < neq; k++)
         if (eq[k].type == PV_NULL) return PV_OK;
-    if ((rc = find_record(f, (uint32_t)(t - f->tables), index, &rec)) || (rc = section_open(f, rec, &s))) return rc;
-    if ((rc = search(&s, eq, neq, range, lo, hi, 0, &first)) || (rc = search(&s, eq, neq, range, lo, hi, 1, &end)))
+    if ((rc = find_record(f, (uint32_t)(t - f->tables), index, &rec)) || (rc = section_open(f, rec, s))) return rc;
+    if ((rc = search(s, eq, neq, range, lo, hi, 0, first)) || (rc = search(s, eq, neq, range, lo, hi, 1, end)))
         return rc;
-    if (end <= first) return PV_OK;
-    a = pv_get_u32(s.p + s.starts_at + 4 * first);
-    b = pv_get_u32(s.p + s.starts_at + 4 * end);
-    if (a > b || b > s.n) return BAD(f, s.off + s.starts_at + 4 * end, "index key starts out of order");
-    if (a == b) return PV_OK;
+    if (*end < *first) *end = *first;
+    return PV_OK;
+}
+
+int pvdb_source_secidx_count(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq, int range,
+                             const pv_value *lo, const pv_value *hi, uint64_t *keys, uint64_t *nrows)
+{
+    section s;
+    uint64_t first, end, a = 0, b = 0;
+    int rc = locate(src, index, eq, neq, range, lo, hi, &s, &first, &end);
+    *keys = *nrows = 0;
+    if (rc || first == end) return rc;
+    if ((rc = pvdb_post_range(&s.post, first, end, &a, &b))) return rc;
+    *keys = end - first;
+    *nrows = b - a;
+    return PV_OK;
+}
+
+int pvdb_source_secidx_find(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq,
+                            int range, const pv_value *lo, const pv_value *hi, uint64_t **rows,
+                            size_t *nrows)
+{
+    section s;
+    uint64_t first, end, a, b, *out;
+    int rc = locate(src, index, eq, neq, range, lo, hi, &s, &first, &end);
+    *rows = NULL;
+    *nrows = 0;
+    if (rc || first == end) return rc;
+    if ((rc = pvdb_post_range(&s.post, first, end, &a, &b))) return rc;
     if (!(out = malloc((b - a) * sizeof *out))) return pv_err(PV_ENOMEM, "out of memory");
-    for (i = a; i < b; i++) {
-        out[i - a] = pv_get_u32(s.p + s.rows_at + 4 * i);
-        if (out[i - a] >= t->nrows) {
-            free(out);
-            return BAD(f, s.off + s.rows_at + 4 * i, "index row out of range");
-        }
+    if ((rc = pvdb_post_rows(&s.post, first, end, out))) {
+        free(out);
+        return rc;
     }
+    /* each key's rows ascend; several keys' are merged so */
     if (end - first > 1) qsort(out, b - a, sizeof *out, cmp_u64);
     *rows = out;
     *nrows = b - a;
@@ -477,22 +481,20 @@ static int verify_entries(const pvdb_file *f, const section *s, const pv_index_d
 {
     uint8_t *seen = calloc(s->t->nrows ? s->t->nrows : 1, 1);
     pv_value *row = malloc(x->ncols * sizeof *row), prevk[PVDB_INDEX_MAX_COLS];
+    uint64_t *list = malloc((s->n ? s->n : 1) * sizeof *list);
     pv_buf buf = PV_BUF_INIT;
-    uint64_t d, e, listed = 0, r;
+    uint64_t d, e, r;
     uint32_t k;
     int rc = PV_OK;
-    if (!seen || !row) {
+    if (!seen || !row || !list) {
         rc = pv_err(PV_ENOMEM, "out of memory");
         goto done;
     }
+    if ((rc = pvdb_post_check(&s->post)) || (rc = pvdb_post_rows(&s->post, 0, s->d, list))) goto done;
     for (d = 0; d < s->d && rc == PV_OK; d++) {
-        uint64_t a = pv_get_u32(s->p + s->starts_at + 4 * d), b = pv_get_u32(s->p + s->starts_at + 4 * (d + 1));
+        uint64_t a = pvdb_post_start(&s->post, d), b = pvdb_post_start(&s->post, d + 1);
         pv_value key[PVDB_INDEX_MAX_COLS];
         int c = 0;
-        if ((d == 0 && a != 0) || a >= b || b > s->n || (d + 1 == s->d && b != s->n)) {
-            rc = BAD(f, s->off + s->starts_at + 4 * d, "index key starts out of order");
-            break;
-        }
         for (k = 0; k < x->ncols && rc == PV_OK; k++) rc = key_value(s, k, d, &key[k]);
         if (rc) break;
         if (key[0].type == PV_NULL) {
@@ -505,18 +507,17 @@ static int verify_entries(const pvdb_file *f, const section *s, const pv_index_d
             break;
         }
         memcpy(prevk, key, sizeof key);
-        for (e = a; e < b; e++) {
-            r = pv_get_u32(s->p + s->rows_at + 4 * e);
-            if (r >= s->t->nrows || seen[r] || (e > a && r <= pv_get_u32(s->p + s->rows_at + 4 * (e - 1)))) {
-                rc = BAD(f, s->off + s->rows_at + 4 * e, "index row out of range, repeated or out of order");
+        for (e = a; e < b; e++) { /* ascending within the key by construction */
+            r = list[e];
+            if (seen[r]) {
+                rc = BAD(f, s->off + s->post.l.heads_at + 4 * d, "index row repeated");
                 break;
             }
             seen[r] = 1;
-            listed++;
             if ((rc = pvdb_read_row(f, ti, r, x->cols, x->ncols, row, &buf))) break;
             for (k = 0; k < x->ncols; k++)
                 if (pv_value_cmp(&row[k], &key[k]) != 0 || (row[k].type == PV_NULL) != (key[k].type == PV_NULL)) {
-                    rc = BAD(f, s->off + s->rows_at + 4 * e, "index entry does not match its row");
+                    rc = BAD(f, s->off + s->post.l.heads_at + 4 * d, "index entry does not match its row");
                     break;
                 }
             if (rc) break;
@@ -526,12 +527,12 @@ static int verify_entries(const pvdb_file *f, const section *s, const pv_index_d
     for (r = 0; rc == PV_OK && r < s->t->nrows; r++) {
         if (seen[r]) continue;
         if ((rc = pvdb_read_row(f, ti, r, x->cols, 1, row, &buf))) break;
-        if (row[0].type != PV_NULL) rc = BAD(f, s->off + s->rows_at, "a row is missing from its index");
+        if (row[0].type != PV_NULL) rc = BAD(f, s->off + s->post.l.packed_at, "a row is missing from its index");
     }
-    (void)listed;
 done:
     free(seen);
     free(row);
+    free(list);
     pv_buf_free(&buf);
     return rc;
 }
@@ -553,10 +554,6 @@ int pvdb_secidx_verify(const pvdb_file *f, uint64_t *end)
             pv_get_u64(r + PVDB_I_CHECKSUM))
             return BAD(f, pv_get_u64(r + PVDB_I_OFFSET), "index section checksum mismatch");
         if ((rc = section_open(f, i, &s))) return rc;
-        /* padding: after the starts, after the rows, inside each part */
-        if (!zero_from(s.p, s.starts_at + 4 * (s.d + 1), s.rows_at) ||
-            !zero_from(s.p, s.rows_at + 4 * s.n, pvdb_align8(s.rows_at + 4 * s.n)))
-            return BAD(f, s.off + s.starts_at, "index padding not zero");
         for (j = 1; j < s.ncols; j++) { /* unused bits of each NULL bitmap */
             for (k = s.d; k < 8 * pvdb_align8((s.d + 7) / 8); k++)
                 if (s.p[s.part[j] + k / 8] & (1u << (k % 8))) return BAD(f, s.off + s.part[j], "index padding not zero");

@@ -54,6 +54,60 @@ int pvdb_secidx_sort(const pv_bake_table *t, const pv_index_def *x, pvdb_secidx_
 /* Free what pvdb_secidx_sort gave; NULL is fine. */
 void pvdb_secidx_order_free(pvdb_secidx_order *o);
 
+/* ---- row lists (pvdb_secidx_post.c; FORMAT.md 3.12 "Row lists") ------------ */
+
+#define PVDB_POST_BLOCK 128  /* entries per bit-packed block */
+
+/* Where the fixed parts of a section of ncols columns, d keys and r
+ * entries lie (offsets from the section start, each 8-aligned). */
+typedef struct pvdb_post_layout {
+    uint64_t starts_at;  /* u32 x (d + 1): first entry of each key */
+    uint64_t heads_at;   /* u32 x d: first (smallest) row of each key */
+    uint64_t wsum_at;    /* u32 x (nblocks + 1): prefix sums of the block widths */
+    uint64_t packed_at;  /* 16 x wsum[nblocks] bytes of packed blocks */
+    uint64_t nblocks;    /* ceil(r / PVDB_POST_BLOCK) */
+} pvdb_post_layout;
+
+/* Fill *l; returns packed_at (the fixed parts end there). */
+uint64_t pvdb_post_layout_of(uint32_t ncols, uint64_t d, uint64_t r, pvdb_post_layout *l);
+
+/* Append the starts, heads, block widths and packed blocks of order o to
+ * b, which holds exactly the 8 x ncols bytes of the part table. Errors:
+ * PV_ENOMEM, PV_EMISUSE. */
+int pvdb_post_write(const pvdb_secidx_order *o, uint32_t ncols, pv_buf *b);
+
+/* The row lists of one section in the mapping. */
+struct pvdb_file;
+typedef struct pvdb_post {
+    const struct pvdb_file *f;
+    const uint8_t *p;          /* the section */
+    uint64_t off;              /* its file offset (messages) */
+    uint64_t d, r, table_rows; /* keys, entries, rows of the table */
+    uint64_t packed_len;       /* 16 x wsum[nblocks] */
+    pvdb_post_layout l;
+} pvdb_post;
+
+/* Open the row lists of the section p[0..len) (file offset off): the fixed
+ * parts fit and the packed blocks fit (wsum[0] = 0, wsum[nblocks] at most
+ * 32 x nblocks); *end receives where the packed blocks end (the first key
+ * part starts there). O(1). Errors: PV_ECORRUPT with the offset. */
+int pvdb_post_open(pvdb_post *pp, const struct pvdb_file *f, const uint8_t *p, uint64_t off, uint64_t len,
+                   uint32_t ncols, uint64_t d, uint64_t r, uint64_t table_rows, uint64_t *end);
+/* starts[d] (d <= keys), unchecked. */
+uint64_t pvdb_post_start(const pvdb_post *pp, uint64_t d);
+/* Entries [*a, *b) of keys [first, end) (first <= end <= keys), checked:
+ * a <= b <= entries, and a < b when first < end. Errors: PV_ECORRUPT. */
+int pvdb_post_range(const pvdb_post *pp, uint64_t first, uint64_t end, uint64_t *a, uint64_t *b);
+/* The rows of keys [first, end) into out (b - a of them, see
+ * pvdb_post_range), each key's ascending, keys in key order; only the
+ * blocks holding them are decoded. Every width, start and row is checked
+ * (rows < table_rows). Errors: PV_ECORRUPT with the offset. */
+int pvdb_post_rows(const pvdb_post *pp, uint64_t first, uint64_t end, uint64_t *out);
+/* `pvbake verify`: starts strictly increasing from 0 to entries, zero
+ * padding, every block at the smallest width of its values, zero values
+ * at each key's first entry and past the last entry. Errors: PV_ECORRUPT. */
+int pvdb_post_check(const pvdb_post *pp);
+
 /* ---- reader ---------------------------------------------------------------- */
 
 /* At open (format version 3): check the directory header's index fields
@@ -81,6 +135,13 @@ int pvdb_source_is_pvdb(const pv_source *src);
 int pvdb_source_secidx_find(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq,
                             int range, const pv_value *lo, const pv_value *hi, uint64_t **rows,
                             size_t *nrows);
+
+/* What pvdb_source_secidx_find would return, from the key starts alone
+ * (O(log keys), no row list decoded): *keys distinct keys and *nrows rows.
+ * The planner's cost estimate (exec_access.c). Errors: as
+ * pvdb_source_secidx_find. */
+int pvdb_source_secidx_count(const pv_source *src, uint32_t index, const pv_value *eq, uint32_t neq, int range,
+                             const pv_value *lo, const pv_value *hi, uint64_t *keys, uint64_t *nrows);
 
 /* pvdb_read_row on a pvdb source. */
 int pvdb_source_read_row(const pv_source *src, uint64_t row, const uint32_t *cols, uint32_t ncols,

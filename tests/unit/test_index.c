@@ -858,6 +858,84 @@ static void test_baked_index_file(void **state)
     free(p);
 }
 
+/* Hostile row lists with a valid checksum: open succeeds (sections are
+ * not read at open), lookups fail with PV_ECORRUPT and the offset or
+ * answer, never read outside the section, and verify finds each one by
+ * the layout rules alone (FORMAT.md 3.12). */
+static void test_baked_index_hostile_lists(void **state)
+{
+    fixture *f = *state;
+    char path[256], bad[300];
+    pv_buf sql = PV_BUF_INIT;
+    uint8_t *p, *q;
+    size_t n;
+    uint64_t rec, off, len, S, H, W, P, d;
+    pv_db *pdb;
+    int k, i, rc;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)");
+    /* 300 rows, 50 keys of 6 rows 50 apart: 3 blocks of width 6 */
+    pv_buf_printf(&sql, "INSERT INTO t VALUES (0, 'k0')");
+    for (i = 1; i < 300; i++) pv_buf_printf(&sql, ", (%d, 'k%d')", i, i % 50);
+    exec_ok(f->db, sql.p);
+    pv_buf_free(&sql);
+    exec_ok(f->db, "CREATE INDEX t_a ON t (a)");
+    pdb = bake_open(f->dir, path, sizeof path);
+    check_query(pdb, "SELECT id FROM t WHERE a = 'k7'", "7\n57\n107\n157\n207\n257\n");
+    assert_int_equal(pv_close(pdb), 0);
+    assert_int_equal(verify_file(path), 0);
+    p = read_all(path, &n);
+    first_index(p, &rec, &off, &len);
+    assert_int_equal(pv_get_u64(p + rec + PVDB_I_KEY_COUNT), 50);
+    assert_int_equal(pv_get_u64(p + rec + PVDB_I_ENTRY_COUNT), 300);
+    S = 8;                  /* one column: an 8-byte part table */
+    H = S + 4 * 51 + 4;     /* align8(S + 4 (D + 1)) */
+    W = H + 4 * 50;         /* align8(H + 4 D) */
+    P = W + 16;             /* align8(W + 4 (B + 1)), B = 3 */
+    assert_int_equal(pv_get_u32(p + off + W), 0);
+    assert_int_equal(pv_get_u32(p + off + W + 12), 18); /* three blocks of width 6 */
+    assert_int_equal(pv_get_u64(p + off), P + 16 * 18);  /* part[0] after the packed blocks */
+    snprintf(bad, sizeof bad, "%s/bad.pvdb", f->dir);
+    {
+        static const struct { int where; uint64_t at; uint32_t value; int must_fail; } cases[] = {
+            {'W', 12, 0xFFFFFFFFu, 1}, {'W', 12, 97, 1}, {'W', 4, 40, 1}, {'W', 4, 0, 0}, {'W', 0, 3, 1},
+            {'H', 0, 100000, 1}, {'S', 4 * 50, 5000, 0}, {'S', 4 * 8, 0, 0}, {'S', 4 * 8, 299, 0},
+            {'P', 0, 0x01, 0}, {'P', 20, 0xFFFFFFFFu, 0}, {'H', 4 * 9, 9, 0},
+        };
+        for (k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
+            uint64_t base = cases[k].where == 'W' ? W : cases[k].where == 'H' ? H : cases[k].where == 'S' ? S : P;
+            char *out;
+            q = malloc(n);
+            memcpy(q, p, n);
+            if (cases[k].where == 'H' && cases[k].value == 100000) /* every head out of range */
+                for (d = 0; d < 50; d++) pv_put_u32(q + off + H + 4 * d, 100000);
+            else
+                pv_put_u32(q + off + base + cases[k].at, cases[k].value);
+            pv_put_u64(q + rec + PVDB_I_CHECKSUM, XXH3_64bits(q + off, len));
+            reseal(q);
+            write_all(bad, q, n);
+            free(q);
+            assert_int_equal(pv_open(bad, PV_OPEN_READONLY, &pdb), 0);
+            {
+                static const char *const sqls[] = {"SELECT id FROM t WHERE a = 'k7'",
+                                                   "SELECT id FROM t WHERE a IN ('k1', 'k49', 'k0')",
+                                                   "SELECT id FROM t WHERE a >= 'k3' AND a < 'k4'"};
+                int failed = 0, j;
+                for (j = 0; j < 3; j++) {
+                    out = query(pdb, sqls[j], &rc);
+                    free(out);
+                    if (rc < 0 && (rc != PV_ECORRUPT || !strstr(pv_errmsg(), "at byte offset")))
+                        fail_msg("case %d: %s: %d %s", k, sqls[j], rc, pv_errmsg());
+                    failed += rc == PV_ECORRUPT;
+                }
+                if (cases[k].must_fail && !failed) fail_msg("case %d: every lookup passed", k);
+            }
+            pv_close(pdb);
+            if (verify_file(bad) != PV_ECORRUPT) fail_msg("case %d: verify passed", k);
+        }
+    }
+    free(p);
+}
+
 int main(void)
 {
 #define WS(fn) cmocka_unit_test_setup_teardown(fn, setup_ws, teardown_ws)
@@ -866,7 +944,7 @@ int main(void)
         WS(test_rollback_and_savepoints), WS(test_import_duplicate), WS(test_merged_duplicate),
         WS(test_lookup),             WS(test_growth),
         WS(test_planner_vs_sqlite),  WS(test_explain_index), WS(test_lookup_batch_plain),
-        WS(test_baked_index_file),
+        WS(test_baked_index_file), WS(test_baked_index_hostile_lists),
     };
     return cmocka_run_group_tests_name("unique constraints and indexes", tests, NULL, NULL) ? 1 : 0;
 }
