@@ -18,6 +18,8 @@
 
 #include "db.h"
 #include "pvdb.h"
+#include "pvdb_blockcache.h"
+#include "pvdb_impl.h"
 #include "util.h"
 #include "ws.h"
 
@@ -31,7 +33,7 @@ PV_API int pv_workspace_init(const char *dir)
 
 /* Map `path` as a pv_db_map with one reference, recording the identity of
  * the file mapped (so pv_reopen can tell a replaced file). */
-static int map_open(const char *path, pv_db_map **out)
+static int map_open(const char *path, struct pv_blockcache *cache, pv_db_map **out)
 {
     pv_db_map *m = calloc(1, sizeof *m);
     struct stat st;
@@ -51,6 +53,7 @@ static int map_open(const char *path, pv_db_map **out)
         free(m);
         return rc;
     }
+    m->file->cache = cache; /* before any reader sees the file */
     m->refs = 1;
     *out = m;
     return PV_OK;
@@ -71,6 +74,9 @@ void pv_db_map_release(pv_db_map *m)
 {
     if (!m) return;
     if (__atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    /* the cache forgets the file's blocks; readers' parked scans release
+     * theirs as pvdb_close frees them */
+    pv_blockcache_drop_gen(m->file->cache, m->file->gen);
     pvdb_close(m->file);
     free(m);
 }
@@ -120,7 +126,8 @@ PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out
         rc = pv_err(PV_EREADONLY, "'%s': a .pvdb file is read-only; edit the workspace and bake again", path);
     } else {
         db->kind = PV_DB_PVDB;
-        rc = map_open(path, &db->map);
+        rc = db->cache_bytes ? pv_blockcache_new(db->cache_bytes, &db->cache) : PV_OK;
+        if (rc == PV_OK) rc = map_open(path, db->cache, &db->map);
         if (rc == PV_OK) db->file = db->map->file;
     }
     if (rc == PV_OK && pthread_mutex_init(&db->lock, NULL) != 0) {
@@ -129,6 +136,7 @@ PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out
         rc = pv_err(PV_ENOMEM, "cannot create a mutex");
     }
     if (rc) {
+        pv_blockcache_free(db->cache);
         free(db->path);
         free(db);
         return rc;
@@ -158,7 +166,7 @@ PV_API int pv_reopen(pv_db *db, int *changed)
     }
     pthread_mutex_unlock(&db->lock);
     /* map and check the new file outside the lock: prepares go on meanwhile */
-    if ((rc = map_open(db->path, &m))) return rc;
+    if ((rc = map_open(db->path, db->cache, &m))) return rc;
     pthread_mutex_lock(&db->lock);
     old = db->map;
     db->map = m;
@@ -178,7 +186,8 @@ PV_API int pv_close(pv_db *db)
         return pv_err(PV_EMISUSE, "pv_close: %d statement(s) or getter(s) not finalized", n);
     if (db->resolver_free) db->resolver_free(db->resolver_ctx);
     pv_ws_close(db->ws);
-    pv_db_map_release(db->map);
+    pv_db_map_release(db->map); /* the last mapping: statements are gone */
+    pv_blockcache_free(db->cache);
     pthread_mutex_destroy(&db->lock);
     free(db->path);
     free(db);

@@ -50,7 +50,9 @@ struct pv_db {
     pv_db_map *map;
     struct pvdb_file *file;
     pthread_mutex_t lock;     /* pv_prepare, pv_getter_open vs pv_reopen */
-    uint64_t cache_bytes;     /* pv_open_options.cache_bytes, resolved */
+    uint64_t cache_bytes;     /* pv_open_options.cache_bytes, resolved (0: off) */
+    struct pv_blockcache *cache; /* .pvdb: decoded blocks shared by every
+                                 mapping's readers, or NULL (off) */
     int nstmts;               /* live statements and getters (atomic; pv_close
                                  refuses while > 0) */
     pv_rev_resolver resolver; /* AS OF: see pv_db_set_resolver */

@@ -183,7 +183,20 @@ typedef struct pv_dec {
     uint32_t zlen;             /* ZSTR: its raw length */
     const uint8_t *zraw;       /* ZSTR: its raw bytes */
     pv_str **fc_groups;        /* DICT front-coded: each group's entries, NULL until decoded */
+    /* The shared block cache (pvdb_blockcache.h), or NULL: set by the
+     * caller before open() for a decoder whose read() may keep blocks
+     * (a scan), which then calls pv_dec_release before the next open()
+     * and when done. Keys: (gen, chunk, block). */
+    struct pv_blockcache *cache;
+    uint64_t gen;
+    uint32_t chunk;
+    const struct pv_block *zheld;         /* ZSTR: the cached block read() points into */
+    const struct pv_block **fc_held;      /* DICT: per page of 256 entries, in arena */
 } pv_dec;
+
+/* Release the cached blocks a decoder holds (it then points into none of
+ * them: call before resetting its arena or opening another section). */
+void pv_dec_release(pv_dec *d);
 
 /* Where read() puts values: the member matching the column type. */
 typedef union pv_dec_out {

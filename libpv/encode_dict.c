@@ -30,9 +30,12 @@
 #include <xxhash.h>
 
 #include "encode_stream.h"
+#include "pvdb_blockcache.h"
 
 #define DICT_HEADER 16
 #define FC_GROUP 16
+/* Groups of a page, the unit the shared block cache keeps (256 entries). */
+#define FC_PAGE_GROUPS 16
 /* Numeric chunks with more distinct values are not worth a dictionary. */
 #define DICT_MAX_NUMERIC 65536u
 /* A front-coded dictionary decoded for a scan may not pass this. */
@@ -315,6 +318,7 @@ static int dict_open(pv_dec *d, const char **why)
     if (p[5] != PV_ENC_FOR && p[5] != PV_ENC_DELTA && p[5] != PV_ENC_RLE && p[5] != PV_ENC_LINEAR)
         return 1;
     d->fc_groups = NULL;
+    d->fc_held = NULL;
     return pv_is_open(&d->is, p[5], p + codes_at, d->n - codes_at, d->nrows);
 }
 
@@ -387,33 +391,37 @@ static int fc_entry(const pv_dec *d, uint32_t e, pv_buf *mem, uint64_t *moff, ui
     return 0;
 }
 
-/* Decode group g of a front-coded dictionary into d->arena: its entries
- * in d->fc_groups[g] (a scan decodes the groups its rows use, once per
- * chunk). 0, 1 malformed, PV_ENOMEM. */
-static int fc_decode_group(pv_dec *d, uint32_t g)
+/* Group g's entry count and decoded lengths, checked: its data used
+ * exactly, no entry sharing more than the previous holds, at most
+ * FC_MAX_DECODED bytes. 0 or 1. */
+static int fc_group_sizes(const pv_dec *d, uint32_t g, uint32_t lens[FC_GROUP], uint32_t *n,
+                          uint64_t *total)
 {
-    uint64_t at, to, start, total = 0;
-    uint32_t e0 = g * FC_GROUP, n = d->count - e0 < FC_GROUP ? d->count - e0 : FC_GROUP, t;
-    uint32_t lens[FC_GROUP], cur = 0;
-    char *bytes, *prev = NULL;
-    pv_str *strs;
+    uint64_t at, to;
+    uint32_t e0 = g * FC_GROUP, t, cur = 0;
+    *n = d->count - e0 < FC_GROUP ? d->count - e0 : FC_GROUP;
+    *total = 0;
     if (fc_group(d, g, &at, &to)) return 1;
-    start = at;
-    for (t = 0; t < n; t++) { /* sizes first: one allocation per group */
+    for (t = 0; t < *n; t++) {
         int bad = 0;
         uint32_t shared = leb_get(d->bytes, to, &at, &bad);
         uint32_t slen = leb_get(d->bytes, to, &at, &bad);
         if (bad || shared > cur || (t == 0 && shared) || slen > to - at) return 1;
         cur = shared + slen;
         lens[t] = cur;
-        total += cur;
+        *total += cur;
         at += slen;
     }
-    if (at != to || total > FC_MAX_DECODED) return 1; /* group data used exactly */
-    strs = pv_arena_alloc(d->arena, n * sizeof *strs + (size_t)total + 1);
-    if (!strs) return pv_err(PV_ENOMEM, "out of memory");
-    bytes = (char *)(strs + n);
-    at = start;
+    return at != to || *total > FC_MAX_DECODED; /* group data used exactly */
+}
+
+/* Decode group g (checked by fc_group_sizes) into strs[] and bytes. */
+static void fc_group_fill(const pv_dec *d, uint32_t g, const uint32_t *lens, uint32_t n,
+                          pv_str *strs, char *bytes)
+{
+    uint64_t at = pv_get_u32(d->vals + 4 * (size_t)g), to = pv_get_u32(d->vals + 4 * ((size_t)g + 1));
+    const char *prev = NULL;
+    uint32_t t;
     for (t = 0; t < n; t++) {
         int bad = 0;
         uint32_t shared = leb_get(d->bytes, to, &at, &bad);
@@ -426,28 +434,107 @@ static int fc_decode_group(pv_dec *d, uint32_t g)
         prev = bytes;
         bytes += lens[t];
     }
+}
+
+/* Decode group g of a front-coded dictionary into d->arena: its entries
+ * in d->fc_groups[g] (a scan decodes the groups its rows use, once per
+ * chunk). 0, 1 malformed, PV_ENOMEM. */
+static int fc_decode_group(pv_dec *d, uint32_t g)
+{
+    uint32_t lens[FC_GROUP], n;
+    uint64_t total;
+    pv_str *strs;
+    if (fc_group_sizes(d, g, lens, &n, &total)) return 1;
+    strs = pv_arena_alloc(d->arena, n * sizeof *strs + (size_t)total + 1);
+    if (!strs) return pv_err(PV_ENOMEM, "out of memory");
+    fc_group_fill(d, g, lens, n, strs, (char *)(strs + n));
     d->fc_groups[g] = strs;
     return 0;
 }
 
-/* Entry c of a front-coded dictionary, decoding its group on first use. */
+/* Page p (FC_PAGE_GROUPS groups) through the shared block cache: found,
+ * or decoded and offered, then held (d->fc_held[p]) and its groups set in
+ * d->fc_groups. A cached page was checked by whoever decoded it (the same
+ * bytes of the same file). 0, 1 malformed, 2 too large to cache (decode
+ * by group), PV_ENOMEM. */
+static int fc_decode_page(pv_dec *d, uint32_t p)
+{
+    uint32_t ngroups = (d->count + FC_GROUP - 1) / FC_GROUP, g0 = p * FC_PAGE_GROUPS, i;
+    uint32_t ng = ngroups - g0 < FC_PAGE_GROUPS ? ngroups - g0 : FC_PAGE_GROUPS;
+    uint32_t lens[FC_PAGE_GROUPS][FC_GROUP], cnt[FC_PAGE_GROUPS], nent = 0;
+    uint64_t gbytes[FC_PAGE_GROUPS];
+    pv_block_key key;
+    const pv_block *b;
+    pv_str *strs;
+    key.gen = d->gen;
+    key.chunk = d->chunk;
+    key.block = PV_BLOCK_FC_PAGE | p;
+    if (!(b = pv_blockcache_get(d->cache, &key))) {
+        uint64_t total = 0;
+        pv_block *nb;
+        char *bytes;
+        for (i = 0; i < ng; i++) {
+            if (fc_group_sizes(d, g0 + i, lens[i], &cnt[i], &gbytes[i])) return 1;
+            total += gbytes[i];
+            nent += cnt[i];
+        }
+        if (total > FC_MAX_DECODED) return 2;
+        if (!(nb = pv_block_new(nent * sizeof(pv_str) + (size_t)total)))
+            return pv_err(PV_ENOMEM, "out of memory decoding a dictionary page");
+        strs = pv_block_data(nb);
+        bytes = (char *)(strs + nent);
+        for (i = 0; i < ng; i++) {
+            fc_group_fill(d, g0 + i, lens[i], cnt[i], strs, bytes);
+            bytes += gbytes[i];
+            strs += cnt[i];
+        }
+        b = pv_blockcache_put(d->cache, &key, nb);
+    }
+    strs = pv_block_data(b);
+    for (i = 0; i < ng; i++) d->fc_groups[g0 + i] = strs + (size_t)i * FC_GROUP;
+    d->fc_held[p] = b;
+    return 0;
+}
+
+/* Entry c of a front-coded dictionary, decoding its group (or, with a
+ * block cache, its page) on first use. */
 static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
 {
     uint32_t g = (uint32_t)(c / FC_GROUP);
-    int rc;
+    int rc = 2;
     if (!d->fc_groups) {
         size_t n = (d->count + FC_GROUP - 1) / FC_GROUP;
+        size_t np = (n + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS;
         if (!d->arena) return pv_err(PV_EMISUSE, "front-coded dictionary read without an arena");
         d->fc_groups = pv_arena_alloc(d->arena, n * sizeof *d->fc_groups + 1);
         if (!d->fc_groups) return pv_err(PV_ENOMEM, "out of memory");
         memset(d->fc_groups, 0, n * sizeof *d->fc_groups);
+        if (d->cache) {
+            d->fc_held = pv_arena_alloc(d->arena, np * sizeof *d->fc_held + 1);
+            if (!d->fc_held) return pv_err(PV_ENOMEM, "out of memory");
+            memset(d->fc_held, 0, np * sizeof *d->fc_held);
+        }
     }
     if (!d->fc_groups[g]) {
-        rc = fc_decode_group(d, g);
+        if (d->cache && d->fc_held) rc = fc_decode_page(d, g / FC_PAGE_GROUPS);
+        if (rc == 2) rc = fc_decode_group(d, g);
         if (rc) return rc;
     }
     *out = d->fc_groups[g][c % FC_GROUP];
     return 0;
+}
+
+void pv_dec_release(pv_dec *d)
+{
+    if (d->fc_held) {
+        size_t n = (d->count + FC_GROUP - 1) / FC_GROUP, p;
+        for (p = 0; p < (n + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS; p++) pv_block_release(d->fc_held[p]);
+        d->fc_held = NULL;
+        d->fc_groups = NULL; /* they may point into the pages */
+    }
+    pv_block_release(d->zheld);
+    d->zheld = NULL;
+    d->cached = 0;
 }
 
 static int entry_num(const pv_dec *d, uint64_t c, uint64_t *bits)

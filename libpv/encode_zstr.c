@@ -24,6 +24,7 @@
 #include <zstd.h>
 
 #include "encode_stream.h"
+#include "pvdb_blockcache.h"
 
 #define ZSTR_LEVEL 3
 #define ZSTR_MIN_AVG 32
@@ -113,7 +114,38 @@ static int zstr_open(pv_dec *d, const char **why)
     d->bytes = d->p + tab;
     d->bytes_len = d->n - tab;
     d->cached = 0;
+    d->zheld = NULL;
     return 0;
+}
+
+/* Block k's table entry, checked: where its stored bytes are, how long
+ * it is raw, and whether it is compressed. 0 or 1. */
+static int block_entry(const pv_dec *d, uint32_t k, uint32_t *off, uint32_t *slen,
+                       uint32_t *rlen, int *zstd, const char **why)
+{
+    const uint8_t *e = d->vals + (size_t)k * PV_ZSTR_ENTRY;
+    uint32_t m;
+    *why = "bad compressed block";
+    if (k >= d->count) return 1;
+    m = pv_block_len(d->nrows, k);
+    *off = pv_get_u32(e);
+    *slen = pv_get_u32(e + 4);
+    *rlen = pv_get_u32(e + 8);
+    *zstd = e[12] == 1;
+    if (*off > d->bytes_len || *slen > d->bytes_len - *off || e[12] > 1 ||
+        *rlen < 4 * ((uint64_t)m + 1) || *rlen > ZSTR_MAX_RAW)
+        return 1;
+    if (!*zstd) return *slen != *rlen;
+    return *rlen / ZSTR_MAX_RATIO > *slen;
+}
+
+/* Decompress block k (entry checked) into dst[0..rlen). 0 or 1. */
+static int inflate(const pv_dec *d, uint32_t off, uint32_t slen, uint32_t rlen, void *dst,
+                   const char **why)
+{
+    size_t n = ZSTD_decompress(dst, rlen, d->bytes + off, slen);
+    *why = "compressed block does not decompress to its size";
+    return ZSTD_isError(n) || n != rlen;
 }
 
 /* Block k's raw form: in the mapping, or decompressed and appended to
@@ -121,28 +153,51 @@ static int zstr_open(pv_dec *d, const char **why)
 static int load_block(const pv_dec *d, uint32_t k, pv_buf *mem, const uint8_t **raw,
                       uint32_t *rlen, const char **why)
 {
-    const uint8_t *e = d->vals + (size_t)k * PV_ZSTR_ENTRY;
-    uint32_t off = pv_get_u32(e), slen = pv_get_u32(e + 4), m = pv_block_len(d->nrows, k);
-    size_t n, at = mem->len;
-    *rlen = pv_get_u32(e + 8);
-    *why = "bad compressed block";
-    if (k >= d->count || off > d->bytes_len || slen > d->bytes_len - off || e[12] > 1 ||
-        *rlen < 4 * ((uint64_t)m + 1) || *rlen > ZSTR_MAX_RAW)
-        return 1;
-    if (e[12] == 0) {
-        if (slen != *rlen) return 1;
+    uint32_t off, slen;
+    size_t at = mem->len;
+    int zstd;
+    if (block_entry(d, k, &off, &slen, rlen, &zstd, why)) return 1;
+    if (!zstd) {
         *raw = d->bytes + off;
         return 0;
     }
-    if (*rlen / ZSTR_MAX_RATIO > slen) return 1;
     if (pv_buf_reserve(mem, *rlen)) return PV_ENOMEM;
-    n = ZSTD_decompress(mem->p + at, *rlen, d->bytes + off, slen);
-    if (ZSTD_isError(n) || n != *rlen) {
-        *why = "compressed block does not decompress to its size";
-        return 1;
-    }
+    if (inflate(d, off, slen, *rlen, mem->p + at, why)) return 1;
     mem->len = at + *rlen;
     *raw = (const uint8_t *)mem->p + at;
+    return 0;
+}
+
+/* Block k's raw form through the shared cache (d->cache set): in the
+ * mapping (*held NULL), or a cached block, found or decompressed and
+ * offered, with a reference in *held. 0, 1 or PV_ENOMEM. */
+static int cached_block(const pv_dec *d, uint32_t k, const pv_block **held, const uint8_t **raw,
+                        uint32_t *rlen, const char **why)
+{
+    uint32_t off, slen;
+    pv_block_key key;
+    const pv_block *b;
+    int zstd;
+    *held = NULL;
+    if (block_entry(d, k, &off, &slen, rlen, &zstd, why)) return 1;
+    if (!zstd) {
+        *raw = d->bytes + off;
+        return 0;
+    }
+    key.gen = d->gen;
+    key.chunk = d->chunk;
+    key.block = k;
+    if (!(b = pv_blockcache_get(d->cache, &key))) {
+        pv_block *nb = pv_block_new(*rlen);
+        if (!nb) return pv_err(PV_ENOMEM, "out of memory decompressing a block");
+        if (inflate(d, off, slen, *rlen, pv_block_data(nb), why)) {
+            pv_block_release(nb);
+            return 1;
+        }
+        b = pv_blockcache_put(d->cache, &key, nb);
+    }
+    *held = b;
+    *raw = pv_block_data(b);
     return 0;
 }
 
@@ -158,7 +213,10 @@ static int zstr_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
     if (d->cached != k + 1) {
         d->mem->len = 0;
         d->cached = 0;
-        rc = load_block(d, k, d->mem, &raw, &rlen, why);
+        pv_block_release(d->zheld);
+        d->zheld = NULL;
+        if (d->cache) rc = cached_block(d, k, &d->zheld, &raw, &rlen, why);
+        else rc = load_block(d, k, d->mem, &raw, &rlen, why);
         if (rc) return rc;
         d->cached = k + 1;
         d->zlen = rlen; /* the block stays where raw points until the next load */
@@ -174,11 +232,14 @@ static int zstr_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
     return 0;
 }
 
+/* A point read copies its value out of the decompressed block (into
+ * `mem`), so it holds no block after it returns. */
 static int zstr_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t *moff,
                     const char **why)
 {
     uint32_t k = r >> PV_BLOCK_SHIFT, m, rlen;
     size_t start = mem->len;
+    const pv_block *held = NULL;
     const uint8_t *raw;
     pv_str s;
     int rc;
@@ -186,21 +247,25 @@ static int zstr_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t 
     *why = "row out of range";
     if (r >= d->nrows) return 1;
     m = pv_block_len(d->nrows, k);
-    rc = load_block(d, k, mem, &raw, &rlen, why);
+    rc = d->cache ? cached_block(d, k, &held, &raw, &rlen, why) : load_block(d, k, mem, &raw, &rlen, why);
     if (rc) return rc;
     *why = "bad string offsets in a compressed block";
-    if (pv_enc_str_at(raw, raw + 4 * ((size_t)m + 1), rlen - 4 * ((uint64_t)m + 1),
-                      r & (PV_BLOCK_ROWS - 1), &s))
-        return 1;
+    rc = pv_enc_str_at(raw, raw + 4 * ((size_t)m + 1), rlen - 4 * ((uint64_t)m + 1),
+                       r & (PV_BLOCK_ROWS - 1), &s);
     out->type = d->type;
     out->u.s = s;
-    if (mem->len != start) { /* decompressed: keep only the value */
+    if (rc == 0 && held) { /* from the cache: copy the value */
+        if (pv_buf_append(mem, s.p, s.n)) rc = PV_ENOMEM;
+        *moff = start;
+        out->u.s.p = NULL;
+    } else if (rc == 0 && mem->len != start) { /* decompressed: keep only the value */
         memmove(mem->p + start, s.p, s.n);
         mem->len = start + s.n;
         *moff = start;
         out->u.s.p = NULL;
     }
-    return 0;
+    pv_block_release(held);
+    return rc;
 }
 
 static int zstr_check(pv_dec *d, const char **why)

@@ -121,15 +121,26 @@ PV_API int pv_close(pv_db *db);
 typedef struct pv_open_options {
     size_t size;          /* sizeof(pv_open_options) */
     unsigned flags;       /* as pv_open's flags */
-    /* `.pvdb` only: bytes of decompressed column blocks (zstd-compressed
-     * text, front-coded dictionaries) to keep for reuse across statements
-     * and threads, least recently used evicted first. 0 means the default
-     * (PV_CACHE_BYTES_DEFAULT); (uint64_t)-1 turns the cache off.
-     * NOT IMPLEMENTED YET: the value is checked and recorded, and every
-     * read decompresses into the statement's or getter's own buffer (per
-     * column being read: one 1024-row block, or the entries of one row
-     * group's front-coded dictionary), so memory does not grow with the
-     * file, but nothing is shared between statements. */
+    /* `.pvdb` only: bytes of decoded column blocks kept for reuse across
+     * the statements, getters and threads of this pv_db. 0 means
+     * PV_CACHE_BYTES_DEFAULT; (uint64_t)-1 turns the cache off (each
+     * reader then decodes into its own buffer). What it holds: blocks of
+     * zstd-compressed TEXT/BLOB chunks (1024 rows each, decompressed) and
+     * pages of front-coded dictionaries (256 entries, decoded), keyed by
+     * file, column chunk and block (a file swapped in by pv_reopen never
+     * meets the old file's blocks; those are dropped when it is unmapped).
+     * It is split in 16 shards of cache_bytes / 16, each with its own lock
+     * and least-recently-used eviction; a block larger than a shard's
+     * share is decoded for its reader and not kept. Memory: at most
+     * cache_bytes of cached blocks, plus blocks readers still hold after
+     * eviction: a running statement holds, per column it reads, the block
+     * it is in and the dictionary pages of its current row group, and up
+     * to 8 recently finished scans per file are kept (with theirs) for the
+     * next statements to reuse. Values read from a cached block stay
+     * valid while held: a statement's until the next pv_step, pv_reset or
+     * pv_finalize (as every pv_column_* pointer); pv_get copies them into
+     * the getter's buffer. Values stored uncompressed point into the
+     * mapping. */
     uint64_t cache_bytes;
 } pv_open_options;
 

@@ -45,6 +45,8 @@ struct pvdb_file {
     uint64_t gen;              /* unique per pvdb_open in this process (never 0):
                                   cache keys outlive the struct's address */
     struct pv_scan *spare[PVDB_SPARE_SCANS]; /* parked scans (atomic slots) */
+    struct pv_blockcache *cache; /* decoded blocks shared by the pv_db's readers
+                                  (set by db.c after open; NULL: none) */
     const uint8_t *map;
     size_t size;
     uint32_t version;
@@ -72,10 +74,15 @@ uint32_t pvdb_group_of(const pvdb_table *t, uint64_t row);
 /* Open chunk (g, c) for reading into d (d->mem set by the caller or NULL
  * for no string memory), *bitmap = its null bitmap or NULL. flags:
  * PVDB_LOAD_CHECKSUM, PVDB_LOAD_BITMAP (check the bitmap), PVDB_LOAD_FULL
- * (the encoder's full check). PV_ECORRUPT names the chunk. */
+ * (the encoder's full check), PVDB_LOAD_CACHE. PV_ECORRUPT names the
+ * chunk. */
 #define PVDB_LOAD_CHECKSUM 0x1u
 #define PVDB_LOAD_BITMAP   0x2u
 #define PVDB_LOAD_FULL     0x4u
+/* Use the file's block cache (if any): get() then copies out of shared
+ * blocks, and read() may hold blocks until pv_dec_release, which the
+ * caller must call before loading another chunk into d and when done. */
+#define PVDB_LOAD_CACHE    0x8u
 int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags, pv_dec *d,
                     const uint8_t **bitmap);
 /* Free the scans parked on f (pvdb_close: no scan of f is running). */

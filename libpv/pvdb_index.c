@@ -420,7 +420,7 @@ int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32
             d[i].mem = NULL;
             d[i].arena = NULL;
             d[i].tmp = NULL;
-            rc = pvdb_load_chunk(t, g, cols[i0 + i], 0, &d[i], &bm);
+            rc = pvdb_load_chunk(t, g, cols[i0 + i], PVDB_LOAD_CACHE, &d[i], &bm); /* get() holds nothing */
             if (rc) return rc;
             e = pv_encoder_get(d[i].enc);
             if (e->prefetch) e->prefetch(&d[i], r);

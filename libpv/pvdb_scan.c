@@ -61,6 +61,9 @@ int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags,
     *bitmap = bm ? p : NULL;
     if (bm && (flags & PVDB_LOAD_BITMAP) && check_bitmap(p, k))
         return pvdb_bad_chunk(t, g, c, "bad null bitmap");
+    d->cache = (flags & PVDB_LOAD_CACHE) ? t->file->cache : NULL;
+    d->gen = t->file->gen;
+    d->chunk = (uint32_t)(k - t->file->chunks);
     d->type = t->schema.cols[c].type;
     d->nrows = k->rows;
     d->null_count = k->nulls;
@@ -134,6 +137,7 @@ static void scan_free(pv_scan *s)
     for (i = 0; i < s->ncols && s->cols; i++) {
         if (!s->cols[i]) continue;
         drop_vdict(s->cols[i]);
+        pv_dec_release(&s->cols[i]->dec);
         free(s->cols[i]->codes);
         pv_buf_free(&s->cols[i]->mem);
         pv_buf_free(&s->cols[i]->gmem);
@@ -279,6 +283,7 @@ int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
         scan_col *sc = malloc(offsetof(scan_col, v) + cap * (str ? sizeof(pv_str) : 8));
         if (!sc) break;
         s->cols[i] = sc;
+        memset(&sc->dec, 0, sizeof sc->dec); /* no blocks held */
         sc->col = cols[i];
         sc->bitmap = NULL;
         memset(&sc->vd, 0, sizeof sc->vd);
@@ -328,13 +333,15 @@ static void prefetch(const pvdb_table *t, const pvdb_chunk *k)
 static int load_group(pv_scan *s, uint32_t g)
 {
     uint32_t i;
-    unsigned lf = PVDB_LOAD_BITMAP | ((s->flags & PVDB_SCAN_CHECKSUM) ? PVDB_LOAD_CHECKSUM : 0);
+    unsigned lf = PVDB_LOAD_BITMAP | PVDB_LOAD_CACHE |
+                  ((s->flags & PVDB_SCAN_CHECKSUM) ? PVDB_LOAD_CHECKSUM : 0);
     for (i = 0; i < s->ncols; i++) {
         scan_col *sc = s->cols[i];
         int rc;
         if (s->end - s->row > PV_BATCH_ROWS) prefetch(s->t, pvdb_chunk_at(s->t, g, sc->col));
         sc->mem.len = 0;
         drop_vdict(sc);
+        pv_dec_release(&sc->dec); /* before the arena that lists the pages */
         pv_arena_reset(&sc->arena);
         rc = pvdb_load_chunk(s->t, g, sc->col, lf, &sc->dec, &sc->bitmap);
         if (rc) return rc;

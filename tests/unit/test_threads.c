@@ -6,7 +6,8 @@
  * val_name), so every answer a thread gets (a point row, a range, a SUM,
  * a GROUP BY, a pv_get) is checked against values computed here, not
  * against another query. Runs under ASan with `make test SANITIZE=1`; for
- * races, build it with ThreadSanitizer:
+ * races, build it with ThreadSanitizer (the block cache's shards and
+ * references, the parked scans' slots):
  *   make BUILD=build-tsan SANFLAGS=-fsanitize=thread OPT='-O1 -g' \
  *        build-tsan/tests/test_threads && build-tsan/tests/test_threads
  */
@@ -21,8 +22,10 @@
 
 #include <cmocka.h>
 
+#include "db.h"
 #include "pv.h"
 #include "pvdb.h"
+#include "pvdb_blockcache.h"
 #include "test_sql_util.h"
 #include "ws.h"
 
@@ -36,6 +39,18 @@ static int val_grp(int64_t id) { return (int)(id % NGROUPS); }
 static void val_name(int64_t id, char *out, size_t cap)
 {
     snprintf(out, cap, "name-%lld-%s", (long long)id, id % 3 ? "x" : "yy");
+}
+/* Table z: `note` compresses (zstd blocks, ZSTR: a 1024-row block is
+ * 50-60 KB raw), `tag` has 400 values sharing a long prefix (a
+ * front-coded dictionary). */
+static void val_note(int64_t id, char *out, size_t cap)
+{
+    snprintf(out, cap, "note %06lld of table z: the quick brown fox %lld", (long long)id,
+             (long long)(id % 17));
+}
+static void val_tag(int64_t id, char *out, size_t cap)
+{
+    snprintf(out, cap, "category/subcategory/a-long-shared-prefix/%03lld", (long long)(id % 400));
 }
 
 typedef struct tfix {
@@ -82,6 +97,23 @@ static int setup(void **state)
         val_name(id, name, sizeof name);
         pv_buf_printf(&b, "(%lld, 'g%02d', %lld, '%s')", (long long)id, val_grp(id),
                       (long long)val_v(id), name);
+        if (id % 1000 == 0) {
+            pv_buf_putc(&b, 0);
+            exec_ok(f->ws.db, b.p);
+        }
+    }
+    exec_ok(f->ws.db, "CREATE TABLE z (id INTEGER PRIMARY KEY, note TEXT, tag TEXT)");
+    for (id = 1; id <= NROWS; id++) {
+        char note[96], tag[64];
+        if (id % 1000 == 1) {
+            b.len = 0;
+            pv_buf_printf(&b, "INSERT INTO z VALUES ");
+        } else {
+            pv_buf_putc(&b, ',');
+        }
+        val_note(id, note, sizeof note);
+        val_tag(id, tag, sizeof tag);
+        pv_buf_printf(&b, "(%lld, '%s', '%s')", (long long)id, note, tag);
         if (id % 1000 == 0) {
             pv_buf_putc(&b, 0);
             exec_ok(f->ws.db, b.p);
@@ -229,6 +261,144 @@ static void test_many_readers(void **state)
     for (i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
     for (i = 0; i < NTHREADS; i++)
         if (w[i].failures) fail_msg("thread %d: %d failures, first: %s", i, w[i].failures, w[i].why);
+}
+
+/* ---- the shared block cache -------------------------------------------------------------
+ * Table z read by several threads through one pv_db whose cache holds
+ * one decompressed note block per shard (1 MiB over 16 shards, blocks of
+ * 50-60 KB): every thread's ranges, points, pv_get and full scans evict
+ * blocks other threads are reading, and every answer is checked. */
+
+#define ZCACHE (16u * 65536u)
+
+typedef struct zworker {
+    pv_db *db;
+    int id, failures;
+    char why[256];
+} zworker;
+
+static int z_row_ok(pv_stmt *st, int col0, int64_t id)
+{
+    char note[96], tag[64];
+    val_note(id, note, sizeof note);
+    val_tag(id, tag, sizeof tag);
+    return pv_column_int64(st, col0) == id && strcmp(pv_column_text(st, col0 + 1), note) == 0 &&
+           strcmp(pv_column_text(st, col0 + 2), tag) == 0;
+}
+
+static void *zwork(void *arg)
+{
+    zworker *w = arg;
+    pv_stmt *range = NULL, *point = NULL, *scan = NULL;
+    pv_getter *g = NULL;
+    uint64_t seed = 0xD1B54A32D192ED03ull * (uint64_t)(w->id + 1);
+    int64_t total_len = 0, id;
+    int i, rc;
+    for (id = 1; id <= NROWS; id++) {
+        char note[96];
+        val_note(id, note, sizeof note);
+        total_len += (int64_t)strlen(note);
+    }
+#define ZCHECK(cond, ...)                                              \
+    do {                                                               \
+        if (!(cond)) {                                                 \
+            if (!w->failures++) snprintf(w->why, sizeof w->why, __VA_ARGS__); \
+            goto done;                                                 \
+        }                                                              \
+    } while (0)
+    ZCHECK(pv_prepare(w->db, "SELECT id, note, tag FROM z WHERE id BETWEEN ? AND ?", (size_t)-1, &range, NULL) == PV_OK, "prepare: %s", pv_errmsg());
+    ZCHECK(pv_prepare(w->db, "SELECT * FROM z WHERE id = ?", (size_t)-1, &point, NULL) == PV_OK, "prepare: %s", pv_errmsg());
+    ZCHECK(pv_prepare(w->db, "SELECT COUNT(*), SUM(LENGTH(note)), COUNT(DISTINCT tag) FROM z", (size_t)-1, &scan, NULL) == PV_OK, "prepare: %s", pv_errmsg());
+    ZCHECK(pv_getter_open(w->db, "z", &g) == PV_OK, "getter: %s", pv_errmsg());
+    for (i = 0; i < 120; i++) {
+        int64_t lo = (int64_t)(next_rand(&seed) % NROWS) + 1, hi = lo + (int64_t)(next_rand(&seed) % 1500), n;
+        pv_cell key, row[3];
+        char note[96], tag[64];
+        pv_reset(range);
+        pv_bind_int64(range, 1, lo);
+        pv_bind_int64(range, 2, hi);
+        for (n = 0; (rc = pv_step(range)) == PV_ROW; n++)
+            ZCHECK(z_row_ok(range, 0, lo + n), "range %lld..%lld row %lld", (long long)lo, (long long)hi, (long long)n);
+        ZCHECK(rc == PV_DONE && n == (hi > NROWS ? NROWS : hi) - lo + 1, "range %lld..%lld: %lld rows: %s", (long long)lo, (long long)hi, (long long)n, pv_errmsg());
+        pv_reset(point);
+        pv_bind_int64(point, 1, hi > NROWS ? NROWS : hi);
+        ZCHECK(pv_step(point) == PV_ROW && z_row_ok(point, 0, hi > NROWS ? NROWS : hi), "point %lld: %s", (long long)hi, pv_errmsg());
+        key.type = PV_INTEGER;
+        key.u.i = lo;
+        val_note(lo, note, sizeof note);
+        val_tag(lo, tag, sizeof tag);
+        ZCHECK(pv_get(g, &key, 1, row, 3) == PV_ROW && row[0].u.i == lo && row[1].u.s.n == strlen(note) &&
+                   memcmp(row[1].u.s.p, note, row[1].u.s.n) == 0 && row[2].u.s.n == strlen(tag) &&
+                   memcmp(row[2].u.s.p, tag, row[2].u.s.n) == 0,
+               "pv_get %lld: %s", (long long)lo, pv_errmsg());
+        if (i % 30 == 0) { /* every block of the table */
+            pv_reset(scan);
+            ZCHECK(pv_step(scan) == PV_ROW && pv_column_int64(scan, 0) == NROWS &&
+                       pv_column_int64(scan, 1) == total_len && pv_column_int64(scan, 2) == 400,
+                   "scan: %lld %lld %lld %s", (long long)pv_column_int64(scan, 0),
+                   (long long)pv_column_int64(scan, 1), (long long)pv_column_int64(scan, 2), pv_errmsg());
+        }
+    }
+#undef ZCHECK
+done:
+    pv_finalize(range);
+    pv_finalize(point);
+    pv_finalize(scan);
+    pv_getter_close(g);
+    return NULL;
+}
+
+/* Run NTHREADS zworkers on a pv_db opened with cache_bytes = `bytes`. */
+static void z_readers(const char *path, uint64_t bytes, pv_blockcache_stats *st)
+{
+    pv_open_options o;
+    pthread_t th[NTHREADS];
+    zworker w[NTHREADS];
+    pv_db *db = NULL;
+    int i;
+    memset(&o, 0, sizeof o);
+    o.size = sizeof o;
+    o.cache_bytes = bytes;
+    assert_int_equal(pv_open_ex(path, &o, &db), PV_OK);
+    for (i = 0; i < NTHREADS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].db = db;
+        w[i].id = i;
+        assert_int_equal(pthread_create(&th[i], NULL, zwork, &w[i]), 0);
+    }
+    for (i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+    for (i = 0; i < NTHREADS; i++)
+        if (w[i].failures) fail_msg("thread %d: %d failures, first: %s", i, w[i].failures, w[i].why);
+    memset(st, 0, sizeof *st);
+    if (db->cache) pv_blockcache_stats_get(db->cache, st);
+    else assert_int_equal(bytes, UINT64_MAX);
+    assert_int_equal(pv_close(db), PV_OK);
+}
+
+static void test_block_cache_threads(void **state)
+{
+    tfix *f = *state;
+    pvdb_file *pf = NULL;
+    pvdb_chunk_info ci;
+    pv_blockcache_stats st;
+    int z;
+    /* the shapes this test is about: zstd text and a front-coded dictionary */
+    assert_int_equal(pvdb_open(f->path, &pf), PV_OK);
+    z = pvdb_table_index(pf, "z", 1);
+    assert_true(z >= 0);
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)z, 0, 1, &ci), PV_OK);
+    assert_string_equal(ci.encoding_name, "zstr");
+    assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)z, 0, 2, &ci), PV_OK);
+    assert_string_equal(ci.encoding_name, "dict");
+    pvdb_close(pf);
+    z_readers(f->path, ZCACHE, &st);
+    assert_true(st.evictions > 0);   /* under pressure */
+    assert_true(st.hits > 0);        /* and still shared */
+    assert_true(st.bytes <= ZCACHE);
+    z_readers(f->path, 0, &st);      /* the default 64 MiB: nothing evicted */
+    assert_int_equal(st.evictions, 0);
+    assert_true(st.hits > st.misses);
+    z_readers(f->path, UINT64_MAX, &st); /* off: every reader decodes its own */
 }
 
 /* ---- hot swap ------------------------------------------------------------------------ */
@@ -403,6 +573,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_readers),
+        cmocka_unit_test(test_block_cache_threads),
         cmocka_unit_test(test_hot_swap),
         cmocka_unit_test(test_reopen_errors),
     };
