@@ -24,7 +24,8 @@
 #include "ws_internal.h"
 
 #define CKPT_MAGIC "PVLOAD\0\1"
-#define CKPT_VERSION 1
+#define CKPT_VERSION 2      /* written; version 1 (no chunk flags) is read too */
+#define CHUNK_BLOB 1u       /* chunk record flag: bytes 16..31 hold a blob id */
 #define HEADER_SIZE 64
 #define CHUNK_REC 48
 #define COLUMN_REC 32
@@ -90,25 +91,32 @@ void ws_ckpt_chunk_hash(ws_ckpt_chunk *c, const char *data, size_t len)
 
 /* ---- paths ---------------------------------------------------------------- */
 
-/* .pv/cache/load/<table>.pvck; the cache directories must be real
- * directories (a symlink planted in a repository must not redirect our
- * writes). Returns 0, or -1 when there is no usable place. */
+void pv_ws_set_rev_ckpt(pv_ws *ws, const ws_rev_ckpt *r)
+{
+    ws->rev_ckpt = r;
+}
+
+/* .pv/cache/load/<table>.pvck (a git revision's: .pv/cache/load-rev/ of
+ * the work tree); the cache directories must be real directories (a
+ * symlink planted in a repository must not redirect our writes). Returns
+ * 0, or -1 when there is no usable place. */
 static int ckpt_path(const pv_ws *ws, const ws_table *t, int create, char *out, size_t cap)
 {
     char dir[4200];
-    const char *sub[] = {"cache", "cache/load"};
+    const char *sub[] = {"cache", ws->posix ? "cache/load" : "cache/load-rev"};
+    const char *pvdir = ws->posix ? ws->pvdir : ws->rev_ckpt ? ws->rev_ckpt->pvdir : NULL;
     size_t i;
     struct stat st;
-    if (!ws->posix || !ws->pvdir) return -1;
+    if (!pvdir) return -1;
     for (i = 0; i < 2; i++) {
-        snprintf(dir, sizeof dir, "%s/%s", ws->pvdir, sub[i]);
+        snprintf(dir, sizeof dir, "%s/%s", pvdir, sub[i]);
         if (lstat(dir, &st) != 0) {
             if (!create || errno != ENOENT || mkdir(dir, 0755) != 0) return -1;
         } else if (!S_ISDIR(st.st_mode)) {
             return -1;
         }
     }
-    if ((size_t)snprintf(out, cap, "%s/cache/load/%s.pvck", ws->pvdir, t->schema->name) >= cap) return -1;
+    if ((size_t)snprintf(out, cap, "%s/%s/%s.pvck", pvdir, sub[1], t->schema->name) >= cap) return -1;
     return 0;
 }
 
@@ -140,8 +148,9 @@ int ws_ckpt_chunk_read(pv_ws *ws, const ws_table *t, uint32_t num, uint64_t pref
     k->num = num;
     k->mtime_ns = 0;
     k->ino = 0;
+    k->has_blob = 0;
     /* stat before reading: a change during the read then shows */
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (ws->posix && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
         k->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         k->ino = (uint64_t)st.st_ino;
     }
@@ -153,6 +162,22 @@ int ws_ckpt_chunk_read(pv_ws *ws, const ws_table *t, uint32_t num, uint64_t pref
     return PV_OK;
 }
 
+/* A git revision's chunk: the recorded blob id, or its bytes' hash. */
+static int rev_chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k, uint64_t snap_size)
+{
+    char rel[PV_MAX_TABLE_NAME + 32];
+    uint8_t id[16];
+    uint64_t len;
+    ws_ckpt_chunk now;
+    if (snap_size < k->size) return 0;
+    ws_chunk_rel(rel, sizeof rel, t, k->num);
+    if (k->has_blob && snap_size == k->size && ws->rev_ckpt->blob_id(ws->rev_ckpt->ctx, rel, id) == 0 &&
+        memcmp(id, k->blob, 16) == 0)
+        return 1;
+    if (ws_ckpt_chunk_read(ws, t, k->num, k->size, &now, &len) || len < k->size) return 0;
+    return memcmp(now.hash, k->hash, 16) == 0;
+}
+
 /* Does the chunk still begin with the bytes the checkpoint replayed? */
 static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k, uint64_t snap_size)
 {
@@ -160,6 +185,7 @@ static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k,
     struct stat st;
     uint64_t len;
     ws_ckpt_chunk now;
+    if (!ws->posix) return ws->rev_ckpt && rev_chunk_unchanged(ws, t, k, snap_size);
     if (ws_chunk_path(path, sizeof path, t, k->num) || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
     if ((uint64_t)st.st_size < k->size || snap_size < k->size) return 0;
@@ -170,16 +196,24 @@ static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k,
     return memcmp(now.hash, k->hash, 16) == 0;
 }
 
-static int read_chunks(ws_ckpt *c, const uint8_t *p)
+/* The chunk records: 0, 1 when one is bad, PV_ENOMEM. */
+static int read_chunks(ws_ckpt *c, const uint8_t *p, uint32_t version)
 {
     size_t i;
     if (!(c->chunks = calloc(c->nchunks + 1, sizeof *c->chunks))) return PV_ENOMEM;
     for (i = 0; i < c->nchunks; i++, p += CHUNK_REC) {
         ws_ckpt_chunk *k = &c->chunks[i];
+        uint32_t flags = pv_get_u32(p + 4);
+        if ((flags & ~CHUNK_BLOB) || (version < 2 && flags)) return 1;
         k->num = pv_get_u32(p);
         k->size = pv_get_u64(p + 8);
-        k->mtime_ns = (int64_t)pv_get_u64(p + 16);
-        k->ino = pv_get_u64(p + 24);
+        if (flags & CHUNK_BLOB) {
+            k->has_blob = 1;
+            memcpy(k->blob, p + 16, 16);
+        } else {
+            k->mtime_ns = (int64_t)pv_get_u64(p + 16);
+            k->ino = pv_get_u64(p + 24);
+        }
         memcpy(k->hash, p + 32, 16);
     }
     return 0;
@@ -241,7 +275,8 @@ static int check_layout(ws_ckpt *c, const ws_table *t, int lazy)
     uint64_t nchunks, recs;
     uint32_t i;
     int rc;
-    if (c->map_len < HEADER_SIZE || memcmp(h, CKPT_MAGIC, 8) || pv_get_u32(h + 8) != CKPT_VERSION ||
+    if (c->map_len < HEADER_SIZE || memcmp(h, CKPT_MAGIC, 8) || pv_get_u32(h + 8) < 1 ||
+        pv_get_u32(h + 8) > CKPT_VERSION ||
         pv_get_u64(h + 56) != XXH3_64bits(h, 56) || pv_get_u64(h + 40) != c->map_len)
         return 1;
     c->ncols = pv_get_u32(h + 12);
@@ -254,7 +289,7 @@ static int check_layout(ws_ckpt *c, const ws_table *t, int lazy)
     if (recs > c->map_len || XXH3_64bits(h + HEADER_SIZE, c->map_len - HEADER_SIZE) != pv_get_u64(h + 48))
         return 1;
     c->nchunks = (size_t)nchunks;
-    if (read_chunks(c, h + HEADER_SIZE)) return PV_ENOMEM;
+    if ((rc = read_chunks(c, h + HEADER_SIZE, pv_get_u32(h + 8)))) return rc;
     c->vecs = calloc(c->ncols + 1, sizeof *c->vecs);
     c->strs = calloc(c->ncols + 1, sizeof *c->strs);
     c->str_off = calloc(c->ncols + 1, sizeof *c->str_off);
@@ -421,8 +456,13 @@ static void write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *c
         memset(rec, 0, sizeof rec);
         pv_put_u32(rec, cover[i].num);
         pv_put_u64(rec + 8, cover[i].size);
-        pv_put_u64(rec + 16, (uint64_t)cover[i].mtime_ns);
-        pv_put_u64(rec + 24, cover[i].ino);
+        if (cover[i].has_blob) {
+            pv_put_u32(rec + 4, CHUNK_BLOB);
+            memcpy(rec + 16, cover[i].blob, 16);
+        } else {
+            pv_put_u64(rec + 16, (uint64_t)cover[i].mtime_ns);
+            pv_put_u64(rec + 24, cover[i].ino);
+        }
         memcpy(rec + 32, cover[i].hash, 16);
         w_put(w, rec, sizeof rec);
     }
@@ -443,19 +483,42 @@ static void write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *c
     for (c = 0; c < t->schema->ncols; c++) write_column(w, &t->vecs[c], n);
 }
 
-void ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover, size_t ncover)
+/* A git revision's chunks replayed whole get their blob ids: the next
+ * check of them reads nothing. */
+static ws_ckpt_chunk *with_blob_ids(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover,
+                                    size_t ncover)
+{
+    ws_ckpt_chunk *c = malloc(ncover * sizeof *c);
+    size_t i;
+    if (!c) return NULL;
+    memcpy(c, cover, ncover * sizeof *c);
+    for (i = 0; !ws->posix && i < ncover; i++) {
+        char rel[PV_MAX_TABLE_NAME + 32];
+        ws_chunk_rel(rel, sizeof rel, t, c[i].num);
+        c[i].has_blob = i < t->snap_n && c[i].size == t->snap_size[i] &&
+                        ws->rev_ckpt->blob_id(ws->rev_ckpt->ctx, rel, c[i].blob) == 0;
+    }
+    return c;
+}
+
+void ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover_in, size_t ncover)
 {
     char path[4400], tmp[4500];
     uint8_t h[HEADER_SIZE];
     ckpt_writer *w;
+    ws_ckpt_chunk *cover;
     if (!host_little_endian() || getenv("PV_NO_LOAD_CACHE") || !ncover || t->nconflicts ||
-        ckpt_path(ws, t, 1, path, sizeof path))
+        ckpt_path(ws, t, 1, path, sizeof path) || !(cover = with_blob_ids(ws, t, cover_in, ncover)))
         return;
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-    if (!(w = calloc(1, sizeof *w))) return;
+    if (!(w = calloc(1, sizeof *w))) {
+        free(cover);
+        return;
+    }
     if (!(w->body = XXH3_createState()) || (w->fd = mkstemp(tmp)) < 0) {
         XXH3_freeState(w->body);
         free(w);
+        free(cover);
         return;
     }
     XXH3_64bits_reset(w->body);
@@ -477,4 +540,5 @@ void ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover, size
     if (w->failed || rename(tmp, path) != 0) unlink(tmp);
     XXH3_freeState(w->body);
     free(w);
+    free(cover);
 }

@@ -34,7 +34,26 @@ typedef struct ws_ckpt_chunk {
     int64_t mtime_ns;     /* the file's mtime and inode taken before it */
     uint64_t ino;         /*   was read (0, 0: unknown, always hash) */
     uint8_t hash[16];     /* XXH3-128 of those `size` bytes */
+    int has_blob;         /* a git revision's chunk, replayed whole: */
+    uint8_t blob[16];     /*   the first 16 bytes of its blob id */
 } ws_ckpt_chunk;
+
+/* Checkpoints of a workspace read from a git revision (`pvbake --rev`):
+ * kept in a work tree's `.pv/cache/load-rev/<table>.pvck`, one per table
+ * (the last revision that wrote one), each chunk known by its git blob id,
+ * which is a hash of its content: a chunk whose blob id is the recorded
+ * one is not read at all. */
+typedef struct ws_rev_ckpt {
+    const char *pvdir;    /* the work tree's .pv (borrowed) */
+    /* The blob id of `rel` (a path under .pv/) in the revision: 0 and
+     * its first 16 bytes in id, or -1 when there is none. */
+    int (*blob_id)(void *ctx, const char *rel, uint8_t id[16]);
+    void *ctx;
+} ws_rev_ckpt;
+
+/* Use `r` (borrowed: it must outlive ws; NULL: none) for the checkpoints
+ * of ws, a workspace read from a git revision (pv_ws_open_reader). */
+void pv_ws_set_rev_ckpt(struct pv_ws *ws, const ws_rev_ckpt *r);
 
 /* A mapped, validated checkpoint. */
 typedef struct ws_ckpt {
@@ -103,11 +122,13 @@ typedef struct ws_bake_rows ws_bake_rows;
  * header, which holds its checksum, and the run) for the bake cache.
  * Returns 1 with out (schema, nrows; cols NULL), *src and *handle set (free
  * it with ws_bake_rows_free after the bake; both live until then, and no
- * write to the workspace may happen before), or 0 when the table has no
- * usable checkpoint, a tail of at least ws_ckpt_min_tail() bytes (a load
- * then writes a new checkpoint), a conflict record after it (the load
- * reports it), secondary indexes (the writer builds them from whole
- * vectors) or rows already loaded: use pv_ws_table_bake then. Errors:
+ * write to the workspace may happen before). A table without a usable
+ * checkpoint is loaded first; when that load writes one, the rows are
+ * dropped and taken from it. Returns 0 when there is still no checkpoint
+ * (the rows stay loaded), a tail of at least ws_ckpt_min_tail() bytes (a
+ * load then writes a new checkpoint), a conflict record (the load reports
+ * it), secondary indexes (the writer builds them from whole vectors) or
+ * rows already loaded: use pv_ws_table_bake then. Errors:
  * PV_ERANGE (no table i), PV_ENOMEM, those of reading the chunks. */
 int pv_ws_table_bake_src(struct pv_ws *ws, uint32_t i, pv_bake_table *out,
                          const pvdb_rows_src **src, ws_bake_rows **handle);

@@ -155,6 +155,8 @@ struct pv_ws {
     struct timespec tables_mtime; /* .pv/tables, at the snapshot */
     int commit_fd;          /* .pv/journal/lock, opened once; -1 if none */
     ws_txn txn;
+    /* A git revision's checkpoints (ws_ckpt.h), borrowed; NULL: none. */
+    const struct ws_rev_ckpt *rev_ckpt;
 };
 
 /* ws_load.c */

@@ -608,7 +608,7 @@ static void trace(const ws_table *t, const char *what, uint64_t rows, uint64_t b
 /* Write a checkpoint of what was just loaded (needs the vectors). */
 static void save_ckpt(pv_ws *ws, ws_table *t)
 {
-    if (!ws->posix || t->nconflicts || ws_table_vectors(ws, t)) return;
+    if ((!ws->posix && !ws->rev_ckpt) || t->nconflicts || ws_table_vectors(ws, t)) return;
     ws_ckpt_save(ws, t, t->cover, t->snap_n);
     trace(t, "checkpoint written", t->vec_rows, 0);
 }

@@ -237,9 +237,9 @@ struct ws_bake_rows {
     pvdb_rows_src src;
 };
 
-void ws_bake_rows_free(ws_bake_rows *b)
+/* Back to no checkpoint and no plan. */
+static void bake_rows_reset(ws_bake_rows *b)
 {
-    if (!b) return;
     if (b->d) {
         ws_table_unload(b->d);
         free(b->d);
@@ -247,6 +247,17 @@ void ws_bake_rows_free(ws_bake_rows *b)
     ws_ckpt_free(b->c);
     free(b->p);
     free(b->at);
+    b->d = NULL;
+    b->c = NULL;
+    b->p = NULL;
+    b->at = NULL;
+    b->np = 0;
+}
+
+void ws_bake_rows_free(ws_bake_rows *b)
+{
+    if (!b) return;
+    bake_rows_reset(b);
     free(b);
 }
 
@@ -402,12 +413,24 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     t = ws->tables[i];
     /* (rows in memory: the vectors are as cheap; secondary indexes are
      * built from whole vectors) */
-    if (t->loaded || !ws->posix || t->schema->nindexes) return 0;
+    if (t->loaded || (!ws->posix && !ws->rev_ckpt) || t->schema->nindexes) return 0;
     if (!(b = calloc(1, sizeof *b))) return pv_err(PV_ENOMEM, "out of memory");
     b->t = t;
     rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
-    if (rc > 0) rc = bake_rows_plan(ws, t, b, &rows);
-    else if (rc == 0) rc = 1; /* no checkpoint */
+    if (rc == 0) rc = 1;                                     /* none */
+    else if (rc > 0 && (rc = bake_rows_plan(ws, t, b, &rows)) > 0) bake_rows_reset(b);
+    if (rc > 0) {
+        /* no checkpoint, or a long tail: a load writes one; bake from
+         * that (the rows are dropped), so the cache learns its origins */
+        rc = ws_table_load(ws, t);
+        if (rc == 0 && !t->nconflicts) rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
+        if (rc > 0) {
+            ws_table_unload(t);
+            rc = bake_rows_plan(ws, t, b, &rows);
+        } else if (rc == 0) {
+            rc = 1; /* none even now: the rows stay loaded for pv_ws_table_bake */
+        }
+    }
     if (rc) {
         ws_bake_rows_free(b);
         return rc > 0 ? 0 : rc;

@@ -10,7 +10,10 @@
  * A table with a checkpoint (docs/LOADING.md) is not loaded at all: the
  * writer fetches its rows a row group at a time, and finds the row groups
  * that come unchanged from the checkpoint in the cache without reading
- * them (docs/BAKE.md 6).
+ * them (docs/BAKE.md 6). A --rev bake in a work tree keeps checkpoints of
+ * the revisions it bakes in DIR/.pv/cache/load-rev/, their chunks known
+ * by git blob id, so a later --rev bake of a close revision replays only
+ * the chunks that differ (docs/LOADING.md 5).
  * On a terminal, stderr shows what is being loaded and a progress bar.
  */
 #include <stdio.h>
@@ -120,6 +123,65 @@ static uint32_t group_rows(void)
     return *end || v > 65536 ? 0 : (uint32_t)v;
 }
 
+/* ---- checkpoints of a revision: chunks known by blob id ---------------------- */
+
+typedef struct rev_ids {
+    git_tree *pv;        /* the revision's .pv tree */
+    char *pvdir;         /* the work tree's .pv */
+    ws_rev_ckpt r;
+} rev_ids;
+
+static int blob_id(void *ctx, const char *rel, uint8_t id[16])
+{
+    rev_ids *x = ctx;
+    git_tree_entry *e = NULL;
+    int rc = git_tree_entry_bypath(&e, x->pv, rel);
+    if (rc == 0 && git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+        memcpy(id, git_tree_entry_id(e)->id, 16);
+        rc = 0;
+    } else {
+        rc = -1;
+    }
+    git_tree_entry_free(e);
+    return rc;
+}
+
+static void rev_ids_free(rev_ids *x)
+{
+    if (!x) return;
+    git_tree_free(x->pv);
+    free(x->pvdir);
+    free(x);
+}
+
+/* The revision's .pv tree for blob ids, with DIR/.pv for the checkpoints;
+ * NULL when DIR is no work tree (a bare repository: nothing is written
+ * there) or anything fails (the bake then replays every chunk). */
+static rev_ids *rev_ids_open(git_repository *repo, const pvgit_tree *tree, const char *dir)
+{
+    rev_ids *x = calloc(1, sizeof *x);
+    git_commit *commit = NULL;
+    git_repository *r2 = NULL;
+    char *prefix = NULL;
+    git_oid oid;
+    int ok = x && has_pv_dir(dir) && (x->pvdir = malloc(strlen(dir) + sizeof "/.pv")) &&
+             !git_oid_fromstr(&oid, pvgit_tree_commit(tree)) &&
+             !git_commit_lookup(&commit, repo, &oid) && !pvgit_repo_open(dir, &r2, &prefix) &&
+             !pvgit_commit_pv_tree(repo, commit, prefix, "the revision", &x->pv);
+    git_commit_free(commit);
+    git_repository_free(r2);
+    free(prefix);
+    if (!ok) {
+        rev_ids_free(x);
+        return NULL;
+    }
+    sprintf(x->pvdir, "%s/.pv", dir);
+    x->r.pvdir = x->pvdir;
+    x->r.blob_id = blob_id;
+    x->r.ctx = x;
+    return x;
+}
+
 /* ---- the terminal's progress line ---------------------------------------------- */
 
 typedef struct progress {
@@ -164,6 +226,7 @@ int cmd_bake(int argc, char **argv)
     bake_opts o;
     pv_ws *ws = NULL;
     pvgit_tree *tree = NULL;
+    rev_ids *revc = NULL;
     git_repository *repo = NULL;
     pv_bake_table *tables = NULL;
     const pvdb_rows_src **srcs = NULL;
@@ -187,6 +250,9 @@ int cmd_bake(int argc, char **argv)
         rc = pvbake_fail();
         goto done;
     }
+    /* checkpoints of revisions live in the work tree (--no-cache: none) */
+    if (tree && o.cache && (revc = rev_ids_open(repo, tree, o.dir)))
+        pv_ws_set_rev_ckpt(ws, &revc->r);
     /* provenance: the commit baked, or HEAD's when the work tree is HEAD's */
     if (tree) {
         info.source = pvgit_tree_commit(tree);
@@ -262,6 +328,7 @@ done:
     free(cache);
     free(tables);
     pv_ws_close(ws);
+    rev_ids_free(revc);
     pvgit_tree_free(tree);
     git_repository_free(repo);
     return rc;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # pvbake --rev: bake a revision straight from the object database (no
 # checkout), also in a bare clone; the same rows give the same bytes from
-# the work tree and from --rev, provenance included.
+# the work tree and from --rev, provenance included; checkpoints of
+# revisions keyed by blob id, and what makes them unusable.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 cd "$T"
@@ -20,6 +21,42 @@ pvbake -o ../old.pvdb --rev HEAD~1 2>/dev/null
 [ "$(pvdev sql --db ../old.pvdb "SELECT name FROM airports WHERE iata IN ('SFO', 'JFK') ORDER BY iata" | tr '\n' ' ')" = \
   "John F Kennedy Intl San Francisco International " ] || fail "HEAD~1 rows"
 [ "$(pvdev sql --db ../head.pvdb "SELECT COUNT(*) FROM airports")" = 3375 ] || fail "HEAD rows"
+
+# checkpoints of revisions (.pv/cache/load-rev/, chunks known by git blob
+# id): a --rev bake after one of a close revision replays only what
+# differs, and every bake has the bytes of a bake with no cache at all
+rm -rf .pv/cache
+export PV_LOAD_CACHE_TRACE=1
+PV_LOAD_CACHE_MIN_BYTES=0 pvbake -o ../r1.pvdb --rev HEAD~1 2>r1.err
+grep -q "checkpoint written (3376 rows" r1.err || fail "no checkpoint of HEAD~1: $(cat r1.err)"
+[ -f .pv/cache/load-rev/airports.pvck ] || fail "no .pv/cache/load-rev/airports.pvck"
+[ -z "$(ls .pv/cache/load 2>/dev/null)" ] || fail "a --rev bake wrote the work tree's checkpoint"
+cmp ../r1.pvdb ../old.pvdb || fail "HEAD~1 through its checkpoint differs"
+pvbake -o ../r2.pvdb --rev HEAD 2>r2.err
+grep -q "rows for the bake from the checkpoint and its tail (3375 rows, [1-9][0-9]* bytes" r2.err ||
+    fail "HEAD did not start from HEAD~1's checkpoint: $(cat r2.err)"
+PV_NO_LOAD_CACHE=1 pvbake --no-cache -o ../r2n.pvdb --rev HEAD 2>/dev/null
+cmp ../r2n.pvdb ../r2.pvdb || fail "HEAD through the checkpoint differs from a bake with no cache"
+cmp ../head.pvdb ../r2.pvdb || fail "HEAD through the checkpoint differs from its first bake"
+pvbake -o ../r1b.pvdb --rev HEAD~1 2>r1b.err
+grep -q "from the checkpoint and its tail (3376 rows, 0 bytes" r1b.err || fail "HEAD~1 again: $(cat r1b.err)"
+cmp ../r1b.pvdb ../old.pvdb || fail "HEAD~1 again differs"
+# a covered chunk rewritten to the same size in a commit: its blob id
+# differs, its bytes are compared, the checkpoint is not used
+sed -i 's/San Francisco International/San Francisco Internat1onal/' .pv/tables/airports/00000001.jsonl
+git add -A && git commit -qm "same size"
+pvbake -o ../r3.pvdb --rev HEAD 2>r3.err
+grep -q "rows loaded from the chunks" r3.err || fail "a changed chunk was taken from the checkpoint: $(cat r3.err)"
+PV_NO_LOAD_CACHE=1 pvbake --no-cache -o ../r3n.pvdb --rev HEAD 2>/dev/null
+cmp ../r3n.pvdb ../r3.pvdb || fail "the rewritten chunk: bytes differ"
+# a damaged checkpoint is ignored
+python3 -c "
+p='.pv/cache/load-rev/airports.pvck'; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=0x40; open(p,'wb').write(b)"
+pvbake -o ../r4.pvdb --rev HEAD 2>r4.err
+grep -q "from the checkpoint" r4.err && fail "a damaged checkpoint was used: $(cat r4.err)"
+cmp ../r3n.pvdb ../r4.pvdb || fail "the damaged checkpoint: bytes differ"
+unset PV_LOAD_CACHE_TRACE
+git reset -q --hard HEAD~1
 
 # an uncommitted change: the bake says worktree
 pvdev sql "INSERT INTO airports (iata, name) VALUES ('ZZZ', 'new')"
