@@ -217,6 +217,16 @@ typedef struct pv_plan {
     pv_expr ***svals;
     uint32_t *nsvals;
     pv_expr *sec_lower, *sec_upper;
+    /* ... on a `.pvdb` (pv_access_estimate): sec_est, the rows the index
+     * lists for the plan's constant values, counted at prepare, or -1 when
+     * the values are known only at run (each run then counts them and
+     * reads the table instead when the scan is cheaper); a plan the count
+     * turned to the scan names the index in sec_skipped and the count in
+     * sec_skipped_rows, and no_sec keeps secondary indexes out of it */
+    int64_t sec_est;
+    const char *sec_skipped;
+    uint64_t sec_skipped_rows;
+    int no_sec;
     uint32_t nslots;   /* columns the scan returns */
     uint32_t *slot_col;/* schema index per slot */
     char **slot_name;  /* column name per slot (EXPLAIN, shape check) */
@@ -276,6 +286,22 @@ int pv_bind_row(const char *sql, const pv_schema *s, pv_str qual, pv_expr *e);
 int pv_expr_is_const(const pv_expr *e);
 
 /* ---- access paths (exec_access.c) ----------------------------------------- */
+
+/* What one row read through a baked (`.pvdb`) secondary index costs, in
+ * rows of a full scan: a lookup whose index lists more than nrows /
+ * pv_sec_row_cost rows reads the table instead (measured on flights: a
+ * filtered scan costs about 2 ns a row, a row found through the index
+ * about 100 ns). 0: always the index (tests compare both paths). */
+#define PV_SEC_ROW_COST_DEFAULT 50
+extern uint32_t pv_sec_row_cost;
+
+/* After pv_access_choose on a `.pvdb` table src: when the plan reads
+ * through a secondary index and its values are constants (no parameter),
+ * count the rows the index lists (from the file's key starts, no row list
+ * decoded) into p->sec_est, and choose again without secondary indexes
+ * when the full scan is cheaper (p->sec_skipped). Otherwise sec_est = -1.
+ * Errors: PV_ENOMEM, PV_ECORRUPT (the index section, with the offset). */
+int pv_access_estimate(pv_arena *arena, const pv_source *src, pv_plan *p);
 
 /* Choose the access path of a bound plan from its top-level WHERE
  * conjuncts: key lookups for `key = c` / `key IN (c, ...)` covering the

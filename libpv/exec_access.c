@@ -24,6 +24,7 @@
  * the access path only narrows which rows are read, so it cannot change a
  * result.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,7 +426,7 @@ static int choose_sec(pv_arena *a, const pv_schema *s, const pv_plan *p, const c
  * schema lists exactly the indexes baked into it). */
 static int sec_allowed(const pv_plan *p)
 {
-    return (p->db_kind == PV_DB_WORKSPACE && !p->as_of) || p->db_kind == PV_DB_PVDB;
+    return !p->no_sec && ((p->db_kind == PV_DB_WORKSPACE && !p->as_of) || p->db_kind == PV_DB_PVDB);
 }
 
 int pv_access_choose(pv_arena *arena, const pv_schema *s, pv_plan *p)
@@ -499,10 +500,13 @@ struct pv_lookup {
     uint32_t sec;        /* its number in the run's schema */
     const pv_value **rows; /* the rows found (malloc'ed), in key order */
     size_t nrows, rpos;
-    /* ... or of a `.pvdb`: row numbers (malloc'ed, ascending), each read
-     * with pvdb_source_read_row; its strings copied into `batch` */
+    /* ... or of a `.pvdb`: row numbers (malloc'ed, ascending), runs of
+     * consecutive rows read through `scan` (scan_rows), the others each
+     * with pvdb_source_read_row, its strings copied into `batch`; or, when
+     * the estimate chose it at this run, `full`: the whole table by `scan` */
     uint64_t *rownums;
     pv_arena batch;
+    int full;
 };
 
 /* The key value that `v` must equal in a key column of `type` for the
@@ -736,14 +740,49 @@ static int cmp_rownum(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* sec_start on a `.pvdb`: the baked index gives row numbers. */
-static int sec_start_pvdb(pv_lookup *l, const pv_source *src, const pv_index_def *x, int range,
-                          const pv_value *lo, const pv_value *hi)
+uint32_t pv_sec_row_cost = PV_SEC_ROW_COST_DEFAULT;
+
+/* Is a full scan of nrows rows cheaper than reading est rows through a
+ * baked index? */
+static int scan_is_cheaper(uint64_t est, uint64_t nrows)
+{
+    return pv_sec_row_cost && est > nrows / pv_sec_row_cost;
+}
+
+/* The rows the baked index lists for the keys and bounds of l: *est. */
+static int sec_count_pvdb(pv_lookup *l, const pv_source *src, int range, const pv_value *lo,
+                          const pv_value *hi, uint64_t *est)
+{
+    const pv_plan *p = l->plan;
+    size_t k;
+    int rc;
+    *est = 0;
+    for (k = 0; k < l->nkeys; k++) {
+        uint64_t keys, n;
+        if ((rc = pvdb_source_secidx_count(src, l->sec, p->nsec ? &l->keys[k * p->nsec] : NULL, p->nsec, range,
+                                           p->sec_lower ? lo : NULL, p->sec_upper ? hi : NULL, &keys, &n)))
+            return rc;
+        *est += n;
+    }
+    return 0;
+}
+
+/* sec_start on a `.pvdb`: the baked index gives row numbers, unless the
+ * count decided at this run (values known only now) favours the scan. */
+static int sec_start_pvdb(pv_lookup *l, const pv_source *src, int range, const pv_value *lo,
+                          const pv_value *hi)
 {
     const pv_plan *p = l->plan;
     size_t k, cap = 0;
     int rc;
-    (void)x;
+    if (p->sec_est < 0) {
+        uint64_t est;
+        if ((rc = sec_count_pvdb(l, src, range, lo, hi, &est))) return rc;
+        if (scan_is_cheaper(est, src->nrows)) {
+            l->full = 1;
+            return src->ops->scan_open(src, p->slot_col, p->nslots, &l->scan);
+        }
+    }
     for (k = 0; k < l->nkeys; k++) {
         const pv_value *key = p->nsec ? &l->keys[k * p->nsec] : NULL;
         uint64_t *found = NULL;
@@ -768,6 +807,24 @@ static int sec_start_pvdb(pv_lookup *l, const pv_source *src, const pv_index_def
     return 0;
 }
 
+/* The index of this run (l->sec), its key combinations (l->keys) and
+ * bounds (*lo, *hi when set): 1, or 0 when no row can match, or <0. */
+static int sec_keys(pv_lookup *l, const pv_source *src, pv_eval *cx, pv_value *lo, pv_value *hi)
+{
+    const pv_plan *p = l->plan;
+    int rc;
+    l->nkeys = 0;
+    if ((rc = sec_resolve(l, src))) return rc;
+    if (p->nsec && (rc = make_combos(l, cx, p->nsec, p->svals, p->nsvals, p->sec_type))) return rc;
+    if (!p->nsec) l->nkeys = 1;
+    if (p->sec_lower || p->sec_upper) {
+        int type = src->schema->cols[src->schema->indexes[l->sec].cols[p->nsec]].type;
+        if (p->sec_lower && (rc = sec_bound(l, cx, type, p->sec_lower, lo)) <= 0) return rc;
+        if (p->sec_upper && (rc = sec_bound(l, cx, type, p->sec_upper, hi)) <= 0) return rc;
+    }
+    return l->nkeys > 0;
+}
+
 /* Find the rows of this run: each combination of the pinned columns'
  * values, within the bounds, through the workspace's index. */
 static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
@@ -782,18 +839,11 @@ static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
     l->rows = NULL;
     l->rownums = NULL;
     l->nrows = l->rpos = 0;
-    l->nkeys = 0;
+    l->full = 0;
     l->src = src;
-    if ((rc = sec_resolve(l, src))) return rc;
+    if ((rc = sec_keys(l, src, cx, &lo, &hi)) <= 0) return rc;
     x = &src->schema->indexes[l->sec];
-    if (p->nsec && (rc = make_combos(l, cx, p->nsec, p->svals, p->nsvals, p->sec_type))) return rc;
-    if (!p->nsec) l->nkeys = 1;
-    if (range) {
-        int type = src->schema->cols[x->cols[p->nsec]].type;
-        if (p->sec_lower && (rc = sec_bound(l, cx, type, p->sec_lower, &lo)) <= 0) return rc;
-        if (p->sec_upper && (rc = sec_bound(l, cx, type, p->sec_upper, &hi)) <= 0) return rc;
-    }
-    if (pvdb_source_is_pvdb(src)) return sec_start_pvdb(l, src, x, range, &lo, &hi);
+    if (pvdb_source_is_pvdb(src)) return sec_start_pvdb(l, src, range, &lo, &hi);
     for (k = 0; k < l->nkeys; k++) {
         const pv_value *key = p->nsec ? &l->keys[k * p->nsec] : NULL, **found = NULL;
         size_t n = 0;
@@ -820,15 +870,46 @@ static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
     return 0;
 }
 
-/* The next rows of a `.pvdb` index lookup, read value by value from the
- * mapping (strings copied: the read's buffer is reused). */
+/* A run of at least this many consecutive row numbers is read through the
+ * block scan (scan_rows: each column's block decoded once) rather than row
+ * by row. */
+#define SEC_RUN_MIN 32
+
+/* Consecutive row numbers from l->rpos, counted up to `cap`. */
+static size_t run_at(const pv_lookup *l, size_t cap)
+{
+    size_t n = 1;
+    while (n < cap && l->rpos + n < l->nrows && l->rownums[l->rpos + n] == l->rownums[l->rpos] + n) n++;
+    return n;
+}
+
+/* The next rows of a `.pvdb` index lookup: a long run of consecutive rows
+ * through the block scan, else rows read value by value from the mapping
+ * (strings copied: the read's buffer is reused) up to the next long run. */
 static int sec_next_pvdb(pv_lookup *l, pv_batch *out)
 {
     const pv_plan *p = l->plan;
     uint32_t r = 0, s;
     int rc;
+    for (;;) {
+        size_t run;
+        if (l->scan) {
+            if ((rc = l->src->ops->scan_next(l->scan, out)) != 0) return rc;
+            l->src->ops->scan_close(l->scan);
+            l->scan = NULL;
+            if (l->full) return 0;
+        }
+        if (l->rpos >= l->nrows || (run = run_at(l, SIZE_MAX)) < SEC_RUN_MIN) break;
+        {
+            const pv_source_index_ops *ix = pv_source_index(l->src);
+            uint64_t first = l->rownums[l->rpos];
+            l->rpos += run;
+            if ((rc = ix->scan_rows(l->src, p->slot_col, p->nslots, first, first + run, &l->scan))) return rc;
+        }
+    }
     pv_arena_reset(&l->batch);
     while (r < PV_BATCH_ROWS && l->rpos < l->nrows) {
+        if (run_at(l, SEC_RUN_MIN) >= SEC_RUN_MIN) break; /* the next call scans it */
         if ((rc = pvdb_source_read_row(l->src, l->rownums[l->rpos++], p->slot_col, p->nslots, l->rowv, &l->buf)))
             return rc;
         for (s = 0; s < p->nslots; s++) {
@@ -855,6 +936,54 @@ static int sec_next(pv_lookup *l, pv_batch *out)
     }
     set_vecs(l, r, out);
     return (int)r;
+}
+
+/* Does e hold a parameter (a value known only at run)? */
+static int has_param(const pv_expr *e)
+{
+    uint32_t i;
+    if (e->kind == PV_X_PARAM) return 1;
+    for (i = 0; i < e->nargs; i++)
+        if (has_param(e->args[i])) return 1;
+    return 0;
+}
+
+/* Are all the values the plan pushes into its secondary index fixed at
+ * prepare? */
+static int sec_values_fixed(const pv_plan *p)
+{
+    uint32_t i, j;
+    for (i = 0; i < p->nsec; i++)
+        for (j = 0; j < p->nsvals[i]; j++)
+            if (has_param(p->svals[i][j])) return 0;
+    return !(p->sec_lower && has_param(p->sec_lower->args[1])) && !(p->sec_upper && has_param(p->sec_upper->args[1]));
+}
+
+int pv_access_estimate(pv_arena *arena, const pv_source *src, pv_plan *p)
+{
+    pv_lookup *l;
+    pv_eval cx;
+    pv_value lo, hi;
+    uint64_t est = 0;
+    int rc;
+    p->sec_est = -1;
+    if (!p->has_sec || p->access != PV_ACCESS_LOOKUP || !pvdb_source_is_pvdb(src) || !sec_values_fixed(p)) return 0;
+    if (!(l = calloc(1, sizeof *l))) return pv_err(PV_ENOMEM, "out of memory choosing an access path");
+    l->plan = p;
+    l->schema = src->schema;
+    memset(&cx, 0, sizeof cx);
+    cx.arena = &l->arena;
+    rc = sec_keys(l, src, &cx, &lo, &hi);
+    if (rc > 0) rc = sec_count_pvdb(l, src, p->sec_lower || p->sec_upper, &lo, &hi, &est);
+    pv_lookup_close(l);
+    if (rc < 0) return rc;
+    p->sec_est = (int64_t)est;
+    if (!scan_is_cheaper(est, src->nrows)) return 0;
+    /* the scan is cheaper: plan again without secondary indexes */
+    p->sec_skipped = p->sec_name;
+    p->sec_skipped_rows = est;
+    p->no_sec = 1;
+    return pv_access_choose(arena, src->schema, p);
 }
 
 int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *cx, pv_lookup **out)

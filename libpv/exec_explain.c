@@ -108,6 +108,13 @@ static void explain_sec(out *o, const pv_plan *p)
         put_expr(o, p->sec_upper);
     }
     put(o, "; rows in key order");
+    /* a baked index: the count that chose it, or the choice left to the run */
+    if (p->db_kind == PV_DB_PVDB && p->sec_est >= 0 && !o->rc)
+        o->rc = pv_buf_printf(&o->b, "; the index lists %lld of %llu rows (a full scan above 1/%u)",
+                              (long long)p->sec_est, (unsigned long long)p->est_rows, pv_sec_row_cost);
+    else if (p->db_kind == PV_DB_PVDB && !o->rc)
+        o->rc = pv_buf_printf(&o->b, "; each run reads the table instead when the index lists over 1/%u of its rows",
+                              pv_sec_row_cost);
     put_columns(o, p);
     emit(o, "INDEX SEARCH");
 }
@@ -158,6 +165,9 @@ static void explain_access(out *o, const pv_plan *p)
         return;
     }
     put(o, " in key order");
+    if (p->sec_skipped && !o->rc)
+        o->rc = pv_buf_printf(&o->b, "; not index %s: it lists %llu of the rows, over 1/%u", p->sec_skipped,
+                              (unsigned long long)p->sec_skipped_rows, pv_sec_row_cost);
     if (p->upper) {
         put(o, "; stops at the first row past ");
         put_expr(o, p->upper);

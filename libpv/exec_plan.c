@@ -421,7 +421,9 @@ int pv_plan_build(pv_db *db, pv_db_map *map, pv_arena *arena, pv_sql_stmt *st, p
         p->db_kind = db->kind;
         p->est_rows = src.nrows;
         p->has_index = pv_source_index(&src) != NULL;
-        if ((rc = name_slots(&b)) || (rc = pv_access_choose(arena, src.schema, p))) return rc;
+        if ((rc = name_slots(&b)) || (rc = pv_access_choose(arena, src.schema, p)) ||
+            (rc = pv_access_estimate(arena, &src, p)))
+            return rc;
     }
     *out = p;
     return 0;

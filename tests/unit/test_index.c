@@ -591,8 +591,14 @@ static void test_planner_vs_sqlite(void **state)
     {
         char path[256];
         pv_db *pdb = bake_open(f->dir, path, sizeof path);
-        int pused = compare_queries(pdb, lite, 7, nq, "pvdb, indexed");
+        int pused;
+        /* always the index (every row list decoded, runs through the scan) */
+        pv_sec_row_cost = 0;
+        pused = compare_queries(pdb, lite, 7, nq, "pvdb, indexed");
+        pv_sec_row_cost = PV_SEC_ROW_COST_DEFAULT;
         assert_int_equal(pused, used);
+        /* the index or the scan by the estimate: the same rows */
+        assert_true(compare_queries(pdb, lite, 7, nq, "pvdb, index or scan by cost") < pused);
         assert_int_equal(pv_close(pdb), 0);
     }
     /* after writes (UPDATE moves rows in the index, DELETE removes them),
@@ -617,7 +623,10 @@ static void test_planner_vs_sqlite(void **state)
     {
         char path[256];
         pv_db *pdb = bake_open(f->dir, path, sizeof path);
+        pv_sec_row_cost = 0;
         compare_queries(pdb, lite, 12, nq / 2, "pvdb after indexed UPDATE and DELETE");
+        pv_sec_row_cost = PV_SEC_ROW_COST_DEFAULT;
+        compare_queries(pdb, lite, 12, nq / 2, "pvdb after indexed UPDATE and DELETE, by cost");
         assert_int_equal(pv_close(pdb), 0);
     }
     both(f->db, lite, "DROP INDEX t_bc");
@@ -858,6 +867,98 @@ static void test_baked_index_file(void **state)
     free(p);
 }
 
+/* The same query on the workspace and on its bake: the same rows. */
+static void same_both(pv_db *ws, pv_db *pdb, const char *sql)
+{
+    char *a = query(ws, sql, NULL), *b = query(pdb, sql, NULL);
+    if (strcmp(a, b)) fail_msg("%s:\n--- workspace\n%s--- pvdb\n%s", sql, a, b);
+    free(a);
+    free(b);
+}
+
+/* EXPLAIN's first row contains `want`. */
+static void plan_has(pv_db *db, const char *sql, const char *want)
+{
+    char q[512], *plan;
+    snprintf(q, sizeof q, "EXPLAIN %s", sql);
+    plan = query(db, q, NULL);
+    if (!strstr(plan, want)) fail_msg("%s: no '%s' in\n%s", sql, want, plan);
+    free(plan);
+}
+
+/* Count and sum of ids of a one-parameter query bound to text v. */
+static char *run_bound(pv_db *db, const char *sql, const char *v)
+{
+    pv_stmt *st = NULL;
+    char buf[128];
+    assert_int_equal(pv_prepare(db, sql, (size_t)-1, &st, NULL), 0);
+    assert_int_equal(pv_bind_text(st, 1, v, strlen(v)), 0);
+    assert_int_equal(pv_step(st), PV_ROW);
+    snprintf(buf, sizeof buf, "%s|%s", pv_column_text(st, 0) ? pv_column_text(st, 0) : "",
+             pv_column_text(st, 1) ? pv_column_text(st, 1) : "");
+    assert_int_equal(pv_step(st), PV_DONE);
+    pv_finalize(st);
+    return strdup(buf);
+}
+
+/* A baked index is used when it lists few rows and a full scan is read
+ * instead when it lists many (at prepare for constants, at each run for
+ * parameters); EXPLAIN says which. Rows clustered by key (g = id / 100)
+ * come in runs read through the block scan. Every answer equals the
+ * workspace's (whose index path test_planner_vs_sqlite checks). */
+static void test_baked_index_choice(void **state)
+{
+    fixture *f = *state;
+    char path[256];
+    pv_buf sql = PV_BUF_INIT;
+    pv_db *pdb;
+    char *a, *b;
+    int i;
+    exec_ok(f->db, "CREATE TABLE t (id INTEGER PRIMARY KEY, g INTEGER, h TEXT)");
+    /* 5000 rows: g in runs of 100; h 'common' on 9 rows of 10, else rare */
+    pv_buf_printf(&sql, "INSERT INTO t VALUES (0, 0, 'common')");
+    for (i = 1; i < 5000; i++)
+        pv_buf_printf(&sql, i % 10 ? ", (%d, %d, 'common')" : ", (%d, %d, 'r%d')", i, i / 100, i % 370);
+    exec_ok(f->db, sql.p);
+    pv_buf_free(&sql);
+    exec_ok(f->db, "CREATE INDEX t_g ON t (g)");
+    exec_ok(f->db, "CREATE INDEX t_h ON t (h)");
+    pdb = bake_open(f->dir, path, sizeof path);
+    plan_has(pdb, "SELECT count(*) FROM t WHERE h = 'r10'", "INDEX SEARCH");
+    plan_has(pdb, "SELECT count(*) FROM t WHERE h = 'r10'", "the index lists 14 of 5000 rows");
+    plan_has(pdb, "SELECT count(*) FROM t WHERE h = 'common'", "SCAN");
+    plan_has(pdb, "SELECT count(*) FROM t WHERE h = 'common'", "not index t_h: it lists 4501 of the rows");
+    plan_has(pdb, "SELECT count(*) FROM t WHERE g BETWEEN 3 AND 40", "not index t_g");
+    plan_has(pdb, "SELECT count(*) FROM t WHERE g = 7", "INDEX SEARCH");
+    plan_has(pdb, "SELECT count(*) FROM t WHERE h = ?", "each run reads the table instead");
+    same_both(f->db, pdb, "SELECT count(*), sum(id) FROM t WHERE h = 'r10'");
+    same_both(f->db, pdb, "SELECT count(*), sum(id) FROM t WHERE h = 'common'");
+    same_both(f->db, pdb, "SELECT count(*), sum(id) FROM t WHERE h > 'r2' AND h < 'r3'");
+    same_both(f->db, pdb, "SELECT count(*), sum(id), min(h) FROM t WHERE g BETWEEN 3 AND 40");
+    same_both(f->db, pdb, "SELECT id, g, h FROM t WHERE g = 7 ORDER BY id");
+    same_both(f->db, pdb, "SELECT id, g, h FROM t WHERE g IN (2, 3, 49) AND id % 7 = 1");
+    /* always the index: runs of 100 consecutive rows through the scan, the
+     * rest row by row, in one run */
+    pv_sec_row_cost = 0;
+    same_both(f->db, pdb, "SELECT count(*), sum(id), min(h) FROM t WHERE g BETWEEN 3 AND 40");
+    same_both(f->db, pdb, "SELECT id, h FROM t WHERE g IN (1, 2, 9) OR h = 'r3' ORDER BY id");
+    same_both(f->db, pdb, "SELECT id, g FROM t WHERE h >= 'common' ORDER BY id");
+    same_both(f->db, pdb, "SELECT id, g FROM t WHERE h <= 'common' AND g > 40 ORDER BY id");
+    pv_sec_row_cost = PV_SEC_ROW_COST_DEFAULT;
+    /* parameters: the choice at each run of one statement */
+    a = run_bound(pdb, "SELECT count(*), sum(id) FROM t WHERE h = ?", "common");
+    b = run_bound(f->db, "SELECT count(*), sum(id) FROM t WHERE h = ?", "common");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    a = run_bound(pdb, "SELECT count(*), sum(id) FROM t WHERE h = ?", "r11");
+    b = run_bound(f->db, "SELECT count(*), sum(id) FROM t WHERE h = ?", "r11");
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    assert_int_equal(pv_close(pdb), 0);
+}
+
 /* Hostile row lists with a valid checksum: open succeeds (sections are
  * not read at open), lookups fail with PV_ECORRUPT and the offset or
  * answer, never read outside the section, and verify finds each one by
@@ -895,6 +996,7 @@ static void test_baked_index_hostile_lists(void **state)
     assert_int_equal(pv_get_u32(p + off + W + 12), 18); /* three blocks of width 6 */
     assert_int_equal(pv_get_u64(p + off), P + 16 * 18);  /* part[0] after the packed blocks */
     snprintf(bad, sizeof bad, "%s/bad.pvdb", f->dir);
+    pv_sec_row_cost = 0; /* every lookup through the index, however many rows */
     {
         static const struct { int where; uint64_t at; uint32_t value; int must_fail; } cases[] = {
             {'W', 12, 0xFFFFFFFFu, 1}, {'W', 12, 97, 1}, {'W', 4, 40, 1}, {'W', 4, 0, 0}, {'W', 0, 3, 1},
@@ -933,6 +1035,7 @@ static void test_baked_index_hostile_lists(void **state)
             if (verify_file(bad) != PV_ECORRUPT) fail_msg("case %d: verify passed", k);
         }
     }
+    pv_sec_row_cost = PV_SEC_ROW_COST_DEFAULT;
     free(p);
 }
 
@@ -944,7 +1047,7 @@ int main(void)
         WS(test_rollback_and_savepoints), WS(test_import_duplicate), WS(test_merged_duplicate),
         WS(test_lookup),             WS(test_growth),
         WS(test_planner_vs_sqlite),  WS(test_explain_index), WS(test_lookup_batch_plain),
-        WS(test_baked_index_file), WS(test_baked_index_hostile_lists),
+        WS(test_baked_index_file), WS(test_baked_index_hostile_lists), WS(test_baked_index_choice),
     };
     return cmocka_run_group_tests_name("unique constraints and indexes", tests, NULL, NULL) ? 1 : 0;
 }
