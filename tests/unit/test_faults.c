@@ -50,6 +50,7 @@
 #include "cmds.h"
 #include "pv.h"
 #include "pvdb.h"
+#include "util.h"
 #include "ws.h"
 
 /* ---- the wrappers -------------------------------------------------------- */
@@ -87,6 +88,7 @@ static struct faults {
     long writes, fsyncs;/* file writes / fsyncs seen while armed */
     long fail_io;       /* the write or fsync to fail (1-based) */
     int io_hit;         /* 1 once failed; 2 after the ENOSPC that follows a short write */
+    void *hit_site;     /* the return address of the failed allocation's call */
 } F;
 
 static int wrapped(void)
@@ -100,11 +102,12 @@ static int wrapped(void)
  * real fault to survive). */
 static void live_add(long d) { __atomic_add_fetch(&F.live, d, __ATOMIC_RELAXED); }
 
-static int fail_now(void)
+static int fail_now(void *site)
 {
     if (!F.armed) return 0;
     if (__atomic_add_fetch(&F.allocs, 1, __ATOMIC_RELAXED) != F.fail_alloc) return 0;
     F.alloc_hit = 1;
+    F.hit_site = site;
     if (getenv("PV_FAULTS_BACKTRACE")) { /* where the failed allocation is */
         void *frames[12];
         backtrace_symbols_fd(frames, backtrace(frames, 12), 2);
@@ -116,7 +119,7 @@ static int fail_now(void)
 void *__wrap_malloc(size_t n)
 {
     void *p;
-    if (fail_now()) return NULL;
+    if (fail_now(__builtin_return_address(0))) return NULL;
     if ((p = __real_malloc(n))) live_add(1);
     return p;
 }
@@ -124,7 +127,7 @@ void *__wrap_malloc(size_t n)
 void *__wrap_calloc(size_t n, size_t size)
 {
     void *p;
-    if (fail_now()) return NULL;
+    if (fail_now(__builtin_return_address(0))) return NULL;
     if ((p = __real_calloc(n, size))) live_add(1);
     return p;
 }
@@ -132,7 +135,7 @@ void *__wrap_calloc(size_t n, size_t size)
 void *__wrap_realloc(void *p, size_t n)
 {
     void *q;
-    if (fail_now()) return NULL;
+    if (fail_now(__builtin_return_address(0))) return NULL;
     q = __real_realloc(p, n);
     if (!p && q) live_add(1);
     if (p && !q && n == 0) live_add(-1);
@@ -148,7 +151,7 @@ void __wrap_free(void *p)
 char *__wrap_strdup(const char *s)
 {
     char *p;
-    if (fail_now()) return NULL;
+    if (fail_now(__builtin_return_address(0))) return NULL;
     if ((p = __real_strdup(s))) live_add(1);
     return p;
 }
@@ -156,7 +159,7 @@ char *__wrap_strdup(const char *s)
 char *__wrap_strndup(const char *s, size_t n)
 {
     char *p;
-    if (fail_now()) return NULL;
+    if (fail_now(__builtin_return_address(0))) return NULL;
     if ((p = __real_strndup(s, n))) live_add(1);
     return p;
 }
@@ -165,7 +168,7 @@ int __wrap_asprintf(char **out, const char *fmt, ...)
 {
     va_list ap;
     int n;
-    if (fail_now()) {
+    if (fail_now(__builtin_return_address(0))) {
         *out = NULL; /* glibc leaves it undefined; callers must not rely on it */
         return -1;
     }
@@ -266,9 +269,19 @@ static int setup_base(void **state)
     return mkdtemp(base_dir) ? 0 : -1;
 }
 
+/* The allocation run under way (0: none): a run that crashes never
+ * returns to say which it was, and stderr is /dev/null while it runs. */
+static long running_alloc;
+static void quiet(int on);
+
 static int teardown_base(void **state)
 {
     (void)state;
+    if (running_alloc) {
+        quiet(0);
+        fprintf(stderr, "test_faults: the run failing allocation %ld did not come back (a crash?): "
+                        "PV_FAULTS_ONLY=%ld PV_FAULTS_VERBOSE=1 reproduces it\n", running_alloc, running_alloc);
+    }
     nftw(base_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
@@ -289,6 +302,18 @@ static void quiet(int on)
         close(saved_stderr);
         saved_stderr = -1;
     }
+}
+
+/* Whole small file into buf (NUL-terminated); -1 if unreadable. */
+static long slurp_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    long n;
+    if (fd < 0) return -1;
+    n = (long)read(fd, buf, cap - 1);
+    close(fd);
+    if (n >= 0) buf[n] = '\0';
+    return n;
 }
 
 /* ---- the rows and what is known of them ---------------------------------- */
@@ -457,16 +482,54 @@ static int scan_pvdb(const char *path)
     return rc;
 }
 
+static int workload_steps_seen; /* the last step of workload() that succeeded */
+#define IMPORT_STEP 18         /* workload()'s `pvdev import` */
+
 #define STEP(n, call)                                                   \
     do {                                                                \
         if ((rc = (call)) < 0) {                                        \
             L->failed_step = (n);                                       \
             goto done;                                                  \
         }                                                               \
+        workload_steps_seen = (n);                                      \
+        if ((n) == stop_after) goto done;                               \
     } while (0)
 
-/* Returns 0 when it ran to the end, else the first error (step in L). */
-static int workload(const char *dir, ledger *L)
+/* Run `sql` (GROUP BY over t) under a query memory limit too small for
+ * it: it must stop with PV_ELIMIT naming the limit (0), or fail otherwise
+ * (an allocation failure on the way: its code). A run that succeeds is an
+ * error. */
+static int select_over_limit(pv_db *db)
+{
+    pv_stmt *st = NULL;
+    int rc = pv_prepare(db, "SELECT name, count(*) FROM t GROUP BY name ORDER BY 2", (size_t)-1, &st, NULL);
+    if (rc) return rc;
+    if (!(rc = pv_stmt_set_mem_limit(st, 600))) {
+        while ((rc = pv_step(st)) == PV_ROW) {}
+    }
+    if (rc == PV_ELIMIT) rc = strstr(pv_errmsg(), "limit") ? 0 : PV_ERROR;
+    else if (rc >= 0) rc = pv_err(PV_ERROR, "GROUP BY ran within a 600-byte memory limit");
+    pv_finalize(st);
+    return rc;
+}
+
+/* The same statement with a limit that suffices, run twice (pv_reset). */
+static int select_within_limit(pv_db *db)
+{
+    pv_stmt *st = NULL;
+    int rc = pv_prepare(db, "SELECT DISTINCT g, name FROM t ORDER BY name DESC", (size_t)-1, &st, NULL), i;
+    for (i = 0; !rc && i < 2; i++) {
+        if ((rc = pv_reset(st)) || (rc = pv_stmt_set_mem_limit(st, (uint64_t)1 << 20))) break;
+        while ((rc = pv_step(st)) == PV_ROW) {}
+        rc = rc == PV_DONE ? 0 : rc;
+    }
+    pv_finalize(st);
+    return rc;
+}
+
+/* Returns 0 when it ran to the end, else the first error (step in L).
+ * `stop_after` > 0 stops it after that step (the reference states). */
+static int workload(const char *dir, ledger *L, int stop_after)
 {
     pv_db *db = NULL, *pdb = NULL;
     pv_ws *ws = NULL;
@@ -490,21 +553,43 @@ static int workload(const char *dir, ledger *L)
     STEP(6, select_all(db, "SELECT g, count(*), sum(x), min(name), max(b) FROM t GROUP BY g ORDER BY 2 DESC, g"));
     STEP(7, select_all(db, "SELECT DISTINCT g FROM t WHERE x > 1 ORDER BY name DESC LIMIT 5"));
     STEP(8, (rows = select_all(db, "SELECT * FROM t"), rows == 13 ? 0 : rows < 0 ? rows : PV_ERROR));
+    /* A secondary index (schema rewrite, hash index, sorted order on first
+     * range), the upsert overlay on table u, the query memory limit. The
+     * upserts run inside BEGIN/COMMIT: as autocommit statements, a failed
+     * commit (which reloads the catalog) makes exec_dml.c run_pending read
+     * the freed schema (a use after free found here, reported to the owner
+     * of exec_dml.c; make them autocommit again once it is fixed). */
+    STEP(9, pv_exec(db, "CREATE INDEX t_g ON t(g, x)"));
+    STEP(10, (rows = select_all(db, "SELECT id FROM t WHERE g = 2 AND x = 21.0"), rows == 1 ? 0 : rows < 0 ? rows : PV_ERROR));
+    STEP(11, (rows = select_all(db, "SELECT id, name FROM t WHERE g >= 1 AND g < 3"), rows == 7 ? 0 : rows < 0 ? rows : PV_ERROR));
+    STEP(12, pv_exec(db, "BEGIN; CREATE TABLE u(k INTEGER PRIMARY KEY, tag TEXT UNIQUE, n INTEGER); "
+                         "INSERT INTO u VALUES (1, 'a', 1), (2, 'b', 1), (3, 'c', 1); COMMIT"));
+    STEP(13, pv_exec(db, "BEGIN; INSERT INTO u VALUES (4, 'a', 5), (5, 'd', 1), (6, 'd', 2) "
+                         "ON CONFLICT(tag) DO UPDATE SET n = u.n + excluded.n; COMMIT"));
+    STEP(14, pv_exec(db, "BEGIN; INSERT OR REPLACE INTO u VALUES (7, 'b', 9), (2, 'e', 3); COMMIT"));
+    STEP(15, pv_exec(db, "BEGIN; UPDATE u SET n = n * 10 WHERE tag < 'c'; DELETE FROM u WHERE k = 3; "
+                         "INSERT OR IGNORE INTO u VALUES (8, 'a', 0), (9, 'f', 0); COMMIT"));
+    STEP(16, select_over_limit(db));
+    STEP(17, select_within_limit(db));
     pv_close(db);
     db = NULL;
     /* pvdev import of a small CSV into a new table with a key. */
-    STEP(9, cmd_import(7, argv) == PVDEV_EXIT_OK ? 0 : PV_ENOMEM);
+    STEP(IMPORT_STEP, cmd_import(7, argv) == PVDEV_EXIT_OK ? 0 : PV_ENOMEM);
     /* Bake, as pvbake does. */
-    STEP(10, pv_ws_open(dir, 0, &ws));
+    STEP(19, pv_ws_open(dir, 0, &ws));
     n = pv_ws_table_count(ws);
-    for (i = 0; i < n && i < 4; i++) STEP(11, pv_ws_table_bake(ws, i, &tables[i]));
-    STEP(12, pv_bake_write(pvdb_path, tables, n, &info));
+    for (i = 0; i < n && i < 4; i++) STEP(20, pv_ws_table_bake(ws, i, &tables[i]));
+    STEP(21, pv_bake_write(pvdb_path, tables, n, &info));
     pv_ws_close(ws);
     ws = NULL;
-    STEP(13, scan_pvdb(pvdb_path));
-    STEP(14, pv_open(pvdb_path, PV_OPEN_READONLY, &pdb));
-    STEP(15, select_all(pdb, "SELECT g, count(*) FROM t GROUP BY g ORDER BY g"));
-    STEP(16, select_all(pdb, "SELECT code, label FROM items ORDER BY amount"));
+    STEP(22, scan_pvdb(pvdb_path));
+    STEP(23, pv_open(pvdb_path, PV_OPEN_READONLY, &pdb));
+    STEP(24, select_all(pdb, "SELECT g, count(*) FROM t GROUP BY g ORDER BY g"));
+    STEP(25, select_all(pdb, "SELECT code, label FROM items ORDER BY amount"));
+    /* the baked index t_g (format 3): an equality and a range through it */
+    STEP(26, (rows = select_all(pdb, "SELECT id FROM t WHERE g = 2 AND x = 21.0"), rows == 1 ? 0 : rows < 0 ? rows : PV_ERROR));
+    STEP(27, (rows = select_all(pdb, "SELECT id, name FROM t WHERE g >= 1 AND g < 3"), rows == 7 ? 0 : rows < 0 ? rows : PV_ERROR));
+    STEP(28, select_over_limit(pdb));
     rc = PV_OK;
 done:
     if (rc < 0) {
@@ -517,17 +602,102 @@ done:
     return rc < 0 ? rc : 0;
 }
 
+/* The state of the workload's workspace as text: for each of its tables,
+ * the schema file (columns and index lines) and every row in key order,
+ * read by a read-only open; "-" for a table that does not exist. */
+#define STATE_CAP 8192
+static void dump_state(const char *dir, char *out)
+{
+    static const char *const tables[] = {"t", "u", "items"};
+    pv_buf b = PV_BUF_INIT;
+    pv_db *db = NULL;
+    size_t i;
+    int rc = pv_open(dir, PV_OPEN_READONLY, &db), c;
+    if (rc) pv_buf_printf(&b, "open: %d %s\n", rc, pv_errmsg());
+    for (i = 0; !rc && i < sizeof tables / sizeof tables[0]; i++) {
+        char path[400], sql[64], text[2048];
+        pv_stmt *st = NULL;
+        long n;
+        snprintf(path, sizeof path, "%s/.pv/tables/%s/schema.jsonl", dir, tables[i]);
+        n = slurp_file(path, text, sizeof text);
+        pv_buf_printf(&b, "%s: %s", tables[i], n < 0 ? "-\n" : text);
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", tables[i]);
+        if (pv_prepare(db, sql, (size_t)-1, &st, NULL)) continue;
+        while (pv_step(st) == PV_ROW) {
+            for (c = 0; c < pv_column_count(st); c++) {
+                if (pv_column_type(st, c) == PV_BLOB || pv_column_bytes(st, c) > 40)
+                    pv_buf_printf(&b, "%s%s(%zu)", c ? "|" : "", pv_column_type(st, c) == PV_BLOB ? "blob" : "text",
+                                  pv_column_bytes(st, c));
+                else pv_buf_printf(&b, "%s%s", c ? "|" : "", pv_column_text(st, c) ? pv_column_text(st, c) : "NULL");
+            }
+            pv_buf_putc(&b, '\n');
+        }
+        pv_finalize(st);
+    }
+    pv_close(db);
+    snprintf(out, STATE_CAP, "%.*s", (int)b.len, b.p ? b.p : "");
+    pv_buf_free(&b);
+}
+
+/* The workload's `pvdev import` of a new table, and a known bug of it: is
+ * `got` the state `want` plus an "items" table with a schema and no rows?
+ * (cmd_import.c creates the table in a commit of its own, so an import
+ * that fails while writing its rows leaves it; reported for the owner of
+ * cmd_import.c. Once fixed, this never matches.) */
+static int import_left_empty_table(const char *got, const char *want)
+{
+    const char *g = strstr(got, "items: {"), *w = strstr(want, "items: -\n"), *p;
+    if (!g || !w || g - got != w - want || strncmp(got, want, (size_t)(g - got)) != 0) return 0;
+    for (p = g + 7; *p; p = strchr(p, '\n') + 1) /* only schema lines: no row */
+        if (*p != '{' || !strchr(p, '\n')) return 0;
+    return 1;
+}
+
+/* ref[s]: the state after step s of a run without faults (0: none yet). */
+#define MAX_STEPS 40
+static char ref_state[MAX_STEPS + 1][STATE_CAP];
+static int nsteps;
+
+static void reference_states(void)
+{
+    char dir[256];
+    ledger L0;
+    int s;
+    quiet(1);
+    memset(&L0, 0, sizeof L0);
+    fresh_dir(dir, sizeof dir, "ref");
+    write_csv(dir);
+    workload_steps_seen = 0;
+    assert_int_equal(workload(dir, &L0, 0), 0);
+    nsteps = workload_steps_seen;
+    assert_true(nsteps <= MAX_STEPS);
+    for (s = 1; s <= nsteps; s++) {
+        ledger L;
+        memset(&L, 0, sizeof L);
+        fresh_dir(dir, sizeof dir, "ref");
+        write_csv(dir);
+        assert_int_equal(workload(dir, &L, s), 0);
+        dump_state(dir, ref_state[s]);
+    }
+    quiet(0);
+}
+
 static void test_alloc_failures(void **state)
 {
     char dir[256];
+    static void *call_sites[8192];
+    static char got[STATE_CAP];
     long n, live0, findings = 0, sites = 0, not_enomem = 0, failed_rows_seen = 0, absorbed = 0;
-    int done = 0;
+    long ncall_sites = 0, states_checked = 0, steps_failed[MAX_STEPS + 1] = {0}, known_import = 0;
+    long known_import_done = 0;
+    int done = 0, s;
     (void)state;
     if (!wrapped()) {
         print_message("test_faults: built without the --wrap link flags (see the top of "
                       "tests/unit/test_faults.c): allocation faults not injected\n");
         skip();
     }
+    reference_states();
     n = getenv("PV_FAULTS_ONLY") ? atol(getenv("PV_FAULTS_ONLY")) : 1;
     for (; !done; n++) {
         ledger L;
@@ -538,9 +708,11 @@ static void test_alloc_failures(void **state)
         write_csv(dir);
         live0 = F.live;
         quiet(1);
+        running_alloc = n;
         arm(n, IO_NONE, 0);
-        rc = workload(dir, &L);
+        rc = workload(dir, &L, 0);
         disarm();
+        running_alloc = 0;
         quiet(0);
         if (!F.alloc_hit) {
             /* The allocation count was never reached: the whole workload
@@ -549,7 +721,12 @@ static void test_alloc_failures(void **state)
                              L.failed_step, rc, L.msg);
             done = 1;
         } else {
+            long k;
             sites++;
+            for (k = 0; k < ncall_sites && call_sites[k] != F.hit_site; k++) {}
+            if (k == ncall_sites && k < (long)(sizeof call_sites / sizeof call_sites[0]))
+                call_sites[ncall_sites++] = F.hit_site;
+            if (L.failed_step > 0 && L.failed_step <= MAX_STEPS) steps_failed[L.failed_step]++;
             if (rc == 0) absorbed++; /* the failure was handled and did not matter */
             else if (rc != PV_ENOMEM) {
                 not_enomem++;
@@ -583,12 +760,45 @@ static void test_alloc_failures(void **state)
                 findings++;
                 print_message("FINDING allocation %ld: reopening leaked %ld block(s)\n", n, F.live - live0);
             }
+            /* Every step from 5 on is one statement or transaction (or
+             * reads only): a failed one leaves the state of the step
+             * before, byte for byte; an absorbed fault the final state. */
+            s = !F.alloc_hit || rc == 0 ? nsteps : L.failed_step >= 5 ? L.failed_step - 1 : 0;
+            if (s > 0) {
+                dump_state(dir, got);
+                states_checked++;
+                if (strcmp(got, ref_state[s]) != 0 && L.failed_step == IMPORT_STEP &&
+                    import_left_empty_table(got, ref_state[s])) {
+                    known_import++;
+                } else if (strcmp(got, ref_state[s]) != 0 && L.failed_step == IMPORT_STEP &&
+                           strcmp(got, ref_state[IMPORT_STEP]) == 0) {
+                    known_import_done++;
+                } else if (strcmp(got, ref_state[s]) != 0) {
+                    findings++;
+                    /* (printf: print_message cuts long messages) */
+                    printf("FINDING allocation %ld (step %d, code %d: %s): the workspace is not the state "
+                           "after step %d\n--- want\n%s--- got\n%s", n, L.failed_step, rc, L.msg, s,
+                           ref_state[s], got);
+                }
+            }
         }
     }
-    print_message("allocation faults: %ld allocation sites failed one by one (workload of %ld "
-                  "allocations); %ld absorbed, %ld reported as another code than PV_ENOMEM; rows "
-                  "of failed INSERTs found after reopen: %ld; findings: %ld\n",
-                  sites, n - 2, absorbed, not_enomem, failed_rows_seen, findings);
+    print_message("allocation faults: %ld allocation calls failed one by one (workload of %d steps, %ld "
+                  "allocations), from %ld distinct call sites; %ld absorbed, %ld reported as another code "
+                  "than PV_ENOMEM; rows of failed INSERTs found after reopen: %ld; states compared with "
+                  "the reference: %ld; findings: %ld\n",
+                  sites, nsteps, n - 2, ncall_sites, absorbed, not_enomem, failed_rows_seen, states_checked,
+                  findings);
+    for (s = 1; s <= nsteps && !getenv("PV_FAULTS_ONLY"); s++)
+        print_message("  step %2d: %ld failed allocations\n", s, steps_failed[s]);
+    if (known_import)
+        print_message("KNOWN BUG (reported, not counted as a finding): in %ld runs a failed `pvdev import` "
+                      "of a new table left the table created and empty (cmd_import.c write_rows commits "
+                      "CREATE TABLE before the rows; an import must be one transaction)\n", known_import);
+    if (known_import_done)
+        print_message("KNOWN BUG (reported, not counted as a finding): in %ld runs `pvdev import` failed "
+                      "with the rows committed (cmd_import.c: a failed pv_ws_checkpoint, a cache, fails "
+                      "the import after its commit)\n", known_import_done);
     if (!getenv("PV_FAULTS_ONLY")) assert_true(sites > 100);
     assert_int_equal(findings, 0);
     assert_int_equal(not_enomem, 0);
@@ -692,18 +902,6 @@ static void test_io_failures(void **state)
 
 /* ---- hostile workspaces ---------------------------------------------------- */
 
-/* Whole small file into buf (NUL-terminated); -1 if unreadable. */
-static long slurp(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    long n;
-    if (fd < 0) return -1;
-    n = (long)read(fd, buf, cap - 1);
-    close(fd);
-    if (n >= 0) buf[n] = '\0';
-    return n;
-}
-
 /* A pull request can carry symbolic links (git stores them). A chunk file
  * that is a link to a file outside .pv/ must never be written through: a
  * writable open cuts a "torn" last line off the newest chunk, and an INSERT
@@ -737,7 +935,7 @@ static void test_symlinked_chunk_is_not_followed(void **state)
         pv_close(db);
     }
     quiet(0);
-    assert_int_equal(slurp(victim, buf, sizeof buf), (long)(sizeof victim_text - 1));
+    assert_int_equal(slurp_file(victim, buf, sizeof buf), (long)(sizeof victim_text - 1));
     assert_string_equal(buf, victim_text);
 }
 
