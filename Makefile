@@ -134,7 +134,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBPV_A) $(PVGIT_A) $(PVDEV_LIBOBJ) | $(BUILD
 # those calls (from libpv, pvdev's modules and the test) to the test's
 # __wrap_* functions, so fault injection needs no change to library sources.
 FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup \
-              -Wl,--wrap=strndup,--wrap=asprintf,--wrap=write,--wrap=pwrite,--wrap=fsync
+              -Wl,--wrap=strndup,--wrap=asprintf,--wrap=write,--wrap=pwrite,--wrap=fsync \
+              -Wl,--wrap=open,--wrap=rename,--wrap=unlink,--wrap=rmdir,--wrap=mkdir,--wrap=ftruncate
 $(BUILD)/tests/test_faults: LDFLAGS_ALL += $(FAULT_WRAP)
 
 # Each fuzz target also builds as a plain replay program over its committed
@@ -188,12 +189,14 @@ fuzz-sql: $(BUILD)/tests/test_sql_diff
 
 # ---- stress ----------------------------------------------------------------
 # make stress [PV_CRASH_ITERS=500]: the crash loop of tests/e2e/crash.sh with
-# many more kills than `make test` runs.
+# many more kills than `make test` runs, and test_faults' writer killed at
+# every byte it writes (make test: each call's edges and every 7th byte).
 PV_CRASH_ITERS ?= 500
 .PHONY: stress
-stress: all
+stress: all $(BUILD)/tests/test_faults | $(BUILD)/.deps-test
+	PV_FAULTS_CRASH_STRIDE=1 nice $(BUILD)/tests/test_faults
 	PV_CRASH_ITERS=$(PV_CRASH_ITERS) PV_BUILD=$(CURDIR)/$(BUILD) PV_TOP=$(CURDIR) \
-	    PATH="$(CURDIR)/$(BUILD):$$PATH" sh tests/e2e/crash.sh
+	    PATH="$(CURDIR)/$(BUILD):$$PATH" nice sh tests/e2e/crash.sh
 
 # ---- valgrind --------------------------------------------------------------
 # make valgrind [VALGRIND_SCRIPTS="merge shell"]: the end-to-end scripts with

@@ -4,23 +4,34 @@
  *
  *   - Allocation: a representative workload (create a workspace, CREATE
  *     TABLE, INSERTs with parameters, SELECT with GROUP BY / ORDER BY,
- *     `pvdev import` of a CSV, bake with pv_bake_write, pvdb_open + scan +
- *     verify, pv_open of the .pvdb + SELECT) runs with the N-th allocation
+ *     CREATE INDEX and lookups through it, upserts, the query memory
+ *     limit, `pvdev import` of a CSV, bake with pv_bake_write (format 3
+ *     with the index), pvdb_open + scan + verify, pv_open of the .pvdb +
+ *     SELECTs through the baked index) runs with the N-th allocation
  *     failing, for every N from 1 until a run completes without reaching N.
  *     Each run must stop with an error (PV_ENOMEM, never a crash or an
  *     abort), free everything it allocated, and leave a workspace that
- *     reopens with every row whose INSERT succeeded.
+ *     reopens with every row whose INSERT succeeded and, from step 5 on,
+ *     exactly the state before the failing step.
  *   - I/O: the same kind of session, with the N-th write() of a file
  *     failing (a short write then ENOSPC: the disk filled up mid-record; or
  *     EIO) or the N-th fsync() failing with EIO. The session goes on after
  *     the error, as an application that retries would; the workspace must
  *     then reopen, hold every row whose INSERT succeeded, and nothing else
  *     than the rows of failed INSERTs.
+ *   - Crash: a writer (a child process) runs 13 commits (transactions, a
+ *     blob, CREATE/DROP INDEX, an upsert, ALTER, CREATE/DROP TABLE,
+ *     `pvdev compact`'s compaction, `pvdev import`) and dies (_exit, as
+ *     after SIGKILL) after its N-th unit: a byte written to a file or a
+ *     call that changes a directory or a file's size. Reopened, the
+ *     workspace is the state before the commit in flight or after it,
+ *     fsck-clean, and writable (test_crash_at_every_byte).
  *
  * The faults come from the linker: this binary is linked with
  *   -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,
  *   --wrap=strdup,--wrap=strndup,--wrap=asprintf,--wrap=write,--wrap=pwrite,
- *   --wrap=fsync
+ *   --wrap=fsync,--wrap=open,--wrap=rename,--wrap=unlink,--wrap=rmdir,
+ *   --wrap=mkdir,--wrap=ftruncate
  * so every call to those functions from libpv, pvdev's modules and this
  * file goes to the __wrap_* functions below, and no library source changes.
  * Built without those flags (the generic test rule), the __real_* symbols
@@ -29,7 +40,9 @@
  * Environment: PV_FAULTS_VERBOSE=1 prints every injected fault and its
  * outcome; PV_FAULTS_BACKTRACE=1 the stack of each failed allocation;
  * PV_FAULTS_ONLY=N runs the allocation loop for N alone (to reproduce one
- * case, under a debugger or ASan).
+ * case, under a debugger or ASan); PV_FAULTS_CRASH_STRIDE=1 kills the
+ * crash loop's writer at every byte (`make stress`; default: each call's
+ * edges and every 7th byte).
  */
 #include <errno.h>
 #include <execinfo.h>
@@ -42,7 +55,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -64,6 +80,12 @@ char *__real_strndup(const char *s, size_t n) __attribute__((weak));
 ssize_t __real_write(int fd, const void *p, size_t n) __attribute__((weak));
 ssize_t __real_pwrite(int fd, const void *p, size_t n, off_t off) __attribute__((weak));
 int __real_fsync(int fd) __attribute__((weak));
+int __real_open(const char *path, int flags, ...) __attribute__((weak));
+int __real_rename(const char *from, const char *to) __attribute__((weak));
+int __real_unlink(const char *path) __attribute__((weak));
+int __real_rmdir(const char *path) __attribute__((weak));
+int __real_mkdir(const char *path, mode_t mode) __attribute__((weak));
+int __real_ftruncate(int fd, off_t len) __attribute__((weak));
 
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
@@ -75,8 +97,15 @@ int __wrap_asprintf(char **out, const char *fmt, ...);
 ssize_t __wrap_write(int fd, const void *p, size_t n);
 ssize_t __wrap_pwrite(int fd, const void *p, size_t n, off_t off);
 int __wrap_fsync(int fd);
+int __wrap_open(const char *path, int flags, ...);
+int __wrap_rename(const char *from, const char *to);
+int __wrap_unlink(const char *path);
+int __wrap_rmdir(const char *path);
+int __wrap_mkdir(const char *path, mode_t mode);
+int __wrap_ftruncate(int fd, off_t len);
 
 enum { IO_NONE, IO_WRITE_ENOSPC, IO_WRITE_EIO, IO_FSYNC_EIO };
+#define CRASH_EXIT 77 /* the exit code of a process the crash loop killed */
 
 static struct faults {
     int armed;          /* inject faults (only while a workload runs) */
@@ -94,7 +123,8 @@ static struct faults {
 static int wrapped(void)
 {
     return __real_malloc && __real_calloc && __real_realloc && __real_free && __real_strdup &&
-           __real_strndup && __real_write && __real_pwrite && __real_fsync;
+           __real_strndup && __real_write && __real_pwrite && __real_fsync && __real_open && __real_rename &&
+           __real_unlink && __real_rmdir && __real_mkdir && __real_ftruncate;
 }
 
 /* The bake encodes on several threads: the counters are atomic, and which
@@ -179,10 +209,56 @@ int __wrap_asprintf(char **out, const char *fmt, ...)
     return n;
 }
 
+/* The crash loop's budget (test_crash_at_every_byte): each byte written to
+ * a file and each call that changes a directory or a file's size (open
+ * with O_CREAT, rename, unlink, rmdir, mkdir, ftruncate) costs one unit;
+ * the process dies (_exit, as SIGKILL would leave it: what was written is
+ * in the page cache, nothing more) when the budget runs out, in the middle
+ * of a write if that is where it ends. */
+static struct crash {
+    int on;           /* count (and die) in this process */
+    long budget;      /* units left */
+    long used;        /* units spent */
+    long *marks;      /* when not NULL: the unit at which each call starts */
+    int nmarks, cap;
+} C;
+
+static void crash_mark(void)
+{
+    if (C.marks && C.nmarks < C.cap) C.marks[C.nmarks++] = C.used;
+}
+
+static void crash_op(void)
+{
+    if (!C.on) return;
+    crash_mark();
+    if (C.budget == 0) _exit(CRASH_EXIT);
+    C.budget--;
+    C.used++;
+}
+
+/* How many of n bytes to write before dying (all when the budget allows). */
+static size_t crash_write(int fd, size_t n)
+{
+    if (!C.on || fd <= 2) return n;
+    crash_mark();
+    if ((long)n <= C.budget) {
+        C.budget -= (long)n;
+        C.used += (long)n;
+        return n;
+    }
+    return (size_t)C.budget;
+}
+
 /* The write to fail: a short write (half the bytes really written) for
  * ENOSPC, then -1/ENOSPC on the next one; -1/EIO with nothing written. */
 static ssize_t io_fault(int fd, const void *p, size_t n, off_t off, int positional)
 {
+    size_t k = crash_write(fd, n);
+    if (k < n) { /* the last bytes before the crash, then the crash */
+        if (k) (void)(positional ? __real_pwrite(fd, p, k, off) : __real_write(fd, p, k));
+        _exit(CRASH_EXIT);
+    }
     if (F.armed && fd > 2 && (F.io_mode == IO_WRITE_ENOSPC || F.io_mode == IO_WRITE_EIO)) {
         F.writes++;
         if (F.io_hit == 1 && F.io_mode == IO_WRITE_ENOSPC) {
@@ -208,6 +284,49 @@ ssize_t __wrap_write(int fd, const void *p, size_t n) { return io_fault(fd, p, n
 ssize_t __wrap_pwrite(int fd, const void *p, size_t n, off_t off)
 {
     return io_fault(fd, p, n, off, 1);
+}
+
+int __wrap_open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+        crash_op();
+    }
+    return __real_open(path, flags, mode);
+}
+
+int __wrap_rename(const char *from, const char *to)
+{
+    crash_op();
+    return __real_rename(from, to);
+}
+
+int __wrap_unlink(const char *path)
+{
+    crash_op();
+    return __real_unlink(path);
+}
+
+int __wrap_rmdir(const char *path)
+{
+    crash_op();
+    return __real_rmdir(path);
+}
+
+int __wrap_mkdir(const char *path, mode_t mode)
+{
+    crash_op();
+    return __real_mkdir(path, mode);
+}
+
+int __wrap_ftruncate(int fd, off_t len)
+{
+    crash_op();
+    return __real_ftruncate(fd, len);
 }
 
 int __wrap_fsync(int fd)
@@ -939,12 +1058,248 @@ static void test_symlinked_chunk_is_not_followed(void **state)
     assert_string_equal(buf, victim_text);
 }
 
+/* ---- the crash loop: a writer killed at every byte ------------------------ */
+
+/* The steps of the killed writer, each one commit (or none): plain
+ * and multi-statement transactions, a blob, a secondary index, an upsert,
+ * ALTER, CREATE/DROP TABLE, a compaction, an import, DROP INDEX. */
+enum { CRASH_LONG = 1, CRASH_COMPACT, CRASH_IMPORT };
+static const struct crash_step {
+    int kind;          /* 0: SQL, else CRASH_* */
+    const char *sql;
+} crash_steps[] = {
+    {0, "INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)"},
+    {0, "BEGIN; INSERT INTO t VALUES (3, 'c', 1); UPDATE t SET g = 5 WHERE k = 1; DELETE FROM t WHERE k = 2; COMMIT"},
+    {CRASH_LONG, NULL},
+    {0, "CREATE UNIQUE INDEX t_v ON t(v)"},
+    {0, "INSERT INTO t VALUES (4, 'a', 9), (5, 'e', 1) ON CONFLICT(v) DO UPDATE SET g = excluded.g"},
+    {0, "ALTER TABLE t ADD COLUMN z TEXT"},
+    {0, "UPDATE t SET z = 'zz' WHERE g > 1"},
+    {0, "BEGIN; CREATE TABLE u(k INTEGER PRIMARY KEY, tag TEXT); INSERT INTO u VALUES (1, 'x'), (2, 'y'); COMMIT"},
+    {0, "DROP TABLE u"},
+    {CRASH_COMPACT, NULL},
+    {CRASH_IMPORT, NULL},
+    {0, "DROP INDEX t_v"},
+    {0, "DELETE FROM t WHERE k = 3"},
+};
+#define CRASH_NSTEPS ((int)(sizeof crash_steps / sizeof crash_steps[0]))
+
+/* What the killed process leaves for its parent (a shared mapping). */
+#define CRASH_MARKS 8192
+typedef struct crash_shared {
+    int steps_done;   /* steps that returned success */
+    long used;        /* units spent (a run without a crash: the total) */
+    int nmarks;       /* a run without a crash: where each call started */
+    long marks[CRASH_MARKS];
+} crash_shared;
+
+/* The workspace before the writer starts: tables t and items. */
+static void crash_setup(const char *dir)
+{
+    pv_db *db = NULL;
+    assert_int_equal(pv_workspace_init(dir), PV_OK);
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+    assert_int_equal(pv_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, g INTEGER); "
+                                 "CREATE TABLE items(code TEXT PRIMARY KEY, label TEXT, amount REAL)"), PV_OK);
+    assert_int_equal(pv_close(db), PV_OK);
+    write_csv(dir);
+}
+
+/* Run the steps (all, or the first stop_after when >= 0); 0 or the first error. */
+static int crash_workload(const char *dir, crash_shared *sh, int stop_after)
+{
+    char long_sql[1700], csv[300];
+    char *argv[] = {"import", "items", csv, "-C", (char *)dir, NULL};
+    pv_db *db = NULL;
+    pv_ws *ws = NULL;
+    size_t ntables;
+    int i, rc = pv_open(dir, PV_OPEN_READWRITE, &db);
+    snprintf(csv, sizeof csv, "%s/items.csv", dir);
+    snprintf(long_sql, sizeof long_sql, "INSERT INTO t VALUES (6, '%01500d', 2)", 6);
+    for (i = 0; !rc && i < CRASH_NSTEPS && i != stop_after; i++) {
+        const struct crash_step *st = &crash_steps[i];
+        if (st->kind == 0 || st->kind == CRASH_LONG) {
+            rc = pv_exec(db, st->kind ? long_sql : st->sql);
+        } else {
+            pv_close(db); /* the writer lock is the tool's now */
+            db = NULL;
+            if (st->kind == CRASH_COMPACT) {
+                if (!(rc = pv_ws_open(dir, 1, &ws))) rc = pv_ws_compact(ws, NULL, &ntables);
+                pv_ws_close(ws);
+                ws = NULL;
+            } else {
+                rc = cmd_import(5, argv) == PVDEV_EXIT_OK ? 0 : PV_ERROR;
+            }
+            if (!rc) rc = pv_open(dir, PV_OPEN_READWRITE, &db);
+        }
+        if (!rc) sh->steps_done = i + 1;
+    }
+    pv_close(db);
+    return rc;
+}
+
+/* Run the writer in a child with `budget` units (LONG_MAX: no crash).
+ * Returns the child's exit code: CRASH_EXIT when it was killed, 0 when it
+ * finished, 1 when a step failed. */
+static int crash_child(const char *dir, crash_shared *sh, long budget)
+{
+    pid_t pid;
+    int status;
+    fflush(stdout);
+    fflush(stderr);
+    sh->steps_done = 0;
+    sh->used = 0;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY | O_CLOEXEC), rc;
+        if (!getenv("PV_FAULTS_VERBOSE")) dup2(fd, 1), dup2(fd, 2);
+        C.on = 1;
+        C.budget = budget;
+        C.used = 0;
+        C.marks = budget == LONG_MAX ? sh->marks : NULL;
+        C.cap = CRASH_MARKS;
+        C.nmarks = 0;
+        rc = crash_workload(dir, sh, -1);
+        sh->used = C.used;
+        sh->nmarks = C.nmarks;
+        _exit(rc ? 1 : 0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* pvdev fsck on dir: 0 when clean. */
+static int fsck_dir(const char *dir)
+{
+    char cwd[512], *argv[] = {"fsck", NULL};
+    int out = dup(1), devnull = open("/dev/null", O_WRONLY | O_CLOEXEC), rc;
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    fflush(stdout);
+    dup2(devnull, 1);
+    rc = cmd_fsck(1, argv);
+    fflush(stdout);
+    dup2(out, 1);
+    close(out);
+    close(devnull);
+    assert_int_equal(chdir(cwd), 0);
+    return rc;
+}
+
+/* Is `at` a crash point: next to the start of a call (just before it,
+ * after its first byte, before its last one), or a multiple of stride? */
+static int crash_point(const crash_shared *sh, long at, long stride)
+{
+    int i;
+    if (at % stride == 0) return 1;
+    for (i = 0; i < sh->nmarks; i++)
+        if (at >= sh->marks[i] - 1 && at <= sh->marks[i] + 1) return 1;
+    return 0;
+}
+
+/* The writer is killed after unit `at`, for every `at` from 0 to the
+ * total that crash_point() picks: every unit with PV_FAULTS_CRASH_STRIDE=1
+ * (`make stress`), else each call's edges and every 7th byte between them
+ * (stride 7, prime, so the bytes met shift from write to write). Each
+ * time the workspace, read
+ * before any repair, is the state before the step in flight, after it, or
+ * a clear refusal; once opened for writing (which rolls an interrupted
+ * commit back), it is exactly one of the two states, fsck-clean, and takes
+ * a new write. */
+static void test_crash_at_every_byte(void **state)
+{
+    static char ref[CRASH_NSTEPS + 1][STATE_CAP], got[STATE_CAP];
+    crash_shared *sh;
+    char dir[256];
+    long total, at, stride = getenv("PV_FAULTS_CRASH_STRIDE") ? atol(getenv("PV_FAULTS_CRASH_STRIDE")) : 7;
+    long points = 0, before = 0, after = 0, ro_refused = 0, findings = 0;
+    int s, code;
+    (void)state;
+    if (!wrapped()) {
+        print_message("test_faults: built without the --wrap link flags: no crash loop\n");
+        skip();
+    }
+    if (stride < 1) stride = 1;
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(sh != MAP_FAILED);
+    quiet(1);
+    for (s = 0; s <= CRASH_NSTEPS; s++) { /* the state after each step */
+        fresh_dir(dir, sizeof dir, "crash");
+        crash_setup(dir);
+        assert_int_equal(crash_workload(dir, sh, s), 0);
+        dump_state(dir, ref[s]);
+    }
+    fresh_dir(dir, sizeof dir, "crash");
+    crash_setup(dir);
+    code = crash_child(dir, sh, LONG_MAX);
+    quiet(0);
+    assert_int_equal(code, 0);
+    assert_int_equal(sh->steps_done, CRASH_NSTEPS);
+    total = sh->used;
+
+    assert_true(sh->nmarks < CRASH_MARKS);
+    for (at = 0; at < total; at++) {
+        const char *why = NULL;
+        pv_db *db = NULL;
+        int k, rc;
+        if (!crash_point(sh, at, stride)) continue;
+        quiet(1);
+        fresh_dir(dir, sizeof dir, "crash");
+        crash_setup(dir);
+        code = crash_child(dir, sh, at);
+        k = sh->steps_done;
+        points++;
+        if (code != CRASH_EXIT) {
+            why = code == 0 ? "the writer finished before its budget ran out" : "a step failed without a crash";
+        } else {
+            /* 1. read before any repair: either state, or a refusal */
+            dump_state(dir, got);
+            if (!strncmp(got, "open: ", 6)) ro_refused++;
+            else if (strcmp(got, ref[k]) && (k == CRASH_NSTEPS || strcmp(got, ref[k + 1])))
+                why = "a read-only open sees neither the state before the step in flight nor after it";
+            /* 2. a writable open rolls back; then exactly one state */
+            if (!why && (rc = pv_open(dir, PV_OPEN_READWRITE, &db))) why = pv_errmsg();
+            pv_close(db);
+            db = NULL;
+            if (!why) {
+                dump_state(dir, got);
+                if (!strcmp(got, ref[k])) before++;
+                else if (k < CRASH_NSTEPS && !strcmp(got, ref[k + 1])) after++;
+                else why = "after recovery the workspace is neither the state before the step in flight nor after it";
+            }
+            /* 3. fsck-clean, and it takes a new write */
+            if (!why && fsck_dir(dir) != 0) why = "pvdev fsck finds problems after recovery";
+            if (!why && (rc = pv_open(dir, PV_OPEN_READWRITE, &db)) == 0)
+                rc = pv_exec(db, "INSERT INTO t(k, v) VALUES (1000, 'after the crash')");
+            if (!why && rc) why = "the recovered workspace refuses a new INSERT";
+            pv_close(db);
+        }
+        quiet(0);
+        if (why) {
+            findings++;
+            printf("FINDING crash after %ld of %ld units (step %d in flight): %s\n--- got\n%s", at, total, k + 1, why,
+                   got);
+            if (findings > 5) break;
+        }
+    }
+    print_message("crash loop: %d steps, %ld units (bytes written and calls that change files) in %d calls; "
+                  "the writer killed at %ld points (each call's edges, and every %ld); after recovery %ld were "
+                  "the state before the step in flight, %ld after it; a read-only open refused %ld times "
+                  "before recovery; findings: %ld\n",
+                  CRASH_NSTEPS, total, sh->nmarks, points, stride, before, after, ro_refused, findings);
+    munmap(sh, sizeof *sh);
+    assert_int_equal(findings, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_io_failures),
         cmocka_unit_test(test_symlinked_chunk_is_not_followed),
+        cmocka_unit_test(test_crash_at_every_byte),
     };
     return cmocka_run_group_tests(tests, setup_base, teardown_base);
 }
