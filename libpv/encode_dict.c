@@ -341,6 +341,13 @@ static uint32_t leb_get(const uint8_t *p, uint64_t len, uint64_t *at, int *bad)
     return (uint32_t)x;
 }
 
+/* leb_get with the one-byte case (lengths below 128: nearly all) inline. */
+static inline uint32_t leb_get1(const uint8_t *p, uint64_t len, uint64_t *at, int *bad)
+{
+    if (*at < len && p[*at] < 0x80) return p[(*at)++];
+    return leb_get(p, len, at, bad);
+}
+
 /* Group g's data: [*from, *to) in d->bytes. 0 or 1. */
 static int fc_group(const pv_dec *d, uint32_t g, uint64_t *from, uint64_t *to)
 {
@@ -351,43 +358,40 @@ static int fc_group(const pv_dec *d, uint32_t g, uint64_t *from, uint64_t *to)
     return 0;
 }
 
-/* Entry e of a front-coded dictionary, appended to mem: *moff, *len. It
- * is rebuilt in a stack buffer while it fits (a point read of a date or a
- * code: no buffer call per step), in mem otherwise. 0, 1 malformed,
- * PV_ENOMEM. */
+/* Entry e of a front-coded dictionary, appended to mem: *moff, *len.
+ * The steps from the group's first entry are parsed (and checked) first;
+ * then the entry is built from its last step backwards, each earlier step
+ * giving only the bytes no later one replaced, so every byte of the
+ * result is copied once. 0, 1 malformed, PV_ENOMEM. */
 static int fc_entry(const pv_dec *d, uint32_t e, pv_buf *mem, uint64_t *moff, uint32_t *len)
 {
-    uint32_t g = e / FC_GROUP, t, cur = 0;
-    uint64_t at, to;
-    size_t start = mem->len;
-    char small[256];
-    int in_mem = 0;
+    uint32_t g = e / FC_GROUP, n = e % FC_GROUP + 1, t, cur = 0, need;
+    uint32_t shared[FC_GROUP];
+    uint64_t at, to, sfx[FC_GROUP];
+    char *out;
     if (fc_group(d, g, &at, &to)) return 1;
-    for (t = 0; t <= e % FC_GROUP; t++) {
+    for (t = 0; t < n; t++) {
         int bad = 0;
-        uint32_t shared = leb_get(d->bytes, to, &at, &bad);
-        uint32_t slen = leb_get(d->bytes, to, &at, &bad);
-        if (bad || shared > cur || (t == 0 && shared) || slen > to - at) return 1;
-        if ((uint64_t)shared + slen > FC_MAX_DECODED) return 1;
-        if (!in_mem && (uint64_t)shared + slen > sizeof small) { /* move to mem */
-            if (pv_buf_append(mem, small, cur)) return PV_ENOMEM;
-            in_mem = 1;
-        }
-        if (in_mem) {
-            mem->len = start + shared;
-            if (pv_buf_append(mem, d->bytes + at, slen)) return PV_ENOMEM;
-        } else if (slen <= 16) { /* short suffixes (most): no memcpy call */
-            uint32_t b;
-            for (b = 0; b < slen; b++) small[shared + b] = (char)d->bytes[at + b];
-        } else {
-            memcpy(small + shared, d->bytes + at, slen);
-        }
+        uint32_t sh = leb_get1(d->bytes, to, &at, &bad), slen = leb_get1(d->bytes, to, &at, &bad);
+        if (bad || sh > cur || (t == 0 && sh) || slen > to - at) return 1;
+        if ((uint64_t)sh + slen > FC_MAX_DECODED) return 1;
+        shared[t] = sh;
+        sfx[t] = at;
         at += slen;
-        cur = shared + slen;
+        cur = sh + slen;
     }
-    if (!in_mem && pv_buf_append(mem, small, cur)) return PV_ENOMEM;
-    *moff = start;
+    if (pv_buf_reserve(mem, cur)) return PV_ENOMEM;
+    out = mem->p + mem->len;
+    need = cur; /* bytes [0, need) still to fill */
+    for (t = n; t-- > 0 && need > 0;) {
+        if (need > shared[t]) {
+            memcpy(out + shared[t], d->bytes + sfx[t], need - shared[t]);
+            need = shared[t];
+        }
+    }
+    *moff = mem->len;
     *len = cur;
+    mem->len += cur;
     return 0;
 }
 
@@ -404,8 +408,8 @@ static int fc_group_sizes(const pv_dec *d, uint32_t g, uint32_t lens[FC_GROUP], 
     if (fc_group(d, g, &at, &to)) return 1;
     for (t = 0; t < *n; t++) {
         int bad = 0;
-        uint32_t shared = leb_get(d->bytes, to, &at, &bad);
-        uint32_t slen = leb_get(d->bytes, to, &at, &bad);
+        uint32_t shared = leb_get1(d->bytes, to, &at, &bad);
+        uint32_t slen = leb_get1(d->bytes, to, &at, &bad);
         if (bad || shared > cur || (t == 0 && shared) || slen > to - at) return 1;
         cur = shared + slen;
         lens[t] = cur;
@@ -424,8 +428,8 @@ static void fc_group_fill(const pv_dec *d, uint32_t g, const uint32_t *lens, uin
     uint32_t t;
     for (t = 0; t < n; t++) {
         int bad = 0;
-        uint32_t shared = leb_get(d->bytes, to, &at, &bad);
-        uint32_t slen = leb_get(d->bytes, to, &at, &bad);
+        uint32_t shared = leb_get1(d->bytes, to, &at, &bad);
+        uint32_t slen = leb_get1(d->bytes, to, &at, &bad);
         if (shared) memcpy(bytes, prev, shared);
         if (slen) memcpy(bytes + shared, d->bytes + at, slen);
         at += slen;

@@ -50,6 +50,10 @@ static int zone_cmp(int type, const uint8_t z[8], const pv_value *key)
         memcpy(kp, key->u.s.p, key->u.s.n < 8 ? key->u.s.n : 8);
         return memcmp(z, kp, 8);
     }
+    if (type == PV_INTEGER && key->type == PV_INTEGER) { /* the common key: no pv_value_cmp */
+        int64_t a = (int64_t)pv_get_u64(z);
+        return a < key->u.i ? -1 : a > key->u.i;
+    }
     zv = pv_enc_num_value(type, pv_get_u64(z));
     return pv_value_cmp(&zv, key);
 }
@@ -89,7 +93,10 @@ static int row_cmp(ksearch *s, uint32_t g, uint32_t r, int *out)
         pv_value v;
         int rc = key_value(s, g, k, r, &v), c;
         if (rc) return rc;
-        c = pv_value_cmp(&v, &s->key[k]);
+        if (v.type == PV_INTEGER && s->key[k].type == PV_INTEGER)
+            c = v.u.i < s->key[k].u.i ? -1 : v.u.i > s->key[k].u.i;
+        else
+            c = pv_value_cmp(&v, &s->key[k]);
         if (c) {
             *out = c;
             return PV_OK;
