@@ -1,14 +1,17 @@
 /*
  * fuzz_pvdb.c: libFuzzer target for the `.pvdb` reader: pvdb_open, a full
  * scan of every column of every table, pvdb_column_info_get, pvdb_verify,
- * then pv_open and a few SELECTs through the SQL engine.
+ * then pv_open and a few SELECTs through the SQL engine, among them
+ * lookups through each baked secondary index (`=`, `>=`, `<` on its first
+ * column: pvdb_source_secidx_find and the row lists it decodes).
  *
  * The input is a whole file (written to a private temporary directory,
  * since pvdb_open takes a path). It runs twice: as given, and, when it
  * starts with the magic, with every checksum recomputed (chunk checksums,
  * then the directory's, then the header's), so that mutations reach the
  * structure checks and the decoders instead of dying at a checksum. The
- * fix-up follows format version 2 (docs/FORMAT.md part 3: 3.3, 3.4, 3.6):
+ * fix-up follows format version 3 (docs/FORMAT.md part 3: 3.3, 3.4, 3.6,
+ * and the index records' section checksums of 3.12):
  * it also sets file_size to the real size and dir_length to file_size -
  * dir_offset, so that mutations which insert or erase bytes reach the
  * directory checks; it checks every bound itself, so on another layout it
@@ -20,12 +23,15 @@
  *   - when pvdb_verify accepts the file, every scan succeeded (verify checks
  *     every chunk, so a scan cannot find more damage than it);
  *   - pv_open accepts what pvdb_open accepted, and SELECT count(*) agrees
- *     with the row count.
+ *     with the row count;
+ *   - when pvdb_verify accepts the file, a count through a baked index
+ *     succeeds and equals the same count by a full scan.
  */
 #include "fuzz_common.h"
 
 #include <xxhash.h>
 
+#include "exec.h"
 #include "pv.h"
 #include "pvdb.h"
 #include "pvdb_format.h"
@@ -106,7 +112,85 @@ static int run_sql(pv_db *db, const pv_buf *sql, int64_t *first)
     return rc == PV_ROW ? 0 : rc;
 }
 
-static void sql_checks(pvdb_file *f, const int *scan_ok)
+/* Prepare sql (one `?`), bind v (as read from a result column of type
+ * `type`) and count: *count, or the error code. */
+static int count_bound(pv_db *db, const pv_buf *sql, int type, const pv_buf *v, int64_t *count)
+{
+    pv_stmt *st = NULL;
+    int rc;
+    if ((rc = pv_prepare(db, sql->p, sql->len, &st, NULL))) return rc;
+    switch (type) {
+    case PV_INTEGER: case PV_BOOLEAN: rc = pv_bind_int64(st, 1, *(const int64_t *)v->p); break;
+    case PV_REAL: rc = pv_bind_double(st, 1, *(const double *)v->p); break;
+    case PV_TEXT: rc = pv_bind_text(st, 1, v->p, v->len); break;
+    default: rc = pv_bind_blob(st, 1, v->p, v->len); break;
+    }
+    if (rc == 0 && (rc = pv_step(st)) == PV_ROW) {
+        *count = pv_column_int64(st, 0);
+        rc = pv_step(st) == PV_DONE ? 0 : -1;
+    }
+    pv_finalize(st);
+    return rc;
+}
+
+/* Through each baked index of table src (its first column compared with
+ * a value the table holds): the index always (pv_sec_row_cost 0), then a
+ * full scan (a cost so high that any row listed favours it). On a file
+ * pvdb_verify accepted, both succeed with the same count. */
+static void index_checks(pv_db *db, const pv_source *src, int verified)
+{
+    static const char *const ops[] = {" = ?", " >= ?", " < ?"};
+    uint32_t x, o;
+    for (x = 0; x < src->schema->nindexes && x < 4; x++) {
+        const char *col = src->schema->cols[src->schema->indexes[x].cols[0]].name;
+        pv_buf sql = PV_BUF_INIT, v = PV_BUF_INIT;
+        pv_stmt *st = NULL;
+        int type = PV_NULL, rc;
+        pv_buf_append(&sql, "SELECT ", 7);
+        quote_ident(&sql, col);
+        pv_buf_append(&sql, " FROM ", 6);
+        quote_ident(&sql, src->schema->name);
+        pv_buf_append(&sql, " WHERE ", 7);
+        quote_ident(&sql, col);
+        pv_buf_append(&sql, " IS NOT NULL LIMIT 1", 20);
+        if (sql.p && pv_prepare(db, sql.p, sql.len, &st, NULL) == 0 && pv_step(st) == PV_ROW) {
+            type = pv_column_type(st, 0);
+            if (type == PV_INTEGER || type == PV_BOOLEAN) {
+                int64_t i = pv_column_int64(st, 0);
+                pv_buf_append(&v, &i, sizeof i);
+            } else if (type == PV_REAL) {
+                double d = pv_column_double(st, 0);
+                pv_buf_append(&v, &d, sizeof d);
+            } else if (type == PV_TEXT || type == PV_BLOB) {
+                const void *p = pv_column_blob(st, 0);
+                pv_buf_append(&v, p ? p : "", pv_column_bytes(st, 0));
+            }
+        }
+        pv_finalize(st);
+        for (o = 0; type != PV_NULL && v.p && o < 3; o++) {
+            int64_t by_index = -1, by_scan = -2;
+            int rs;
+            sql.len = 0;
+            pv_buf_append(&sql, "SELECT count(*) FROM ", 21);
+            quote_ident(&sql, src->schema->name);
+            pv_buf_append(&sql, " WHERE ", 7);
+            quote_ident(&sql, col);
+            pv_buf_append(&sql, ops[o], strlen(ops[o]));
+            if (!sql.p) break;
+            pv_sec_row_cost = 0;
+            rc = count_bound(db, &sql, type, &v, &by_index);
+            pv_sec_row_cost = UINT32_MAX;
+            rs = count_bound(db, &sql, type, &v, &by_scan);
+            pv_sec_row_cost = PV_SEC_ROW_COST_DEFAULT;
+            if (verified && (rc || rs)) fail("a count on an indexed column failed on a verified file", pv_errmsg());
+            if (verified && by_index != by_scan) fail("the index and the scan count different rows", NULL);
+        }
+        pv_buf_free(&sql);
+        pv_buf_free(&v);
+    }
+}
+
+static void sql_checks(pvdb_file *f, const int *scan_ok, int verified)
 {
     pv_db *db;
     uint32_t i, nt = pvdb_table_count(f);
@@ -154,6 +238,7 @@ static void sql_checks(pvdb_file *f, const int *scan_ok)
         if (rc && scan_ok[i] && rc != PV_ERANGE && rc != PV_ETYPE)
             fail("GROUP BY failed on a table that scans", pv_errmsg());
         pv_buf_free(&sql);
+        index_checks(db, &src, verified && scan_ok[i]);
     }
     if (pv_close(db)) fail("pv_close", pv_errmsg());
 }
@@ -176,7 +261,7 @@ static int check_file(const uint8_t *data, size_t size)
     pvdb_file *f = NULL;
     volatile uint64_t sink = 0;
     uint32_t i, c, nt;
-    int all_ok = 1, *scan_ok;
+    int all_ok = 1, *scan_ok, verified;
     const char *s;
 
     fz_write(file_path, data, size);
@@ -199,17 +284,31 @@ static int check_file(const uint8_t *data, size_t size)
     }
     if ((s = pvdb_source(f))) sink += strlen(s);
     if ((s = pvdb_tool(f))) sink += strlen(s);
-    if (pvdb_verify(f) == PV_OK && !all_ok)
-        fail("pvdb_verify accepted a file whose scan failed", pv_errmsg());
-    sql_checks(f, scan_ok);
+    verified = pvdb_verify(f) == PV_OK;
+    if (verified && !all_ok) fail("pvdb_verify accepted a file whose scan failed", pv_errmsg());
+    sql_checks(f, scan_ok, verified);
     free(scan_ok);
     pvdb_close(f);
     return all_ok ? 2 : 1;
 }
 
+/* Recompute the section checksum of every index record (version 3) of the
+ * directory d (dir_len bytes) of file p (n bytes), checking every bound. */
+static void fix_index_checksums(uint8_t *p, size_t n, uint8_t *d, uint64_t dir_len)
+{
+    uint32_t count = pv_get_u32(d + PVDB_D_INDEX_COUNT), recsz = pv_get_u32(d + PVDB_D_INDEX_RECSZ), k;
+    uint64_t off = pv_get_u64(d + PVDB_D_INDEXES_OFF);
+    if (recsz < PVDB_INDEX_RECSZ || off > dir_len || count > (dir_len - off) / recsz) return;
+    for (k = 0; k < count; k++) {
+        uint8_t *rec = d + off + (uint64_t)k * recsz;
+        uint64_t at = pv_get_u64(rec + PVDB_I_OFFSET), len = pv_get_u64(rec + PVDB_I_LENGTH);
+        if (at <= n && len <= n - at) pv_put_u64(rec + PVDB_I_CHECKSUM, XXH3_64bits(p + at, (size_t)len));
+    }
+}
+
 /* Make the sizes agree with the real length and recompute every checksum
- * of a version 2 layout (chunks, then the directory, then the header),
- * checking every bound. */
+ * of a version 2 or 3 layout (chunks and index sections, then the
+ * directory, then the header), checking every bound. */
 static void fix_checksums(uint8_t *p, size_t n)
 {
     uint64_t dir_off, dir_len;
@@ -234,6 +333,7 @@ static void fix_checksums(uint8_t *p, size_t n)
                         pv_put_u64(rec + PVDB_K_CHECKSUM, XXH3_64bits(p + at, (size_t)len));
                 }
             }
+            fix_index_checksums(p, n, d, dir_len);
         }
         pv_put_u64(p + PVDB_H_DIR_CHECKSUM, XXH3_64bits(d, (size_t)dir_len));
     }
