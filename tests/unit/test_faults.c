@@ -18,7 +18,7 @@
  *     EIO) or the N-th fsync() failing with EIO. The session goes on after
  *     the error, as an application that retries would; the workspace must
  *     then reopen, hold every row whose INSERT succeeded, and nothing else
- *     than the rows of failed INSERTs.
+ *     than the rows of failed INSERTs, and pass `pvdev fsck`.
  *   - Crash: a writer (a child process) runs 13 commits (transactions, a
  *     blob, CREATE/DROP INDEX, an upsert, ALTER, CREATE/DROP TABLE,
  *     `pvdev compact`'s compaction, `pvdev import`) and dies (_exit, as
@@ -928,9 +928,21 @@ static void test_alloc_failures(void **state)
 static const char *const io_mode_name[] = {"none", "write ENOSPC (short write first)", "write EIO",
                                            "fsync EIO"};
 
+/* Run sql; on an error, roll back what it left open (as an application
+ * would before going on). 1 when it failed. */
+static int io_exec(pv_db *db, const char *sql)
+{
+    if (pv_exec(db, sql) == PV_OK) return 0;
+    (void)pv_exec(db, "ROLLBACK"); /* an error when no transaction is open */
+    return 1;
+}
+
+static int fsck_dir(const char *dir);
+
 /* A session that goes on after errors, as an application that retries
- * would: single-row INSERTs, a multi-row INSERT, a CREATE TABLE, more
- * INSERTs. Returns the number of statements that failed. */
+ * would: single-row INSERTs, a multi-row INSERT, a CREATE TABLE, a unique
+ * index, upserts, UPDATE, DELETE, ALTER, more INSERTs. Returns the number
+ * of statements that failed. */
 static int io_session(pv_db *db, ledger *L)
 {
     int failed = 0;
@@ -942,6 +954,14 @@ static int io_session(pv_db *db, ledger *L)
         L->state[40] = L->state[42] = ROW_FAILED, failed++;
     failed += pv_exec(db, "CREATE TABLE u(k INTEGER PRIMARY KEY, v TEXT)") != 0;
     failed += pv_exec(db, "INSERT INTO u VALUES (1, 'one')") != 0;
+    /* a unique index, upserts (in a transaction: see workload()), an
+     * UPDATE, a DELETE and an ALTER of u */
+    failed += io_exec(db, "CREATE UNIQUE INDEX u_v ON u(v)");
+    failed += io_exec(db, "BEGIN; INSERT INTO u VALUES (2, 'two'), (3, 'one') ON CONFLICT(v) DO NOTHING; "
+                          "INSERT OR REPLACE INTO u VALUES (4, 'two'); COMMIT");
+    failed += io_exec(db, "UPDATE u SET v = v || '!' WHERE k = 1");
+    failed += io_exec(db, "DELETE FROM u WHERE k = 4");
+    failed += io_exec(db, "ALTER TABLE u ADD COLUMN w INTEGER");
     failed += insert_rows(db, 16, 30, L, 1) != 0;
     return failed;
 }
@@ -983,6 +1003,7 @@ static void io_faults(int mode, long *sites, long *findings, long *failed_rows_s
         if (verbose())
             fprintf(stderr, "%s %ld: %d failed, %d row(s) of failed INSERTs there, %s\n", io_mode_name[mode], n,
                     failed, present, why ? why : "ok");
+        if (!why && fsck_dir(dir) != 0) why = "pvdev fsck finds problems after reopen";
         if (why) {
             ++*findings;
             print_message("FINDING %s at call %ld: %s\n", io_mode_name[mode], n, why);
