@@ -609,7 +609,7 @@ static int run_pending(pv_change *c, pv_eval *cx, pv_arena *tmp, const pv_value 
 {
     pending p;
     size_t r;
-    uint32_t i, width = c->npk;
+    uint32_t i, nix, width = c->npk;
     int rc;
     memset(&p, 0, sizeof p);
     p.c = c;
@@ -630,10 +630,12 @@ static int run_pending(pv_change *c, pv_eval *cx, pv_arena *tmp, const pv_value 
         !(p.both = pv_arena_alloc(tmp, 2 * c->ncols * sizeof *p.both)))
         rc = nomem();
     for (r = 0; r < nrows && !rc; r++) rc = pending_row(&p, rows + r * c->ncols, r);
+    nix = p.s->nindexes;
+    /* a commit that fails reloads the catalog: p.s and p.src are gone after */
     if (!rc) rc = write_pending(&p);
     pv_hset_free(&p.keys.h);
     free(p.keys.at);
-    for (i = 0; i < p.s->nindexes; i++) {
+    for (i = 0; i < nix; i++) {
         pv_hset_free(&p.ix[i].h);
         free(p.ix[i].at);
     }

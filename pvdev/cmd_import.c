@@ -850,23 +850,31 @@ static int check_duplicates(const struct csv_table *t, const pv_schema *s)
 
 /* ---- the import ---------------------------------------------------------- */
 
+/* CREATE TABLE (when new) and the rows in ONE transaction: a failure
+ * leaves no empty table behind. */
 static int write_rows(pv_db *db, const struct csv_table *t, const pv_schema *s,
                       int create)
 {
     pv_schema *copy;
     int rc;
 
+    if ((rc = pv_db_begin(db)) < 0)
+        return rc;
     if (create) {
         /* pv_db_create_table takes the schema it is given; we keep ours. */
         if (!(copy = pv_schema_clone(s)))
-            return pv_err(PV_ENOMEM, "out of memory");
-        if ((rc = pv_db_create_table(db, copy, 0)) < 0)
-            return rc;
+            rc = pv_err(PV_ENOMEM, "out of memory");
+        else
+            rc = pv_db_create_table(db, copy, 0);
     }
-    if (t->nrows == 0)
-        return 0;
-    return pv_db_insert(db, s->name, t->vals, t->nrows, t->stride, t->origin,
-                        (size_t)t->lines[0]);
+    if (rc == 0 && t->nrows > 0)
+        rc = pv_db_insert(db, s->name, t->vals, t->nrows, t->stride, t->origin,
+                          (size_t)t->lines[0]);
+    if (rc < 0) {
+        pv_db_rollback(db);
+        return rc;
+    }
+    return pv_db_commit(db);
 }
 
 static void report(const struct csv_table *t, const pv_schema *s,
@@ -956,10 +964,12 @@ static int run_import(const struct import_args *a)
     if ((rc = write_rows(db, &t, schema, create)) < 0)
         goto done;
     /* the rows are in memory and committed: a checkpoint of them spares
-     * the next reader (the bake, a query) replaying every chunk */
+     * the next reader (the bake, a query) replaying every chunk. It is a
+     * cache: failing to write it does not fail the import. */
     pv_progress_phase(&t.progress, "saving the load cache");
-    if ((rc = pv_ws_checkpoint(db->ws, schema->name)) < 0)
-        goto done;
+    if (pv_ws_checkpoint(db->ws, schema->name) < 0)
+        fprintf(stderr, "pvdev: warning: the load cache of table %s was not saved: %s\n",
+                schema->name, pv_errmsg());
     pv_progress_end(&t.progress);
     report(&t, schema, map);
 done:
