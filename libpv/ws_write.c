@@ -156,10 +156,6 @@ static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int
     const pv_schema *s = t->schema;
     size_t nslots = 16, r, *slots;
     int rc = PV_OK;
-    if (t->nrows == 0 && keys_ascending(s, rows, nrows)) { /* an empty table: nothing to find */
-        for (r = 0; r < nrows; r++) slot[r] = -1;
-        return PV_OK;
-    }
     while (nslots < nrows * 2) nslots *= 2;
     slots = calloc(nslots, sizeof *slots);
     if (!slots) return pv_err(PV_ENOMEM, "out of memory");
@@ -400,7 +396,7 @@ static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows
     if ((rc = ws_reserve(t, nrows)) || (rc = ws_index_reserve(t, nrows))) return rc;
     for (r = 0; r < nrows; r++) {
         const pv_value *row = &rows[r * t->schema->ncols];
-        long old = slot[r];
+        long old = slot ? slot[r] : -1;
         if (skip && skip[r]) continue; /* IGNORE: a unique index has its value */
         if (old >= 0 && t->live[old] && mode == PV_WRITE_IGNORE) continue;
         if (old >= 0) { /* replaced, or a deleted key written again */
@@ -413,7 +409,7 @@ static int apply_rows(pv_ws *ws, ws_table *t, const pv_value *rows, size_t nrows
         } else {
             if ((rc = ws_row_append(t, row, &idx))) return rc;
             if ((rc = ws_txn_touch(ws, t, idx, 1))) return rc;
-            if ((rc = ws_key_set(t, idx, hashes[r]))) return rc;
+            if ((rc = ws_key_set(t, idx, hashes ? hashes[r] : 0))) return rc;
             ws_index_row_changed(t, idx);
         }
         (*nwritten)++;
@@ -461,10 +457,16 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
         for (r = 0; r < nrows && !rc; r++) rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, &o, r);
         rowsc = conv;
     }
-    if (!rc && (!(hashes = malloc(nrows * sizeof *hashes)) || !(slot = malloc(nrows * sizeof *slot))))
-        rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
-    for (r = 0; r < nrows && !rc; r++) hashes[r] = ws_key_hash(t->schema, &rowsc[r * ncols]);
-    if (!rc) rc = check_keys(t, rowsc, nrows, mode == PV_WRITE_INSERT, origin, first_line, hashes, slot);
+    if (!rc && t->nrows == 0 && !t->key_hashed && !t->schema->nindexes && keys_ascending(t->schema, rowsc, nrows)) {
+        /* into an empty table in key order (an import of a sorted file):
+         * no key to find, and each row extends the sorted key prefix, which
+         * needs no hash (ws_key_set): no slot or hash arrays at all */
+    } else if (!rc) {
+        if (!(hashes = malloc(nrows * sizeof *hashes)) || !(slot = malloc(nrows * sizeof *slot)))
+            rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
+        for (r = 0; r < nrows && !rc; r++) hashes[r] = ws_key_hash(t->schema, &rowsc[r * ncols]);
+        if (!rc) rc = check_keys(t, rowsc, nrows, mode == PV_WRITE_INSERT, origin, first_line, hashes, slot);
+    }
     if (!rc && t->schema->nindexes) {
         origin_info o = {origin, first_line};
         rc = check_unique(t, rowsc, nrows, mode, slot, &o, &skip);
