@@ -9,7 +9,10 @@
  *   fz_write(path,..) write a whole file;
  *   fz_quiet_begin/end  send stderr to /dev/null around a call that
  *                     reports on stderr (pvdev's subcommands), unless
- *                     PV_FUZZ_VERBOSE is set in the environment.
+ *                     PV_FUZZ_VERBOSE is set in the environment; a
+ *                     sanitizer's report still goes to the real stderr
+ *                     (without that, a crash inside the call left an
+ *                     artifact and no stack).
  */
 #ifndef PV_FUZZ_COMMON_H
 #define PV_FUZZ_COMMON_H
@@ -83,6 +86,10 @@ static inline void fz_write(const char *path, const uint8_t *data, size_t size)
 
 static int fz_saved_stderr = -1;
 
+/* sanitizer_common's interface (ASan, UBSan; gcc's and clang's): where
+ * reports go. Weak: absent from a build without sanitizers. */
+void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+
 static inline void fz_quiet_begin(void)
 {
     int devnull;
@@ -93,6 +100,8 @@ static inline void fz_quiet_begin(void)
     fz_saved_stderr = dup(2);
     dup2(devnull, 2);
     close(devnull);
+    if (__sanitizer_set_report_fd && fz_saved_stderr >= 0)
+        __sanitizer_set_report_fd((void *)(intptr_t)fz_saved_stderr);
 }
 
 static inline void fz_quiet_end(void)
@@ -100,6 +109,7 @@ static inline void fz_quiet_end(void)
     if (fz_saved_stderr < 0) return;
     fflush(stderr);
     dup2(fz_saved_stderr, 2);
+    if (__sanitizer_set_report_fd) __sanitizer_set_report_fd((void *)(intptr_t)2);
     close(fz_saved_stderr);
     fz_saved_stderr = -1;
 }
