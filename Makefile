@@ -139,14 +139,15 @@ FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=
 $(BUILD)/tests/test_faults: LDFLAGS_ALL += $(FAULT_WRAP)
 
 # Each fuzz target also builds as a plain replay program over its committed
-# corpus (tests/fuzz/corpus/<name>/), so every test run replays it.
+# corpus (tests/fuzz/corpus/<name>/), so every test run replays it, with
+# pvdev's flags (fuzz_rowdiff's JSON check needs PVDEV_HAVE_JANSSON).
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES  := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 REPLAY_BIN  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 
 $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBPV_A) $(PVGIT_A) $(PVDEV_LIBOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c \
+	$(CC) $(BASE_CFLAGS) -Ilibpv -Ipvdev -Ipvgit $(LIBPV_CFLAGS) $(GIT2_CFLAGS) $(PVDEV_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c \
 	    $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(PVDEV_LIBS) $(LIBPV_LIBS)
 
 test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
