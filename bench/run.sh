@@ -68,7 +68,14 @@ else
     printf '%s\n%s\n' "$want" "$(stat -c %s "$full_csv")" > "$full_csv.stamp"
 fi
 csv=$full_csv
+# What each system builds (workspaces, .pvdb, SQLite and LMDB files) goes to
+# $work: quick mode's 300k-row builds get their own directory, so a quick
+# run never replaces the 3M-row workspace and files a full run (and anyone
+# measuring by hand) uses in bench/cache.
+work=$cache
 if [ "$mode" = quick ]; then
+    work=$cache/quick
+    mkdir -p "$work"
     csv=$cache/flights-300k.csv
     want=$(stamp_of "$full_csv")
     if ! reuse_ok "$csv" "$want"; then
@@ -145,7 +152,7 @@ fi
 # A subset (BENCH_ONLY=sqlite,pv,..., for development) never replaces results.md.
 out=$top/bench/results.md
 [ -n "${BENCH_ONLY:-}" ] && out=$cache/results-subset.md
-set -- --top "$top" --build "$snap" --cache "$cache" --csv "$csv" --mode "$mode" --out "$out" \
+set -- --top "$top" --build "$snap" --cache "$work" --csv "$csv" --mode "$mode" --out "$out" \
     --source "$source_desc"
 [ -n "$duckdb_so" ] && set -- "$@" --duckdb "$duckdb_so"
 [ -n "$duckdb_why" ] && set -- "$@" --no-duckdb "$duckdb_why"
