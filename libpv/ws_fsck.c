@@ -312,8 +312,8 @@ int pv_ws_fsck(const pv_ws_reader *r, pv_fsck_report report, void *ctx, pv_fsck_
     f.ctx = ctx;
     f.st = st;
     if (r->read(r->ctx, "format", 4096, &text, &len) != PV_OK) return pv_err(PV_ENOTFOUND, "no workspace: %s", pv_errmsg());
-    if (sscanf(text, "picovolt-workspace %d", &ver) != 1 || ver != PV_WS_FORMAT_VERSION)
-        problem(&f, "'%s:.pv/format': not layout version %d", r->label, PV_WS_FORMAT_VERSION); /* rare: keep it plain */
+    if (sscanf(text, "picovolt-workspace %d", &ver) != 1 || ver < 1 || ver > WS_FORMAT_MAX)
+        problem(&f, "'%s:.pv/format': not layout version 1 to %d", r->label, WS_FORMAT_MAX); /* rare: keep it plain */
     free(text);
     if (r->list(r->ctx, "tables", &names, &n) != PV_OK) return pv_err(PV_EIO, "cannot list tables: %s", pv_errmsg());
     for (i = 0; i < n; i++) {

@@ -137,10 +137,9 @@ typedef struct ws_txn {
  * schema file with index lines into a workspace of an older version writes
  * WS_FORMAT_INDEXES into `.pv/format` first, so that a pvdev from before
  * index lines asks to be upgraded instead of calling the schema corrupt.
- * WS_FORMAT_INDEXES stays 1 (nothing written) until `pvdev fsck`
- * (ws_fsck.c) accepts every version up to WS_FORMAT_MAX. */
+ * `pvdev fsck` (ws_fsck.c) accepts every version up to WS_FORMAT_MAX. */
 #define WS_FORMAT_MAX 2
-#define WS_FORMAT_INDEXES 1
+#define WS_FORMAT_INDEXES 2
 
 struct pv_ws {
     char *root;             /* the directory holding .pv, or a label */

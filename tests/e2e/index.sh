@@ -16,6 +16,15 @@ pvdev init > /dev/null
 q "CREATE TABLE p (id INTEGER PRIMARY KEY, email TEXT UNIQUE, city TEXT);
    INSERT INTO p VALUES (1, 'a@x', 'Oslo'), (2, 'b@x', 'Rome')"
 git add -A && git commit -qm base
+# a schema file with index lines (UNIQUE is one) raises the layout to
+# version 2, so a pvdev from before index lines asks to be upgraded instead
+# of calling the schema corrupt; fsck accepts it; a workspace without
+# indexes stays at version 1
+[ "$(cat .pv/format)" = "picovolt-workspace 2" ] || fail "layout after UNIQUE: $(cat .pv/format)"
+pvdev fsck > /dev/null || fail "pvdev fsck on layout version 2"
+mkdir "$T/plain" && (cd "$T/plain" && pvdev init > /dev/null &&
+    pvdev sql "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'x')" &&
+    [ "$(cat .pv/format)" = "picovolt-workspace 1" ]) || fail "a workspace without indexes left layout 1"
 
 # the index is one added line of the schema file (raw, without textconv)
 q "CREATE INDEX p_city ON p (city)"
