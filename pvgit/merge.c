@@ -63,6 +63,8 @@ typedef struct job {
     pv_buf result;                   /* the receiving chunk's new bytes */
     pvgit_merge_stats *st;
     int in_memory;                   /* objects written go to memory (virtual bases) */
+    struct vmemo { git_oid base, x, y, v; } *vmemo; /* virtual merges made so far */
+    size_t nvmemo;
 } job;
 
 /* ---- the three file versions ---------------------------------------------- */
@@ -691,6 +693,7 @@ static void job_free(job *j)
     free(j->file);
     free(j->relfile);
     free(j->hpath);
+    free(j->vmemo);
     git_repository_free(j->repo);
 }
 
@@ -721,15 +724,31 @@ int pvgit_merge_table_at(git_repository *repo, const pvgit_commits *c, const cha
     return rc;
 }
 
-/* Criss-cross merges: the virtual base git built from merge bases x and y
- * (merge_vbase.c), as a commit in memory. */
-static int virtual_base(void *ctx, const git_oid *x, const git_oid *y, git_oid *out)
+/* Criss-cross merges: one inner merge git made for the virtual base, of x
+ * and y over `base` (merge_vbase.c), as a commit in memory; each made once
+ * per run (the search asks for the same ones again). */
+static int virtual_base(void *ctx, const git_oid *base, const git_oid *x, const git_oid *y, git_oid *out)
 {
     job *j = ctx;
+    struct vmemo *m;
+    size_t i;
     int rc;
+    for (i = 0; i < j->nvmemo; i++)
+        if (git_oid_equal(&j->vmemo[i].base, base) && git_oid_equal(&j->vmemo[i].x, x) && git_oid_equal(&j->vmemo[i].y, y)) {
+            git_oid_cpy(out, &j->vmemo[i].v);
+            return PV_OK;
+        }
     if (!j->in_memory && (rc = pvgit_objects_in_memory(j->repo))) return rc;
     j->in_memory = 1;
-    return pvgit_vbase_make(j->repo, j->prefix, j->table, x, y, out);
+    if ((rc = pvgit_vbase_make(j->repo, j->prefix, j->table, base, x, y, out))) return rc;
+    if (!(m = realloc(j->vmemo, (j->nvmemo + 1) * sizeof *m))) return PV_OK; /* only a cache */
+    j->vmemo = m;
+    m += j->nvmemo++;
+    git_oid_cpy(&m->base, base);
+    git_oid_cpy(&m->x, x);
+    git_oid_cpy(&m->y, y);
+    git_oid_cpy(&m->v, out);
+    return PV_OK;
 }
 
 /* 1 with the commits being merged, 0 when they cannot be found. */
@@ -755,9 +774,17 @@ int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
         rc = merge_schema_file(&j, a_path);
         goto done;
     }
+    memset(&c, 0, sizeof c);
     level = table_level(&j, path, &c);
     st->table_level = level;
-    if (!level)
+    st->unbuilt_bases = level ? 0 : c.unbuilt_bases;
+    if (!level && c.unbuilt_bases)
+        fprintf(stderr, "pvdev merge-driver: table %s: CONFLICT: a criss-cross merge: git merged the %zu merge bases "
+                "into a virtual base this driver could not rebuild, so it cannot tell what each side changed in the "
+                "table's other chunks; %s is merged alone (changes to the table in other chunks may be missing or "
+                "undone): check the rows (pvdev diff HEAD MERGE_HEAD %s), then git add\n",
+                j.table, c.unbuilt_bases, path, j.table);
+    else if (!level)
         fprintf(stderr, "pvdev merge-driver: %s: could not find the commits being merged; merging this file alone\n",
                 path);
     rc = level ? build_table_level(&j, &c, j.relfile) : build_file_level(&j);
@@ -767,7 +794,7 @@ int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
     if (!rc && strcmp(j.hpath, j.relfile) != 0) goto done;
     if (!rc) rc = merge_table(&j);
     if (!rc) rc = write_result(&j, a_path);
-    if (!rc) rc = st->conflicts ? 1 : 0;
+    if (!rc) rc = st->conflicts || st->unbuilt_bases ? 1 : 0;
 done:
     job_free(&j);
     return rc;

@@ -22,13 +22,17 @@ typedef struct pvgit_merge_stats {
     size_t schema_conflicts; /* schema.jsonl: conflicting column changes (listed on stderr) */
     int schema_settled;   /* ... each settled as ours has it, and written (the rows merge under it) */
     int rewritten;        /* the receiving chunk was rewritten under the merged header */
+    size_t unbuilt_bases; /* a criss-cross merge of that many merge bases whose virtual base
+                           * could not be rebuilt: the file was merged alone and the run
+                           * reports a conflict (returns 1) */
 } pvgit_merge_stats;
 
 /* Merge the file git names `path` (relative to the top of the work tree,
  * e.g. ".pv/tables/t/00000003.jsonl") from its base, ours and theirs
  * versions in the files o_path, a_path and b_path; the result replaces
  * a_path. Run at the top of the work tree. Returns 0 when clean, 1 when
- * conflicts were recorded (the file stays valid), or a negative PV_E*
+ * conflicts were recorded (the file stays valid) or the merge cannot be
+ * made exactly (st->unbuilt_bases; the file is merged alone), or a negative PV_E*
  * error (a_path is then unchanged). */
 int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
                      const char *path, pvgit_merge_stats *st);

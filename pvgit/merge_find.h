@@ -15,19 +15,29 @@ typedef struct pvgit_version {
 
 typedef struct pvgit_commits {
     git_oid base, ours, theirs;
+    /* set by pvgit_find_merge when it finds nothing although HEAD and a
+     * commit git hints at hold ours and theirs: how many merge bases they
+     * have when two or more (a criss-cross merge whose virtual base could
+     * not be rebuilt), else 0 */
+    size_t unbuilt_bases;
 } pvgit_commits;
 
-/* Make the virtual base of merge bases x and y (as git does for a
- * criss-cross merge, x as ours) as a commit: 0 and *out, or an error. */
-typedef int (*pvgit_vbase_fn)(void *ctx, const git_oid *x, const git_oid *y, git_oid *out);
+/* Make the commit git's inner merge of x (ours) and y (theirs) over
+ * `base` gives, as git does for the virtual base of a criss-cross merge:
+ * 0 and *out, or an error. */
+typedef int (*pvgit_vbase_fn)(void *ctx, const git_oid *base, const git_oid *x, const git_oid *y, git_oid *out);
 
 /* Find commits whose trees hold exactly versions o, a and b at `path`
  * (relative to the top of the tree). Ours is HEAD when it holds a, else
  * another candidate: a merge base of HEAD and theirs (git's inner merge of
- * a criss-cross merge), a ref tip (git merge-tree). The base is a merge
- * base holding o, else the virtual base `vbase` makes of two merge bases
- * (may be NULL), else theirs' parent. Returns 1 when found, 0 when not (the
- * caller merges the file alone). */
+ * a criss-cross merge, or a virtual commit git merged some of them into),
+ * a ref tip (git merge-tree). The base is their one merge base when it
+ * holds o; with several, the virtual base git builds of them (merge-ort:
+ * newest first, reversed, merged pairwise; each pair over its own base
+ * found the same way), made through `vbase` (may be NULL), when it holds o;
+ * else theirs' parent. Returns 1 when found, 0 when not (the caller merges
+ * the file alone; out->unbuilt_bases says whether that is a criss-cross
+ * merge it should refuse). */
 int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version *o,
                      const pvgit_version *a, const pvgit_version *b, pvgit_vbase_fn vbase, void *ctx,
                      pvgit_commits *out);

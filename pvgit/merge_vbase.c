@@ -22,8 +22,6 @@
 #include "pvgit.h"
 #include "util.h"
 
-#define UPDATES_MAX 4096
-
 typedef struct vside {
     git_commit *commit;
     git_tree *root;
@@ -101,15 +99,23 @@ static int schema_both(git_repository *repo, const char *table, const git_oid *c
 }
 
 typedef struct updates {
-    git_tree_update v[UPDATES_MAX];
-    char *paths[UPDATES_MAX];
-    size_t n;
+    git_tree_update *v;
+    char **paths;
+    size_t n, cap;
 } updates;
 
 static int add_update(updates *u, const char *dirpath, const char *name, const git_oid *id)
 {
     git_tree_update *t;
-    if (u->n == UPDATES_MAX) return pv_err(PV_ELIMIT, "virtual base: more than %d files changed", UPDATES_MAX);
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 64;
+        git_tree_update *v = realloc(u->v, cap * sizeof *v);
+        char **p = v ? realloc(u->paths, cap * sizeof *p) : NULL;
+        if (v) u->v = v;
+        if (!p) return pv_err(PV_ENOMEM, "out of memory");
+        u->paths = p;
+        u->cap = cap;
+    }
     t = &u->v[u->n];
     memset(t, 0, sizeof *t);
     if (asprintf(&u->paths[u->n], "%s/%s", dirpath, name) < 0) return pv_err(PV_ENOMEM, "out of memory");
@@ -118,6 +124,75 @@ static int add_update(updates *u, const char *dirpath, const char *name, const g
     t->filemode = GIT_FILEMODE_BLOB;
     if (id) git_oid_cpy(&t->id, id);
     return PV_OK;
+}
+
+static void updates_free(updates *u)
+{
+    size_t i;
+    for (i = 0; i < u->n; i++) free(u->paths[i]);
+    free(u->paths);
+    free(u->v);
+}
+
+/* blobs/ of the virtual base: the union of x's and y's, as git's inner
+ * merge makes it (a blob file is named by its content, so one both added
+ * is the same file). x's tree holds x's already; y's files x lacks are
+ * added: a row y brought may refer to them. */
+typedef struct blob_walk {
+    git_repository *repo;
+    git_tree *x_blobs;      /* x's <prefix>.pv/blobs, NULL when absent */
+    const char *dirpath;    /* "<prefix>.pv/blobs" */
+    updates *u;
+    int rc;
+} blob_walk;
+
+static int blob_entry(const char *root, const git_tree_entry *e, void *payload)
+{
+    blob_walk *w = payload;
+    git_tree_entry *have = NULL;
+    char rel[600];
+    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) return 0;
+    snprintf(rel, sizeof rel, "%s%s", root, git_tree_entry_name(e));
+    if (w->x_blobs && git_tree_entry_bypath(&have, w->x_blobs, rel) == 0) {
+        git_tree_entry_free(have);
+        return 0;
+    }
+    if ((w->rc = add_update(w->u, w->dirpath, rel, git_tree_entry_id(e)))) return -1;
+    return 0;
+}
+
+static int blobs_union(git_repository *repo, const char *prefix, const vside *x, const vside *y, updates *u)
+{
+    git_tree_entry *ex = NULL, *ey = NULL;
+    git_tree *tx = NULL, *ty = NULL;
+    char dirpath[4400];
+    blob_walk w;
+    int rc = PV_OK;
+    snprintf(dirpath, sizeof dirpath, "%s.pv/blobs", prefix);
+    if (git_tree_entry_bypath(&ey, y->root, dirpath)) return PV_OK; /* y has none */
+    (void)git_tree_entry_bypath(&ex, x->root, dirpath);
+    if (ex && git_oid_equal(git_tree_entry_id(ex), git_tree_entry_id(ey))) goto done;
+    if (git_tree_entry_type(ey) != GIT_OBJECT_TREE || (rc = git_tree_lookup(&ty, repo, git_tree_entry_id(ey)))) {
+        rc = rc ? pvgit_fail(rc, dirpath) : PV_OK;
+        goto done;
+    }
+    if (ex && git_tree_entry_type(ex) == GIT_OBJECT_TREE && (rc = git_tree_lookup(&tx, repo, git_tree_entry_id(ex)))) {
+        rc = pvgit_fail(rc, dirpath);
+        goto done;
+    }
+    memset(&w, 0, sizeof w);
+    w.repo = repo;
+    w.x_blobs = tx;
+    w.dirpath = dirpath;
+    w.u = u;
+    rc = git_tree_walk(ty, GIT_TREEWALK_PRE, blob_entry, &w);
+    rc = w.rc ? w.rc : rc ? pvgit_fail(rc, dirpath) : PV_OK;
+done:
+    git_tree_free(tx);
+    git_tree_free(ty);
+    git_tree_entry_free(ex);
+    git_tree_entry_free(ey);
+    return rc;
 }
 
 /* One file of the table: which version the virtual base holds, as git's
@@ -130,7 +205,7 @@ static int pick(git_repository *repo, const char *table, const char *dirpath, co
     int rc;
     if (same(ids[1], ids[2]) || same(ids[2], ids[0])) use = ids[1];
     else if (same(ids[1], ids[0])) use = ids[2];
-    else if (!ids[1] || !ids[2]) use = ids[1]; /* modify/delete: git keeps ours' */
+    else if (!ids[1] || !ids[2]) use = ids[0]; /* modify/delete: an inner merge keeps the base's (merge-ort) */
     else if (!strcmp(name, "schema.jsonl")) {
         if ((rc = schema_both(repo, table, ids, &merged))) return rc;
         use = &merged;
@@ -155,22 +230,23 @@ static int each_name(git_repository *repo, const char *table, const char *dirpat
     return rc;
 }
 
-int pvgit_vbase_make(git_repository *repo, const char *prefix, const char *table, const git_oid *x,
-                     const git_oid *y, git_oid *out)
+int pvgit_vbase_make(git_repository *repo, const char *prefix, const char *table, const git_oid *base,
+                     const git_oid *x, const git_oid *y, git_oid *out)
 {
     pvgit_commits c;
     vside s[3];
-    updates *u = NULL;
+    updates u = {NULL, NULL, 0, 0};
     git_signature *sig = NULL;
     git_tree *tree = NULL;
     git_oid tree_id, hblob;
     const git_commit *parents[2];
     char dirpath[4400], *hpath = NULL, *bytes = NULL;
     const char *hfile = NULL;
-    size_t len = 0, i;
+    size_t len = 0;
     int k, rc;
     memset(s, 0, sizeof s);
-    if (git_merge_base(&c.base, repo, x, y)) return pv_err(PV_ENOTFOUND, "the merge bases have no merge base");
+    memset(&c, 0, sizeof c);
+    git_oid_cpy(&c.base, base);
     git_oid_cpy(&c.ours, x);
     git_oid_cpy(&c.theirs, y);
     snprintf(dirpath, sizeof dirpath, "%s.pv/tables/%s", prefix, table);
@@ -183,9 +259,9 @@ int pvgit_vbase_make(git_repository *repo, const char *prefix, const char *table
         hfile = strrchr(hpath, '/') + 1;
         if ((rc = git_blob_create_from_buffer(&hblob, repo, bytes, len))) rc = pvgit_fail(rc, "writing the virtual base");
     }
-    if (!rc && !(u = calloc(1, sizeof *u))) rc = pv_err(PV_ENOMEM, "out of memory");
-    if (!rc) rc = each_name(repo, table, dirpath, s, hfile, &hblob, u);
-    if (!rc && (rc = git_tree_create_updated(&tree_id, repo, s[1].root, u->n, u->v)))
+    if (!rc) rc = each_name(repo, table, dirpath, s, hfile, &hblob, &u);
+    if (!rc) rc = blobs_union(repo, prefix, &s[1], &s[2], &u);
+    if (!rc && (rc = git_tree_create_updated(&tree_id, repo, s[1].root, u.n, u.v)))
         rc = pvgit_fail(rc, "writing the virtual base's tree");
     if (!rc && (rc = git_tree_lookup(&tree, repo, &tree_id))) rc = pvgit_fail(rc, "the virtual base's tree");
     if (!rc && (rc = git_signature_new(&sig, "pvdev", "pvdev@localhost", 0, 0))) rc = pvgit_fail(rc, "a signature");
@@ -193,8 +269,7 @@ int pvgit_vbase_make(git_repository *repo, const char *prefix, const char *table
     parents[1] = s[2].commit;
     if (!rc && (rc = git_commit_create(out, repo, NULL, sig, sig, NULL, "virtual merge base", tree, 2, parents)))
         rc = pvgit_fail(rc, "writing the virtual base");
-    for (i = 0; u && i < u->n; i++) free(u->paths[i]);
-    free(u);
+    updates_free(&u);
     git_signature_free(sig);
     git_tree_free(tree);
     for (k = 0; k < 3; k++) vside_free(&s[k]);
