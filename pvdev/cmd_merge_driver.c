@@ -30,8 +30,9 @@ int cmd_merge_driver(int argc, char **argv)
     }
     if (st.schema_conflicts && st.schema_settled)
         fprintf(stderr, "pvdev merge-driver: %s: %zu conflicting schema change%s; ours' side kept for each, and the "
-                "rows of both sides are merged under that schema (theirs' values of a column it drops or retypes "
-                "are not): check it, edit it if needed, then 'git add' it\n", argv[5],
+                "rows of both sides are merged under that schema (theirs' values of a column it drops are not; of a "
+                "column it types otherwise, those that convert without change are, the rows of the others are "
+                "conflicts): check it, edit it if needed, then 'git add' it\n", argv[5],
                 st.schema_conflicts, st.schema_conflicts == 1 ? "" : "s");
     else if (st.schema_conflicts)
         fprintf(stderr, "pvdev merge-driver: %s: %zu conflicting schema change%s; ours' schema kept: edit it, or take "

@@ -338,6 +338,12 @@ static int merge_key(job *j, const pv_schema *s, const pv_value *b, const pv_val
     const pv_value *key = o ? o : t ? t : b;
     const pv_value *sides[3] = {b, o, t};
     uint32_t c;
+    /* a value of a side that does not convert to the settled column type
+     * (merge_retype.c): the row is a conflict, whatever else */
+    if (j->sides.retype.cells && pvgit_retype_has(&j->sides.retype, s, key)) {
+        j->st->conflicts++;
+        return add_change(cs, s, o, key, 1, sides);
+    }
     if (row_eq(s, t, b) || row_eq(s, o, t)) return PV_OK; /* theirs changed nothing, or the same */
     if (row_eq(s, o, b)) {
         j->st->from_theirs++;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "merge_keys.h"
+#include "merge_retype.h"
 #include "merge_sides.h"
 #include "schema_file.h"
 #include "util.h"
@@ -40,6 +41,7 @@ typedef struct build {
     char dir[128];                /* "tables/<t>" */
     git_tree *sub[3];             /* tables/<t> on each side, NULL when absent */
     pv_schema *schema;            /* the merged schema */
+    pv_schema *own[3];            /* each side's schema when both changed it (values may need converting) */
     pvgit_keyset keys;
     chunk_list shared, differing;  /* chunk files, by blob ids */
     unsigned hnum;                 /* the receiving chunk's number */
@@ -133,6 +135,12 @@ static int merged_schema(build *b, pvgit_schema_merge_fn fn, void *ctx)
         b->o->schema_both = 1;
         if ((rc = fn(ctx, text, len, &mine, &uselen))) goto done;
         use = mine;
+        /* a column the sides typed differently (settled as ours): its
+         * values are converted when a chunk is read (merge_retype.c) */
+        for (k = 0; k < 3 && !rc; k++)
+            if (text[k] && (rc = pv_schema_decode(text[k], len[k], b->table, side_label[k], &b->own[k])))
+                pv_err_prefix("%s:.pv/%s/schema.jsonl", side_label[k], b->dir);
+        if (rc) goto done;
     }
     snprintf(rel, sizeof rel, "%s/schema.jsonl", b->dir);
     for (k = 0; k < 3 && !rc; k++)
@@ -192,6 +200,7 @@ static int differing_chunk(build *b, const char *name, const git_oid *const id[3
     const char *text[3] = {NULL, NULL, NULL};
     size_t len[3] = {0, 0, 0};
     git_blob *blob[3] = {NULL, NULL, NULL};
+    pv_buf conv[3] = {PV_BUF_INIT, PV_BUF_INIT, PV_BUF_INIT};
     int k, from, rc = PV_OK;
     snprintf(rel, sizeof rel, "%s/%s", b->dir, name);
     if (same_id(id[1], id[2]) || same_id(id[2], id[0])) from = 1;  /* ours */
@@ -201,16 +210,32 @@ static int differing_chunk(build *b, const char *name, const git_oid *const id[3
     for (k = 0; k < 3 && !rc; k++) {
         if (!id[k] || !b->o->vt[k]) continue;
         if ((rc = blob_get(b, id[k], &blob[k], &text[k], &len[k]))) break;
+        snprintf(what, sizeof what, "%s:.pv/%s", side_label[k], rel);
+        if (b->own[k] && pvgit_retype_needed(b->own[k], b->schema)) {
+            rc = pvgit_retype_chunk(b->own[k], b->schema, text[k], len[k], what, side_label[k], &conv[k],
+                                    &b->o->retype);
+            if (rc) break;
+            /* git takes this file as it is: the result could not read it */
+            if (k == from && (conv[k].len != len[k] || memcmp(conv[k].p, text[k], len[k]) != 0)) {
+                rc = pv_err(PV_ECONSTRAINT, "table %s: %s comes from %s unchanged, with values in a type the settled "
+                            "schema does not give their column (rows not merged: resolve by hand)",
+                            b->table, what, side_label[k]);
+                break;
+            }
+            text[k] = conv[k].p ? conv[k].p : "";
+            len[k] = conv[k].len;
+        }
         rc = pvgit_vtree_put(b->o->vt[k], rel, text[k], len[k]);
         /* a version seen on an earlier side has given its keys already */
-        if (!rc && !(k > 0 && same_id(id[k], id[k - 1])) && !(k == 2 && same_id(id[2], id[0]))) {
-            snprintf(what, sizeof what, "%s:.pv/%s", side_label[k], rel);
+        if (!rc && !(k > 0 && same_id(id[k], id[k - 1])) && !(k == 2 && same_id(id[2], id[0])))
             rc = collect_keys(b, text[k], len[k], what);
-        }
     }
     k = from == 3 ? 1 : from;
     if (!rc && text[k]) rc = pvgit_vtree_put(b->o->merged, rel, text[k], len[k]);
-    for (k = 0; k < 3; k++) git_blob_free(blob[k]);
+    for (k = 0; k < 3; k++) {
+        git_blob_free(blob[k]);
+        pv_buf_free(&conv[k]);
+    }
     return rc;
 }
 
@@ -406,7 +431,10 @@ int pvgit_merge_sides_build(git_repository *repo, const pvgit_commits *c, const 
     for (i = 0; i < b.shared.n && !rc; i++)
         if (b.keys.n) rc = shared_chunk_scan(&b, &b.shared.v[i]);
 done:
-    for (k = 0; k < 3; k++) git_tree_free(b.sub[k]);
+    for (k = 0; k < 3; k++) {
+        git_tree_free(b.sub[k]);
+        pv_schema_free(b.own[k]);
+    }
     pvgit_wtindex_free(&b.wt);
     pv_schema_free(b.schema);
     pvgit_keyset_free(&b.keys);
@@ -422,5 +450,6 @@ void pvgit_merge_sides_free(pvgit_merge_sides *s)
     pvgit_vtree_free(s->merged);
     for (k = 0; k < 3; k++) pvgit_tree_free(s->tree[k]);
     free(s->hpath);
+    pvgit_retype_keys_free(&s->retype);
     memset(s, 0, sizeof *s);
 }

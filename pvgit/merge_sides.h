@@ -9,6 +9,7 @@
 #include <git2.h>
 
 #include "merge_find.h"
+#include "merge_retype.h"
 #include "pvgit.h"
 #include "schema.h"
 #include "vtree.h"
@@ -30,6 +31,9 @@ typedef struct pvgit_merge_sides {
     size_t differing, shared;   /* chunk files */
     size_t from_worktree;       /* shared chunks read from clean work tree files, not git objects */
     size_t keys;                /* keys collected from the differing chunks */
+    pvgit_retype_keys retype;   /* both sides changed the schema and typed a column differently:
+                                 * keys whose row holds a value that does not convert to the
+                                 * settled type (read as NULL there): conflicts */
 } pvgit_merge_sides;
 
 /* Merged schema text of the table, produced by the caller for the sides'

@@ -80,6 +80,40 @@ grep -q '"column":"y","type":"TEXT"' .pv/tables/t/schema.jsonl || fail "column t
 grep -q '^<<<<<<<' .pv/tables/t/schema.jsonl && fail "column types: text conflict markers"
 git merge --abort
 
+# 3b. ... and the rows of both sides are still merged under ours' type,
+#     where each value converts without change (theirs' INTEGER 5 is TEXT
+#     '5'): before, the chunk kept ours' rows only (theirs' insert and
+#     update were lost, the receiving chunk's invocation failed)
+new_repo
+git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER" && q "INSERT INTO t VALUES (5, 'five', 50, 5)" &&
+    q "UPDATE t SET b = 22 WHERE k = 2" && commit side
+git checkout -q main && q "ALTER TABLE t ADD COLUMN y TEXT" && q "INSERT INTO t VALUES (4, 'four', 40, 'x')" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "retyped rows: the merge should conflict"; fi
+[ "$(git diff --name-only --diff-filter=U | tr '\n' ' ')" = ".pv/tables/t/00000002.jsonl .pv/tables/t/schema.jsonl " ] ||
+    [ "$(git diff --name-only --diff-filter=U | tr '\n' ' ')" = ".pv/tables/t/schema.jsonl " ] ||
+    fail "retyped rows: conflicted paths: $(git diff --name-only --diff-filter=U)"
+expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "1|one|10| 2|two|22| 3|three|30| 4|four|40|x 5|five|50|5 " "retyped rows"
+expect_sql "SELECT k FROM t WHERE y = '5'" "5 " "retyped rows: theirs' 5 is the TEXT '5'"
+[ "$(pvdev conflicts)" = "no conflicts" ] || fail "retyped rows: row conflicts: $(pvdev conflicts)"
+git add -A && git commit -qm merge || fail "retyped rows: cannot commit the settled merge"
+pvdev fsck >/dev/null 2>&1 || fail "retyped rows: fsck refuses the result"
+
+# 3c. ours INTEGER, theirs TEXT: '7' converts, 'seven' does not: its row
+#     is a conflict listed by pvdev conflicts (never a silent NULL)
+new_repo
+git checkout -qb side && q "ALTER TABLE t ADD COLUMN y TEXT" &&
+    q "INSERT INTO t VALUES (5, 'five', 50, 'seven'), (6, 'six', 60, '7')" && commit side
+git checkout -q main && q "ALTER TABLE t ADD COLUMN y INTEGER" && q "INSERT INTO t VALUES (4, 'four', 40, 4)" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "unconvertible: the merge should conflict"; fi
+grep -q "table t, column y, key 5: the value on theirs (theirs:.pv/tables/t/00000002.jsonl line 2) does not convert to INTEGER" \
+    "$T/merge.out" || fail "unconvertible: no message naming the cell: $(cat "$T/merge.out")"
+expect_sql "SELECT k, y FROM t ORDER BY k" "1| 2| 3| 4|4 6|7 " "unconvertible (ours kept for 5 until resolved)"
+expect_sql "SELECT k FROM t WHERE y = 7" "6 " "unconvertible: theirs' '7' is the INTEGER 7"
+pvdev conflicts | grep -q '^t 5 ' || fail "unconvertible: pvdev conflicts does not list key 5: $(pvdev conflicts)"
+pvdev resolve --theirs t 5 >/dev/null
+[ "$(pvdev conflicts)" = "no conflicts" ] || fail "unconvertible: resolve left conflicts"
+expect_sql "SELECT k, a, b, y FROM t WHERE k = 5" "5|five|50| " "unconvertible: resolved with theirs (y NULL: see docs/GIT.md)"
+
 # 4. the same column added with different defaults: a conflict
 new_repo
 git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 1" && commit side

@@ -1,0 +1,254 @@
+/*
+ * merge_retype.c: a side's chunk read under the merged schema when a
+ * column has another type there (merge_retype.h).
+ *
+ * Both sides adding column y with different types is a schema conflict,
+ * settled as ours has it (merge_schema.c). The rows of both sides are
+ * still merged, as SQLite would store a value in a column of another
+ * affinity and Dolt merges rows under a changed type: a value that
+ * converts to ours' type and back unchanged is carried over; one that does
+ * not (theirs' 'abc' for ours' INTEGER, 2.5 for INTEGER) is a conflict of
+ * its row, never a silent change.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunkline.h"
+#include "merge_retype.h"
+
+static int differs(const pv_schema *own, const pv_schema *merged, uint32_t c)
+{
+    const pv_column *col = &own->cols[c];
+    const char *first = col->naliases ? col->aliases[0] : col->name;
+    int m = pv_schema_find_history(merged, first, strlen(first));
+    return m >= 0 && merged->cols[m].type != col->type && col->pk_pos < 0 && merged->cols[m].pk_pos < 0;
+}
+
+int pvgit_retype_needed(const pv_schema *own, const pv_schema *merged)
+{
+    uint32_t c;
+    for (c = 0; own && merged && c < own->ncols; c++)
+        if (differs(own, merged, c)) return 1;
+    return 0;
+}
+
+/* The canonical text of a REAL (the chunk encoding's). */
+static int real_text(pv_buf *b, double f)
+{
+    pv_value v = pv_v_real(f);
+    b->len = 0;
+    return pv_chunk_encode_value(b, &v);
+}
+
+/* Convert `in` to type `to` when nothing is lost: 1 and *out, 0 when it
+ * cannot be, or PV_ENOMEM. Strings made are in the arena. */
+static int convert(const pv_value *in, int to, pv_arena *a, pv_buf *tmp, pv_value *out)
+{
+    char buf[64], *end, *s;
+    if (in->type == PV_NULL || in->type == to) {
+        *out = *in;
+        return 1;
+    }
+    switch (in->type * 16 + to) {
+    case PV_INTEGER * 16 + PV_REAL:
+        if (in->u.i < -(INT64_C(1) << 53) || in->u.i > (INT64_C(1) << 53)) return 0;
+        *out = pv_v_real((double)in->u.i);
+        return 1;
+    case PV_REAL * 16 + PV_INTEGER:
+        /* -0.0 would come back as 0.0: a change */
+        if (!isfinite(in->u.f) || in->u.f != floor(in->u.f) || fabs(in->u.f) > 9.0e15 ||
+            (in->u.f == 0.0 && signbit(in->u.f)))
+            return 0;
+        *out = pv_v_int((int64_t)in->u.f);
+        return 1;
+    case PV_INTEGER * 16 + PV_BOOLEAN:
+        if (in->u.i != 0 && in->u.i != 1) return 0;
+        *out = pv_v_bool((int)in->u.i);
+        return 1;
+    case PV_BOOLEAN * 16 + PV_INTEGER:
+        *out = pv_v_int(in->u.i ? 1 : 0);
+        return 1;
+    case PV_INTEGER * 16 + PV_TEXT:
+    case PV_REAL * 16 + PV_TEXT: {
+        size_t n;
+        if (in->type == PV_INTEGER) n = (size_t)snprintf(buf, sizeof buf, "%" PRId64, in->u.i);
+        else if (real_text(tmp, in->u.f)) return PV_ENOMEM;
+        else {
+            if (tmp->len >= sizeof buf) return 0;
+            memcpy(buf, tmp->p, n = tmp->len);
+        }
+        if (!(s = pv_arena_alloc(a, n + 1))) return PV_ENOMEM;
+        memcpy(s, buf, n);
+        s[n] = 0;
+        *out = pv_v_text(s, n);
+        return 1;
+    }
+    case PV_TEXT * 16 + PV_INTEGER:
+    case PV_TEXT * 16 + PV_REAL: {
+        size_t n = in->u.s.n;
+        if (n == 0 || n >= sizeof buf) return 0;
+        memcpy(buf, in->u.s.p, n);
+        buf[n] = 0;
+        errno = 0;
+        if (to == PV_INTEGER) {
+            long long v = strtoll(buf, &end, 10);
+            char back[32];
+            if (errno || *end || (size_t)snprintf(back, sizeof back, "%lld", v) != n || memcmp(back, buf, n)) return 0;
+            *out = pv_v_int((int64_t)v);
+            return 1;
+        } else {
+            double f = strtod(buf, &end);
+            if (errno || *end || !isfinite(f)) return 0;
+            if (real_text(tmp, f)) return PV_ENOMEM;
+            if (tmp->len != n || memcmp(tmp->p, buf, n)) return 0;
+            *out = pv_v_real(f);
+            return 1;
+        }
+    }
+    default:
+        return 0;
+    }
+}
+
+/* How the chunk's header maps to the two schemas. */
+typedef struct hmap {
+    uint32_t n;
+    int types[PV_MAX_COLUMNS];     /* own type per header position (PV_NULL: dropped) */
+    int to[PV_MAX_COLUMNS];        /* merged type per position, or -1: no conversion */
+    int mcol[PV_MAX_COLUMNS];      /* merged column per position, or -1 */
+    int key_types[PV_MAX_COLUMNS];
+} hmap;
+
+static int map_header(const pv_schema *own, const pv_schema *merged, const pv_chunk_rec *h, hmap *m)
+{
+    uint32_t i;
+    if (h->nvals > PV_MAX_COLUMNS) return PV_CORRUPT("the chunk header lists too many columns");
+    m->n = h->nvals;
+    for (i = 0; i < h->nvals; i++) {
+        int c = pv_schema_find_history(own, h->names[i], strlen(h->names[i]));
+        m->types[i] = c >= 0 ? own->cols[c].type : PV_NULL;
+        m->mcol[i] = pv_schema_find_history(merged, h->names[i], strlen(h->names[i]));
+        m->to[i] = c >= 0 && differs(own, merged, (uint32_t)c) ? merged->cols[m->mcol[i]].type : -1;
+    }
+    for (i = 0; i < own->npk; i++) m->key_types[i] = own->cols[own->pk[i]].type;
+    return PV_OK;
+}
+
+/* The row's key as pvgit_retype_key writes it, from header positions. */
+static int bad_key(pv_buf *out, const pv_schema *merged, const hmap *m, const pv_value *vals)
+{
+    pv_value row[PV_MAX_COLUMNS];
+    uint32_t i;
+    for (i = 0; i < merged->ncols; i++) row[i] = pv_v_null();
+    for (i = 0; i < m->n; i++)
+        if (m->mcol[i] >= 0) row[m->mcol[i]] = vals[i];
+    return pvgit_retype_key(out, merged, row);
+}
+
+static int convert_row(const pv_schema *merged, const hmap *m, pv_chunk_rec *r, pv_arena *a, pv_buf *tmp,
+                       const char *what, size_t lineno, const char *side, pvgit_retype_keys *bad)
+{
+    uint32_t i;
+    int ok, rc, any = 0;
+    for (i = 0; i < m->n && i < r->nvals; i++) {
+        pv_value v;
+        if (m->to[i] < 0) continue;
+        if (r->refs && r->refs[i].present) ok = 0; /* a value of more than 1 KiB: text only */
+        else if ((ok = convert(&r->vals[i], m->to[i], a, tmp, &v)) < 0) return ok;
+        if (ok) {
+            r->vals[i] = v;
+            continue;
+        }
+        tmp->len = 0;
+        if ((rc = bad_key(tmp, merged, m, r->vals))) return rc;
+        fprintf(stderr, "pvdev merge-driver: table %s, column %s, key %.*s: the value on %s (%s line %zu) does not "
+                "convert to %s, the type the settled schema gives it: recorded as a conflict (it reads NULL there)\n",
+                merged->name, merged->cols[m->mcol[i]].name, (int)tmp->len, tmp->p, side, what, lineno,
+                pv_type_name(m->to[i]));
+        if (!any && ((rc = pv_buf_append(&bad->keys, tmp->p, tmp->len)) || (rc = pv_buf_putc(&bad->keys, '\n'))))
+            return rc;
+        any = 1;
+        bad->cells++;
+        r->vals[i] = pv_v_null();
+        if (r->refs) r->refs[i].present = 0;
+    }
+    return PV_OK;
+}
+
+int pvgit_retype_chunk(const pv_schema *own, const pv_schema *merged, const char *text, size_t len,
+                       const char *what, const char *side, pv_buf *out, pvgit_retype_keys *bad)
+{
+    const char *p = text, *end = text + len, *nl;
+    pv_buf tmp = PV_BUF_INIT;
+    pv_schema shape;
+    hmap *m = calloc(1, sizeof *m);
+    size_t lineno = 0;
+    int rc = m ? PV_OK : pv_err(PV_ENOMEM, "out of memory");
+    out->len = 0;
+    for (; !rc && p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
+        pv_arena a = PV_ARENA_INIT;
+        pv_chunk_rec r;
+        lineno++;
+        if (lineno == 1) {
+            rc = pv_chunk_decode(p, (size_t)(nl - p), NULL, 0, NULL, 0, &a, &r);
+            if (!rc && r.kind != PV_REC_HEADER) rc = PV_CORRUPT("the first line must be the chunk header");
+            if (!rc) rc = map_header(own, merged, &r, m);
+            if (!rc) rc = pv_buf_append(out, p, (size_t)(nl - p) + 1);
+        } else {
+            rc = pv_chunk_decode(p, (size_t)(nl - p), m->types, m->n, m->key_types, own->npk, &a, &r);
+            if (!rc && r.kind == PV_REC_ROW) {
+                shape = *merged;
+                shape.ncols = m->n; /* the encoder takes only the count */
+                rc = convert_row(merged, m, &r, &a, &tmp, what, lineno, side, bad);
+                if (!rc) rc = pv_chunk_encode_row(out, &shape, r.vals, r.refs);
+            } else if (!rc) {
+                rc = pv_buf_append(out, p, (size_t)(nl - p) + 1);
+            }
+        }
+        if (rc && rc != PV_ENOMEM) pv_err_prefix("%s line %zu", what, lineno);
+        pv_arena_free(&a);
+    }
+    if (!rc && p < end) rc = pv_buf_append(out, p, (size_t)(end - p)); /* a torn last line stays torn */
+    pv_buf_free(&tmp);
+    free(m);
+    return rc;
+}
+
+int pvgit_retype_key(pv_buf *out, const pv_schema *s, const pv_value *row)
+{
+    uint32_t k;
+    int rc = PV_OK;
+    for (k = 0; k < s->npk && !rc; k++) {
+        if (k) rc = pv_buf_putc(out, ',');
+        if (!rc) rc = pv_chunk_encode_value(out, &row[s->pk[k]]);
+    }
+    return rc;
+}
+
+int pvgit_retype_has(const pvgit_retype_keys *bad, const pv_schema *s, const pv_value *row)
+{
+    pv_buf key = PV_BUF_INIT;
+    const char *p, *end;
+    int found = 0;
+    if (!bad || !bad->keys.len || pvgit_retype_key(&key, s, row)) {
+        pv_buf_free(&key);
+        return 0;
+    }
+    for (p = bad->keys.p, end = p + bad->keys.len; p < end && !found;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        found = (size_t)(nl - p) == key.len && memcmp(p, key.p, key.len) == 0;
+        p = nl + 1;
+    }
+    pv_buf_free(&key);
+    return found;
+}
+
+void pvgit_retype_keys_free(pvgit_retype_keys *bad)
+{
+    pv_buf_free(&bad->keys);
+    bad->cells = 0;
+}
