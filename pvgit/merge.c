@@ -765,6 +765,51 @@ static int table_level(job *j, const char *path, pvgit_commits *c)
     return pvgit_find_merge(j->repo, path, &j->ver[0], &j->ver[1], &j->ver[2], virtual_base, j, c);
 }
 
+/* No commit hinted at, and two readings fit (pvgit_commits.ambiguous):
+ * HEAD merging a ref tip, or HEAD picking a commit below it over its
+ * parent. Merged both ways: the same bytes are right whichever git is
+ * doing; different bytes are a conflict naming the table (the pick's
+ * result is written: a cherry-pick is what exposes no commit). */
+static int ambiguous_merge(job *j, const pvgit_commits *c, const char *a_path)
+{
+    pvgit_commits pc;
+    char *hpath = NULL, *bytes = NULL, tip[GIT_OID_HEXSZ + 1], pick[GIT_OID_HEXSZ + 1];
+    const char *r1, *r2;
+    size_t n1, n2, len = 0;
+    int rc = PV_OK;
+    if (!strcmp(j->hpath, j->relfile) && (rc = merge_table(j))) return rc;
+    memset(&pc, 0, sizeof pc);
+    git_oid_cpy(&pc.base, &c->pick_base);
+    git_oid_cpy(&pc.ours, &c->ours);
+    git_oid_cpy(&pc.theirs, &c->pick);
+    if ((rc = pvgit_merge_table_at(j->repo, &pc, j->prefix, j->table, &hpath, &bytes, &len)) &&
+        rc != PV_ECONSTRAINT)
+        return rc;
+    r1 = strcmp(j->hpath, j->relfile) ? j->data[1] : j->result.p;
+    n1 = strcmp(j->hpath, j->relfile) ? j->len[1] : j->result.len;
+    r2 = !rc && hpath && !strcmp(hpath, j->relfile) ? bytes : j->data[1];
+    n2 = !rc && hpath && !strcmp(hpath, j->relfile) ? len : j->len[1];
+    if (!rc && n1 == n2 && (n1 == 0 || memcmp(r1, r2, n1) == 0)) {
+        rc = strcmp(j->hpath, j->relfile) ? PV_OK : write_result(j, a_path);
+        if (!rc && !strcmp(j->hpath, j->relfile)) rc = j->st->conflicts ? 1 : 0;
+    } else {
+        git_oid_tostr(tip, sizeof tip, &c->theirs);
+        git_oid_tostr(pick, sizeof pick, &c->pick);
+        fprintf(stderr, "pvdev merge-driver: table %s: CONFLICT: git names no commit for this merge, and two fit: "
+                "merging %.12s (a ref tip) or picking %.12s (a cherry-pick), which give the table different rows; "
+                "%s is written as the pick gives it: check the rows, then git add\n",
+                j->table, tip, pick, j->relfile);
+        j->st->ambiguous = 1;
+        pv_buf_free(&j->result);
+        rc = pv_buf_append(&j->result, r2, n2);
+        if (!rc) rc = write_result(j, a_path);
+        if (!rc) rc = 1;
+    }
+    free(hpath);
+    free(bytes);
+    return rc;
+}
+
 int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path, const char *path,
                      pvgit_merge_stats *st)
 {
@@ -794,6 +839,10 @@ int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
         fprintf(stderr, "pvdev merge-driver: %s: could not find the commits being merged; merging this file alone\n",
                 path);
     rc = level ? build_table_level(&j, &c, j.relfile) : build_file_level(&j);
+    if (!rc && level && c.ambiguous) {
+        rc = ambiguous_merge(&j, &c, a_path);
+        goto done;
+    }
     /* Only the receiving chunk's output changes, and its invocation merges
      * (and reports the conflicts of) the whole table: the others keep ours'
      * bytes without loading a row. */

@@ -25,6 +25,8 @@ typedef struct pvgit_merge_stats {
     size_t unbuilt_bases; /* a criss-cross merge of that many merge bases whose virtual base
                            * could not be rebuilt: the file was merged alone and the run
                            * reports a conflict (returns 1) */
+    int ambiguous;        /* no commit hinted at, and merging a ref tip or picking a commit
+                           * below it give different bytes: a conflict (returns 1) */
 } pvgit_merge_stats;
 
 /* Merge the file git names `path` (relative to the top of the work tree,
@@ -32,7 +34,8 @@ typedef struct pvgit_merge_stats {
  * versions in the files o_path, a_path and b_path; the result replaces
  * a_path. Run at the top of the work tree. Returns 0 when clean, 1 when
  * conflicts were recorded (the file stays valid) or the merge cannot be
- * made exactly (st->unbuilt_bases; the file is merged alone), or a negative PV_E*
+ * made exactly (st->unbuilt_bases: the file is merged alone;
+ * st->ambiguous: a cherry-pick's result is written), or a negative PV_E*
  * error (a_path is then unchanged). */
 int pvgit_merge_file(const char *o_path, const char *a_path, const char *b_path,
                      const char *path, pvgit_merge_stats *st);

@@ -105,6 +105,7 @@ typedef struct finder {
     git_oid pairs[PAIRS_MAX][2];  /* the inner merges made (ours, theirs), when recording */
     size_t npairs;
     int record;
+    size_t nhints;                /* commits git hints at */
 } finder;
 
 /* The merge bases of a and b in git's order: get_merge_bases() sorts them
@@ -241,20 +242,29 @@ static int find_base(finder *f, const git_oid *ours, const git_oid *theirs, git_
 }
 
 /* Last resort for a cherry-pick: a commit reachable from a ref that holds
- * theirs' version while its parent holds the base version. */
+ * theirs' version while its parent holds the base version (the parent is
+ * the base: not a merge base, which may hold the same file). */
 static int search_refs(finder *f, const git_oid *ours, const pvgit_version *b, git_oid *theirs, git_oid *base)
 {
     git_revwalk *w = NULL;
     git_oid id;
+    unsigned i;
     int found = 0, seen = 0;
     if (git_revwalk_new(&w, f->repo)) return 0;
     git_revwalk_sorting(w, GIT_SORT_TIME);
     git_revwalk_push_glob(w, "refs/*");
-    while (!found && seen++ < 5000 && git_revwalk_next(&id, w) == 0)
-        if (!git_oid_equal(&id, ours) && holds(f->repo, &id, f->path, b) && find_base(f, ours, &id, base, NULL)) {
-            git_oid_cpy(theirs, &id);
-            found = 1;
-        }
+    while (!found && seen++ < 5000 && git_revwalk_next(&id, w) == 0) {
+        git_commit *c = NULL;
+        if (git_oid_equal(&id, ours) || !holds(f->repo, &id, f->path, b) || git_commit_lookup(&c, f->repo, &id))
+            continue;
+        for (i = 0; i < git_commit_parentcount(c) && !found; i++)
+            if (holds(f->repo, git_commit_parent_id(c, i), f->path, f->o)) {
+                git_oid_cpy(base, git_commit_parent_id(c, i));
+                git_oid_cpy(theirs, &id);
+                found = 1;
+            }
+        git_commit_free(c);
+    }
     git_revwalk_free(w);
     return found;
 }
@@ -288,6 +298,7 @@ static size_t candidates(finder *f, int stage, git_oid *list, size_t n)
     int have_head = git_reference_name_to_id(&head, f->repo, "HEAD") == 0;
     if (have_head) add_candidate(list, &n, CAND_MAX, &head);
     nh = theirs_hints(f->repo, hints, sizeof hints / sizeof hints[0]);
+    f->nhints = nh;
     for (i = 0; i < nh; i++) add_candidate(list, &n, CAND_MAX, &hints[i]);
     if (stage == 0) return n;
     for (i = 0; i < nh && have_head; i++) {
@@ -304,6 +315,54 @@ static size_t candidates(finder *f, int stage, git_oid *list, size_t n)
     return n;
 }
 
+/* The tree id of the directory holding `path` (the table's) in a commit;
+ * all zeros when there is none. */
+static void table_dir(git_repository *repo, const git_oid *commit, const char *path, git_oid *out)
+{
+    git_commit *c = NULL;
+    git_tree *tree = NULL;
+    git_tree_entry *e = NULL;
+    const char *slash = strrchr(path, '/');
+    char dir[4200];
+    memset(out, 0, sizeof *out);
+    if (!slash || (size_t)(slash - path) >= sizeof dir) return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = 0;
+    if (git_commit_lookup(&c, repo, commit) == 0 && git_commit_tree(&tree, c) == 0 &&
+        git_tree_entry_bypath(&e, tree, dir) == 0)
+        git_oid_cpy(out, git_tree_entry_id(e));
+    git_tree_entry_free(e);
+    git_tree_free(tree);
+    git_commit_free(c);
+}
+
+/* No commit git hints at, and theirs found among the ref tips: a
+ * cherry-pick (or revert) exposes nothing either, and its theirs may be a
+ * commit below a tip that holds the same file while the tip changed the
+ * table's other files since (merging the tip would bring those changes in,
+ * or drop rows the picked commit wrote into them). Both readings are
+ * possible; when the commit a pick would be (holding %B, its parent %O)
+ * gives the table's files otherwise than the found triple, the merge is
+ * ambiguous: 1, and that pick and its parent (the caller merges both
+ * ways and compares). */
+static int ambiguous_pick(finder *f, const pvgit_commits *c, const pvgit_version *b, git_oid *pick,
+                          git_oid *pick_base)
+{
+    git_oid x, xbase, t1, t2;
+    if (!search_refs(f, &c->ours, b, &x, &xbase) || git_oid_equal(&x, &c->theirs)) return 0;
+    table_dir(f->repo, &x, f->path, &t1);
+    table_dir(f->repo, &c->theirs, f->path, &t2);
+    if (!git_oid_equal(&t1, &t2)) goto differ;
+    table_dir(f->repo, &xbase, f->path, &t1);
+    table_dir(f->repo, &c->base, f->path, &t2);
+    if (!git_oid_equal(&t1, &t2)) goto differ;
+    return 0;
+differ:
+    git_oid_cpy(pick, &x);
+    git_oid_cpy(pick_base, &xbase);
+    return 1;
+}
+
 int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version *o, const pvgit_version *a,
                      const pvgit_version *b, pvgit_vbase_fn vbase, void *ctx, pvgit_commits *out)
 {
@@ -313,6 +372,7 @@ int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version
     int stage;
     finder *f = calloc(1, sizeof *f);
     out->unbuilt_bases = 0;
+    out->ambiguous = 0;
     if (!f) return 0;
     f->repo = repo;
     f->path = path;
@@ -332,6 +392,8 @@ int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version
                 if (find_base(f, &cand[i], &cand[k], &out->base, &nb)) {
                     git_oid_cpy(&out->ours, &cand[i]);
                     git_oid_cpy(&out->theirs, &cand[k]);
+                    if (stage == 1 && f->nhints == 0 && i == 0)
+                        out->ambiguous = ambiguous_pick(f, out, b, &out->pick, &out->pick_base);
                     free(f);
                     return 1;
                 }

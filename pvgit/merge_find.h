@@ -20,6 +20,13 @@ typedef struct pvgit_commits {
      * have when two or more (a criss-cross merge whose virtual base could
      * not be rebuilt), else 0 */
     size_t unbuilt_bases;
+    /* set by pvgit_find_merge when no commit is hinted at and two readings
+     * hold the three versions with different files of the table: HEAD
+     * merging a ref tip (the triple found: git merge-tree), and HEAD
+     * picking `pick` over its parent `pick_base` (a cherry-pick, which
+     * exposes nothing): the caller must merge both ways */
+    int ambiguous;
+    git_oid pick, pick_base;
 } pvgit_commits;
 
 /* Make the commit git's inner merge of x (ours) and y (theirs) over
