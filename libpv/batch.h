@@ -77,6 +77,10 @@ typedef struct pv_vdict {
 typedef struct pv_venc {
     uint8_t form;            /* PV_VEC_* */
     uint8_t width;           /* PACKED: bits per value, 0 .. 64 */
+    /* TEXT/BLOB, in any form: every non-NULL value's bytes are followed by
+     * a readable NUL byte (p[n] == 0: strings the store decoded into its
+     * own memory), so a C string needs no copy. 0: not known to be. */
+    uint8_t term;
     uint32_t off;            /* PACKED: row r is packed value off + r */
     int64_t ref;             /* PACKED: the block's minimum (exact) */
     const uint8_t *words;    /* PACKED: the block's packed words (checked) */

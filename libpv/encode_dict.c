@@ -19,6 +19,11 @@
  * group, 0 for the first), LEB128 suffix length, the suffix bytes. An
  * entry decodes from its group's first entry, at most 15 steps.
  *
+ * Decoded front-coded entries (a group or a page in memory, an entry
+ * appended to a buffer by get()) are each followed by a NUL byte that is
+ * not part of the value, so a statement hands them out as C strings
+ * without copying them (pvdb_impl.h pv_dec_terminated, pv_column_text).
+ *
  * Sort order, which makes the dictionary (and the file) deterministic:
  * INTEGER by signed value, REAL by IEEE-754 totalOrder (0.0 and -0.0 are
  * two entries, every bit pattern survives), TEXT and BLOB by bytes.
@@ -358,7 +363,8 @@ static int fc_group(const pv_dec *d, uint32_t g, uint64_t *from, uint64_t *to)
     return 0;
 }
 
-/* Entry e of a front-coded dictionary, appended to mem: *moff, *len.
+/* Entry e of a front-coded dictionary, appended to mem and followed by a
+ * NUL byte: *moff, *len (without the NUL).
  * The steps from the group's first entry are parsed (and checked) first;
  * then the entry is built from its last step backwards, each earlier step
  * giving only the bytes no later one replaced, so every byte of the
@@ -380,8 +386,9 @@ static int fc_entry(const pv_dec *d, uint32_t e, pv_buf *mem, uint64_t *moff, ui
         at += slen;
         cur = sh + slen;
     }
-    if (pv_buf_reserve(mem, cur)) return PV_ENOMEM;
+    if (pv_buf_reserve(mem, (size_t)cur + 1)) return PV_ENOMEM;
     out = mem->p + mem->len;
+    out[cur] = 0;
     need = cur; /* bytes [0, need) still to fill */
     for (t = n; t-- > 0 && need > 0;) {
         if (need > shared[t]) {
@@ -391,7 +398,7 @@ static int fc_entry(const pv_dec *d, uint32_t e, pv_buf *mem, uint64_t *moff, ui
     }
     *moff = mem->len;
     *len = cur;
-    mem->len += cur;
+    mem->len += (size_t)cur + 1;
     return 0;
 }
 
@@ -419,7 +426,8 @@ static int fc_group_sizes(const pv_dec *d, uint32_t g, uint32_t lens[FC_GROUP], 
     return at != to || *total > FC_MAX_DECODED; /* group data used exactly */
 }
 
-/* Decode group g (checked by fc_group_sizes) into strs[] and bytes. */
+/* Decode group g (checked by fc_group_sizes) into strs[] and bytes:
+ * each entry followed by a NUL, so bytes needs the group's total + n. */
 static void fc_group_fill(const pv_dec *d, uint32_t g, const uint32_t *lens, uint32_t n,
                           pv_str *strs, char *bytes)
 {
@@ -432,11 +440,12 @@ static void fc_group_fill(const pv_dec *d, uint32_t g, const uint32_t *lens, uin
         uint32_t slen = leb_get1(d->bytes, to, &at, &bad);
         if (shared) memcpy(bytes, prev, shared);
         if (slen) memcpy(bytes + shared, d->bytes + at, slen);
+        bytes[lens[t]] = 0;
         at += slen;
         strs[t].p = bytes;
         strs[t].n = lens[t];
         prev = bytes;
-        bytes += lens[t];
+        bytes += lens[t] + 1;
     }
 }
 
@@ -449,7 +458,7 @@ static int fc_decode_group(pv_dec *d, uint32_t g)
     uint64_t total;
     pv_str *strs;
     if (fc_group_sizes(d, g, lens, &n, &total)) return 1;
-    strs = pv_arena_alloc(d->arena, n * sizeof *strs + (size_t)total + 1);
+    strs = pv_arena_alloc(d->arena, n * sizeof *strs + (size_t)total + n);
     if (!strs) return pv_err(PV_ENOMEM, "out of memory");
     fc_group_fill(d, g, lens, n, strs, (char *)(strs + n));
     d->fc_groups[g] = strs;
@@ -483,13 +492,13 @@ static int fc_decode_page(pv_dec *d, uint32_t p)
             nent += cnt[i];
         }
         if (total > FC_MAX_DECODED) return 2;
-        if (!(nb = pv_block_new(nent * sizeof(pv_str) + (size_t)total)))
+        if (!(nb = pv_block_new(nent * sizeof(pv_str) + (size_t)total + nent)))
             return pv_err(PV_ENOMEM, "out of memory decoding a dictionary page");
         strs = pv_block_data(nb);
         bytes = (char *)(strs + nent);
         for (i = 0; i < ng; i++) {
             fc_group_fill(d, g0 + i, lens[i], cnt[i], strs, bytes);
-            bytes += gbytes[i];
+            bytes += gbytes[i] + cnt[i]; /* (and their NULs) */
             strs += cnt[i];
         }
         b = pv_blockcache_put(d->cache, &key, nb);

@@ -382,6 +382,25 @@ void pv_run_set_mem_limit(pv_run *run, uint64_t bytes);
 /* Next row: 1 with *row (plan->nout values, valid until the next call or
  * close), 0 at the end, or a negative error. */
 int pv_run_next(pv_run *run, const pv_value **row);
+
+/* A row as pv_run_step hands it out: plan->nout values, or, when every
+ * output is a bare column (no DISTINCT, no aggregate, no ORDER BY), the
+ * outputs read in place: output i is row `row` of the plain vector
+ * cols[i] of the current batch, nothing copied. term[i] is 1 when that
+ * vector's non-NULL TEXT/BLOB values are each followed by a NUL byte
+ * (p[n] == 0, readable), so they can be handed out as C strings as they
+ * are. Everything it points to is valid until the next call on the run
+ * (pv_run_step, pv_run_next, restart, finish, close). */
+typedef struct pv_row {
+    const pv_value *vals;      /* nout values, or NULL: read cols[i] at row */
+    const pv_vec *const *cols; /* in place: per output, its vector */
+    const uint8_t *term;       /* in place: per output, 1 = text NUL-terminated */
+    uint32_t row;              /* in place: the row of those vectors */
+} pv_row;
+
+/* Next row as pv_run_next, read in place where the plan allows: 1 with
+ * *row, 0 at the end, or a negative error. */
+int pv_run_step(pv_run *run, const pv_row **row);
 /* Run the plan again from its start (pv_reset; params re-read), keeping
  * the run's memory: vectors, projection rows, lookup state. Errors: as
  * pv_run_open. */

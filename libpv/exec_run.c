@@ -2,8 +2,12 @@
  * exec_run.c: run a plan over the batches of its source (docs/SQL.md).
  *
  * Streaming (no aggregate, no ORDER BY): each batch is filtered into a
- * selection vector and projected into a batch of output rows, which
- * pv_run_next hands out one by one; the scan stops as soon as LIMIT is met.
+ * selection vector and its selected rows are handed out one by one; the
+ * scan stops as soon as LIMIT is met. When every output is a bare column
+ * (no DISTINCT) and the caller reads rows in place (pv_run_step), a row
+ * is only its number: the outputs' vectors are set once per batch and
+ * nothing is copied per row. Otherwise a row is projected into values
+ * when it is asked for.
  * Otherwise every output row is materialized (aggregated first if needed),
  * sorted, and then handed out through OFFSET/LIMIT.
  */
@@ -19,6 +23,14 @@ struct pv_run {
                              index enforces the rest exactly */
     int *outslot;         /* per output: its scan slot when it is a bare
                              column (copied without evaluation), else -1 */
+    int can_place;        /* every output is a bare column, no DISTINCT */
+    int in_place;         /* the caller reads rows in place (pv_run_step) */
+    int placed;           /* the current batch's rows are read in place */
+    pv_row cur;           /* the row pv_run_step hands out */
+    const pv_vec **ocols; /* placed: per output, its vector of the batch */
+    uint8_t *oterm;       /* placed: per output, its text is NUL-terminated */
+    int src_fixed;        /* src found and checked once for the statement's
+                             life (a .pvdb mapping never changes) */
     pv_eval cx;
     pv_source src;
     pv_scan *scan;
@@ -230,6 +242,31 @@ static int row_is_new(pv_run *r, const pv_value *row)
 
 /* ---- streaming ----------------------------------------------------------------------- */
 
+/* Is column c of b's text followed by a NUL byte (batch.h, pv_venc.term)? */
+static int text_term(const pv_batch *b, uint32_t c)
+{
+    return b->enc && b->enc_cols == b->cols && b->enc[c].term;
+}
+
+/* Point the outputs at the batch's vectors so that its rows are read in
+ * place: 1, or 0 when an encoded output column should rather be read row
+ * by row (few rows selected: decoding the whole column would cost more). */
+static int place_batch(pv_run *r, const pv_batch *b)
+{
+    const pv_plan *p = r->plan;
+    uint32_t i;
+    for (i = 0; i < p->nout; i++)
+        if (pv_batch_form(b, (uint32_t)r->outslot[i]) != PV_VEC_PLAIN && r->nsel * 4 < b->nrows)
+            return 0;
+    for (i = 0; i < p->nout; i++) {
+        uint32_t slot = (uint32_t)r->outslot[i];
+        pv_batch_flatten(b, slot); /* (nothing for a plain column) */
+        r->ocols[i] = &b->cols[slot];
+        r->oterm[i] = (uint8_t)text_term(b, slot);
+    }
+    return 1;
+}
+
 /* The next batch, filtered: its selected rows are r->sel[0..nsel). */
 static int stream_batch(pv_run *r)
 {
@@ -245,13 +282,14 @@ static int stream_batch(pv_run *r)
     if (!r->lookup) pv_batch_ask_enc(b);
     if ((rc = filter(r, b, &n))) return rc;
     r->nsel = n;
+    r->placed = r->in_place && n && place_batch(r, b);
     return 1;
 }
 
-/* Rows are projected one at a time, when asked for, into r->proj (one
- * row): a 1,000-row range writes no batch of projected rows, and rows
- * past LIMIT are never evaluated. */
-static int stream_next(pv_run *r, const pv_value **row)
+/* Rows are read in place (r->cur.row), or projected one at a time, when
+ * asked for, into r->proj (one row): a 1,000-row range writes no batch of
+ * projected rows, and rows past LIMIT are never evaluated. */
+static int stream_next(pv_run *r)
 {
     int rc;
     for (;;) {
@@ -261,6 +299,12 @@ static int stream_next(pv_run *r, const pv_value **row)
             if (!r->distinct && r->skip > 0) { /* OFFSET without evaluating */
                 r->skip--;
                 continue;
+            }
+            if (r->placed) { /* (no DISTINCT, OFFSET done) */
+                if (r->limit > 0) r->limit--;
+                r->cur.vals = NULL;
+                r->cur.row = r->cx.row;
+                return 1;
             }
             if ((rc = project(r, r->proj, 0))) return rc;
             if ((rc = row_is_new(r, r->proj)) <= 0) {
@@ -272,7 +316,7 @@ static int stream_next(pv_run *r, const pv_value **row)
                 continue;
             }
             if (r->limit > 0) r->limit--;
-            *row = r->proj;
+            r->cur.vals = r->proj;
             return 1;
         }
         if (r->eof || r->limit == 0) return 0;
@@ -382,13 +426,13 @@ static int materialize(pv_run *r)
     return 0;
 }
 
-static int materialized_next(pv_run *r, const pv_value **row)
+static int materialized_next(pv_run *r)
 {
     int rc;
     if (!r->materialized && (rc = materialize(r))) return rc;
     if (r->cursor >= r->nrows || r->limit == 0) return 0;
     if (r->limit > 0) r->limit--;
-    *row = r->rows[r->cursor++];
+    r->cur.vals = r->rows[r->cursor++];
     return 1;
 }
 
@@ -462,9 +506,14 @@ static int run_start(pv_run *r, pv_db *db)
         return 0;
     }
     if (!p->has_from) return 0;
-    rc = p->as_of ? pv_db_find_table_at(db, p->as_of, p->table, strlen(p->table), &r->src)
-                  : pv_db_find_table_in(db, p->map, p->table, strlen(p->table), &r->src);
-    if (rc || (rc = check_shape(p, &r->src))) return rc;
+    if (!r->src_fixed) {
+        rc = p->as_of ? pv_db_find_table_at(db, p->as_of, p->table, strlen(p->table), &r->src)
+                      : pv_db_find_table_in(db, p->map, p->table, strlen(p->table), &r->src);
+        if (rc || (rc = check_shape(p, &r->src))) return rc;
+        /* the statement's .pvdb mapping is immutable: the table and its
+         * columns found now are those of every later run */
+        r->src_fixed = p->map && !p->as_of;
+    }
     return open_access(r, db);
 }
 
@@ -485,12 +534,19 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
     r->budget.limit = PV_QUERY_MEM_DEFAULT;
     if (!(r->scratch = calloc(w ? w : 1, sizeof *r->scratch)) ||
         !(r->proj = calloc(plan->nout ? plan->nout : 1, sizeof *r->proj)) ||
-        !(r->outslot = malloc((plan->nout ? plan->nout : 1) * sizeof *r->outslot))) {
+        !(r->outslot = malloc((plan->nout ? plan->nout : 1) * sizeof *r->outslot)) ||
+        !(r->ocols = calloc(plan->nout ? plan->nout : 1, sizeof *r->ocols)) ||
+        !(r->oterm = calloc(plan->nout ? plan->nout : 1, 1))) {
         rc = nomem();
         goto fail;
     }
-    for (i = 0; i < plan->nout; i++)
+    r->can_place = plan->has_from && !plan->distinct && !plan->aggregate && !plan->nkeys;
+    for (i = 0; i < plan->nout; i++) {
         r->outslot[i] = plan->out[i]->kind == PV_X_COL && plan->out[i]->slot >= 0 ? plan->out[i]->slot : -1;
+        if (r->outslot[i] < 0) r->can_place = 0;
+    }
+    r->cur.cols = r->ocols;
+    r->cur.term = r->oterm;
     if ((rc = run_start(r, db))) goto fail;
     *out = r;
     return 0;
@@ -512,6 +568,7 @@ int pv_run_restart(pv_run *r, pv_db *db)
     pv_run_finish(r);
     r->eof = 0;
     r->nsel = r->pos = 0;
+    r->placed = 0;
     r->materialized = 0;
     r->nrows = r->cursor = 0;
     pv_arena_reset(&r->store);
@@ -523,8 +580,25 @@ int pv_run_restart(pv_run *r, pv_db *db)
 
 int pv_run_next(pv_run *r, const pv_value **row)
 {
-    if (r->plan->aggregate || r->plan->nkeys) return materialized_next(r, row);
-    return stream_next(r, row);
+    int rc;
+    r->in_place = 0;
+    rc = r->plan->aggregate || r->plan->nkeys ? materialized_next(r) : stream_next(r);
+    if (rc == 1 && !r->cur.vals) { /* a batch taken in place before */
+        if ((rc = project(r, r->proj, 0))) return rc;
+        r->cur.vals = r->proj;
+        rc = 1;
+    }
+    if (rc == 1) *row = r->cur.vals;
+    return rc;
+}
+
+int pv_run_step(pv_run *r, const pv_row **row)
+{
+    int rc;
+    r->in_place = r->can_place;
+    rc = r->plan->aggregate || r->plan->nkeys ? materialized_next(r) : stream_next(r);
+    if (rc == 1) *row = &r->cur;
+    return rc;
 }
 
 void pv_run_close(pv_run *r)
@@ -539,5 +613,7 @@ void pv_run_close(pv_run *r)
     free(r->proj);
     free(r->scratch);
     free(r->outslot);
+    free(r->ocols);
+    free(r->oterm);
     free(r);
 }

@@ -85,6 +85,16 @@ uint32_t pvdb_group_of(const pvdb_table *t, uint64_t row);
 #define PVDB_LOAD_CACHE    0x8u
 int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags, pv_dec *d,
                     const uint8_t **bitmap);
+/* 1 when every string an opened decoder yields (read(), get(), DICT
+ * entries) is followed by a NUL byte that is not part of it: a DICT of
+ * TEXT or BLOB that is front-coded (decoded into memory, each entry
+ * NUL-terminated) or has no entries ("" for every row). Strings that point
+ * into the mapping (PLAIN, array dictionaries) or into a decompressed
+ * block (ZSTR) are not (encode_dict.c makes the NULs). */
+static inline int pv_dec_terminated(const pv_dec *d)
+{
+    return pv_enc_is_str(d->type) && d->enc == PV_ENC_DICT && (d->fmt == 1 || d->count == 0);
+}
 /* Free the scans parked on f (pvdb_close: no scan of f is running). */
 void pvdb_scan_spares_free(pvdb_file *f);
 /* A new value for pvdb_file.gen. */

@@ -11,7 +11,9 @@
  * Once a consumer asks (pv_batch.want_enc, batch.h), FOR columns come as
  * their packed block and dictionary columns as codes plus the chunk's
  * dictionary, decoded once per chunk: the executor then filters and
- * groups without decoding every value.
+ * groups without decoding every value. A column whose strings are each
+ * followed by a NUL byte (front-coded dictionaries) says so
+ * (pv_venc.term), so that pv_column_text hands them out without a copy.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -466,6 +468,7 @@ static int fill_vec(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_
     }
     memset(z, 0, sizeof *z);
     z->flat = sc->v;
+    z->term = (uint8_t)pv_dec_terminated(&sc->dec); /* (fill_rows and read() alike) */
     if (s->want_enc && n > POINT_ROWS) {
         rc = fill_enc(s, sc, r0, n, z);
         if (rc) {

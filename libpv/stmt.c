@@ -37,9 +37,11 @@ struct pv_stmt {
     pv_value *xrows;       /* EXPLAIN: rows of PV_EXPLAIN_COLS values */
     uint32_t nxrows, xpos;
     pv_arena xarena;       /* EXPLAIN rows */
-    const pv_value *row;   /* the current row (ST_ROW) */
+    const pv_row *row;     /* the current row (ST_ROW): values, or read in place */
+    pv_row xrow;           /* EXPLAIN: the current row's values */
+    uint64_t rowgen;       /* rows handed out so far (text_gen's clock) */
     pv_buf *text;          /* per result column: NUL-terminated text */
-    uint8_t *text_ok;      /* per result column: text[] holds this row's */
+    uint64_t *text_gen;    /* per result column: text[] holds row rowgen's */
 };
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory preparing a statement"); }
@@ -64,7 +66,7 @@ static int prepare_kind(pv_stmt *st)
         st->names = explain_names;
     }
     if (!(st->text = calloc(st->ncols ? st->ncols : 1, sizeof *st->text)) ||
-        !(st->text_ok = calloc(st->ncols ? st->ncols : 1, 1)))
+        !(st->text_gen = calloc(st->ncols ? st->ncols : 1, sizeof *st->text_gen)))
         return nomem();
     return 0;
 }
@@ -80,7 +82,7 @@ static void stmt_free(pv_stmt *st)
     free(st->pbytes);
     free(st->params);
     free(st->text);
-    free(st->text_ok);
+    free(st->text_gen);
     pv_arena_free(&st->arena);
     pv_db_map_release(st->map);
     free(st);
@@ -143,7 +145,6 @@ fail:
 
 PV_API int pv_reset(pv_stmt *st)
 {
-    uint32_t i;
     if (!st) return pv_err(PV_EMISUSE, "pv_reset: statement is NULL");
     pv_run_finish(st->run); /* the run itself is kept for the next step */
     st->rerun = st->run != NULL;
@@ -152,7 +153,6 @@ PV_API int pv_reset(pv_stmt *st)
     st->xrows = NULL;
     st->nxrows = st->xpos = 0;
     pv_arena_free(&st->xarena);
-    for (i = 0; st->text_ok && i < st->ncols; i++) st->text_ok[i] = 0;
     return PV_OK;
 }
 
@@ -245,15 +245,15 @@ static int step_explain(pv_stmt *st)
                          &st->xarena, &st->xrows, &st->nxrows)))
         return rc;
     if (st->xpos >= st->nxrows) return PV_DONE;
-    st->row = &st->xrows[(size_t)st->xpos++ * PV_EXPLAIN_COLS];
+    st->xrow.vals = &st->xrows[(size_t)st->xpos++ * PV_EXPLAIN_COLS];
+    st->row = &st->xrow;
     return PV_ROW;
 }
 
 static int step_select(pv_stmt *st)
 {
     int rc;
-    uint32_t i;
-    for (i = 0; i < st->ncols; i++) st->text_ok[i] = 0;
+    st->rowgen++; /* every text[] made before is stale */
     if (st->ast->explain) return step_explain(st);
     if (!st->run) {
         if ((rc = pv_run_open(st->plan, st->db, st->params, &st->run))) return rc;
@@ -267,7 +267,7 @@ static int step_select(pv_stmt *st)
         pv_run_set_mem_limit(st->run, st->mem_limit ? st->mem_limit : PV_QUERY_MEM_DEFAULT);
     }
     st->row = NULL;
-    rc = pv_run_next(st->run, &st->row);
+    rc = pv_run_step(st->run, &st->row);
     if (rc == 1) return PV_ROW;
     if (rc == 0) pv_run_finish(st->run); /* release the scan as soon as it is done */
     return rc;
@@ -316,72 +316,142 @@ PV_API const char *pv_column_name(const pv_stmt *st, int col)
     return st->names[col];
 }
 
-/* The value of a column of the current row, or NULL when there is none. */
-static const pv_value *cell(const pv_stmt *st, int col)
+/* Is there a cell `col` in the current row? */
+static inline int has_cell(const pv_stmt *st, int col)
 {
-    if (!st || st->state != ST_ROW || !st->row || col < 0 || (uint32_t)col >= st->ncols)
-        return NULL;
-    return &st->row[col];
+    return st && st->state == ST_ROW && st->row && col >= 0 && (uint32_t)col < st->ncols;
+}
+
+/* The vector of cell `col` when the row is read in place (has_cell),
+ * else NULL; *r receives the row within it. */
+static inline const pv_vec *cell_vec(const pv_stmt *st, int col, uint32_t *r)
+{
+    *r = st->row->row;
+    return st->row->vals ? NULL : st->row->cols[col];
+}
+
+/* The value of a cell (has_cell): the row's value, or the vector's slot
+ * (field by field, as exec_run.c's copy_cell). */
+static inline void cell(const pv_stmt *st, int col, pv_value *o)
+{
+    uint32_t r;
+    const pv_vec *v = cell_vec(st, col, &r);
+    if (!v) {
+        *o = st->row->vals[col];
+        return;
+    }
+    memset(o, 0, sizeof *o);
+    if (v->nulls && v->nulls[r]) {
+        o->type = PV_NULL;
+        return;
+    }
+    o->type = v->type;
+    switch (v->type) {
+    case PV_REAL: o->u.f = v->u.f[r]; break;
+    case PV_TEXT:
+    case PV_BLOB: o->u.s = v->u.s[r]; break;
+    default: o->u.i = v->u.i[r]; break;
+    }
 }
 
 PV_API int pv_column_type(const pv_stmt *st, int col)
 {
-    const pv_value *v = cell(st, col);
-    return v ? v->type : PV_NULL;
+    uint32_t r;
+    const pv_vec *v;
+    if (!has_cell(st, col)) return PV_NULL;
+    if (!(v = cell_vec(st, col, &r))) return st->row->vals[col].type;
+    return v->nulls && v->nulls[r] ? PV_NULL : v->type;
 }
 
 PV_API int64_t pv_column_int64(pv_stmt *st, int col)
 {
-    const pv_value *v = cell(st, col);
-    return v ? pv_value_int64(v) : 0;
+    uint32_t r;
+    const pv_vec *v;
+    pv_value x;
+    if (!has_cell(st, col)) return 0;
+    v = cell_vec(st, col, &r);
+    if (v && (v->type == PV_INTEGER || v->type == PV_BOOLEAN)) /* (the common case, inline) */
+        return v->nulls && v->nulls[r] ? 0 : v->u.i[r];
+    cell(st, col, &x);
+    return pv_value_int64(&x);
 }
 
 PV_API double pv_column_double(pv_stmt *st, int col)
 {
-    const pv_value *v = cell(st, col);
-    return v ? pv_value_double(v) : 0.0;
+    pv_value x;
+    if (!has_cell(st, col)) return 0.0;
+    cell(st, col, &x);
+    return pv_value_double(&x);
 }
 
-/* The NUL-terminated text of a cell, made once per row. */
+/* The NUL-terminated text of a cell (has_cell) copied into text[col],
+ * made once per row: numbers formatted, text and blobs whose bytes are
+ * not known to be followed by a NUL. NULL for a NULL value. */
 static const pv_buf *cell_text(pv_stmt *st, int col)
 {
-    const pv_value *v = cell(st, col);
+    pv_value v;
     pv_buf *b;
     char num[32];
     const char *p = num;
     size_t n;
-    if (!v || v->type == PV_NULL) return NULL;
+    cell(st, col, &v);
+    if (v.type == PV_NULL) return NULL;
     b = &st->text[col];
-    if (st->text_ok[col]) return b;
-    switch (v->type) {
+    if (st->text_gen[col] == st->rowgen) return b;
+    switch (v.type) {
     case PV_TEXT:
-    case PV_BLOB: p = v->u.s.p; n = v->u.s.n; break;
-    case PV_REAL: n = (size_t)pv_real_format(v->u.f == 0.0 ? 0.0 : v->u.f, num); break; /* as SQLite: "0.0" */
-    default: n = (size_t)pv_int_format(v->u.i, num); break;
+    case PV_BLOB: p = v.u.s.p; n = v.u.s.n; break;
+    case PV_REAL: n = (size_t)pv_real_format(v.u.f == 0.0 ? 0.0 : v.u.f, num); break; /* as SQLite: "0.0" */
+    default: n = (size_t)pv_int_format(v.u.i, num); break;
     }
     b->len = 0;
     if (b->cap < n + 1 && pv_buf_reserve(b, n + 1)) return NULL;
     if (n) memcpy(b->p, p, n);
     b->p[n] = 0;
     b->len = n;
-    st->text_ok[col] = 1;
+    st->text_gen[col] = st->rowgen;
     return b;
+}
+
+/* The bytes of a TEXT/BLOB cell read in place, when they can be handed
+ * out as they are (`term`: they must also be followed by a NUL): 1 with
+ * *s, 0 when cell_text must make them. */
+static inline int cell_str(const pv_stmt *st, int col, int term, pv_str *s)
+{
+    uint32_t r;
+    const pv_vec *v = cell_vec(st, col, &r);
+    if (!v || (v->type != PV_TEXT && v->type != PV_BLOB) || (v->nulls && v->nulls[r])) return 0;
+    *s = v->u.s[r];
+    /* (an empty value may have no bytes at all: made, so never NULL) */
+    return s->n && (!term || st->row->term[col]);
 }
 
 PV_API const char *pv_column_text(pv_stmt *st, int col)
 {
-    const pv_buf *b = cell_text(st, col);
+    const pv_buf *b;
+    pv_str s;
+    if (!has_cell(st, col)) return NULL;
+    if (cell_str(st, col, 1, &s)) return s.p;
+    b = cell_text(st, col);
     return b ? b->p : NULL;
 }
 
 PV_API const void *pv_column_blob(pv_stmt *st, int col)
 {
-    const pv_buf *b = cell_text(st, col);
+    const pv_buf *b;
+    pv_str s;
+    if (!has_cell(st, col)) return NULL;
+    if (cell_str(st, col, 0, &s)) return s.p;
+    b = cell_text(st, col);
     return b ? b->p : NULL;
 }
 
 PV_API size_t pv_column_bytes(pv_stmt *st, int col)
 {
-    const pv_buf *b = cell_text(st, col);
+    const pv_buf *b;
+    pv_str s;
+    if (!has_cell(st, col)) return 0;
+    if (cell_str(st, col, 0, &s)) return s.n;
+    b = cell_text(st, col);
     return b ? b->len : 0;
 }

@@ -77,6 +77,17 @@ static void fill(pv_db *db)
         pv_buf_putc(&b, 0);
         exec_ok(db, b.p);
     }
+    /* w: empty and NULL text, blobs with NUL bytes, a dictionary of one
+     * empty entry (cells read in place, test_cells_in_place) */
+    exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, s TEXT, b BLOB, z TEXT)");
+    for (i = 0; i < 1200; i++) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO w VALUES (%d, %s, %s, '')", i,
+                      i % 5 == 0 ? "NULL" : i % 5 == 1 ? "''" : i % 5 == 2 ? "'x'" : "'yy'",
+                      i % 3 == 0 ? "NULL" : i % 3 == 1 ? "X'00ff00'" : "X''");
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
     exec_ok(db, "COMMIT");
     pv_buf_free(&b);
 }
@@ -363,8 +374,8 @@ static void test_corrupt_file(void **state)
     int corrupt = 0, ok = 0;
     snprintf(copy, sizeof copy, "%s/bad.pvdb", f->ws.dir);
     assert_int_equal(pvdb_open(f->path, &pf), PV_OK);
-    /* tables in file order: c, r, s, t (and u, not damaged here) */
-    assert_int_equal(pvdb_table_count(pf), 5);
+    /* tables in file order: c, r, s, t (and u, w, not damaged here) */
+    assert_int_equal(pvdb_table_count(pf), 6);
     pvdb_close(pf);
     for (tab = 0; tab < 4; tab++) {
         for (col = 0; col < ncols[tab]; col++) {
@@ -503,6 +514,86 @@ static void test_range_reruns(void **state)
     for (q = 0; q < 4; q++) pv_finalize(st[q]);
 }
 
+/* Every accessor on cell (st, c) of the current row agrees with the same
+ * cell of `ref` (the same row through another path), and text is a C
+ * string of pv_column_bytes bytes. */
+static void same_cell(pv_stmt *st, pv_stmt *ref, int c, const char *what)
+{
+    const char *t = pv_column_text(st, c), *rt = pv_column_text(ref, c);
+    size_t n = pv_column_bytes(st, c);
+    const void *bl;
+    if (pv_column_type(st, c) != pv_column_type(ref, c))
+        fail_msg("%s, column %d: type %d, want %d", what, c, pv_column_type(st, c), pv_column_type(ref, c));
+    assert_true(pv_column_int64(st, c) == pv_column_int64(ref, c));
+    assert_true(pv_column_double(st, c) == pv_column_double(ref, c) ||
+                pv_column_double(st, c) != pv_column_double(st, c));
+    assert_int_equal(n, pv_column_bytes(ref, c));
+    if (!t || !rt) {
+        if (t != rt && !(t && !*t && rt && !*rt)) fail_msg("%s, column %d: text %p, want %p", what, c, (void *)t, (void *)rt);
+    } else {
+        if (memcmp(t, rt, n)) fail_msg("%s, column %d: '%.*s', want '%.*s'", what, c, (int)n, t, (int)n, rt);
+        if (t[n]) fail_msg("%s, column %d: text of %zu bytes not NUL-terminated", what, c, n);
+    }
+    /* asked again, and after the blob: the same bytes */
+    bl = pv_column_blob(st, c);
+    assert_int_equal(pv_column_bytes(st, c), n);
+    if (n) assert_memory_equal(bl, pv_column_blob(ref, c), n);
+    if (t) assert_memory_equal(pv_column_text(st, c), rt, n + 1);
+}
+
+/* A statement whose outputs are bare columns reads its rows in place
+ * (exec_run.c pv_run_step: the batch's vectors, no per-row copy; text
+ * from front-coded dictionaries without a copy): every accessor answers
+ * as on a statement whose rows are projected (DISTINCT of the same
+ * unique rows), on the workspace and the .pvdb, across batches, with
+ * LIMIT / OFFSET, NULL and empty values, and a filter that selects few
+ * rows of encoded batches. */
+static void test_cells_in_place(void **state)
+{
+    static const char *const sql[] = {
+        "id, name, score, flag FROM t WHERE id BETWEEN 101 AND 4101",
+        "id, name, score, flag FROM t WHERE id >= 3001 ORDER BY id LIMIT 1500 OFFSET 17",
+        "* FROM t LIMIT 2100 OFFSET 999",
+        "name, id, name FROM t WHERE name = 'n3'",
+        "flag, score, id FROM t WHERE id = 7",
+        "k, note, n FROM s WHERE n < 1500",
+        "b, a, v FROM c",
+        "v, id FROM u",
+        "s, b, z, id, s FROM w",
+        "z, b, id FROM w WHERE id BETWEEN 3 AND 1100",
+    };
+    gfix *f = *state;
+    pv_db *dbs[2] = {f->ws.db, f->pdb};
+    char a[256], d[256];
+    size_t q, k;
+    for (k = 0; k < 2; k++) {
+        for (q = 0; q < sizeof sql / sizeof *sql; q++) {
+            pv_stmt *st, *ref;
+            int rc, rr, c, rows = 0, pass;
+            snprintf(a, sizeof a, "SELECT %s", sql[q]);
+            snprintf(d, sizeof d, "SELECT DISTINCT %s", sql[q]);
+            assert_int_equal(pv_prepare(dbs[k], a, (size_t)-1, &st, NULL), PV_OK);
+            assert_int_equal(pv_prepare(dbs[k], d, (size_t)-1, &ref, NULL), PV_OK);
+            for (pass = 0; pass < 2; pass++) { /* and again after pv_reset */
+                rows = 0;
+                while ((rc = pv_step(st)) == PV_ROW) {
+                    rr = pv_step(ref);
+                    if (rr != PV_ROW) fail_msg("%s: row %d missing in the reference (%d)", a, rows, rr);
+                    for (c = 0; c < pv_column_count(st); c++) same_cell(st, ref, c, a);
+                    rows++;
+                }
+                assert_int_equal(rc, PV_DONE);
+                assert_int_equal(pv_step(ref), PV_DONE);
+                assert_true(rows > 0);
+                pv_reset(st);
+                pv_reset(ref);
+            }
+            pv_finalize(st);
+            pv_finalize(ref);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +603,7 @@ int main(void)
         cmocka_unit_test(test_bad_shapes),
         cmocka_unit_test(test_corrupt_file),
         cmocka_unit_test(test_range_reruns),
+        cmocka_unit_test(test_cells_in_place),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
