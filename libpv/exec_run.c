@@ -243,9 +243,15 @@ static int row_is_new(pv_run *r, const pv_value *row)
 /* ---- streaming ----------------------------------------------------------------------- */
 
 /* Is column c of b's text followed by a NUL byte (batch.h, pv_venc.term)? */
-static int text_term(const pv_batch *b, uint32_t c)
+static inline int text_term(const pv_batch *b, uint32_t c)
 {
     return b->enc && b->enc_cols == b->cols && b->enc[c].term;
+}
+
+/* pv_batch_form, inline: the form of column c of b. */
+static inline int form_of(const pv_batch *b, uint32_t c)
+{
+    return b->enc && b->enc_cols == b->cols ? b->enc[c].form : PV_VEC_PLAIN;
 }
 
 /* Point the outputs at the batch's vectors so that its rows are read in
@@ -256,11 +262,11 @@ static int place_batch(pv_run *r, const pv_batch *b)
     const pv_plan *p = r->plan;
     uint32_t i;
     for (i = 0; i < p->nout; i++)
-        if (pv_batch_form(b, (uint32_t)r->outslot[i]) != PV_VEC_PLAIN && r->nsel * 4 < b->nrows)
+        if (form_of(b, (uint32_t)r->outslot[i]) != PV_VEC_PLAIN && r->nsel * 4 < b->nrows)
             return 0;
     for (i = 0; i < p->nout; i++) {
         uint32_t slot = (uint32_t)r->outslot[i];
-        pv_batch_flatten(b, slot); /* (nothing for a plain column) */
+        if (form_of(b, slot) != PV_VEC_PLAIN) pv_batch_flatten(b, slot);
         r->ocols[i] = &b->cols[slot];
         r->oterm[i] = (uint8_t)text_term(b, slot);
     }

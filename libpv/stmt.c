@@ -316,10 +316,11 @@ PV_API const char *pv_column_name(const pv_stmt *st, int col)
     return st->names[col];
 }
 
-/* Is there a cell `col` in the current row? */
+/* Is there a cell `col` in the current row? (st->row is set in ST_ROW
+ * only; a negative col is a large unsigned one) */
 static inline int has_cell(const pv_stmt *st, int col)
 {
-    return st && st->state == ST_ROW && st->row && col >= 0 && (uint32_t)col < st->ncols;
+    return st && st->row && (uint32_t)col < st->ncols;
 }
 
 /* The vector of cell `col` when the row is read in place (has_cell),
