@@ -501,25 +501,26 @@ static ws_ckpt_chunk *with_blob_ids(pv_ws *ws, const ws_table *t, const ws_ckpt_
     return c;
 }
 
-void ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover_in, size_t ncover)
+int ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover_in, size_t ncover)
 {
     char path[4400], tmp[4500];
     uint8_t h[HEADER_SIZE];
     ckpt_writer *w;
     ws_ckpt_chunk *cover;
+    int rc;
     if (!host_little_endian() || getenv("PV_NO_LOAD_CACHE") || !ncover || t->nconflicts ||
         ckpt_path(ws, t, 1, path, sizeof path) || !(cover = with_blob_ids(ws, t, cover_in, ncover)))
-        return;
+        return 0;
     snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     if (!(w = calloc(1, sizeof *w))) {
         free(cover);
-        return;
+        return 0;
     }
     if (!(w->body = XXH3_createState()) || (w->fd = mkstemp(tmp)) < 0) {
         XXH3_freeState(w->body);
         free(w);
         free(cover);
-        return;
+        return 0;
     }
     XXH3_64bits_reset(w->body);
     memset(h, 0, sizeof h);
@@ -537,8 +538,13 @@ void ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover_in, s
     pv_put_u64(h + 56, XXH3_64bits(h, 56));
     if (!w->failed && pwrite(w->fd, h, sizeof h, 0) != (ssize_t)sizeof h) w->failed = 1;
     if (close(w->fd) != 0) w->failed = 1;
-    if (w->failed || rename(tmp, path) != 0) unlink(tmp);
+    if (w->failed || rename(tmp, path) != 0) {
+        unlink(tmp);
+        w->failed = 1;
+    }
+    rc = !w->failed;
     XXH3_freeState(w->body);
     free(w);
     free(cover);
+    return rc;
 }

@@ -55,6 +55,12 @@ typedef struct ws_rev_ckpt {
  * of ws, a workspace read from a git revision (pv_ws_open_reader). */
 void pv_ws_set_rev_ckpt(struct pv_ws *ws, const ws_rev_ckpt *r);
 
+/* Threads that read and decode chunk files when ws loads a table without
+ * a usable checkpoint (records are still applied by one thread, in chunk
+ * order: the rows never depend on it); 0: PV_LOAD_THREADS, else the online
+ * CPUs (at most 8). */
+void pv_ws_set_load_threads(struct pv_ws *ws, unsigned n);
+
 /* A mapped, validated checkpoint. */
 typedef struct ws_ckpt {
     void *map;
@@ -94,8 +100,9 @@ void ws_ckpt_free(ws_ckpt *c);
 
 /* Write the checkpoint of table t from its current vectors (t->vecs,
  * t->vec_rows: built, and equal to the replay of `cover`), atomically
- * (temporary file, rename). Failures are ignored: a cache. */
-void ws_ckpt_save(struct pv_ws *ws, const struct ws_table *t, const ws_ckpt_chunk *cover,
+ * (temporary file, rename). 1 when written, 0 when not (PV_NO_LOAD_CACHE,
+ * conflicts, nothing covered, or any failure: a cache, never an error). */
+int ws_ckpt_save(struct pv_ws *ws, const struct ws_table *t, const ws_ckpt_chunk *cover,
                   size_t ncover);
 
 /* Hash `len` bytes of a chunk into c->hash, c->size. */

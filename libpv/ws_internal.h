@@ -156,6 +156,8 @@ struct pv_ws {
     ws_txn txn;
     /* A git revision's checkpoints (ws_ckpt.h), borrowed; NULL: none. */
     const struct ws_rev_ckpt *rev_ckpt;
+    /* Threads a replay of chunks uses (ws_replay.c); 0: the default. */
+    unsigned load_threads;
 };
 
 /* ws_load.c */
@@ -163,6 +165,8 @@ int ws_table_load(pv_ws *ws, ws_table *t);
 void ws_table_unload(ws_table *t);
 int ws_table_vectors(pv_ws *ws, ws_table *t);
 uint64_t ws_key_hash(const pv_schema *s, const pv_value *row);
+/* Order of a row's key against row idx's (key columns, pv_value_cmp). */
+int ws_key_cmp_row(const ws_table *t, const pv_value *row, size_t idx);
 /* Row index holding the key of `row` (full row, key columns used), or -1. */
 long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h);
 /* Point the key of row `idx` at that row in the index. */
@@ -195,6 +199,11 @@ void ws_tail_free(ws_table *t);
 /* The table's rows for reading: its vectors straight from a checkpoint
  * when one covers every chunk, else the loaded rows. Errors as load. */
 int ws_table_rows_ready(pv_ws *ws, ws_table *t);
+/* Replay every chunk of t (which has no usable checkpoint) into its key-
+ * ordered vectors, without building its rows when the records allow
+ * (ws_replay_vec.c); otherwise t is loaded (t->loaded). A long replay
+ * writes a checkpoint, as a load does. Errors as load. */
+int ws_table_load_vectors(pv_ws *ws, ws_table *t);
 extern const pv_source_ops ws_source_ops;
 
 /* ws_index.c: drop the in-memory secondary indexes of t (its rows are

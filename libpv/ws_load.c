@@ -14,9 +14,7 @@
 #include "blobstore.h"
 #include "ws_ckpt.h"
 #include "ws_internal.h"
-
-/* A chunk file is read whole; bigger than this is not something we wrote. */
-#define CHUNK_MAX_BYTES ((size_t)1 << 30)
+#include "ws_replay.h"
 
 /* ---- key index ----------------------------------------------------------- */
 
@@ -46,8 +44,7 @@ static int key_equal(const pv_schema *s, const pv_value *a, const pv_value *b)
     return 1;
 }
 
-/* Order of a row's key against row idx's (key columns, as the vectors). */
-static int key_cmp_row(const ws_table *t, const pv_value *row, size_t idx)
+int ws_key_cmp_row(const ws_table *t, const pv_value *row, size_t idx)
 {
     const pv_value *other = &t->vals[idx * t->schema->ncols];
     uint32_t k;
@@ -72,10 +69,10 @@ static size_t hashed_rows(const ws_table *t)
 static long prefix_find(const ws_table *t, const pv_value *row)
 {
     size_t lo = 0, hi = t->sorted_rows;
-    if (!hi || key_cmp_row(t, row, hi - 1) > 0) return -1; /* past it: the usual append */
+    if (!hi || ws_key_cmp_row(t, row, hi - 1) > 0) return -1; /* past it: the usual append */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = key_cmp_row(t, row, mid);
+        int c = ws_key_cmp_row(t, row, mid);
         if (c == 0) return (long)mid;
         if (c < 0) hi = mid;
         else lo = mid + 1;
@@ -189,7 +186,7 @@ int ws_key_set(ws_table *t, size_t idx, uint64_t h)
     if (idx >= UINT32_MAX) return pv_err(PV_ELIMIT, "table %s: more than %u row slots", t->schema->name, UINT32_MAX - 1);
     /* the next row after the sorted prefix, with the largest key: the
      * prefix grows (and needs no hashing while the index is not built) */
-    if (idx == t->sorted_rows && idx + 1 == t->nrows && (idx == 0 || key_cmp_row(t, row, idx - 1) > 0)) {
+    if (idx == t->sorted_rows && idx + 1 == t->nrows && (idx == 0 || ws_key_cmp_row(t, row, idx - 1) > 0)) {
         t->sorted_rows++;
         if (!t->key_hashed) return PV_OK;
     }
@@ -239,318 +236,6 @@ int ws_row_append(ws_table *t, const pv_value *row, size_t *idx)
     return ws_row_copy_into(t, *idx, row);
 }
 
-/* ---- replaying chunks ---------------------------------------------------- */
-
-/* Column types by position of a chunk header, mapped to the schema by name
- * (so a chunk written before a column was added still reads). */
-typedef struct chunk_map {
-    uint32_t n;
-    int *types;       /* per header position */
-    uint32_t *to;     /* header position -> schema column */
-} chunk_map;
-
-/* Header positions of a dropped column: read, then thrown away. */
-#define MAP_DROPPED UINT32_MAX
-
-static int map_header(const ws_table *t, const pv_chunk_rec *h, chunk_map *m)
-{
-    uint32_t i;
-    free(m->types);
-    free(m->to);
-    m->n = h->nvals;
-    m->types = malloc((h->nvals + 1) * sizeof *m->types);
-    m->to = malloc((h->nvals + 1) * sizeof *m->to);
-    if (!m->types || !m->to) return pv_err(PV_ENOMEM, "out of memory");
-    for (i = 0; i < h->nvals; i++) {
-        int c = pv_schema_find_history(t->schema, h->names[i], strlen(h->names[i]));
-        if (c == PV_SCHEMA_DROPPED) {
-            m->types[i] = PV_NULL;
-            m->to[i] = MAP_DROPPED;
-            continue;
-        }
-        if (c < 0)
-            return PV_CORRUPT("the chunk header names column '%s', which table %s does not have",
-                              h->names[i], t->schema->name);
-        m->types[i] = t->schema->cols[c].type;
-        m->to[i] = (uint32_t)c;
-        {
-            uint32_t k;
-            for (k = 0; k < i; k++)
-                if (m->to[k] == (uint32_t)c)
-                    return PV_CORRUPT("the chunk header names column %s twice ('%s', '%s')",
-                                      t->schema->cols[c].name, h->names[k], h->names[i]);
-        }
-    }
-    return PV_OK;
-}
-
-/* Does a header list exactly the current columns, in order? Appends may
- * only go to such a chunk. */
-static int header_is_current(const ws_table *t, const pv_chunk_rec *h)
-{
-    uint32_t i;
-    if (h->nvals != t->schema->ncols) return 0;
-    for (i = 0; i < h->nvals; i++)
-        if (strcmp(h->names[i], t->schema->cols[i].name) != 0) return 0;
-    return 1;
-}
-
-/* Put a decoded row (in header order) into the table by key. */
-static int apply_row(pv_ws *ws, ws_table *t, const chunk_map *m, pv_chunk_rec *r,
-                     pv_value *row, pv_arena *tmp)
-{
-    uint32_t i, c;
-    uint64_t h;
-    long at;
-    int rc;
-    /* a column the chunk does not have (added later) reads as its default */
-    for (c = 0; c < t->schema->ncols; c++) row[c] = t->schema->cols[c].dflt ? *t->schema->cols[c].dflt : pv_v_null();
-    for (i = 0; i < m->n; i++) {
-        pv_value v = r->vals[i];
-        if (m->to[i] == MAP_DROPPED) continue;
-        if (r->refs && r->refs[i].present) {
-            pv_str s;
-            if ((rc = pv_blob_get(&ws->rd, &r->refs[i], tmp, &s))) return rc;
-            v.type = m->types[i];
-            v.u.s = s;
-        }
-        row[m->to[i]] = v;
-    }
-    for (c = 0; c < t->schema->npk; c++)
-        if (row[t->schema->pk[c]].type == PV_NULL)
-            return PV_CORRUPT("NULL in primary key column %s", t->schema->cols[t->schema->pk[c]].name);
-    /* the next key in order (imports, appends): no search, no hashing */
-    if (!t->key_hashed && t->sorted_rows == t->nrows &&
-        (!t->nrows || key_cmp_row(t, row, t->nrows - 1) > 0)) {
-        size_t idx;
-        if ((rc = ws_row_append(t, row, &idx))) return rc;
-        return ws_key_set(t, idx, 0);
-    }
-    /* a key-sorted table searches for keys that are not past its end;
-     * when that keeps happening, hashing pays */
-    if (!t->key_hashed && t->sorted_rows && key_cmp_row(t, row, t->sorted_rows - 1) <= 0 &&
-        ++t->key_searches > 65536 + t->nrows / 16 && (rc = ws_key_index_build(t)))
-        return rc;
-    h = ws_key_hash(t->schema, row);
-    at = ws_key_find(t, row, h);
-    if (at >= 0) {
-        if (!t->live[at]) t->nlive++;
-        t->live[at] = 1;
-        t->vec_dirty = 1;
-        return ws_row_copy_into(t, (size_t)at, row);
-    }
-    {
-        size_t idx;
-        if ((rc = ws_row_append(t, row, &idx))) return rc;
-        return ws_key_set(t, idx, h);
-    }
-}
-
-/* A conflict record changes no row: replay keeps ours' row. It is kept, in
- * schema order, for `pvdev conflicts` and the checks that refuse to
- * commit it. */
-static int note_conflict(ws_table *t, const chunk_map *m, const pv_chunk_rec *r, uint32_t num,
-                         size_t lineno)
-{
-    uint32_t n = t->schema->ncols, i, k;
-    pv_ws_conflict c, *g;
-    pv_value *key = pv_arena_alloc(&t->arena, (t->schema->npk + 1) * sizeof *key);
-    if (!key) return pv_err(PV_ENOMEM, "out of memory");
-    for (k = 0; k < t->schema->npk; k++) {
-        key[k] = r->vals[k];
-        if ((key[k].type == PV_TEXT || key[k].type == PV_BLOB) &&
-            !(key[k].u.s.p = pv_arena_dup(&t->arena, key[k].u.s.p, key[k].u.s.n)))
-            return pv_err(PV_ENOMEM, "out of memory");
-    }
-    c.chunk = num;
-    c.line = lineno;
-    c.key = key;
-    for (k = 0; k < 3; k++) {
-        pv_value *row;
-        c.side[k] = NULL;
-        if (!r->side[k]) continue;
-        if (!(row = pv_arena_alloc(&t->arena, (n + 1) * sizeof *row))) return pv_err(PV_ENOMEM, "out of memory");
-        for (i = 0; i < n; i++) row[i] = pv_v_null();
-        for (i = 0; i < m->n; i++) {
-            pv_value v = r->side[k][i];
-            if (m->to[i] == MAP_DROPPED) continue;
-            if ((v.type == PV_TEXT || v.type == PV_BLOB) && r->side_refs[k] && r->side_refs[k][i].present)
-                v = pv_v_null(); /* a stored value: listed by digest elsewhere */
-            else if ((v.type == PV_TEXT || v.type == PV_BLOB) &&
-                     !(v.u.s.p = pv_arena_dup(&t->arena, v.u.s.p, v.u.s.n)))
-                return pv_err(PV_ENOMEM, "out of memory");
-            row[m->to[i]] = v;
-        }
-        c.side[k] = row;
-    }
-    if (!(g = realloc(t->conflicts, (t->nconflicts + 1) * sizeof *g))) return pv_err(PV_ENOMEM, "out of memory");
-    t->conflicts = g;
-    t->conflicts[t->nconflicts++] = c;
-    return PV_OK;
-}
-
-/* A delete record. A table of tail records (tombstones set: the rows after
- * a checkpoint, merged into its rows later) keeps a deleted key as a dead
- * row, so the merge knows to drop it from the checkpoint's rows. */
-static int apply_delete(ws_table *t, pv_chunk_rec *r, pv_value *row, int tombstones)
-{
-    uint32_t k, c;
-    uint64_t h;
-    long at;
-    for (k = 0; k < t->schema->npk; k++) row[t->schema->pk[k]] = r->vals[k];
-    h = ws_key_hash(t->schema, row);
-    at = ws_key_find(t, row, h);
-    if (at >= 0 && t->live[at]) {
-        t->live[at] = 0;
-        t->nlive--;
-        t->vec_dirty = 1;
-    } else if (at < 0 && tombstones) {
-        size_t idx;
-        int rc;
-        for (c = 0; c < t->schema->ncols; c++)
-            if (t->schema->cols[c].pk_pos < 0) row[c] = pv_v_null();
-        if ((rc = ws_row_append(t, row, &idx)) || (rc = ws_key_set(t, idx, h))) return rc;
-        t->live[idx] = 0;
-        t->nlive--;
-    }
-    return PV_OK;
-}
-
-static int key_types(const ws_table *t, int *out)
-{
-    uint32_t k;
-    for (k = 0; k < t->schema->npk; k++) out[k] = t->schema->cols[t->schema->pk[k]].type;
-    return PV_OK;
-}
-
-/* Cut a torn last line (a crash mid-append) off the newest chunk. */
-static int repair_tail(pv_ws *ws, const char *path, size_t keep, size_t had)
-{
-    if (!ws->writable)
-        return PV_CORRUPT("'%s': the last line is incomplete (byte %zu of %zu); open the workspace with pvdev to repair it",
-                          path, keep, had);
-    fprintf(stderr, "pv: warning: '%s': cutting an incomplete last line (bytes %zu..%zu), left by an interrupted write\n",
-            path, keep, had);
-    return pv_truncate_nofollow(path, keep);
-}
-
-/* Stat a chunk before it is read, for the checkpoint's quick check. */
-static void cover_stat(const char *path, ws_ckpt_chunk *k)
-{
-    struct stat st;
-    k->mtime_ns = 0;
-    k->ino = 0;
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-        k->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-        k->ino = (uint64_t)st.st_ino;
-    }
-}
-
-/* Replay chunk `num` of table t from byte `start` (0, or past what a
- * checkpoint covered: the header line is read either way), up to `limit`
- * bytes, into `rows` (t itself, or the tail table of a checkpoint),
- * recording what was read in *k. */
-static int replay_chunk(pv_ws *ws, ws_table *t, ws_table *rows, uint32_t num, uint64_t limit,
-                        int is_last, uint64_t start, ws_ckpt_chunk *k)
-{
-    char path[4400];
-    char *text = NULL;
-    size_t len, lineno = 0;
-    pv_arena tmp = PV_ARENA_INIT;
-    chunk_map map = {0, NULL, NULL};
-    pv_value *row = NULL;
-    int *ktypes = NULL;
-    const char *p, *end;
-    int rc;
-
-    if ((rc = ws_chunk_path(path, sizeof path, t, num))) return rc; /* for messages */
-    k->num = num;
-    if (ws->posix) cover_stat(path, k);
-    else k->mtime_ns = 0, k->ino = 0;
-    {
-        char rel[PV_MAX_TABLE_NAME + 32];
-        ws_chunk_rel(rel, sizeof rel, t, num);
-        if ((rc = ws->rd.read(ws->rd.ctx, rel, CHUNK_MAX_BYTES, &text, &len))) {
-            if (rc != PV_ENOMEM) pv_err_prefix("'%s'", path);
-            return rc;
-        }
-    }
-    /* Only what the snapshot saw: a commit after it is not ours to read. */
-    if (len > limit) len = (size_t)limit;
-    end = text + len;
-    if (len && text[len - 1] != '\n') {
-        const char *last = memrchr(text, '\n', len);
-        size_t keep = last ? (size_t)(last - text) + 1 : 0;
-        if (!is_last) {
-            rc = PV_CORRUPT("'%s': the last line has no newline, and this is not the newest chunk", path);
-            goto done;
-        }
-        if ((rc = repair_tail(ws, path, keep, len))) goto done;
-        end = text + keep;
-        len = keep;
-        t->snap_size[t->snap_n - 1] = keep; /* the file is that long now */
-    }
-    ws_ckpt_chunk_hash(k, text, len);
-    row = malloc((t->schema->ncols + 1) * sizeof *row);
-    ktypes = malloc((t->schema->npk + 1) * sizeof *ktypes);
-    if (!row || !ktypes) {
-        rc = pv_err(PV_ENOMEM, "out of memory");
-        goto done;
-    }
-    key_types(t, ktypes);
-    for (p = text; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        pv_chunk_rec r;
-        lineno++;
-        if (nl - p >= 7 && (memcmp(p, "<<<<<<<", 7) == 0 || memcmp(p, "=======", 7) == 0 ||
-                            memcmp(p, ">>>>>>>", 7) == 0)) {
-            rc = pv_err(PV_ECORRUPT, "'%s' line %zu: git conflict marker; the pv merge driver was not used "
-                        "(run 'pvdev git-setup', then redo the merge)", path, lineno);
-            goto done;
-        }
-        rc = pv_chunk_decode(p, (size_t)(nl - p), map.types, map.n, ktypes, t->schema->npk, &tmp, &r);
-        if (!rc && lineno == 1 && r.kind != PV_REC_HEADER)
-            rc = PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");
-        else if (!rc && lineno > 1 && r.kind == PV_REC_HEADER)
-            rc = PV_CORRUPT("a chunk header after the first line");
-        if (!rc) {
-            if (r.kind == PV_REC_HEADER) {
-                rc = map_header(t, &r, &map);
-                if (!rc && is_last) t->last_header_ok = header_is_current(t, &r);
-            }
-            else if (r.kind == PV_REC_ROW) rc = apply_row(ws, rows, &map, &r, row, &tmp);
-            else if (r.kind == PV_REC_CONFLICT) rc = note_conflict(rows, &map, &r, num, lineno);
-            else rc = apply_delete(rows, &r, row, rows != t);
-        }
-        if (rc) {
-            pv_err_prefix("'%s' line %zu", path, lineno);
-            goto done;
-        }
-        /* Decoded strings were copied into the table: recycle the scratch
-         * space so a big chunk does not double memory. */
-        if (tmp.total > (16u << 20)) pv_arena_free(&tmp);
-        p = nl + 1;
-        /* after the header, skip what a checkpoint already holds */
-        if (lineno == 1 && start > (uint64_t)(p - text)) {
-            const char *to = text + (start < len ? start : len);
-            for (; p < to && (p = memchr(p, '\n', (size_t)(to - p))) != NULL; p++) lineno++;
-            p = to;
-        }
-    }
-    if (is_last) {
-        t->last_chunk = num;
-        t->last_size = len;
-    }
-done:
-    pv_arena_free(&tmp);
-    free(map.types);
-    free(map.to);
-    free(row);
-    free(ktypes);
-    free(text);
-    return rc;
-}
-
 /* A checkpoint is written when a load replayed at least this many bytes of
  * chunk text past the last one (below, replaying is about as fast as
  * reading a new checkpoint would be); PV_LOAD_CACHE_MIN_BYTES overrides it
@@ -582,35 +267,25 @@ static int rows_from_ckpt(ws_table *t, const ws_ckpt *c)
     return PV_OK;
 }
 
-int ws_replay_from(pv_ws *ws, ws_table *t, ws_table *rows, size_t from, uint64_t start,
-                   uint64_t *tail)
-{
-    size_t i;
-    int rc = PV_OK;
-    for (i = from; i < t->snap_n && !rc; i++) {
-        uint64_t at = i == from ? start : 0;
-        rc = replay_chunk(ws, t, rows, t->snap_num[i], t->snap_size[i], i + 1 == t->snap_n, at,
-                          &t->cover[i]);
-        if (!rc) *tail += t->cover[i].size - at;
-    }
-    return rc;
-}
-
 /* PV_LOAD_CACHE_TRACE set: one line on stderr per checkpoint read or
  * written (tests and `why is this slow` questions use it). */
-static void trace(const ws_table *t, const char *what, uint64_t rows, uint64_t bytes)
+static void trace_how(const ws_table *t, const char *what, uint64_t rows, uint64_t bytes, const char *how)
 {
     if (getenv("PV_LOAD_CACHE_TRACE"))
-        fprintf(stderr, "pv: table %s: %s (%llu rows, %llu bytes of chunk text replayed)\n", t->schema->name,
-                what, (unsigned long long)rows, (unsigned long long)bytes);
+        fprintf(stderr, "pv: table %s: %s (%llu rows, %llu bytes of chunk text replayed)%s\n", t->schema->name,
+                what, (unsigned long long)rows, (unsigned long long)bytes, how);
+}
+
+static void trace(const ws_table *t, const char *what, uint64_t rows, uint64_t bytes)
+{
+    trace_how(t, what, rows, bytes, "");
 }
 
 /* Write a checkpoint of what was just loaded (needs the vectors). */
 static void save_ckpt(pv_ws *ws, ws_table *t)
 {
     if ((!ws->posix && !ws->rev_ckpt) || t->nconflicts || ws_table_vectors(ws, t)) return;
-    ws_ckpt_save(ws, t, t->cover, t->snap_n);
-    trace(t, "checkpoint written", t->vec_rows, 0);
+    if (ws_ckpt_save(ws, t, t->cover, t->snap_n)) trace(t, "checkpoint written", t->vec_rows, 0);
 }
 
 /* t->cover sized for the snapshot, starting with what checkpoint c (if
@@ -680,8 +355,7 @@ int pv_ws_checkpoint(pv_ws *ws, const char *table)
         return PV_OK;
     if ((rc = ws_commit_lock(ws, 0))) return rc;
     if ((rc = cover_current(ws, t)) > 0 && !(rc = ws_table_vectors(ws, t))) {
-        ws_ckpt_save(ws, t, t->cover, t->snap_n);
-        trace(t, "checkpoint written", t->vec_rows, 0);
+        if (ws_ckpt_save(ws, t, t->cover, t->snap_n)) trace(t, "checkpoint written", t->vec_rows, 0);
     }
     ws_commit_unlock(ws);
     return rc < 0 ? rc : PV_OK;
@@ -703,8 +377,7 @@ static int vectors_from_ckpt(pv_ws *ws, ws_table *t)
         if ((rc = ws_tail_vectors(ws, t, &replayed)) <= 0) return rc;
         trace(t, "vectors from the checkpoint and its tail", t->vec_rows, replayed);
         if (replayed && replayed >= ws_ckpt_min_tail()) {
-            ws_ckpt_save(ws, t, t->cover, t->snap_n);
-            trace(t, "checkpoint written", t->vec_rows, 0);
+            if (ws_ckpt_save(ws, t, t->cover, t->snap_n)) trace(t, "checkpoint written", t->vec_rows, 0);
         }
         return rc;
     }
@@ -720,13 +393,46 @@ static int vectors_from_ckpt(pv_ws *ws, ws_table *t)
     return 1;
 }
 
+int ws_table_load_vectors(pv_ws *ws, ws_table *t)
+{
+    ws_replay_stats st;
+    char how[160];
+    ws_vecsink *vs = NULL;
+    uint64_t tail = 0;
+    int rc;
+    if (t->loaded || (t->vecs && !t->vec_dirty)) return PV_OK;
+    if (!t->ckpt && (rc = ws_ckpt_open(ws, t, &t->ckpt)) < 0) return rc;
+    if (t->ckpt || t->nrows || ws_load_plain()) return ws_table_load(ws, t);
+    ws_vectors_free(t);
+    if ((rc = ws_cover_reset(t, NULL)) || (rc = ws_vecsink_new(t, &vs))) goto fail;
+    if ((rc = ws_replay_run(ws, t, t, 0, 0, &tail, vs, &st))) goto fail;
+    /* (the trace says which way the rows went, and on how many threads) */
+    snprintf(how, sizeof how, " on %u thread%s, %zu of %zu chunks decoded as columns, %s", st.threads,
+             st.threads == 1 ? "" : "s", st.as_columns, st.chunks,
+             ws_vecsink_active(vs) ? "into column vectors" : "into rows");
+    if (ws_vecsink_active(vs)) {
+        if ((rc = ws_vecsink_finish(vs))) goto fail;
+        trace_how(t, "rows loaded from the chunks", t->vec_rows, tail, how);
+    } else {
+        t->loaded = 1;
+        trace_how(t, "rows loaded from the chunks", t->nrows, tail, how);
+    }
+    ws_vecsink_free(vs);
+    if (tail >= ws_ckpt_min_tail() && tail) save_ckpt(ws, t);
+    return PV_OK;
+fail:
+    ws_vecsink_free(vs);
+    ws_table_unload(t);
+    return rc;
+}
+
 int ws_table_rows_ready(pv_ws *ws, ws_table *t)
 {
     int rc;
     if (t->loaded || (t->vecs && !t->vec_dirty)) return PV_OK;
     if ((rc = vectors_from_ckpt(ws, t)) > 0) return PV_OK;
     if (rc < 0) return rc;
-    return ws_table_load(ws, t);
+    return ws_table_load_vectors(ws, t);
 }
 
 /* The (empty) per-column vector arrays of t. */

@@ -422,13 +422,13 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     if (rc > 0) {
         /* no checkpoint, or a long tail: a load writes one; bake from
          * that (the rows are dropped), so the cache learns its origins */
-        rc = ws_table_load(ws, t);
+        rc = ws_table_load_vectors(ws, t);
         if (rc == 0 && !t->nconflicts) rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
         if (rc > 0) {
             ws_table_unload(t);
             rc = bake_rows_plan(ws, t, b, &rows);
         } else if (rc == 0) {
-            rc = 1; /* none even now: the rows stay loaded for pv_ws_table_bake */
+            rc = 1; /* none even now: the rows (or vectors) stay for pv_ws_table_bake */
         }
     }
     if (rc) {

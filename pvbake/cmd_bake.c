@@ -250,6 +250,8 @@ int cmd_bake(int argc, char **argv)
         rc = pvbake_fail();
         goto done;
     }
+    /* -j: the threads that decode chunk files too */
+    pv_ws_set_load_threads(ws, o.threads);
     /* checkpoints of revisions live in the work tree (--no-cache: none) */
     if (tree && o.cache && (revc = rev_ids_open(repo, tree, o.dir)))
         pv_ws_set_rev_ckpt(ws, &revc->r);
