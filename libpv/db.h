@@ -142,7 +142,8 @@ int pv_db_delete(pv_db *db, const char *table, const pv_value *keys,
 
 /* Find the current row with primary key `key` (npk values in key order).
  * Returns 1 and points *row at its ncols values (borrowed: valid until the
- * next write to the table), 0 when absent, or a negative error
+ * next lookup or write on this handle; copy what must live longer), 0 when
+ * absent, or a negative error
  * (PV_ENOTFOUND for the table, PV_ECORRUPT, PV_EIO, PV_ENOMEM).
  * Workspace only for now (PV_EMISUSE on a .pvdb). */
 int pv_db_lookup(pv_db *db, const char *table, const pv_value *key,

@@ -167,6 +167,25 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
                 size_t *nwritten);
 int pv_ws_delete(pv_ws *ws, const char *table, const pv_value *keys, size_t nkeys,
                  size_t *ndeleted);
+
+/* pv_ws_write of rows the caller hands over: `rows` (malloc'ed, nrows x
+ * ncols values, ncols = the table's column count) and `*arena`, which
+ * holds the bytes of every TEXT and BLOB value of the rows, belong to the
+ * workspace from the call on, whatever it returns: the caller neither uses
+ * nor frees them again (*arena is left empty or freed), and `origin` must
+ * not point into them. Into an empty table without secondary indexes,
+ * with rows already of their column types (no hidden key to generate) and
+ * keys strictly ascending (`pvdev import` of a sorted file), the table
+ * keeps both as its own rows instead of copying 3 million rows of values
+ * and strings; any other write is pv_ws_write, then frees them. Behaviour,
+ * transactions and errors as pv_ws_write. */
+int pv_ws_write_owned(pv_ws *ws, const char *table, pv_value *rows, size_t nrows,
+                      size_t ncols, pv_arena *arena, int mode, const char *origin,
+                      size_t first_line, size_t *nwritten);
+
+/* As pv_db_lookup: *row is valid until the next lookup or write on this
+ * handle (a row read from the table's vectors lives in one buffer that the
+ * next lookup overwrites). */
 int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_value **row);
 int pv_ws_begin(pv_ws *ws);
 int pv_ws_commit(pv_ws *ws);

@@ -486,6 +486,73 @@ done:
     return ws_txn_auto_end(ws, began, rc);
 }
 
+/* Can `rows` become the table's own row array, and `arena` its arena?
+ * Only into an empty table that has allocated nothing yet (so nothing of
+ * its own is lost in the swap), with rows already as stored (typed, keys
+ * given and strictly ascending: no key to look up, and the rows are the
+ * table's sorted key prefix) and no secondary index to fill. */
+static int can_adopt(const ws_table *t, const pv_value *rows, size_t nrows)
+{
+    return t->nrows == 0 && !t->vals && !t->live && !t->arena.head && !t->key_hashed &&
+           !t->nslots && !t->schema->nindexes && nrows < UINT32_MAX &&
+           rows_typed(t, rows, nrows) && keys_ascending(t->schema, rows, nrows);
+}
+
+/* The rows become the table's: one undo run appended, nothing copied. */
+static int adopt_rows(pv_ws *ws, ws_table *t, pv_value *rows, size_t nrows, pv_arena *arena)
+{
+    size_t mark = pv_ws_savepoint(ws), r;
+    int rc = PV_OK;
+    if (!(t->live = malloc(nrows))) return pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
+    memset(t->live, 1, nrows);
+    t->vals = rows;
+    t->cap = t->nrows = t->nlive = t->sorted_rows = nrows;
+    t->vec_dirty = 1;
+    for (r = 0; r < nrows && !rc; r++) rc = ws_txn_touch(ws, t, r, 1); /* one run */
+    if (rc) { /* give the rows back: the caller still owns them */
+        pv_ws_rollback_to(ws, mark);
+        free(t->live);
+        t->live = NULL;
+        t->vals = NULL;
+        t->cap = t->nrows = t->nlive = t->sorted_rows = 0;
+        return rc;
+    }
+    t->arena = *arena;
+    *arena = (pv_arena)PV_ARENA_INIT;
+    return PV_OK;
+}
+
+int pv_ws_write_owned(pv_ws *ws, const char *table, pv_value *rows, size_t nrows, size_t ncols,
+                      pv_arena *arena, int mode, const char *origin, size_t first_line,
+                      size_t *nwritten)
+{
+    ws_table *t;
+    int rc, began = 0, adopted = 0;
+
+    if (nwritten) *nwritten = 0;
+    if (!ws->writable) rc = pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    else if (mode < PV_WRITE_INSERT || mode > PV_WRITE_IGNORE) rc = pv_err(PV_EMISUSE, "bad write mode %d", mode);
+    else rc = ws_txn_auto_begin(ws, &began);
+    if (rc) goto done;
+    if ((t = find_table(ws, table)) && ncols == t->schema->ncols && nrows > 0 &&
+        !(rc = ws_table_load(ws, t)) && can_adopt(t, rows, nrows)) {
+        if (!(rc = adopt_rows(ws, t, rows, nrows, arena))) {
+            adopted = 1;
+            if (nwritten) *nwritten = nrows;
+        }
+    } else if (!rc) {
+        /* anything else is an ordinary write, with its checks and errors */
+        rc = pv_ws_write(ws, table, rows, nrows, ncols, mode, origin, first_line, nwritten);
+    }
+    rc = ws_txn_auto_end(ws, began, rc);
+done:
+    if (!adopted) { /* copied (or failed): the rows are not needed any more */
+        free(rows);
+        pv_arena_free(arena);
+    }
+    return rc;
+}
+
 int pv_ws_delete(pv_ws *ws, const char *table, const pv_value *keys, size_t nkeys,
                  size_t *ndeleted)
 {

@@ -5,11 +5,14 @@
  * The whole file is one transaction. Everything is read, typed and checked
  * first (field counts, UTF-8, names, types, NOT NULL, duplicate keys), and
  * only then is the table created (when new) and every row inserted by ONE
- * pv_db_insert, which checks again before it writes. A bad file therefore
- * leaves the workspace as it was, and its error names file, line and column.
+ * pv_ws_write_owned, which checks again before it writes. A bad file
+ * therefore leaves the workspace as it was, and its error names file, line
+ * and column.
  *
  * Memory: the field bytes go once into an arena, the rows into one growing
- * array of values, widened in place to the table's layout at the end.
+ * array of values, widened in place to the table's layout at the end; both
+ * are handed to the workspace, which keeps them as the new table's rows
+ * when they are in key order (no copy of the whole file).
  */
 #include "cmds.h"
 
@@ -138,7 +141,9 @@ static int parse_args(int argc, char **argv, struct import_args *a)
 /* ---- the file in memory -------------------------------------------------- */
 
 struct csv_table {
-    pv_arena arena;      /* field bytes, names */
+    pv_arena arena;      /* names, origin */
+    pv_arena row_bytes;  /* the bytes of the rows' values: handed over with
+                          * vals to the workspace (pv_ws_write_owned) */
     const char *origin;  /* the input's name for messages (arena) */
     int json;            /* NDJSON: typed values, names from keys */
     uint64_t header_line;
@@ -159,6 +164,7 @@ static void csv_table_free(struct csv_table *t)
 {
     pv_progress_end(&t->progress);
     pv_arena_free(&t->arena);
+    pv_arena_free(&t->row_bytes);
     if (t->json) {
         free(t->names);
         free(t->name_lines);
@@ -308,7 +314,7 @@ static int add_row(struct csv_table *t, const pv_csv_record *rec)
             row[i] = pv_v_null();
             continue;
         }
-        if (!(p = pv_arena_dup(&t->arena, f->p, f->n)))
+        if (!(p = pv_arena_dup(&t->row_bytes, f->p, f->n)))
             return pv_err(PV_ENOMEM, "out of memory after %zu rows", t->nrows);
         row[i] = pv_v_text(p, f->n);
         pv_infer_add(&t->infer[i], f->p, f->n);
@@ -429,7 +435,7 @@ static int add_object(struct csv_table *t, const pv_ndjson_record *rec)
         if ((rc = key_column(t, &m->key, k, rec->line, &c)) < 0)
             return rc;
         if ((v.type == PV_TEXT || v.type == PV_BLOB) &&
-            !(v.u.s.p = pv_arena_dup(&t->arena, v.u.s.p, v.u.s.n)))
+            !(v.u.s.p = pv_arena_dup(&t->row_bytes, v.u.s.p, v.u.s.n)))
             return pv_err(PV_ENOMEM, "out of memory after %zu rows", t->nrows);
         row = &t->vals[t->nrows * t->stride];  /* key_column may move rows */
         row[c] = v;
@@ -672,7 +678,7 @@ static int convert_value(struct csv_table *t, size_t r, size_t i,
         return value_error(t, r, i, v, col);
     /* Text written into scratch must outlive this frame. */
     if ((out.type == PV_TEXT || out.type == PV_BLOB) && out.u.s.p == scratch &&
-        !(out.u.s.p = pv_arena_dup(&t->arena, scratch, out.u.s.n)))
+        !(out.u.s.p = pv_arena_dup(&t->row_bytes, scratch, out.u.s.n)))
         return pv_err(PV_ENOMEM, "out of memory");
     *v = out;
     return 0;
@@ -851,8 +857,10 @@ static int check_duplicates(const struct csv_table *t, const pv_schema *s)
 /* ---- the import ---------------------------------------------------------- */
 
 /* CREATE TABLE (when new) and the rows in ONE transaction: a failure
- * leaves no empty table behind. */
-static int write_rows(pv_db *db, const struct csv_table *t, const pv_schema *s,
+ * leaves no empty table behind. The rows and their bytes go to the
+ * workspace, which keeps them as the table's rows when it can instead of
+ * copying them all: t->vals and t->row_bytes are empty afterwards. */
+static int write_rows(pv_db *db, struct csv_table *t, const pv_schema *s,
                       int create)
 {
     pv_schema *copy;
@@ -867,9 +875,13 @@ static int write_rows(pv_db *db, const struct csv_table *t, const pv_schema *s,
         else
             rc = pv_db_create_table(db, copy, 0);
     }
-    if (rc == 0 && t->nrows > 0)
-        rc = pv_db_insert(db, s->name, t->vals, t->nrows, t->stride, t->origin,
-                          (size_t)t->lines[0]);
+    if (rc == 0 && t->nrows > 0) {
+        rc = pv_ws_write_owned(db->ws, s->name, t->vals, t->nrows, t->stride,
+                               &t->row_bytes, PV_WRITE_INSERT, t->origin,
+                               (size_t)t->lines[0], NULL);
+        t->vals = NULL;
+        t->cap = 0;
+    }
     if (rc < 0) {
         pv_db_rollback(db);
         return rc;
