@@ -369,52 +369,74 @@ static int feed_piece(pv_csv_reader *r)
  * nothing consumed) or an error. */
 static int fast_record(pv_csv_reader *r)
 {
-    const char *b = (const char *)r->buf + r->pos, *nl, *c;
-    size_t n, nf = 1, at;
+    const unsigned char *b = r->buf + r->pos;
+    size_t avail = r->len - r->pos, i, n, at = 0;
     uint64_t off = r->base + r->pos;
+    unsigned high = 0;
+    char *dst;
     int rc;
 
-    if (is_special((unsigned char)b[0]) || b[0] == '"' ||
-        !(nl = memchr(b, '\n', r->len - r->pos)))
+    if (is_special(b[0]) || b[0] == '"')
         return 0;
-    n = (size_t)(nl - b) - (nl[-1] == '\r');
-    if (memchr(b, '"', n) || memchr(b, '\r', n))
-        return 0;
-    for (c = b; (c = memchr(c, ',', n - (size_t)(c - b))); c++)
-        nf++;
-    if (r->expected ? nf != r->expected : r->max_fields && nf > r->max_fields)
-        return 0;
-    if (!pv_utf8_valid(b, n, NULL))
-        return 0;
-    while (r->cap < nf)
-        if ((rc = grow_fields(r)) < 0)
-            return rc;
-    if ((rc = pv_buf_append(&r->bytes, b, n)) < 0 ||
-        (rc = pv_buf_putc(&r->bytes, '\0')) < 0)
+    /* One pass copies the line, cutting it at its commas. */
+    if ((rc = pv_buf_reserve(&r->bytes, 256)) < 0)
         return rc;
-    for (at = 0, r->nflds = 0; r->nflds < nf; r->nflds++) {
-        struct field *f = &r->flds[r->nflds];
-        char *end = memchr(r->bytes.p + at, ',', n - at);
-        size_t len = end ? (size_t)(end - (r->bytes.p + at)) : n - at;
-
-        if (end)
-            *end = '\0';
-        f->at = at;
-        f->n = len;
-        f->null = len == 0;
-        f->quoted = 0;
-        f->offset = off + at;
-        at += len + 1;
+    dst = r->bytes.p;
+    r->nflds = 0;
+    for (i = 0;; i++) {
+        unsigned c;
+        if (i == avail)
+            goto decline;  /* the line goes on in the next buffer */
+        if (i + 1 >= r->bytes.cap) {
+            if ((rc = pv_buf_reserve(&r->bytes, 2 * i + 2)) < 0)
+                return rc;
+            dst = r->bytes.p;
+        }
+        c = b[i];
+        if (c == ',' || c == '\n' || c == '\r') {
+            struct field *f;
+            if (c == '\r' && (i + 1 == avail || b[i + 1] != '\n'))
+                goto decline;  /* a lone CR ends a record: libcsv's to read */
+            if (r->expected ? r->nflds == r->expected
+                            : r->max_fields && r->nflds == r->max_fields)
+                goto decline;  /* too many fields: reported the slow way */
+            if (r->nflds == r->cap && (rc = grow_fields(r)) < 0)
+                return rc;
+            f = &r->flds[r->nflds++];
+            f->at = at;
+            f->n = i - at;
+            f->null = i == at;
+            f->quoted = 0;
+            f->offset = off + at;
+            dst[i] = '\0';
+            at = i + 1;
+            if (c != ',')
+                break;
+            continue;
+        }
+        if (c == '"')
+            goto decline;
+        high |= c;
+        dst[i] = (char)c;
     }
-    r->nseen = nf;
+    n = i;  /* the record's bytes, its line break excluded */
+    i += b[i] == '\r';  /* CRLF: i is at the LF */
+    if ((r->expected && r->nflds != r->expected) ||
+        ((high & 0x80) && !pv_utf8_valid((const char *)b, n, NULL)))
+        goto decline;
+    r->bytes.len = n + 1;
+    r->nseen = r->nflds;
     if (!r->expected)
-        r->expected = nf;
+        r->expected = r->nflds;
     r->rec_line = r->line++;
     r->rec_off = off;
     r->prev_cr = 0;
-    r->pos = (size_t)(nl + 1 - (const char *)r->buf);
+    r->pos += i + 1;
     r->ready = 1;
     return 1;
+decline:
+    r->nflds = 0;  /* the slow way starts the record again */
+    return 0;
 }
 
 /* End of input: libcsv submits a last record that has no line break. */

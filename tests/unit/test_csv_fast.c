@@ -153,7 +153,7 @@ static void test_fuzz_corpus(void **state)
 
 /* Lines cross the read buffer (64 KiB) at every few bytes: each record is
  * taken whole by the fast path or begun by it in one buffer and finished
- * by libcsv in the next. */
+ * by libcsv in the next; some lines are longer than 256 bytes. */
 static void test_buffer_boundaries(void **state)
 {
     char path[] = "/tmp/pv-csvfast-XXXXXX";
@@ -164,9 +164,12 @@ static void test_buffer_boundaries(void **state)
 
     assert_true(fd >= 0);
     pv_buf_printf(&csv, "id,name,note\r\n");
-    for (int i = 0; csv.len < 300000; i++)
+    for (int i = 0; csv.len < 300000; i++) {
         pv_buf_printf(&csv, i % 97 == 0 ? "%d,\"q,%d\",\n" : i % 5 ? "%d,n\xc3\xa9%d,x\r\n" : "%d,,%d\n",
                       i, i * 7);
+        if (i % 1000 == 0) /* a line longer than the split's first buffer */
+            pv_buf_printf(&csv, "%d,%0900d,%0700d\n", i, i, i);
+    }
     assert_non_null(f = fdopen(fd, "wb"));
     assert_int_equal(fwrite(csv.p, 1, csv.len, f), csv.len);
     fclose(f);
