@@ -227,10 +227,20 @@ PV_API int pv_column_type(const pv_stmt *st, int col);
  * SQLite converts: NULL reads as 0, 0.0 or NULL pointer; INTEGER as text
  * is its decimal form; TEXT as a number is its numeric prefix.
  * Text is UTF-8 and NUL-terminated; pv_column_bytes gives its length in
- * bytes (without the terminator). Returned pointers are borrowed: valid
- * until the next pv_step, pv_reset or pv_finalize on this statement.
- * pv_column_text returns NULL for a NULL value, and also when the text
- * form of a number could not be allocated (pv_errmsg then says so). */
+ * bytes (without the terminator). Returned pointers are borrowed and read
+ * only: valid until the next pv_step, pv_reset or pv_finalize on this
+ * statement, whatever they point into. A non-empty stored TEXT or BLOB
+ * value that the query returns as a bare column (no DISTINCT, aggregate
+ * or ORDER BY) is read where it is: by pv_column_blob always (the `.pvdb`
+ * mapping, a block or dictionary the scan decoded for the current rows,
+ * the workspace's loaded table), by pv_column_text when a NUL already
+ * follows its bytes (a `.pvdb` front-coded dictionary is decoded with one
+ * after each entry). Other text (numbers as text, results of
+ * expressions, stored text with no NUL after it) is copied once per row
+ * and cell into the statement. Asking for the same cell again returns the
+ * same bytes. pv_column_text returns NULL for a NULL value, and also when
+ * the text form of a number could not be allocated (pv_errmsg then says
+ * so). */
 PV_API int64_t pv_column_int64(pv_stmt *st, int col);
 PV_API double pv_column_double(pv_stmt *st, int col);
 PV_API const char *pv_column_text(pv_stmt *st, int col);
