@@ -89,7 +89,9 @@ typedef struct pvdb_rows_src {
  * not read). With a cache, a row group that the source gives an origin
  * for is looked up by origin first: found, none of its rows are fetched.
  * The bytes written are those of a bake of the same rows from vectors.
- * A table with secondary indexes needs its vectors (PV_EMISUSE).
+ * A table with secondary indexes needs tables[i].cols too, at least the
+ * vectors of its indexed columns (the index sections are built from them;
+ * the other columns are not read), else PV_EMISUSE.
  * *origin_hits (when not NULL) gets the number of chunks found that way
  * (they are among opts->stats->cache_hits). Errors: those of pv_bake_write_opts and of the fetches. */
 int pvdb_write_src(const char *path, const pv_bake_table *tables,

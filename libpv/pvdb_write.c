@@ -520,9 +520,9 @@ static int plan_table(writer *w, const pv_bake_table *t, const pvdb_rows_src *sr
     uint32_t first_col = w->ncolumns, first_chunk = w->nchunks, c;
     int rc = check_schema(w, s);
     if (rc) return rc;
-    if (src && s->nindexes) /* (pvdb_secidx.c reads whole vectors) */
+    if (src && s->nindexes && !t->cols) /* (pvdb_secidx.c reads whole vectors) */
         return pv_err(PV_EMISUSE, "'%s': table %s: rows from a source with secondary "
-                      "indexes", w->path, s->name);
+                      "indexes, and no vectors of the indexed columns", w->path, s->name);
     if (t->nrows && !t->cols && !src)
         return pv_err(PV_EMISUSE, "'%s': table %s: no column vectors", w->path, s->name);
     ngroups = (t->nrows + w->rpg - 1) / w->rpg;

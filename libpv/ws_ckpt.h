@@ -127,15 +127,16 @@ typedef struct ws_bake_rows ws_bake_rows;
  * the records after it, fetched a row group at a time, and each row group
  * inside one run of checkpoint rows given an identity (the checkpoint's
  * header, which holds its checksum, and the run) for the bake cache.
- * Returns 1 with out (schema, nrows; cols NULL), *src and *handle set (free
+ * Returns 1 with out (schema, nrows; cols NULL, or for a table with
+ * secondary indexes the whole vectors of its indexed columns, which the
+ * index writer sorts: the others empty), *src and *handle set (free
  * it with ws_bake_rows_free after the bake; both live until then, and no
  * write to the workspace may happen before). A table without a usable
  * checkpoint is loaded first; when that load writes one, the rows are
  * dropped and taken from it. Returns 0 when there is still no checkpoint
  * (the rows stay loaded), a tail of at least ws_ckpt_min_tail() bytes (a
  * load then writes a new checkpoint), a conflict record (the load reports
- * it), secondary indexes (the writer builds them from whole vectors) or
- * rows already loaded: use pv_ws_table_bake then. Errors:
+ * it) or rows already loaded: use pv_ws_table_bake then. Errors:
  * PV_ERANGE (no table i), PV_ENOMEM, those of reading the chunks. */
 int pv_ws_table_bake_src(struct pv_ws *ws, uint32_t i, pv_bake_table *out,
                          const pvdb_rows_src **src, ws_bake_rows **handle);

@@ -235,6 +235,9 @@ struct ws_bake_rows {
     size_t np;
     uint64_t *at;         /* np + 1: the result row where piece i begins */
     pvdb_rows_src src;
+    pv_vec *cols;         /* a table with secondary indexes: the indexed
+                             columns' whole vectors, for the index writer */
+    pvdb_fetch_buf *colbuf; /* their arrays (per column) */
 };
 
 /* Back to no checkpoint and no plan. */
@@ -256,7 +259,14 @@ static void bake_rows_reset(ws_bake_rows *b)
 
 void ws_bake_rows_free(ws_bake_rows *b)
 {
+    uint32_t c;
     if (!b) return;
+    for (c = 0; b->colbuf && c < b->t->schema->ncols; c++) {
+        free(b->colbuf[c].data.p);
+        free(b->colbuf[c].nulls.p);
+    }
+    free(b->colbuf);
+    free(b->cols);
     bake_rows_reset(b);
     free(b);
 }
@@ -400,6 +410,29 @@ static int bake_rows_plan(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *row
     return PV_OK;
 }
 
+/* The whole vectors of the columns t's secondary indexes use (the index
+ * writer sorts them), fetched over every row of the plan: numbers of one
+ * run of checkpoint rows straight from its mapping, strings pointing into
+ * it; the other columns' vectors stay empty (never read). */
+static int index_vectors(ws_bake_rows *b, uint64_t rows)
+{
+    const pv_schema *s = b->t->schema;
+    uint32_t j, k;
+    int rc = PV_OK;
+    if (rows >= UINT32_MAX) return PV_OK; /* (the index writer refuses it, saying so) */
+    b->cols = calloc(s->ncols + 1, sizeof *b->cols);
+    b->colbuf = calloc(s->ncols + 1, sizeof *b->colbuf);
+    if (!b->cols || !b->colbuf) return pv_err(PV_ENOMEM, "out of memory");
+    for (k = 0; k < s->ncols; k++) b->cols[k].type = s->cols[k].type;
+    for (j = 0; j < s->nindexes && !rc; j++)
+        for (k = 0; k < s->indexes[j].ncols && !rc; k++) {
+            uint32_t c = s->indexes[j].cols[k];
+            if (c < s->ncols && !b->cols[c].u.i)
+                rc = bake_fetch(b, c, 0, (uint32_t)rows, &b->cols[c], &b->colbuf[c]);
+        }
+    return rc;
+}
+
 int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_rows_src **src,
                          ws_bake_rows **handle)
 {
@@ -411,9 +444,8 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     *handle = NULL;
     if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
     t = ws->tables[i];
-    /* (rows in memory: the vectors are as cheap; secondary indexes are
-     * built from whole vectors) */
-    if (t->loaded || (!ws->posix && !ws->rev_ckpt) || t->schema->nindexes) return 0;
+    /* (rows in memory: the vectors are as cheap) */
+    if (t->loaded || (!ws->posix && !ws->rev_ckpt)) return 0;
     if (!(b = calloc(1, sizeof *b))) return pv_err(PV_ENOMEM, "out of memory");
     b->t = t;
     rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
@@ -431,6 +463,7 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
             rc = 1; /* none even now: the rows (or vectors) stay for pv_ws_table_bake */
         }
     }
+    if (!rc && t->schema->nindexes) rc = index_vectors(b, rows);
     if (rc) {
         ws_bake_rows_free(b);
         return rc > 0 ? 0 : rc;
@@ -440,7 +473,7 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     b->src.ctx = b;
     out->schema = t->schema;
     out->nrows = rows;
-    out->cols = NULL;
+    out->cols = b->cols; /* (NULL without secondary indexes) */
     *src = &b->src;
     *handle = b;
     return 1;
