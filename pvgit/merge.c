@@ -626,7 +626,9 @@ static int place_records(job *j, const pv_schema *s, const changes *cs, int rewr
     /* the result: the checked bytes, then those conflicts */
     j->result.len = 0;
     if (!rc) rc = pv_buf_append(&j->result, content.p, content.len);
-    if (!rc) rc = pv_buf_append(&j->result, j->out.p + placed, j->out.len - placed);
+    /* out.p is NULL when no record was written: no pointer arithmetic on it
+     * (UB that clang's UBSan reports: found by fuzz_merge) */
+    if (!rc && j->out.len > placed) rc = pv_buf_append(&j->result, j->out.p + placed, j->out.len - placed);
     if (rc == NEED_REWRITE) j->st->conflicts = conflicts;
     pv_ws_close(r.ws);
     pv_ws_close(r2.ws);
