@@ -61,6 +61,13 @@ void pv_ws_set_rev_ckpt(struct pv_ws *ws, const ws_rev_ckpt *r);
  * CPUs (at most 8). */
 void pv_ws_set_load_threads(struct pv_ws *ws, unsigned n);
 
+/* How table i's rows were got since the workspace was opened: each line
+ * PV_LOAD_CACHE_TRACE prints for it ("rows loaded from the chunks (...) on
+ * 2 threads, ..., into column vectors; checkpoint written (...)"), joined
+ * by "; " (cut at 511 bytes); "" when none. Borrowed: valid until ws is
+ * closed. */
+const char *pv_ws_table_load_note(const struct pv_ws *ws, uint32_t i);
+
 /* A mapped, validated checkpoint. */
 typedef struct ws_ckpt {
     void *map;

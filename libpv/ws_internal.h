@@ -99,6 +99,10 @@ typedef struct ws_table {
      * it first, then the file through this fd); closed by ws_append_close. */
     int append_fd1;
     uint32_t append_num;
+
+    /* What loads and bakes of this table did, for pv_ws_table_load_note
+     * (pvbake -v): each PV_LOAD_CACHE_TRACE line, "; "-separated. */
+    char load_note[512];
 } ws_table;
 
 /* One undo record. A transaction changes memory at once and keeps, in
@@ -205,6 +209,10 @@ int ws_table_rows_ready(pv_ws *ws, ws_table *t);
  * writes a checkpoint, as a load does. Errors as load. */
 int ws_table_load_vectors(pv_ws *ws, ws_table *t);
 extern const pv_source_ops ws_source_ops;
+
+/* Record (and print, under PV_LOAD_CACHE_TRACE) how t's rows were got:
+ * "WHAT (ROWS rows, BYTES bytes of chunk text replayed)HOW". */
+void ws_load_note(ws_table *t, const char *what, uint64_t rows, uint64_t bytes, const char *how);
 
 /* ws_index.c: drop the in-memory secondary indexes of t (its rows are
  * being unloaded). */

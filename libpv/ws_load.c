@@ -269,14 +269,28 @@ static int rows_from_ckpt(ws_table *t, const ws_ckpt *c)
 
 /* PV_LOAD_CACHE_TRACE set: one line on stderr per checkpoint read or
  * written (tests and `why is this slow` questions use it). */
-static void trace_how(const ws_table *t, const char *what, uint64_t rows, uint64_t bytes, const char *how)
+void ws_load_note(ws_table *t, const char *what, uint64_t rows, uint64_t bytes, const char *how)
 {
-    if (getenv("PV_LOAD_CACHE_TRACE"))
-        fprintf(stderr, "pv: table %s: %s (%llu rows, %llu bytes of chunk text replayed)%s\n", t->schema->name,
-                what, (unsigned long long)rows, (unsigned long long)bytes, how);
+    char line[400];
+    size_t have = strlen(t->load_note);
+    snprintf(line, sizeof line, "%s (%llu rows, %llu bytes of chunk text replayed)%s", what,
+             (unsigned long long)rows, (unsigned long long)bytes, how);
+    if (getenv("PV_LOAD_CACHE_TRACE")) fprintf(stderr, "pv: table %s: %s\n", t->schema->name, line);
+    /* (kept for pv_ws_table_load_note; a note that does not fit is cut) */
+    snprintf(t->load_note + have, sizeof t->load_note - have, "%s%s", have ? "; " : "", line);
 }
 
-static void trace(const ws_table *t, const char *what, uint64_t rows, uint64_t bytes)
+const char *pv_ws_table_load_note(const pv_ws *ws, uint32_t i)
+{
+    return i < ws->ntables ? ws->tables[i]->load_note : "";
+}
+
+static void trace_how(ws_table *t, const char *what, uint64_t rows, uint64_t bytes, const char *how)
+{
+    ws_load_note(t, what, rows, bytes, how);
+}
+
+static void trace(ws_table *t, const char *what, uint64_t rows, uint64_t bytes)
 {
     trace_how(t, what, rows, bytes, "");
 }

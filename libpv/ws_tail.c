@@ -384,13 +384,11 @@ static int bake_fetch(void *ctx, uint32_t col, uint64_t first, uint32_t n, pv_ve
     return PV_OK;
 }
 
-/* PV_LOAD_CACHE_TRACE: say where a bake's rows come from. */
-static void bake_trace(const ws_table *t, uint64_t rows, uint64_t replayed)
+/* PV_LOAD_CACHE_TRACE and pvbake -v: say where a bake's rows come from. */
+static void bake_trace(ws_table *t, uint64_t rows, uint64_t replayed)
 {
-    if (getenv("PV_LOAD_CACHE_TRACE"))
-        fprintf(stderr, "pv: table %s: rows for the bake from the checkpoint and its tail "
-                "(%llu rows, %llu bytes of chunk text replayed)\n", t->schema->name,
-                (unsigned long long)rows, (unsigned long long)replayed);
+    ws_load_note(t, "rows for the bake from the checkpoint and its tail", rows, replayed,
+                 t->schema->nindexes ? ", with the indexed columns' vectors" : "");
 }
 
 static int bake_rows_plan(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *rows)

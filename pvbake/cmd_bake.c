@@ -317,11 +317,19 @@ int cmd_bake(int argc, char **argv)
                 (unsigned long long)stats.cache_hits, (unsigned long long)stats.chunks,
                 (unsigned long long)by_origin);
     fputc('\n', stderr);
-    if (o.verbose)
+    if (o.verbose) {
+        /* which way each table's rows came: checkpoint, tail, cold replay */
+        for (i = 0; i < n; i++) {
+            const char *note = pv_ws_table_load_note(ws, i);
+            fprintf(stderr, "pvbake: table %s: %s%s\n", pv_ws_table_schema(ws, i)->name,
+                    strstr(note, "from the chunks") ? "cold: " : strstr(note, "checkpoint") ? "checkpoint: " : "",
+                    *note ? note : "rows already in memory");
+        }
         fprintf(stderr, "pvbake: loading the workspace %.3fs (cpu %.3fs), encoding and "
                 "writing %.3fs (cpu %.3fs, %u thread%s)\n", t1 - t0, c1 - c0, now() - t1,
                 cpu() - c1, o.threads ? o.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
                 o.threads == 1 ? "" : "s");
+    }
     rc = PVBAKE_EXIT_OK;
 done:
     for (i = 0; handles && i < n; i++) ws_bake_rows_free(handles[i]);

@@ -42,8 +42,10 @@ check() {
             >/dev/null 2>"$1.j$j.err" || fail "$1: bake -j $j: $(cat "$1.j$j.err")"
         cmp -s "$1.plain.pvdb" "$1.j$j.pvdb" || fail "$1: the bake on $j threads differs from the plain replay"
     done
-    grep -q "rows loaded from the chunks (.*) on 4 threads, .*$2" "$1.j4.err" ||
+    grep -q "^pv: table t: rows loaded from the chunks (.*) on 4 threads, .*$2" "$1.j4.err" ||
         fail "$1: expected the rows $2: $(cat "$1.j4.err")"
+    grep -q "^pvbake: table t: cold: rows loaded from the chunks (.*) on 2 threads, .*$2" "$1.j2.err" ||
+        fail "$1: pvbake -v does not say the way: $(cat "$1.j2.err")"
     PV_NO_LOAD_CACHE=1 PV_LOAD_THREADS=3 pvdev sql --json "$Q" >"$1.json" 2>/dev/null
     same "$1.plain.json" "$1.json" "$1: rows differ from the plain replay"
     # and the default bake (which writes a checkpoint, then bakes from it)

@@ -60,6 +60,8 @@ dump again
 grep -q "vectors from the checkpoint (" again.err || fail "checkpoint not used: $(cat again.err)"
 bake_both clean
 grep -q "rows for the bake from the checkpoint" clean.bake.err || fail "the bake did not read the checkpoint: $(cat clean.bake.err)"
+grep -q "^pvbake: table t: checkpoint: rows for the bake from the checkpoint and its tail (30000 rows" clean.bake.err ||
+    fail "pvbake -v does not say the way: $(cat clean.bake.err)"
 bake_origin clean2 60 # (the first bake after the checkpoint put the origins)
 # a damaged bake cache (every entry, origin entries included) is not read
 python3 -c "
