@@ -384,7 +384,8 @@ void pv_run_set_mem_limit(pv_run *run, uint64_t bytes);
 int pv_run_next(pv_run *run, const pv_value **row);
 
 /* A row as pv_run_step hands it out: plan->nout values, or, when every
- * output is a bare column (no DISTINCT, no aggregate, no ORDER BY), the
+ * output is a bare column of a `.pvdb` table (no DISTINCT, no aggregate,
+ * no ORDER BY), the
  * outputs read in place: output i is row `row` of the plain vector
  * cols[i] of the current batch, nothing copied. term[i] is 1 when that
  * vector's non-NULL TEXT/BLOB values are each followed by a NUL byte

@@ -4,8 +4,8 @@
  * Streaming (no aggregate, no ORDER BY): each batch is filtered into a
  * selection vector and its selected rows are handed out one by one; the
  * scan stops as soon as LIMIT is met. When every output is a bare column
- * (no DISTINCT) and the caller reads rows in place (pv_run_step), a row
- * is only its number: the outputs' vectors are set once per batch and
+ * of a `.pvdb` table (no DISTINCT) and the caller reads rows in place
+ * (pv_run_step), a row is only its number: the outputs' vectors are set once per batch and
  * nothing is copied per row. Otherwise a row is projected into values
  * when it is asked for.
  * Otherwise every output row is materialized (aggregated first if needed),
@@ -546,7 +546,11 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
         rc = nomem();
         goto fail;
     }
-    r->can_place = plan->has_from && !plan->distinct && !plan->aggregate && !plan->nkeys;
+    /* in place on a .pvdb only: its batches stay put until the next step,
+     * while a workspace write between pv_step and pv_column_* may move the
+     * table's vectors (a row projected at pv_step keeps its numbers) */
+    r->can_place = plan->has_from && plan->map && !plan->as_of && !plan->distinct &&
+                   !plan->aggregate && !plan->nkeys;
     for (i = 0; i < plan->nout; i++) {
         r->outslot[i] = plan->out[i]->kind == PV_X_COL && plan->out[i]->slot >= 0 ? plan->out[i]->slot : -1;
         if (r->outslot[i] < 0) r->can_place = 0;

@@ -230,10 +230,10 @@ PV_API int pv_column_type(const pv_stmt *st, int col);
  * bytes (without the terminator). Returned pointers are borrowed and read
  * only: valid until the next pv_step, pv_reset or pv_finalize on this
  * statement, whatever they point into. A non-empty stored TEXT or BLOB
- * value that the query returns as a bare column (no DISTINCT, aggregate
- * or ORDER BY) is read where it is: by pv_column_blob always (the `.pvdb`
- * mapping, a block or dictionary the scan decoded for the current rows,
- * the workspace's loaded table), by pv_column_text when a NUL already
+ * value that a query on a `.pvdb` returns as a bare column (no DISTINCT,
+ * aggregate or ORDER BY) is read where it is: by pv_column_blob always
+ * (the mapping, or a block or dictionary the scan decoded for the current
+ * rows), by pv_column_text when a NUL already
  * follows its bytes (a `.pvdb` front-coded dictionary is decoded with one
  * after each entry). Other text (numbers as text, results of
  * expressions, stored text with no NUL after it) is copied once per row
