@@ -44,6 +44,7 @@ typedef struct chunk_map {
     uint32_t n;
     int *types;       /* per header position */
     uint32_t *to;     /* header position -> schema column */
+    int direct;       /* position i is column i, for every column */
 } chunk_map;
 
 /* Header positions of a dropped column: read, then thrown away. */
@@ -55,6 +56,7 @@ static int map_header(const ws_table *t, const pv_chunk_rec *h, chunk_map *m)
     free(m->types);
     free(m->to);
     m->n = h->nvals;
+    m->direct = 0;
     m->types = malloc((h->nvals + 1) * sizeof *m->types);
     m->to = malloc((h->nvals + 1) * sizeof *m->to);
     if (!m->types || !m->to) return pv_err(PV_ENOMEM, "out of memory");
@@ -78,6 +80,8 @@ static int map_header(const ws_table *t, const pv_chunk_rec *h, chunk_map *m)
                                       t->schema->cols[c].name, h->names[k], h->names[i]);
         }
     }
+    m->direct = h->nvals == t->schema->ncols;
+    for (i = 0; m->direct && i < h->nvals; i++) m->direct = m->to[i] == i;
     return PV_OK;
 }
 
@@ -102,6 +106,10 @@ static int row_from_rec(pv_ws *ws, ws_table *t, const chunk_map *m, const pv_chu
 {
     uint32_t i, c;
     int rc;
+    if (m->direct && !r->refs) { /* the usual header: every column, in order */
+        memcpy(row, r->vals, m->n * sizeof *row);
+        goto key;
+    }
     for (c = 0; c < t->schema->ncols; c++) row[c] = t->schema->cols[c].dflt ? *t->schema->cols[c].dflt : pv_v_null();
     for (i = 0; i < m->n; i++) {
         pv_value v = r->vals[i];
@@ -114,6 +122,7 @@ static int row_from_rec(pv_ws *ws, ws_table *t, const chunk_map *m, const pv_chu
         }
         row[m->to[i]] = v;
     }
+key:
     for (c = 0; c < t->schema->npk; c++)
         if (row[t->schema->pk[c]].type == PV_NULL)
             return PV_CORRUPT("NULL in primary key column %s", t->schema->cols[t->schema->pk[c]].name);
@@ -346,8 +355,8 @@ static int decode_lines(replay *R, chunk_job *j, const char *path, emit_fn emit)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         pv_chunk_rec r;
         lineno++;
-        if (nl - p >= 7 && (memcmp(p, "<<<<<<<", 7) == 0 || memcmp(p, "=======", 7) == 0 ||
-                            memcmp(p, ">>>>>>>", 7) == 0)) {
+        if (nl - p >= 7 && (*p == '<' || *p == '=' || *p == '>') &&
+            (memcmp(p, "<<<<<<<", 7) == 0 || memcmp(p, "=======", 7) == 0 || memcmp(p, ">>>>>>>", 7) == 0)) {
             rc = pv_err(PV_ECORRUPT, "'%s' line %zu: git conflict marker; the pv merge driver was not used "
                         "(run 'pvdev git-setup', then redo the merge)", path, lineno);
             break;
@@ -425,6 +434,7 @@ static void undecode(replay *R, chunk_job *j)
     j->map.types = NULL;
     j->map.to = NULL;
     j->map.n = 0;
+    j->map.direct = 0;
     j->header_ok = j->saw_header = 0;
 }
 
