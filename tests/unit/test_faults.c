@@ -405,7 +405,13 @@ static int teardown_base(void **state)
     return 0;
 }
 
-/* stderr off while faults fly (every failed run reports), back after. */
+/* sanitizer_common's interface (ASan, UBSan): where reports go. Weak:
+ * absent from a build without sanitizers. */
+void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+
+/* stderr off while faults fly (every failed run reports), back after; a
+ * sanitizer's report still goes to the real stderr (else an ASan abort
+ * in a run would end the test without a word). */
 static int saved_stderr = -1;
 static void quiet(int on)
 {
@@ -416,7 +422,10 @@ static void quiet(int on)
         saved_stderr = dup(2);
         dup2(fd, 2);
         close(fd);
+        if (__sanitizer_set_report_fd && saved_stderr >= 0)
+            __sanitizer_set_report_fd((void *)(intptr_t)saved_stderr);
     } else if (saved_stderr >= 0) {
+        if (__sanitizer_set_report_fd) __sanitizer_set_report_fd((void *)(intptr_t)2);
         dup2(saved_stderr, 2);
         close(saved_stderr);
         saved_stderr = -1;
@@ -602,7 +611,6 @@ static int scan_pvdb(const char *path)
 }
 
 static int workload_steps_seen; /* the last step of workload() that succeeded */
-#define IMPORT_STEP 18         /* workload()'s `pvdev import` */
 
 #define STEP(n, call)                                                   \
     do {                                                                \
@@ -674,18 +682,17 @@ static int workload(const char *dir, ledger *L, int stop_after)
     STEP(8, (rows = select_all(db, "SELECT * FROM t"), rows == 13 ? 0 : rows < 0 ? rows : PV_ERROR));
     /* A secondary index (schema rewrite, hash index, sorted order on first
      * range), the upsert overlay on table u, the query memory limit. The
-     * upserts run inside BEGIN/COMMIT: as autocommit statements, a failed
-     * commit (which reloads the catalog) makes exec_dml.c run_pending read
-     * the freed schema (a use after free found here, reported to the owner
-     * of exec_dml.c; make them autocommit again once it is fixed). */
+     * upserts are autocommit statements: regression test of 86a1830 (a
+     * failed commit reloads the catalog, and exec_dml.c run_pending read
+     * the freed schema after it; ASan: use after free). */
     STEP(9, pv_exec(db, "CREATE INDEX t_g ON t(g, x)"));
     STEP(10, (rows = select_all(db, "SELECT id FROM t WHERE g = 2 AND x = 21.0"), rows == 1 ? 0 : rows < 0 ? rows : PV_ERROR));
     STEP(11, (rows = select_all(db, "SELECT id, name FROM t WHERE g >= 1 AND g < 3"), rows == 7 ? 0 : rows < 0 ? rows : PV_ERROR));
     STEP(12, pv_exec(db, "BEGIN; CREATE TABLE u(k INTEGER PRIMARY KEY, tag TEXT UNIQUE, n INTEGER); "
                          "INSERT INTO u VALUES (1, 'a', 1), (2, 'b', 1), (3, 'c', 1); COMMIT"));
-    STEP(13, pv_exec(db, "BEGIN; INSERT INTO u VALUES (4, 'a', 5), (5, 'd', 1), (6, 'd', 2) "
-                         "ON CONFLICT(tag) DO UPDATE SET n = u.n + excluded.n; COMMIT"));
-    STEP(14, pv_exec(db, "BEGIN; INSERT OR REPLACE INTO u VALUES (7, 'b', 9), (2, 'e', 3); COMMIT"));
+    STEP(13, pv_exec(db, "INSERT INTO u VALUES (4, 'a', 5), (5, 'd', 1), (6, 'd', 2) "
+                         "ON CONFLICT(tag) DO UPDATE SET n = u.n + excluded.n"));
+    STEP(14, pv_exec(db, "INSERT OR REPLACE INTO u VALUES (7, 'b', 9), (2, 'e', 3)"));
     STEP(15, pv_exec(db, "BEGIN; UPDATE u SET n = n * 10 WHERE tag < 'c'; DELETE FROM u WHERE k = 3; "
                          "INSERT OR IGNORE INTO u VALUES (8, 'a', 0), (9, 'f', 0); COMMIT"));
     STEP(16, select_over_limit(db));
@@ -693,7 +700,7 @@ static int workload(const char *dir, ledger *L, int stop_after)
     pv_close(db);
     db = NULL;
     /* pvdev import of a small CSV into a new table with a key. */
-    STEP(IMPORT_STEP, cmd_import(7, argv) == PVDEV_EXIT_OK ? 0 : PV_ENOMEM);
+    STEP(18, cmd_import(7, argv) == PVDEV_EXIT_OK ? 0 : PV_ENOMEM);
     /* Bake, as pvbake does. */
     STEP(19, pv_ws_open(dir, 0, &ws));
     n = pv_ws_table_count(ws);
@@ -758,20 +765,6 @@ static void dump_state(const char *dir, char *out)
     pv_buf_free(&b);
 }
 
-/* The workload's `pvdev import` of a new table, and a known bug of it: is
- * `got` the state `want` plus an "items" table with a schema and no rows?
- * (cmd_import.c creates the table in a commit of its own, so an import
- * that fails while writing its rows leaves it; reported for the owner of
- * cmd_import.c. Once fixed, this never matches.) */
-static int import_left_empty_table(const char *got, const char *want)
-{
-    const char *g = strstr(got, "items: {"), *w = strstr(want, "items: -\n"), *p;
-    if (!g || !w || g - got != w - want || strncmp(got, want, (size_t)(g - got)) != 0) return 0;
-    for (p = g + 7; *p; p = strchr(p, '\n') + 1) /* only schema lines: no row */
-        if (*p != '{' || !strchr(p, '\n')) return 0;
-    return 1;
-}
-
 /* ref[s]: the state after step s of a run without faults (0: none yet). */
 #define MAX_STEPS 40
 static char ref_state[MAX_STEPS + 1][STATE_CAP];
@@ -807,8 +800,7 @@ static void test_alloc_failures(void **state)
     static void *call_sites[8192];
     static char got[STATE_CAP];
     long n, live0, findings = 0, sites = 0, not_enomem = 0, failed_rows_seen = 0, absorbed = 0;
-    long ncall_sites = 0, states_checked = 0, steps_failed[MAX_STEPS + 1] = {0}, known_import = 0;
-    long known_import_done = 0;
+    long ncall_sites = 0, states_checked = 0, steps_failed[MAX_STEPS + 1] = {0};
     int done = 0, s;
     (void)state;
     if (!wrapped()) {
@@ -886,13 +878,7 @@ static void test_alloc_failures(void **state)
             if (s > 0) {
                 dump_state(dir, got);
                 states_checked++;
-                if (strcmp(got, ref_state[s]) != 0 && L.failed_step == IMPORT_STEP &&
-                    import_left_empty_table(got, ref_state[s])) {
-                    known_import++;
-                } else if (strcmp(got, ref_state[s]) != 0 && L.failed_step == IMPORT_STEP &&
-                           strcmp(got, ref_state[IMPORT_STEP]) == 0) {
-                    known_import_done++;
-                } else if (strcmp(got, ref_state[s]) != 0) {
+                if (strcmp(got, ref_state[s]) != 0) {
                     findings++;
                     /* (printf: print_message cuts long messages) */
                     printf("FINDING allocation %ld (step %d, code %d: %s): the workspace is not the state "
@@ -910,14 +896,6 @@ static void test_alloc_failures(void **state)
                   findings);
     for (s = 1; s <= nsteps && !getenv("PV_FAULTS_ONLY"); s++)
         print_message("  step %2d: %ld failed allocations\n", s, steps_failed[s]);
-    if (known_import)
-        print_message("KNOWN BUG (reported, not counted as a finding): in %ld runs a failed `pvdev import` "
-                      "of a new table left the table created and empty (cmd_import.c write_rows commits "
-                      "CREATE TABLE before the rows; an import must be one transaction)\n", known_import);
-    if (known_import_done)
-        print_message("KNOWN BUG (reported, not counted as a finding): in %ld runs `pvdev import` failed "
-                      "with the rows committed (cmd_import.c: a failed pv_ws_checkpoint, a cache, fails "
-                      "the import after its commit)\n", known_import_done);
     if (!getenv("PV_FAULTS_ONLY")) assert_true(sites > 100);
     assert_int_equal(findings, 0);
     assert_int_equal(not_enomem, 0);
@@ -954,11 +932,11 @@ static int io_session(pv_db *db, ledger *L)
         L->state[40] = L->state[42] = ROW_FAILED, failed++;
     failed += pv_exec(db, "CREATE TABLE u(k INTEGER PRIMARY KEY, v TEXT)") != 0;
     failed += pv_exec(db, "INSERT INTO u VALUES (1, 'one')") != 0;
-    /* a unique index, upserts (in a transaction: see workload()), an
-     * UPDATE, a DELETE and an ALTER of u */
+    /* a unique index, upserts (autocommit, so a failed write fails their
+     * commit: see workload()), an UPDATE, a DELETE and an ALTER of u */
     failed += io_exec(db, "CREATE UNIQUE INDEX u_v ON u(v)");
-    failed += io_exec(db, "BEGIN; INSERT INTO u VALUES (2, 'two'), (3, 'one') ON CONFLICT(v) DO NOTHING; "
-                          "INSERT OR REPLACE INTO u VALUES (4, 'two'); COMMIT");
+    failed += io_exec(db, "INSERT INTO u VALUES (2, 'two'), (3, 'one') ON CONFLICT(v) DO NOTHING");
+    failed += io_exec(db, "INSERT OR REPLACE INTO u VALUES (4, 'two')");
     failed += io_exec(db, "UPDATE u SET v = v || '!' WHERE k = 1");
     failed += io_exec(db, "DELETE FROM u WHERE k = 4");
     failed += io_exec(db, "ALTER TABLE u ADD COLUMN w INTEGER");
@@ -1182,6 +1160,29 @@ static void test_hostile_names(void **state)
     assert_int_equal(pv_step(st), PV_DONE);
     pv_finalize(st);
     pv_close(db);
+    /* A table named by a keyword is legal (quoted); the tools must quote
+     * it wherever they build SQL. KNOWN BUG, reported to the owner of
+     * cmd_export.c: `pvdev export order` builds SELECT * FROM order. */
+    {
+        char out[300], *argv[] = {"export", "-o", out, "-C", dir, "order", NULL};
+        snprintf(out, sizeof out, "%s/order.csv", base_dir);
+        assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+        assert_int_equal(pv_exec(db, "CREATE TABLE \"order\"(\"select\" INTEGER PRIMARY KEY); "
+                                     "INSERT INTO \"order\" VALUES (1)"), PV_OK);
+        assert_int_equal(pv_close(db), PV_OK);
+        db = NULL;
+        quiet(1);
+        rc = cmd_export(6, argv);
+        quiet(0);
+        if (rc != PVDEV_EXIT_OK)
+            print_message("KNOWN BUG (reported, not counted as a finding): pvdev export of table \"order\" "
+                          "fails (cmd_export.c puts the name into SQL unquoted)\n");
+        remove(out);
+        assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+        assert_int_equal(pv_exec(db, "DROP TABLE \"order\""), PV_OK);
+        assert_int_equal(pv_close(db), PV_OK);
+        db = NULL;
+    }
     snprintf(path, sizeof path, "%s/.pv/tables", dir);
     list_dir(path, after, sizeof after);
     assert_string_equal(after, "c t ");
