@@ -111,7 +111,10 @@ static int ckpt_path(const pv_ws *ws, const ws_table *t, int create, char *out, 
     for (i = 0; i < 2; i++) {
         snprintf(dir, sizeof dir, "%s/%s", pvdir, sub[i]);
         if (lstat(dir, &st) != 0) {
-            if (!create || errno != ENOENT || mkdir(dir, 0755) != 0) return -1;
+            if (!create || errno != ENOENT) return -1;
+            /* (the bake makes .pv/cache/bake meanwhile, on another thread) */
+            if (mkdir(dir, 0755) != 0 && (errno != EEXIST || lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+                return -1;
         } else if (!S_ISDIR(st.st_mode)) {
             return -1;
         }

@@ -208,6 +208,10 @@ int ws_table_rows_ready(pv_ws *ws, ws_table *t);
  * (ws_replay_vec.c); otherwise t is loaded (t->loaded). A long replay
  * writes a checkpoint, as a load does. Errors as load. */
 int ws_table_load_vectors(pv_ws *ws, ws_table *t);
+/* The same, saving no checkpoint when `replayed` is not NULL: *replayed
+ * gets the bytes of chunk text replayed (0 when t was loaded another way:
+ * from a stale checkpoint, or PV_LOAD_PLAIN, which saved as a load does). */
+int ws_table_load_vectors_ex(pv_ws *ws, ws_table *t, uint64_t *replayed);
 extern const pv_source_ops ws_source_ops;
 
 /* Record (and print, under PV_LOAD_CACHE_TRACE) how t's rows were got:

@@ -409,6 +409,11 @@ static int vectors_from_ckpt(pv_ws *ws, ws_table *t)
 
 int ws_table_load_vectors(pv_ws *ws, ws_table *t)
 {
+    return ws_table_load_vectors_ex(ws, t, NULL);
+}
+
+int ws_table_load_vectors_ex(pv_ws *ws, ws_table *t, uint64_t *replayed)
+{
     ws_replay_stats st;
     char how[160];
     ws_vecsink *vs = NULL;
@@ -416,7 +421,10 @@ int ws_table_load_vectors(pv_ws *ws, ws_table *t)
     int rc;
     if (t->loaded || (t->vecs && !t->vec_dirty)) return PV_OK;
     if (!t->ckpt && (rc = ws_ckpt_open(ws, t, &t->ckpt)) < 0) return rc;
-    if (t->ckpt || t->nrows || ws_load_plain()) return ws_table_load(ws, t);
+    if (t->ckpt || t->nrows || ws_load_plain()) {
+        if (replayed) *replayed = 0;
+        return ws_table_load(ws, t);
+    }
     ws_vectors_free(t);
     if ((rc = ws_cover_reset(t, NULL)) || (rc = ws_vecsink_new(t, &vs))) goto fail;
     if ((rc = ws_replay_run(ws, t, t, 0, 0, &tail, vs, &st))) goto fail;
@@ -432,7 +440,8 @@ int ws_table_load_vectors(pv_ws *ws, ws_table *t)
         trace_how(t, "rows loaded from the chunks", t->nrows, tail, how);
     }
     ws_vecsink_free(vs);
-    if (tail >= ws_ckpt_min_tail() && tail) save_ckpt(ws, t);
+    if (replayed) *replayed = tail; /* (the caller saves the checkpoint) */
+    else if (tail >= ws_ckpt_min_tail() && tail) save_ckpt(ws, t);
     return PV_OK;
 fail:
     ws_vecsink_free(vs);

@@ -16,6 +16,7 @@
  * checkpoint's, plus the run) under which the bake cache finds its encoded
  * chunks without reading a row (docs/BAKE.md 6).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,12 @@ struct ws_bake_rows {
     pv_vec *cols;         /* a table with secondary indexes: the indexed
                              columns' whole vectors, for the index writer */
     pvdb_fetch_buf *colbuf; /* their arrays (per column) */
+    uint8_t rows_id[16];  /* identity of the rows (rows_identity) */
+    int has_id;
+    int vec;              /* the rows are t's vectors (a cold replay), not
+                             a checkpoint's */
+    int saving;           /* a thread writes t's checkpoint meanwhile */
+    pthread_t saver;
 };
 
 /* Back to no checkpoint and no plan. */
@@ -261,6 +268,7 @@ void ws_bake_rows_free(ws_bake_rows *b)
 {
     uint32_t c;
     if (!b) return;
+    if (b->saving) pthread_join(b->saver, NULL);
     for (c = 0; b->colbuf && c < b->t->schema->ncols; c++) {
         free(b->colbuf[c].data.p);
         free(b->colbuf[c].nulls.p);
@@ -289,16 +297,44 @@ static int in_one_run(const ws_bake_rows *b, size_t i, uint64_t first, uint32_t 
     return b->p[i].n && first + n <= b->at[i] + b->p[i].n;
 }
 
+/* The identity of the rows a replay of `cover` (n chunks: number, bytes
+ * replayed, their hash) gives under t's schema, `nrows` of them: a
+ * checkpoint holds exactly that replay (it is written from one and checked
+ * at open, DESIGN rule 5), and so do the vectors of a cold replay, so both
+ * name their rows alike and a bake of either finds the other's chunks by
+ * origin. */
+static int rows_identity(const ws_table *t, const ws_ckpt_chunk *cover, size_t n, uint64_t nrows,
+                         uint8_t out[16])
+{
+    XXH128_canonical_t canon;
+    uint8_t *buf = malloc(32 + 28 * n), *k;
+    size_t i;
+    if (!buf) return 0; /* (no identity: every chunk is read) */
+    memset(buf, 0, 32);
+    memcpy(buf, "pv-replay-rows-1", 16);
+    pv_put_u64(buf + 16, ws_ckpt_schema_hash(t->schema));
+    pv_put_u64(buf + 24, nrows);
+    for (i = 0, k = buf + 32; i < n; i++, k += 28) {
+        pv_put_u32(k, cover[i].num);
+        pv_put_u64(k + 4, cover[i].size);
+        memcpy(k + 12, cover[i].hash, 16);
+    }
+    XXH128_canonicalFromHash(&canon, XXH3_128bits(buf, 32 + 28 * n));
+    memcpy(out, canon.digest, 16);
+    free(buf);
+    return 1;
+}
+
 static int bake_origin(void *ctx, uint64_t first, uint32_t n, uint8_t id[16])
 {
     const ws_bake_rows *b = ctx;
-    size_t i = piece_at(b, first);
+    size_t i = b->vec ? 0 : piece_at(b, first);
     uint8_t buf[32];
     XXH128_canonical_t canon;
-    if (!n || !in_one_run(b, i, first, n)) return 0;
-    /* the checkpoint's identity says which rows, the range which of them */
-    memcpy(buf, b->c->id, 16);
-    pv_put_u64(buf + 16, b->p[i].from + (first - b->at[i]));
+    if (!n || !b->has_id || (b->vec ? first + n > b->t->vec_rows : !in_one_run(b, i, first, n))) return 0;
+    /* the rows' identity says which rows, the range which of them */
+    memcpy(buf, b->rows_id, 16);
+    pv_put_u64(buf + 16, b->vec ? first : b->p[i].from + (first - b->at[i]));
     pv_put_u64(buf + 24, n);
     XXH128_canonicalFromHash(&canon, XXH3_128bits(buf, sizeof buf));
     memcpy(id, canon.digest, 16);
@@ -349,6 +385,13 @@ static int bake_fetch(void *ctx, uint32_t col, uint64_t first, uint32_t n, pv_ve
     char *data;
     uint32_t r;
     out->type = type;
+    if (b->vec) { /* a cold replay's vectors: a window on them */
+        const pv_vec *v = &b->t->vecs[col];
+        out->nulls = v->nulls ? v->nulls + first : NULL;
+        if (es != 8) out->u.s = v->u.s + first;
+        else out->u.i = v->u.i + first;
+        return PV_OK;
+    }
     if (in_one_run(b, i, first, n) && es == 8) { /* numbers: straight from the mapping */
         const pv_vec *v = &b->c->vecs[col];
         uint64_t from = b->p[i].from + (first - b->at[i]);
@@ -401,6 +444,7 @@ static int bake_rows_plan(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *row
     if (!(b->d = tail_new(ws, t))) return pv_err(PV_ENOMEM, "out of memory");
     if ((rc = replay_tail(ws, t, b->c, b->d, &replayed))) return rc;
     if ((rc = plan_pieces(t, b->c, b->d, &b->p, &b->np, rows))) return rc;
+    b->has_id = rows_identity(t, b->c->chunks, b->c->nchunks, b->c->nrows, b->rows_id);
     if (!(b->at = malloc((b->np + 1) * sizeof *b->at))) return pv_err(PV_ENOMEM, "out of memory");
     b->at[0] = 0;
     for (i = 0; i < b->np; i++) b->at[i + 1] = b->at[i] + (b->p[i].n ? b->p[i].n : 1);
@@ -431,6 +475,41 @@ static int index_vectors(ws_bake_rows *b, uint64_t rows)
     return rc;
 }
 
+static void *saver_main(void *arg)
+{
+    ws_bake_rows *b = arg;
+    ws_ckpt_save(b->t->ws, b->t, b->t->cover, b->t->snap_n);
+    return NULL;
+}
+
+/* No checkpoint: replay the chunks (into vectors when the records allow)
+ * and bake from t's vectors, each row group named by the identity of the
+ * replay, while another thread writes the checkpoint of the same rows
+ * (the next bake reads it and finds these chunks by origin). 0 when set
+ * up, 1 when the table is better baked another way (conflict records: the
+ * load reports them; a git revision: its checkpoint is written first and
+ * read back), or an error. */
+static int cold_vectors(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *rows)
+{
+    uint64_t tail = 0;
+    int rc;
+    if (!ws->posix) return 1;
+    if ((rc = ws_table_load_vectors_ex(ws, t, &tail))) return rc;
+    if (t->nconflicts) return 1;
+    if ((rc = ws_table_vectors(ws, t))) return rc;
+    b->has_id = rows_identity(t, t->cover, t->snap_n, t->vec_rows, b->rows_id);
+    b->vec = 1;
+    *rows = t->vec_rows;
+    if (tail && tail >= ws_ckpt_min_tail() && !getenv("PV_NO_LOAD_CACHE")) {
+        /* (t's vectors and cover are only read from now on) */
+        b->saving = pthread_create(&b->saver, NULL, saver_main, b) == 0;
+        if (!b->saving) ws_ckpt_save(ws, t, t->cover, t->snap_n);
+        ws_load_note(t, "checkpoint written alongside the bake", t->vec_rows, 0, "");
+    }
+    ws_load_note(t, "rows for the bake from the replay's vectors", t->vec_rows, 0, "");
+    return PV_OK;
+}
+
 int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_rows_src **src,
                          ws_bake_rows **handle)
 {
@@ -447,7 +526,7 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     if (!(b = calloc(1, sizeof *b))) return pv_err(PV_ENOMEM, "out of memory");
     b->t = t;
     rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
-    if (rc == 0) rc = 1;                                     /* none */
+    if (rc == 0) rc = cold_vectors(ws, t, b, &rows);        /* none */
     else if (rc > 0 && (rc = bake_rows_plan(ws, t, b, &rows)) > 0) bake_rows_reset(b);
     if (rc > 0) {
         /* no checkpoint, or a long tail: a load writes one; bake from
@@ -461,7 +540,7 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
             rc = 1; /* none even now: the rows (or vectors) stay for pv_ws_table_bake */
         }
     }
-    if (!rc && t->schema->nindexes) rc = index_vectors(b, rows);
+    if (!rc && t->schema->nindexes && !b->vec) rc = index_vectors(b, rows);
     if (rc) {
         ws_bake_rows_free(b);
         return rc > 0 ? 0 : rc;
@@ -471,7 +550,8 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     b->src.ctx = b;
     out->schema = t->schema;
     out->nrows = rows;
-    out->cols = b->cols; /* (NULL without secondary indexes) */
+    /* (NULL without secondary indexes; the vectors of a cold replay) */
+    out->cols = b->vec && t->schema->nindexes ? t->vecs : b->cols;
     *src = &b->src;
     *handle = b;
     return 1;

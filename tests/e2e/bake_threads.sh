@@ -4,11 +4,12 @@
 # building the column vectors directly while the records allow
 # (docs/LOADING.md 7). Whatever the thread count and whichever way the
 # rows went, the bake has the bytes, and a query the answer, of the plain
-# record-by-record replay into rows (PV_LOAD_PLAIN=1, one thread): after an
-# import, updates (in place), deletes and a re-insert, a new last key, a
-# new key in the middle (the vectors handed over to rows), a schema change
-# between chunks, values in the blob store, and errors in two chunks (the
-# earlier one is reported).
+# record-by-record replay into rows (PV_LOAD_PLAIN=1, one thread), and a
+# default bake writes the checkpoint meanwhile, from which the next bake
+# finds every chunk by origin: after an import, updates (in place),
+# deletes and a re-insert, a new last key, a new key in the middle (the
+# vectors handed over to rows), a schema change between chunks, values in
+# the blob store; with errors in two chunks the earlier one is reported.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 cd "$T"
@@ -48,10 +49,19 @@ check() {
         fail "$1: pvbake -v does not say the way: $(cat "$1.j2.err")"
     PV_NO_LOAD_CACHE=1 PV_LOAD_THREADS=3 pvdev sql --json "$Q" >"$1.json" 2>/dev/null
     same "$1.plain.json" "$1.json" "$1: rows differ from the plain replay"
-    # and the default bake (which writes a checkpoint, then bakes from it)
+    # and the default bake, which writes the checkpoint alongside (on
+    # another thread); the next bake reads it and finds every chunk by
+    # origin: the replay's vectors and the checkpoint name their rows alike
     rm -rf .pv/cache
-    pvbake -o "$1.default.pvdb" >/dev/null 2>&1
+    PV_LOAD_CACHE_MIN_BYTES=0 pvbake -v -o "$1.default.pvdb" >/dev/null 2>"$1.default.err"
     cmp -s "$1.plain.pvdb" "$1.default.pvdb" || fail "$1: the default bake differs from the plain replay"
+    grep -q "checkpoint written alongside the bake" "$1.default.err" || fail "$1: $(cat "$1.default.err")"
+    [ -f .pv/cache/load/t.pvck ] || fail "$1: no checkpoint written"
+    pvbake -v -o "$1.again.pvdb" >/dev/null 2>"$1.again.err"
+    cmp -s "$1.plain.pvdb" "$1.again.pvdb" || fail "$1: the bake from the checkpoint differs"
+    grep -q "^pvbake: table t: checkpoint: " "$1.again.err" || fail "$1: not from the checkpoint: $(cat "$1.again.err")"
+    grep -q '(\([0-9]*\) of \1 chunks from the cache, \1 by origin)' "$1.again.err" ||
+        fail "$1: not every chunk by origin: $(cat "$1.again.err")"
     rm -rf .pv/cache
 }
 
