@@ -138,13 +138,16 @@ typedef struct ws_bake_rows ws_bake_rows;
  * secondary indexes the whole vectors of its indexed columns, which the
  * index writer sorts: the others empty), *src and *handle set (free
  * it with ws_bake_rows_free after the bake; both live until then, and no
- * write to the workspace may happen before). A table without a usable
- * checkpoint is loaded first; when that load writes one, the rows are
- * dropped and taken from it. Returns 0 when there is still no checkpoint
- * (the rows stay loaded), a tail of at least ws_ckpt_min_tail() bytes (a
- * load then writes a new checkpoint), a conflict record (the load reports
- * it) or rows already loaded: use pv_ws_table_bake then. Errors:
- * PV_ERANGE (no table i), PV_ENOMEM, those of reading the chunks. */
+ * write to the workspace may happen before). A work-tree table without a
+ * checkpoint is replayed (ws_table_load_vectors_ex) and its rows come from
+ * its vectors, named by the replay's identity, while another thread
+ * writes the checkpoint (ws_bake_rows_free waits for it); one of a git
+ * revision, or with a tail of at least ws_ckpt_min_tail() bytes, is
+ * loaded first, which writes a checkpoint, and the rows are taken from
+ * that. Returns 0 when that load wrote no checkpoint (the rows stay
+ * loaded), a conflict record (the load reports it) or rows already
+ * loaded: use pv_ws_table_bake then. Errors: PV_ERANGE (no table i),
+ * PV_ENOMEM, those of reading the chunks. */
 int pv_ws_table_bake_src(struct pv_ws *ws, uint32_t i, pv_bake_table *out,
                          const pvdb_rows_src **src, ws_bake_rows **handle);
 void ws_bake_rows_free(ws_bake_rows *b);
