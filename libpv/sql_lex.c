@@ -83,6 +83,7 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static int is_hex(char c)
 {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -207,6 +208,11 @@ static pv_token lex_quoted(pv_lexer *lx, size_t p, int type, char close, int dou
         return make_err(p, lx->len, "unterminated literal");
     }
     lx->pos = end;
+    /* Names become file names and C strings: a NUL inside one (the
+     * statement's length may cover it) would cut it short, so "ev\0il"
+     * would name table ev. */
+    if (type == TK_QID && memchr(lx->sql + p, 0, end - p))
+        return make_err(p, end, "a quoted name cannot hold a NUL byte");
     return make(type, p, end);
 }
 
@@ -269,4 +275,18 @@ pv_token pv_lex_next(pv_lexer *lx)
     case '?': return lex_param(lx, p);
     default: return lex_punct(lx, p);
     }
+}
+
+int pv_sql_put_ident(pv_buf *b, const char *name)
+{
+    size_t n = strlen(name), i;
+    int plain = n > 0 && (is_letter(name[0]) || name[0] == '_');
+    int rc;
+    for (i = 0; i < n && plain; i++)
+        plain = is_letter(name[i]) || is_digit(name[i]) || name[i] == '_';
+    if (plain && pv_kw_find(name, n) == KW_NONE) return pv_buf_append(b, name, n);
+    if ((rc = pv_buf_putc(b, '"')) < 0) return rc;
+    for (i = 0; i < n; i++)
+        if ((name[i] == '"' && (rc = pv_buf_putc(b, '"')) < 0) || (rc = pv_buf_putc(b, name[i])) < 0) return rc;
+    return pv_buf_putc(b, '"');
 }

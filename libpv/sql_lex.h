@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 enum pv_tok {
     TK_EOF = 0,
     TK_ERROR,    /* unrecognized or unterminated token; `err` says why */
@@ -67,5 +69,10 @@ int pv_kw_reserved(int kw);
 
 /* The keyword code of s[0..n), or KW_NONE. */
 int pv_kw_find(const char *s, size_t n);
+
+/* Append `name` to b as SQL must spell it to mean that name: bare when it
+ * is a plain identifier and no keyword, otherwise in double quotes with
+ * '"' doubled (as SQLite's .schema). 0 or PV_ENOMEM. */
+int pv_sql_put_ident(pv_buf *b, const char *name);
 
 #endif

@@ -240,6 +240,18 @@ static void test_parse_errors(void **state)
     check_parse_error("SELECT 0x11112222333344445", PV_ESQL, NULL);
     check_parse_error("SELECT ?0", PV_ESQL, NULL);
     check_parse_error("SELECT 'bad \xff utf8'", PV_ESQL, NULL);
+    {   /* a NUL inside a quoted name, the statement's length covering it */
+        static const char sql[] = "CREATE TABLE \"ev\0il\" (a INTEGER PRIMARY KEY)";
+        static const char col[] = "SELECT [a\0b] FROM t";
+        pv_arena a = PV_ARENA_INIT;
+        pv_sql_stmt *st = NULL;
+        size_t end;
+        assert_int_equal(pv_sql_parse(&a, sql, sizeof sql - 1, &st, &end), PV_ESQL);
+        assert_string_equal(pv_errmsg(), "a quoted name cannot hold a NUL byte: \"\"ev\" at offset 13");
+        assert_int_equal(pv_sql_parse(&a, col, sizeof col - 1, &st, &end), PV_ESQL);
+        assert_non_null(strstr(pv_errmsg(), "cannot hold a NUL byte"));
+        pv_arena_free(&a);
+    }
 }
 
 static char *repeat(const char *s, int n, const char *mid, const char *close)
