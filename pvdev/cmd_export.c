@@ -22,6 +22,7 @@
 #include "progress.h"
 #include "pv.h"
 #include "schema.h"
+#include "sql_lex.h"
 #include "util.h"
 
 enum { OPT_OUTPUT, OPT_FORMAT, OPT_QUERY, OPT_DB, OPT_DIR, OPT_HELP };
@@ -138,13 +139,18 @@ static int run_export(const struct export_args *a)
         if ((rc = pv_db_find_table(db, a->table, strlen(a->table), &src)) < 0)
             goto done;
         total = src.nrows;
-        /* The store's own spelling of the name: a plain identifier. */
-        n = snprintf(NULL, 0, "SELECT * FROM %s", src.schema->name);
-        if (!(sql = malloc((size_t)n + 1))) {
-            rc = pv_err(PV_ENOMEM, "out of memory");
-            goto done;
+        /* The store's own spelling of the name, quoted when it is a
+         * keyword ("order") or not a plain identifier. */
+        {
+            pv_buf q = PV_BUF_INIT;
+            if (pv_buf_printf(&q, "SELECT * FROM ") < 0 || pv_sql_put_ident(&q, src.schema->name) < 0 ||
+                pv_buf_putc(&q, 0) < 0) {
+                pv_buf_free(&q);
+                rc = pv_err(PV_ENOMEM, "out of memory");
+                goto done;
+            }
+            sql = q.p; /* freed below with free() */
         }
-        snprintf(sql, (size_t)n + 1, "SELECT * FROM %s", src.schema->name);
     }
     if ((rc = pv_prepare(db, a->query ? a->query : sql, (size_t)-1, &st, NULL)) < 0)
         goto done;

@@ -24,6 +24,7 @@
 #include "db.h"
 #include "pvdb.h"
 #include "schema.h"
+#include "sql_lex.h"
 #include "util.h"
 #include "value.h"
 #include "ws.h"
@@ -226,24 +227,13 @@ int pvdev_print_tables(pv_db *db, FILE *f)
     return 0;
 }
 
-/* A name as SQL needs it: bare when it is a plain identifier, else quoted. */
+/* A name as SQL needs it: bare when it is a plain identifier and no
+ * keyword, else quoted (pv_sql_put_ident). */
 static void put_ident(FILE *f, const char *name)
 {
-    int plain = (isalpha((unsigned char)name[0]) || name[0] == '_');
-
-    for (const char *p = name; *p && plain; p++)
-        plain = isalnum((unsigned char)*p) || *p == '_';
-    if (plain) {
-        fputs(name, f);
-        return;
-    }
-    putc('"', f);
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            putc('"', f);
-        putc(*p, f);
-    }
-    putc('"', f);
+    pv_buf b = PV_BUF_INIT;
+    if (pv_sql_put_ident(&b, name) == 0) fwrite(b.p, 1, b.len, f);
+    pv_buf_free(&b);
 }
 
 static void print_index_cols(FILE *f, const pv_schema *s, const pv_index_def *x, const char *open)

@@ -112,4 +112,19 @@ set +e
 pvdev -C ws export >/dev/null 2>&1; code=$?
 set -e
 [ "$code" -eq 2 ] || fail "export without TABLE: exit $code, want 2"
+# --- names that are keywords or need quotes: export and .schema quote them --
+pvdev -C ws sql 'CREATE TABLE "order" ("group" INTEGER PRIMARY KEY, "a b" TEXT, "x""y" TEXT);
+                 CREATE INDEX "select" ON "order" ("a b");
+                 INSERT INTO "order" VALUES (1, '"'"'p'"'"', NULL), (2, NULL, '"'"'q'"'"')'
+pvdev -C ws export order > order.csv || fail "export of a table named order"
+printf 'group,"a b","x""y"\n1,p,\n2,,q\n' > order.want
+same order.want order.csv "export of a table named by a keyword"
+printf '.schema order\n' | pvdev -C ws sql --interactive > schema.out
+cat > schema.want <<'OUT'
+CREATE TABLE "order"("group" INTEGER, "a b" TEXT, "x""y" TEXT, PRIMARY KEY("group"));
+CREATE INDEX "select" ON "order"("a b");
+OUT
+same schema.want schema.out ".schema quotes keywords and odd names"
+# and what .schema printed is SQL that sqlite3 runs
+sqlite3 -batch kw.db < schema.out || fail "sqlite3 rejects the .schema output"
 echo "export e2e: ok"
