@@ -722,18 +722,6 @@ static int sec_bound(pv_lookup *l, pv_eval *cx, int type, const pv_expr *bound, 
     return 1;
 }
 
-static int row_pk_cmp(const void *pa, const void *pb, void *ctx)
-{
-    const pv_schema *s = ctx;
-    const pv_value *a = *(const pv_value *const *)pa, *b = *(const pv_value *const *)pb;
-    uint32_t k;
-    for (k = 0; k < s->npk; k++) {
-        int c = pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]);
-        if (c) return c;
-    }
-    return 0;
-}
-
 static int cmp_rownum(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -866,7 +854,7 @@ static int sec_start(pv_lookup *l, const pv_source *src, pv_eval *cx)
         free(found);
     }
     /* each combination's rows come in key order; several are merged so */
-    if (l->nkeys > 1 && l->nrows > 1) qsort_r(l->rows, l->nrows, sizeof *l->rows, row_pk_cmp, (void *)src->schema);
+    if (l->nkeys > 1 && l->nrows > 1) qsort_r(l->rows, l->nrows, sizeof *l->rows, pv_rows_pk_cmp, (void *)src->schema);
     return 0;
 }
 

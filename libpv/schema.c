@@ -380,3 +380,15 @@ int pv_schema_finish(pv_schema *s)
     key = s->ncols - 1;
     return pv_schema_set_pk(s, &key, 1);
 }
+
+int pv_rows_pk_cmp(const void *pa, const void *pb, void *ctx)
+{
+    const pv_schema *s = ctx;
+    const pv_value *a = *(const pv_value *const *)pa, *b = *(const pv_value *const *)pb;
+    uint32_t k;
+    for (k = 0; k < s->npk; k++) {
+        int c = pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]);
+        if (c) return c;
+    }
+    return 0;
+}

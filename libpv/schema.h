@@ -133,6 +133,10 @@ int pv_index_is_auto(const pv_index_def *ix);
 int pv_schema_index_using(const pv_schema *s, uint32_t col);
 
 /* Name checks; 1 if acceptable. Table names become directory names. */
+/* qsort_r comparator of row pointers (const pv_value *, each a whole row
+ * of schema `ctx`, a const pv_schema *) by primary key, in key order. */
+int pv_rows_pk_cmp(const void *pa, const void *pb, void *ctx);
+
 int pv_table_name_ok(const char *name, size_t len);
 int pv_column_name_ok(const char *name, size_t len);
 

@@ -271,18 +271,6 @@ int ws_index_pk_cmp(const ws_table *t, size_t a, size_t b)
 
 /* ---- lookups for the planner (ws.h) ------------------------------------- */
 
-static int pk_cmp(const void *pa, const void *pb, void *ctx)
-{
-    const pv_schema *s = ctx;
-    const pv_value *a = *(const pv_value *const *)pa, *b = *(const pv_value *const *)pb;
-    uint32_t k;
-    for (k = 0; k < s->npk; k++) {
-        int c = pv_value_cmp(&a[s->pk[k]], &b[s->pk[k]]);
-        if (c) return c;
-    }
-    return 0;
-}
-
 /* The probe row: the key converted to the index columns' types. Returns 0
  * when no row can match (a NULL, or a value of no such type). */
 static int probe_row(const ws_table *t, const pv_index_def *x, const pv_value *key, pv_value *row,
@@ -343,7 +331,7 @@ int pv_ws_source_index_lookup(const pv_source *src, uint32_t index, const pv_val
             out[n++] = p;
         }
     }
-    if (n > 1) qsort_r(out, n, sizeof *out, pk_cmp, t->schema);
+    if (n > 1) qsort_r(out, n, sizeof *out, pv_rows_pk_cmp, t->schema);
 done:
     free(row);
     free(scratch);
@@ -466,7 +454,7 @@ int pv_ws_source_index_range(const pv_source *src, uint32_t index, const pv_valu
     if (!(out = malloc((end - first) * sizeof *out))) return pv_err(PV_ENOMEM, "out of memory");
     for (i = first; i < end; i++)
         if (t->live[ord[i]]) out[n++] = row_at(t, ord[i]);
-    if (n > 1) qsort_r(out, n, sizeof *out, pk_cmp, t->schema);
+    if (n > 1) qsort_r(out, n, sizeof *out, pv_rows_pk_cmp, t->schema);
     if (!n) {
         free(out);
         out = NULL;
