@@ -23,13 +23,16 @@ struct sql_opts {
     pv_out_opts out;
     int mode_set;            /* a mode option was given */
     int interactive;         /* --interactive: the shell even on a pipe */
+    const char **params;     /* --param values, in order (argv's strings) */
+    int nparams;
 };
 
 static void sql_usage(FILE *to)
 {
     fprintf(to,
             "usage: pvdev sql [--db FILE.pvdb] [--csv|--json|--table|--box|--line|--list]\n"
-            "                 [--header] [--separator S] [--null TEXT] [--interactive] [STATEMENTS]\n\n"
+            "                 [--header] [--separator S] [--null TEXT] [--param VALUE]...\n"
+            "                 [--interactive] [STATEMENTS]\n\n"
             "Run SQL statements on the workspace in the current directory, or on a\n"
             "baked .pvdb file with --db. Statements come from the argument, else from\n"
             "standard input; with no argument and a terminal on standard input (or\n"
@@ -47,6 +50,10 @@ static void sql_usage(FILE *to)
             "  --header        print the column names first (list and csv)\n"
             "  --separator S   join values with S instead of '|' (list)\n"
             "  --null TEXT     show NULL as TEXT (list, table, box, line)\n"
+            "  -p, --param V   the value of the next '?' parameter, as TEXT (compared\n"
+            "                  with a typed column it takes the column's affinity:\n"
+            "                  --param 42 finds id 42); repeat for ?2, ?3, ...; every\n"
+            "                  statement of the script binds ?1.. from the same list\n"
             "  --interactive   read statements and dot-commands as the shell does,\n"
             "                  even when standard input is not a terminal\n");
     if (!pvdev_shell_has_editor())
@@ -105,6 +112,8 @@ static int parse_args(int argc, char **argv, struct sql_opts *o, const char **sq
             o->out.separator = argv[++i];
         } else if (!strcmp(a, "--null") && i + 1 < argc) {
             o->out.null_text = argv[++i];
+        } else if ((!strcmp(a, "--param") || !strcmp(a, "-p")) && i + 1 < argc) {
+            o->params[o->nparams++] = argv[++i];
         } else if (!strcmp(a, "--interactive") || !strcmp(a, "-i")) {
             o->interactive = 1;
         } else if (a[0] == '-' && a[1]) {
@@ -132,26 +141,40 @@ int cmd_sql(int argc, char **argv)
 
     memset(&o, 0, sizeof o);
     o.out = init;
-    if ((rc = parse_args(argc, argv, &o, &sql)) >= 0)
+    if (!(o.params = calloc((size_t)argc + 1, sizeof *o.params))) {
+        fprintf(stderr, "pvdev sql: out of memory\n");
+        return PVDEV_EXIT_FAIL;
+    }
+    if ((rc = parse_args(argc, argv, &o, &sql)) >= 0) {
+        free(o.params);
         return rc;
+    }
+    if (o.nparams && !sql && (o.interactive || isatty(STDIN_FILENO))) {
+        fprintf(stderr, "pvdev sql: --param is for statements given as an argument or on standard input\n");
+        free(o.params);
+        return PVDEV_EXIT_USAGE;
+    }
     if (!o.mode_set && isatty(STDOUT_FILENO))
         o.out.mode = PV_OUT_TABLE;
     shell = !sql && (o.interactive || isatty(STDIN_FILENO));
     if (!sql && !shell) {
         if (!(script = read_stdin())) {
             fprintf(stderr, "pvdev sql: out of memory reading standard input\n");
+            free(o.params);
             return PVDEV_EXIT_FAIL;
         }
         sql = script;
     }
     if (pv_open(o.db_path ? o.db_path : ".", o.db_path ? PV_OPEN_READONLY : PV_OPEN_READWRITE, &db) != PV_OK) {
         free(script);
+        free(o.params);
         return pvdev_fail(NULL);
     }
     /* SELECT ... FROM t AS OF 'REV' reads the workspace at a git revision */
     if (!o.db_path && pvgit_install_resolver(db, ".") != PV_OK) {
         pv_close(db);
         free(script);
+        free(o.params);
         return pvdev_fail(NULL);
     }
     if (shell) {
@@ -161,10 +184,12 @@ int cmd_sql(int argc, char **argv)
         so.in = stdin;
         rc = pvdev_shell(db, &so);
     } else {
-        rc = pvdev_run_sql(db, sql, strlen(sql), &o.out, stdout, 0) < 0 ? pvdev_fail(NULL)
-                                                                       : PVDEV_EXIT_OK;
+        pvdev_params params = {o.params, o.nparams};
+        rc = pvdev_run_sql(db, sql, strlen(sql), &params, &o.out, stdout, 0) < 0 ? pvdev_fail(NULL)
+                                                                                : PVDEV_EXIT_OK;
     }
     pv_close(db);
     free(script);
+    free(o.params);
     return rc;
 }

@@ -76,7 +76,21 @@ static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
     return pv_out_close(out);
 }
 
-int pvdev_run_sql(pv_db *db, const char *sql, size_t len,
+/* Bind the --param values to the statement's `?` parameters; every
+ * parameter needs one (an unbound one would silently be NULL). */
+static int bind_params(pv_stmt *st, const pvdev_params *params, const char *sql, const char *stmt)
+{
+    int n = pv_bind_count(st), given = params ? params->n : 0, i, rc;
+    if (n > given)
+        return pv_err(PV_ERANGE, "the statement at offset %ld uses %d parameter%s; %d value%s given with --param",
+                      (long)(stmt - sql), n, n == 1 ? "" : "s", given, given == 1 ? " was" : "s were");
+    for (i = 0; i < n; i++)
+        if ((rc = pv_bind_text(st, i + 1, params->v[i], strlen(params->v[i]))) < 0)
+            return pv_err(rc, "--param %d: %s", i + 1, pv_errmsg());
+    return 0;
+}
+
+int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *params,
                   const pv_out_opts *opts, FILE *f, int timer)
 {
     const char *p = sql, *end = sql + len;
@@ -92,7 +106,9 @@ int pvdev_run_sql(pv_db *db, const char *sql, size_t len,
             return rc;
         if (!st)
             break;  /* only blanks and comments left */
-        rc = run_one(st, opts, f);
+        rc = bind_params(st, params, sql, p);
+        if (rc == 0)
+            rc = run_one(st, opts, f);
         pv_finalize(st);
         if (rc < 0)
             return rc;
@@ -415,7 +431,7 @@ static void dot_command(struct shell *sh, char *line)
 
 static void run_statements(struct shell *sh, const char *sql, size_t len)
 {
-    int rc = pvdev_run_sql(sh->db, sql, len, &sh->out, stdout, sh->timer);
+    int rc = pvdev_run_sql(sh->db, sql, len, NULL, &sh->out, stdout, sh->timer);
 
     if (rc < 0)
         shell_error(sh, pv_errmsg());

@@ -12,11 +12,22 @@
 #include "output.h"
 #include "pv.h"
 
+/* Values for the `?` parameters of every statement run (`pvdev sql
+ * --param`): statement parameter i (1-based) gets params[i - 1], bound as
+ * TEXT, so the value is never changed on the way in (comparisons with a
+ * typed column apply its affinity, as SQLite's do). */
+typedef struct pvdev_params {
+    const char *const *v;
+    int n;
+} pvdev_params;
+
 /* Run every statement of sql[0..len), printing each statement's rows with
  * `opts` on `f`; stop at the first error and return it (the message is
- * pv_errmsg()'s). `timer`: after each statement print "Run Time: real R
- * user U sys S" (seconds) on f, as the sqlite3 shell's .timer on. */
-int pvdev_run_sql(pv_db *db, const char *sql, size_t len,
+ * pv_errmsg()'s). `params` may be NULL (no values: a statement with `?`
+ * then fails with PV_ERANGE naming the parameter). `timer`: after each
+ * statement print "Run Time: real R user U sys S" (seconds) on f, as the
+ * sqlite3 shell's .timer on. */
+int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *params,
                   const pv_out_opts *opts, FILE *f, int timer);
 
 /* Does sql[0..n) end with a complete statement: a ';' outside quotes
