@@ -41,7 +41,10 @@ enum op_id {
     OP_SUM,
     OP_GROUP,
     OP_FILTER,
-    OP_INSERT,    /* autocommit single-row inserts */
+    OP_INSERT,    /* autocommit single-row inserts, durable: PicoVolt
+                     PV_DURABILITY=sync against SQLite synchronous=FULL */
+    OP_INSERT_FAST, /* the same without fsync: PicoVolt PV_DURABILITY=fast
+                     against SQLite synchronous=OFF (issue 4's 5x target) */
     OP_MERGE,     /* git merge of two branches appending rows each */
     OP_MERGE_1M,  /* the same onto a 1,000,000-row base (issue 5's scale) */
     OP_DIFF,      /* diff of one changed row */

@@ -5,10 +5,12 @@
  * flights.pvdb`, each timed as a process. Reads: pv_open on the .pvdb and
  * prepared statements (the same SQL text as SQLite's). Writes: pv_open on a
  * copy of the workspace with PV_OPEN_READWRITE and a prepared INSERT, each
- * pv_step its own autocommit. Git rows: a scratch repository like the CSV
- * baseline's, merged with the pv merge driver once pvdev has one; and
- * the same merge onto a 1,000,000-row base (issue 5's scale), in a
- * repository of its own (sys_pv_merge1m, `--only merge1m`).
+ * pv_step its own autocommit, once with PV_DURABILITY=sync (fsync at
+ * commit, the default) and once with PV_DURABILITY=fast (no fsync). Git
+ * rows: a scratch repository like the CSV baseline's, merged with the pv
+ * merge driver once pvdev has one; and the same merge onto a 1,000,000-row
+ * base (issue 5's scale), in a repository of its own (sys_pv_merge1m,
+ * `--only merge1m`).
  *
  * Every loop runs under the time budgets of bench.c, so a version without
  * an index (a lookup is a full scan) still finishes: the figure is then the
@@ -50,6 +52,7 @@ struct pvb {
     pv_getter *getter;
     int64_t next_id;
     long next_row;
+    enum op_id ins_op; /* the INSERT row being measured (sync or fast) */
 };
 
 static void copy_text(char *dst, size_t cap, const char *s, size_t n)
@@ -347,7 +350,7 @@ static long p_inserts(void *ctx, long max_ops, uint64_t deadline)
             return -100;
         rc = pv_step(p->ins);
         if (rc != PV_DONE) {
-            cell_na(p->b, OP_INSERT, COL_PV, "INSERT failed: %s", pv_errmsg());
+            cell_na(p->b, p->ins_op, COL_PV, "INSERT failed: %s", pv_errmsg());
             return rc < 0 ? rc : -101;
         }
         if (now_ns() > deadline) return i + 1;
@@ -355,41 +358,67 @@ static long p_inserts(void *ctx, long max_ops, uint64_t deadline)
     return i;
 }
 
+/* One INSERT row: pv_open the copy with PV_DURABILITY=mode (libpv reads it
+ * at pv_open; the caller's own value is put back after), then the timed
+ * autocommit inserts into row `op`. */
+static void inserts_mode(struct pvb *p, const char *copy, enum op_id op, const char *mode,
+                         const char *what)
+{
+    struct bench *b = p->b;
+    const char *env = getenv("PV_DURABILITY");
+    char *saved = env ? strdup(env) : NULL;
+    double open_s;
+    pv_db *db = NULL;
+    uint64_t t0;
+    int rc;
+
+    setenv("PV_DURABILITY", mode, 1);
+    t0 = now_ns();
+    rc = pv_open(copy, PV_OPEN_READWRITE, &db);
+    open_s = (double)(now_ns() - t0) / 1e9;
+    if (saved) setenv("PV_DURABILITY", saved, 1);
+    else unsetenv("PV_DURABILITY");
+    free(saved);
+    if (rc != PV_OK) {
+        cell_na(b, op, COL_PV, "pv_open(workspace, READWRITE) failed: %s", pv_errmsg());
+        goto done;
+    }
+    if (pv_prepare(db, "INSERT INTO flights (id, date, delay, distance, origin, destination) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (size_t)-1, &p->ins, NULL) != PV_OK) {
+        cell_na(b, op, COL_PV, "cannot prepare INSERT: %s", pv_errmsg());
+        goto done;
+    }
+    p->ins_op = op;
+    measure_ops(b, op, COL_PV, p_inserts, p, b->insert_ops, b->insert_budget, b->runs);
+    if (b->cells[op][COL_PV].state == CELL_OK)
+        msgf(b->cells[op][COL_PV].note, sizeof b->cells[0][0].note,
+             "PicoVolt `PV_DURABILITY=%s` (%s); pv_open of the %ld-row workspace (READWRITE) took %.2f s "
+             "before the first INSERT (not in the figure)", mode, what, b->nrows, open_s);
+done:
+    pv_finalize(p->ins);
+    p->ins = NULL;
+    pv_close(db);
+}
+
+/* Both durability modes, one after the other on one copy of the workspace
+ * (one copy saves a 3-million-row `cp`; the fast run's rows just follow the
+ * sync run's, with ids above every existing one). */
 static void inserts(struct pvb *p)
 {
     struct bench *b = p->b;
     char copy[4200], err[300];
-    double secs, open_s;
-    pv_db *db = NULL;
-    uint64_t t0;
+    double secs;
     snprintf(copy, sizeof copy, "%s-insert", p->ws);
     rm_rf(copy);
     char *cp[] = {"cp", "-a", p->ws, copy, NULL};
     if (tool(p, NULL, &secs, cp, err, sizeof err) != 0) {
         cell_na(b, OP_INSERT, COL_PV, "cannot copy the workspace: %s", err);
+        cell_na(b, OP_INSERT_FAST, COL_PV, "cannot copy the workspace: %s", err);
         return;
     }
-    t0 = now_ns();
-    if (pv_open(copy, PV_OPEN_READWRITE, &db) != PV_OK) {
-        cell_na(b, OP_INSERT, COL_PV, "pv_open(workspace, READWRITE) failed: %s", pv_errmsg());
-        goto done;
-    }
-    open_s = (double)(now_ns() - t0) / 1e9;
-    if (pv_prepare(db, "INSERT INTO flights (id, date, delay, distance, origin, destination) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (size_t)-1, &p->ins, NULL) != PV_OK) {
-        cell_na(b, OP_INSERT, COL_PV, "cannot prepare INSERT: %s", pv_errmsg());
-        goto done;
-    }
     p->next_id = b->max_id + 1;
-    measure_ops(b, OP_INSERT, COL_PV, p_inserts, p, b->insert_ops, b->insert_budget, b->runs);
-    if (b->cells[OP_INSERT][COL_PV].state == CELL_OK)
-        msgf(b->cells[OP_INSERT][COL_PV].note, sizeof b->cells[0][0].note,
-                 "PicoVolt: pv_open of the %ld-row workspace (READWRITE) took %.2f s before the first INSERT (not in the figure)",
-                 b->nrows, open_s);
-done:
-    pv_finalize(p->ins);
-    p->ins = NULL;
-    pv_close(db);
+    inserts_mode(p, copy, OP_INSERT, "sync", "fsync before each commit returns");
+    inserts_mode(p, copy, OP_INSERT_FAST, "fast", "no fsync: OS cache only");
     rm_rf(copy);
 }
 
