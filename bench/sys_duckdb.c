@@ -291,7 +291,7 @@ static int build(struct dd *d, double *secs, char *err, size_t errlen)
 static void na_all(struct bench *b, const char *why)
 {
     for (int op = 0; op < OP_COUNT; op++)
-        if (op != OP_IMPORT && op != OP_BAKE && op != OP_INSERT && op != OP_MERGE && op != OP_DIFF)
+        if (op != OP_IMPORT && op != OP_BAKE && op != OP_INSERT && op != OP_INSERT_FAST && op != OP_MERGE && op != OP_DIFF)
             cell_na(b, op, COL_DUCKDB, "%s", why);
 }
 
