@@ -275,6 +275,93 @@ static void test_lock_across_processes(void **state)
     pv_close(a);
 }
 
+/* Run `sql` in a child process with its own handle; its exit status is 0
+ * when the statement returned `want`. */
+static void in_child(const char *sql, int want)
+{
+    pid_t child = fork();
+    int status;
+    assert_true(child >= 0);
+    if (child == 0) {
+        pv_db *b;
+        int rc = pv_open(dir, PV_OPEN_READWRITE, &b);
+        if (rc == PV_OK) rc = pv_exec(b, sql);
+        pv_close(b);
+        _exit(rc == want ? 0 : 1);
+    }
+    assert_true(waitpid(child, &status, 0) == child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A handle that commits again and again must still see what another
+ * process committed between two of its commits (the writer skips checks
+ * when the lock file shows no other writer came: this is what must not be
+ * skipped), and the lock must name the holder again after that. */
+static void test_commit_between_ours_is_seen(void **state)
+{
+    pv_db *a;
+    char rows[256], want[64];
+    (void)state;
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &a), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (10, 'a10')"), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (11, 'a11')"), PV_OK);
+    in_child("INSERT INTO t VALUES (12, 'child')", PV_OK);
+    /* a sees the child's row: its key is taken */
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (12, 'a12')"), PV_ECONSTRAINT);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (13, 'a13')"), PV_OK);
+    in_child("DELETE FROM t WHERE k = 13", PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (13, 'again')"), PV_OK);
+    /* a holds the lock: a second process is told a's pid, not the child's */
+    assert_int_equal(pv_db_begin(a), PV_OK);
+    {
+        pid_t child = fork();
+        int status;
+        if (child == 0) {
+            pv_db *b;
+            int rc = pv_open(dir, PV_OPEN_READWRITE, &b);
+            snprintf(want, sizeof want, "locked by pid %ld ", (long)getppid());
+            if (rc == PV_OK) rc = pv_exec(b, "INSERT INTO t VALUES (14, 'x')");
+            _exit(rc == PV_ELOCKED && strstr(pv_errmsg(), want) ? 0 : 1);
+        }
+        assert_true(waitpid(child, &status, 0) == child);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    assert_int_equal(pv_db_commit(a), PV_OK);
+    pv_close(a);
+    rows_of("SELECT k, v FROM t", rows, sizeof rows);
+    assert_string_equal(rows, "1|one;2|two;10|a10;11|a11;12|child;13|again;");
+}
+
+/* Files changed behind the writer's back between two of its commits (a
+ * line appended by hand, a git checkout replacing the chunk file, a table
+ * directory created) are seen by the next commit. */
+static void test_outside_change_between_ours_is_seen(void **state)
+{
+    pv_db *a;
+    char rows[256];
+    (void)state;
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &a), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (10, 'a10')"), PV_OK);
+    shell("printf '[20,\"by hand\"]\\n' >> '%s/.pv/tables/t/00000001.jsonl'", dir);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (20, 'a20')"), PV_ECONSTRAINT);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (21, 'a21')"), PV_OK);
+    /* a checkout writes a new file in place of the old one */
+    shell("cd '%s/.pv/tables/t' && cp 00000001.jsonl x && printf '[22,\"checkout\"]\\n' >> x && mv x 00000001.jsonl",
+          dir);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (22, 'a22')"), PV_ECONSTRAINT);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (23, 'a23')"), PV_OK);
+    /* a table that appeared */
+    shell("cp -r '%s/.pv/tables/u' '%s/.pv/tables/w' && sed -i 's/\"u\"/\"w\"/' '%s/.pv/tables/w/schema.jsonl'", dir,
+          dir, dir);
+    assert_int_equal(pv_exec(a, "CREATE TABLE w (x INTEGER PRIMARY KEY)"), PV_EEXISTS);
+    assert_int_equal(pv_exec(a, "INSERT INTO w VALUES ('x', 1)"), PV_OK);
+    pv_close(a);
+    rows_of("SELECT k, v FROM t", rows, sizeof rows);
+    assert_string_equal(rows, "1|one;2|two;10|a10;20|by hand;21|a21;22|checkout;23|a23;");
+    rows_of("SELECT id, n FROM w", rows, sizeof rows);
+    assert_string_equal(rows, "x|1;");
+}
+
 static void test_savepoint(void **state)
 {
     pv_db *db;
@@ -548,6 +635,39 @@ static void test_bad_journal_paths_refused(void **state)
     shell("rm -f '%s/.pv/journal/commit'", dir);
 }
 
+/* Another process dies in the middle of a commit between two of ours: its
+ * journal is rolled back by our next commit, as by an open. */
+static void test_crash_between_ours_is_rolled_back(void **state)
+{
+    pv_db *a;
+    char rows[256];
+    pid_t child;
+    int status;
+    (void)state;
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &a), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (10, 'a10')"), PV_OK);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        pv_db *b;
+        struct stat st;
+        char body[128], path[512];
+        int ok = pv_open(dir, PV_OPEN_READWRITE, &b) == PV_OK && pv_db_begin(b) == PV_OK;
+        snprintf(path, sizeof path, "%s/.pv/tables/t/00000001.jsonl", dir);
+        ok = ok && stat(path, &st) == 0;
+        snprintf(body, sizeof body, "size %lld tables/t/00000001.jsonl\n", (long long)st.st_size);
+        write_journal(body);
+        shell("printf '[30,\"torn\"]\\n[31,\"torn' >> '%s'", path);
+        _exit(ok ? 0 : 1); /* the lock goes with the process */
+    }
+    assert_true(waitpid(child, &status, 0) == child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (30, 'a30')"), PV_OK);
+    pv_close(a);
+    rows_of("SELECT k, v FROM t", rows, sizeof rows);
+    assert_string_equal(rows, "1|one;2|two;10|a10;30|a30;");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,12 +678,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_across_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_between_ours_is_seen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outside_change_between_ours_is_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alter_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_drop_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovery_at_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_journal_paths_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_between_ours_is_rolled_back, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
