@@ -149,8 +149,13 @@ static inline uint64_t pv_packed_len(uint32_t m, unsigned w)
     return (((uint64_t)m * w + 63) / 64) * 8;
 }
 /* pv_unpack1 (value j of `w` bits from packed words) is in batch.h. */
-/* Values [j0, j0 + m) of a block into out. */
+/* Values [j0, j0 + m) of a block into out (w 0..64; loads stay inside
+ * the pv_packed_len(j0 + m, w) bytes at q). */
 void pv_unpack(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out);
+/* The same with ref added to each value (modulo 2^64): a FOR block decoded
+ * in one pass. */
+void pv_unpack_ref(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t ref,
+                   uint64_t *out);
 /* Sum of values [j0, j0 + m) of a block (wrapping modulo 2^64; exact
  * when m * (2^w - 1) < 2^64, as for m <= 1024 and w <= 54). */
 uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w);

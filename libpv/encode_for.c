@@ -100,14 +100,14 @@ int pv_for_read(const pv_pack *k, uint32_t i0, uint32_t n, uint64_t *out)
     uint32_t done = 0;
     while (done < n) {
         uint32_t i = i0 + done, b = i >> PV_BLOCK_SHIFT, j0 = i & (PV_BLOCK_ROWS - 1);
-        uint32_t m = PV_BLOCK_ROWS - j0, t;
+        uint32_t m = PV_BLOCK_ROWS - j0;
         int64_t ref;
         unsigned w;
         const uint8_t *q;
         if (m > n - done) m = n - done;
         if (pv_for_block(k, b, &ref, &w, &q)) return 1;
-        pv_unpack(q, j0, m, w, out + done);
-        for (t = 0; t < m; t++) out[done + t] += (uint64_t)ref;
+        /* only the window's values, the reference added as they unpack */
+        pv_unpack_ref(q, j0, m, w, (uint64_t)ref, out + done);
         done += m;
     }
     return 0;

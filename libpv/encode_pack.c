@@ -11,96 +11,95 @@
 
 #include "encode_stream.h"
 
-/* Values [j0, j0 + m) of width w (1..56) through unaligned 8-byte loads at
- * each value's first byte, eight values at a time (their byte offsets and
- * shifts are constants once w is): no branch per value. Either stores the
- * values at out or adds them to *sum. Stops where a load would pass the
- * last word the values occupy; returns the count done. */
-static inline __attribute__((always_inline)) uint32_t
-unpack_bytes(const uint8_t *q, uint32_t j0, uint32_t m, const unsigned w, uint64_t *out,
-             uint64_t *sum)
+/* ---- unpacking: the one set of width-specialized loops --------------------------------
+ * Eight values of width w take exactly w bytes, so value k of each group
+ * of eight sits at the same byte (k*w/8) and bit (k*w%8) of its group:
+ * with w a constant every shift and mask is one, and a value costs a load,
+ * a shift, an AND and the reference's ADD, with no branch. A load reads 8
+ * bytes from the value's first byte, so it holds the value while
+ * (k*w%8) + w <= 64: w <= 56. Every reader of packed values (FOR, DELTA,
+ * dictionary codes, the executor's pv_batch_flatten) goes through here. */
+#define UNPACK_MAXW 32   /* widths with a specialized copy */
+#define UNPACK_WIDE 56   /* widest a group load can hold */
+
+static inline __attribute__((always_inline)) void
+unpack_groups(const uint8_t *p, uint32_t ngroups, const unsigned w, uint64_t ref, uint64_t *o)
 {
-    const uint64_t mask = (1ull << w) - 1;
-    uint64_t end = (((uint64_t)(j0 + m) * w + 63) / 64) * 8; /* bytes the words span */
-    uint64_t bit = (uint64_t)j0 * w, acc = 0;
-    uint32_t j = 0, k;
-    for (; j < m && ((j0 + j) & 7) && (bit >> 3) + 8 <= end; j++, bit += w) {
-        uint64_t v = (pv_get_u64(q + (bit >> 3)) >> (bit & 7)) & mask;
-        if (out) out[j] = v;
-        else acc += v;
+    uint32_t g;
+    unsigned k;
+    for (g = 0; g < ngroups; g++, p += w, o += 8) {
+#pragma GCC unroll 8
+        for (k = 0; k < 8; k++)
+            o[k] = ((pv_get_u64(p + ((k * w) >> 3)) >> ((k * w) & 7)) & ((1ull << w) - 1)) + ref;
     }
-    if (!((j0 + j) & 7)) { /* bit is a multiple of 8 here: whole bytes */
-        const uint8_t *p = q + (bit >> 3);
-        for (; j + 8 <= m && (uint64_t)(p - q) + w + 8 <= end; j += 8, p += w) {
-            for (k = 0; k < 8; k++) {
-                uint64_t v = (pv_get_u64(p + ((k * w) >> 3)) >> ((k * w) & 7)) & mask;
-                if (out) out[j + k] = v;
-                else acc += v;
-            }
-        }
-        bit = (uint64_t)(p - q) * 8;
-    }
-    for (; j < m && (bit >> 3) + 8 <= end; j++, bit += w) {
-        uint64_t v = (pv_get_u64(q + (bit >> 3)) >> (bit & 7)) & mask;
-        if (out) out[j] = v;
-        else acc += v;
-    }
-    if (sum) *sum += acc;
-    return j;
 }
 
-/* Width-specialized copies of unpack_bytes (a switch picks one). */
-#define PV_UNPACK_W(W)                                                                   \
-    static uint32_t unpack_w##W(const uint8_t *q, uint32_t j0, uint32_t m, uint64_t *out, \
-                                uint64_t *sum)                                           \
-    {                                                                                    \
-        return unpack_bytes(q, j0, m, W, out, sum);                                      \
+#define UNPACK_W(W)                                                                          \
+    static void unpack_groups_w##W(const uint8_t *p, uint32_t ng, uint64_t ref, uint64_t *o) \
+    {                                                                                        \
+        unpack_groups(p, ng, W, ref, o);                                                     \
     }
-PV_UNPACK_W(1) PV_UNPACK_W(2) PV_UNPACK_W(3) PV_UNPACK_W(4) PV_UNPACK_W(5) PV_UNPACK_W(6)
-PV_UNPACK_W(7) PV_UNPACK_W(8) PV_UNPACK_W(9) PV_UNPACK_W(10) PV_UNPACK_W(11) PV_UNPACK_W(12)
-PV_UNPACK_W(13) PV_UNPACK_W(14) PV_UNPACK_W(15) PV_UNPACK_W(16) PV_UNPACK_W(17) PV_UNPACK_W(18)
-PV_UNPACK_W(19) PV_UNPACK_W(20) PV_UNPACK_W(21) PV_UNPACK_W(22) PV_UNPACK_W(23) PV_UNPACK_W(24)
-PV_UNPACK_W(25) PV_UNPACK_W(26) PV_UNPACK_W(27) PV_UNPACK_W(28) PV_UNPACK_W(29) PV_UNPACK_W(30)
-PV_UNPACK_W(31) PV_UNPACK_W(32)
-#undef PV_UNPACK_W
+UNPACK_W(1) UNPACK_W(2) UNPACK_W(3) UNPACK_W(4) UNPACK_W(5) UNPACK_W(6) UNPACK_W(7) UNPACK_W(8)
+UNPACK_W(9) UNPACK_W(10) UNPACK_W(11) UNPACK_W(12) UNPACK_W(13) UNPACK_W(14) UNPACK_W(15)
+UNPACK_W(16) UNPACK_W(17) UNPACK_W(18) UNPACK_W(19) UNPACK_W(20) UNPACK_W(21) UNPACK_W(22)
+UNPACK_W(23) UNPACK_W(24) UNPACK_W(25) UNPACK_W(26) UNPACK_W(27) UNPACK_W(28) UNPACK_W(29)
+UNPACK_W(30) UNPACK_W(31) UNPACK_W(32)
+#undef UNPACK_W
 
-typedef uint32_t (*unpack_fn)(const uint8_t *, uint32_t, uint32_t, uint64_t *, uint64_t *);
-static const unpack_fn unpack_by_width[33] = {
-    NULL, unpack_w1, unpack_w2, unpack_w3, unpack_w4, unpack_w5, unpack_w6,
-    unpack_w7, unpack_w8, unpack_w9, unpack_w10, unpack_w11, unpack_w12,
-    unpack_w13, unpack_w14, unpack_w15, unpack_w16, unpack_w17, unpack_w18,
-    unpack_w19, unpack_w20, unpack_w21, unpack_w22, unpack_w23, unpack_w24,
-    unpack_w25, unpack_w26, unpack_w27, unpack_w28, unpack_w29, unpack_w30,
-    unpack_w31, unpack_w32,
+typedef void (*unpack_fn)(const uint8_t *, uint32_t, uint64_t, uint64_t *);
+static const unpack_fn unpack_by_width[UNPACK_MAXW + 1] = {
+    NULL, unpack_groups_w1, unpack_groups_w2, unpack_groups_w3, unpack_groups_w4,
+    unpack_groups_w5, unpack_groups_w6, unpack_groups_w7, unpack_groups_w8, unpack_groups_w9,
+    unpack_groups_w10, unpack_groups_w11, unpack_groups_w12, unpack_groups_w13,
+    unpack_groups_w14, unpack_groups_w15, unpack_groups_w16, unpack_groups_w17,
+    unpack_groups_w18, unpack_groups_w19, unpack_groups_w20, unpack_groups_w21,
+    unpack_groups_w22, unpack_groups_w23, unpack_groups_w24, unpack_groups_w25,
+    unpack_groups_w26, unpack_groups_w27, unpack_groups_w28, unpack_groups_w29,
+    unpack_groups_w30, unpack_groups_w31, unpack_groups_w32,
 };
 
-/* Unpack (out) or sum (sum) values [j0, j0 + m) of width w. */
-static void unpack_or_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out,
-                          uint64_t *sum)
+/* Widths 33..56: the same loop with w a variable (rare: wide values). */
+static void unpack_groups_wide(const uint8_t *p, uint32_t ng, unsigned w, uint64_t ref,
+                               uint64_t *o)
 {
-    uint32_t j = 0;
-    if (w == 0) {
-        if (out) memset(out, 0, (size_t)m * 8);
+    unpack_groups(p, ng, w, ref, o);
+}
+
+void pv_unpack_ref(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t ref,
+                   uint64_t *out)
+{
+    uint64_t end;
+    uint32_t j = 0, ng;
+    if (w == 0 || w > UNPACK_WIDE) { /* a constant block, or values a load cannot hold */
+        for (; j < m; j++) out[j] = ref + pv_unpack1(q, j0 + j, w);
         return;
     }
-    if (w <= 32) j = unpack_by_width[w](q, j0, m, out, sum);
-    else if (w <= 56) j = unpack_bytes(q, j0, m, w, out, sum);
-    for (; j < m; j++) { /* the last few values, or w > 56 */
-        uint64_t v = pv_unpack1(q, j0 + j, w);
-        if (out) out[j] = v;
-        else *sum += v;
-    }
+    end = pv_packed_len(j0 + m, w); /* bytes the values' words span: no load passes it */
+    for (; j < m && ((j0 + j) & 7); j++) out[j] = ref + pv_unpack1(q, j0 + j, w);
+    ng = (m - j) / 8;
+    /* the last group's highest load reads bytes [.. + (7w >> 3) + 8) */
+    while (ng && ((uint64_t)(j0 + j) / 8 + ng - 1) * w + ((7 * w) >> 3) + 8 > end) ng--;
+    if (ng && w <= UNPACK_MAXW)
+        unpack_by_width[w](q + (uint64_t)(j0 + j) / 8 * w, ng, ref, out + j);
+    else if (ng)
+        unpack_groups_wide(q + (uint64_t)(j0 + j) / 8 * w, ng, w, ref, out + j);
+    for (j += ng * 8; j < m; j++) out[j] = ref + pv_unpack1(q, j0 + j, w);
 }
 
 void pv_unpack(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out)
 {
-    unpack_or_sum(q, j0, m, w, out, NULL);
+    pv_unpack_ref(q, j0, m, w, 0, out);
 }
 
 uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w)
 {
-    uint64_t sum = 0;
-    unpack_or_sum(q, j0, m, w, NULL, &sum);
+    uint64_t v[64], sum = 0;
+    uint32_t j, t;
+    for (j = 0; j < m; j += 64) { /* (through the one set of loops, 64 at a time) */
+        uint32_t k = m - j < 64 ? m - j : 64;
+        pv_unpack_ref(q, j0 + j, k, w, 0, v);
+        for (t = 0; t < k; t++) sum += v[t];
+    }
     return sum;
 }
 
