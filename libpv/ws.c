@@ -299,6 +299,7 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
     ws->sync = !(durability && !strcmp(durability, "fast"));
     ws->txn.lock_fd = -1;
     ws->commit_fd = -1;
+    ws->tables_fd = -1;
     ws->posix = 1;
     ws->root = strdup(dir);
     if (!ws->root || asprintf(&ws->pvdir, "%s/.pv", dir) < 0) {
@@ -336,6 +337,7 @@ int pv_ws_open_reader(const pv_ws_reader *r, pv_ws **out)
     if (!ws) return pv_err(PV_ENOMEM, "out of memory");
     ws->txn.lock_fd = -1;
     ws->commit_fd = -1;
+    ws->tables_fd = -1;
     ws->rd = *r;
     /* Files are named as git names them: REV:.pv/tables/t/00000001.jsonl */
     if (!(ws->root = strdup(r->label)) || asprintf(&ws->pvdir, "%s:.pv", r->label) < 0) {
@@ -357,6 +359,7 @@ void pv_ws_close(pv_ws *ws)
     if (ws->txn.open) pv_ws_rollback(ws);
     if (ws->txn.lock_fd >= 0) close(ws->txn.lock_fd);
     if (ws->commit_fd >= 0) close(ws->commit_fd);
+    if (ws->tables_fd >= 0) close(ws->tables_fd);
     catalog_free(ws);
     free(ws->txn.undo);
     pv_arena_free(&ws->txn.arena);

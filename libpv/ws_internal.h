@@ -99,6 +99,10 @@ typedef struct ws_table {
      * it first, then the file through this fd); closed by ws_append_close. */
     int append_fd1;
     uint32_t append_num;
+    /* The table directory, opened (O_PATH) with the kept chunk: the
+     * staleness check reads its time with fstat, not a path walk. fd + 1
+     * (0: none); closed with the chunk. */
+    int dir_fd1;
 
     /* What loads and bakes of this table did, for pv_ws_table_load_note
      * (pvbake -v): each PV_LOAD_CACHE_TRACE line, "; "-separated. */
@@ -128,6 +132,14 @@ typedef struct ws_undo {
 typedef struct ws_txn {
     int open;
     int lock_fd;            /* .pv/lock, flock'ed while the transaction runs */
+    /* What this handle writes into `.pv/lock` (pid and handle token,
+     * docs/FORMAT.md), and whether the file held it when the handle's last
+     * transaction ended cleanly: then a writer that finds it there again
+     * knows no other writer came in between (it need not rewrite it, nor
+     * look for another's journal). */
+    char lock_text[40];
+    int lock_len;
+    int lock_ours;
     ws_undo *undo;
     size_t nundo, cap;
     size_t floor;           /* the last savepoint handed out: entries below
@@ -156,6 +168,7 @@ struct pv_ws {
     ws_table **tables;      /* sorted by name, bytewise */
     uint32_t ntables;
     struct timespec tables_mtime; /* .pv/tables, at the snapshot */
+    int tables_fd;          /* .pv/tables (O_PATH), opened at the snapshot; -1 if none */
     int commit_fd;          /* .pv/journal/lock, opened once; -1 if none */
     ws_txn txn;
     /* A git revision's checkpoints (ws_ckpt.h), borrowed; NULL: none. */

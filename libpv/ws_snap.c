@@ -130,20 +130,36 @@ static int snap_table(pv_ws *ws, ws_table *t)
     return PV_OK;
 }
 
+/* A directory's time through a descriptor when there is one (no path walk:
+ * the staleness check runs at every BEGIN), else its path. A directory
+ * removed since the descriptor was opened has no links: it reads as zero,
+ * a time no snapshot holds, so whatever took its place is seen as new. */
+static void dir_mtime(int fd, const char *path, struct timespec *out)
+{
+    struct stat st;
+    memset(out, 0, sizeof *out);
+    if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) == 0 && st.st_nlink > 0) *out = st.st_mtim;
+}
+
 static void tables_mtime(pv_ws *ws, struct timespec *out)
 {
     char path[4200];
-    struct stat st;
     snprintf(path, sizeof path, "%s/tables", ws->pvdir);
-    memset(out, 0, sizeof *out);
-    if (stat(path, &st) == 0) *out = st.st_mtim;
+    dir_mtime(ws->tables_fd, path, out);
 }
 
 int ws_snapshot_locked(pv_ws *ws)
 {
     uint32_t i;
     int rc = PV_OK;
-    if (ws->posix) tables_mtime(ws, &ws->tables_mtime);
+    if (ws->posix) {
+        /* the directory as it is now, also if it was replaced since */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/tables", ws->pvdir);
+        if (ws->tables_fd >= 0) close(ws->tables_fd);
+        ws->tables_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        tables_mtime(ws, &ws->tables_mtime);
+    }
     for (i = 0; i < ws->ntables && !rc; i++) rc = snap_table(ws, ws->tables[i]);
     return rc;
 }
@@ -187,9 +203,8 @@ int ws_snap_set(ws_table *t, uint32_t num, uint64_t size)
 /* After our own commit: the directory times our writes changed. */
 void ws_snap_times(pv_ws *ws, ws_table *t)
 {
-    struct stat st;
-    if (t && stat(t->dir, &st) == 0) t->snap_dir_mtime = st.st_mtim;
-    if (!t) tables_mtime(ws, &ws->tables_mtime);
+    if (t) dir_mtime(t->dir_fd1 - 1, t->dir, &t->snap_dir_mtime);
+    else tables_mtime(ws, &ws->tables_mtime);
 }
 
 static int same_time(struct timespec a, struct timespec b)
@@ -215,8 +230,10 @@ int ws_snapshot_stale(pv_ws *ws, int *stale)
     for (i = 0; i < ws->ntables && !*stale; i++) {
         ws_table *t = ws->tables[i];
         struct stat st;
+        struct timespec dir_now;
         if (t->txn_created) continue;
-        if (stat(t->dir, &st) != 0 || !same_time(st.st_mtim, t->snap_dir_mtime)) {
+        dir_mtime(t->dir_fd1 - 1, t->dir, &dir_now);
+        if (!same_time(dir_now, t->snap_dir_mtime)) {
             *stale = 1;
             break;
         }

@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "blobstore.h"
 #include "schema_file.h"
@@ -24,23 +26,52 @@
 
 /* ---- the writer lock ----------------------------------------------------- */
 
-/* `.pv/lock` is opened once per handle and flock'ed per transaction; it
- * holds the holder's pid, space-padded to a fixed width so it needs no
- * truncation. */
-static int take_lock(pv_ws *ws)
+/* What this handle writes into `.pv/lock`: its pid, right-aligned in 20
+ * characters (older pvdev reads the pid with strtol and stops at the
+ * space), then a token naming the handle, so that two handles of one
+ * process differ too. Made once: getpid is a system call. */
+static void lock_text(pv_ws *ws)
 {
-    char path[4200], text[32];
-    int fd = ws->txn.lock_fd, n;
-    snprintf(path, sizeof path, "%s/lock", ws->pvdir);
+    static unsigned long serial;
+    struct {
+        long pid;
+        unsigned long serial;
+        const void *self;
+        struct timespec real, mono;
+    } seed;
+    memset(&seed, 0, sizeof seed);
+    seed.pid = (long)getpid();
+    seed.serial = __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
+    seed.self = ws;
+    clock_gettime(CLOCK_REALTIME, &seed.real);
+    clock_gettime(CLOCK_MONOTONIC, &seed.mono);
+    ws->txn.lock_len = snprintf(ws->txn.lock_text, sizeof ws->txn.lock_text, "%20ld %016llx\n", seed.pid,
+                                (unsigned long long)XXH3_64bits(&seed, sizeof seed));
+}
+
+/* `.pv/lock` is opened once per handle and flock'ed per transaction. The
+ * holder's text (lock_text) is written after the flock, and the file cut
+ * to it. *same is set when the file already held this handle's text, put
+ * there by its own last clean transaction: every other writer writes its
+ * own text as soon as it holds the lock, so no other writer has held it
+ * since, and there is nothing to write. */
+static int take_lock(pv_ws *ws, int *same)
+{
+    char path[4200], text[64];
+    int fd = ws->txn.lock_fd;
+    *same = 0;
     if (fd < 0) {
+        snprintf(path, sizeof path, "%s/lock", ws->pvdir);
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) return pv_err_errno("cannot open '%s'", path);
         ws->txn.lock_fd = fd;
+        lock_text(ws);
     }
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ssize_t got;
         long pid = 0;
         if (errno == EINTR) continue;
+        snprintf(path, sizeof path, "%s/lock", ws->pvdir);
         if (errno != EWOULDBLOCK) return pv_err_errno("cannot lock '%s'", path);
         got = pread(fd, text, sizeof text - 1, 0);
         if (got > 0) {
@@ -52,8 +83,17 @@ static int take_lock(pv_ws *ws)
                           ws->root, pid);
         return pv_err(PV_ELOCKED, "workspace '%s' is locked by another writer; try again when it finishes", ws->root);
     }
-    n = snprintf(text, sizeof text, "%20ld\n", (long)getpid());
-    if (pwrite(fd, text, (size_t)n, 0) != n) {
+    if (ws->txn.lock_ours) {
+        ssize_t got = pread(fd, text, sizeof text, 0);
+        if (got == ws->txn.lock_len && !memcmp(text, ws->txn.lock_text, (size_t)got)) {
+            *same = 1;
+            return PV_OK;
+        }
+        ws->txn.lock_ours = 0;
+    }
+    if (pwrite(fd, ws->txn.lock_text, (size_t)ws->txn.lock_len, 0) != ws->txn.lock_len ||
+        ftruncate(fd, ws->txn.lock_len) != 0) {
+        snprintf(path, sizeof path, "%s/lock", ws->pvdir);
         flock(fd, LOCK_UN);
         return pv_err_errno("cannot write '%s'", path);
     }
@@ -144,12 +184,15 @@ static void undo_one(pv_ws *ws, ws_undo *u)
     }
 }
 
-static void txn_end(pv_ws *ws)
+/* `clean`: the transaction left the files as a whole commit (or as they
+ * were), and the lock file holds our text: the next one may trust both. */
+static void txn_end(pv_ws *ws, int clean)
 {
     ws->txn.nundo = 0;
     ws->txn.floor = 0;
     pv_arena_free(&ws->txn.arena);
     ws->txn.open = 0;
+    ws->txn.lock_ours = clean;
     release_lock(ws);
 }
 
@@ -157,15 +200,20 @@ static void txn_end(pv_ws *ws)
 
 int pv_ws_begin(pv_ws *ws)
 {
-    int rc, stale;
+    int rc, stale, same;
     if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
     if (ws->txn.open) return pv_err(PV_EMISUSE, "a transaction is already open");
-    if ((rc = take_lock(ws))) return rc;
+    if ((rc = take_lock(ws, &same))) return rc;
     /* Another process may have committed (or crashed mid-commit) since we
-     * read the workspace: recover, and reload what changed under us. */
-    if (!(rc = ws_journal_recover(ws, 0))) rc = ws_snapshot_stale(ws, &stale);
+     * read the workspace: recover, and reload what changed under us. No
+     * other writer since our own clean commit (`same`): no journal can be
+     * there. Files changed outside pvdev (a checkout, a merge, an edit)
+     * are looked for every time. */
+    rc = same ? PV_OK : ws_journal_recover(ws, 0);
+    if (!rc) rc = ws_snapshot_stale(ws, &stale);
     if (!rc && stale) rc = ws_catalog_reload(ws);
     if (rc) {
+        ws->txn.lock_ours = 0;
         release_lock(ws);
         return rc;
     }
@@ -194,7 +242,7 @@ int pv_ws_rollback(pv_ws *ws)
 {
     int rc = pv_ws_rollback_to(ws, 0);
     if (rc) return rc;
-    txn_end(ws);
+    txn_end(ws, ws->txn.lock_ours);
     return PV_OK;
 }
 
@@ -436,7 +484,9 @@ static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
 void ws_append_close(ws_table *t)
 {
     if (t->append_fd1) close(t->append_fd1 - 1);
+    if (t->dir_fd1) close(t->dir_fd1 - 1);
     t->append_fd1 = 0;
+    t->dir_fd1 = 0;
 }
 
 /* The chunk file `num` of t opened for appending: the kept-open one when it
@@ -462,14 +512,19 @@ static int chunk_done(ws_table *t, uint32_t num, int fd, int last, int rc, const
     int kept = t->append_fd1 && t->append_fd1 - 1 == fd;
     if (!rc && last) {
         if (!kept) {
+            int dfd;
             ws_append_close(t);
             t->append_fd1 = fd + 1;
             t->append_num = num;
+            /* its directory too, for ws_snapshot_stale (none: a path stat) */
+            dfd = open(t->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            t->dir_fd1 = dfd >= 0 ? dfd + 1 : 0;
         }
         return PV_OK;
     }
     if (kept) {
         t->append_fd1 = 0;
+        ws_append_close(t); /* its directory */
     }
     if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", path);
     return rc;
@@ -744,6 +799,7 @@ int pv_ws_commit(pv_ws *ws)
     }
     if (rc) {
         plan_free(&c);
+        ws->txn.lock_ours = 0; /* a journal may be left: look next time */
         pv_ws_rollback(ws);
         /* Files were put back from the journal; re-read them rather than
          * trust chunk sizes kept in memory. */
@@ -753,6 +809,6 @@ int pv_ws_commit(pv_ws *ws)
     settle(ws);
     if (c.nops && !one_line_append(&c)) ws_journal_remove_trash(ws);
     plan_free(&c);
-    txn_end(ws);
+    txn_end(ws, 1);
     return PV_OK;
 }
