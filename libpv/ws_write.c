@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -23,26 +24,151 @@ static ws_table *find_table(pv_ws *ws, const char *name)
     return ws_find(ws, name);
 }
 
-/* 32 random hex digits: a key no other branch will generate. */
-static int random_key(pv_arena *a, pv_value *out)
+/* ---- the hidden key ---------------------------------------------------------
+ *
+ * A table without PRIMARY KEY keys its rows by `_pv_id`: 32 lower-case hex
+ * digits, a 128-bit number (docs/FORMAT.md). Rows come back in key order,
+ * so the ids must grow in insertion order, yet two git branches must never
+ * make the same one (no shared counter). As in UUIDv7 (RFC 9562), an id is
+ * the Unix time in ms (48 bits) then 80 random bits, and it is never below
+ * the table's largest id so far: the next id is the larger of that time id
+ * and the largest + 1 + 63 random bits (RFC 9562's "monotonic random").
+ *
+ * Why the table's largest id and not only a clock: a clock behind another
+ * machine's (or behind the random ids of a workspace written before this
+ * rule) would put new rows before existing ones. The largest id is cheap:
+ * the last key of the sorted key prefix, plus the few rows after it (rows
+ * appended in order extend the prefix; a checkpoint loads sorted).
+ *
+ * Why it still merges: two branches from the same base draw their time
+ * ids' 80 random bits, or their steps of up to 2^63 after the same largest
+ * id, independently; for n rows on each side a clash is about n x 2^-62
+ * likely (3 million rows: 1e-12), and a clash is a merge conflict on that
+ * key, never a silent loss. */
+
+#define KEYGEN_RND 4000 /* random bytes fetched at a time: 400 ids */
+
+typedef struct keygen {
+    uint64_t hi, lo;        /* the largest id so far (0 when none) */
+    uint64_t t_hi;          /* the time id's high 64 bits, random part 0 */
+    unsigned char rnd[KEYGEN_RND];
+    size_t nrnd, at;        /* bytes fetched, bytes used */
+    int ready;              /* keygen_init done */
+} keygen;
+
+/* The 128-bit number of a key of 32 lower-case hex digits; 0 when the key
+ * is not one (given by hand: it does not count). */
+static int hex128(const pv_value *v, uint64_t *hi, uint64_t *lo)
+{
+    uint64_t w[2] = {0, 0};
+    size_t i;
+    if (v->type != PV_TEXT || v->u.s.n != 32) return 0;
+    for (i = 0; i < 32; i++) {
+        char c = v->u.s.p[i];
+        unsigned d;
+        if (c >= '0' && c <= '9') d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') d = (unsigned)(c - 'a' + 10);
+        else return 0;
+        w[i / 16] = w[i / 16] << 4 | d;
+    }
+    *hi = w[0];
+    *lo = w[1];
+    return 1;
+}
+
+static void keygen_max(keygen *g, const pv_value *v)
+{
+    uint64_t hi, lo;
+    if (hex128(v, &hi, &lo) && (hi > g->hi || (hi == g->hi && lo > g->lo))) {
+        g->hi = hi;
+        g->lo = lo;
+    }
+}
+
+/* The table's largest hex id: in the sorted prefix the last key up to 32
+ * f's (a binary search skips hand-given keys sorting after every hex key),
+ * and among the rows after the prefix, each. */
+static void table_max_id(keygen *g, const ws_table *t)
+{
+    static const char top[] = "ffffffffffffffffffffffffffffffff";
+    const pv_value ftop = pv_v_text(top, 32);
+    uint32_t kc = t->schema->pk[0], n = t->schema->ncols;
+    size_t lo = 0, hi = t->sorted_rows, r;
+    while (lo < hi) { /* lo = the first prefix row with a key above 32 f's */
+        size_t mid = lo + (hi - lo) / 2;
+        if (pv_value_cmp(&t->vals[mid * n + kc], &ftop) <= 0) lo = mid + 1;
+        else hi = mid;
+    }
+    for (r = lo; r-- > 0;) {
+        uint64_t h, l;
+        if (hex128(&t->vals[r * n + kc], &h, &l)) {
+            keygen_max(g, &t->vals[r * n + kc]);
+            break;
+        }
+    }
+    for (r = t->sorted_rows; r < t->nrows; r++) keygen_max(g, &t->vals[r * n + kc]);
+}
+
+static int keygen_init(keygen *g, const ws_table *t, size_t nrows)
+{
+    struct timespec ts;
+    uint64_t ms;
+    g->ready = 1;
+    g->hi = g->lo = 0;
+    g->nrnd = nrows < KEYGEN_RND / 10 ? nrows * 10 : KEYGEN_RND;
+    g->at = g->nrnd; /* fetched on first use */
+    if (clock_gettime(CLOCK_REALTIME, &ts)) return pv_err_errno("clock_gettime");
+    ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    g->t_hi = (ms & 0xffffffffffffull) << 16;
+    table_max_id(g, t);
+    return PV_OK;
+}
+
+static int keygen_random(keygen *g, unsigned char *out, size_t n)
+{
+    if (g->at + n > g->nrnd) {
+        size_t got = 0;
+        while (got < g->nrnd) {
+            ssize_t k = getrandom(g->rnd + got, g->nrnd - got, 0);
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) return pv_err_errno("getrandom");
+            got += (size_t)k;
+        }
+        g->at = 0;
+    }
+    memcpy(out, g->rnd + g->at, n);
+    g->at += n;
+    return PV_OK;
+}
+
+/* The next id into *out (its text in `a`). */
+static int keygen_next(keygen *g, pv_arena *a, pv_value *out)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char raw[16];
+    unsigned char r[10] = {0};
+    uint64_t thi, tlo, w[2];
     char *s;
-    size_t got = 0;
-    int i;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return pv_err_errno("getrandom");
-        got += (size_t)n;
+    int i, rc;
+    if ((rc = keygen_random(g, r, sizeof r))) return rc;
+    thi = g->t_hi | (uint64_t)r[0] << 8 | r[1];
+    memcpy(&tlo, r + 2, 8);
+    if (thi > g->hi || (thi == g->hi && tlo > g->lo)) { /* the clock is ahead: a time id */
+        g->hi = thi;
+        g->lo = tlo;
+    } else { /* largest + 1 + up to 2^63 - 1 */
+        uint64_t step = (tlo >> 1) + 1, lo = g->lo + step;
+        uint64_t hi = g->hi + (lo < g->lo);
+        if (hi < g->hi) { /* past 2^128 (a hand-given id near it): a time id, out of order */
+            hi = thi;
+            lo = tlo;
+        }
+        g->hi = hi;
+        g->lo = lo;
     }
-    s = pv_arena_alloc(a, 33);
-    if (!s) return pv_err(PV_ENOMEM, "out of memory");
-    for (i = 0; i < 16; i++) {
-        s[2 * i] = hex[raw[i] >> 4];
-        s[2 * i + 1] = hex[raw[i] & 15];
-    }
+    if (!(s = pv_arena_alloc(a, 33))) return pv_err(PV_ENOMEM, "out of memory");
+    w[0] = g->hi;
+    w[1] = g->lo;
+    for (i = 0; i < 32; i++) s[i] = hex[(w[i / 16] >> (60 - 4 * (i % 16))) & 15];
     s[32] = '\0';
     *out = pv_v_text(s, 32);
     return PV_OK;
@@ -78,7 +204,7 @@ static const char *at_row(char *buf, size_t cap, const origin_info *o, size_t r)
 
 /* Convert one row to the column types into `out`; strings in `a`. */
 static int convert_row(const ws_table *t, const pv_value *in, pv_value *out, pv_arena *a,
-                       const origin_info *o, size_t r)
+                       keygen *g, size_t nrows, const origin_info *o, size_t r)
 {
     const pv_schema *s = t->schema;
     char at[512];
@@ -88,7 +214,7 @@ static int convert_row(const ws_table *t, const pv_value *in, pv_value *out, pv_
         const pv_column *col = &s->cols[c];
         char scratch[32];
         if (col->hidden && in[c].type == PV_NULL) {
-            if ((rc = random_key(a, &out[c]))) return rc;
+            if ((!g->ready && (rc = keygen_init(g, t, nrows))) || (rc = keygen_next(g, a, &out[c]))) return rc;
             continue;
         }
         rc = pv_value_convert(&in[c], col->type, &out[c], scratch);
@@ -148,6 +274,15 @@ static int keys_ascending(const pv_schema *s, const pv_value *rows, size_t nrows
         if (c >= 0) return 0;
     }
     return 1;
+}
+
+/* Do the rows, in key order, all come after the table's keys, which are
+ * all in its sorted prefix (no hash index: ws_key_set then needs no hash)?
+ * No secondary index either: check_unique needs each key's slot. */
+static int past_the_end(const ws_table *t, const pv_value *rows, size_t nrows)
+{
+    return !t->key_hashed && t->sorted_rows == t->nrows && !t->schema->nindexes &&
+           (t->nrows == 0 || ws_key_cmp_row(t, rows, t->nrows - 1) > 0) && keys_ascending(t->schema, rows, nrows);
 }
 
 static int check_keys(const ws_table *t, const pv_value *rows, size_t nrows, int vs_table,
@@ -429,6 +564,7 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
     uint8_t *skip = NULL;
     size_t r, done_rows = 0;
     int rc, began = 0;
+    keygen g;
 
     if (nwritten) *nwritten = 0;
     if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
@@ -454,13 +590,16 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
             rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
             goto done;
         }
-        for (r = 0; r < nrows && !rc; r++) rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, &o, r);
+        g.ready = 0;
+        for (r = 0; r < nrows && !rc; r++)
+            rc = convert_row(t, &rows[r * ncols], &conv[r * ncols], &a, &g, nrows, &o, r);
         rowsc = conv;
     }
-    if (!rc && t->nrows == 0 && !t->key_hashed && !t->schema->nindexes && keys_ascending(t->schema, rowsc, nrows)) {
-        /* into an empty table in key order (an import of a sorted file):
-         * no key to find, and each row extends the sorted key prefix, which
-         * needs no hash (ws_key_set): no slot or hash arrays at all */
+    if (!rc && past_the_end(t, rowsc, nrows)) {
+        /* keys in order after every key of the table (an import of a
+         * sorted file, generated hidden keys): no key to find, and each row
+         * extends the sorted key prefix, which needs no hash (ws_key_set):
+         * no slot or hash arrays at all */
     } else if (!rc) {
         if (!(hashes = malloc(nrows * sizeof *hashes)) || !(slot = malloc(nrows * sizeof *slot)))
             rc = pv_err(PV_ENOMEM, "out of memory (%zu rows)", nrows);
@@ -496,6 +635,26 @@ static int can_adopt(const ws_table *t, const pv_value *rows, size_t nrows)
     return t->nrows == 0 && !t->vals && !t->live && !t->arena.head && !t->key_hashed &&
            !t->nslots && !t->schema->nindexes && nrows < UINT32_MAX &&
            rows_typed(t, rows, nrows) && keys_ascending(t->schema, rows, nrows);
+}
+
+/* Generated keys for the rows' NULL hidden keys, written in place (their
+ * text in `arena`): the rows are then stored as they are, adopted by an
+ * empty table or written without a converted copy. */
+static int fill_hidden_keys(ws_table *t, pv_value *rows, size_t nrows, pv_arena *arena)
+{
+    const pv_schema *s = t->schema;
+    keygen g;
+    size_t r;
+    int rc = PV_OK;
+    if (s->npk != 1 || !s->cols[s->pk[0]].hidden) return PV_OK;
+    g.ready = 0;
+    for (r = 0; r < nrows && !rc; r++) {
+        pv_value *v = &rows[r * s->ncols + s->pk[0]];
+        if (v->type != PV_NULL) continue;
+        if (!g.ready && (rc = keygen_init(&g, t, nrows))) break;
+        rc = keygen_next(&g, arena, v);
+    }
+    return rc;
 }
 
 /* The rows become the table's: one undo run appended, nothing copied. */
@@ -535,7 +694,8 @@ int pv_ws_write_owned(pv_ws *ws, const char *table, pv_value *rows, size_t nrows
     else rc = ws_txn_auto_begin(ws, &began);
     if (rc) goto done;
     if ((t = find_table(ws, table)) && ncols == t->schema->ncols && nrows > 0 &&
-        !(rc = ws_table_load(ws, t)) && can_adopt(t, rows, nrows)) {
+        !(rc = ws_table_load(ws, t)) && !(rc = fill_hidden_keys(t, rows, nrows, arena)) &&
+        can_adopt(t, rows, nrows)) {
         if (!(rc = adopt_rows(ws, t, rows, nrows, arena))) {
             adopted = 1;
             if (nwritten) *nwritten = nrows;
