@@ -4,6 +4,13 @@
  * transaction first, then the conflict records are taken out of the chunk
  * files; stopped halfway, running it again finishes the job (writing a row
  * that is already there writes nothing).
+ *
+ * A table whose schema.jsonl git holds as conflicted (the merge driver
+ * settled it as ours has it) gets, with --theirs, theirs' settlement first,
+ * its chunks converted where a column's type changes
+ * (pvgit/resolve_schema.c); the chosen rows then take the values of such a
+ * column from theirs' commit, as theirs has them (the conflict record holds
+ * them converted to ours' type, or NULL where they did not convert).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +20,10 @@
 #include "cmds.h"
 #include "conflict_util.h"
 #include "db.h"
+#include "merge_retype.h"
 #include "pv.h"
+#include "pvgit.h"
+#include "resolve_schema.h"
 
 struct resolve_opts {
     int side;            /* PV_SIDE_OURS or PV_SIDE_THEIRS */
@@ -30,19 +40,56 @@ static void resolve_usage(FILE *to)
                 "the .pv files and commit the merge.\n");
 }
 
+/* Theirs' commit, for the values of the columns a schema resolution
+ * retyped (NULL ws: none). */
+typedef struct theirs_src {
+    pv_ws *ws;
+    pvgit_tree *tree;
+    git_repository *repo;
+    const pv_schema *before;   /* the schema before the resolution */
+} theirs_src;
+
+/* The row to write for theirs: the record's, with each retyped column's
+ * value as theirs' commit has it (the record's was converted to ours'
+ * type, or made NULL when it did not convert). Writes into `row`. */
+static int theirs_row(const theirs_src *src, const pv_schema *s, const pv_ws_conflict *c, pv_value *row)
+{
+    const pv_value *trow;
+    const pv_schema *ts;
+    uint32_t i;
+    int rc, tt;
+    memcpy(row, c->side[PV_SIDE_THEIRS], s->ncols * sizeof *row);
+    if (!src->ws || (tt = pv_ws_table_find(src->ws, s->name, strlen(s->name))) < 0) return PV_OK;
+    ts = pv_ws_table_schema(src->ws, (uint32_t)tt);
+    if ((rc = pv_ws_lookup(src->ws, s->name, c->key, &trow)) <= 0) return rc;
+    for (i = 0; i < s->ncols; i++) {
+        const char *first = s->cols[i].naliases ? s->cols[i].aliases[0] : s->cols[i].name;
+        int b = pv_schema_find_history(src->before, first, strlen(first));
+        int t = pv_schema_find_history(ts, first, strlen(first));
+        if (b < 0 || t < 0 || src->before->cols[b].type == s->cols[i].type) continue;
+        if (trow[t].type == s->cols[i].type || trow[t].type == PV_NULL) row[i] = trow[t];
+    }
+    return PV_OK;
+}
+
 /* Write the chosen rows of one table's matching conflicts. */
 static int apply_choice(pv_db *db, const pv_schema *s, const pv_ws_conflict *c, long n,
-                        const struct resolve_opts *o, pv_buf *tmp, char *chosen)
+                        const struct resolve_opts *o, const theirs_src *src, pv_buf *tmp, char *chosen)
 {
+    pv_value row[PV_MAX_COLUMNS];
     long i;
     int rc = PV_OK;
     for (i = 0; i < n && !rc; i++) {
-        const pv_value *row;
+        const pv_value *pick;
         pvdev_key_text(tmp, s, c[i].key);
         if (o->key && strcmp(tmp->p, o->key) != 0) continue;
         chosen[i] = 1;
-        row = c[i].side[o->side];
-        if (row) rc = pv_db_write(db, s->name, row, 1, s->ncols, PV_WRITE_REPLACE, NULL, 0, NULL);
+        pick = c[i].side[o->side];
+        if (pick && o->side == PV_SIDE_THEIRS && src->ws) {
+            if ((rc = theirs_row(src, s, &c[i], row)) < 0) break;
+            pick = row;
+        }
+        if (pick) rc = pv_db_write(db, s->name, pick, 1, s->ncols, PV_WRITE_REPLACE, NULL, 0, NULL);
         else rc = pv_db_delete(db, s->name, c[i].key, 1, NULL);
         if (!rc) printf("%s %s: %s\n", s->name, tmp->p, o->side == PV_SIDE_OURS ? "ours" : "theirs");
     }
@@ -104,7 +151,8 @@ static int strip_chosen(const pv_schema *s, const pv_ws_conflict *c, long n, con
     return rc;
 }
 
-static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, pv_buf *tmp, int *count)
+static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, const theirs_src *src, pv_buf *tmp,
+                         int *count)
 {
     const pv_schema *s;
     const pv_ws_conflict *c;
@@ -120,7 +168,7 @@ static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, pv
         return (int)n;
     }
     if (!(chosen = calloc((size_t)n, 1))) rc = pv_err(PV_ENOMEM, "out of memory");
-    if (!rc) rc = apply_choice(db, s, c, n, o, tmp, chosen);
+    if (!rc) rc = apply_choice(db, s, c, n, o, src, tmp, chosen);
     if (!rc) rc = pv_db_commit(db);
     else pv_db_rollback(db);
     /* a commit keeps the loaded tables: the records' lines are as read */
@@ -130,13 +178,75 @@ static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, pv
     return rc;
 }
 
+/* A selected table's schema resolution. */
+struct table_res {
+    char *table;
+    int switched;
+    pvgit_schema_resolution res;
+};
+
+/* The keys of table t's conflicts that this run chooses, in
+ * pvgit_retype_key text, one a line. */
+static int chosen_keys(pv_db *db, uint32_t t, const struct resolve_opts *o, pv_buf *tmp, pv_buf *out)
+{
+    const pv_schema *s = pv_ws_table_schema(db->ws, t);
+    const pv_ws_conflict *c;
+    pv_value row[PV_MAX_COLUMNS];
+    long n = pv_ws_conflicts(db->ws, t, &c), i;
+    uint32_t k;
+    int rc = n < 0 ? (int)n : PV_OK;
+    for (i = 0; i < n && !rc; i++) {
+        if ((rc = pvdev_key_text(tmp, s, c[i].key))) break;
+        if (o->key && strcmp(tmp->p, o->key) != 0) continue;
+        for (k = 0; k < s->npk; k++) row[s->pk[k]] = c[i].key[k];
+        if (!(rc = pvgit_retype_key(out, s, row))) rc = pv_buf_putc(out, '\n');
+    }
+    return rc;
+}
+
+/* Settle the schema conflicts of the selected tables (before the
+ * workspace is opened for the rows: --theirs may rewrite its files). */
+static int settle_schemas(const struct resolve_opts *o, struct table_res **out, uint32_t *nout, int *count)
+{
+    pv_db *db = NULL;
+    pv_buf tmp = PV_BUF_INIT, keys = PV_BUF_INIT;
+    uint32_t t, n;
+    int rc = pv_open(".", PV_OPEN_READONLY, &db);
+    if (rc) return rc;
+    n = pv_ws_table_count(db->ws);
+    if (!(*out = calloc(n + 1, sizeof **out))) rc = pv_err(PV_ENOMEM, "out of memory");
+    for (t = 0; t < n && !rc; t++) {
+        struct table_res *r = &(*out)[*nout];
+        const char *name = pv_ws_table_schema(db->ws, t)->name;
+        if (o->table && strcmp(name, o->table) != 0) continue;
+        keys.len = 0;
+        if (o->side == PV_SIDE_THEIRS && (rc = chosen_keys(db, t, o, &tmp, &keys))) break;
+        if (!(r->table = strdup(name))) rc = pv_err(PV_ENOMEM, "out of memory");
+        ++*nout;
+        if (!rc) rc = pvgit_resolve_schema(name, o->side, &keys, &r->res);
+        if (rc || !r->res.conflicted) continue;
+        r->switched = r->res.switched;
+        ++*count;
+        if (r->res.switched)
+            printf("%s schema: theirs (%zu chunk file%s converted to theirs' column types)\n", name,
+                   r->res.rewritten, r->res.rewritten == 1 ? "" : "s");
+        else
+            printf("%s schema: %s\n", name, o->side == PV_SIDE_OURS ? "ours (as the merge wrote it)" : "kept as it is");
+    }
+    pv_buf_free(&tmp);
+    pv_buf_free(&keys);
+    pv_close(db);
+    return rc;
+}
+
 int cmd_resolve(int argc, char **argv)
 {
     struct resolve_opts o = {-1, NULL, NULL};
     pv_db *db = NULL;
     pv_buf tmp = PV_BUF_INIT;
+    struct table_res *res = NULL;
     int i, rc = PV_OK, count = 0;
-    uint32_t t;
+    uint32_t t, nres = 0;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             resolve_usage(stdout);
@@ -158,12 +268,30 @@ int cmd_resolve(int argc, char **argv)
         resolve_usage(stderr);
         return PVDEV_EXIT_USAGE;
     }
-    if (pv_open(".", PV_OPEN_READWRITE, &db) != PV_OK) return pvdev_fail(NULL);
-    for (t = 0; t < pv_ws_table_count(db->ws) && !rc; t++)
-        if (!o.table || !strcmp(pv_ws_table_schema(db->ws, t)->name, o.table))
-            rc = resolve_table(db, t, &o, &tmp, &count);
+    if ((rc = settle_schemas(&o, &res, &nres, &count)) == PV_OK && pv_open(".", PV_OPEN_READWRITE, &db) != PV_OK)
+        rc = PV_EIO;
+    for (t = 0; db && t < pv_ws_table_count(db->ws) && !rc; t++) {
+        const pv_schema *s = pv_ws_table_schema(db->ws, t);
+        theirs_src src = {NULL, NULL, NULL, NULL};
+        size_t r;
+        if (o.table && strcmp(s->name, o.table) != 0) continue;
+        for (r = 0; r < nres && !rc; r++)
+            if (res[r].switched && !strcmp(res[r].table, s->name) && res[r].res.theirs[0]) {
+                src.before = res[r].res.before;
+                rc = pvgit_ws_open(".", res[r].res.theirs, &src.ws, &src.tree, &src.repo);
+            }
+        if (!rc) rc = resolve_table(db, t, &o, &src, &tmp, &count);
+        pv_ws_close(src.ws);
+        pvgit_tree_free(src.tree);
+        git_repository_free(src.repo);
+    }
     pv_buf_free(&tmp);
     pv_close(db);
+    for (t = 0; t < nres; t++) {
+        pvgit_schema_resolution_free(&res[t].res);
+        free(res[t].table);
+    }
+    free(res);
     if (rc) return pvdev_fail(NULL);
     if (!count) {
         fprintf(stderr, "pvdev resolve: no matching conflict\n");

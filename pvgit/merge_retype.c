@@ -149,38 +149,90 @@ static int bad_key(pv_buf *out, const pv_schema *merged, const hmap *m, const pv
     return pvgit_retype_key(out, merged, row);
 }
 
-static int convert_row(const pv_schema *merged, const hmap *m, pv_chunk_rec *r, pv_arena *a, pv_buf *tmp,
-                       const char *what, size_t lineno, const char *side, pvgit_retype_keys *bad)
+/* Note a value of a row record that does not convert: its key in *bad
+ * (once per row), the first such cell described in bad->first, and, when
+ * `side` is set (the merge driver), a line on stderr. */
+static int note_bad(const pv_schema *merged, const hmap *m, const pv_chunk_rec *r, uint32_t i, pv_buf *tmp,
+                    const char *what, size_t lineno, const char *side, int *any, pvgit_retype_keys *bad)
 {
-    uint32_t i;
-    int ok, rc, any = 0;
-    for (i = 0; i < m->n && i < r->nvals; i++) {
-        pv_value v;
-        if (m->to[i] < 0) continue;
-        if (r->refs && r->refs[i].present) ok = 0; /* a value of more than 1 KiB: text only */
-        else if ((ok = convert(&r->vals[i], m->to[i], a, tmp, &v)) < 0) return ok;
-        if (ok) {
-            r->vals[i] = v;
-            continue;
-        }
-        tmp->len = 0;
-        if ((rc = bad_key(tmp, merged, m, r->vals))) return rc;
+    int rc;
+    tmp->len = 0;
+    if ((rc = bad_key(tmp, merged, m, r->vals))) return rc;
+    if (side)
         fprintf(stderr, "pvdev merge-driver: table %s, column %s, key %.*s: the value on %s (%s line %zu) does not "
                 "convert to %s, the type the settled schema gives it: recorded as a conflict (it reads NULL there)\n",
                 merged->name, merged->cols[m->mcol[i]].name, (int)tmp->len, tmp->p, side, what, lineno,
                 pv_type_name(m->to[i]));
-        if (!any && ((rc = pv_buf_append(&bad->keys, tmp->p, tmp->len)) || (rc = pv_buf_putc(&bad->keys, '\n'))))
-            return rc;
-        any = 1;
-        bad->cells++;
-        r->vals[i] = pv_v_null();
-        if (r->refs) r->refs[i].present = 0;
+    if (!bad->cells &&
+        (rc = pv_buf_printf(&bad->first, "column %s, key %.*s (%s line %zu) does not convert to %s",
+                            merged->cols[m->mcol[i]].name, (int)tmp->len, tmp->p, what, lineno,
+                            pv_type_name(m->to[i]))))
+        return rc;
+    if (!*any && ((rc = pv_buf_append(&bad->keys, tmp->p, tmp->len)) || (rc = pv_buf_putc(&bad->keys, '\n'))))
+        return rc;
+    *any = 1;
+    bad->cells++;
+    return PV_OK;
+}
+
+/* Convert the values of one row (header positions) in place; a value that
+ * does not convert becomes NULL and, when `bad` is set, is noted there. */
+static int convert_vals(const pv_schema *merged, const hmap *m, pv_chunk_rec *r, uint32_t nvals, pv_value *vals,
+                        pv_blobref *refs, pv_arena *a, pv_buf *tmp, const char *what, size_t lineno, const char *side,
+                        pvgit_retype_keys *bad)
+{
+    uint32_t i;
+    int ok, rc, any = 0;
+    for (i = 0; i < m->n && i < nvals; i++) {
+        pv_value v;
+        if (m->to[i] < 0) continue;
+        if (refs && refs[i].present) ok = 0; /* a value of more than 1 KiB: text only */
+        else if ((ok = convert(&vals[i], m->to[i], a, tmp, &v)) < 0) return ok;
+        if (ok) {
+            vals[i] = v;
+            continue;
+        }
+        if (bad && (rc = note_bad(merged, m, r, i, tmp, what, lineno, side, &any, bad))) return rc;
+        vals[i] = pv_v_null();
+        if (refs) refs[i].present = 0;
     }
     return PV_OK;
 }
 
-int pvgit_retype_chunk(const pv_schema *own, const pv_schema *merged, const char *text, size_t len,
-                       const char *what, const char *side, pv_buf *out, pvgit_retype_keys *bad)
+/* A conflict record with each side's row converted (a value that does not
+ * convert reads NULL there: `pvdev resolve` takes the chosen side's row
+ * from elsewhere, docs/GIT.md). Rows are written as row records are, refs
+ * included, inside the conflict's braces. */
+static int convert_conflict(const pv_schema *shape, const hmap *m, pv_chunk_rec *r, pv_arena *a, pv_buf *tmp,
+                            pv_buf *out)
+{
+    static const char *const names[3] = {"base", "ours", "theirs"};
+    pv_buf row = PV_BUF_INIT;
+    uint32_t i;
+    int k, rc = pv_buf_append(out, "{\"conflict\":{\"key\":[", 20);
+    for (i = 0; !rc && i < shape->npk; i++) {
+        if (i) rc = pv_buf_putc(out, ',');
+        if (!rc) rc = pv_chunk_encode_value(out, &r->vals[i]);
+    }
+    if (!rc) rc = pv_buf_putc(out, ']');
+    for (k = 0; k < 3 && !rc; k++) {
+        if ((rc = pv_buf_printf(out, ",\"%s\":", names[k]))) break;
+        if (!r->side[k]) {
+            rc = pv_buf_append(out, "null", 4);
+            continue;
+        }
+        row.len = 0;
+        rc = convert_vals(NULL, m, r, m->n, r->side[k], r->side_refs[k], a, tmp, NULL, 0, NULL, NULL);
+        if (!rc) rc = pv_chunk_encode_row(&row, shape, r->side[k], r->side_refs[k]);
+        if (!rc) rc = pv_buf_append(out, row.p, row.len - 1); /* without its '\n' */
+    }
+    if (!rc) rc = pv_buf_append(out, "}}\n", 3);
+    pv_buf_free(&row);
+    return rc;
+}
+
+static int retype(const pv_schema *own, const pv_schema *merged, const char *text, size_t len, const char *what,
+                  const char *side, pv_buf *out, pvgit_retype_keys *bad)
 {
     const char *p = text, *end = text + len, *nl;
     pv_buf tmp = PV_BUF_INIT;
@@ -200,11 +252,14 @@ int pvgit_retype_chunk(const pv_schema *own, const pv_schema *merged, const char
             if (!rc) rc = pv_buf_append(out, p, (size_t)(nl - p) + 1);
         } else {
             rc = pv_chunk_decode(p, (size_t)(nl - p), m->types, m->n, m->key_types, own->npk, &a, &r);
+            shape = *merged;
+            shape.ncols = m->n; /* the encoder takes only the count (and the key for conflicts) */
+            shape.npk = own->npk;
             if (!rc && r.kind == PV_REC_ROW) {
-                shape = *merged;
-                shape.ncols = m->n; /* the encoder takes only the count */
-                rc = convert_row(merged, m, &r, &a, &tmp, what, lineno, side, bad);
+                rc = convert_vals(merged, m, &r, r.nvals, r.vals, r.refs, &a, &tmp, what, lineno, side, bad);
                 if (!rc) rc = pv_chunk_encode_row(out, &shape, r.vals, r.refs);
+            } else if (!rc && r.kind == PV_REC_CONFLICT) {
+                rc = convert_conflict(&shape, m, &r, &a, &tmp, out);
             } else if (!rc) {
                 rc = pv_buf_append(out, p, (size_t)(nl - p) + 1);
             }
@@ -216,6 +271,18 @@ int pvgit_retype_chunk(const pv_schema *own, const pv_schema *merged, const char
     pv_buf_free(&tmp);
     free(m);
     return rc;
+}
+
+int pvgit_retype_chunk(const pv_schema *own, const pv_schema *merged, const char *text, size_t len,
+                       const char *what, const char *side, pv_buf *out, pvgit_retype_keys *bad)
+{
+    return retype(own, merged, text, len, what, side, out, bad);
+}
+
+int pvgit_retype_chunk_quiet(const pv_schema *own, const pv_schema *merged, const char *text, size_t len,
+                             const char *what, pv_buf *out, pvgit_retype_keys *bad)
+{
+    return retype(own, merged, text, len, what, NULL, out, bad);
 }
 
 int pvgit_retype_key(pv_buf *out, const pv_schema *s, const pv_value *row)
@@ -250,5 +317,6 @@ int pvgit_retype_has(const pvgit_retype_keys *bad, const pv_schema *s, const pv_
 void pvgit_retype_keys_free(pvgit_retype_keys *bad)
 {
     pv_buf_free(&bad->keys);
+    pv_buf_free(&bad->first);
     bad->cells = 0;
 }

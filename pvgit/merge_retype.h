@@ -18,6 +18,7 @@
 typedef struct pvgit_retype_keys {
     pv_buf keys;
     size_t cells;          /* values that did not convert */
+    pv_buf first;          /* the first of them: "column y, key 4 (FILE line 3) does not convert to INTEGER" */
 } pvgit_retype_keys;
 
 /* Does any column of `own` (a side's schema) have another type in
@@ -33,10 +34,19 @@ int pvgit_retype_needed(const pv_schema *own, const pv_schema *merged);
  * *bad and a line naming table, column, key, side and value printed on
  * stderr. Other lines are copied. *out gets the new text (the caller frees
  * it). `what` names the chunk in messages ("theirs:.pv/tables/t/..."), `side`
- * the side ("theirs"). Errors: PV_ECORRUPT (a line that does not decode
- * under `own`: file and line), PV_ENOMEM. */
+ * the side ("theirs"). The rows of conflict records are converted the same
+ * way, except that a value that does not convert is made NULL without a
+ * word (the record's own row is not the one resolve keeps: docs/GIT.md).
+ * Errors: PV_ECORRUPT (a line that does not decode under `own`: file and
+ * line), PV_ENOMEM. */
 int pvgit_retype_chunk(const pv_schema *own, const pv_schema *merged, const char *text, size_t len,
                        const char *what, const char *side, pv_buf *out, pvgit_retype_keys *bad);
+
+/* The same without the stderr lines, for `pvdev resolve --theirs` (which
+ * rewrites a work-tree chunk under theirs' types and decides itself what a
+ * value that does not convert means: bad->first describes the first). */
+int pvgit_retype_chunk_quiet(const pv_schema *own, const pv_schema *merged, const char *text, size_t len,
+                             const char *what, pv_buf *out, pvgit_retype_keys *bad);
 
 /* The text a key (a row of `s`, npk key values at s->pk) has in *bad:
  * its canonical values joined by ','. Appends to `out`. Errors: PV_ENOMEM. */

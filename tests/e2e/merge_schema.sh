@@ -110,9 +110,51 @@ grep -q "table t, column y, key 5: the value on theirs (theirs:.pv/tables/t/0000
 expect_sql "SELECT k, y FROM t ORDER BY k" "1| 2| 3| 4|4 6|7 " "unconvertible (ours kept for 5 until resolved)"
 expect_sql "SELECT k FROM t WHERE y = 7" "6 " "unconvertible: theirs' '7' is the INTEGER 7"
 pvdev conflicts | grep -q '^t 5 ' || fail "unconvertible: pvdev conflicts does not list key 5: $(pvdev conflicts)"
-pvdev resolve --theirs t 5 >/dev/null
+schema_sql() { printf '.schema t\n' | pvdev sql --interactive | tr '\n' ' '; }
+ours_schema="CREATE TABLE t(k INTEGER, a TEXT, b INTEGER, y INTEGER, PRIMARY KEY(k)); "
+theirs_schema="CREATE TABLE t(k INTEGER, a TEXT, b INTEGER, y TEXT, PRIMARY KEY(k)); "
+[ "$(schema_sql)" = "$ours_schema" ] || fail "unconvertible: provisional schema $(schema_sql)"
+rm -rf "$T/saved" && cp -r .pv "$T/saved"
+# resolve --theirs: theirs' schema for y (TEXT) and theirs' values, like
+# 'git checkout --theirs' on the conflicted things; ours' rows are
+# converted to TEXT (4 -> '4'), theirs' '7' is '7' again. Before, y stayed
+# INTEGER and key 5 read NULL.
+pvdev resolve --theirs t 5 >"$T/resolve.out" || fail "unconvertible: resolve --theirs failed"
+grep -q "^t schema: theirs (1 chunk file converted" "$T/resolve.out" || fail "unconvertible: $(cat "$T/resolve.out")"
 [ "$(pvdev conflicts)" = "no conflicts" ] || fail "unconvertible: resolve left conflicts"
-expect_sql "SELECT k, a, b, y FROM t WHERE k = 5" "5|five|50| " "unconvertible: resolved with theirs (y NULL: see docs/GIT.md)"
+[ "$(schema_sql)" = "$theirs_schema" ] || fail "unconvertible --theirs: schema $(schema_sql)"
+expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "1|one|10| 2|two|20| 3|three|30| 4|four|40|4 5|five|50|seven 6|six|60|7 " \
+    "unconvertible --theirs"
+expect_sql "SELECT k FROM t WHERE y = '4' OR y = '7' OR y = 'seven' ORDER BY k" "4 5 6 " "unconvertible --theirs: TEXT values"
+grep -qx '\[4,"four",40,"4"\]' .pv/tables/t/00000002.jsonl || fail "unconvertible --theirs: ours' row 4 is not TEXT: $(cat .pv/tables/t/00000002.jsonl)"
+git add -A && git commit -qm merge || fail "unconvertible --theirs: cannot commit"
+[ -z "$(git diff --name-only --diff-filter=U)" ] || fail "unconvertible --theirs: paths still conflicted"
+pvdev fsck >/dev/null 2>&1 || fail "unconvertible --theirs: fsck refuses the result"
+# ... resolve --ours on the same merge: ours' schema (y INTEGER) and rows
+git reset -q --hard HEAD~1 && git merge -q side -m merge >/dev/null 2>&1 && fail "unconvertible --ours: merge should conflict"
+pvdev resolve --ours >"$T/resolve.out" || fail "unconvertible --ours: resolve failed"
+grep -q "^t schema: ours" "$T/resolve.out" || fail "unconvertible --ours: $(cat "$T/resolve.out")"
+[ "$(schema_sql)" = "$ours_schema" ] || fail "unconvertible --ours: schema $(schema_sql)"
+expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "1|one|10| 2|two|20| 3|three|30| 4|four|40|4 6|six|60|7 " "unconvertible --ours"
+expect_sql "SELECT k FROM t WHERE y = 7" "6 " "unconvertible --ours: y INTEGER"
+[ "$(pvdev conflicts)" = "no conflicts" ] || fail "unconvertible --ours: resolve left conflicts"
+git add -A && git commit -qm merge && pvdev fsck >/dev/null 2>&1 || fail "unconvertible --ours: fsck refuses the result"
+
+# 3d. resolve --theirs where one of ours' rows (not in conflict) holds a
+#     value theirs' type cannot take (ours TEXT 'x', theirs INTEGER):
+#     refused, naming the cell, and nothing changed; --ours then settles it
+new_repo
+git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER" && q "INSERT INTO t VALUES (5, 'five', 50, 5)" && commit side
+git checkout -q main && q "ALTER TABLE t ADD COLUMN y TEXT" && q "INSERT INTO t VALUES (4, 'four', 40, 'x')" && commit main
+git merge -q side -m merge >/dev/null 2>&1 && fail "ours' value: the merge should conflict"
+cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
+expect_fail "table t: cannot take theirs' schema: column y, key 4 (.pv/tables/t/00000002.jsonl line 2) does not convert to INTEGER" \
+    pvdev resolve --theirs
+same "$T/chunk2" .pv/tables/t/00000002.jsonl "ours' value: a refused resolve changed the chunk"
+same "$T/schema" .pv/tables/t/schema.jsonl "ours' value: a refused resolve changed the schema"
+ls .pv/tables/t | grep -q resolve && fail "ours' value: temporary files left: $(ls .pv/tables/t)"
+pvdev resolve --ours >/dev/null || fail "ours' value: resolve --ours failed"
+expect_sql "SELECT k, y FROM t ORDER BY k" "1| 2| 3| 4|x 5|5 " "ours' value --ours"
 
 # 4. the same column added with different defaults: a conflict
 new_repo
