@@ -397,6 +397,16 @@ typedef struct pv_row {
     const pv_vec *const *cols; /* in place: per output, its vector */
     const uint8_t *term;       /* in place: per output, 1 = text NUL-terminated */
     uint32_t row;              /* in place: the row of those vectors */
+    /* In place: rows of the same vectors that follow `row`, already taken
+     * out of the run (LIMIT counted): the caller hands them out itself,
+     * row = more[0], more[1], ..., before it calls pv_run_step again (a
+     * 1,000-row range then makes one call into the run per batch, not
+     * per row). Valid as cols is. */
+    const uint32_t *more;
+    uint32_t nmore;
+    /* In place: changes whenever cols[i]'s vectors may have (a new batch),
+     * so that a caller may keep what it read of them until then. */
+    uint64_t batch;
 } pv_row;
 
 /* Next row as pv_run_next, read in place where the plan allows: 1 with

@@ -289,7 +289,24 @@ static int stream_batch(pv_run *r)
     if ((rc = filter(r, b, &n))) return rc;
     r->nsel = n;
     r->placed = r->in_place && n && place_batch(r, b);
+    if (r->placed) r->cur.batch++;
     return 1;
+}
+
+/* The rest of a batch read in place, handed to pv_run_step's caller
+ * (pv_row.more) up to the LIMIT, and taken out of the run; pv_run_next
+ * takes rows one by one. */
+static void place_more(pv_run *r)
+{
+    uint32_t n = 0;
+    if (r->in_place) {
+        n = r->nsel - r->pos;
+        if (r->limit >= 0 && (uint64_t)n > (uint64_t)r->limit) n = (uint32_t)r->limit;
+        if (r->limit > 0) r->limit -= n;
+    }
+    r->cur.more = r->sel + r->pos;
+    r->cur.nmore = n;
+    r->pos += n;
 }
 
 /* Rows are read in place (r->cur.row), or projected one at a time, when
@@ -310,6 +327,7 @@ static int stream_next(pv_run *r)
                 if (r->limit > 0) r->limit--;
                 r->cur.vals = NULL;
                 r->cur.row = r->cx.row;
+                place_more(r);
                 return 1;
             }
             if ((rc = project(r, r->proj, 0))) return rc;

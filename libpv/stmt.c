@@ -18,6 +18,18 @@
 
 enum { ST_READY, ST_ROW, ST_DONE, ST_FAILED };
 
+/* A result column of the current batch when rows are read in place, as
+ * pv_column_* read it: one pointer per storage kind, set only for the
+ * column's type, so that the common calls are a test and a load. */
+typedef struct place_col {
+    const int64_t *ints;    /* INTEGER, BOOLEAN */
+    const double *reals;    /* REAL */
+    const pv_str *strs;     /* TEXT, BLOB */
+    const pv_str *cstrs;    /* = strs when each value is followed by a NUL */
+    const uint8_t *nulls;   /* NULL when the batch has none */
+    int type;
+} place_col;
+
 struct pv_stmt {
     pv_db *db;
     pv_db_map *map;        /* .pvdb: the mapping prepared on (a reference) */
@@ -38,6 +50,14 @@ struct pv_stmt {
     uint32_t nxrows, xpos;
     pv_arena xarena;       /* EXPLAIN rows */
     const pv_row *row;     /* the current row (ST_ROW): values, or read in place */
+    /* Rows read in place: nplace = ncols while the current row is one
+     * (else 0), r its row of place[]'s vectors; more[0..nmore) the rows
+     * that follow it in the batch, which pv_step hands out itself. */
+    uint32_t nplace, r, nmore;
+    const uint32_t *more;
+    place_col *place;      /* per result column */
+    uint64_t place_batch;  /* the pv_row.batch place[] was read from */
+    int placed_once;       /* place[] has been read from a batch */
     pv_row xrow;           /* EXPLAIN: the current row's values */
     uint64_t rowgen;       /* rows handed out so far (text_gen's clock) */
     pv_buf *text;          /* per result column: NUL-terminated text */
@@ -66,7 +86,8 @@ static int prepare_kind(pv_stmt *st)
         st->names = explain_names;
     }
     if (!(st->text = calloc(st->ncols ? st->ncols : 1, sizeof *st->text)) ||
-        !(st->text_gen = calloc(st->ncols ? st->ncols : 1, sizeof *st->text_gen)))
+        !(st->text_gen = calloc(st->ncols ? st->ncols : 1, sizeof *st->text_gen)) ||
+        !(st->place = calloc(st->ncols ? st->ncols : 1, sizeof *st->place)))
         return nomem();
     return 0;
 }
@@ -83,6 +104,7 @@ static void stmt_free(pv_stmt *st)
     free(st->params);
     free(st->text);
     free(st->text_gen);
+    free(st->place);
     pv_arena_free(&st->arena);
     pv_db_map_release(st->map);
     free(st);
@@ -149,6 +171,7 @@ PV_API int pv_reset(pv_stmt *st)
     pv_run_finish(st->run); /* the run itself is kept for the next step */
     st->rerun = st->run != NULL;
     st->row = NULL;
+    st->nplace = st->nmore = 0;
     st->state = ST_READY;
     st->xrows = NULL;
     st->nxrows = st->xpos = 0;
@@ -250,6 +273,37 @@ static int step_explain(pv_stmt *st)
     return PV_ROW;
 }
 
+/* Read the vectors of a row handed out in place (once per batch), and
+ * take the rows that follow it. */
+static void take_place(pv_stmt *st, const pv_row *row)
+{
+    uint32_t i;
+    if (!st->placed_once || row->batch != st->place_batch) {
+        for (i = 0; i < st->ncols; i++) {
+            const pv_vec *v = row->cols[i];
+            place_col *c = &st->place[i];
+            memset(c, 0, sizeof *c);
+            c->type = v->type;
+            c->nulls = v->nulls;
+            switch (v->type) {
+            case PV_REAL: c->reals = v->u.f; break;
+            case PV_TEXT:
+            case PV_BLOB:
+                c->strs = v->u.s;
+                c->cstrs = row->term[i] ? v->u.s : NULL;
+                break;
+            default: c->ints = v->u.i; break;
+            }
+        }
+        st->place_batch = row->batch;
+        st->placed_once = 1;
+    }
+    st->nplace = st->ncols;
+    st->r = row->row;
+    st->more = row->more;
+    st->nmore = row->nmore;
+}
+
 static int step_select(pv_stmt *st)
 {
     int rc;
@@ -268,7 +322,10 @@ static int step_select(pv_stmt *st)
     }
     st->row = NULL;
     rc = pv_run_step(st->run, &st->row);
-    if (rc == 1) return PV_ROW;
+    if (rc == 1) {
+        if (!st->row->vals) take_place(st, st->row);
+        return PV_ROW;
+    }
     if (rc == 0) pv_run_finish(st->run); /* release the scan as soon as it is done */
     return rc;
 }
@@ -277,6 +334,13 @@ PV_API int pv_step(pv_stmt *st)
 {
     int rc;
     if (!st) return pv_err(PV_EMISUSE, "pv_step: statement is NULL");
+    if (st->nmore) { /* the next row of the batch read in place (ST_ROW) */
+        st->r = *st->more++;
+        st->nmore--;
+        st->rowgen++;
+        return PV_ROW;
+    }
+    st->nplace = 0;
     if (st->state == ST_DONE) return PV_DONE;
     if (st->state == ST_FAILED)
         return pv_err(PV_EMISUSE, "pv_step: the statement failed; call pv_reset to run it again");
@@ -327,9 +391,17 @@ static inline int has_cell(const pv_stmt *st, int col)
  * else NULL; *r receives the row within it. */
 static inline const pv_vec *cell_vec(const pv_stmt *st, int col, uint32_t *r)
 {
-    *r = st->row->row;
+    *r = st->r;
     return st->row->vals ? NULL : st->row->cols[col];
 }
+
+/* The column of a row read in place (a cell of it), else NULL. */
+static inline const place_col *placed(const pv_stmt *st, int col)
+{
+    return st && (uint32_t)col < st->nplace ? &st->place[col] : NULL;
+}
+
+static inline int placed_null(const place_col *c, uint32_t r) { return c->nulls && c->nulls[r]; }
 
 /* The value of a cell (has_cell): the row's value, or the vector's slot
  * (field by field, as exec_run.c's copy_cell). */
@@ -359,6 +431,8 @@ PV_API int pv_column_type(const pv_stmt *st, int col)
 {
     uint32_t r;
     const pv_vec *v;
+    const place_col *c = placed(st, col);
+    if (c) return placed_null(c, st->r) ? PV_NULL : c->type;
     if (!has_cell(st, col)) return PV_NULL;
     if (!(v = cell_vec(st, col, &r))) return st->row->vals[col].type;
     return v->nulls && v->nulls[r] ? PV_NULL : v->type;
@@ -366,20 +440,19 @@ PV_API int pv_column_type(const pv_stmt *st, int col)
 
 PV_API int64_t pv_column_int64(pv_stmt *st, int col)
 {
-    uint32_t r;
-    const pv_vec *v;
+    const place_col *c = placed(st, col);
     pv_value x;
+    if (c && c->ints) return placed_null(c, st->r) ? 0 : c->ints[st->r]; /* (the common case) */
     if (!has_cell(st, col)) return 0;
-    v = cell_vec(st, col, &r);
-    if (v && (v->type == PV_INTEGER || v->type == PV_BOOLEAN)) /* (the common case, inline) */
-        return v->nulls && v->nulls[r] ? 0 : v->u.i[r];
     cell(st, col, &x);
     return pv_value_int64(&x);
 }
 
 PV_API double pv_column_double(pv_stmt *st, int col)
 {
+    const place_col *c = placed(st, col);
     pv_value x;
+    if (c && c->reals) return placed_null(c, st->r) ? 0.0 : c->reals[st->r];
     if (!has_cell(st, col)) return 0.0;
     cell(st, col, &x);
     return pv_value_double(&x);
@@ -429,8 +502,11 @@ static inline int cell_str(const pv_stmt *st, int col, int term, pv_str *s)
 
 PV_API const char *pv_column_text(pv_stmt *st, int col)
 {
+    const place_col *c = placed(st, col);
     const pv_buf *b;
     pv_str s;
+    /* (a NUL-terminated value as it is; an empty one has maybe no bytes) */
+    if (c && c->cstrs && !placed_null(c, st->r) && c->cstrs[st->r].n) return c->cstrs[st->r].p;
     if (!has_cell(st, col)) return NULL;
     if (cell_str(st, col, 1, &s)) return s.p;
     b = cell_text(st, col);
@@ -449,8 +525,10 @@ PV_API const void *pv_column_blob(pv_stmt *st, int col)
 
 PV_API size_t pv_column_bytes(pv_stmt *st, int col)
 {
+    const place_col *c = placed(st, col);
     const pv_buf *b;
     pv_str s;
+    if (c && c->strs) return placed_null(c, st->r) ? 0 : c->strs[st->r].n;
     if (!has_cell(st, col)) return 0;
     if (cell_str(st, col, 0, &s)) return s.n;
     b = cell_text(st, col);

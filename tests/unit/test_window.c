@@ -426,6 +426,11 @@ static void test_pvdb_windows(void **state)
     }
     same(f, "SELECT * FROM w WHERE id BETWEEN 1 AND 7000");
     same(f, "SELECT * FROM w WHERE id BETWEEN 6990 AND 8000");
+    /* LIMIT and OFFSET inside and across batches read in place */
+    same(f, "SELECT * FROM w WHERE id BETWEEN 1000 AND 5000 LIMIT 5 OFFSET 20");
+    same(f, "SELECT * FROM w WHERE id BETWEEN 1000 AND 5000 LIMIT 1030 OFFSET 1");
+    same(f, "SELECT id, s FROM w WHERE id BETWEEN 10 AND 5000 LIMIT 2100");
+    same(f, "SELECT * FROM w LIMIT 3 OFFSET 2998");
 }
 
 /* A prepared range run many times (the scan is parked and taken back
@@ -449,6 +454,13 @@ static void test_pvdb_rerun(void **state)
         assert_int_equal(pv_reset(st), 0);
         assert_int_equal(pv_bind_int64(st, 1, lo), 0);
         assert_int_equal(pv_bind_int64(st, 2, hi), 0);
+        if (i % 5 == 4) { /* a run abandoned inside its first batch */
+            assert_int_equal(pv_bind_int64(st, 1, hi - 500), 0);
+            assert_int_equal(pv_step(st), PV_ROW);
+            assert_int_equal(pv_step(st), PV_ROW);
+            assert_int_equal(pv_reset(st), 0);
+            assert_int_equal(pv_bind_int64(st, 1, lo), 0);
+        }
         while ((rc = pv_step(st)) == PV_ROW) {
             for (c = 0; c < pv_column_count(st); c++) {
                 const char *t = pv_column_text(st, c);
