@@ -88,7 +88,9 @@ int pv_db_find_table_in(pv_db *db, pv_db_map *map, const char *name, size_t len,
  * a source without one): the row whose whole primary key equals
  * key[0..nkey) (values compare as pv_value_cmp; the caller converts them
  * as the comparison would), columns cols[0..ncols) into out. Strings point
- * into the mapping or into `buf` (reset by the call). Returns 1 when
+ * into the mapping or into `buf` (reset by the call); the byte after each
+ * string's last one is readable (s.p[s.n]), and is 0 for every string in
+ * `buf`, so a caller can tell which are NUL-terminated. Returns 1 when
  * found, 0 when not, or PV_ECORRUPT, PV_ENOMEM, PV_ERANGE, PV_EMISUSE. */
 int pv_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
                       const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf);

@@ -496,6 +496,8 @@ struct pv_lookup {
     uint32_t nlo, nhi;
     pv_value *rowv;      /* point: one row of the slots */
     pv_buf buf;          /* point: its decoded strings */
+    pv_venc *penc;       /* point: per slot, plain form and whether its text
+                            is NUL-terminated (read in place by pv_column_text) */
     /* through a secondary index (plan->has_sec) of a workspace */
     uint32_t sec;        /* its number in the run's schema */
     const pv_value **rows; /* the rows found (malloc'ed), in key order */
@@ -1062,6 +1064,10 @@ int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_
     /* a point lookup hands out one row per batch (its strings live in
      * l->buf until the next key); vectors of one row are enough */
     if (l->point && (rc = alloc_vecs(l, 1))) goto fail;
+    if (l->point && !(l->penc = calloc(p->nslots ? p->nslots : 1, sizeof *l->penc))) {
+        rc = pv_err(PV_ENOMEM, "out of memory looking up keys");
+        goto fail;
+    }
     if ((rc = index_start(l, cx))) goto fail;
     *out = l;
     return 0;
@@ -1124,7 +1130,9 @@ static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out)
 
 /* Point lookups through the key index: one batch per key found, read
  * with pv_source_get_row (one value per column, straight from the
- * mapping; no scan, no allocation once l->buf has grown). */
+ * mapping; no scan, no allocation once l->buf has grown). Its text values
+ * that are followed by a NUL byte (decoded ones always are) are marked
+ * `term`, so pv_column_text hands them out without a copy. */
 static int point_next(pv_lookup *l, pv_batch *out)
 {
     const pv_plan *p = l->plan;
@@ -1134,9 +1142,15 @@ static int point_next(pv_lookup *l, pv_batch *out)
         int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, p->nslots, l->rowv, &l->buf);
         if (rc < 0) return rc;
         if (rc == 0) continue;
-        for (s = 0; s < p->nslots; s++)
-            put(l, s, l->schema->cols[p->slot_col[s]].type, 0, &l->rowv[s]);
+        for (s = 0; s < p->nslots; s++) {
+            const pv_value *v = &l->rowv[s];
+            put(l, s, l->schema->cols[p->slot_col[s]].type, 0, v);
+            /* pv_source_get_row: a readable byte follows every string */
+            l->penc[s].term = (v->type == PV_TEXT || v->type == PV_BLOB) && v->u.s.p[v->u.s.n] == 0;
+        }
         set_vecs(l, 1, out);
+        out->enc = l->penc; /* all PV_VEC_PLAIN: only `term` says something */
+        out->enc_cols = l->vecs;
         return 1;
     }
     return 0;
@@ -1202,6 +1216,7 @@ void pv_lookup_close(pv_lookup *l)
     free(l->data);
     free(l->vecs);
     free(l->rowv);
+    free(l->penc);
     free(l->rows);
     free(l->rownums);
     pv_arena_free(&l->batch);

@@ -594,6 +594,54 @@ static void test_cells_in_place(void **state)
     }
 }
 
+/* Point lookups by the whole key on the .pvdb (exec_access.c point_next)
+ * hand out their text in place where it is NUL-terminated: values decoded
+ * into the lookup's buffer (front-coded dictionary u.v, zstd block s.note)
+ * always are, so pv_column_text is the very pointer pv_column_blob gives,
+ * not a copy; every accessor still agrees with a projected statement. */
+static void test_point_text_in_place(void **state)
+{
+    static const struct { const char *sql, *ref; int key0, step, n, inplace; } q[] = {
+        {"SELECT id, v FROM u WHERE id = ?", "SELECT DISTINCT id, v FROM u WHERE id = ?", 0, 7, 2000, 1},
+        {"SELECT note, k, n FROM s WHERE k = ?", "SELECT DISTINCT note, k, n FROM s WHERE k = ?", 0, 3, 3000, 0},
+        {"SELECT name, id FROM t WHERE id = ?", "SELECT DISTINCT name, id FROM t WHERE id = ?", 1, 2, 10000, -1},
+        {"SELECT s, b, z, id FROM w WHERE id = ?", "SELECT DISTINCT s, b, z, id FROM w WHERE id = ?", 0, 1, 1200, -1},
+    };
+    gfix *f = *state;
+    size_t i;
+    for (i = 0; i < sizeof q / sizeof *q; i++) {
+        pv_stmt *st, *ref;
+        int key, c, rows = 0;
+        assert_int_equal(pv_prepare(f->pdb, q[i].sql, (size_t)-1, &st, NULL), PV_OK);
+        assert_int_equal(pv_prepare(f->pdb, q[i].ref, (size_t)-1, &ref, NULL), PV_OK);
+        for (key = q[i].key0; key < q[i].n; key += q[i].step * 7) {
+            char k[16];
+            pv_reset(st);
+            pv_reset(ref);
+            if (i == 1) {
+                snprintf(k, sizeof k, "k%05d", key);
+                assert_int_equal(pv_bind_text(st, 1, k, strlen(k)), PV_OK);
+                assert_int_equal(pv_bind_text(ref, 1, k, strlen(k)), PV_OK);
+            } else {
+                assert_int_equal(pv_bind_int64(st, 1, key), PV_OK);
+                assert_int_equal(pv_bind_int64(ref, 1, key), PV_OK);
+            }
+            assert_int_equal(pv_step(st), PV_ROW);
+            assert_int_equal(pv_step(ref), PV_ROW);
+            for (c = 0; c < pv_column_count(st); c++) same_cell(st, ref, c, q[i].sql);
+            c = q[i].inplace;
+            if (c >= 0 && pv_column_bytes(st, c) > 0 &&
+                (const void *)pv_column_text(st, c) != pv_column_blob(st, c))
+                fail_msg("%s, key %d: text of column %d copied, not read in place", q[i].sql, key, c);
+            assert_int_equal(pv_step(st), PV_DONE);
+            rows++;
+        }
+        assert_true(rows > 10);
+        pv_finalize(st);
+        pv_finalize(ref);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_file),
         cmocka_unit_test(test_range_reruns),
         cmocka_unit_test(test_cells_in_place),
+        cmocka_unit_test(test_point_text_in_place),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
