@@ -91,37 +91,16 @@ static int delta_block(const pv_pack *k, uint32_t b, uint64_t *first, uint64_t *
     return 0;
 }
 
-/* Set bits of x, inline (without -mpopcnt the builtin is a libgcc call,
- * and a point read of sorted dictionary codes makes up to 16). */
-static inline uint64_t popcount64(uint64_t x)
-{
-    x = x - ((x >> 1) & 0x5555555555555555ull);
-    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-    return (x * 0x0101010101010101ull) >> 56;
-}
-
 int pv_delta_get(const pv_pack *k, uint32_t i, uint64_t *out)
 {
     uint64_t v, mind;
     unsigned w;
     const uint8_t *q;
-    uint32_t j, t;
+    uint32_t j;
     if (i >= k->n || delta_block(k, i >> PV_BLOCK_SHIFT, &v, &mind, &w, &q)) return 1;
     j = i & (PV_BLOCK_ROWS - 1);
-    v += (uint64_t)j * mind;
-    if (w == 1) { /* deltas of 0 or 1 over min: a popcount (sorted dictionary codes) */
-        for (t = 0; t + 64 <= j; t += 64) v += popcount64(pv_get_u64(q + t / 8));
-        if (j % 64) v += popcount64(pv_get_u64(q + t / 8) & ((1ull << (j % 64)) - 1));
-    } else if (w > 1) {
-        uint64_t d[64];
-        for (t = 0; t < j; t += 64) {
-            uint32_t m = j - t < 64 ? j - t : 64, x;
-            pv_unpack(q, t, m, w, d);
-            for (x = 0; x < m; x++) v += d[x];
-        }
-    }
-    *out = v;
+    /* (width 1, sorted dictionary codes: the sum is a popcount) */
+    *out = v + (uint64_t)j * mind + pv_packed_sum(q, 0, j, w);
     return 0;
 }
 
@@ -137,13 +116,13 @@ int pv_delta_read(const pv_pack *k, uint32_t i0, uint32_t n, uint64_t *out)
         const uint8_t *q;
         if (m > n - done) m = n - done;
         if (delta_block(k, b, &v, &mind, &w, &q)) return 1;
-        /* deltas 0 .. j0 + m - 2 lead from the first value to the last asked */
-        if (j0 + m > 1) pv_unpack(q, 0, j0 + m - 1, w, d);
-        for (t = 0; t < j0; t++) v += mind + d[t];
-        for (t = 0; t < m; t++) {
-            out[done + t] = v;
-            if (t + 1 < m) v += mind + d[j0 + t];
-        }
+        /* deltas 0 .. j0 - 1 lead from the block's first value to value j0:
+         * summed, not unpacked (a popcount at width 1); deltas j0 .. j0 +
+         * m - 2 then to the last value asked */
+        v += (uint64_t)j0 * mind + pv_packed_sum(q, 0, j0, w);
+        if (m > 1) pv_unpack_ref(q, j0, m - 1, w, mind, d);
+        out[done] = v;
+        for (t = 1; t < m; t++) out[done + t] = v += d[t - 1];
         done += m;
     }
     return 0;

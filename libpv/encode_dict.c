@@ -579,16 +579,23 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
          * reads its entry: a separate pass was a fifth of this function) */
         *why = "dictionary code out of range";
         if (d->fmt == 1) {
+            /* (in locals: the stores to out may alias d for the compiler) */
+            pv_str *const *groups = d->fc_groups, *o = out.s + done;
+            const uint64_t count = d->count;
             for (j = 0; j < m; j++) { /* the group decoded: no call (most rows) */
+                const uint64_t cj = c[j];
                 const pv_str *grp;
-                if (c[j] >= d->count) return 1;
-                grp = d->fc_groups ? d->fc_groups[c[j] / FC_GROUP] : NULL;
+                if (cj >= count) return 1;
+                grp = groups ? groups[cj / FC_GROUP] : NULL;
                 if (grp) {
-                    out.s[done + j] = grp[c[j] % FC_GROUP];
-                } else if ((rc = fc_str(d, c[j], &out.s[done + j]))) {
+                    o[j] = grp[cj % FC_GROUP];
+                    continue;
+                }
+                if ((rc = fc_str(d, cj, &o[j]))) {
                     *why = "bad front-coded dictionary";
                     return rc;
                 }
+                groups = d->fc_groups; /* (made by the first fc_str) */
             }
         } else if (pv_enc_is_str(d->type)) {
             for (j = 0; j < m; j++) bad |= c[j] >= d->count;

@@ -91,10 +91,34 @@ void pv_unpack(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *
     pv_unpack_ref(q, j0, m, w, 0, out);
 }
 
+/* Set bits of x, inline (without -mpopcnt the builtin is a libgcc call). */
+static inline uint64_t popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (x * 0x0101010101010101ull) >> 56;
+}
+
+/* Sum of bits [j0, j0 + m): a word at a time. */
+static uint64_t bits_sum(const uint8_t *q, uint32_t j0, uint32_t m)
+{
+    uint64_t sum = 0, b = j0, e = (uint64_t)j0 + m;
+    while (b < e) {
+        unsigned lo = (unsigned)(b & 63), nb = e - b < 64 - lo ? (unsigned)(e - b) : 64 - lo;
+        uint64_t x = pv_get_u64(q + 8 * (size_t)(b >> 6)) >> lo;
+        sum += popcount64(nb < 64 ? x & ((1ull << nb) - 1) : x);
+        b += nb;
+    }
+    return sum;
+}
+
 uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w)
 {
     uint64_t v[64], sum = 0;
     uint32_t j, t;
+    if (w == 0) return 0;
+    if (w == 1) return bits_sum(q, j0, m); /* (DELTA of sorted dictionary codes) */
     for (j = 0; j < m; j += 64) { /* (through the one set of loops, 64 at a time) */
         uint32_t k = m - j < 64 ? m - j : 64;
         pv_unpack_ref(q, j0 + j, k, w, 0, v);
