@@ -62,6 +62,7 @@ int ws_format_upgrade(pv_ws *ws, int ver)
     snprintf(path, sizeof path, "%s/format", ws->pvdir);
     n = snprintf(text, sizeof text, FORMAT_MAGIC " %d\n", ver);
     if ((rc = ws_write_file_atomic(path, text, (size_t)n, ws->sync))) return rc;
+    if (ws->sync && (rc = ws_fsync_dir(ws->pvdir))) return rc;
     ws->format = ver;
     return PV_OK;
 }
@@ -287,16 +288,45 @@ int ws_catalog_reload(pv_ws *ws)
     return rc;
 }
 
+/* PV_WS_SYNC or PV_WS_FAST for an open asking for `durability`; the
+ * environment is the fallback. */
+static int choose_durability(int durability, int writable, int *sync)
+{
+    const char *env = getenv("PV_DURABILITY");
+    *sync = 1;
+    if (durability == PV_WS_SYNC || durability == PV_WS_FAST) {
+        *sync = durability == PV_WS_SYNC;
+        return PV_OK;
+    }
+    if (durability != PV_WS_DURABILITY_DEFAULT)
+        return pv_err(PV_EMISUSE, "pv_ws_open: unknown durability %d", durability);
+    if (!env || !*env || !strcmp(env, "sync")) return PV_OK;
+    if (!strcmp(env, "fast")) {
+        *sync = 0;
+        return PV_OK;
+    }
+    /* a typo must not silently pick a durability the user did not ask for */
+    return writable ? pv_err(PV_EMISUSE, "PV_DURABILITY='%.40s' in the environment: expected 'sync' or 'fast'", env)
+                    : PV_OK;
+}
+
 int pv_ws_open(const char *dir, int writable, pv_ws **out)
 {
+    return pv_ws_open_ex(dir, writable, PV_WS_DURABILITY_DEFAULT, out);
+}
+
+int pv_ws_durability(const pv_ws *ws) { return ws->sync ? PV_WS_SYNC : PV_WS_FAST; }
+
+int pv_ws_open_ex(const char *dir, int writable, int durability, pv_ws **out)
+{
     struct stat st;
-    const char *durability = getenv("PV_DURABILITY");
-    int rc;
-    pv_ws *ws = calloc(1, sizeof *ws);
+    int rc, sync;
+    pv_ws *ws;
     *out = NULL;
-    if (!ws) return pv_err(PV_ENOMEM, "out of memory");
+    if ((rc = choose_durability(durability, writable, &sync))) return rc;
+    if (!(ws = calloc(1, sizeof *ws))) return pv_err(PV_ENOMEM, "out of memory");
     ws->writable = writable;
-    ws->sync = !(durability && !strcmp(durability, "fast"));
+    ws->sync = sync;
     ws->txn.lock_fd = -1;
     ws->commit_fd = -1;
     ws->tables_fd = -1;

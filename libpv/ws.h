@@ -44,6 +44,32 @@ int pv_ws_init(const char *dir);
 int pv_ws_open(const char *dir, int writable, pv_ws **out);
 void pv_ws_close(pv_ws *ws);
 
+/* Durability of a writable workspace's commits (docs/FORMAT.md part 1,
+ * "Durability"):
+ * - PV_WS_SYNC: before COMMIT returns, every chunk file it appended to, the
+ *   journal, schema and blob files it wrote, and the directories it
+ *   changed are fsynced. A committed transaction survives a power loss.
+ * - PV_WS_FAST: nothing is fsynced; the data is in the OS page cache when
+ *   COMMIT returns. A crash of the process loses nothing (the kernel
+ *   writes the pages out). A power loss or kernel crash can lose the last
+ *   commits, and can leave the last commits of several lines partly
+ *   written: the kernel writes pages back in any order, after the journal
+ *   that would undo them is gone. A torn line is cut off at the next
+ *   writable open, so a one-line commit is whole or absent.
+ * - PV_WS_DURABILITY_DEFAULT: the environment variable PV_DURABILITY
+ *   (`sync` or `fast`; unset or empty: sync). */
+#define PV_WS_DURABILITY_DEFAULT 0
+#define PV_WS_SYNC 1
+#define PV_WS_FAST 2
+
+/* pv_ws_open choosing the durability (one of the three above). A
+ * read-only open ignores it. Errors: as pv_ws_open, and PV_EMISUSE for an
+ * unknown `durability`, or, writable with PV_WS_DURABILITY_DEFAULT, for a
+ * PV_DURABILITY that is neither `sync` nor `fast` (the message names it). */
+int pv_ws_open_ex(const char *dir, int writable, int durability, pv_ws **out);
+/* The durability in force: PV_WS_SYNC or PV_WS_FAST. */
+int pv_ws_durability(const pv_ws *ws);
+
 /* Open, read-only, a workspace whose files come from `r` (reader.h), e.g. a
  * git revision read through libgit2 by the tools; `r` is copied, its ctx
  * borrowed until pv_ws_close. Errors as pv_ws_open. */

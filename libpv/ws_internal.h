@@ -163,7 +163,7 @@ struct pv_ws {
     pv_ws_reader rd;        /* where files are read from */
     int posix;              /* the work tree: locks, journal, torn tails */
     int writable;
-    int sync;               /* fsync at commit (PV_DURABILITY != fast) */
+    int sync;               /* fsync at commit: PV_WS_SYNC (pv_ws_open_ex) */
     int format;             /* layout version read from .pv/format */
     ws_table **tables;      /* sorted by name, bytewise */
     uint32_t ntables;

@@ -578,6 +578,8 @@ static int write_schema(pv_ws *ws, ws_table *t)
     snprintf(path, sizeof path, "%s/schema.jsonl", t->dir);
     rc = pv_schema_encode(&text, t->schema);
     if (!rc) rc = ws_write_file_atomic(path, text.p, text.len, ws->sync);
+    /* the rename is in the table directory: sync mode makes it last too */
+    if (!rc && ws->sync) rc = ws_fsync_dir(t->dir);
     pv_buf_free(&text);
     return rc;
 }

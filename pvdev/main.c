@@ -3,6 +3,7 @@
  * (cmd_<name>.c); the table generates the usage text.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,10 +38,37 @@ static const struct command commands[] = {
 static void usage(FILE *to)
 {
     size_t i;
-    fprintf(to, "usage: pvdev [-C DIR] <command> [<args>]\n\ncommands:\n");
+    fprintf(to, "usage: pvdev [-C DIR] [--durability sync|fast] <command> [<args>]\n\ncommands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(to, "  %-13s %s\n", commands[i].name, commands[i].help);
-    fprintf(to, "\n'pvdev <command> --help' describes a command. pvdev %s\n", pv_version());
+    fprintf(to,
+            "\noptions:\n"
+            "  -C DIR        run in DIR\n"
+            "  --durability sync|fast\n"
+            "                what a commit waits for (default: $PV_DURABILITY, else sync)\n"
+            "                sync: before a commit returns, every file it wrote and the\n"
+            "                directories it changed are fsynced: it survives a power loss.\n"
+            "                fast: no fsync. A crash of pvdev loses nothing; a power loss or\n"
+            "                OS crash can lose the last commits and leave the last multi-row\n"
+            "                commit partly written (a one-row commit is whole or absent).\n"
+            "\n'pvdev <command> --help' describes a command. pvdev %s\n",
+            pv_version());
+}
+
+/* --durability: commands open the workspace through pv_open, which takes
+ * the durability from PV_DURABILITY (libpv/ws.h), so the option sets it
+ * for this process, over any value inherited. */
+static int set_durability(const char *mode)
+{
+    if (strcmp(mode, "sync") != 0 && strcmp(mode, "fast") != 0) {
+        fprintf(stderr, "pvdev: --durability '%s': expected 'sync' or 'fast'\n", mode);
+        return PVDEV_EXIT_USAGE;
+    }
+    if (setenv("PV_DURABILITY", mode, 1) != 0) {
+        perror("pvdev: --durability");
+        return PVDEV_EXIT_FAIL;
+    }
+    return PVDEV_EXIT_OK;
 }
 
 static int finish(int rc)
@@ -65,6 +93,14 @@ int main(int argc, char **argv)
                 return PVDEV_EXIT_FAIL;
             }
             argv += 2, argc -= 2;
+        } else if (!strcmp(argv[0], "--durability") || !strncmp(argv[0], "--durability=", 13)) {
+            int eq = argv[0][12] == '=', rc;
+            if (!eq && argc < 2) {
+                fprintf(stderr, "pvdev: --durability needs a value: sync or fast\n");
+                return PVDEV_EXIT_USAGE;
+            }
+            if ((rc = set_durability(eq ? argv[0] + 13 : argv[1])) != PVDEV_EXIT_OK) return rc;
+            argv += eq ? 1 : 2, argc -= eq ? 1 : 2;
         } else if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
             usage(stdout);
             return finish(PVDEV_EXIT_OK);

@@ -1408,6 +1408,48 @@ static void test_schema_key_too_long(void **state)
     pv_buf_free(&b);
 }
 
+/* The durability chosen at open: the explicit choice wins, then
+ * PV_DURABILITY, then sync; a PV_DURABILITY that is neither sync nor fast
+ * is refused by a writable open, naming the variable. */
+static void test_durability_choice(void **state)
+{
+    const char *dir = *state;
+    const char *saved = getenv("PV_DURABILITY");
+    char *keep = saved ? strdup(saved) : NULL;
+    pv_ws *ws;
+    assert_int_equal(pv_ws_init(dir), PV_OK);
+    unsetenv("PV_DURABILITY");
+    assert_int_equal(pv_ws_open(dir, 1, &ws), PV_OK);
+    assert_int_equal(pv_ws_durability(ws), PV_WS_SYNC);
+    pv_ws_close(ws);
+    assert_int_equal(pv_ws_open_ex(dir, 1, PV_WS_FAST, &ws), PV_OK);
+    assert_int_equal(pv_ws_durability(ws), PV_WS_FAST);
+    pv_ws_close(ws);
+    setenv("PV_DURABILITY", "fast", 1);
+    assert_int_equal(pv_ws_open(dir, 1, &ws), PV_OK);
+    assert_int_equal(pv_ws_durability(ws), PV_WS_FAST);
+    pv_ws_close(ws);
+    assert_int_equal(pv_ws_open_ex(dir, 1, PV_WS_SYNC, &ws), PV_OK); /* the option over the variable */
+    assert_int_equal(pv_ws_durability(ws), PV_WS_SYNC);
+    pv_ws_close(ws);
+    setenv("PV_DURABILITY", "sync", 1);
+    assert_int_equal(pv_ws_open(dir, 1, &ws), PV_OK);
+    assert_int_equal(pv_ws_durability(ws), PV_WS_SYNC);
+    pv_ws_close(ws);
+    setenv("PV_DURABILITY", "fsat", 1);
+    assert_int_equal(pv_ws_open(dir, 1, &ws), PV_EMISUSE);
+    assert_null(ws);
+    assert_non_null(strstr(pv_errmsg(), "PV_DURABILITY='fsat'"));
+    assert_int_equal(pv_ws_open(dir, 0, &ws), PV_OK); /* a reader does not care */
+    pv_ws_close(ws);
+    assert_int_equal(pv_ws_open_ex(dir, 1, PV_WS_FAST, &ws), PV_OK);
+    pv_ws_close(ws);
+    assert_int_equal(pv_ws_open_ex(dir, 1, 7, &ws), PV_EMISUSE);
+    if (keep) setenv("PV_DURABILITY", keep, 1);
+    else unsetenv("PV_DURABILITY");
+    free(keep);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1436,6 +1478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_records_and_replay, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_bad_schema_files, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_schema_key_too_long, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_durability_choice, setup_dir, teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
