@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "merge_find.h"
+#include "merge_pick.h"
 #include "pvgit.h"
 #include "util.h"
 
@@ -380,6 +381,15 @@ int pvgit_find_merge(git_repository *repo, const char *path, const pvgit_version
     f->vbase = vbase;
     f->ctx = ctx;
     f->budget = VMERGES_MAX;
+    /* a cherry-pick that git's command line or sequencer names: HEAD over
+     * the picked commit's parent, never a merge base (the pick brings only
+     * that commit's changes, whatever came before it on its branch) */
+    if (pvgit_pick_hint(repo, &out->theirs, &out->base) &&
+        !git_reference_name_to_id(&out->ours, repo, "HEAD") && holds(repo, &out->ours, path, a) &&
+        holds(repo, &out->theirs, path, b) && holds(repo, &out->base, path, o)) {
+        free(f);
+        return 1;
+    }
     for (stage = 0; stage < 2; stage++) {
         n = candidates(f, stage, cand, n);
         for (i = done; i < n; i++) {

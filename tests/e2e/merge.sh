@@ -223,15 +223,17 @@ git merge -q side -m merge 2>merge.err || fail "clean copies: merge failed: $(ca
     fail "clean copies: rows $(q "SELECT k, a, b FROM t AS OF 'HEAD' WHERE k IN (1000, 1001, 1002) ORDER BY k")"
 git checkout -- .pv/tables/t/00000001.jsonl
 
-# 14. a cherry-pick exposes no commit to the driver. Picking side~1 (X:
-#     inserts row 7, then fills chunk 1, which seals, and spills into chunk
-#     2) while side's tip (Y) updated row 7 in chunk 2: the tip holds the
-#     same chunk 1 as X, and merging it (over the merge base, which holds
-#     X's parent's chunk 1) fits the three versions too. Taken as the
-#     merge, the driver counted row 7 as present through Y's chunk 2 (which
-#     the pick does not bring) and wrote nothing for it: row 7 was lost,
-#     exit 0. Both readings give different rows here: a conflict naming the
-#     table, with the pick's rows written.
+# 14. a cherry-pick of a commit below a ref tip that later changed the
+#     table's other chunks. Picking side~1 (X: inserts row 7, then fills
+#     chunk 1, which seals, and spills into chunk 2) while side's tip (Y)
+#     updated row 7 in chunk 2: the tip holds the same chunk 1 as X, and
+#     merging it (over the merge base, which holds X's parent's chunk 1)
+#     fits the three versions too. Taken as the merge, the driver counted
+#     row 7 as present through Y's chunk 2 (which the pick does not bring)
+#     and wrote nothing for it: row 7 was lost, exit 0; then (2a48a37) both
+#     readings were merged and, differing, made a conflict. git's command
+#     line names the picked commit (pvgit/merge_pick.c): a clean pick with
+#     exactly the rows of X on top of main.
 new_repo
 big_csv 100 10000 > "$T/base.csv"
 big_csv 20000 10000 > "$T/more.csv"
@@ -245,12 +247,27 @@ git add -A && git commit -qm X
 [ -f .pv/tables/t/00000002.jsonl ] || fail "pick: X should seal chunk 1 ($(ls .pv/tables/t); $(cat imp.err))"
 q "UPDATE t SET b = 77 WHERE k = 7" && git commit -qam Y
 git checkout -q main && q "INSERT INTO t VALUES (8, 'eight', 80)" && git commit -qam main
-if git cherry-pick side~1 >cp.out 2>&1; then fail "pick below a tip: should stop with a conflict: $(cat cp.out)"; fi
-grep -q "table t: CONFLICT: git names no commit for this merge, and two fit" cp.out ||
-    fail "pick below a tip: no message naming the table: $(cat cp.out)"
 small() { q "SELECT k, a, b FROM t WHERE k < 10 ORDER BY k" | tr '\n' ' '; q "SELECT COUNT(*) FROM t"; }
+git cherry-pick side~1 >cp.out 2>&1 || fail "pick below a tip: should be clean: $(cat cp.out)"
 [ "$(small)" = "1|one|10 2|two|20 3|three|30 7|seven|70 8|eight|80 20005" ] || fail "pick below a tip: rows $(small)"
-git add .pv && GIT_EDITOR=true git cherry-pick --continue >/dev/null 2>&1 || fail "pick below a tip: cannot continue"
-[ "$(small)" = "1|one|10 2|two|20 3|three|30 7|seven|70 8|eight|80 20005" ] || fail "pick below a tip, committed: $(small)"
+no_conflict_lines "pick below a tip"
+git diff --quiet HEAD && [ -z "$(git status --porcelain .pv)" ] || fail "pick below a tip: work tree differs from the commit"
+[ "$(git log -1 --format=%s)" = X ] || fail "pick below a tip: HEAD is not the pick"
+# ... the same commit picked as the first of two (git's sequencer lists
+#     it at the top of .git/sequencer/todo), then Y: row 7 updated
+git reset -q --hard HEAD~1
+git cherry-pick side~1 side >cp.out 2>&1 || fail "pick of two: should be clean: $(cat cp.out)"
+[ "$(small)" = "1|one|10 2|two|20 3|three|30 7|seven|77 8|eight|80 20005" ] || fail "pick of two: rows $(small)"
+no_conflict_lines "pick of two"
+# ... and with the commit given on stdin, where the driver cannot see it:
+#     both readings fit and give different rows, so the pick stops loudly
+#     with the pick's rows written (never the tip's silently)
+git reset -q --hard HEAD~2
+if echo side~1 | git cherry-pick --stdin >cp.out 2>&1; then fail "pick from stdin: should stop: $(cat cp.out)"; fi
+grep -q "table t: CONFLICT: git names no commit for this merge, and two fit" cp.out ||
+    fail "pick from stdin: no message naming the table: $(cat cp.out)"
+[ "$(small)" = "1|one|10 2|two|20 3|three|30 7|seven|70 8|eight|80 20005" ] || fail "pick from stdin: rows $(small)"
+git add .pv && GIT_EDITOR=true git cherry-pick --continue >/dev/null 2>&1 || fail "pick from stdin: cannot continue"
+[ "$(small)" = "1|one|10 2|two|20 3|three|30 7|seven|70 8|eight|80 20005" ] || fail "pick from stdin, committed: $(small)"
 
 echo "merge e2e: ok"
