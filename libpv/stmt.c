@@ -51,10 +51,13 @@ struct pv_stmt {
     pv_arena xarena;       /* EXPLAIN rows */
     const pv_row *row;     /* the current row (ST_ROW): values, or read in place */
     /* Rows read in place: nplace = ncols while the current row is one
-     * (else 0), r its row of place[]'s vectors; more[0..nmore) the rows
-     * that follow it in the batch, which pv_step hands out itself. */
-    uint32_t nplace, r, nmore;
-    const uint32_t *more;
+     * (else 0), r its row of place[]'s vectors; [more, more_end) the rows
+     * that follow it in the batch, which pv_step hands out itself. (Two
+     * pointers: a count stored next to r was merged with it into one
+     * store that a cache line could split, and the next pv_step's load of
+     * the count then waited for it.) */
+    const uint32_t *more, *more_end;
+    uint32_t nplace, r;
     place_col *place;      /* per result column */
     uint64_t place_batch;  /* the pv_row.batch place[] was read from */
     int placed_once;       /* place[] has been read from a batch */
@@ -171,7 +174,8 @@ PV_API int pv_reset(pv_stmt *st)
     pv_run_finish(st->run); /* the run itself is kept for the next step */
     st->rerun = st->run != NULL;
     st->row = NULL;
-    st->nplace = st->nmore = 0;
+    st->nplace = 0;
+    st->more = st->more_end = NULL;
     st->state = ST_READY;
     st->xrows = NULL;
     st->nxrows = st->xpos = 0;
@@ -301,7 +305,7 @@ static void take_place(pv_stmt *st, const pv_row *row)
     st->nplace = st->ncols;
     st->r = row->row;
     st->more = row->more;
-    st->nmore = row->nmore;
+    st->more_end = row->more + row->nmore;
 }
 
 static int step_select(pv_stmt *st)
@@ -334,9 +338,8 @@ PV_API int pv_step(pv_stmt *st)
 {
     int rc;
     if (!st) return pv_err(PV_EMISUSE, "pv_step: statement is NULL");
-    if (st->nmore) { /* the next row of the batch read in place (ST_ROW) */
+    if (st->more != st->more_end) { /* the next row of the batch read in place (ST_ROW) */
         st->r = *st->more++;
-        st->nmore--;
         st->rowgen++;
         return PV_ROW;
     }
