@@ -25,6 +25,8 @@ struct sql_opts {
     int interactive;         /* --interactive: the shell even on a pipe */
     const char **params;     /* --param values, in order (argv's strings) */
     int nparams;
+    const char **texts;      /* the statement arguments, in order */
+    int ntexts;
 };
 
 static void sql_usage(FILE *to)
@@ -32,13 +34,16 @@ static void sql_usage(FILE *to)
     fprintf(to,
             "usage: pvdev sql [--db FILE.pvdb] [--csv|--json|--table|--box|--line|--list]\n"
             "                 [--header] [--separator S] [--null TEXT] [--param VALUE]...\n"
-            "                 [--interactive] [STATEMENTS]\n\n"
+            "                 [--interactive] [STATEMENTS]...\n\n"
             "Run SQL statements on the workspace in the current directory, or on a\n"
-            "baked .pvdb file with --db. Statements come from the argument, else from\n"
-            "standard input; with no argument and a terminal on standard input (or\n"
+            "baked .pvdb file with --db. Statements come from the arguments, run in\n"
+            "order, else from standard input. An argument, or a line of standard\n"
+            "input where a statement may start, that begins with '.' is a dot-command\n"
+            "(as with sqlite3: pvdev sql .tables '.schema T'). The first error stops\n"
+            "the run. With no argument and a terminal on standard input (or\n"
             "with --interactive) an interactive shell starts: line editing, history\n"
             "in ~/.pvdev_history, statements up to ';', and .tables, .schema [T],\n"
-            ".mode M, .headers on|off, .timer on|off, .help, .quit.\n\n"
+            ".mode M, .headers on|off, .timer on|off, .parameter, .help, .quit.\n\n"
             "  --db FILE       query a .pvdb file (read-only)\n"
             "  --csv           CSV as the sqlite3 shell writes it ('' as \"\", NULL empty)\n"
             "  --json          a JSON array of objects, one per row\n"
@@ -77,7 +82,7 @@ static char *read_stdin(void)
 }
 
 /* Returns -1 to go on, else the exit code. */
-static int parse_args(int argc, char **argv, struct sql_opts *o, const char **sql)
+static int parse_args(int argc, char **argv, struct sql_opts *o)
 {
     static const struct { const char *flag; int mode; } modes[] = {
         {"--csv", PV_OUT_CSV}, {"--json", PV_OUT_JSON}, {"--table", PV_OUT_TABLE},
@@ -120,11 +125,8 @@ static int parse_args(int argc, char **argv, struct sql_opts *o, const char **sq
             fprintf(stderr, "pvdev sql: unknown option '%s'\n", a);
             sql_usage(stderr);
             return PVDEV_EXIT_USAGE;
-        } else if (!*sql) {
-            *sql = a;
         } else {
-            fprintf(stderr, "pvdev sql: give the statements as one argument\n");
-            return PVDEV_EXIT_USAGE;
+            o->texts[o->ntexts++] = a;
         }
     }
     return -1;
@@ -136,46 +138,39 @@ int cmd_sql(int argc, char **argv)
     pv_out_opts init = PV_OUT_OPTS_INIT;
     pv_db *db = NULL;
     char *script = NULL;
-    const char *sql = NULL;
     int rc, shell;
 
     memset(&o, 0, sizeof o);
     o.out = init;
-    if (!(o.params = calloc((size_t)argc + 1, sizeof *o.params))) {
+    if (!(o.params = calloc((size_t)argc + 1, sizeof *o.params)) ||
+        !(o.texts = calloc((size_t)argc + 1, sizeof *o.texts))) {
         fprintf(stderr, "pvdev sql: out of memory\n");
-        return PVDEV_EXIT_FAIL;
+        rc = PVDEV_EXIT_FAIL;
+        goto done;
     }
-    if ((rc = parse_args(argc, argv, &o, &sql)) >= 0) {
-        free(o.params);
-        return rc;
-    }
-    if (o.nparams && !sql && (o.interactive || isatty(STDIN_FILENO))) {
+    if ((rc = parse_args(argc, argv, &o)) >= 0)
+        goto done;
+    if (o.nparams && !o.ntexts && (o.interactive || isatty(STDIN_FILENO))) {
         fprintf(stderr, "pvdev sql: --param is for statements given as an argument or on standard input\n");
-        free(o.params);
-        return PVDEV_EXIT_USAGE;
+        rc = PVDEV_EXIT_USAGE;
+        goto done;
     }
     if (!o.mode_set && isatty(STDOUT_FILENO))
         o.out.mode = PV_OUT_TABLE;
-    shell = !sql && (o.interactive || isatty(STDIN_FILENO));
-    if (!sql && !shell) {
+    shell = !o.ntexts && (o.interactive || isatty(STDIN_FILENO));
+    if (!o.ntexts && !shell) {
         if (!(script = read_stdin())) {
             fprintf(stderr, "pvdev sql: out of memory reading standard input\n");
-            free(o.params);
-            return PVDEV_EXIT_FAIL;
+            rc = PVDEV_EXIT_FAIL;
+            goto done;
         }
-        sql = script;
+        o.texts[o.ntexts++] = script;
     }
-    if (pv_open(o.db_path ? o.db_path : ".", o.db_path ? PV_OPEN_READONLY : PV_OPEN_READWRITE, &db) != PV_OK) {
-        free(script);
-        free(o.params);
-        return pvdev_fail(NULL);
-    }
-    /* SELECT ... FROM t AS OF 'REV' reads the workspace at a git revision */
-    if (!o.db_path && pvgit_install_resolver(db, ".") != PV_OK) {
-        pv_close(db);
-        free(script);
-        free(o.params);
-        return pvdev_fail(NULL);
+    if (pv_open(o.db_path ? o.db_path : ".", o.db_path ? PV_OPEN_READONLY : PV_OPEN_READWRITE, &db) != PV_OK ||
+        /* SELECT ... FROM t AS OF 'REV' reads the workspace at a git revision */
+        (!o.db_path && pvgit_install_resolver(db, ".") != PV_OK)) {
+        rc = pvdev_fail(NULL);
+        goto done;
     }
     if (shell) {
         pvdev_shell_opts so;
@@ -185,11 +180,12 @@ int cmd_sql(int argc, char **argv)
         rc = pvdev_shell(db, &so);
     } else {
         pvdev_params params = {o.params, o.nparams};
-        rc = pvdev_run_sql(db, sql, strlen(sql), &params, &o.out, stdout, 0) < 0 ? pvdev_fail(NULL)
-                                                                                : PVDEV_EXIT_OK;
+        rc = pvdev_run_script(db, o.texts, o.ntexts, &params, &o.out) < 0 ? pvdev_fail(NULL) : PVDEV_EXIT_OK;
     }
+done:
     pv_close(db);
     free(script);
     free(o.params);
+    free(o.texts);
     return rc;
 }

@@ -24,6 +24,7 @@
 #include "db.h"
 #include "pvdb.h"
 #include "schema.h"
+#include "shell_param.h"
 #include "sql_lex.h"
 #include "util.h"
 #include "value.h"
@@ -76,22 +77,10 @@ static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
     return pv_out_close(out);
 }
 
-/* Bind the --param values to the statement's `?` parameters; every
- * parameter needs one (an unbound one would silently be NULL). */
-static int bind_params(pv_stmt *st, const pvdev_params *params, const char *sql, const char *stmt)
-{
-    int n = pv_bind_count(st), given = params ? params->n : 0, i, rc;
-    if (n > given)
-        return pv_err(PV_ERANGE, "the statement at offset %ld uses %d parameter%s; %d value%s given with --param",
-                      (long)(stmt - sql), n, n == 1 ? "" : "s", given, given == 1 ? " was" : "s were");
-    for (i = 0; i < n; i++)
-        if ((rc = pv_bind_text(st, i + 1, params->v[i], strlen(params->v[i]))) < 0)
-            return pv_err(rc, "--param %d: %s", i + 1, pv_errmsg());
-    return 0;
-}
-
-int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *params,
-                  const pv_out_opts *opts, FILE *f, int timer)
+/* Run every statement of sql[0..len) (bytes `base` on in its script, for
+ * messages), binding `ps`'s values (pvdev_param_bind, `strict` as there). */
+static int run_sql(pv_db *db, const char *sql, size_t len, long base, const pvdev_param_set *ps, int strict,
+                   const pv_out_opts *opts, FILE *f, int timer)
 {
     const char *p = sql, *end = sql + len;
 
@@ -106,7 +95,7 @@ int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *pa
             return rc;
         if (!st)
             break;  /* only blanks and comments left */
-        rc = bind_params(st, params, sql, p);
+        rc = pvdev_param_bind(ps, st, strict, base + (long)(p - sql));
         if (rc == 0)
             rc = run_one(st, opts, f);
         pv_finalize(st);
@@ -122,6 +111,28 @@ int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *pa
         p = tail;
     }
     return 0;
+}
+
+/* The --param values as a parameter set: ?1.. as TEXT. */
+static int params_load(pvdev_param_set *ps, const pvdev_params *params)
+{
+    int i, rc;
+    for (i = 0; params && i < params->n; i++)
+        if ((rc = pvdev_param_set_text(ps, i + 1, params->v[i], strlen(params->v[i]))) < 0)
+            return rc;
+    return 0;
+}
+
+int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *params,
+                  const pv_out_opts *opts, FILE *f, int timer)
+{
+    pvdev_param_set ps = {NULL, 0};
+    int rc = params_load(&ps, params);
+
+    if (rc == 0)
+        rc = run_sql(db, sql, len, 0, &ps, 1, opts, f, timer);
+    pvdev_param_clear(&ps);
+    return rc;
 }
 
 int pvdev_sql_complete(const char *sql, size_t n)
@@ -338,12 +349,20 @@ struct shell {
     FILE *in;
     int errors;
     int quit;
+    pvdev_param_set params; /* --param and .parameter values */
+    int strict;             /* a script: a parameter without a value is an error */
 };
 
 static const char help_text[] =
     ".headers on|off      show column names in list and csv modes\n"
     ".help                show this text\n"
     ".mode MODE           table, box, csv, json, line or list\n"
+    ".parameter CMD ...   manage values of ?N parameters:\n"
+    "   clear               erase all values\n"
+    "   list                list the values\n"
+    "   set ?N VALUE        give ?N the value of the SQL expression VALUE\n"
+    "                       (text as written when it is not one)\n"
+    "   unset ?N            remove the value of ?N\n"
     ".quit                leave the shell (so does end of input, Ctrl-D)\n"
     ".schema [TABLE]      show CREATE TABLE statements\n"
     ".tables              list the tables\n"
@@ -370,51 +389,99 @@ static int on_off(const char *arg, int *out)
     return -1;
 }
 
-/* Split a dot-command line into at most 4 words, in place. */
+/* Split a dot-command line into at most `max` words, in place, as the
+ * sqlite3 shell does: "..." is one word with \" \\ \n \t unescaped, '...'
+ * one word as written, quotes removed. Returns the number of words, or
+ * max + 1 when there are more. */
 static int split_words(char *line, char **w, int max)
 {
     int n = 0;
     char *p = line;
 
-    while (*p && n < max) {
+    while (*p) {
+        char *out;
         while (isspace((unsigned char)*p))
             p++;
         if (!*p)
             break;
-        w[n++] = p;
-        while (*p && !isspace((unsigned char)*p))
-            p++;
+        if (n == max)
+            return max + 1;
+        out = w[n++] = p;
+        if (*p == '"' || *p == '\'') {
+            char q = *p++;
+            while (*p && *p != q) {
+                if (q == '"' && *p == '\\' && p[1]) {
+                    p++;
+                    *out++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+                    p++;
+                } else {
+                    *out++ = *p++;
+                }
+            }
+            if (*p)
+                p++;
+        } else {
+            while (*p && !isspace((unsigned char)*p))
+                *out++ = *p++;
+        }
         if (*p)
-            *p++ = '\0';
+            p++;
+        *out = '\0';
     }
     return n;
 }
 
-static void dot_command(struct shell *sh, char *line)
+static int bad_command(const char *word)
+{
+    return pv_err(PV_ESQL, "unknown command or invalid arguments: '%s'; enter \".help\" for help", word + 1);
+}
+
+/* .parameter clear|list|set ?N VALUE|unset ?N (sqlite3's; init is accepted
+ * and does nothing: there is no table to make). */
+static int parameter_command(struct shell *sh, char **w, int n)
+{
+    int idx = 0;
+
+    if (n >= 3 && pvdev_param_name(w[2], &idx) < 0)
+        return pv_err(PV_ESQL, ".parameter: '%s' is not a parameter name: pvdev has ?N parameters, N from 1 to %d",
+                      w[2], PVDEV_PARAM_MAX);
+    if (n == 2 && !strcmp(w[1], "clear"))
+        pvdev_param_clear(&sh->params);
+    else if (n == 2 && !strcmp(w[1], "list"))
+        pvdev_param_list(&sh->params, stdout);
+    else if (n == 2 && !strcmp(w[1], "init"))
+        ;
+    else if (n == 4 && !strcmp(w[1], "set"))
+        return pvdev_param_set_expr(&sh->params, sh->db, idx, w[3]);
+    else if (n == 3 && !strcmp(w[1], "unset"))
+        pvdev_param_unset(&sh->params, idx);
+    else
+        return bad_command(w[0]);
+    return 0;
+}
+
+/* Run one dot-command line; 0, or a negative error (pv_errmsg says it). */
+static int dot_run(struct shell *sh, char *line)
 {
     char *w[4] = {NULL, NULL, NULL, NULL};
     int n = split_words(line, w, 4), mode;
-    char msg[256];
 
     if (n == 0)
-        return;
+        return 0;
+    if (n > 4)
+        return bad_command(w[0]);
     if (!strcmp(w[0], ".quit") || !strcmp(w[0], ".exit")) {
         sh->quit = 1;
     } else if (!strcmp(w[0], ".help")) {
         fputs(help_text, stdout);
     } else if (!strcmp(w[0], ".tables") && n == 1) {
-        if (pvdev_print_tables(sh->db, stdout) < 0)
-            shell_error(sh, pv_errmsg());
+        return pvdev_print_tables(sh->db, stdout);
     } else if (!strcmp(w[0], ".schema") && n <= 2) {
-        if (pvdev_print_schema(sh->db, n == 2 ? w[1] : NULL, stdout) < 0)
-            shell_error(sh, pv_errmsg());
+        return pvdev_print_schema(sh->db, n == 2 ? w[1] : NULL, stdout);
     } else if (!strcmp(w[0], ".mode") && n == 2) {
-        if ((mode = pv_out_mode_parse(w[1])) < 0 || mode == PV_OUT_NDJSON) {
-            snprintf(msg, sizeof msg, "unknown mode '%s': table, box, csv, json, line or list", w[1]);
-            shell_error(sh, msg);
-        } else {
-            sh->out.mode = mode;
-        }
+        if ((mode = pv_out_mode_parse(w[1])) < 0 || mode == PV_OUT_NDJSON)
+            return pv_err(PV_ESQL, "unknown mode '%s': table, box, csv, json, line or list", w[1]);
+        sh->out.mode = mode;
     } else if (!strcmp(w[0], ".mode") && n == 1) {
         printf("current output mode: %s\n", pv_out_mode_name(sh->out.mode));
     } else if ((!strcmp(w[0], ".headers") || !strcmp(w[0], ".header")) && n == 2 &&
@@ -422,20 +489,109 @@ static void dot_command(struct shell *sh, char *line)
         ;
     } else if (!strcmp(w[0], ".timer") && n == 2 && on_off(w[1], &sh->timer) == 0) {
         ;
+    } else if (!strcmp(w[0], ".parameter") || !strcmp(w[0], ".param")) {
+        return parameter_command(sh, w, n);
     } else {
-        snprintf(msg, sizeof msg, "unknown command or invalid arguments: '%s'; enter \".help\" for help",
-                 w[0] + 1);
-        shell_error(sh, msg);
+        return bad_command(w[0]);
     }
+    return 0;
+}
+
+static void dot_command(struct shell *sh, char *line)
+{
+    if (dot_run(sh, line) < 0)
+        shell_error(sh, pv_errmsg());
 }
 
 static void run_statements(struct shell *sh, const char *sql, size_t len)
 {
-    int rc = pvdev_run_sql(sh->db, sql, len, NULL, &sh->out, stdout, sh->timer);
+    int rc = run_sql(sh->db, sql, len, 0, &sh->params, 0, &sh->out, stdout, sh->timer);
 
     if (rc < 0)
         shell_error(sh, pv_errmsg());
     fflush(stdout);
+}
+
+/* ---- scripts: arguments and standard input ----------------------------------- */
+
+/* Does sql[0..n) hold only blanks and comments? */
+static int sql_blank(const char *sql, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        if (isspace((unsigned char)sql[i])) {
+            i++;
+        } else if (sql[i] == '-' && i + 1 < n && sql[i + 1] == '-') {
+            while (i < n && sql[i] != '\n')
+                i++;
+        } else if (sql[i] == '/' && i + 1 < n && sql[i + 1] == '*') {
+            for (i += 2; i + 1 < n && !(sql[i] == '*' && sql[i + 1] == '/'); i++)
+                ;
+            if (i + 1 >= n)
+                return 0;
+            i += 2;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One script text: its lines that start with '.' between statements are
+ * dot-commands, the rest SQL, run in order up to the first error. */
+static int script_text(struct shell *sh, const char *s, size_t len)
+{
+    size_t pend = 0, ls = 0;
+    int rc;
+
+    while (ls < len) {
+        size_t le = ls, b = ls;
+        char *line;
+        while (le < len && s[le] != '\n')
+            le++;
+        while (b < le && isspace((unsigned char)s[b]))
+            b++;
+        if (b < le && s[b] == '.' &&
+            (sql_blank(s + pend, ls - pend) || pvdev_sql_complete(s + pend, ls - pend))) {
+            if ((rc = run_sql(sh->db, s + pend, ls - pend, (long)pend, &sh->params, sh->strict, &sh->out, stdout,
+                              sh->timer)) < 0)
+                return rc;
+            if (!(line = malloc(le - b + 1)))
+                return pv_err(PV_ENOMEM, "out of memory");
+            memcpy(line, s + b, le - b);
+            line[le - b] = '\0';
+            if (le > b && line[le - b - 1] == '\r')
+                line[le - b - 1] = '\0';
+            rc = dot_run(sh, line);
+            free(line);
+            fflush(stdout);
+            if (rc < 0 || sh->quit)
+                return rc;
+            pend = le < len ? le + 1 : len;
+        }
+        ls = le + 1;
+    }
+    return pend < len ? run_sql(sh->db, s + pend, len - pend, (long)pend, &sh->params, sh->strict, &sh->out,
+                                stdout, sh->timer)
+                      : 0;
+}
+
+int pvdev_run_script(pv_db *db, const char *const *texts, int ntexts, const pvdev_params *params,
+                     const pv_out_opts *opts)
+{
+    struct shell sh;
+    int i, rc;
+
+    memset(&sh, 0, sizeof sh);
+    sh.db = db;
+    sh.out = *opts;
+    sh.strict = 1;
+    rc = params_load(&sh.params, params);
+    for (i = 0; i < ntexts && rc == 0 && !sh.quit; i++)
+        rc = script_text(&sh, texts[i], strlen(texts[i]));
+    pvdev_param_clear(&sh.params);
+    return rc;
 }
 
 /* One line of input without its line break (malloc'ed), or NULL at the end. */
@@ -549,5 +705,6 @@ int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts)
     if (sh.editor)
         putchar('\n');
     pv_buf_free(&stmt);
+    pvdev_param_clear(&sh.params);
     return sh.errors && !sh.editor ? 1 : 0;
 }

@@ -30,6 +30,18 @@ typedef struct pvdev_params {
 int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *params,
                   const pv_out_opts *opts, FILE *f, int timer);
 
+/* Run scripts, as `pvdev sql` does its arguments (each a text) or its
+ * standard input (one text): in each text, a line starting with '.' where
+ * a statement may start is a dot-command (those of pvdev_shell; .mode,
+ * .headers, .timer and .parameter last for the texts after it), everything
+ * else SQL statements, printed on stdout with `opts` as changed by the
+ * dot-commands. `params` (may be NULL) gives ?1.. as TEXT; a statement's
+ * parameter without a value (from params or .parameter set) is PV_ERANGE.
+ * Stops at the first error and returns it (pv_errmsg says it), or at
+ * .quit; 0 when all ran. */
+int pvdev_run_script(pv_db *db, const char *const *texts, int ntexts, const pvdev_params *params,
+                     const pv_out_opts *opts);
+
 /* Does sql[0..n) end with a complete statement: a ';' outside quotes
  * ('..', "..", `..`, [..]) and comments, followed only by blanks and
  * comments? (sqlite3_complete's question, for multi-line input.) */
@@ -52,7 +64,9 @@ typedef struct pvdev_shell_opts {
 
 /* The interactive shell: SQL statements (one or several lines, up to a
  * ';') and dot-commands (.tables, .schema [T], .mode M, .headers on|off,
- * .timer on|off, .help, .quit). Errors are printed and the shell goes on.
+ * .timer on|off, .parameter clear|list|set ?N VALUE|unset ?N, .help,
+ * .quit). A `?N` with no .parameter value is NULL, as in sqlite3. Errors
+ * are printed and the shell goes on.
  * Returns the exit code: 0, or 1 when any statement failed and input was
  * not a terminal (so a piped script's failure is seen). */
 int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts);

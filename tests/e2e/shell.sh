@@ -99,6 +99,31 @@ grep -qx 'CREATE TABLE airports(iata TEXT, name TEXT, city TEXT, state TEXT, cou
     fail ".schema on a .pvdb: $(cat pvdb.txt pvdb.err)"
 grep -q 'no such table: nosuch' pvdb.err || fail ".schema nosuch"
 
+# --- dot-commands as arguments and in piped scripts, as sqlite3 takes them ----------
+# each argument is a dot-command or SQL, in order; a .mode lasts for the rest
+sqlite3 -batch ref.db .tables ".schema airports" >want.args
+pvdev -C ws sql .tables ".schema airports" >got.args || fail "dot-commands as arguments"
+grep -qx airports got.args || fail ".tables as an argument: $(cat got.args)"
+# sqlite3 keeps the declared text of CREATE TABLE; compare the table lists only
+[ "$(head -n 1 want.args)" = "$(head -n 1 got.args)" ] || fail ".tables: sqlite3 '$(head -n 1 want.args)'"
+q2="SELECT iata, latitude, '' AS e FROM airports WHERE state = 'HI' ORDER BY iata"
+# (sqlite3's .mode csv, unlike its -csv, ends rows with CR LF; pvdev's with LF)
+sqlite3 -batch ref.db ".mode csv" ".headers on" "$q2" "SELECT count(*) FROM airports" | tr -d '\r' >want.args2
+pvdev -C ws sql ".mode csv" ".headers on" "$q2" "SELECT count(*) FROM airports" >got.args2
+same want.args2 got.args2 "'.mode csv' '.headers on' SQL SQL as arguments"
+# a script on standard input mixes dot-commands with statements
+printf '.mode csv\n%s;\n.headers on\nSELECT count(*)\n  FROM airports;\n' "$q2" >mixed.sql
+sqlite3 -batch ref.db <mixed.sql | tr -d '\r' >want.mixed
+pvdev -C ws sql <mixed.sql >got.mixed || fail "dot-commands on standard input"
+same want.mixed got.mixed "dot-commands mixed with statements on standard input"
+# a '.' inside a statement is SQL; .quit stops; an unknown command fails
+printf 'SELECT\n.5;\n' | pvdev -C ws sql | grep -qx 0.5 || fail "a line starting with '.' inside a statement"
+[ "$(pvdev -C ws sql 'SELECT 1' .quit 'SELECT 2')" = 1 ] || fail ".quit as an argument"
+expect_fail "unknown command or invalid arguments: 'nosuch'" pvdev -C ws sql "SELECT 1" .nosuch
+[ "$(cat "$T/.out")" = 1 ] || fail "output before the failing dot-command: $(cat "$T/.out")"
+# a dot-command must start its line: after SQL on the same line it is SQL, as in sqlite3
+expect_fail "syntax error" pvdev -C ws sql .tables "SELECT 1; .tables"
+
 # --- the shell on a pseudo-terminal ----------------------------------------------
 # ptyrun.py CMD...: run CMD with stdin, stdout and stderr on a new pty, type the
 # lines of $PTY_INPUT one by one, print everything it wrote.
