@@ -102,7 +102,11 @@ PV_API const char *pv_errmsg(void);
  * out:   receives the handle; release it with pv_close().
  *
  * Opening a `.pvdb` checks the header, the directory and every offset and
- * length it will use; it does not read the data sections.
+ * length it will use; it does not read the data sections. A `.pvdb` that
+ * is not in the page cache at open (a cold start) has its first point
+ * reads ask the kernel for each step's pages at once, so that they are
+ * read from the device together rather than one after the other; reads
+ * of a warm file make no system call.
  *
  * Errors: PV_ENOTFOUND (no such file, or a directory with no `.pv/`),
  * PV_EIO, PV_EFORMAT (not a PicoVolt file or a newer version), PV_ECORRUPT

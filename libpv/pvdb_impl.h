@@ -50,6 +50,7 @@ struct pvdb_file {
     const uint8_t *map;
     size_t size;
     uint32_t version;
+    int cold;                  /* point reads left to advise (atomic; pvdb_cold) */
     int fd;                    /* during pvdb_open only */
     uint8_t hdr[128];          /* the header, read with pread (open faults no page) */
     uint8_t *dir;              /* the directory read with pread, during open only */
@@ -95,6 +96,29 @@ static inline int pv_dec_terminated(const pv_dec *d)
 {
     return pv_enc_is_str(d->type) && d->enc == PV_ENC_DICT && (d->fmt == 1 || d->count == 0);
 }
+/* ---- a file opened cold (pvdb_read.c) ----------------------------------
+ * When the page cache did not hold the header at open, the file is cold:
+ * every page a point read touches would be a read from the device, one
+ * after the other (the mapping is MADV_RANDOM: no read-ahead). The first
+ * PVDB_COLD_READS point reads of such a file therefore tell the kernel
+ * each stage's pages at once (MADV_WILLNEED), so that their reads overlap:
+ * the key's row group's chunk starts (headers, dictionaries, block
+ * tables) while the key is searched, then the row's packed words. After
+ * them, or on a warm file, nothing is asked (no system call per read). */
+#define PVDB_COLD_READS  32
+#define PVDB_COLD_WHOLE  (48u << 10) /* a chunk up to this size is advised whole, */
+#define PVDB_COLD_PREFIX (16u << 10) /* a larger one its first bytes */
+/* 1 while point reads of f should advise their pages. */
+static inline int pvdb_cold(const pvdb_file *f)
+{
+    return __atomic_load_n(&f->cold, __ATOMIC_RELAXED) > 0;
+}
+/* One cold point read done. */
+void pvdb_cold_done(pvdb_file *f);
+/* Ask for the pages of bytes [off, off + len) of f (clipped to the file)
+ * to be read now, without waiting for them. */
+void pvdb_advise(const pvdb_file *f, uint64_t off, uint64_t len);
+
 /* Free the scans parked on f (pvdb_close: no scan of f is running). */
 void pvdb_scan_spares_free(pvdb_file *f);
 /* A new value for pvdb_file.gen. */

@@ -27,6 +27,7 @@ typedef struct ksearch {
     int open;
     pv_dec dec;
     pv_buf mem;
+    int advise;         /* a point read of a cold file (pvdb_cold) */
 } ksearch;
 
 static int get_table(const pvdb_file *f, uint32_t table, const pvdb_table **out)
@@ -218,6 +219,21 @@ static int group_bound(ksearch *s, uint32_t g, uint32_t *out)
 
 /* ---- across row groups ----------------------------------------------------------------- */
 
+/* A cold point read: while the key is searched in group g, every column's
+ * chunk in g is read as well (the row is read from there next): a small
+ * chunk whole, so that its header, dictionary, block table and the row's
+ * words all come in this one round; a larger one its start (header,
+ * dictionary and block table, usually), its row's word following in the
+ * next round (advise_word). */
+static void advise_group(const pvdb_table *t, uint32_t g)
+{
+    uint32_t c;
+    for (c = 0; c < t->schema.ncols; c++) {
+        const pvdb_chunk *k = pvdb_chunk_at(t, g, c);
+        pvdb_advise(t->file, k->off, k->len <= PVDB_COLD_WHOLE ? k->len : PVDB_COLD_PREFIX);
+    }
+}
+
 static int bound(ksearch *s, uint64_t *out)
 {
     const pvdb_table *t = s->t;
@@ -252,6 +268,8 @@ static int bound(ksearch *s, uint64_t *out)
     }
     ghi = lo ? lo - 1 : 0;
     if (ghi < glo) ghi = glo;
+    if (s->advise) /* (a unique key: nearly always one group) */
+        for (lo = glo; lo <= ghi && lo < glo + 2; lo++) advise_group(t, lo);
     /* the last group in [glo, ghi] whose first row is before the key */
     lo = glo;
     hi = ghi + 1;
@@ -280,6 +298,7 @@ static int search(const pvdb_table *t, const pv_value *key, uint32_t nkey, int u
     s.upper = upper;
     s.open = 0;
     s.g = 0;
+    s.advise = 0;
     memset(&s.mem, 0, sizeof s.mem);
     rc = bound(&s, out);
     pv_buf_free(&s.mem);
@@ -319,6 +338,7 @@ static int find_row(const pvdb_table *t, const pv_value *key, uint32_t npk, uint
     s.upper = 0;
     s.open = 0;
     s.g = 0;
+    s.advise = pvdb_cold(t->file);
     memset(&s.mem, 0, sizeof s.mem);
     rc = bound(&s, &row);
     if (rc == PV_OK && row < t->nrows) {
@@ -397,10 +417,25 @@ int pvdb_key_range(const pvdb_file *f, uint32_t table, const pv_value *lo, uint3
  * measurable: 410-440 ns per pv_get either way.) */
 #define ROW_BATCH 8
 
+/* A cold read: the page of row r's packed word, once d is open (FOR
+ * columns and dictionary codes; others fault it in turn). */
+static void advise_word(const pvdb_file *f, const pv_dec *d, uint32_t r)
+{
+    const pv_istream *s = &d->is;
+    const uint8_t *q;
+    int64_t ref;
+    unsigned w;
+    if (d->enc != PV_ENC_FOR && d->enc != PV_ENC_DICT) return;
+    if (r >= s->n || s->kind != PV_ENC_FOR ||
+        pv_for_block(&s->a, r >> PV_BLOCK_SHIFT, &ref, &w, &q))
+        return;
+    pvdb_advise(f, (uint64_t)(q - f->map) + (uint64_t)(r & (PV_BLOCK_ROWS - 1)) * w / 8, 8);
+}
+
 /* Stages 1-2 for columns cols[0..n) of row r of group g: d[i] opened and
  * null[i] set (then d[i] is not opened). */
 static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t *cols,
-                    uint32_t n, pv_dec *d, uint8_t *null)
+                    uint32_t n, int cold, pv_dec *d, uint8_t *null)
 {
     const uint8_t *map = t->file->map;
     uint32_t i;
@@ -421,6 +456,7 @@ static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t 
         d[i].tmp = NULL;
         rc = pvdb_load_chunk(t, g, cols[i], PVDB_LOAD_CACHE, &d[i], &bm); /* get() holds nothing */
         if (rc) return rc;
+        if (cold) advise_word(t->file, &d[i], r);
         e = pv_encoder_get(d[i].enc);
         if (e->prefetch) e->prefetch(&d[i], r);
     }
@@ -454,7 +490,7 @@ int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32
     pv_dec d[ROW_BATCH];
     uint8_t in_buf[(PV_MAX_COLUMNS + 7) / 8];
     uint32_t g, r, i0, i;
-    int rc = get_table(f, table, &t), any = 0;
+    int rc = get_table(f, table, &t), any = 0, cold;
     if (rc) return rc;
     if (row >= t->nrows)
         return pv_err(PV_ERANGE, "table %s: no row %llu", t->schema.name,
@@ -466,12 +502,14 @@ int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32
             return pv_err(PV_ERANGE, "table %s: no column %u", t->schema.name, cols[i]);
     g = pvdb_group_of(t, row);
     r = (uint32_t)(row - t->gfirst[g]);
+    cold = pvdb_cold(t->file);
+    if (cold) pvdb_cold_done(t->file);
     buf->len = 0;
     memset(in_buf, 0, (ncols + 7) / 8);
     for (i0 = 0; i0 < ncols; i0 += ROW_BATCH) {
         uint32_t n = ncols - i0 < ROW_BATCH ? ncols - i0 : ROW_BATCH;
         uint8_t null[ROW_BATCH];
-        if ((rc = row_open(t, g, r, cols + i0, n, d, null))) return rc;
+        if ((rc = row_open(t, g, r, cols + i0, n, cold, d, null))) return rc;
         for (i = 0; i < n; i++) {
             int ib;
             if (null[i]) {

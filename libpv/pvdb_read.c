@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -89,6 +90,57 @@ static int read_at(const pvdb_file *f, void *p, size_t n, uint64_t at)
 /* Directories up to this size are read with pread (no page of the mapping
  * faulted at open, cold or warm); a larger one is read from the mapping. */
 #define DIR_READ_MAX (16u << 20)
+
+/* ---- cold files (pvdb_impl.h) ---------------------------------------------------- */
+
+/* Bytes at the end of a cold file asked for with the header: the
+ * directory ends the file, so its read overlaps the header's instead of
+ * following it. A directory grows with the chunks, about 1/800 of the
+ * file (flights: 18 KiB of 16 MiB); a guess too short only leaves the
+ * rest to the directory's own read. */
+static uint64_t dir_guess(uint64_t size)
+{
+    uint64_t g = size / 512;
+    return g < (16u << 10) ? (16u << 10) : g > (64u << 10) ? (64u << 10) : g;
+}
+
+void pvdb_cold_done(pvdb_file *f)
+{
+    if (__atomic_sub_fetch(&f->cold, 1, __ATOMIC_RELAXED) < 0)
+        __atomic_store_n(&f->cold, 0, __ATOMIC_RELAXED);
+}
+
+void pvdb_advise(const pvdb_file *f, uint64_t off, uint64_t len)
+{
+    uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE), a, b;
+    if (off >= f->size) return;
+    if (len > f->size - off) len = f->size - off;
+    a = off - off % pg;
+    b = off + len;
+    (void)madvise((void *)(uintptr_t)(f->map + a), (size_t)(b - a), MADV_WILLNEED);
+}
+
+/* The header into f->hdr: first without waiting for the device
+ * (RWF_NOWAIT); when the page cache does not hold it the file is cold, and
+ * the directory's likely pages are asked for before waiting for it. */
+static int read_header(pvdb_file *f)
+{
+    size_t n = f->size < PVDB_HEADER_SIZE ? f->size : PVDB_HEADER_SIZE;
+    struct iovec io = {f->hdr, n};
+    uint64_t tail = dir_guess(f->size);
+    ssize_t r;
+    /* the reads of open are exact: no read-ahead around the header */
+    (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_RANDOM);
+    r = preadv2(f->fd, &io, 1, 0, RWF_NOWAIT);
+    if (r == (ssize_t)n) return PV_OK;
+    if (r >= 0 || errno != EAGAIN) /* (tmpfs cannot say: in memory anyway) */
+        return read_at(f, f->hdr, n, 0);
+    /* cold; the failed read has already started reading the header's page */
+    f->cold = PVDB_COLD_READS;
+    if (tail > f->size) tail = f->size;
+    (void)posix_fadvise(f->fd, (off_t)(f->size - tail), (off_t)tail, POSIX_FADV_WILLNEED);
+    return read_at(f, f->hdr, n, 0);
+}
 
 static int check_header(pvdb_file *f)
 {
@@ -521,7 +573,7 @@ static int map_file(pvdb_file *f)
         }
     }
     f->fd = fd; /* closed by pvdb_open */
-    if (rc == PV_OK) rc = read_at(f, f->hdr, f->size < PVDB_HEADER_SIZE ? f->size : PVDB_HEADER_SIZE, 0);
+    if (rc == PV_OK) rc = read_header(f);
     return rc;
 }
 

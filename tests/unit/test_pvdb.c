@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -27,6 +30,7 @@
 #include "pv.h"
 #include "pvdb.h"
 #include "pvdb_format.h"
+#include "pvdb_impl.h"
 #include "schema.h"
 #include "util.h"
 
@@ -813,6 +817,78 @@ static int setup(void **state)
     return 0;
 }
 
+/* ---- a file opened cold (pvdb_read.c, pvdb_impl.h) ------------------------------ */
+
+/* Drop `path` from the page cache: 1 when its first page is gone (mincore),
+ * 0 when the file system keeps it (tmpfs: nothing to test then). */
+static int evict(const char *path)
+{
+    int fd = open(path, O_RDONLY), tries;
+    struct stat st;
+    unsigned char v = 1;
+    void *m;
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(m != MAP_FAILED);
+    for (tries = 0; tries < 5 && (v & 1); tries++) { /* (per-CPU lists may keep a page once) */
+        (void)fsync(fd);
+        (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        assert_int_equal(mincore(m, 1, &v), 0);
+        if (v & 1) usleep(2000);
+    }
+    munmap(m, (size_t)st.st_size);
+    close(fd);
+    return !(v & 1);
+}
+
+/* A file whose header is not in the page cache at open is cold: its first
+ * PVDB_COLD_READS point reads advise their pages (and answer as always),
+ * later ones and a warm open advise nothing. */
+static void test_cold_open(void **state)
+{
+    pvdb_file *f;
+    pv_buf buf = PV_BUF_INIT;
+    pv_value out[NCOLS];
+    char want[64];
+    uint64_t i;
+    char path[] = "/var/tmp/pv-test-cold-XXXXXX";
+    size_t n;
+    uint8_t *bytes = slurp(big_path, &n);
+    int fd = mkstemp(path);
+    (void)state;
+    /* a copy on a disk (the fixture's directory is in memory) */
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    free(bytes);
+    assert_int_equal(pvdb_open(path, &f), 0); /* warm: just written */
+    assert_int_equal(f->cold, 0);
+    pvdb_close(f);
+    if (!evict(path)) {
+        print_message("%s stays in the page cache: cold open not tested\n", path);
+        unlink(path);
+        return;
+    }
+    assert_int_equal(pvdb_open(path, &f), 0);
+    assert_int_equal(f->cold, PVDB_COLD_READS);
+    for (i = 0; i < PVDB_COLD_READS + 8; i++) {
+        uint64_t r = (i * 7919) % big.nrows, row = 0;
+        pv_value key = pv_v_int((int64_t)r * 3 - 1000);
+        uint32_t c;
+        assert_int_equal(f->cold, i < PVDB_COLD_READS ? (int)(PVDB_COLD_READS - i) : 0);
+        assert_int_equal(pvdb_find_row(f, 0, &key, 1, &row), 1);
+        assert_int_equal(row, r);
+        assert_int_equal(pvdb_read_row(f, 0, row, all_cols, NCOLS, out, &buf), 0);
+        for (c = 0; c < NCOLS; c++) check_value(out[c], fx_expect(c, r, want), c, r);
+    }
+    assert_int_equal(f->cold, 0);
+    assert_int_equal(pvdb_verify(f), 0);
+    pvdb_close(f);
+    pv_buf_free(&buf);
+    unlink(path);
+}
+
 static int teardown(void **state)
 {
     char cmd[128];
@@ -842,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_crafted_fields),
         cmocka_unit_test(test_offsets_outside),
         cmocka_unit_test(test_crafted_payloads),
+        cmocka_unit_test(test_cold_open),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
