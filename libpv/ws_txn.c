@@ -564,7 +564,8 @@ static int write_files(pv_ws *ws, table_plan *p)
         is_new = 1;
         size = 0;
     }
-    if (!rc && ws->sync && p->first_is_new) rc = ws_fsync_dir(t->dir);
+    /* any chunk created, the first or one after a seal: its name too */
+    if (!rc && ws->sync && p->created) rc = ws_fsync_dir(t->dir);
     pv_buf_free(&head);
     return rc;
 }
@@ -690,7 +691,7 @@ static int build_plan(pv_ws *ws, commit_plan *c)
 static int apply_plan(pv_ws *ws, commit_plan *c)
 {
     size_t i;
-    int rc = PV_OK;
+    int rc = PV_OK, ddl = 0;
     for (i = 0; i < ws->txn.nundo; i++) /* files may move: open chunks afresh */
         if (ws->txn.undo[i].kind != WS_UNDO_ROW) {
             for (i = 0; i < ws->ntables; i++) ws_append_close(ws->tables[i]);
@@ -714,7 +715,10 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
             if (rename(from, to) != 0) rc = pv_err_errno("cannot move '%s' aside", from);
         }
     for (i = 0; i < c->ntables && !rc; i++) rc = write_files(ws, &c->tables[i]);
-    if (!rc && ws->sync) {
+    /* `.pv/tables` changes only when a table directory is created or moved
+     * aside: appends (the common commit) leave it as it was */
+    for (i = 0; i < ws->txn.nundo && !ddl; i++) ddl = ws->txn.undo[i].kind != WS_UNDO_ROW;
+    if (!rc && ws->sync && ddl) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/tables", ws->pvdir);
         rc = ws_fsync_dir(dir);
