@@ -255,18 +255,24 @@ int pv_is_get(const pv_istream *s, uint32_t i, uint64_t *out)
     }
 }
 
+/* Values [i0, i0 + n) of a LINEAR stream: base and step in locals (a
+ * store to out may alias s), so the loop is a vector of additions. */
+static int linear_read(const pv_istream *s, uint32_t i0, uint32_t n, uint64_t *out)
+{
+    const uint64_t step = (uint64_t)s->step, first = (uint64_t)s->base + (uint64_t)i0 * step;
+    uint32_t j;
+    for (j = 0; j < n; j++) out[j] = first + (uint64_t)j * step;
+    return 0;
+}
+
 int pv_is_read(const pv_istream *s, uint32_t i0, uint32_t n, uint64_t *out)
 {
-    uint32_t j;
     if (i0 > s->n || n > s->n - i0) return 1;
     switch (s->kind) {
     case PV_ENC_FOR: return pv_for_read(&s->a, i0, n, out);
     case PV_ENC_DELTA: return pv_delta_read(&s->a, i0, n, out);
     case PV_ENC_RLE: return pv_rle_read(s, i0, n, out);
-    case PV_ENC_LINEAR:
-        for (j = 0; j < n; j++)
-            out[j] = (uint64_t)s->base + (uint64_t)(i0 + j) * (uint64_t)s->step;
-        return 0;
+    case PV_ENC_LINEAR: return linear_read(s, i0, n, out);
     default: return 1;
     }
 }

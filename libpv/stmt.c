@@ -30,7 +30,23 @@ typedef struct place_col {
     int type;
 } place_col;
 
+/* Result columns a statement reads in place through place[] (the rest go
+ * through the row's vectors): inline in the statement, so a pv_column_*
+ * call is one load less. */
+#define PLACE_COLS 16
+
 struct pv_stmt {
+    /* (first: what pv_step and pv_column_* read for every row) */
+    /* Rows read in place: nplace = min(ncols, PLACE_COLS) while the
+     * current row is one (else 0), r its row of place[]'s vectors; [more,
+     * more_end) the rows that follow it in the batch, which pv_step hands
+     * out itself. (Two pointers: a count stored next to r was merged with
+     * it into one store that a cache line could split, and the next
+     * pv_step's load of the count then waited for it.) */
+    const uint32_t *more, *more_end;
+    uint32_t nplace, r;
+    uint64_t rowgen;       /* rows handed out so far (text_gen's clock) */
+    place_col place[PLACE_COLS];
     pv_db *db;
     pv_db_map *map;        /* .pvdb: the mapping prepared on (a reference) */
     pv_arena arena;        /* statement text, AST, plan, names */
@@ -50,19 +66,9 @@ struct pv_stmt {
     uint32_t nxrows, xpos;
     pv_arena xarena;       /* EXPLAIN rows */
     const pv_row *row;     /* the current row (ST_ROW): values, or read in place */
-    /* Rows read in place: nplace = ncols while the current row is one
-     * (else 0), r its row of place[]'s vectors; [more, more_end) the rows
-     * that follow it in the batch, which pv_step hands out itself. (Two
-     * pointers: a count stored next to r was merged with it into one
-     * store that a cache line could split, and the next pv_step's load of
-     * the count then waited for it.) */
-    const uint32_t *more, *more_end;
-    uint32_t nplace, r;
-    place_col *place;      /* per result column */
     uint64_t place_batch;  /* the pv_row.batch place[] was read from */
     int placed_once;       /* place[] has been read from a batch */
     pv_row xrow;           /* EXPLAIN: the current row's values */
-    uint64_t rowgen;       /* rows handed out so far (text_gen's clock) */
     pv_buf *text;          /* per result column: NUL-terminated text */
     uint64_t *text_gen;    /* per result column: text[] holds row rowgen's */
 };
@@ -89,8 +95,7 @@ static int prepare_kind(pv_stmt *st)
         st->names = explain_names;
     }
     if (!(st->text = calloc(st->ncols ? st->ncols : 1, sizeof *st->text)) ||
-        !(st->text_gen = calloc(st->ncols ? st->ncols : 1, sizeof *st->text_gen)) ||
-        !(st->place = calloc(st->ncols ? st->ncols : 1, sizeof *st->place)))
+        !(st->text_gen = calloc(st->ncols ? st->ncols : 1, sizeof *st->text_gen)))
         return nomem();
     return 0;
 }
@@ -107,7 +112,6 @@ static void stmt_free(pv_stmt *st)
     free(st->params);
     free(st->text);
     free(st->text_gen);
-    free(st->place);
     pv_arena_free(&st->arena);
     pv_db_map_release(st->map);
     free(st);
@@ -281,9 +285,9 @@ static int step_explain(pv_stmt *st)
  * take the rows that follow it. */
 static void take_place(pv_stmt *st, const pv_row *row)
 {
-    uint32_t i;
+    uint32_t i, n = st->ncols < PLACE_COLS ? st->ncols : PLACE_COLS;
     if (!st->placed_once || row->batch != st->place_batch) {
-        for (i = 0; i < st->ncols; i++) {
+        for (i = 0; i < n; i++) {
             const pv_vec *v = row->cols[i];
             place_col *c = &st->place[i];
             memset(c, 0, sizeof *c);
@@ -302,7 +306,7 @@ static void take_place(pv_stmt *st, const pv_row *row)
         st->place_batch = row->batch;
         st->placed_once = 1;
     }
-    st->nplace = st->ncols;
+    st->nplace = n;
     st->r = row->row;
     st->more = row->more;
     st->more_end = row->more + row->nmore;
