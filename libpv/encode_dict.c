@@ -604,13 +604,14 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
             for (j = 0; j < m; j++)
                 if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c[j], &out.s[done + j]))
                     return 1;
-        } else {
+        } else { /* entries straight into out (REAL as its bits) */
+            uint8_t *o = d->type == PV_REAL ? (uint8_t *)(out.f + done) : (uint8_t *)(out.i + done);
+            const uint8_t *vals = d->vals;
+            const uint64_t count = d->count;
             for (j = 0; j < m; j++) {
-                if (c[j] >= d->count) return 1;
-                c[j] = pv_get_u64(d->vals + 8 * (size_t)c[j]);
+                if (c[j] >= count) return 1;
+                memcpy(o + 8 * (size_t)j, vals + 8 * (size_t)c[j], 8);
             }
-            memcpy(d->type == PV_REAL ? (void *)(out.f + done) : (void *)(out.i + done), c,
-                   (size_t)m * 8);
         }
         done += m;
     }
