@@ -507,6 +507,12 @@ static int scan_next(pv_scan *s, pv_batch *out)
     if (bend > gend) bend = gend;
     if (bend > s->end) bend = s->end;
     n = (uint32_t)(bend - s->row);
+    /* every column's block entry and first words asked of memory before
+     * any is decoded: their misses overlap instead of coming in turn */
+    for (i = 0; i < s->ncols && n > POINT_ROWS; i++) {
+        const pv_encoder *e = pv_encoder_get(s->cols[i]->dec.enc);
+        if (e && e->prefetch) e->prefetch(&s->cols[i]->dec, r0);
+    }
     for (i = 0; i < s->ncols; i++) {
         rc = fill_vec(s, s->cols[i], r0, n, &s->vecs[i], &s->encs[i]);
         if (rc) return rc;
