@@ -201,9 +201,15 @@ int pv_db_find_table_in(pv_db *db, pv_db_map *map, const char *name, size_t len,
 }
 
 int pv_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
-                      const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf)
+                      const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf,
+                      struct pvdb_rowcache **cache)
 {
-    return pvdb_source_get_row(src, key, nkey, cols, ncols, out, buf);
+    return pvdb_source_get_row_cached(src, key, nkey, cols, ncols, out, buf, cache);
+}
+
+void pv_rowcache_free(struct pvdb_rowcache *cache)
+{
+    pvdb_rowcache_free(cache);
 }
 
 int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out)

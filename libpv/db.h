@@ -18,6 +18,7 @@
 
 struct pv_ws;
 struct pvdb_file;
+struct pvdb_rowcache;
 
 /* Reads a table as it was at a git revision, for SELECT ... AS OF 'REV'.
  * libpv cannot read git (it never links libgit2), so the tool that opens
@@ -93,7 +94,11 @@ int pv_db_find_table_in(pv_db *db, pv_db_map *map, const char *name, size_t len,
  * `buf`, so a caller can tell which are NUL-terminated. Returns 1 when
  * found, 0 when not, or PV_ECORRUPT, PV_ENOMEM, PV_ERANGE, PV_EMISUSE. */
 int pv_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
-                      const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf);
+                      const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf,
+                      struct pvdb_rowcache **cache);
+/* (cache: the caller's chunks kept opened between its point reads, made on
+ * first use, freed with pv_rowcache_free; see pvdb_impl.h. NULL: none.) */
+void pv_rowcache_free(struct pvdb_rowcache *cache);
 
 /* Find a table by name (ASCII case-insensitive) and describe it as a source.
  * Errors: PV_ENOTFOUND ("no such table: NAME"), PV_ECORRUPT, PV_EIO,

@@ -496,6 +496,7 @@ struct pv_lookup {
     uint32_t nlo, nhi;
     pv_value *rowv;      /* point: one row of the slots */
     pv_buf buf;          /* point: its decoded strings */
+    struct pvdb_rowcache *rowcache; /* point: chunks kept opened between keys */
     pv_venc *penc;       /* point: per slot, plain form and whether its text
                             is NUL-terminated (read in place by pv_column_text) */
     /* through a secondary index (plan->has_sec) of a workspace */
@@ -1139,7 +1140,8 @@ static int point_next(pv_lookup *l, pv_batch *out)
     uint32_t s;
     while (l->next < l->nkeys) {
         const pv_value *k = &l->keys[l->next++ * p->npk];
-        int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, p->nslots, l->rowv, &l->buf);
+        int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, p->nslots, l->rowv, &l->buf,
+                                   &l->rowcache);
         if (rc < 0) return rc;
         if (rc == 0) continue;
         for (s = 0; s < p->nslots; s++) {
@@ -1217,6 +1219,7 @@ void pv_lookup_close(pv_lookup *l)
     free(l->vecs);
     free(l->rowv);
     free(l->penc);
+    pv_rowcache_free(l->rowcache);
     free(l->rows);
     free(l->rownums);
     pv_arena_free(&l->batch);

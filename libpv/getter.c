@@ -8,7 +8,8 @@
  *     pv_reopen does not move it), the table's index in it, and the
  *     column list 0..ncols-1; a lookup is pvdb_find_row (the key index,
  *     docs/BAKE.md 4) then pvdb_read_row (one value per column, straight
- *     from the mapping, misses of all columns overlapped).
+ *     from the mapping, misses of all columns overlapped), with the
+ *     getter's row cache (the chunks of row groups read before stay open).
  *   - workspace: the table name; a lookup is pv_db_lookup (the in-memory
  *     key index), the values borrowed from the loaded table.
  * Key cells are converted to the key column's type first (key_cell), as
@@ -21,6 +22,7 @@
 
 #include "db.h"
 #include "pvdb.h"
+#include "pvdb_impl.h"
 #include "util.h"
 
 struct pv_getter {
@@ -35,6 +37,7 @@ struct pv_getter {
     pv_value *key;           /* npk values */
     int *ktype;              /* type of each key column (fixed for a table's life) */
     pv_buf buf;              /* decoded strings of the last row */
+    pvdb_rowcache *rowcache; /* .pvdb: chunks kept opened between lookups */
 };
 
 PV_API int pv_getter_open(pv_db *db, const char *table, pv_getter **out)
@@ -86,6 +89,7 @@ PV_API int pv_getter_close(pv_getter *g)
     pv_db_count_user(g->db, -1);
     pv_db_map_release(g->map);
     pv_buf_free(&g->buf);
+    pvdb_rowcache_free(g->rowcache);
     free(g->name);
     free(g->cols);
     free(g->vals);
@@ -199,7 +203,8 @@ PV_API int pv_get(pv_getter *g, const pv_cell *key, int nkey, pv_cell *row, int 
     if (g->map) {
         rc = pvdb_find_row(g->map->file, g->table, g->key, g->npk, &r);
         if (rc <= 0) return rc;
-        rc = pvdb_read_row(g->map->file, g->table, r, g->cols, (uint32_t)ncols, g->vals, &g->buf);
+        rc = pvdb_read_row_cached(g->map->file, g->table, r, g->cols, (uint32_t)ncols, g->vals,
+                                  &g->buf, &g->rowcache);
         if (rc) return rc;
         vals = g->vals;
     } else {

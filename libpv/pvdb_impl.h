@@ -119,6 +119,33 @@ void pvdb_cold_done(pvdb_file *f);
  * to be read now, without waiting for them. */
 void pvdb_advise(const pvdb_file *f, uint64_t off, uint64_t len);
 
+/* ---- point reads of one reader (pvdb_index.c) ----------------------------
+ * The chunks a reader (a getter, a statement's key lookups) opened for
+ * earlier point reads, kept opened: a read in a row group seen before
+ * neither re-reads the chunk headers nor checks them again (they were
+ * checked when opened, and the file never changes). Row group g lives in
+ * slot g % nslots; at most 128 KiB of decoders per reader. Owned by one
+ * reader (not shared between threads); tied to one file and table (gen):
+ * a read on another starts it afresh. */
+typedef struct pvdb_rowcache {
+    uint64_t gen;              /* pvdb_file.gen of the chunks held */
+    uint32_t table, ncols;     /* table index; its columns */
+    uint32_t nslots, vwords;   /* slots; 64-bit words of a slot's bitmap */
+    uint32_t *tag;             /* per slot: row group + 1, 0 empty */
+    uint64_t *valid;           /* per slot: bitmap of the columns opened */
+    pv_dec *dec;               /* nslots * ncols decoders */
+} pvdb_rowcache;
+/* Free a row cache (NULL accepted). */
+void pvdb_rowcache_free(pvdb_rowcache *rc);
+/* pvdb_read_row and pvdb_source_get_row with the reader's cache *rcp
+ * (NULL when it has none yet: made on first use and left in *rcp; rcp
+ * NULL: no cache). An allocation failure only reads without a cache. */
+int pvdb_read_row_cached(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,
+                         uint32_t ncols, pv_value *out, pv_buf *buf, pvdb_rowcache **rcp);
+int pvdb_source_get_row_cached(const pv_source *src, const pv_value *key, uint32_t nkey,
+                               const uint32_t *cols, uint32_t ncols, pv_value *out,
+                               pv_buf *buf, pvdb_rowcache **rcp);
+
 /* Free the scans parked on f (pvdb_close: no scan of f is running). */
 void pvdb_scan_spares_free(pvdb_file *f);
 /* A new value for pvdb_file.gen. */

@@ -10,6 +10,7 @@
  * open; nothing here checks a chunk checksum, but everything read is
  * bounds-checked (O(1) per access), so a crafted file gives PV_ECORRUPT.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "encode_stream.h"
@@ -374,13 +375,21 @@ int pvdb_lookup(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_
 int pvdb_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
                         const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf)
 {
+    return pvdb_source_get_row_cached(src, key, nkey, cols, ncols, out, buf, NULL);
+}
+
+int pvdb_source_get_row_cached(const pv_source *src, const pv_value *key, uint32_t nkey,
+                               const uint32_t *cols, uint32_t ncols, pv_value *out,
+                               pv_buf *buf, pvdb_rowcache **rcp)
+{
     const pvdb_table *t = src->impl;
     uint64_t row = 0;
     int rc;
     if (!pv_source_index(src)) return pv_err(PV_EMISUSE, "pvdb_source_get_row: not a .pvdb table");
     rc = find_row(t, key, nkey, &row);
     if (rc <= 0) return rc;
-    rc = pvdb_read_row(t->file, (uint32_t)(t - t->file->tables), row, cols, ncols, out, buf);
+    rc = pvdb_read_row_cached(t->file, (uint32_t)(t - t->file->tables), row, cols, ncols, out,
+                              buf, rcp);
     return rc ? rc : 1;
 }
 
@@ -432,14 +441,39 @@ static void advise_word(const pvdb_file *f, const pv_dec *d, uint32_t r)
     pvdb_advise(f, (uint64_t)(q - f->map) + (uint64_t)(r & (PV_BLOCK_ROWS - 1)) * w / 8, 8);
 }
 
-/* Stages 1-2 for columns cols[0..n) of row r of group g: d[i] opened and
- * null[i] set (then d[i] is not opened). */
+/* The decoder of column c of group g in cache c (NULL: none) when it is
+ * open there: *slot is where to open it otherwise (or NULL). */
+static pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot)
+{
+    uint32_t s;
+    *slot = NULL;
+    if (!rc) return NULL;
+    s = g % rc->nslots;
+    if (rc->tag[s] != g + 1) { /* another group had the slot: forget it */
+        rc->tag[s] = g + 1;
+        memset(rc->valid + (size_t)s * rc->vwords, 0, rc->vwords * sizeof *rc->valid);
+    }
+    *slot = &rc->dec[(size_t)s * rc->ncols + c];
+    if ((rc->valid[(size_t)s * rc->vwords + c / 64] >> (c % 64)) & 1) return *slot;
+    return NULL;
+}
+
+static void cached_set(pvdb_rowcache *rc, uint32_t g, uint32_t c)
+{
+    uint32_t s = g % rc->nslots;
+    rc->valid[(size_t)s * rc->vwords + c / 64] |= (uint64_t)1 << (c % 64);
+}
+
+/* Stages 1-2 for columns cols[0..n) of row r of group g: d[i] points to
+ * its opened decoder (in `local` or in the cache rc) and null[i] is set
+ * (then d[i] is not opened). */
 static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t *cols,
-                    uint32_t n, int cold, pv_dec *d, uint8_t *null)
+                    uint32_t n, int cold, pvdb_rowcache *rc, pv_dec *local, pv_dec **d,
+                    uint8_t *null)
 {
     const uint8_t *map = t->file->map;
     uint32_t i;
-    int rc;
+    int e_rc;
     for (i = 0; i < n; i++) {
         const pvdb_chunk *k = pvdb_chunk_at(t, g, cols[i]);
         if (k->nulls) __builtin_prefetch(map + k->off + (r >> 3));
@@ -449,16 +483,22 @@ static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t 
         const pvdb_chunk *k = pvdb_chunk_at(t, g, cols[i]);
         const pv_encoder *e;
         const uint8_t *bm;
+        pv_dec *slot;
         null[i] = k->nulls && ((map[k->off + (r >> 3)] >> (r & 7)) & 1);
         if (null[i]) continue;
-        d[i].mem = NULL;
-        d[i].arena = NULL;
-        d[i].tmp = NULL;
-        rc = pvdb_load_chunk(t, g, cols[i], PVDB_LOAD_CACHE, &d[i], &bm); /* get() holds nothing */
-        if (rc) return rc;
-        if (cold) advise_word(t->file, &d[i], r);
-        e = pv_encoder_get(d[i].enc);
-        if (e->prefetch) e->prefetch(&d[i], r);
+        d[i] = cached_dec(rc, g, cols[i], &slot);
+        if (!d[i]) {
+            d[i] = slot ? slot : &local[i];
+            d[i]->mem = NULL;
+            d[i]->arena = NULL;
+            d[i]->tmp = NULL;
+            e_rc = pvdb_load_chunk(t, g, cols[i], PVDB_LOAD_CACHE, d[i], &bm); /* get() holds nothing */
+            if (e_rc) return e_rc;
+            if (slot) cached_set(rc, g, cols[i]);
+        }
+        if (cold) advise_word(t->file, d[i], r);
+        e = pv_encoder_get(d[i]->enc);
+        if (e->prefetch) e->prefetch(d[i], r);
     }
     return PV_OK;
 }
@@ -483,15 +523,74 @@ static int row_value(const pvdb_table *t, uint32_t g, uint32_t c, uint32_t r, pv
     return PV_OK;
 }
 
+/* ---- the row cache (pvdb_impl.h) ---- */
+
+/* Bytes of decoders one reader keeps at most (flights: 46 row groups of
+ * 6 columns, 73 KiB, all kept). */
+#define ROWCACHE_BYTES (128u << 10)
+#define ROWCACHE_SLOTS 64u
+
+void pvdb_rowcache_free(pvdb_rowcache *rc)
+{
+    if (!rc) return;
+    free(rc->tag);
+    free(rc->valid);
+    free(rc->dec);
+    free(rc);
+}
+
+/* *rcp ready for table t: made on first use, emptied when it held the
+ * chunks of another file or table. NULL when rcp is NULL (no cache), or
+ * on an allocation failure (the read then goes without). */
+static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t, uint32_t table)
+{
+    pvdb_rowcache *rc;
+    uint32_t ncols = t->schema.ncols;
+    if (!rcp) return NULL;
+    rc = *rcp;
+    if (rc && rc->gen == t->file->gen && rc->table == table) return rc;
+    if (rc && rc->ncols == ncols) { /* same shape: keep the memory */
+        memset(rc->tag, 0, rc->nslots * sizeof *rc->tag);
+    } else {
+        size_t per = (size_t)ncols * sizeof(pv_dec);
+        pvdb_rowcache_free(rc);
+        *rcp = rc = calloc(1, sizeof *rc);
+        if (!rc) return NULL;
+        rc->ncols = ncols;
+        rc->vwords = (ncols + 63) / 64;
+        rc->nslots = ROWCACHE_BYTES / per < 1 ? 1
+                     : ROWCACHE_BYTES / per > ROWCACHE_SLOTS ? ROWCACHE_SLOTS
+                     : (uint32_t)(ROWCACHE_BYTES / per);
+        rc->tag = calloc(rc->nslots, sizeof *rc->tag);
+        rc->valid = calloc((size_t)rc->nslots * rc->vwords, sizeof *rc->valid);
+        rc->dec = malloc((size_t)rc->nslots * per);
+        if (!rc->tag || !rc->valid || !rc->dec) {
+            pvdb_rowcache_free(rc);
+            *rcp = NULL;
+            return NULL;
+        }
+    }
+    rc->gen = t->file->gen;
+    rc->table = table;
+    return rc;
+}
+
 int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,
                   uint32_t ncols, pv_value *out, pv_buf *buf)
 {
+    return pvdb_read_row_cached(f, table, row, cols, ncols, out, buf, NULL);
+}
+
+int pvdb_read_row_cached(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,
+                         uint32_t ncols, pv_value *out, pv_buf *buf, pvdb_rowcache **rcp)
+{
     const pvdb_table *t = NULL;
-    pv_dec d[ROW_BATCH];
+    pvdb_rowcache *rc;
+    pv_dec local[ROW_BATCH], *d[ROW_BATCH];
     uint8_t in_buf[(PV_MAX_COLUMNS + 7) / 8];
     uint32_t g, r, i0, i;
-    int rc = get_table(f, table, &t), any = 0, cold;
-    if (rc) return rc;
+    int e = get_table(f, table, &t), any = 0, cold;
+    if (e) return e;
     if (row >= t->nrows)
         return pv_err(PV_ERANGE, "table %s: no row %llu", t->schema.name,
                       (unsigned long long)row);
@@ -502,6 +601,7 @@ int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32
             return pv_err(PV_ERANGE, "table %s: no column %u", t->schema.name, cols[i]);
     g = pvdb_group_of(t, row);
     r = (uint32_t)(row - t->gfirst[g]);
+    rc = rowcache_for(rcp, t, table);
     cold = pvdb_cold(t->file);
     if (cold) pvdb_cold_done(t->file);
     buf->len = 0;
@@ -509,15 +609,15 @@ int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32
     for (i0 = 0; i0 < ncols; i0 += ROW_BATCH) {
         uint32_t n = ncols - i0 < ROW_BATCH ? ncols - i0 : ROW_BATCH;
         uint8_t null[ROW_BATCH];
-        if ((rc = row_open(t, g, r, cols + i0, n, cold, d, null))) return rc;
+        if ((e = row_open(t, g, r, cols + i0, n, cold, rc, local, d, null))) return e;
         for (i = 0; i < n; i++) {
             int ib;
             if (null[i]) {
                 out[i0 + i] = pv_v_null();
                 continue;
             }
-            rc = row_value(t, g, cols[i0 + i], r, &d[i], &out[i0 + i], buf, &ib);
-            if (rc) return rc;
+            e = row_value(t, g, cols[i0 + i], r, d[i], &out[i0 + i], buf, &ib);
+            if (e) return e;
             in_buf[(i0 + i) / 8] |= (uint8_t)(ib << ((i0 + i) % 8));
             any |= ib;
         }

@@ -817,6 +817,48 @@ static int setup(void **state)
     return 0;
 }
 
+/* ---- point reads with a reader's row cache (pvdb_index.c) ------------------------ */
+
+/* Rows of several row groups in a scattered order, every column and a
+ * reordered subset, through one cache: the same values as without it;
+ * the cache then serves another file (a copy: another gen) afresh. */
+static void test_row_cache(void **state)
+{
+    static const uint32_t some[4] = {8, 4, 0, 3};
+    pvdb_file *f, *f2;
+    pvdb_rowcache *rc = NULL;
+    pv_buf buf = PV_BUF_INIT;
+    pv_value out[NCOLS];
+    char want[64];
+    uint64_t i;
+    int k;
+    (void)state;
+    assert_int_equal(pvdb_open(big_path, &f), 0);
+    assert_int_equal(pvdb_open(big_path, &f2), 0);
+    for (k = 0; k < 2; k++) {
+        pvdb_file *file = k ? f2 : f;
+        for (i = 0; i < 3000; i++) {
+            uint64_t r = (i * 104729 + (uint64_t)k) % big.nrows;
+            uint32_t c;
+            if (i % 3) {
+                assert_int_equal(pvdb_read_row_cached(file, 0, r, all_cols, NCOLS, out, &buf, &rc), 0);
+                for (c = 0; c < NCOLS; c++) check_value(out[c], fx_expect(c, r, want), c, r);
+            } else {
+                assert_int_equal(pvdb_read_row_cached(file, 0, r, some, 4, out, &buf, &rc), 0);
+                for (c = 0; c < 4; c++) check_value(out[c], fx_expect(some[c], r, want), some[c], r);
+            }
+        }
+        assert_non_null(rc);
+        assert_true(rc->gen == file->gen);
+        assert_int_equal(pvdb_read_row_cached(file, 0, big.nrows, all_cols, NCOLS, out, &buf, &rc),
+                         PV_ERANGE);
+    }
+    pvdb_rowcache_free(rc);
+    pvdb_close(f2);
+    pvdb_close(f);
+    pv_buf_free(&buf);
+}
+
 /* ---- a file opened cold (pvdb_read.c, pvdb_impl.h) ------------------------------ */
 
 /* Drop `path` from the page cache: 1 when its first page is gone (mincore),
@@ -919,6 +961,7 @@ int main(void)
         cmocka_unit_test(test_offsets_outside),
         cmocka_unit_test(test_crafted_payloads),
         cmocka_unit_test(test_cold_open),
+        cmocka_unit_test(test_row_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
