@@ -201,7 +201,7 @@ PV_API int pv_get(pv_getter *g, const pv_cell *key, int nkey, pv_cell *row, int 
         if (rc <= 0) return rc; /* a NULL key cell finds nothing */
     }
     if (g->map) {
-        rc = pvdb_find_row(g->map->file, g->table, g->key, g->npk, &r);
+        rc = pvdb_find_row_cached(g->map->file, g->table, g->key, g->npk, &r, &g->rowcache);
         if (rc <= 0) return rc;
         rc = pvdb_read_row_cached(g->map->file, g->table, r, g->cols, (uint32_t)ncols, g->vals,
                                   &g->buf, &g->rowcache);

@@ -33,6 +33,10 @@ typedef struct pvdb_table {
     uint32_t rpg;              /* rows of every group but the last, or 0 */
     const pvdb_chunk *chunks;  /* ngroups * ncols, row group by row group */
     uint64_t *gfirst;          /* ngroups + 1 first rows (the last = nrows) */
+    /* An INTEGER first key column: its zone map bounds per row group,
+     * dense (the key search reads them without striding over the chunk
+     * records), else NULL */
+    int64_t *kzmin, *kzmax;
 } pvdb_table;
 
 /* Closed scans a file keeps for reuse (pvdb_scan.c): enough for the
@@ -137,11 +141,14 @@ typedef struct pvdb_rowcache {
 } pvdb_rowcache;
 /* Free a row cache (NULL accepted). */
 void pvdb_rowcache_free(pvdb_rowcache *rc);
-/* pvdb_read_row and pvdb_source_get_row with the reader's cache *rcp
- * (NULL when it has none yet: made on first use and left in *rcp; rcp
- * NULL: no cache). An allocation failure only reads without a cache. */
+/* pvdb_read_row, pvdb_find_row and pvdb_source_get_row with the reader's
+ * cache *rcp (NULL when it has none yet: made on first use and left in
+ * *rcp; rcp NULL: no cache). An allocation failure only reads without a
+ * cache. */
 int pvdb_read_row_cached(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,
                          uint32_t ncols, pv_value *out, pv_buf *buf, pvdb_rowcache **rcp);
+int pvdb_find_row_cached(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
+                         uint64_t *out, pvdb_rowcache **rcp);
 int pvdb_source_get_row_cached(const pv_source *src, const pv_value *key, uint32_t nkey,
                                const uint32_t *cols, uint32_t ncols, pv_value *out,
                                pv_buf *buf, pvdb_rowcache **rcp);

@@ -24,12 +24,16 @@ typedef struct ksearch {
     const pv_value *key;
     uint32_t nkey;
     int upper;          /* find the first row > key (else >= key) */
-    uint32_t g;         /* group whose key chunk is open in dec (nkey == 1) */
+    uint32_t g, k;      /* group and key column whose chunk is open in dec */
     int open;
     pv_dec dec;
     pv_buf mem;
     int advise;         /* a point read of a cold file (pvdb_cold) */
+    struct pvdb_rowcache *rc; /* the reader's opened chunks, or NULL */
 } ksearch;
+
+static pv_dec *cached_dec(struct pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot);
+static void cached_set(struct pvdb_rowcache *rc, uint32_t g, uint32_t c);
 
 static int get_table(const pvdb_file *f, uint32_t table, const pvdb_table **out)
 {
@@ -60,29 +64,51 @@ static int zone_cmp(int type, const uint8_t z[8], const pv_value *key)
     return pv_value_cmp(&zv, key);
 }
 
+/* The opened chunk of key column k in group g: the reader's cached one,
+ * or s->dec (opened unless it holds that chunk already). */
+static int key_dec(ksearch *s, uint32_t g, uint32_t k, pv_dec **out)
+{
+    uint32_t c = s->t->schema.pk[k];
+    const uint8_t *bm;
+    pv_dec *slot, *d = cached_dec(s->rc, g, c, &slot);
+    int rc;
+    if (!d && !slot && s->open && s->g == g && s->k == k) d = &s->dec;
+    if (d) {
+        *out = d;
+        return PV_OK;
+    }
+    d = slot ? slot : &s->dec;
+    d->mem = NULL;
+    d->arena = NULL;
+    d->tmp = NULL;
+    /* (with the block cache, as pvdb_read_row opens the cached ones) */
+    rc = pvdb_load_chunk(s->t, g, c, slot ? PVDB_LOAD_CACHE : 0, d, &bm);
+    s->open = 0;
+    if (rc) return rc;
+    if (slot) {
+        cached_set(s->rc, g, c);
+    } else {
+        s->open = 1;
+        s->g = g;
+        s->k = k;
+    }
+    *out = d;
+    return PV_OK;
+}
+
 /* Value of key column k at row r of group g into *v (strings may land in
  * s->mem). 0 or PV_ECORRUPT. */
 static int key_value(ksearch *s, uint32_t g, uint32_t k, uint32_t r, pv_value *v)
 {
-    uint32_t c = s->t->schema.pk[k];
-    const uint8_t *bm;
     const char *why = "";
     uint64_t moff;
-    int rc;
-    if (!(s->open && s->g == g && k == 0)) {
-        s->dec.mem = NULL;
-        s->dec.arena = NULL;
-        s->dec.tmp = NULL;
-        rc = pvdb_load_chunk(s->t, g, c, 0, &s->dec, &bm);
-        if (rc) return rc;
-        s->open = k == 0;
-        s->g = g;
-    }
-    rc = pv_encoder_get(s->dec.enc)->get(&s->dec, r, v, &s->mem, &moff, &why);
-    if (rc > 0) return pvdb_bad_chunk(s->t, g, c, why);
+    pv_dec *d;
+    int rc = key_dec(s, g, k, &d);
+    if (rc) return rc;
+    rc = pv_encoder_get(d->enc)->get(d, r, v, &s->mem, &moff, &why);
+    if (rc > 0) return pvdb_bad_chunk(s->t, g, s->t->schema.pk[k], why);
     if (rc) return rc;
     if (moff != UINT64_MAX) v->u.s.p = s->mem.p + moff;
-    if (k != 0) s->open = 0; /* the decoder now holds another column */
     return PV_OK;
 }
 
@@ -141,20 +167,11 @@ static int fast_bound(ksearch *s, uint32_t g, uint32_t *out)
     const pvdb_table *t = s->t;
     uint32_t c = t->schema.pk[0], rows = pvdb_chunk_at(t, g, c)->rows;
     int64_t k = s->key[0].u.i;
-    pv_dec *d = &s->dec;
+    pv_dec *d;
     int rc;
     if (s->nkey != 1 || s->key[0].type != PV_INTEGER || t->schema.cols[c].type != PV_INTEGER)
         return 1;
-    if (!(s->open && s->g == g)) {
-        const uint8_t *bm;
-        d->mem = NULL;
-        d->arena = NULL;
-        d->tmp = NULL;
-        rc = pvdb_load_chunk(t, g, c, 0, d, &bm);
-        if (rc) return rc;
-        s->open = 1;
-        s->g = g;
-    }
+    if ((rc = key_dec(s, g, 0, &d))) return rc;
     if (d->enc == PV_ENC_LINEAR && d->is.step >= 0) {
         __int128 num = (__int128)k - d->is.base + (s->upper ? 1 : 0), idx;
         if (d->is.step == 0) idx = num > 0 ? rows : 0;
@@ -247,6 +264,14 @@ static int bound(ksearch *s, uint64_t *out)
     }
     /* glo: first group whose max is not below the key (groups before hold
      * only smaller first key columns) */
+    if (t->kzmax && s->key[0].type == PV_INTEGER) { /* as zone_cmp, densely */
+        int64_t k = s->key[0].u.i;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (strict ? t->kzmax[mid] <= k : t->kzmax[mid] < k) lo = mid + 1;
+            else hi = mid;
+        }
+    }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         int c = zone_cmp(type, pvdb_chunk_at(t, mid, c0)->zmax, &s->key[0]);
@@ -261,6 +286,14 @@ static int bound(ksearch *s, uint64_t *out)
     /* ghi: last group whose min is not above the key */
     lo = glo;
     hi = t->ngroups;
+    if (t->kzmin && s->key[0].type == PV_INTEGER) {
+        int64_t k = s->key[0].u.i;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (t->kzmin[mid] <= k) lo = mid + 1;
+            else hi = mid;
+        }
+    }
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         int c = zone_cmp(type, pvdb_chunk_at(t, mid, c0)->zmin, &s->key[0]);
@@ -298,8 +331,9 @@ static int search(const pvdb_table *t, const pv_value *key, uint32_t nkey, int u
     s.nkey = nkey;
     s.upper = upper;
     s.open = 0;
-    s.g = 0;
+    s.g = s.k = 0;
     s.advise = 0;
+    s.rc = NULL;
     memset(&s.mem, 0, sizeof s.mem);
     rc = bound(&s, out);
     pv_buf_free(&s.mem);
@@ -318,9 +352,13 @@ static int check_key(const pvdb_table *t, const pv_value *key, uint32_t nkey)
     return PV_OK;
 }
 
+static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t);
+
 /* The row of a whole key: 1 and *out, 0 when absent (no message is made:
- * a miss is an ordinary answer of pv_get), or an error. */
-static int find_row(const pvdb_table *t, const pv_value *key, uint32_t npk, uint64_t *out)
+ * a miss is an ordinary answer of pv_get), or an error. rcp: the reader's
+ * row cache, or NULL. */
+static int find_row(const pvdb_table *t, const pv_value *key, uint32_t npk, uint64_t *out,
+                    pvdb_rowcache **rcp)
 {
     uint64_t row;
     uint32_t k;
@@ -338,8 +376,9 @@ static int find_row(const pvdb_table *t, const pv_value *key, uint32_t npk, uint
     s.nkey = npk;
     s.upper = 0;
     s.open = 0;
-    s.g = 0;
+    s.g = s.k = 0;
     s.advise = pvdb_cold(t->file);
+    s.rc = rowcache_for(rcp, t);
     memset(&s.mem, 0, sizeof s.mem);
     rc = bound(&s, &row);
     if (rc == PV_OK && row < t->nrows) {
@@ -356,9 +395,15 @@ static int find_row(const pvdb_table *t, const pv_value *key, uint32_t npk, uint
 int pvdb_find_row(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
                   uint64_t *out)
 {
+    return pvdb_find_row_cached(f, table, key, npk, out, NULL);
+}
+
+int pvdb_find_row_cached(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
+                         uint64_t *out, pvdb_rowcache **rcp)
+{
     const pvdb_table *t = NULL;
     int rc = get_table(f, table, &t);
-    return rc ? rc : find_row(t, key, npk, out);
+    return rc ? rc : find_row(t, key, npk, out, rcp);
 }
 
 int pvdb_lookup(const pvdb_file *f, uint32_t table, const pv_value *key, uint32_t npk,
@@ -386,7 +431,7 @@ int pvdb_source_get_row_cached(const pv_source *src, const pv_value *key, uint32
     uint64_t row = 0;
     int rc;
     if (!pv_source_index(src)) return pv_err(PV_EMISUSE, "pvdb_source_get_row: not a .pvdb table");
-    rc = find_row(t, key, nkey, &row);
+    rc = find_row(t, key, nkey, &row, rcp);
     if (rc <= 0) return rc;
     rc = pvdb_read_row_cached(t->file, (uint32_t)(t - t->file->tables), row, cols, ncols, out,
                               buf, rcp);
@@ -542,10 +587,10 @@ void pvdb_rowcache_free(pvdb_rowcache *rc)
 /* *rcp ready for table t: made on first use, emptied when it held the
  * chunks of another file or table. NULL when rcp is NULL (no cache), or
  * on an allocation failure (the read then goes without). */
-static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t, uint32_t table)
+static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t)
 {
     pvdb_rowcache *rc;
-    uint32_t ncols = t->schema.ncols;
+    uint32_t ncols = t->schema.ncols, table = (uint32_t)(t - t->file->tables);
     if (!rcp) return NULL;
     rc = *rcp;
     if (rc && rc->gen == t->file->gen && rc->table == table) return rc;
@@ -601,7 +646,7 @@ int pvdb_read_row_cached(const pvdb_file *f, uint32_t table, uint64_t row, const
             return pv_err(PV_ERANGE, "table %s: no column %u", t->schema.name, cols[i]);
     g = pvdb_group_of(t, row);
     r = (uint32_t)(row - t->gfirst[g]);
-    rc = rowcache_for(rcp, t, table);
+    rc = rowcache_for(rcp, t);
     cold = pvdb_cold(t->file);
     if (cold) pvdb_cold_done(t->file);
     buf->len = 0;

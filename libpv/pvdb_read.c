@@ -425,6 +425,25 @@ static int read_chunk(pvdb_file *f, dir_view *d, uint32_t idx, const pv_column *
     return PV_OK;
 }
 
+/* pvdb_table.kzmin, kzmax: the zone bounds of an INTEGER first key
+ * column, as the key search compares them (the raw 8 bytes, whatever the
+ * flags say), in O(groups). */
+static int key_zones(pvdb_file *f, pvdb_table *t)
+{
+    uint32_t g, c0 = t->schema.pk[0];
+    t->kzmin = t->kzmax = NULL;
+    if (t->schema.cols[c0].type != PV_INTEGER || t->ngroups == 0) return PV_OK;
+    t->kzmin = pv_arena_alloc(&f->arena, 2 * (size_t)t->ngroups * sizeof *t->kzmin);
+    if (!t->kzmin) return pv_err(PV_ENOMEM, "out of memory");
+    t->kzmax = t->kzmin + t->ngroups;
+    for (g = 0; g < t->ngroups; g++) {
+        const pvdb_chunk *k = pvdb_chunk_at(t, g, c0);
+        t->kzmin[g] = (int64_t)pv_get_u64(k->zmin);
+        t->kzmax[g] = (int64_t)pv_get_u64(k->zmax);
+    }
+    return PV_OK;
+}
+
 /* The chunks of a table, group by group; the first column's row count is
  * the group's, the others must agree, and the groups must add up. */
 static int read_chunks(pvdb_file *f, dir_view *d, pvdb_table *t, uint64_t tat)
@@ -455,7 +474,7 @@ static int read_chunks(pvdb_file *f, dir_view *d, pvdb_table *t, uint64_t tat)
     t->gfirst[t->ngroups] = first;
     if (first != t->nrows)
         return BAD(f, d->off + tat + PVDB_T_ROW_COUNT, "row groups do not add up to the row count");
-    return PV_OK;
+    return key_zones(f, t);
 }
 
 /* Counts of a table record, checked against the directory totals. */
