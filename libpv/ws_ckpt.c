@@ -5,12 +5,14 @@
  * The file is mapped read-only and used in place: integer, real and null
  * arrays are read straight from the mapping (the host must be little-endian:
  * elsewhere checkpoints are simply not used), strings point into it. Every
- * byte is covered by a checksum verified at open, so a checkpoint torn by a
- * power failure (it is written without fsync: it is only a cache) is
- * ignored, never read.
+ * byte that is read is covered by a checksum: the records by one checked at
+ * open, the rows by their segments' (ws_ckpt_seg.c), checked at open or,
+ * for a bake, when first used. So a checkpoint torn by a power failure (it
+ * is written without fsync: it is only a cache) is ignored, never read.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +26,13 @@
 #include "ws_internal.h"
 
 #define CKPT_MAGIC "PVLOAD\0\1"
-#define CKPT_VERSION 2      /* written; version 1 (no chunk flags) is read too */
+#define CKPT_VERSION 3      /* the only one read: 1 and 2 had no segment checksums */
 #define CHUNK_BLOB 1u       /* chunk record flag: bytes 16..31 hold a blob id */
 #define HEADER_SIZE 64
 #define CHUNK_REC 48
 #define COLUMN_REC 32
+#define SEG_HEAD 8          /* segment table: u32 rows per segment, u32 zero */
+#define SEG_ROWS_MAX (1u << 24)
 #define COL_HAS_NULLS 1u
 
 static int host_little_endian(void)
@@ -96,6 +100,11 @@ void pv_ws_set_rev_ckpt(pv_ws *ws, const ws_rev_ckpt *r)
     ws->rev_ckpt = r;
 }
 
+void pv_ws_no_ckpt_read(pv_ws *ws)
+{
+    ws->no_ckpt_read = 1;
+}
+
 /* .pv/cache/load/<table>.pvck (a git revision's: .pv/cache/load-rev/ of
  * the work tree); the cache directories must be real directories (a
  * symlink planted in a repository must not redirect our writes). Returns
@@ -134,6 +143,9 @@ void ws_ckpt_free(ws_ckpt *c)
     free(c->strs);
     free(c->str_off);
     free(c->str_bytes);
+    free(c->str_len);
+    free((void *)c->seg_state);
+    free(c->path);
     free(c->vecs);
     free(c->chunks);
     if (c->map) munmap(c->map, c->map_len);
@@ -200,14 +212,14 @@ static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k,
 }
 
 /* The chunk records: 0, 1 when one is bad, PV_ENOMEM. */
-static int read_chunks(ws_ckpt *c, const uint8_t *p, uint32_t version)
+static int read_chunks(ws_ckpt *c, const uint8_t *p)
 {
     size_t i;
     if (!(c->chunks = calloc(c->nchunks + 1, sizeof *c->chunks))) return PV_ENOMEM;
     for (i = 0; i < c->nchunks; i++, p += CHUNK_REC) {
         ws_ckpt_chunk *k = &c->chunks[i];
         uint32_t flags = pv_get_u32(p + 4);
-        if ((flags & ~CHUNK_BLOB) || (version < 2 && flags)) return 1;
+        if (flags & ~CHUNK_BLOB) return 1;
         k->num = pv_get_u32(p);
         k->size = pv_get_u64(p + 8);
         if (flags & CHUNK_BLOB) {
@@ -222,19 +234,20 @@ static int read_chunks(ws_ckpt *c, const uint8_t *p, uint32_t version)
     return 0;
 }
 
-/* Column i: check its record and sections, and point its vector into the
- * mapping (a string column's pv_str array only when `strs`). 0 when good,
- * 1 when not, PV_ENOMEM. */
-static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type, int strs)
+/* Column i: check its record and that its sections lie inside the file,
+ * and point its vector into the mapping (none of its rows is read). 0 when
+ * good, 1 when not. */
+static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type)
 {
     const uint8_t *base = c->map;
     uint64_t n = c->nrows, nulls_off = pv_get_u64(rec + 8), data_off = pv_get_u64(rec + 16);
-    uint64_t bytes_len = pv_get_u64(rec + 24), r;
+    uint64_t bytes_len = pv_get_u64(rec + 24);
     uint32_t type = pv_get_u32(rec), flags = pv_get_u32(rec + 4);
     pv_vec *v = &c->vecs[i];
     int text = type == PV_TEXT || type == PV_BLOB;
     uint64_t need = text ? (n + 1) * 8 + bytes_len : n * 8;
-    if ((int)type != want_type || (flags & ~COL_HAS_NULLS)) return 1;
+    if ((int)type != want_type || (flags & ~COL_HAS_NULLS) || (!text && bytes_len)) return 1;
+    if (bytes_len > c->map_len) return 1; /* (before `need` could overflow) */
     if (flags & COL_HAS_NULLS) {
         if (nulls_off % 8 || nulls_off > c->map_len || c->map_len - nulls_off < n) return 1;
         v->nulls = base + nulls_off;
@@ -243,43 +256,85 @@ static int read_column(ws_ckpt *c, uint32_t i, const uint8_t *rec, int want_type
     }
     if (data_off % 8 || data_off > c->map_len || c->map_len - data_off < need) return 1;
     v->type = (int)type;
-    if (!text) {
-        v->u.i = (const int64_t *)(const void *)(base + data_off);
-        return 0;
-    }
-    {
-        const uint64_t *off = (const uint64_t *)(const void *)(base + data_off);
-        const char *bytes = (const char *)(base + data_off + (n + 1) * 8);
-        pv_str *s;
-        c->str_off[i] = off;
-        c->str_bytes[i] = bytes;
-        if (off[0] != 0 || off[n] != bytes_len) return 1;
-        if (!strs) { /* (fetches read the offsets: check them here, once) */
-            for (r = 0; r < n; r++)
-                if (off[r + 1] < off[r]) return 1;
-            return 0;
-        }
-        if (!(s = malloc((n ? n : 1) * sizeof *s))) return PV_ENOMEM;
-        c->strs[i] = s;
-        for (r = 0; r < n; r++) {
-            if (off[r + 1] < off[r]) return 1;
-            s[r].p = bytes + off[r];
-            s[r].n = (size_t)(off[r + 1] - off[r]);
-        }
-        v->u.s = s;
+    v->u.i = (const int64_t *)(const void *)(base + data_off);
+    if (text) {
+        c->str_off[i] = (const uint64_t *)(const void *)(base + data_off);
+        c->str_bytes[i] = (const char *)(base + data_off + (n + 1) * 8);
+        c->str_len[i] = bytes_len;
+        v->u.s = NULL; /* (built once its rows are checked, if at all) */
     }
     return 0;
 }
 
-/* Is the mapped file a checkpoint of this schema? 0 yes, 1 no, PV_ENOMEM. */
-static int check_layout(ws_ckpt *c, const ws_table *t, int lazy)
+/* The pv_str array of TEXT/BLOB column i (its rows checked). */
+static int build_strs(ws_ckpt *c, uint32_t i)
+{
+    const uint64_t *off = c->str_off[i];
+    const char *bytes = c->str_bytes[i];
+    uint64_t r, n = c->nrows;
+    pv_str *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s) return PV_ENOMEM;
+    c->strs[i] = s;
+    for (r = 0; r < n; r++) {
+        s[r].p = bytes + off[r];
+        s[r].n = (size_t)(off[r + 1] - off[r]);
+    }
+    c->vecs[i].u.s = s;
+    return 0;
+}
+
+/* Is segment `seg` of column col as written? */
+static int seg_good(const ws_ckpt *c, uint32_t col, uint64_t seg)
+{
+    uint64_t r0 = seg * c->seg_rows, r1 = c->nrows - r0 < c->seg_rows ? c->nrows : r0 + c->seg_rows;
+    uint64_t sum;
+    return ws_ckpt_seg_sum_mapped(c, col, r0, r1, &sum) &&
+           sum == pv_get_u64(c->seg_sums + 8 * (col * c->nseg + seg));
+}
+
+int ws_ckpt_rows_ok(ws_ckpt *c, uint32_t col, uint64_t first, uint64_t n)
+{
+    uint64_t seg, end;
+    if (!c->seg_state || !n) return 1;
+    if (col >= c->ncols || first >= c->nrows || c->nrows - first < n) return 0;
+    end = (first + n - 1) / c->seg_rows;
+    for (seg = first / c->seg_rows; seg <= end; seg++) {
+        _Atomic unsigned char *st = &c->seg_state[col * c->nseg + seg];
+        unsigned char v = atomic_load_explicit(st, memory_order_acquire);
+        if (v == 0) { /* (two threads may both check it: the same answer) */
+            v = seg_good(c, col, seg) ? 1 : 2;
+            atomic_store_explicit(st, v, memory_order_release);
+        }
+        if (v != 1) {
+            atomic_store(&c->damaged, 1);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+pv_value ws_ckpt_value(const ws_ckpt *c, uint32_t col, uint64_t r)
+{
+    const pv_vec *v = &c->vecs[col];
+    pv_value out;
+    if ((v->type != PV_TEXT && v->type != PV_BLOB) || v->u.s) return pv_vec_get(v, (uint32_t)r);
+    if (v->nulls && v->nulls[r]) return pv_v_null();
+    out.type = v->type;
+    out.u.s.p = c->str_bytes[col] + c->str_off[col][r];
+    out.u.s.n = (size_t)(c->str_off[col][r + 1] - c->str_off[col][r]);
+    return out;
+}
+
+/* Is the mapped file a checkpoint of this schema? Its header, records and
+ * section bounds; the rows too unless WS_CKPT_ON_USE. 0 yes, 1 no,
+ * PV_ENOMEM. */
+static int check_layout(ws_ckpt *c, const ws_table *t, int flags)
 {
     const uint8_t *h = c->map;
-    uint64_t nchunks, recs;
+    uint64_t nchunks, recs, seg;
     uint32_t i;
     int rc;
-    if (c->map_len < HEADER_SIZE || memcmp(h, CKPT_MAGIC, 8) || pv_get_u32(h + 8) < 1 ||
-        pv_get_u32(h + 8) > CKPT_VERSION ||
+    if (c->map_len < HEADER_SIZE || memcmp(h, CKPT_MAGIC, 8) || pv_get_u32(h + 8) != CKPT_VERSION ||
         pv_get_u64(h + 56) != XXH3_64bits(h, 56) || pv_get_u64(h + 40) != c->map_len)
         return 1;
     c->ncols = pv_get_u32(h + 12);
@@ -289,24 +344,37 @@ static int check_layout(ws_ckpt *c, const ws_table *t, int lazy)
         nchunks == 0 || nchunks > t->snap_n || c->nrows > ((uint64_t)1 << 32))
         return 1;
     recs = HEADER_SIZE + nchunks * CHUNK_REC + (uint64_t)c->ncols * COLUMN_REC;
-    if (recs > c->map_len || XXH3_64bits(h + HEADER_SIZE, c->map_len - HEADER_SIZE) != pv_get_u64(h + 48))
+    if (recs + SEG_HEAD > c->map_len) return 1;
+    c->seg_rows = pv_get_u32(h + recs);
+    if (c->seg_rows == 0 || c->seg_rows > SEG_ROWS_MAX || pv_get_u32(h + recs + 4)) return 1;
+    c->nseg = (c->nrows + c->seg_rows - 1) / c->seg_rows;
+    if ((c->map_len - recs - SEG_HEAD) / 8 / (c->ncols ? c->ncols : 1) < c->nseg ||
+        XXH3_64bits(h + HEADER_SIZE, recs + SEG_HEAD + 8 * c->ncols * c->nseg - HEADER_SIZE) !=
+            pv_get_u64(h + 48))
         return 1;
+    c->seg_sums = h + recs + SEG_HEAD;
     c->nchunks = (size_t)nchunks;
-    if ((rc = read_chunks(c, h + HEADER_SIZE, pv_get_u32(h + 8)))) return rc;
+    if ((rc = read_chunks(c, h + HEADER_SIZE))) return rc;
     c->vecs = calloc(c->ncols + 1, sizeof *c->vecs);
     c->strs = calloc(c->ncols + 1, sizeof *c->strs);
     c->str_off = calloc(c->ncols + 1, sizeof *c->str_off);
     c->str_bytes = calloc(c->ncols + 1, sizeof *c->str_bytes);
-    if (!c->vecs || !c->strs || !c->str_off || !c->str_bytes) return PV_ENOMEM;
-    for (i = 0; i < c->ncols; i++) {
-        const uint8_t *rec = h + HEADER_SIZE + nchunks * CHUNK_REC + (uint64_t)i * COLUMN_REC;
-        int strs = !lazy || t->schema->cols[i].pk_pos >= 0;
-        if ((rc = read_column(c, i, rec, t->schema->cols[i].type, strs))) return rc;
+    c->str_len = calloc(c->ncols + 1, sizeof *c->str_len);
+    if (!c->vecs || !c->strs || !c->str_off || !c->str_bytes || !c->str_len) return PV_ENOMEM;
+    for (i = 0; i < c->ncols; i++)
+        if (read_column(c, i, h + HEADER_SIZE + nchunks * CHUNK_REC + (uint64_t)i * COLUMN_REC,
+                        t->schema->cols[i].type))
+            return 1;
+    if (flags & WS_CKPT_ON_USE) { /* (checked as they are used) */
+        c->seg_state = calloc((size_t)(c->ncols * c->nseg) + 1, 1);
+        return c->seg_state ? 0 : PV_ENOMEM;
     }
-    {
-        XXH128_canonical_t canon;
-        XXH128_canonicalFromHash(&canon, XXH3_128bits(h, 56));
-        memcpy(c->id, canon.digest, 16);
+    for (i = 0; i < c->ncols; i++) {
+        for (seg = 0; seg < c->nseg; seg++)
+            if (!seg_good(c, i, seg)) return 1;
+        if (c->str_off[i] && (!(flags & WS_CKPT_LAZY_STRS) || t->schema->cols[i].pk_pos >= 0) &&
+            (rc = build_strs(c, i)))
+            return rc;
     }
     return 0;
 }
@@ -330,14 +398,14 @@ int ws_ckpt_open(pv_ws *ws, const ws_table *t, ws_ckpt **out)
     return ws_ckpt_open_ex(ws, t, 0, out);
 }
 
-int ws_ckpt_open_ex(pv_ws *ws, const ws_table *t, int lazy, ws_ckpt **out)
+int ws_ckpt_open_ex(pv_ws *ws, const ws_table *t, int flags, ws_ckpt **out)
 {
     char path[4400];
     struct stat st;
     ws_ckpt *c;
     int fd, rc;
     *out = NULL;
-    if (!host_little_endian() || getenv("PV_NO_LOAD_CACHE") || !t->snap_n ||
+    if (!host_little_endian() || getenv("PV_NO_LOAD_CACHE") || ws->no_ckpt_read || !t->snap_n ||
         ckpt_path(ws, t, 0, path, sizeof path))
         return 0;
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -351,14 +419,20 @@ int ws_ckpt_open_ex(pv_ws *ws, const ws_table *t, int lazy, ws_ckpt **out)
         return pv_err(PV_ENOMEM, "out of memory");
     }
     c->map_len = (size_t)st.st_size;
-    c->map = mmap(NULL, c->map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    /* (every page is read at once unless rows are checked as they are used) */
+    c->map = mmap(NULL, c->map_len, PROT_READ,
+                  MAP_PRIVATE | (flags & WS_CKPT_ON_USE ? 0 : MAP_POPULATE), fd, 0);
     close(fd);
     if (c->map == MAP_FAILED) {
         c->map = NULL;
         ws_ckpt_free(c);
         return 0;
     }
-    rc = check_layout(c, t, lazy);
+    if (!(c->path = strdup(path))) {
+        ws_ckpt_free(c);
+        return pv_err(PV_ENOMEM, "out of memory");
+    }
+    rc = check_layout(c, t, flags);
     if (rc == 0 && !check_chunks(ws, t, c)) rc = 1;
     if (rc) {
         ws_ckpt_free(c);
@@ -373,8 +447,9 @@ int ws_ckpt_open_ex(pv_ws *ws, const ws_table *t, int lazy, ws_ckpt **out)
 typedef struct ckpt_writer {
     int fd;
     int failed;
-    XXH3_state_t *body;
+    XXH3_state_t *body;    /* of the records (header 48) */
     uint64_t off;          /* bytes written */
+    uint64_t recs_end;     /* where the records end */
     uint8_t buf[1 << 16];
     size_t nbuf;
 } ckpt_writer;
@@ -389,7 +464,7 @@ static void w_flush(ckpt_writer *w)
 static void w_put(ckpt_writer *w, const void *p, size_t n)
 {
     const uint8_t *q = p;
-    if (w->off >= HEADER_SIZE) XXH3_64bits_update(w->body, p, n);
+    if (w->off >= HEADER_SIZE && w->off < w->recs_end) XXH3_64bits_update(w->body, p, n);
     w->off += n;
     while (n) {
         size_t k = sizeof w->buf - w->nbuf < n ? sizeof w->buf - w->nbuf : n;
@@ -449,11 +524,36 @@ static void write_column(ckpt_writer *w, const pv_vec *v, uint64_t n)
     w_pad(w);
 }
 
-static void write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *cover, size_t ncover)
+/* The segment table: rows per segment, then every column's segment
+ * checksums (ws_ckpt_seg.c). 0, or PV_ENOMEM. */
+static int write_segments(ckpt_writer *w, const ws_table *t)
 {
-    uint64_t n = t->vec_rows, at;
+    uint64_t n = t->vec_rows, nseg = (n + WS_CKPT_SEG_ROWS - 1) / WS_CKPT_SEG_ROWS, k;
+    uint64_t *sums = malloc((size_t)(nseg ? nseg : 1) * 8);
+    uint8_t head[SEG_HEAD];
+    uint32_t c;
+    if (!sums) return PV_ENOMEM;
+    memset(head, 0, sizeof head);
+    pv_put_u32(head, WS_CKPT_SEG_ROWS);
+    w_put(w, head, sizeof head);
+    for (c = 0; c < t->schema->ncols; c++) {
+        if (ws_ckpt_seg_sums_vec(&t->vecs[c], n, WS_CKPT_SEG_ROWS, sums)) {
+            free(sums);
+            return PV_ENOMEM;
+        }
+        for (k = 0; k < nseg; k++) w_u64(w, sums[k]);
+    }
+    free(sums);
+    return PV_OK;
+}
+
+static int write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *cover, size_t ncover)
+{
+    uint64_t n = t->vec_rows, at, nseg = (n + WS_CKPT_SEG_ROWS - 1) / WS_CKPT_SEG_ROWS;
     uint32_t c;
     size_t i;
+    w->recs_end = HEADER_SIZE + ncover * CHUNK_REC + (uint64_t)t->schema->ncols * COLUMN_REC +
+                  SEG_HEAD + 8 * (uint64_t)t->schema->ncols * nseg;
     for (i = 0; i < ncover; i++) {
         uint8_t rec[CHUNK_REC];
         memset(rec, 0, sizeof rec);
@@ -469,7 +569,7 @@ static void write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *c
         memcpy(rec + 32, cover[i].hash, 16);
         w_put(w, rec, sizeof rec);
     }
-    at = HEADER_SIZE + ncover * CHUNK_REC + (uint64_t)t->schema->ncols * COLUMN_REC;
+    at = w->recs_end;
     for (c = 0; c < t->schema->ncols; c++) {
         uint8_t rec[COLUMN_REC];
         uint64_t nulls, data, bytes;
@@ -483,7 +583,9 @@ static void write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *c
         w_put(w, rec, sizeof rec);
         at += nulls + data;
     }
+    if (write_segments(w, t)) return PV_ENOMEM;
     for (c = 0; c < t->schema->ncols; c++) write_column(w, &t->vecs[c], n);
+    return PV_OK;
 }
 
 /* A git revision's chunks replayed whole get their blob ids: the next
@@ -528,7 +630,7 @@ int ws_ckpt_save(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *cover_in, si
     XXH3_64bits_reset(w->body);
     memset(h, 0, sizeof h);
     w_put(w, h, sizeof h); /* filled in below, once the body is hashed */
-    write_body(w, t, cover, ncover);
+    if (write_body(w, t, cover, ncover)) w->failed = 1;
     w_flush(w);
     memcpy(h, CKPT_MAGIC, 8);
     pv_put_u32(h + 8, CKPT_VERSION);

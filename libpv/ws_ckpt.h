@@ -81,29 +81,82 @@ typedef struct ws_ckpt {
                              string arrays are owned (strs) */
     pv_str **strs;        /* per column: the pv_str array of a TEXT/BLOB
                              column (pointing into the mapping), else NULL;
-                             opened `lazy`: key columns only */
+                             opened WS_CKPT_LAZY_STRS: key columns only;
+                             WS_CKPT_ON_USE: none */
     const uint64_t **str_off; /* per TEXT/BLOB column: its nrows + 1 offsets */
     const char **str_bytes;   /*   into these bytes (in the mapping) */
-    uint8_t id[16];       /* identity of the rows: XXH3-128 of the header,
-                             which holds the body's checksum */
+    uint64_t *str_len;        /*   of this length */
+    /* Segment checksums (docs/FORMAT.md 4.1): the rows of every column in
+     * segments of seg_rows rows, each with its XXH3-64 in the mapping at
+     * seg_sums (column-major, nseg per column). */
+    uint32_t seg_rows;
+    uint64_t nseg;
+    const uint8_t *seg_sums;
+    /* WS_CKPT_ON_USE: per column and segment, 0 not checked yet, 1 good,
+     * 2 damaged (threads check segments at once: atomics); NULL when every
+     * segment was checked at open. */
+    _Atomic unsigned char *seg_state;
+    _Atomic int damaged;  /* a segment was found damaged */
+    char *path;           /* the file, for messages */
 } ws_ckpt;
+
+/* ws_ckpt_open_ex flags. */
+#define WS_CKPT_LAZY_STRS 1 /* pv_str arrays of the key columns only */
+/* No segment checked at open but the layout and the records: each column's
+ * rows are checked when first used (ws_ckpt_rows_ok), and no pv_str array
+ * is built (read str_off and str_bytes, or ws_ckpt_value). A bake reads
+ * the few row groups a change touched and takes the rest from the bake
+ * cache by origin, which needs no row of the checkpoint. */
+#define WS_CKPT_ON_USE 2
 
 /* A hash of what a checkpoint's rows depend on in the schema: column
  * names, types and defaults, and the primary key. */
 uint64_t ws_ckpt_schema_hash(const struct pv_schema *s);
 
 /* Map and validate the checkpoint of table t against t's snapshot (its
- * chunk list and sizes): header, schema hash, the whole body's checksum,
- * every offset, and every covered chunk (same number and position, at
- * least as long, same bytes: XXH3-128 of the prefix, skipped when size,
- * mtime and inode are those recorded). Returns 1 with *out set, 0 when
- * there is no usable checkpoint (none, stale, damaged: never an error),
- * or PV_ENOMEM. */
+ * chunk list and sizes): header, schema hash, the records' checksum,
+ * every offset, every segment checksum, and every covered chunk (same
+ * number and position, at least as long, same bytes: XXH3-128 of the
+ * prefix, skipped when size, mtime and inode are those recorded). Returns
+ * 1 with *out set, 0 when there is no usable checkpoint (none, stale,
+ * damaged, an older version, or checkpoints not read in ws: never an
+ * error), or PV_ENOMEM. */
 int ws_ckpt_open(struct pv_ws *ws, const struct ws_table *t, ws_ckpt **out);
-/* The same; `lazy`: the pv_str arrays of non-key TEXT/BLOB columns are not
- * built (their vectors' u.s is NULL: read str_off and str_bytes). */
-int ws_ckpt_open_ex(struct pv_ws *ws, const struct ws_table *t, int lazy, ws_ckpt **out);
+/* The same with `flags` (WS_CKPT_LAZY_STRS, WS_CKPT_ON_USE; 0: as
+ * ws_ckpt_open). */
+int ws_ckpt_open_ex(struct pv_ws *ws, const struct ws_table *t, int flags, ws_ckpt **out);
 void ws_ckpt_free(ws_ckpt *c);
+
+/* Are rows [first, first + n) of column col as written? 1 when every
+ * segment they lie in matches its checksum (checked now unless it was
+ * before: any thread may call this), 0 when one does not (c->damaged is
+ * then set; the rows must not be used). Always 1 for a checkpoint opened
+ * without WS_CKPT_ON_USE (checked at open). */
+int ws_ckpt_rows_ok(ws_ckpt *c, uint32_t col, uint64_t first, uint64_t n);
+
+/* Column col of row r (< nrows), strings pointing into the mapping (also
+ * for a column without a pv_str array). The row must have been checked
+ * (ws_ckpt_rows_ok). */
+pv_value ws_ckpt_value(const ws_ckpt *c, uint32_t col, uint64_t r);
+
+/* Do not read checkpoints in ws from now on (they are still written):
+ * pvbake bakes again this way after finding a segment of one damaged. */
+void pv_ws_no_ckpt_read(struct pv_ws *ws);
+
+/* ---- segment checksums (ws_ckpt_seg.c) ---- */
+
+/* Rows per segment a checkpoint is written with. */
+#define WS_CKPT_SEG_ROWS 16384
+
+/* The checksums of the ceil(nrows / seg_rows) segments of vector v
+ * (nrows rows; TEXT/BLOB as the checkpoint lays them out: offsets from
+ * the column's first string byte) into sums. Returns 0, or PV_ENOMEM. */
+int ws_ckpt_seg_sums_vec(const pv_vec *v, uint64_t nrows, uint32_t seg_rows, uint64_t *sums);
+
+/* The checksum of rows [r0, r1) of column col of mapped checkpoint c, into
+ * *sum; 1 when its string offsets are in order and inside the column's
+ * bytes, else 0 (damaged). */
+int ws_ckpt_seg_sum_mapped(const ws_ckpt *c, uint32_t col, uint64_t r0, uint64_t r1, uint64_t *sum);
 
 /* Write the checkpoint of table t from its current vectors (t->vecs,
  * t->vec_rows: built, and equal to the replay of `cover`), atomically
@@ -130,26 +183,34 @@ uint64_t ws_ckpt_min_tail(void);
 typedef struct ws_bake_rows ws_bake_rows;
 
 /* Table i's current rows for pvdb_write_src, without building its column
- * vectors: its checkpoint (mapped; string arrays not built) merged with
- * the records after it, fetched a row group at a time, and each row group
- * inside one run of checkpoint rows given an identity (the checkpoint's
- * header, which holds its checksum, and the run) for the bake cache.
+ * vectors: its checkpoint (mapped WS_CKPT_ON_USE: no string arrays, rows
+ * checked against their segment checksums as they are fetched) merged
+ * with the records after it, fetched a row group at a time, and each row
+ * group inside one run of checkpoint rows given an identity (that of the
+ * replay the checkpoint holds, and the run) for the bake cache.
  * Returns 1 with out (schema, nrows; cols NULL, or for a table with
  * secondary indexes the whole vectors of its indexed columns, which the
  * index writer sorts: the others empty), *src and *handle set (free
  * it with ws_bake_rows_free after the bake; both live until then, and no
- * write to the workspace may happen before). A work-tree table without a
+ * write to the workspace may happen before). A fetch of damaged rows
+ * fails with PV_ECORRUPT and ws_bake_rows_damaged then says so: bake
+ * again in a workspace that reads no checkpoint (pv_ws_no_ckpt_read).
+ * A work-tree table without a
  * checkpoint is replayed (ws_table_load_vectors_ex) and its rows come from
  * its vectors, named by the replay's identity, while another thread
  * writes the checkpoint (ws_bake_rows_free waits for it); one of a git
  * revision, or with a tail of at least ws_ckpt_min_tail() bytes, is
  * loaded first, which writes a checkpoint, and the rows are taken from
- * that. Returns 0 when that load wrote no checkpoint (the rows stay
+ * that (so is one whose keys the merge with the tail found damaged).
+ * Returns 0 when that load wrote no checkpoint (the rows stay
  * loaded), a conflict record (the load reports it) or rows already
  * loaded: use pv_ws_table_bake then. Errors: PV_ERANGE (no table i),
  * PV_ENOMEM, those of reading the chunks. */
 int pv_ws_table_bake_src(struct pv_ws *ws, uint32_t i, pv_bake_table *out,
                          const pvdb_rows_src **src, ws_bake_rows **handle);
+/* Did a fetch from b's checkpoint find rows that do not match their
+ * checksum? (b may be NULL: 0) */
+int ws_bake_rows_damaged(const ws_bake_rows *b);
 void ws_bake_rows_free(ws_bake_rows *b);
 
 #endif

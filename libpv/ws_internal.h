@@ -173,6 +173,8 @@ struct pv_ws {
     ws_txn txn;
     /* A git revision's checkpoints (ws_ckpt.h), borrowed; NULL: none. */
     const struct ws_rev_ckpt *rev_ckpt;
+    /* Checkpoints are not read, only written (pv_ws_no_ckpt_read). */
+    int no_ckpt_read;
     /* Threads a replay of chunks uses (ws_replay.c); 0: the default. */
     unsigned load_threads;
 };

@@ -17,6 +17,7 @@
  * chunks without reading a row (docs/BAKE.md 6).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,40 +46,50 @@ void ws_tail_free(ws_table *t)
     t->tail = NULL;
 }
 
-/* Key order of checkpoint row r against the tail table's row `dr`. */
-static int cmp_ckpt_tail(const ws_table *t, const ws_ckpt *c, uint64_t r, const ws_table *d, size_t dr)
+/* Key order of checkpoint row r against the tail table's row `dr`; *bad
+ * set (and 0) when the row's key does not match its checksum (a checkpoint
+ * opened WS_CKPT_ON_USE is checked as the search reads it). */
+static int cmp_ckpt_tail(const ws_table *t, ws_ckpt *c, uint64_t r, const ws_table *d, size_t dr,
+                         int *bad)
 {
     const pv_value *row = &d->vals[dr * t->schema->ncols];
     uint32_t k;
     for (k = 0; k < t->schema->npk; k++) {
         uint32_t col = t->schema->pk[k];
-        pv_value v = pv_vec_get(&c->vecs[col], (uint32_t)r);
-        int x = pv_value_cmp(&v, &row[col]);
-        if (x) return x;
+        pv_value v;
+        int x;
+        if (!ws_ckpt_rows_ok(c, col, r, 1)) {
+            *bad = 1;
+            return 0;
+        }
+        v = ws_ckpt_value(c, col, r);
+        if ((x = pv_value_cmp(&v, &row[col]))) return x;
     }
     return 0;
 }
 
 /* First checkpoint row in [lo, nrows) whose key is not below tail row dr. */
-static uint64_t lower_bound(const ws_table *t, const ws_ckpt *c, uint64_t lo, const ws_table *d, size_t dr)
+static uint64_t lower_bound(const ws_table *t, ws_ckpt *c, uint64_t lo, const ws_table *d, size_t dr,
+                            int *bad)
 {
     uint64_t hi = c->nrows;
-    while (lo < hi) {
+    while (lo < hi && !*bad) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (cmp_ckpt_tail(t, c, mid, d, dr) < 0) lo = mid + 1;
+        if (cmp_ckpt_tail(t, c, mid, d, dr, bad) < 0) lo = mid + 1;
         else hi = mid;
     }
     return lo;
 }
 
-/* The result as pieces, in key order; *rows gets its row count. */
-static int plan_pieces(const ws_table *t, const ws_ckpt *c, ws_table *d, piece **out, size_t *np,
+/* The result as pieces, in key order; *rows gets its row count. 1 when a
+ * key the merge read is damaged (the checkpoint is not usable). */
+static int plan_pieces(const ws_table *t, ws_ckpt *c, ws_table *d, piece **out, size_t *np,
                        uint64_t *rows)
 {
     size_t *order = malloc((d->nrows + 1) * sizeof *order), n = 0, i, k = 0;
     piece *p = malloc((2 * d->nrows + 2) * sizeof *p);
     uint64_t at = 0;
-    int rc;
+    int rc, bad = 0;
     if (!order || !p) {
         free(order);
         free(p);
@@ -86,16 +97,16 @@ static int plan_pieces(const ws_table *t, const ws_ckpt *c, ws_table *d, piece *
     }
     if ((rc = ws_rows_in_order(d, order, &n, 1))) goto done;
     *rows = 0;
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !bad; i++) {
         size_t dr = order[i];
-        uint64_t to = lower_bound(t, c, at, d, dr);
+        uint64_t to = lower_bound(t, c, at, d, dr, &bad);
         if (to > at) {
             p[k].from = at;
             p[k++].n = to - at;
             *rows += to - at;
         }
         at = to;
-        if (at < c->nrows && cmp_ckpt_tail(t, c, at, d, dr) == 0) at++; /* replaced or deleted */
+        if (at < c->nrows && cmp_ckpt_tail(t, c, at, d, dr, &bad) == 0) at++; /* replaced or deleted */
         if (d->live[dr]) {
             p[k].from = dr;
             p[k++].n = 0;
@@ -107,6 +118,7 @@ static int plan_pieces(const ws_table *t, const ws_ckpt *c, ws_table *d, piece *
         p[k++].n = c->nrows - at;
         *rows += c->nrows - at;
     }
+    if (!rc && bad) rc = 1;
 done:
     free(order);
     if (rc) {
@@ -230,7 +242,7 @@ int ws_tail_vectors(pv_ws *ws, ws_table *t, uint64_t *replayed_out)
 
 struct ws_bake_rows {
     ws_table *t;
-    ws_ckpt *c;           /* opened lazily: no pv_str arrays but the key's */
+    ws_ckpt *c;           /* opened WS_CKPT_ON_USE: rows checked as fetched */
     ws_table *d;          /* the tail table */
     piece *p;
     size_t np;
@@ -250,6 +262,15 @@ struct ws_bake_rows {
 /* Back to no checkpoint and no plan. */
 static void bake_rows_reset(ws_bake_rows *b)
 {
+    uint32_t c;
+    for (c = 0; b->colbuf && c < b->t->schema->ncols; c++) {
+        free(b->colbuf[c].data.p);
+        free(b->colbuf[c].nulls.p);
+    }
+    free(b->colbuf);
+    free(b->cols);
+    b->colbuf = NULL;
+    b->cols = NULL;
     if (b->d) {
         ws_table_unload(b->d);
         free(b->d);
@@ -266,15 +287,8 @@ static void bake_rows_reset(ws_bake_rows *b)
 
 void ws_bake_rows_free(ws_bake_rows *b)
 {
-    uint32_t c;
     if (!b) return;
     if (b->saving) pthread_join(b->saver, NULL);
-    for (c = 0; b->colbuf && c < b->t->schema->ncols; c++) {
-        free(b->colbuf[c].data.p);
-        free(b->colbuf[c].nulls.p);
-    }
-    free(b->colbuf);
-    free(b->cols);
     bake_rows_reset(b);
     free(b);
 }
@@ -341,6 +355,22 @@ static int bake_origin(void *ctx, uint64_t first, uint32_t n, uint8_t id[16])
     return 1;
 }
 
+/* Checkpoint rows [r, r + k) of column col match their checksums; else an
+ * error naming them (the bake starts again without the checkpoint:
+ * ws_bake_rows_damaged). */
+static int ckpt_rows_ok(const ws_bake_rows *b, uint32_t col, uint64_t r, uint64_t k)
+{
+    if (ws_ckpt_rows_ok(b->c, col, r, k)) return PV_OK;
+    return pv_err(PV_ECORRUPT, "checkpoint '%s': column %s, rows %llu..%llu do not match their checksum",
+                  b->c->path, b->t->schema->cols[col].name, (unsigned long long)r,
+                  (unsigned long long)(r + k - 1));
+}
+
+int ws_bake_rows_damaged(const ws_bake_rows *b)
+{
+    return b && b->c && atomic_load(&b->c->damaged);
+}
+
 /* `k` checkpoint rows of column col from row r into data/nulls at `at`. */
 static void copy_ckpt_rows(const ws_bake_rows *b, uint32_t col, uint64_t r, uint64_t k,
                            char *data, uint8_t *nulls, uint64_t at)
@@ -395,6 +425,8 @@ static int bake_fetch(void *ctx, uint32_t col, uint64_t first, uint32_t n, pv_ve
     if (in_one_run(b, i, first, n) && es == 8) { /* numbers: straight from the mapping */
         const pv_vec *v = &b->c->vecs[col];
         uint64_t from = b->p[i].from + (first - b->at[i]);
+        int rc = ckpt_rows_ok(b, col, from, n);
+        if (rc) return rc;
         out->nulls = v->nulls ? v->nulls + from : NULL;
         out->u.i = v->u.i + from;
         return PV_OK;
@@ -411,6 +443,7 @@ static int bake_fetch(void *ctx, uint32_t col, uint64_t first, uint32_t n, pv_ve
             continue;
         }
         k = b->p[i].n - skip < n - at ? b->p[i].n - skip : n - at;
+        if (ckpt_rows_ok(b, col, b->p[i].from + skip, k)) return PV_ECORRUPT;
         copy_ckpt_rows(b, col, b->p[i].from + skip, k, data, nulls, at);
         at += k;
     }
@@ -434,6 +467,12 @@ static void bake_trace(ws_table *t, uint64_t rows, uint64_t replayed)
                  t->schema->nindexes ? ", with the indexed columns' vectors" : "");
 }
 
+static int index_vectors(ws_bake_rows *b, uint64_t rows);
+
+/* Plan t's rows from checkpoint b->c and its tail (and fetch the indexed
+ * columns' vectors). 0, 1 when the checkpoint is not usable for it (a long
+ * tail: a load writes a new one; damaged rows the plan read), or an
+ * error. */
 static int bake_rows_plan(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *rows)
 {
     uint64_t replayed = 0;
@@ -448,6 +487,8 @@ static int bake_rows_plan(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *row
     if (!(b->at = malloc((b->np + 1) * sizeof *b->at))) return pv_err(PV_ENOMEM, "out of memory");
     b->at[0] = 0;
     for (i = 0; i < b->np; i++) b->at[i + 1] = b->at[i] + (b->p[i].n ? b->p[i].n : 1);
+    if (t->schema->nindexes && (rc = index_vectors(b, *rows)))
+        return ws_bake_rows_damaged(b) ? 1 : rc;
     bake_trace(t, *rows, replayed);
     return PV_OK;
 }
@@ -525,14 +566,14 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     if (t->loaded || (!ws->posix && !ws->rev_ckpt)) return 0;
     if (!(b = calloc(1, sizeof *b))) return pv_err(PV_ENOMEM, "out of memory");
     b->t = t;
-    rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
+    rc = ws_ckpt_open_ex(ws, t, WS_CKPT_ON_USE, &b->c);
     if (rc == 0) rc = cold_vectors(ws, t, b, &rows);        /* none */
     else if (rc > 0 && (rc = bake_rows_plan(ws, t, b, &rows)) > 0) bake_rows_reset(b);
     if (rc > 0) {
         /* no checkpoint, or a long tail: a load writes one; bake from
          * that (the rows are dropped), so the cache learns its origins */
         rc = ws_table_load_vectors(ws, t);
-        if (rc == 0 && !t->nconflicts) rc = ws_ckpt_open_ex(ws, t, 1, &b->c);
+        if (rc == 0 && !t->nconflicts) rc = ws_ckpt_open_ex(ws, t, WS_CKPT_ON_USE, &b->c);
         if (rc > 0) {
             ws_table_unload(t);
             rc = bake_rows_plan(ws, t, b, &rows);
@@ -540,7 +581,6 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
             rc = 1; /* none even now: the rows (or vectors) stay for pv_ws_table_bake */
         }
     }
-    if (!rc && t->schema->nindexes && !b->vec) rc = index_vectors(b, rows);
     if (rc) {
         ws_bake_rows_free(b);
         return rc > 0 ? 0 : rc;

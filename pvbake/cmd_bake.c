@@ -221,125 +221,179 @@ static void progress_end(progress *p)
 
 /* ---- the command --------------------------------------------------------------------- */
 
-int cmd_bake(int argc, char **argv)
+/* What one attempt at the bake holds (bake_once). */
+typedef struct bake_run {
+    pv_ws *ws;
+    pvgit_tree *tree;
+    rev_ids *revc;
+    git_repository *repo;
+    pv_bake_table *tables;
+    const pvdb_rows_src **srcs;
+    ws_bake_rows **handles;
+    char *cache;
+    uint32_t n;
+} bake_run;
+
+static void bake_run_free(bake_run *b)
 {
-    bake_opts o;
-    pv_ws *ws = NULL;
-    pvgit_tree *tree = NULL;
-    rev_ids *revc = NULL;
-    git_repository *repo = NULL;
-    pv_bake_table *tables = NULL;
-    const pvdb_rows_src **srcs = NULL;
-    ws_bake_rows **handles = NULL;
+    uint32_t i;
+    for (i = 0; b->handles && i < b->n; i++) ws_bake_rows_free(b->handles[i]);
+    free(b->handles);
+    free(b->srcs);
+    free(b->cache);
+    free(b->tables);
+    pv_ws_close(b->ws);
+    rev_ids_free(b->revc);
+    pvgit_tree_free(b->tree);
+    git_repository_free(b->repo);
+    memset(b, 0, sizeof *b);
+}
+
+/* A fetch failed on a checkpoint's rows that do not match their checksum
+ * (a checkpoint damaged inside a section only that fetch read)? */
+static int ckpt_damaged(const bake_run *b)
+{
+    uint32_t i;
+    for (i = 0; b->handles && i < b->n; i++)
+        if (ws_bake_rows_damaged(b->handles[i])) return 1;
+    return 0;
+}
+
+/* Open the workspace (the work tree or the revision) into b. */
+static int open_ws(const bake_opts *o, bake_run *b, pv_bake_info *info, char *source, size_t cap)
+{
+    if (o->rev ? pvgit_ws_open(o->dir, o->rev, &b->ws, &b->tree, &b->repo) != PV_OK
+               : pv_ws_open(o->dir, 0, &b->ws) != PV_OK)
+        return -1;
+    /* -j: the threads that decode chunk files too */
+    pv_ws_set_load_threads(b->ws, o->threads);
+    /* checkpoints of revisions live in the work tree (--no-cache: none) */
+    if (b->tree && o->cache && (b->revc = rev_ids_open(b->repo, b->tree, o->dir)))
+        pv_ws_set_rev_ckpt(b->ws, &b->revc->r);
+    /* provenance: the commit baked, or HEAD's when the work tree is HEAD's */
+    if (b->tree) {
+        info->source = pvgit_tree_commit(b->tree);
+    } else {
+        pvgit_worktree_source(o->dir, source, cap);
+        info->source = source;
+    }
+    return 0;
+}
+
+/* Every table's rows: from its checkpoint when it has one, else loaded. */
+static int load_tables(bake_run *b, progress *pr, uint64_t *rows)
+{
+    uint32_t i;
+    b->n = pv_ws_table_count(b->ws);
+    b->tables = calloc(b->n ? b->n : 1, sizeof *b->tables);
+    b->srcs = calloc(b->n ? b->n : 1, sizeof *b->srcs);
+    b->handles = calloc(b->n ? b->n : 1, sizeof *b->handles);
+    if (!b->tables || !b->srcs || !b->handles) return pv_err(PV_ENOMEM, "out of memory");
+    *rows = 0;
+    for (i = 0; i < b->n; i++) {
+        char what[160];
+        int lazy, rc;
+        snprintf(what, sizeof what, "loading table %u of %u: %.100s", i + 1, b->n,
+                 pv_ws_table_schema(b->ws, i)->name);
+        progress_text(pr, what);
+        lazy = pv_ws_table_bake_src(b->ws, i, &b->tables[i], &b->srcs[i], &b->handles[i]);
+        if (lazy < 0) return lazy;
+        if (lazy == 0 && (rc = pv_ws_table_bake(b->ws, i, &b->tables[i])) != PV_OK) return rc;
+        *rows += b->tables[i].nrows;
+    }
+    return PV_OK;
+}
+
+/* Say what was written (and with -v, how). */
+static void report(const bake_opts *o, const bake_run *b, uint64_t rows, uint64_t by_origin,
+                   const pv_bake_stats *stats, double t0, double t1, double c0, double c1)
+{
+    struct stat st;
+    uint32_t i;
+    if (stat(o->out, &st) != 0) st.st_size = 0;
+    fprintf(stderr, "pvbake: wrote %s: %u table%s, %llu row%s, %llu bytes", o->out, b->n,
+            b->n == 1 ? "" : "s", (unsigned long long)rows, rows == 1 ? "" : "s",
+            (unsigned long long)st.st_size);
+    if (b->cache)
+        fprintf(stderr, " (%llu of %llu chunks from the cache, %llu by origin)",
+                (unsigned long long)stats->cache_hits, (unsigned long long)stats->chunks,
+                (unsigned long long)by_origin);
+    fputc('\n', stderr);
+    if (!o->verbose) return;
+    /* which way each table's rows came: checkpoint, tail, cold replay */
+    for (i = 0; i < b->n; i++) {
+        const char *note = pv_ws_table_load_note(b->ws, i);
+        fprintf(stderr, "pvbake: table %s: %s%s\n", pv_ws_table_schema(b->ws, i)->name,
+                strstr(note, "from the chunks") ? "cold: " : strstr(note, "checkpoint") ? "checkpoint: " : "",
+                *note ? note : "rows already in memory");
+    }
+    fprintf(stderr, "pvbake: loading the workspace %.3fs (cpu %.3fs), encoding and "
+            "writing %.3fs (cpu %.3fs, %u thread%s)\n", t1 - t0, c1 - c0, now() - t1,
+            cpu() - c1, o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
+            o->threads == 1 ? "" : "s");
+}
+
+/* One bake into o->out; `no_ckpt`: read no checkpoint (the last attempt
+ * found one damaged). PV_OK, or an error (pv_errmsg); *damaged set when
+ * it failed on a damaged checkpoint. */
+static int bake_once(const bake_opts *o, int no_ckpt, int *damaged)
+{
+    bake_run b;
     pv_bake_info info = {"worktree", "pvbake " PV_VERSION_STRING};
     char source[64];
     pv_bake_opts bo = PV_BAKE_OPTS_INIT;
     pv_bake_stats stats;
     progress pr;
-    char *cache = NULL;
     uint64_t rows = 0, by_origin = 0;
-    uint32_t n = 0, i;
     double t0 = now(), t1, c0 = cpu(), c1;
     struct stat st;
-    int lazy, rc = parse(argc, argv, &o);
-    if (rc >= 0) return rc;
-    rc = PVBAKE_EXIT_FAIL;
+    int rc = PV_EIO;
+    memset(&b, 0, sizeof b);
+    *damaged = 0;
     pr.on = isatty(2);
     pr.start = pr.last = t0;
-    if (o.rev ? pvgit_ws_open(o.dir, o.rev, &ws, &tree, &repo) != PV_OK : pv_ws_open(o.dir, 0, &ws) != PV_OK) {
-        rc = pvbake_fail();
-        goto done;
-    }
-    /* -j: the threads that decode chunk files too */
-    pv_ws_set_load_threads(ws, o.threads);
-    /* checkpoints of revisions live in the work tree (--no-cache: none) */
-    if (tree && o.cache && (revc = rev_ids_open(repo, tree, o.dir)))
-        pv_ws_set_rev_ckpt(ws, &revc->r);
-    /* provenance: the commit baked, or HEAD's when the work tree is HEAD's */
-    if (tree) {
-        info.source = pvgit_tree_commit(tree);
-    } else {
-        pvgit_worktree_source(o.dir, source, sizeof source);
-        info.source = source;
-    }
-    n = pv_ws_table_count(ws);
-    tables = calloc(n ? n : 1, sizeof *tables);
-    srcs = calloc(n ? n : 1, sizeof *srcs);
-    handles = calloc(n ? n : 1, sizeof *handles);
-    if (!tables || !srcs || !handles) {
-        fprintf(stderr, "pvbake: out of memory\n");
-        goto done;
-    }
-    for (i = 0; i < n; i++) {
-        char what[160];
-        snprintf(what, sizeof what, "loading table %u of %u: %.100s", i + 1, n,
-                 pv_ws_table_schema(ws, i)->name);
-        progress_text(&pr, what);
-        /* from its checkpoint when it has one, else loaded */
-        lazy = pv_ws_table_bake_src(ws, i, &tables[i], &srcs[i], &handles[i]);
-        if (lazy < 0 || (lazy == 0 && pv_ws_table_bake(ws, i, &tables[i]) != PV_OK)) {
-            progress_end(&pr);
-            rc = pvbake_fail();
-            goto done;
-        }
-        rows += tables[i].nrows;
-    }
+    if (open_ws(o, &b, &info, source, sizeof source)) goto done;
+    if (no_ckpt) pv_ws_no_ckpt_read(b.ws);
+    rc = load_tables(&b, &pr, &rows);
+    if (rc) goto done;
     t1 = now();
     c1 = cpu();
     /* the cache lives in the work tree's .pv (a bare repository has none) */
-    if (o.cache && !(o.rev && (stat(o.dir, &st) != 0 || !has_pv_dir(o.dir)))) {
-        size_t len = strlen(o.dir) + sizeof "/.pv/cache/bake";
-        cache = malloc(len);
-        if (!cache) {
-            fprintf(stderr, "pvbake: out of memory\n");
+    if (o->cache && !(o->rev && (stat(o->dir, &st) != 0 || !has_pv_dir(o->dir)))) {
+        size_t len = strlen(o->dir) + sizeof "/.pv/cache/bake";
+        if (!(b.cache = malloc(len))) {
+            rc = pv_err(PV_ENOMEM, "out of memory");
             goto done;
         }
-        snprintf(cache, len, "%s/.pv/cache/bake", o.dir);
+        snprintf(b.cache, len, "%s/.pv/cache/bake", o->dir);
     }
-    bo.threads = o.threads;
+    bo.threads = o->threads;
     bo.rows_per_group = group_rows();
-    bo.cache_dir = cache;
+    bo.cache_dir = b.cache;
     bo.progress = progress_bar;
     bo.progress_ctx = &pr;
     bo.stats = &stats;
-    rc = pvdb_write_src(o.out, tables, srcs, n, &info, &bo, &by_origin);
-    progress_end(&pr);
-    if (rc != PV_OK) {
-        rc = pvbake_fail();
-        goto done;
-    }
-    if (stat(o.out, &st) != 0) st.st_size = 0;
-    fprintf(stderr, "pvbake: wrote %s: %u table%s, %llu row%s, %llu bytes", o.out, n,
-            n == 1 ? "" : "s", (unsigned long long)rows, rows == 1 ? "" : "s",
-            (unsigned long long)st.st_size);
-    if (cache)
-        fprintf(stderr, " (%llu of %llu chunks from the cache, %llu by origin)",
-                (unsigned long long)stats.cache_hits, (unsigned long long)stats.chunks,
-                (unsigned long long)by_origin);
-    fputc('\n', stderr);
-    if (o.verbose) {
-        /* which way each table's rows came: checkpoint, tail, cold replay */
-        for (i = 0; i < n; i++) {
-            const char *note = pv_ws_table_load_note(ws, i);
-            fprintf(stderr, "pvbake: table %s: %s%s\n", pv_ws_table_schema(ws, i)->name,
-                    strstr(note, "from the chunks") ? "cold: " : strstr(note, "checkpoint") ? "checkpoint: " : "",
-                    *note ? note : "rows already in memory");
-        }
-        fprintf(stderr, "pvbake: loading the workspace %.3fs (cpu %.3fs), encoding and "
-                "writing %.3fs (cpu %.3fs, %u thread%s)\n", t1 - t0, c1 - c0, now() - t1,
-                cpu() - c1, o.threads ? o.threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN),
-                o.threads == 1 ? "" : "s");
-    }
-    rc = PVBAKE_EXIT_OK;
+    rc = pvdb_write_src(o->out, b.tables, b.srcs, b.n, &info, &bo, &by_origin);
+    if (rc == PV_OK) report(o, &b, rows, by_origin, &stats, t0, t1, c0, c1);
+    else *damaged = ckpt_damaged(&b);
 done:
-    for (i = 0; handles && i < n; i++) ws_bake_rows_free(handles[i]);
-    free(handles);
-    free(srcs);
-    free(cache);
-    free(tables);
-    pv_ws_close(ws);
-    rev_ids_free(revc);
-    pvgit_tree_free(tree);
-    git_repository_free(repo);
+    progress_end(&pr);
+    bake_run_free(&b);
     return rc;
+}
+
+int cmd_bake(int argc, char **argv)
+{
+    bake_opts o;
+    int damaged, rc = parse(argc, argv, &o);
+    if (rc >= 0) return rc;
+    if (bake_once(&o, 0, &damaged) == PV_OK) return PVBAKE_EXIT_OK;
+    if (!damaged) return pvbake_fail();
+    /* a section of a checkpoint only this bake read is damaged: the bytes
+     * already written are discarded (the file is renamed into place only
+     * at the end) and the bake starts again without checkpoints; it writes
+     * a good one (docs/BAKE.md 6) */
+    fprintf(stderr, "pvbake: %s; baking again without checkpoints\n", pv_errmsg());
+    if (bake_once(&o, 1, &damaged) == PV_OK) return PVBAKE_EXIT_OK;
+    return pvbake_fail();
 }

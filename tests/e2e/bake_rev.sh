@@ -49,14 +49,26 @@ pvbake -o ../r3.pvdb --rev HEAD 2>r3.err
 grep -q "rows loaded from the chunks" r3.err || fail "a changed chunk was taken from the checkpoint: $(cat r3.err)"
 PV_NO_LOAD_CACHE=1 pvbake --no-cache -o ../r3n.pvdb --rev HEAD 2>/dev/null
 cmp ../r3n.pvdb ../r3.pvdb || fail "the rewritten chunk: bytes differ"
-# a damaged checkpoint is ignored
-python3 -c "
-p='.pv/cache/load-rev/airports.pvck'; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=0x40; open(p,'wb').write(b)"
+# a damaged checkpoint never gives a wrong byte (docs/FORMAT.md 4.1): a
+# bake reads no row it takes from the bake cache by origin, so damage there
+# goes unseen; rows it reads are checked, and damage there makes it start
+# again without checkpoints. (HEAD's own checkpoint first: the one of
+# HEAD~1 no longer matches the rewritten chunk.)
+PV_LOAD_CACHE_MIN_BYTES=0 pvbake -o ../r3c.pvdb --rev HEAD 2>r3c.err
+grep -q "checkpoint written (3375 rows" r3c.err || fail "no checkpoint of HEAD: $(cat r3c.err)"
+python3 "$PV_TOP/tests/e2e/ckpt_edit.py" .pv/cache/load-rev/airports.pvck damage 1 100
 pvbake -o ../r4.pvdb --rev HEAD 2>r4.err
-grep -q "from the checkpoint" r4.err && fail "a damaged checkpoint was used: $(cat r4.err)"
-cmp ../r3n.pvdb ../r4.pvdb || fail "the damaged checkpoint: bytes differ"
+grep -q "from the checkpoint" r4.err || fail "the checkpoint was not used: $(cat r4.err)"
+grep -q " 7 by origin" r4.err || fail "damage in rows not read: $(cat r4.err)"
+cmp ../r3n.pvdb ../r4.pvdb || fail "the damaged checkpoint, rows not read: bytes differ"
+pvdev sql "UPDATE airports SET city = 'Burlingame' WHERE iata = 'SFO'"
+git add -A && git commit -qm "one more change"
+pvbake -o ../r5.pvdb --rev HEAD 2>r5.err
+grep -q "do not match their checksum; baking again without checkpoints" r5.err || fail "damage in rows read: $(cat r5.err)"
+PV_NO_LOAD_CACHE=1 pvbake --no-cache -o ../r5n.pvdb --rev HEAD 2>/dev/null
+cmp ../r5n.pvdb ../r5.pvdb || fail "the damaged checkpoint, rows read: bytes differ"
 unset PV_LOAD_CACHE_TRACE
-git reset -q --hard HEAD~1
+git reset -q --hard HEAD~2
 
 # an uncommitted change: the bake says worktree
 pvdev sql "INSERT INTO airports (iata, name) VALUES ('ZZZ', 'new')"

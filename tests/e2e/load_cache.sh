@@ -135,6 +135,52 @@ grep -q '"extra":7' altered.json || fail "the new column's default is missing"
 bake_both altered
 bake_both altered_again
 
+# version 3 (docs/FORMAT.md 4.1): rows checked by segments of 16384 rows.
+# A whole checkpoint of another version is ignored, never misread, and
+# rebuilt.
+CK=.pv/cache/load/t.pvck
+edit() { python3 "$PV_TOP/tests/e2e/ckpt_edit.py" "$CK" "$@"; }
+dump v3 # (PV_LOAD_CACHE_MIN_BYTES=0: a checkpoint of every chunk)
+edit version 2
+dump old_version
+grep -q "from the checkpoint" old_version.err && fail "a version 2 checkpoint was used: $(cat old_version.err)"
+grep -q "checkpoint written" old_version.err || fail "the version 2 checkpoint was not rebuilt: $(cat old_version.err)"
+dump v3_again
+grep -q "vectors from the checkpoint (" v3_again.err || fail "the rebuilt checkpoint was not used: $(cat v3_again.err)"
+
+# A bake checks the rows it reads, segment by segment, as it reads them.
+# Damage in rows it takes from the bake cache by origin goes unseen (it
+# reads nothing there); damage in rows it reads makes it start again
+# without checkpoints; damage in keys the merge with the tail reads makes
+# it load the table. Every time the bytes are those of a bake with no
+# cache. (Columns: k 0, n 1, r 2, s 3, extra 4; 2000-row groups.)
+export PV_LOAD_CACHE_MIN_BYTES=100000000 # (keep the damaged checkpoint)
+bake_both seg_warm # (the origins of this checkpoint's rows)
+pvdev sql "INSERT INTO t (k, n, s) VALUES ('999993', 1, 'last')" 2>/dev/null
+edit damage 2 100 # column r, row 100: segment 0, row group 0
+bake_origin seg_skipped 70
+grep -q "rows for the bake from the checkpoint" seg_skipped.bake.err ||
+    fail "damage in rows the bake does not read: checkpoint not used: $(cat seg_skipped.bake.err)"
+grep -q "baking again" seg_skipped.bake.err && fail "damage in rows not read was seen: $(cat seg_skipped.bake.err)"
+dump seg_load
+grep -q "from the checkpoint" seg_load.err && fail "a load used a damaged checkpoint: $(cat seg_load.err)"
+pvdev sql "UPDATE t SET n = 5 WHERE k = '000200'" 2>/dev/null # (row group 0 is read)
+bake_both seg_read
+grep -q "column r, rows 0\.\.[0-9]* do not match their checksum; baking again without checkpoints" seg_read.bake.err ||
+    fail "damage in rows the bake reads: $(cat seg_read.bake.err)"
+PV_LOAD_CACHE_MIN_BYTES=0 dump seg_fresh # (a good checkpoint again)
+grep -q "checkpoint written" seg_fresh.err || fail "no checkpoint after the damaged one: $(cat seg_fresh.err)"
+bake_both seg_warm2
+pvdev sql "INSERT INTO t (k, n, s) VALUES ('999994', 1, 'last')" 2>/dev/null
+edit damage 0 29000 # key k, row 29000: segment 1, where the merge searches
+bake_both seg_key
+grep -q "rows for the bake from the checkpoint" seg_key.bake.err &&
+    fail "a checkpoint with a damaged key was merged: $(cat seg_key.bake.err)"
+grep -q "rows loaded from the chunks" seg_key.bake.err || fail "seg_key: $(cat seg_key.bake.err)"
+export PV_LOAD_CACHE_MIN_BYTES=0
+dump seg_done
+grep -q "checkpoint written" seg_done.err || fail "seg_done: $(cat seg_done.err)"
+
 # secondary indexes: an indexed table's column chunks come from the
 # checkpoint, unchanged ones by origin, and its index sections are built
 # from the indexed columns' vectors: the bytes of a bake with no cache
