@@ -144,7 +144,8 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-int pvdb_cache_get(const char *dir, const uint8_t key[16], uint8_t *enc, pv_buf *payload)
+int pvdb_cache_get(const char *dir, const uint8_t key[16], uint8_t *enc, pv_buf *payload,
+                   uint64_t *sum)
 {
     char path[4096];
     uint8_t h[ENTRY_HEADER];
@@ -167,6 +168,7 @@ int pvdb_cache_get(const char *dir, const uint8_t key[16], uint8_t *enc, pv_buf 
     if (XXH3_64bits(payload->p, (size_t)len) != pv_get_u64(h + 40)) goto done;
     payload->len = (size_t)len;
     *enc = h[12];
+    *sum = pv_get_u64(h + 40);
     hit = 1;
 done:
     close(fd);
@@ -188,7 +190,7 @@ static void put_file(const char *path, const void *h, size_t hlen, const void *p
 }
 
 void pvdb_cache_put(const char *dir, const uint8_t key[16], uint8_t enc, const void *payload,
-                    size_t len)
+                    size_t len, uint64_t sum)
 {
     char path[4096];
     uint8_t h[ENTRY_HEADER];
@@ -199,7 +201,7 @@ void pvdb_cache_put(const char *dir, const uint8_t key[16], uint8_t enc, const v
     h[12] = enc;
     memcpy(h + 16, key, 16);
     pv_put_u64(h + 32, len);
-    pv_put_u64(h + 40, XXH3_64bits(payload, len));
+    pv_put_u64(h + 40, sum);
     pv_put_u64(h + 48, XXH3_64bits(h, 48));
     put_file(path, h, sizeof h, payload, len);
 }

@@ -25,12 +25,15 @@ int pvdb_cache_key(const pv_enc_in *in, unsigned eflags, pv_enc_scratch *tmp,
                    uint8_t key[16]);
 
 /* Look the key up in dir: 1 and *enc + payload (replacing its contents)
- * when a sound entry is there, 0 otherwise (a damaged entry is a miss). */
-int pvdb_cache_get(const char *dir, const uint8_t key[16], uint8_t *enc, pv_buf *payload);
+ * + *sum (the payload's XXH3-64, checked) when a sound entry is there, 0
+ * otherwise (a damaged entry is a miss). */
+int pvdb_cache_get(const char *dir, const uint8_t key[16], uint8_t *enc, pv_buf *payload,
+                   uint64_t *sum);
 
-/* Store an entry (best effort: a full disk only costs the next bake). */
+/* Store an entry whose payload's XXH3-64 is `sum` (best effort: a full
+ * disk only costs the next bake). */
 void pvdb_cache_put(const char *dir, const uint8_t key[16], uint8_t enc, const void *payload,
-                    size_t len);
+                    size_t len, uint64_t sum);
 
 /* What a chunk record holds besides its payload: an origin entry keeps it
  * so that a chunk found by origin needs none of its rows. */

@@ -51,6 +51,7 @@ typedef struct job {
     int done, rc;
     char *err;                /* the worker's message when rc != 0 */
     pv_buf out;               /* the payload */
+    uint64_t sum;             /* its XXH3-64 (the chunk record's checksum) */
     uint8_t enc, zflags, zmin[8], zmax[8];
     uint32_t nulls;
     uint64_t plain;
@@ -273,7 +274,7 @@ static int origin_hit(const writer *w, job *j)
     j->has_okey = 1;
     if (!pvdb_cache_origin_get(w->opts->cache_dir, j->okey, j->key, &st) ||
         (col->not_null && st.nulls) || /* (read the rows: the error names one) */
-        !pvdb_cache_get(w->opts->cache_dir, j->key, &j->enc, &j->out))
+        !pvdb_cache_get(w->opts->cache_dir, j->key, &j->enc, &j->out, &j->sum))
         return 0;
     j->nulls = st.nulls;
     j->zflags = st.zflags;
@@ -318,15 +319,17 @@ static int encode_job(const writer *w, job *j, pv_enc_ctx *ctx, pv_enc_scratch *
     if (cache) {
         rc = pvdb_cache_key(&in, j->eflags, tmp, j->key);
         if (rc) return rc;
-        if (pvdb_cache_get(cache, j->key, &j->enc, &j->out)) {
+        if (pvdb_cache_get(cache, j->key, &j->enc, &j->out, &j->sum)) {
             j->hit = 1;
             if (j->has_okey) origin_put(w, j);
             return PV_OK;
         }
     }
     rc = encode_payload(j, ctx, &in);
+    /* (hashed here, on a worker: the writer thread only writes) */
+    if (rc == PV_OK) j->sum = XXH3_64bits(j->out.p, j->out.len);
     if (rc == PV_OK && cache) {
-        pvdb_cache_put(cache, j->key, j->enc, j->out.p, j->out.len);
+        pvdb_cache_put(cache, j->key, j->enc, j->out.p, j->out.len, j->sum);
         if (j->has_okey) origin_put(w, j);
     }
     return rc;
@@ -345,7 +348,7 @@ static int write_chunk(writer *w, const job *j)
     pv_put_u32(rec + PVDB_K_NULL_COUNT, j->nulls);
     rec[PVDB_K_ENCODING] = j->enc;
     rec[PVDB_K_ZONE_FLAGS] = j->zflags;
-    pv_put_u64(rec + PVDB_K_CHECKSUM, XXH3_64bits(j->out.p, j->out.len));
+    pv_put_u64(rec + PVDB_K_CHECKSUM, j->sum);
     memcpy(rec + PVDB_K_MIN, j->zmin, 8);
     memcpy(rec + PVDB_K_MAX, j->zmax, 8);
     pv_put_u64(rec + PVDB_K_PLAIN_LEN, j->plain);
