@@ -245,11 +245,22 @@ static int group_bound(ksearch *s, uint32_t g, uint32_t *out)
  * next round (advise_word). */
 static void advise_group(const pvdb_table *t, uint32_t g)
 {
+    uint64_t from = 0, to = 0; /* the run of bytes not advised yet */
     uint32_t c;
     for (c = 0; c < t->schema.ncols; c++) {
         const pvdb_chunk *k = pvdb_chunk_at(t, g, c);
-        pvdb_advise(t->file, k->off, k->len <= PVDB_COLD_WHOLE ? k->len : PVDB_COLD_PREFIX);
+        uint64_t end = k->off + (k->len <= PVDB_COLD_WHOLE ? k->len : PVDB_COLD_PREFIX);
+        /* a group's chunks follow each other: ranges that touch (within a
+         * page) go in one request, as the device reads them at once */
+        if (to && k->off >= from && k->off <= to + 4096) {
+            if (end > to) to = end;
+            continue;
+        }
+        if (to) pvdb_advise(t->file, from, to - from);
+        from = k->off;
+        to = end;
     }
+    if (to) pvdb_advise(t->file, from, to - from);
 }
 
 static int bound(ksearch *s, uint64_t *out)
