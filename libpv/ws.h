@@ -199,11 +199,13 @@ int pv_ws_delete(pv_ws *ws, const char *table, const pv_value *keys, size_t nkey
  * holds the bytes of every TEXT and BLOB value of the rows, belong to the
  * workspace from the call on, whatever it returns: the caller neither uses
  * nor frees them again (*arena is left empty or freed), and `origin` must
- * not point into them. Into an empty table without secondary indexes,
- * with rows already of their column types (no hidden key to generate) and
- * keys strictly ascending (`pvdev import` of a sorted file), the table
- * keeps both as its own rows instead of copying 3 million rows of values
- * and strings; any other write is pv_ws_write, then frees them. Behaviour,
+ * not point into them. A keyless table's NULL hidden keys are generated
+ * first, in place (their text in *arena). Then, into an empty table without
+ * secondary indexes, with rows already of their column types and keys
+ * strictly ascending (`pvdev import` of a sorted file, or of any file into
+ * a keyless table), the table keeps both as its own rows instead of copying
+ * 3 million rows of values and strings; any other write is pv_ws_write,
+ * then frees them. Behaviour,
  * transactions and errors as pv_ws_write. */
 int pv_ws_write_owned(pv_ws *ws, const char *table, pv_value *rows, size_t nrows,
                       size_t ncols, pv_arena *arena, int mode, const char *origin,
