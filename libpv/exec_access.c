@@ -480,6 +480,7 @@ struct pv_lookup {
     const pv_schema *schema;
     pv_arena arena;      /* keys and bounds of the current run (reset per run) */
     pv_value *keys;      /* nkeys * npk, sorted, distinct */
+    pv_value key1;       /* keys of a one-column, one-value key (no arena) */
     size_t nkeys, next;
     pv_vec *vecs;        /* per slot */
     uint8_t **nulls;
@@ -605,6 +606,17 @@ static int make_combos(pv_lookup *l, pv_eval *cx, uint32_t npk, pv_expr ***vals,
     void **ptrs, **tmp;
     pv_value *keys;
     int rc;
+    if (npk == 1 && nvals[0] == 1) { /* `key = ?`, the usual point query */
+        pv_value v;
+        if ((rc = pv_eval_expr(cx, vals[0][0], &v))) return rc;
+        if ((rc = key_value(&l->arena, types[0], &v, &l->key1)) <= 0) return rc;
+        if ((l->key1.type == PV_TEXT || l->key1.type == PV_BLOB) &&
+            (rc = pv_value_copy(&l->arena, &l->key1, &l->key1)))
+            return rc;
+        l->keys = &l->key1;
+        l->nkeys = 1;
+        return 0;
+    }
     if (!lists || !nlist || !(pos = pv_arena_alloc(&l->arena, npk * sizeof *pos)))
         return pv_err(PV_ENOMEM, "out of memory looking up keys");
     for (i = 0; i < npk; i++) {
