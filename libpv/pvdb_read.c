@@ -5,8 +5,9 @@
  * pvdb_open maps the file read-only and checks the header and the whole
  * directory: every count, offset and length is checked against the file
  * size and the limits before anything uses it, in O(tables + columns +
- * chunks). After open the pvdb_file is never written again, so any number
- * of threads may read it at once. Column chunks are only read by scans and
+ * chunks). After open the pvdb_file is never written again but for its
+ * cold-read counter (atomic, pvdb_impl.h), so any number of threads may
+ * read it at once. Column chunks are only read by scans and
  * row reads (pvdb_scan.c, pvdb_index.c), which check what they touch, and
  * by pvdb_verify (pvdb_verify.c).
  *
