@@ -10,11 +10,9 @@
  * current pointer and taking a reference: nothing on the read path of a
  * running statement or pv_get takes a lock.
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "db.h"
 #include "pvdb.h"
@@ -36,23 +34,20 @@ PV_API int pv_workspace_init(const char *dir)
 static int map_open(const char *path, struct pv_blockcache *cache, pv_db_map **out)
 {
     pv_db_map *m = calloc(1, sizeof *m);
-    struct stat st;
-    int rc, fd;
+    int rc;
     *out = NULL;
     if (!m) return pv_err(PV_ENOMEM, "out of memory");
-    /* the identity is taken before the open: a file renamed over in
-     * between is seen as changed by the next pv_reopen, never missed */
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 && fstat(fd, &st) == 0) {
-        m->dev = (uint64_t)st.st_dev;
-        m->ino = (uint64_t)st.st_ino;
-        m->size = (uint64_t)st.st_size;
-        m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-    }
-    if (fd >= 0) close(fd);
     if ((rc = pvdb_open(path, &m->file))) {
         free(m);
         return rc;
     }
+    /* the identity of the very file mapped (fstat of its descriptor): a
+     * file renamed over the path since is seen as changed by the next
+     * pv_reopen, never missed */
+    m->dev = m->file->dev;
+    m->ino = m->file->ino;
+    m->size = m->file->size;
+    m->mtime_ns = m->file->mtime_ns;
     m->file->cache = cache; /* before any reader sees the file */
     m->refs = 1;
     *out = m;

@@ -53,6 +53,8 @@ struct pvdb_file {
                                   (set by db.c after open; NULL: none) */
     const uint8_t *map;
     size_t size;
+    uint64_t dev, ino;         /* identity of the file mapped (fstat of the fd */
+    int64_t mtime_ns;          /*  mapped: pv_reopen compares the path's) */
     uint32_t version;
     int cold;                  /* point reads left to advise (atomic; pvdb_cold) */
     int fd;                    /* during pvdb_open only */

@@ -582,6 +582,9 @@ static int map_file(pvdb_file *f)
         rc = pv_err(PV_EFORMAT, "%s: empty file, not a PicoVolt .pvdb file", f->path);
     } else {
         f->size = (size_t)st.st_size;
+        f->dev = (uint64_t)st.st_dev;
+        f->ino = (uint64_t)st.st_ino;
+        f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         m = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED) {
             rc = pv_err_errno("cannot map '%s'", f->path);
