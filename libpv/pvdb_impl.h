@@ -130,7 +130,8 @@ void pvdb_advise(const pvdb_file *f, uint64_t off, uint64_t len);
  * earlier point reads, kept opened: a read in a row group seen before
  * neither re-reads the chunk headers nor checks them again (they were
  * checked when opened, and the file never changes). Row group g lives in
- * slot g % nslots; at most 128 KiB of decoders per reader. Owned by one
+ * slot g % nslots (a power of two, up to 64); at most 128 KiB of decoders
+ * per reader, or one row group's for a very wide table. Owned by one
  * reader (not shared between threads); tied to one file and table (gen):
  * a read on another starts it afresh. */
 typedef struct pvdb_rowcache {

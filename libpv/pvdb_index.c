@@ -32,8 +32,9 @@ typedef struct ksearch {
     struct pvdb_rowcache *rc; /* the reader's opened chunks, or NULL */
 } ksearch;
 
-static pv_dec *cached_dec(struct pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot);
-static void cached_set(struct pvdb_rowcache *rc, uint32_t g, uint32_t c);
+static inline pv_dec *cached_dec(struct pvdb_rowcache *rc, uint32_t g, uint32_t c,
+                                 pv_dec **slot);
+static inline void cached_set(struct pvdb_rowcache *rc, uint32_t g, uint32_t c);
 
 static int get_table(const pvdb_file *f, uint32_t table, const pvdb_table **out)
 {
@@ -499,12 +500,12 @@ static void advise_word(const pvdb_file *f, const pv_dec *d, uint32_t r)
 
 /* The decoder of column c of group g in cache c (NULL: none) when it is
  * open there: *slot is where to open it otherwise (or NULL). */
-static pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot)
+static inline pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot)
 {
     uint32_t s;
     *slot = NULL;
     if (!rc) return NULL;
-    s = g % rc->nslots;
+    s = g & (rc->nslots - 1);
     if (rc->tag[s] != g + 1) { /* another group had the slot: forget it */
         rc->tag[s] = g + 1;
         memset(rc->valid + (size_t)s * rc->vwords, 0, rc->vwords * sizeof *rc->valid);
@@ -514,9 +515,9 @@ static pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **sl
     return NULL;
 }
 
-static void cached_set(pvdb_rowcache *rc, uint32_t g, uint32_t c)
+static inline void cached_set(pvdb_rowcache *rc, uint32_t g, uint32_t c)
 {
-    uint32_t s = g % rc->nslots;
+    uint32_t s = g & (rc->nslots - 1);
     rc->valid[(size_t)s * rc->vwords + c / 64] |= (uint64_t)1 << (c % 64);
 }
 
@@ -614,9 +615,9 @@ static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t)
         if (!rc) return NULL;
         rc->ncols = ncols;
         rc->vwords = (ncols + 63) / 64;
-        rc->nslots = ROWCACHE_BYTES / per < 1 ? 1
-                     : ROWCACHE_BYTES / per > ROWCACHE_SLOTS ? ROWCACHE_SLOTS
-                     : (uint32_t)(ROWCACHE_BYTES / per);
+        /* a power of two (a slot is g & (nslots - 1)), 1 .. ROWCACHE_SLOTS */
+        for (rc->nslots = ROWCACHE_SLOTS; rc->nslots > 1 && rc->nslots * per > ROWCACHE_BYTES;)
+            rc->nslots /= 2;
         rc->tag = calloc(rc->nslots, sizeof *rc->tag);
         rc->valid = calloc((size_t)rc->nslots * rc->vwords, sizeof *rc->valid);
         rc->dec = malloc((size_t)rc->nslots * per);
