@@ -106,23 +106,23 @@ int pv_delta_get(const pv_pack *k, uint32_t i, uint64_t *out)
 
 int pv_delta_read(const pv_pack *k, uint32_t i0, uint32_t n, uint64_t *out)
 {
-    uint64_t d[PV_BLOCK_ROWS];
     uint32_t done = 0;
     while (done < n) {
         uint32_t i = i0 + done, b = i >> PV_BLOCK_SHIFT, j0 = i & (PV_BLOCK_ROWS - 1);
         uint32_t m = PV_BLOCK_ROWS - j0, t;
-        uint64_t v, mind;
+        uint64_t v, mind, *o = out + done;
         unsigned w;
         const uint8_t *q;
         if (m > n - done) m = n - done;
         if (delta_block(k, b, &v, &mind, &w, &q)) return 1;
         /* deltas 0 .. j0 - 1 lead from the block's first value to value j0:
          * summed, not unpacked (a popcount at width 1); deltas j0 .. j0 +
-         * m - 2 then to the last value asked */
+         * m - 2 then to the last value asked, unpacked (plus min_delta)
+         * into the output and summed there */
         v += (uint64_t)j0 * mind + pv_packed_sum(q, 0, j0, w);
-        if (m > 1) pv_unpack_ref(q, j0, m - 1, w, mind, d);
-        out[done] = v;
-        for (t = 1; t < m; t++) out[done + t] = v += d[t - 1];
+        if (m > 1) pv_unpack_ref(q, j0, m - 1, w, mind, o + 1);
+        o[0] = v;
+        for (t = 1; t < m; t++) o[t] = v += o[t];
         done += m;
     }
     return 0;
