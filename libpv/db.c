@@ -83,6 +83,11 @@ void pv_db_count_user(pv_db *db, int delta)
 
 /* ---- open / close -------------------------------------------------------------------- */
 
+static int ws_durability(unsigned flags)
+{
+    return flags & PV_OPEN_SYNC ? PV_WS_SYNC : flags & PV_OPEN_FAST ? PV_WS_FAST : PV_WS_DURABILITY_DEFAULT;
+}
+
 PV_API int pv_open(const char *path, unsigned flags, pv_db **out)
 {
     pv_open_options o;
@@ -104,7 +109,10 @@ PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out
     if (opts && opts->size != sizeof *opts)
         return pv_err(PV_EMISUSE, "pv_open_ex: options size %zu, this library knows %zu",
                       opts->size, sizeof *opts);
-    if (flags & ~PV_OPEN_READWRITE) return pv_err(PV_EMISUSE, "pv_open: unknown flags 0x%x", flags);
+    if (flags & ~(PV_OPEN_READWRITE | PV_OPEN_SYNC | PV_OPEN_FAST))
+        return pv_err(PV_EMISUSE, "pv_open: unknown flags 0x%x", flags);
+    if ((flags & PV_OPEN_SYNC) && (flags & PV_OPEN_FAST))
+        return pv_err(PV_EMISUSE, "pv_open: PV_OPEN_SYNC and PV_OPEN_FAST together");
     if (stat(path, &st) != 0) return pv_err_errno("cannot open '%s'", path);
     db = calloc(1, sizeof *db);
     if (!db || !(db->path = strdup(path))) {
@@ -116,7 +124,7 @@ PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out
                       : opts->cache_bytes == UINT64_MAX ? 0 : opts->cache_bytes;
     if (S_ISDIR(st.st_mode)) {
         db->kind = PV_DB_WORKSPACE;
-        rc = pv_ws_open(path, (flags & PV_OPEN_READWRITE) != 0, &db->ws);
+        rc = pv_ws_open_ex(path, (flags & PV_OPEN_READWRITE) != 0, ws_durability(flags), &db->ws);
     } else if (flags & PV_OPEN_READWRITE) {
         rc = pv_err(PV_EREADONLY, "'%s': a .pvdb file is read-only; edit the workspace and bake again", path);
     } else {

@@ -181,7 +181,8 @@ int pv_db_alter_table(pv_db *db, const char *table, pv_schema *schema,
  * "workspace is locked by pid N" when another process holds it; readers
  * never take it). Commit is atomic across a crash: either every record of
  * the transaction is in the chunk files after reopening, or none is.
- * Durability: with PV_DURABILITY=fast in the environment, commit does not
+ * Durability: opened with PV_OPEN_FAST (or, with neither PV_OPEN_SYNC nor
+ * PV_OPEN_FAST, PV_DURABILITY=fast in the environment), commit does not
  * fsync (a process crash loses nothing, a power failure may lose the last
  * transactions); the default `sync` fsyncs before pv_db_commit returns. */
 int pv_db_begin(pv_db *db);      /* PV_EMISUSE if one is open; PV_ELOCKED */

@@ -92,13 +92,21 @@ PV_API const char *pv_errmsg(void);
 
 #define PV_OPEN_READONLY  0x0u  /* the default: no writes */
 #define PV_OPEN_READWRITE 0x1u  /* workspace only: allow DDL and DML */
+/* Durability of a writable workspace's commits (docs/FORMAT.md
+ * "Durability"); at most one of the two. Without either, the environment
+ * variable PV_DURABILITY decides (`sync` or `fast`; unset: sync). */
+#define PV_OPEN_SYNC      0x2u  /* fsync chunks, journal and directories before COMMIT returns */
+#define PV_OPEN_FAST      0x4u  /* no fsync: a process crash loses nothing, a power loss can
+                                 * lose or tear the last commits */
 
 /* Open a database.
  *
  * path:  a `.pvdb` file (mapped read-only), or a directory holding a `.pv/`
  *        workspace.
  * flags: PV_OPEN_READONLY or PV_OPEN_READWRITE (a `.pvdb` is always
- *        read-only: READWRITE on one gives PV_EREADONLY).
+ *        read-only: READWRITE on one gives PV_EREADONLY), optionally with
+ *        PV_OPEN_SYNC or PV_OPEN_FAST (ignored unless a workspace is opened
+ *        READWRITE).
  * out:   receives the handle; release it with pv_close().
  *
  * Opening a `.pvdb` checks the header, the directory and every offset and
@@ -111,7 +119,10 @@ PV_API const char *pv_errmsg(void);
  * Errors: PV_ENOTFOUND (no such file, or a directory with no `.pv/`),
  * PV_EIO, PV_EFORMAT (not a PicoVolt file or a newer version), PV_ECORRUPT
  * (header or directory damaged; the message gives the byte offset),
- * PV_EREADONLY, PV_ENOMEM, PV_EMISUSE (out or path NULL).
+ * PV_EREADONLY, PV_ENOMEM, PV_EMISUSE (out or path NULL, an unknown flag,
+ * both PV_OPEN_SYNC and PV_OPEN_FAST, or a writable workspace opened with
+ * neither while PV_DURABILITY is set to something other than `sync` or
+ * `fast`).
  */
 PV_API int pv_open(const char *path, unsigned flags, pv_db **out);
 
