@@ -8,48 +8,53 @@
 
 #include "util.h"
 
+/* KW("NAME", ...): the length is a constant, so pv_kw_find compares
+ * lengths before letters (it runs for every word of every statement). */
+#define KW(name, kw, reserved) {name, sizeof name - 1, kw, reserved}
+
 static const struct {
     const char *name;
+    size_t len;
     int kw;
     int reserved;
 } kw_table[] = {
-    {"ALL", KW_ALL, 1},         {"AND", KW_AND, 1},
-    {"AS", KW_AS, 1},           {"ASC", KW_ASC, 0},
-    {"BETWEEN", KW_BETWEEN, 1}, {"BY", KW_BY, 1},
-    {"CASE", KW_CASE, 1},       {"CAST", KW_CAST, 1},
-    {"COLLATE", KW_COLLATE, 1}, {"CREATE", KW_CREATE, 1},
-    {"DESC", KW_DESC, 0},       {"DISTINCT", KW_DISTINCT, 1},
-    {"ELSE", KW_ELSE, 1},       {"END", KW_END, 1},
-    {"ESCAPE", KW_ESCAPE, 1},   {"EXISTS", KW_EXISTS, 0},
-    {"FALSE", KW_FALSE, 1},     {"FROM", KW_FROM, 1},
-    {"GROUP", KW_GROUP, 1},     {"HAVING", KW_HAVING, 1},
-    {"IF", KW_IF, 0},           {"IN", KW_IN, 1},
-    {"INSERT", KW_INSERT, 1},   {"INTO", KW_INTO, 1},
-    {"IS", KW_IS, 1},           {"ISNULL", KW_ISNULL, 1},
-    {"KEY", KW_KEY, 0},         {"LIKE", KW_LIKE, 1},
-    {"LIMIT", KW_LIMIT, 1},     {"NOT", KW_NOT, 1},
-    {"NOTNULL", KW_NOTNULL, 1}, {"NULL", KW_NULL, 1},
-    {"OFFSET", KW_OFFSET, 0},   {"OR", KW_OR, 1},
-    {"ORDER", KW_ORDER, 1},     {"PRIMARY", KW_PRIMARY, 1},
-    {"SELECT", KW_SELECT, 1},   {"TABLE", KW_TABLE, 1},
-    {"THEN", KW_THEN, 1},       {"TRUE", KW_TRUE, 1},
-    {"VALUES", KW_VALUES, 1},   {"WHEN", KW_WHEN, 1},
-    {"WHERE", KW_WHERE, 1},
+    KW("ALL", KW_ALL, 1),         KW("AND", KW_AND, 1),
+    KW("AS", KW_AS, 1),           KW("ASC", KW_ASC, 0),
+    KW("BETWEEN", KW_BETWEEN, 1), KW("BY", KW_BY, 1),
+    KW("CASE", KW_CASE, 1),       KW("CAST", KW_CAST, 1),
+    KW("COLLATE", KW_COLLATE, 1), KW("CREATE", KW_CREATE, 1),
+    KW("DESC", KW_DESC, 0),       KW("DISTINCT", KW_DISTINCT, 1),
+    KW("ELSE", KW_ELSE, 1),       KW("END", KW_END, 1),
+    KW("ESCAPE", KW_ESCAPE, 1),   KW("EXISTS", KW_EXISTS, 0),
+    KW("FALSE", KW_FALSE, 1),     KW("FROM", KW_FROM, 1),
+    KW("GROUP", KW_GROUP, 1),     KW("HAVING", KW_HAVING, 1),
+    KW("IF", KW_IF, 0),           KW("IN", KW_IN, 1),
+    KW("INSERT", KW_INSERT, 1),   KW("INTO", KW_INTO, 1),
+    KW("IS", KW_IS, 1),           KW("ISNULL", KW_ISNULL, 1),
+    KW("KEY", KW_KEY, 0),         KW("LIKE", KW_LIKE, 1),
+    KW("LIMIT", KW_LIMIT, 1),     KW("NOT", KW_NOT, 1),
+    KW("NOTNULL", KW_NOTNULL, 1), KW("NULL", KW_NULL, 1),
+    KW("OFFSET", KW_OFFSET, 0),   KW("OR", KW_OR, 1),
+    KW("ORDER", KW_ORDER, 1),     KW("PRIMARY", KW_PRIMARY, 1),
+    KW("SELECT", KW_SELECT, 1),   KW("TABLE", KW_TABLE, 1),
+    KW("THEN", KW_THEN, 1),       KW("TRUE", KW_TRUE, 1),
+    KW("VALUES", KW_VALUES, 1),   KW("WHEN", KW_WHEN, 1),
+    KW("WHERE", KW_WHERE, 1),
     /* reserved or not as in SQLite (parse.y %fallback ID) */
-    {"ADD", KW_ADD, 1},         {"ALTER", KW_ALTER, 1},
-    {"BEGIN", KW_BEGIN, 0},     {"COLUMN", KW_COLUMN, 0},
-    {"COMMIT", KW_COMMIT, 1},   {"CONFLICT", KW_CONFLICT, 0},
-    {"DEFAULT", KW_DEFAULT, 1}, {"DEFERRED", KW_DEFERRED, 0},
-    {"DELETE", KW_DELETE, 1},   {"DO", KW_DO, 0},
-    {"DROP", KW_DROP, 1},       {"EXCLUSIVE", KW_EXCLUSIVE, 0},
-    {"EXPLAIN", KW_EXPLAIN, 0}, {"IGNORE", KW_IGNORE, 0},
-    {"IMMEDIATE", KW_IMMEDIATE, 0}, {"INDEX", KW_INDEX, 1},
-    {"NOTHING", KW_NOTHING, 1}, {"ON", KW_ON, 1},
-    {"PLAN", KW_PLAN, 0},       {"QUERY", KW_QUERY, 0},
-    {"RENAME", KW_RENAME, 0},   {"REPLACE", KW_REPLACE, 0},
-    {"ROLLBACK", KW_ROLLBACK, 0}, {"SET", KW_SET, 1},
-    {"TO", KW_TO, 1},           {"TRANSACTION", KW_TRANSACTION, 1},
-    {"UNIQUE", KW_UNIQUE, 1},   {"UPDATE", KW_UPDATE, 1},
+    KW("ADD", KW_ADD, 1),         KW("ALTER", KW_ALTER, 1),
+    KW("BEGIN", KW_BEGIN, 0),     KW("COLUMN", KW_COLUMN, 0),
+    KW("COMMIT", KW_COMMIT, 1),   KW("CONFLICT", KW_CONFLICT, 0),
+    KW("DEFAULT", KW_DEFAULT, 1), KW("DEFERRED", KW_DEFERRED, 0),
+    KW("DELETE", KW_DELETE, 1),   KW("DO", KW_DO, 0),
+    KW("DROP", KW_DROP, 1),       KW("EXCLUSIVE", KW_EXCLUSIVE, 0),
+    KW("EXPLAIN", KW_EXPLAIN, 0), KW("IGNORE", KW_IGNORE, 0),
+    KW("IMMEDIATE", KW_IMMEDIATE, 0), KW("INDEX", KW_INDEX, 1),
+    KW("NOTHING", KW_NOTHING, 1), KW("ON", KW_ON, 1),
+    KW("PLAN", KW_PLAN, 0),       KW("QUERY", KW_QUERY, 0),
+    KW("RENAME", KW_RENAME, 0),   KW("REPLACE", KW_REPLACE, 0),
+    KW("ROLLBACK", KW_ROLLBACK, 0), KW("SET", KW_SET, 1),
+    KW("TO", KW_TO, 1),           KW("TRANSACTION", KW_TRANSACTION, 1),
+    KW("UNIQUE", KW_UNIQUE, 1),   KW("UPDATE", KW_UPDATE, 1),
 };
 
 int pv_kw_find(const char *s, size_t n)
@@ -57,8 +62,7 @@ int pv_kw_find(const char *s, size_t n)
     size_t i;
     if (n < 2 || n > 11) return KW_NONE;
     for (i = 0; i < sizeof kw_table / sizeof kw_table[0]; i++) {
-        const char *k = kw_table[i].name;
-        if (pv_ident_eq(s, n, k, strlen(k))) return kw_table[i].kw;
+        if (kw_table[i].len == n && pv_ident_eq(s, n, kw_table[i].name, n)) return kw_table[i].kw;
     }
     return KW_NONE;
 }
