@@ -173,7 +173,10 @@ int pvdb_key_range(const pvdb_file *f, uint32_t table, const pv_value *lo, uint3
  * checked). Strings point into the mapping (valid until pvdb_close) or,
  * when they had to be decoded (front-coded dictionary, zstd block), into
  * `buf`, which is reset at each call: valid until the next call with the
- * same buf or pv_buf_free. Errors: PV_ERANGE (table, row or column),
+ * same buf or pv_buf_free. The byte after each string's last one is
+ * readable (s.p[s.n]) and is 0 for every string in `buf`, so a caller can
+ * hand those out as NUL-terminated without a copy (pv_source_get_row in
+ * db.h makes the same promise). Errors: PV_ERANGE (table, row or column),
  * PV_ECORRUPT, PV_ENOMEM. */
 int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,
                   uint32_t ncols, pv_value *out, pv_buf *buf);
