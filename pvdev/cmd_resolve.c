@@ -186,8 +186,8 @@ struct table_res {
 };
 
 /* The keys of table t's conflicts that this run chooses, in
- * pvgit_retype_key text, one a line. */
-static int chosen_keys(pv_db *db, uint32_t t, const struct resolve_opts *o, pv_buf *tmp, pv_buf *out)
+ * pvgit_retype_key text, one a line; *left: the conflicts it leaves. */
+static int chosen_keys(pv_db *db, uint32_t t, const struct resolve_opts *o, pv_buf *tmp, pv_buf *out, long *left)
 {
     const pv_schema *s = pv_ws_table_schema(db->ws, t);
     const pv_ws_conflict *c;
@@ -195,13 +195,37 @@ static int chosen_keys(pv_db *db, uint32_t t, const struct resolve_opts *o, pv_b
     long n = pv_ws_conflicts(db->ws, t, &c), i;
     uint32_t k;
     int rc = n < 0 ? (int)n : PV_OK;
+    *left = 0;
     for (i = 0; i < n && !rc; i++) {
         if ((rc = pvdev_key_text(tmp, s, c[i].key))) break;
-        if (o->key && strcmp(tmp->p, o->key) != 0) continue;
+        if (o->key && strcmp(tmp->p, o->key) != 0) {
+            ++*left;
+            continue;
+        }
         for (k = 0; k < s->npk; k++) row[s->pk[k]] = c[i].key[k];
         if (!(rc = pvgit_retype_key(out, s, row))) rc = pv_buf_putc(out, '\n');
     }
     return rc;
+}
+
+/* One KEY of a table whose schema is in conflict, other rows still in
+ * conflict: refused. The schema is chosen for the whole table (one file,
+ * as `git checkout --ours|--theirs` takes it), and the rows left would be
+ * settled later under a schema chosen for this one: --theirs here then
+ * --ours there would give ours' row under theirs' types, NULL where its
+ * values do not convert. */
+static int check_partial(const char *table, const struct resolve_opts *o, long left)
+{
+    pvgit_schema_resolution probe;
+    int rc;
+    if (!o->key || !left) return PV_OK;
+    if ((rc = pvgit_resolve_schema(table, 0, NULL, &probe))) return rc; /* 0: only looks */
+    pvgit_schema_resolution_free(&probe);
+    if (!probe.conflicted) return PV_OK;
+    return pv_err(PV_ECONSTRAINT, "table %s: its schema is in conflict, %s %ld other row%s of it: settle the "
+                  "schema and every row at once with 'pvdev resolve --ours %s' or 'pvdev resolve --theirs %s' "
+                  "(then change single rows with SQL); nothing was changed", table, left == 1 ? "as is" : "as are",
+                  left, left == 1 ? "" : "s", table, table);
 }
 
 /* Settle the schema conflicts of the selected tables (before the
@@ -211,7 +235,10 @@ static int settle_schemas(const struct resolve_opts *o, struct table_res **out, 
     pv_db *db = NULL;
     pv_buf tmp = PV_BUF_INIT, keys = PV_BUF_INIT;
     uint32_t t, n;
-    int rc = pv_open(".", PV_OPEN_READONLY, &db);
+    long left = 0;
+    /* writable: a schema switch a crash interrupted is rolled back first
+     * (a reader would refuse the workspace) */
+    int rc = pv_open(".", PV_OPEN_READWRITE, &db);
     if (rc) return rc;
     n = pv_ws_table_count(db->ws);
     if (!(*out = calloc(n + 1, sizeof **out))) rc = pv_err(PV_ENOMEM, "out of memory");
@@ -220,7 +247,7 @@ static int settle_schemas(const struct resolve_opts *o, struct table_res **out, 
         const char *name = pv_ws_table_schema(db->ws, t)->name;
         if (o->table && strcmp(name, o->table) != 0) continue;
         keys.len = 0;
-        if (o->side == PV_SIDE_THEIRS && (rc = chosen_keys(db, t, o, &tmp, &keys))) break;
+        if ((rc = chosen_keys(db, t, o, &tmp, &keys, &left)) || (rc = check_partial(name, o, left))) break;
         if (!(r->table = strdup(name))) rc = pv_err(PV_ENOMEM, "out of memory");
         ++*nout;
         if (!rc) rc = pvgit_resolve_schema(name, o->side, &keys, &r->res);
@@ -230,6 +257,8 @@ static int settle_schemas(const struct resolve_opts *o, struct table_res **out, 
         if (r->res.switched)
             printf("%s schema: theirs (%zu chunk file%s converted to theirs' column types)\n", name,
                    r->res.rewritten, r->res.rewritten == 1 ? "" : "s");
+        else if (r->res.is_theirs)
+            printf("%s schema: theirs (switched by an earlier run)\n", name);
         else
             printf("%s schema: %s\n", name, o->side == PV_SIDE_OURS ? "ours (as the merge wrote it)" : "kept as it is");
     }
@@ -276,7 +305,7 @@ int cmd_resolve(int argc, char **argv)
         size_t r;
         if (o.table && strcmp(s->name, o.table) != 0) continue;
         for (r = 0; r < nres && !rc; r++)
-            if (res[r].switched && !strcmp(res[r].table, s->name) && res[r].res.theirs[0]) {
+            if (res[r].res.is_theirs && !strcmp(res[r].table, s->name) && res[r].res.theirs[0]) {
                 src.before = res[r].res.before;
                 rc = pvgit_ws_open(".", res[r].res.theirs, &src.ws, &src.tree, &src.repo);
             }

@@ -9,15 +9,18 @@
  * state of our own.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chunkline.h"
 #include "merge_retype.h"
 #include "merge_schema.h"
 #include "resolve_schema.h"
 #include "schema_file.h"
+#include "ws_internal.h"
 
 /* A staged version's bytes (NULL entry: no such stage, *text NULL). */
 static int stage_text(git_repository *repo, const git_index_entry *e, char **text, size_t *len)
@@ -110,40 +113,114 @@ static int check_shape(const pv_schema *cur, const pv_schema *next)
     return PV_OK;
 }
 
+/* The files a switch replaces: chunk files (by name inside the table
+ * directory), then the schema. Each new version is written whole to
+ * NAME.resolve first. */
 typedef struct rewrite {
-    char **paths;        /* chunk files to replace, then the schema */
+    char **names;
     size_t n, cap;
 } rewrite;
 
-static int add_file(rewrite *w, const char *path, const char *text, size_t len)
+static int add_file(rewrite *w, const char *dir, const char *name, const char *text, size_t len)
 {
     char tmp[600];
-    FILE *f;
+    int fd, rc;
     if (w->n == w->cap) {
-        char **g = realloc(w->paths, (w->cap = w->cap ? w->cap * 2 : 16) * sizeof *g);
+        char **g = realloc(w->names, (w->cap = w->cap ? w->cap * 2 : 16) * sizeof *g);
         if (!g) return pv_err(PV_ENOMEM, "out of memory");
-        w->paths = g;
+        w->names = g;
     }
-    if (!(w->paths[w->n] = strdup(path))) return pv_err(PV_ENOMEM, "out of memory");
+    if (!(w->names[w->n] = strdup(name))) return pv_err(PV_ENOMEM, "out of memory");
     w->n++;
-    snprintf(tmp, sizeof tmp, "%s.resolve", path);
-    if (!(f = fopen(tmp, "wb"))) return pv_err_errno("cannot write '%s'", tmp);
-    if ((len && fwrite(text, 1, len, f) != len) | (fclose(f) != 0)) return pv_err_errno("cannot write '%s'", tmp);
-    return PV_OK;
+    snprintf(tmp, sizeof tmp, "%s/%s.resolve", dir, name);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+        return pv_err_errno("cannot write '%s'", tmp);
+    rc = pv_write_all(fd, text, len, tmp);
+    /* on disk before the journal says the old files may go */
+    if (!rc && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", tmp);
+    if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", tmp);
+    return rc;
 }
 
-static int commit_files(rewrite *w, int keep)
+static void rewrite_free(rewrite *w, const char *dir)
 {
     size_t i;
-    int rc = PV_OK;
     for (i = 0; i < w->n; i++) {
         char tmp[600];
-        snprintf(tmp, sizeof tmp, "%s.resolve", w->paths[i]);
-        if (keep && !rc && rename(tmp, w->paths[i]) != 0) rc = pv_err_errno("cannot replace '%s'", w->paths[i]);
-        if (!keep || rc) remove(tmp);
-        free(w->paths[i]);
+        snprintf(tmp, sizeof tmp, "%s/%s.resolve", dir, w->names[i]);
+        unlink(tmp); /* gone already when renamed */
+        free(w->names[i]);
     }
-    free(w->paths);
+    free(w->names);
+}
+
+/* Temporary files a run stopped before its journal left behind. */
+static void remove_leftovers(const char *dir /* up to 300 bytes */)
+{
+    DIR *dh = opendir(dir);
+    struct dirent *d;
+    while (dh && (d = readdir(dh))) {
+        size_t n = strlen(d->d_name);
+        char path[900];
+        if (n < 8 || strcmp(d->d_name + n - 8, ".resolve") != 0) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+        unlink(path);
+    }
+    if (dh) closedir(dh);
+}
+
+/* Test hook (tests/e2e/merge_resolve_crash.sh): PV_FAULTS_RESOLVE_CRASH=N
+ * ends the process, as SIGKILL would, right after the N-th rename of the
+ * switch. */
+static void fault_point(int *renames)
+{
+    const char *e = getenv("PV_FAULTS_RESOLVE_CRASH");
+    if (e && atoi(e) == ++*renames) _exit(137);
+}
+
+/* Replace the files of `w` (schema last) as one commit of the workspace's
+ * rollback journal (docs/FORMAT.md, "Transactions"): each old chunk is
+ * journaled as moved aside and the old schema's bytes are kept, so a crash
+ * anywhere leaves a journal the next writable open (this command run
+ * again, any pvdev writer) undoes, and readers are refused meanwhile. The
+ * caller holds the writer lock. */
+static int commit_files(pv_ws *ws, const char *table, const char *dir, rewrite *w, const char *old_schema,
+                        size_t old_len)
+{
+    ws_jop *ops = calloc(w->n + 1, sizeof *ops);
+    size_t i;
+    int rc = ops ? PV_OK : pv_err(PV_ENOMEM, "out of memory"), renames = 0, journaled = 0;
+    for (i = 0; i < w->n && !rc; i++) {
+        int schema = i + 1 == w->n;
+        ops[i].kind = schema ? WS_J_SCHEMA : WS_J_MOVED;
+        if (asprintf(&ops[i].path, "tables/%s/%s", table, w->names[i]) < 0) {
+            ops[i].path = NULL;
+            rc = pv_err(PV_ENOMEM, "out of memory");
+        }
+        if (schema) ops[i].data = old_schema, ops[i].len = old_len;
+    }
+    if (!rc && !(rc = ws_commit_lock(ws, 1))) {
+        if (!(rc = ws_journal_write(ws, ops, w->n))) journaled = 1;
+        for (i = 0; i < w->n && !rc; i++) {
+            char path[600], tmp[620], aside[4400];
+            snprintf(path, sizeof path, "%s/%s", dir, w->names[i]);
+            snprintf(tmp, sizeof tmp, "%s.resolve", path);
+            if (ops[i].kind == WS_J_MOVED) {
+                ws_moved_path(ws, ops[i].path, aside, sizeof aside);
+                if (rename(path, aside) != 0) rc = pv_err_errno("cannot move '%s' aside", path);
+                else fault_point(&renames);
+            }
+            if (!rc && rename(tmp, path) != 0) rc = pv_err_errno("cannot replace '%s'", path);
+            else if (!rc) fault_point(&renames);
+        }
+        if (!rc) rc = ws_fsync_dir(dir);
+        if (!rc) rc = ws_journal_clear(ws); /* the commit point */
+        if (rc && journaled) ws_journal_recover(ws, 0);
+        ws_commit_unlock(ws);
+        if (!rc) ws_journal_remove_trash(ws);
+    }
+    for (i = 0; ops && i < w->n; i++) free(ops[i].path);
+    free(ops);
     return rc;
 }
 
@@ -172,7 +249,7 @@ static int convert_chunks(const char *table, const pv_schema *cur, const pv_sche
                         "(an older record of it counts too); resolve with --ours, or edit the schema and rows by hand",
                         table, bad.first.p);
         if (!rc && (out.len != len || memcmp(out.p, text, len) != 0)) {
-            rc = add_file(w, path, out.p, out.len);
+            rc = add_file(w, dir, d->d_name, out.p, out.len);
             ++*count;
         }
         free(text);
@@ -183,23 +260,31 @@ static int convert_chunks(const char *table, const pv_schema *cur, const pv_sche
     return rc;
 }
 
-static int switch_to_theirs(const char *table, const char *const texts[3], const size_t lens[3],
+static int switch_to_theirs(pv_ws *ws, const char *table, const char *const texts[3], const size_t lens[3],
                             const char *wt, size_t wtlen, const pv_buf *chosen, pvgit_schema_resolution *out)
 {
-    char *ours = NULL, *theirs = NULL, path[600];
+    char *ours = NULL, *theirs = NULL, dir[300];
     size_t olen = 0, tlen = 0;
     pv_schema *next = NULL;
     rewrite w = {NULL, 0, 0};
     pv_buf said = PV_BUF_INIT; /* the driver printed the conflicts already */
     int rc = pvgit_schema_merge_ours(table, texts, lens, &ours, &olen, &said);
+    snprintf(dir, sizeof dir, ".pv/tables/%s", table);
     if (rc == PV_ECONSTRAINT && ours) rc = PV_OK;
-    /* not the driver's settlement any more: switched before, or edited */
-    if (rc || olen != wtlen || memcmp(ours, wt, wtlen) != 0) goto done;
-    rc = pvgit_schema_merge_theirs(table, texts, lens, &theirs, &tlen, NULL);
+    if (!rc) rc = pvgit_schema_merge_theirs(table, texts, lens, &theirs, &tlen, NULL);
     if (rc == PV_ECONSTRAINT && theirs) rc = PV_OK;
     else if (rc == PV_ECONSTRAINT) rc = pv_err(PV_ECONSTRAINT, "table %s: theirs' schema cannot be settled "
                                                "(a key column dropped): settle it by hand", table);
     if (rc) goto done;
+    /* switched by an earlier run (which may have stopped before its rows):
+     * the rows still take the retyped columns from theirs' commit */
+    if (tlen == wtlen && memcmp(theirs, wt, wtlen) == 0 && (olen != wtlen || memcmp(ours, wt, wtlen) != 0)) {
+        out->is_theirs = 1;
+        rc = pv_schema_decode(ours, olen, table, "ours' settlement", &out->before);
+        goto done;
+    }
+    /* not the driver's settlement any more: edited by hand */
+    if (olen != wtlen || memcmp(ours, wt, wtlen) != 0) goto done;
     if ((rc = pv_schema_decode(wt, wtlen, table, ".pv/tables/schema.jsonl", &out->before)) ||
         (rc = pv_schema_decode(theirs, tlen, table, "theirs' settlement", &next)) ||
         (rc = check_shape(out->before, next)))
@@ -207,15 +292,40 @@ static int switch_to_theirs(const char *table, const char *const texts[3], const
     if (pvgit_retype_needed(out->before, next) &&
         (rc = convert_chunks(table, out->before, next, chosen, &w, &out->rewritten)))
         goto done;
-    snprintf(path, sizeof path, ".pv/tables/%s/schema.jsonl", table);
-    if (!(rc = add_file(&w, path, theirs, tlen))) out->switched = 1;
+    if (!(rc = add_file(&w, dir, "schema.jsonl", theirs, tlen)) &&
+        !(rc = commit_files(ws, table, dir, &w, wt, wtlen)))
+        out->switched = out->is_theirs = 1;
 done:
-    rc = commit_files(&w, !rc) ? (rc ? rc : PV_EIO) : rc;
-    if (rc) out->switched = 0;
+    rewrite_free(&w, dir);
+    if (rc) out->switched = out->is_theirs = 0;
     pv_schema_free(next);
     pv_buf_free(&said);
     free(ours);
     free(theirs);
+    return rc;
+}
+
+/* Under the workspace's writer lock (the message every writer gives when
+ * another holds it), with any rewrite a crash interrupted rolled back by
+ * the writable open and its temporary files removed: theirs' switch, or
+ * for ours only that clean-up. */
+static int switch_locked(const char *table, int side, const char *const texts[3], const size_t lens[3],
+                         const pv_buf *chosen, pvgit_schema_resolution *out)
+{
+    pv_ws *ws = NULL;
+    char *wt = NULL, wtpath[600];
+    size_t wtlen = 0;
+    int rc = pv_ws_open(".", 1, &ws);
+    if (!rc && !(rc = pv_ws_begin(ws))) {
+        snprintf(wtpath, sizeof wtpath, ".pv/tables/%s", table);
+        remove_leftovers(wtpath);
+        snprintf(wtpath, sizeof wtpath, ".pv/tables/%s/schema.jsonl", table);
+        rc = pv_read_file_nofollow(wtpath, (size_t)1 << 24, &wt, &wtlen);
+        if (!rc && side == PV_SIDE_THEIRS) rc = switch_to_theirs(ws, table, texts, lens, wt, wtlen, chosen, out);
+        pv_ws_rollback(ws); /* nothing written through it: releases the lock */
+    }
+    pv_ws_close(ws);
+    free(wt);
     return rc;
 }
 
@@ -224,8 +334,8 @@ int pvgit_resolve_schema(const char *table, int side, const pv_buf *chosen, pvgi
     git_repository *repo = NULL;
     git_index *index = NULL;
     const git_index_entry *st[3] = {NULL, NULL, NULL};
-    char *prefix = NULL, *path = NULL, *texts[3] = {NULL, NULL, NULL}, *wt = NULL, wtpath[600];
-    size_t lens[3] = {0, 0, 0}, wtlen = 0;
+    char *prefix = NULL, *path = NULL, *texts[3] = {NULL, NULL, NULL};
+    size_t lens[3] = {0, 0, 0};
     int rc, k;
     memset(out, 0, sizeof *out);
     if ((rc = pvgit_repo_open(".", &repo, &prefix))) return rc == PV_ENOTFOUND ? PV_OK : rc;
@@ -240,15 +350,12 @@ int pvgit_resolve_schema(const char *table, int side, const pv_buf *chosen, pvgi
     }
     if (git_index_conflict_get(&st[0], &st[1], &st[2], index, path) != 0 || !st[1] || !st[2]) goto done;
     out->conflicted = 1;
-    if (side != PV_SIDE_THEIRS) goto done;
+    if (side != PV_SIDE_THEIRS && side != PV_SIDE_OURS) goto done;
     for (k = 0; k < 3 && !rc; k++) rc = stage_text(repo, st[k], &texts[k], &lens[k]);
-    snprintf(wtpath, sizeof wtpath, ".pv/tables/%s/schema.jsonl", table);
-    if (!rc) rc = pv_read_file_nofollow(wtpath, (size_t)1 << 24, &wt, &wtlen);
-    if (!rc) rc = switch_to_theirs(table, (const char *const *)texts, lens, wt, wtlen, chosen, out);
-    if (!rc && out->switched) find_theirs(repo, path, &st[2]->id, out->theirs, sizeof out->theirs);
+    if (!rc) rc = switch_locked(table, side, (const char *const *)texts, lens, chosen, out);
+    if (!rc && out->is_theirs) find_theirs(repo, path, &st[2]->id, out->theirs, sizeof out->theirs);
 done:
     for (k = 0; k < 3; k++) free(texts[k]);
-    free(wt);
     free(path);
     free(prefix);
     git_index_free(index);

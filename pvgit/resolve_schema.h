@@ -19,24 +19,36 @@
 typedef struct pvgit_schema_resolution {
     int conflicted;      /* git's index holds the table's schema.jsonl as conflicted */
     int switched;        /* this call made the work tree's schema theirs' settlement */
+    int is_theirs;       /* the work tree's schema is theirs' settlement (switched now or
+                            by an earlier run): the chosen rows take the retyped
+                            columns' values from `theirs` */
     size_t rewritten;    /* chunk files rewritten under the new types */
-    pv_schema *before;   /* when switched: the schema before (ours' settlement) */
-    char theirs[48];     /* when switched: the commit theirs' rows are read from
+    pv_schema *before;   /* when is_theirs: ours' settlement (the schema before) */
+    char theirs[48];     /* when is_theirs: the commit theirs' rows are read from
                             (MERGE_HEAD, CHERRY_PICK_HEAD or REBASE_HEAD), "" if none
                             holds git's theirs version of the schema */
 } pvgit_schema_resolution;
 
 /* Settle the schema conflict of table `table` of the workspace in the
- * current directory for `side` (PV_SIDE_OURS or PV_SIDE_THEIRS). Nothing
- * is done when git does not hold the schema as conflicted (out->conflicted
- * 0), when side is ours, or when the work tree's schema is no longer the
+ * current directory for `side` (PV_SIDE_OURS or PV_SIDE_THEIRS; 0: only
+ * look whether git holds it as conflicted). Nothing is done when git does
+ * not hold the schema as conflicted (out->conflicted 0), when side is ours
+ * (apart from removing what an interrupted run left), or when the work tree's schema is no longer the
  * driver's ours' settlement (already switched, or edited by hand). Else
  * theirs' settlement is written with every chunk converted
  * (pvgit_retype_chunk_quiet); a value that does not convert is refused
  * unless its key is one of `chosen` (keys in pvgit_retype_key text, one a
- * line: rows that resolve replaces with theirs' right after). The files
- * are written whole beside the old ones, then renamed in turn, the schema
- * last. Errors: PV_ECONSTRAINT (a value that does not convert: table,
+ * line: rows that resolve replaces with theirs' right after). The switch
+ * holds the workspace's writer lock (PV_ELOCKED, "locked by pid N", when
+ * another writer has it) and is one commit of the workspace's rollback
+ * journal: the new files are written and fsynced beside the old ones as
+ * NAME.resolve, the journal names every old chunk (moved aside to
+ * .pv/journal/) and keeps the old schema's bytes, then the files are
+ * renamed in, the schema last, and the journal removed. Killed halfway,
+ * the next writable open (this call again, any pvdev writer) rolls the
+ * switch back whole; readers refuse the workspace until then. The
+ * environment variable PV_FAULTS_RESOLVE_CRASH=N (tests) ends the
+ * process right after the N-th rename. Errors: PV_ELOCKED, PV_ECONSTRAINT (a value that does not convert: table,
  * column, key, file and line; theirs' settlement keeps a column ours
  * dropped, whose values the merge did not bring; a different primary
  * key), PV_ECORRUPT, PV_EIO, PV_ENOMEM. Free *out with

@@ -1,0 +1,135 @@
+#!/bin/sh
+# `pvdev resolve` after a schema/type conflict, under real git merges:
+# the schema switch of --theirs takes the workspace's writer lock, is
+# rolled back whole when the process dies between its renames (and a rerun
+# then gives theirs' schema and rows exactly), and a per-key resolve may
+# not choose the schema of a table whose other rows are still in conflict.
+set -eu
+. "$(dirname "$0")/../lib.sh"
+
+q() { pvdev sql "$1"; }
+commit() { git add -A && git commit -qm "$1"; }
+expect_sql() {
+    got=$(q "$1" | tr '\n' ' ')
+    [ "$got" = "$2" ] || fail "$3: '$1' gave '$got', expected '$2'"
+}
+schema_sql() { printf '.schema t\n' | pvdev sql --interactive | tr '\n' ' '; }
+ours_schema="CREATE TABLE t(k INTEGER, a TEXT, b INTEGER, y INTEGER, PRIMARY KEY(k)); "
+theirs_schema="CREATE TABLE t(k INTEGER, a TEXT, b INTEGER, y TEXT, PRIMARY KEY(k)); "
+
+# A merge in progress: ours added y INTEGER, theirs y TEXT; key 5 ('seven')
+# does not convert to INTEGER (a row conflict), key 8 is changed on both
+# sides (a row conflict). MAIN_ROWS: what ours committed.
+new_merge() {
+    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
+    git init -q -b main .
+    git config merge.pv.name "PicoVolt tables"
+    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
+    echo '.pv/tables/** merge=pv' > .gitattributes
+    pvdev init >/dev/null
+    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
+       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30), (8, 'eight', 80)"
+    commit base
+    git checkout -qb side && q "ALTER TABLE t ADD COLUMN y TEXT" &&
+        q "INSERT INTO t VALUES (5, 'five', 50, 'seven'), (6, 'six', 60, '7')" &&
+        q "UPDATE t SET a = 'EIGHT' WHERE k = 8" && commit side
+    git checkout -q main && q "ALTER TABLE t ADD COLUMN y INTEGER" && q "INSERT INTO t VALUES (4, 'four', 40, 4)" &&
+        q "UPDATE t SET a = 'huit' WHERE k = 8" && commit main
+    if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "setup: the merge should conflict"; fi
+    [ "$(schema_sql)" = "$ours_schema" ] || fail "setup: provisional schema $(schema_sql)"
+    [ "$(pvdev conflicts | grep -c '^t ')" = 2 ] || fail "setup: expected 2 row conflicts: $(pvdev conflicts)"
+}
+theirs_rows="1|one|10| 2|two|20| 3|three|30| 4|four|40|4 5|five|50|seven 6|six|60|7 8|EIGHT|80| "
+ours_rows="1|one|10| 2|two|20| 3|three|30| 4|four|40|4 6|six|60|7 8|huit|80| "
+
+# finish WHAT: the settled merge commits, nothing is conflicted, fsck agrees
+finish() {
+    [ "$(pvdev conflicts)" = "no conflicts" ] || fail "$1: conflicts left: $(pvdev conflicts)"
+    ls .pv/tables/t | grep -q 'resolve' && fail "$1: temporary files left: $(ls .pv/tables/t)"
+    ls .pv/journal 2>/dev/null | grep -qv "^lock$" && fail "$1: journal left: $(ls .pv/journal)"
+    git add -A && git commit -qm merge || fail "$1: cannot commit the settled merge"
+    [ -z "$(git diff --name-only --diff-filter=U)" ] || fail "$1: paths still conflicted"
+    pvdev fsck >/dev/null 2>&1 || fail "$1: fsck refuses the result"
+}
+
+# 1. killed after the N-th rename of the switch (1: the old chunk moved
+#    aside, the new one not in; 2: the new chunk in, the old schema; 3:
+#    the new schema, the journal not yet removed). Readers refuse the
+#    half-done state; the rerun rolls it back and switches again: theirs'
+#    schema and rows exactly, ours' committed rows all there.
+for n in 1 2 3; do
+    new_merge
+    cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
+    set +e
+    PV_FAULTS_RESOLVE_CRASH=$n pvdev resolve --theirs t >"$T/crash.out" 2>&1
+    code=$?
+    set -e
+    [ "$code" = 137 ] || fail "crash $n: expected the fault point to end pvdev (137), got $code: $(cat "$T/crash.out")"
+    [ -f .pv/journal/commit ] || fail "crash $n: no journal left by the interrupted switch"
+    expect_fail "was interrupted" pvdev conflicts
+    pvdev resolve --theirs t >"$T/resolve.out" 2>"$T/resolve.err" || fail "crash $n: rerun failed: $(cat "$T/resolve.err")"
+    grep -q "rolled back a commit that was interrupted" "$T/resolve.err" ||
+        fail "crash $n: the rerun did not say it rolled back: $(cat "$T/resolve.err")"
+    grep -q "^t schema: theirs (1 chunk file converted" "$T/resolve.out" || fail "crash $n: $(cat "$T/resolve.out")"
+    [ "$(schema_sql)" = "$theirs_schema" ] || fail "crash $n: schema $(schema_sql)"
+    expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$theirs_rows" "crash $n"
+    expect_sql "SELECT k FROM t WHERE y = '4' OR y = '7' OR y = 'seven' ORDER BY k" "4 5 6 " "crash $n: TEXT values"
+    finish "crash $n"
+done
+
+# 1b. killed, then the other side chosen: the rollback gives back ours'
+#     settlement, and --ours keeps it
+new_merge
+set +e
+PV_FAULTS_RESOLVE_CRASH=2 pvdev resolve --theirs t >/dev/null 2>&1
+set -e
+pvdev resolve --ours t >"$T/resolve.out" 2>/dev/null || fail "crash then --ours: resolve failed"
+grep -q "^t schema: ours" "$T/resolve.out" || fail "crash then --ours: $(cat "$T/resolve.out")"
+[ "$(schema_sql)" = "$ours_schema" ] || fail "crash then --ours: schema $(schema_sql)"
+expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$ours_rows" "crash then --ours"
+finish "crash then --ours"
+
+# 2. another writer holds the workspace (a transaction open in pvdev sql):
+#    the switch is refused with the writers' message, nothing changed
+new_merge
+cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
+mkfifo "$T/fifo"
+pvdev sql --interactive <"$T/fifo" >/dev/null 2>&1 &
+writer=$!
+exec 3>"$T/fifo"
+printf 'BEGIN;\nUPDATE t SET b = 11 WHERE k = 1;\n' >&3
+i=0
+until grep -q "^ *$writer " .pv/lock 2>/dev/null; do
+    i=$((i + 1)) && [ $i -lt 100 ] || fail "locked: the writer never took the lock"
+    sleep 0.05
+done
+expect_fail "is locked by pid $writer" pvdev resolve --theirs t
+same "$T/chunk2" .pv/tables/t/00000002.jsonl "locked: the chunk changed"
+same "$T/schema" .pv/tables/t/schema.jsonl "locked: the schema changed"
+printf 'COMMIT;\n' >&3
+exec 3>&-
+wait $writer
+pvdev resolve --theirs t >/dev/null || fail "locked: resolve after the writer failed"
+[ "$(schema_sql)" = "$theirs_schema" ] || fail "locked: schema $(schema_sql)"
+expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "1|one|11| 2|two|20| 3|three|30| 4|four|40|4 5|five|50|seven 6|six|60|7 8|EIGHT|80| " \
+    "locked: the writer's row and theirs"
+finish "locked"
+
+# 3. a per-key resolve while the schema is in conflict and other rows are
+#    too: refused, naming the way out, nothing changed (before, --theirs t
+#    5 switched the whole table's schema, and a later --ours t 8 kept
+#    theirs' schema)
+new_merge
+cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
+expect_fail "table t: its schema is in conflict, as is 1 other row of it: settle the schema and every row at once with 'pvdev resolve --ours t' or 'pvdev resolve --theirs t'" \
+    pvdev resolve --theirs t 5
+expect_fail "its schema is in conflict" pvdev resolve --ours t 8
+same "$T/chunk2" .pv/tables/t/00000002.jsonl "per key: the chunk changed"
+same "$T/schema" .pv/tables/t/schema.jsonl "per key: the schema changed"
+[ "$(pvdev conflicts | grep -c '^t ')" = 2 ] || fail "per key: conflicts changed: $(pvdev conflicts)"
+# ... the table as a whole: theirs' schema and rows
+pvdev resolve --theirs t >/dev/null || fail "per key: resolve --theirs t failed"
+[ "$(schema_sql)" = "$theirs_schema" ] || fail "per key then table: schema $(schema_sql)"
+expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$theirs_rows" "per key then table"
+finish "per key then table"
+echo "merge_resolve e2e: ok"
