@@ -328,6 +328,7 @@ int pv_ws_open_ex(const char *dir, int writable, int durability, pv_ws **out)
     ws->writable = writable;
     ws->sync = sync;
     ws->txn.lock_fd = -1;
+    ws->txn.pv_fd = -1;
     ws->commit_fd = -1;
     ws->tables_fd = -1;
     ws->posix = 1;
@@ -366,6 +367,7 @@ int pv_ws_open_reader(const pv_ws_reader *r, pv_ws **out)
     *out = NULL;
     if (!ws) return pv_err(PV_ENOMEM, "out of memory");
     ws->txn.lock_fd = -1;
+    ws->txn.pv_fd = -1;
     ws->commit_fd = -1;
     ws->tables_fd = -1;
     ws->rd = *r;
@@ -388,6 +390,7 @@ void pv_ws_close(pv_ws *ws)
     if (!ws) return;
     if (ws->txn.open) pv_ws_rollback(ws);
     if (ws->txn.lock_fd >= 0) close(ws->txn.lock_fd);
+    if (ws->txn.pv_fd >= 0) close(ws->txn.pv_fd);
     if (ws->commit_fd >= 0) close(ws->commit_fd);
     if (ws->tables_fd >= 0) close(ws->tables_fd);
     catalog_free(ws);

@@ -140,6 +140,11 @@ typedef struct ws_txn {
     char lock_text[40];
     int lock_len;
     int lock_ours;
+    /* The file lock_fd holds open: a flock on it is the writer lock only
+     * while `.pv/lock` still names it (take_lock compares, each time). */
+    dev_t lock_dev;
+    ino_t lock_ino;
+    int pv_fd;              /* .pv (O_PATH): the check stats "lock" in it, no path walk; -1 if none */
     ws_undo *undo;
     size_t nundo, cap;
     size_t floor;           /* the last savepoint handed out: entries below

@@ -49,29 +49,52 @@ static void lock_text(pv_ws *ws)
                                 (unsigned long long)XXH3_64bits(&seed, sizeof seed));
 }
 
-/* `.pv/lock` is opened once per handle and flock'ed per transaction. The
- * holder's text (lock_text) is written after the flock, and the file cut
- * to it. *same is set when the file already held this handle's text, put
- * there by its own last clean transaction: every other writer writes its
- * own text as soon as it holds the lock, so no other writer has held it
- * since, and there is nothing to write. */
-static int take_lock(pv_ws *ws, int *same)
+/* Does `.pv/lock` (at `path`) still name the file the handle holds open?
+ * A removed file (git clean -fdX: it is git-ignored) or one put in its
+ * place no longer does: the next writer opens the new one, so a flock on
+ * the old descriptor excludes nobody. One stat per transaction. */
+static int lock_current(const pv_ws *ws, const char *path)
 {
-    char path[4200], text[64];
-    int fd = ws->txn.lock_fd;
-    *same = 0;
-    if (fd < 0) {
-        snprintf(path, sizeof path, "%s/lock", ws->pvdir);
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) return pv_err_errno("cannot open '%s'", path);
-        ws->txn.lock_fd = fd;
-        lock_text(ws);
+    struct stat st;
+    int ok = ws->txn.pv_fd >= 0 ? fstatat(ws->txn.pv_fd, "lock", &st, 0) : stat(path, &st);
+    return ok == 0 && st.st_ino == ws->txn.lock_ino && st.st_dev == ws->txn.lock_dev;
+}
+
+/* `.pv/lock` opened (created if missing) as the handle's lock_fd. */
+static int open_lock(pv_ws *ws, const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return pv_err_errno("cannot open '%s'", path);
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return pv_err_errno("cannot stat '%s'", path);
     }
+    ws->txn.lock_fd = fd;
+    if (ws->txn.pv_fd < 0) ws->txn.pv_fd = open(ws->pvdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    ws->txn.lock_dev = st.st_dev;
+    ws->txn.lock_ino = st.st_ino;
+    ws->txn.lock_ours = 0; /* a new file: it cannot hold our text */
+    if (!ws->txn.lock_len) lock_text(ws);
+    return PV_OK;
+}
+
+static void drop_lock_fd(pv_ws *ws)
+{
+    close(ws->txn.lock_fd);
+    ws->txn.lock_fd = -1;
+}
+
+/* The flock on lock_fd, taken without waiting; PV_ELOCKED naming the
+ * holder's pid when another writer has it. */
+static int flock_now(pv_ws *ws, const char *path)
+{
+    char text[64];
+    int fd = ws->txn.lock_fd;
     while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         ssize_t got;
         long pid = 0;
         if (errno == EINTR) continue;
-        snprintf(path, sizeof path, "%s/lock", ws->pvdir);
         if (errno != EWOULDBLOCK) return pv_err_errno("cannot lock '%s'", path);
         got = pread(fd, text, sizeof text - 1, 0);
         if (got > 0) {
@@ -83,6 +106,34 @@ static int take_lock(pv_ws *ws, int *same)
                           ws->root, pid);
         return pv_err(PV_ELOCKED, "workspace '%s' is locked by another writer; try again when it finishes", ws->root);
     }
+    return PV_OK;
+}
+
+/* `.pv/lock` is opened once per handle and flock'ed per transaction. The
+ * holder's text (lock_text) is written after the flock, and the file cut
+ * to it. *same is set when the file already held this handle's text, put
+ * there by its own last clean transaction: every other writer writes its
+ * own text as soon as it holds the lock, so no other writer has held it
+ * since, and there is nothing to write. The flock counts only on the file
+ * the path names (the classic lock file check, after the flock so that a
+ * file replaced meanwhile is seen): else the descriptor is reopened. */
+static int take_lock(pv_ws *ws, int *same)
+{
+    char path[4200], text[64];
+    int fd, rc, tries;
+    *same = 0;
+    snprintf(path, sizeof path, "%s/lock", ws->pvdir);
+    for (tries = 0;; tries++) {
+        if (ws->txn.lock_fd < 0 && (rc = open_lock(ws, path))) return rc;
+        rc = flock_now(ws, path);
+        if (lock_current(ws, path)) break;
+        /* a stale file: its flock (or its holder's) says nothing */
+        if (!rc) flock(ws->txn.lock_fd, LOCK_UN);
+        drop_lock_fd(ws);
+        if (tries == 100) return pv_err(PV_EIO, "cannot lock '%s': the file keeps being replaced", path);
+    }
+    if (rc) return rc;
+    fd = ws->txn.lock_fd;
     if (ws->txn.lock_ours) {
         ssize_t got = pread(fd, text, sizeof text, 0);
         if (got == ws->txn.lock_len && !memcmp(text, ws->txn.lock_text, (size_t)got)) {
@@ -93,7 +144,6 @@ static int take_lock(pv_ws *ws, int *same)
     }
     if (pwrite(fd, ws->txn.lock_text, (size_t)ws->txn.lock_len, 0) != ws->txn.lock_len ||
         ftruncate(fd, ws->txn.lock_len) != 0) {
-        snprintf(path, sizeof path, "%s/lock", ws->pvdir);
         flock(fd, LOCK_UN);
         return pv_err_errno("cannot write '%s'", path);
     }

@@ -275,6 +275,41 @@ static void test_lock_across_processes(void **state)
     pv_close(a);
 }
 
+/* `.pv/lock` removed while a handle keeps it open (git clean -fdX removes
+ * it: it is git-ignored): the next writer creates a new file and locks
+ * that. A handle still holding the old file's descriptor must not take
+ * its flock (on a file nobody else can open) for the lock: it would write
+ * at the same time as the holder of the new one. */
+static void test_lock_file_removed(void **state)
+{
+    pv_db *a, *b;
+    char rows[256];
+    (void)state;
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &a), PV_OK);
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &b), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (10, 'a10')"), PV_OK);
+    shell("rm '%s/.pv/lock'", dir);
+    assert_int_equal(pv_db_begin(b), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (11, 'a11')"), PV_ELOCKED);
+    assert_int_equal(pv_exec(b, "INSERT INTO t VALUES (12, 'b12')"), PV_OK);
+    assert_int_equal(pv_db_commit(b), PV_OK);
+    /* replaced by another file (a checkout, a copy): the same */
+    shell("cd '%s/.pv' && cp lock lock.new && mv lock.new lock", dir);
+    assert_int_equal(pv_db_begin(b), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (13, 'a13')"), PV_ELOCKED);
+    assert_int_equal(pv_db_rollback(b), PV_OK);
+    /* with no writer, a takes the new file and sees b's commit */
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (12, 'a12')"), PV_ECONSTRAINT);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (13, 'a13')"), PV_OK);
+    assert_int_equal(pv_db_begin(a), PV_OK);
+    assert_int_equal(pv_db_begin(b), PV_ELOCKED);
+    assert_int_equal(pv_db_commit(a), PV_OK);
+    pv_close(a);
+    pv_close(b);
+    rows_of("SELECT k, v FROM t", rows, sizeof rows);
+    assert_string_equal(rows, "1|one;2|two;10|a10;12|b12;13|a13;");
+}
+
 /* Run `sql` in a child process with its own handle; its exit status is 0
  * when the statement returned `want`. */
 static void in_child(const char *sql, int want)
@@ -678,6 +713,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_across_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_file_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_between_ours_is_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outside_change_between_ours_is_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint, setup, teardown),
