@@ -277,7 +277,10 @@ int ws_catalog_reload(pv_ws *ws);
  * reading chunks). Then ws_point_rows gives the live row count and
  * ws_point_lookup the row of a key (npk values, converted to the key
  * types): 1 with *out (borrowed: valid until the next lookup or write), 0
- * when absent. ws_point_free releases it (any time). */
+ * when absent. Only the checkpoint segments the lookup reads are checked;
+ * when one is damaged, ws_point_ready answers 0 and ws_point_lookup loads
+ * the table (which ignores that checkpoint) and looks there (errors: those
+ * of ws_table_load). ws_point_free releases it (any time). */
 typedef struct ws_point ws_point;
 int ws_point_ready(pv_ws *ws, ws_table *t);
 uint64_t ws_point_rows(const ws_table *t);

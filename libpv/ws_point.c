@@ -6,14 +6,20 @@
  * A point query (`SELECT ... WHERE id = 1500000`, pv_db_lookup) needs one
  * row. Building the table's column vectors for it costs a copy of every
  * column when the checkpoint has a tail (0.5 s and 1 GB on flights), and
- * loading the rows more. Instead: the checkpoint is mapped without its
- * string arrays (ws_ckpt_open_ex, lazy), the records after it are replayed
- * into a small tail table that keeps deleted keys as tombstones (as the
- * vectors' merge does, ws_tail.c), and a key is looked up in the tail
- * first, then by binary search over the checkpoint's key-ordered key
- * columns. The state is tied to the table's snapshot (its last chunk's
- * number and size): any commit, ours or another process's, makes it
- * rebuilt before use.
+ * loading the rows more. Instead: the checkpoint is mapped as a bake maps
+ * it (ws_ckpt_open_ex, WS_CKPT_ON_USE: no string array, no read-ahead, no
+ * row checked at open), the records after it are replayed into a small
+ * tail table that keeps deleted keys as tombstones (as the vectors' merge
+ * does, ws_tail.c), and a key is looked up in the tail first, then by
+ * binary search over the checkpoint's key-ordered key columns. Only the
+ * segments the search probes and the returned row lies in are read and
+ * checked (ws_ckpt_rows_ok): on flights about ten segments of 16,384 rows
+ * instead of 219 MB. A segment that fails its checksum is never used: the
+ * table is loaded instead (the load checks every segment, so it ignores
+ * this checkpoint, replays the chunks and writes a good one) and the key
+ * is looked up in the loaded rows. The state is tied to the table's
+ * snapshot (its last chunk's number and size): any commit, ours or
+ * another process's, makes it rebuilt before use.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +56,12 @@ void ws_point_free(ws_table *t)
     t->point = NULL;
 }
 
-/* Checkpoint row holding `key` (npk values in key order), or -1. */
-static long ckpt_find(const ws_table *t, const ws_ckpt *c, const pv_value *key)
+/* ckpt_find's answer when a probed key segment is damaged. */
+#define CKPT_DAMAGED (-2)
+
+/* Checkpoint row holding `key` (npk values in key order), -1 when none,
+ * or CKPT_DAMAGED. Each probed row's key segments are checked first. */
+static long ckpt_find(const ws_table *t, ws_ckpt *c, const pv_value *key)
 {
     const pv_schema *s = t->schema;
     uint64_t lo = 0, hi = c->nrows;
@@ -60,7 +70,9 @@ static long ckpt_find(const ws_table *t, const ws_ckpt *c, const pv_value *key)
         uint32_t k;
         int cmp = 0;
         for (k = 0; k < s->npk && !cmp; k++) {
-            pv_value v = pv_vec_get(&c->vecs[s->pk[k]], (uint32_t)mid);
+            pv_value v;
+            if (!ws_ckpt_rows_ok(c, s->pk[k], mid, 1)) return CKPT_DAMAGED;
+            v = ws_ckpt_value(c, s->pk[k], mid);
             cmp = pv_value_cmp(&v, &key[k]);
         }
         if (!cmp) return (long)mid;
@@ -70,38 +82,25 @@ static long ckpt_find(const ws_table *t, const ws_ckpt *c, const pv_value *key)
     return -1;
 }
 
-/* Column `col` of checkpoint row r: through the vector, or for a TEXT/BLOB
- * column opened lazily, its offsets into the mapping. */
-static pv_value ckpt_value(const ws_ckpt *c, uint32_t col, uint64_t r)
-{
-    const pv_vec *v = &c->vecs[col];
-    pv_value out;
-    if ((v->type != PV_TEXT && v->type != PV_BLOB) || v->u.s) return pv_vec_get(v, (uint32_t)r);
-    if (v->nulls && v->nulls[r]) return pv_v_null();
-    out.type = v->type;
-    out.u.s.p = c->str_bytes[col] + c->str_off[col][r];
-    out.u.s.n = (size_t)(c->str_off[col][r + 1] - c->str_off[col][r]);
-    return out;
-}
-
-/* The live row count: the checkpoint's, plus tail keys it lacks, minus
- * its keys the tail deleted. */
-static uint64_t count_rows(const ws_table *t, const ws_point *p)
+/* The live row count into *n: the checkpoint's, plus tail keys it lacks,
+ * minus its keys the tail deleted. 0, or 1 when a key segment the
+ * searches read is damaged. */
+static int count_rows(const ws_table *t, ws_point *p, uint64_t *n)
 {
     const ws_table *d = p->tail;
-    uint64_t n = p->c->nrows;
     size_t r;
     pv_value key[PV_MAX_COLUMNS];
+    *n = p->c->nrows;
     for (r = 0; r < d->nrows; r++) {
         const pv_value *row = &d->vals[r * t->schema->ncols];
         uint32_t k;
-        int in_ckpt;
+        long at;
         for (k = 0; k < t->schema->npk; k++) key[k] = row[t->schema->pk[k]];
-        in_ckpt = ckpt_find(t, p->c, key) >= 0;
-        if (d->live[r] && !in_ckpt) n++;
-        if (!d->live[r] && in_ckpt) n--;
+        if ((at = ckpt_find(t, p->c, key)) == CKPT_DAMAGED) return 1;
+        if (d->live[r] && at < 0) ++*n;
+        if (!d->live[r] && at >= 0) --*n;
     }
-    return n;
+    return 0;
 }
 
 static uint64_t tail_bytes(const ws_table *t, const ws_ckpt *c)
@@ -135,7 +134,7 @@ int ws_point_ready(pv_ws *ws, ws_table *t)
     p->tail->ws = ws;
     p->tail->schema = t->schema;
     p->tail->vec_dirty = 1;
-    if ((rc = ws_ckpt_open_ex(ws, t, 1, &p->c)) <= 0) goto fail;
+    if ((rc = ws_ckpt_open_ex(ws, t, WS_CKPT_ON_USE, &p->c)) <= 0) goto fail;
     if (tail_bytes(t, p->c) > POINT_TAIL_MAX) {
         rc = 0;
         goto fail;
@@ -151,7 +150,10 @@ int ws_point_ready(pv_ws *ws, ws_table *t)
     p->snap_n = t->snap_n;
     p->snap_num = t->snap_num[t->snap_n - 1];
     p->snap_size = t->snap_size[t->snap_n - 1];
-    p->nrows = count_rows(t, p);
+    if (count_rows(t, p, &p->nrows)) { /* (the load ignores the damaged checkpoint) */
+        rc = 0;
+        goto fail;
+    }
     return 1;
 fail:
     if (!t->point) {
@@ -169,6 +171,27 @@ fail:
 
 uint64_t ws_point_rows(const ws_table *t) { return t->point ? t->point->nrows : 0; }
 
+/* The damaged checkpoint's way: the table loaded (every segment checked:
+ * this checkpoint is ignored and the chunks replayed), then the key found
+ * in its rows as pv_ws_lookup finds it. */
+static int lookup_loaded(ws_table *t, const pv_value *key, const pv_value **out)
+{
+    const pv_schema *s = t->schema;
+    pv_value *row;
+    uint32_t k;
+    long at;
+    int rc;
+    ws_point_free(t);
+    if ((rc = ws_table_load(t->ws, t))) return rc;
+    if (!(row = calloc(s->ncols + 1, sizeof *row))) return pv_err(PV_ENOMEM, "out of memory");
+    for (k = 0; k < s->npk; k++) row[s->pk[k]] = key[k];
+    at = ws_key_find(t, row, ws_key_hash(s, row));
+    free(row);
+    if (at < 0 || !t->live[at]) return 0;
+    *out = &t->vals[(size_t)at * s->ncols];
+    return 1;
+}
+
 int ws_point_lookup(ws_table *t, const pv_value *key, const pv_value **out)
 {
     ws_point *p = t->point;
@@ -183,8 +206,12 @@ int ws_point_lookup(ws_table *t, const pv_value *key, const pv_value **out)
         *out = &p->tail->vals[(size_t)at * s->ncols];
         return 1;
     }
-    if ((at = ckpt_find(t, p->c, key)) < 0) return 0;
-    for (col = 0; col < s->ncols; col++) p->row[col] = ckpt_value(p->c, col, (uint64_t)at);
+    if ((at = ckpt_find(t, p->c, key)) == CKPT_DAMAGED) return lookup_loaded(t, key, out);
+    if (at < 0) return 0;
+    for (col = 0; col < s->ncols; col++) {
+        if (!ws_ckpt_rows_ok(p->c, col, (uint64_t)at, 1)) return lookup_loaded(t, key, out);
+        p->row[col] = ws_ckpt_value(p->c, col, (uint64_t)at);
+    }
     *out = p->row;
     return 1;
 }
