@@ -7,8 +7,11 @@
  * elsewhere checkpoints are simply not used), strings point into it. Every
  * byte that is read is covered by a checksum: the records by one checked at
  * open, the rows by their segments' (ws_ckpt_seg.c), checked at open or,
- * for a bake, when first used. So a checkpoint torn by a power failure (it
- * is written without fsync: it is only a cache) is ignored, never read.
+ * for a bake or a point query, when first used. So a checkpoint torn by a
+ * power failure (it is written without fsync: it is only a cache) is
+ * ignored, never read. The one exception is each chunk's stat hint (mtime,
+ * inode), which is only compared with a live stat and is rewritten in
+ * place after the chunk's bytes were found unchanged (refresh_hints).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +29,13 @@
 #include "ws_internal.h"
 
 #define CKPT_MAGIC "PVLOAD\0\1"
-#define CKPT_VERSION 3      /* the only one read: 1 and 2 had no segment checksums */
+#define CKPT_VERSION 4      /* the only one read: 1 and 2 had no segment checksums,
+                               3 covered the stat hints by the records' checksum */
 #define CHUNK_BLOB 1u       /* chunk record flag: bytes 16..31 hold a blob id */
 #define HEADER_SIZE 64
 #define CHUNK_REC 48
+#define HINT_OFF 16         /* a chunk record's stat hint: mtime (ns), inode */
+#define HINT_LEN 16
 #define COLUMN_REC 32
 #define SEG_HEAD 8          /* segment table: u32 rows per segment, u32 zero */
 #define SEG_ROWS_MAX (1u << 24)
@@ -193,8 +199,13 @@ static int rev_chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk
     return memcmp(now.hash, k->hash, 16) == 0;
 }
 
-/* Does the chunk still begin with the bytes the checkpoint replayed? */
-static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k, uint64_t snap_size)
+/* Does the chunk still begin with the bytes the checkpoint replayed? 1 when
+ * its stat hint says so or its bytes do; 2 when its bytes do and the whole
+ * file is those bytes, with *fresh the stat taken before reading them (the
+ * hint to record instead: a copied or restored file has another inode);
+ * 0 when not. */
+static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k, uint64_t snap_size,
+                           ws_ckpt_chunk *fresh)
 {
     char path[4400];
     struct stat st;
@@ -208,7 +219,10 @@ static int chunk_unchanged(pv_ws *ws, const ws_table *t, const ws_ckpt_chunk *k,
         (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == k->mtime_ns)
         return 1;
     if (ws_ckpt_chunk_read(ws, t, k->num, k->size, &now, &len) || len < k->size) return 0;
-    return memcmp(now.hash, k->hash, 16) == 0;
+    if (memcmp(now.hash, k->hash, 16) != 0) return 0;
+    if (len != k->size || !now.ino) return 1; /* (grown: its stat cannot match the record) */
+    *fresh = now;
+    return 2;
 }
 
 /* The chunk records: 0, 1 when one is bad, PV_ENOMEM. */
@@ -232,6 +246,31 @@ static int read_chunks(ws_ckpt *c, const uint8_t *p)
         memcpy(k->hash, p + 32, 16);
     }
     return 0;
+}
+
+/* XXH3-64 of a checkpoint's records (`len` bytes from offset 64: chunk
+ * records, column records, segment table) with the stat hint of every
+ * chunk record without a blob id read as zeros: the hints are rewritten in
+ * place (refresh_hints) and checked by no checksum, only compared with a
+ * live stat. Returns 0 when st is NULL (out of memory: matches nothing in
+ * practice). */
+static uint64_t records_sum(const uint8_t *recs, uint64_t nchunks, uint64_t len)
+{
+    static const uint8_t zero[HINT_LEN];
+    XXH3_state_t *st = XXH3_createState();
+    uint64_t i, h;
+    if (!st) return 0;
+    XXH3_64bits_reset(st);
+    for (i = 0; i < nchunks; i++, recs += CHUNK_REC, len -= CHUNK_REC) {
+        int blob = (pv_get_u32(recs + 4) & CHUNK_BLOB) != 0;
+        XXH3_64bits_update(st, recs, HINT_OFF);
+        XXH3_64bits_update(st, blob ? recs + HINT_OFF : zero, HINT_LEN);
+        XXH3_64bits_update(st, recs + HINT_OFF + HINT_LEN, CHUNK_REC - HINT_OFF - HINT_LEN);
+    }
+    XXH3_64bits_update(st, recs, (size_t)len);
+    h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
 }
 
 /* Column i: check its record and that its sections lie inside the file,
@@ -349,7 +388,7 @@ static int check_layout(ws_ckpt *c, const ws_table *t, int flags)
     if (c->seg_rows == 0 || c->seg_rows > SEG_ROWS_MAX || pv_get_u32(h + recs + 4)) return 1;
     c->nseg = (c->nrows + c->seg_rows - 1) / c->seg_rows;
     if ((c->map_len - recs - SEG_HEAD) / 8 / (c->ncols ? c->ncols : 1) < c->nseg ||
-        XXH3_64bits(h + HEADER_SIZE, recs + SEG_HEAD + 8 * c->ncols * c->nseg - HEADER_SIZE) !=
+        records_sum(h + HEADER_SIZE, nchunks, recs + SEG_HEAD + 8 * c->ncols * c->nseg - HEADER_SIZE) !=
             pv_get_u64(h + 48))
         return 1;
     c->seg_sums = h + recs + SEG_HEAD;
@@ -379,18 +418,58 @@ static int check_layout(ws_ckpt *c, const ws_table *t, int flags)
     return 0;
 }
 
-/* Do the covered chunks still hold what the checkpoint replayed? */
-static int check_chunks(pv_ws *ws, const ws_table *t, const ws_ckpt *c)
+/* Record the stat hints of the chunks fresh[i] says were verified by their
+ * bytes (ino != 0), in the file and in c->chunks, so the next open of a
+ * copied or restored workspace compares stats instead of hashing every
+ * chunk again. In place: each hint is 16 bytes (mtime, inode) that no
+ * checksum covers and that are only ever compared for equality with a live
+ * stat, so a reader or a crash seeing a hint half written (one field old,
+ * one new) at worst hashes that chunk again (docs/LOADING.md 1). Written
+ * only into the very file mapped (same device and inode: a checkpoint
+ * renamed over it since is not touched); any failure leaves the old
+ * hints. */
+static void refresh_hints(ws_ckpt *c, const ws_ckpt_chunk *fresh)
 {
+    struct stat st;
     size_t i;
-    for (i = 0; i < c->nchunks; i++) {
-        const ws_ckpt_chunk *k = &c->chunks[i];
-        if (t->snap_num[i] != k->num) return 0;
-        /* only the last covered chunk may have grown since */
-        if (i + 1 < c->nchunks && t->snap_size[i] != k->size) return 0;
-        if (!chunk_unchanged(ws, t, k, t->snap_size[i])) return 0;
+    int fd = open(c->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    if (fstat(fd, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino) {
+        for (i = 0; i < c->nchunks; i++) {
+            uint8_t b[HINT_LEN];
+            if (!fresh[i].ino) continue;
+            pv_put_u64(b, (uint64_t)fresh[i].mtime_ns);
+            pv_put_u64(b + 8, fresh[i].ino);
+            if (pwrite(fd, b, sizeof b, HEADER_SIZE + (off_t)i * CHUNK_REC + HINT_OFF) != (ssize_t)sizeof b)
+                break;
+            c->chunks[i].mtime_ns = fresh[i].mtime_ns;
+            c->chunks[i].ino = fresh[i].ino;
+        }
     }
-    return 1;
+    close(fd);
+}
+
+/* Do the covered chunks still hold what the checkpoint replayed? 1 yes
+ * (stat hints of chunks verified by their bytes refreshed), 0 no,
+ * PV_ENOMEM. */
+static int check_chunks(pv_ws *ws, const ws_table *t, ws_ckpt *c)
+{
+    ws_ckpt_chunk *fresh = calloc(c->nchunks + 1, sizeof *fresh);
+    size_t i, nfresh = 0;
+    int ok = 1;
+    if (!fresh) return PV_ENOMEM;
+    for (i = 0; i < c->nchunks && ok; i++) {
+        const ws_ckpt_chunk *k = &c->chunks[i];
+        int r;
+        if (t->snap_num[i] != k->num) ok = 0;
+        /* only the last covered chunk may have grown since */
+        else if (i + 1 < c->nchunks && t->snap_size[i] != k->size) ok = 0;
+        else if (!(r = chunk_unchanged(ws, t, k, t->snap_size[i], &fresh[i]))) ok = 0;
+        else nfresh += r == 2;
+    }
+    if (ok && nfresh) refresh_hints(c, fresh);
+    free(fresh);
+    return ok;
 }
 
 int ws_ckpt_open(pv_ws *ws, const ws_table *t, ws_ckpt **out)
@@ -419,6 +498,8 @@ int ws_ckpt_open_ex(pv_ws *ws, const ws_table *t, int flags, ws_ckpt **out)
         return pv_err(PV_ENOMEM, "out of memory");
     }
     c->map_len = (size_t)st.st_size;
+    c->dev = st.st_dev;
+    c->ino = st.st_ino;
     /* (every page is read at once unless rows are checked as they are used) */
     c->map = mmap(NULL, c->map_len, PROT_READ,
                   MAP_PRIVATE | (flags & WS_CKPT_ON_USE ? 0 : MAP_POPULATE), fd, 0);
@@ -433,7 +514,7 @@ int ws_ckpt_open_ex(pv_ws *ws, const ws_table *t, int flags, ws_ckpt **out)
         return pv_err(PV_ENOMEM, "out of memory");
     }
     rc = check_layout(c, t, flags);
-    if (rc == 0 && !check_chunks(ws, t, c)) rc = 1;
+    if (rc == 0 && (rc = check_chunks(ws, t, c)) >= 0) rc = !rc;
     if (rc) {
         ws_ckpt_free(c);
         return rc < 0 ? pv_err(PV_ENOMEM, "out of memory") : 0;
@@ -461,10 +542,11 @@ static void w_flush(ckpt_writer *w)
     w->nbuf = 0;
 }
 
-static void w_put(ckpt_writer *w, const void *p, size_t n)
+/* n bytes into the file (hashed into the records' checksum when `hash`) */
+static void w_bytes(ckpt_writer *w, const void *p, size_t n, int hash)
 {
     const uint8_t *q = p;
-    if (w->off >= HEADER_SIZE && w->off < w->recs_end) XXH3_64bits_update(w->body, p, n);
+    if (hash && w->off >= HEADER_SIZE && w->off < w->recs_end) XXH3_64bits_update(w->body, p, n);
     w->off += n;
     while (n) {
         size_t k = sizeof w->buf - w->nbuf < n ? sizeof w->buf - w->nbuf : n;
@@ -474,6 +556,22 @@ static void w_put(ckpt_writer *w, const void *p, size_t n)
         n -= k;
         if (w->nbuf == sizeof w->buf) w_flush(w);
     }
+}
+
+static void w_put(ckpt_writer *w, const void *p, size_t n) { w_bytes(w, p, n, 1); }
+
+/* A chunk record, its stat hint hashed as zeros (records_sum). */
+static void w_chunk_rec(ckpt_writer *w, const uint8_t rec[CHUNK_REC], int blob)
+{
+    static const uint8_t zero[HINT_LEN];
+    if (blob) {
+        w_put(w, rec, CHUNK_REC);
+        return;
+    }
+    XXH3_64bits_update(w->body, rec, HINT_OFF);
+    XXH3_64bits_update(w->body, zero, HINT_LEN);
+    XXH3_64bits_update(w->body, rec + HINT_OFF + HINT_LEN, CHUNK_REC - HINT_OFF - HINT_LEN);
+    w_bytes(w, rec, CHUNK_REC, 0);
 }
 
 static void w_pad(ckpt_writer *w)
@@ -563,11 +661,11 @@ static int write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *co
             pv_put_u32(rec + 4, CHUNK_BLOB);
             memcpy(rec + 16, cover[i].blob, 16);
         } else {
-            pv_put_u64(rec + 16, (uint64_t)cover[i].mtime_ns);
-            pv_put_u64(rec + 24, cover[i].ino);
+            pv_put_u64(rec + HINT_OFF, (uint64_t)cover[i].mtime_ns);
+            pv_put_u64(rec + HINT_OFF + 8, cover[i].ino);
         }
         memcpy(rec + 32, cover[i].hash, 16);
-        w_put(w, rec, sizeof rec);
+        w_chunk_rec(w, rec, cover[i].has_blob);
     }
     at = w->recs_end;
     for (c = 0; c < t->schema->ncols; c++) {

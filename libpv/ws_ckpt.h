@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "batch.h"
 #include "pvdb_cache.h"
@@ -98,6 +99,8 @@ typedef struct ws_ckpt {
     _Atomic unsigned char *seg_state;
     _Atomic int damaged;  /* a segment was found damaged */
     char *path;           /* the file, for messages */
+    dev_t dev;            /* the file mapped (its stat hints are refreshed */
+    ino_t ino;            /*   in this file only) */
 } ws_ckpt;
 
 /* ws_ckpt_open_ex flags. */
@@ -117,7 +120,9 @@ uint64_t ws_ckpt_schema_hash(const struct pv_schema *s);
  * chunk list and sizes): header, schema hash, the records' checksum,
  * every offset, every segment checksum, and every covered chunk (same
  * number and position, at least as long, same bytes: XXH3-128 of the
- * prefix, skipped when size, mtime and inode are those recorded). Returns
+ * prefix, skipped when size, mtime and inode are those recorded; a chunk
+ * whose bytes were hashed and match gets its mtime and inode recorded, in
+ * place in the file: docs/LOADING.md 1). Returns
  * 1 with *out set, 0 when there is no usable checkpoint (none, stale,
  * damaged, an older version, or checkpoints not read in ws: never an
  * error), or PV_ENOMEM. */

@@ -8,8 +8,14 @@ pvdev would, for load_cache.sh and bake_rev.sh:
   ckpt_edit.py FILE version N        set the version to N and re-checksum
                                      the header (a checkpoint that is
                                      whole, of another version)
+  ckpt_edit.py FILE stale DIR        print the chunk records whose stat
+                                     hint (mtime, inode) is not the live
+                                     stat of DIR/NNNNNNNN.jsonl (their
+                                     bytes are hashed at open), one
+                                     number a line
 """
 import ctypes
+import os
 import struct
 import sys
 
@@ -49,6 +55,17 @@ def set_version(b, version):
     struct.pack_into("<Q", b, 56, xxh.XXH3_64bits(bytes(b[:56]), 56))
 
 
+def stale(b, tables_dir):
+    nchunks = struct.unpack_from("<Q", b, 24)[0]
+    for i in range(nchunks):
+        num, flags, _size, mtime, ino = struct.unpack_from("<IIQqQ", b, HEADER + i * CHUNK_REC)
+        if flags & 1:  # a git blob id, no stat
+            continue
+        st = os.stat(os.path.join(tables_dir, "%08d.jsonl" % num))
+        if (st.st_mtime_ns, st.st_ino) != (mtime, ino):
+            print(num)
+
+
 def main():
     path, what = sys.argv[1], sys.argv[2]
     with open(path, "rb") as f:
@@ -57,6 +74,9 @@ def main():
         damage(b, int(sys.argv[3]), int(sys.argv[4]))
     elif what == "version":
         set_version(b, int(sys.argv[3]))
+    elif what == "stale":
+        stale(b, sys.argv[3])
+        return
     else:
         sys.exit(__doc__)
     with open(path, "wb") as f:
