@@ -520,6 +520,10 @@ static int key_value(pv_arena *a, int type, const pv_value *v, pv_value *out)
 {
     pv_value n;
     int pure = 0;
+    if (v->type == PV_INTEGER && type == PV_INTEGER) { /* (the usual point query) */
+        *out = *v;
+        return 1;
+    }
     if (v->type == PV_NULL) return 0;
     if (type == PV_TEXT) {
         pv_str s;
@@ -600,8 +604,8 @@ static int make_combos(pv_lookup *l, pv_eval *cx, uint32_t npk, pv_expr ***vals,
 {
     const pv_plan *p = l->plan;
     uint32_t i;
-    pv_value **lists = pv_arena_alloc(&l->arena, npk * sizeof *lists);
-    uint32_t *nlist = pv_arena_alloc(&l->arena, npk * sizeof *nlist), *pos;
+    pv_value **lists;
+    uint32_t *nlist, *pos;
     size_t total = 1, k, out = 0;
     void **ptrs, **tmp;
     pv_value *keys;
@@ -617,6 +621,8 @@ static int make_combos(pv_lookup *l, pv_eval *cx, uint32_t npk, pv_expr ***vals,
         l->nkeys = 1;
         return 0;
     }
+    lists = pv_arena_alloc(&l->arena, npk * sizeof *lists);
+    nlist = pv_arena_alloc(&l->arena, npk * sizeof *nlist);
     if (!lists || !nlist || !(pos = pv_arena_alloc(&l->arena, npk * sizeof *pos)))
         return pv_err(PV_ENOMEM, "out of memory looking up keys");
     for (i = 0; i < npk; i++) {
@@ -703,6 +709,7 @@ static int alloc_vecs(pv_lookup *l, uint32_t cap)
 /* ---- through a secondary index --------------------------------------------------- */
 
 static void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v);
+static void slot_vecs(pv_lookup *l);
 static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out);
 
 /* The plan's index in the run's schema (found by name: a DROP INDEX or a
@@ -1081,6 +1088,9 @@ int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_
         rc = pv_err(PV_ENOMEM, "out of memory looking up keys");
         goto fail;
     }
+    /* a point lookup's vectors are set once: the slot arrays never move,
+     * and every run's table has the slots' types (exec_run.c check_shape) */
+    if (l->point) slot_vecs(l);
     if ((rc = index_start(l, cx))) goto fail;
     *out = l;
     return 0;
@@ -1115,8 +1125,8 @@ void pv_lookup_finish(pv_lookup *l)
     if (l) l->scan = NULL;
 }
 
-/* The vectors of a batch of `r` rows from the slot arrays. */
-static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out)
+/* Each slot's vector: its column's type, over the slot arrays. */
+static void slot_vecs(pv_lookup *l)
 {
     const pv_plan *p = l->plan;
     uint32_t s;
@@ -1131,6 +1141,13 @@ static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out)
         default: v->u.i = l->data[s]; break;
         }
     }
+}
+
+/* The vectors of a batch of `r` rows from the slot arrays. */
+static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out)
+{
+    const pv_plan *p = l->plan;
+    slot_vecs(l);
     out->nrows = r;
     out->ncols = p->nslots;
     out->cols = l->vecs;
@@ -1158,11 +1175,16 @@ static int point_next(pv_lookup *l, pv_batch *out)
         if (rc == 0) continue;
         for (s = 0; s < p->nslots; s++) {
             const pv_value *v = &l->rowv[s];
-            put(l, s, l->schema->cols[p->slot_col[s]].type, 0, v);
+            put(l, s, l->vecs[s].type, 0, v);
             /* pv_source_get_row: a readable byte follows every string */
             l->penc[s].term = (v->type == PV_TEXT || v->type == PV_BLOB) && v->u.s.p[v->u.s.n] == 0;
         }
-        set_vecs(l, 1, out);
+        /* (the vectors were set up for the table at open or restart: the
+         * same arrays for every row, so a caller's view of them holds) */
+        out->nrows = 1;
+        out->ncols = p->nslots;
+        out->cols = l->vecs;
+        out->want_enc = NULL;
         out->enc = l->penc; /* all PV_VEC_PLAIN: only `term` says something */
         out->enc_cols = l->vecs;
         return 1;

@@ -35,6 +35,9 @@ struct pv_run {
     pv_source src;
     pv_scan *scan;
     pv_lookup *lookup;    /* PV_ACCESS_LOOKUP, or a key index, instead of the scan */
+    int point;            /* lookup is a point lookup of one whole key whose
+                             row is read in place: point_step */
+    pv_vec *oseen;        /* point: per output, the vector handed out last */
     int eof;              /* the source has no more batches */
     pv_batch one;         /* the current batch (SELECT without FROM: one
                              row of no columns) */
@@ -59,6 +62,11 @@ struct pv_run {
 };
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory running a query"); }
+
+/* Runs that took point_step on this thread, for tests (tests/unit/
+ * test_getter.c test_point_fast_path says when the fast path must and
+ * must not apply; a thread's own counter: no shared line to write). */
+_Thread_local uint64_t pv_run_point_steps;
 
 /* ---- memory budget ------------------------------------------------------------------- */
 
@@ -348,6 +356,59 @@ static int stream_next(pv_run *r)
     }
 }
 
+/* Has output i's vector changed since it was handed out last? (Then so
+ * has the row's batch for the caller; else it may keep what it read.) */
+static inline int out_changed(pv_run *r, uint32_t i, const pv_vec *v, uint8_t term)
+{
+    const pv_vec *o = &r->oseen[i];
+    return r->ocols[i] != v || r->oterm[i] != term || o->type != v->type || o->nulls != v->nulls ||
+           o->u.i != v->u.i;
+}
+
+/* The row of a point lookup of one whole key (r->point), read in place,
+ * the way stream_next would hand it out but without its per-batch work
+ * (selection, placing, the next batch asked for): a run of a prepared
+ * `SELECT ... WHERE key = ?` costs little more than the lookup itself. At
+ * most one row: the WHERE left over, OFFSET and LIMIT still apply. The
+ * row's batch changes only when an output's vector does (the lookup's
+ * vectors are the same arrays from key to key), so pv_stmt keeps its view
+ * of them. */
+static int point_step(pv_run *r)
+{
+    const pv_plan *p = r->plan;
+    const pv_batch *b = &r->one;
+    uint32_t i, n = 1;
+    int rc, changed = 0;
+    if (r->eof) return 0;
+    r->eof = 1; /* one key: one batch at most */
+    pv_run_point_steps++;
+    if ((rc = pv_lookup_next(r->lookup, &r->one)) <= 0) return rc;
+    if (r->where && ((rc = filter(r, b, &n)) || n == 0)) return rc;
+    if (r->skip > 0) { /* (OFFSET n >= 1 skips the only row) */
+        r->skip--;
+        return 0;
+    }
+    if (r->limit > 0) r->limit--;
+    for (i = 0; i < p->nout; i++) {
+        uint32_t slot = (uint32_t)r->outslot[i];
+        const pv_vec *v = &b->cols[slot];
+        uint8_t term = (uint8_t)text_term(b, slot);
+        if (form_of(b, slot) != PV_VEC_PLAIN) pv_batch_flatten(b, slot);
+        if (out_changed(r, i, v, term)) {
+            r->ocols[i] = v;
+            r->oterm[i] = term;
+            r->oseen[i] = *v;
+            changed = 1;
+        }
+    }
+    if (changed) r->cur.batch++;
+    r->cur.vals = NULL;
+    r->cur.row = 0;
+    r->cur.more = NULL;
+    r->cur.nmore = 0;
+    return 1;
+}
+
 /* ---- materialized ----------------------------------------------------------------------- */
 
 /* Copy the scratch row into the store, unless DISTINCT has seen it. */
@@ -506,6 +567,9 @@ static int open_access(pv_run *r, pv_db *db)
         return pv_lookup_open(p, db, &r->src, &r->cx, &r->lookup);
     } else if (p->index && (ix = pv_source_index(&r->src))) {
         rc = pv_index_open(p, &r->src, ix, &r->cx, &r->lookup);
+        /* (the lookup is then a point lookup: pv_index_open) */
+        r->point = rc == 0 && r->can_place && p->index == PV_INDEX_KEYS && !p->has_sec && p->npk == 1 &&
+                   p->nkvals[0] == 1 && r->src.schema->npk == 1;
     } else {
         return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
     }
@@ -560,7 +624,8 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
         !(r->proj = calloc(plan->nout ? plan->nout : 1, sizeof *r->proj)) ||
         !(r->outslot = malloc((plan->nout ? plan->nout : 1) * sizeof *r->outslot)) ||
         !(r->ocols = calloc(plan->nout ? plan->nout : 1, sizeof *r->ocols)) ||
-        !(r->oterm = calloc(plan->nout ? plan->nout : 1, 1))) {
+        !(r->oterm = calloc(plan->nout ? plan->nout : 1, 1)) ||
+        !(r->oseen = calloc(plan->nout ? plan->nout : 1, sizeof *r->oseen))) {
         rc = nomem();
         goto fail;
     }
@@ -623,6 +688,10 @@ int pv_run_next(pv_run *r, const pv_value **row)
 int pv_run_step(pv_run *r, const pv_row **row)
 {
     int rc;
+    if (r->point) {
+        if ((rc = point_step(r)) == 1) *row = &r->cur;
+        return rc;
+    }
     r->in_place = r->can_place;
     rc = r->plan->aggregate || r->plan->nkeys ? materialized_next(r) : stream_next(r);
     if (rc == 1) *row = &r->cur;
@@ -643,5 +712,6 @@ void pv_run_close(pv_run *r)
     free(r->outslot);
     free(r->ocols);
     free(r->oterm);
+    free(r->oseen);
     free(r);
 }

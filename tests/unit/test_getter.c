@@ -642,6 +642,128 @@ static void test_point_text_in_place(void **state)
     }
 }
 
+/* ---- the statement's point fast path ------------------------------------------------ */
+
+/* Runs that took exec_run.c's point_step on this thread. */
+extern _Thread_local uint64_t pv_run_point_steps;
+
+/* A parameter value: 'i'nteger, 'r'eal, 't'ext, 'b'lob, 'n'ull; 'a': the
+ * integer k % 3 at the k-th key (a LIMIT or OFFSET that changes between
+ * runs of one statement). */
+typedef struct pbind { char kind; int64_t i; double f; const char *s; } pbind;
+
+/* Bind `b` (nb values), step `st` to its end twice (the second step
+ * after the end or an error must say so again), and render every cell's
+ * type and text, and the codes returned. */
+static char *run_binds(pv_stmt *st, const pbind *b, int nb)
+{
+    pv_buf out = PV_BUF_INIT;
+    char *s;
+    int i, rc, c;
+    assert_int_equal(pv_reset(st), PV_OK);
+    for (i = 0; i < nb; i++) {
+        switch (b[i].kind) {
+        case 'i': rc = pv_bind_int64(st, i + 1, b[i].i); break;
+        case 'r': rc = pv_bind_double(st, i + 1, b[i].f); break;
+        case 't': rc = pv_bind_text(st, i + 1, b[i].s, strlen(b[i].s)); break;
+        case 'b': rc = pv_bind_blob(st, i + 1, b[i].s, strlen(b[i].s)); break;
+        default: rc = pv_bind_null(st, i + 1); break;
+        }
+        assert_int_equal(rc, PV_OK);
+    }
+    while ((rc = pv_step(st)) == PV_ROW) {
+        for (c = 0; c < pv_column_count(st); c++) {
+            const char *t = pv_column_text(st, c);
+            pv_buf_printf(&out, "%s%d:%s", c ? "|" : "", pv_column_type(st, c), t ? t : "(null)");
+            if (t && strlen(t) != pv_column_bytes(st, c)) pv_buf_printf(&out, "(%zu bytes)", pv_column_bytes(st, c));
+        }
+        pv_buf_putc(&out, '\n');
+    }
+    pv_buf_printf(&out, "rc %d, then %d\n", rc, pv_step(st));
+    pv_buf_putc(&out, 0);
+    s = strdup(out.p);
+    pv_buf_free(&out);
+    return s;
+}
+
+/* A prepared `SELECT <bare columns> FROM <table> WHERE key = ?` on a
+ * .pvdb takes exec_run.c's point_step (the one row read in place,
+ * without the scan's batch machinery) exactly when the plan is a lookup
+ * of one whole one-column key with every output a bare column and no
+ * DISTINCT, aggregate or ORDER BY; a WHERE left over, LIMIT and OFFSET
+ * (parameters too) still apply. Every case answers as the same
+ * statement with the same parameters on the workspace (which never takes
+ * it), key after key on one statement: found, missing, NULL, text '7',
+ * ' 7 ', '7.0' and real 7.0 against the INTEGER key (SQLite affinity),
+ * 7.5, 'abc' and a blob (no row), text and REAL keys, and a table whose
+ * text cells change from NULL to '' to 'x' between keys. */
+static void test_point_fast_path(void **state)
+{
+    static const pbind keys[] = {
+        {'i', 7, 0, NULL},   {'i', 8, 0, NULL},    {'i', 9999, 0, NULL}, {'i', 10001, 0, NULL},
+        {'i', -1, 0, NULL},  {'n', 0, 0, NULL},    {'t', 0, 0, "7"},     {'t', 0, 0, " 7 "},
+        {'t', 0, 0, "7.0"},  {'r', 0, 7.0, NULL},  {'r', 0, 7.5, NULL},  {'t', 0, 0, "abc"},
+        {'b', 0, 0, "7"},    {'i', 1, 0, NULL},    {'i', 3, 0, NULL},    {'i', 4241, 0, NULL},
+    };
+    static const struct { const char *sql; int fast; pbind extra[2]; int nextra; } q[] = {
+        {"SELECT * FROM t WHERE id = ?", 1, {{0}}, 0},
+        {"SELECT name, id, name FROM t WHERE id = ?", 1, {{0}}, 0},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, {{'i', 1, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 0, {{'i', 0, 0, NULL}}, 1}, /* (no lookup at all) */
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, {{'i', -1, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 0, {{'t', 0, 0, "x"}}, 1}, /* datatype mismatch */
+        {"SELECT * FROM t WHERE id = ? LIMIT 5 OFFSET ?", 1, {{'i', 0, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT 5 OFFSET ?", 1, {{'i', 1, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, {{'a', 0, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT 1 OFFSET ?", 1, {{'a', 0, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? AND name = ?", 1, {{'t', 0, 0, "n7"}}, 1},
+        {"SELECT id, score FROM t WHERE id = ? AND score > ?", 1, {{'r', 0, 6.0, NULL}}, 1},
+        {"SELECT * FROM s WHERE k = ?", 1, {{0}}, 0},
+        {"SELECT * FROM r WHERE x = ?", 1, {{0}}, 0},
+        {"SELECT * FROM w WHERE id = ?", 1, {{0}}, 0},
+        {"SELECT id + 1, name FROM t WHERE id = ?", 0, {{0}}, 0},
+        {"SELECT * FROM t WHERE id = ? ORDER BY name", 0, {{0}}, 0},
+        {"SELECT DISTINCT name, id FROM t WHERE id = ?", 0, {{0}}, 0},
+        {"SELECT COUNT(*), MAX(name) FROM t WHERE id = ?", 0, {{0}}, 0},
+        {"SELECT * FROM t WHERE id IN (?, ?)", 0, {{'i', 9, 0, NULL}}, 1},
+        {"SELECT * FROM c WHERE a = ? AND b = ?", 0, {{'t', 0, 0, "b07"}}, 1},
+        {"SELECT * FROM t WHERE id >= ? AND id <= 9", 0, {{0}}, 0},
+    };
+    gfix *f = *state;
+    size_t i, k;
+    for (i = 0; i < sizeof q / sizeof *q; i++) {
+        pv_stmt *st, *ref;
+        uint64_t before = pv_run_point_steps;
+        assert_int_equal(pv_prepare(f->pdb, q[i].sql, (size_t)-1, &st, NULL), PV_OK);
+        assert_int_equal(pv_prepare(f->ws.db, q[i].sql, (size_t)-1, &ref, NULL), PV_OK);
+        for (k = 0; k < sizeof keys / sizeof *keys; k++) {
+            pbind b[3];
+            char *got, *want;
+            b[0] = keys[k];
+            /* (table s: its keys are text; w: ids 0 .. 1199 in turn) */
+            if (strstr(q[i].sql, "FROM s") && b[0].kind == 'i') {
+                static char kb[16];
+                snprintf(kb, sizeof kb, "k%05lld", (long long)(b[0].i * 3));
+                b[0].kind = 't';
+                b[0].s = kb;
+            }
+            if (strstr(q[i].sql, "FROM w")) b[0] = (pbind){'i', (int64_t)k, 0, NULL};
+            if (q[i].nextra) b[1] = q[i].extra[0];
+            if (q[i].nextra && b[1].kind == 'a') b[1] = (pbind){'i', (int64_t)(k % 3), 0, NULL};
+            got = run_binds(st, b, 1 + q[i].nextra);
+            want = run_binds(ref, b, 1 + q[i].nextra);
+            if (strcmp(got, want))
+                fail_msg("%s, key %zu:\n--- .pvdb\n%s--- workspace\n%s", q[i].sql, k, got, want);
+            free(got);
+            free(want);
+        }
+        if (q[i].fast ? pv_run_point_steps == before : pv_run_point_steps != before)
+            fail_msg("case %zu, %s: the point fast path was %staken", i, q[i].sql, q[i].fast ? "not " : "");
+        pv_finalize(st);
+        pv_finalize(ref);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -653,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_range_reruns),
         cmocka_unit_test(test_cells_in_place),
         cmocka_unit_test(test_point_text_in_place),
+        cmocka_unit_test(test_point_fast_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
