@@ -262,6 +262,91 @@ PV_API const char *pv_column_text(pv_stmt *st, int col);
 PV_API const void *pv_column_blob(pv_stmt *st, int col);
 PV_API size_t pv_column_bytes(pv_stmt *st, int col);
 
+/* ---- reading rows in spans (docs/SPANS.md) -------------------------------
+ * A span is the current row and up to PV_SPAN_MAX - 1 rows after it,
+ * read a column at a time as arrays, the way DuckDB's data chunks and
+ * Arrow arrays hand out columns: one call per column per span instead of
+ * one per cell. The two ways mix freely within one run of a statement.
+ *
+ *   while ((rc = pv_step(st)) == PV_ROW) {
+ *       int n;
+ *       pv_span id;
+ *       if ((rc = pv_step_span(st, PV_SPAN_MAX, &n)) < 0) break;
+ *       if ((rc = pv_column_span(st, 0, &id)) < 0) break;
+ *       for (int k = 0; k < n; k++)
+ *           if (!(id.nulls && id.nulls[k])) sum += id.u.i[k];
+ *   }
+ */
+#define PV_SPAN_MAX 1024   /* the most rows one span holds */
+
+/* Bytes of a TEXT or BLOB cell: `n` bytes at `p`, not NUL-terminated
+ * (a NUL may follow; do not count on it). When n is 0, p may be NULL. */
+typedef struct pv_bytes {
+    const char *p;
+    size_t n;
+} pv_bytes;
+
+/* One result column over the rows of a span. Row k (0 <= k < n) is NULL
+ * when nulls != NULL and nulls[k] == 1 (nulls == NULL: no row is NULL;
+ * a mask may be given that holds only zeros); its slot in `u` is then
+ * unspecified. Otherwise its value has type `type` and is in:
+ *   PV_INTEGER, PV_BOOLEAN (0 or 1): u.i[k], a signed 64-bit integer;
+ *   PV_REAL:                         u.f[k], an IEEE-754 double;
+ *   PV_TEXT (UTF-8), PV_BLOB:        u.s[k], its bytes.
+ * type is PV_NULL only when every row of the span is NULL and the column
+ * has no type for them (a computed column); u is then not to be read.
+ * Values are never converted: a TEXT column reads as text, not as the
+ * numbers pv_column_int64 would make of it. */
+typedef struct pv_span {
+    int type;              /* PV_NULL .. PV_BOOLEAN */
+    uint32_t n;            /* rows, as pv_step_span's *n */
+    const uint8_t *nulls;  /* n bytes, 1 = NULL; or NULL when none is */
+    union {
+        const int64_t *i;
+        const double *f;
+        const pv_bytes *s;
+    } u;
+} pv_span;
+
+/* Claim, after pv_step returned PV_ROW, the current row and up to
+ * max_rows - 1 of the rows that follow it as one span of *n rows
+ * (1 <= *n <= min(max_rows, PV_SPAN_MAX)). The next pv_step returns the
+ * row after the span; pv_column_* keep reading the span's first row (the
+ * row pv_step returned), and pointers they returned for it stay valid.
+ * A span may hold fewer rows than asked for, and than the statement has
+ * left: it ends where the scan's batch (1024 table rows) ends, and for a
+ * column computed row by row where a non-NULL value's type differs from
+ * the span's earlier values (so that each column of a span has one type).
+ * LIMIT and OFFSET are applied as by pv_step: a span never holds a row
+ * pv_step would not have returned. Calling it again before the next
+ * pv_step keeps the claim and gives the same *n.
+ *
+ * Rows read in place (bare columns of a `.pvdb` table) are claimed
+ * without copying anything. Other rows (expressions, aggregates, ORDER
+ * BY, DISTINCT, a workspace, EXPLAIN) are run to here and copied, values
+ * and bytes, into the statement's span arrays.
+ *
+ * Errors (*n is then 0): PV_EMISUSE (st or n NULL, or no current row:
+ * before pv_step, after it returned PV_DONE or an error, or after
+ * pv_reset), PV_ERANGE (max_rows < 1), PV_ENOMEM; and when rows are run
+ * to here, the errors of pv_step (PV_ECORRUPT, PV_EIO, PV_ERANGE,
+ * PV_ETYPE, PV_ELIMIT, ...): the statement has then failed, as if pv_step
+ * had returned the error (pv_reset runs it again). */
+PV_API int pv_step_span(pv_stmt *st, int max_rows, int *n);
+
+/* Column `col` (0-based) over the rows of the current span, into *out.
+ * Without a pv_step_span since the last pv_step, the span is the current
+ * row alone (as after pv_step_span(st, 1, &n)). The arrays are borrowed
+ * and read only: valid until the next pv_step, pv_reset or pv_finalize
+ * on this statement. Where a span's rows are consecutive rows of a
+ * scanned batch they point into the batch (into the mapping, or blocks
+ * the scan decoded); rows with gaps between them (a WHERE on other
+ * columns) are gathered into the statement's per-column arrays on the
+ * first call for the column (later calls return the same arrays).
+ * Errors: PV_EMISUSE (st or out NULL, or no current row), PV_ERANGE
+ * (col < 0 or >= pv_column_count), PV_ENOMEM. */
+PV_API int pv_column_span(pv_stmt *st, int col, pv_span *out);
+
 /* Rewind a statement so pv_step runs it again; bindings are kept. */
 PV_API int pv_reset(pv_stmt *st);
 

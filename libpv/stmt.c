@@ -7,6 +7,7 @@
  * exec_ddl.c); SELECT opens a run (exec.h) and hands out its rows; EXPLAIN
  * hands out the rows of pv_explain.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,23 @@ typedef struct place_col {
  * through the row's vectors): inline in the statement, so a pv_column_*
  * call is one load less. */
 #define PLACE_COLS 16
+
+/* A result column's span arrays (pv_column_span) when the span is not
+ * handed out of a batch as it is: rows gathered out of a batch, or
+ * copied from projected rows. Allocated on first use. */
+typedef struct span_buf {
+    void *vals;        /* PV_SPAN_MAX slots of the column's type: an array of
+                          int64_t, double or pv_str (room for pv_str) */
+    uint8_t *nulls;    /* PV_SPAN_MAX bytes, 1 = NULL */
+    uint64_t id;       /* the claim (sp_id) they hold; 0: none */
+    int type;          /* PV_NULL while only NULLs were seen */
+    int any_null;
+} span_buf;
+
+/* What the next pv_step does after a span copied from projected rows
+ * ran the statement on (pv_step_span): the state of the last row it
+ * read is kept in pv_stmt.res meanwhile. */
+enum { RES_NONE, RES_NEXT, RES_THIS, RES_DONE };
 
 struct pv_stmt {
     /* (first: what pv_step and pv_column_* read for every row) */
@@ -71,6 +89,25 @@ struct pv_stmt {
     pv_row xrow;           /* EXPLAIN: the current row's values */
     pv_buf *text;          /* per result column: NUL-terminated text */
     uint64_t *text_gen;    /* per result column: text[] holds row rowgen's */
+    /* spans (pv_step_span, pv_column_span) */
+    uint64_t sp_gen;       /* rowgen when the span was claimed */
+    int sp_valid;          /* a span was claimed (current if sp_gen == rowgen) */
+    int sp_copied;         /* its values are in sb[] (projected rows) */
+    int sp_contig;         /* in place: its rows are consecutive in the batch */
+    uint32_t sp_n;         /* rows in the span */
+    uint32_t sp_first;     /* in place: its first row (= r) */
+    const uint32_t *sp_more; /* in place: its other sp_n - 1 rows */
+    uint64_t sp_id;        /* claims made so far (span_buf.id) */
+    span_buf *sb;          /* per result column, or NULL */
+    pv_value *fvals;       /* copied span: its first row's values ... */
+    pv_row frow;           /* ... as the current row */
+    pv_arena sarena;       /* copied span: its text and blob bytes */
+    int resume;            /* RES_*: pending after a copied span */
+    struct {
+        const pv_row *row;
+        uint32_t nplace, r;
+        const uint32_t *more, *more_end;
+    } res;                 /* the statement at the last row a copied span read */
 };
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory preparing a statement"); }
@@ -108,6 +145,13 @@ static void stmt_free(pv_stmt *st)
     pv_arena_free(&st->xarena);
     for (i = 0; st->pbytes && i < st->nparams; i++) free(st->pbytes[i]);
     for (i = 0; st->text && i < st->ncols; i++) pv_buf_free(&st->text[i]);
+    for (i = 0; st->sb && i < st->ncols; i++) {
+        free(st->sb[i].vals);
+        free(st->sb[i].nulls);
+    }
+    free(st->sb);
+    free(st->fvals);
+    pv_arena_free(&st->sarena);
     free(st->pbytes);
     free(st->params);
     free(st->text);
@@ -180,6 +224,8 @@ PV_API int pv_reset(pv_stmt *st)
     st->row = NULL;
     st->nplace = 0;
     st->more = st->more_end = NULL;
+    st->resume = RES_NONE;
+    st->sp_valid = 0;
     st->state = ST_READY;
     st->xrows = NULL;
     st->nxrows = st->xpos = 0;
@@ -338,6 +384,34 @@ static int step_select(pv_stmt *st)
     return rc;
 }
 
+/* pv_step after a copied span (pv_step_span): back to the last row the
+ * span read, then on from there; RESUME_GO: go on as pv_step does. */
+#define RESUME_GO 2
+static int step_resume(pv_stmt *st)
+{
+    int kind = st->resume;
+    st->resume = RES_NONE;
+    st->row = st->res.row;
+    st->nplace = st->res.nplace;
+    st->r = st->res.r;
+    st->more = st->res.more;
+    st->more_end = st->res.more_end;
+    if (kind == RES_DONE) {
+        st->state = ST_DONE;
+        return PV_DONE;
+    }
+    if (kind == RES_THIS) { /* the row the span stopped before */
+        st->rowgen++;
+        return PV_ROW;
+    }
+    if (st->more != st->more_end) {
+        st->r = *st->more++;
+        st->rowgen++;
+        return PV_ROW;
+    }
+    return RESUME_GO;
+}
+
 PV_API int pv_step(pv_stmt *st)
 {
     int rc;
@@ -347,6 +421,7 @@ PV_API int pv_step(pv_stmt *st)
         st->rowgen++;
         return PV_ROW;
     }
+    if (st->resume && (rc = step_resume(st)) != RESUME_GO) return rc;
     st->nplace = 0;
     if (st->state == ST_DONE) return PV_DONE;
     if (st->state == ST_FAILED)
@@ -540,4 +615,244 @@ PV_API size_t pv_column_bytes(pv_stmt *st, int col)
     if (cell_str(st, col, 0, &s)) return s.n;
     b = cell_text(st, col);
     return b ? b->len : 0;
+}
+
+/* ---- spans ------------------------------------------------------------------------------- */
+
+/* pv_bytes is pv_str, so that a batch's TEXT/BLOB vector is a span as it is. */
+_Static_assert(sizeof(pv_bytes) == sizeof(pv_str) && offsetof(pv_bytes, p) == offsetof(pv_str, p) &&
+                   offsetof(pv_bytes, n) == offsetof(pv_str, n),
+               "pv_bytes and pv_str differ");
+_Static_assert(sizeof(int64_t) <= sizeof(pv_str) && sizeof(double) <= sizeof(pv_str),
+               "span slots are too small");
+
+static int span_nomem(void) { return pv_err(PV_ENOMEM, "out of memory reading a span"); }
+
+/* Is the claimed span the current one (claimed since the last pv_step)? */
+static inline int span_current(const pv_stmt *st) { return st->sp_valid && st->sp_gen == st->rowgen; }
+
+/* Column col's span arrays, allocated on first use. */
+static span_buf *span_buf_get(pv_stmt *st, uint32_t col)
+{
+    span_buf *b;
+    if (!st->sb && !(st->sb = calloc(st->ncols, sizeof *st->sb))) return NULL;
+    b = &st->sb[col];
+    if (!b->vals) b->vals = malloc(PV_SPAN_MAX * sizeof(pv_str));
+    if (!b->nulls) b->nulls = malloc(PV_SPAN_MAX);
+    return b->vals && b->nulls ? b : NULL;
+}
+
+/* Can the current row join the copied span: is each of its
+ * non-NULL values of its column's type so far? */
+static int span_fits(const pv_stmt *st)
+{
+    uint32_t c;
+    for (c = 0; c < st->ncols; c++) {
+        pv_value v;
+        cell(st, c, &v);
+        if (v.type != PV_NULL && st->sb[c].type != PV_NULL && st->sb[c].type != v.type) return 0;
+    }
+    return 1;
+}
+
+/* Copy the current row into slot k of the span arrays (bytes into
+ * sarena: the run's own may move at its next row); slot 0 also into
+ * fvals, the span's first row. */
+static int span_append(pv_stmt *st, uint32_t k)
+{
+    uint32_t c;
+    for (c = 0; c < st->ncols; c++) {
+        span_buf *b = &st->sb[c];
+        pv_value v;
+        cell(st, c, &v);
+        b->nulls[k] = v.type == PV_NULL;
+        if (v.type == PV_NULL) { /* (its slot is left as it is: unspecified) */
+            b->any_null = 1;
+        } else {
+            if (b->type == PV_NULL) b->type = v.type;
+            switch (v.type) {
+            case PV_REAL: ((double *)b->vals)[k] = v.u.f; break;
+            case PV_TEXT:
+            case PV_BLOB:
+                if (v.u.s.n && !(v.u.s.p = pv_arena_dup(&st->sarena, v.u.s.p, v.u.s.n))) return span_nomem();
+                if (!v.u.s.n) v.u.s.p = "";
+                ((pv_str *)b->vals)[k] = v.u.s;
+                break;
+            default: ((int64_t *)b->vals)[k] = v.u.i; break;
+            }
+        }
+        if (k == 0) st->fvals[c] = v;
+    }
+    return 0;
+}
+
+/* The next row of the run, as pv_step (without its state changes). */
+static int span_advance(pv_stmt *st)
+{
+    int rc;
+    if (st->more != st->more_end) {
+        st->r = *st->more++;
+        return PV_ROW;
+    }
+    st->nplace = 0;
+    if ((rc = step_select(st)) != PV_ROW) st->row = NULL;
+    return rc;
+}
+
+/* Claim a span of projected rows (st->row has values): the current row
+ * and up to max - 1 more run to here, all copied. The statement is left
+ * at the last row read (kept in res for the next pv_step) and its current
+ * row is the copy of the first one. */
+static int claim_copied(pv_stmt *st, uint32_t max)
+{
+    uint64_t gen = st->rowgen;
+    uint32_t c, k = 1;
+    int rc, kind = RES_NEXT;
+    int can_run = st->ast->kind == PV_SQL_SELECT || st->ast->explain;
+    if (!st->fvals && !(st->fvals = calloc(st->ncols, sizeof *st->fvals))) return span_nomem();
+    for (c = 0; c < st->ncols; c++) {
+        if (!span_buf_get(st, c)) return span_nomem();
+        st->sb[c].type = PV_NULL;
+        st->sb[c].any_null = 0;
+        st->sb[c].id = st->sp_id;
+    }
+    pv_arena_reset(&st->sarena);
+    if ((rc = span_append(st, 0))) return rc;
+    st->sp_n = 1;
+    if (!can_run || max == 1) return 0; /* the current row alone: nothing moves */
+    while (k < max) {
+        rc = span_advance(st);
+        if (rc == 0) {
+            kind = RES_DONE;
+            break;
+        }
+        if (rc == PV_ROW && !span_fits(st)) { /* the next pv_step returns it */
+            kind = RES_THIS;
+            break;
+        }
+        if (rc < 0 || (rc = span_append(st, k)) < 0) {
+            /* rows were taken out of the run: the statement cannot go on */
+            st->state = ST_FAILED;
+            st->row = NULL;
+            st->nplace = 0;
+            st->more = st->more_end = NULL;
+            return rc;
+        }
+        k++;
+    }
+    st->sp_n = k;
+    st->resume = kind;
+    st->res.row = st->row;
+    st->res.nplace = st->nplace;
+    st->res.r = st->r;
+    st->res.more = st->more;
+    st->res.more_end = st->more_end;
+    st->more = st->more_end = NULL;
+    st->nplace = 0;
+    st->frow.vals = st->fvals;
+    st->row = &st->frow;
+    st->rowgen = gen; /* pv_column_* still read the first row, and its text[] */
+    return 0;
+}
+
+/* Claim a span of at most max rows from the current row. */
+static int span_claim(pv_stmt *st, uint32_t max)
+{
+    int rc;
+    st->sp_valid = 0;
+    st->sp_id++;
+    if (st->row->vals) {
+        st->sp_copied = 1;
+        if ((rc = claim_copied(st, max))) return rc;
+    } else { /* in place: the rest of the batch is in more[] */
+        uint32_t k = (uint32_t)(st->more_end - st->more);
+        if (k > max - 1) k = max - 1;
+        st->sp_copied = 0;
+        st->sp_first = st->r;
+        st->sp_more = st->more;
+        st->sp_n = k + 1;
+        st->sp_contig = k == 0 || st->more[k - 1] - st->r == k; /* (rows ascend) */
+        st->more += k;
+    }
+    st->sp_gen = st->rowgen;
+    st->sp_valid = 1;
+    return 0;
+}
+
+PV_API int pv_step_span(pv_stmt *st, int max_rows, int *n)
+{
+    int rc;
+    if (n) *n = 0;
+    if (!st || !n) return pv_err(PV_EMISUSE, "pv_step_span: statement and n must not be NULL");
+    if (!st->row)
+        return pv_err(PV_EMISUSE, "pv_step_span: no current row (call it after pv_step returned PV_ROW)");
+    if (max_rows < 1) return pv_err(PV_ERANGE, "pv_step_span: max_rows %d is less than 1", max_rows);
+    if (!span_current(st) &&
+        (rc = span_claim(st, max_rows > PV_SPAN_MAX ? PV_SPAN_MAX : (uint32_t)max_rows)))
+        return rc;
+    *n = (int)st->sp_n;
+    return PV_OK;
+}
+
+/* The rows of an in-place span with gaps, gathered from vector v into
+ * column col's span arrays (once per claim). */
+static const span_buf *span_gather(pv_stmt *st, uint32_t col, const pv_vec *v)
+{
+    span_buf *b = span_buf_get(st, col);
+    uint32_t k, n = st->sp_n;
+    if (!b || b->id == st->sp_id) return b;
+    b->any_null = v->nulls != NULL;
+    for (k = 0; k < n; k++) {
+        uint32_t r = k ? st->sp_more[k - 1] : st->sp_first;
+        if (v->nulls) b->nulls[k] = v->nulls[r];
+        switch (v->type) {
+        case PV_REAL: ((double *)b->vals)[k] = v->u.f[r]; break;
+        case PV_TEXT:
+        case PV_BLOB: ((pv_str *)b->vals)[k] = v->u.s[r]; break;
+        default: ((int64_t *)b->vals)[k] = v->u.i[r]; break;
+        }
+    }
+    b->type = v->type;
+    b->id = st->sp_id;
+    return b;
+}
+
+PV_API int pv_column_span(pv_stmt *st, int col, pv_span *out)
+{
+    const span_buf *b;
+    const pv_vec *v;
+    uint32_t first;
+    int rc;
+    if (out) memset(out, 0, sizeof *out);
+    if (!st || !out) return pv_err(PV_EMISUSE, "pv_column_span: statement and out must not be NULL");
+    if (!st->row)
+        return pv_err(PV_EMISUSE, "pv_column_span: no current row (call it after pv_step returned PV_ROW)");
+    if (col < 0 || (uint32_t)col >= st->ncols)
+        return pv_err(PV_ERANGE, "pv_column_span: column %d out of range (statement has %u)", col, st->ncols);
+    if (!span_current(st) && (rc = span_claim(st, 1))) return rc;
+    out->n = st->sp_n;
+    if (st->sp_copied) {
+        b = &st->sb[col];
+        out->type = b->type;
+        out->nulls = b->any_null ? b->nulls : NULL;
+        out->u.s = b->vals;
+        return PV_OK;
+    }
+    v = st->row->cols[col];
+    out->type = v->type;
+    if (!st->sp_contig) {
+        if (!(b = span_gather(st, (uint32_t)col, v))) return span_nomem();
+        out->nulls = b->any_null ? b->nulls : NULL;
+        out->u.s = b->vals;
+        return PV_OK;
+    }
+    first = st->sp_first; /* consecutive rows: the batch's vectors as they are */
+    out->nulls = v->nulls ? v->nulls + first : NULL;
+    switch (v->type) {
+    case PV_REAL: out->u.f = v->u.f + first; break;
+    case PV_TEXT:
+    case PV_BLOB: out->u.s = (const pv_bytes *)(const void *)(v->u.s + first); break;
+    default: out->u.i = v->u.i + first; break;
+    }
+    return PV_OK;
 }
