@@ -492,6 +492,7 @@ struct pv_lookup {
     pv_scan *scan;       /* rows of the current key or range */
     int range;           /* INDEX_RANGE: one range lo..hi */
     int point;           /* INDEX_KEYS on the whole key: pv_source_get_row */
+    int point1;          /* ... of one column and one value (`key = ?`): point_key */
     int exact;           /* the key values enforce their conjuncts exactly */
     pv_value lo, hi;
     uint32_t nlo, nhi;
@@ -597,6 +598,21 @@ static int key_cmp(const void *ctx, const void *a, const void *b)
     return 0;
 }
 
+/* The key of `key = e` (a key column of `type`), converted: l->keys is
+ * then it alone, or none when no stored key can equal it. */
+static int one_key(pv_lookup *l, pv_eval *cx, const pv_expr *e, int type)
+{
+    pv_value v;
+    int rc;
+    if ((rc = pv_eval_expr(cx, e, &v))) return rc;
+    if ((rc = key_value(&l->arena, type, &v, &l->key1)) <= 0) return rc;
+    if ((l->key1.type == PV_TEXT || l->key1.type == PV_BLOB) && (rc = pv_value_copy(&l->arena, &l->key1, &l->key1)))
+        return rc;
+    l->keys = &l->key1;
+    l->nkeys = 1;
+    return 0;
+}
+
 /* Every combination of the values of npk columns (vals[i] lists column
  * i's, of type types[i]), converted, sorted, distinct: l->keys. */
 static int make_combos(pv_lookup *l, pv_eval *cx, uint32_t npk, pv_expr ***vals, const uint32_t *nvals,
@@ -610,17 +626,7 @@ static int make_combos(pv_lookup *l, pv_eval *cx, uint32_t npk, pv_expr ***vals,
     void **ptrs, **tmp;
     pv_value *keys;
     int rc;
-    if (npk == 1 && nvals[0] == 1) { /* `key = ?`, the usual point query */
-        pv_value v;
-        if ((rc = pv_eval_expr(cx, vals[0][0], &v))) return rc;
-        if ((rc = key_value(&l->arena, types[0], &v, &l->key1)) <= 0) return rc;
-        if ((l->key1.type == PV_TEXT || l->key1.type == PV_BLOB) &&
-            (rc = pv_value_copy(&l->arena, &l->key1, &l->key1)))
-            return rc;
-        l->keys = &l->key1;
-        l->nkeys = 1;
-        return 0;
-    }
+    if (npk == 1 && nvals[0] == 1) return one_key(l, cx, vals[0][0], types[0]);
     lists = pv_arena_alloc(&l->arena, npk * sizeof *lists);
     nlist = pv_arena_alloc(&l->arena, npk * sizeof *nlist);
     if (!lists || !nlist || !(pos = pv_arena_alloc(&l->arena, npk * sizeof *pos)))
@@ -1081,6 +1087,7 @@ int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_
     l->ix = ix;
     l->range = p->index == PV_INDEX_RANGE;
     l->point = p->index == PV_INDEX_KEYS && p->npk == src->schema->npk;
+    l->point1 = l->point && p->npk == 1 && p->nkvals[0] == 1;
     /* a point lookup hands out one row per batch (its strings live in
      * l->buf until the next key); vectors of one row are enough */
     if (l->point && (rc = alloc_vecs(l, 1))) goto fail;
@@ -1101,6 +1108,13 @@ fail:
 
 int pv_lookup_restart(pv_lookup *l, const pv_source *src, pv_eval *cx)
 {
+    if (l->point1) { /* (what index_start does for it, without its calls) */
+        const pv_plan *p = l->plan;
+        if (l->arena.head) pv_arena_reset(&l->arena); /* (a TEXT key's copy) */
+        l->schema = src->schema;
+        l->next = l->nkeys = 0;
+        return one_key(l, cx, p->kvals[0][0], p->pk_type[0]);
+    }
     if (l->scan) l->src->ops->scan_close(l->scan);
     l->scan = NULL;
     pv_arena_reset(&l->arena);

@@ -577,7 +577,9 @@ static int open_access(pv_run *r, pv_db *db)
     return rc;
 }
 
-static int run_start(pv_run *r, pv_db *db)
+/* LIMIT and OFFSET of this run, and its WHERE before the access path
+ * narrows it: 1 when LIMIT leaves no row to read (eof), 0, or an error. */
+static int run_counts(pv_run *r)
 {
     const pv_plan *p = r->plan;
     int rc;
@@ -588,11 +590,29 @@ static int run_start(pv_run *r, pv_db *db)
     if (r->limit < 0) r->limit = -1;
     if (p->offset && (rc = eval_count(r, p->offset, "OFFSET", &r->skip))) return rc;
     if (r->skip < 0) r->skip = 0;
-    pv_arena_free(&r->tmp);
-    if (r->limit == 0) {
-        r->eof = 1;
-        return 0;
-    }
+    if (r->tmp.head) pv_arena_free(&r->tmp);
+    if (r->limit == 0) r->eof = 1;
+    return r->limit == 0;
+}
+
+/* pv_run_restart of a point run (r->point): its table is fixed, and it
+ * has no scan, no stored rows and no DISTINCT to drop; the lookup takes
+ * the new key. */
+static int point_restart(pv_run *r)
+{
+    int rc;
+    r->eof = 0;
+    if ((rc = run_counts(r))) return rc < 0 ? rc : 0;
+    if ((rc = pv_lookup_restart(r->lookup, &r->src, &r->cx))) return rc;
+    if (r->plan->has_rest && pv_lookup_exact(r->lookup)) r->where = r->plan->where_rest;
+    return 0;
+}
+
+static int run_start(pv_run *r, pv_db *db)
+{
+    const pv_plan *p = r->plan;
+    int rc;
+    if ((rc = run_counts(r))) return rc < 0 ? rc : 0;
     if (!p->has_from) return 0;
     if (!r->src_fixed) {
         rc = p->as_of ? pv_db_find_table_at(db, p->as_of, p->table, strlen(p->table), &r->src)
@@ -658,6 +678,7 @@ void pv_run_finish(pv_run *r)
 
 int pv_run_restart(pv_run *r, pv_db *db)
 {
+    if (r->point) return point_restart(r);
     pv_run_finish(r);
     r->eof = 0;
     r->nsel = r->pos = 0;
