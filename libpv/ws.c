@@ -329,6 +329,7 @@ int pv_ws_open_ex(const char *dir, int writable, int durability, pv_ws **out)
     ws->sync = sync;
     ws->txn.lock_fd = -1;
     ws->txn.pv_fd = -1;
+    ws->fork_gen = ws_fork_gen();
     ws->commit_fd = -1;
     ws->tables_fd = -1;
     ws->posix = 1;
@@ -368,6 +369,7 @@ int pv_ws_open_reader(const pv_ws_reader *r, pv_ws **out)
     if (!ws) return pv_err(PV_ENOMEM, "out of memory");
     ws->txn.lock_fd = -1;
     ws->txn.pv_fd = -1;
+    ws->fork_gen = ws_fork_gen();
     ws->commit_fd = -1;
     ws->tables_fd = -1;
     ws->rd = *r;

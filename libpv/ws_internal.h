@@ -174,6 +174,10 @@ struct pv_ws {
     uint32_t ntables;
     struct timespec tables_mtime; /* .pv/tables, at the snapshot */
     int tables_fd;          /* .pv/tables (O_PATH), opened at the snapshot; -1 if none */
+    /* ws_fork_gen() when the lock files were opened: a child of fork()
+     * shares the parent's open files, on which flock excludes nothing
+     * between the two, so it opens its own (ws_fork_check). */
+    unsigned fork_gen;
     int commit_fd;          /* .pv/journal/lock, opened once; -1 if none */
     ws_txn txn;
     /* A git revision's checkpoints (ws_ckpt.h), borrowed; NULL: none. */
@@ -262,6 +266,13 @@ int ws_list_chunks(pv_ws *ws, const ws_table *t, uint32_t **out, size_t *n);
 int ws_snapshot(pv_ws *ws);         /* takes the shared commit lock */
 int ws_snapshot_locked(pv_ws *ws);  /* the caller holds the commit lock */
 int ws_snapshot_stale(pv_ws *ws, int *stale);
+/* Forks this process descends from (counted in each child by a
+ * pthread_atfork handler, registered on the first call). */
+unsigned ws_fork_gen(void);
+/* In a child of fork() since the handle's lock files were opened: close
+ * them (the parent's flocks stay the parent's), so the next lock opens
+ * the child's own; returns 1 then, else 0. */
+int ws_fork_check(pv_ws *ws);
 int ws_commit_lock(pv_ws *ws, int exclusive);
 void ws_commit_unlock(pv_ws *ws);
 int ws_snap_set(ws_table *t, uint32_t num, uint64_t size);

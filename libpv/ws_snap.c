@@ -81,8 +81,9 @@ static int commit_fd(pv_ws *ws)
 
 int ws_commit_lock(pv_ws *ws, int exclusive)
 {
-    int rc = commit_fd(ws);
-    if (rc || ws->commit_fd < 0) return rc;
+    int rc;
+    ws_fork_check(ws);
+    if ((rc = commit_fd(ws)) || ws->commit_fd < 0) return rc;
     while (flock(ws->commit_fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
         if (errno == EINTR) continue;
         return pv_err_errno("cannot lock '%s/journal/lock'", ws->pvdir);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,43 @@ static void lock_text(pv_ws *ws)
     clock_gettime(CLOCK_MONOTONIC, &seed.mono);
     ws->txn.lock_len = snprintf(ws->txn.lock_text, sizeof ws->txn.lock_text, "%20ld %016llx\n", seed.pid,
                                 (unsigned long long)XXH3_64bits(&seed, sizeof seed));
+}
+
+/* ---- fork ------------------------------------------------------------------
+ * flock belongs to the open file, which fork shares: a child writing
+ * through a handle it inherited would take "the lock" its parent holds,
+ * and its LOCK_UN would drop the parent's. So a child opens its own lock
+ * files on first use (no system call in a process that never forked). */
+
+static unsigned forks;
+
+static void count_fork(void)
+{
+    forks++;
+}
+
+static void register_fork(void)
+{
+    pthread_atfork(NULL, NULL, count_fork);
+}
+
+unsigned ws_fork_gen(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_fork);
+    return forks;
+}
+
+int ws_fork_check(pv_ws *ws)
+{
+    if (ws->fork_gen == forks) return 0;
+    ws->fork_gen = forks;
+    if (ws->txn.lock_fd >= 0) close(ws->txn.lock_fd);
+    if (ws->commit_fd >= 0) close(ws->commit_fd);
+    ws->txn.lock_fd = ws->commit_fd = -1;
+    ws->txn.lock_len = 0; /* the child's pid in its text */
+    ws->txn.lock_ours = 0;
+    return 1;
 }
 
 /* Does `.pv/lock` (at `path`) still name the file the handle holds open?
@@ -123,6 +161,7 @@ static int take_lock(pv_ws *ws, int *same)
     int fd, rc, tries;
     *same = 0;
     snprintf(path, sizeof path, "%s/lock", ws->pvdir);
+    ws_fork_check(ws);
     for (tries = 0;; tries++) {
         if (ws->txn.lock_fd < 0 && (rc = open_lock(ws, path))) return rc;
         rc = flock_now(ws, path);
@@ -829,6 +868,11 @@ int pv_ws_commit(pv_ws *ws)
     commit_plan c;
     int rc, applied = 0;
     if (!ws->txn.open) return pv_err(PV_EMISUSE, "no transaction is open");
+    if (ws_fork_check(ws)) { /* the lock is the parent's */
+        pv_ws_rollback(ws);
+        return pv_err(PV_EMISUSE, "workspace '%s': a transaction begun before fork() cannot commit in the child",
+                      ws->root);
+    }
     rc = build_plan(ws, &c);
     if (!rc && c.nops) {
         /* Readers snapshot under the shared side of this lock: they see the

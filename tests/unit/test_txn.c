@@ -310,6 +310,54 @@ static void test_lock_file_removed(void **state)
     assert_string_equal(rows, "1|one;2|two;10|a10;12|b12;13|a13;");
 }
 
+/* A process that forks while it holds a handle: the child's copy of the
+ * handle shares the parent's open lock file, on which a flock taken by
+ * one is no obstacle to the other (flock belongs to the open file). The
+ * child must still be refused while the parent writes, and see the
+ * parent's commits when it writes itself. */
+static void test_fork_with_open_handle(void **state)
+{
+    pv_db *a;
+    pid_t child;
+    int status, go[2], done[2];
+    char c, rows[256];
+    (void)state;
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &a), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (10, 'a10')"), PV_OK);
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(done), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        int ok;
+        ok = read(go[0], &c, 1) == 1; /* the parent is inside a transaction */
+        ok = ok && pv_exec(a, "INSERT INTO t VALUES (20, 'child')") == PV_ELOCKED;
+        if (write(done[1], ok ? "y" : "n", 1) != 1) ok = 0;
+        ok = ok && read(go[0], &c, 1) == 1; /* the parent committed 11 */
+        ok = ok && pv_exec(a, "INSERT INTO t VALUES (11, 'child')") == PV_ECONSTRAINT;
+        ok = ok && pv_exec(a, "INSERT INTO t VALUES (21, 'child')") == PV_OK;
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(pv_db_begin(a), PV_OK);
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (11, 'a11')"), PV_OK);
+    assert_int_equal(write(go[1], "x", 1), 1);
+    assert_int_equal(read(done[0], &c, 1), 1);
+    assert_int_equal(c, 'y'); /* the child was refused */
+    assert_int_equal(pv_db_commit(a), PV_OK);
+    assert_int_equal(write(go[1], "x", 1), 1);
+    assert_true(waitpid(child, &status, 0) == child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* and the parent sees the child's commit */
+    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (21, 'a21')"), PV_ECONSTRAINT);
+    pv_close(a);
+    close(go[0]);
+    close(go[1]);
+    close(done[0]);
+    close(done[1]);
+    rows_of("SELECT k, v FROM t", rows, sizeof rows);
+    assert_string_equal(rows, "1|one;2|two;10|a10;11|a11;21|child;");
+}
+
 /* Run `sql` in a child process with its own handle; its exit status is 0
  * when the statement returned `want`. */
 static void in_child(const char *sql, int want)
@@ -714,6 +762,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writer_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_across_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_file_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_with_open_handle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_between_ours_is_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outside_change_between_ours_is_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint, setup, teardown),
