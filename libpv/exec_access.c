@@ -604,6 +604,12 @@ static int one_key(pv_lookup *l, pv_eval *cx, const pv_expr *e, int type)
 {
     pv_value v;
     int rc;
+    if (e->kind == PV_X_PARAM && cx->params[e->param].type == PV_INTEGER && type == PV_INTEGER) {
+        l->key1 = cx->params[e->param]; /* (the usual point query: as key_value) */
+        l->keys = &l->key1;
+        l->nkeys = 1;
+        return 0;
+    }
     if ((rc = pv_eval_expr(cx, e, &v))) return rc;
     if ((rc = key_value(&l->arena, type, &v, &l->key1)) <= 0) return rc;
     if ((l->key1.type == PV_TEXT || l->key1.type == PV_BLOB) && (rc = pv_value_copy(&l->arena, &l->key1, &l->key1)))
@@ -714,7 +720,7 @@ static int alloc_vecs(pv_lookup *l, uint32_t cap)
 
 /* ---- through a secondary index --------------------------------------------------- */
 
-static void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v);
+static inline void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v);
 static void slot_vecs(pv_lookup *l);
 static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out);
 
@@ -1020,7 +1026,7 @@ int pv_lookup_open(const pv_plan *p, pv_db *db, const pv_source *src, pv_eval *c
 }
 
 /* Store value v of a column of type `type` at row r of slot s. */
-static void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v)
+static inline void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v)
 {
     l->nulls[s][r] = v->type == PV_NULL;
     if (v->type == PV_NULL) return;
