@@ -155,15 +155,19 @@ static int keygen_next(keygen *g, pv_arena *a, pv_value *out)
     if (thi > g->hi || (thi == g->hi && tlo > g->lo)) { /* the clock is ahead: a time id */
         g->hi = thi;
         g->lo = tlo;
-    } else { /* largest + 1 + up to 2^63 - 1 */
-        uint64_t step = (tlo >> 1) + 1, lo = g->lo + step;
-        uint64_t hi = g->hi + (lo < g->lo);
-        if (hi < g->hi) { /* past 2^128 (a hand-given id near it): a time id, out of order */
-            hi = thi;
-            lo = tlo;
-        }
-        g->hi = hi;
+    } else if (g->hi != UINT64_MAX) { /* largest + 1 + up to 2^63 - 1: no carry out of 128 bits */
+        uint64_t lo = g->lo + (tlo >> 1) + 1;
+        g->hi += lo < g->lo;
         g->lo = lo;
+    } else if (g->lo != UINT64_MAX) {
+        /* within 2^64 of the top (only an id given by hand gets there): a
+         * step of at most the room left / 2^16, so order holds for many
+         * more rows (room 2^64: ~10^6) and the step stays random */
+        uint64_t room = UINT64_MAX - g->lo, cap = room >> 16 ? room >> 16 : 1;
+        g->lo += 1 + tlo % cap;
+    } else { /* the largest id is 2^128 - 1: nothing sorts after it; a time id */
+        g->hi = thi;
+        g->lo = tlo;
     }
     if (!(s = pv_arena_alloc(a, 33))) return pv_err(PV_ENOMEM, "out of memory");
     w[0] = g->hi;
