@@ -652,10 +652,40 @@ extern _Thread_local uint64_t pv_run_point_steps;
  * runs of one statement). */
 typedef struct pbind { char kind; int64_t i; double f; const char *s; } pbind;
 
+/* The current row of `st` read as a span of one row (pv_column_span)
+ * is the row pv_column_* read. */
+static void span_is_row(pv_stmt *st)
+{
+    pv_span sp;
+    int n = 0, c;
+    assert_int_equal(pv_step_span(st, 1, &n), PV_OK);
+    assert_int_equal(n, 1);
+    for (c = 0; c < pv_column_count(st); c++) {
+        int t = pv_column_type(st, c);
+        assert_int_equal(pv_column_span(st, c, &sp), PV_OK);
+        assert_int_equal(sp.n, 1);
+        if (t == PV_NULL) {
+            assert_true(sp.type == PV_NULL || (sp.nulls && sp.nulls[0]));
+            continue;
+        }
+        assert_int_equal(sp.type, t);
+        assert_true(!sp.nulls || !sp.nulls[0]);
+        if (t == PV_TEXT || t == PV_BLOB) {
+            assert_int_equal(sp.u.s[0].n, pv_column_bytes(st, c));
+            if (sp.u.s[0].n) assert_memory_equal(sp.u.s[0].p, pv_column_blob(st, c), sp.u.s[0].n);
+        } else if (t == PV_REAL) {
+            assert_true(sp.u.f[0] == pv_column_double(st, c));
+        } else {
+            assert_true(sp.u.i[0] == pv_column_int64(st, c));
+        }
+    }
+}
+
 /* Bind `b` (nb values), step `st` to its end twice (the second step
  * after the end or an error must say so again), and render every cell's
- * type and text, and the codes returned. nb < 0: -nb values, and a run
- * of the integer ones (others NULL) is left after one step first. */
+ * type and text, and the codes returned; each row also read as a span of
+ * one row. nb < 0: -nb values, and a run of the integer ones (others
+ * NULL) is left after one step first. */
 static char *run_binds(pv_stmt *st, const pbind *b, int nb)
 {
     pv_buf out = PV_BUF_INIT;
@@ -686,6 +716,7 @@ static char *run_binds(pv_stmt *st, const pbind *b, int nb)
             if (t && strlen(t) != pv_column_bytes(st, c)) pv_buf_printf(&out, "(%zu bytes)", pv_column_bytes(st, c));
         }
         pv_buf_putc(&out, '\n');
+        span_is_row(st);
     }
     pv_buf_printf(&out, "rc %d, then %d\n", rc, pv_step(st));
     pv_buf_putc(&out, 0);
