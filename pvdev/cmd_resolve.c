@@ -1,9 +1,11 @@
 /*
  * cmd_resolve.c: `pvdev resolve --ours|--theirs [TABLE [KEY]]`: settle
- * merge conflicts. The chosen row (or its absence) is written in one
- * transaction first, then the conflict records are taken out of the chunk
- * files; stopped halfway, running it again finishes the job (writing a row
- * that is already there writes nothing).
+ * merge conflicts. The whole run holds the workspace's writer lock (no
+ * other writer commits between its reads and its writes): a schema switch
+ * (below) is one commit of the rollback journal, then the rows are another
+ * (pvgit/resolve_rows.c): the settled conflict records out of their
+ * chunks and the chosen rows (or their absence) appended, whole or not at
+ * all. Killed in between, running it again finishes the job.
  *
  * A table whose schema.jsonl git holds as conflicted (the merge driver
  * settled it as ours has it) gets, with --theirs, theirs' settlement first,
@@ -23,7 +25,9 @@
 #include "merge_retype.h"
 #include "pv.h"
 #include "pvgit.h"
+#include "resolve_rows.h"
 #include "resolve_schema.h"
+#include "ws_internal.h"
 
 struct resolve_opts {
     int side;            /* PV_SIDE_OURS or PV_SIDE_THEIRS */
@@ -96,85 +100,38 @@ static int apply_choice(pv_db *db, const pv_schema *s, const pv_ws_conflict *c, 
     return rc;
 }
 
-/* Rewrite a chunk without the chosen conflict lines (temporary file and
- * rename: never half written). */
-static int strip_lines(const pv_schema *s, uint32_t chunk, const size_t *lines, size_t nlines)
-{
-    char path[512], tmp[560], *text = NULL;
-    size_t len, lineno = 0, k;
-    const char *p, *end;
-    FILE *f;
-    int rc;
-    snprintf(path, sizeof path, ".pv/tables/%s/%08u.jsonl", s->name, chunk);
-    snprintf(tmp, sizeof tmp, "%s.resolve", path);
-    if ((rc = pv_read_file(path, (size_t)1 << 30, &text, &len))) return rc;
-    if (!(f = fopen(tmp, "wb"))) {
-        free(text);
-        return pv_err_errno("cannot write '%s'", tmp);
-    }
-    for (p = text, end = text + len; p < end;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-        int drop = 0;
-        lineno++;
-        for (k = 0; k < nlines; k++) drop |= lines[k] == lineno;
-        if (!drop) fwrite(p, 1, n, f);
-        p += n;
-    }
-    free(text);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        remove(tmp);
-        return pv_err_errno("cannot rewrite '%s'", path);
-    }
-    return PV_OK;
-}
-
-static int strip_chosen(const pv_schema *s, const pv_ws_conflict *c, long n, const char *chosen)
-{
-    size_t *lines = malloc((size_t)(n + 1) * sizeof *lines), m;
-    long i, j;
-    int rc = PV_OK;
-    char *done = calloc((size_t)n + 1, 1);
-    if (!lines || !done) {
-        free(lines);
-        free(done);
-        return pv_err(PV_ENOMEM, "out of memory");
-    }
-    for (i = 0; i < n && !rc; i++) {
-        if (!chosen[i] || done[i]) continue;
-        for (m = 0, j = i; j < n; j++)
-            if (chosen[j] && c[j].chunk == c[i].chunk) lines[m++] = c[j].line, done[j] = 1;
-        rc = strip_lines(s, c[i].chunk, lines, m);
-    }
-    free(lines);
-    free(done);
-    return rc;
-}
-
+/* The chosen rows of table t (written through the open transaction, so
+ * that they are converted and checked as any write), as records for the
+ * row commit, and its settled conflict records to drop. */
 static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, const theirs_src *src, pv_buf *tmp,
-                         int *count)
+                         pvgit_rows_part *part, int *count)
 {
-    const pv_schema *s;
+    const pv_schema *s = pv_ws_table_schema(db->ws, t);
     const pv_ws_conflict *c;
     char *chosen = NULL;
-    long n, i;
-    /* BEGIN first: it may reload the tables, and with them the list */
-    int rc = pv_db_begin(db);
-    if (rc) return rc;
-    s = pv_ws_table_schema(db->ws, t);
-    n = pv_ws_conflicts(db->ws, t, &c);
-    if (n <= 0) {
-        pv_db_rollback(db);
-        return (int)n;
-    }
-    if (!(chosen = calloc((size_t)n, 1))) rc = pv_err(PV_ENOMEM, "out of memory");
+    uint32_t *chunk = NULL;
+    size_t *line = NULL;
+    long n = pv_ws_conflicts(db->ws, t, &c), i;
+    int rc = PV_OK;
+    part->s = s;
+    if (n <= 0) return (int)n;
+    chosen = calloc((size_t)n, 1);
+    chunk = calloc((size_t)n, sizeof *chunk);
+    line = calloc((size_t)n, sizeof *line);
+    if (!chosen || !chunk || !line) rc = pv_err(PV_ENOMEM, "out of memory");
     if (!rc) rc = apply_choice(db, s, c, n, o, src, tmp, chosen);
-    if (!rc) rc = pv_db_commit(db);
-    else pv_db_rollback(db);
-    /* a commit keeps the loaded tables: the records' lines are as read */
-    if (!rc) rc = strip_chosen(s, c, n, chosen);
-    for (i = 0; !rc && i < n; i++) *count += chosen[i];
+    for (i = 0; i < n && !rc; i++) {
+        const pv_value *row = NULL;
+        if (!chosen[i]) continue;
+        if ((rc = pv_ws_lookup(db->ws, s->name, c[i].key, &row)) < 0) break;
+        rc = pvgit_rows_add(db->ws, part, rc ? row : NULL, c[i].key);
+        chunk[part->ndrop] = c[i].chunk;
+        line[part->ndrop++] = c[i].line;
+        ++*count;
+    }
     free(chosen);
+    part->chunk = chunk;
+    part->line = line;
     return rc;
 }
 
@@ -219,7 +176,7 @@ static int check_partial(const char *table, const struct resolve_opts *o, long l
     pvgit_schema_resolution probe;
     int rc;
     if (!o->key || !left) return PV_OK;
-    if ((rc = pvgit_resolve_schema(table, 0, NULL, &probe))) return rc; /* 0: only looks */
+    if ((rc = pvgit_resolve_schema(NULL, table, 0, NULL, &probe))) return rc; /* 0: only looks */
     pvgit_schema_resolution_free(&probe);
     if (!probe.conflicted) return PV_OK;
     return pv_err(PV_ECONSTRAINT, "table %s: its schema is in conflict, %s %ld other row%s of it: settle the "
@@ -228,19 +185,16 @@ static int check_partial(const char *table, const struct resolve_opts *o, long l
                   left, left == 1 ? "" : "s", table, table);
 }
 
-/* Settle the schema conflicts of the selected tables (before the
- * workspace is opened for the rows: --theirs may rewrite its files). */
-static int settle_schemas(const struct resolve_opts *o, struct table_res **out, uint32_t *nout, int *count)
+/* Settle the schema conflicts of the selected tables, under the writer
+ * lock the caller holds on db (before the rows: --theirs may rewrite the
+ * files; db's catalog is read again after a switch). */
+static int settle_schemas(pv_db *db, const struct resolve_opts *o, struct table_res **out, uint32_t *nout,
+                          int *count)
 {
-    pv_db *db = NULL;
     pv_buf tmp = PV_BUF_INIT, keys = PV_BUF_INIT;
-    uint32_t t, n;
+    uint32_t t, n = pv_ws_table_count(db->ws);
     long left = 0;
-    /* writable: a schema switch a crash interrupted is rolled back first
-     * (a reader would refuse the workspace) */
-    int rc = pv_open(".", PV_OPEN_READWRITE, &db);
-    if (rc) return rc;
-    n = pv_ws_table_count(db->ws);
+    int rc = PV_OK, reload = 0;
     if (!(*out = calloc(n + 1, sizeof **out))) rc = pv_err(PV_ENOMEM, "out of memory");
     for (t = 0; t < n && !rc; t++) {
         struct table_res *r = &(*out)[*nout];
@@ -250,9 +204,10 @@ static int settle_schemas(const struct resolve_opts *o, struct table_res **out, 
         if ((rc = chosen_keys(db, t, o, &tmp, &keys, &left)) || (rc = check_partial(name, o, left))) break;
         if (!(r->table = strdup(name))) rc = pv_err(PV_ENOMEM, "out of memory");
         ++*nout;
-        if (!rc) rc = pvgit_resolve_schema(name, o->side, &keys, &r->res);
+        if (!rc) rc = pvgit_resolve_schema(db->ws, name, o->side, &keys, &r->res);
         if (rc || !r->res.conflicted) continue;
         r->switched = r->res.switched;
+        reload |= r->switched;
         ++*count;
         if (r->res.switched)
             printf("%s schema: theirs (%zu chunk file%s converted to theirs' column types)\n", name,
@@ -264,7 +219,8 @@ static int settle_schemas(const struct resolve_opts *o, struct table_res **out, 
     }
     pv_buf_free(&tmp);
     pv_buf_free(&keys);
-    pv_close(db);
+    /* the switch changed files under the loaded tables; the lock is still ours */
+    if (!rc && reload) rc = ws_catalog_reload(db->ws);
     return rc;
 }
 
@@ -274,8 +230,9 @@ int cmd_resolve(int argc, char **argv)
     pv_db *db = NULL;
     pv_buf tmp = PV_BUF_INIT;
     struct table_res *res = NULL;
+    pvgit_rows_part *parts = NULL;
     int i, rc = PV_OK, count = 0;
-    uint32_t t, nres = 0;
+    uint32_t t, nres = 0, nparts = 0;
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             resolve_usage(stdout);
@@ -297,9 +254,12 @@ int cmd_resolve(int argc, char **argv)
         resolve_usage(stderr);
         return PVDEV_EXIT_USAGE;
     }
-    if ((rc = settle_schemas(&o, &res, &nres, &count)) == PV_OK && pv_open(".", PV_OPEN_READWRITE, &db) != PV_OK)
-        rc = PV_EIO;
-    for (t = 0; db && t < pv_ws_table_count(db->ws) && !rc; t++) {
+    /* One writer lock for the whole run: BEGIN also rolls back a commit a
+     * killed run left (a reader would refuse the workspace). */
+    if ((rc = pv_open(".", PV_OPEN_READWRITE, &db)) == PV_OK && (rc = pv_db_begin(db)) == PV_OK)
+        rc = settle_schemas(db, &o, &res, &nres, &count);
+    if (!rc && !(parts = calloc(pv_ws_table_count(db->ws) + 1, sizeof *parts))) rc = pv_err(PV_ENOMEM, "out of memory");
+    for (t = 0; !rc && t < pv_ws_table_count(db->ws); t++) {
         const pv_schema *s = pv_ws_table_schema(db->ws, t);
         theirs_src src = {NULL, NULL, NULL, NULL};
         size_t r;
@@ -309,11 +269,21 @@ int cmd_resolve(int argc, char **argv)
                 src.before = res[r].res.before;
                 rc = pvgit_ws_open(".", res[r].res.theirs, &src.ws, &src.tree, &src.repo);
             }
-        if (!rc) rc = resolve_table(db, t, &o, &src, &tmp, &count);
+        if (!rc) rc = resolve_table(db, t, &o, &src, &tmp, &parts[nparts++], &count);
         pv_ws_close(src.ws);
         pvgit_tree_free(src.tree);
         git_repository_free(src.repo);
     }
+    if (!rc) rc = pvgit_rows_commit(db->ws, parts, nparts);
+    /* the rows went through the row commit, not the transaction: ending it
+     * drops them from memory and releases the lock */
+    if (db && pv_db_in_txn(db)) pv_db_rollback(db);
+    for (t = 0; t < nparts; t++) {
+        pv_buf_free(&parts[t].records);
+        free((void *)parts[t].chunk);
+        free((void *)parts[t].line);
+    }
+    free(parts);
     pv_buf_free(&tmp);
     pv_close(db);
     for (t = 0; t < nres; t++) {

@@ -18,6 +18,7 @@
 #include "chunkline.h"
 #include "merge_retype.h"
 #include "merge_schema.h"
+#include "resolve_rows.h"
 #include "resolve_schema.h"
 #include "schema_file.h"
 #include "ws_internal.h"
@@ -152,21 +153,6 @@ static void rewrite_free(rewrite *w, const char *dir)
         free(w->names[i]);
     }
     free(w->names);
-}
-
-/* Temporary files a run stopped before its journal left behind. */
-static void remove_leftovers(const char *dir /* up to 300 bytes */)
-{
-    DIR *dh = opendir(dir);
-    struct dirent *d;
-    while (dh && (d = readdir(dh))) {
-        size_t n = strlen(d->d_name);
-        char path[900];
-        if (n < 8 || strcmp(d->d_name + n - 8, ".resolve") != 0) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
-        unlink(path);
-    }
-    if (dh) closedir(dh);
 }
 
 /* Test hook (tests/e2e/merge_resolve_crash.sh): PV_FAULTS_RESOLVE_CRASH=N
@@ -305,31 +291,27 @@ done:
     return rc;
 }
 
-/* Under the workspace's writer lock (the message every writer gives when
- * another holds it), with any rewrite a crash interrupted rolled back by
- * the writable open and its temporary files removed: theirs' switch, or
- * for ours only that clean-up. */
-static int switch_locked(const char *table, int side, const char *const texts[3], const size_t lens[3],
+/* Under the workspace's writer lock, which the caller holds on `ws` (a
+ * transaction open, nothing written through it), with the temporary files
+ * an interrupted run left removed: theirs' switch, or for ours only that
+ * clean-up. */
+static int switch_locked(pv_ws *ws, const char *table, int side, const char *const texts[3], const size_t lens[3],
                          const pv_buf *chosen, pvgit_schema_resolution *out)
 {
-    pv_ws *ws = NULL;
     char *wt = NULL, wtpath[600];
     size_t wtlen = 0;
-    int rc = pv_ws_open(".", 1, &ws);
-    if (!rc && !(rc = pv_ws_begin(ws))) {
-        snprintf(wtpath, sizeof wtpath, ".pv/tables/%s", table);
-        remove_leftovers(wtpath);
-        snprintf(wtpath, sizeof wtpath, ".pv/tables/%s/schema.jsonl", table);
-        rc = pv_read_file_nofollow(wtpath, (size_t)1 << 24, &wt, &wtlen);
-        if (!rc && side == PV_SIDE_THEIRS) rc = switch_to_theirs(ws, table, texts, lens, wt, wtlen, chosen, out);
-        pv_ws_rollback(ws); /* nothing written through it: releases the lock */
-    }
-    pv_ws_close(ws);
+    int rc;
+    if (!ws || !pv_ws_in_txn(ws)) return pv_err(PV_EMISUSE, "pvgit_resolve_schema: the writer lock is not held");
+    snprintf(wtpath, sizeof wtpath, ".pv/tables/%s", table);
+    pvgit_resolve_leftovers(wtpath);
+    snprintf(wtpath, sizeof wtpath, ".pv/tables/%s/schema.jsonl", table);
+    rc = pv_read_file_nofollow(wtpath, (size_t)1 << 24, &wt, &wtlen);
+    if (!rc && side == PV_SIDE_THEIRS) rc = switch_to_theirs(ws, table, texts, lens, wt, wtlen, chosen, out);
     free(wt);
     return rc;
 }
 
-int pvgit_resolve_schema(const char *table, int side, const pv_buf *chosen, pvgit_schema_resolution *out)
+int pvgit_resolve_schema(pv_ws *ws, const char *table, int side, const pv_buf *chosen, pvgit_schema_resolution *out)
 {
     git_repository *repo = NULL;
     git_index *index = NULL;
@@ -352,7 +334,7 @@ int pvgit_resolve_schema(const char *table, int side, const pv_buf *chosen, pvgi
     out->conflicted = 1;
     if (side != PV_SIDE_THEIRS && side != PV_SIDE_OURS) goto done;
     for (k = 0; k < 3 && !rc; k++) rc = stage_text(repo, st[k], &texts[k], &lens[k]);
-    if (!rc) rc = switch_locked(table, side, (const char *const *)texts, lens, chosen, out);
+    if (!rc) rc = switch_locked(ws, table, side, (const char *const *)texts, lens, chosen, out);
     if (!rc && out->is_theirs) find_theirs(repo, path, &st[2]->id, out->theirs, sizeof out->theirs);
 done:
     for (k = 0; k < 3; k++) free(texts[k]);

@@ -38,9 +38,11 @@ typedef struct pvgit_schema_resolution {
  * theirs' settlement is written with every chunk converted
  * (pvgit_retype_chunk_quiet); a value that does not convert is refused
  * unless its key is one of `chosen` (keys in pvgit_retype_key text, one a
- * line: rows that resolve replaces with theirs' right after). The switch
- * holds the workspace's writer lock (PV_ELOCKED, "locked by pid N", when
- * another writer has it) and is one commit of the workspace's rollback
+ * line: rows that resolve replaces with theirs' right after). The caller
+ * holds the workspace's writer lock on `ws` (a transaction open, nothing
+ * written through it; PV_EMISUSE otherwise; `ws` may be NULL for side 0)
+ * for its whole run, rows included, and reloads ws's catalog after a
+ * switch. The switch is one commit of the workspace's rollback
  * journal: the new files are written and fsynced beside the old ones as
  * NAME.resolve, the journal names every old chunk (moved aside to
  * .pv/journal/) and keeps the old schema's bytes, then the files are
@@ -53,7 +55,7 @@ typedef struct pvgit_schema_resolution {
  * dropped, whose values the merge did not bring; a different primary
  * key), PV_ECORRUPT, PV_EIO, PV_ENOMEM. Free *out with
  * pvgit_schema_resolution_free. */
-int pvgit_resolve_schema(const char *table, int side, const pv_buf *chosen, pvgit_schema_resolution *out);
+int pvgit_resolve_schema(pv_ws *ws, const char *table, int side, const pv_buf *chosen, pvgit_schema_resolution *out);
 
 void pvgit_schema_resolution_free(pvgit_schema_resolution *r);
 
