@@ -38,6 +38,7 @@ enum op_id {
     OP_GET,       /* the same through the direct API (pv_get; LMDB and
                      tinycdb: their get, copied from OP_LOOKUP) */
     OP_RANGE,     /* 1,000-row key range, every row read out */
+    OP_RANGE_SPAN,/* the same PicoVolt range read by spans (pv_step_span) */
     OP_SUM,
     OP_GROUP,
     OP_FILTER,
@@ -188,6 +189,8 @@ void measure_lookups(struct bench *b, enum sys_col col, get_fn get, void *ctx, d
 void measure_lookups_op(struct bench *b, enum op_id op, enum sys_col col, get_fn get, void *ctx,
                         double budget);
 void measure_ranges(struct bench *b, enum sys_col col, range_fn range, void *ctx);
+/* measure_ranges into row `op` (OP_RANGE or OP_RANGE_SPAN) */
+void measure_ranges_op(struct bench *b, int op, enum sys_col col, range_fn range, void *ctx);
 void measure_queries(struct bench *b, enum sys_col col, query_fn q, void *ctx);
 /* open + first query + close, warm; and cold after evicting paths[]. */
 void measure_open(struct bench *b, enum sys_col col, get_fn open_get_close, void *ctx,

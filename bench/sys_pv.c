@@ -137,8 +137,7 @@ static void span_text(char *dst, size_t cap, const pv_span *s, int k)
 
 /* The range read by spans (pv_step_span + pv_column_span, docs/SPANS.md):
  * the same SQL, every row copied into the same struct and checksum.
- * PV_BENCH_RANGE=span measures this instead of p_range in the PicoVolt
- * range cell. */
+ * Measured in its own row, next to p_range's. */
 static long p_range_span(void *ctx, int64_t lo, int64_t hi, emit_fn emit, void *acc)
 {
     struct pvb *p = ctx;
@@ -805,10 +804,11 @@ void sys_pv(struct bench *b)
     if (pv_prepare(p.db, SQL_RANGE, (size_t)-1, &p.range, NULL) != PV_OK) {
         cell_na(b, OP_RANGE, COL_PV, "cannot prepare the range: %s", pv_errmsg());
     } else {
-        const char *how = getenv("PV_BENCH_RANGE");
-        int spans = how && !strcmp(how, "span");
-        if (spans) say("pv: the range read by spans (PV_BENCH_RANGE=span)");
-        measure_ranges(b, COL_PV, spans ? p_range_span : p_range, &p);
+        const struct cell *one = &b->cells[OP_RANGE][COL_PV], *span = &b->cells[OP_RANGE_SPAN][COL_PV];
+        measure_ranges(b, COL_PV, p_range, &p);
+        measure_ranges_op(b, OP_RANGE_SPAN, COL_PV, p_range_span, &p);
+        if (one->state == CELL_OK && span->state == CELL_OK && one->check != span->check)
+            cell_na(b, OP_RANGE_SPAN, COL_PV, "spans gave another answer than pv_column_* (checksum)");
     }
     measure_queries(b, COL_PV, p_query, &p);
     pv_finalize(p.get);
