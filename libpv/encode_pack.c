@@ -113,17 +113,55 @@ static uint64_t bits_sum(const uint8_t *q, uint32_t j0, uint32_t m)
     return sum;
 }
 
+/* Sum of whole groups of eight values of width w <= 32 from p. Value k of
+ * every group starts at the same byte (k*w/8) and bit (k*w%8) of its
+ * group, so one accumulator per k adds the groups' raw loads masked in
+ * place, (load & (mask << shift)), and shifts once at the end: a load, an
+ * AND and an ADD per value, no branch. w is a variable here (the offsets
+ * and masks are computed once per call): one copy of the loop serves every
+ * width, within about 2% of 32 width-specialized copies on SUM(delay) and
+ * 7 KB smaller (issue 7). A masked lane is below 2^39, so 2^24 groups fit
+ * a 64-bit accumulator. */
+static uint64_t sum_groups(const uint8_t *p, uint32_t ng, unsigned w)
+{
+    uint64_t sum = 0, mask[8], acc[8] = {0};
+    size_t off[8];
+    uint32_t g;
+    unsigned k;
+    for (k = 0; k < 8; k++) {
+        off[k] = (k * w) >> 3;
+        mask[k] = ((1ull << w) - 1) << ((k * w) & 7);
+    }
+    for (g = 0; g < ng; g++, p += w) {
+#pragma GCC unroll 8
+        for (k = 0; k < 8; k++) acc[k] += pv_get_u64(p + off[k]) & mask[k];
+    }
+    for (k = 0; k < 8; k++) sum += acc[k] >> ((k * w) & 7);
+    return sum;
+}
+
 uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w)
 {
-    uint64_t v[64], sum = 0;
-    uint32_t j, t;
+    uint64_t v[64], end, sum = 0;
+    uint32_t j = 0, t, ng;
     if (w == 0) return 0;
     if (w == 1) return bits_sum(q, j0, m); /* (DELTA of sorted dictionary codes) */
-    for (j = 0; j < m; j += 64) { /* (through the one set of loops, 64 at a time) */
-        uint32_t k = m - j < 64 ? m - j : 64;
-        pv_unpack_ref(q, j0 + j, k, w, 0, v);
-        for (t = 0; t < k; t++) sum += v[t];
+    if (w > UNPACK_MAXW) { /* (wide values through the one set of unpack loops, 64 at a time) */
+        for (; j < m; j += 64) {
+            uint32_t k = m - j < 64 ? m - j : 64;
+            pv_unpack_ref(q, j0 + j, k, w, 0, v);
+            for (t = 0; t < k; t++) sum += v[t];
+        }
+        return sum;
     }
+    end = pv_packed_len(j0 + m, w); /* bytes the values' words span: no load passes it */
+    for (; j < m && ((j0 + j) & 7); j++) sum += pv_unpack1(q, j0 + j, w);
+    ng = (m - j) / 8;
+    /* the last group's highest load reads bytes [.. + (7w >> 3) + 8) */
+    while (ng && ((uint64_t)(j0 + j) / 8 + ng - 1) * w + ((7 * w) >> 3) + 8 > end) ng--;
+    for (t = 0; t < ng; t += 1u << 24) /* (2^24 groups at most per accumulator) */
+        sum += sum_groups(q + ((uint64_t)(j0 + j) / 8 + t) * w, ng - t < (1u << 24) ? ng - t : 1u << 24, w);
+    for (j += ng * 8; j < m; j++) sum += pv_unpack1(q, j0 + j, w);
     return sum;
 }
 

@@ -420,69 +420,6 @@ static int assign_groups(pv_groups *g, const pv_batch *b, const uint32_t *sel, u
     return 0;
 }
 
-/* ---- sums of bit-packed values ----------------------------------------------------
- * Eight values of width w take exactly w bytes, so value k of every group
- * of eight starts at the same byte (k*w/8) and bit (k*w%8) of its group.
- * Masking before shifting lets one accumulator per k add the group's raw
- * 64-bit loads, (load & (mask << shift)), and shift once at the end: a
- * load, an AND and an ADD per value, no branch. With w <= 32 a masked
- * lane is below 2^39, so 2^24 groups fit a 64-bit accumulator. */
-#define PACK_SUM_MAXW 32
-
-static inline __attribute__((always_inline)) uint64_t
-sum_groups(const uint8_t *p, uint32_t ngroups, const unsigned w)
-{
-    uint64_t acc[8] = {0}, sum = 0;
-    uint32_t g;
-    unsigned k;
-    for (g = 0; g < ngroups; g++, p += w) {
-#pragma GCC unroll 8
-        for (k = 0; k < 8; k++)
-            acc[k] += pv_get_u64(p + ((k * w) >> 3)) & (((1ull << w) - 1) << ((k * w) & 7));
-    }
-#pragma GCC unroll 8
-    for (k = 0; k < 8; k++) sum += acc[k] >> ((k * w) & 7);
-    return sum;
-}
-
-#define PACK_SUM_W(W) \
-    static uint64_t sum_groups_w##W(const uint8_t *p, uint32_t ng) { return sum_groups(p, ng, W); }
-PACK_SUM_W(1) PACK_SUM_W(2) PACK_SUM_W(3) PACK_SUM_W(4) PACK_SUM_W(5) PACK_SUM_W(6)
-PACK_SUM_W(7) PACK_SUM_W(8) PACK_SUM_W(9) PACK_SUM_W(10) PACK_SUM_W(11) PACK_SUM_W(12)
-PACK_SUM_W(13) PACK_SUM_W(14) PACK_SUM_W(15) PACK_SUM_W(16) PACK_SUM_W(17) PACK_SUM_W(18)
-PACK_SUM_W(19) PACK_SUM_W(20) PACK_SUM_W(21) PACK_SUM_W(22) PACK_SUM_W(23) PACK_SUM_W(24)
-PACK_SUM_W(25) PACK_SUM_W(26) PACK_SUM_W(27) PACK_SUM_W(28) PACK_SUM_W(29) PACK_SUM_W(30)
-PACK_SUM_W(31) PACK_SUM_W(32)
-#undef PACK_SUM_W
-
-static uint64_t (*const sum_groups_by_width[PACK_SUM_MAXW + 1])(const uint8_t *, uint32_t) = {
-    NULL, sum_groups_w1, sum_groups_w2, sum_groups_w3, sum_groups_w4, sum_groups_w5,
-    sum_groups_w6, sum_groups_w7, sum_groups_w8, sum_groups_w9, sum_groups_w10,
-    sum_groups_w11, sum_groups_w12, sum_groups_w13, sum_groups_w14, sum_groups_w15,
-    sum_groups_w16, sum_groups_w17, sum_groups_w18, sum_groups_w19, sum_groups_w20,
-    sum_groups_w21, sum_groups_w22, sum_groups_w23, sum_groups_w24, sum_groups_w25,
-    sum_groups_w26, sum_groups_w27, sum_groups_w28, sum_groups_w29, sum_groups_w30,
-    sum_groups_w31, sum_groups_w32,
-};
-
-/* Sum of packed values [j0, j0 + m) of width w (batch.h's layout): the
- * groups of eight whose loads stay inside the words the values occupy go
- * through sum_groups, the rest one by one. */
-static uint64_t packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w)
-{
-    uint64_t end, sum = 0;
-    uint32_t j = 0, ng;
-    if (w == 0 || w > PACK_SUM_MAXW) return w ? pv_packed_sum(q, j0, m, w) : 0;
-    end = (((uint64_t)(j0 + m) * w + 63) / 64) * 8; /* bytes the words span */
-    for (; j < m && ((j0 + j) & 7); j++) sum += pv_unpack1(q, j0 + j, w);
-    ng = (m - j) / 8;
-    /* the last group's highest load reads bytes [.. + (7w >> 3) + 8) */
-    while (ng && ((uint64_t)(j0 + j) / 8 + ng - 1) * w + ((7 * w) >> 3) + 8 > end) ng--;
-    if (ng) sum += sum_groups_by_width[w](q + (uint64_t)(j0 + j) / 8 * w, ng);
-    for (j += ng * 8; j < m; j++) sum += pv_unpack1(q, j0 + j, w);
-    return sum;
-}
-
 /* SUM, TOTAL, AVG without groups over a whole bit-packed block with no
  * NULL: n * ref + the packed values' sum, when every prefix of the block
  * keeps the integer sum in range (values lie in [ref, ref + 2^w - 1]), so
@@ -500,7 +437,7 @@ static int sum_packed(agg_state *s, const pv_agg_def *d, const pv_batch *b, uint
     lo = (pv_i128)s->isum + (z->ref < 0 ? (pv_i128)n * z->ref : 0);
     hi = (pv_i128)s->isum + (top > 0 ? (pv_i128)n * top : 0);
     if (lo < INT64_MIN || hi > INT64_MAX) return 0;
-    s->isum += (int64_t)((pv_i128)n * z->ref + (pv_i128)packed_sum(z->words, z->off, n, z->width));
+    s->isum += (int64_t)((pv_i128)n * z->ref + (pv_i128)pv_packed_sum(z->words, z->off, n, z->width));
     s->cnt += n;
     return 1;
 }
