@@ -73,9 +73,17 @@ PVBAKE   := $(BUILD)/pvbake
 .PHONY: all test demo install uninstall clean
 all: $(LIBPV_A) $(LIBPV_SO) $(PVDEV) $(PVBAKE)
 
+# Cold code, compiled for size (issue 7: libpv.so stripped under 500 KB):
+# the SQL parser (once per pv_prepare), DDL, DML and workspace writes. The
+# read path (scans, filters, aggregates, lookups) stays at $(OPT).
+LIBPV_COLD := sql_parse exec_ddl exec_dml ws_write
+ifneq ($(SANITIZE),1)
+$(LIBPV_COLD:%=$(BUILD)/obj/libpv/%.o): COLD_CFLAGS := -Os
+endif
+
 $(BUILD)/obj/libpv/%.o: libpv/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(COLD_CFLAGS) -fPIC -fvisibility=hidden $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # pvdev's own libraries: libcsv (CSV), jansson (NDJSON), libedit (the shell).
 PVDEV_CFLAGS := -DPVDEV_HAVE_LIBEDIT -DPVDEV_HAVE_JANSSON $(CSV_CFLAGS) $(EDIT_CFLAGS) $(JANSSON_CFLAGS)
