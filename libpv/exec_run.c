@@ -37,7 +37,8 @@ struct pv_run {
     pv_lookup *lookup;    /* PV_ACCESS_LOOKUP, or a key index, instead of the scan */
     int point;            /* lookup is a point lookup of one whole key whose
                              row is read in place: point_step */
-    pv_vec *oseen;        /* point: per output, the vector handed out last */
+    const pv_vec *pcols;  /* point: the lookup's vectors the outputs point
+                             into (NULL: none yet) */
     int eof;              /* the source has no more batches */
     pv_batch one;         /* the current batch (SELECT without FROM: one
                              row of no columns) */
@@ -356,27 +357,21 @@ static int stream_next(pv_run *r)
     }
 }
 
-/* Has output i's vector changed since it was handed out last? (Then so
- * has the row's batch for the caller; else it may keep what it read.) */
-static inline int out_changed(pv_run *r, uint32_t i, const pv_vec *v, uint8_t term)
-{
-    const pv_vec *o = &r->oseen[i];
-    return r->ocols[i] != v || r->oterm[i] != term || o->type != v->type || o->nulls != v->nulls ||
-           o->u.i != v->u.i;
-}
-
 /* The row of a point lookup of one whole key (r->point), read in place,
  * the way stream_next would hand it out but without its per-batch work
  * (selection, placing, the next batch asked for): a run of a prepared
  * `SELECT ... WHERE key = ?` costs little more than the lookup itself. At
- * most one row: the WHERE left over, OFFSET and LIMIT still apply. The
- * row's batch changes only when an output's vector does (the lookup's
- * vectors are the same arrays from key to key), so pv_stmt keeps its view
- * of them. */
+ * most one row: the WHERE left over, OFFSET and LIMIT still apply. A
+ * point lookup hands out the same vectors (the same array of pv_vec, set
+ * once, exec_access.c) from key to key, only their values and whether
+ * each text is NUL-terminated change: the outputs are pointed at them
+ * when the array is new, and the row's batch then changes only when it
+ * is or a `term` does, so pv_stmt keeps its view of them. */
 static int point_step(pv_run *r)
 {
     const pv_plan *p = r->plan;
     const pv_batch *b = &r->one;
+    const pv_venc *enc;
     uint32_t i, n = 1;
     int rc, changed = 0;
     if (r->eof) return 0;
@@ -389,16 +384,21 @@ static int point_step(pv_run *r)
         return 0;
     }
     if (r->limit > 0) r->limit--;
-    for (i = 0; i < p->nout; i++) {
-        uint32_t slot = (uint32_t)r->outslot[i];
-        const pv_vec *v = &b->cols[slot];
-        uint8_t term = (uint8_t)text_term(b, slot);
-        if (form_of(b, slot) != PV_VEC_PLAIN) pv_batch_flatten(b, slot);
-        if (out_changed(r, i, v, term)) {
-            r->ocols[i] = v;
+    enc = b->enc && b->enc_cols == b->cols ? b->enc : NULL; /* (as text_term, form_of) */
+    if (b->cols != r->pcols || !enc) { /* new vectors */
+        for (i = 0; i < p->nout; i++) {
+            uint32_t slot = (uint32_t)r->outslot[i];
+            if (enc && enc[slot].form != PV_VEC_PLAIN) pv_batch_flatten(b, slot);
+            r->ocols[i] = &b->cols[slot];
+            r->oterm[i] = enc ? enc[slot].term : 0;
+        }
+        r->pcols = enc ? b->cols : NULL;
+        changed = 1;
+    } else {
+        for (i = 0; i < p->nout; i++) {
+            uint8_t term = enc[r->outslot[i]].term;
+            changed |= term != r->oterm[i];
             r->oterm[i] = term;
-            r->oseen[i] = *v;
-            changed = 1;
         }
     }
     if (changed) r->cur.batch++;
@@ -644,8 +644,7 @@ int pv_run_open(const pv_plan *plan, pv_db *db, const pv_value *params, pv_run *
         !(r->proj = calloc(plan->nout ? plan->nout : 1, sizeof *r->proj)) ||
         !(r->outslot = malloc((plan->nout ? plan->nout : 1) * sizeof *r->outslot)) ||
         !(r->ocols = calloc(plan->nout ? plan->nout : 1, sizeof *r->ocols)) ||
-        !(r->oterm = calloc(plan->nout ? plan->nout : 1, 1)) ||
-        !(r->oseen = calloc(plan->nout ? plan->nout : 1, sizeof *r->oseen))) {
+        !(r->oterm = calloc(plan->nout ? plan->nout : 1, 1))) {
         rc = nomem();
         goto fail;
     }
@@ -733,6 +732,5 @@ void pv_run_close(pv_run *r)
     free(r->outslot);
     free(r->ocols);
     free(r->oterm);
-    free(r->oseen);
     free(r);
 }
