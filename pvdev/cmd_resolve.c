@@ -12,7 +12,10 @@
  * its chunks converted where a column's type changes
  * (pvgit/resolve_schema.c); the chosen rows then take the values of such a
  * column from theirs' commit, as theirs has them (the conflict record holds
- * them converted to ours' type, or NULL where they did not convert).
+ * them converted to ours' type, or NULL where they did not convert). With
+ * --ours on theirs' settlement (a --theirs run killed before its rows: the
+ * last choice wins) the switch goes back to ours' and the values come from
+ * HEAD the same way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,25 +47,26 @@ static void resolve_usage(FILE *to)
                 "the .pv files and commit the merge.\n");
 }
 
-/* Theirs' commit, for the values of the columns a schema resolution
- * retyped (NULL ws: none). */
-typedef struct theirs_src {
+/* The chosen side's commit (theirs', or HEAD for ours), for the values of
+ * the columns a schema resolution retyped (NULL ws: none). */
+typedef struct side_src {
     pv_ws *ws;
     pvgit_tree *tree;
     git_repository *repo;
-    const pv_schema *before;   /* the schema before the resolution */
-} theirs_src;
+    const pv_schema *before;   /* the other side's settlement */
+} side_src;
 
-/* The row to write for theirs: the record's, with each retyped column's
- * value as theirs' commit has it (the record's was converted to ours'
- * type, or made NULL when it did not convert). Writes into `row`. */
-static int theirs_row(const theirs_src *src, const pv_schema *s, const pv_ws_conflict *c, pv_value *row)
+/* The row to write for `side`: the record's, with each retyped column's
+ * value as that side's commit has it (the record's was converted to the
+ * other side's type, or made NULL when it did not convert). Writes into
+ * `row`. */
+static int side_row(const side_src *src, const pv_schema *s, const pv_ws_conflict *c, int side, pv_value *row)
 {
     const pv_value *trow;
     const pv_schema *ts;
     uint32_t i;
     int rc, tt;
-    memcpy(row, c->side[PV_SIDE_THEIRS], s->ncols * sizeof *row);
+    memcpy(row, c->side[side], s->ncols * sizeof *row);
     if (!src->ws || (tt = pv_ws_table_find(src->ws, s->name, strlen(s->name))) < 0) return PV_OK;
     ts = pv_ws_table_schema(src->ws, (uint32_t)tt);
     if ((rc = pv_ws_lookup(src->ws, s->name, c->key, &trow)) <= 0) return rc;
@@ -78,7 +82,7 @@ static int theirs_row(const theirs_src *src, const pv_schema *s, const pv_ws_con
 
 /* Write the chosen rows of one table's matching conflicts. */
 static int apply_choice(pv_db *db, const pv_schema *s, const pv_ws_conflict *c, long n,
-                        const struct resolve_opts *o, const theirs_src *src, pv_buf *tmp, char *chosen)
+                        const struct resolve_opts *o, const side_src *src, pv_buf *tmp, char *chosen)
 {
     pv_value row[PV_MAX_COLUMNS];
     long i;
@@ -89,8 +93,8 @@ static int apply_choice(pv_db *db, const pv_schema *s, const pv_ws_conflict *c, 
         if (o->key && strcmp(tmp->p, o->key) != 0) continue;
         chosen[i] = 1;
         pick = c[i].side[o->side];
-        if (pick && o->side == PV_SIDE_THEIRS && src->ws) {
-            if ((rc = theirs_row(src, s, &c[i], row)) < 0) break;
+        if (pick && src->ws) {
+            if ((rc = side_row(src, s, &c[i], o->side, row)) < 0) break;
             pick = row;
         }
         if (pick) rc = pv_db_write(db, s->name, pick, 1, s->ncols, PV_WRITE_REPLACE, NULL, 0, NULL);
@@ -103,7 +107,7 @@ static int apply_choice(pv_db *db, const pv_schema *s, const pv_ws_conflict *c, 
 /* The chosen rows of table t (written through the open transaction, so
  * that they are converted and checked as any write), as records for the
  * row commit, and its settled conflict records to drop. */
-static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, const theirs_src *src, pv_buf *tmp,
+static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, const side_src *src, pv_buf *tmp,
                          pvgit_rows_part *part, int *count)
 {
     const pv_schema *s = pv_ws_table_schema(db->ws, t);
@@ -209,13 +213,21 @@ static int settle_schemas(pv_db *db, const struct resolve_opts *o, struct table_
         r->switched = r->res.switched;
         reload |= r->switched;
         ++*count;
-        if (r->res.switched)
+        if (r->res.switched && o->side == PV_SIDE_THEIRS)
             printf("%s schema: theirs (%zu chunk file%s converted to theirs' column types)\n", name,
                    r->res.rewritten, r->res.rewritten == 1 ? "" : "s");
-        else if (r->res.is_theirs)
+        else if (r->res.switched)
+            printf("%s schema: ours (%zu chunk file%s converted back to ours' column types)\n", name,
+                   r->res.rewritten, r->res.rewritten == 1 ? "" : "s");
+        else if (r->res.is_theirs && o->side == PV_SIDE_THEIRS)
             printf("%s schema: theirs (switched by an earlier run)\n", name);
+        else if (r->res.is_theirs)
+            printf("%s schema: theirs, kept (settled with its rows by an earlier run; no row of it is in "
+                   "conflict)\n", name);
+        else if (r->res.edited)
+            printf("%s schema: kept as it is (neither side's settlement: edited by hand)\n", name);
         else
-            printf("%s schema: %s\n", name, o->side == PV_SIDE_OURS ? "ours (as the merge wrote it)" : "kept as it is");
+            printf("%s schema: %s\n", name, o->side == PV_SIDE_OURS ? "ours" : "kept as it is");
     }
     pv_buf_free(&tmp);
     pv_buf_free(&keys);
@@ -261,13 +273,13 @@ int cmd_resolve(int argc, char **argv)
     if (!rc && !(parts = calloc(pv_ws_table_count(db->ws) + 1, sizeof *parts))) rc = pv_err(PV_ENOMEM, "out of memory");
     for (t = 0; !rc && t < pv_ws_table_count(db->ws); t++) {
         const pv_schema *s = pv_ws_table_schema(db->ws, t);
-        theirs_src src = {NULL, NULL, NULL, NULL};
+        side_src src = {NULL, NULL, NULL, NULL};
         size_t r;
         if (o.table && strcmp(s->name, o.table) != 0) continue;
         for (r = 0; r < nres && !rc; r++)
-            if (res[r].res.is_theirs && !strcmp(res[r].table, s->name) && res[r].res.theirs[0]) {
+            if (res[r].res.before && !strcmp(res[r].table, s->name) && res[r].res.rows_from[0]) {
                 src.before = res[r].res.before;
-                rc = pvgit_ws_open(".", res[r].res.theirs, &src.ws, &src.tree, &src.repo);
+                rc = pvgit_ws_open(".", res[r].res.rows_from, &src.ws, &src.tree, &src.repo);
             }
         if (!rc) rc = resolve_table(db, t, &o, &src, &tmp, &parts[nparts++], &count);
         pv_ws_close(src.ws);

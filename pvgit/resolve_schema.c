@@ -210,9 +210,10 @@ static int commit_files(pv_ws *ws, const char *table, const char *dir, rewrite *
     return rc;
 }
 
-/* Convert every chunk of the table from `cur` to `next` (temporary files). */
-static int convert_chunks(const char *table, const pv_schema *cur, const pv_schema *next, const pv_buf *chosen,
-                          rewrite *w, size_t *count)
+/* Convert every chunk of the table from `cur` to `next`, the settlement
+ * of `side` (temporary files). */
+static int convert_chunks(const char *table, int side, const pv_schema *cur, const pv_schema *next,
+                          const pv_buf *chosen, rewrite *w, size_t *count)
 {
     char dir[300], path[600];
     struct dirent *d;
@@ -231,9 +232,10 @@ static int convert_chunks(const char *table, const pv_schema *cur, const pv_sche
         if ((rc = pv_read_file_nofollow(path, (size_t)1 << 30, &text, &len))) break;
         rc = pvgit_retype_chunk_quiet(cur, next, text, len, path, &out, &bad);
         if (!rc && bad.cells && !bad_all_chosen(&bad, chosen))
-            rc = pv_err(PV_ECONSTRAINT, "table %s: cannot take theirs' schema: %s, in a row that is not in conflict "
-                        "(an older record of it counts too); resolve with --ours, or edit the schema and rows by hand",
-                        table, bad.first.p);
+            rc = pv_err(PV_ECONSTRAINT, "table %s: cannot take %s schema%s: %s, in a row that is not in conflict "
+                        "(an older record of it counts too); resolve with --%s, or edit the schema and rows by hand",
+                        table, side == PV_SIDE_THEIRS ? "theirs'" : "ours'", side == PV_SIDE_THEIRS ? "" : " back",
+                        bad.first.p, side == PV_SIDE_THEIRS ? "ours" : "theirs");
         if (!rc && (out.len != len || memcmp(out.p, text, len) != 0)) {
             rc = add_file(w, dir, d->d_name, out.p, out.len);
             ++*count;
@@ -246,45 +248,91 @@ static int convert_chunks(const char *table, const pv_schema *cur, const pv_sche
     return rc;
 }
 
-static int switch_to_theirs(pv_ws *ws, const char *table, const char *const texts[3], const size_t lens[3],
-                            const char *wt, size_t wtlen, const pv_buf *chosen, pvgit_schema_resolution *out)
+/* Does the work tree hold exactly `text`? */
+static int same_text(const char *text, size_t len, const char *wt, size_t wtlen)
 {
-    char *ours = NULL, *theirs = NULL, dir[300];
-    size_t olen = 0, tlen = 0;
+    return len == wtlen && memcmp(text, wt, wtlen) == 0;
+}
+
+/* Make the work tree's schema the settlement of `side`: `from` (the other
+ * settlement, the work tree's) becomes out->before and `to` is written,
+ * every chunk converted, as one journaled commit. */
+static int switch_to(pv_ws *ws, const char *table, int side, const char *from, size_t flen, const char *to,
+                     size_t tlen, const pv_buf *chosen, pvgit_schema_resolution *out)
+{
+    char dir[300];
     pv_schema *next = NULL;
     rewrite w = {NULL, 0, 0};
-    pv_buf said = PV_BUF_INIT; /* the driver printed the conflicts already */
-    int rc = pvgit_schema_merge_ours(table, texts, lens, &ours, &olen, &said);
+    int rc;
     snprintf(dir, sizeof dir, ".pv/tables/%s", table);
+    if (!(rc = pv_schema_decode(from, flen, table, ".pv/tables/schema.jsonl", &out->before)) &&
+        !(rc = pv_schema_decode(to, tlen, table, side == PV_SIDE_THEIRS ? "theirs' settlement" : "ours' settlement",
+                                &next)) &&
+        !(rc = check_shape(out->before, next)) && pvgit_retype_needed(out->before, next))
+        rc = convert_chunks(table, side, out->before, next, chosen, &w, &out->rewritten);
+    if (!rc && !(rc = add_file(&w, dir, "schema.jsonl", to, tlen)) &&
+        !(rc = commit_files(ws, table, dir, &w, from, flen)))
+        out->switched = 1;
+    rewrite_free(&w, dir);
+    pv_schema_free(next);
+    return rc;
+}
+
+/* The work tree holds `wt`; ours' and theirs' settlements are merged again
+ * from git's stages. --theirs switches from ours' settlement; --ours
+ * switches back from theirs' while rows of the table are still in conflict
+ * (`chosen` not empty: a --theirs run stopped before its rows; the last
+ * choice wins while the merge is unfinished), and with rows settled under
+ * theirs' keeps it. Either way the chosen rows then take the retyped
+ * columns' values from the chosen side's commit (out->before, ->rows_from;
+ * the conflict record holds them converted, or NULL where they did not
+ * convert). */
+static int switch_side(pv_ws *ws, const char *table, int side, const char *const texts[3], const size_t lens[3],
+                       const char *wt, size_t wtlen, const pv_buf *chosen, pvgit_schema_resolution *out)
+{
+    char *ours = NULL, *theirs = NULL;
+    size_t olen = 0, tlen = 0;
+    pv_schema *os = NULL;
+    pv_buf said = PV_BUF_INIT; /* the driver printed the conflicts already */
+    int rc = pvgit_schema_merge_ours(table, texts, lens, &ours, &olen, &said), wt_ours, wt_theirs;
     if (rc == PV_ECONSTRAINT && ours) rc = PV_OK;
     if (!rc) rc = pvgit_schema_merge_theirs(table, texts, lens, &theirs, &tlen, NULL);
     if (rc == PV_ECONSTRAINT && theirs) rc = PV_OK;
     else if (rc == PV_ECONSTRAINT) rc = pv_err(PV_ECONSTRAINT, "table %s: theirs' schema cannot be settled "
                                                "(a key column dropped): settle it by hand", table);
     if (rc) goto done;
-    /* switched by an earlier run (which may have stopped before its rows):
-     * the rows still take the retyped columns from theirs' commit */
-    if (tlen == wtlen && memcmp(theirs, wt, wtlen) == 0 && (olen != wtlen || memcmp(ours, wt, wtlen) != 0)) {
-        out->is_theirs = 1;
+    wt_ours = same_text(ours, olen, wt, wtlen);
+    wt_theirs = !wt_ours && same_text(theirs, tlen, wt, wtlen);
+    out->edited = !wt_ours && !wt_theirs;
+    out->is_theirs = wt_theirs;
+    if (side == PV_SIDE_THEIRS && wt_ours) {
+        rc = switch_to(ws, table, side, ours, olen, theirs, tlen, chosen, out);
+        out->is_theirs = out->switched;
+    } else if (side == PV_SIDE_THEIRS && wt_theirs) {
+        /* switched by an earlier run (which may have stopped before its rows) */
         rc = pv_schema_decode(ours, olen, table, "ours' settlement", &out->before);
-        goto done;
+    } else if (side == PV_SIDE_OURS && wt_theirs && chosen && chosen->len) {
+        rc = switch_to(ws, table, side, theirs, tlen, ours, olen, chosen, out);
+        out->is_theirs = !out->switched;
+    } else if (side == PV_SIDE_OURS && wt_ours) {
+        /* as the merge wrote it, or switched back by an earlier run whose
+         * conflict records may hold NULL where a value went to theirs' type
+         * and did not convert: the retyped columns come from HEAD */
+        if (!(rc = pv_schema_decode(ours, olen, table, "ours' settlement", &os)) &&
+            !(rc = pv_schema_decode(theirs, tlen, table, "theirs' settlement", &out->before)) &&
+            !pvgit_retype_needed(out->before, os)) {
+            pv_schema_free(out->before);
+            out->before = NULL;
+        }
     }
-    /* not the driver's settlement any more: edited by hand */
-    if (olen != wtlen || memcmp(ours, wt, wtlen) != 0) goto done;
-    if ((rc = pv_schema_decode(wt, wtlen, table, ".pv/tables/schema.jsonl", &out->before)) ||
-        (rc = pv_schema_decode(theirs, tlen, table, "theirs' settlement", &next)) ||
-        (rc = check_shape(out->before, next)))
-        goto done;
-    if (pvgit_retype_needed(out->before, next) &&
-        (rc = convert_chunks(table, out->before, next, chosen, &w, &out->rewritten)))
-        goto done;
-    if (!(rc = add_file(&w, dir, "schema.jsonl", theirs, tlen)) &&
-        !(rc = commit_files(ws, table, dir, &w, wt, wtlen)))
-        out->switched = out->is_theirs = 1;
+    if (!rc && side == PV_SIDE_OURS && out->before) snprintf(out->rows_from, sizeof out->rows_from, "HEAD");
 done:
-    rewrite_free(&w, dir);
-    if (rc) out->switched = out->is_theirs = 0;
-    pv_schema_free(next);
+    if (rc) {
+        out->switched = 0;
+        pv_schema_free(out->before);
+        out->before = NULL;
+    }
+    pv_schema_free(os);
     pv_buf_free(&said);
     free(ours);
     free(theirs);
@@ -293,8 +341,7 @@ done:
 
 /* Under the workspace's writer lock, which the caller holds on `ws` (a
  * transaction open, nothing written through it), with the temporary files
- * an interrupted run left removed: theirs' switch, or for ours only that
- * clean-up. */
+ * an interrupted run left removed: the switch to `side`'s settlement. */
 static int switch_locked(pv_ws *ws, const char *table, int side, const char *const texts[3], const size_t lens[3],
                          const pv_buf *chosen, pvgit_schema_resolution *out)
 {
@@ -306,7 +353,7 @@ static int switch_locked(pv_ws *ws, const char *table, int side, const char *con
     pvgit_resolve_leftovers(wtpath);
     snprintf(wtpath, sizeof wtpath, ".pv/tables/%s/schema.jsonl", table);
     rc = pv_read_file_nofollow(wtpath, (size_t)1 << 24, &wt, &wtlen);
-    if (!rc && side == PV_SIDE_THEIRS) rc = switch_to_theirs(ws, table, texts, lens, wt, wtlen, chosen, out);
+    if (!rc) rc = switch_side(ws, table, side, texts, lens, wt, wtlen, chosen, out);
     free(wt);
     return rc;
 }
@@ -335,7 +382,8 @@ int pvgit_resolve_schema(pv_ws *ws, const char *table, int side, const pv_buf *c
     if (side != PV_SIDE_THEIRS && side != PV_SIDE_OURS) goto done;
     for (k = 0; k < 3 && !rc; k++) rc = stage_text(repo, st[k], &texts[k], &lens[k]);
     if (!rc) rc = switch_locked(ws, table, side, (const char *const *)texts, lens, chosen, out);
-    if (!rc && out->is_theirs) find_theirs(repo, path, &st[2]->id, out->theirs, sizeof out->theirs);
+    if (!rc && side == PV_SIDE_THEIRS && out->before)
+        find_theirs(repo, path, &st[2]->id, out->rows_from, sizeof out->rows_from);
 done:
     for (k = 0; k < 3; k++) free(texts[k]);
     free(path);

@@ -89,6 +89,80 @@ grep -q "^t schema: ours" "$T/resolve.out" || fail "crash then --ours: $(cat "$T
 expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$ours_rows" "crash then --ours"
 finish "crash then --ours"
 
+# 1c. killed in the row phase, after theirs' switch committed (the schema
+#     is theirs', the conflict rows not yet settled). While the merge is
+#     unfinished the last choice wins: --ours switches back to ours'
+#     settlement, the chunks converted back to ours' types (exactly: the
+#     files are those of a plain --ours), the conflict rows as --ours gives
+#     them. Before, the schema stayed theirs' (y TEXT, row 4's y the TEXT
+#     '4') under "t schema: ours (as the merge wrote it)".
+new_merge
+pvdev resolve --ours t >/dev/null 2>&1 || fail "plain --ours: resolve failed"
+rm -rf "$T/plain" && cp -r .pv/tables/t "$T/plain"
+for n in 1 2; do
+    new_merge
+    set +e
+    PV_FAULTS_RESOLVE_ROWS_CRASH=$n pvdev resolve --theirs t >"$T/crash.out" 2>&1
+    code=$?
+    set -e
+    [ "$code" = 137 ] || fail "rows crash $n: expected 137, got $code: $(cat "$T/crash.out")"
+    grep -q '"type":"TEXT"' .pv/tables/t/schema.jsonl || fail "rows crash $n: theirs' schema not in: $(cat .pv/tables/t/schema.jsonl)"
+    [ -f .pv/journal/commit ] || fail "rows crash $n: no journal left by the row phase"
+    pvdev resolve --ours t >"$T/resolve.out" 2>"$T/resolve.err" || fail "rows crash $n then --ours: $(cat "$T/resolve.err")"
+    grep -q "^t schema: ours (1 chunk file converted back to ours' column types)" "$T/resolve.out" ||
+        fail "rows crash $n then --ours: $(cat "$T/resolve.out")"
+    [ "$(schema_sql)" = "$ours_schema" ] || fail "rows crash $n then --ours: schema $(schema_sql)"
+    expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$ours_rows" "rows crash $n then --ours"
+    expect_sql "SELECT k FROM t WHERE y = 4 OR y = 7 ORDER BY k" "4 6 " "rows crash $n then --ours: INTEGER values"
+    for f in "$T"/plain/*; do
+        same "$f" ".pv/tables/t/${f##*/}" "rows crash $n then --ours: ${f##*/} differs from a plain --ours"
+    done
+    [ "$(ls .pv/tables/t)" = "$(ls "$T/plain")" ] || fail "rows crash $n then --ours: files $(ls .pv/tables/t)"
+    finish "rows crash $n then --ours"
+done
+
+# 1d. the same crash, then --theirs again: the switch stays, the rows take
+#     theirs' values (theirs' 'seven' for key 5)
+for n in 1 2; do
+    new_merge
+    set +e
+    PV_FAULTS_RESOLVE_ROWS_CRASH=$n pvdev resolve --theirs t >/dev/null 2>&1
+    code=$?
+    set -e
+    [ "$code" = 137 ] || fail "rows crash $n then --theirs: expected 137, got $code"
+    pvdev resolve --theirs t >"$T/resolve.out" 2>"$T/resolve.err" || fail "rows crash $n then --theirs: $(cat "$T/resolve.err")"
+    grep -q "^t schema: theirs (switched by an earlier run)" "$T/resolve.out" ||
+        fail "rows crash $n then --theirs: $(cat "$T/resolve.out")"
+    [ "$(schema_sql)" = "$theirs_schema" ] || fail "rows crash $n then --theirs: schema $(schema_sql)"
+    expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$theirs_rows" "rows crash $n then --theirs"
+    expect_sql "SELECT k FROM t WHERE y = '4' OR y = '7' OR y = 'seven' ORDER BY k" "4 5 6 " \
+        "rows crash $n then --theirs: TEXT values"
+    # ... settled with its rows: a later --ours keeps theirs' settlement
+    pvdev resolve --ours t >"$T/resolve.out" 2>&1 || fail "rows crash $n, settled, then --ours: $(cat "$T/resolve.out")"
+    grep -q "^t schema: theirs, kept (settled with its rows" "$T/resolve.out" ||
+        fail "rows crash $n, settled, then --ours: $(cat "$T/resolve.out")"
+    [ "$(schema_sql)" = "$theirs_schema" ] || fail "rows crash $n, settled, then --ours: schema $(schema_sql)"
+    expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$theirs_rows" "rows crash $n, settled, then --ours"
+    finish "rows crash $n then --theirs"
+done
+
+# 1e. the same crash, then a row written under theirs' schema that ours'
+#     type cannot take, then --ours: refused naming the cell, nothing
+#     changed; --theirs then settles with that row
+new_merge
+set +e
+PV_FAULTS_RESOLVE_ROWS_CRASH=1 pvdev resolve --theirs t >/dev/null 2>&1
+set -e
+q "INSERT INTO t VALUES (9, 'nine', 90, 'nine')" 2>/dev/null
+rm -rf "$T/before" && cp -r .pv/tables/t "$T/before" && rm -f "$T"/before/*.resolve # the killed run's temporary files
+expect_fail "table t: cannot take ours' schema back: column y, key 9 (.pv/tables/t/" pvdev resolve --ours t
+grep -q "line [0-9]*) does not convert to INTEGER" "$T/.err" || fail "unconvertible back: $(cat "$T/.err")"
+for f in "$T"/before/*; do same "$f" ".pv/tables/t/${f##*/}" "unconvertible back: ${f##*/} changed"; done
+[ "$(ls .pv/tables/t)" = "$(ls "$T/before")" ] || fail "unconvertible back: files $(ls .pv/tables/t)"
+pvdev resolve --theirs t >/dev/null || fail "unconvertible back: --theirs failed"
+expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "${theirs_rows}9|nine|90|nine " "unconvertible back then --theirs"
+finish "unconvertible back then --theirs"
+
 # 2. another writer holds the workspace (a transaction open in pvdev sql):
 #    the switch is refused with the writers' message, nothing changed
 new_merge
