@@ -88,6 +88,27 @@ static void fill(pv_db *db)
         pv_buf_putc(&b, 0);
         exec_ok(db, b.p);
     }
+    /* x.b: rows 0-999 three blobs over and over, rows 1000-1999 each its
+     * own 24 random non-zero bytes (test_point_term_changes) */
+    exec_ok(db, "CREATE TABLE x (id INTEGER PRIMARY KEY, b BLOB)");
+    for (i = 0; i < 2000; i += 500) {
+        static uint64_t x = 88172645463325252ull;
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO x VALUES ");
+        for (j = i; j < i + 500; j++) {
+            int k;
+            pv_buf_printf(&b, "%s(%d, X'", j == i ? "" : ",", j);
+            for (k = 0; k < 24; k++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                pv_buf_printf(&b, "%02x", j < 1000 ? 0x41 + j % 3 + k : (int)(1 + x % 255));
+            }
+            pv_buf_printf(&b, "')");
+        }
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
     exec_ok(db, "COMMIT");
     pv_buf_free(&b);
 }
@@ -374,8 +395,8 @@ static void test_corrupt_file(void **state)
     int corrupt = 0, ok = 0;
     snprintf(copy, sizeof copy, "%s/bad.pvdb", f->ws.dir);
     assert_int_equal(pvdb_open(f->path, &pf), PV_OK);
-    /* tables in file order: c, r, s, t (and u, w, not damaged here) */
-    assert_int_equal(pvdb_table_count(pf), 6);
+    /* tables in file order: c, r, s, t (and u, w, x, not damaged here) */
+    assert_int_equal(pvdb_table_count(pf), 7);
     pvdb_close(pf);
     for (tab = 0; tab < 4; tab++) {
         for (col = 0; col < ncols[tab]; col++) {
@@ -803,6 +824,58 @@ static void test_point_fast_path(void **state)
     }
 }
 
+/* A point lookup's text is NUL-terminated in the mapping for some rows
+ * and not for others (x.b: blobs read in place, of a dictionary in rows
+ * 0-999, each its own in rows 1000-1999; some are followed by a zero
+ * byte, most are not): keys that go back and forth between them on one
+ * statement get a C string each time, read in place exactly where it is
+ * NUL-terminated (the row's batch changes with `term`, exec_run.c
+ * point_step, so pv_stmt never keeps handing out unterminated bytes as
+ * a C string it saw terminated before), and every accessor agrees with
+ * a projected statement. */
+static void test_point_term_changes(void **state)
+{
+    gfix *f = *state;
+    pv_stmt *st, *ref;
+    int i, inplace = 0, flips = 0, was = -1, first = -1;
+    uint64_t before = pv_run_point_steps;
+    assert_int_equal(pv_prepare(f->pdb, "SELECT b, id FROM x WHERE id = ?", (size_t)-1, &st, NULL), PV_OK);
+    assert_int_equal(pv_prepare(f->pdb, "SELECT DISTINCT b, id FROM x WHERE id = ?", (size_t)-1, &ref, NULL), PV_OK);
+    /* a key whose blob is read in place, so that the statement's first
+     * row has NUL-terminated text (probed on another statement) */
+    for (i = 0; i < 1000 && first < 0; i++) {
+        pv_stmt *probe;
+        assert_int_equal(pv_prepare(f->pdb, "SELECT b FROM x WHERE id = ?", (size_t)-1, &probe, NULL), PV_OK);
+        assert_int_equal(pv_bind_int64(probe, 1, i), PV_OK);
+        assert_int_equal(pv_step(probe), PV_ROW);
+        if ((const void *)pv_column_text(probe, 0) == pv_column_blob(probe, 0)) first = i;
+        pv_finalize(probe);
+    }
+    assert_true(first >= 0);
+    for (i = 0; i < 400; i++) {
+        int key = i == 0 ? first : i % 2 ? 1000 + i * 2 : i * 2, c, now;
+        const char *t;
+        pv_reset(st);
+        pv_reset(ref);
+        assert_int_equal(pv_bind_int64(st, 1, key), PV_OK);
+        assert_int_equal(pv_bind_int64(ref, 1, key), PV_OK);
+        assert_int_equal(pv_step(st), PV_ROW);
+        assert_int_equal(pv_step(ref), PV_ROW);
+        for (c = 0; c < 2; c++) same_cell(st, ref, c, "x");
+        t = pv_column_text(st, 0);
+        assert_int_equal(strlen(t), 24);
+        now = (const void *)t == pv_column_blob(st, 0);
+        inplace += now;
+        flips += was == 1 && now == 0;
+        was = now;
+    }
+    pv_finalize(st);
+    pv_finalize(ref);
+    assert_true(pv_run_point_steps - before >= 400);
+    /* (the NUL-terminated -> not transition was met) */
+    if (flips < 10) fail_msg("%d rows of 400 read in place, %d after-in-place rows not", inplace, flips);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -815,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_cells_in_place),
         cmocka_unit_test(test_point_text_in_place),
         cmocka_unit_test(test_point_fast_path),
+        cmocka_unit_test(test_point_term_changes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
