@@ -82,8 +82,8 @@ static void fill(pv_db *db)
 /* ---- table w: one bit width per row group ------------------------------------------
  * Row group gi (1000 rows) of column v holds values in [base(gi), base(gi)
  * + 2^gi - 1], both ends present, so its FOR blocks are exactly gi bits
- * wide (0 .. WGROUPS-1: every width the packed sums specialise, and some
- * past them); base is negative in every third group. vn is v with NULLs;
+ * wide (0 .. WGROUPS-1: every width the packed sum loop and the shared
+ * unpack set handle up to 32 bits, and some past them); base is negative in every third group. vn is v with NULLs;
  * k a constant, lin a line, rle long runs, re a REAL. Table o: sums whose
  * prefixes do (y) or do not (x) leave the int64 range, over constant blocks. */
 #define WGROUPS 45
