@@ -18,10 +18,12 @@
 
 /* Local state that must never be committed (DESIGN rule 7). */
 static const char gitignore_text[] =
-    "# pvdev's local state: the writer lock, the commit journal, caches\n"
+    "# pvdev's local state: the writer lock, the commit journal, caches,\n"
+    "# files `pvdev resolve` writes before renaming them into place\n"
     "/lock\n"
     "/journal/\n"
-    "/cache/\n";
+    "/cache/\n"
+    "/tables/*/*.resolve\n";
 
 int ws_chunk_path(char *out, size_t cap, const ws_table *t, uint32_t n)
 {

@@ -66,6 +66,15 @@ set -e
 grep -q "pvdev: hook pre-commit: .*schema.jsonl" "$T/schema.err" || fail "schema: $(cat "$T/schema.err")"
 git reset -q --hard
 
+# a file a killed `pvdev resolve` left beside a chunk is ignored by git
+# (.pv/.gitignore), so `git add -A` never stages it; fsck still names it
+cp "$chunk" "$chunk.resolve"
+git add -A
+[ -z "$(git status --porcelain --ignored=no -- .pv)" ] || fail "a .resolve file is not ignored: $(git status --porcelain -- .pv)"
+if pvdev fsck > "$T/fsck.out" 2>&1; then fail "fsck passed a .resolve file"; fi
+grep -qF "$chunk.resolve': not a file of the workspace layout" "$T/fsck.out" || fail "fsck: $(cat "$T/fsck.out")"
+rm -f "$chunk.resolve"
+
 # without pvdev on PATH the hook lets the commit through, with a note
 pvdev sql "INSERT INTO t VALUES (9, 'z')"
 git add -A
