@@ -7,12 +7,7 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 q() { pvdev sql "$1"; }
-mkdir "$T/r" && cd "$T/r"
-git init -q -b main .
-git config merge.pv.name "PicoVolt tables"
-git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-echo '.pv/tables/** merge=pv' > .gitattributes
-pvdev init > /dev/null
+pv_git_repo "$T/r"
 q "CREATE TABLE p (id INTEGER PRIMARY KEY, email TEXT UNIQUE, city TEXT);
    INSERT INTO p VALUES (1, 'a@x', 'Oslo'), (2, 'b@x', 'Rome')"
 git add -A && git commit -qm base

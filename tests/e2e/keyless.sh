@@ -71,12 +71,7 @@ q "INSERT INTO old VALUES (9)"
 
 # 5. two git branches insert into the same keyless table: the merge keeps
 #    every row, no two share an id, and each side's rows keep their order
-mkdir "$T/r" && cd "$T/r"
-git init -q -b main .
-git config merge.pv.name "PicoVolt tables"
-git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-echo '.pv/tables/** merge=pv' >.gitattributes
-pvdev init >/dev/null
+pv_git_repo "$T/r"
 q "CREATE TABLE t (side TEXT, n INTEGER); INSERT INTO t VALUES ('base', 1), ('base', 2)"
 git add -A && git commit -qm base
 values() { awk -v s="$1" 'BEGIN { for (i = 1; i <= 200; i++) printf "%s(\x27%s\x27, %d)", (i > 1 ? ", " : ""), s, i }'; }

@@ -8,23 +8,9 @@ q() { pvdev sql "$1"; }
 
 # A repository with the driver configured and a base table t(k, a, b).
 new_repo() {
-    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
-    git init -q -b main .
-    git config merge.pv.name "PicoVolt tables"
-    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-    echo '.pv/tables/** merge=pv' > .gitattributes
-    pvdev init >/dev/null
-    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
-       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)"
-    git add -A && git commit -qm base
+    pv_git_repo "$T/r"
+    pv_base_t
 }
-
-rows() { q "SELECT k, a, b FROM t ORDER BY k" | tr '\n' ' '; }
-expect_rows() {
-    got=$(rows)
-    [ "$got" = "$1" ] || fail "$2: rows are '$got', expected '$1'"
-}
-no_conflict_lines() { ! grep -q '"conflict"' .pv/tables/t/*.jsonl || fail "$1: conflict records left"; }
 
 # 1. both sides insert different rows: a clean merge keeps both
 new_repo
@@ -103,14 +89,6 @@ git merge -q side -m merge 2>merge.err || fail "equal inserts: $(cat merge.err)"
 expect_rows "1|one|10 2|two|20 3|three|30 7|seven|70 8|eight|80 " "equal inserts"
 
 # 6. both sides fill the open chunk past its seal: add/add of chunk 2
-big_csv() {   # big_csv FIRST COUNT: rows k,a,b with ~60-byte values
-    python3 -c "
-import sys
-f, n = int(sys.argv[1]), int(sys.argv[2])
-print('k,a,b')
-for k in range(f, f + n): print(f'{k},row {k} {\"x\" * 48},{k}')
-" "$1" "$2"
-}
 new_repo
 big_csv 1000 20000 > "$T/side.csv"; big_csv 100000 20000 > "$T/main.csv"
 git checkout -qb side && pvdev import t "$T/side.csv" 2>/dev/null && git add -A && git commit -qm side

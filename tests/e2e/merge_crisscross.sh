@@ -7,19 +7,10 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 q() { pvdev sql "$1"; }
-commit() { git add -A && git commit -qm "$1"; }
-rows() { q "SELECT k, a, b FROM t ORDER BY k" | tr '\n' ' '; }
 
 new_repo() {
-    rm -rf "$T/$1" && mkdir "$T/$1" && cd "$T/$1"
-    git init -q -b main .
-    git config merge.pv.name "PicoVolt tables"
-    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-    echo '.pv/tables/** merge=pv' > .gitattributes
-    pvdev init >/dev/null
-    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
-       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)"
-    commit base
+    pv_git_repo "$T/$1"
+    pv_base_t
 }
 # The changes of each side, in two steps: inserts, an update of a row the
 # other side also edits (another column), a delete.

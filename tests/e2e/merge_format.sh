@@ -10,15 +10,8 @@ set -eu
 q() { pvdev sql "$1"; }
 
 new_repo() {
-    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
-    git init -q -b main .
-    git config merge.pv.name "PicoVolt tables"
-    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-    echo '.pv/tables/** merge=pv' > .gitattributes
-    pvdev init >/dev/null
-    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
-       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)"
-    git add -A && git commit -qm base
+    pv_git_repo "$T/r"
+    pv_base_t
     [ "$(format)" = 1 ] || fail "a new workspace has format $(format)"
     # A: an index (format 2) and a row; B: no index (format 1) and rows
     git checkout -qb A && q "CREATE INDEX ia ON t (a)" && q "INSERT INTO t VALUES (4, 'four', 40)" &&

@@ -11,32 +11,11 @@ set -eu
 q() { pvdev sql "$1"; }
 driver="pvdev merge-driver %O %A %B %L %P"
 new_repo() {
-    rm -rf "$T/r" "$T/patches" && mkdir "$T/r" && cd "$T/r"
-    git init -q -b main .
-    git config merge.pv.name "PicoVolt tables"
-    git config merge.pv.driver "$driver"
-    echo '.pv/tables/** merge=pv' > .gitattributes
-    pvdev init >/dev/null
-    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
-       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)"
-    git add -A && git commit -qm base
+    rm -rf "$T/patches"
+    pv_git_repo "$T/r"
+    pv_base_t
 }
-commit() { git add -A && git commit -qm "$1"; }
-rows() { q "SELECT k, a, b FROM t ORDER BY k" | tr '\n' ' '; }
-expect_rows() {
-    got=$(rows)
-    [ "$got" = "$1" ] || fail "$2: rows are '$got', expected '$1'"
-}
-no_conflict_lines() { ! grep -q '"conflict"' .pv/tables/t/*.jsonl || fail "$1: conflict records left"; }
 clean_tree() { [ -z "$(git status --porcelain .pv)" ] || fail "$1: work tree differs from HEAD: $(git status --porcelain .pv)"; }
-big_csv() {   # big_csv FIRST COUNT: rows k,a,b with ~60-byte values
-    python3 -c "
-import sys
-f, n = int(sys.argv[1]), int(sys.argv[2])
-print('k,a,b')
-for k in range(f, f + n): print(f'{k},row {k} {\"x\" * 48},{k}')
-" "$1" "$2"
-}
 small() { q "SELECT k, a, b FROM t WHERE k < 10 ORDER BY k" | tr '\n' ' '; q "SELECT COUNT(*) FROM t"; }
 picked="1|one|10 2|two|20 3|three|30 7|seven|70 8|eight|80 20005"
 

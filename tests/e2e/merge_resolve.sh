@@ -8,11 +8,6 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 q() { pvdev sql "$1"; }
-commit() { git add -A && git commit -qm "$1"; }
-expect_sql() {
-    got=$(q "$1" | tr '\n' ' ')
-    [ "$got" = "$2" ] || fail "$3: '$1' gave '$got', expected '$2'"
-}
 schema_sql() { printf '.schema t\n' | pvdev sql --interactive | tr '\n' ' '; }
 ours_schema="CREATE TABLE t(k INTEGER, a TEXT, b INTEGER, y INTEGER, PRIMARY KEY(k)); "
 theirs_schema="CREATE TABLE t(k INTEGER, a TEXT, b INTEGER, y TEXT, PRIMARY KEY(k)); "
@@ -21,12 +16,7 @@ theirs_schema="CREATE TABLE t(k INTEGER, a TEXT, b INTEGER, y TEXT, PRIMARY KEY(
 # does not convert to INTEGER (a row conflict), key 8 is changed on both
 # sides (a row conflict). MAIN_ROWS: what ours committed.
 new_merge() {
-    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
-    git init -q -b main .
-    git config merge.pv.name "PicoVolt tables"
-    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-    echo '.pv/tables/** merge=pv' > .gitattributes
-    pvdev init >/dev/null
+    pv_git_repo "$T/r"
     q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
        INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30), (8, 'eight', 80)"
     commit base
@@ -60,16 +50,8 @@ finish() {
 for n in 1 2 3; do
     new_merge
     cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
-    set +e
-    PV_FAULTS_RESOLVE_CRASH=$n pvdev resolve --theirs t >"$T/crash.out" 2>&1
-    code=$?
-    set -e
-    [ "$code" = 137 ] || fail "crash $n: expected the fault point to end pvdev (137), got $code: $(cat "$T/crash.out")"
-    [ -f .pv/journal/commit ] || fail "crash $n: no journal left by the interrupted switch"
-    expect_fail "was interrupted" pvdev conflicts
-    pvdev resolve --theirs t >"$T/resolve.out" 2>"$T/resolve.err" || fail "crash $n: rerun failed: $(cat "$T/resolve.err")"
-    grep -q "rolled back a commit that was interrupted" "$T/resolve.err" ||
-        fail "crash $n: the rerun did not say it rolled back: $(cat "$T/resolve.err")"
+    resolve_killed PV_FAULTS_RESOLVE_CRASH $n "crash $n"
+    resolve_rerun "crash $n"
     grep -q "^t schema: theirs (1 chunk file converted" "$T/resolve.out" || fail "crash $n: $(cat "$T/resolve.out")"
     [ "$(schema_sql)" = "$theirs_schema" ] || fail "crash $n: schema $(schema_sql)"
     expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$theirs_rows" "crash $n"
@@ -80,9 +62,7 @@ done
 # 1b. killed, then the other side chosen: the rollback gives back ours'
 #     settlement, and --ours keeps it
 new_merge
-set +e
-PV_FAULTS_RESOLVE_CRASH=2 pvdev resolve --theirs t >/dev/null 2>&1
-set -e
+resolve_killed PV_FAULTS_RESOLVE_CRASH 2 "crash then --ours"
 pvdev resolve --ours t >"$T/resolve.out" 2>/dev/null || fail "crash then --ours: resolve failed"
 grep -q "^t schema: ours" "$T/resolve.out" || fail "crash then --ours: $(cat "$T/resolve.out")"
 [ "$(schema_sql)" = "$ours_schema" ] || fail "crash then --ours: schema $(schema_sql)"
@@ -101,13 +81,8 @@ pvdev resolve --ours t >/dev/null 2>&1 || fail "plain --ours: resolve failed"
 rm -rf "$T/plain" && cp -r .pv/tables/t "$T/plain"
 for n in 1 2; do
     new_merge
-    set +e
-    PV_FAULTS_RESOLVE_ROWS_CRASH=$n pvdev resolve --theirs t >"$T/crash.out" 2>&1
-    code=$?
-    set -e
-    [ "$code" = 137 ] || fail "rows crash $n: expected 137, got $code: $(cat "$T/crash.out")"
+    resolve_killed PV_FAULTS_RESOLVE_ROWS_CRASH $n "rows crash $n"
     grep -q '"type":"TEXT"' .pv/tables/t/schema.jsonl || fail "rows crash $n: theirs' schema not in: $(cat .pv/tables/t/schema.jsonl)"
-    [ -f .pv/journal/commit ] || fail "rows crash $n: no journal left by the row phase"
     pvdev resolve --ours t >"$T/resolve.out" 2>"$T/resolve.err" || fail "rows crash $n then --ours: $(cat "$T/resolve.err")"
     grep -q "^t schema: ours (1 chunk file converted back to ours' column types)" "$T/resolve.out" ||
         fail "rows crash $n then --ours: $(cat "$T/resolve.out")"
@@ -125,11 +100,7 @@ done
 #     theirs' values (theirs' 'seven' for key 5)
 for n in 1 2; do
     new_merge
-    set +e
-    PV_FAULTS_RESOLVE_ROWS_CRASH=$n pvdev resolve --theirs t >/dev/null 2>&1
-    code=$?
-    set -e
-    [ "$code" = 137 ] || fail "rows crash $n then --theirs: expected 137, got $code"
+    resolve_killed PV_FAULTS_RESOLVE_ROWS_CRASH $n "rows crash $n then --theirs"
     pvdev resolve --theirs t >"$T/resolve.out" 2>"$T/resolve.err" || fail "rows crash $n then --theirs: $(cat "$T/resolve.err")"
     grep -q "^t schema: theirs (switched by an earlier run)" "$T/resolve.out" ||
         fail "rows crash $n then --theirs: $(cat "$T/resolve.out")"
@@ -150,9 +121,7 @@ done
 #     type cannot take, then --ours: refused naming the cell, nothing
 #     changed; --theirs then settles with that row
 new_merge
-set +e
-PV_FAULTS_RESOLVE_ROWS_CRASH=1 pvdev resolve --theirs t >/dev/null 2>&1
-set -e
+resolve_killed PV_FAULTS_RESOLVE_ROWS_CRASH 1 "unconvertible back"
 q "INSERT INTO t VALUES (9, 'nine', 90, 'nine')" 2>/dev/null
 rm -rf "$T/before" && cp -r .pv/tables/t "$T/before" && rm -f "$T"/before/*.resolve # the killed run's temporary files
 expect_fail "table t: cannot take ours' schema back: column y, key 9 (.pv/tables/t/" pvdev resolve --ours t

@@ -8,22 +8,12 @@ set -eu
 . "$(dirname "$0")/../lib.sh"
 
 q() { pvdev sql "$1"; }
-commit() { git add -A && git commit -qm "$1"; }
-expect_sql() {
-    got=$(q "$1" | tr '\n' ' ')
-    [ "$got" = "$2" ] || fail "$3: '$1' gave '$got', expected '$2'"
-}
 
 # A merge in progress with row conflicts only (no schema conflict): keys 2
 # and 3 changed on both sides; key 4 added by theirs (clean). Then one row
 # committed by a writer after the merge stopped: it must survive.
 new_merge() {
-    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
-    git init -q -b main .
-    git config merge.pv.name "PicoVolt tables"
-    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-    echo '.pv/tables/** merge=pv' > .gitattributes
-    pvdev init >/dev/null
+    pv_git_repo "$T/r"
     q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT);
        INSERT INTO t VALUES (1, 'one'), (2, 'two'), (3, 'three')"
     commit base
@@ -85,16 +75,8 @@ done
 #    committed after the merge
 for n in 1 2; do
     new_merge
-    set +e
-    PV_FAULTS_RESOLVE_ROWS_CRASH=$n pvdev resolve --theirs t >"$T/crash.out" 2>&1
-    code=$?
-    set -e
-    [ "$code" = 137 ] || fail "rows crash $n: expected 137, got $code: $(cat "$T/crash.out")"
-    [ -f .pv/journal/commit ] || fail "rows crash $n: no journal left"
-    expect_fail "was interrupted" pvdev conflicts
-    pvdev resolve --theirs t >"$T/resolve.out" 2>"$T/resolve.err" || fail "rows crash $n: rerun failed: $(cat "$T/resolve.err")"
-    grep -q "rolled back a commit that was interrupted" "$T/resolve.err" ||
-        fail "rows crash $n: the rerun did not roll back: $(cat "$T/resolve.err")"
+    resolve_killed PV_FAULTS_RESOLVE_ROWS_CRASH $n "rows crash $n"
+    resolve_rerun "rows crash $n"
     expect_sql "SELECT k, a FROM t ORDER BY k" "1|one 2|DEUX 3|TROIS 4|four 5|five " "rows crash $n"
     finish "rows crash $n"
 done

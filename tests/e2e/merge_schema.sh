@@ -8,24 +8,10 @@ set -eu
 q() { pvdev sql "$1"; }
 
 new_repo() {
-    rm -rf "$T/r" && mkdir "$T/r" && cd "$T/r"
-    git init -q -b main .
-    git config merge.pv.name "PicoVolt tables"
-    git config merge.pv.driver "pvdev merge-driver %O %A %B %L %P"
-    echo '.pv/tables/** merge=pv' > .gitattributes
-    pvdev init >/dev/null
-    q "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b INTEGER);
-       INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', 30)"
-    git add -A && git commit -qm base
-}
-commit() { git add -A && git commit -qm "$1"; }
-# expect_sql SQL EXPECTED WHAT: the query's output, lines joined by ' '
-expect_sql() {
-    got=$(q "$1" | tr '\n' ' ')
-    [ "$got" = "$2" ] || fail "$3: '$1' gave '$got', expected '$2'"
+    pv_git_repo "$T/r"
+    pv_base_t
 }
 columns() { q "SELECT * FROM t WHERE k = 0" >/dev/null; sed -n 's/^{"column":"\([^"]*\)".*/\1/p' .pv/tables/t/schema.jsonl | tr '\n' ' '; }
-no_conflict_lines() { ! grep -q '"conflict"' .pv/tables/t/*.jsonl || fail "$1: conflict records left"; }
 
 # 1. each side adds a different column and writes rows with it: both
 #    columns; each side's rows keep their values, the other column reads
