@@ -252,6 +252,12 @@ int pv_dec_open(pv_dec *d, const char **why);
 
 /* ---- encoded access (a scan handing out encoded batches, batch.h) ------- */
 
+/* Ask memory for the packed words rows [r, r + n) of a DICTIONARY (its
+ * codes), FOR or DELTA chunk will read (no more than r's block), so that a
+ * scan's columns miss at once instead of in turn. Other encodings: no-op.
+ * Never reads past the chunk; a malformed block entry prefetches nothing. */
+void pv_dec_prefetch_rows(const pv_dec *d, uint32_t r, uint32_t n);
+
 /* FOR: the block holding row r0: its reference (minimum), width and
  * packed words, checked to lie inside the section. 0, or 1 (not FOR, or
  * a bad block header). */

@@ -428,3 +428,34 @@ void pv_is_prefetch(const pv_istream *s, uint32_t i)
 }
 
 void pv_intcol_prefetch(const pv_dec *d, uint32_t r) { pv_is_prefetch(&d->is, r); }
+
+/* Every line of the packed words of rows [i, i + n) within i's block, FOR
+ * and DELTA streams (a DELTA block from its start, where its sum does). */
+static void is_prefetch_rows(const pv_istream *s, uint32_t i, uint32_t n)
+{
+    const uint8_t *e;
+    uint32_t b = i >> PV_BLOCK_SHIFT, off, j = i & (PV_BLOCK_ROWS - 1);
+    uint64_t a, z;
+    unsigned w;
+    if (i >= s->n || (s->kind != PV_ENC_FOR && s->kind != PV_ENC_DELTA)) return;
+    e = s->a.tab + (size_t)b * s->a.esz;
+    off = pv_get_u32(e + (s->kind == PV_ENC_FOR ? 8 : 16));
+    w = e[s->kind == PV_ENC_FOR ? 12 : 20];
+    if (s->kind == PV_ENC_DELTA) {
+        n += j;
+        j = 0;
+    }
+    if (n > PV_BLOCK_ROWS - j) n = PV_BLOCK_ROWS - j;
+    if (w > 64 || !w || off >= s->a.data_len) return;
+    a = off + (uint64_t)j * w / 8;
+    z = off + ((uint64_t)(j + n) * w + 7) / 8;
+    if (z > s->a.data_len) z = s->a.data_len;
+    for (; a < z; a += 64) __builtin_prefetch(s->a.data + a);
+    __builtin_prefetch(s->a.data + z - 1);
+}
+
+void pv_dec_prefetch_rows(const pv_dec *d, uint32_t r, uint32_t n)
+{
+    if (d->enc == PV_ENC_DICT || d->enc == PV_ENC_FOR || d->enc == PV_ENC_DELTA)
+        is_prefetch_rows(&d->is, r, n);
+}

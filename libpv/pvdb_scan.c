@@ -358,6 +358,9 @@ static int load_group(pv_scan *s, uint32_t g)
  * a block or a dictionary group into the arena. */
 #define POINT_ROWS 8
 
+/* A scan with at most this many rows left prefetches whole batches. */
+#define SHORT_SCAN_ROWS (4 * PV_BATCH_ROWS)
+
 static int fill_rows(const pv_scan *s, scan_col *sc, uint32_t r0, uint32_t n, pv_dec_out o)
 {
     const pv_encoder *e = pv_encoder_get(sc->dec.enc);
@@ -508,10 +511,14 @@ static int scan_next(pv_scan *s, pv_batch *out)
     if (bend > s->end) bend = s->end;
     n = (uint32_t)(bend - s->row);
     /* every column's block entry and first words asked of memory before
-     * any is decoded: their misses overlap instead of coming in turn */
+     * any is decoded: their misses overlap instead of coming in turn. A
+     * short range (a key range) asks for all its words: the hardware
+     * prefetcher has no time to find its streams (1,000 rows of flights,
+     * CPU: 9.4-10.3 -> 8.5-8.9 us); a long scan leaves them to it. */
     for (i = 0; i < s->ncols && n > POINT_ROWS; i++) {
         const pv_encoder *e = pv_encoder_get(s->cols[i]->dec.enc);
         if (e && e->prefetch) e->prefetch(&s->cols[i]->dec, r0);
+        if (s->end - s->row <= SHORT_SCAN_ROWS) pv_dec_prefetch_rows(&s->cols[i]->dec, r0, n);
     }
     for (i = 0; i < s->ncols; i++) {
         rc = fill_vec(s, s->cols[i], r0, n, &s->vecs[i], &s->encs[i]);

@@ -181,6 +181,8 @@ static void roundtrip_with(const col *c, int id, unsigned flags)
         uint32_t n = c->n - r0 < PV_BLOCK_ROWS ? c->n - r0 : PV_BLOCK_ROWS;
         pv_dec_out o;
         o.i = v->i;
+        pv_dec_prefetch_rows(d, r0, n); /* (reads the block table: ASan) */
+        pv_dec_prefetch_rows(d, r0 + n - 1, PV_BLOCK_ROWS); /* past the block */
         if (e->read(d, r0, n, o, &why)) fail_msg("%s: read %u: %s", e->name, r0, why);
         for (j = 0; j < n; j++) {
             if (is_null(c, r0 + j)) continue;
@@ -586,6 +588,7 @@ static void craft(const col *c, int id)
                 uint32_t n = c->n - r0 < PV_BLOCK_ROWS ? c->n - r0 : PV_BLOCK_ROWS;
                 pv_dec_out o;
                 o.s = out;
+                pv_dec_prefetch_rows(d, r0, n); /* a flipped block entry: no read past it */
                 if (e->read(d, r0, n, o, &why)) break;
             }
             for (r0 = 0; r0 < c->n; r0 += 211) {
