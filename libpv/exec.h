@@ -404,10 +404,15 @@ typedef struct pv_row {
      * per row). Valid as cols is. */
     const uint32_t *more;
     uint32_t nmore;
-    /* In place: changes whenever cols[i]'s vectors may have (a new batch),
-     * so that a caller may keep what it read of them until then. */
+    /* In place: changes whenever cols[i]'s vectors or term[i] may have (a
+     * new batch; the point fast path also when a text's NUL-termination
+     * changes), so that a caller may keep what it read of them until then. */
     uint64_t batch;
 } pv_row;
+
+/* Runs that took exec_run.c's point fast path (point_step: one whole
+ * one-column key, bare outputs) on this thread; for tests. */
+extern _Thread_local uint64_t pv_run_point_steps;
 
 /* Next row as pv_run_next, read in place where the plan allows: 1 with
  * *row, 0 at the end, or a negative error. */

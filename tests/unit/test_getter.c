@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "exec.h"
 #include "pv.h"
 #include "pvdb.h"
 #include "test_pair_util.h"
@@ -665,8 +666,6 @@ static void test_point_text_in_place(void **state)
 
 /* ---- the statement's point fast path ------------------------------------------------ */
 
-/* Runs that took exec_run.c's point_step on this thread. */
-extern _Thread_local uint64_t pv_run_point_steps;
 
 /* A parameter value: 'i'nteger, 'r'eal, 't'ext, 'b'lob, 'n'ull; 'a': the
  * integer k % 3 at the k-th key (a LIMIT or OFFSET that changes between
