@@ -33,6 +33,24 @@ static void fill_widths(pv_db *db);
  * dictionary; near53 values just above 2^53 (narrow blocks whose sum
  * overflows); alt +/-2^62 (wide, sums stay in range); small 2^40-ish
  * (LINEAR); p FOR integers without NULLs (whole-block sums). */
+/* g's row i: NULLs at different strides per column */
+static void g_row(pv_buf *b, int i, void *ctx)
+{
+    (void)ctx;
+    pv_buf_printf(b, "(%d, ", i + 1);
+    if (i % 11 == 4) pv_buf_printf(b, "NULL, ");
+    else pv_buf_printf(b, "'c%d', ", i % 13 + (i / 1000) * 3);
+    if (i % 17 == 5) pv_buf_printf(b, "NULL, ");
+    else pv_buf_printf(b, "%d, ", (i * 7919) % 2000 - 1000);
+    if (i % 23 == 6) pv_buf_printf(b, "NULL, ");
+    else pv_buf_printf(b, "%d, ", (i % 5) * 1000000 - 2000000);
+    if (i % 29 == 7) pv_buf_printf(b, "NULL, ");
+    else pv_buf_printf(b, "%d.5, ", i % 7 - 3);
+    pv_buf_printf(b, "%lld, %lld, %lld, %d)", 9007199254740992LL + i % 100,
+                  (i % 2 ? 1 : -1) * 4611686018427387904LL, 1099511627776LL + i % 1000,
+                  (i * 37) % 1001 - 300);
+}
+
 static void fill(pv_db *db)
 {
     pv_buf b = PV_BUF_INIT;
@@ -42,30 +60,7 @@ static void fill(pv_db *db)
     exec_ok(db, "CREATE TABLE e (id INTEGER PRIMARY KEY, t TEXT, n INTEGER)");
     exec_ok(db, "CREATE TABLE z (id INTEGER PRIMARY KEY, t TEXT, n INTEGER)");
     exec_ok(db, "BEGIN");
-    for (i = 0; i < NROWS; i++) {
-        if (i % 500 == 0) {
-            b.len = 0;
-            pv_buf_printf(&b, "INSERT INTO g VALUES ");
-        } else {
-            pv_buf_putc(&b, ',');
-        }
-        pv_buf_printf(&b, "(%d, ", i + 1);
-        if (i % 11 == 4) pv_buf_printf(&b, "NULL, ");
-        else pv_buf_printf(&b, "'c%d', ", i % 13 + (i / 1000) * 3);
-        if (i % 17 == 5) pv_buf_printf(&b, "NULL, ");
-        else pv_buf_printf(&b, "%d, ", (i * 7919) % 2000 - 1000);
-        if (i % 23 == 6) pv_buf_printf(&b, "NULL, ");
-        else pv_buf_printf(&b, "%d, ", (i % 5) * 1000000 - 2000000);
-        if (i % 29 == 7) pv_buf_printf(&b, "NULL, ");
-        else pv_buf_printf(&b, "%d.5, ", i % 7 - 3);
-        pv_buf_printf(&b, "%lld, %lld, %lld, %d)", 9007199254740992LL + i % 100,
-                      (i % 2 ? 1 : -1) * 4611686018427387904LL, 1099511627776LL + i % 1000,
-                      (i * 37) % 1001 - 300);
-        if (i % 500 == 499) {
-            pv_buf_putc(&b, 0);
-            exec_ok(db, b.p);
-        }
-    }
+    insert_rows(db, "g", NROWS, g_row, NULL);
     /* z: every row of `t` and `n` NULL */
     for (i = 0; i < 3000; i += 500) {
         b.len = 0;
@@ -105,6 +100,16 @@ static int64_t w_value(int i)
 
 static int w_null(int i) { return i % 7 == 3; }
 
+static void w_row(pv_buf *b, int i, void *ctx)
+{
+    int64_t v = w_value(i);
+    (void)ctx;
+    pv_buf_printf(b, "(%d, %lld, ", i + 1, (long long)v);
+    if (w_null(i)) pv_buf_printf(b, "NULL, ");
+    else pv_buf_printf(b, "%lld, ", (long long)v);
+    pv_buf_printf(b, "42, %d, %d, %d.25, 'g%d')", i * 3 - 5000, i / 2500 - 7, i % 100 - 50, i % 7);
+}
+
 static void fill_widths(pv_db *db)
 {
     pv_buf b = PV_BUF_INIT;
@@ -113,24 +118,7 @@ static void fill_widths(pv_db *db)
                 "lin INTEGER, rle INTEGER, re REAL, grp TEXT)");
     exec_ok(db, "CREATE TABLE o (id INTEGER PRIMARY KEY, x INTEGER, y INTEGER, t TEXT)");
     exec_ok(db, "BEGIN");
-    for (i = 0; i < WROWS; i++) {
-        int64_t v = w_value(i);
-        if (i % 500 == 0) {
-            b.len = 0;
-            pv_buf_printf(&b, "INSERT INTO w VALUES ");
-        } else {
-            pv_buf_putc(&b, ',');
-        }
-        pv_buf_printf(&b, "(%d, %lld, ", i + 1, (long long)v);
-        if (w_null(i)) pv_buf_printf(&b, "NULL, ");
-        else pv_buf_printf(&b, "%lld, ", (long long)v);
-        pv_buf_printf(&b, "42, %d, %d, %d.25, 'g%d')", i * 3 - 5000, i / 2500 - 7, i % 100 - 50,
-                      i % 7);
-        if (i % 500 == 499) {
-            pv_buf_putc(&b, 0);
-            exec_ok(db, b.p);
-        }
-    }
+    insert_rows(db, "w", WROWS, w_row, NULL);
     for (i = 0; i < 3100; i += 500) {
         b.len = 0;
         pv_buf_printf(&b, "INSERT INTO o VALUES ");

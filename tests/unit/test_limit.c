@@ -27,32 +27,24 @@ typedef pair_fixture lfix;
 
 /* t: k a distinct TEXT per row, g 100 groups, v an INTEGER, s a 2 KiB text
  * on a few rows (MIN/MAX keep a copy). */
+/* t's row i; ctx: the 2 KiB text, its first letter set per row */
+static void t_row(pv_buf *b, int i, void *ctx)
+{
+    char *big = ctx;
+    big[0] = (char)('a' + i % 26);
+    pv_buf_printf(b, "(%d, 'key-%07d', %d, %d, '%s')", i + 1, (i * 7919) % NROWS, i % 100,
+                  (i * 31) % 1000, i % 1000 == 0 ? big : "s");
+}
+
 static void fill(pv_db *db)
 {
-    pv_buf b = PV_BUF_INIT;
     char big[2049];
-    int i;
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = 0;
     exec_ok(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT, g INTEGER, v INTEGER, s TEXT)");
     exec_ok(db, "BEGIN");
-    for (i = 0; i < NROWS; i++) {
-        if (i % 500 == 0) {
-            b.len = 0;
-            pv_buf_printf(&b, "INSERT INTO t VALUES ");
-        } else {
-            pv_buf_putc(&b, ',');
-        }
-        big[0] = (char)('a' + i % 26);
-        pv_buf_printf(&b, "(%d, 'key-%07d', %d, %d, '%s')", i + 1, (i * 7919) % NROWS, i % 100,
-                      (i * 31) % 1000, i % 1000 == 0 ? big : "s");
-        if (i % 500 == 499) {
-            pv_buf_putc(&b, 0);
-            exec_ok(db, b.p);
-        }
-    }
+    insert_rows(db, "t", NROWS, t_row, big);
     exec_ok(db, "COMMIT");
-    pv_buf_free(&b);
 }
 
 static int setup(void **state) { return setup_pair(state, fill, 4096); }

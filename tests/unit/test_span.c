@@ -25,6 +25,18 @@
 
 typedef pair_fixture pfix;
 
+/* t's row i: odd keys, NULLs every 7th row, empty values (not NULL)
+ * every 11th */
+static void t_row(pv_buf *b, int i, void *ctx)
+{
+    (void)ctx;
+    if (i % 7 == 3) pv_buf_printf(b, "(%d, NULL, NULL, NULL, NULL)", 2 * i + 1);
+    else if (i % 11 == 5) pv_buf_printf(b, "(%d, '', -0.0, FALSE, X'')", 2 * i + 1); /* empty, not NULL */
+    else
+        pv_buf_printf(b, "(%d, 'n%d\xc3\xa9', %d.5, %s, X'00%02x00ff')", 2 * i + 1, i % 97, i % 13,
+                      i % 3 ? "TRUE" : "FALSE", i % 251);
+}
+
 static void fill(pv_db *db)
 {
     pv_buf b = PV_BUF_INIT;
@@ -34,23 +46,7 @@ static void fill(pv_db *db)
     exec_ok(db, "CREATE TABLE c (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
     exec_ok(db, "CREATE TABLE e (id INTEGER PRIMARY KEY, x TEXT, y INTEGER)");
     exec_ok(db, "BEGIN");
-    for (i = 0; i < NROWS; i++) {
-        if (i % 500 == 0) {
-            b.len = 0;
-            pv_buf_printf(&b, "INSERT INTO t VALUES ");
-        } else {
-            pv_buf_putc(&b, ',');
-        }
-        if (i % 7 == 3) pv_buf_printf(&b, "(%d, NULL, NULL, NULL, NULL)", 2 * i + 1);
-        else if (i % 11 == 5) pv_buf_printf(&b, "(%d, '', -0.0, FALSE, X'')", 2 * i + 1); /* empty, not NULL */
-        else
-            pv_buf_printf(&b, "(%d, 'n%d\xc3\xa9', %d.5, %s, X'00%02x00ff')", 2 * i + 1, i % 97, i % 13,
-                          i % 3 ? "TRUE" : "FALSE", i % 251);
-        if (i % 500 == 499) {
-            pv_buf_putc(&b, 0);
-            exec_ok(db, b.p);
-        }
-    }
+    insert_rows(db, "t", NROWS, t_row, NULL);
     for (i = 0; i < 3000; i += 500) {
         b.len = 0;
         pv_buf_printf(&b, "INSERT INTO s VALUES ");

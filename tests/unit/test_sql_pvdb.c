@@ -23,6 +23,14 @@
 
 typedef pair_fixture pfix;
 
+/* t's row i: odd keys, NULLs every 7th row */
+static void t_row(pv_buf *b, int i, void *ctx)
+{
+    (void)ctx;
+    if (i % 7 == 3) pv_buf_printf(b, "(%d, NULL, NULL)", 2 * i + 1);
+    else pv_buf_printf(b, "(%d, 'n%d', %d.5)", 2 * i + 1, i % 97, i % 13);
+}
+
 static void fill(pv_db *db)
 {
     pv_buf b = PV_BUF_INIT;
@@ -31,20 +39,7 @@ static void fill(pv_db *db)
     exec_ok(db, "CREATE TABLE s (k TEXT PRIMARY KEY, n INTEGER)");
     exec_ok(db, "CREATE TABLE c (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
     exec_ok(db, "BEGIN");
-    for (i = 0; i < NROWS; i++) {
-        if (i % 500 == 0) {
-            b.len = 0;
-            pv_buf_printf(&b, "INSERT INTO t VALUES ");
-        } else {
-            pv_buf_putc(&b, ',');
-        }
-        if (i % 7 == 3) pv_buf_printf(&b, "(%d, NULL, NULL)", 2 * i + 1);
-        else pv_buf_printf(&b, "(%d, 'n%d', %d.5)", 2 * i + 1, i % 97, i % 13);
-        if (i % 500 == 499) {
-            pv_buf_putc(&b, 0);
-            exec_ok(db, b.p);
-        }
-    }
+    insert_rows(db, "t", NROWS, t_row, NULL);
     for (i = 0; i < 3000; i++) {
         b.len = 0;
         if (i % 500 == 0) {

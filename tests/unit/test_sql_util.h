@@ -58,6 +58,30 @@ static inline void exec_ok(pv_db *db, const char *sql)
     if (rc) fail_msg("%s: %d %s", sql, rc, pv_errmsg());
 }
 
+/* INSERT INTO `table` rows 0 .. n-1, as multi-row statements of 500 rows
+ * (so a test fills thousands of rows in a few statements); row(b, i, ctx)
+ * appends row i's "(...)" to b. */
+static inline void insert_rows(pv_db *db, const char *table, int n,
+                               void (*row)(pv_buf *b, int i, void *ctx), void *ctx)
+{
+    pv_buf b = PV_BUF_INIT;
+    int i;
+    for (i = 0; i < n; i++) {
+        if (i % 500 == 0) {
+            b.len = 0;
+            pv_buf_printf(&b, "INSERT INTO %s VALUES ", table);
+        } else {
+            pv_buf_putc(&b, ',');
+        }
+        row(&b, i, ctx);
+        if (i % 500 == 499 || i == n - 1) {
+            pv_buf_putc(&b, 0);
+            exec_ok(db, b.p);
+        }
+    }
+    pv_buf_free(&b);
+}
+
 /* Rows as sqlite3 -batch prints them: cells joined by '|', NULL empty. */
 static inline char *query(pv_db *db, const char *sql, int *rc_out)
 {

@@ -358,37 +358,27 @@ static void test_other_windows(void **state)
 
 #define TROWS 7000 /* row groups of 3000 rows: blocks at 0, 1024, 2048 of each */
 
+/* a: wide random (FOR), d: increasing (DELTA-friendly), c: few distinct
+ * (dictionary), s: text, f: real, b: boolean; NULLs in each, and a run of
+ * them around a block edge */
+static void w_row(pv_buf *b, int i, void *ctx)
+{
+    uint64_t h = mix64((uint64_t)i);
+    (void)ctx;
+    if (h % 9 == 0 || (i >= 1020 && i < 1030))
+        pv_buf_printf(b, "(%d, NULL, NULL, NULL, NULL, NULL, NULL)", i + 1);
+    else
+        pv_buf_printf(b, "(%d, %lld, %d, %d, 's%03d', %d.25, %d)", i + 1, (long long)(h % 2000000) - 1000000,
+                      i * 3 + (int)(h % 3), (int)(h % 37), (int)(h % 250), (int)(h % 1000), (int)(h & 1));
+}
+
 static void fill_table(pv_db *db)
 {
-    pv_buf b = PV_BUF_INIT;
-    int i;
     exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, a INTEGER, d INTEGER, c INTEGER, "
                 "s TEXT, f REAL, b BOOLEAN)");
     exec_ok(db, "BEGIN");
-    for (i = 0; i < TROWS; i++) {
-        uint64_t h = mix64((uint64_t)i);
-        if (i % 500 == 0) {
-            b.len = 0;
-            pv_buf_printf(&b, "INSERT INTO w VALUES ");
-        } else {
-            pv_buf_putc(&b, ',');
-        }
-        /* a: wide random (FOR), d: increasing (DELTA-friendly), c: few
-         * distinct (dictionary), s: text, f: real, b: boolean; NULLs in
-         * each, and a run of them around a block edge */
-        if (h % 9 == 0 || (i >= 1020 && i < 1030))
-            pv_buf_printf(&b, "(%d, NULL, NULL, NULL, NULL, NULL, NULL)", i + 1);
-        else
-            pv_buf_printf(&b, "(%d, %lld, %d, %d, 's%03d', %d.25, %d)", i + 1,
-                          (long long)(h % 2000000) - 1000000, i * 3 + (int)(h % 3),
-                          (int)(h % 37), (int)(h % 250), (int)(h % 1000), (int)(h & 1));
-        if (i % 500 == 499 || i == TROWS - 1) {
-            pv_buf_putc(&b, 0);
-            exec_ok(db, b.p);
-        }
-    }
+    insert_rows(db, "w", TROWS, w_row, NULL);
     exec_ok(db, "COMMIT");
-    pv_buf_free(&b);
 }
 
 static int setup(void **state) { return setup_pair(state, fill_table, 3000); }
