@@ -106,14 +106,22 @@ static int p_getter(void *ctx, int64_t key, struct frow *out)
     return 1;
 }
 
+/* The prepared range statement reset and bound to [lo, hi]. */
+static int range_start(struct pvb *p, int64_t lo, int64_t hi)
+{
+    int rc;
+    pv_reset(p->range);
+    rc = pv_bind_int64(p->range, 1, lo);
+    return rc != PV_OK ? rc : pv_bind_int64(p->range, 2, hi);
+}
+
 static long p_range(void *ctx, int64_t lo, int64_t hi, emit_fn emit, void *acc)
 {
     struct pvb *p = ctx;
     struct frow r;
     long n = 0;
     int rc;
-    pv_reset(p->range);
-    if (pv_bind_int64(p->range, 1, lo) != PV_OK || pv_bind_int64(p->range, 2, hi) != PV_OK) return -100;
+    if (range_start(p, lo, hi) != PV_OK) return -100;
     while ((rc = pv_step(p->range)) == PV_ROW) {
         fill(p->range, &r);
         emit(acc, &r);
@@ -144,8 +152,7 @@ static long p_range_span(void *ctx, int64_t lo, int64_t hi, emit_fn emit, void *
     struct frow r;
     long n = 0;
     int rc;
-    pv_reset(p->range);
-    if (pv_bind_int64(p->range, 1, lo) != PV_OK || pv_bind_int64(p->range, 2, hi) != PV_OK) return -100;
+    if (range_start(p, lo, hi) != PV_OK) return -100;
     while ((rc = pv_step(p->range)) == PV_ROW) {
         pv_span c[6];
         int m, i, k;
