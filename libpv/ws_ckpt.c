@@ -411,9 +411,7 @@ static int check_layout(ws_ckpt *c, const ws_table *t, int flags)
     for (i = 0; i < c->ncols; i++) {
         for (seg = 0; seg < c->nseg; seg++)
             if (!seg_good(c, i, seg)) return 1;
-        if (c->str_off[i] && (!(flags & WS_CKPT_LAZY_STRS) || t->schema->cols[i].pk_pos >= 0) &&
-            (rc = build_strs(c, i)))
-            return rc;
+        if (c->str_off[i] && (rc = build_strs(c, i))) return rc;
     }
     return 0;
 }

@@ -82,8 +82,7 @@ typedef struct ws_ckpt {
                              string arrays are owned (strs) */
     pv_str **strs;        /* per column: the pv_str array of a TEXT/BLOB
                              column (pointing into the mapping), else NULL;
-                             opened WS_CKPT_LAZY_STRS: key columns only;
-                             WS_CKPT_ON_USE: none */
+                             opened WS_CKPT_ON_USE: none */
     const uint64_t **str_off; /* per TEXT/BLOB column: its nrows + 1 offsets */
     const char **str_bytes;   /*   into these bytes (in the mapping) */
     uint64_t *str_len;        /*   of this length */
@@ -104,7 +103,6 @@ typedef struct ws_ckpt {
 } ws_ckpt;
 
 /* ws_ckpt_open_ex flags. */
-#define WS_CKPT_LAZY_STRS 1 /* pv_str arrays of the key columns only */
 /* No segment checked at open but the layout and the records: each column's
  * rows are checked when first used (ws_ckpt_rows_ok), and no pv_str array
  * is built (read str_off and str_bytes, or ws_ckpt_value). A bake reads
@@ -127,7 +125,7 @@ uint64_t ws_ckpt_schema_hash(const struct pv_schema *s);
  * damaged, an older version, or checkpoints not read in ws: never an
  * error), or PV_ENOMEM. */
 int ws_ckpt_open(struct pv_ws *ws, const struct ws_table *t, ws_ckpt **out);
-/* The same with `flags` (WS_CKPT_LAZY_STRS, WS_CKPT_ON_USE; 0: as
+/* The same with `flags` (WS_CKPT_ON_USE; 0: as
  * ws_ckpt_open). */
 int ws_ckpt_open_ex(struct pv_ws *ws, const struct ws_table *t, int flags, ws_ckpt **out);
 void ws_ckpt_free(ws_ckpt *c);

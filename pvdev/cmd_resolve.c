@@ -142,7 +142,6 @@ static int resolve_table(pv_db *db, uint32_t t, const struct resolve_opts *o, co
 /* A selected table's schema resolution. */
 struct table_res {
     char *table;
-    int switched;
     pvgit_schema_resolution res;
 };
 
@@ -210,8 +209,7 @@ static int settle_schemas(pv_db *db, const struct resolve_opts *o, struct table_
         ++*nout;
         if (!rc) rc = pvgit_resolve_schema(db->ws, name, o->side, &keys, &r->res);
         if (rc || !r->res.conflicted) continue;
-        r->switched = r->res.switched;
-        reload |= r->switched;
+        reload |= r->res.switched;
         ++*count;
         if (r->res.switched && o->side == PV_SIDE_THEIRS)
             printf("%s schema: theirs (%zu chunk file%s converted to theirs' column types)\n", name,

@@ -123,18 +123,6 @@ static int params_load(pvdev_param_set *ps, const pvdev_params *params)
     return 0;
 }
 
-int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *params,
-                  const pv_out_opts *opts, FILE *f, int timer)
-{
-    pvdev_param_set ps = {NULL, 0};
-    int rc = params_load(&ps, params);
-
-    if (rc == 0)
-        rc = run_sql(db, sql, len, 0, &ps, 1, opts, f, timer);
-    pvdev_param_clear(&ps);
-    return rc;
-}
-
 int pvdev_sql_complete(const char *sql, size_t n)
 {
     int complete = 0;

@@ -21,15 +21,6 @@ typedef struct pvdev_params {
     int n;
 } pvdev_params;
 
-/* Run every statement of sql[0..len), printing each statement's rows with
- * `opts` on `f`; stop at the first error and return it (the message is
- * pv_errmsg()'s). `params` may be NULL (no values: a statement with `?`
- * then fails with PV_ERANGE naming the parameter). `timer`: after each
- * statement print "Run Time: real R user U sys S" (seconds) on f, as the
- * sqlite3 shell's .timer on. */
-int pvdev_run_sql(pv_db *db, const char *sql, size_t len, const pvdev_params *params,
-                  const pv_out_opts *opts, FILE *f, int timer);
-
 /* Run scripts, as `pvdev sql` does its arguments (each a text) or its
  * standard input (one text): in each text, a line starting with '.' where
  * a statement may start is a dot-command (those of pvdev_shell; .mode,
