@@ -781,11 +781,9 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
 {
     size_t i;
     int rc = PV_OK, ddl = 0;
-    for (i = 0; i < ws->txn.nundo; i++) /* files may move: open chunks afresh */
-        if (ws->txn.undo[i].kind != WS_UNDO_ROW) {
-            for (i = 0; i < ws->ntables; i++) ws_append_close(ws->tables[i]);
-            break;
-        }
+    for (i = 0; i < ws->txn.nundo && !ddl; i++) ddl = ws->txn.undo[i].kind != WS_UNDO_ROW;
+    if (ddl) /* files may move: open chunks afresh */
+        for (i = 0; i < ws->ntables; i++) ws_append_close(ws->tables[i]);
     for (i = 0; i < ws->txn.nundo && !rc; i++) {
         const ws_undo *u = &ws->txn.undo[i];
         if (u->kind == WS_UNDO_DROP && !u->t->txn_created) rc = drop_dir(ws, u->t->schema->name);
@@ -806,7 +804,6 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
     for (i = 0; i < c->ntables && !rc; i++) rc = write_files(ws, &c->tables[i]);
     /* `.pv/tables` changes only when a table directory is created or moved
      * aside: appends (the common commit) leave it as it was */
-    for (i = 0; i < ws->txn.nundo && !ddl; i++) ddl = ws->txn.undo[i].kind != WS_UNDO_ROW;
     if (!rc && ws->sync && ddl) {
         char dir[4200];
         snprintf(dir, sizeof dir, "%s/tables", ws->pvdir);
