@@ -197,6 +197,10 @@ uint64_t ws_key_hash(const pv_schema *s, const pv_value *row);
 int ws_key_cmp_row(const ws_table *t, const pv_value *row, size_t idx);
 /* Row index holding the key of `row` (full row, key columns used), or -1. */
 long ws_key_find(const ws_table *t, const pv_value *row, uint64_t h);
+/* The table loaded, then the live row whose key is key[0..npk) (converted
+ * to the key columns' types): 1 and *out (in the table's rows), 0 when
+ * there is none, or ws_table_load's error, PV_ENOMEM. */
+int ws_key_lookup_loaded(pv_ws *ws, ws_table *t, const pv_value *key, const pv_value **out);
 /* Point the key of row `idx` at that row in the index. */
 int ws_key_set(ws_table *t, size_t idx, uint64_t h);
 /* Append a row slot (values copied into the table arena). */

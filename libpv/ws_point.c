@@ -176,20 +176,8 @@ uint64_t ws_point_rows(const ws_table *t) { return t->point ? t->point->nrows : 
  * in its rows as pv_ws_lookup finds it. */
 static int lookup_loaded(ws_table *t, const pv_value *key, const pv_value **out)
 {
-    const pv_schema *s = t->schema;
-    pv_value *row;
-    uint32_t k;
-    long at;
-    int rc;
     ws_point_free(t);
-    if ((rc = ws_table_load(t->ws, t))) return rc;
-    if (!(row = calloc(s->ncols + 1, sizeof *row))) return pv_err(PV_ENOMEM, "out of memory");
-    for (k = 0; k < s->npk; k++) row[s->pk[k]] = key[k];
-    at = ws_key_find(t, row, ws_key_hash(s, row));
-    free(row);
-    if (at < 0 || !t->live[at]) return 0;
-    *out = &t->vals[(size_t)at * s->ncols];
-    return 1;
+    return ws_key_lookup_loaded(t->ws, t, key, out);
 }
 
 int ws_point_lookup(ws_table *t, const pv_value *key, const pv_value **out)

@@ -792,8 +792,6 @@ static int vec_row(ws_table *t, long at, const pv_value **out)
 int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_value **out)
 {
     ws_table *t = find_table(ws, table);
-    pv_value *row;
-    uint32_t p;
     long at;
     int rc;
     *out = NULL;
@@ -804,13 +802,22 @@ int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_val
     }
     /* not loaded: the checkpoint's key columns and its tail answer */
     if (!t->loaded && (rc = ws_point_ready(ws, t)) != 0) return rc < 0 ? rc : ws_point_lookup(t, key, out);
+    return ws_key_lookup_loaded(ws, t, key, out);
+}
+
+int ws_key_lookup_loaded(pv_ws *ws, ws_table *t, const pv_value *key, const pv_value **out)
+{
+    const pv_schema *s = t->schema;
+    pv_value *row;
+    uint32_t k;
+    long at;
+    int rc;
     if ((rc = ws_table_load(ws, t))) return rc;
-    row = calloc(t->schema->ncols + 1, sizeof *row);
-    if (!row) return pv_err(PV_ENOMEM, "out of memory");
-    for (p = 0; p < t->schema->npk; p++) row[t->schema->pk[p]] = key[p];
-    at = ws_key_find(t, row, ws_key_hash(t->schema, row));
+    if (!(row = calloc(s->ncols + 1, sizeof *row))) return pv_err(PV_ENOMEM, "out of memory");
+    for (k = 0; k < s->npk; k++) row[s->pk[k]] = key[k];
+    at = ws_key_find(t, row, ws_key_hash(s, row));
     free(row);
     if (at < 0 || !t->live[at]) return 0;
-    *out = &t->vals[(size_t)at * t->schema->ncols];
+    *out = &t->vals[(size_t)at * s->ncols];
     return 1;
 }
