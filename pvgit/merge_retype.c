@@ -296,20 +296,23 @@ int pvgit_retype_key(pv_buf *out, const pv_schema *s, const pv_value *row)
     return rc;
 }
 
+int pvgit_keys_has(const pv_buf *list, const char *key, size_t n)
+{
+    const char *p = list ? list->p : NULL, *end = p ? p + list->len : NULL;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl) nl = end;
+        if ((size_t)(nl - p) == n && memcmp(p, key, n) == 0) return 1;
+        p = nl + 1;
+    }
+    return 0;
+}
+
 int pvgit_retype_has(const pvgit_retype_keys *bad, const pv_schema *s, const pv_value *row)
 {
     pv_buf key = PV_BUF_INIT;
-    const char *p, *end;
     int found = 0;
-    if (!bad || !bad->keys.len || pvgit_retype_key(&key, s, row)) {
-        pv_buf_free(&key);
-        return 0;
-    }
-    for (p = bad->keys.p, end = p + bad->keys.len; p < end && !found;) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        found = (size_t)(nl - p) == key.len && memcmp(p, key.p, key.len) == 0;
-        p = nl + 1;
-    }
+    if (bad && bad->keys.len && !pvgit_retype_key(&key, s, row)) found = pvgit_keys_has(&bad->keys, key.p, key.len);
     pv_buf_free(&key);
     return found;
 }

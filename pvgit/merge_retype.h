@@ -54,6 +54,9 @@ int pvgit_retype_key(pv_buf *out, const pv_schema *s, const pv_value *row);
 
 /* Is the key of `row` one of *bad's? */
 int pvgit_retype_has(const pvgit_retype_keys *bad, const pv_schema *s, const pv_value *row);
+/* Is key[0..n) one of the lines of `list` (keys in pvgit_retype_key text,
+ * one a line; the last '\n' may be missing)? A NULL list holds none. */
+int pvgit_keys_has(const pv_buf *list, const char *key, size_t n);
 
 void pvgit_retype_keys_free(pvgit_retype_keys *bad);
 

@@ -69,25 +69,13 @@ static int is_chunk_name(const char *n)
     return strcmp(n + 8, ".jsonl") == 0;
 }
 
-static int key_chosen(const pv_buf *chosen, const char *key, size_t n)
-{
-    const char *p = chosen ? chosen->p : NULL, *end = p ? p + chosen->len : NULL;
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl) nl = end;
-        if ((size_t)(nl - p) == n && memcmp(p, key, n) == 0) return 1;
-        p = nl + 1;
-    }
-    return 0;
-}
-
 /* Is every key in bad->keys one of `chosen`? */
 static int bad_all_chosen(const pvgit_retype_keys *bad, const pv_buf *chosen)
 {
     const char *p = bad->keys.p, *end = p ? p + bad->keys.len : NULL;
     while (p && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!key_chosen(chosen, p, (size_t)(nl - p))) return 0;
+        if (!pvgit_keys_has(chosen, p, (size_t)(nl - p))) return 0;
         p = nl + 1;
     }
     return 1;
