@@ -125,8 +125,9 @@ static int place_records(pv_ws *ws, const pvgit_rows_part *part, plan *p, size_t
     if (last) {
         text = last->text.p, len = last->text.len;
     } else if (t->last_chunk) {
-        snprintf(path, sizeof path, "%s/tables/%s/%08u.jsonl", ws->pvdir, part->s->name, t->last_chunk);
-        if ((rc = pv_read_file_nofollow(path, (size_t)1 << 30, &text, &len))) goto done;
+        if ((rc = ws_chunk_path(path, sizeof path, t, t->last_chunk)) ||
+            (rc = pv_read_file_nofollow(path, (size_t)1 << 30, &text, &len)))
+            goto done;
     }
     if (len && len < PV_CHUNK_SEAL_BYTES && text[len - 1] == '\n' && len >= hdr.len &&
         !memcmp(text, hdr.p, hdr.len)) {
