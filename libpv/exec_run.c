@@ -263,6 +263,18 @@ static inline int form_of(const pv_batch *b, uint32_t c)
     return b->enc && b->enc_cols == b->cols ? b->enc[c].form : PV_VEC_PLAIN;
 }
 
+/* Point the outputs at the batch's vectors (encoded ones decoded whole). */
+static void place_cols(pv_run *r, const pv_batch *b)
+{
+    uint32_t i;
+    for (i = 0; i < r->plan->nout; i++) {
+        uint32_t slot = (uint32_t)r->outslot[i];
+        if (form_of(b, slot) != PV_VEC_PLAIN) pv_batch_flatten(b, slot);
+        r->ocols[i] = &b->cols[slot];
+        r->oterm[i] = (uint8_t)text_term(b, slot);
+    }
+}
+
 /* Point the outputs at the batch's vectors so that its rows are read in
  * place: 1, or 0 when an encoded output column should rather be read row
  * by row (few rows selected: decoding the whole column would cost more). */
@@ -273,12 +285,7 @@ static int place_batch(pv_run *r, const pv_batch *b)
     for (i = 0; i < p->nout; i++)
         if (form_of(b, (uint32_t)r->outslot[i]) != PV_VEC_PLAIN && r->nsel * 4 < b->nrows)
             return 0;
-    for (i = 0; i < p->nout; i++) {
-        uint32_t slot = (uint32_t)r->outslot[i];
-        if (form_of(b, slot) != PV_VEC_PLAIN) pv_batch_flatten(b, slot);
-        r->ocols[i] = &b->cols[slot];
-        r->oterm[i] = (uint8_t)text_term(b, slot);
-    }
+    place_cols(r, b);
     return 1;
 }
 
@@ -386,12 +393,7 @@ static int point_step(pv_run *r)
     if (r->limit > 0) r->limit--;
     enc = b->enc && b->enc_cols == b->cols ? b->enc : NULL; /* (as text_term, form_of) */
     if (b->cols != r->pcols || !enc) { /* new vectors */
-        for (i = 0; i < p->nout; i++) {
-            uint32_t slot = (uint32_t)r->outslot[i];
-            if (enc && enc[slot].form != PV_VEC_PLAIN) pv_batch_flatten(b, slot);
-            r->ocols[i] = &b->cols[slot];
-            r->oterm[i] = enc ? enc[slot].term : 0;
-        }
+        place_cols(r, b);
         r->pcols = enc ? b->cols : NULL;
         changed = 1;
     } else {
