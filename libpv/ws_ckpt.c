@@ -248,6 +248,18 @@ static int read_chunks(ws_ckpt *c, const uint8_t *p)
     return 0;
 }
 
+/* One chunk record into a records checksum: with its stat hint read as
+ * zeros unless it is a git blob's record (which has a blob id there, not a
+ * hint). The rule of FORMAT.md 4.1, for the reader and the writer. */
+static void hash_chunk_rec(XXH3_state_t *st, const uint8_t *rec)
+{
+    static const uint8_t zero[HINT_LEN];
+    int blob = (pv_get_u32(rec + 4) & CHUNK_BLOB) != 0;
+    XXH3_64bits_update(st, rec, HINT_OFF);
+    XXH3_64bits_update(st, blob ? rec + HINT_OFF : zero, HINT_LEN);
+    XXH3_64bits_update(st, rec + HINT_OFF + HINT_LEN, CHUNK_REC - HINT_OFF - HINT_LEN);
+}
+
 /* XXH3-64 of a checkpoint's records (`len` bytes from offset 64: chunk
  * records, column records, segment table) with the stat hint of every
  * chunk record without a blob id read as zeros: the hints are rewritten in
@@ -256,17 +268,11 @@ static int read_chunks(ws_ckpt *c, const uint8_t *p)
  * practice). */
 static uint64_t records_sum(const uint8_t *recs, uint64_t nchunks, uint64_t len)
 {
-    static const uint8_t zero[HINT_LEN];
     XXH3_state_t *st = XXH3_createState();
     uint64_t i, h;
     if (!st) return 0;
     XXH3_64bits_reset(st);
-    for (i = 0; i < nchunks; i++, recs += CHUNK_REC, len -= CHUNK_REC) {
-        int blob = (pv_get_u32(recs + 4) & CHUNK_BLOB) != 0;
-        XXH3_64bits_update(st, recs, HINT_OFF);
-        XXH3_64bits_update(st, blob ? recs + HINT_OFF : zero, HINT_LEN);
-        XXH3_64bits_update(st, recs + HINT_OFF + HINT_LEN, CHUNK_REC - HINT_OFF - HINT_LEN);
-    }
+    for (i = 0; i < nchunks; i++, recs += CHUNK_REC, len -= CHUNK_REC) hash_chunk_rec(st, recs);
     XXH3_64bits_update(st, recs, (size_t)len);
     h = XXH3_64bits_digest(st);
     XXH3_freeState(st);
@@ -558,17 +564,10 @@ static void w_bytes(ckpt_writer *w, const void *p, size_t n, int hash)
 
 static void w_put(ckpt_writer *w, const void *p, size_t n) { w_bytes(w, p, n, 1); }
 
-/* A chunk record, its stat hint hashed as zeros (records_sum). */
-static void w_chunk_rec(ckpt_writer *w, const uint8_t rec[CHUNK_REC], int blob)
+/* A chunk record, hashed as records_sum reads it (hash_chunk_rec). */
+static void w_chunk_rec(ckpt_writer *w, const uint8_t rec[CHUNK_REC])
 {
-    static const uint8_t zero[HINT_LEN];
-    if (blob) {
-        w_put(w, rec, CHUNK_REC);
-        return;
-    }
-    XXH3_64bits_update(w->body, rec, HINT_OFF);
-    XXH3_64bits_update(w->body, zero, HINT_LEN);
-    XXH3_64bits_update(w->body, rec + HINT_OFF + HINT_LEN, CHUNK_REC - HINT_OFF - HINT_LEN);
+    hash_chunk_rec(w->body, rec);
     w_bytes(w, rec, CHUNK_REC, 0);
 }
 
@@ -663,7 +662,7 @@ static int write_body(ckpt_writer *w, const ws_table *t, const ws_ckpt_chunk *co
             pv_put_u64(rec + HINT_OFF + 8, cover[i].ino);
         }
         memcpy(rec + 32, cover[i].hash, 16);
-        w_chunk_rec(w, rec, cover[i].has_blob);
+        w_chunk_rec(w, rec);
     }
     at = w->recs_end;
     for (c = 0; c < t->schema->ncols; c++) {
