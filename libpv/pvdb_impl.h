@@ -140,7 +140,8 @@ typedef struct pvdb_rowcache {
     uint32_t nslots, vwords;   /* slots; 64-bit words of a slot's bitmap */
     uint32_t *tag;             /* per slot: row group + 1, 0 empty */
     uint64_t *valid;           /* per slot: bitmap of the columns opened */
-    pv_dec *dec;               /* nslots * ncols decoders */
+    pv_dec **dec;              /* per slot: its ncols decoders, allocated when the
+                                * slot is first used (a point query uses one) */
 } pvdb_rowcache;
 /* Free a row cache (NULL accepted). */
 void pvdb_rowcache_free(pvdb_rowcache *rc);

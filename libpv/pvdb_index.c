@@ -506,11 +506,13 @@ static inline pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_d
     *slot = NULL;
     if (!rc) return NULL;
     s = g & (rc->nslots - 1);
+    if (!rc->dec[s] && !(rc->dec[s] = malloc((size_t)rc->ncols * sizeof **rc->dec)))
+        return NULL; /* read without the cache */
     if (rc->tag[s] != g + 1) { /* another group had the slot: forget it */
         rc->tag[s] = g + 1;
         memset(rc->valid + (size_t)s * rc->vwords, 0, rc->vwords * sizeof *rc->valid);
     }
-    *slot = &rc->dec[(size_t)s * rc->ncols + c];
+    *slot = &rc->dec[s][c];
     if ((rc->valid[(size_t)s * rc->vwords + c / 64] >> (c % 64)) & 1) return *slot;
     return NULL;
 }
@@ -583,13 +585,17 @@ static int row_value(const pvdb_table *t, uint32_t g, uint32_t c, uint32_t r, pv
 /* ---- the row cache (pvdb_impl.h) ---- */
 
 /* Bytes of decoders one reader keeps at most (flights: 46 row groups of
- * 6 columns, 73 KiB, all kept). */
+ * 6 columns, 73 KiB, all kept). A slot's decoders are allocated on its
+ * first use: a point query holds one group's (1.6 KiB for flights), not
+ * 100 KiB, which freed at pv_close crossed glibc's trim threshold and
+ * made every open + query + close shrink and regrow the heap. */
 #define ROWCACHE_BYTES (128u << 10)
 #define ROWCACHE_SLOTS 64u
 
 void pvdb_rowcache_free(pvdb_rowcache *rc)
 {
     if (!rc) return;
+    for (uint32_t s = 0; rc->dec && s < rc->nslots; s++) free(rc->dec[s]);
     free(rc->tag);
     free(rc->valid);
     free(rc->dec);
@@ -620,7 +626,7 @@ static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t)
             rc->nslots /= 2;
         rc->tag = calloc(rc->nslots, sizeof *rc->tag);
         rc->valid = calloc((size_t)rc->nslots * rc->vwords, sizeof *rc->valid);
-        rc->dec = malloc((size_t)rc->nslots * per);
+        rc->dec = calloc(rc->nslots, sizeof *rc->dec);
         if (!rc->tag || !rc->valid || !rc->dec) {
             pvdb_rowcache_free(rc);
             *rcp = NULL;
