@@ -196,12 +196,34 @@ static int drop_empty_sections(const char *path)
     return rc;
 }
 
-static int setup_config(git_repository *repo, int uninstall, FILE *msg)
+/* A value some pvdev wrote for setting i: the current one, or the textconv
+ * command of another output version ("pvdev textconv --vN"), which an
+ * upgrade must replace (git keys its cached conversions by the command).
+ * Any other value was set by the user and is kept unless forced. */
+static int pvdev_value(size_t i, const char *v)
+{
+    static const char textconv[] = "pvdev textconv --v";
+    const char *p;
+    if (!strcmp(v, settings[i].value)) return 1;
+    if (strcmp(settings[i].name, "diff.pv.textconv") || strncmp(v, textconv, sizeof textconv - 1))
+        return 0;
+    for (p = v + sizeof textconv - 1; *p >= '0' && *p <= '9'; p++) {}
+    return p > v + sizeof textconv - 1 && !*p;
+}
+
+/* What the summary line reports: the value configured now. */
+static const char *now_value(git_config *local, const char *name, git_buf *buf, const char *dflt)
+{
+    git_buf_dispose(buf);
+    return git_config_get_string_buf(buf, local, name) == 0 ? buf->ptr : dflt;
+}
+
+static int setup_config(git_repository *repo, unsigned flags, FILE *msg)
 {
     git_config *cfg = NULL, *local = NULL;
-    git_buf val = GIT_BUF_INIT;
+    git_buf val = GIT_BUF_INIT, v2 = GIT_BUF_INIT;
     size_t i, changed = 0;
-    int rc;
+    int rc, uninstall = !!(flags & PVGIT_SETUP_UNINSTALL);
     if ((rc = git_repository_config(&cfg, repo))) return pvgit_fail(rc, "config");
     if ((rc = git_config_open_level(&local, cfg, GIT_CONFIG_LEVEL_LOCAL))) {
         git_config_free(cfg);
@@ -209,7 +231,11 @@ static int setup_config(git_repository *repo, int uninstall, FILE *msg)
     }
     for (i = 0; i < NSETTINGS && !rc; i++) {
         int have = git_config_get_string_buf(&val, local, settings[i].name) == 0;
-        if (!uninstall && (!have || strcmp(val.ptr, settings[i].value) != 0)) {
+        if (!uninstall && have && !(flags & PVGIT_SETUP_FORCE) && !pvdev_value(i, val.ptr)) {
+            /* the user's own (a wrapper, a path): kept, as a foreign hook is */
+            fprintf(msg, "config: %s = %s kept (not pvdev's value: %s); "
+                    "'pvdev git-setup --force' replaces it\n", settings[i].name, val.ptr, settings[i].value);
+        } else if (!uninstall && (!have || strcmp(val.ptr, settings[i].value) != 0)) {
             if ((rc = git_config_set_string(local, settings[i].name, settings[i].value)))
                 rc = pvgit_fail(rc, settings[i].name);
             changed++;
@@ -219,6 +245,13 @@ static int setup_config(git_repository *repo, int uninstall, FILE *msg)
         }
         git_buf_dispose(&val);
     }
+    if (!rc && changed && !uninstall)
+        fprintf(msg, "config: merge.pv.driver = %s, ",
+                now_value(local, "merge.pv.driver", &val, PVGIT_MERGE_DRIVER));
+    if (!rc && changed && !uninstall)
+        fprintf(msg, "diff.pv.textconv = %s\n", now_value(local, "diff.pv.textconv", &v2, PVGIT_TEXTCONV));
+    git_buf_dispose(&val);
+    git_buf_dispose(&v2);
     git_config_free(local);
     git_config_free(cfg);
     if (!rc && uninstall && changed) {
@@ -229,7 +262,6 @@ static int setup_config(git_repository *repo, int uninstall, FILE *msg)
     if (rc) return rc;
     if (!changed) fprintf(msg, uninstall ? "config: nothing to remove\n" : "config: up to date\n");
     else if (uninstall) fprintf(msg, "config: removed merge.pv.* and diff.pv.*\n");
-    else fprintf(msg, "config: merge.pv.driver = %s, diff.pv.textconv = %s\n", PVGIT_MERGE_DRIVER, PVGIT_TEXTCONV);
     return PV_OK;
 }
 
@@ -290,10 +322,12 @@ static int setup_hook(git_repository *repo, const char *name, const char *text, 
     return rc;
 }
 
-int pvgit_setup(const char *dir, int uninstall, FILE *msg)
+int pvgit_setup(const char *dir, unsigned flags, FILE *msg)
 {
     git_repository *repo = NULL;
-    int rc;
+    int rc, uninstall = !!(flags & PVGIT_SETUP_UNINSTALL);
+    if ((flags & PVGIT_SETUP_UNINSTALL) && (flags & PVGIT_SETUP_FORCE))
+        return pv_err(PV_EMISUSE, "git set-up: --force replaces values, --uninstall removes them: not both");
     git_libgit2_init();
     rc = git_repository_open_ext(&repo, dir, 0, NULL);
     if (rc == GIT_ENOTFOUND) {
@@ -306,7 +340,7 @@ int pvgit_setup(const char *dir, int uninstall, FILE *msg)
         return rc;
     }
     if (git_repository_workdir(repo)) rc = setup_attributes(dir, uninstall, msg);
-    if (!rc) rc = setup_config(repo, uninstall, msg);
+    if (!rc) rc = setup_config(repo, flags, msg);
     if (!rc) rc = setup_hook(repo, "pre-commit", pvgit_hook_pre_commit, uninstall, msg);
     git_repository_free(repo);
     git_libgit2_shutdown();

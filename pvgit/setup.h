@@ -24,14 +24,22 @@
 /* The text of hooks/pre-commit. */
 extern const char pvgit_hook_pre_commit[];
 
-/* Set up (or, with `uninstall`, undo) the repository around `dir`, the
- * directory holding `.pv/`: `.gitattributes` in `dir` (other lines kept),
- * the local config through libgit2, and the hooks in the directory git
- * runs them from (core.hooksPath, else the common git directory's hooks/),
- * never replacing a hook pvdev did not write. Idempotent. Reports what it
- * did, one line per item, on `msg`.
- * Errors: PV_ENOTFOUND (not in a git repository), PV_EIO, PV_ENOMEM. */
-int pvgit_setup(const char *dir, int uninstall, FILE *msg);
+/* pvgit_setup flags. */
+#define PVGIT_SETUP_UNINSTALL 1u /* undo: remove what set-up writes */
+#define PVGIT_SETUP_FORCE     2u /* replace config values the user set */
+
+/* Set up (or, with PVGIT_SETUP_UNINSTALL, undo) the repository around
+ * `dir`, the directory holding `.pv/`: `.gitattributes` in `dir` (other
+ * lines kept), the local config through libgit2, and the hooks in the
+ * directory git runs them from (core.hooksPath, else the common git
+ * directory's hooks/), never replacing a hook pvdev did not write. A config
+ * value the user set (one no pvdev writes, e.g. a wrapper script as
+ * merge.pv.driver) is kept and reported, unless PVGIT_SETUP_FORCE; one an
+ * older pvdev wrote (another textconv version) is updated. Idempotent.
+ * Reports what it did, one line per item, on `msg`.
+ * Errors: PV_EMISUSE (both flags), PV_ENOTFOUND (not in a git repository),
+ * PV_EIO, PV_ENOMEM. */
+int pvgit_setup(const char *dir, unsigned flags, FILE *msg);
 
 /* Warn on stderr, once, when `.gitattributes` sends the workspace of
  * `dir` to the pv merge driver but the repository's config has no

@@ -99,6 +99,32 @@ grep -qx "hooks: installed $T/r/.git/hooks/pre-commit" wt.out || fail "worktree 
 cd "$T/r"
 [ "$(git config merge.pv.driver)" = "pvdev merge-driver %O %A %B %L %P" ] || fail "worktree config not shared"
 
+# a driver the user configured is kept (like a foreign hook) unless --force;
+# a value an earlier pvdev wrote (an older textconv version) is updated
+cd "$T/r"
+git config merge.pv.driver "/opt/pv/bin/pvdev merge-driver %O %A %B %L %P"
+git config diff.pv.textconv "pvdev textconv --v0"
+pvdev git-setup > mine.out
+printf "config: merge.pv.driver = /opt/pv/bin/pvdev merge-driver %%O %%A %%B %%L %%P kept (not pvdev's value: pvdev merge-driver %%O %%A %%B %%L %%P); 'pvdev git-setup --force' replaces it\nconfig: merge.pv.driver = /opt/pv/bin/pvdev merge-driver %%O %%A %%B %%L %%P, diff.pv.textconv = pvdev textconv --v1\n" > mine.want
+grep '^config:' mine.out > mine.cfg || true
+same mine.want mine.cfg "git-setup next to the user's own merge driver"
+[ "$(git config merge.pv.driver)" = "/opt/pv/bin/pvdev merge-driver %O %A %B %L %P" ] || fail "the user's merge.pv.driver was replaced: $(git config merge.pv.driver)"
+[ "$(git config diff.pv.textconv)" = "pvdev textconv --v1" ] || fail "an older pvdev textconv was not updated: $(git config diff.pv.textconv)"
+git config diff.pv.cachetextconv false
+pvdev git-setup --force > force.out
+[ "$(git config merge.pv.driver)" = "pvdev merge-driver %O %A %B %L %P" ] || fail "--force kept merge.pv.driver"
+[ "$(git config diff.pv.cachetextconv)" = "true" ] || fail "--force kept diff.pv.cachetextconv"
+pvdev git-setup --bogus > /dev/null 2>&1 && fail "git-setup took an unknown option"
+pvdev git-setup --uninstall --force > /dev/null 2>&1 && fail "git-setup took --uninstall with --force"
+# pvdev init in a repository whose config already names a driver keeps it
+mkdir "$T/own" && cd "$T/own"
+git init -q -b main .
+git config merge.pv.driver "pv-wrapper %O %A %B %L %P"
+pvdev init > own.out
+[ "$(git config merge.pv.driver)" = "pv-wrapper %O %A %B %L %P" ] || fail "pvdev init replaced merge.pv.driver: $(git config merge.pv.driver)"
+[ "$(git config diff.pv.textconv)" = "pvdev textconv --v1" ] || fail "pvdev init did not set diff.pv.textconv"
+grep -q "^config: merge.pv.driver = pv-wrapper %O %A %B %L %P kept" own.out || fail "init did not say it kept the driver: $(cat own.out)"
+
 # outside a repository, init makes a workspace and no git set-up
 mkdir "$T/plain" && cd "$T/plain"
 GIT_CEILING_DIRECTORIES="$T" pvdev init > plain.out
