@@ -16,6 +16,33 @@ typedef struct pair_fixture {
     pv_db *pdb;     /* the .pvdb, open */
 } pair_fixture;
 
+/* Tables s (TEXT key 'k00000', 'k00003', ..., 3000 rows) and c (key
+ * (a, b), 40 x 100 rows) of the differential query sets (test_sql_pvdb.c,
+ * test_span.c): created and filled inside the caller's transaction. */
+static inline void fill_s_and_c(pv_db *db)
+{
+    pv_buf b = PV_BUF_INIT;
+    int i;
+    exec_ok(db, "CREATE TABLE s (k TEXT PRIMARY KEY, n INTEGER)");
+    exec_ok(db, "CREATE TABLE c (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
+    for (i = 0; i < 3000; i += 500) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO s VALUES ");
+        for (int j = i; j < i + 500; j++) pv_buf_printf(&b, "%s('k%05d', %d)", j == i ? "" : ",", j * 3, j);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
+    for (i = 0; i < 40; i++) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO c VALUES ");
+        for (int j = 0; j < 100; j++)
+            pv_buf_printf(&b, "%s(%d, 'b%02d', %d)", j ? "," : "", i * 2, j, i * 100 + j);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
+    pv_buf_free(&b);
+}
+
 /* A workspace filled by `fill`, baked with `rows_per_group` rows per row
  * group (small, so tests cross groups and dictionaries), both open. */
 static inline int setup_pair(void **state, void (*fill)(pv_db *), uint32_t rows_per_group)

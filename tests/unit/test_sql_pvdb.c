@@ -33,33 +33,11 @@ static void t_row(pv_buf *b, int i, void *ctx)
 
 static void fill(pv_db *db)
 {
-    pv_buf b = PV_BUF_INIT;
-    int i;
     exec_ok(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL)");
-    exec_ok(db, "CREATE TABLE s (k TEXT PRIMARY KEY, n INTEGER)");
-    exec_ok(db, "CREATE TABLE c (a INTEGER, b TEXT, v INTEGER, PRIMARY KEY (a, b))");
     exec_ok(db, "BEGIN");
     insert_rows(db, "t", NROWS, t_row, NULL);
-    for (i = 0; i < 3000; i++) {
-        b.len = 0;
-        if (i % 500 == 0) {
-            pv_buf_printf(&b, "INSERT INTO s VALUES ");
-            for (int j = i; j < i + 500; j++)
-                pv_buf_printf(&b, "%s('k%05d', %d)", j == i ? "" : ",", j * 3, j);
-            pv_buf_putc(&b, 0);
-            exec_ok(db, b.p);
-        }
-    }
-    for (i = 0; i < 40; i++) {
-        b.len = 0;
-        pv_buf_printf(&b, "INSERT INTO c VALUES ");
-        for (int j = 0; j < 100; j++)
-            pv_buf_printf(&b, "%s(%d, 'b%02d', %d)", j ? "," : "", i * 2, j, i * 100 + j);
-        pv_buf_putc(&b, 0);
-        exec_ok(db, b.p);
-    }
+    fill_s_and_c(db);
     exec_ok(db, "COMMIT");
-    pv_buf_free(&b);
 }
 
 static int setup(void **state) { return setup_pair(state, fill, 1000); /* ranges cross row groups */ }
