@@ -246,10 +246,9 @@ static int setup_config(git_repository *repo, unsigned flags, FILE *msg)
         git_buf_dispose(&val);
     }
     if (!rc && changed && !uninstall)
-        fprintf(msg, "config: merge.pv.driver = %s, ",
-                now_value(local, "merge.pv.driver", &val, PVGIT_MERGE_DRIVER));
-    if (!rc && changed && !uninstall)
-        fprintf(msg, "diff.pv.textconv = %s\n", now_value(local, "diff.pv.textconv", &v2, PVGIT_TEXTCONV));
+        fprintf(msg, "config: merge.pv.driver = %s, diff.pv.textconv = %s\n",
+                now_value(local, "merge.pv.driver", &val, PVGIT_MERGE_DRIVER),
+                now_value(local, "diff.pv.textconv", &v2, PVGIT_TEXTCONV));
     git_buf_dispose(&val);
     git_buf_dispose(&v2);
     git_config_free(local);
