@@ -57,6 +57,8 @@ struct pvdb_file {
     int64_t mtime_ns;          /*  mapped: pv_reopen compares the path's) */
     uint32_t version;
     int cold;                  /* point reads left to advise (atomic; pvdb_cold) */
+    uint64_t slow_read_ns;     /* a sampled point read this slow re-arms cold
+                                  (PVDB_SLOW_READ_NS; tests set it) */
     int fd;                    /* during pvdb_open only */
     uint8_t hdr[128];          /* the header, read with pread (open faults no page) */
     uint8_t *dir;              /* the directory read with pread, during open only */
@@ -110,8 +112,19 @@ static inline int pv_dec_terminated(const pv_dec *d)
  * each stage's pages at once (MADV_WILLNEED), so that their reads overlap:
  * the key's row group's chunk starts (headers, dictionaries, block
  * tables) while the key is searched, then the row's packed words. After
- * them, or on a warm file, nothing is asked (no system call per read). */
+ * them, or on a warm file, nothing is asked (no system call per read).
+ * A file warm at open may lose its rows from the page cache later (memory
+ * pressure, or only its first pages were ever read): each reader times
+ * one point read in PVDB_PROBE_EVERY (its first included), and one slower
+ * than f->slow_read_ns makes the next PVDB_COLD_READS reads of the file
+ * cold again; while reads stay that slow, the sampled ones keep it so.
+ * Threshold: on the reference VM a whole flights row read from a cached
+ * file through a fresh mapping (minor faults, chunks opened) takes 15 -
+ * 42 us, from evicted pages without advice 450 - 700 us (5 - 6 faults one
+ * after the other); an NVMe fault costs 10 - 20 us. */
 #define PVDB_COLD_READS  32
+#define PVDB_PROBE_EVERY 8u
+#define PVDB_SLOW_READ_NS 100000u
 #define PVDB_COLD_WHOLE  (48u << 10) /* a chunk up to this size is advised whole, */
 #define PVDB_COLD_PREFIX (16u << 10) /* a larger one its first bytes */
 /* 1 while point reads of f should advise their pages. */
@@ -121,6 +134,11 @@ static inline int pvdb_cold(const pvdb_file *f)
 }
 /* One cold point read done. */
 void pvdb_cold_done(pvdb_file *f);
+/* CLOCK_MONOTONIC in ns (the probe of slow reads). */
+uint64_t pvdb_clock_ns(void);
+/* A sampled point read that began at t0 (pvdb_clock_ns) has ended: when
+ * it took longer than f->slow_read_ns, the file is cold again. */
+void pvdb_cold_probe(pvdb_file *f, uint64_t t0);
 /* Ask for the pages of bytes [off, off + len) of f (clipped to the file)
  * to be read now, without waiting for them. */
 void pvdb_advise(const pvdb_file *f, uint64_t off, uint64_t len);
@@ -142,6 +160,7 @@ typedef struct pvdb_rowcache {
     uint64_t *valid;           /* per slot: bitmap of the columns opened */
     pv_dec **dec;              /* per slot: its ncols decoders, allocated when the
                                 * slot is first used (a point query uses one) */
+    uint32_t reads;            /* point reads done (one in PVDB_PROBE_EVERY is timed) */
 } pvdb_rowcache;
 /* Free a row cache (NULL accepted). */
 void pvdb_rowcache_free(pvdb_rowcache *rc);

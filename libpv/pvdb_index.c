@@ -651,6 +651,7 @@ int pvdb_read_row_cached(const pvdb_file *f, uint32_t table, uint64_t row, const
     pvdb_rowcache *rc;
     pv_dec local[ROW_BATCH], *d[ROW_BATCH];
     uint8_t in_buf[(PV_MAX_COLUMNS + 7) / 8];
+    uint64_t t0 = 0;
     uint32_t g, r, i0, i;
     int e = get_table(f, table, &t), any = 0, cold;
     if (e) return e;
@@ -665,6 +666,9 @@ int pvdb_read_row_cached(const pvdb_file *f, uint32_t table, uint64_t row, const
     g = pvdb_group_of(t, row);
     r = (uint32_t)(row - t->gfirst[g]);
     rc = rowcache_for(rcp, t);
+    /* a reader times one read in PVDB_PROBE_EVERY: pages the file lost
+     * since open make it cold again (pvdb_impl.h) */
+    if (rc && rc->reads++ % PVDB_PROBE_EVERY == 0) t0 = pvdb_clock_ns();
     cold = pvdb_cold(t->file);
     if (cold) pvdb_cold_done(t->file);
     buf->len = 0;
@@ -687,5 +691,6 @@ int pvdb_read_row_cached(const pvdb_file *f, uint32_t table, uint64_t row, const
     }
     for (i = 0; any && i < ncols; i++)
         if ((in_buf[i / 8] >> (i % 8)) & 1) out[i].u.s.p = buf->p + (uintptr_t)out[i].u.s.p;
+    if (t0) pvdb_cold_probe(t->file, t0);
     return PV_OK;
 }

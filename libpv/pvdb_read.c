@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -109,6 +110,19 @@ void pvdb_cold_done(pvdb_file *f)
 {
     if (__atomic_sub_fetch(&f->cold, 1, __ATOMIC_RELAXED) < 0)
         __atomic_store_n(&f->cold, 0, __ATOMIC_RELAXED);
+}
+
+uint64_t pvdb_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void pvdb_cold_probe(pvdb_file *f, uint64_t t0)
+{
+    if (pvdb_clock_ns() - t0 > f->slow_read_ns)
+        __atomic_store_n(&f->cold, PVDB_COLD_READS, __ATOMIC_RELAXED);
 }
 
 void pvdb_advise(const pvdb_file *f, uint64_t off, uint64_t len)
@@ -615,6 +629,7 @@ int pvdb_open(const char *path, pvdb_file **out)
     }
     f->fd = -1;
     f->gen = pvdb_next_gen();
+    f->slow_read_ns = PVDB_SLOW_READ_NS;
     rc = map_file(f);
     if (rc == PV_OK) rc = check_header(f);
     if (rc == PV_OK) rc = read_directory(f);

@@ -931,6 +931,48 @@ static void test_cold_open(void **state)
     unlink(path);
 }
 
+/* A file warm at open whose reads turn slow (its pages left the page
+ * cache) is cold again: each reader times one read in PVDB_PROBE_EVERY
+ * (its first included), and a timed read slower than f->slow_read_ns
+ * makes the next PVDB_COLD_READS reads advise their pages; reads that are
+ * not timed never do, and once reads are fast again cold mode runs out.
+ * The threshold is set here (0: every timed read is slow; UINT64_MAX:
+ * none is), so the sequence is exact on any machine; answers are checked
+ * on every read, advised or not. */
+static void test_cold_again(void **state)
+{
+    pvdb_file *f;
+    pvdb_rowcache *rc = NULL;
+    pv_buf buf = PV_BUF_INIT;
+    pv_value out[NCOLS];
+    char want[64];
+    uint32_t k, c;
+    (void)state;
+    assert_int_equal(pvdb_open(big_path, &f), 0);
+    assert_int_equal(f->slow_read_ns, PVDB_SLOW_READ_NS);
+    f->slow_read_ns = UINT64_MAX;
+    for (k = 0; k < 6 * PVDB_PROBE_EVERY + PVDB_COLD_READS; k++) {
+        uint64_t r = ((uint64_t)k * 7919) % big.nrows;
+        if (k == 2 * PVDB_PROBE_EVERY) f->slow_read_ns = 0; /* reads turn slow */
+        if (k == 6 * PVDB_PROBE_EVERY) f->slow_read_ns = UINT64_MAX; /* and fast again */
+        assert_int_equal(pvdb_read_row_cached(f, 0, r, all_cols, NCOLS, out, &buf, &rc), 0);
+        for (c = 0; c < NCOLS; c++) check_value(out[c], fx_expect(c, r, want), c, r);
+        assert_int_equal(rc->reads, k + 1);
+        if (k < 2 * PVDB_PROBE_EVERY) /* fast: never cold */
+            assert_int_equal(f->cold, 0);
+        else if (k < 6 * PVDB_PROBE_EVERY) /* a timed read re-arms; others count down */
+            assert_int_equal(f->cold, k % PVDB_PROBE_EVERY == 0
+                                          ? PVDB_COLD_READS
+                                          : PVDB_COLD_READS - (int)(k % PVDB_PROBE_EVERY));
+        else /* fast again: counts down from where read 6P - 1 left it, to 0 */
+            assert_int_equal(f->cold, k >= PVDB_COLD_READS + 5 * PVDB_PROBE_EVERY
+                                          ? 0 : (int)(PVDB_COLD_READS + 5 * PVDB_PROBE_EVERY - k));
+    }
+    pvdb_rowcache_free(rc);
+    pvdb_close(f);
+    pv_buf_free(&buf);
+}
+
 static int teardown(void **state)
 {
     char cmd[128];
@@ -962,6 +1004,7 @@ int main(void)
         cmocka_unit_test(test_crafted_payloads),
         cmocka_unit_test(test_cold_open),
         cmocka_unit_test(test_row_cache),
+        cmocka_unit_test(test_cold_again),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
