@@ -608,3 +608,15 @@ int pv_chunk_decode(const char *line, size_t len, const int *types, uint32_t nty
     if (j.p != j.end) return PV_CORRUPT("unexpected bytes after the record at byte %zu", JS_OFF(&j));
     return PV_OK;
 }
+
+unsigned pv_chunk_file_number(const char *name)
+{
+    unsigned num = 0;
+    int i;
+    if (strlen(name) != 14 || strcmp(name + 8, ".jsonl") != 0) return 0;
+    for (i = 0; i < 8; i++) {
+        if (name[i] < '0' || name[i] > '9') return 0;
+        num = num * 10 + (unsigned)(name[i] - '0');
+    }
+    return num;
+}

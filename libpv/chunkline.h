@@ -26,6 +26,11 @@
 
 #define PV_CHUNK_VERSION 1
 
+/* The number of a chunk file named `name` (no directory): "00000042.jsonl"
+ * is 42. 0 when the name is not a chunk's: exactly 8 decimal digits then
+ * ".jsonl", and never 00000000 (chunks count from 1; docs/FORMAT.md). */
+unsigned pv_chunk_file_number(const char *name);
+
 /* The SHA-256 digest of a value kept in `.pv/blobs/`. */
 typedef struct pv_blobref {
     int present;      /* 1 if the value is a reference */

@@ -173,17 +173,13 @@ static void check_table(fsck *f, const char *name)
         return;
     }
     for (i = 0; i < n; i++) {
-        unsigned num;
-        if (strlen(names[i]) == 14 && strspn(names[i], "0123456789") == 8 && !strcmp(names[i] + 8, ".jsonl") &&
-            sscanf(names[i], "%8u", &num) == 1 && num > newest)
-            newest = num;
+        unsigned num = pv_chunk_file_number(names[i]);
+        if (num > newest) newest = num;
     }
     for (i = 0; i < n; i++) {
-        unsigned num = 0;
-        int chunk = strlen(names[i]) == 14 && strspn(names[i], "0123456789") == 8 && !strcmp(names[i] + 8, ".jsonl") &&
-                    sscanf(names[i], "%8u", &num) == 1 && num > 0;
+        unsigned num = pv_chunk_file_number(names[i]);
         snprintf(rel, sizeof rel, "tables/%s/%s", name, names[i]);
-        if (chunk) check_chunk(f, s, rel, num == newest);
+        if (num) check_chunk(f, s, rel, num == newest);
         else if (strcmp(names[i], "schema.jsonl") != 0) {
             char where[1024];
             problem(f, "%s: not a file of the workspace layout", shown(f, rel, where, sizeof where));

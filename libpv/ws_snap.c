@@ -33,10 +33,8 @@ int ws_list_chunks(pv_ws *ws, const ws_table *t, uint32_t **out, size_t *n)
     if ((rc = ws->rd.list(ws->rd.ctx, dir, &names, &count))) return rc;
     for (i = 0; i < count; i++) {
         const char *name = names[i];
-        unsigned num;
-        if (strlen(name) != 14 || strspn(name, "0123456789") != 8 ||
-            strcmp(name + 8, ".jsonl") != 0 || sscanf(name, "%8u", &num) != 1 || num == 0)
-            continue;
+        unsigned num = pv_chunk_file_number(name);
+        if (!num) continue;
         if (*n == cap) {
             uint32_t *g = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *g);
             if (!g) {

@@ -38,32 +38,6 @@ static int pv_path(const char *path, const char **table, size_t *tlen, const cha
     return 1;
 }
 
-static int is_chunk_name(const char *f)
-{
-    int i;
-    if (strlen(f) != 14 || strcmp(f + 8, ".jsonl") != 0) return 0;
-    for (i = 0; i < 8; i++)
-        if (f[i] < '0' || f[i] > '9') return 0;
-    return 1;
-}
-
-/* The staged blob at `path`, NUL-terminated copy. */
-static int staged_blob(git_repository *repo, const git_oid *id, char **text, size_t *len)
-{
-    git_blob *b = NULL;
-    int rc = git_blob_lookup(&b, repo, id);
-    if (rc) return pvgit_fail(rc, "staged blob");
-    *len = (size_t)git_blob_rawsize(b);
-    if (!(*text = malloc(*len + 1))) {
-        git_blob_free(b);
-        return pv_err(PV_ENOMEM, "out of memory");
-    }
-    memcpy(*text, git_blob_rawcontent(b), *len);
-    (*text)[*len] = '\0';
-    git_blob_free(b);
-    return PV_OK;
-}
-
 /* Check one staged chunk against its table's staged schema. Lines that
  * start before byte `from` (but the header) were committed already: an
  * append-only change is checked in the lines it adds. */
@@ -187,7 +161,7 @@ static int pre_commit(void)
         git_oid old;
         int has_old;
         if (git_index_entry_stage(e) != 0 || !pv_path(e->path, &table, &tlen, &file)) continue;
-        if (tlen > PV_MAX_TABLE_NAME || (!is_chunk_name(file) && strcmp(file, "schema.jsonl") != 0)) continue;
+        if (tlen > PV_MAX_TABLE_NAME || (!pv_chunk_file_number(file) && strcmp(file, "schema.jsonl") != 0)) continue;
         if (unchanged(head, e, &old, &has_old)) continue;
         memcpy(tname, table, tlen);
         tname[tlen] = '\0';
@@ -196,9 +170,9 @@ static int pre_commit(void)
         se = git_index_get_bypath(index, spath, 0);
         if (!se) {
             rc = pv_err(PV_ECORRUPT, "'%s': table %s has no staged schema.jsonl", e->path, tname);
-        } else if (!(rc = staged_blob(repo, &se->id, &stext, &slen)) &&
-                   !(rc = pv_schema_decode(stext, slen, tname, spath, &s)) && is_chunk_name(file) &&
-                   !(rc = staged_blob(repo, &e->id, &text, &len))) {
+        } else if (!(rc = pvgit_blob_read(repo, &se->id, SIZE_MAX, spath, &stext, &slen)) &&
+                   !(rc = pv_schema_decode(stext, slen, tname, spath, &s)) && pv_chunk_file_number(file) &&
+                   !(rc = pvgit_blob_read(repo, &e->id, SIZE_MAX, e->path, &text, &len))) {
             rc = check_chunk(e->path, text, len, s, has_old ? committed_prefix(repo, &old, text, len) : 0);
         }
         if (rc) {

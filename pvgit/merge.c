@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "blobstore.h"
+#include "chunkline.h"
 #include "merge.h"
 #include "merge_find.h"
 #include "merge_schema.h"
@@ -205,7 +206,7 @@ static int build_file_level(job *j)
     pv_ws_reader_posix(&blobs, j->pvdir);
     snprintf(schema_rel, sizeof schema_rel, "tables/%s/schema.jsonl", j->table);
     snprintf(schema_path, sizeof schema_path, "%s.pv/%s", j->prefix, schema_rel);
-    if (pvgit_chunk_number(j->file) == 0)
+    if (pv_chunk_file_number(j->file) == 0)
         return pv_err(PV_ECONSTRAINT, "%s: both sides changed this schema (not merged yet: resolve by hand)", j->relfile);
     if ((rc = pv_read_file(schema_path, FILE_MAX, &schema, &slen))) return rc;
     for (k = 0; k < 3 && !rc; k++) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunkline.h"
 #include "merge_keys.h"
 #include "merge_retype.h"
 #include "merge_sides.h"
@@ -49,14 +50,6 @@ typedef struct build {
     char wtpv[4200], relpv[300];   /* "<work tree>/<prefix>.pv/", "<prefix>.pv/" */
     pvgit_merge_sides *o;
 } build;
-
-unsigned pvgit_chunk_number(const char *name)
-{
-    unsigned num = 0;
-    if (strlen(name) == 14 && strspn(name, "0123456789") == 8 && !strcmp(name + 8, ".jsonl"))
-        sscanf(name, "%8u", &num);
-    return num;
-}
 
 static const char *const side_label[3] = {"base", "ours", "theirs"};
 
@@ -316,7 +309,7 @@ static int add_chunk(chunk_list *l, const char *name, const git_oid *id)
         l->v = g;
     }
     sc = &l->v[l->n++];
-    sc->num = pvgit_chunk_number(name);
+    sc->num = pv_chunk_file_number(name);
     if (id) git_oid_cpy(&sc->id, id);
     snprintf(sc->name, sizeof sc->name, "%s", name);
     return PV_OK;
@@ -334,7 +327,7 @@ static int each_chunk(build *b)
             const char *name = git_tree_entry_name(git_tree_entry_byindex(b->sub[k], i));
             const git_oid *id[3];
             int seen = 0;
-            if (!pvgit_chunk_number(name)) continue;
+            if (!pv_chunk_file_number(name)) continue;
             for (s = 0; s < k; s++) seen |= file_id(b, s, name) != NULL;
             if (seen) continue;
             for (s = 0; s < 3; s++) id[s] = file_id(b, s, name);
@@ -344,8 +337,8 @@ static int each_chunk(build *b)
             }
             rc = add_chunk(&b->differing, name, id[0]);
             if (!rc && !same_id(id[1], id[2]) && !same_id(id[2], id[0]) && !same_id(id[1], id[0]) &&
-                pvgit_chunk_number(name) > b->hnum) { /* changed on both sides */
-                b->hnum = pvgit_chunk_number(name);
+                pv_chunk_file_number(name) > b->hnum) { /* changed on both sides */
+                b->hnum = pv_chunk_file_number(name);
                 free(b->o->hpath);
                 if (asprintf(&b->o->hpath, "%s/%s", b->dir, name) < 0) {
                     b->o->hpath = NULL;

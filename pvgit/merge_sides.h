@@ -56,8 +56,4 @@ int pvgit_merge_sides_build(git_repository *repo, const pvgit_commits *c, const 
                             void *ctx, pvgit_merge_sides *out);
 void pvgit_merge_sides_free(pvgit_merge_sides *s);
 
-/* The chunk number of a chunk file name ("00000003.jsonl": 3), 0 for any
- * other name. */
-unsigned pvgit_chunk_number(const char *name);
-
 #endif

@@ -59,6 +59,15 @@ void pvgit_worktree_source(const char *dir, char *out, size_t cap);
 int pvgit_commit_pv_tree(git_repository *repo, git_commit *commit, const char *prefix, const char *label,
                          git_tree **out);
 
+/* A copy of blob b's bytes, NUL-terminated (*len excludes the NUL); the
+ * caller frees *text. Errors: PV_ELIMIT when it is larger than `max`
+ * bytes (the message names `what`), PV_ENOMEM. */
+int pvgit_blob_copy(git_blob *b, size_t max, const char *what, char **text, size_t *len);
+/* The same for the blob with id `id`; also PV_EIO or PV_ENOTFOUND when
+ * it cannot be read (pvgit_fail, naming `what`). */
+int pvgit_blob_read(git_repository *repo, const git_oid *id, size_t max, const char *what,
+                    char **text, size_t *len);
+
 /* Record libgit2's last error as a libpv error (pv_errmsg) and return
  * PV_EIO, or PV_ENOTFOUND for GIT_ENOTFOUND. */
 int pvgit_fail(int git_rc, const char *what);

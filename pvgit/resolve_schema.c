@@ -26,17 +26,9 @@
 /* A staged version's bytes (NULL entry: no such stage, *text NULL). */
 static int stage_text(git_repository *repo, const git_index_entry *e, char **text, size_t *len)
 {
-    git_blob *b = NULL;
-    int rc;
     *text = NULL;
     *len = 0;
-    if (!e) return PV_OK;
-    if ((rc = git_blob_lookup(&b, repo, &e->id))) return pvgit_fail(rc, "a staged schema.jsonl");
-    *len = (size_t)git_blob_rawsize(b);
-    if (!(*text = malloc(*len + 1))) rc = pv_err(PV_ENOMEM, "out of memory");
-    else memcpy(*text, git_blob_rawcontent(b), *len), (*text)[*len] = 0;
-    git_blob_free(b);
-    return rc;
+    return e ? pvgit_blob_read(repo, &e->id, SIZE_MAX, "a staged schema.jsonl", text, len) : PV_OK;
 }
 
 /* The commit of the operation in progress whose tree holds `blob` at
@@ -59,14 +51,6 @@ static void find_theirs(git_repository *repo, const char *path, const git_oid *b
         git_commit_free(c);
         git_object_free(o);
     }
-}
-
-static int is_chunk_name(const char *n)
-{
-    size_t i;
-    for (i = 0; i < 8; i++)
-        if (n[i] < '0' || n[i] > '9') return 0;
-    return strcmp(n + 8, ".jsonl") == 0;
 }
 
 /* Is every key in bad->keys one of `chosen`? */
@@ -215,7 +199,7 @@ static int convert_chunks(const char *table, int side, const pv_schema *cur, con
     while (!rc && (d = readdir(dh))) {
         char *text = NULL;
         size_t len;
-        if (!is_chunk_name(d->d_name)) continue;
+        if (!pv_chunk_file_number(d->d_name)) continue;
         snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
         if ((rc = pv_read_file_nofollow(path, (size_t)1 << 30, &text, &len))) break;
         rc = pvgit_retype_chunk_quiet(cur, next, text, len, path, &out, &bad);

@@ -203,19 +203,6 @@ static void tside_free(tside *t)
     memset(t, 0, sizeof *t);
 }
 
-static int chunk_num(const char *name, uint32_t *num)
-{
-    uint32_t n = 0;
-    int i;
-    if (strlen(name) != 14 || strcmp(name + 8, ".jsonl") != 0) return 0;
-    for (i = 0; i < 8; i++) {
-        if (name[i] < '0' || name[i] > '9') return 0;
-        n = n * 10 + (uint32_t)(name[i] - '0');
-    }
-    *num = n;
-    return n > 0;
-}
-
 static int cmp_chunk(const void *a, const void *b)
 {
     const chunkinfo *x = a, *y = b;
@@ -301,7 +288,7 @@ static int add_chunk(tside *t, size_t *cap, const char *name, const git_oid *id)
 {
     uint32_t num;
     chunkinfo *c;
-    if (!chunk_num(name, &num)) return PV_OK;
+    if (!(num = pv_chunk_file_number(name))) return PV_OK;
     if (t->nchunks == *cap) {
         chunkinfo *b = realloc(t->chunks, (*cap = *cap ? *cap * 2 : 64) * sizeof *b);
         if (!b) return pv_err(PV_ENOMEM, "out of memory");
@@ -330,7 +317,6 @@ static int tside_open(tside *t, pvgit_side *s, const char *name)
     snprintf(t->name, sizeof t->name, "%s", name);
     if (s->kind == SIDE_TREE) {
         git_tree_entry *e = NULL;
-        git_blob *blob = NULL;
         size_t i;
         snprintf(path, sizeof path, "tables/%s", name);
         if (git_tree_entry_bypath(&e, s->pv, path) != 0) return PV_OK;
@@ -343,17 +329,11 @@ static int tside_open(tside *t, pvgit_side *s, const char *name)
         if (rc) return pvgit_fail(rc, path);
         e = NULL;
         if (git_tree_entry_bypath(&e, t->tree, "schema.jsonl") != 0) return PV_OK;
-        rc = git_blob_lookup(&blob, s->repo, git_tree_entry_id(e));
+        snprintf(path, sizeof path, "tables/%s/schema.jsonl", name);
+        rc = pvgit_blob_read(s->repo, git_tree_entry_id(e), SCHEMA_MAX, path, &t->schema_text,
+                             &t->schema_len);
         git_tree_entry_free(e);
-        if (rc) return pvgit_fail(rc, path);
-        t->schema_len = (size_t)git_blob_rawsize(blob);
-        if (t->schema_len > SCHEMA_MAX || !(t->schema_text = malloc(t->schema_len + 1))) {
-            git_blob_free(blob);
-            return pv_err(PV_ENOMEM, "out of memory");
-        }
-        memcpy(t->schema_text, git_blob_rawcontent(blob), t->schema_len);
-        t->schema_text[t->schema_len] = '\0';
-        git_blob_free(blob);
+        if (rc) return rc;
         for (i = 0; i < git_tree_entrycount(t->tree) && !rc; i++) {
             const git_tree_entry *c = git_tree_entry_byindex(t->tree, i);
             if (git_tree_entry_type(c) == GIT_OBJECT_BLOB)

@@ -148,30 +148,47 @@ static int lookup_blob(pvgit_tree *t, const char *path, git_blob **out)
     return rc ? pvgit_fail(rc, path) : PV_OK;
 }
 
+int pvgit_blob_copy(git_blob *b, size_t max, const char *what, char **text, size_t *len)
+{
+    git_object_size_t n = git_blob_rawsize(b);
+    *text = NULL;
+    *len = 0;
+    if (n > max)
+        return pv_err(PV_ELIMIT, "%s is too large (%llu bytes, limit %zu)", what,
+                      (unsigned long long)n, max);
+    if (!(*text = malloc((size_t)n + 1))) return pv_err(PV_ENOMEM, "out of memory");
+    memcpy(*text, git_blob_rawcontent(b), (size_t)n);
+    (*text)[n] = '\0';
+    *len = (size_t)n;
+    return PV_OK;
+}
+
+int pvgit_blob_read(git_repository *repo, const git_oid *id, size_t max, const char *what,
+                    char **text, size_t *len)
+{
+    git_blob *b = NULL;
+    int rc = git_blob_lookup(&b, repo, id);
+    *text = NULL;
+    *len = 0;
+    if (rc) return pvgit_fail(rc, what);
+    rc = pvgit_blob_copy(b, max, what, text, len);
+    git_blob_free(b);
+    return rc;
+}
+
 static int tree_read(void *ctx, const char *path, size_t max, char **data, size_t *len)
 {
     pvgit_tree *t = ctx;
     git_blob *b;
-    git_object_size_t n;
+    char what[4200];
     int rc = lookup_blob(t, path, &b);
     *data = NULL;
     *len = 0;
     if (rc) return rc;
-    n = git_blob_rawsize(b);
-    if (n > max) {
-        git_blob_free(b);
-        return pv_err(PV_ELIMIT, "%s:.pv/%s is too large (%llu bytes, limit %zu)", t->label, path,
-                      (unsigned long long)n, max);
-    }
-    if (!(*data = malloc((size_t)n + 1))) {
-        git_blob_free(b);
-        return pv_err(PV_ENOMEM, "out of memory");
-    }
-    memcpy(*data, git_blob_rawcontent(b), (size_t)n);
-    (*data)[n] = '\0';
-    *len = (size_t)n;
+    snprintf(what, sizeof what, "%s:.pv/%s", t->label, path);
+    rc = pvgit_blob_copy(b, max, what, data, len);
     git_blob_free(b);
-    return PV_OK;
+    return rc;
 }
 
 static int tree_list(void *ctx, const char *dir, char ***names, size_t *n)

@@ -594,6 +594,27 @@ static void test_error_names_offset(void **state)
     pv_arena_free(&a);
 }
 
+/* Chunk file names: 8 decimal digits and ".jsonl", counting from 1; every
+ * other name in a table directory is not a chunk (fsck, merge, diff and
+ * the pre-commit hook all ask this one function). */
+static void test_chunk_file_number(void **state)
+{
+    static const char *const not_chunks[] = {
+        "00000000.jsonl", "0000042.jsonl", "000000042.jsonl", "0000004a.jsonl", "00000042.json",
+        "00000042.jsonl~", "-0000042.jsonl", "+0000042.jsonl", " 0000042.jsonl", "schema.jsonl",
+        "00000042.JSONL", "", "00000042",
+    };
+    size_t i;
+    (void)state;
+    assert_int_equal(pv_chunk_file_number("00000001.jsonl"), 1);
+    assert_int_equal(pv_chunk_file_number("00000042.jsonl"), 42);
+    assert_int_equal(pv_chunk_file_number("10000000.jsonl"), 10000000);
+    assert_int_equal(pv_chunk_file_number("99999999.jsonl"), 99999999);
+    for (i = 0; i < sizeof not_chunks / sizeof *not_chunks; i++) {
+        if (pv_chunk_file_number(not_chunks[i]) != 0) fail_msg("'%s' taken for a chunk", not_chunks[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_wrong_shapes),
         cmocka_unit_test(test_truncated_and_mutated),
         cmocka_unit_test(test_error_names_offset),
+        cmocka_unit_test(test_chunk_file_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
