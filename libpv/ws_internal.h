@@ -332,6 +332,15 @@ int ws_journal_clear(pv_ws *ws);
 int ws_journal_recover(pv_ws *ws, int sweep);
 int ws_journal_clip(pv_ws *ws);
 int ws_journal_remove_trash(pv_ws *ws);
+/* One journaled commit of file changes its caller makes (pvdev resolve):
+ * under the commit lock, ops[0..n) are journaled, step(ctx, i) makes op
+ * i's change for each i in order, the directories dirs[0..ndirs) are
+ * synced, and the journal is cleared: the commit point. After a failure,
+ * what the steps did is undone from the journal; after success, the
+ * chunks moved aside are removed. The caller holds the writer lock.
+ * Errors: the first of the lock's, the journal's, a step's or a sync's. */
+int ws_journal_run(pv_ws *ws, const ws_jop *ops, size_t n, int (*step)(void *ctx, size_t i),
+                   void *ctx, const char *const *dirs, size_t ndirs);
 int ws_fsync_dir(const char *dir);
 int ws_remove_tree(const char *dir);
 

@@ -112,6 +112,22 @@ int ws_journal_clear(pv_ws *ws)
     return ws->sync ? ws_fsync_dir(dir) : PV_OK;
 }
 
+int ws_journal_run(pv_ws *ws, const ws_jop *ops, size_t n, int (*step)(void *ctx, size_t i),
+                   void *ctx, const char *const *dirs, size_t ndirs)
+{
+    size_t i;
+    int rc = ws_commit_lock(ws, 1), journaled = 0;
+    if (rc) return rc;
+    if (!(rc = ws_journal_write(ws, ops, n))) journaled = 1;
+    for (i = 0; i < n && !rc; i++) rc = step(ctx, i);
+    for (i = 0; i < ndirs && !rc; i++) rc = ws_fsync_dir(dirs[i]);
+    if (!rc) rc = ws_journal_clear(ws); /* the commit point */
+    if (rc && journaled) ws_journal_recover(ws, 0);
+    ws_commit_unlock(ws);
+    if (!rc) ws_journal_remove_trash(ws);
+    return rc;
+}
+
 /* A path inside `.pv/tables/` as the journal names it: "tables/NAME" or
  * "tables/NAME/FILE", with nothing that could lead elsewhere. */
 static int safe_path(const char *p)

@@ -188,19 +188,30 @@ static void fault_point(int *changes)
     if (e && atoi(e) == ++*changes) _exit(137);
 }
 
-static int apply_change(pv_ws *ws, const change *c, int *changes)
+/* Change i of the plan: a chunk moved aside then replaced by its
+ * rewritten text, a new chunk renamed into place, or records appended. */
+typedef struct apply_ctx {
+    pv_ws *ws;
+    const plan *p;
+    int changes;
+} apply_ctx;
+
+static int apply_change(void *ctx, size_t i)
 {
+    apply_ctx *x = ctx;
+    const change *c = &x->p->c[i];
+    pv_ws *ws = x->ws;
     char tmp[720], aside[4400];
     int fd, rc = PV_OK;
     snprintf(tmp, sizeof tmp, "%s.resolve", c->path);
     if (c->op.kind == WS_J_MOVED) {
         ws_moved_path(ws, c->op.path, aside, sizeof aside);
         if (rename(c->path, aside) != 0) return pv_err_errno("cannot move '%s' aside", c->path);
-        fault_point(changes);
+        fault_point(&x->changes);
     }
     if (c->op.kind == WS_J_MOVED || c->op.size < 0) {
         if (rename(tmp, c->path) != 0) return pv_err_errno("cannot replace '%s'", c->path);
-        fault_point(changes);
+        fault_point(&x->changes);
         return PV_OK;
     }
     if ((fd = open(c->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)) < 0)
@@ -208,29 +219,28 @@ static int apply_change(pv_ws *ws, const change *c, int *changes)
     rc = pv_write_all(fd, c->text.p, c->text.len, c->path);
     if (!rc && ws->sync && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", c->path);
     if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", c->path);
-    if (!rc) fault_point(changes);
+    if (!rc) fault_point(&x->changes);
     return rc;
 }
 
+/* The plan as one journaled commit; the tables' directories synced when
+ * the workspace syncs. */
 static int apply(pv_ws *ws, plan *p, const pvgit_rows_part *parts, size_t n)
 {
     ws_jop *ops = calloc(p->n + 1, sizeof *ops);
-    size_t i;
-    int rc = ops ? PV_OK : pv_err(PV_ENOMEM, "out of memory"), journaled = 0, changes = 0;
+    char **dirs = calloc(n + 1, sizeof *dirs);
+    apply_ctx x = {ws, p, 0};
+    size_t i, ndirs = 0;
+    int rc = ops && dirs ? PV_OK : pv_err(PV_ENOMEM, "out of memory");
     for (i = 0; i < p->n && !rc; i++) ops[i] = p->c[i].op;
-    if (!rc && !(rc = ws_commit_lock(ws, 1))) {
-        if (!(rc = ws_journal_write(ws, ops, p->n))) journaled = 1;
-        for (i = 0; i < p->n && !rc; i++) rc = apply_change(ws, &p->c[i], &changes);
-        for (i = 0; i < n && !rc && ws->sync; i++) {
-            char dir[700];
-            snprintf(dir, sizeof dir, "%s/tables/%s", ws->pvdir, parts[i].s->name);
-            rc = ws_fsync_dir(dir);
+    for (i = 0; i < n && !rc && ws->sync; i++, ndirs++)
+        if (asprintf(&dirs[i], "%s/tables/%s", ws->pvdir, parts[i].s->name) < 0) {
+            dirs[i] = NULL;
+            rc = pv_err(PV_ENOMEM, "out of memory");
         }
-        if (!rc) rc = ws_journal_clear(ws); /* the commit point */
-        if (rc && journaled) ws_journal_recover(ws, 0);
-        ws_commit_unlock(ws);
-        if (!rc) ws_journal_remove_trash(ws);
-    }
+    if (!rc) rc = ws_journal_run(ws, ops, p->n, apply_change, &x, (const char *const *)dirs, ndirs);
+    for (i = 0; dirs && i < ndirs; i++) free(dirs[i]);
+    free(dirs);
     free(ops);
     return rc;
 }

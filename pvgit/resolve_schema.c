@@ -136,18 +136,47 @@ static void fault_point(int *renames)
     if (e && atoi(e) == ++*renames) _exit(137);
 }
 
+/* The switch of file i of a rewrite: an old chunk moved aside (its
+ * journal op says where), then the new text renamed into place. */
+typedef struct switch_ctx {
+    pv_ws *ws;
+    const char *dir;
+    const rewrite *w;
+    const ws_jop *ops;
+    int renames;
+} switch_ctx;
+
+static int switch_file(void *ctx, size_t i)
+{
+    switch_ctx *x = ctx;
+    char path[600], tmp[620], aside[4400];
+    snprintf(path, sizeof path, "%s/%s", x->dir, x->w->names[i]);
+    snprintf(tmp, sizeof tmp, "%s.resolve", path);
+    if (x->ops[i].kind == WS_J_MOVED) {
+        ws_moved_path(x->ws, x->ops[i].path, aside, sizeof aside);
+        if (rename(path, aside) != 0) return pv_err_errno("cannot move '%s' aside", path);
+        fault_point(&x->renames);
+    }
+    if (rename(tmp, path) != 0) return pv_err_errno("cannot replace '%s'", path);
+    fault_point(&x->renames);
+    return PV_OK;
+}
+
 /* Replace the files of `w` (schema last) as one commit of the workspace's
  * rollback journal (docs/FORMAT.md, "Transactions"): each old chunk is
  * journaled as moved aside and the old schema's bytes are kept, so a crash
  * anywhere leaves a journal the next writable open (this command run
  * again, any pvdev writer) undoes, and readers are refused meanwhile. The
- * caller holds the writer lock. */
+ * caller holds the writer lock. The directory is synced whatever the
+ * workspace's durability: a schema switch is rare and rewrites every
+ * chunk. */
 static int commit_files(pv_ws *ws, const char *table, const char *dir, rewrite *w, const char *old_schema,
                         size_t old_len)
 {
     ws_jop *ops = calloc(w->n + 1, sizeof *ops);
+    switch_ctx x = {ws, dir, w, ops, 0};
     size_t i;
-    int rc = ops ? PV_OK : pv_err(PV_ENOMEM, "out of memory"), renames = 0, journaled = 0;
+    int rc = ops ? PV_OK : pv_err(PV_ENOMEM, "out of memory");
     for (i = 0; i < w->n && !rc; i++) {
         int schema = i + 1 == w->n;
         ops[i].kind = schema ? WS_J_SCHEMA : WS_J_MOVED;
@@ -157,26 +186,7 @@ static int commit_files(pv_ws *ws, const char *table, const char *dir, rewrite *
         }
         if (schema) ops[i].data = old_schema, ops[i].len = old_len;
     }
-    if (!rc && !(rc = ws_commit_lock(ws, 1))) {
-        if (!(rc = ws_journal_write(ws, ops, w->n))) journaled = 1;
-        for (i = 0; i < w->n && !rc; i++) {
-            char path[600], tmp[620], aside[4400];
-            snprintf(path, sizeof path, "%s/%s", dir, w->names[i]);
-            snprintf(tmp, sizeof tmp, "%s.resolve", path);
-            if (ops[i].kind == WS_J_MOVED) {
-                ws_moved_path(ws, ops[i].path, aside, sizeof aside);
-                if (rename(path, aside) != 0) rc = pv_err_errno("cannot move '%s' aside", path);
-                else fault_point(&renames);
-            }
-            if (!rc && rename(tmp, path) != 0) rc = pv_err_errno("cannot replace '%s'", path);
-            else if (!rc) fault_point(&renames);
-        }
-        if (!rc) rc = ws_fsync_dir(dir);
-        if (!rc) rc = ws_journal_clear(ws); /* the commit point */
-        if (rc && journaled) ws_journal_recover(ws, 0);
-        ws_commit_unlock(ws);
-        if (!rc) ws_journal_remove_trash(ws);
-    }
+    if (!rc) rc = ws_journal_run(ws, ops, w->n, switch_file, &x, &dir, 1);
     for (i = 0; ops && i < w->n; i++) free(ops[i].path);
     free(ops);
     return rc;
