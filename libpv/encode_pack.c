@@ -65,20 +65,32 @@ static void unpack_groups_wide(const uint8_t *p, uint32_t ng, unsigned w, uint64
     unpack_groups(p, ng, w, ref, o);
 }
 
+/* How values [j0, j0 + m) of width w split for the 8-value group loops:
+ * *head values one at a time up to a group boundary, then *ng whole
+ * groups, the rest one at a time. A group's loads read 8 bytes from
+ * each value's first byte, the last one bytes [.. + (7w >> 3) + 8): the
+ * groups stop where that would pass the bytes the values' words span. */
+static inline void split_groups(uint32_t j0, uint32_t m, unsigned w, uint32_t *head, uint32_t *ng)
+{
+    uint64_t end = pv_packed_len(j0 + m, w);
+    uint32_t h = (8 - (j0 & 7)) & 7, g;
+    if (h > m) h = m;
+    g = (m - h) / 8;
+    while (g && ((uint64_t)(j0 + h) / 8 + g - 1) * w + ((7 * w) >> 3) + 8 > end) g--;
+    *head = h;
+    *ng = g;
+}
+
 void pv_unpack_ref(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t ref,
                    uint64_t *out)
 {
-    uint64_t end;
-    uint32_t j = 0, ng;
+    uint32_t j = 0, head, ng;
     if (w == 0 || w > UNPACK_WIDE) { /* a constant block, or values a load cannot hold */
         for (; j < m; j++) out[j] = ref + pv_unpack1(q, j0 + j, w);
         return;
     }
-    end = pv_packed_len(j0 + m, w); /* bytes the values' words span: no load passes it */
-    for (; j < m && ((j0 + j) & 7); j++) out[j] = ref + pv_unpack1(q, j0 + j, w);
-    ng = (m - j) / 8;
-    /* the last group's highest load reads bytes [.. + (7w >> 3) + 8) */
-    while (ng && ((uint64_t)(j0 + j) / 8 + ng - 1) * w + ((7 * w) >> 3) + 8 > end) ng--;
+    split_groups(j0, m, w, &head, &ng);
+    for (; j < head; j++) out[j] = ref + pv_unpack1(q, j0 + j, w);
     if (ng && w <= UNPACK_MAXW)
         unpack_by_width[w](q + (uint64_t)(j0 + j) / 8 * w, ng, ref, out + j);
     else if (ng)
@@ -142,8 +154,8 @@ static uint64_t sum_groups(const uint8_t *p, uint32_t ng, unsigned w)
 
 uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w)
 {
-    uint64_t v[64], end, sum = 0;
-    uint32_t j = 0, t, ng;
+    uint64_t v[64], sum = 0;
+    uint32_t j = 0, t, head, ng;
     if (w == 0) return 0;
     if (w == 1) return bits_sum(q, j0, m); /* (DELTA of sorted dictionary codes) */
     if (w > UNPACK_MAXW) { /* (wide values through the one set of unpack loops, 64 at a time) */
@@ -154,11 +166,8 @@ uint64_t pv_packed_sum(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w)
         }
         return sum;
     }
-    end = pv_packed_len(j0 + m, w); /* bytes the values' words span: no load passes it */
-    for (; j < m && ((j0 + j) & 7); j++) sum += pv_unpack1(q, j0 + j, w);
-    ng = (m - j) / 8;
-    /* the last group's highest load reads bytes [.. + (7w >> 3) + 8) */
-    while (ng && ((uint64_t)(j0 + j) / 8 + ng - 1) * w + ((7 * w) >> 3) + 8 > end) ng--;
+    split_groups(j0, m, w, &head, &ng);
+    for (; j < head; j++) sum += pv_unpack1(q, j0 + j, w);
     for (t = 0; t < ng; t += 1u << 24) /* (2^24 groups at most per accumulator) */
         sum += sum_groups(q + ((uint64_t)(j0 + j) / 8 + t) * w, ng - t < (1u << 24) ? ng - t : 1u << 24, w);
     for (j += ng * 8; j < m; j++) sum += pv_unpack1(q, j0 + j, w);
