@@ -76,13 +76,16 @@ static int hex128(const pv_value *v, uint64_t *hi, uint64_t *lo)
     return 1;
 }
 
-static void keygen_max(keygen *g, const pv_value *v)
+/* Raise g's largest id to v when v is a larger hex id: 1 when v is one. */
+static int keygen_max(keygen *g, const pv_value *v)
 {
     uint64_t hi, lo;
-    if (hex128(v, &hi, &lo) && (hi > g->hi || (hi == g->hi && lo > g->lo))) {
+    if (!hex128(v, &hi, &lo)) return 0;
+    if (hi > g->hi || (hi == g->hi && lo > g->lo)) {
         g->hi = hi;
         g->lo = lo;
     }
+    return 1;
 }
 
 /* The table's largest hex id: in the sorted prefix the last key up to 32
@@ -99,13 +102,8 @@ static void table_max_id(keygen *g, const ws_table *t)
         if (pv_value_cmp(&t->vals[mid * n + kc], &ftop) <= 0) lo = mid + 1;
         else hi = mid;
     }
-    for (r = lo; r-- > 0;) {
-        uint64_t h, l;
-        if (hex128(&t->vals[r * n + kc], &h, &l)) {
-            keygen_max(g, &t->vals[r * n + kc]);
-            break;
-        }
-    }
+    for (r = lo; r-- > 0;)
+        if (keygen_max(g, &t->vals[r * n + kc])) break;
     for (r = t->sorted_rows; r < t->nrows; r++) keygen_max(g, &t->vals[r * n + kc]);
 }
 

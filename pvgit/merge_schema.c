@@ -445,16 +445,14 @@ int pvgit_schema_merge_ours(const char *table, const char *const texts[3], const
 }
 
 int pvgit_schema_merge_theirs(const char *table, const char *const texts[3], const size_t lens[3], char **out,
-                              size_t *outlen, pv_buf *conflicts)
+                              size_t *outlen)
 {
     /* theirs as "ours" of a merge settled by ours: theirs' choices, theirs'
      * column order (conflict lines name the sides swapped: not shown) */
     const char *const swapped[3] = {texts[0], texts[2], texts[1]};
     const size_t swapped_lens[3] = {lens[0], lens[2], lens[1]};
     pv_buf scratch = PV_BUF_INIT;
-    int rc;
-    (void)conflicts;
-    rc = schema_merge(table, swapped, swapped_lens, out, outlen, &scratch, 1);
+    int rc = schema_merge(table, swapped, swapped_lens, out, outlen, &scratch, 1);
     pv_buf_free(&scratch);
     return rc;
 }

@@ -33,9 +33,9 @@ int pvgit_schema_merge_ours(const char *table, const char *const texts[3], const
 
 /* The same settled as theirs has it (for `pvdev resolve --theirs`): the
  * schema of theirs with what ours changed and theirs did not, columns in
- * theirs' order, then those only ours added. `conflicts` is not written
- * (may be NULL). Returns and errors as pvgit_schema_merge_ours. */
+ * theirs' order, then those only ours added. Returns and errors as
+ * pvgit_schema_merge_ours. */
 int pvgit_schema_merge_theirs(const char *table, const char *const texts[3], const size_t lens[3], char **out,
-                              size_t *outlen, pv_buf *conflicts);
+                              size_t *outlen);
 
 #endif

@@ -278,7 +278,7 @@ static int switch_side(pv_ws *ws, const char *table, int side, const char *const
     pv_buf said = PV_BUF_INIT; /* the driver printed the conflicts already */
     int rc = pvgit_schema_merge_ours(table, texts, lens, &ours, &olen, &said), wt_ours, wt_theirs;
     if (rc == PV_ECONSTRAINT && ours) rc = PV_OK;
-    if (!rc) rc = pvgit_schema_merge_theirs(table, texts, lens, &theirs, &tlen, NULL);
+    if (!rc) rc = pvgit_schema_merge_theirs(table, texts, lens, &theirs, &tlen);
     if (rc == PV_ECONSTRAINT && theirs) rc = PV_OK;
     else if (rc == PV_ECONSTRAINT) rc = pv_err(PV_ECONSTRAINT, "table %s: theirs' schema cannot be settled "
                                                "(a key column dropped): settle it by hand", table);
