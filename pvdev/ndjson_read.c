@@ -70,13 +70,10 @@ int pv_ndjson_open_mem(const void *data, size_t len, const char *name,
     FILE *f;
 
     *out = NULL;
-    if (len == 0) {
-        /* fmemopen refuses a size of 0: an empty input reads /dev/null. */
-        if (!(f = fopen("/dev/null", "rb")))
-            return pv_err_errno("cannot open /dev/null");
-    } else if (!(f = fmemopen((void *)data, len, "rb"))) {
+    if (len == 0) /* fmemopen refuses a size of 0: a reader with no file */
+        return open_file(NULL, 0, name, out);
+    if (!(f = fmemopen((void *)data, len, "rb")))
         return pv_err_errno("cannot read '%s' from memory", name);
-    }
     return open_file(f, 1, name, out);
 }
 
@@ -219,6 +216,8 @@ int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
     json_decref(r->root);
     r->root = NULL;
     pv_arena_reset(&r->arena);
+    if (!r->f) /* an empty input in memory */
+        return 0;
     for (;;) {
         errno = 0;
         got = getline(&r->line, &r->cap, r->f);
