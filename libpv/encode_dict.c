@@ -39,6 +39,8 @@
 
 #define DICT_HEADER 16
 #define FC_GROUP 16
+/* bytes front coding must save over the array to be chosen */
+#define FC_MIN_SAVING 4096
 /* Groups of a page, the unit the shared block cache keeps (256 entries). */
 #define FC_PAGE_GROUPS 16
 /* Numeric chunks with more distinct values are not worth a dictionary. */
@@ -227,8 +229,10 @@ static int dict_plan(pv_enc_ctx *ctx, const pv_enc_in *in, uint64_t *out)
     dict_sizes(in, &w, count, &array, &fc);
     pl->fmt = 0;
     dlen = array;
-    /* front coding costs a few steps per read: take it for an eighth */
-    if (str && !(in->flags & PV_ENC_KEY) && fc < array - array / 8) {
+    /* front coding costs a walk of up to 15 entries per point read: take
+     * it when it saves an eighth and at least a page (below that, the
+     * reads of a dictionary cost the same pages either way) */
+    if (str && !(in->flags & PV_ENC_KEY) && fc < array - array / 8 && array - fc >= FC_MIN_SAVING) {
         pl->fmt = 1;
         dlen = fc;
     }
@@ -598,12 +602,27 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
                 groups = d->fc_groups; /* (made by the first fc_str) */
             }
         } else if (pv_enc_is_str(d->type)) {
-            for (j = 0; j < m; j++) bad |= c[j] >= d->count;
+            /* (in locals, and the offsets checked after the loop: no branch
+             * per value) */
+            const uint8_t *offs = d->vals;
+            const char *bytes = (const char *)d->bytes;
+            const uint64_t blen = d->bytes_len, count = d->count;
+            pv_str *o = out.s + done;
+            int64_t sign = 0; /* negative once an entry's offsets are bad */
+            for (j = 0; j < m; j++) {
+                uint64_t cj = c[j];
+                int64_t a, b;
+                bad |= cj >= count;
+                cj = cj < count ? cj : 0; /* (read in bounds; reported below) */
+                a = (int64_t)pv_get_u32(offs + 4 * cj);
+                b = (int64_t)pv_get_u32(offs + 4 * cj + 4);
+                sign |= (b - a) | ((int64_t)blen - b);
+                o[j].p = bytes + a;
+                o[j].n = (size_t)(b - a);
+            }
             if (bad) return 1;
             *why = "bad dictionary string offsets";
-            for (j = 0; j < m; j++)
-                if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c[j], &out.s[done + j]))
-                    return 1;
+            if (sign < 0) return 1;
         } else { /* entries straight into out (REAL as its bits) */
             uint8_t *o = d->type == PV_REAL ? (uint8_t *)(out.f + done) : (uint8_t *)(out.i + done);
             const uint8_t *vals = d->vals;

@@ -17,7 +17,7 @@
 
 /* Changes whenever an encoder's output changes for the same input, so
  * entries of an older writer are never reused. */
-#define PVDB_ENCODER_REV 1u
+#define PVDB_ENCODER_REV 2u
 
 /* The 16-byte key of a prepared chunk (pv_enc_prepare done) with encoder
  * flags `eflags`. `tmp` is scratch. 0 or PV_ENOMEM. */
