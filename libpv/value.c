@@ -203,6 +203,59 @@ static int real_grammar_ok(const char *s, size_t n)
     return i == n;
 }
 
+/* Digit k of a number's mantissa read as one run: its n0 integer digits
+ * at d0, then its fraction digits at d1. */
+static unsigned mantissa_digit(const char *d0, size_t n0, const char *d1, size_t k)
+{
+    return (unsigned)((k < n0 ? d0[k] : d1[k - n0]) - '0');
+}
+
+/* The number s[0..n) writes (real_grammar_ok's grammar), when it is
+ * exactly an integer in int64's range: 1 and *out, else 0. Decided on the
+ * digits, not through a double, which rounds -9223372036854775809 to
+ * INT64_MIN and 2.0000000000000001 to 2. */
+int pv_int_parse_exact(const char *s, size_t n, int64_t *out)
+{
+    const char *d0, *d1;
+    size_t n0 = 0, n1 = 0, i = 0, k, len, first, last;
+    int neg = 0, esign = 1;
+    int64_t e = 0, shift;
+    uint64_t v = 0, lim;
+    if (!real_grammar_ok(s, n)) return 0;
+    if (s[i] == '-' || s[i] == '+') neg = s[i++] == '-';
+    for (d0 = s + i; i < n && s[i] >= '0' && s[i] <= '9'; i++) n0++;
+    if (i < n && s[i] == '.') i++;
+    for (d1 = s + i; i < n && s[i] >= '0' && s[i] <= '9'; i++) n1++;
+    if (i < n) { /* the exponent, clamped: beyond 10^6 only its sign matters */
+        i++;
+        if (s[i] == '-' || s[i] == '+') esign = s[i++] == '-' ? -1 : 1;
+        for (; i < n; i++) e = e < 1000000 ? e * 10 + (s[i] - '0') : e;
+        e *= esign;
+    }
+    /* the value is D * 10^(e - n1), D the mantissa's digits: from D's
+     * first nonzero digit to its last, times 10^shift */
+    len = n0 + n1;
+    for (first = 0; first < len && mantissa_digit(d0, n0, d1, first) == 0; first++) {
+    }
+    if (first == len) { /* zero, whatever the exponent */
+        *out = 0;
+        return 1;
+    }
+    for (last = len; mantissa_digit(d0, n0, d1, last - 1) == 0; last--) {
+    }
+    shift = e - (int64_t)n1 + (int64_t)(len - last);
+    if (shift < 0) return 0;                            /* a fraction is left */
+    if ((int64_t)(last - first) + shift > 19) return 0; /* over 19 digits */
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (k = first; k < last + (size_t)shift; k++) {
+        unsigned digit = k < last ? mantissa_digit(d0, n0, d1, k) : 0;
+        if (v > (lim - digit) / 10) return 0;
+        v = v * 10 + digit;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 1;
+}
+
 int pv_real_parse(const char *s, size_t n, double *out)
 {
     char tmp[512];
@@ -265,13 +318,12 @@ static int to_integer(const pv_value *in, pv_value *out)
         }
         return PV_ETYPE;
     case PV_TEXT:
-        if (pv_int_parse_canonical(in->u.s.p, in->u.s.n, &out->u.i)) {
+        /* (a number that is not exactly an integer, or out of range, is
+         * refused rather than rounded: the value would change) */
+        if (pv_int_parse_canonical(in->u.s.p, in->u.s.n, &out->u.i) ||
+            pv_int_parse_exact(in->u.s.p, in->u.s.n, &out->u.i)) {
             out->type = PV_INTEGER;
             return PV_OK;
-        }
-        if (pv_real_parse(in->u.s.p, in->u.s.n, &f)) {
-            pv_value r = pv_v_real(f);
-            return to_integer(&r, out);
         }
         return PV_ETYPE;
     default: return PV_ETYPE;

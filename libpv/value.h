@@ -86,6 +86,11 @@ int pv_int_format(int64_t i, char buf[24]);
 /* Is s[0..n) exactly the canonical text of an int64 ("0", "-12", never
  * "012", "+1", "-0" or out of range)? On success stores it in *out. */
 int pv_int_parse_canonical(const char *s, size_t n, int64_t *out);
+/* The number s[0..n) writes (the REAL grammar: -?(d+(.d*)?|.d+)([eE][-+]?d+)?,
+ * a leading '+' allowed) when it is exactly an integer in int64's range
+ * ("1e5", "12.000", "-0.0"): 1 and *out, else 0 ("1.5", "1e-400",
+ * "-9223372036854775809"). Exact on the digits, no double involved. */
+int pv_int_parse_exact(const char *s, size_t n, int64_t *out);
 
 /* Does s[0..n) read as a finite double (strtod grammar: optional sign,
  * digits, point, exponent; no hex, no inf/nan, no blanks)? Stores it. */

@@ -655,6 +655,15 @@ static void test_existing_table(void **state)
     assert_int_equal(import(dir, "e", path, NULL), 1);
     assert_error("e4.csv:3: column 2 (\"score\"): 'abc' is not a valid INTEGER");
 
+    /* below INT64_MIN: refused like the value above INT64_MAX (it was
+     * rounded to INT64_MIN through a double and stored) */
+    WRITE(dir, "e6.csv", "id,score\n4,-9223372036854775809\n", path);
+    assert_int_equal(import(dir, "e", path, NULL), 1);
+    assert_error("e6.csv:2: column 2 (\"score\"): '-9223372036854775809' is not a valid INTEGER");
+    WRITE(dir, "e7.csv", "id,score\n4,2.0000000000000001\n", path);
+    assert_int_equal(import(dir, "e", path, NULL), 1);
+    assert_error("e7.csv:2: column 2 (\"score\"): '2.0000000000000001' is not a valid INTEGER");
+
     WRITE(dir, "e5.csv", "id,score\n4,\"\"\n", path);
     assert_int_equal(import(dir, "e", path, NULL), 1);
     assert_error("e5.csv:2: column 2 (\"score\"): '' (a quoted empty field) is not a valid INTEGER");

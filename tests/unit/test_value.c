@@ -175,6 +175,37 @@ static void test_convert_integer(void **state)
     assert_int_equal(conv(pv_v_blob("1", 1), PV_INTEGER, &o, s), PV_ETYPE);
 }
 
+/* Text into an INTEGER column is taken only when the number it writes is
+ * exactly an integer in range, decided on the digits: through a double,
+ * -9223372036854775809 rounded to INT64_MIN and 2.0000000000000001 to 2,
+ * and both were stored changed (found by exploratory testing). */
+static void test_convert_integer_text_exact(void **state)
+{
+    static const struct { const char *text; int64_t want; } ok[] = {
+        {"1e5", 100000}, {"0.5e1", 5}, {"-0.0", 0}, {"-0", 0}, {"+7", 7}, {"0007", 7},
+        {"12.000", 12}, {"1200e-2", 12}, {".5e1", 5}, {"5.", 5}, {"0e999999999999", 0},
+        {"-9223372036854775808.0", INT64_MIN}, {"9223372036854775807.000", INT64_MAX},
+        {"922337203685477580.7e1", INT64_MAX}, {"-92233720368547758080e-1", INT64_MIN},
+    };
+    static const char *const bad[] = {
+        "-9223372036854775809", "-9223372036854775900", "9223372036854775808.0",
+        "-9223372036854776832", "2.0000000000000001", "1e-400", "0.1", "1e19", "1e999999999999",
+        "-1e-999999999999", "5e-1", "1.5", "e5", ".", "-", "1e", "1e+", " 1", "1 ", "0x10", "inf", "nan",
+    };
+    char s[32];
+    pv_value o;
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof ok / sizeof *ok; i++) {
+        if (conv(pv_v_text(ok[i].text, strlen(ok[i].text)), PV_INTEGER, &o, s) != 0 ||
+            o.type != PV_INTEGER || o.u.i != ok[i].want)
+            fail_msg("'%s' should be the INTEGER %lld", ok[i].text, (long long)ok[i].want);
+    }
+    for (i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (conv(pv_v_text(bad[i], strlen(bad[i])), PV_INTEGER, &o, s) != PV_ETYPE)
+            fail_msg("'%s' should not be an INTEGER (got %lld)", bad[i], (long long)o.u.i);
+}
+
 static void test_convert_real(void **state)
 {
     char s[32];
@@ -568,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_cmp_bytes),
         cmocka_unit_test(test_cmp_total_order),
         cmocka_unit_test(test_convert_integer),
+        cmocka_unit_test(test_convert_integer_text_exact),
         cmocka_unit_test(test_convert_real),
         cmocka_unit_test(test_convert_text),
         cmocka_unit_test(test_convert_blob_bool_null),
