@@ -183,6 +183,9 @@ typedef struct pv_dec {
     uint64_t bytes_len;
     uint32_t count;            /* DICT: entries; ZSTR: blocks */
     uint8_t fmt;               /* DICT: 0 array, 1 front-coded */
+    uint8_t tabled;            /* DICT: a small array of strings read through a
+                                * NUL-terminated copy in arena (set by open()
+                                * when an arena is given: scans) */
     /* read() state */
     uint32_t cached;           /* ZSTR: block in *mem + 1, 0 if none */
     uint32_t zlen;             /* ZSTR: its raw length */

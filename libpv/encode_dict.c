@@ -41,6 +41,11 @@
 #define FC_GROUP 16
 /* bytes front coding must save over the array to be chosen */
 #define FC_MIN_SAVING 4096
+/* An array dictionary of strings up to this size is read by a scan
+ * through a NUL-terminated copy of its entries (arr_table): statements
+ * then hand its strings out without copying each one. */
+#define TABLE_MAX_ENTRIES 4096
+#define TABLE_MAX_BYTES (64u << 10)
 /* Groups of a page, the unit the shared block cache keeps (256 entries). */
 #define FC_PAGE_GROUPS 16
 /* Numeric chunks with more distinct values are not worth a dictionary. */
@@ -328,6 +333,8 @@ static int dict_open(pv_dec *d, const char **why)
         return 1;
     d->fc_groups = NULL;
     d->fc_held = NULL;
+    d->tabled = str && d->fmt == 0 && d->count > 0 && d->count <= TABLE_MAX_ENTRIES &&
+                d->bytes_len <= TABLE_MAX_BYTES && d->arena;
     return pv_is_open(&d->is, p[5], p + codes_at, d->n - codes_at, d->nrows);
 }
 
@@ -515,10 +522,40 @@ static int fc_decode_page(pv_dec *d, uint32_t p)
 
 /* Entry c of a front-coded dictionary, decoding its group (or, with a
  * block cache, its page) on first use. */
+/* A tabled array dictionary's entries copied into d->arena, each followed
+ * by a NUL, and reached as front-coded ones are: d->fc_groups[g] is
+ * entries g * FC_GROUP.. of the one table. 0, 1 (bad offsets) or
+ * PV_ENOMEM. */
+static int arr_table(pv_dec *d)
+{
+    uint32_t n = d->count, ng = (n + FC_GROUP - 1) / FC_GROUP, i;
+    pv_str *strs = pv_arena_alloc(d->arena, (size_t)n * sizeof *strs);
+    pv_str **groups = pv_arena_alloc(d->arena, (size_t)ng * sizeof *groups);
+    char *dst = pv_arena_alloc(d->arena, (size_t)d->bytes_len + n);
+    if (!strs || !groups || !dst) return pv_err(PV_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        pv_str s;
+        if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, i, &s)) return 1;
+        if (s.n) memcpy(dst, s.p, s.n); /* (offsets increase: the bytes fit) */
+        dst[s.n] = 0;
+        strs[i].p = dst;
+        strs[i].n = s.n;
+        dst += s.n + 1;
+    }
+    for (i = 0; i < ng; i++) groups[i] = strs + (size_t)i * FC_GROUP;
+    d->fc_groups = groups;
+    return 0;
+}
+
 static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
 {
     uint32_t g = (uint32_t)(c / FC_GROUP);
     int rc = 2;
+    if (d->tabled) {
+        if (!d->fc_groups && (rc = arr_table(d))) return rc;
+        *out = d->fc_groups[g][c % FC_GROUP];
+        return 0;
+    }
     if (!d->fc_groups) {
         size_t n = (d->count + FC_GROUP - 1) / FC_GROUP;
         size_t np = (n + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS;
@@ -582,7 +619,7 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
         /* (each code is checked below the entry count in the loop that
          * reads its entry: a separate pass was a fifth of this function) */
         *why = "dictionary code out of range";
-        if (d->fmt == 1) {
+        if (d->fmt == 1 || d->tabled) {
             /* (in locals: the stores to out may alias d for the compiler) */
             pv_str *const *groups = d->fc_groups, *o = out.s + done;
             const uint64_t count = d->count;
@@ -596,7 +633,7 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
                     continue;
                 }
                 if ((rc = fc_str(d, cj, &o[j]))) {
-                    *why = "bad front-coded dictionary";
+                    *why = d->tabled ? "bad dictionary string offsets" : "bad front-coded dictionary";
                     return rc;
                 }
                 groups = d->fc_groups; /* (made by the first fc_str) */
@@ -660,6 +697,28 @@ static void dict_prefetch(const pv_dec *d, uint32_t r)
     }
 }
 
+/* get() of a tabled array dictionary: the table's entry once a read()
+ * made the table; before, a copy of the entry appended to mem and followed
+ * by a NUL (*moff), as for a front-coded one (a few rows read by get() do
+ * not pay for the table). */
+static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t *moff)
+{
+    pv_str s;
+    if (d->fc_groups) {
+        *out = d->fc_groups[c / FC_GROUP][c % FC_GROUP];
+        return 0;
+    }
+    if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, c, &s)) return 1;
+    if (pv_buf_reserve(mem, s.n + 1)) return PV_ENOMEM;
+    *moff = mem->len;
+    if (s.n) memcpy(mem->p + mem->len, s.p, s.n);
+    mem->p[mem->len + s.n] = 0;
+    mem->len += s.n + 1;
+    out->p = NULL;
+    out->n = s.n;
+    return 0;
+}
+
 static int dict_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t *moff,
                     const char **why)
 {
@@ -684,6 +743,7 @@ static int dict_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t 
         return 0;
     }
     *why = "bad dictionary string offsets";
+    if (d->tabled) return tabled_get(d, (uint32_t)c, &out->u.s, mem, moff);
     if (d->fmt == 0) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c, &out->u.s);
     *why = "bad front-coded dictionary";
     rc = fc_entry(d, (uint32_t)c, mem, moff, &len);
@@ -786,7 +846,7 @@ int pv_dict_entry(pv_dec *d, uint32_t c, pv_value *out, const char **why)
         return 0;
     }
     *why = "bad dictionary string offsets";
-    if (d->fmt == 0) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, c, &out->u.s);
-    *why = "bad front-coded dictionary";
+    if (d->fmt == 0 && !d->tabled) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, c, &out->u.s);
+    if (d->fmt == 1) *why = "bad front-coded dictionary";
     return fc_str(d, c, &out->u.s);
 }

@@ -97,12 +97,15 @@ int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags,
 /* 1 when every string an opened decoder yields (read(), get(), DICT
  * entries) is followed by a NUL byte that is not part of it: a DICT of
  * TEXT or BLOB that is front-coded (decoded into memory, each entry
- * NUL-terminated) or has no entries ("" for every row). Strings that point
- * into the mapping (PLAIN, array dictionaries) or into a decompressed
- * block (ZSTR) are not (encode_dict.c makes the NULs). */
+ * NUL-terminated), a small array one opened with an arena (a scan's: its
+ * entries copied once into the arena, each NUL-terminated: d->tabled), or
+ * one with no entries ("" for every row). Strings that point into the
+ * mapping (PLAIN, array dictionaries of point reads) or into a
+ * decompressed block (ZSTR) are not (encode_dict.c makes the NULs). */
 static inline int pv_dec_terminated(const pv_dec *d)
 {
-    return pv_enc_is_str(d->type) && d->enc == PV_ENC_DICT && (d->fmt == 1 || d->count == 0);
+    return pv_enc_is_str(d->type) && d->enc == PV_ENC_DICT &&
+           (d->fmt == 1 || d->count == 0 || d->tabled);
 }
 /* ---- a file opened cold (pvdb_read.c) ----------------------------------
  * When the page cache did not hold the header at open, the file is cold:
