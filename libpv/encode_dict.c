@@ -520,8 +520,6 @@ static int fc_decode_page(pv_dec *d, uint32_t p)
     return 0;
 }
 
-/* Entry c of a front-coded dictionary, decoding its group (or, with a
- * block cache, its page) on first use. */
 /* A tabled array dictionary's entries copied into d->arena, each followed
  * by a NUL, and reached as front-coded ones are: d->fc_groups[g] is
  * entries g * FC_GROUP.. of the one table. 0, 1 (bad offsets) or
@@ -547,6 +545,9 @@ static int arr_table(pv_dec *d)
     return 0;
 }
 
+/* Entry c of a front-coded dictionary, decoding its group (or, with a
+ * block cache, its page) on first use; of a tabled array one, making the
+ * table on first use. */
 static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
 {
     uint32_t g = (uint32_t)(c / FC_GROUP);

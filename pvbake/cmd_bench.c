@@ -101,7 +101,10 @@ static int bench_evicted(const char *file, const char *table, const int64_t *key
         for (i = 0; i < N && rc == PV_OK; i++) {
             key.type = PV_INTEGER;
             key.u.i = keys[mix64((uint64_t)i + 99) % nrows];
-            rc = pv_get(g, &key, 1, row, pv_getter_columns(g)) == PV_ROW ? PV_OK : PV_ECORRUPT;
+            rc = pv_get(g, &key, 1, row, pv_getter_columns(g));
+            if (rc == PV_ROW) rc = PV_OK;
+            else if (rc >= 0) rc = pv_err(PV_ECORRUPT, "%s: key %lld of table %s not found", file,
+                                          (long long)key.u.i, table);
             if (i == 0) first = now() - t0;
         }
         all = now() - t0;
