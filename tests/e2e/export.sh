@@ -93,6 +93,9 @@ if [ "$ndjson" = 1 ]; then
     expect_fail "type.ndjson:2: key \"latitude\"" pvdev import -C ws airports type.ndjson
     printf '{"iata":"ZZ1"}\n{"iata":"SFO"}\n' >dup.ndjson
     expect_fail "SFO" pvdev import -C ws airports dup.ndjson
+    # An integer beyond int64 is refused (as REAL it would lose digits).
+    printf '{"iata":"ZZ1","n":1}\n{"iata":"ZZ2","n":9223372036854775808}\n' >big.ndjson
+    expect_fail "big.ndjson:2: column 37: too big integer" pvdev import -C ws big big.ndjson
     # The writer lock and the journal are local state (.pv/.gitignore).
     diff -r -x lock -x journal -x cache pv-before ws/.pv >/dev/null ||
         fail "a failed NDJSON import changed .pv/"
