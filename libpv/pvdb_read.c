@@ -331,6 +331,11 @@ static int read_column(pvdb_file *f, const dir_view *d, uint32_t idx, pv_schema 
         return BAD(f, d->off + at + PVDB_C_FLAGS, "unknown column flags");
     c->not_null = (r[PVDB_C_FLAGS] & PVDB_COL_NOT_NULL) != 0;
     c->hidden = (r[PVDB_C_FLAGS] & PVDB_COL_HIDDEN) != 0;
+    /* hidden is the generated key alone: TEXT, the whole primary key */
+    if (c->hidden && (strcmp(c->name, PV_HIDDEN_KEY_NAME) != 0 || c->type != PV_TEXT || pos != 0 ||
+                      npk != 1))
+        return BAD(f, d->off + at + PVDB_C_FLAGS, "hidden column that is not the generated key "
+                                                  PV_HIDDEN_KEY_NAME);
     c->pk_pos = -1;
     if (pos != PVDB_NO_PK) {
         if (pos >= npk || pk[pos] != UINT32_MAX || !c->not_null)
@@ -369,6 +374,11 @@ static int read_columns(pvdb_file *f, dir_view *d, pvdb_table *t, uint32_t ncols
             rc = BAD(f, d->off + tat + PVDB_T_PK_COUNT, "primary key column missing");
             goto done;
         }
+    if (ncols == 1 && s->cols[0].hidden) { /* SELECT * would read no column */
+        rc = BAD(f, d->off + d->cols_at + (uint64_t)d->cols_seen * d->crec + PVDB_C_FLAGS,
+                 "a table whose one column is the hidden " PV_HIDDEN_KEY_NAME);
+        goto done;
+    }
     for (i = 0; i < ncols; i++) names[i] = s->cols[i].name;
     if (!names_unique(names, ncols))
         rc = BAD(f, d->off + d->cols_at + (uint64_t)d->cols_seen * d->crec,

@@ -24,6 +24,8 @@
  *     every chunk, so a scan cannot find more damage than it);
  *   - pv_open accepts what pvdb_open accepted, and SELECT count(*) agrees
  *     with the row count;
+ *   - queries on a table whose scan succeeded fail only with a type or
+ *     range error, or with damage when pvdb_verify refused the file;
  *   - when pvdb_verify accepts the file, a count through a baked index
  *     succeeds and equals the same count by a full scan.
  */
@@ -190,6 +192,16 @@ static void index_checks(pv_db *db, const pv_source *src, int verified)
     }
 }
 
+/* May a query fail with rc on a table whose full scan succeeded? Type and
+ * range errors always may; damage only when pvdb_verify did not accept
+ * the file: a scan decodes the dictionary entries its rows use, while a
+ * query on codes (filters, GROUP BY) decodes the whole dictionary and
+ * can meet a damaged entry no row refers to (found by `make fuzz`). */
+static int may_fail(int rc, int verified)
+{
+    return rc == PV_ERANGE || rc == PV_ETYPE || (rc == PV_ECORRUPT && !verified);
+}
+
 static void sql_checks(pvdb_file *f, const int *scan_ok, int verified)
 {
     pv_db *db;
@@ -225,7 +237,7 @@ static void sql_checks(pvdb_file *f, const int *scan_ok, int verified)
         quote_ident(&sql, clast);
         pv_buf_append(&sql, " IS NOT NULL ORDER BY 1 DESC LIMIT 50", 37);
         rc = run_sql(db, &sql, NULL);
-        if (rc && scan_ok[i] && rc != PV_ERANGE && rc != PV_ETYPE)
+        if (rc && scan_ok[i] && !may_fail(rc, verified))
             fail("SELECT failed on a table that scans", pv_errmsg());
 
         sql.len = 0;
@@ -235,7 +247,7 @@ static void sql_checks(pvdb_file *f, const int *scan_ok, int verified)
         quote_ident(&sql, src.schema->name);
         pv_buf_append(&sql, " GROUP BY 1 ORDER BY 2 DESC LIMIT 5", 35);
         rc = run_sql(db, &sql, NULL);
-        if (rc && scan_ok[i] && rc != PV_ERANGE && rc != PV_ETYPE)
+        if (rc && scan_ok[i] && !may_fail(rc, verified))
             fail("GROUP BY failed on a table that scans", pv_errmsg());
         pv_buf_free(&sql);
         index_checks(db, &src, verified && scan_ok[i]);
