@@ -276,6 +276,25 @@ static int resolve_pk(pv_schema *s, const char **keys, uint32_t nkeys)
     return pv_schema_set_pk(s, idx, nkeys);
 }
 
+/* "hidden" marks the generated key of a keyless table alone: a TEXT
+ * column named _pv_id that is the whole primary key, beside at least one
+ * other column. *lineno is set to a bad column's line. */
+static int check_hidden(const pv_schema *s, size_t *lineno)
+{
+    uint32_t i;
+    for (i = 0; i < s->ncols; i++) {
+        const pv_column *c = &s->cols[i];
+        if (!c->hidden) continue;
+        *lineno = (size_t)i + 2; /* the table line, then a line per column */
+        if (strcmp(c->name, PV_HIDDEN_KEY_NAME) != 0 || c->type != PV_TEXT || s->npk != 1 ||
+            s->pk[0] != i || s->ncols < 2)
+            return PV_CORRUPT("column '%s' is hidden, which only the generated key " PV_HIDDEN_KEY_NAME
+                              " of a keyless table is",
+                              c->name);
+    }
+    return PV_OK;
+}
+
 int pv_schema_decode(const char *text, size_t len, const char *dirname,
                      const char *path, pv_schema **out)
 {
@@ -306,6 +325,7 @@ int pv_schema_decode(const char *text, size_t len, const char *dirname,
     }
     if (!rc && lineno < 2) rc = PV_CORRUPT("no columns");
     if (!rc) rc = resolve_pk(s, keys, nkeys);
+    if (!rc) rc = check_hidden(s, &lineno);
     if (rc) {
         pv_err_prefix("'%s' line %zu", path, lineno);
         pv_schema_free(s);

@@ -139,6 +139,42 @@ static void test_schema_decode_errors(void **state)
     (void)f;
 }
 
+/* "hidden" belongs to the generated key _pv_id of a keyless table
+ * (FORMAT.md): a hand-edited schema.jsonl that hides another column, or a
+ * _pv_id that is not the whole key, is refused naming the file and the
+ * column's line; the schema pvdev writes for a keyless table is taken. */
+static void test_schema_decode_hidden(void **state)
+{
+    static const struct { const char *text; const char *line; } bad[] = {
+        {"{\"table\":\"t\",\"primary_key\":[\"id\"]}\n"
+         "{\"column\":\"id\",\"type\":\"INTEGER\",\"not_null\":true}\n"
+         "{\"column\":\"a\",\"type\":\"TEXT\",\"hidden\":true}\n", "line 3"},
+        {"{\"table\":\"t\",\"primary_key\":[\"id\"]}\n"
+         "{\"column\":\"id\",\"type\":\"INTEGER\",\"not_null\":true}\n"
+         "{\"column\":\"_pv_id\",\"type\":\"TEXT\",\"not_null\":true,\"hidden\":true}\n", "line 3"},
+        {"{\"table\":\"t\",\"primary_key\":[\"_pv_id\"]}\n"
+         "{\"column\":\"_pv_id\",\"type\":\"TEXT\",\"not_null\":true,\"hidden\":true}\n", "line 2"},
+    };
+    const char *good = "{\"table\":\"t\",\"primary_key\":[\"_pv_id\"]}\n"
+                       "{\"column\":\"a\",\"type\":\"TEXT\"}\n"
+                       "{\"column\":\"_pv_id\",\"type\":\"TEXT\",\"not_null\":true,\"hidden\":true}\n";
+    pv_schema *s = NULL;
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s = NULL;
+        if (pv_schema_decode(bad[i].text, strlen(bad[i].text), "t", "t/schema.jsonl", &s) != PV_ECORRUPT)
+            fail_msg("accepted: %s", bad[i].text);
+        if (!strstr(pv_errmsg(), "t/schema.jsonl") || !strstr(pv_errmsg(), bad[i].line) ||
+            !strstr(pv_errmsg(), "_pv_id"))
+            fail_msg("case %zu: %s", i, pv_errmsg());
+        assert_null(s);
+    }
+    assert_int_equal(pv_schema_decode(good, strlen(good), "t", "t/schema.jsonl", &s), PV_OK);
+    assert_true(s->ncols == 2 && s->cols[1].hidden && !s->cols[0].hidden);
+    pv_schema_free(s);
+}
+
 /* ---- SQLite, statement by statement ------------------------------------------------- */
 
 static struct {
@@ -1043,7 +1079,8 @@ int main(void)
 {
 #define WS(fn) cmocka_unit_test_setup_teardown(fn, setup_ws, teardown_ws)
     const struct CMUnitTest tests[] = {
-        WS(test_schema_lines),       WS(test_schema_decode_errors), WS(test_vs_sqlite),
+        WS(test_schema_lines),       WS(test_schema_decode_errors), cmocka_unit_test(test_schema_decode_hidden),
+        WS(test_vs_sqlite),
         WS(test_rollback_and_savepoints), WS(test_import_duplicate), WS(test_merged_duplicate),
         WS(test_lookup),             WS(test_growth),
         WS(test_planner_vs_sqlite),  WS(test_explain_index), WS(test_lookup_batch_plain),
