@@ -9,7 +9,8 @@
  * each chunk: no string is compared or hashed per row. COUNT, SUM, TOTAL
  * and AVG over an INTEGER column run as typed loops, with or without
  * groups; without groups, SUM over a bit-packed block is n * ref plus the
- * sum of the packed values, when no prefix of it can overflow.
+ * sum of the packed values, and over dictionary codes the sum of their
+ * entries in one loop, when no prefix of it can overflow.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -442,6 +443,34 @@ static int sum_packed(agg_state *s, const pv_agg_def *d, const pv_batch *b, uint
     return 1;
 }
 
+/* SUM, TOTAL, AVG without groups over a dictionary-coded INTEGER column
+ * with no NULL: the entries of the selected rows' codes added in one loop
+ * (no values written out, no check per row), when every prefix keeps the
+ * integer sum in range (entries are sorted: the first is the least, the
+ * last the greatest), as for sum_packed. 1 done, 0 not applicable. */
+static int sum_dict(agg_state *s, const pv_agg_def *d, const pv_batch *b, uint32_t slot,
+                    const uint32_t *sel, uint32_t nsel)
+{
+    const pv_venc *z = &b->enc[slot];
+    const int64_t *ent = z->dict->u.i;
+    const uint32_t *codes = z->codes;
+    int64_t lo_e = ent[0], hi_e = ent[z->dict->count - 1], sum = 0;
+    pv_i128 lo, hi;
+    uint32_t k;
+    if (d->fn != PV_FN_SUM && d->fn != PV_FN_TOTAL && d->fn != PV_FN_AVG) return 0;
+    if (s->approx || b->cols[slot].nulls) return 0;
+    lo = (pv_i128)s->isum + (lo_e < 0 ? (pv_i128)nsel * lo_e : 0);
+    hi = (pv_i128)s->isum + (hi_e > 0 ? (pv_i128)nsel * hi_e : 0);
+    if (lo < INT64_MIN || hi > INT64_MAX) return 0;
+    if (nsel == b->nrows)
+        for (k = 0; k < nsel; k++) sum += ent[codes[k]];
+    else
+        for (k = 0; k < nsel; k++) sum += ent[codes[sel[k]]];
+    s->isum += sum;
+    s->cnt += nsel;
+    return 1;
+}
+
 /* absbound[a] += n * m, saturating. */
 static void bound_add(pv_groups *g, uint32_t a, uint64_t m, uint64_t n)
 {
@@ -623,6 +652,8 @@ int pv_groups_add(pv_groups *g, const pv_batch *b, const uint32_t *sel, uint32_t
             b->cols[d->arg->slot].type == PV_INTEGER) {
             uint32_t slot = (uint32_t)d->arg->slot;
             if (pv_batch_form(b, slot) == PV_VEC_PACKED && sum_packed(&g->st[0][a], d, b, slot, nsel))
+                continue;
+            if (pv_batch_form(b, slot) == PV_VEC_DICT && sum_dict(&g->st[0][a], d, b, slot, sel, nsel))
                 continue;
             pv_batch_flatten(b, slot);
             if (feed_fast(&g->st[0][a], d, &b->cols[slot], sel, nsel)) continue;

@@ -69,6 +69,22 @@ static void fill(pv_db *db)
         pv_buf_putc(&b, 0);
         exec_ok(db, b.p);
     }
+    /* q: dictionary-coded INTEGER columns without NULLs (ungrouped SUM adds
+     * their entries in one loop): v 9 values; big -4e18, 0, 4e18 in turn
+     * (the running sum stays in range, a bound on it does not); bigp 4e18
+     * every third row (the running sum overflows) */
+    exec_ok(db, "CREATE TABLE q (id INTEGER PRIMARY KEY, v INTEGER NOT NULL, big INTEGER NOT NULL, "
+                "bigp INTEGER NOT NULL)");
+    for (i = 0; i < 5000; i += 500) {
+        b.len = 0;
+        pv_buf_printf(&b, "INSERT INTO q VALUES ");
+        for (int j = i; j < i + 500; j++)
+            pv_buf_printf(&b, "%s(%d, %d, %lld, %lld)", j == i ? "" : ",", j, (j * 7 % 9) * 1000 - 3000,
+                          (long long)(j % 3 - 1) * 4000000000000000000LL,
+                          j % 3 ? 1LL : 4000000000000000000LL);
+        pv_buf_putc(&b, 0);
+        exec_ok(db, b.p);
+    }
     exec_ok(db, "COMMIT");
     pv_buf_free(&b);
     fill_widths(db);
@@ -229,6 +245,43 @@ static void test_overflow(void **state)
     same(f, "SELECT cat, SUM(alt), SUM(small) FROM g GROUP BY cat", -1);
 }
 
+/* SUM, AVG and TOTAL without GROUP BY over dictionary codes (q.v): the
+ * entries of the codes added in one loop, with and without a selection;
+ * columns whose entries could overflow a running sum (q.big, q.bigp) take
+ * the row loop and keep SQLite's answer and its "integer overflow". */
+static void test_sum_dict(void **state)
+{
+    afix *f = *state;
+    pvdb_file *pf;
+    pvdb_chunk_info k;
+    long long all = 0, some = 0;
+    char want[64];
+    int t, c, j;
+    assert_int_equal(pvdb_open(f->path, &pf), 0);
+    t = pvdb_table_index(pf, "q", 1);
+    assert_true(t >= 0);
+    for (c = 1; c <= 3; c++) { /* v, big, bigp */
+        assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)t, 2, (uint32_t)c, &k), 0);
+        assert_int_equal(k.encoding, PV_ENC_DICT);
+        assert_int_equal(k.nulls, 0);
+    }
+    pvdb_close(pf);
+    for (j = 0; j < 5000; j++) {
+        all += (j * 7 % 9) * 1000 - 3000;
+        if (j % 7 == 3) some += (j * 7 % 9) * 1000 - 3000;
+    }
+    snprintf(want, sizeof want, "%lld|5000\n", all);
+    check_query(f->pdb, "SELECT SUM(v), COUNT(v) FROM q", want);
+    snprintf(want, sizeof want, "%lld\n", some);
+    check_query(f->pdb, "SELECT SUM(v) FROM q WHERE id % 7 = 3", want);
+    same(f, "SELECT SUM(v), AVG(v), TOTAL(v), COUNT(*) FROM q", 1);
+    same(f, "SELECT SUM(v), AVG(v) FROM q WHERE id % 7 = 3 OR id > 4500", 1);
+    same(f, "SELECT SUM(big), AVG(big), TOTAL(big) FROM q", 1);
+    same(f, "SELECT SUM(big) FROM q WHERE id % 3 <> 1", 1);
+    fails(f, "SELECT SUM(bigp) FROM q", "integer overflow");
+    same(f, "SELECT TOTAL(bigp), SUM(v) FROM q", 1);
+}
+
 static void test_groups(void **state)
 {
     afix *f = *state;
@@ -355,7 +408,7 @@ int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_encodings), T(test_aggregates), T(test_overflow),
+        T(test_encodings), T(test_aggregates), T(test_overflow), T(test_sum_dict),
         T(test_groups), T(test_filters), T(test_entry_error), T(test_widths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
