@@ -355,7 +355,7 @@ static void take_place(pv_stmt *st, const pv_row *row)
     st->nplace = n;
     st->r = row->row;
     st->more = row->more;
-    st->more_end = row->more + row->nmore;
+    st->more_end = row->more ? row->more + row->nmore : NULL; /* (NULL + 0 is undefined) */
 }
 
 static int step_select(pv_stmt *st)
