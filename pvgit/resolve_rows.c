@@ -182,11 +182,28 @@ static int write_temp(const pv_ws *ws, const change *c)
     return rc;
 }
 
-static void fault_point(int *changes)
+void pvgit_resolve_fault(const char *env, int *count)
 {
-    const char *e = getenv("PV_FAULTS_RESOLVE_ROWS_CRASH");
-    if (e && atoi(e) == ++*changes) _exit(137);
+    const char *e = getenv(env);
+    if (e && atoi(e) == ++*count) _exit(137);
 }
+
+int pvgit_resolve_replace(pv_ws *ws, const char *rel, const char *path, int moved,
+                          const char *env, int *count)
+{
+    char tmp[4200], aside[4400];
+    snprintf(tmp, sizeof tmp, "%s.resolve", path);
+    if (moved) {
+        ws_moved_path(ws, rel, aside, sizeof aside);
+        if (rename(path, aside) != 0) return pv_err_errno("cannot move '%s' aside", path);
+        pvgit_resolve_fault(env, count);
+    }
+    if (rename(tmp, path) != 0) return pv_err_errno("cannot replace '%s'", path);
+    pvgit_resolve_fault(env, count);
+    return PV_OK;
+}
+
+#define ROWS_FAULT "PV_FAULTS_RESOLVE_ROWS_CRASH"
 
 /* Change i of the plan: a chunk moved aside then replaced by its
  * rewritten text, a new chunk renamed into place, or records appended. */
@@ -201,25 +218,16 @@ static int apply_change(void *ctx, size_t i)
     apply_ctx *x = ctx;
     const change *c = &x->p->c[i];
     pv_ws *ws = x->ws;
-    char tmp[720], aside[4400];
     int fd, rc = PV_OK;
-    snprintf(tmp, sizeof tmp, "%s.resolve", c->path);
-    if (c->op.kind == WS_J_MOVED) {
-        ws_moved_path(ws, c->op.path, aside, sizeof aside);
-        if (rename(c->path, aside) != 0) return pv_err_errno("cannot move '%s' aside", c->path);
-        fault_point(&x->changes);
-    }
-    if (c->op.kind == WS_J_MOVED || c->op.size < 0) {
-        if (rename(tmp, c->path) != 0) return pv_err_errno("cannot replace '%s'", c->path);
-        fault_point(&x->changes);
-        return PV_OK;
-    }
+    if (c->op.kind == WS_J_MOVED || c->op.size < 0)
+        return pvgit_resolve_replace(ws, c->op.path, c->path, c->op.kind == WS_J_MOVED, ROWS_FAULT,
+                                     &x->changes);
     if ((fd = open(c->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return pv_err_errno("cannot append to '%s'", c->path);
     rc = pv_write_all(fd, c->text.p, c->text.len, c->path);
     if (!rc && ws->sync && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", c->path);
     if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", c->path);
-    if (!rc) fault_point(&x->changes);
+    if (!rc) pvgit_resolve_fault(ROWS_FAULT, &x->changes);
     return rc;
 }
 

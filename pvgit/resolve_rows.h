@@ -47,6 +47,19 @@ int pvgit_rows_add(pv_ws *ws, pvgit_rows_part *part, const pv_value *row, const 
  * PV_ENOMEM. */
 int pvgit_rows_commit(pv_ws *ws, pvgit_rows_part *parts, size_t n);
 
+/* Test hook of the resolve commits: when the environment variable `env`
+ * is N, end the process (as SIGKILL would) at the N-th call counted in
+ * *count. */
+void pvgit_resolve_fault(const char *env, int *count);
+
+/* One file of a resolve commit into place, `path` (a .pv/ chunk or
+ * schema, journaled as `rel` relative to .pv): when `moved`, the old file
+ * first goes where the journal's WS_J_MOVED op says; then the new text,
+ * written beside it as path.resolve, is renamed over it. A fault point
+ * (env, *count) follows each rename. Errors: PV_EIO naming the file. */
+int pvgit_resolve_replace(pv_ws *ws, const char *rel, const char *path, int moved,
+                          const char *env, int *count);
+
 /* Remove the NAME.resolve files a run killed before its journal left in
  * directory `dir` (a table's, up to 300 bytes). */
 void pvgit_resolve_leftovers(const char *dir);

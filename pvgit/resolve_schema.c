@@ -127,14 +127,6 @@ static void rewrite_free(rewrite *w, const char *dir)
     free(w->names);
 }
 
-/* Test hook (tests/e2e/merge_resolve_crash.sh): PV_FAULTS_RESOLVE_CRASH=N
- * ends the process, as SIGKILL would, right after the N-th rename of the
- * switch. */
-static void fault_point(int *renames)
-{
-    const char *e = getenv("PV_FAULTS_RESOLVE_CRASH");
-    if (e && atoi(e) == ++*renames) _exit(137);
-}
 
 /* The switch of file i of a rewrite: an old chunk moved aside (its
  * journal op says where), then the new text renamed into place. */
@@ -149,17 +141,12 @@ typedef struct switch_ctx {
 static int switch_file(void *ctx, size_t i)
 {
     switch_ctx *x = ctx;
-    char path[600], tmp[620], aside[4400];
+    char path[600];
     snprintf(path, sizeof path, "%s/%s", x->dir, x->w->names[i]);
-    snprintf(tmp, sizeof tmp, "%s.resolve", path);
-    if (x->ops[i].kind == WS_J_MOVED) {
-        ws_moved_path(x->ws, x->ops[i].path, aside, sizeof aside);
-        if (rename(path, aside) != 0) return pv_err_errno("cannot move '%s' aside", path);
-        fault_point(&x->renames);
-    }
-    if (rename(tmp, path) != 0) return pv_err_errno("cannot replace '%s'", path);
-    fault_point(&x->renames);
-    return PV_OK;
+    /* test hook (tests/e2e/merge_resolve.sh): PV_FAULTS_RESOLVE_CRASH=N
+     * ends the process right after the N-th rename of the switch */
+    return pvgit_resolve_replace(x->ws, x->ops[i].path, path, x->ops[i].kind == WS_J_MOVED,
+                                 "PV_FAULTS_RESOLVE_CRASH", &x->renames);
 }
 
 /* Replace the files of `w` (schema last) as one commit of the workspace's
