@@ -191,6 +191,8 @@ typedef struct pv_dec {
     uint32_t zlen;             /* ZSTR: its raw length */
     const uint8_t *zraw;       /* ZSTR: its raw bytes */
     pv_str **fc_groups;        /* DICT front-coded: each group's entries, NULL until decoded */
+    const pv_str *table;       /* DICT tabled: the count entries, NUL-terminated, once a
+                                * read() made them (in arena, or in held) */
     /* The shared block cache (pvdb_blockcache.h), or NULL: set by the
      * caller before open() for a decoder whose read() may keep blocks
      * (a scan), which then calls pv_dec_release before the next open()
@@ -198,7 +200,8 @@ typedef struct pv_dec {
     struct pv_blockcache *cache;
     uint64_t gen;
     uint32_t chunk;
-    const struct pv_block *zheld;         /* ZSTR: the cached block read() points into */
+    const struct pv_block *held;          /* ZSTR: the cached block read() points into;
+                                           * DICT tabled: the cached table */
     const struct pv_block **fc_held;      /* DICT: per page of 256 entries, in arena */
 } pv_dec;
 

@@ -97,6 +97,7 @@ int pv_dec_open(pv_dec *d, const char **why)
     if (!e || !(e->types & PV_T(d->type))) return 1;
     d->cached = 0;
     d->fc_groups = NULL;
+    d->table = NULL;
     d->tabled = 0;
     return e->open(d, why);
 }

@@ -333,6 +333,7 @@ static int dict_open(pv_dec *d, const char **why)
         return 1;
     d->fc_groups = NULL;
     d->fc_held = NULL;
+    d->table = NULL;
     d->tabled = str && d->fmt == 0 && d->count > 0 && d->count <= TABLE_MAX_ENTRIES &&
                 d->bytes_len <= TABLE_MAX_BYTES && d->arena;
     return pv_is_open(&d->is, p[5], p + codes_at, d->n - codes_at, d->nrows);
@@ -520,18 +521,13 @@ static int fc_decode_page(pv_dec *d, uint32_t p)
     return 0;
 }
 
-/* A tabled array dictionary's entries copied into d->arena, each followed
- * by a NUL, and reached as front-coded ones are: d->fc_groups[g] is
- * entries g * FC_GROUP.. of the one table. 0, 1 (bad offsets) or
- * PV_ENOMEM. */
-static int arr_table(pv_dec *d)
+/* A tabled array dictionary's entries copied into strs[count] followed by
+ * their bytes, each with a NUL after it. 0 or 1 (bad offsets). */
+static int fill_table(const pv_dec *d, pv_str *strs)
 {
-    uint32_t n = d->count, ng = (n + FC_GROUP - 1) / FC_GROUP, i;
-    pv_str *strs = pv_arena_alloc(d->arena, (size_t)n * sizeof *strs);
-    pv_str **groups = pv_arena_alloc(d->arena, (size_t)ng * sizeof *groups);
-    char *dst = pv_arena_alloc(d->arena, (size_t)d->bytes_len + n);
-    if (!strs || !groups || !dst) return pv_err(PV_ENOMEM, "out of memory");
-    for (i = 0; i < n; i++) {
+    char *dst = (char *)(strs + d->count);
+    uint32_t i;
+    for (i = 0; i < d->count; i++) {
         pv_str s;
         if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, i, &s)) return 1;
         if (s.n) memcpy(dst, s.p, s.n); /* (offsets increase: the bytes fit) */
@@ -540,8 +536,40 @@ static int arr_table(pv_dec *d)
         strs[i].n = s.n;
         dst += s.n + 1;
     }
-    for (i = 0; i < ng; i++) groups[i] = strs + (size_t)i * FC_GROUP;
-    d->fc_groups = groups;
+    return 0;
+}
+
+/* d->table of a tabled array dictionary: found in the shared block cache
+ * (a scan that comes back to the chunk, as every range of a row group
+ * does, makes it once), or made there, or in d->arena without a cache.
+ * 0, 1 (bad offsets) or PV_ENOMEM. */
+static int arr_table(pv_dec *d)
+{
+    size_t size = (size_t)d->count * sizeof(pv_str) + (size_t)d->bytes_len + d->count;
+    pv_block_key key;
+    const pv_block *b;
+    pv_block *nb;
+    pv_str *strs;
+    if (!d->cache) {
+        if (!(strs = pv_arena_alloc(d->arena, size))) return pv_err(PV_ENOMEM, "out of memory");
+        if (fill_table(d, strs)) return 1;
+        d->table = strs;
+        return 0;
+    }
+    key.gen = d->gen;
+    key.chunk = d->chunk;
+    key.block = PV_BLOCK_DICT_TABLE;
+    if (!(b = pv_blockcache_get(d->cache, &key))) {
+        if (!(nb = pv_block_new(size)))
+            return pv_err(PV_ENOMEM, "out of memory making a dictionary table");
+        if (fill_table(d, pv_block_data(nb))) {
+            pv_block_release(nb);
+            return 1;
+        }
+        b = pv_blockcache_put(d->cache, &key, nb);
+    }
+    d->held = b;
+    d->table = pv_block_data(b);
     return 0;
 }
 
@@ -553,8 +581,8 @@ static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
     uint32_t g = (uint32_t)(c / FC_GROUP);
     int rc = 2;
     if (d->tabled) {
-        if (!d->fc_groups && (rc = arr_table(d))) return rc;
-        *out = d->fc_groups[g][c % FC_GROUP];
+        if (!d->table && (rc = arr_table(d))) return rc;
+        *out = d->table[c];
         return 0;
     }
     if (!d->fc_groups) {
@@ -587,8 +615,9 @@ void pv_dec_release(pv_dec *d)
         d->fc_held = NULL;
         d->fc_groups = NULL; /* they may point into the pages */
     }
-    pv_block_release(d->zheld);
-    d->zheld = NULL;
+    pv_block_release(d->held);
+    d->held = NULL;
+    d->table = NULL; /* (in held, or in the arena about to be reset) */
     d->cached = 0;
 }
 
@@ -620,7 +649,20 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
         /* (each code is checked below the entry count in the loop that
          * reads its entry: a separate pass was a fifth of this function) */
         *why = "dictionary code out of range";
-        if (d->fmt == 1 || d->tabled) {
+        if (d->tabled) { /* one table: an entry per code */
+            const uint64_t count = d->count;
+            pv_str *o = out.s + done;
+            const pv_str *table = d->table;
+            if (!table) {
+                if ((rc = arr_table(d))) {
+                    *why = "bad dictionary string offsets";
+                    return rc;
+                }
+                table = d->table;
+            }
+            for (j = 0; j < m && c[j] < count; j++) o[j] = table[c[j]];
+            if (j < m) return 1;
+        } else if (d->fmt == 1) {
             /* (in locals: the stores to out may alias d for the compiler) */
             pv_str *const *groups = d->fc_groups, *o = out.s + done;
             const uint64_t count = d->count;
@@ -634,7 +676,7 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
                     continue;
                 }
                 if ((rc = fc_str(d, cj, &o[j]))) {
-                    *why = d->tabled ? "bad dictionary string offsets" : "bad front-coded dictionary";
+                    *why = "bad front-coded dictionary";
                     return rc;
                 }
                 groups = d->fc_groups; /* (made by the first fc_str) */
@@ -705,8 +747,8 @@ static void dict_prefetch(const pv_dec *d, uint32_t r)
 static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t *moff)
 {
     pv_str s;
-    if (d->fc_groups) {
-        *out = d->fc_groups[c / FC_GROUP][c % FC_GROUP];
+    if (d->table) {
+        *out = d->table[c];
         return 0;
     }
     if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, c, &s)) return 1;

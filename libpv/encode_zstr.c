@@ -114,7 +114,7 @@ static int zstr_open(pv_dec *d, const char **why)
     d->bytes = d->p + tab;
     d->bytes_len = d->n - tab;
     d->cached = 0;
-    d->zheld = NULL;
+    d->held = NULL;
     return 0;
 }
 
@@ -213,9 +213,9 @@ static int zstr_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
     if (d->cached != k + 1) {
         d->mem->len = 0;
         d->cached = 0;
-        pv_block_release(d->zheld);
-        d->zheld = NULL;
-        if (d->cache) rc = cached_block(d, k, &d->zheld, &raw, &rlen, why);
+        pv_block_release(d->held);
+        d->held = NULL;
+        if (d->cache) rc = cached_block(d, k, &d->held, &raw, &rlen, why);
         else rc = load_block(d, k, d->mem, &raw, &rlen, why);
         if (rc) return rc;
         d->cached = k + 1;

@@ -140,8 +140,9 @@ typedef struct pv_open_options {
      * the statements, getters and threads of this pv_db. 0 means
      * PV_CACHE_BYTES_DEFAULT; (uint64_t)-1 turns the cache off (each
      * reader then decodes into its own buffer). What it holds: blocks of
-     * zstd-compressed TEXT/BLOB chunks (1024 rows each, decompressed) and
-     * pages of front-coded dictionaries (256 entries, decoded), keyed by
+     * zstd-compressed TEXT/BLOB chunks (1024 rows each, decompressed),
+     * pages of front-coded dictionaries (256 entries, decoded) and the
+     * tables of small string dictionaries (entries NUL-terminated), keyed by
      * file, column chunk and block (a file swapped in by pv_reopen never
      * meets the old file's blocks; those are dropped when it is unmapped).
      * It is split in 16 shards of cache_bytes / 16, each with its own lock

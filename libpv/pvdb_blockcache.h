@@ -32,14 +32,17 @@ typedef struct pv_blockcache pv_blockcache;
 typedef struct pv_block pv_block;
 
 /* A key: a file generation (pvdb_file.gen), a column chunk (its index in
- * the file's chunk table) and a block of it; the block's high bit says
- * what kind of block (PV_BLOCK_FC_PAGE: a front-coded dictionary page). */
+ * the file's chunk table) and a block of it; the block's two high bits say
+ * what kind of block (PV_BLOCK_FC_PAGE | p: page p of a front-coded
+ * dictionary; PV_BLOCK_DICT_TABLE: a small array dictionary's
+ * NUL-terminated table; neither: ZSTR block number). */
 typedef struct pv_block_key {
     uint64_t gen;
     uint32_t chunk;
     uint32_t block;
 } pv_block_key;
 #define PV_BLOCK_FC_PAGE 0x80000000u
+#define PV_BLOCK_DICT_TABLE 0x40000000u
 
 /* Counters since creation (pv_blockcache_stats). */
 typedef struct pv_blockcache_stats {

@@ -14,8 +14,10 @@
 
 #include <cmocka.h>
 
+#include "db.h"
 #include "pv.h"
 #include "pvdb.h"
+#include "pvdb_blockcache.h"
 #include "test_pair_util.h"
 #include "ws.h"
 
@@ -271,6 +273,73 @@ static void test_array_dictionary_text(void **state)
     }
 }
 
+/* The rows of `sql` on db, one line each (id|name), into *out (freed by
+ * the caller). */
+static void names(pv_db *db, const char *sql, char **out)
+{
+    pv_buf b = PV_BUF_INIT;
+    pv_stmt *st = NULL;
+    int rc;
+    assert_int_equal(pv_prepare(db, sql, (size_t)-1, &st, NULL), PV_OK);
+    while ((rc = pv_step(st)) == PV_ROW) {
+        const char *s = pv_column_text(st, 1);
+        if (s && strlen(s) != pv_column_bytes(st, 1)) fail_msg("%s: '%s' not NUL-terminated", sql, s);
+        pv_buf_printf(&b, "%lld|%s\n", (long long)pv_column_int64(st, 0), s ? s : "(null)");
+    }
+    assert_int_equal(rc, PV_DONE);
+    pv_finalize(st);
+    pv_buf_putc(&b, 0);
+    *out = b.p;
+}
+
+/* A small array dictionary's NUL-terminated table is made once per chunk
+ * and kept in the block cache: ranges that come back to a row group find
+ * it there (hits, no new entry), and answer as a file opened without a
+ * cache (each scan makes its tables in its arena) and as the workspace. */
+static void test_dictionary_table_cached(void **state)
+{
+    static const char *const sql[] = {
+        "SELECT id, name FROM t WHERE id BETWEEN 101 AND 899",
+        "SELECT id, name FROM t WHERE id BETWEEN 501 AND 1999",
+        "SELECT id, name FROM t WHERE id BETWEEN 121 AND 131",
+        "SELECT id, name FROM t",
+    };
+    pfix *f = *state;
+    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
+    pv_blockcache_stats s0, s1, s2;
+    pv_db *cached = NULL, *bare = NULL;
+    size_t q;
+    o.cache_bytes = PV_CACHE_BYTES_DEFAULT;
+    assert_int_equal(pv_open_ex(f->path, &o, &cached), PV_OK);
+    o.cache_bytes = (uint64_t)-1;
+    assert_int_equal(pv_open_ex(f->path, &o, &bare), PV_OK);
+    assert_non_null(cached->cache);
+    assert_null(bare->cache);
+    pv_blockcache_stats_get(cached->cache, &s0);
+    for (q = 0; q < sizeof sql / sizeof *sql; q++) {
+        char *a, *b;
+        names(cached, sql[q], &a);
+        if (q == 0) pv_blockcache_stats_get(cached->cache, &s1);
+        names(bare, sql[q], &b);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        same(f, sql[q], -1);
+    }
+    pv_blockcache_stats_get(cached->cache, &s2);
+    /* ids 101..899 lie in row group 0 (1000 rows per group): its table */
+    assert_int_equal(s1.entries - s0.entries, 1);
+    assert_int_equal(s1.inserts - s0.inserts, 1);
+    /* then groups 0-1, group 0, groups 0-4: each of the 5 tables made once
+     * (the rest found, or still held by a kept scan) */
+    assert_int_equal(s2.inserts - s0.inserts, 5);
+    assert_int_equal(s2.misses - s0.misses, 5);
+    assert_int_equal(s2.entries - s0.entries, 5);
+    assert_true(s2.hits > s1.hits);
+    pv_close(cached);
+    pv_close(bare);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -280,6 +349,7 @@ int main(void)
         T(test_range),
         T(test_params),
         T(test_array_dictionary_text),
+        T(test_dictionary_table_cached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
