@@ -663,23 +663,30 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
             for (j = 0; j < m && c[j] < count; j++) o[j] = table[c[j]];
             if (j < m) return 1;
         } else if (d->fmt == 1) {
-            /* (in locals: the stores to out may alias d for the compiler) */
-            pv_str *const *groups = d->fc_groups, *o = out.s + done;
+            /* (in locals: the stores to out may alias d for the compiler;
+             * a code like the one before, as runs of a sorted column are,
+             * repeats its entry without a lookup) */
+            pv_str *const *groups = d->fc_groups, *o = out.s + done, cur = {NULL, 0};
             const uint64_t count = d->count;
-            for (j = 0; j < m; j++) { /* the group decoded: no call (most rows) */
+            uint64_t prev = c[0] + 1; /* (not c[0], even at UINT64_MAX: checked) */
+            for (j = 0; j < m; j++) {
                 const uint64_t cj = c[j];
-                const pv_str *grp;
-                if (cj >= count) return 1;
-                grp = groups ? groups[cj / FC_GROUP] : NULL;
-                if (grp) {
-                    o[j] = grp[cj % FC_GROUP];
-                    continue;
+                if (cj != prev) {
+                    const pv_str *grp;
+                    if (cj >= count) return 1;
+                    grp = groups ? groups[cj / FC_GROUP] : NULL;
+                    if (grp) { /* the group decoded: no call (most codes) */
+                        cur = grp[cj % FC_GROUP];
+                    } else {
+                        if ((rc = fc_str(d, cj, &cur))) {
+                            *why = "bad front-coded dictionary";
+                            return rc;
+                        }
+                        groups = d->fc_groups; /* (made by the first fc_str) */
+                    }
+                    prev = cj;
                 }
-                if ((rc = fc_str(d, cj, &o[j]))) {
-                    *why = "bad front-coded dictionary";
-                    return rc;
-                }
-                groups = d->fc_groups; /* (made by the first fc_str) */
+                o[j] = cur;
             }
         } else if (pv_enc_is_str(d->type)) {
             /* (in locals, and the offsets checked after the loop: no branch

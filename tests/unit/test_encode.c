@@ -652,6 +652,51 @@ static void test_crafted_sections(void **state)
     col_free(&c);
 }
 
+/* A front-coded dictionary's codes are each checked below the entry
+ * count, also where a code repeats the one before (read() then reuses the
+ * entry): codes in pairs, random order (FOR), rows 0 and 1 holding the
+ * smallest. Block 0's FOR reference set to UINT64_MAX makes their code
+ * UINT64_MAX and every other code of the block one less, in range. */
+static void test_dict_codes_checked(void **state)
+{
+    pv_buf sec = PV_BUF_INIT, mem = PV_BUF_INIT;
+    pv_dec *d = malloc(sizeof *d);
+    pv_str *out = malloc(PV_BLOCK_ROWS * sizeof *out);
+    const char *why = "";
+    uint64_t dlen, codes_at;
+    pv_dec_out o;
+    uint32_t r;
+    col c;
+    (void)state;
+    assert_true(d && out);
+    col_new(&c, PV_TEXT, 1100);
+    for (r = 0; r < c.n; r++) { /* k = 7 (r / 2) mod 2500: distinct pairs, k = 0 first */
+        unsigned k = (r / 2) * 7 % 2500;
+        set_str(&c, r, "2001-01-%02u %02u:%02u:00", 1 + k / 1440 % 28, k / 60 % 24, k % 60);
+    }
+    assert_int_equal(encode(&c, PV_ENC_DICT, 0, &sec), PV_ENC_DICT);
+    assert_int_equal((uint8_t)sec.p[4], 1);          /* front-coded */
+    assert_int_equal((uint8_t)sec.p[5], PV_ENC_FOR); /* the codes */
+    o.s = out;
+    dec_init(d, &c, PV_ENC_DICT, &sec, &mem);
+    assert_int_equal(pv_dec_open(d, &why), 0);
+    assert_int_equal(pv_enc_dict.read(d, 0, PV_BLOCK_ROWS, o, &why), 0);
+    same_value(&c, 0, PV_TEXT, &out[0]);
+    dlen = pv_get_u64((const uint8_t *)sec.p + 8);
+    codes_at = 16 + ((dlen + 7) & ~(uint64_t)7);
+    assert_int_equal(pv_get_u64((const uint8_t *)sec.p + codes_at), 0); /* block 0's ref */
+    pv_put_u64((uint8_t *)sec.p + codes_at, UINT64_MAX);
+    dec_init(d, &c, PV_ENC_DICT, &sec, &mem);
+    assert_int_equal(pv_dec_open(d, &why), 0);
+    assert_int_equal(pv_enc_dict.read(d, 0, PV_BLOCK_ROWS, o, &why), 1);
+    assert_string_equal(why, "dictionary code out of range");
+    pv_buf_free(&sec);
+    pv_buf_free(&mem);
+    col_free(&c);
+    free(d);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_string_roundtrips),
         cmocka_unit_test(test_string_chooser),
         cmocka_unit_test(test_crafted_sections),
+        cmocka_unit_test(test_dict_codes_checked),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pv_arena_free(&dec_arena);
