@@ -150,13 +150,13 @@ typedef struct pv_open_options {
      * share is decoded for its reader and not kept. Memory: at most
      * cache_bytes of cached blocks, plus blocks readers still hold after
      * eviction: a running statement holds, per column it reads, the block
-     * it is in and the dictionary pages of its current row group, and up
-     * to 8 recently finished scans per file are kept (with theirs) for the
-     * next statements to reuse. Values read from a cached block stay
-     * valid while held: a statement's until the next pv_step, pv_reset or
-     * pv_finalize (as every pv_column_* pointer); pv_get copies them into
-     * the getter's buffer. Values stored uncompressed point into the
-     * mapping. */
+     * it is in and the dictionary pages (or table) of its current row
+     * group, and up to 8 recently finished scans per file are kept (with
+     * theirs) for the next statements to reuse. Values read from a
+     * cached block stay valid while held: a statement's until the next
+     * pv_step, pv_reset or pv_finalize (as every pv_column_* pointer);
+     * pv_get copies them into the getter's buffer. Values stored
+     * uncompressed point into the mapping. */
     uint64_t cache_bytes;
 } pv_open_options;
 
