@@ -40,11 +40,12 @@ struct resolve_opts {
 
 static void resolve_usage(FILE *to)
 {
-    fprintf(to, "usage: pvdev resolve --ours|--theirs [TABLE [KEY]]\n\n"
+    fprintf(to, "usage: pvdev resolve --ours|--theirs [--] [TABLE [KEY]]\n\n"
                 "Settle merge conflicts ('pvdev conflicts' lists them): keep our row or\n"
                 "take theirs (a side without the row deletes it). KEY is the primary key\n"
-                "as 'pvdev conflicts' prints it (parts joined by commas). Then 'git add'\n"
-                "the .pv files and commit the merge.\n");
+                "as 'pvdev conflicts' prints it (parts joined by commas); a negative\n"
+                "number is a key, not an option, and so is anything after '--'. Then\n"
+                "'git add' the .pv files and commit the merge.\n");
 }
 
 /* The chosen side's commit (theirs', or HEAD for ours), for the values of
@@ -241,21 +242,26 @@ int cmd_resolve(int argc, char **argv)
     pv_buf tmp = PV_BUF_INIT;
     struct table_res *res = NULL;
     pvgit_rows_part *parts = NULL;
-    int i, rc = PV_OK, count = 0;
+    int i, rc = PV_OK, count = 0, dashdash = 0;
     uint32_t t, nres = 0, nparts = 0;
     for (i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        const char *a = argv[i];
+        /* after "--", and a negative INTEGER key ('-5'), are not options */
+        int positional = dashdash || a[0] != '-' || (a[1] >= '0' && a[1] <= '9');
+        if (!dashdash && !strcmp(a, "--")) {
+            dashdash = 1;
+        } else if (!positional && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
             resolve_usage(stdout);
             return PVDEV_EXIT_OK;
-        } else if (!strcmp(argv[i], "--ours")) {
+        } else if (!positional && !strcmp(a, "--ours")) {
             o.side = PV_SIDE_OURS;
-        } else if (!strcmp(argv[i], "--theirs")) {
+        } else if (!positional && !strcmp(a, "--theirs")) {
             o.side = PV_SIDE_THEIRS;
-        } else if (argv[i][0] != '-' && !o.table) {
-            o.table = argv[i];
-        } else if (argv[i][0] != '-' && !o.key) {
-            o.key = argv[i];
+        } else if (positional && (!o.table || !o.key)) {
+            *(o.table ? &o.key : &o.table) = a;
         } else {
+            fprintf(stderr, positional ? "pvdev resolve: unexpected argument '%s'\n"
+                                       : "pvdev resolve: unknown option '%s'\n", a);
             resolve_usage(stderr);
             return PVDEV_EXIT_USAGE;
         }

@@ -175,4 +175,29 @@ pvdev resolve --theirs t >/dev/null || fail "per key: resolve --theirs t failed"
 [ "$(schema_sql)" = "$theirs_schema" ] || fail "per key then table: schema $(schema_sql)"
 expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "$theirs_rows" "per key then table"
 finish "per key then table"
+# 4. negative INTEGER keys, as 'pvdev conflicts' prints them: a key is
+#    not an option (before, '-5' and '-- -5' printed the usage alone), and
+#    an unknown option is named
+pv_git_repo "$T/neg"
+q "CREATE TABLE n (k INTEGER PRIMARY KEY, v TEXT); INSERT INTO n VALUES (-5, 'a'), (-9223372036854775808, 'b'), (7, 'c')"
+commit base
+git checkout -qb side && q "UPDATE n SET v = 'theirs' WHERE k < 0" && commit side
+git checkout -q main && q "UPDATE n SET v = 'ours' WHERE k < 0" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "negative keys: the merge should conflict"; fi
+[ "$(pvdev conflicts | grep -c '^n ')" = 2 ] || fail "negative keys: expected 2 conflicts: $(pvdev conflicts)"
+[ "$(pvdev resolve --theirs n -5 | head -1)" = "n -5: theirs" ] || fail "negative keys: resolve n -5"
+[ "$(pvdev resolve --ours n -- -9223372036854775808 | head -1)" = "n -9223372036854775808: ours" ] ||
+    fail "negative keys: resolve n -- INT64_MIN"
+expect_sql "SELECT k, v FROM n ORDER BY k" "-9223372036854775808|ours -5|theirs 7|c " "negative keys"
+set +e
+pvdev resolve --mine n >/dev/null 2>"$T/usage.err"
+code=$?
+set -e
+[ "$code" = 2 ] && grep -qF "pvdev resolve: unknown option '--mine'" "$T/usage.err" ||
+    fail "negative keys: an unknown option: exit $code, $(cat "$T/usage.err")"
+finish_neg() {
+    [ "$(pvdev conflicts)" = "no conflicts" ] || fail "negative keys: conflicts left: $(pvdev conflicts)"
+    git add -A && git commit -qm merge || fail "negative keys: cannot commit the settled merge"
+}
+finish_neg
 echo "merge_resolve e2e: ok"
