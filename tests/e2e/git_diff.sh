@@ -178,4 +178,25 @@ same e.want e.out "pvdev diff of a table without rows"
 git add -A && git commit -qm empty-table
 pvdev diff HEAD~1 HEAD e > e2.out
 same e.want e2.out "pvdev diff HEAD~1 HEAD of a table without rows"
+
+# rows written before ADD COLUMN ... DEFAULT read as the default in diff and
+# log, as in SQL (found by exploratory testing: they read NULL, and a change
+# from the default to NULL was not shown at all)
+q "CREATE TABLE d (k TEXT PRIMARY KEY, v TEXT); INSERT INTO d VALUES ('00501', 'a'), ('b', 'b')"
+git add -A && git commit -qm d-base
+q "ALTER TABLE d ADD COLUMN x TEXT DEFAULT 'd'"
+git add -A && git commit -qm d-alter
+q "UPDATE d SET x = NULL WHERE k = '00501'; UPDATE d SET x = 'new' WHERE k = 'b'"
+git add -A && git commit -qm d-update
+pvdev diff HEAD~1 HEAD d > d.out
+printf 'table d\n~ 00501  x: "d" → null\n~ b  x: "d" → "new"\n' > d.want
+same d.want d.out "pvdev diff of rows written before ADD COLUMN ... DEFAULT"
+pvdev log d 00501 > dl.out
+cat > dl.want <<OUT
+$(id HEAD) $day d-update
+    ~ 00501  x: "d" → null
+$(id HEAD~2) $day d-base
+    + 00501  v="a"
+OUT
+same dl.want dl.out "pvdev log of a row written before ADD COLUMN ... DEFAULT"
 echo ok
