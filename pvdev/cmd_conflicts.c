@@ -2,13 +2,16 @@
  * cmd_conflicts.c: `pvdev conflicts [TABLE]`: the merge conflicts recorded
  * in the workspace's chunks, row by row, with the cells that differ.
  */
+#include <git2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmds.h"
 #include "conflict_util.h"
 #include "db.h"
 #include "pv.h"
+#include "pvgit.h"
 
 static const char *const side_name[3] = {"base", "ours", "theirs"};
 
@@ -44,6 +47,40 @@ static void show(const pv_schema *s, const pv_ws_conflict *c, pv_buf *tmp)
     }
 }
 
+/* The files under .pv/ (of table `only`, or all) that git left unmerged
+ * without running the merge driver: kept on one side, deleted on the
+ * other, as a chunk 'pvdev compact' removed while the other branch wrote
+ * to it. Their tables' rows are not merged (docs/GIT.md, "Compacting and
+ * merging"). Printed; their count. Outside a repository, or without an
+ * index: 0. */
+static long git_unmerged(const char *only)
+{
+    git_repository *repo = NULL;
+    git_index *index = NULL;
+    git_index_conflict_iterator *it = NULL;
+    const git_index_entry *base, *ours, *theirs;
+    char *prefix = NULL, want[200];
+    long n = 0;
+    if (pvgit_repo_open(".", &repo, &prefix) != PV_OK) return 0; /* (not in git: nothing to say) */
+    snprintf(want, sizeof want, "%s.pv/tables/%s%s", prefix, only ? only : "", only ? "/" : "");
+    if (git_repository_index(&index, repo) == 0 && git_index_conflict_iterator_new(&it, index) == 0) {
+        while (git_index_conflict_next(&base, &ours, &theirs, it) == 0) {
+            const char *path = (base ? base : ours ? ours : theirs)->path;
+            if ((ours && theirs) || strncmp(path, want, strlen(want)) != 0) continue;
+            printf("%s: %s on our side, %s on theirs: git did not run the merge driver, so the rows "
+                   "of its table are not merged; 'git merge --abort' (docs/GIT.md, \"Compacting and "
+                   "merging\")\n",
+                   path, ours ? "changed" : "deleted", theirs ? "changed" : "deleted");
+            n++;
+        }
+    }
+    git_index_conflict_iterator_free(it);
+    git_index_free(index);
+    git_repository_free(repo);
+    free(prefix);
+    return n;
+}
+
 int cmd_conflicts(int argc, char **argv)
 {
     pv_db *db = NULL;
@@ -55,7 +92,9 @@ int cmd_conflicts(int argc, char **argv)
         printf("usage: pvdev conflicts [TABLE]\n\n"
                "List the merge conflicts the merge driver recorded, row by row, with the\n"
                "cells that differ between base, ours and theirs. Settle them with\n"
-               "'pvdev resolve'.\n");
+               "'pvdev resolve'. Also lists the chunk files git left unmerged without\n"
+               "running the merge driver (changed on one side, deleted on the other, as\n"
+               "after 'pvdev compact'): their tables' rows are not merged.\n");
         return PVDEV_EXIT_OK;
     }
     if (argc > 2) {
@@ -78,6 +117,7 @@ int cmd_conflicts(int argc, char **argv)
         for (i = 0; i < n; i++) show(s, &c[i], &tmp);
         total += n;
     }
+    total += git_unmerged(only);
     if (!total) printf("no conflicts\n");
     pv_buf_free(&tmp);
     pv_close(db);

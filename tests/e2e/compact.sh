@@ -29,4 +29,25 @@ git add -A && git commit -qm "compact t"
 pvdev sql "INSERT INTO t VALUES (5, 'five')"
 [ "$(pvdev sql "SELECT COUNT(*) FROM t")" = 4 ] || fail "insert after compact"
 expect_fail "no such table" pvdev compact nope
+# A merge of a branch that compacted a table with one that edited it: git
+# stops on the chunk compact removed (modified/deleted) without running
+# the merge driver, so the table's rows are not merged. 'pvdev conflicts'
+# says so, naming the file (it said "no conflicts": found by exploratory
+# testing).
+pv_git_repo "$T/m"
+pvdev sql "CREATE TABLE m (k TEXT PRIMARY KEY, t TEXT, r REAL)" \
+    "INSERT INTO m VALUES ('00501', 'zip', 0.1), ('501', '', -0.0), ('nl', 'x', 2.5)"
+pvdev sql "UPDATE m SET r = 1.5 WHERE k = 'nl'"
+git add -A && git commit -qm base
+git checkout -qb ours && pvdev sql "UPDATE m SET t = 'ours' WHERE k = '00501'" "UPDATE m SET t = 'ours nl' WHERE k = 'nl'"
+pvdev compact >/dev/null && git add -A && git commit -qm "ours + compact"
+git checkout -q main && git checkout -qb theirs
+pvdev sql "UPDATE m SET r = 0.5 WHERE k = '00501'" "UPDATE m SET t = 'theirs nl' WHERE k = 'nl'" "DELETE FROM m WHERE k = '501'"
+git add -A && git commit -qm theirs
+git checkout -q ours
+if git merge -q theirs -m merge >/dev/null 2>&1; then fail "compact merge: git should stop"; fi
+pvdev conflicts > c.out
+grep -qF ".pv/tables/m/00000001.jsonl: deleted on our side, changed on theirs: git did not run the merge driver" c.out ||
+    fail "compact merge: conflicts lacks the unmerged chunk: $(cat c.out)"
+grep -q "no conflicts" c.out && fail "compact merge: 'no conflicts' printed: $(cat c.out)"
 echo "compact e2e: ok"
