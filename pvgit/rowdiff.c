@@ -679,19 +679,16 @@ static int rec_key(const hmap *m, const pv_schema *s, const pv_chunk_rec *r, pv_
 
 /* A decoded row record as a row in the side's schema order (copied into
  * the arena). A column the chunk does not list reads as its default, as
- * the workspace reads it (docs/GIT.md, "Merging schemas"). */
+ * the workspace reads it (docs/GIT.md, "Merging schemas"): the schema's
+ * own value, not copied (the side's schema lives as long as the rows, in
+ * the same tdiff). */
 static int rec_row(const hmap *m, const pv_schema *s, const pv_chunk_rec *r, pv_arena *a, rec *out)
 {
     uint32_t i, c;
     pv_value *v = pv_arena_alloc(a, (s->ncols ? s->ncols : 1) * sizeof *v);
     uint8_t *isref = NULL;
     if (!v) return pv_err(PV_ENOMEM, "out of memory");
-    for (c = 0; c < s->ncols; c++) {
-        v[c] = s->cols[c].dflt ? *s->cols[c].dflt : pv_v_null();
-        if ((v[c].type == PV_TEXT || v[c].type == PV_BLOB) &&
-            !(v[c].u.s.p = pv_arena_dup(a, v[c].u.s.p, v[c].u.s.n)))
-            return pv_err(PV_ENOMEM, "out of memory");
-    }
+    for (c = 0; c < s->ncols; c++) v[c] = s->cols[c].dflt ? *s->cols[c].dflt : pv_v_null();
     for (i = 0; i < m->n; i++) {
         pv_value x = r->vals[i];
         if (m->to[i] < 0) continue;
