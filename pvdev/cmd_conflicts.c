@@ -59,14 +59,15 @@ static long git_unmerged(const char *only)
     git_index *index = NULL;
     git_index_conflict_iterator *it = NULL;
     const git_index_entry *base, *ours, *theirs;
-    char *prefix = NULL, want[200];
+    char *prefix = NULL;
+    pv_buf want = PV_BUF_INIT; /* the paths' start: the tables' (or the table's) directory */
     long n = 0;
     if (pvgit_repo_open(".", &repo, &prefix) != PV_OK) return 0; /* (not in git: nothing to say) */
-    snprintf(want, sizeof want, "%s.pv/tables/%s%s", prefix, only ? only : "", only ? "/" : "");
-    if (git_repository_index(&index, repo) == 0 && git_index_conflict_iterator_new(&it, index) == 0) {
+    if (pv_buf_printf(&want, "%s.pv/tables/%s%s", prefix, only ? only : "", only ? "/" : "") == 0 &&
+        git_repository_index(&index, repo) == 0 && git_index_conflict_iterator_new(&it, index) == 0) {
         while (git_index_conflict_next(&base, &ours, &theirs, it) == 0) {
             const char *path = (base ? base : ours ? ours : theirs)->path;
-            if ((ours && theirs) || strncmp(path, want, strlen(want)) != 0) continue;
+            if ((ours && theirs) || strncmp(path, want.p, want.len) != 0) continue;
             printf("%s: %s on our side, %s on theirs: git did not run the merge driver, so the rows "
                    "of its table are not merged; 'git merge --abort' (docs/GIT.md, \"Compacting and "
                    "merging\")\n",
@@ -78,6 +79,7 @@ static long git_unmerged(const char *only)
     git_index_free(index);
     git_repository_free(repo);
     free(prefix);
+    pv_buf_free(&want);
     return n;
 }
 
