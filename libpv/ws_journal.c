@@ -215,12 +215,27 @@ static int read_journal(pv_ws *ws, char **text, ws_jop **ops, size_t *n)
     return rc == 1 ? 2 : (rc == 0 ? 1 : rc); /* 2 complete, 1 torn */
 }
 
-static int undo_op(pv_ws *ws, const ws_jop *o)
+/* Does the journal move `path` aside (a compaction writing its chunk
+ * under the name of the open chunk it moved)? */
+static int moved_too(const ws_jop *ops, size_t n, const char *path)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (ops[i].kind == WS_J_MOVED && !strcmp(ops[i].path, path)) return 1;
+    return 0;
+}
+
+static int undo_op(pv_ws *ws, const ws_jop *ops, size_t n, const ws_jop *o)
 {
     char path[4400], trash[4400];
     snprintf(path, sizeof path, "%s/%s", ws->pvdir, o->path);
     switch (o->kind) {
     case WS_J_SIZE:
+        /* A new file under a name the commit also moved aside: removing
+         * it is the restore's job (the rename replaces it). Removed here,
+         * a crash before the move would lose the original, which is
+         * still in place then. */
+        if (o->size < 0 && moved_too(ops, n, o->path)) return PV_OK;
         if (o->size < 0) {
             if (unlink(path) != 0 && errno != ENOENT) return pv_err_errno("cannot remove '%s'", path);
         } else {
@@ -274,7 +289,7 @@ int ws_journal_recover(pv_ws *ws, int sweep)
     int rc = PV_OK, had = read_journal(ws, &text, &ops, &n);
     if (had < 0) rc = had;
     if (had == 2) {
-        for (i = n; i-- > 0 && !rc;) rc = undo_op(ws, &ops[i]);
+        for (i = n; i-- > 0 && !rc;) rc = undo_op(ws, ops, n, &ops[i]);
         if (!rc)
             fprintf(stderr, "pv: '%s': rolled back a commit that was interrupted (%zu file changes undone)\n",
                     ws->root, n);

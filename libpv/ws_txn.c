@@ -533,7 +533,7 @@ static char *relpath(const ws_table *t, uint32_t num)
 static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
 {
     ws_table *t = p->t;
-    const char *q = p->lines.p, *end = p->lines.p + p->lines.len;
+    const char *q = p->lines.p, *end = p->lines.p ? p->lines.p + p->lines.len : NULL; /* none: a compaction to no rows */
     uint32_t num;
     int64_t orig;      /* the first file's length before the commit; -1: new */
     uint64_t size;
@@ -543,15 +543,23 @@ static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
     } else if (t->last_size == 0) {
         /* an empty newest chunk (its header torn off by a crash) is reused */
         num = t->last_chunk, is_new = 1, orig = 0;
-    } else if (t->last_size >= PV_CHUNK_SEAL_BYTES || !t->last_header_ok || t->txn_compact) {
+    } else if (t->last_size >= PV_CHUNK_SEAL_BYTES || !t->last_header_ok) {
         num = t->last_chunk + 1, is_new = 1, orig = -1;
+    } else if (t->txn_compact) {
+        /* A compaction writes where the next records would go: the open
+         * chunk (moved aside by now) is written anew under its own name.
+         * A branch that appended to it meanwhile then meets this one in a
+         * modify/modify, which git hands to the merge driver; under a new
+         * name it would be a modify/delete, which git merges without it
+         * (docs/GIT.md, "Compacting and merging"). */
+        num = t->last_chunk, is_new = 1, orig = -1;
     } else {
         num = t->last_chunk, is_new = 0, orig = (int64_t)t->last_size;
     }
     size = is_new ? 0 : t->last_size;
     p->first_num = num;
     p->first_is_new = is_new;
-    while (q < end) {
+    do { /* at least one chunk: a compaction to no rows leaves its header */
         ws_jop op = {WS_J_SIZE, relpath(t, num), orig, NULL, 0};
         if (!op.path) return pv_err(PV_ENOMEM, "out of memory");
         if ((rc = add_op(ops, nops, cap, op))) return rc;
@@ -564,7 +572,7 @@ static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
         num++;
         orig = -1;
         size = 0;
-    }
+    } while (q < end);
     return PV_OK;
 }
 
@@ -625,10 +633,10 @@ static int write_files(pv_ws *ws, table_plan *p)
     uint32_t num = p->first_num;
     int is_new = p->first_is_new, rc = PV_OK;
     uint64_t size = is_new ? 0 : t->last_size;
-    const char *q = p->lines.p, *end = p->lines.p + p->lines.len;
+    const char *q = p->lines.p, *end = p->lines.p ? p->lines.p + p->lines.len : NULL; /* none: a compaction to no rows */
     pv_buf head = PV_BUF_INIT;
     if ((rc = pv_chunk_encode_header(&head, t->schema))) return rc;
-    while (q < end && !rc) {
+    do { /* as plan_files: at least one chunk */
         const char *start = q;
         char path[4400];
         int fd;
@@ -642,7 +650,7 @@ static int write_files(pv_ws *ws, table_plan *p)
             rc = pv_write_all(fd, head.p, head.len, path);
             p->created = 1;
         }
-        if (!rc) rc = pv_write_all(fd, start, (size_t)(q - start), path);
+        if (!rc && q > start) rc = pv_write_all(fd, start, (size_t)(q - start), path);
         if (!rc && ws->sync && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", path);
         if ((rc = chunk_done(t, num, fd, q == end, rc, path))) break;
         t->last_chunk = num;
@@ -652,7 +660,7 @@ static int write_files(pv_ws *ws, table_plan *p)
         num++;
         is_new = 1;
         size = 0;
-    }
+    } while (q < end && !rc);
     /* any chunk created, the first or one after a seal: its name too */
     if (!rc && ws->sync && p->created) rc = ws_fsync_dir(t->dir);
     pv_buf_free(&head);
@@ -766,7 +774,8 @@ static int build_plan(pv_ws *ws, commit_plan *c)
         p->t = ws->tables[i];
         /* plan_free only frees the first c->ntables: free this one's lines
          * here when planning it fails. */
-        if ((rc = plan_records(ws, p)) || !p->lines.len ||
+        /* a compaction plans its chunk even with no rows left */
+        if ((rc = plan_records(ws, p)) || (!p->lines.len && !p->t->txn_compact) ||
             (rc = plan_files(p, &c->ops, &c->nops, &c->cap))) {
             pv_buf_free(&p->lines);
             if (rc) return rc;

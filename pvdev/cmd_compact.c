@@ -22,7 +22,12 @@ int cmd_compact(int argc, char **argv)
                 "Rewrite TABLE (or every table) to its current rows: the old chunk files,\n"
                 "with every superseded and deleted row version, are replaced by new ones\n"
                 "in one atomic commit. git keeps the history: commit this change on its\n"
-                "own (\"compact airports\"), so reviewers know the diff is a rewrite.\n");
+                "own (\"compact airports\"), so reviewers know the diff is a rewrite.\n\n"
+                "The rows are written under the open chunk's own name (or the next number\n"
+                "when it is full), so that a merge with a branch that wrote to the table\n"
+                "meanwhile runs the pv merge driver. A branch that wrote more than 1 MiB\n"
+                "to the table before compacting can still meet a modify/delete git does\n"
+                "not drive; 'pvdev conflicts' lists it (docs/GIT.md).\n");
         return argc == 2 ? PVDEV_EXIT_OK : PVDEV_EXIT_USAGE;
     }
     if (pv_open(".", PV_OPEN_READWRITE, &db) != PV_OK) return pvdev_fail(NULL);
