@@ -25,6 +25,7 @@
 #include "merge_sides.h"
 #include "merge_vbase.h"
 #include "pvgit.h"
+#include "rowdiff.h"
 #include "util.h"
 #include "vtree.h"
 
@@ -562,13 +563,21 @@ static int fix_append(job *j, const pv_schema *s, const pv_value *want, const pv
  * only one side wrote. Say so with a conflict record. */
 static int fix_unplaceable(job *j, const pv_schema *s, const pv_value *want, const pv_value *key, const change *c)
 {
+    pv_value kv[PV_MAX_COLUMNS];
+    pv_buf kt = PV_BUF_INIT;
     change tmp;
+    uint32_t k;
+    for (k = 0; k < s->npk; k++) kv[k] = key[s->pk[k]];
+    if (pvgit_key_text(&kt, kv, s->npk)) kt.len = 0;
+    fprintf(stderr, "pvdev merge-driver: table %s, key %.*s: a row edited on both sides lives in a later chunk; %s\n",
+            j->table, (int)kt.len, kt.p ? kt.p : "", c && c->conflict ? "its conflict stands" : "recorded as a conflict");
+    pv_buf_free(&kt);
+    /* a conflict of the merge is recorded already (place_records) */
+    if (c && c->conflict) return PV_OK;
     memset(&tmp, 0, sizeof tmp);
     tmp.key = (pv_value *)key;
     tmp.side[PV_SIDE_OURS] = (pv_value *)want; /* a key theirs did not change: ours' row */
     if (c) tmp = *c;
-    fprintf(stderr, "pvdev merge-driver: table %s: a row edited on both sides lives in a later chunk; recorded as a conflict\n",
-            j->table);
     j->st->conflicts++;
     return encode_conflict(j, s, &tmp, &j->out);
 }

@@ -118,6 +118,17 @@ grep -q '{"conflict":{"key":\[1\],"base":\[1,"one",10\],"ours":\[1,"uno",10\],"t
     .pv/tables/t/00000001.jsonl || fail "cross-chunk: conflict record: $(tail -2 .pv/tables/t/00000001.jsonl)"
 expect_fail "unresolved merge conflict" pvbake -o x.pvdb
 git merge --abort
+# ... and the same cell changed on both sides: one conflict, not two (the
+# merge recorded it, then the check after placing the records recorded it
+# again: found by exploratory testing), and the message names the key
+git checkout -q -B main2 main~1 && edit '[1,"one",12]' && git commit -qam main2
+if git merge -q side -m merge >merge.out 2>&1; then fail "cross-chunk cell: merge should conflict"; fi
+grep -q "table t, key 1: a row edited on both sides lives in a later chunk" merge.out ||
+    fail "cross-chunk cell: message: $(cat merge.out)"
+[ "$(grep -c '"conflict":{"key":\[1\]' .pv/tables/t/00000001.jsonl)" = 1 ] ||
+    fail "cross-chunk cell: conflict records: $(grep conflict .pv/tables/t/00000001.jsonl)"
+[ "$(pvdev conflicts | grep -c '^t ')" = 1 ] || fail "cross-chunk cell: $(pvdev conflicts)"
+git merge --abort
 
 # 8. cherry-pick and rebase give the same rows as the merge
 new_repo
