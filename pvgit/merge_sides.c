@@ -46,6 +46,7 @@ typedef struct build {
     pvgit_keyset keys;
     chunk_list shared, differing;  /* chunk files, by blob ids */
     unsigned hnum;                 /* the receiving chunk's number */
+    int theirs_compacted;          /* theirs removed a chunk ours kept as the base had it */
     pvgit_wtindex wt;              /* the work tree's clean files (none in a bare repository) */
     char wtpv[4200], relpv[300];   /* "<work tree>/<prefix>.pv/", "<prefix>.pv/" */
     pvgit_merge_sides *o;
@@ -223,7 +224,11 @@ static int differing_chunk(build *b, const char *name, const git_oid *const id[3
         if (!rc && !(k > 0 && same_id(id[k], id[k - 1])) && !(k == 2 && same_id(id[2], id[0])))
             rc = collect_keys(b, text[k], len[k], what);
     }
-    k = from == 3 ? 1 : from;
+    /* Git keeps ours' bytes of a file both sides changed, but the
+     * receiving chunk's are the driver's to write: after theirs compacted
+     * the table, theirs' bytes hold the rows of the chunks git removes,
+     * which would otherwise all be appended again. */
+    k = from != 3 ? from : b->theirs_compacted && b->o->hpath && !strcmp(rel, b->o->hpath) ? 2 : 1;
     if (!rc && text[k]) rc = pvgit_vtree_put(b->o->merged, rel, text[k], len[k]);
     for (k = 0; k < 3; k++) {
         git_blob_free(blob[k]);
@@ -335,6 +340,7 @@ static int each_chunk(build *b)
                 rc = add_chunk(&b->shared, name, id[0]);
                 continue;
             }
+            if (id[0] && same_id(id[0], id[1]) && !id[2]) b->theirs_compacted = 1;
             rc = add_chunk(&b->differing, name, id[0]);
             if (!rc && !same_id(id[1], id[2]) && !same_id(id[2], id[0]) && !same_id(id[1], id[0]) &&
                 pv_chunk_file_number(name) > b->hnum) { /* changed on both sides */

@@ -91,4 +91,27 @@ pvdev conflicts > c.out
 grep -qF ".pv/tables/m/00000001.jsonl: deleted on our side, changed on theirs: git did not run the merge driver" c.out ||
     fail "sealed compact merge: conflicts lacks the unmerged chunk: $(cat c.out)"
 grep -q "no conflicts" c.out && fail "sealed compact merge: 'no conflicts' printed: $(cat c.out)"
+git merge --abort
+# A branch that did not compact merging one that did (the base's chunk 1
+# sealed, chunk 2 open): the driver starts the receiving chunk from the
+# compacted side's bytes, so the merge keeps the compaction; it appended
+# the 11,000 rows of the removed chunk 1 to chunk 2 again.
+pv_git_repo "$T/c"
+python3 -c "
+print('CREATE TABLE m (k INTEGER PRIMARY KEY, v TEXT);')
+print('INSERT INTO m VALUES ' + ', '.join('(%d, \'%s\')' % (k, 'x' * 100) for k in range(1, 11001)) + ';')
+print('UPDATE m SET v = \'one\' WHERE k = 1;')" | pvdev sql
+[ -f .pv/tables/m/00000002.jsonl ] || fail "setup: chunk 1 was not sealed"
+git add -A && git commit -qm base
+git checkout -qb comp && pvdev compact >/dev/null && git add -A && git commit -qm compact
+[ ! -f .pv/tables/m/00000001.jsonl ] || fail "setup: compact kept the sealed chunk"
+comp_lines=$(cat .pv/tables/m/0*.jsonl | wc -l)
+git checkout -q main && pvdev sql "UPDATE m SET v = 'edits' WHERE k = 2" && git add -A && git commit -qm edits
+git merge -q comp -m merge 2>merge.err || fail "merge of a compaction: $(cat merge.err)"
+[ "$(pvdev sql "SELECT COUNT(*), SUM(k) FROM m")" = "11000|60505500" ] || fail "merge of a compaction: rows lost"
+[ "$(pvdev sql "SELECT k, v FROM m WHERE k <= 2 ORDER BY k")" = "$(printf '1|one\n2|edits')" ] ||
+    fail "merge of a compaction: $(pvdev sql "SELECT k, v FROM m WHERE k <= 2 ORDER BY k")"
+[ ! -f .pv/tables/m/00000001.jsonl ] || fail "merge of a compaction: the removed chunk came back"
+[ "$(cat .pv/tables/m/0*.jsonl | wc -l)" -le $((comp_lines + 1)) ] ||
+    fail "merge of a compaction: $(cat .pv/tables/m/0*.jsonl | wc -l) chunk lines, the compaction's $comp_lines"
 echo "compact e2e: ok"
