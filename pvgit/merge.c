@@ -6,9 +6,10 @@
  * 2. Load the table on each side; merge the three states by primary key
  *    (rows are in key order on every side: one merge join).
  * 3. Build the merged tree as git will (each file from the side that changed
- *    it; files changed on both sides keep ours' bytes), replay it, and
- *    append to the highest such chunk the records that turn that replay
- *    into the merged state.
+ *    it; files changed on both sides keep ours' bytes, except the highest
+ *    such chunk after theirs compacted: merge_sides.c), replay it, and
+ *    append to that highest chunk the records that turn that replay into
+ *    the merged state.
  * 4. Replay again with those records: a key still wrong has a record in a
  *    later file only one side wrote; it becomes a conflict, never a silent
  *    loss.
