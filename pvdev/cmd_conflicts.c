@@ -93,10 +93,14 @@ int cmd_conflicts(int argc, char **argv)
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: pvdev conflicts [TABLE]\n\n"
                "List the merge conflicts the merge driver recorded, row by row, with the\n"
-               "cells that differ between base, ours and theirs. Settle them with\n"
-               "'pvdev resolve'. Also lists the chunk files git left unmerged without\n"
-               "running the merge driver (changed on one side, deleted on the other, as\n"
-               "after 'pvdev compact'): their tables' rows are not merged.\n");
+               "cells that differ between base, ours and theirs. Keys and values print\n"
+               "as 'pvdev diff' prints them: a key part that is not plain text in JSON\n"
+               "quotes (\"x,y\",z), a TEXT or BLOB over 1024 bytes as its blob reference\n"
+               "{\"sha256\":...,\"size\":N}. Settle them with 'pvdev resolve' (its KEY\n"
+               "is the key as printed here). Also lists the chunk files git left\n"
+               "unmerged without running the merge driver (changed on one side, deleted\n"
+               "on the other, as after 'pvdev compact'): their tables' rows are not\n"
+               "merged.\n");
         return PVDEV_EXIT_OK;
     }
     if (argc > 2) {

@@ -30,6 +30,7 @@
 #include "pvgit.h"
 #include "resolve_rows.h"
 #include "resolve_schema.h"
+#include "rowdiff.h"
 #include "ws_internal.h"
 
 struct resolve_opts {
@@ -43,9 +44,12 @@ static void resolve_usage(FILE *to)
     fprintf(to, "usage: pvdev resolve --ours|--theirs [--] [TABLE [KEY]]\n\n"
                 "Settle merge conflicts ('pvdev conflicts' lists them): keep our row or\n"
                 "take theirs (a side without the row deletes it). KEY is the primary key\n"
-                "as 'pvdev conflicts' prints it (parts joined by commas); a negative\n"
-                "number is a key, not an option, and so is anything after '--'. Then\n"
-                "'git add' the .pv files and commit the merge.\n");
+                "as 'pvdev conflicts' and 'pvdev diff' print it: its parts joined by\n"
+                "commas, a text part other than letters, digits and -_.:/@+ in JSON\n"
+                "quotes, as in '\"x,y\",z' or '\"q\\\"r\",s' (unquoted, the last part takes\n"
+                "the rest, commas included). A negative number is a key, not an option,\n"
+                "and so is anything after '--'. Then 'git add' the .pv files and commit\n"
+                "the merge.\n");
 }
 
 /* The chosen side's commit (theirs', or HEAD for ours), for the values of
@@ -81,17 +85,25 @@ static int side_row(const side_src *src, const pv_schema *s, const pv_ws_conflic
     return PV_OK;
 }
 
+/* KEY as table s reads it: its canonical text in *want (pvgit_key_parse:
+ * the parts as 'pvdev conflicts' and 'pvdev diff' print them). */
+static int want_key(const struct resolve_opts *o, const pv_schema *s, pv_buf *want)
+{
+    return o->key ? pvgit_key_parse(s, o->key, want) : PV_OK;
+}
+
 /* Write the chosen rows of one table's matching conflicts. */
 static int apply_choice(pv_db *db, const pv_schema *s, const pv_ws_conflict *c, long n,
                         const struct resolve_opts *o, const side_src *src, pv_buf *tmp, char *chosen)
 {
     pv_value row[PV_MAX_COLUMNS];
+    pv_buf want = PV_BUF_INIT;
     long i;
-    int rc = PV_OK;
+    int rc = want_key(o, s, &want);
     for (i = 0; i < n && !rc; i++) {
         const pv_value *pick;
-        pvdev_key_text(tmp, s, c[i].key);
-        if (o->key && strcmp(tmp->p, o->key) != 0) continue;
+        if (o->key && (rc = pvdev_key_is(tmp, s, c[i].key, &want)) <= 0) continue;
+        if ((rc = pvdev_key_text(tmp, s, c[i].key))) break;
         chosen[i] = 1;
         pick = c[i].side[o->side];
         if (pick && src->ws) {
@@ -102,6 +114,7 @@ static int apply_choice(pv_db *db, const pv_schema *s, const pv_ws_conflict *c, 
         else rc = pv_db_delete(db, s->name, c[i].key, 1, NULL);
         if (!rc) printf("%s %s: %s\n", s->name, tmp->p, o->side == PV_SIDE_OURS ? "ours" : "theirs");
     }
+    pv_buf_free(&want);
     return rc;
 }
 
@@ -153,19 +166,20 @@ static int chosen_keys(pv_db *db, uint32_t t, const struct resolve_opts *o, pv_b
     const pv_schema *s = pv_ws_table_schema(db->ws, t);
     const pv_ws_conflict *c;
     pv_value row[PV_MAX_COLUMNS];
+    pv_buf want = PV_BUF_INIT;
     long n = pv_ws_conflicts(db->ws, t, &c), i;
     uint32_t k;
-    int rc = n < 0 ? (int)n : PV_OK;
+    int rc = n < 0 ? (int)n : n > 0 ? want_key(o, s, &want) : PV_OK;
     *left = 0;
     for (i = 0; i < n && !rc; i++) {
-        if ((rc = pvdev_key_text(tmp, s, c[i].key))) break;
-        if (o->key && strcmp(tmp->p, o->key) != 0) {
-            ++*left;
+        if (o->key && (rc = pvdev_key_is(tmp, s, c[i].key, &want)) <= 0) {
+            if (!rc) ++*left;
             continue;
         }
         for (k = 0; k < s->npk; k++) row[s->pk[k]] = c[i].key[k];
         if (!(rc = pvgit_retype_key(out, s, row))) rc = pv_buf_putc(out, '\n');
     }
+    pv_buf_free(&want);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include "blobstore.h"
 #include "chunkline.h"
 #include "pvgit.h"
 #include "rowdiff.h"
@@ -1405,6 +1406,14 @@ int pvgit_key_parse(const pv_schema *s, const char *arg, pv_buf *out)
             }
             in = pv_v_text(str, n);
             end = j.p;
+        } else if (*p == '{' && col->type == PV_BLOB) {
+            /* {"hex":"..."}, as pvgit_key_text prints a BLOB */
+            pv_jscan j = {p, p + strlen(p), p};
+            if (pv_js_value(&j, PV_BLOB, &a, &in)) {
+                rc = pv_err(PV_EINPUT, "key '%s': bad BLOB value (write {\"hex\":\"...\"})", arg);
+                break;
+            }
+            end = j.p;
         } else {
             end = k + 1 < s->npk ? strchr(p, ',') : NULL;
             if (!end) end = p + strlen(p);
@@ -1427,7 +1436,15 @@ int pvgit_key_parse(const pv_schema *s, const char *arg, pv_buf *out)
 
 int pvgit_value_text(pv_buf *out, const pv_value *v, int isref)
 {
+    pv_blobref r;
     if (isref) return pv_buf_append(out, v->u.s.p, v->u.s.n);
+    if ((v->type == PV_TEXT || v->type == PV_BLOB) && v->u.s.n > PV_BLOB_THRESHOLD) {
+        /* the reference a writer would put in the chunk: its bytes' digest */
+        pv_sha256_hex(v->u.s.p, v->u.s.n, r.hex);
+        r.size = v->u.s.n;
+        r.present = 1;
+        return put_ref(out, &r);
+    }
     return pv_chunk_encode_value(out, v);
 }
 

@@ -118,11 +118,16 @@ int pvgit_diff(pvgit_side *a, pvgit_side *b, const pvgit_diff_opts *o);
 
 /* The canonical key text of a key given on a command line: for a key of n
  * columns, n parts separated by ',' (a part may be written as JSON, e.g.
- * "\"a,b\"" for text holding a comma), each converted to its key column's
- * type. Errors: PV_EINPUT. */
+ * "\"a,b\"" for text holding a comma, {"hex":"..."} for a BLOB: the text
+ * pvgit_key_text prints reads back; unquoted, the last part takes the rest
+ * of the text, commas included), each converted to its key column's type.
+ * Errors: PV_EINPUT. */
 int pvgit_key_parse(const pv_schema *s, const char *arg, pv_buf *out);
 
-/* Append a value as text for people: canonical JSON (strings quoted). */
+/* Append a value as text for people: canonical JSON (strings quoted); a
+ * TEXT or BLOB over PV_BLOB_THRESHOLD bytes as the blob reference a chunk
+ * holds for it, {"sha256":"...","size":N}. isref: v is such a reference's
+ * text already, appended as it is. */
 int pvgit_value_text(pv_buf *out, const pv_value *v, int isref);
 /* Append a key for people: text parts unquoted when plain (letters,
  * digits, "-_.:/@+"), else canonical JSON; parts joined by ','. */
