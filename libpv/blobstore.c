@@ -32,7 +32,7 @@ int pv_blob_put(const char *pvdir, const void *p, size_t n, int sync, pv_blobref
 {
     char path[4096], dir[4096], tmp[4200];
     struct stat st;
-    int fd, rc;
+    int fd, rc, made;
 
     pv_sha256_hex(p, n, out->hex);
     out->size = n;
@@ -41,8 +41,15 @@ int pv_blob_put(const char *pvdir, const void *p, size_t n, int sync, pv_blobref
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == n) return PV_OK;
 
     snprintf(dir, sizeof dir, "%s/blobs/%.2s", pvdir, out->hex);
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return pv_err_errno("cannot create '%s'", dir);
+    made = mkdir(dir, 0777) == 0 || errno == EEXIST;
+    if (!made && errno == ENOENT) {
+        /* git keeps no empty directory: .pv/blobs is missing in a clone
+         * without large values and after a checkout of one */
+        snprintf(tmp, sizeof tmp, "%s/blobs", pvdir);
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return pv_err_errno("cannot create '%s'", tmp);
+        made = mkdir(dir, 0777) == 0 || errno == EEXIST;
+    }
+    if (!made) return pv_err_errno("cannot create '%s'", dir);
     snprintf(tmp, sizeof tmp, "%s/.tmp-XXXXXX", dir);
     fd = mkstemp(tmp);
     if (fd < 0) return pv_err_errno("cannot create a file in '%s'", dir);

@@ -672,6 +672,10 @@ static int write_schema(pv_ws *ws, ws_table *t)
     char path[4400];
     pv_buf text = PV_BUF_INIT;
     int rc;
+    /* git keeps no empty directory: a clone of a workspace without
+     * tables has no .pv/tables */
+    snprintf(path, sizeof path, "%s/tables", ws->pvdir);
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) return pv_err_errno("cannot create directory '%s'", path);
     if (mkdir(t->dir, 0777) != 0 && errno != EEXIST) return pv_err_errno("cannot create directory '%s'", t->dir);
     snprintf(path, sizeof path, "%s/schema.jsonl", t->dir);
     rc = pv_schema_encode(&text, t->schema);
