@@ -318,6 +318,18 @@ static int feed_special(pv_csv_reader *r, unsigned char c, uint64_t off)
 {
     int rc;
 
+    if (r->expected == 1 && !r->rec_open && (c == '\r' || (c == '\n' && !r->prev_cr))) {
+        /* A blank line is a record of one empty field (RFC 4180): NULL.
+         * With one column that is all it can be (pvdev export writes a
+         * NULL so); libcsv, which would skip it, never sees it. */
+        begin_record(r, off);
+        begin_field(r, off, 0);
+        on_field(NULL, 0, r);
+        on_record(c, r);
+        r->line++;
+        r->prev_cr = c == '\r';
+        return r->err;
+    }
     if (c == ',') {
         begin_record(r, off);
         if (r->at_field_start)  /* an empty field */
