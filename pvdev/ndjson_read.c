@@ -239,7 +239,7 @@ int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
     if (memchr(s, '\0', n))
         return fail(r, pv_err(PV_EINPUT, "%s:%" PRIu64 ": a NUL byte in the line",
                               r->name, r->lineno));
-    r->root = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    r->root = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!r->root) {
         int code = strstr(jerr.text, "too big") ? PV_ELIMIT : PV_EINPUT;
         return fail(r, pv_err(code, "%s:%" PRIu64 ": column %d: %s", r->name,
