@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "blobstore.h"
+#include "ws.h"
 
 /* Values over this size are refused on read: a reference in a hostile chunk
  * must not make us allocate without bound. */
@@ -28,15 +29,40 @@ static void blob_path(char *out, size_t cap, const char *pvdir, const char *hex)
     snprintf(out, cap, "%s/blobs/%.2s/%s", pvdir, hex, hex + 2);
 }
 
+int pv_blob_by_ref(const pv_value *v)
+{
+    return (v->type == PV_TEXT || v->type == PV_BLOB) && v->u.s.n > PV_BLOB_THRESHOLD;
+}
+
+void pv_blobref_of(const void *p, size_t n, pv_blobref *out)
+{
+    pv_sha256_hex(p, n, out->hex);
+    out->size = n;
+    out->present = 1;
+}
+
+int pv_blob_encode_row(const char *pvdir, int sync, const pv_schema *s, const pv_value *row, pv_blobref *refs,
+                       pv_buf *out)
+{
+    uint32_t c;
+    int any = 0, rc;
+    for (c = 0; c < s->ncols; c++) {
+        refs[c].present = 0;
+        if (pv_blob_by_ref(&row[c])) {
+            if ((rc = pv_blob_put(pvdir, row[c].u.s.p, row[c].u.s.n, sync, &refs[c]))) return rc;
+            any = 1;
+        }
+    }
+    return pv_chunk_encode_row(out, s, row, any ? refs : NULL);
+}
+
 int pv_blob_put(const char *pvdir, const void *p, size_t n, int sync, pv_blobref *out)
 {
     char path[4096], dir[4096], tmp[4200];
     struct stat st;
     int fd, rc, made;
 
-    pv_sha256_hex(p, n, out->hex);
-    out->size = n;
-    out->present = 1;
+    pv_blobref_of(p, n, out);
     blob_path(path, sizeof path, pvdir, out->hex);
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == n) return PV_OK;
 

@@ -15,6 +15,21 @@
 /* Lower-case hex SHA-256 of n bytes into hex (65 bytes with the NUL). */
 void pv_sha256_hex(const void *p, size_t n, char hex[65]);
 
+/* Does a chunk hold v by reference: a TEXT or BLOB over
+ * PV_BLOB_THRESHOLD (ws.h) bytes? */
+int pv_blob_by_ref(const pv_value *v);
+
+/* The reference of n bytes, as pv_blob_put fills it, without storing
+ * them (the bytes come with another side: a merge, a diff). */
+void pv_blobref_of(const void *p, size_t n, pv_blobref *out);
+
+/* Append `row` (s->ncols values) to out as a chunk record, as a writer
+ * does: each value held by reference is stored under `pvdir` first.
+ * refs: scratch for s->ncols references. Errors: those of pv_blob_put
+ * and pv_chunk_encode_row. */
+int pv_blob_encode_row(const char *pvdir, int sync, const pv_schema *s, const pv_value *row, pv_blobref *refs,
+                       pv_buf *out);
+
 /* Store n bytes under `pvdir` (the `.pv` directory) unless already there,
  * through a temporary file renamed into place; fills *out.
  * Errors: PV_EIO, PV_ENOMEM. */

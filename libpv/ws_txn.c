@@ -377,21 +377,6 @@ static int rows_equal(const pv_schema *s, const pv_value *a, const pv_value *b)
     return 1;
 }
 
-/* Encode a row, putting large values into the blob store first. */
-static int encode_row(pv_ws *ws, ws_table *t, const pv_value *row, pv_buf *out, pv_blobref *refs)
-{
-    uint32_t c;
-    int any = 0, rc;
-    for (c = 0; c < t->schema->ncols; c++) {
-        refs[c].present = 0;
-        if ((row[c].type == PV_TEXT || row[c].type == PV_BLOB) && row[c].u.s.n > PV_BLOB_THRESHOLD) {
-            if ((rc = pv_blob_put(ws->pvdir, row[c].u.s.p, row[c].u.s.n, ws->sync, &refs[c]))) return rc;
-            any = 1;
-        }
-    }
-    return pv_chunk_encode_row(out, t->schema, row, any ? refs : NULL);
-}
-
 static int encode_delete(ws_table *t, const pv_value *row, pv_buf *out)
 {
     pv_value key[PV_MAX_COLUMNS];
@@ -465,7 +450,7 @@ static int plan_records(pv_ws *ws, table_plan *p)
             pv_value row[PV_MAX_COLUMNS];
             uint32_t c;
             for (c = 0; c < t->schema->ncols; c++) row[c] = pv_vec_get(&t->vecs[c], (uint32_t)r);
-            rc = encode_row(ws, t, row, &p->lines, refs);
+            rc = pv_blob_encode_row(ws->pvdir, ws->sync, t->schema, row, refs, &p->lines);
         }
         goto done;
     }
@@ -488,7 +473,7 @@ static int plan_records(pv_ws *ws, table_plan *p)
             if (t->live[idx]) {
                 /* an old row of another column layout cannot be compared: write */
                 if (older || !(was_live && rows_equal(t->schema, u->old, now)))
-                    rc = encode_row(ws, t, now, &p->lines, refs);
+                    rc = pv_blob_encode_row(ws->pvdir, ws->sync, t->schema, now, refs, &p->lines);
             } else if (was_live) {
                 rc = encode_delete(t, now, &p->lines);
             }

@@ -482,10 +482,9 @@ static int encode_fixup(job *j, const pv_schema *s, const pv_value *row, const p
      * would: their blob files come with the side that brought them */
     for (c = 0; c < hs.ncols; c++) {
         refs[c].present = 0;
-        if ((hrow[c].type == PV_TEXT || hrow[c].type == PV_BLOB) && hrow[c].u.s.n > PV_BLOB_THRESHOLD) {
-            pv_sha256_hex(hrow[c].u.s.p, hrow[c].u.s.n, refs[c].hex);
-            refs[c].size = hrow[c].u.s.n;
-            refs[c].present = any = 1;
+        if (pv_blob_by_ref(&hrow[c])) {
+            pv_blobref_of(hrow[c].u.s.p, hrow[c].u.s.n, &refs[c]);
+            any = 1;
         }
     }
     return pv_chunk_encode_row(out, &hs, hrow, any ? refs : NULL);

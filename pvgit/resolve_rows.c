@@ -22,17 +22,8 @@
 int pvgit_rows_add(pv_ws *ws, pvgit_rows_part *part, const pv_value *row, const pv_value *key)
 {
     pv_blobref refs[PV_MAX_COLUMNS];
-    uint32_t c;
-    int any = 0, rc;
     if (!row) return pv_chunk_encode_delete(&part->records, part->s, key);
-    for (c = 0; c < part->s->ncols; c++) {
-        refs[c].present = 0;
-        if ((row[c].type == PV_TEXT || row[c].type == PV_BLOB) && row[c].u.s.n > PV_BLOB_THRESHOLD) {
-            if ((rc = pv_blob_put(ws->pvdir, row[c].u.s.p, row[c].u.s.n, ws->sync, &refs[c]))) return rc;
-            any = 1;
-        }
-    }
-    return pv_chunk_encode_row(&part->records, part->s, row, any ? refs : NULL);
+    return pv_blob_encode_row(ws->pvdir, ws->sync, part->s, row, refs, &part->records);
 }
 
 /* One file the commit changes. */

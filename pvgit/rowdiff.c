@@ -1438,11 +1438,9 @@ int pvgit_value_text(pv_buf *out, const pv_value *v, int isref)
 {
     pv_blobref r;
     if (isref) return pv_buf_append(out, v->u.s.p, v->u.s.n);
-    if ((v->type == PV_TEXT || v->type == PV_BLOB) && v->u.s.n > PV_BLOB_THRESHOLD) {
-        /* the reference a writer would put in the chunk: its bytes' digest */
-        pv_sha256_hex(v->u.s.p, v->u.s.n, r.hex);
-        r.size = v->u.s.n;
-        r.present = 1;
+    if (pv_blob_by_ref(v)) {
+        /* the reference a writer would put in the chunk */
+        pv_blobref_of(v->u.s.p, v->u.s.n, &r);
         return put_ref(out, &r);
     }
     return pv_chunk_encode_value(out, v);
