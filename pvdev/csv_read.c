@@ -326,18 +326,17 @@ static int feed_special(pv_csv_reader *r, unsigned char c, uint64_t off)
         begin_field(r, off, 0);
         on_field(NULL, 0, r);
         on_record(c, r);
-        r->line++;
-        r->prev_cr = c == '\r';
-        return r->err;
+        rc = r->err;
+    } else {
+        if (c == ',') {
+            begin_record(r, off);
+            if (r->at_field_start)  /* an empty field */
+                begin_field(r, off, 0);
+        } else if (r->rec_open && r->at_field_start) {
+            begin_field(r, off, 0);  /* an empty last field */
+        }
+        rc = parse(r, &c, 1, off);
     }
-    if (c == ',') {
-        begin_record(r, off);
-        if (r->at_field_start)  /* an empty field */
-            begin_field(r, off, 0);
-    } else if (r->rec_open && r->at_field_start) {
-        begin_field(r, off, 0);  /* an empty last field */
-    }
-    rc = parse(r, &c, 1, off);
     if (c == '\n') {
         if (!r->prev_cr)
             r->line++;
