@@ -112,16 +112,49 @@ static inline uint64_t popcount64(uint64_t x)
     return (x * 0x0101010101010101ull) >> 56;
 }
 
-/* Sum of bits [j0, j0 + m): a word at a time. */
+/* Set bits of the n little-endian words at q. The library is built for
+ * the x86-64 baseline, which has no POPCNT instruction; CPUs since 2008
+ * have it, and with it a point read of a DELTA column (a prefix sum of up
+ * to 1,023 one-bit deltas) takes a third of the instructions. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("popcnt"))) static uint64_t words_popcount_hw(const uint8_t *q, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += (uint64_t)__builtin_popcountll(pv_get_u64(q + 8 * i));
+    return sum;
+}
+#define HAVE_POPCOUNT_HW() __builtin_cpu_supports("popcnt")
+#else
+#define words_popcount_hw words_popcount_sw
+#define HAVE_POPCOUNT_HW() 1
+#endif
+
+static uint64_t words_popcount_sw(const uint8_t *q, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) sum += popcount64(pv_get_u64(q + 8 * i));
+    return sum;
+}
+
+/* Sum of bits [j0, j0 + m): the partial first and last words masked, the
+ * whole words between counted together. */
 static uint64_t bits_sum(const uint8_t *q, uint32_t j0, uint32_t m)
 {
-    uint64_t sum = 0, b = j0, e = (uint64_t)j0 + m;
-    while (b < e) {
+    uint64_t sum = 0, b = j0, e = (uint64_t)j0 + m, full;
+    if (m == 0) return 0;
+    if (b & 63) { /* the head: bits b .. of its word */
         unsigned lo = (unsigned)(b & 63), nb = e - b < 64 - lo ? (unsigned)(e - b) : 64 - lo;
         uint64_t x = pv_get_u64(q + 8 * (size_t)(b >> 6)) >> lo;
         sum += popcount64(nb < 64 ? x & ((1ull << nb) - 1) : x);
         b += nb;
     }
+    full = (e - b) / 64;
+    if (full)
+        sum += HAVE_POPCOUNT_HW() ? words_popcount_hw(q + 8 * (size_t)(b >> 6), (size_t)full)
+                                  : words_popcount_sw(q + 8 * (size_t)(b >> 6), (size_t)full);
+    b += full * 64;
+    if (b < e) /* the tail: the low e - b bits of its word */
+        sum += popcount64(pv_get_u64(q + 8 * (size_t)(b >> 6)) & ((1ull << (e - b)) - 1));
     return sum;
 }
 
