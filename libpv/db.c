@@ -215,6 +215,11 @@ void pv_rowcache_free(struct pvdb_rowcache *cache)
     pvdb_rowcache_free(cache);
 }
 
+int pv_rowcache_hold(struct pvdb_rowcache **cache)
+{
+    return pvdb_rowcache_hold(cache);
+}
+
 int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out)
 {
     if (db->kind == PV_DB_PVDB) return pvdb_find_table(db->file, name, len, out);

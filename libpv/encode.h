@@ -184,8 +184,12 @@ typedef struct pv_dec {
     uint32_t count;            /* DICT: entries; ZSTR: blocks */
     uint8_t fmt;               /* DICT: 0 array, 1 front-coded */
     uint8_t tabled;            /* DICT: a small array of strings read through a
-                                * NUL-terminated copy in arena (set by open()
-                                * when an arena is given: scans) */
+                                * NUL-terminated copy (set by open() when an
+                                * arena is given, scans, or with may_hold) */
+    uint8_t may_hold;          /* set by the caller before open(): get() may keep a
+                                * cached table in held, which the caller releases
+                                * (pv_dec_release) before it opens the decoder
+                                * again (the decoders of a statement's row cache) */
     /* read() state */
     uint32_t cached;           /* ZSTR: block in *mem + 1, 0 if none */
     uint32_t zlen;             /* ZSTR: its raw length */

@@ -335,7 +335,7 @@ static int dict_open(pv_dec *d, const char **why)
     d->fc_held = NULL;
     d->table = NULL;
     d->tabled = str && d->fmt == 0 && d->count > 0 && d->count <= TABLE_MAX_ENTRIES &&
-                d->bytes_len <= TABLE_MAX_BYTES && d->arena;
+                d->bytes_len <= TABLE_MAX_BYTES && (d->arena || (d->cache && d->may_hold));
     return pv_is_open(&d->is, p[5], p + codes_at, d->n - codes_at, d->nrows);
 }
 
@@ -748,12 +748,16 @@ static void dict_prefetch(const pv_dec *d, uint32_t r)
 }
 
 /* get() of a tabled array dictionary: the table's entry once a read()
- * made the table; before, a copy of the entry appended to mem and followed
- * by a NUL (*moff), as for a front-coded one (a few rows read by get() do
- * not pay for the table). */
+ * made the table, or at once for a decoder that may hold the cached one
+ * (found there, or made once for every reader of the chunk); else a copy
+ * of the entry appended to mem and followed by a NUL (*moff), as for a
+ * front-coded one (a few rows read by a scan's get() do not pay for the
+ * table). */
 static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t *moff)
 {
     pv_str s;
+    int rc;
+    if (!d->table && d->may_hold && d->cache && (rc = arr_table(d))) return rc;
     if (d->table) {
         *out = d->table[c];
         return 0;

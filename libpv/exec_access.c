@@ -1104,6 +1104,9 @@ int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_
     /* a point lookup's vectors are set once: the slot arrays never move,
      * and every run's table has the slots' types (exec_run.c check_shape) */
     if (l->point) slot_vecs(l);
+    /* (its strings live until the next row: small dictionaries' come
+     * NUL-terminated out of their cached tables, not copied by pv_column_text) */
+    if (l->point && pvdb_source_is_pvdb(src) && (rc = pv_rowcache_hold(&l->rowcache))) goto fail;
     if ((rc = index_start(l, cx))) goto fail;
     *out = l;
     return 0;

@@ -151,8 +151,11 @@ typedef struct pv_open_options {
      * cache_bytes of cached blocks, plus blocks readers still hold after
      * eviction: a running statement holds, per column it reads, the block
      * it is in and the dictionary pages (or table) of its current row
-     * group, and up to 8 recently finished scans per file are kept (with
-     * theirs) for the next statements to reuse. Values read from a
+     * group; a statement's point lookups by key hold, until it is
+     * finalized, the small dictionaries' tables of the row groups they
+     * read (at most 64 groups per column; their text then comes out
+     * NUL-terminated, uncopied); and up to 8 recently finished scans per
+     * file are kept (with theirs) for the next statements to reuse. Values read from a
      * cached block stay valid while held: a statement's until the next
      * pv_step, pv_reset or pv_finalize (as every pv_column_* pointer);
      * pv_get copies them into the getter's buffer. Values stored

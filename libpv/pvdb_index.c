@@ -35,6 +35,7 @@ typedef struct ksearch {
 static inline pv_dec *cached_dec(struct pvdb_rowcache *rc, uint32_t g, uint32_t c,
                                  pv_dec **slot);
 static inline void cached_set(struct pvdb_rowcache *rc, uint32_t g, uint32_t c);
+static unsigned cached_load_flags(const struct pvdb_rowcache *rc, pv_dec *d);
 
 static int get_table(const pvdb_file *f, uint32_t table, const pvdb_table **out)
 {
@@ -79,11 +80,8 @@ static int key_dec(ksearch *s, uint32_t g, uint32_t k, pv_dec **out)
         return PV_OK;
     }
     d = slot ? slot : &s->dec;
-    d->mem = NULL;
-    d->arena = NULL;
-    d->tmp = NULL;
     /* (with the block cache, as pvdb_read_row opens the cached ones) */
-    rc = pvdb_load_chunk(s->t, g, c, slot ? PVDB_LOAD_CACHE : 0, d, &bm);
+    rc = pvdb_load_chunk(s->t, g, c, slot ? cached_load_flags(s->rc, d) : 0, d, &bm);
     s->open = 0;
     if (rc) return rc;
     if (slot) {
@@ -498,6 +496,33 @@ static void advise_word(const pvdb_file *f, const pv_dec *d, uint32_t r)
     pvdb_advise(f, (uint64_t)(q - f->map) + (uint64_t)(r & (PV_BLOCK_ROWS - 1)) * w / 8, 8);
 }
 
+/* Release what the decoders of slot s hold (PVDB_LOAD_HOLD); they stay
+ * valid until the slot is forgotten (its tag and bits are the caller's). */
+static void slot_release(pvdb_rowcache *rc, uint32_t s)
+{
+    uint32_t w;
+    if (!rc->hold || !rc->dec[s] || !rc->tag[s]) return;
+    for (w = 0; w < rc->vwords; w++) {
+        uint64_t bits = rc->valid[(size_t)s * rc->vwords + w];
+        while (bits) {
+            pv_dec_release(&rc->dec[s][w * 64 + (uint32_t)__builtin_ctzll(bits)]);
+            bits &= bits - 1;
+        }
+    }
+}
+
+/* The load flags of a decoder about to be opened in a slot of rc, which
+ * then holds nothing yet (its memory is malloc'ed, or was released). */
+static unsigned cached_load_flags(const pvdb_rowcache *rc, pv_dec *d)
+{
+    d->mem = NULL;
+    d->arena = NULL;
+    d->tmp = NULL;
+    d->held = NULL;
+    d->fc_held = NULL;
+    return PVDB_LOAD_CACHE | (rc->hold ? PVDB_LOAD_HOLD : 0);
+}
+
 /* The decoder of column c of group g in cache c (NULL: none) when it is
  * open there: *slot is where to open it otherwise (or NULL). */
 static inline pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot)
@@ -509,6 +534,7 @@ static inline pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_d
     if (!rc->dec[s] && !(rc->dec[s] = malloc((size_t)rc->ncols * sizeof **rc->dec)))
         return NULL; /* read without the cache */
     if (rc->tag[s] != g + 1) { /* another group had the slot: forget it */
+        slot_release(rc, s);
         rc->tag[s] = g + 1;
         memset(rc->valid + (size_t)s * rc->vwords, 0, rc->vwords * sizeof *rc->valid);
     }
@@ -547,11 +573,17 @@ static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t 
         if (null[i]) continue;
         d[i] = cached_dec(rc, g, cols[i], &slot);
         if (!d[i]) {
-            d[i] = slot ? slot : &local[i];
-            d[i]->mem = NULL;
-            d[i]->arena = NULL;
-            d[i]->tmp = NULL;
-            e_rc = pvdb_load_chunk(t, g, cols[i], PVDB_LOAD_CACHE, d[i], &bm); /* get() holds nothing */
+            unsigned lf = PVDB_LOAD_CACHE; /* (get() holds nothing: local[i] needs no release) */
+            if (slot) {
+                d[i] = slot;
+                lf = cached_load_flags(rc, slot);
+            } else {
+                d[i] = &local[i];
+                d[i]->mem = NULL;
+                d[i]->arena = NULL;
+                d[i]->tmp = NULL;
+            }
+            e_rc = pvdb_load_chunk(t, g, cols[i], lf, d[i], &bm);
             if (e_rc) return e_rc;
             if (slot) cached_set(rc, g, cols[i]);
         }
@@ -595,7 +627,10 @@ static int row_value(const pvdb_table *t, uint32_t g, uint32_t c, uint32_t r, pv
 void pvdb_rowcache_free(pvdb_rowcache *rc)
 {
     if (!rc) return;
-    for (uint32_t s = 0; rc->dec && s < rc->nslots; s++) free(rc->dec[s]);
+    for (uint32_t s = 0; rc->dec && s < rc->nslots; s++) {
+        slot_release(rc, s);
+        free(rc->dec[s]);
+    }
     free(rc->tag);
     free(rc->valid);
     free(rc->dec);
@@ -613,12 +648,15 @@ static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t)
     rc = *rcp;
     if (rc && rc->gen == t->file->gen && rc->table == table) return rc;
     if (rc && rc->ncols == ncols) { /* same shape: keep the memory */
+        for (uint32_t s = 0; s < rc->nslots; s++) slot_release(rc, s);
         memset(rc->tag, 0, rc->nslots * sizeof *rc->tag);
     } else {
         size_t per = (size_t)ncols * sizeof(pv_dec);
+        int hold = rc && rc->hold;
         pvdb_rowcache_free(rc);
         *rcp = rc = calloc(1, sizeof *rc);
         if (!rc) return NULL;
+        rc->hold = hold;
         rc->ncols = ncols;
         rc->vwords = (ncols + 63) / 64;
         /* a power of two (a slot is g & (nslots - 1)), 1 .. ROWCACHE_SLOTS */
@@ -636,6 +674,14 @@ static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t)
     rc->gen = t->file->gen;
     rc->table = table;
     return rc;
+}
+
+int pvdb_rowcache_hold(pvdb_rowcache **rcp)
+{
+    if (*rcp) return pv_err(PV_EMISUSE, "pvdb_rowcache_hold: the reader has a cache already");
+    if (!(*rcp = calloc(1, sizeof **rcp))) return pv_err(PV_ENOMEM, "out of memory");
+    (*rcp)->hold = 1; /* (ncols 0: rowcache_for shapes it on first use) */
+    return PV_OK;
 }
 
 int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32_t *cols,

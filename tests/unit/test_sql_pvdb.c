@@ -340,6 +340,86 @@ static void test_dictionary_table_cached(void **state)
     pv_close(bare);
 }
 
+/* v's row i: a city out of ten, NULL every 11th row */
+static const char *const cities[] = {"Århus", "Lyon", "Osaka", "Quito", "Lima", "Oslo", "Pune", "Bern", "Kyiv", ""};
+#define VROWS 6000
+
+static void v_row(pv_buf *b, int i, void *ctx)
+{
+    (void)ctx;
+    if (i % 11 == 5) pv_buf_printf(b, "(%d, NULL)", i);
+    else pv_buf_printf(b, "(%d, '%s')", i, cities[i % 10]);
+}
+
+static void fill_v(pv_db *db)
+{
+    exec_ok(db, "CREATE TABLE v (id INTEGER PRIMARY KEY, city TEXT)");
+    exec_ok(db, "BEGIN");
+    insert_rows(db, "v", VROWS, v_row, NULL);
+    exec_ok(db, "COMMIT");
+}
+
+/* v baked with 64 rows per group: 94 groups, more than a reader's row
+ * cache has slots (64), each with a dictionary of its cities */
+static int setup_v(void **state) { return setup_pair(state, fill_v, 64); }
+
+/* Point reads by a prepared statement hand out small dictionaries' text
+ * from their cached tables (NUL-terminated, made once per row group and
+ * shared), and release them as the statement's row cache moves on: the
+ * keys visit every group out of order, twice round. Every answer is the
+ * row's, as a file opened with the cache off gives it. */
+static void test_point_dictionary_table_held(void **state)
+{
+    static const char *const sql = "SELECT id, city FROM v WHERE id = ?";
+    pfix *f = *state;
+    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
+    pv_blockcache_stats s0, s1;
+    pv_db *cached = NULL, *bare = NULL;
+    pv_stmt *a = NULL, *b = NULL;
+    int i, round, ngroups = (VROWS + 63) / 64;
+    o.cache_bytes = PV_CACHE_BYTES_DEFAULT;
+    assert_int_equal(pv_open_ex(f->path, &o, &cached), PV_OK);
+    o.cache_bytes = (uint64_t)-1;
+    assert_int_equal(pv_open_ex(f->path, &o, &bare), PV_OK);
+    assert_int_equal(pv_prepare(cached, sql, (size_t)-1, &a, NULL), PV_OK);
+    assert_int_equal(pv_prepare(bare, sql, (size_t)-1, &b, NULL), PV_OK);
+    pv_blockcache_stats_get(cached->cache, &s0);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < VROWS; i += 5) {
+            int id = (int)(((int64_t)i * 2741) % VROWS); /* (2741 is prime: every group, out of order) */
+            pv_stmt *st[2] = {a, b};
+            int k;
+            for (k = 0; k < 2; k++) {
+                const char *x;
+                pv_reset(st[k]);
+                assert_int_equal(pv_bind_int64(st[k], 1, id), PV_OK);
+                assert_int_equal(pv_step(st[k]), PV_ROW);
+                assert_int_equal(pv_column_int64(st[k], 0), id);
+                x = pv_column_text(st[k], 1);
+                if (id % 11 == 5) {
+                    assert_null(x);
+                    continue;
+                }
+                if (!x || strcmp(x, cities[id % 10]) || strlen(x) != pv_column_bytes(st[k], 1))
+                    fail_msg("id %d (%s): '%s' (%zu bytes), want '%s'", id, k ? "no cache" : "cached",
+                             x ? x : "(null)", pv_column_bytes(st[k], 1), cities[id % 10]);
+            }
+        }
+        if (round == 0) pv_blockcache_stats_get(cached->cache, &s1);
+    }
+    pv_finalize(a);
+    pv_finalize(b);
+    /* every group's table made once, in the first round; the second finds
+     * them (the statement released its own as its slots moved on) */
+    assert_int_equal(s1.inserts - s0.inserts, ngroups);
+    assert_int_equal(s1.entries - s0.entries, ngroups);
+    pv_blockcache_stats_get(cached->cache, &s0);
+    assert_int_equal(s0.inserts, s1.inserts);
+    assert_true(s0.hits > s1.hits);
+    pv_close(cached);
+    pv_close(bare);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -350,6 +430,7 @@ int main(void)
         T(test_params),
         T(test_array_dictionary_text),
         T(test_dictionary_table_cached),
+        cmocka_unit_test_setup_teardown(test_point_dictionary_table_held, setup_v, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
