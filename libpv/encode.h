@@ -206,7 +206,9 @@ typedef struct pv_dec {
     uint32_t chunk;
     const struct pv_block *held;          /* ZSTR: the cached block read() points into;
                                            * DICT tabled: the cached table */
-    const struct pv_block **fc_held;      /* DICT: per page of 256 entries, in arena */
+    const struct pv_block **fc_held;      /* DICT: per page of 256 entries, in arena (or
+                                           * malloc'ed by a may_hold get(); freed by
+                                           * pv_dec_release) */
 } pv_dec;
 
 /* Release the cached blocks a decoder holds (it then points into none of

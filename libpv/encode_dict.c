@@ -477,44 +477,53 @@ static int fc_decode_group(pv_dec *d, uint32_t g)
     return 0;
 }
 
-/* Page p (FC_PAGE_GROUPS groups) through the shared block cache: found,
- * or decoded and offered, then held (d->fc_held[p]) and its groups set in
- * d->fc_groups. A cached page was checked by whoever decoded it (the same
- * bytes of the same file). 0, 1 malformed, 2 too large to cache (decode
- * by group), PV_ENOMEM. */
-static int fc_decode_page(pv_dec *d, uint32_t p)
+/* Page p (FC_PAGE_GROUPS groups, entries contiguous from the page's
+ * first) through the shared block cache: found, or decoded and offered;
+ * *out holds a reference. A cached page was checked by whoever decoded it
+ * (the same bytes of the same file). 0, 1 malformed, 2 too large to cache
+ * (decode by group), PV_ENOMEM. */
+static int fc_page_block(const pv_dec *d, uint32_t p, const pv_block **out)
 {
     uint32_t ngroups = (d->count + FC_GROUP - 1) / FC_GROUP, g0 = p * FC_PAGE_GROUPS, i;
     uint32_t ng = ngroups - g0 < FC_PAGE_GROUPS ? ngroups - g0 : FC_PAGE_GROUPS;
     uint32_t lens[FC_PAGE_GROUPS][FC_GROUP], cnt[FC_PAGE_GROUPS], nent = 0;
-    uint64_t gbytes[FC_PAGE_GROUPS];
+    uint64_t gbytes[FC_PAGE_GROUPS], total = 0;
     pv_block_key key;
-    const pv_block *b;
+    pv_block *nb;
     pv_str *strs;
+    char *bytes;
     key.gen = d->gen;
     key.chunk = d->chunk;
     key.block = PV_BLOCK_FC_PAGE | p;
-    if (!(b = pv_blockcache_get(d->cache, &key))) {
-        uint64_t total = 0;
-        pv_block *nb;
-        char *bytes;
-        for (i = 0; i < ng; i++) {
-            if (fc_group_sizes(d, g0 + i, lens[i], &cnt[i], &gbytes[i])) return 1;
-            total += gbytes[i];
-            nent += cnt[i];
-        }
-        if (total > FC_MAX_DECODED) return 2;
-        if (!(nb = pv_block_new(nent * sizeof(pv_str) + (size_t)total + nent)))
-            return pv_err(PV_ENOMEM, "out of memory decoding a dictionary page");
-        strs = pv_block_data(nb);
-        bytes = (char *)(strs + nent);
-        for (i = 0; i < ng; i++) {
-            fc_group_fill(d, g0 + i, lens[i], cnt[i], strs, bytes);
-            bytes += gbytes[i] + cnt[i]; /* (and their NULs) */
-            strs += cnt[i];
-        }
-        b = pv_blockcache_put(d->cache, &key, nb);
+    if ((*out = pv_blockcache_get(d->cache, &key))) return 0;
+    for (i = 0; i < ng; i++) {
+        if (fc_group_sizes(d, g0 + i, lens[i], &cnt[i], &gbytes[i])) return 1;
+        total += gbytes[i];
+        nent += cnt[i];
     }
+    if (total > FC_MAX_DECODED) return 2;
+    if (!(nb = pv_block_new(nent * sizeof(pv_str) + (size_t)total + nent)))
+        return pv_err(PV_ENOMEM, "out of memory decoding a dictionary page");
+    strs = pv_block_data(nb);
+    bytes = (char *)(strs + nent);
+    for (i = 0; i < ng; i++) {
+        fc_group_fill(d, g0 + i, lens[i], cnt[i], strs, bytes);
+        bytes += gbytes[i] + cnt[i]; /* (and their NULs) */
+        strs += cnt[i];
+    }
+    *out = pv_blockcache_put(d->cache, &key, nb);
+    return 0;
+}
+
+/* Page p held (d->fc_held[p]) and its groups set in d->fc_groups. */
+static int fc_decode_page(pv_dec *d, uint32_t p)
+{
+    uint32_t ngroups = (d->count + FC_GROUP - 1) / FC_GROUP, g0 = p * FC_PAGE_GROUPS, i;
+    uint32_t ng = ngroups - g0 < FC_PAGE_GROUPS ? ngroups - g0 : FC_PAGE_GROUPS;
+    const pv_block *b;
+    pv_str *strs;
+    int rc = fc_page_block(d, p, &b);
+    if (rc) return rc;
     strs = pv_block_data(b);
     for (i = 0; i < ng; i++) d->fc_groups[g0 + i] = strs + (size_t)i * FC_GROUP;
     d->fc_held[p] = b;
@@ -612,6 +621,7 @@ void pv_dec_release(pv_dec *d)
     if (d->fc_held) {
         size_t n = (d->count + FC_GROUP - 1) / FC_GROUP, p;
         for (p = 0; p < (n + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS; p++) pv_block_release(d->fc_held[p]);
+        if (!d->arena) free((void *)d->fc_held); /* (a holding get()'s: malloc'ed) */
         d->fc_held = NULL;
         d->fc_groups = NULL; /* they may point into the pages */
     }
@@ -773,6 +783,24 @@ static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t 
     return 0;
 }
 
+/* get() of a front-coded entry by a decoder that may hold cached blocks:
+ * from its page, decoded once for every reader and held until
+ * pv_dec_release (d->fc_held, malloc'ed: such a decoder has no arena).
+ * 0, 1 malformed, 2 not this way (decode the entry alone), PV_ENOMEM. */
+static int held_fc_get(pv_dec *d, uint32_t c, pv_str *out)
+{
+    uint32_t p = c / (FC_PAGE_GROUPS * FC_GROUP);
+    int rc;
+    if (!d->fc_held) {
+        size_t ng = (d->count + FC_GROUP - 1) / FC_GROUP;
+        d->fc_held = calloc((ng + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS, sizeof *d->fc_held);
+        if (!d->fc_held) return 2;
+    }
+    if (!d->fc_held[p] && (rc = fc_page_block(d, p, &d->fc_held[p]))) return rc;
+    *out = ((const pv_str *)pv_block_data(d->fc_held[p]))[c % (FC_PAGE_GROUPS * FC_GROUP)];
+    return 0;
+}
+
 static int dict_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t *moff,
                     const char **why)
 {
@@ -800,6 +828,7 @@ static int dict_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t 
     if (d->tabled) return tabled_get(d, (uint32_t)c, &out->u.s, mem, moff);
     if (d->fmt == 0) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c, &out->u.s);
     *why = "bad front-coded dictionary";
+    if (d->may_hold && d->cache && (rc = held_fc_get(d, (uint32_t)c, &out->u.s)) != 2) return rc;
     rc = fc_entry(d, (uint32_t)c, mem, moff, &len);
     if (rc) return rc;
     out->u.s.p = NULL;

@@ -152,10 +152,11 @@ typedef struct pv_open_options {
      * eviction: a running statement holds, per column it reads, the block
      * it is in and the dictionary pages (or table) of its current row
      * group; a statement's point lookups by key hold, until it is
-     * finalized, the small dictionaries' tables of the row groups they
-     * read (at most 64 groups per column; their text then comes out
-     * NUL-terminated, uncopied); and up to 8 recently finished scans per
-     * file are kept (with theirs) for the next statements to reuse. Values read from a
+     * finalized, the small dictionaries' tables and the front-coded
+     * dictionaries' pages they read, in at most 64 row groups per column
+     * (their text then comes out NUL-terminated, not copied); and up to 8
+     * recently finished scans per file are kept (with theirs) for the next
+     * statements to reuse. Values read from a
      * cached block stay valid while held: a statement's until the next
      * pv_step, pv_reset or pv_finalize (as every pv_column_* pointer);
      * pv_get copies them into the getter's buffer. Values stored

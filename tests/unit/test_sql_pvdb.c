@@ -420,6 +420,78 @@ static void test_point_dictionary_table_held(void **state)
     pv_close(bare);
 }
 
+/* w's row i: one of 1024 long URLs that share most of their bytes, each
+ * on 8 rows of a group: its dictionary is front-coded */
+#define WROWS 16384
+#define WURLS 1024
+static void w_url(char *out, size_t n, int i)
+{
+    snprintf(out, n, "https://data.example.org/archive/%0180d/item-%05d", 0, i);
+}
+
+static void w_row(pv_buf *b, int i, void *ctx)
+{
+    char url[256];
+    (void)ctx;
+    w_url(url, sizeof url, i % WURLS);
+    pv_buf_printf(b, "(%d, '%s')", i, url);
+}
+
+static void fill_w(pv_db *db)
+{
+    exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, url TEXT)");
+    exec_ok(db, "BEGIN");
+    insert_rows(db, "w", WROWS, w_row, NULL);
+    exec_ok(db, "COMMIT");
+}
+
+/* w baked with 8192 rows per group: two groups, each with a dictionary of
+ * 1024 entries, four pages of 256 */
+static int setup_w(void **state) { return setup_pair(state, fill_w, 8192); }
+
+/* Point reads by a prepared statement take a front-coded dictionary's
+ * entries out of its decoded pages in the block cache (each decoded once,
+ * then found), instead of decoding each entry alone; every answer is the
+ * row's, with and without the cache. */
+static void test_point_front_coded_pages(void **state)
+{
+    static const char *const sql = "SELECT id, url FROM w WHERE id = ?";
+    pfix *f = *state;
+    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
+    pv_blockcache_stats s0, s1;
+    pv_db *db[2] = {NULL, NULL};
+    pv_stmt *st[2] = {NULL, NULL};
+    int i, k, round, npages = 2 * 4;
+    o.cache_bytes = PV_CACHE_BYTES_DEFAULT;
+    assert_int_equal(pv_open_ex(f->path, &o, &db[0]), PV_OK);
+    o.cache_bytes = (uint64_t)-1;
+    assert_int_equal(pv_open_ex(f->path, &o, &db[1]), PV_OK);
+    for (k = 0; k < 2; k++) assert_int_equal(pv_prepare(db[k], sql, (size_t)-1, &st[k], NULL), PV_OK);
+    pv_blockcache_stats_get(db[0]->cache, &s0);
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < WROWS; i += 5) {
+            int id = (int)(((int64_t)i * 1777) % WROWS);
+            char want[256];
+            w_url(want, sizeof want, id % WURLS);
+            for (k = 0; k < 2; k++) {
+                const char *x;
+                pv_reset(st[k]);
+                assert_int_equal(pv_bind_int64(st[k], 1, id), PV_OK);
+                assert_int_equal(pv_step(st[k]), PV_ROW);
+                x = pv_column_text(st[k], 1);
+                if (!x || strcmp(x, want) || strlen(x) != pv_column_bytes(st[k], 1))
+                    fail_msg("id %d (%s): '%s', want '%s'", id, k ? "no cache" : "cached", x ? x : "(null)", want);
+            }
+        }
+        if (round == 0) pv_blockcache_stats_get(db[0]->cache, &s1);
+    }
+    for (k = 0; k < 2; k++) pv_finalize(st[k]);
+    assert_int_equal(s1.inserts - s0.inserts, npages);
+    pv_blockcache_stats_get(db[0]->cache, &s0);
+    assert_int_equal(s0.inserts, s1.inserts);
+    for (k = 0; k < 2; k++) pv_close(db[k]);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -431,6 +503,7 @@ int main(void)
         T(test_array_dictionary_text),
         T(test_dictionary_table_cached),
         cmocka_unit_test_setup_teardown(test_point_dictionary_table_held, setup_v, teardown),
+        cmocka_unit_test_setup_teardown(test_point_front_coded_pages, setup_w, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
