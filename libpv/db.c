@@ -217,7 +217,7 @@ void pv_rowcache_free(struct pvdb_rowcache *cache)
 
 int pv_rowcache_hold(struct pvdb_rowcache **cache)
 {
-    return pvdb_rowcache_hold(cache);
+    return pvdb_rowcache_hold(cache, PV_DEC_HOLD_PAGES | PV_DEC_HOLD_TABLES);
 }
 
 int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out)

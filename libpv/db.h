@@ -100,7 +100,7 @@ int pv_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
  * first use, freed with pv_rowcache_free; see pvdb_impl.h. NULL: none.) */
 void pv_rowcache_free(struct pvdb_rowcache *cache);
 /* (*cache, NULL until now, made a cache whose strings need only live until
- * the next point read: see pvdb_rowcache_hold) */
+ * the next point read, holding both kinds of blocks: see pvdb_rowcache_hold) */
 int pv_rowcache_hold(struct pvdb_rowcache **cache);
 
 /* Find a table by name (ASCII case-insensitive) and describe it as a source.

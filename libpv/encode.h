@@ -186,10 +186,10 @@ typedef struct pv_dec {
     uint8_t tabled;            /* DICT: a small array of strings read through a
                                 * NUL-terminated copy (set by open() when an
                                 * arena is given, scans, or with may_hold) */
-    uint8_t may_hold;          /* set by the caller before open(): get() may keep a
-                                * cached table in held, which the caller releases
-                                * (pv_dec_release) before it opens the decoder
-                                * again (the decoders of a statement's row cache) */
+    uint8_t may_hold;          /* PV_DEC_HOLD_* bits, set by the caller before open():
+                                * get() may keep cached blocks, which the caller
+                                * releases (pv_dec_release) before it opens the
+                                * decoder again (the decoders of a reader's row cache) */
     /* read() state */
     uint32_t cached;           /* ZSTR: block in *mem + 1, 0 if none */
     uint32_t zlen;             /* ZSTR: its raw length */
@@ -210,6 +210,13 @@ typedef struct pv_dec {
                                            * malloc'ed by a may_hold get(); freed by
                                            * pv_dec_release) */
 } pv_dec;
+
+/* pv_dec.may_hold: what get() may take from the shared block cache and
+ * keep. PAGES: a front-coded entry from its decoded page (NUL-terminated,
+ * not copied into mem). TABLES: a small array dictionary's entry from its
+ * NUL-terminated table (instead of the mapping, which outlives it). */
+#define PV_DEC_HOLD_PAGES  1u
+#define PV_DEC_HOLD_TABLES 2u
 
 /* Release the cached blocks a decoder holds (it then points into none of
  * them: call before resetting its arena or opening another section). */

@@ -335,7 +335,7 @@ static int dict_open(pv_dec *d, const char **why)
     d->fc_held = NULL;
     d->table = NULL;
     d->tabled = str && d->fmt == 0 && d->count > 0 && d->count <= TABLE_MAX_ENTRIES &&
-                d->bytes_len <= TABLE_MAX_BYTES && (d->arena || (d->cache && d->may_hold));
+                d->bytes_len <= TABLE_MAX_BYTES && (d->arena || (d->cache && (d->may_hold & PV_DEC_HOLD_TABLES)));
     return pv_is_open(&d->is, p[5], p + codes_at, d->n - codes_at, d->nrows);
 }
 
@@ -767,7 +767,7 @@ static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t 
 {
     pv_str s;
     int rc;
-    if (!d->table && d->may_hold && d->cache && (rc = arr_table(d))) return rc;
+    if (!d->table && (d->may_hold & PV_DEC_HOLD_TABLES) && d->cache && (rc = arr_table(d))) return rc;
     if (d->table) {
         *out = d->table[c];
         return 0;
@@ -828,7 +828,8 @@ static int dict_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t 
     if (d->tabled) return tabled_get(d, (uint32_t)c, &out->u.s, mem, moff);
     if (d->fmt == 0) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c, &out->u.s);
     *why = "bad front-coded dictionary";
-    if (d->may_hold && d->cache && (rc = held_fc_get(d, (uint32_t)c, &out->u.s)) != 2) return rc;
+    if ((d->may_hold & PV_DEC_HOLD_PAGES) && d->cache && (rc = held_fc_get(d, (uint32_t)c, &out->u.s)) != 2)
+        return rc;
     rc = fc_entry(d, (uint32_t)c, mem, moff, &len);
     if (rc) return rc;
     out->u.s.p = NULL;

@@ -69,10 +69,15 @@ PV_API int pv_getter_open(pv_db *db, const char *table, pv_getter **out)
     for (i = 0; i < g->ncols; i++) g->cols[i] = i;
     for (i = 0; i < g->npk; i++) g->ktype[i] = src.schema->cols[src.schema->pk[i]].type;
     if (!g->map) g->schema = NULL; /* a workspace schema may change: fetched per call */
+    /* front-coded strings out of their cached pages, held until a later
+     * pv_get moves on; array dictionaries' stay in the mapping, which
+     * pv_get promises until pv_getter_close */
+    if (g->map && (rc = pvdb_rowcache_hold(&g->rowcache, PV_DEC_HOLD_PAGES))) goto fail;
     pv_db_count_user(db, 1);
     *out = g;
     return PV_OK;
 fail:
+    pvdb_rowcache_free(g->rowcache);
     pv_db_map_release(g->map);
     free(g->name);
     free(g->cols);

@@ -159,7 +159,9 @@ typedef struct pv_open_options {
      * statements to reuse. Values read from a
      * cached block stay valid while held: a statement's until the next
      * pv_step, pv_reset or pv_finalize (as every pv_column_* pointer);
-     * pv_get copies them into the getter's buffer. Values stored
+     * pv_get's until its next call on the getter (it copies a compressed
+     * block's values into its buffer, and hands out front-coded
+     * dictionary entries from the pages it holds). Values stored
      * uncompressed point into the mapping. */
     uint64_t cache_bytes;
 } pv_open_options;
@@ -426,8 +428,8 @@ PV_API int pv_getter_columns(const pv_getter *g);
  * cell of no PV_* type, a string cell with a NULL pointer and a length).
  * Strings in `row` point into the mapping when stored uncompressed (valid
  * until pv_getter_close: the getter keeps the mapping it was opened on
- * even across pv_reopen), or into the getter's buffer (valid until the
- * next pv_get on it or pv_getter_close). On a workspace pv_get serves
+ * even across pv_reopen), or into the getter's buffer or a decoded block
+ * it holds (valid until the next pv_get on it or pv_getter_close). On a workspace pv_get serves
  * from the in-memory key index, and strings live until the next write to
  * the table. pv_get allocates nothing once the getter's buffer has grown
  * to the largest row's decoded strings. */

@@ -92,10 +92,12 @@ uint32_t pvdb_group_of(const pvdb_table *t, uint64_t row);
  * blocks, and read() may hold blocks until pv_dec_release, which the
  * caller must call before loading another chunk into d and when done. */
 #define PVDB_LOAD_CACHE    0x8u
-/* With PVDB_LOAD_CACHE: get() of a small array dictionary of strings
- * hands out the entries of its cached NUL-terminated table and holds it
- * (d->may_hold), until the caller's pv_dec_release. */
-#define PVDB_LOAD_HOLD     0x10u
+/* With PVDB_LOAD_CACHE, d->may_hold: get() of a front-coded dictionary
+ * hands out entries of its cached decoded pages (PAGES), of a small array
+ * dictionary of strings those of its cached NUL-terminated table (TABLES),
+ * and holds them until the caller's pv_dec_release. */
+#define PVDB_LOAD_HOLD_PAGES  0x10u
+#define PVDB_LOAD_HOLD_TABLES 0x20u
 int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags, pv_dec *d,
                     const uint8_t **bitmap);
 /* 1 when every string an opened decoder yields (read(), get(), DICT
@@ -103,7 +105,7 @@ int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags,
  * TEXT or BLOB that is front-coded (decoded into memory, each entry
  * NUL-terminated), a small array one opened with an arena (a scan's: its
  * entries copied once into the arena, each NUL-terminated: d->tabled; or
- * a point read's, loaded with PVDB_LOAD_HOLD: the cached table), or one
+ * a point read's, loaded with PVDB_LOAD_HOLD_TABLES: the cached table), or one
  * with no entries ("" for every row). Strings that point into the
  * mapping (PLAIN, array dictionaries of point reads) or into a
  * decompressed block (ZSTR) are not (encode_dict.c makes the NULs). */
@@ -169,18 +171,19 @@ typedef struct pvdb_rowcache {
     pv_dec **dec;              /* per slot: its ncols decoders, allocated when the
                                 * slot is first used (a point query uses one) */
     uint32_t reads;            /* point reads done (one in PVDB_PROBE_EVERY is timed) */
-    int hold;                  /* decoders loaded with PVDB_LOAD_HOLD (released when
-                                * their slot is reused, the cache is emptied or freed) */
+    unsigned hold;             /* PV_DEC_HOLD_* of its decoders (what they hold is
+                                * released when their slot is reused, the cache is
+                                * emptied or freed) */
 } pvdb_rowcache;
 /* Free a row cache (NULL accepted). */
 void pvdb_rowcache_free(pvdb_rowcache *rc);
 /* Make *rcp (NULL: the reader has none yet) an empty cache whose
- * decoders hold the cached tables of small string dictionaries
- * (PVDB_LOAD_HOLD), for a reader whose strings need only live until its
- * next point read: they are then NUL-terminated, where a reader without
- * gets them in the mapping (valid as long as it). PV_ENOMEM, PV_EMISUSE
- * (*rcp not NULL). */
-int pvdb_rowcache_hold(pvdb_rowcache **rcp);
+ * decoders hold what `what` (PV_DEC_HOLD_* bits) says, for a reader whose
+ * strings need only live until its next point read: they then come
+ * NUL-terminated out of the shared block cache (with TABLES, also those a
+ * reader without gets in the mapping, valid as long as it). PV_ENOMEM,
+ * PV_EMISUSE (*rcp not NULL). */
+int pvdb_rowcache_hold(pvdb_rowcache **rcp, unsigned what);
 /* pvdb_read_row, pvdb_find_row and pvdb_source_get_row with the reader's
  * cache *rcp (NULL when it has none yet: made on first use and left in
  * *rcp; rcp NULL: no cache). An allocation failure only reads without a

@@ -496,7 +496,7 @@ static void advise_word(const pvdb_file *f, const pv_dec *d, uint32_t r)
     pvdb_advise(f, (uint64_t)(q - f->map) + (uint64_t)(r & (PV_BLOCK_ROWS - 1)) * w / 8, 8);
 }
 
-/* Release what the decoders of slot s hold (PVDB_LOAD_HOLD); they stay
+/* Release what the decoders of slot s hold (rc->hold); they stay
  * valid until the slot is forgotten (its tag and bits are the caller's). */
 static void slot_release(pvdb_rowcache *rc, uint32_t s)
 {
@@ -520,7 +520,8 @@ static unsigned cached_load_flags(const pvdb_rowcache *rc, pv_dec *d)
     d->tmp = NULL;
     d->held = NULL;
     d->fc_held = NULL;
-    return PVDB_LOAD_CACHE | (rc->hold ? PVDB_LOAD_HOLD : 0);
+    return PVDB_LOAD_CACHE | ((rc->hold & PV_DEC_HOLD_PAGES) ? PVDB_LOAD_HOLD_PAGES : 0) |
+           ((rc->hold & PV_DEC_HOLD_TABLES) ? PVDB_LOAD_HOLD_TABLES : 0);
 }
 
 /* The decoder of column c of group g in cache c (NULL: none) when it is
@@ -652,7 +653,7 @@ static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t)
         memset(rc->tag, 0, rc->nslots * sizeof *rc->tag);
     } else {
         size_t per = (size_t)ncols * sizeof(pv_dec);
-        int hold = rc && rc->hold;
+        unsigned hold = rc ? rc->hold : 0;
         pvdb_rowcache_free(rc);
         *rcp = rc = calloc(1, sizeof *rc);
         if (!rc) return NULL;
@@ -676,11 +677,11 @@ static pvdb_rowcache *rowcache_for(pvdb_rowcache **rcp, const pvdb_table *t)
     return rc;
 }
 
-int pvdb_rowcache_hold(pvdb_rowcache **rcp)
+int pvdb_rowcache_hold(pvdb_rowcache **rcp, unsigned what)
 {
     if (*rcp) return pv_err(PV_EMISUSE, "pvdb_rowcache_hold: the reader has a cache already");
     if (!(*rcp = calloc(1, sizeof **rcp))) return pv_err(PV_ENOMEM, "out of memory");
-    (*rcp)->hold = 1; /* (ncols 0: rowcache_for shapes it on first use) */
+    (*rcp)->hold = what; /* (ncols 0: rowcache_for shapes it on first use) */
     return PV_OK;
 }
 

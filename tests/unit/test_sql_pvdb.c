@@ -449,10 +449,10 @@ static void fill_w(pv_db *db)
  * 1024 entries, four pages of 256 */
 static int setup_w(void **state) { return setup_pair(state, fill_w, 8192); }
 
-/* Point reads by a prepared statement take a front-coded dictionary's
- * entries out of its decoded pages in the block cache (each decoded once,
- * then found), instead of decoding each entry alone; every answer is the
- * row's, with and without the cache. */
+/* Point reads by a prepared statement, then by pv_get, take a front-coded
+ * dictionary's entries out of its decoded pages in the block cache (each
+ * decoded once, then found), instead of decoding each entry alone; every
+ * answer is the row's, with and without the cache. */
 static void test_point_front_coded_pages(void **state)
 {
     static const char *const sql = "SELECT id, url FROM w WHERE id = ?";
@@ -489,6 +489,26 @@ static void test_point_front_coded_pages(void **state)
     assert_int_equal(s1.inserts - s0.inserts, npages);
     pv_blockcache_stats_get(db[0]->cache, &s0);
     assert_int_equal(s0.inserts, s1.inserts);
+    /* pv_get takes them from the same pages: found, none made */
+    for (k = 0; k < 2; k++) {
+        pv_getter *g = NULL;
+        assert_int_equal(pv_getter_open(db[k], "w", &g), PV_OK);
+        for (i = 0; i < WROWS; i += 7) {
+            pv_cell key, row[2];
+            char want[256];
+            key.type = PV_INTEGER;
+            key.u.i = i;
+            w_url(want, sizeof want, i % WURLS);
+            assert_int_equal(pv_get(g, &key, 1, row, 2), PV_ROW);
+            if (row[1].type != PV_TEXT || row[1].u.s.n != strlen(want) || memcmp(row[1].u.s.p, want, row[1].u.s.n))
+                fail_msg("pv_get id %d (%s): '%.*s', want '%s'", i, k ? "no cache" : "cached", (int)row[1].u.s.n,
+                         (const char *)row[1].u.s.p, want);
+        }
+        pv_getter_close(g);
+    }
+    pv_blockcache_stats_get(db[0]->cache, &s1);
+    assert_int_equal(s1.inserts, s0.inserts);
+    assert_true(s1.hits > s0.hits);
     for (k = 0; k < 2; k++) pv_close(db[k]);
 }
 
