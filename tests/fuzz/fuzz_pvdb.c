@@ -135,6 +135,38 @@ static int count_bound(pv_db *db, const pv_buf *sql, int type, const pv_buf *v, 
     return rc;
 }
 
+/* The first non-NULL value of column `col` of `table` into *v (an int64_t,
+ * a double, or the bytes); its type, or PV_NULL when there is none. */
+static int first_value(pv_db *db, const char *table, const char *col, pv_buf *v)
+{
+    pv_buf sql = PV_BUF_INIT;
+    pv_stmt *st = NULL;
+    int type = PV_NULL;
+    pv_buf_append(&sql, "SELECT ", 7);
+    quote_ident(&sql, col);
+    pv_buf_append(&sql, " FROM ", 6);
+    quote_ident(&sql, table);
+    pv_buf_append(&sql, " WHERE ", 7);
+    quote_ident(&sql, col);
+    pv_buf_append(&sql, " IS NOT NULL LIMIT 1", 20);
+    if (sql.p && pv_prepare(db, sql.p, sql.len, &st, NULL) == 0 && pv_step(st) == PV_ROW) {
+        type = pv_column_type(st, 0);
+        if (type == PV_INTEGER || type == PV_BOOLEAN) {
+            int64_t i = pv_column_int64(st, 0);
+            pv_buf_append(v, &i, sizeof i);
+        } else if (type == PV_REAL) {
+            double d = pv_column_double(st, 0);
+            pv_buf_append(v, &d, sizeof d);
+        } else if (type == PV_TEXT || type == PV_BLOB) {
+            const void *p = pv_column_blob(st, 0);
+            pv_buf_append(v, p ? p : "", pv_column_bytes(st, 0));
+        }
+    }
+    pv_finalize(st);
+    pv_buf_free(&sql);
+    return v->p ? type : PV_NULL;
+}
+
 /* Through each baked index of table src (its first column compared with
  * a value the table holds): the index always (pv_sec_row_cost 0), then a
  * full scan (a cost so high that any row listed favours it). On a file
@@ -146,29 +178,7 @@ static void index_checks(pv_db *db, const pv_source *src, int verified)
     for (x = 0; x < src->schema->nindexes && x < 4; x++) {
         const char *col = src->schema->cols[src->schema->indexes[x].cols[0]].name;
         pv_buf sql = PV_BUF_INIT, v = PV_BUF_INIT;
-        pv_stmt *st = NULL;
-        int type = PV_NULL, rc;
-        pv_buf_append(&sql, "SELECT ", 7);
-        quote_ident(&sql, col);
-        pv_buf_append(&sql, " FROM ", 6);
-        quote_ident(&sql, src->schema->name);
-        pv_buf_append(&sql, " WHERE ", 7);
-        quote_ident(&sql, col);
-        pv_buf_append(&sql, " IS NOT NULL LIMIT 1", 20);
-        if (sql.p && pv_prepare(db, sql.p, sql.len, &st, NULL) == 0 && pv_step(st) == PV_ROW) {
-            type = pv_column_type(st, 0);
-            if (type == PV_INTEGER || type == PV_BOOLEAN) {
-                int64_t i = pv_column_int64(st, 0);
-                pv_buf_append(&v, &i, sizeof i);
-            } else if (type == PV_REAL) {
-                double d = pv_column_double(st, 0);
-                pv_buf_append(&v, &d, sizeof d);
-            } else if (type == PV_TEXT || type == PV_BLOB) {
-                const void *p = pv_column_blob(st, 0);
-                pv_buf_append(&v, p ? p : "", pv_column_bytes(st, 0));
-            }
-        }
-        pv_finalize(st);
+        int type = first_value(db, src->schema->name, col, &v), rc;
         for (o = 0; type != PV_NULL && v.p && o < 3; o++) {
             int64_t by_index = -1, by_scan = -2;
             int rs;
@@ -202,7 +212,67 @@ static int may_fail(int rc, int verified)
     return rc == PV_ERANGE || rc == PV_ETYPE || (rc == PV_ECORRUPT && !verified);
 }
 
-static void sql_checks(pvdb_file *f, const int *scan_ok, int verified)
+/* Point reads by the primary key of a one-column key (a value the table
+ * holds): a prepared `SELECT * ... WHERE key = ?` (the statement's row
+ * cache, holding dictionary tables and pages) and pv_get (the getter's).
+ * On a file pvdb_verify accepted, both find the row. */
+static void key_checks(pv_db *db, const pv_source *src, int verified, volatile uint64_t *sink)
+{
+    const char *col;
+    pv_buf sql = PV_BUF_INIT, v = PV_BUF_INIT;
+    pv_getter *g = NULL;
+    pv_stmt *st = NULL;
+    pv_cell key, row[PV_MAX_COLUMNS];
+    int type, rc, rows = 0, i;
+    if (src->schema->npk != 1) return;
+    col = src->schema->cols[src->schema->pk[0]].name;
+    if ((type = first_value(db, src->schema->name, col, &v)) == PV_NULL) goto done;
+    key.type = type;
+    switch (type) {
+    case PV_INTEGER: case PV_BOOLEAN: key.u.i = *(const int64_t *)v.p; break;
+    case PV_REAL: key.u.f = *(const double *)v.p; break;
+    default: key.u.s.p = v.p; key.u.s.n = v.len; break;
+    }
+    pv_buf_append(&sql, "SELECT * FROM ", 14);
+    quote_ident(&sql, src->schema->name);
+    pv_buf_append(&sql, " WHERE ", 7);
+    quote_ident(&sql, col);
+    pv_buf_append(&sql, " = ?", 4);
+    if (!sql.p || pv_prepare(db, sql.p, sql.len, &st, NULL)) goto done;
+    switch (type) {
+    case PV_INTEGER: case PV_BOOLEAN: rc = pv_bind_int64(st, 1, key.u.i); break;
+    case PV_REAL: rc = pv_bind_double(st, 1, key.u.f); break;
+    case PV_TEXT: rc = pv_bind_text(st, 1, v.p, v.len); break;
+    default: rc = pv_bind_blob(st, 1, v.p, v.len); break;
+    }
+    /* (a TEXT key of invalid UTF-8, which verify lets through, cannot be bound) */
+    while (rc == 0 && (rc = pv_step(st)) == PV_ROW) {
+        rows++;
+        for (i = 0; i < pv_column_count(st); i++) {
+            const char *t = pv_column_text(st, i);
+            size_t k, n = pv_column_bytes(st, i);
+            for (k = 0; t && k <= n; k++) *sink += (unsigned char)t[k]; /* (and its NUL) */
+        }
+        rc = 0;
+    }
+    if (verified && rc != PV_EINPUT && (rc != PV_DONE || rows < 1))
+        fail("a point SELECT by key missed a row the table holds", pv_errmsg());
+    if (pv_getter_open(db, src->schema->name, &g)) goto done;
+    rc = pv_get(g, &key, 1, row, pv_getter_columns(g));
+    if (verified && rc != PV_ROW) fail("pv_get missed a key the table holds", pv_errmsg());
+    for (i = 0; rc == PV_ROW && i < pv_getter_columns(g); i++)
+        if (row[i].type == PV_TEXT || row[i].type == PV_BLOB) {
+            size_t k;
+            for (k = 0; k < row[i].u.s.n; k++) *sink += ((const unsigned char *)row[i].u.s.p)[k];
+        }
+done:
+    pv_getter_close(g);
+    pv_finalize(st);
+    pv_buf_free(&sql);
+    pv_buf_free(&v);
+}
+
+static void sql_checks(pvdb_file *f, const int *scan_ok, int verified, volatile uint64_t *sink)
 {
     pv_db *db;
     uint32_t i, nt = pvdb_table_count(f);
@@ -251,6 +321,7 @@ static void sql_checks(pvdb_file *f, const int *scan_ok, int verified)
             fail("GROUP BY failed on a table that scans", pv_errmsg());
         pv_buf_free(&sql);
         index_checks(db, &src, verified && scan_ok[i]);
+        key_checks(db, &src, verified && scan_ok[i], sink);
     }
     if (pv_close(db)) fail("pv_close", pv_errmsg());
 }
@@ -298,7 +369,7 @@ static int check_file(const uint8_t *data, size_t size)
     if ((s = pvdb_tool(f))) sink += strlen(s);
     verified = pvdb_verify(f) == PV_OK;
     if (verified && !all_ok) fail("pvdb_verify accepted a file whose scan failed", pv_errmsg());
-    sql_checks(f, scan_ok, verified);
+    sql_checks(f, scan_ok, verified, &sink);
     free(scan_ok);
     pvdb_close(f);
     return all_ok ? 2 : 1;
