@@ -71,18 +71,27 @@ static const char help_text[] =
     "  INTEGER  every value is an integer written canonically (no leading\n"
     "           zeros, no '+', no separators: \"00501\" keeps a column TEXT)\n"
     "  REAL     every value is a number written as PicoVolt writes it back\n"
-    "           (\"1.5\" is, \"1.50\", \"1e5\" and \".5\" are not)\n"
+    "           (\"1.5\" is, \"1.50\", \"1e5\" and \".5\" are not), or Inf or\n"
+    "           -Inf (infinity, as pvdev export writes it) beside at least\n"
+    "           one number (\"inf\", \"Infinity\", or Inf among names, stay text)\n"
     "  TEXT     anything else, and a column that is entirely NULL\n"
+    "\n"
+    "A REAL column reads numbers and infinity, spelt as PostgreSQL and strtod\n"
+    "read it: an optional sign, then inf or infinity in any case. NaN is\n"
+    "refused (PicoVolt holds no NaN: like SQLite, it stores NULL).\n"
     "\n"
     "NDJSON: one JSON object a line (blank lines skipped); its keys name the\n"
     "columns, in the order they first appear, and a key missing from a line is\n"
     "NULL there. JSON values keep their type: integers (int64) are INTEGER,\n"
     "other numbers REAL (an integer beyond int64 is an error: as REAL it would\n"
-    "lose digits), true/false BOOLEAN, strings TEXT (\"5\" stays text),\n"
-    "{\"hex\":\"00ff\"} a BLOB, null NULL, other objects and arrays TEXT holding\n"
-    "their JSON. A new table's column is INTEGER, REAL (integers and reals),\n"
-    "BOOLEAN or BLOB when all its values are, else TEXT (numbers and booleans\n"
-    "then stored as their text); blobs mixed with other types are an error.\n"
+    "lose digits; a number with a fraction or exponent beyond the range of a\n"
+    "double, such as the 1e999 and -1e999 pvdev export writes, is infinity),\n"
+    "true/false BOOLEAN, strings TEXT (\"5\" stays text), {\"hex\":\"00ff\"} a\n"
+    "BLOB, null NULL, other objects and arrays TEXT holding their JSON (where a\n"
+    "number beyond a double's range is an error). A new table's column is\n"
+    "INTEGER, REAL (integers and reals), BOOLEAN or BLOB when all its values\n"
+    "are, else TEXT (numbers and booleans then stored as their text); blobs\n"
+    "mixed with other types are an error.\n"
     "\n"
     "An existing table keeps its columns and types: header names (keys) are\n"
     "matched to its columns ignoring case, columns missing from the header get\n"
@@ -677,6 +686,15 @@ static int convert_value(struct csv_table *t, size_t r, size_t i,
 
     if (v->type == PV_NULL)
         return col->not_null ? value_error(t, r, i, v, col) : 0;
+    if (v->type == PV_TEXT && col->type == PV_REAL) {
+        /* Numbers, and infinity as export writes it ("Inf") and as
+         * PostgreSQL and strtod spell it, which INSERT's rules refuse. */
+        double f;
+        if (!pv_infer_real_parse(v->u.s.p, v->u.s.n, &f))
+            return value_error(t, r, i, v, col);
+        *v = pv_v_real(f);
+        return 0;
+    }
     if (pv_value_convert(v, col->type, &out, scratch) < 0)
         return value_error(t, r, i, v, col);
     /* Text written into scratch must outlive this frame. */

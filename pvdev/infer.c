@@ -3,9 +3,11 @@
  */
 #include "infer.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "pv.h"
+#include "util.h"
 #include "value.h"
 
 void pv_infer_init(pv_infer *st)
@@ -13,6 +15,7 @@ void pv_infer_init(pv_infer *st)
     st->nvalues = 0;
     st->all_int = 1;
     st->all_real = 1;
+    st->finite = 0;
     st->kinds = 0;
     st->ints_fit_real = 1;
 }
@@ -26,6 +29,34 @@ int pv_infer_int_fits_real(int64_t i)
     if (d >= 9223372036854775808.0)
         return 0;
     return (int64_t)d == i;
+}
+
+int pv_infer_real_parse(const char *s, size_t n, double *out)
+{
+    size_t i = 0;
+    int neg = 0;
+
+    if (pv_real_parse(s, n, out))
+        return 1;
+    if (n > 0 && (s[0] == '+' || s[0] == '-'))
+        neg = s[i++] == '-';
+    if (!pv_ident_eq(s + i, n - i, "inf", 3) && !pv_ident_eq(s + i, n - i, "infinity", 8))
+        return 0;
+    *out = neg ? -INFINITY : INFINITY;
+    return 1;
+}
+
+/* "Inf" or "-Inf": an infinity as pv_real_format writes it. */
+static int inf_exact(const char *s, size_t n)
+{
+    char canon[32];
+    double f;
+    int len;
+
+    if (n > 4 || !pv_infer_real_parse(s, n, &f) || !isinf(f))
+        return 0;
+    len = pv_real_format(f, canon);
+    return len >= 0 && (size_t)len == n && memcmp(canon, s, n) == 0;
 }
 
 int pv_infer_real_exact(const char *s, size_t n, double *out)
@@ -60,9 +91,13 @@ void pv_infer_add(pv_infer *st, const char *s, size_t n)
     if (st->all_real) {
         if (is_int)
             st->all_real = pv_infer_int_fits_real(i);
+        else if (pv_infer_real_exact(s, n, NULL))
+            st->finite = 1;
         else
-            st->all_real = pv_infer_real_exact(s, n, NULL);
+            st->all_real = inf_exact(s, n);
     }
+    if (is_int)
+        st->finite = 1;
 }
 
 void pv_infer_add_value(pv_infer *st, const pv_value *v)
@@ -94,7 +129,7 @@ int pv_infer_type(const pv_infer *st)
     }
     if (st->all_int)
         return PV_INTEGER;
-    if (st->all_real)
+    if (st->all_real && st->finite)
         return PV_REAL;
     return PV_TEXT;
 }

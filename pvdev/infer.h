@@ -10,7 +10,11 @@
  *   INTEGER  every value is a canonical int64 (pv_int_parse_canonical);
  *   REAL     every value is the canonical text of a finite double, or a
  *            canonical int64 that a double holds exactly (so an INTEGER
- *            9007199254740993 next to 0.5 keeps the column TEXT);
+ *            9007199254740993 next to 0.5 keeps the column TEXT), or an
+ *            infinity as pv_real_format writes it ("Inf", "-Inf": what
+ *            pvdev export writes for one), and at least one value is a
+ *            finite number (a column of nothing but "Inf" is more likely
+ *            text than numbers, and TEXT keeps it as it is);
  *   TEXT     anything else, and a column with no non-NULL value.
  * BOOLEAN is never inferred: "true" and "1" stay what they were written as.
  *
@@ -39,6 +43,7 @@ typedef struct pv_infer {
     uint64_t nvalues;  /* non-NULL values seen */
     int all_int;       /* every value so far is a canonical int64 */
     int all_real;      /* every value so far is exact as a REAL */
+    int finite;        /* some value is a finite number (not "Inf") */
     unsigned kinds;    /* typed values: bit (1 << PV_*) per type seen */
     int ints_fit_real; /* typed values: every INTEGER is exact as a REAL */
 } pv_infer;
@@ -56,7 +61,15 @@ void pv_infer_add_value(pv_infer *st, const pv_value *v);
  * blobs mixed with other types. */
 int pv_infer_type(const pv_infer *st);
 
-/* Is s[0..n) exactly pv_real_format's text of the double it reads as?
+/* Read s[0..n) as a value for a REAL column: a number (pv_real_parse:
+ * finite, the strtod grammar) or an infinity spelt as PostgreSQL's float8
+ * and strtod read one, an optional sign then "inf" or "infinity" in any
+ * case ("Inf", "-Inf" as pv_real_format writes them, "+INFINITY").
+ * NaN is refused, like any other text: PicoVolt holds no NaN (SQLite's
+ * rule: it is NULL), so no export writes one. Returns 1 and *out, or 0. */
+int pv_infer_real_parse(const char *s, size_t n, double *out);
+
+/* Is s[0..n) exactly pv_real_format's text of the finite double it reads as?
  * Stores the double in *out (may be NULL) when it is. */
 int pv_infer_real_exact(const char *s, size_t n, double *out);
 

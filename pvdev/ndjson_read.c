@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 
 #ifdef PVDEV_HAVE_JANSSON
 #include <jansson.h>
+
+#define JSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
 struct pv_ndjson_reader {
     char *name;
@@ -28,6 +31,14 @@ struct pv_ndjson_reader {
     pv_arena arena;             /* decoded blobs, dumped JSON */
     pv_ndjson_member *members;
     size_t nmembers, mcap;
+    char *fixed;                /* a line with its infinities as null */
+    size_t fixed_cap;
+    struct inf {                /* a member that is +-Inf (1e999) */
+        size_t member;          /* its place in the object */
+        size_t start, end;      /* its number in the line */
+        int neg;
+    } *infs;                    /* in the order written */
+    size_t ninfs, infs_cap;
     int err;
 };
 
@@ -96,6 +107,8 @@ void pv_ndjson_close(pv_ndjson_reader *r)
     json_decref(r->root);
     pv_arena_free(&r->arena);
     free(r->members);
+    free(r->fixed);
+    free(r->infs);
     free(r->line);
     free(r->name);
     free(r);
@@ -202,13 +215,174 @@ static const char *kind_name(json_t *j)
     }
 }
 
+/* ---- what jansson cannot read: infinity --------------------------------
+ * JSON has no infinity; pvdev export (like sqlite3) writes one as 1e999,
+ * a number beyond the range of a double, which strtod reads as infinity
+ * but jansson refuses ("real number overflow"). When it does, the line is
+ * read again with each member whose value is such a number written as
+ * null padded with blanks (so every byte keeps its column), and those
+ * members get +-Inf. In nested arrays and objects (kept as JSON text,
+ * which jansson would have to write) it stays an error. */
+
+/* One token of a JSON text, found without checking it (jansson does):
+ * a string (with its quotes), one of {}[]:, or a run of other bytes up to
+ * a blank, a quote or one of those (a number, true, a bad token). */
+struct token {
+    size_t start, end;
+};
+
+static int json_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static int structural(char c)
+{
+    return c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',';
+}
+
+/* The token at or after *pos in s[0..n): 1 and *t, *pos past it; or 0. */
+static int next_token(const char *s, size_t n, size_t *pos, struct token *t)
+{
+    size_t i = *pos;
+
+    while (i < n && json_blank(s[i]))
+        i++;
+    if (i >= n)
+        return 0;
+    t->start = i;
+    if (s[i] == '"') {
+        for (i++; i < n && s[i] != '"'; i++)
+            if (s[i] == '\\' && i + 1 < n)
+                i++;
+        i = i < n ? i + 1 : n;
+    } else if (structural(s[i])) {
+        i++;
+    } else {
+        while (i < n && !json_blank(s[i]) && !structural(s[i]) && s[i] != '"')
+            i++;
+    }
+    t->end = *pos = i;
+    return 1;
+}
+
+static int digits(const char *s, size_t n, size_t *i)
+{
+    size_t at = *i;
+
+    while (*i < n && s[*i] >= '0' && s[*i] <= '9')
+        (*i)++;
+    return *i > at;
+}
+
+/* Is s[0..n) a JSON number with a fraction or an exponent (a real, not an
+ * integer: an integer beyond int64 stays an error) that is beyond the range
+ * of a double? *neg: its sign. */
+static int real_overflows(const char *s, size_t n, int *neg)
+{
+    size_t i = 0;
+    int real = 0;
+    char *end;
+    double f;
+
+    *neg = n > 0 && s[0] == '-';
+    i = (size_t)*neg;
+    if (i < n && s[i] == '0')
+        i++;
+    else if (i >= n || s[i] < '1' || s[i] > '9' || !digits(s, n, &i))
+        return 0;
+    if (i < n && s[i] == '.') {
+        i++;
+        if (!digits(s, n, &i))
+            return 0;
+        real = 1;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (!digits(s, n, &i))
+            return 0;
+        real = 1;
+    }
+    if (i != n || !real)
+        return 0;
+    /* the line is NUL-terminated, and a byte ends the number strtod reads
+     * exactly where the JSON grammar ends it */
+    f = strtod(s, &end);
+    return end == s + n && isinf(f);
+}
+
+/* s[0..n) (a line jansson refused for a number's overflow) with the
+ * members of its object whose value overflows written as null, into
+ * r->fixed; the members into r->infs. Returns 1 when there were some, 0
+ * when none (the error stands), or PV_ENOMEM. */
+static int null_infinities(pv_ndjson_reader *r, const char *s, size_t n)
+{
+    struct token t;
+    size_t pos = 0, nkeys = 0;
+    int depth = 0, object = 0, value = 0, neg;
+
+    r->ninfs = 0;
+    while (next_token(s, n, &pos, &t)) {
+        char c = s[t.start];
+        if (c == '{' || c == '[') {
+            if (depth++ == 0)
+                object = c == '{';
+            value = 0;
+        } else if (c == '}' || c == ']') {
+            depth--;
+            value = 0;
+        } else if (depth != 1 || !object) {
+            continue;
+        } else if (c == ':' || c == ',') {
+            value = c == ':';
+        } else if (!value) {
+            nkeys += c == '"';
+        } else {
+            value = 0;
+            if (nkeys == 0 || t.end - t.start < 4 ||
+                !real_overflows(s + t.start, t.end - t.start, &neg))
+                continue;
+            if (r->ninfs == r->infs_cap) {
+                size_t cap = r->infs_cap ? r->infs_cap * 2 : 8;
+                struct inf *p = realloc(r->infs, cap * sizeof *p);
+                if (!p)
+                    return pv_err(PV_ENOMEM, "out of memory");
+                r->infs = p;
+                r->infs_cap = cap;
+            }
+            r->infs[r->ninfs].member = nkeys - 1;
+            r->infs[r->ninfs].start = t.start;
+            r->infs[r->ninfs].end = t.end;
+            r->infs[r->ninfs++].neg = neg;
+        }
+    }
+    if (r->ninfs == 0)
+        return 0;
+    if (n + 1 > r->fixed_cap) {
+        char *p = realloc(r->fixed, n + 1);
+        if (!p)
+            return pv_err(PV_ENOMEM, "out of memory");
+        r->fixed = p;
+        r->fixed_cap = n + 1;
+    }
+    memcpy(r->fixed, s, n);
+    r->fixed[n] = '\0';
+    for (size_t k = 0; k < r->ninfs; k++) {
+        memset(r->fixed + r->infs[k].start, ' ', r->infs[k].end - r->infs[k].start);
+        memcpy(r->fixed + r->infs[k].start, "null", 4);
+    }
+    return 1;
+}
+
 int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
 {
     json_error_t jerr;
     const char *key, *s;
     json_t *val;
     ssize_t got;
-    size_t n, i;
+    size_t n, i, k = 0;
     int rc;
 
     if (r->err)
@@ -239,7 +413,14 @@ int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
     if (memchr(s, '\0', n))
         return fail(r, pv_err(PV_EINPUT, "%s:%" PRIu64 ": a NUL byte in the line",
                               r->name, r->lineno));
-    r->root = json_loadb(s, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    r->ninfs = 0;
+    r->root = json_loadb(s, n, JSON_FLAGS, &jerr);
+    if (!r->root && json_error_code(&jerr) == json_error_numeric_overflow) {
+        if ((rc = null_infinities(r, s, n)) < 0)
+            return fail(r, rc);
+        if (rc == 1)
+            r->root = json_loadb(r->fixed, n, JSON_FLAGS, &jerr);
+    }
     if (!r->root) {
         int code = strstr(jerr.text, "too big") ? PV_ELIMIT : PV_EINPUT;
         return fail(r, pv_err(code, "%s:%" PRIu64 ": column %d: %s", r->name,
@@ -258,11 +439,15 @@ int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
     }
     i = 0;
     json_object_foreach(r->root, key, val) {
-        pv_ndjson_member *m = &r->members[i++];
+        pv_ndjson_member *m = &r->members[i];
         m->key.p = key;
         m->key.n = strlen(key);
-        if ((rc = to_value(r, val, &m->value)) < 0)
+        /* (jansson keeps the members in the order written) */
+        if (k < r->ninfs && r->infs[k].member == i)
+            m->value = pv_v_real(r->infs[k++].neg ? -INFINITY : INFINITY);
+        else if ((rc = to_value(r, val, &m->value)) < 0)
             return fail(r, rc);
+        i++;
     }
     out->members = r->members;
     out->nmembers = i;

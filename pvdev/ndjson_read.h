@@ -5,7 +5,10 @@
  * Each non-blank line must be one JSON object; its members come out in
  * the order written, as typed values:
  *   null -> NULL, true/false -> BOOLEAN, an integer -> INTEGER (int64; a
- *   bigger one is an error), any other number -> REAL, a string -> TEXT,
+ *   bigger one is an error), any other number -> REAL (one beyond the
+ *   range of a double, as 1e999, is +-Inf, which jansson refuses: the
+ *   reader reads such members itself; nested in an array or object it is
+ *   an error), a string -> TEXT,
  *   an object {"hex":"00ff"} (exactly that one member, an even number of
  *   hex digits) -> BLOB, any other object or array -> TEXT holding its
  *   compact JSON text.

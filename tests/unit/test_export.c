@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,50 @@ static void test_ndjson_reader_errors(void **state)
     expect_reader_error("{\"a\":1}\n{\"a\"", PV_EINPUT, "e.ndjson:2:");
 }
 
+/* +-Inf: NDJSON export writes 1e999 and -1e999 (like sqlite3); jansson
+ * refused them as "real number overflow". A member whose value is a real
+ * beyond a double's range is +-Inf; the members keep their order and the
+ * others their values, also after a line that had one. */
+static void test_ndjson_reader_infinity(void **state)
+{
+    static const char in[] =
+        "{\"k\":1,\"x\":1e999,\"s\":\"1e999\",\"1e999\":-2.5E+400,\"o\":{\"a\":1},\"y\":-1e999}\n"
+        "{\"k\":2,\"x\":1e-999,\"y\":0.5}\n";
+    pv_ndjson_reader *r = NULL;
+    pv_ndjson_record rec;
+
+    (void)state;
+    need_jansson();
+    assert_int_equal(pv_ndjson_open_mem(in, sizeof in - 1, "inf.ndjson", &r), 0);
+    assert_int_equal(pv_ndjson_next(r, &rec), 1);
+    assert_int_equal(rec.nmembers, 6);
+    assert_int_equal(rec.members[0].value.type, PV_INTEGER);
+    assert_string_equal(rec.members[1].key.p, "x");
+    assert_int_equal(rec.members[1].value.type, PV_REAL);
+    assert_true(isinf(rec.members[1].value.u.f) && rec.members[1].value.u.f > 0);
+    assert_int_equal(rec.members[2].value.type, PV_TEXT);  /* a string stays one */
+    assert_string_equal(rec.members[2].value.u.s.p, "1e999");
+    assert_string_equal(rec.members[3].key.p, "1e999");
+    assert_true(isinf(rec.members[3].value.u.f) && rec.members[3].value.u.f < 0);
+    assert_string_equal(rec.members[4].value.u.s.p, "{\"a\":1}");
+    assert_string_equal(rec.members[5].key.p, "y");
+    assert_true(isinf(rec.members[5].value.u.f) && rec.members[5].value.u.f < 0);
+    assert_int_equal(pv_ndjson_next(r, &rec), 1);
+    assert_int_equal(rec.members[1].value.type, PV_REAL);  /* underflow: 0 */
+    assert_true(rec.members[1].value.u.f == 0);
+    assert_true(rec.members[2].value.u.f == 0.5);
+    assert_int_equal(pv_ndjson_next(r, &rec), 0);
+    pv_ndjson_close(r);
+    /* Still errors: an integer beyond int64, a number out of range inside
+     * nested JSON (kept as text jansson writes), JSON that is bad elsewhere
+     * on the line, and not JSON's grammar. */
+    expect_reader_error("{\"a\":1e999,\"b\":99999999999999999999}\n", PV_ELIMIT, "too big integer");
+    expect_reader_error("{\"a\":[1e999]}\n", PV_EINPUT, "real number overflow");
+    expect_reader_error("{\"a\":1e999,\"b\":tru}\n", PV_EINPUT, "invalid token");
+    expect_reader_error("{\"a\":01e999}\n", PV_EINPUT, "e.ndjson:1:");
+    expect_reader_error("[1e999]\n", PV_EINPUT, "e.ndjson:1:");
+}
+
 static void test_infer_typed(void **state)
 {
     static const struct { pv_value v[3]; int n; int want; } cases[] = {
@@ -405,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_ndjson_reader),
         cmocka_unit_test(test_ndjson_reader_errors),
         cmocka_unit_test(test_ndjson_reader_nul),
+        cmocka_unit_test(test_ndjson_reader_infinity),
         cmocka_unit_test_setup_teardown(test_export_airports_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_nasty_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_errors, setup, teardown),

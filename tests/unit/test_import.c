@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +356,49 @@ static void test_infer_rules(void **state)
     assert_int_equal(pv_infer_type(&st), PV_INTEGER);
     pv_infer_add(&st, "9223372036854775808", 19); /* out of range */
     assert_int_equal(pv_infer_type(&st), PV_TEXT);
+
+    /* Infinity as export writes it ("Inf", "-Inf") is a REAL beside
+     * numbers; among names, alone, or spelt otherwise it stays text. */
+    pv_infer_init(&st);
+    pv_infer_add(&st, "1.5", 3);
+    pv_infer_add(&st, "Inf", 3);
+    pv_infer_add(&st, "-Inf", 4);
+    assert_int_equal(pv_infer_type(&st), PV_REAL);
+    pv_infer_init(&st);
+    pv_infer_add(&st, "Inf", 3);
+    pv_infer_add(&st, "12", 2);
+    assert_int_equal(pv_infer_type(&st), PV_REAL);
+    pv_infer_init(&st);
+    pv_infer_add(&st, "Inf", 3);
+    pv_infer_add(&st, "-Inf", 4);
+    assert_int_equal(pv_infer_type(&st), PV_TEXT);
+    pv_infer_init(&st);
+    pv_infer_add(&st, "Bob", 3);
+    pv_infer_add(&st, "Inf", 3);
+    assert_int_equal(pv_infer_type(&st), PV_TEXT);
+    {
+        static const char *const other[] = {"inf", "+Inf", "Infinity", "INF", "-inf", "NaN", "1e999"};
+        for (size_t k = 0; k < sizeof other / sizeof other[0]; k++) {
+            pv_infer_init(&st);
+            pv_infer_add(&st, "0.5", 3);
+            pv_infer_add(&st, other[k], strlen(other[k]));
+            if (pv_infer_type(&st) != PV_TEXT)
+                fail_msg("'%s' beside 0.5 is not TEXT", other[k]);
+        }
+    }
+    /* ... while a REAL column reads every spelling of infinity */
+    {
+        static const char *const yes[] = {"Inf", "-Inf", "+inf", "INFINITY", "-Infinity", "1.5"};
+        static const char *const no[] = {"NaN", "nan", "in", "infinit", "++inf", "inf ", "1e999", ""};
+        double f;
+        for (size_t k = 0; k < sizeof yes / sizeof yes[0]; k++)
+            if (!pv_infer_real_parse(yes[k], strlen(yes[k]), &f) || (k < 5 && !isinf(f)) ||
+                (f < 0) != (yes[k][0] == '-'))
+                fail_msg("'%s' does not read as a REAL", yes[k]);
+        for (size_t k = 0; k < sizeof no / sizeof no[0]; k++)
+            if (pv_infer_real_parse(no[k], strlen(no[k]), &f))
+                fail_msg("'%s' reads as a REAL", no[k]);
+    }
 
     assert_true(pv_infer_int_fits_real(9007199254740992LL));
     assert_false(pv_infer_int_fits_real(9007199254740993LL));
