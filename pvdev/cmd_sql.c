@@ -40,7 +40,9 @@ static void sql_usage(FILE *to)
             "order, else from standard input. An argument, or a line of standard\n"
             "input where a statement may start, that begins with '.' is a dot-command\n"
             "(as with sqlite3: pvdev sql .tables '.schema T'). The first error stops\n"
-            "the run. With no argument and a terminal on standard input (or\n"
+            "the run; it says where it is as <stdin>:LINE:COLUMN (or <argument N>:...\n"
+            "for the N-th statement argument; columns count characters from 1).\n"
+            "With no argument and a terminal on standard input (or\n"
             "with --interactive) an interactive shell starts: line editing, history\n"
             "in ~/.pvdev_history, statements up to ';', and .tables, .schema [T],\n"
             ".mode M, .headers on|off, .timer on|off, .parameter, .help, .quit.\n\n"
@@ -180,7 +182,10 @@ int cmd_sql(int argc, char **argv)
         rc = pvdev_shell(db, &so);
     } else {
         pvdev_params params = {o.params, o.nparams};
-        rc = pvdev_run_script(db, o.texts, o.ntexts, &params, &o.out) < 0 ? pvdev_fail(NULL) : PVDEV_EXIT_OK;
+        static const char *const from_stdin[] = {"<stdin>"};
+        rc = pvdev_run_script(db, o.texts, script ? from_stdin : NULL, o.ntexts, &params, &o.out) < 0
+                 ? pvdev_fail(NULL)
+                 : PVDEV_EXIT_OK;
     }
 done:
     pv_close(db);

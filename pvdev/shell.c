@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -77,10 +78,95 @@ static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
     return pv_out_close(out);
 }
 
-/* Run every statement of sql[0..len) (bytes `base` on in its script, for
- * messages), binding `ps`'s values (pvdev_param_bind, `strict` as there). */
-static int run_sql(pv_db *db, const char *sql, size_t len, long base, const pvdev_param_set *ps, int strict,
-                   const pv_out_opts *opts, FILE *f, int timer)
+/* ---- where an error is --------------------------------------------------------
+ * A statement's error names its input, line and column ("<stdin>:3:10: near
+ * \"FORM\": syntax error"), as import errors name file and line. libpv
+ * gives the position as "at offset N" within the text given to pv_prepare,
+ * at the end of its message (pv.h); that text starts after the statement
+ * before, so N alone says little in a script. */
+
+/* A text being run, for messages. */
+struct origin {
+    const char *name;   /* "<stdin>", "<argument 2>" */
+    const char *text;   /* the text, from its first byte */
+    uint64_t line;      /* the line number of text[0] */
+};
+
+/* Skip blanks and comments: the offset of the first byte of SQL in
+ * sql[0..n) (that of a comment left open), or n when there is none. */
+static size_t sql_skip(const char *sql, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        if (isspace((unsigned char)sql[i])) {
+            i++;
+        } else if (sql[i] == '-' && i + 1 < n && sql[i + 1] == '-') {
+            while (i < n && sql[i] != '\n')
+                i++;
+        } else if (sql[i] == '/' && i + 1 < n && sql[i + 1] == '*') {
+            size_t open = i;
+            for (i += 2; i + 1 < n && !(sql[i] == '*' && sql[i + 1] == '/'); i++)
+                ;
+            if (i + 1 >= n)
+                return open;
+            i += 2;
+        } else {
+            return i;
+        }
+    }
+    return n;
+}
+
+/* "NAME:LINE:COLUMN" of o->text[at]: the column 1-based, in characters. */
+static void where(const struct origin *o, size_t at, char *buf, size_t size)
+{
+    uint64_t line = o->line, col = 1;
+
+    for (size_t i = 0; i < at; i++) {
+        unsigned char c = (unsigned char)o->text[i];
+        if (c == '\n')
+            line++, col = 1;
+        else if ((c & 0xC0) != 0x80)
+            col++;
+    }
+    snprintf(buf, size, "%s:%" PRIu64 ":%" PRIu64, o->name, line, col);
+}
+
+/* The current error, of the statement at stmt[0..len) (within o->text),
+ * prefixed with where it is: at its "at offset N" (which goes), else where
+ * the statement starts. Returns rc. */
+static int locate_error(const struct origin *o, const char *stmt, size_t len, int rc)
+{
+    char msg[1024], pos[256];
+    const char *cut = NULL, *after = NULL, *q;
+    size_t skip = sql_skip(stmt, len);
+    size_t at = (size_t)(stmt - o->text) + (skip < len ? skip : 0);
+
+    snprintf(msg, sizeof msg, "%s", pv_errmsg());
+    for (q = msg; (q = strstr(q, " at offset ")) != NULL; q++)
+        cut = q;
+    if (cut) {
+        const char *d = cut + strlen(" at offset ");
+        size_t off = 0;
+        for (after = d; *after >= '0' && *after <= '9' && off <= len; after++)
+            off = off * 10 + (size_t)(*after - '0');
+        if (after == d || off > len)
+            cut = NULL;  /* not libpv's offset in this statement */
+        else
+            at = (size_t)(stmt - o->text) + off;
+    }
+    where(o, at, pos, sizeof pos);
+    if (cut)
+        return pv_err(rc, "%s: %.*s%s", pos, (int)(cut - msg), msg, after);
+    return pv_err(rc, "%s: %s", pos, msg);
+}
+
+/* Run every statement of sql[0..len) (within o->text), binding `ps`'s
+ * values (pvdev_param_bind, `strict` as there). An error names where it
+ * is (locate_error). */
+static int run_sql(pv_db *db, const struct origin *o, const char *sql, size_t len, const pvdev_param_set *ps,
+                   int strict, const pv_out_opts *opts, FILE *f, int timer)
 {
     const char *p = sql, *end = sql + len;
 
@@ -92,15 +178,15 @@ static int run_sql(pv_db *db, const char *sql, size_t len, long base, const pvde
 
         cpu_times(&u0, &s0);
         if ((rc = pv_prepare(db, p, (size_t)(end - p), &st, &tail)) < 0)
-            return rc;
+            return locate_error(o, p, (size_t)(end - p), rc);
         if (!st)
             break;  /* only blanks and comments left */
-        rc = pvdev_param_bind(ps, st, strict, base + (long)(p - sql));
+        rc = pvdev_param_bind(ps, st, strict);
         if (rc == 0)
             rc = run_one(st, opts, f);
         pv_finalize(st);
         if (rc < 0)
-            return rc;
+            return locate_error(o, p, (size_t)((tail && tail > p ? tail : end) - p), rc);
         if (timer) {
             cpu_times(&u1, &s1);
             fprintf(f, "Run Time: real %.3f user %.6f sys %.6f\n",
@@ -339,6 +425,7 @@ struct shell {
     int quit;
     pvdev_param_set params; /* --param and .parameter values */
     int strict;             /* a script: a parameter without a value is an error */
+    uint64_t lineno;        /* the shell: lines read */
 };
 
 static const char help_text[] =
@@ -485,15 +572,36 @@ static int dot_run(struct shell *sh, char *line)
     return 0;
 }
 
-static void dot_command(struct shell *sh, char *line)
+/* A dot-command's error, named by where its line is. */
+static int dot_error(const struct origin *o, size_t at, int rc)
 {
-    if (dot_run(sh, line) < 0)
-        shell_error(sh, pv_errmsg());
+    char pos[256];
+
+    where(o, at, pos, sizeof pos);
+    pv_err_prefix("%s", pos);
+    return rc;
 }
 
-static void run_statements(struct shell *sh, const char *sql, size_t len)
+static void dot_command(struct shell *sh, char *line)
 {
-    int rc = run_sql(sh->db, sql, len, 0, &sh->params, 0, &sh->out, stdout, sh->timer);
+    struct origin o = {"<stdin>", line, sh->lineno};
+    size_t at = 0;
+    int rc;
+
+    while (isspace((unsigned char)line[at]))
+        at++;
+    if ((rc = dot_run(sh, line)) < 0) {
+        dot_error(&o, at, rc);
+        shell_error(sh, pv_errmsg());
+    }
+}
+
+/* Run the statements of sql[0..len), which starts at the input's line
+ * `line`. */
+static void run_statements(struct shell *sh, const char *sql, size_t len, uint64_t line)
+{
+    struct origin o = {"<stdin>", sql, line};
+    int rc = run_sql(sh->db, &o, sql, len, &sh->params, 0, &sh->out, stdout, sh->timer);
 
     if (rc < 0)
         shell_error(sh, pv_errmsg());
@@ -505,31 +613,15 @@ static void run_statements(struct shell *sh, const char *sql, size_t len)
 /* Does sql[0..n) hold only blanks and comments? */
 static int sql_blank(const char *sql, size_t n)
 {
-    size_t i = 0;
-
-    while (i < n) {
-        if (isspace((unsigned char)sql[i])) {
-            i++;
-        } else if (sql[i] == '-' && i + 1 < n && sql[i + 1] == '-') {
-            while (i < n && sql[i] != '\n')
-                i++;
-        } else if (sql[i] == '/' && i + 1 < n && sql[i + 1] == '*') {
-            for (i += 2; i + 1 < n && !(sql[i] == '*' && sql[i + 1] == '/'); i++)
-                ;
-            if (i + 1 >= n)
-                return 0;
-            i += 2;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
+    return sql_skip(sql, n) == n;
 }
 
 /* One script text: its lines that start with '.' between statements are
- * dot-commands, the rest SQL, run in order up to the first error. */
-static int script_text(struct shell *sh, const char *s, size_t len)
+ * dot-commands, the rest SQL, run in order up to the first error, which
+ * names `name` and its line. */
+static int script_text(struct shell *sh, const char *name, const char *s, size_t len)
 {
+    struct origin o = {name, s, 1};
     size_t pend = 0, ls = 0;
     int rc;
 
@@ -542,7 +634,7 @@ static int script_text(struct shell *sh, const char *s, size_t len)
             b++;
         if (b < le && s[b] == '.' &&
             (sql_blank(s + pend, ls - pend) || pvdev_sql_complete(s + pend, ls - pend))) {
-            if ((rc = run_sql(sh->db, s + pend, ls - pend, (long)pend, &sh->params, sh->strict, &sh->out, stdout,
+            if ((rc = run_sql(sh->db, &o, s + pend, ls - pend, &sh->params, sh->strict, &sh->out, stdout,
                               sh->timer)) < 0)
                 return rc;
             if (!(line = malloc(le - b + 1)))
@@ -554,21 +646,24 @@ static int script_text(struct shell *sh, const char *s, size_t len)
             rc = dot_run(sh, line);
             free(line);
             fflush(stdout);
-            if (rc < 0 || sh->quit)
-                return rc;
+            if (rc < 0)
+                return dot_error(&o, b, rc);
+            if (sh->quit)
+                return 0;
             pend = le < len ? le + 1 : len;
         }
         ls = le + 1;
     }
-    return pend < len ? run_sql(sh->db, s + pend, len - pend, (long)pend, &sh->params, sh->strict, &sh->out,
-                                stdout, sh->timer)
+    return pend < len ? run_sql(sh->db, &o, s + pend, len - pend, &sh->params, sh->strict, &sh->out, stdout,
+                                sh->timer)
                       : 0;
 }
 
-int pvdev_run_script(pv_db *db, const char *const *texts, int ntexts, const pvdev_params *params,
-                     const pv_out_opts *opts)
+int pvdev_run_script(pv_db *db, const char *const *texts, const char *const *names, int ntexts,
+                     const pvdev_params *params, const pv_out_opts *opts)
 {
     struct shell sh;
+    char arg[32];
     int i, rc;
 
     memset(&sh, 0, sizeof sh);
@@ -576,8 +671,10 @@ int pvdev_run_script(pv_db *db, const char *const *texts, int ntexts, const pvde
     sh.out = *opts;
     sh.strict = 1;
     rc = params_load(&sh.params, params);
-    for (i = 0; i < ntexts && rc == 0 && !sh.quit; i++)
-        rc = script_text(&sh, texts[i], strlen(texts[i]));
+    for (i = 0; i < ntexts && rc == 0 && !sh.quit; i++) {
+        snprintf(arg, sizeof arg, "<argument %d>", i + 1);
+        rc = script_text(&sh, names && names[i] ? names[i] : arg, texts[i], strlen(texts[i]));
+    }
     pvdev_param_clear(&sh.params);
     return rc;
 }
@@ -629,6 +726,7 @@ int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts)
 {
     struct shell sh;
     pv_buf stmt = PV_BUF_INIT;
+    uint64_t first = 1;  /* the input line where stmt starts */
     char hist[4096];
 
     memset(&sh, 0, sizeof sh);
@@ -654,6 +752,9 @@ int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts)
 
         if (!line)
             break;
+        sh.lineno++;
+        if (stmt.len == 0)
+            first = sh.lineno;  /* where the statement starts */
         for (p = line; isspace((unsigned char)*p); p++)
             ;
 #ifdef PVDEV_HAVE_LIBEDIT
@@ -669,7 +770,7 @@ int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts)
                 break;
             }
             if (pvdev_sql_complete(stmt.p, stmt.len)) {
-                run_statements(&sh, stmt.p, stmt.len);
+                run_statements(&sh, stmt.p, stmt.len, first);
                 stmt.len = 0;
             }
         }
@@ -682,7 +783,7 @@ int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts)
         for (i = 0; i < stmt.len && isspace((unsigned char)stmt.p[i]); i++)
             ;
         if (i < stmt.len)
-            run_statements(&sh, stmt.p, stmt.len);
+            run_statements(&sh, stmt.p, stmt.len, first);
     }
 #ifdef PVDEV_HAVE_LIBEDIT
     if (sh.editor && hist[0]) {

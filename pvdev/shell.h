@@ -28,10 +28,14 @@ typedef struct pvdev_params {
  * else SQL statements, printed on stdout with `opts` as changed by the
  * dot-commands. `params` (may be NULL) gives ?1.. as TEXT; a statement's
  * parameter without a value (from params or .parameter set) is PV_ERANGE.
- * Stops at the first error and returns it (pv_errmsg says it), or at
- * .quit; 0 when all ran. */
-int pvdev_run_script(pv_db *db, const char *const *texts, int ntexts, const pvdev_params *params,
-                     const pv_out_opts *opts);
+ * Stops at the first error and returns it, or at .quit; 0 when all ran.
+ * pv_errmsg says the error after where it is, "NAME:LINE:COLUMN: ": the
+ * text's name (names[i]; "<argument I>", I from 1, when names or names[i]
+ * is NULL), the line in it and the column (1-based, in characters) where
+ * libpv's message puts it ("at offset N", then left out), else where the
+ * statement (or the dot-command) starts. */
+int pvdev_run_script(pv_db *db, const char *const *texts, const char *const *names, int ntexts,
+                     const pvdev_params *params, const pv_out_opts *opts);
 
 /* Does sql[0..n) end with a complete statement: a ';' outside quotes
  * ('..', "..", `..`, [..]) and comments, followed only by blanks and
@@ -57,7 +61,8 @@ typedef struct pvdev_shell_opts {
  * ';') and dot-commands (.tables, .schema [T], .mode M, .headers on|off,
  * .timer on|off, .parameter clear|list|set ?N VALUE|unset ?N, .help,
  * .quit). A `?N` with no .parameter value is NULL, as in sqlite3. Errors
- * are printed and the shell goes on.
+ * are printed, naming where they are as pvdev_run_script's do (lines of
+ * the input counted from 1: "<stdin>:3:10: ..."), and the shell goes on.
  * Returns the exit code: 0, or 1 when any statement failed and input was
  * not a terminal (so a piped script's failure is seen). */
 int pvdev_shell(pv_db *db, const pvdev_shell_opts *opts);

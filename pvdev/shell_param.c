@@ -220,16 +220,15 @@ static int bind_one(pv_stmt *st, int i, const pvdev_param *p)
     }
 }
 
-int pvdev_param_bind(const pvdev_param_set *ps, pv_stmt *st, int strict, long at)
+int pvdev_param_bind(const pvdev_param_set *ps, pv_stmt *st, int strict)
 {
     int n = pv_bind_count(st), i, rc;
     for (i = 1; i <= n; i++) {
         const pvdev_param *p = find(ps, i);
         if (!p && strict)
             return pv_err(PV_ERANGE,
-                          "the statement at offset %ld uses %d parameter%s; %d value%s given with --param "
-                          "(?%d has none)",
-                          at, n, n == 1 ? "" : "s", ps->n, ps->n == 1 ? " was" : "s were", i);
+                          "the statement uses %d parameter%s; %d value%s given with --param (?%d has none)",
+                          n, n == 1 ? "" : "s", ps->n, ps->n == 1 ? " was" : "s were", i);
         if (p && (rc = bind_one(st, i, p)) < 0) return pv_err(rc, "parameter ?%d: %s", i, pv_errmsg());
     }
     return 0;

@@ -59,10 +59,9 @@ void pvdev_param_clear(pvdev_param_set *ps);
 void pvdev_param_list(const pvdev_param_set *ps, FILE *f);
 
 /* Bind the set's values to the statement's parameters. A parameter with
- * no value stays NULL, unless `strict`: then it is PV_ERANGE, naming the
- * statement by its byte offset `at` in the script (a script must not
- * silently compare with NULL). Errors: PV_ERANGE, PV_EINPUT (TEXT not
- * UTF-8), PV_ENOMEM. */
-int pvdev_param_bind(const pvdev_param_set *ps, pv_stmt *st, int strict, long at);
+ * no value stays NULL, unless `strict`: then it is PV_ERANGE (a script
+ * must not silently compare with NULL; the caller says which statement).
+ * Errors: PV_ERANGE, PV_EINPUT (TEXT not UTF-8), PV_ENOMEM. */
+int pvdev_param_bind(const pvdev_param_set *ps, pv_stmt *st, int strict);
 
 #endif

@@ -124,6 +124,36 @@ expect_fail "unknown command or invalid arguments: 'nosuch'" pvdev -C ws sql "SE
 # a dot-command must start its line: after SQL on the same line it is SQL, as in sqlite3
 expect_fail "syntax error" pvdev -C ws sql .tables "SELECT 1; .tables"
 
+# --- where in the script an error is ---------------------------------------------
+# An error names the input and its line and column (1-based, characters) as
+# import errors name file and line: it gave the byte offset from the end of
+# the statement before, "offset 10" for line 3, column 10 (found by
+# exploratory testing). An error with no position in its statement (no such
+# table) names where the statement starts; a dot-command's, its '.'.
+printf 'SELECT 1;\nSELECT 2;\nSELECT * FORM one;\n' >e1.sql
+expect_fail 'pvdev: <stdin>:3:10: near "FORM": syntax error' sh -c 'pvdev -C ws sql <e1.sql'
+printf 'SELECT 1;\n.mode csv\nSELECT 2;\n\n  SELECT 1 +;\n' >e2.sql
+expect_fail '<stdin>:5:13: incomplete input' sh -c 'pvdev -C ws sql <e2.sql'
+printf 'SELECT\n  1 +\n  * 2;\n' >e3.sql
+expect_fail '<stdin>:3:3: near "*": syntax error' sh -c 'pvdev -C ws sql <e3.sql'
+printf "SELECT 'é', 2;\nSELECT 'é', * FORM t;\n" >e4.sql
+expect_fail '<stdin>:2:15: near "FORM"' sh -c 'pvdev -C ws sql <e4.sql'
+printf 'SELECT 1;\n-- a comment\n  SELECT * FROM nosuch;\n' >e5.sql
+expect_fail '<stdin>:3:3: no such table: nosuch' sh -c 'pvdev -C ws sql <e5.sql'
+printf 'SELECT 1;\n.nosuch\n' >e6.sql
+expect_fail "<stdin>:2:1: unknown command or invalid arguments: 'nosuch'" sh -c 'pvdev -C ws sql <e6.sql'
+grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
+# each argument is a script of its own
+expect_fail '<argument 2>:2:11: no such function: nosuchfn' pvdev -C ws sql 'SELECT 1;' 'SELECT 1;
+SELECT 1, nosuchfn(2)'
+expect_fail '<argument 1>:1:11: the statement uses 1 parameter; 0 values were given' pvdev -C ws sql "SELECT 1; SELECT ?"
+grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
+# the shell on a pipe: lines of its input, dot-commands counted
+printf 'SELECT 1;\n.mode list\nSELECT 2; SELECT * FORM one;\nSELECT 3;\n' >e7.sql
+expect_fail 'Error: <stdin>:3:20: near "FORM": syntax error' sh -c 'pvdev -C ws sql --interactive <e7.sql'
+grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
+[ "$(tr '\n' ' ' <"$T/.out")" = "1 2 3 " ] || fail "the shell goes on after an error: $(cat "$T/.out")"
+
 # --- the shell on a pseudo-terminal ----------------------------------------------
 # ptyrun.py CMD...: run CMD with stdin, stdout and stderr on a new pty, type the
 # lines of $PTY_INPUT one by one, print everything it wrote.
