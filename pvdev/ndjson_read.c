@@ -376,6 +376,57 @@ static int null_infinities(pv_ndjson_reader *r, const char *s, size_t n)
     return 1;
 }
 
+/* ---- where bad JSON is ----------------------------------------------------
+ * jansson's column is where it stopped reading: the end of the token at
+ * fault (37 for a number from 19 to 37), and 0 after the line break when
+ * the object goes on to the next line. Messages name the column where that
+ * token starts, 1-based in characters (as jansson and editors count). */
+
+/* The byte offset in s[0..n) where the token jansson stopped in starts:
+ * the one its message quotes ("... near 'tru'"), which ends where it
+ * stopped, else (a longer token, not quoted) the one our tokens have
+ * there. */
+static size_t fault_start(const char *s, size_t n, const json_error_t *e)
+{
+    size_t stop = e->position > 0 ? (size_t)e->position : 0, pos = 0, len;
+    const char *near = strstr(e->text, " near '");
+    struct token t;
+
+    if (stop > n)
+        stop = n;
+    if (near && (len = strlen(near + 7)) > 0 && near[7 + len - 1] == '\'' && len - 1 <= stop)
+        return stop - (len - 1);
+    while (stop > 0 && next_token(s, n, &pos, &t) && t.start < stop)
+        if (stop - 1 < t.end)
+            return t.start;
+    return stop;
+}
+
+/* jansson's error `e` on line s[0..n) (NUL-terminated), as a message. */
+static int json_error(const pv_ndjson_reader *r, const char *s, size_t n, const json_error_t *e)
+{
+    int code = json_error_code(e) == json_error_numeric_overflow && strstr(e->text, "too big")
+                   ? PV_ELIMIT : PV_EINPUT;
+    size_t start, col = 1, i = 0;
+
+    if (json_error_code(e) == json_error_premature_end_of_input) {
+        while (i < n && json_blank(s[i]))
+            i++;
+        return pv_err(PV_EINPUT, "%s:%" PRIu64 ": the line ends inside a JSON %s: NDJSON needs "
+                      "each object on one line", r->name, r->lineno,
+                      i < n && s[i] == '{' ? "object" : "value");
+    }
+    start = fault_start(s, n, e);
+    for (i = 0; i < start; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            col++;
+    if (strncmp(e->text, "unexpected newline", 18) == 0)
+        return pv_err(code, "%s:%" PRIu64 ":%zu: a line break inside a string: NDJSON needs each "
+                      "object on one line (write a line break in a string as \\n)", r->name,
+                      r->lineno, col);
+    return pv_err(code, "%s:%" PRIu64 ":%zu: %s", r->name, r->lineno, col, e->text);
+}
+
 int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
 {
     json_error_t jerr;
@@ -421,11 +472,8 @@ int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out)
         if (rc == 1)
             r->root = json_loadb(r->fixed, n, JSON_FLAGS, &jerr);
     }
-    if (!r->root) {
-        int code = strstr(jerr.text, "too big") ? PV_ELIMIT : PV_EINPUT;
-        return fail(r, pv_err(code, "%s:%" PRIu64 ": column %d: %s", r->name,
-                              r->lineno, jerr.column, jerr.text));
-    }
+    if (!r->root)
+        return fail(r, json_error(r, r->ninfs ? r->fixed : s, n, &jerr));
     if (!json_is_object(r->root))
         return fail(r, pv_err(PV_EINPUT, "%s:%" PRIu64 ": expected a JSON object, got %s",
                               r->name, r->lineno, kind_name(r->root)));

@@ -52,10 +52,12 @@ int pv_ndjson_open_mem(const void *data, size_t len, const char *name,
                        pv_ndjson_reader **out);
 
 /* The next object: 1, 0 at the end, or a negative error whose message
- * names input and line: PV_EINPUT ("x.ndjson:7: column 12: ..." for JSON
- * jansson rejects, "x.ndjson:3: expected a JSON object, got an array"),
- * PV_ELIMIT (an integer beyond int64), PV_EIO, PV_ENOMEM. Errors are
- * sticky. */
+ * names input and line: PV_EINPUT ("x.ndjson:7:12: invalid token near
+ * 'tru'" for JSON jansson rejects, with the column, 1-based in characters,
+ * where the token at fault starts; "x.ndjson:3: the line ends inside a
+ * JSON object: ..." for an object that goes on to the next line;
+ * "x.ndjson:3: expected a JSON object, got an array"), PV_ELIMIT (an
+ * integer beyond int64), PV_EIO, PV_ENOMEM. Errors are sticky. */
 int pv_ndjson_next(pv_ndjson_reader *r, pv_ndjson_record *out);
 
 const char *pv_ndjson_name(const pv_ndjson_reader *r);

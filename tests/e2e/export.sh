@@ -95,7 +95,15 @@ if [ "$ndjson" = 1 ]; then
     expect_fail "SFO" pvdev import -C ws airports dup.ndjson
     # An integer beyond int64 is refused (as REAL it would lose digits).
     printf '{"iata":"ZZ1","n":1}\n{"iata":"ZZ2","n":9223372036854775808}\n' >big.ndjson
-    expect_fail "big.ndjson:2: column 37: too big integer" pvdev import -C ws big big.ndjson
+    expect_fail "big.ndjson:2:19: too big integer" pvdev import -C ws big big.ndjson
+    # Where bad JSON is: line and column (1-based) where the token at fault
+    # starts (jansson's column is its end: 37 above); an object over two
+    # lines is named by its first line (jansson said "column 0").
+    printf '{"iata":"ZZ1","name":"a"}\n{"iata":"ZZ2",\n "name":"b"}\n' >split.ndjson
+    expect_fail "split.ndjson:2: the line ends inside a JSON object: NDJSON needs each object on one line" \
+        pvdev import -C ws airports split.ndjson
+    printf '{"iata":"ZZ1","latitude":north}\n' >tok.ndjson
+    expect_fail "tok.ndjson:1:26: invalid token near 'north'" pvdev import -C ws airports tok.ndjson
     # The writer lock and the journal are local state (.pv/.gitignore).
     diff -r -x lock -x journal -x cache pv-before ws/.pv >/dev/null ||
         fail "a failed NDJSON import changed .pv/"

@@ -286,7 +286,7 @@ static void test_ndjson_reader_errors(void **state)
 {
     (void)state;
     need_jansson();
-    expect_reader_error("{\"a\":1}\n{\"a\":1,}\n", PV_EINPUT, "e.ndjson:2: column");
+    expect_reader_error("{\"a\":1}\n{\"a\":1,}\n", PV_EINPUT, "e.ndjson:2:8: string or '}' expected near '}'");
     expect_reader_error("{\"a\":1}\n\n[1]\n", PV_EINPUT, "e.ndjson:3: expected a JSON object, got an array");
     expect_reader_error("\"x\"\n", PV_EINPUT, "e.ndjson:1: expected a JSON object, got a string");
     expect_reader_error("{\"a\":1} {\"a\":2}\n", PV_EINPUT, "e.ndjson:1:");
@@ -338,6 +338,39 @@ static void test_ndjson_reader_infinity(void **state)
     expect_reader_error("{\"a\":1e999,\"b\":tru}\n", PV_EINPUT, "invalid token");
     expect_reader_error("{\"a\":01e999}\n", PV_EINPUT, "e.ndjson:1:");
     expect_reader_error("[1e999]\n", PV_EINPUT, "e.ndjson:1:");
+}
+
+/* Where bad JSON is: the line, and the column (1-based, in characters)
+ * where the token at fault starts. jansson's column is where it stopped
+ * reading, the end of that token ("column 37" for a number starting at 19),
+ * and "column 0" after the line break when an object went on to the next
+ * line. */
+static void test_ndjson_reader_positions(void **state)
+{
+    (void)state;
+    need_jansson();
+    expect_reader_error("{\"a\":1}\n{\"iata\":\"ZZ2\",\"n\":9223372036854775808}\n", PV_ELIMIT,
+                        "e.ndjson:2:19: too big integer");
+    expect_reader_error("{\"a\":123456789012345678901234567890}\n", PV_ELIMIT,
+                        "e.ndjson:1:6: too big integer");
+    expect_reader_error("{\"a\":1,\"b\":tru}\n", PV_EINPUT, "e.ndjson:1:12: invalid token near 'tru'");
+    expect_reader_error("\xEF\xBB\xBF{\"a\":tru}\n", PV_EINPUT, "e.ndjson:1:6: invalid token");
+    /* characters, not bytes: the 0 of 01 is the 19th character, 20th byte */
+    expect_reader_error("{\"a\":\"h\xc3\xa9llo\", \"b\":01}\n", PV_EINPUT, "e.ndjson:1:19: invalid token");
+    expect_reader_error("{\"a\":1,\"a\":2}\n", PV_EINPUT, "e.ndjson:1:8: duplicate object key");
+    expect_reader_error("{\"a\":1} x\n", PV_EINPUT, "e.ndjson:1:9: end of file expected near 'x'");
+    expect_reader_error("{\"a\":\"ab\\qc\"}\n", PV_EINPUT, "e.ndjson:1:6: invalid escape");
+    expect_reader_error("{\"a\" 1}\n", PV_EINPUT, "e.ndjson:1:6: ':' expected near '1'");
+    /* jansson's token, as its message names it: 1.5 is a number, then '.' */
+    expect_reader_error("{\"a\":1.5.2}\n", PV_EINPUT, "e.ndjson:1:9: '}' expected near '.'");
+    expect_reader_error("{\"k\":1,\"a\":[1e999]}\n", PV_EINPUT, "e.ndjson:1:13: real number overflow");
+    expect_reader_error("{\"k\":1e999,\"a\":fals}\n", PV_EINPUT, "e.ndjson:1:16: invalid token near 'fals'");
+    /* an object over two lines: named by its first line, no "column 0" */
+    expect_reader_error("{\"a\":1}\n{\"a\":1,\n\"b\":2}\n", PV_EINPUT,
+                        "e.ndjson:2: the line ends inside a JSON object: NDJSON needs each object on one line");
+    expect_reader_error("  {\"a\":[1,\n2]}\n", PV_EINPUT, "e.ndjson:1: the line ends inside a JSON object");
+    expect_reader_error("{\"a\":\"abc\ndef\"}\n", PV_EINPUT,
+                        "e.ndjson:1:6: a line break inside a string: NDJSON needs each object on one line");
 }
 
 static void test_infer_typed(void **state)
@@ -451,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_ndjson_reader_errors),
         cmocka_unit_test(test_ndjson_reader_nul),
         cmocka_unit_test(test_ndjson_reader_infinity),
+        cmocka_unit_test(test_ndjson_reader_positions),
         cmocka_unit_test_setup_teardown(test_export_airports_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_nasty_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_errors, setup, teardown),
