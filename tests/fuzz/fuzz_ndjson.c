@@ -12,7 +12,8 @@
  *     start of a line (or just past a leading BOM); keys are unique within
  *     an object and, like TEXT and BLOB values, NUL-terminated at their
  *     length; values have a known type, BOOLEAN is 0 or 1; an error has a
- *     message and is sticky (the next call returns it again);
+ *     message and is sticky (the next call returns it again), and one
+ *     naming "LINE:COLUMN" names a line of the input and a column on it;
  *   - the import (fuzz_import.h): a successful import reads back whole, a
  *     failed one leaves the workspace unchanged.
  */
@@ -65,6 +66,22 @@ static void check_record(const uint8_t *in, size_t n, const pv_ndjson_record *re
     }
 }
 
+/* An error's "fuzz.ndjson:LINE:COLUMN:" names a line of the input and a
+ * column (1-based, in characters) on it, or just past its end. */
+static void check_error_position(const uint8_t *in, size_t n)
+{
+    unsigned long long line, col, l = 1, chars = 0;
+    size_t i = 0;
+    if (sscanf(pv_errmsg(), "fuzz.ndjson:%llu:%llu:", &line, &col) != 2) return;
+    if (line < 1 || col < 1) bad("an error at line or column 0", NULL);
+    while (i < n && l < line)
+        if (in[i++] == '\n') l++;
+    if (l != line) bad("an error on a line past the input", NULL);
+    for (; i < n && in[i] != '\n'; i++)
+        if ((in[i] & 0xC0) != 0x80) chars++;
+    if (col > chars + 1) bad("an error column past the end of its line", NULL);
+}
+
 static void read_all(const uint8_t *in, size_t n)
 {
     pv_ndjson_reader *r = NULL;
@@ -86,6 +103,7 @@ static void read_all(const uint8_t *in, size_t n)
     }
     if (rc < 0) {
         if (!pv_errmsg()[0]) bad("an error without a message", NULL);
+        check_error_position(in, n);
         if (pv_ndjson_next(r, &rec) != rc) bad("an error that is not sticky", NULL);
     } else if (rc != 0) {
         bad("pv_ndjson_next returned an unknown code", NULL);
