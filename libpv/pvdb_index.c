@@ -36,6 +36,7 @@ static inline pv_dec *cached_dec(struct pvdb_rowcache *rc, uint32_t g, uint32_t 
                                  pv_dec **slot);
 static inline void cached_set(struct pvdb_rowcache *rc, uint32_t g, uint32_t c);
 static unsigned cached_load_flags(const struct pvdb_rowcache *rc, pv_dec *d);
+static void dec_unowned(pv_dec *d);
 
 static int get_table(const pvdb_file *f, uint32_t table, const pvdb_table **out)
 {
@@ -80,6 +81,7 @@ static int key_dec(ksearch *s, uint32_t g, uint32_t k, pv_dec **out)
         return PV_OK;
     }
     d = slot ? slot : &s->dec;
+    if (!slot) dec_unowned(d);
     /* (with the block cache, as pvdb_read_row opens the cached ones) */
     rc = pvdb_load_chunk(s->t, g, c, slot ? cached_load_flags(s->rc, d) : 0, d, &bm);
     s->open = 0;
@@ -511,15 +513,22 @@ static void slot_release(pvdb_rowcache *rc, uint32_t s)
     }
 }
 
-/* The load flags of a decoder about to be opened in a slot of rc, which
- * then holds nothing yet (its memory is malloc'ed, or was released). */
-static unsigned cached_load_flags(const pvdb_rowcache *rc, pv_dec *d)
+/* A decoder about to be loaded for get() alone: no memory of its own,
+ * nothing held (its struct may be on the stack or fresh from malloc). */
+static void dec_unowned(pv_dec *d)
 {
     d->mem = NULL;
     d->arena = NULL;
     d->tmp = NULL;
     d->held = NULL;
     d->fc_held = NULL;
+}
+
+/* The load flags of a decoder about to be opened in a slot of rc, which
+ * then holds nothing yet (its memory is malloc'ed, or was released). */
+static unsigned cached_load_flags(const pvdb_rowcache *rc, pv_dec *d)
+{
+    dec_unowned(d);
     return PVDB_LOAD_CACHE | ((rc->hold & PV_DEC_HOLD_PAGES) ? PVDB_LOAD_HOLD_PAGES : 0) |
            ((rc->hold & PV_DEC_HOLD_TABLES) ? PVDB_LOAD_HOLD_TABLES : 0);
 }
@@ -580,9 +589,7 @@ static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t 
                 lf = cached_load_flags(rc, slot);
             } else {
                 d[i] = &local[i];
-                d[i]->mem = NULL;
-                d[i]->arena = NULL;
-                d[i]->tmp = NULL;
+                dec_unowned(d[i]);
             }
             e_rc = pvdb_load_chunk(t, g, cols[i], lf, d[i], &bm);
             if (e_rc) return e_rc;
