@@ -186,7 +186,7 @@ typedef struct pv_dec {
     uint8_t tabled;            /* DICT: a small array of strings read through a
                                 * NUL-terminated copy (set by open() when an
                                 * arena is given, scans, or with may_hold) */
-    uint8_t may_hold;          /* PV_DEC_HOLD_* bits, set by the caller before open():
+    uint8_t may_hold;          /* PV_DEC_HOLD_* bits (0 without cache), set before open():
                                 * get() may keep cached blocks, which the caller
                                 * releases (pv_dec_release) before it opens the
                                 * decoder again (the decoders of a reader's row cache) */

@@ -48,6 +48,7 @@
 #define TABLE_MAX_BYTES (64u << 10)
 /* Groups of a page, the unit the shared block cache keeps (256 entries). */
 #define FC_PAGE_GROUPS 16
+#define FC_PAGE_ENTRIES (FC_PAGE_GROUPS * FC_GROUP)
 /* Numeric chunks with more distinct values are not worth a dictionary. */
 #define DICT_MAX_NUMERIC 65536u
 /* A front-coded dictionary decoded for a scan may not pass this. */
@@ -335,7 +336,7 @@ static int dict_open(pv_dec *d, const char **why)
     d->fc_held = NULL;
     d->table = NULL;
     d->tabled = str && d->fmt == 0 && d->count > 0 && d->count <= TABLE_MAX_ENTRIES &&
-                d->bytes_len <= TABLE_MAX_BYTES && (d->arena || (d->cache && (d->may_hold & PV_DEC_HOLD_TABLES)));
+                d->bytes_len <= TABLE_MAX_BYTES && (d->arena || (d->may_hold & PV_DEC_HOLD_TABLES));
     return pv_is_open(&d->is, p[5], p + codes_at, d->n - codes_at, d->nrows);
 }
 
@@ -477,6 +478,12 @@ static int fc_decode_group(pv_dec *d, uint32_t g)
     return 0;
 }
 
+/* Pages of a front-coded dictionary (the length of d->fc_held). */
+static size_t fc_npages(const pv_dec *d)
+{
+    return ((size_t)d->count + FC_PAGE_ENTRIES - 1) / FC_PAGE_ENTRIES;
+}
+
 /* Page p (FC_PAGE_GROUPS groups, entries contiguous from the page's
  * first) through the shared block cache: found, or decoded and offered;
  * *out holds a reference. A cached page was checked by whoever decoded it
@@ -595,8 +602,7 @@ static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
         return 0;
     }
     if (!d->fc_groups) {
-        size_t n = (d->count + FC_GROUP - 1) / FC_GROUP;
-        size_t np = (n + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS;
+        size_t n = (d->count + FC_GROUP - 1) / FC_GROUP, np = fc_npages(d);
         if (!d->arena) return pv_err(PV_EMISUSE, "front-coded dictionary read without an arena");
         d->fc_groups = pv_arena_alloc(d->arena, n * sizeof *d->fc_groups + 1);
         if (!d->fc_groups) return pv_err(PV_ENOMEM, "out of memory");
@@ -619,8 +625,8 @@ static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
 void pv_dec_release(pv_dec *d)
 {
     if (d->fc_held) {
-        size_t n = (d->count + FC_GROUP - 1) / FC_GROUP, p;
-        for (p = 0; p < (n + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS; p++) pv_block_release(d->fc_held[p]);
+        size_t p;
+        for (p = 0; p < fc_npages(d); p++) pv_block_release(d->fc_held[p]);
         if (!d->arena) free((void *)d->fc_held); /* (a holding get()'s: malloc'ed) */
         d->fc_held = NULL;
         d->fc_groups = NULL; /* they may point into the pages */
@@ -767,7 +773,7 @@ static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t 
 {
     pv_str s;
     int rc;
-    if (!d->table && (d->may_hold & PV_DEC_HOLD_TABLES) && d->cache && (rc = arr_table(d))) return rc;
+    if (!d->table && (d->may_hold & PV_DEC_HOLD_TABLES) && (rc = arr_table(d))) return rc;
     if (d->table) {
         *out = d->table[c];
         return 0;
@@ -789,15 +795,11 @@ static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t 
  * 0, 1 malformed, 2 not this way (decode the entry alone), PV_ENOMEM. */
 static int held_fc_get(pv_dec *d, uint32_t c, pv_str *out)
 {
-    uint32_t p = c / (FC_PAGE_GROUPS * FC_GROUP);
+    uint32_t p = c / FC_PAGE_ENTRIES;
     int rc;
-    if (!d->fc_held) {
-        size_t ng = (d->count + FC_GROUP - 1) / FC_GROUP;
-        d->fc_held = calloc((ng + FC_PAGE_GROUPS - 1) / FC_PAGE_GROUPS, sizeof *d->fc_held);
-        if (!d->fc_held) return 2;
-    }
+    if (!d->fc_held && !(d->fc_held = calloc(fc_npages(d), sizeof *d->fc_held))) return 2;
     if (!d->fc_held[p] && (rc = fc_page_block(d, p, &d->fc_held[p]))) return rc;
-    *out = ((const pv_str *)pv_block_data(d->fc_held[p]))[c % (FC_PAGE_GROUPS * FC_GROUP)];
+    *out = ((const pv_str *)pv_block_data(d->fc_held[p]))[c % FC_PAGE_ENTRIES];
     return 0;
 }
 
@@ -828,8 +830,7 @@ static int dict_get(pv_dec *d, uint32_t r, pv_value *out, pv_buf *mem, uint64_t 
     if (d->tabled) return tabled_get(d, (uint32_t)c, &out->u.s, mem, moff);
     if (d->fmt == 0) return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c, &out->u.s);
     *why = "bad front-coded dictionary";
-    if ((d->may_hold & PV_DEC_HOLD_PAGES) && d->cache && (rc = held_fc_get(d, (uint32_t)c, &out->u.s)) != 2)
-        return rc;
+    if ((d->may_hold & PV_DEC_HOLD_PAGES) && (rc = held_fc_get(d, (uint32_t)c, &out->u.s)) != 2) return rc;
     rc = fc_entry(d, (uint32_t)c, mem, moff, &len);
     if (rc) return rc;
     out->u.s.p = NULL;

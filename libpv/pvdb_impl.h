@@ -92,12 +92,13 @@ uint32_t pvdb_group_of(const pvdb_table *t, uint64_t row);
  * blocks, and read() may hold blocks until pv_dec_release, which the
  * caller must call before loading another chunk into d and when done. */
 #define PVDB_LOAD_CACHE    0x8u
-/* With PVDB_LOAD_CACHE, d->may_hold: get() of a front-coded dictionary
- * hands out entries of its cached decoded pages (PAGES), of a small array
- * dictionary of strings those of its cached NUL-terminated table (TABLES),
- * and holds them until the caller's pv_dec_release. */
-#define PVDB_LOAD_HOLD_PAGES  0x10u
-#define PVDB_LOAD_HOLD_TABLES 0x20u
+/* With PVDB_LOAD_CACHE and a cache, d->may_hold = `bits` (PV_DEC_HOLD_*):
+ * get() of a front-coded dictionary hands out entries of its cached
+ * decoded pages (PAGES), of a small array dictionary of strings those of
+ * its cached NUL-terminated table (TABLES), and holds them until the
+ * caller's pv_dec_release. */
+#define PVDB_LOAD_HOLD_SHIFT 4
+#define PVDB_LOAD_HOLD(bits) ((unsigned)(bits) << PVDB_LOAD_HOLD_SHIFT)
 int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags, pv_dec *d,
                     const uint8_t **bitmap);
 /* 1 when every string an opened decoder yields (read(), get(), DICT
@@ -105,7 +106,7 @@ int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags,
  * TEXT or BLOB that is front-coded (decoded into memory, each entry
  * NUL-terminated), a small array one opened with an arena (a scan's: its
  * entries copied once into the arena, each NUL-terminated: d->tabled; or
- * a point read's, loaded with PVDB_LOAD_HOLD_TABLES: the cached table), or one
+ * a point read's, loaded holding PV_DEC_HOLD_TABLES: the cached table), or one
  * with no entries ("" for every row). Strings that point into the
  * mapping (PLAIN, array dictionaries of point reads) or into a
  * decompressed block (ZSTR) are not (encode_dict.c makes the NULs). */

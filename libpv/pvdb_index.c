@@ -529,8 +529,7 @@ static void dec_unowned(pv_dec *d)
 static unsigned cached_load_flags(const pvdb_rowcache *rc, pv_dec *d)
 {
     dec_unowned(d);
-    return PVDB_LOAD_CACHE | ((rc->hold & PV_DEC_HOLD_PAGES) ? PVDB_LOAD_HOLD_PAGES : 0) |
-           ((rc->hold & PV_DEC_HOLD_TABLES) ? PVDB_LOAD_HOLD_TABLES : 0);
+    return PVDB_LOAD_CACHE | PVDB_LOAD_HOLD(rc->hold);
 }
 
 /* The decoder of column c of group g in cache c (NULL: none) when it is

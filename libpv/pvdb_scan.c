@@ -64,8 +64,8 @@ int pvdb_load_chunk(const pvdb_table *t, uint32_t g, uint32_t c, unsigned flags,
     if (bm && (flags & PVDB_LOAD_BITMAP) && check_bitmap(p, k))
         return pvdb_bad_chunk(t, g, c, "bad null bitmap");
     d->cache = (flags & PVDB_LOAD_CACHE) ? t->file->cache : NULL;
-    d->may_hold = (uint8_t)(((flags & PVDB_LOAD_HOLD_PAGES) ? PV_DEC_HOLD_PAGES : 0) |
-                            ((flags & PVDB_LOAD_HOLD_TABLES) ? PV_DEC_HOLD_TABLES : 0));
+    d->may_hold = d->cache ? (uint8_t)((flags >> PVDB_LOAD_HOLD_SHIFT) & (PV_DEC_HOLD_PAGES | PV_DEC_HOLD_TABLES))
+                           : 0;
     d->gen = t->file->gen;
     d->chunk = (uint32_t)(k - t->file->chunks);
     d->type = t->schema.cols[c].type;
