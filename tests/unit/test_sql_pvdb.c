@@ -292,6 +292,19 @@ static void names(pv_db *db, const char *sql, char **out)
     *out = b.p;
 }
 
+/* The baked file opened twice: *cached with the default block cache,
+ * *bare with the cache off. */
+static void open_cached_and_bare(const char *path, pv_db **cached, pv_db **bare)
+{
+    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
+    o.cache_bytes = PV_CACHE_BYTES_DEFAULT;
+    assert_int_equal(pv_open_ex(path, &o, cached), PV_OK);
+    o.cache_bytes = (uint64_t)-1;
+    assert_int_equal(pv_open_ex(path, &o, bare), PV_OK);
+    assert_non_null((*cached)->cache);
+    assert_null((*bare)->cache);
+}
+
 /* A small array dictionary's NUL-terminated table is made once per chunk
  * and kept in the block cache: ranges that come back to a row group find
  * it there (hits, no new entry), and answer as a file opened without a
@@ -305,16 +318,10 @@ static void test_dictionary_table_cached(void **state)
         "SELECT id, name FROM t",
     };
     pfix *f = *state;
-    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
     pv_blockcache_stats s0, s1, s2;
     pv_db *cached = NULL, *bare = NULL;
     size_t q;
-    o.cache_bytes = PV_CACHE_BYTES_DEFAULT;
-    assert_int_equal(pv_open_ex(f->path, &o, &cached), PV_OK);
-    o.cache_bytes = (uint64_t)-1;
-    assert_int_equal(pv_open_ex(f->path, &o, &bare), PV_OK);
-    assert_non_null(cached->cache);
-    assert_null(bare->cache);
+    open_cached_and_bare(f->path, &cached, &bare);
     pv_blockcache_stats_get(cached->cache, &s0);
     for (q = 0; q < sizeof sql / sizeof *sql; q++) {
         char *a, *b;
@@ -372,15 +379,11 @@ static void test_point_dictionary_table_held(void **state)
 {
     static const char *const sql = "SELECT id, city FROM v WHERE id = ?";
     pfix *f = *state;
-    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
     pv_blockcache_stats s0, s1;
     pv_db *cached = NULL, *bare = NULL;
     pv_stmt *a = NULL, *b = NULL;
     int i, round, ngroups = (VROWS + 63) / 64;
-    o.cache_bytes = PV_CACHE_BYTES_DEFAULT;
-    assert_int_equal(pv_open_ex(f->path, &o, &cached), PV_OK);
-    o.cache_bytes = (uint64_t)-1;
-    assert_int_equal(pv_open_ex(f->path, &o, &bare), PV_OK);
+    open_cached_and_bare(f->path, &cached, &bare);
     assert_int_equal(pv_prepare(cached, sql, (size_t)-1, &a, NULL), PV_OK);
     assert_int_equal(pv_prepare(bare, sql, (size_t)-1, &b, NULL), PV_OK);
     pv_blockcache_stats_get(cached->cache, &s0);
@@ -457,15 +460,11 @@ static void test_point_front_coded_pages(void **state)
 {
     static const char *const sql = "SELECT id, url FROM w WHERE id = ?";
     pfix *f = *state;
-    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
     pv_blockcache_stats s0, s1;
     pv_db *db[2] = {NULL, NULL};
     pv_stmt *st[2] = {NULL, NULL};
     int i, k, round, npages = 2 * 4;
-    o.cache_bytes = PV_CACHE_BYTES_DEFAULT;
-    assert_int_equal(pv_open_ex(f->path, &o, &db[0]), PV_OK);
-    o.cache_bytes = (uint64_t)-1;
-    assert_int_equal(pv_open_ex(f->path, &o, &db[1]), PV_OK);
+    open_cached_and_bare(f->path, &db[0], &db[1]);
     for (k = 0; k < 2; k++) assert_int_equal(pv_prepare(db[k], sql, (size_t)-1, &st[k], NULL), PV_OK);
     pv_blockcache_stats_get(db[0]->cache, &s0);
     for (round = 0; round < 2; round++) {
