@@ -173,8 +173,12 @@ pvdev import nul nul.csv --key k >/dev/null
 pvdev export nul -o nul.ndjson >/dev/null
 grep -qF '"a\u0000b"' nul.ndjson || fail "NUL export: $(cat nul.ndjson)"
 pvdev import nul2 nul.ndjson 2>err >/dev/null || fail "NUL in NDJSON: $(cat err)"
-[ "$(pvdev sql "SELECT length(v), hex(v) FROM nul2")" = "$(pvdev sql "SELECT length(v), hex(v) FROM nul")" ] ||
-    fail "NUL round trip: $(pvdev sql "SELECT length(v), hex(v) FROM nul2")"
+# (the value itself: three bytes, the NUL between a and b, exported again as
+# it was; PicoVolt has no hex() to compare the bytes in SQL)
+[ "$(pvdev sql "SELECT length(v), substr(v, 1, 1), substr(v, 3, 1) FROM nul2")" = "3|a|b" ] ||
+    fail "NUL round trip: $(pvdev sql "SELECT length(v), substr(v, 1, 1), substr(v, 3, 1) FROM nul2" 2>&1)"
+pvdev export nul2 -o nul2.ndjson >/dev/null
+cmp -s nul.ndjson nul2.ndjson || fail "NUL round trip: $(cat nul2.ndjson)"
 # +-Inf in a REAL column: CSV writes Inf/-Inf, NDJSON 1e999/-1e999 (as the
 # sqlite3 shell does), and import reads both back to the same doubles, into
 # a table declared alike and into a new one whose type is inferred (it
