@@ -30,6 +30,9 @@ typedef struct ksearch {
     pv_buf mem;
     int advise;         /* a point read of a cold file (pvdb_cold) */
     struct pvdb_rowcache *rc; /* the reader's opened chunks, or NULL */
+    int hit;            /* a lower bound computed inside its group: 1 when
+                           that row holds the key, 0 when it does not, -1
+                           unknown (the row must be read and compared) */
 } ksearch;
 
 static inline pv_dec *cached_dec(struct pvdb_rowcache *rc, uint32_t g, uint32_t c,
@@ -178,6 +181,9 @@ static int fast_bound(ksearch *s, uint32_t g, uint32_t *out)
         if (d->is.step == 0) idx = num > 0 ? rows : 0;
         else idx = num <= 0 ? 0 : (num + d->is.step - 1) / d->is.step;
         *out = idx > rows ? rows : (uint32_t)idx;
+        /* the row's key is base + idx * step: a point read needs not read
+         * it again (past the group, the next group's first row decides) */
+        if (!s->upper && idx < rows) s->hit = (__int128)d->is.base + idx * d->is.step == k;
         return PV_OK;
     }
     if (d->enc == PV_ENC_PLAIN) {
@@ -346,6 +352,7 @@ static int search(const pvdb_table *t, const pv_value *key, uint32_t nkey, int u
     s.g = s.k = 0;
     s.advise = 0;
     s.rc = NULL;
+    s.hit = -1;
     memset(&s.mem, 0, sizeof s.mem);
     rc = bound(&s, out);
     pv_buf_free(&s.mem);
@@ -391,9 +398,11 @@ static int find_row(const pvdb_table *t, const pv_value *key, uint32_t npk, uint
     s.g = s.k = 0;
     s.advise = pvdb_cold(t->file);
     s.rc = rowcache_for(rcp, t);
+    s.hit = -1;
     memset(&s.mem, 0, sizeof s.mem);
     rc = bound(&s, &row);
-    if (rc == PV_OK && row < t->nrows) {
+    if (rc == PV_OK && s.hit >= 0) c = !s.hit;
+    else if (rc == PV_OK && row < t->nrows) {
         uint32_t g = pvdb_group_of(t, row);
         rc = row_cmp(&s, g, (uint32_t)(row - t->gfirst[g]), &c);
     }

@@ -226,6 +226,15 @@ static void test_lookup_edges(void **state)
     assert_int_equal(pvdb_lookup(f, 0, k, 1, &row), PV_ENOTFOUND);
     k[0] = pv_v_int(INT64_MAX);
     assert_int_equal(pvdb_lookup(f, 0, k, 1, &row), PV_ENOTFOUND);
+    /* every integer from before the first key to after the last: the
+     * even ones at their rows, the odd ones (between two keys, and each
+     * group's last key + 1, which is in no group) not found */
+    for (int64_t v = 7; v <= 6011; v++) {
+        int want = v >= 10 && v <= 6008 && v % 2 == 0;
+        k[0] = pv_v_int(v);
+        assert_int_equal(pvdb_lookup(f, 0, k, 1, &row), want ? 0 : PV_ENOTFOUND);
+        if (want) assert_int_equal(row, (uint64_t)(v - 10) / 2);
+    }
     /* a REAL finds an INTEGER key of the same value, as SQL compares */
     k[0] = pv_v_real(2010.0);
     assert_int_equal(pvdb_lookup(f, 0, k, 1, &row), 0);
