@@ -722,6 +722,7 @@ static int alloc_vecs(pv_lookup *l, uint32_t cap)
 
 static inline void put(pv_lookup *l, uint32_t s, int type, uint32_t r, const pv_value *v);
 static void slot_vecs(pv_lookup *l);
+static void point_vecs(pv_lookup *l);
 static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out);
 
 /* The plan's index in the run's schema (found by name: a DROP INDEX or a
@@ -1101,9 +1102,10 @@ int pv_index_open(const pv_plan *p, const pv_source *src, const pv_source_index_
         rc = pv_err(PV_ENOMEM, "out of memory looking up keys");
         goto fail;
     }
-    /* a point lookup's vectors are set once: the slot arrays never move,
-     * and every run's table has the slots' types (exec_run.c check_shape) */
-    if (l->point) slot_vecs(l);
+    /* a point lookup's vectors are set once, over the row it reads into:
+     * rowv never moves, and every run's table has the slots' types
+     * (exec_run.c check_shape) */
+    if (l->point) point_vecs(l);
     /* (its strings live until the next row: small dictionaries' come
      * NUL-terminated out of their cached tables, not copied by pv_column_text) */
     if (l->point && pvdb_source_is_pvdb(src) && (rc = pv_rowcache_hold(&l->rowcache))) goto fail;
@@ -1181,11 +1183,53 @@ static void set_vecs(pv_lookup *l, uint32_t r, pv_batch *out)
     out->want_enc = NULL;
 }
 
+/* A point lookup's vectors: one row each, the value of slot s being
+ * rowv[s]'s (a vector of one row needs no stride), so that the row is read
+ * into its vectors without a copy. */
+static void point_vecs(pv_lookup *l)
+{
+    uint32_t s;
+    for (s = 0; s < l->plan->nslots; s++) {
+        pv_vec *v = &l->vecs[s];
+        v->type = l->schema->cols[l->plan->slot_col[s]].type;
+        v->nulls = l->nulls[s];
+        switch (v->type) {
+        case PV_REAL: v->u.f = &l->rowv[s].u.f; break;
+        case PV_TEXT:
+        case PV_BLOB: v->u.s = &l->rowv[s].u.s; break;
+        default: v->u.i = &l->rowv[s].u.i; break;
+        }
+    }
+}
+
+/* Value v of a point lookup's row made the one row of its vector, of
+ * column type `type`: its NULL byte, a number converted in place when the
+ * store gave the other kind, and whether its text is NUL-terminated. */
+static inline void point_cell(pv_value *v, int type, uint8_t *null, pv_venc *e)
+{
+    *null = v->type == PV_NULL;
+    e->term = 0;
+    switch (v->type) {
+    case PV_NULL: break;
+    case PV_TEXT:
+    case PV_BLOB: /* pv_source_get_row: a readable byte follows every string */
+        e->term = v->u.s.p[v->u.s.n] == 0;
+        break;
+    case PV_REAL:
+        if (type != PV_REAL) v->u.i = pv_real_to_int64(v->u.f);
+        break;
+    default:
+        if (type == PV_REAL) v->u.f = (double)v->u.i;
+        break;
+    }
+}
+
 /* Point lookups through the key index: one batch per key found, read
  * with pv_source_get_row (one value per column, straight from the
- * mapping; no scan, no allocation once l->buf has grown). Its text values
- * that are followed by a NUL byte (decoded ones always are) are marked
- * `term`, so pv_column_text hands them out without a copy. */
+ * mapping; no scan, no allocation once l->buf has grown) into the one-row
+ * vectors (point_vecs). Its text values that are followed by a NUL byte
+ * (decoded ones always are) are marked `term`, so pv_column_text hands
+ * them out without a copy. */
 static int point_next(pv_lookup *l, pv_batch *out)
 {
     const pv_plan *p = l->plan;
@@ -1196,12 +1240,8 @@ static int point_next(pv_lookup *l, pv_batch *out)
                                    &l->rowcache);
         if (rc < 0) return rc;
         if (rc == 0) continue;
-        for (s = 0; s < p->nslots; s++) {
-            const pv_value *v = &l->rowv[s];
-            put(l, s, l->vecs[s].type, 0, v);
-            /* pv_source_get_row: a readable byte follows every string */
-            l->penc[s].term = (v->type == PV_TEXT || v->type == PV_BLOB) && v->u.s.p[v->u.s.n] == 0;
-        }
+        for (s = 0; s < p->nslots; s++)
+            point_cell(&l->rowv[s], l->vecs[s].type, l->nulls[s], &l->penc[s]);
         /* (the vectors were set up for the table at open or restart: the
          * same arrays for every row, so a caller's view of them holds) */
         out->nrows = 1;
