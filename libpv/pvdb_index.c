@@ -36,8 +36,8 @@ typedef struct ksearch {
 } ksearch;
 
 static inline pv_dec *cached_dec(struct pvdb_rowcache *rc, uint32_t g, uint32_t c,
-                                 pv_dec **slot);
-static inline void cached_set(struct pvdb_rowcache *rc, uint32_t g, uint32_t c);
+                                 pv_dec **slot, uint64_t **valid);
+static inline void cached_set(uint64_t *valid, uint32_t c);
 static unsigned cached_load_flags(const struct pvdb_rowcache *rc, pv_dec *d);
 static void dec_unowned(pv_dec *d);
 
@@ -76,7 +76,8 @@ static int key_dec(ksearch *s, uint32_t g, uint32_t k, pv_dec **out)
 {
     uint32_t c = s->t->schema.pk[k];
     const uint8_t *bm;
-    pv_dec *slot, *d = cached_dec(s->rc, g, c, &slot);
+    uint64_t *valid = NULL;
+    pv_dec *slot, *d = cached_dec(s->rc, g, c, &slot, &valid);
     int rc;
     if (!d && !slot && s->open && s->g == g && s->k == k) d = &s->dec;
     if (d) {
@@ -90,7 +91,7 @@ static int key_dec(ksearch *s, uint32_t g, uint32_t k, pv_dec **out)
     s->open = 0;
     if (rc) return rc;
     if (slot) {
-        cached_set(s->rc, g, c);
+        cached_set(valid, c);
     } else {
         s->open = 1;
         s->g = g;
@@ -541,12 +542,12 @@ static unsigned cached_load_flags(const pvdb_rowcache *rc, pv_dec *d)
     return PVDB_LOAD_CACHE | PVDB_LOAD_HOLD(rc->hold);
 }
 
-/* The decoder of column c of group g in cache c (NULL: none) when it is
- * open there: *slot is where to open it otherwise (or NULL). */
-static inline pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot)
+/* The decoders of group g's slot in rc, made ready for g (allocated on
+ * first use; forgotten when another group had the slot), *valid its bits
+ * (one per column: the decoder is open); NULL without a cache. */
+static inline pv_dec *cached_group(pvdb_rowcache *rc, uint32_t g, uint64_t **valid)
 {
     uint32_t s;
-    *slot = NULL;
     if (!rc) return NULL;
     s = g & (rc->nslots - 1);
     if (!rc->dec[s] && !(rc->dec[s] = malloc((size_t)rc->ncols * sizeof **rc->dec)))
@@ -556,16 +557,24 @@ static inline pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_d
         rc->tag[s] = g + 1;
         memset(rc->valid + (size_t)s * rc->vwords, 0, rc->vwords * sizeof *rc->valid);
     }
-    *slot = &rc->dec[s][c];
-    if ((rc->valid[(size_t)s * rc->vwords + c / 64] >> (c % 64)) & 1) return *slot;
-    return NULL;
+    *valid = rc->valid + (size_t)s * rc->vwords;
+    return rc->dec[s];
 }
 
-static inline void cached_set(pvdb_rowcache *rc, uint32_t g, uint32_t c)
+static inline int cached_open(const uint64_t *valid, uint32_t c) { return (valid[c / 64] >> (c % 64)) & 1; }
+
+/* The decoder of column c of group g in cache rc (NULL: none) when it is
+ * open there: *slot is where to open it otherwise (or NULL), *valid its
+ * bits (cached_set). */
+static inline pv_dec *cached_dec(pvdb_rowcache *rc, uint32_t g, uint32_t c, pv_dec **slot,
+                                 uint64_t **valid)
 {
-    uint32_t s = g & (rc->nslots - 1);
-    rc->valid[(size_t)s * rc->vwords + c / 64] |= (uint64_t)1 << (c % 64);
+    pv_dec *decs = cached_group(rc, g, valid);
+    *slot = decs ? &decs[c] : NULL;
+    return decs && cached_open(*valid, c) ? *slot : NULL;
 }
+
+static inline void cached_set(uint64_t *valid, uint32_t c) { valid[c / 64] |= (uint64_t)1 << (c % 64); }
 
 /* Stages 1-2 for columns cols[0..n) of row r of group g: d[i] points to
  * its opened decoder (in `local` or in the cache rc) and null[i] is set
@@ -575,33 +584,35 @@ static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t 
                     uint8_t *null)
 {
     const uint8_t *map = t->file->map;
+    const pvdb_chunk *k[ROW_BATCH];
+    uint64_t *valid = NULL;
+    pv_dec *decs = cached_group(rc, g, &valid); /* (once per row, not per column) */
     uint32_t i;
     int e_rc;
     for (i = 0; i < n; i++) {
-        const pvdb_chunk *k = pvdb_chunk_at(t, g, cols[i]);
-        if (k->nulls) __builtin_prefetch(map + k->off + (r >> 3));
-        __builtin_prefetch(map + k->off + (k->nulls ? pvdb_bitmap_len(k->rows) : 0));
+        k[i] = pvdb_chunk_at(t, g, cols[i]);
+        if (k[i]->nulls) __builtin_prefetch(map + k[i]->off + (r >> 3));
+        __builtin_prefetch(map + k[i]->off + (k[i]->nulls ? pvdb_bitmap_len(k[i]->rows) : 0));
     }
     for (i = 0; i < n; i++) {
-        const pvdb_chunk *k = pvdb_chunk_at(t, g, cols[i]);
         const pv_encoder *e;
         const uint8_t *bm;
-        pv_dec *slot;
-        null[i] = k->nulls && ((map[k->off + (r >> 3)] >> (r & 7)) & 1);
+        null[i] = k[i]->nulls && ((map[k[i]->off + (r >> 3)] >> (r & 7)) & 1);
         if (null[i]) continue;
-        d[i] = cached_dec(rc, g, cols[i], &slot);
-        if (!d[i]) {
+        if (decs && cached_open(valid, cols[i])) {
+            d[i] = &decs[cols[i]];
+        } else {
             unsigned lf = PVDB_LOAD_CACHE; /* (get() holds nothing: local[i] needs no release) */
-            if (slot) {
-                d[i] = slot;
-                lf = cached_load_flags(rc, slot);
+            if (decs) {
+                d[i] = &decs[cols[i]];
+                lf = cached_load_flags(rc, d[i]);
             } else {
                 d[i] = &local[i];
                 dec_unowned(d[i]);
             }
             e_rc = pvdb_load_chunk(t, g, cols[i], lf, d[i], &bm);
             if (e_rc) return e_rc;
-            if (slot) cached_set(rc, g, cols[i]);
+            if (decs) cached_set(valid, cols[i]);
         }
         if (cold) advise_word(t->file, d[i], r);
         e = pv_encoder_get(d[i]->enc);
