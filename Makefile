@@ -1,7 +1,8 @@
 # PicoVolt: plain Makefile.
 #
 #   make            libpv (static + shared), pvdev, pvbake
-#   make test       unit tests (cmocka) and end-to-end tests (real git, sqlite3)
+#   make test       unit tests (cmocka; the read path's also under valgrind memcheck)
+#                   and end-to-end tests (real git, sqlite3)
 #   make test SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
 #   make demo       the end-to-end path on the real airports data
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -159,7 +160,7 @@ $(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBPV_A) $(PVG
 	    $(PVDEV_LIBOBJ) $(PVGIT_A) $(LIBPV_A) $(LDFLAGS_ALL) $(GIT2_LIBS) $(PVDEV_LIBS) $(LIBPV_LIBS)
 
 test: all $(TEST_BIN) $(REPLAY_BIN) | $(BUILD)/.deps-test
-	@sh tests/run.sh $(BUILD)
+	@PV_MEMCHECK=$(if $(filter 1,$(SANITIZE)),0,1) sh tests/run.sh $(BUILD)
 
 # ---- fuzz (clang's libFuzzer, ASan + UBSan) --------------------------------
 # make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="chunkline ..."]: each target runs

@@ -40,7 +40,7 @@ test|bench|valgrind)
     ;;
 esac
 case "$profile" in
-valgrind)
+test|valgrind)
     need_cmd valgrind valgrind
     ;;
 esac
