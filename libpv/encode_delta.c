@@ -91,13 +91,32 @@ static int delta_block(const pv_pack *k, uint32_t b, uint64_t *first, uint64_t *
     return 0;
 }
 
+void pv_delta_settle(pv_pack *k)
+{
+    uint64_t v, mind;
+    unsigned w;
+    const uint8_t *q;
+    for (uint32_t b = 0; b < k->nblocks; b++)
+        if (delta_block(k, b, &v, &mind, &w, &q)) return;
+    k->settled = 1;
+}
+
 int pv_delta_get(const pv_pack *k, uint32_t i, uint64_t *out)
 {
     uint64_t v, mind;
     unsigned w;
     const uint8_t *q;
     uint32_t j;
-    if (i >= k->n || delta_block(k, i >> PV_BLOCK_SHIFT, &v, &mind, &w, &q)) return 1;
+    if (i >= k->n) return 1;
+    if (k->settled) { /* (the entry's width and words were checked) */
+        const uint8_t *e = k->tab + (size_t)(i >> PV_BLOCK_SHIFT) * PV_DELTA_ENTRY;
+        v = pv_get_u64(e);
+        mind = pv_get_u64(e + 8);
+        q = k->data + pv_get_u32(e + 16);
+        w = e[20];
+    } else if (delta_block(k, i >> PV_BLOCK_SHIFT, &v, &mind, &w, &q)) {
+        return 1;
+    }
     j = i & (PV_BLOCK_ROWS - 1);
     /* (width 1, sorted dictionary codes: the sum is a popcount) */
     *out = v + (uint64_t)j * mind + pv_packed_sum(q, 0, j, w);

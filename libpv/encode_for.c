@@ -85,12 +85,28 @@ int pv_for_block(const pv_pack *k, uint32_t b, int64_t *ref, unsigned *width,
     return 0;
 }
 
+void pv_for_settle(pv_pack *k)
+{
+    int64_t ref;
+    unsigned w;
+    const uint8_t *q;
+    for (uint32_t b = 0; b < k->nblocks; b++)
+        if (pv_for_block(k, b, &ref, &w, &q)) return;
+    k->settled = 1;
+}
+
 int pv_for_get(const pv_pack *k, uint32_t i, uint64_t *out)
 {
     int64_t ref;
     unsigned w;
     const uint8_t *q;
-    if (i >= k->n || pv_for_block(k, i >> PV_BLOCK_SHIFT, &ref, &w, &q)) return 1;
+    if (i >= k->n) return 1;
+    if (k->settled) { /* (the entry's width and words were checked) */
+        const uint8_t *e = k->tab + (size_t)(i >> PV_BLOCK_SHIFT) * PV_FOR_ENTRY;
+        *out = pv_get_u64(e) + pv_unpack1(k->data + pv_get_u32(e + 8), i & (PV_BLOCK_ROWS - 1), e[12]);
+        return 0;
+    }
+    if (pv_for_block(k, i >> PV_BLOCK_SHIFT, &ref, &w, &q)) return 1;
     *out = (uint64_t)ref + pv_unpack1(q, i & (PV_BLOCK_ROWS - 1), w);
     return 0;
 }

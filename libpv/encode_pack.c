@@ -238,6 +238,7 @@ int pv_pack_open(pv_pack *k, uint32_t esz, const uint8_t *p, uint64_t len, uint3
     k->tab = p;
     k->data = p + tab;
     k->data_len = len - tab;
+    k->settled = 0;
     return 0;
 }
 
@@ -494,6 +495,14 @@ static void is_prefetch_rows(const pv_istream *s, uint32_t i, uint32_t n)
     if (z > s->a.data_len) z = s->a.data_len;
     for (; a < z; a += 64) __builtin_prefetch(s->a.data + a);
     __builtin_prefetch(s->a.data + z - 1);
+}
+
+void pv_dec_settle(pv_dec *d)
+{
+    /* (d->is is the stream of these three encodings only) */
+    if (d->enc != PV_ENC_DICT && d->enc != PV_ENC_FOR && d->enc != PV_ENC_DELTA) return;
+    if (d->is.kind == PV_ENC_FOR) pv_for_settle(&d->is.a);
+    else if (d->is.kind == PV_ENC_DELTA) pv_delta_settle(&d->is.a);
 }
 
 void pv_dec_prefetch_rows(const pv_dec *d, uint32_t r, uint32_t n)

@@ -21,6 +21,11 @@ static inline uint32_t pv_block_len(uint32_t n, uint32_t k)
  * p[0..len), packed words after it. 0 or 1. */
 int pv_pack_open(pv_pack *k, uint32_t esz, const uint8_t *p, uint64_t len, uint32_t n);
 
+/* pv_dec_settle of a FOR or DELTA stream: k->settled = 1 when every block
+ * entry passes pv_for_block's (pv_delta_block's) checks. */
+void pv_for_settle(pv_pack *k);
+void pv_delta_settle(pv_pack *k);
+
 /* Bits past the last of m values of w bits in their last word are zero. */
 int pv_pack_tail_zero(const uint8_t *q, uint32_t m, unsigned w);
 

@@ -612,7 +612,10 @@ static int row_open(const pvdb_table *t, uint32_t g, uint32_t r, const uint32_t 
             }
             e_rc = pvdb_load_chunk(t, g, cols[i], lf, d[i], &bm);
             if (e_rc) return e_rc;
-            if (decs) cached_set(valid, cols[i]);
+            if (decs) { /* (kept for later rows: their gets skip the block checks) */
+                pv_dec_settle(d[i]);
+                cached_set(valid, cols[i]);
+            }
         }
         if (cold) advise_word(t->file, d[i], r);
         e = pv_encoder_get(d[i]->enc);
