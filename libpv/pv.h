@@ -208,8 +208,9 @@ PV_API int pv_workspace_init(const char *dir);
  * tail:  if not NULL, receives a pointer just past the compiled statement
  *        within `sql`, so a caller can loop over a script.
  *
- * Errors: PV_ESQL (syntax error, unknown function; the message gives the
- * byte offset within `sql`), PV_ENOTFOUND (no such table or column),
+ * Errors: PV_ESQL (syntax error, unknown function, a comment opened with
+ * slash-star and never closed; the message gives the byte offset within
+ * `sql`), PV_ENOTFOUND (no such table or column),
  * PV_ENOMEM, PV_EMISUSE.
  */
 PV_API int pv_prepare(pv_db *db, const char *sql, size_t len, pv_stmt **out,

@@ -101,7 +101,9 @@ static int is_idchar(char c)
            u == '_' || u == '$' || u >= 0x80;
 }
 
-static void skip_blanks(pv_lexer *lx)
+/* Skip blanks and comments. Returns 0, or 1 when a block comment is left
+ * open: lx->pos is then at its opening and stays there. */
+static int skip_blanks(pv_lexer *lx)
 {
     const char *s = lx->sql;
     for (;;) {
@@ -109,13 +111,12 @@ static void skip_blanks(pv_lexer *lx)
         if (lx->pos + 1 < lx->len && s[lx->pos] == '-' && s[lx->pos + 1] == '-') {
             while (lx->pos < lx->len && s[lx->pos] != '\n') lx->pos++;
         } else if (lx->pos + 1 < lx->len && s[lx->pos] == '/' && s[lx->pos + 1] == '*') {
-            lx->pos += 2;
-            while (lx->pos < lx->len &&
-                   !(s[lx->pos] == '*' && lx->pos + 1 < lx->len && s[lx->pos + 1] == '/'))
-                lx->pos++;
-            lx->pos = lx->pos < lx->len ? lx->pos + 2 : lx->len;
+            size_t q = lx->pos + 2;
+            while (q < lx->len && !(s[q] == '*' && q + 1 < lx->len && s[q + 1] == '/')) q++;
+            if (q >= lx->len) return 1;
+            lx->pos = q + 2;
         } else {
-            return;
+            return 0;
         }
     }
 }
@@ -246,7 +247,12 @@ pv_token pv_lex_next(pv_lexer *lx)
 {
     size_t p;
     char c;
-    skip_blanks(lx);
+    if (skip_blanks(lx)) {
+        /* a comment left open: an error where it opens, then the end */
+        p = lx->pos;
+        lx->pos = lx->len;
+        return make_err(p, p + 2, "unterminated comment");
+    }
     p = lx->pos;
     if (p >= lx->len) return make(TK_EOF, lx->len, lx->len);
     c = lx->sql[p];

@@ -60,8 +60,10 @@ typedef struct pv_lexer {
 
 void pv_lex_init(pv_lexer *lx, const char *sql, size_t len);
 
-/* Skip blanks and comments, then read one token. An unterminated block
- * comment is blank up to the end, as in SQLite. */
+/* Skip blanks and comments, then read one token. A block comment left
+ * open is a TK_ERROR token "unterminated comment" over its first two
+ * bytes, and the next token is TK_EOF (SQLite takes it as blank to the
+ * end of the text; PostgreSQL refuses it). */
 pv_token pv_lex_next(pv_lexer *lx);
 
 /* Is the keyword reserved (never an identifier or implicit alias)? */

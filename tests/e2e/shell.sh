@@ -148,6 +148,17 @@ expect_fail '<argument 2>:2:11: no such function: nosuchfn' pvdev -C ws sql 'SEL
 SELECT 1, nosuchfn(2)'
 expect_fail '<argument 1>:1:11: the statement uses 1 parameter; 0 values were given' pvdev -C ws sql "SELECT 1; SELECT ?"
 grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
+# a block comment left open is an error at its '/*' (it was taken as blank to
+# the end, so the script's tail was dropped in silence); a closed one at the
+# end of a script is fine
+expect_fail '<argument 1>:1:11: unterminated comment' pvdev -C ws sql "SELECT 1; /* open"
+[ "$(cat "$T/.out")" = 1 ] || fail "the statement before an open comment: $(cat "$T/.out")"
+printf 'SELECT 1;\nSELECT 2 /* two\n  lines\n' >e8.sql
+expect_fail '<stdin>:2:10: unterminated comment' sh -c 'pvdev -C ws sql <e8.sql'
+expect_fail '<stdin>:2:10: unterminated comment' sh -c 'pvdev -C ws sql --interactive <e8.sql'
+printf 'SELECT 1; /* closed */\n-- a line comment\n  /* and\n another */\n' >e9.sql
+[ "$(pvdev -C ws sql <e9.sql)" = 1 ] || fail "a script ending in closed comments"
+[ "$(pvdev -C ws sql --interactive <e9.sql)" = 1 ] || fail "the shell on a script ending in closed comments"
 # the shell on a pipe: lines of its input, dot-commands counted
 printf 'SELECT 1;\n.mode list\nSELECT 2; SELECT * FORM one;\nSELECT 3;\n' >e7.sql
 expect_fail 'Error: <stdin>:3:20: near "FORM": syntax error' sh -c 'pvdev -C ws sql --interactive <e7.sql'

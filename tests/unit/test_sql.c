@@ -237,6 +237,13 @@ static void test_parse_errors(void **state)
     check_parse_error("INSERT INTO t VALUES (1, 2), (3)", PV_ESQL,
                       "all VALUES must have the same number of terms at offset 29");
     check_parse_error("SELECT CAST(1 AS FOO)", PV_ESQL, "unknown type \"FOO\" at offset 17");
+    /* a block comment left open is an error where it opens (SQLite takes it as
+     * blank to the end; PostgreSQL refuses it), wherever it stands */
+    check_parse_error("SELECT 1 /* open", PV_ESQL, "unterminated comment: \"/*\" at offset 9");
+    check_parse_error("/* open", PV_ESQL, "unterminated comment: \"/*\" at offset 0");
+    check_parse_error("SELECT 1 /* one */ /* two", PV_ESQL, "unterminated comment: \"/*\" at offset 19");
+    check_parse_error("SELECT 1 /*/", PV_ESQL, "unterminated comment: \"/*\" at offset 9");
+    check_parse_error("SELECT 1, /* open\n2", PV_ESQL, "unterminated comment: \"/*\" at offset 10");
     check_parse_error("SELECT 0x11112222333344445", PV_ESQL, NULL);
     check_parse_error("SELECT ?0", PV_ESQL, NULL);
     check_parse_error("SELECT 'bad \xff utf8'", PV_ESQL, NULL);
@@ -309,6 +316,12 @@ static void test_parse_statement_end(void **state)
     assert_int_equal(pv_sql_parse(&a, "  -- x\n /* y */", 15, &st, &end), 0);
     assert_null(st);
     assert_int_equal(end, 15);
+    /* ... but a comment left open after the statement's ';' is an error */
+    assert_int_equal(pv_sql_parse(&a, "  /* y */ /* z", 14, &st, &end), PV_ESQL);
+    assert_string_equal(pv_errmsg(), "unterminated comment: \"/*\" at offset 10");
+    /* a comment opener inside a literal or a quoted name opens nothing */
+    assert_int_equal(pv_sql_parse(&a, "SELECT '/*', \"/*\" -- /*", 24, &st, &end), 0);
+    assert_non_null(st);
     pv_arena_free(&a);
 }
 
@@ -676,6 +689,20 @@ static void test_api_prepare_tail_and_exec(void **state)
     /* blank input gives no statement */
     assert_int_equal(pv_prepare(f->db, " /* */ ", (size_t)-1, &st, &tail), 0);
     assert_null(st);
+    /* a comment left open after the last statement is an error, not a blank:
+     * the statement before it runs, then pv_exec reports the comment */
+    assert_int_equal(pv_exec(f->db, "INSERT INTO t VALUES (4); /* INSERT INTO t VALUES (5); */ /* open"),
+                     PV_ESQL);
+    assert_string_equal(pv_errmsg(), "unterminated comment: \"/*\" at offset 33");
+    check_query(f->db, "SELECT a FROM t ORDER BY a", "1\n4\n");
+    exec_ok(f->db, "DELETE FROM t WHERE a = 4; /* closed */ -- and a line comment");
+    assert_int_equal(pv_prepare(f->db, "SELECT 1; /* open", (size_t)-1, &st, &tail), 0);
+    assert_non_null(st);
+    pv_finalize(st);
+    assert_string_equal(tail, " /* open");
+    assert_int_equal(pv_prepare(f->db, tail, (size_t)-1, &st, &tail), PV_ESQL);
+    assert_null(st);
+    assert_string_equal(pv_errmsg(), "unterminated comment: \"/*\" at offset 1");
     /* pv_exec stops at the first error and reports it */
     assert_int_equal(pv_exec(f->db, "INSERT INTO t VALUES (2); SELECT nope FROM t; INSERT INTO t VALUES (3)"),
                      PV_ENOTFOUND);
