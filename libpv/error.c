@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,8 +13,13 @@
 
 /* Thread-local so many reader threads can fail independently. */
 static _Thread_local char errmsg[PV_ERRMSG_MAX];
+/* The byte offset in the SQL text of the error errmsg describes, or -1:
+ * set by pv_err_at, reset by every other new error. */
+static _Thread_local int64_t erroff = -1;
 
 PV_API const char *pv_errmsg(void) { return errmsg; }
+
+PV_API int64_t pv_error_offset(void) { return erroff; }
 
 PV_API const char *pv_version(void) { return PV_VERSION_STRING; }
 
@@ -72,6 +78,43 @@ int pv_err(int code, const char *fmt, ...)
     va_start(ap, fmt);
     set_msg(fmt, ap);
     va_end(ap);
+    erroff = -1;
+    return code;
+}
+
+#define AT_OFFSET " at offset "
+
+int pv_err_at(int code, size_t off, const char *fmt, ...)
+{
+    char what[PV_ERRMSG_MAX - 32];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(errmsg, sizeof errmsg, "%s" AT_OFFSET "%zu", what, off);
+    erroff = (int64_t)off;
+    return code;
+}
+
+int pv_err_rebase(int code, size_t base)
+{
+    char old[48];
+    size_t n, k;
+    if (erroff < 0 || base == 0) return code;
+    /* the message ends with pv_err_at's " at offset N" unless a long
+     * prefix cut it off; only then is it left as it is */
+    n = strlen(errmsg);
+    k = (size_t)snprintf(old, sizeof old, AT_OFFSET "%lld", (long long)erroff);
+    erroff += (int64_t)base;
+    if (n >= k && memcmp(errmsg + n - k, old, k) == 0)
+        snprintf(errmsg + n - k, sizeof errmsg - (n - k), AT_OFFSET "%lld", (long long)erroff);
+    return code;
+}
+
+int pv_err_restore(int code, const char *msg, int64_t off)
+{
+    if (msg != errmsg) snprintf(errmsg, sizeof errmsg, "%s", msg);
+    erroff = off < 0 ? -1 : off;
     return code;
 }
 
@@ -84,6 +127,7 @@ int pv_err_errno(const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     set_joined(what, strerror(e), ": ");
+    erroff = -1;
     if (e == ENOENT) return PV_ENOTFOUND;
     if (e == ENOMEM) return PV_ENOMEM;
     return PV_EIO;
@@ -99,6 +143,7 @@ int pv_err_corrupt(const char *src_file, int src_line, const char *fmt, ...)
     va_end(ap);
     snprintf(where, sizeof where, "(detected at %s:%d)", base ? base + 1 : src_file, src_line);
     set_joined(what, where, " ");
+    erroff = -1;
     return PV_ECORRUPT;
 }
 

@@ -39,8 +39,8 @@ static int add_coldef(const char *sql, pv_schema *s, const pv_coldef *d)
 {
     int type = pv_type_parse(d->type.p, d->type.n), rc;
     if (type < 0)
-        return pv_err(PV_ESQL, "unknown type \"%.*s\" for column %.*s at offset %u", (int)d->type.n,
-                      d->type.p, (int)d->name.n, d->name.p, d->type_off);
+        return pv_err_at(PV_ESQL, d->type_off, "unknown type \"%.*s\" for column %.*s", (int)d->type.n,
+                         d->type.p, (int)d->name.n, d->name.p);
     if ((rc = pv_schema_add_column(s, d->name.p, d->name.n, type, d->not_null))) return rc;
     return column_default(sql, s, s->ncols - 1, d->dflt);
 }
@@ -55,8 +55,8 @@ static int set_primary_key(const pv_create *c, pv_schema *s, uint32_t *pk, uint3
     for (i = 0; i < c->npk; i++) {
         int k = pv_schema_find(s, c->pk[i].p, c->pk[i].n);
         if (k < 0)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)c->pk[i].n,
-                          c->pk[i].p, c->pk_off[i]);
+            return pv_err_at(PV_ENOTFOUND, c->pk_off[i], "no such column: %.*s", (int)c->pk[i].n,
+                             c->pk[i].p);
         pk[npk++] = (uint32_t)k;
     }
     return npk ? pv_schema_set_pk(s, pk, npk) : 0;
@@ -141,8 +141,8 @@ static int add_uniques(const pv_create *c, pv_schema *s)
         for (j = 0; j < u->n && !rc; j++) {
             int k = pv_schema_find(s, u->names[j].p, u->names[j].n);
             if (k < 0)
-                rc = pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)u->names[j].n,
-                            u->names[j].p, u->offs[j]);
+                rc = pv_err_at(PV_ENOTFOUND, u->offs[j], "no such column: %.*s", (int)u->names[j].n,
+                               u->names[j].p);
             else cols[j] = (uint32_t)k;
         }
         if (!rc) rc = add_unique(s, cols, u->n);
@@ -195,8 +195,8 @@ static int index_columns(const pv_create_index *x, const pv_schema *s, uint32_t 
     for (i = 0; i < x->cols.n; i++) {
         int k = pv_schema_find(s, x->cols.names[i].p, x->cols.names[i].n);
         if (k < 0 || s->cols[k].hidden)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u (table %s)", (int)x->cols.names[i].n,
-                          x->cols.names[i].p, x->cols.offs[i], s->name);
+            return pv_err_at(PV_ENOTFOUND, x->cols.offs[i], "no such column: %.*s (table %s)",
+                             (int)x->cols.names[i].n, x->cols.names[i].p, s->name);
         cols[i] = (uint32_t)k;
     }
     return 0;
@@ -308,7 +308,7 @@ static int find_visible(const pv_schema *s, pv_str name, uint32_t off)
 {
     int k = pv_schema_find(s, name.p, name.n);
     if (k < 0 || s->cols[k].hidden) {
-        pv_err(PV_ENOTFOUND, "no such column: \"%.*s\" at offset %u", (int)name.n, name.p, off);
+        pv_err_at(PV_ENOTFOUND, off, "no such column: \"%.*s\"", (int)name.n, name.p);
         return -1;
     }
     return k;

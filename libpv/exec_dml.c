@@ -154,8 +154,7 @@ static int map_named_columns(pv_change *c, const pv_schema *s)
                           (int)ins->cols[i].n, ins->cols[i].p);
         for (j = 0; j < i; j++)
             if (c->map[j] == (uint32_t)k)
-                return pv_err(PV_ESQL, "column %s named twice at offset %u", s->cols[k].name,
-                              ins->col_off[i]);
+                return pv_err_at(PV_ESQL, ins->col_off[i], "column %s named twice", s->cols[k].name);
         c->map[i] = (uint32_t)k;
     }
     return 0;
@@ -229,14 +228,14 @@ static int prepare_upsert(pv_change *c, const pv_schema *s)
         int key = !c->hidden_key && target_is(s, &ins->target, s->pk, s->npk), unique = 0;
         for (i = 0; i < ins->target.n; i++)
             if (pv_schema_find(s, ins->target.names[i].p, ins->target.names[i].n) < 0)
-                return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u",
-                              (int)ins->target.names[i].n, ins->target.names[i].p, ins->target.offs[i]);
+                return pv_err_at(PV_ENOTFOUND, ins->target.offs[i], "no such column: %.*s",
+                                 (int)ins->target.names[i].n, ins->target.names[i].p);
         for (i = 0; i < s->nindexes && !key; i++)
             unique |= s->indexes[i].unique &&
                       target_is(s, &ins->target, s->indexes[i].cols, s->indexes[i].ncols);
         if (!key && !unique)
-            return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE "
-                          "constraint at offset %u", ins->upsert_off);
+            return pv_err_at(PV_ESQL, ins->upsert_off, "ON CONFLICT clause does not match any PRIMARY KEY or "
+                             "UNIQUE constraint");
     }
     if (ins->upsert != PV_UPSERT_UPDATE) return 0;
     if (!(c->upd = pv_arena_alloc(c->arena, s->ncols * sizeof *c->upd))) return nomem();
@@ -245,11 +244,11 @@ static int prepare_upsert(pv_change *c, const pv_schema *s)
         const pv_set *set = &ins->sets[i];
         int k = pv_schema_find(s, set->col.p, set->col.n);
         if (k < 0 || s->cols[k].hidden)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)set->col.n,
-                          set->col.p, set->col_off);
+            return pv_err_at(PV_ENOTFOUND, set->col_off, "no such column: %.*s", (int)set->col.n,
+                             set->col.p);
         if (s->cols[k].pk_pos >= 0)
-            return pv_err(PV_ESQL, "ON CONFLICT DO UPDATE may not change key column %s at offset %u",
-                          s->cols[k].name, set->col_off);
+            return pv_err_at(PV_ESQL, set->col_off, "ON CONFLICT DO UPDATE may not change key column %s",
+                             s->cols[k].name);
         if ((rc = pv_bind_row(c->st->sql, s, qual, set->expr))) return rc;
         c->upd[k] = set->expr; /* the last SET of a column wins, as in SQLite */
     }
@@ -689,8 +688,8 @@ static int prepare_update(pv_change *c)
     for (i = 0; i < u->nsets; i++) {
         int k = pv_schema_find(s, u->sets[i].col.p, u->sets[i].col.n);
         if (k < 0 || s->cols[k].hidden)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s at offset %u", (int)u->sets[i].col.n,
-                          u->sets[i].col.p, u->sets[i].col_off);
+            return pv_err_at(PV_ENOTFOUND, u->sets[i].col_off, "no such column: %.*s",
+                             (int)u->sets[i].col.n, u->sets[i].col.p);
         c->set_col[i] = (uint32_t)k; /* a column set twice: the last wins */
         if (s->cols[k].pk_pos >= 0) c->key_set = 1;
         exprs[i] = u->sets[i].expr;

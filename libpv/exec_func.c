@@ -43,14 +43,14 @@ int pv_func_lookup(const pv_expr *e, int *fn)
         if (n > 1 && (*fn == PV_FN_MIN || *fn == PV_FN_MAX))
             *fn = *fn == PV_FN_MIN ? PV_FN_MIN2 : PV_FN_MAX2;
         if (e->distinct && !pv_fn_is_agg(*fn))
-            return pv_err(PV_ESQL, "DISTINCT is only allowed in aggregates: %.*s() at offset %u",
-                          (int)e->name.n, e->name.p, e->off);
+            return pv_err_at(PV_ESQL, e->off, "DISTINCT is only allowed in aggregates: %.*s()",
+                             (int)e->name.n, e->name.p);
         return 0;
     }
     if (i < sizeof fn_table / sizeof fn_table[0])
-        return pv_err(PV_ESQL, "wrong number of arguments to function %.*s() at offset %u",
-                      (int)e->name.n, e->name.p, e->off);
-    return pv_err(PV_ESQL, "no such function: %.*s at offset %u", (int)e->name.n, e->name.p, e->off);
+        return pv_err_at(PV_ESQL, e->off, "wrong number of arguments to function %.*s()",
+                         (int)e->name.n, e->name.p);
+    return pv_err_at(PV_ESQL, e->off, "no such function: %.*s", (int)e->name.n, e->name.p);
 }
 
 /* ---- UTF-8 helpers ------------------------------------------------------------ */

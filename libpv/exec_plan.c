@@ -114,8 +114,8 @@ static int bind_agg(binder *b, pv_expr *e)
     uint32_t i;
     int rc;
     if (!b->allow_agg || b->in_agg || !p)
-        return pv_err(PV_ESQL, "misuse of aggregate function %.*s() at offset %u", (int)e->name.n,
-                      e->name.p, e->off);
+        return pv_err_at(PV_ESQL, e->off, "misuse of aggregate function %.*s()", (int)e->name.n,
+                         e->name.p);
     b->in_agg = 1;
     for (i = 0; i < e->nargs; i++)
         if ((rc = bind_expr(b, &e->args[i]))) return rc;

@@ -536,7 +536,7 @@ static int eval_count(pv_run *r, const pv_expr *e, const char *what, int64_t *ou
     if (pure && n.type == PV_REAL && n.u.f == (double)pv_real_to_int64(n.u.f))
         n = pv_v_int(pv_real_to_int64(n.u.f));
     if (!pure || n.type != PV_INTEGER)
-        return pv_err(PV_ETYPE, "datatype mismatch in %s at offset %u", what, e->off);
+        return pv_err_at(PV_ETYPE, e->off, "datatype mismatch in %s", what);
     *out = n.u.i;
     return 0;
 }

@@ -88,6 +88,24 @@ PV_API const char *pv_errstr(int code);
  * that fails. Never NULL ("" when nothing failed yet). */
 PV_API const char *pv_errmsg(void);
 
+/* Where in the SQL text the last failure on the calling thread is, as
+ * sqlite3_error_offset: a byte offset (0 is the first byte), or -1 when
+ * that failure has no position in the text.
+ *
+ * It counts bytes (not characters) from the start of the text given to
+ * the pv_prepare that compiled the statement, for errors of pv_prepare
+ * (syntax, an unknown type, column or function, a comment left open) and
+ * of the pv_step that ran it (a LIMIT that is not an integer); for
+ * pv_exec, from the start of the whole text given to pv_exec, whichever
+ * of its statements failed. It is the N of the " at offset N" that ends
+ * such an error's pv_errmsg(). Every other failure (I/O, a missing table,
+ * a bad bind) sets -1.
+ *
+ * Thread-local, and paired with pv_errmsg(): it describes the same
+ * failure and stays valid until the next libpv call on this thread that
+ * fails; a call that succeeds changes neither. -1 when nothing failed yet. */
+PV_API int64_t pv_error_offset(void);
+
 /* ---- opening ------------------------------------------------------------ */
 
 #define PV_OPEN_READONLY  0x0u  /* the default: no writes */
@@ -210,7 +228,8 @@ PV_API int pv_workspace_init(const char *dir);
  *
  * Errors: PV_ESQL (syntax error, unknown function, a comment opened with
  * slash-star and never closed; the message gives the byte offset within
- * `sql`), PV_ENOTFOUND (no such table or column),
+ * `sql`, and so does pv_error_offset()), PV_ENOTFOUND (no such table or
+ * column),
  * PV_ENOMEM, PV_EMISUSE.
  */
 PV_API int pv_prepare(pv_db *db, const char *sql, size_t len, pv_stmt **out,
@@ -437,7 +456,9 @@ PV_API int pv_getter_columns(const pv_getter *g);
 PV_API int pv_get(pv_getter *g, const pv_cell *key, int nkey, pv_cell *row, int ncols);
 
 /* Run every statement of `sql` (NUL-terminated), discarding result rows.
- * Stops at the first error and returns it. */
+ * Stops at the first error and returns it; an error's offset (its
+ * message's "at offset N" and pv_error_offset()) counts from the start of
+ * `sql`, not of the statement that failed. */
 PV_API int pv_exec(pv_db *db, const char *sql);
 
 #ifdef __cplusplus

@@ -62,13 +62,13 @@ static void *syntax_error(parser *p)
     pv_token t = p->tok;
     if (p->rc) return NULL;
     if (t.type == TK_ERROR)
-        fail(p, pv_err(PV_ESQL, "%s: \"%.*s\" at offset %u", t.err, (int)(t.len > 40 ? 40 : t.len),
-                       p->sql + t.off, t.off));
+        fail(p, pv_err_at(PV_ESQL, t.off, "%s: \"%.*s\"", t.err, (int)(t.len > 40 ? 40 : t.len),
+                          p->sql + t.off));
     else if (t.type == TK_EOF || t.type == TK_SEMI)
-        fail(p, pv_err(PV_ESQL, "incomplete input at offset %u", t.off));
+        fail(p, pv_err_at(PV_ESQL, t.off, "incomplete input"));
     else
-        fail(p, pv_err(PV_ESQL, "near \"%.*s\": syntax error at offset %u",
-                       (int)(t.len > 40 ? 40 : t.len), p->sql + t.off, t.off));
+        fail(p, pv_err_at(PV_ESQL, t.off, "near \"%.*s\": syntax error", (int)(t.len > 40 ? 40 : t.len),
+                          p->sql + t.off));
     return NULL;
 }
 
@@ -191,8 +191,7 @@ static pv_expr *set_args(parser *p, pv_expr *e, pv_expr **args, uint32_t n)
     e->height = h + 1;
     e->end = p->prev_end;
     if (e->height > PV_SQL_MAX_DEPTH) {
-        fail(p, pv_err(PV_ELIMIT, "expression nested too deeply at offset %u (limit %d)",
-                       e->off, PV_SQL_MAX_DEPTH));
+        fail(p, pv_err_at(PV_ELIMIT, e->off, "expression nested too deeply (limit %d)", PV_SQL_MAX_DEPTH));
         return NULL;
     }
     return e;
@@ -220,8 +219,7 @@ static pv_expr *parse_unary(parser *p);
 static int enter(parser *p)
 {
     if (++p->depth <= PV_SQL_MAX_DEPTH) return 0;
-    fail(p, pv_err(PV_ELIMIT, "expression nested too deeply at offset %u (limit %d)", p->tok.off,
-                   PV_SQL_MAX_DEPTH));
+    fail(p, pv_err_at(PV_ELIMIT, p->tok.off, "expression nested too deeply (limit %d)", PV_SQL_MAX_DEPTH));
     return -1;
 }
 
@@ -257,8 +255,7 @@ static int lit_number(parser *p, pv_token t, pv_value *out)
         uint64_t v = 0;
         size_t k;
         if (t.len - 2 > 16)
-            return fail(p, pv_err(PV_ESQL, "hex literal too big: %.*s at offset %u", (int)t.len, s,
-                                  t.off));
+            return fail(p, pv_err_at(PV_ESQL, t.off, "hex literal too big: %.*s", (int)t.len, s));
         for (k = 2; k < t.len; k++) v = (v << 4) | (uint64_t)hexval(s[k]);
         memcpy(&i, &v, sizeof i); /* two's complement, as SQLite */
         *out = pv_v_int(i);
@@ -280,7 +277,7 @@ static int lit_string(parser *p, pv_token t, pv_value *out)
     size_t bad;
     if (unquote(p, t, &s) < 0) return -1;
     if (!pv_utf8_valid(s.p, s.n, &bad))
-        return fail(p, pv_err(PV_ESQL, "invalid utf-8 in string literal at offset %u", t.off));
+        return fail(p, pv_err_at(PV_ESQL, t.off, "invalid utf-8 in string literal"));
     *out = pv_v_text(s.p, s.n);
     return 0;
 }
@@ -326,14 +323,13 @@ static pv_expr *parse_param(parser *p)
     advance(p);
     if (t.len > 1) {
         if (t.len > 6 || !dec_to_i64(p->sql + t.off + 1, t.len - 1, &n) || n < 1 || n > 32766) {
-            fail(p, pv_err(PV_ESQL, "variable number must be between ?1 and ?32766 at offset %u",
-                           t.off));
+            fail(p, pv_err_at(PV_ESQL, t.off, "variable number must be between ?1 and ?32766"));
             return NULL;
         }
     } else {
         n = p->nparams + 1;
         if (n > 32766) {
-            fail(p, pv_err(PV_ELIMIT, "too many sql variables at offset %u", t.off));
+            fail(p, pv_err_at(PV_ELIMIT, t.off, "too many sql variables"));
             return NULL;
         }
     }
@@ -424,7 +420,7 @@ static pv_expr *parse_cast(parser *p)
         return NULL;
     t = pv_type_parse(type.p, type.n);
     if (t < 0) {
-        fail(p, pv_err(PV_ESQL, "unknown type \"%.*s\" at offset %u", (int)type.n, type.p, toff));
+        fail(p, pv_err_at(PV_ESQL, toff, "unknown type \"%.*s\"", (int)type.n, type.p));
         return NULL;
     }
     e = node(p, PV_X_CAST, 0, off, x, NULL, NULL);
@@ -1041,8 +1037,7 @@ static int parse_values_row(parser *p, pv_insert *ins, uint32_t *cap)
     if (ins->nrows == 0) {
         ins->nvals = n;
     } else if (n - start != ins->nvals) {
-        return fail(p, pv_err(PV_ESQL, "all VALUES must have the same number of terms at offset %u",
-                              off));
+        return fail(p, pv_err_at(PV_ESQL, off, "all VALUES must have the same number of terms"));
     }
     ins->nrows++;
     return 0;

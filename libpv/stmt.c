@@ -440,11 +440,12 @@ PV_API int pv_exec(pv_db *db, const char *sql)
     while (*p) {
         pv_stmt *st;
         int rc = pv_prepare(db, p, (size_t)-1, &st, &tail);
-        if (rc) return rc;
+        /* an error's offset counts from the start of the whole text */
+        if (rc) return pv_err_rebase(rc, (size_t)(p - sql));
         if (st) {
             while ((rc = pv_step(st)) == PV_ROW) {}
             pv_finalize(st);
-            if (rc < 0) return rc;
+            if (rc < 0) return pv_err_rebase(rc, (size_t)(p - sql));
         }
         if (tail <= p) break;
         p = tail;

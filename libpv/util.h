@@ -39,8 +39,24 @@ int pv_err_corrupt(const char *src_file, int src_line, const char *fmt, ...)
     PV_PRINTF(3, 4);
 #define PV_CORRUPT(...) pv_err_corrupt(__FILE__, __LINE__, __VA_ARGS__)
 
-/* Prefix the current message with "prefix: " (adds context on the way up). */
+/* Prefix the current message with "prefix: " (adds context on the way up).
+ * The error keeps its offset (pv_error_offset). */
 void pv_err_prefix(const char *fmt, ...) PV_PRINTF(1, 2);
+
+/* An error at byte `off` of the SQL text given to pv_prepare: the message
+ * is fmt's followed by " at offset OFF", and pv_error_offset() returns
+ * `off` until the next error. Every other pv_err* sets it to -1. */
+int pv_err_at(int code, size_t off, const char *fmt, ...) PV_PRINTF(3, 4);
+
+/* The current error's offset counted from `base` bytes earlier (the
+ * statement began there in a longer text, as in pv_exec): the offset and
+ * the message's " at offset N" both move. No effect without an offset.
+ * Returns code. */
+int pv_err_rebase(int code, size_t base);
+
+/* Put back an error saved with pv_errmsg() and pv_error_offset() (after a
+ * call that may have replaced it). Returns code. */
+int pv_err_restore(int code, const char *msg, int64_t off);
 
 /* ---- growable byte buffer ----------------------------------------------- */
 typedef struct pv_buf {

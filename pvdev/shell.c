@@ -69,11 +69,13 @@ static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
         if ((rc = pv_out_stmt_row(out, st)) < 0)
             break;
     if (rc < 0) {
-        /* Show what came before the error (a table's rows so far). */
+        /* Show what came before the error (a table's rows so far); the
+         * error, with its offset, is the step's. */
         char msg[1024];
+        int64_t off = pv_error_offset();
         snprintf(msg, sizeof msg, "%s", pv_errmsg());
         pv_out_close(out);
-        return pv_err(rc, "%s", msg);
+        return pv_err_restore(rc, msg, off);
     }
     return pv_out_close(out);
 }
@@ -81,9 +83,10 @@ static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
 /* ---- where an error is --------------------------------------------------------
  * A statement's error names its input, line and column ("<stdin>:3:10: near
  * \"FORM\": syntax error"), as import errors name file and line. libpv
- * gives the position as "at offset N" within the text given to pv_prepare,
- * at the end of its message (pv.h); that text starts after the statement
- * before, so N alone says little in a script. */
+ * gives the position as pv_error_offset(), a byte offset within the text
+ * given to pv_prepare, and ends the message with "at offset N" (pv.h);
+ * that text starts after the statement before, so N alone says little in
+ * a script. */
 
 /* A text being run, for messages. */
 struct origin {
@@ -134,31 +137,25 @@ static void where(const struct origin *o, size_t at, char *buf, size_t size)
 }
 
 /* The current error, of the statement at stmt[0..len) (within o->text),
- * prefixed with where it is: at its "at offset N" (which goes), else where
- * the statement starts. Returns rc. */
+ * prefixed with where it is: at its pv_error_offset() (the message's
+ * closing " at offset N" goes), else where the statement starts. Returns
+ * rc. */
 static int locate_error(const struct origin *o, const char *stmt, size_t len, int rc)
 {
-    char msg[1024], pos[256];
-    const char *cut = NULL, *after = NULL, *q;
+    char msg[1024], pos[256], said[48];
+    int64_t off = pv_error_offset();
     size_t skip = sql_skip(stmt, len);
     size_t at = (size_t)(stmt - o->text) + (skip < len ? skip : 0);
 
     snprintf(msg, sizeof msg, "%s", pv_errmsg());
-    for (q = msg; (q = strstr(q, " at offset ")) != NULL; q++)
-        cut = q;
-    if (cut) {
-        const char *d = cut + strlen(" at offset ");
-        size_t off = 0;
-        for (after = d; *after >= '0' && *after <= '9' && off <= len; after++)
-            off = off * 10 + (size_t)(*after - '0');
-        if (after == d || off > len)
-            cut = NULL;  /* not libpv's offset in this statement */
-        else
-            at = (size_t)(stmt - o->text) + off;
+    if (off >= 0 && (uint64_t)off <= len) {
+        size_t n = strlen(msg), k;
+        at = (size_t)(stmt - o->text) + (size_t)off;
+        k = (size_t)snprintf(said, sizeof said, " at offset %" PRId64, off);
+        if (n >= k && strcmp(msg + n - k, said) == 0)
+            msg[n - k] = '\0';
     }
     where(o, at, pos, sizeof pos);
-    if (cut)
-        return pv_err(rc, "%s: %.*s%s", pos, (int)(cut - msg), msg, after);
     return pv_err(rc, "%s: %s", pos, msg);
 }
 

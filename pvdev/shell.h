@@ -31,9 +31,9 @@ typedef struct pvdev_params {
  * Stops at the first error and returns it, or at .quit; 0 when all ran.
  * pv_errmsg says the error after where it is, "NAME:LINE:COLUMN: ": the
  * text's name (names[i]; "<argument I>", I from 1, when names or names[i]
- * is NULL), the line in it and the column (1-based, in characters) where
- * libpv's message puts it ("at offset N", then left out), else where the
- * statement (or the dot-command) starts. */
+ * is NULL), the line in it and the column (1-based, in characters) of
+ * libpv's pv_error_offset() (the message's "at offset N" is then left
+ * out), else where the statement (or the dot-command) starts. */
 int pvdev_run_script(pv_db *db, const char *const *texts, const char *const *names, int ntexts,
                      const pvdev_params *params, const pv_out_opts *opts);
 

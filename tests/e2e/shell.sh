@@ -147,6 +147,10 @@ grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
 expect_fail '<argument 2>:2:11: no such function: nosuchfn' pvdev -C ws sql 'SELECT 1;' 'SELECT 1;
 SELECT 1, nosuchfn(2)'
 expect_fail '<argument 1>:1:11: the statement uses 1 parameter; 0 values were given' pvdev -C ws sql "SELECT 1; SELECT ?"
+# an error of the run (pv_step), after rows were printed, has its position too
+expect_fail "<argument 1>:2:16: datatype mismatch in LIMIT" pvdev -C ws sql "SELECT 1;
+SELECT 2 LIMIT 'x'"
+grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
 grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
 # a block comment left open is an error at its '/*' (it was taken as blank to
 # the end, so the script's tail was dropped in silence); a closed one at the

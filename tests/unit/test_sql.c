@@ -6,6 +6,7 @@
  */
 #include <ftw.h>
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -693,7 +694,7 @@ static void test_api_prepare_tail_and_exec(void **state)
      * the statement before it runs, then pv_exec reports the comment */
     assert_int_equal(pv_exec(f->db, "INSERT INTO t VALUES (4); /* INSERT INTO t VALUES (5); */ /* open"),
                      PV_ESQL);
-    assert_string_equal(pv_errmsg(), "unterminated comment: \"/*\" at offset 33");
+    assert_string_equal(pv_errmsg(), "unterminated comment: \"/*\" at offset 58");
     check_query(f->db, "SELECT a FROM t ORDER BY a", "1\n4\n");
     exec_ok(f->db, "DELETE FROM t WHERE a = 4; /* closed */ -- and a line comment");
     assert_int_equal(pv_prepare(f->db, "SELECT 1; /* open", (size_t)-1, &st, &tail), 0);
@@ -724,6 +725,115 @@ static void test_api_nstmts_and_close(void **state)
     /* a failed prepare leaves the count alone */
     assert_int_equal(pv_prepare(f->db, "SELECT", (size_t)-1, &a, NULL), PV_ESQL);
     assert_null(a);
+}
+
+/* pv_prepare's (or pv_step's) error, its message and pv_error_offset(). */
+static void check_offset(pv_db *db, const char *sql, int code, int64_t off, const char *msg)
+{
+    pv_stmt *st = NULL;
+    int rc = pv_prepare(db, sql, (size_t)-1, &st, NULL);
+    while (rc >= 0 && st && (rc = pv_step(st)) == PV_ROW) {}
+    pv_finalize(st);
+    if (rc != code) fail_msg("%s: want %d, got %d (%s)", sql, code, rc, pv_errmsg());
+    if (strcmp(pv_errmsg(), msg)) fail_msg("%s: message '%s', want '%s'", sql, pv_errmsg(), msg);
+    if (pv_error_offset() != off)
+        fail_msg("%s: offset %lld, want %lld", sql, (long long)pv_error_offset(), (long long)off);
+}
+
+/* The offset of `what` in `sql`, to check against. */
+static int64_t at(const char *sql, const char *what)
+{
+    const char *p = strstr(sql, what);
+    assert_non_null(p);
+    return (int64_t)(p - sql);
+}
+
+static void *other_thread_error(void *arg)
+{
+    pv_db *db = arg;
+    pv_stmt *st = NULL;
+    int ok = pv_prepare(db, "FORM p", (size_t)-1, &st, NULL) == PV_ESQL && pv_error_offset() == 0;
+    return ok ? db : NULL;
+}
+
+/* pv_error_offset(): where in the text the last error of this thread is,
+ * or -1 when it has no position. */
+static void test_api_error_offset(void **state)
+{
+    fixture *f = *state;
+    const char *sql;
+    pv_stmt *st;
+    pthread_t th;
+    void *res;
+    exec_ok(f->db, PEOPLE);
+    /* syntax errors, from the lexer and the parser */
+    check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
+    check_offset(f->db, "SELECT (1", PV_ESQL, 9, "incomplete input at offset 9");
+    check_offset(f->db, "SELECT 1, 'abc", PV_ESQL, 10, "unterminated literal: \"'abc\" at offset 10");
+    check_offset(f->db, "SELECT 1 /* x", PV_ESQL, 9, "unterminated comment: \"/*\" at offset 9");
+    check_offset(f->db, "SELECT ?0", PV_ESQL, 7, "variable number must be between ?1 and ?32766 at offset 7");
+    /* unknown types, at parse (CAST) and at prepare (a column) */
+    check_offset(f->db, "SELECT CAST(1 AS FOO)", PV_ESQL, 17, "unknown type \"FOO\" at offset 17");
+    check_offset(f->db, "CREATE TABLE u (a WIDGET)", PV_ESQL, 18,
+                 "unknown type \"WIDGET\" for column a at offset 18");
+    /* names, bound at prepare */
+    sql = "CREATE TABLE u (a INTEGER, PRIMARY KEY (b))";
+    check_offset(f->db, sql, PV_ENOTFOUND, at(sql, "b)"), "no such column: b at offset 40");
+    check_offset(f->db, "UPDATE p SET nope = 1", PV_ENOTFOUND, 13, "no such column: nope at offset 13");
+    check_offset(f->db, "CREATE INDEX ix ON p (qty, nope)", PV_ENOTFOUND, 27,
+                 "no such column: nope (table p) at offset 27");
+    check_offset(f->db, "SELECT id, nosuch(id) FROM p", PV_ESQL, 11, "no such function: nosuch at offset 11");
+    check_offset(f->db, "SELECT qty FROM p GROUP BY sum(qty)", PV_ESQL, 27,
+                 "misuse of aggregate function sum() at offset 27");
+    /* a run-time error of pv_step */
+    check_offset(f->db, "SELECT id FROM p LIMIT 'many'", PV_ETYPE, 23, "datatype mismatch in LIMIT at offset 23");
+    /* too deep: the trailing part comes before the offset */
+    {
+        char deep[512];
+        strcpy(deep, "SELECT ");
+        memset(deep + 7, '(', 300);
+        strcpy(deep + 307, "1");
+        check_offset(f->db, deep, PV_ELIMIT, 207, "expression nested too deeply (limit 200) at offset 207");
+    }
+    /* an error without a position sets -1 ... */
+    check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
+    check_offset(f->db, "SELECT nope FROM p", PV_ENOTFOUND, -1, "no such column: nope");
+    check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
+    check_offset(f->db, "SELECT * FROM nope", PV_ENOTFOUND, -1, "no such table: nope");
+    check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
+    assert_int_equal(pv_prepare(f->db, "SELECT ?", (size_t)-1, &st, NULL), 0);
+    assert_int_equal(pv_bind_int64(st, 2, 1), PV_ERANGE);
+    assert_int_equal(pv_error_offset(), -1);
+    /* ... and a call that succeeds leaves both message and offset to the
+     * last failure, as pv_errmsg always did */
+    check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
+    assert_int_equal(pv_bind_int64(st, 1, 1), 0);
+    assert_int_equal(pv_step(st), PV_ROW);
+    pv_finalize(st);
+    assert_int_equal(pv_error_offset(), 9);
+    assert_string_equal(pv_errmsg(), "near \"FORM\": syntax error at offset 9");
+    /* pv_prepare counts from its `sql`: the second statement of a script
+     * from the first's tail */
+    sql = "SELECT 1; SELECT * FORM p";
+    assert_int_equal(pv_prepare(f->db, sql, (size_t)-1, &st, &sql), 0);
+    pv_finalize(st);
+    check_offset(f->db, sql, PV_ESQL, 10, "near \"FORM\": syntax error at offset 10");
+    /* pv_exec counts from the start of its whole text, message and offset */
+    assert_int_equal(pv_exec(f->db, "SELECT 1; SELECT * FORM p"), PV_ESQL);
+    assert_string_equal(pv_errmsg(), "near \"FORM\": syntax error at offset 19");
+    assert_int_equal(pv_error_offset(), 19);
+    sql = "SELECT 1;\nSELECT 2;\nSELECT id FROM p LIMIT 'many'";
+    assert_int_equal(pv_exec(f->db, sql), PV_ETYPE);
+    assert_int_equal(pv_error_offset(), at(sql, "'many'"));
+    assert_string_equal(pv_errmsg(), "datatype mismatch in LIMIT at offset 43");
+    assert_int_equal(pv_exec(f->db, "SELECT 1; SELECT nope FROM p"), PV_ENOTFOUND);
+    assert_int_equal(pv_error_offset(), -1);
+    /* thread-local: another thread's error leaves this thread's alone */
+    check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
+    assert_int_equal(pthread_create(&th, NULL, other_thread_error, f->db), 0);
+    assert_int_equal(pthread_join(th, &res), 0);
+    assert_ptr_equal(res, f->db);
+    assert_int_equal(pv_error_offset(), 9);
 }
 
 static void test_api_failed_statement(void **state)
@@ -930,6 +1040,7 @@ int main(void)
         WS(test_api_prepare_tail_and_exec),
         WS(test_api_nstmts_and_close),
         WS(test_api_failed_statement),
+        WS(test_api_error_offset),
         WS(test_api_prepared_sees_inserts),
         WS(test_sqlite_comparison),
     };

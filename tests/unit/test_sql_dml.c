@@ -374,7 +374,7 @@ static void test_ddl_constraints(void **state)
     check_query_error(f->db, "CREATE INDEX ix ON d (b)", PV_EEXISTS, "index ix already exists");
     exec_ok(f->db, "CREATE INDEX IF NOT EXISTS ix ON d (a)");
     check_query_error(f->db, "CREATE INDEX iy ON d (nope)", PV_ENOTFOUND,
-                      "no such column: nope at offset 22 (table d)");
+                      "no such column: nope (table d) at offset 22");
     check_query_error(f->db, "CREATE INDEX iy ON nope (a)", PV_ENOTFOUND, NULL);
     check_query_error(f->db, "CREATE INDEX d ON d (a)", PV_EEXISTS, "there is already a table named d");
     check_query_error(f->db, "CREATE TABLE ix (a INTEGER)", PV_EEXISTS, "there is already an index named ix");
