@@ -328,8 +328,15 @@ int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n);
 int ws_journal_clear(pv_ws *ws);
 /* Undo an interrupted commit (writable), or, read-only, clip the snapshot
  * to what was there before it. `sweep`: also remove what dropped tables
- * left behind a finished commit. */
+ * left behind a finished commit. A commit undone is a crash repaired, and
+ * stderr says so. */
 int ws_journal_recover(pv_ws *ws, int sweep);
+/* Undo our own commit that failed with `rc` after its journal was written,
+ * under the commit lock: quietly (no crash happened), keeping the error
+ * that made it fail as the one pv_errmsg reports. Returns rc. If the undo
+ * fails too, the message says so after the first error, and the journal
+ * is left for the next writable open or transaction (ws_journal_recover). */
+int ws_journal_undo_own(pv_ws *ws, int rc);
 int ws_journal_clip(pv_ws *ws);
 int ws_journal_remove_trash(pv_ws *ws);
 /* One journaled commit of file changes its caller makes (pvdev resolve):

@@ -122,7 +122,7 @@ int ws_journal_run(pv_ws *ws, const ws_jop *ops, size_t n, int (*step)(void *ctx
     for (i = 0; i < n && !rc; i++) rc = step(ctx, i);
     for (i = 0; i < ndirs && !rc; i++) rc = ws_fsync_dir(dirs[i]);
     if (!rc) rc = ws_journal_clear(ws); /* the commit point */
-    if (rc && journaled) ws_journal_recover(ws, 0);
+    if (rc && journaled) rc = ws_journal_undo_own(ws, rc);
     ws_commit_unlock(ws);
     if (!rc) ws_journal_remove_trash(ws);
     return rc;
@@ -281,7 +281,10 @@ int ws_journal_remove_trash(pv_ws *ws)
     return rc;
 }
 
-int ws_journal_recover(pv_ws *ws, int sweep)
+/* Undo the commit the journal describes, if there is one; `crash`: it was
+ * left by a commit that never finished (a crash), which is said on
+ * stderr, rather than by our own commit failing a moment ago. */
+static int undo_journal(pv_ws *ws, int sweep, int crash)
 {
     char *text = NULL;
     ws_jop *ops = NULL;
@@ -290,7 +293,7 @@ int ws_journal_recover(pv_ws *ws, int sweep)
     if (had < 0) rc = had;
     if (had == 2) {
         for (i = n; i-- > 0 && !rc;) rc = undo_op(ws, ops, n, &ops[i]);
-        if (!rc)
+        if (!rc && crash)
             fprintf(stderr, "pv: '%s': rolled back a commit that was interrupted (%zu file changes undone)\n",
                     ws->root, n);
     }
@@ -299,6 +302,20 @@ int ws_journal_recover(pv_ws *ws, int sweep)
     free(ops);
     free(text);
     return rc;
+}
+
+int ws_journal_recover(pv_ws *ws, int sweep) { return undo_journal(ws, sweep, 1); }
+
+int ws_journal_undo_own(pv_ws *ws, int rc)
+{
+    char msg[1024], why[512];
+    int64_t off = pv_error_offset();
+    snprintf(msg, sizeof msg, "%s", pv_errmsg());
+    if (!undo_journal(ws, 0, 0)) return pv_err_restore(rc, msg, off);
+    /* the journal stays, and the next writable open or transaction rolls
+     * the commit back */
+    snprintf(why, sizeof why, "%s", pv_errmsg());
+    return pv_err(rc, "%s; undoing the commit failed too (%s): the next writable open rolls it back", msg, why);
 }
 
 /* Read-only: an interrupted commit is hidden by reading each chunk only up

@@ -885,8 +885,8 @@ int pv_ws_commit(pv_ws *ws)
                 /* On failure, undo through the journal, still under the locks;
                  * that includes a failed journal delete, which would leave the
                  * commit applied yet journaled for undo. The first error is
-                 * the one reported. */
-                if (rc || (rc = ws_journal_clear(ws))) ws_journal_recover(ws, 0);
+                 * the one reported, and no crash is (there was none). */
+                if (rc || (rc = ws_journal_clear(ws))) rc = ws_journal_undo_own(ws, rc);
             }
             if (!rc) snap_after(ws, &c);
             ws_commit_unlock(ws);

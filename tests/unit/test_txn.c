@@ -3,6 +3,7 @@
  * ws_snap.c, ws_ddl.c) through db.h: rollback, commit, the writer lock,
  * DDL, savepoints, and recovery from a commit cut at every byte offset.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,39 @@ static void shell(const char *fmt, ...)
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
     assert_int_equal(system(cmd), 0);
+}
+
+/* What the calls between capture_begin() and capture_end() printed on
+ * stderr (a file next to the workspace holds it meanwhile). */
+static int saved_stderr = -1;
+static char captured_path[300];
+
+static void capture_begin(void)
+{
+    int fd;
+    snprintf(captured_path, sizeof captured_path, "%s.stderr", dir);
+    fflush(stderr);
+    saved_stderr = dup(2);
+    fd = open(captured_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(saved_stderr >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+}
+
+static void capture_end(char *out, size_t cap)
+{
+    FILE *f;
+    size_t n = 0;
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    saved_stderr = -1;
+    if ((f = fopen(captured_path, "r"))) {
+        n = fread(out, 1, cap - 1, f);
+        fclose(f);
+    }
+    out[n] = '\0';
+    unlink(captured_path);
 }
 
 static int setup(void **state)
@@ -678,8 +712,9 @@ static void test_recovery_at_every_offset(void **state)
  * new one: the next writable open puts the old chunk back. */
 static void test_interrupted_compaction(void **state)
 {
-    char *base = slurp("tables/t/00000001.jsonl"), want[512], rows[512];
+    char *base = slurp("tables/t/00000001.jsonl"), want[512], rows[512], err[1024];
     pv_db *db;
+    int rc;
     (void)state;
     rows_of("SELECT k, v FROM t", want, sizeof want);
     shell("mkdir -p '%s/.pv/journal' && mv '%s/.pv/tables/t/00000001.jsonl' '%s/.pv/journal/moved-t-00000001.jsonl'",
@@ -692,7 +727,12 @@ static void test_interrupted_compaction(void **state)
     /* read-only: refuses (the undo is more than cutting chunks) */
     assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &db), PV_ECORRUPT);
     assert_non_null(strstr(pv_errmsg(), "open the workspace with pvdev to roll it back"));
-    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+    /* a writable open repairs the crash, and says so */
+    capture_begin();
+    rc = pv_open(dir, PV_OPEN_READWRITE, &db);
+    capture_end(err, sizeof err);
+    assert_int_equal(rc, PV_OK);
+    assert_non_null(strstr(err, "rolled back a commit that was interrupted (2 file changes undone)"));
     pv_close(db);
     {
         char *now = slurp("tables/t/00000001.jsonl");
@@ -723,9 +763,9 @@ static void test_bad_journal_paths_refused(void **state)
 static void test_crash_between_ours_is_rolled_back(void **state)
 {
     pv_db *a;
-    char rows[256];
+    char rows[256], err[1024];
     pid_t child;
-    int status;
+    int status, rc;
     (void)state;
     assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &a), PV_OK);
     assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (10, 'a10')"), PV_OK);
@@ -745,7 +785,11 @@ static void test_crash_between_ours_is_rolled_back(void **state)
     }
     assert_true(waitpid(child, &status, 0) == child);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    assert_int_equal(pv_exec(a, "INSERT INTO t VALUES (30, 'a30')"), PV_OK);
+    capture_begin();
+    rc = pv_exec(a, "INSERT INTO t VALUES (30, 'a30')");
+    capture_end(err, sizeof err);
+    assert_int_equal(rc, PV_OK);
+    assert_non_null(strstr(err, "rolled back a commit that was interrupted (1 file changes undone)"));
     pv_close(a);
     rows_of("SELECT k, v FROM t", rows, sizeof rows);
     assert_string_equal(rows, "1|one;2|two;10|a10;30|a30;");
