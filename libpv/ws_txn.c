@@ -858,6 +858,20 @@ static void snap_after(pv_ws *ws, const commit_plan *c)
     }
 }
 
+/* Our one-line append failed (a write error, a full disk): cut off what
+ * it wrote of its line, so that the reload after the failure does not
+ * find it torn and cut it as a crash's. The append's error stays the one
+ * reported; if the cut fails, the reload (or the next open) cuts it. */
+static void cut_failed_append(pv_ws *ws, const commit_plan *c)
+{
+    char path[4400], msg[1024];
+    int64_t off = pv_error_offset();
+    snprintf(msg, sizeof msg, "%s", pv_errmsg());
+    snprintf(path, sizeof path, "%s/%s", ws->pvdir, c->ops[0].path);
+    (void)pv_truncate_nofollow(path, (uint64_t)c->ops[0].size);
+    pv_err_restore(0, msg, off);
+}
+
 int pv_ws_commit(pv_ws *ws)
 {
     commit_plan c;
@@ -878,7 +892,7 @@ int pv_ws_commit(pv_ws *ws)
                  * journal: torn, it lacks its newline, and the next
                  * writable open cuts it (ws_load.c). */
                 applied = 1;
-                rc = apply_plan(ws, &c);
+                if ((rc = apply_plan(ws, &c))) cut_failed_append(ws, &c);
             } else if (!(rc = ws_journal_write(ws, c.ops, c.nops))) {
                 applied = 1;
                 rc = apply_plan(ws, &c);

@@ -1046,32 +1046,41 @@ static void release_stderr(const char *path, char *out, size_t cap)
 
 /* A COMMIT whose N-th write fails (EIO, or a short write then ENOSPC),
  * for every N: the commit is journaled (rows in two tables, an UPDATE, a
- * new table), so the writer undoes what it wrote from its journal. It
- * reports its own error, the failed write and its file, and nothing on
- * stderr: "rolled back a commit that was interrupted" is for a crash found
- * by an open, and there is none. Regression test: the undo of our own
- * failed commit printed that message, as if a crash had been repaired.
- * Reopened, the workspace is exactly the state before the COMMIT, with
- * nothing to roll back, fsck-clean, and takes the same commit again. */
+ * new table), so the writer undoes what it wrote from its journal; or it
+ * is one row appended to a chunk, which has no journal. It reports its own
+ * error, the failed write and its file, and nothing on stderr: "rolled
+ * back a commit that was interrupted" and "cutting an incomplete last
+ * line ... left by an interrupted write" are for a crash found by an
+ * open, and there is none. Regression tests: the undo of our own failed
+ * commit printed the first, as if a crash had been repaired; a one-row
+ * INSERT cut short by a full disk left half its line, which the reload
+ * after the failure cut with the second. Reopened, the workspace is
+ * exactly the state before the COMMIT, with nothing to roll back,
+ * fsck-clean, and takes the same commit again. */
 static void test_failed_commit_undone_quietly(void **state)
 {
     static const int modes[] = {IO_WRITE_EIO, IO_WRITE_ENOSPC};
     static char before[STATE_CAP], after[STATE_CAP], err[4096];
-    static const char *const txn =
+    static const char *const txns[] = {
         "INSERT INTO t VALUES (10, 'ten', 1), (11, 'eleven', 2), (12, 'twelve', 3); "
         "UPDATE t SET v = 'one!' WHERE k = 1; "
         "INSERT INTO u VALUES ('a', 1), ('b', 2); "
         "CREATE TABLE items(code TEXT PRIMARY KEY, label TEXT, amount REAL); "
-        "INSERT INTO items VALUES ('x', 'an item', 1.5)";
+        "INSERT INTO items VALUES ('x', 'an item', 1.5)",
+        NULL, /* below: one row, no journal */
+    };
+    static const char *const one_row = "INSERT INTO t VALUES (10, 'a row of its own, long enough to be cut', 1)";
     char dir[256], errpath[300], msg[1024];
-    long undone = 0;
-    size_t m;
+    long undone = 0, appends = 0;
+    int k;
     (void)state;
     if (!wrapped()) {
         print_message("test_faults: built without the --wrap link flags: I/O faults not injected\n");
         skip();
     }
-    for (m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+    for (k = 0; k < 4; k++) { /* each transaction, each mode */
+        const char *txn = txns[k / 2];
+        int mode = modes[k % 2];
         long n;
         int done = 0;
         for (n = 1; !done; n++) {
@@ -1087,31 +1096,34 @@ static void test_failed_commit_undone_quietly(void **state)
                                          "INSERT INTO u VALUES ('z', 26)"),
                              PV_OK);
             dump_state(dir, before);
-            assert_int_equal(pv_exec(db, "BEGIN"), PV_OK);
-            assert_int_equal(pv_exec(db, txn), PV_OK);
+            if (txn) {
+                assert_int_equal(pv_exec(db, "BEGIN"), PV_OK);
+                assert_int_equal(pv_exec(db, txn), PV_OK);
+            }
             capture_stderr(errpath);
-            arm(0, modes[m], n);
-            rc = pv_exec(db, "COMMIT");
+            arm(0, mode, n);
+            rc = pv_exec(db, txn ? "COMMIT" : one_row);
             disarm();
             snprintf(msg, sizeof msg, "%s", pv_errmsg());
             release_stderr(errpath, err, sizeof err);
             if (!F.io_hit) {
-                if (rc) fail_msg("%s: no fault injected, yet COMMIT failed: %s", io_mode_name[modes[m]], msg);
+                if (rc) fail_msg("%s: no fault injected, yet COMMIT failed: %s", io_mode_name[mode], msg);
                 assert_int_equal(pv_close(db), PV_OK);
                 done = 1;
                 continue;
             }
             if (verbose())
-                fprintf(stderr, "%s %ld: COMMIT %d: %s; stderr: '%s'\n", io_mode_name[modes[m]], n, rc, msg, err);
+                fprintf(stderr, "%s %ld: COMMIT %d: %s; stderr: '%s'\n", io_mode_name[mode], n, rc, msg, err);
             /* its own error: the write that failed, naming its file */
             if (rc != PV_EIO || strncmp(msg, "cannot write '", 14) || !strstr(msg, "/.pv/") ||
-                !strstr(msg, modes[m] == IO_WRITE_EIO ? "Input/output error" : "No space left on device"))
-                fail_msg("%s %ld: COMMIT returned %d '%s', want PV_EIO and the failed write", io_mode_name[modes[m]],
+                !strstr(msg, mode == IO_WRITE_EIO ? "Input/output error" : "No space left on device"))
+                fail_msg("%s %ld: COMMIT returned %d '%s', want PV_EIO and the failed write", io_mode_name[mode],
                          n, rc, msg);
             if (strstr(msg, "interrupted") || err[0])
                 fail_msg("%s %ld: a failed commit speaks of a crash: message '%s', stderr '%s'",
-                         io_mode_name[modes[m]], n, msg, err);
-            if (!strstr(msg, "/journal/")) undone++; /* it had journaled: the undo ran */
+                         io_mode_name[mode], n, msg, err);
+            if (!txn) appends++;
+            else if (!strstr(msg, "/journal/")) undone++; /* it had journaled: the undo ran */
             /* the handle goes on: the commit is gone, the rows before are there */
             assert_int_equal(pv_exec(db, "SELECT * FROM t"), PV_OK);
             assert_int_equal(pv_close(db), PV_OK);
@@ -1120,24 +1132,28 @@ static void test_failed_commit_undone_quietly(void **state)
             rc = pv_open(dir, PV_OPEN_READWRITE, &db);
             release_stderr(errpath, err, sizeof err);
             assert_int_equal(rc, PV_OK);
-            if (err[0]) fail_msg("%s %ld: the open after a failed commit printed '%s'", io_mode_name[modes[m]], n, err);
+            if (err[0]) fail_msg("%s %ld: the open after a failed commit printed '%s'", io_mode_name[mode], n, err);
             dump_state(dir, after);
             if (strcmp(before, after))
-                fail_msg("%s %ld: after the failed commit\n--- want\n%s--- got\n%s", io_mode_name[modes[m]], n, before,
+                fail_msg("%s %ld: after the failed commit\n--- want\n%s--- got\n%s", io_mode_name[mode], n, before,
                          after);
             quiet(1);
             rc = fsck_dir(dir);
             quiet(0);
             assert_int_equal(rc, 0);
-            assert_int_equal(pv_exec(db, "BEGIN"), PV_OK);
-            assert_int_equal(pv_exec(db, txn), PV_OK);
-            assert_int_equal(pv_exec(db, "COMMIT"), PV_OK);
+            assert_int_equal(pv_exec(db, txn ? "BEGIN" : one_row), PV_OK);
+            if (txn) {
+                assert_int_equal(pv_exec(db, txn), PV_OK);
+                assert_int_equal(pv_exec(db, "COMMIT"), PV_OK);
+            }
             assert_int_equal(pv_close(db), PV_OK);
             unlink(errpath);
         }
     }
-    print_message("failed commits: %ld undone from their journal, none reported as interrupted\n", undone);
+    print_message("failed commits: %ld undone from their journal, %ld one-row appends cut back; none reported "
+                  "as interrupted\n", undone, appends);
     assert_true(undone >= 5);
+    assert_true(appends >= 2);
 }
 
 /* ---- hostile workspaces ---------------------------------------------------- */
