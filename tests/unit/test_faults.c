@@ -68,6 +68,7 @@
 #include "pvdb.h"
 #include "util.h"
 #include "ws.h"
+#include "test_stderr.h"
 
 /* ---- the wrappers -------------------------------------------------------- */
 
@@ -1020,30 +1021,6 @@ static void test_io_failures(void **state)
 
 /* ---- a commit that fails undoes itself, and says why ---------------------- */
 
-/* stderr into `path` from capture_stderr() until release_stderr(), which
- * reads what was printed there into out. */
-static int captured_stderr = -1;
-
-static void capture_stderr(const char *path)
-{
-    int fd;
-    fflush(stderr);
-    captured_stderr = dup(2);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    assert_true(captured_stderr >= 0 && fd >= 0);
-    dup2(fd, 2);
-    close(fd);
-}
-
-static void release_stderr(const char *path, char *out, size_t cap)
-{
-    fflush(stderr);
-    dup2(captured_stderr, 2);
-    close(captured_stderr);
-    captured_stderr = -1;
-    if (slurp_file(path, out, cap) < 0) out[0] = '\0';
-}
-
 /* A COMMIT whose N-th write fails (EIO, or a short write then ENOSPC),
  * for every N: the commit is journaled (rows in two tables, an UPDATE, a
  * new table), so the writer undoes what it wrote from its journal; or it
@@ -1071,6 +1048,7 @@ static void test_failed_commit_undone_quietly(void **state)
     };
     static const char *const one_row = "INSERT INTO t VALUES (10, 'a row of its own, long enough to be cut', 1)";
     char dir[256], errpath[300], msg[1024];
+    stderr_capture cap;
     long undone = 0, appends = 0;
     int k;
     (void)state;
@@ -1100,12 +1078,12 @@ static void test_failed_commit_undone_quietly(void **state)
                 assert_int_equal(pv_exec(db, "BEGIN"), PV_OK);
                 assert_int_equal(pv_exec(db, txn), PV_OK);
             }
-            capture_stderr(errpath);
+            stderr_capture_begin(&cap, errpath);
             arm(0, mode, n);
             rc = pv_exec(db, txn ? "COMMIT" : one_row);
             disarm();
             snprintf(msg, sizeof msg, "%s", pv_errmsg());
-            release_stderr(errpath, err, sizeof err);
+            stderr_capture_end(&cap, err, sizeof err);
             if (!F.io_hit) {
                 if (rc) fail_msg("%s: no fault injected, yet COMMIT failed: %s", io_mode_name[mode], msg);
                 assert_int_equal(pv_close(db), PV_OK);
@@ -1128,9 +1106,9 @@ static void test_failed_commit_undone_quietly(void **state)
             assert_int_equal(pv_exec(db, "SELECT * FROM t"), PV_OK);
             assert_int_equal(pv_close(db), PV_OK);
             /* reopened: nothing to roll back, and exactly the state before */
-            capture_stderr(errpath);
+            stderr_capture_begin(&cap, errpath);
             rc = pv_open(dir, PV_OPEN_READWRITE, &db);
-            release_stderr(errpath, err, sizeof err);
+            stderr_capture_end(&cap, err, sizeof err);
             assert_int_equal(rc, PV_OK);
             if (err[0]) fail_msg("%s %ld: the open after a failed commit printed '%s'", io_mode_name[mode], n, err);
             dump_state(dir, after);

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "pv.h"
 #include "util.h"
+#include "test_stderr.h"
 
 static char dir[256];
 
@@ -34,38 +35,17 @@ static void shell(const char *fmt, ...)
     assert_int_equal(system(cmd), 0);
 }
 
-/* What the calls between capture_begin() and capture_end() printed on
- * stderr (a file next to the workspace holds it meanwhile). */
-static int saved_stderr = -1;
-static char captured_path[300];
+/* stderr while a test's calls run, in a file next to the workspace. */
+static stderr_capture captured;
 
 static void capture_begin(void)
 {
-    int fd;
-    snprintf(captured_path, sizeof captured_path, "%s.stderr", dir);
-    fflush(stderr);
-    saved_stderr = dup(2);
-    fd = open(captured_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    assert_true(saved_stderr >= 0 && fd >= 0);
-    dup2(fd, 2);
-    close(fd);
+    char path[300];
+    snprintf(path, sizeof path, "%s.stderr", dir);
+    stderr_capture_begin(&captured, path);
 }
 
-static void capture_end(char *out, size_t cap)
-{
-    FILE *f;
-    size_t n = 0;
-    fflush(stderr);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
-    saved_stderr = -1;
-    if ((f = fopen(captured_path, "r"))) {
-        n = fread(out, 1, cap - 1, f);
-        fclose(f);
-    }
-    out[n] = '\0';
-    unlink(captured_path);
-}
+static void capture_end(char *out, size_t n) { stderr_capture_end(&captured, out, n); }
 
 static int setup(void **state)
 {
