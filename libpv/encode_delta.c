@@ -147,6 +147,68 @@ int pv_delta_read(const pv_pack *k, uint32_t i0, uint32_t n, uint64_t *out)
     return 0;
 }
 
+/* A run of a new value starting at row `at` of the window (the first, or
+ * one whose value differs from the last run's). */
+static inline void run_start(uint64_t *vals, uint32_t *ends, uint32_t *nr, uint32_t at, uint64_t v)
+{
+    if (*nr && vals[*nr - 1] == v) return;
+    if (*nr) ends[*nr - 1] = at;
+    vals[(*nr)++] = v;
+}
+
+/* The runs of one block's window: its first value v at row `at`, then
+ * m - 1 deltas from block row j0. */
+static void block_runs(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t mind,
+                       uint64_t v, uint32_t at, uint64_t *vals, uint32_t *ends, uint32_t *nr)
+{
+    uint32_t s = j0, end = j0 + m - 1, t;
+    run_start(vals, ends, nr, at, v);
+    if (w == 1 && mind == 0) { /* a set bit: the next row steps up by one */
+        while (s < end) {
+            uint32_t span = 64 - (s & 63);
+            uint64_t word = pv_get_u64(q + 8 * (size_t)(s >> 6)) >> (s & 63);
+            if (span > end - s) span = end - s;
+            if (span < 64) word &= (1ull << span) - 1;
+            while (word) {
+                run_start(vals, ends, nr, at + (s - j0) + (uint32_t)__builtin_ctzll(word) + 1, ++v);
+                word &= word - 1;
+            }
+            s += span;
+        }
+        return;
+    }
+    while (s < end) { /* any width: unpacked 64 deltas at a time */
+        uint64_t dl[64];
+        uint32_t k = end - s < 64 ? end - s : 64;
+        pv_unpack_ref(q, s, k, w, mind, dl);
+        for (t = 0; t < k; t++)
+            if (dl[t]) run_start(vals, ends, nr, at + (s - j0) + t + 1, v += dl[t]);
+        s += k;
+    }
+}
+
+int pv_delta_runs(const pv_pack *k, uint32_t i0, uint32_t n, uint64_t *vals, uint32_t *ends,
+                  uint32_t *nruns)
+{
+    uint32_t done = 0, nr = 0;
+    if (i0 > k->n || n > k->n - i0) return 1;
+    while (done < n) {
+        uint32_t i = i0 + done, b = i >> PV_BLOCK_SHIFT, j0 = i & (PV_BLOCK_ROWS - 1);
+        uint32_t m = PV_BLOCK_ROWS - j0;
+        uint64_t v, mind;
+        unsigned w;
+        const uint8_t *q;
+        if (m > n - done) m = n - done;
+        if (delta_block(k, b, &v, &mind, &w, &q)) return 1;
+        v += (uint64_t)j0 * mind + pv_packed_sum(q, 0, j0, w);
+        block_runs(q, j0, m, w, mind, v, done, vals, ends, &nr);
+        done += m;
+    }
+    if (nr) ends[nr - 1] = n;
+    *nruns = nr;
+    return 0;
+}
+
 int pv_delta_check(const pv_pack *k)
 {
     uint64_t off = 0;

@@ -644,6 +644,50 @@ static int entry_num(const pv_dec *d, uint64_t c, uint64_t *bits)
     return 0;
 }
 
+/* Entry c, checked below count: a string (tabled, front-coded or from
+ * the offsets) or a number's bits. 0, 1 bad, PV_ENOMEM. */
+static int dict_entry(pv_dec *d, uint64_t c, pv_str *s, uint64_t *bits, const char **why)
+{
+    int rc;
+    *why = "dictionary code out of range";
+    if (c >= d->count) return 1;
+    if (!pv_enc_is_str(d->type)) return entry_num(d, c, bits);
+    if (!d->tabled && d->fmt == 0) {
+        *why = "bad dictionary string offsets";
+        return pv_enc_str_at(d->vals, d->bytes, d->bytes_len, (uint32_t)c, s);
+    }
+    if ((rc = fc_str(d, c, s)))
+        *why = d->tabled ? "bad dictionary string offsets" : "bad front-coded dictionary";
+    return rc;
+}
+
+/* Rows [r0, r0 + m) of a dictionary whose codes are DELTA-coded (sorted
+ * codes: a time column of a table kept in time order): an entry is looked
+ * up once per run of its code and repeated, where reading every code
+ * would unpack and sum it, then compare it with the one before (for a
+ * flights date, 2 us of a 1,000-row range's 5.5 went there). */
+static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, const char **why)
+{
+    uint32_t ends[PV_BLOCK_ROWS], nr, r, j = 0;
+    const uint64_t *codes = d->tmp;
+    int rc;
+    *why = "bad dictionary codes";
+    if (pv_delta_runs(&d->is.a, r0, m, d->tmp, ends, &nr)) return 1;
+    for (r = 0; r < nr; r++) {
+        const uint32_t end = ends[r]; /* (in a local: out may alias ends for the compiler) */
+        pv_str cur = {NULL, 0};
+        uint64_t bits = 0;
+        if ((rc = dict_entry(d, codes[r], &cur, &bits, why))) return rc;
+        if (pv_enc_is_str(d->type))
+            for (; j < end; j++) out.s[j] = cur;
+        else if (d->type == PV_REAL)
+            for (; j < end; j++) memcpy(&out.f[j], &bits, 8);
+        else
+            for (; j < end; j++) out.i[j] = (int64_t)bits;
+    }
+    return 0;
+}
+
 static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const char **why)
 {
     uint32_t done = 0, j;
@@ -651,6 +695,15 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
     while (done < n) {
         uint32_t m = n - done < PV_BLOCK_ROWS ? n - done : PV_BLOCK_ROWS;
         uint64_t *c = d->tmp, bad = 0;
+        if (d->is.kind == PV_ENC_DELTA && d->count) {
+            pv_dec_out o = {.s = NULL};
+            if (pv_enc_is_str(d->type)) o.s = out.s + done;
+            else if (d->type == PV_REAL) o.f = out.f + done;
+            else o.i = out.i + done;
+            if ((rc = dict_read_runs(d, r0 + done, m, o, why))) return rc;
+            done += m;
+            continue;
+        }
         *why = "bad dictionary codes";
         if (pv_is_read(&d->is, r0 + done, m, c)) return 1;
         if (d->count == 0) { /* every row NULL */

@@ -42,6 +42,16 @@ uint64_t pv_delta_plan(const uint64_t *v, uint32_t n);
 void pv_delta_write(const uint64_t *v, uint32_t n, uint8_t *dst);
 int pv_delta_get(const pv_pack *k, uint32_t i, uint64_t *out);
 int pv_delta_read(const pv_pack *k, uint32_t i0, uint32_t n, uint64_t *out);
+/* Values [i0, i0 + n) as runs of equal values, for a reader that looks
+ * each distinct value up once (a dictionary's codes, DELTA-coded when
+ * sorted): run r holds vals[r] on rows [ends[r - 1], ends[r]) of the
+ * window (from 0; ends[*nruns - 1] = n). vals and ends have room for n.
+ * At width 1 with no minimum delta (codes stepping by 0 or 1, as a
+ * time column's in a table kept in time order) the runs come from the
+ * set bits a word at a time, no value unpacked. 0, or 1 (a bad block, or
+ * a window outside the stream). */
+int pv_delta_runs(const pv_pack *k, uint32_t i0, uint32_t n, uint64_t *vals, uint32_t *ends,
+                  uint32_t *nruns);
 int pv_delta_check(const pv_pack *k);
 
 int pv_rle_plan(const uint64_t *v, uint32_t n, pv_enc_scratch *sc, uint64_t *out);

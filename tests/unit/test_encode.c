@@ -744,6 +744,168 @@ static void test_dict_codes_checked(void **state)
     free(out);
 }
 
+/* ---- DELTA runs -------------------------------------------------------------------- */
+
+/* Value r of DELTA run shape `shape`: steps of 0 or 1 (width 1, no
+ * minimum: sorted dictionary codes), steps at word edges, steps 0..5,
+ * steps 1..4 (a minimum delta), one value, long runs across blocks,
+ * and random (wrapping). */
+static uint64_t runs_value(int shape, uint32_t r, uint64_t prev)
+{
+    switch (shape) {
+    case 0: return prev + (mix64(r) % 3 == 0);
+    case 1: return prev + (r % 64 == 63 || r % 64 == 0 || r % 1024 == 1);
+    case 2: return prev + mix64(r) % 6;
+    case 3: return prev + 1 + mix64(r) % 4;
+    case 4: return 42;
+    case 5: return prev + (r % 700 == 0);
+    default: return mix64(r);
+    }
+}
+
+/* pv_delta_runs over windows of a 3-block stream (starting inside and at
+ * block edges, crossing them) expands to exactly pv_delta_read's values,
+ * in maximal runs; a window outside the stream is refused. */
+static void test_delta_runs(void **state)
+{
+    enum { N = 3000 };
+    static const uint32_t win[][2] = {{0, N}, {0, 1}, {1, 1023}, {1023, 2}, {7, 1500}, {1024, 1024},
+                                      {N - 1, 1}, {500, 2500}, {63, 66}, {2047, 953}};
+    uint64_t *v = malloc(N * 8), *want = malloc(N * 8), *vals = malloc(N * 8);
+    uint32_t *ends = malloc(N * 4);
+    pv_buf sec = PV_BUF_INIT;
+    (void)state;
+    assert_true(v && want && vals && ends);
+    for (int shape = 0; shape < 7; shape++) {
+        pv_pack k;
+        uint64_t size;
+        for (uint32_t r = 0; r < N; r++) v[r] = runs_value(shape, r, r ? v[r - 1] : 1000);
+        size = pv_delta_plan(v, N);
+        sec.len = 0;
+        assert_int_equal(pv_buf_zeros(&sec, (size_t)size + 8), 0);
+        pv_delta_write(v, N, (uint8_t *)sec.p);
+        assert_int_equal(pv_pack_open(&k, PV_DELTA_ENTRY, (const uint8_t *)sec.p, size, N), 0);
+        for (size_t w = 0; w < sizeof win / sizeof win[0] + 40; w++) {
+            uint32_t i0, n, nr = 0, r, j = 0;
+            if (w < sizeof win / sizeof win[0]) {
+                i0 = win[w][0];
+                n = win[w][1];
+            } else {
+                i0 = (uint32_t)(mix64(w * 7 + (uint64_t)shape) % N);
+                n = 1 + (uint32_t)(mix64(w * 13) % (N - i0));
+            }
+            assert_int_equal(pv_delta_read(&k, i0, n, want), 0);
+            assert_int_equal(pv_delta_runs(&k, i0, n, vals, ends, &nr), 0);
+            assert_true(nr >= 1 && nr <= n);
+            assert_int_equal(ends[nr - 1], n);
+            for (r = 0; r < nr; r++) {
+                if (r) assert_true(vals[r] != vals[r - 1] && ends[r] > ends[r - 1]);
+                for (; j < ends[r]; j++)
+                    if (want[j] != vals[r])
+                        fail_msg("shape %d window %u+%u row %u: %llu, want %llu", shape, i0, n, j,
+                                 (unsigned long long)vals[r], (unsigned long long)want[j]);
+            }
+        }
+        assert_int_equal(pv_delta_runs(&k, N, 1, vals, ends, &(uint32_t){0}), 1);
+        assert_int_equal(pv_delta_runs(&k, N - 1, 2, vals, ends, &(uint32_t){0}), 1);
+    }
+    pv_buf_free(&sec);
+    free(v);
+    free(want);
+    free(vals);
+    free(ends);
+}
+
+/* Read rows [r0, r0 + n) of c's section through read() and compare. */
+static void read_window(pv_dec *d, const col *c, uint32_t r0, uint32_t n, pv_str *out)
+{
+    const char *why = "";
+    pv_dec_out o;
+    o.s = out;
+    if (pv_enc_dict.read(d, r0, n, o, &why)) fail_msg("read %u+%u: %s", r0, n, why);
+    for (uint32_t j = 0; j < n; j++)
+        if (!is_null(c, r0 + j))
+            same_value(c, r0 + j, c->type,
+                       pv_enc_is_str(c->type) ? (const void *)&out[j] : (const void *)&((int64_t *)out)[j]);
+}
+
+/* A dictionary whose codes are DELTA-coded (sorted values) reads by runs
+ * of a code: every kind of entry (front-coded, a table, string offsets,
+ * numbers) over windows starting inside blocks and crossing them, with
+ * NULLs; and a code past the entries is still an error there. */
+static void test_dict_sorted_runs(void **state)
+{
+    static const uint32_t win[][2] = {{0, 1024},  {7, 1024},   {1000, 50},
+                                      {1023, 1}, {2900, 100}, {1500, 1024}};
+    pv_buf sec = PV_BUF_INIT, mem = PV_BUF_INIT;
+    pv_dec *d = malloc(sizeof *d);
+    pv_str *out = malloc(PV_BLOCK_ROWS * sizeof *out);
+    const char *why = "";
+    int seen_fc = 0, seen_arr = 0;
+    (void)state;
+    assert_true(d && out);
+    for (int kind = 0; kind < 4; kind++) {
+        col c;
+        col_new(&c, kind < 2 ? PV_TEXT : kind == 2 ? PV_INTEGER : PV_REAL, 3000);
+        for (uint32_t r = 0; r < c.n; r++) {
+            uint32_t k = r / 3 + (r % 64 == 0); /* runs of about 3, a step at word edges */
+            if (kind == 0)
+                set_str(&c, r, "2001-01-%02u %02u:%02u:00", 1 + k / 1440 % 28, k / 60 % 24, k % 60);
+            else if (kind == 1) set_str(&c, r, "x%04u", k / 4); /* (few: an array) */
+            else if (kind == 2) c.i[r] = -5000000000ll + (int64_t)k * 1000003;
+            else c.f[r] = 0.5 + k;
+        }
+        add_nulls(&c, 3);
+        sec.len = 0;
+        assert_int_equal(encode(&c, PV_ENC_DICT, 0, &sec), PV_ENC_DICT);
+        if ((uint8_t)sec.p[5] != PV_ENC_DELTA) /* the codes' stream */
+            fail_msg("kind %d: codes of kind %d", kind, sec.p[5]);
+        seen_fc |= sec.p[4] == 1;
+        seen_arr |= kind == 1 && sec.p[4] == 0;
+        for (int arena = 1; arena >= 0; arena--) { /* a table of strings, then offsets */
+            dec_init(d, &c, PV_ENC_DICT, &sec, &mem);
+            if (!arena && sec.p[4] == 1) continue; /* (front coding reads through an arena) */
+            if (!arena) d->arena = NULL;
+            assert_int_equal(pv_dec_open(d, &why), 0);
+            if (kind == 1) assert_int_equal(d->tabled, arena);
+            for (size_t w = 0; w < sizeof win / sizeof win[0]; w++)
+                read_window(d, &c, win[w][0], win[w][1], out);
+        }
+        col_free(&c);
+    }
+    assert_true(seen_fc && seen_arr);
+    { /* block 0's first code set to the entry count, then to UINT64_MAX */
+        col c;
+        uint64_t dlen, codes_at, bad[2];
+        col_new(&c, PV_TEXT, 1100);
+        for (uint32_t r = 0; r < c.n; r++)
+            set_str(&c, r, "2001-01-01 %02u:%02u:00", r / 300, r / 5 % 60);
+        sec.len = 0;
+        assert_int_equal(encode(&c, PV_ENC_DICT, 0, &sec), PV_ENC_DICT);
+        assert_int_equal((uint8_t)sec.p[5], PV_ENC_DELTA);
+        dlen = pv_get_u64((const uint8_t *)sec.p + 8);
+        codes_at = 16 + ((dlen + 7) & ~(uint64_t)7);
+        /* block 0's first code */
+        assert_int_equal(pv_get_u64((const uint8_t *)sec.p + codes_at), 0);
+        bad[0] = pv_get_u32((const uint8_t *)sec.p); /* the entry count */
+        bad[1] = UINT64_MAX;
+        for (int b = 0; b < 2; b++) {
+            pv_dec_out o;
+            o.s = out;
+            pv_put_u64((uint8_t *)sec.p + codes_at, bad[b]);
+            dec_init(d, &c, PV_ENC_DICT, &sec, &mem);
+            assert_int_equal(pv_dec_open(d, &why), 0);
+            assert_int_equal(pv_enc_dict.read(d, 0, 100, o, &why), 1);
+            assert_string_equal(why, "dictionary code out of range");
+        }
+        col_free(&c);
+    }
+    pv_buf_free(&sec);
+    pv_buf_free(&mem);
+    free(d);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +920,8 @@ int main(void)
         cmocka_unit_test(test_crafted_sections),
         cmocka_unit_test(test_dict_codes_checked),
         cmocka_unit_test(test_settle_refuses_bad_entry),
+        cmocka_unit_test(test_delta_runs),
+        cmocka_unit_test(test_dict_sorted_runs),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pv_arena_free(&dec_arena);
