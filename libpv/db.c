@@ -203,6 +203,16 @@ int pv_db_find_table_in(pv_db *db, pv_db_map *map, const char *name, size_t len,
     return pv_db_find_table(db, name, len, out);
 }
 
+int pv_db_find_table_sql(pv_db *db, pv_db_map *map, const char *name, size_t len, uint32_t off,
+                         pv_source *out)
+{
+    struct pvdb_file *f = map ? map->file : db->kind == PV_DB_PVDB ? db->file : NULL;
+    int i = f ? pvdb_table_index(f, name, len) : pv_ws_table_find(db->ws, name, len);
+    if (i < 0)
+        return pv_err_at(PV_ENOTFOUND, off, "no such table: %.*s", (int)(len > 256 ? 256 : len), name);
+    return f ? pvdb_table_source(f, (uint32_t)i, out) : pv_ws_table_source(db->ws, (uint32_t)i, out);
+}
+
 int pv_source_get_row(const pv_source *src, const pv_value *key, uint32_t nkey,
                       const uint32_t *cols, uint32_t ncols, pv_value *out, pv_buf *buf,
                       struct pvdb_rowcache **cache)

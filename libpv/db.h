@@ -85,6 +85,12 @@ void pv_db_count_user(pv_db *db, int delta);
 int pv_db_find_table_in(pv_db *db, pv_db_map *map, const char *name, size_t len,
                         pv_source *out);
 
+/* pv_db_find_table_in for a table named in the SQL text at byte `off`:
+ * "no such table: NAME at offset OFF" (pv_err_at), so that pv_error_offset()
+ * and the shell's LINE:COL point at the name. Other errors as there. */
+int pv_db_find_table_sql(pv_db *db, pv_db_map *map, const char *name, size_t len, uint32_t off,
+                         pv_source *out);
+
 /* Point read through a store's key index (a `.pvdb` source; PV_EMISUSE for
  * a source without one): the row whose whole primary key equals
  * key[0..nkey) (values compare as pv_value_cmp; the caller converts them

@@ -108,8 +108,9 @@ int pv_compare_aff(pv_arena *a, int op, pv_value l, int laff, pv_value r, int ra
 
 /* Scalar function call (exec_func.c); args already evaluated. */
 int pv_func_call(pv_eval *cx, const pv_expr *e, const pv_value *args, pv_value *out);
-/* LIKE: 1 match, 0 no match; PV_ESQL for a bad ESCAPE. */
-int pv_like(const pv_str *pat, const pv_str *s, const pv_str *esc, int *out);
+/* LIKE: 1 match, 0 no match; PV_ESQL for a bad ESCAPE (esc_off: where the
+ * text writes it). */
+int pv_like(const pv_str *pat, const pv_str *s, const pv_str *esc, uint32_t esc_off, int *out);
 /* Function id by name and argument count, checking arity; PV_ESQL. */
 int pv_func_lookup(const pv_expr *e, int *fn);
 
@@ -177,6 +178,7 @@ typedef struct pv_plan {
     const char *sql;
     int has_from;
     char *table;       /* NUL-terminated, for pv_db_find_table at each run */
+    uint32_t table_off;/* where the text names it, for "no such table" */
     char *as_of;       /* FROM t AS OF 'REV': the revision, else NULL */
     pv_db_map *map;    /* the `.pvdb` mapping the statement holds (each run
                           reads this one, not a file swapped in later), or
@@ -258,7 +260,8 @@ typedef struct pv_plan {
 /* Bind a parsed SELECT (in `arena`, which also receives the plan) against
  * the `.pvdb` mapping `map` (the statement's reference; NULL: the db's
  * current store, a workspace). Errors: PV_ENOTFOUND (table, column),
- * PV_ESQL, PV_ENOMEM. */
+ * PV_ESQL, PV_ENOMEM; each about a name or term of the text gives its
+ * offset (pv_err_at), except a table AS OF a revision (the resolver's). */
 int pv_plan_build(pv_db *db, pv_db_map *map, pv_arena *arena, pv_sql_stmt *st, pv_plan **out);
 
 /* Bind an expression that may not name columns or aggregates (INSERT
@@ -269,10 +272,10 @@ int pv_bind_const(const char *sql, pv_expr *e);
  * columns (all of them in schema order, hidden key included, when
  * all_cols; else the key columns in key order), then `exprs` (SET values,
  * bound over the table's row); `where` filters. `qual` is what a column
- * qualifier must be (alias or table name).
- * Errors: as pv_plan_build; PV_ESQL for an aggregate. */
+ * qualifier must be (alias or table name); `table_off` is where the text
+ * names the table. Errors: as pv_plan_build; PV_ESQL for an aggregate. */
 int pv_plan_build_rows(pv_db *db, pv_arena *arena, const char *sql, pv_str table,
-                       pv_str alias, pv_expr *where, pv_expr **exprs, uint32_t nexprs,
+                       uint32_t table_off, pv_str alias, pv_expr *where, pv_expr **exprs, uint32_t nexprs,
                        int all_cols, pv_plan **out);
 
 /* Bind an expression over one row of `s` (ON CONFLICT DO UPDATE): column c

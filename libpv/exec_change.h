@@ -13,6 +13,7 @@ struct pv_change {
     pv_sql_stmt *st;
     /* the target table as it was at prepare */
     char *table;           /* NUL-terminated, spelled as the store spells it */
+    uint32_t table_off;    /* where the statement names it, for "no such table" */
     uint32_t ncols;        /* full column count, hidden key included */
     uint32_t npk;
     uint32_t *pk;          /* key columns (schema indexes) in key order */
@@ -30,9 +31,10 @@ struct pv_change {
     pv_plan *plan;         /* UPDATE, DELETE: the scan */
 };
 
-/* Look `name` up and fill the table fields of c. */
-int pv_change_table(pv_change *c, pv_str name);
-/* The table must still have the shape it had at prepare. */
+/* Look `name` (at byte `off` of the text) up and fill the table fields of c. */
+int pv_change_table(pv_change *c, pv_str name, uint32_t off);
+/* The table must still exist ("no such table" at c->table_off) and have
+ * the shape it had at prepare. */
 int pv_change_check_table(pv_change *c, const pv_schema **schema);
 
 /* Statement atomicity over several store calls: its own transaction

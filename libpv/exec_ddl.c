@@ -25,7 +25,7 @@ static int column_default(const char *sql, pv_schema *s, uint32_t i, pv_expr *e)
     int rc;
     if (!e || (e->kind == PV_X_LIT && e->lit.type == PV_NULL)) return 0;
     if (!pv_expr_is_const(e))
-        return pv_err(PV_ESQL, "default value of column [%s] is not constant", s->cols[i].name);
+        return pv_err_at(PV_ESQL, e->off, "default value of column [%s] is not constant", s->cols[i].name);
     if ((rc = pv_bind_const(sql, e))) return rc;
     memset(&cx, 0, sizeof cx);
     cx.arena = &a;
@@ -214,7 +214,8 @@ static int prepare_create_index(pv_change *c)
     if (!pv_column_name_ok(x->name.p, x->name.n))
         return pv_err(PV_ESQL, "bad index name '%.*s' (1 to %d bytes of UTF-8, no control characters)",
                       (int)(x->name.n > 64 ? 64 : x->name.n), x->name.p, PV_MAX_COLUMN_NAME);
-    if ((rc = pv_db_find_table(c->db, x->table.p, x->table.n, &src))) return rc;
+    if ((rc = pv_db_find_table_sql(c->db, NULL, x->table.p, x->table.n, x->table_off, &src))) return rc;
+    c->table_off = x->table_off;
     if (!(cols = malloc((x->cols.n + 1) * sizeof *cols))) return nomem();
     rc = index_columns(x, src.schema, cols);
     free(cols);
@@ -247,7 +248,7 @@ static int run_create_index(pv_change *c)
     int rc;
     if (find_index(c->db, x->name.p, x->name.n, &k) && x->if_not_exists) return 0;
     if ((rc = name_taken(c->db, x->name.p, x->name.n, 1)) ||
-        (rc = pv_db_find_table(c->db, c->table, strlen(c->table), &src)))
+        (rc = pv_db_find_table_sql(c->db, NULL, c->table, strlen(c->table), c->table_off, &src)))
         return rc;
     if (!(cols = malloc((x->cols.n + 1) * sizeof *cols)) || !(s = pv_schema_clone(src.schema))) {
         free(cols);
@@ -270,7 +271,7 @@ static int run_drop_index(pv_change *c)
     uint32_t k;
     if (!(t = find_index(c->db, d->name.p, d->name.n, &k))) {
         if (d->if_exists) return 0;
-        return pv_err(PV_ENOTFOUND, "no such index: %.*s", (int)d->name.n, d->name.p);
+        return pv_err_at(PV_ENOTFOUND, d->name_off, "no such index: %.*s", (int)d->name.n, d->name.p);
     }
     if (pv_index_is_auto(&t->indexes[k]))
         return pv_err(PV_ESQL, "index associated with UNIQUE or PRIMARY KEY constraint cannot be dropped "
@@ -286,7 +287,7 @@ static int prepare_drop(pv_change *c)
     pv_source src;
     int rc;
     if (d->index) return 0; /* found by name when it runs */
-    rc = pv_db_find_table(c->db, d->name.p, d->name.n, &src);
+    rc = pv_db_find_table_sql(c->db, NULL, d->name.p, d->name.n, d->name_off, &src);
     if (rc == PV_ENOTFOUND && d->if_exists) rc = 0;
     else if (!rc && !(c->table = pv_arena_dup(c->arena, src.schema->name, strlen(src.schema->name))))
         rc = nomem();
@@ -357,9 +358,10 @@ static int prepare_alter(pv_change *c)
     const pv_alter *a = &c->st->u.alter;
     pv_source src;
     int rc;
-    if ((rc = pv_db_find_table(c->db, a->table.p, a->table.n, &src)) ||
+    if ((rc = pv_db_find_table_sql(c->db, NULL, a->table.p, a->table.n, a->table_off, &src)) ||
         (rc = check_alter(a, src.schema)))
         return rc;
+    c->table_off = a->table_off;
     if (a->action == PV_ALTER_ADD) {
         /* the new column's definition is checked as CREATE TABLE would */
         pv_schema *t = pv_schema_new("t", 1);
@@ -416,7 +418,7 @@ static int run_alter(pv_change *c)
     pv_schema *s = NULL;
     pv_source src;
     int *from = NULL, rc;
-    if ((rc = pv_db_find_table(c->db, c->table, strlen(c->table), &src)) ||
+    if ((rc = pv_db_find_table_sql(c->db, NULL, c->table, strlen(c->table), c->table_off, &src)) ||
         (rc = check_alter(a, src.schema)))
         return rc;
     if (!(from = malloc((src.schema->ncols + 2) * sizeof *from))) return nomem();

@@ -19,13 +19,14 @@ static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory running a state
 
 /* ---- shared ---------------------------------------------------------------------- */
 
-int pv_change_table(pv_change *c, pv_str name)
+int pv_change_table(pv_change *c, pv_str name, uint32_t off)
 {
     const pv_schema *s;
     pv_source src;
     uint32_t i;
     int rc;
-    if ((rc = pv_db_find_table(c->db, name.p, name.n, &src))) return rc;
+    if ((rc = pv_db_find_table_sql(c->db, NULL, name.p, name.n, off, &src))) return rc;
+    c->table_off = off;
     s = src.schema;
     c->ncols = s->ncols;
     c->npk = s->npk;
@@ -43,7 +44,7 @@ int pv_change_check_table(pv_change *c, const pv_schema **schema)
 {
     pv_source src;
     uint32_t i;
-    int rc = pv_db_find_table(c->db, c->table, strlen(c->table), &src), same;
+    int rc = pv_db_find_table_sql(c->db, NULL, c->table, strlen(c->table), c->table_off, &src), same;
     if (rc) return rc;
     same = src.schema->ncols == c->ncols && src.schema->npk == c->npk &&
            memcmp(src.schema->pk, c->pk, c->npk * sizeof *c->pk) == 0;
@@ -150,8 +151,8 @@ static int map_named_columns(pv_change *c, const pv_schema *s)
     for (i = 0; i < ins->ncols; i++) {
         int k = pv_schema_find(s, ins->cols[i].p, ins->cols[i].n);
         if (k < 0)
-            return pv_err(PV_ENOTFOUND, "table %s has no column named %.*s", s->name,
-                          (int)ins->cols[i].n, ins->cols[i].p);
+            return pv_err_at(PV_ENOTFOUND, ins->col_off[i], "table %s has no column named %.*s", s->name,
+                             (int)ins->cols[i].n, ins->cols[i].p);
         for (j = 0; j < i; j++)
             if (c->map[j] == (uint32_t)k)
                 return pv_err_at(PV_ESQL, ins->col_off[i], "column %s named twice", s->cols[k].name);
@@ -262,7 +263,7 @@ static int prepare_insert(pv_change *c)
     const pv_schema *s;
     size_t i, n = (size_t)ins->nrows * ins->nvals;
     int rc;
-    if ((rc = pv_change_table(c, ins->table)) || (rc = pv_change_check_table(c, &s))) return rc;
+    if ((rc = pv_change_table(c, ins->table, ins->table_off)) || (rc = pv_change_check_table(c, &s))) return rc;
     if (!(c->map = pv_arena_alloc(c->arena, (ins->nvals + 1) * sizeof *c->map))) return nomem();
     rc = ins->cols ? map_named_columns(c, s) : map_all_columns(c, s);
     for (i = 0; !rc && i < n; i++) rc = pv_bind_const(c->st->sql, ins->vals[i]);
@@ -681,7 +682,7 @@ static int prepare_update(pv_change *c)
     pv_expr **exprs;
     uint32_t i;
     int rc;
-    if ((rc = pv_change_table(c, u->table)) || (rc = pv_change_check_table(c, &s))) return rc;
+    if ((rc = pv_change_table(c, u->table, u->table_off)) || (rc = pv_change_check_table(c, &s))) return rc;
     if (!(c->set_col = pv_arena_alloc(c->arena, u->nsets * sizeof *c->set_col)) ||
         !(exprs = pv_arena_alloc(c->arena, u->nsets * sizeof *exprs)))
         return nomem();
@@ -694,7 +695,7 @@ static int prepare_update(pv_change *c)
         if (s->cols[k].pk_pos >= 0) c->key_set = 1;
         exprs[i] = u->sets[i].expr;
     }
-    return pv_plan_build_rows(c->db, c->arena, c->st->sql, u->table, u->alias, u->where, exprs,
+    return pv_plan_build_rows(c->db, c->arena, c->st->sql, u->table, u->table_off, u->alias, u->where, exprs,
                               u->nsets, 1, &c->plan);
 }
 
@@ -777,9 +778,9 @@ static int prepare_delete(pv_change *c)
 {
     pv_delete *d = &c->st->u.del;
     int rc;
-    if ((rc = pv_change_table(c, d->table))) return rc;
-    return pv_plan_build_rows(c->db, c->arena, c->st->sql, d->table, d->alias, d->where, NULL, 0, 0,
-                              &c->plan);
+    if ((rc = pv_change_table(c, d->table, d->table_off))) return rc;
+    return pv_plan_build_rows(c->db, c->arena, c->st->sql, d->table, d->table_off, d->alias, d->where, NULL,
+                              0, 0, &c->plan);
 }
 
 static int run_delete(pv_change *c, const pv_value *params)

@@ -485,7 +485,8 @@ static int eval_like(pv_eval *cx, const pv_expr *e, pv_value *out)
         }
         if ((rc = pv_value_text(cx->arena, &v[i], &s[i]))) return rc;
     }
-    if ((rc = pv_like(&s[1], &s[0], e->nargs > 2 ? &s[2] : NULL, &m))) return rc;
+    if ((rc = pv_like(&s[1], &s[0], e->nargs > 2 ? &s[2] : NULL, e->nargs > 2 ? e->args[2]->off : 0, &m)))
+        return rc;
     *out = pv_v_int(e->negated ? !m : m);
     return 0;
 }

@@ -149,10 +149,10 @@ static int like_match(const pv_str *pat, const pv_str *s, const pv_str *esc)
     return 1;
 }
 
-int pv_like(const pv_str *pat, const pv_str *s, const pv_str *esc, int *out)
+int pv_like(const pv_str *pat, const pv_str *s, const pv_str *esc, uint32_t esc_off, int *out)
 {
     if (esc && (esc->n == 0 || u8len(esc->p, esc->n) != esc->n))
-        return pv_err(PV_ESQL, "ESCAPE expression must be a single character");
+        return pv_err_at(PV_ESQL, esc_off, "ESCAPE expression must be a single character");
     *out = like_match(pat, s, esc);
     return 0;
 }

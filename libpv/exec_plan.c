@@ -62,6 +62,15 @@ static int find_alias(const binder *b, pv_str name)
     return -1;
 }
 
+/* A name that binds to nothing: the error points at it in the text. */
+static int no_column(const pv_expr *e)
+{
+    if (e->table.p)
+        return pv_err_at(PV_ENOTFOUND, e->off, "no such column: %.*s.%.*s", (int)e->table.n, e->table.p,
+                         (int)e->name.n, e->name.p);
+    return pv_err_at(PV_ENOTFOUND, e->off, "no such column: %.*s", (int)e->name.n, e->name.p);
+}
+
 /* pv_bind_row: a column is its schema index; excluded.c is ncols + c. */
 static int bind_row_col(binder *b, pv_expr *e)
 {
@@ -70,12 +79,7 @@ static int bind_row_col(binder *b, pv_expr *e)
         idx = pv_schema_find(b->schema, e->name.p, e->name.n);
     else if (pv_ident_eq(e->table.p, e->table.n, "excluded", 8))
         idx = pv_schema_find(b->schema, e->name.p, e->name.n), excluded = 1;
-    if (idx < 0) {
-        if (e->table.p)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s.%.*s", (int)e->table.n, e->table.p,
-                          (int)e->name.n, e->name.p);
-        return pv_err(PV_ENOTFOUND, "no such column: %.*s", (int)e->name.n, e->name.p);
-    }
+    if (idx < 0) return no_column(e);
     e->slot = idx + (excluded ? (int)b->schema->ncols : 0);
     e->aff = b->schema->cols[idx].type;
     return 0;
@@ -95,12 +99,7 @@ static int bind_col(binder *b, pv_expr **pe)
             return 0;
         }
     }
-    if (idx < 0) {
-        if (e->table.p)
-            return pv_err(PV_ENOTFOUND, "no such column: %.*s.%.*s", (int)e->table.n, e->table.p,
-                          (int)e->name.n, e->name.p);
-        return pv_err(PV_ENOTFOUND, "no such column: %.*s", (int)e->name.n, e->name.p);
-    }
+    if (idx < 0) return no_column(e);
     if ((slot = slot_for(b, (uint32_t)idx)) < 0) return nomem();
     e->slot = slot;
     e->aff = b->schema->cols[idx].type;
@@ -201,9 +200,10 @@ static int add_out(binder *b, pv_expr *e, uint32_t *cap)
 static int expand_star(binder *b, const pv_result_col *rc, uint32_t *cap)
 {
     uint32_t i;
-    if (!b->schema) return pv_err(PV_ESQL, "no tables specified");
+    if (!b->schema) return pv_err_at(PV_ESQL, rc->off, "no tables specified");
     if (rc->star_table.p && !pv_ident_eq(rc->star_table.p, rc->star_table.n, b->qual.p, b->qual.n))
-        return pv_err(PV_ENOTFOUND, "no such table: %.*s", (int)rc->star_table.n, rc->star_table.p);
+        return pv_err_at(PV_ENOTFOUND, rc->off, "no such table: %.*s", (int)rc->star_table.n,
+                         rc->star_table.p);
     for (i = 0; i < b->schema->ncols; i++) {
         const pv_column *c = &b->schema->cols[i];
         pv_expr *e;
@@ -310,17 +310,18 @@ static int bind_group(binder *b, pv_select *s)
     b->allow_agg = 0;
     b->alias_ok = 1;
     for (i = 0; i < s->ngroup; i++) {
+        uint32_t off = s->group[i]->off; /* the term as written: an ordinal or alias is replaced */
         int64_t k;
         if (ordinal(s->group[i], &k)) {
             if (k < 1 || k > (int64_t)p->nout)
-                return pv_err(PV_ESQL, "GROUP BY term %u out of range - should be between 1 and %u",
-                              i + 1, p->nout);
+                return pv_err_at(PV_ESQL, off, "GROUP BY term %u out of range - should be between 1 and %u",
+                                 i + 1, p->nout);
             s->group[i] = p->out[k - 1];
         } else if ((rc = bind_expr(b, &s->group[i]))) {
             return rc;
         }
         if (has_agg(s->group[i]))
-            return pv_err(PV_ESQL, "aggregate functions are not allowed in the GROUP BY clause");
+            return pv_err_at(PV_ESQL, off, "aggregate functions are not allowed in the GROUP BY clause");
     }
     p->group = s->group;
     p->ngroup = s->ngroup;
@@ -343,8 +344,8 @@ static int bind_order(binder *b, pv_select *s)
         p->keys[i].desc = s->order[i].desc;
         if (ordinal(e, &k)) {
             if (k < 1 || k > (int64_t)p->nout)
-                return pv_err(PV_ESQL, "ORDER BY term %u out of range - should be between 1 and %u",
-                              i + 1, p->nout);
+                return pv_err_at(PV_ESQL, e->off, "ORDER BY term %u out of range - should be between 1 and %u",
+                                 i + 1, p->nout);
             p->keys[i].col = (int)(k - 1);
         } else if (e->kind == PV_X_COL && !e->table.p && (a = find_alias(b, e->name)) >= 0) {
             p->keys[i].col = a;
@@ -362,6 +363,7 @@ static int bind_order(binder *b, pv_select *s)
 static int bind_clauses(binder *b, pv_select *s)
 {
     pv_plan *p = b->plan;
+    uint32_t having_off = s->having ? s->having->off : 0; /* before an alias replaces it */
     int rc;
     b->allow_agg = 0;
     b->alias_ok = 0;
@@ -373,7 +375,8 @@ static int bind_clauses(binder *b, pv_select *s)
     p->having = s->having;
     if ((rc = bind_order(b, s))) return rc;
     p->aggregate = p->ngroup > 0 || p->nagg > 0;
-    if (p->having && !p->aggregate) return pv_err(PV_ESQL, "HAVING clause on a non-aggregate query");
+    if (p->having && !p->aggregate)
+        return pv_err_at(PV_ESQL, having_off, "HAVING clause on a non-aggregate query");
     return 0;
 }
 
@@ -406,8 +409,9 @@ int pv_plan_build(pv_db *db, pv_db_map *map, pv_arena *arena, pv_sql_stmt *st, p
     if (s->from.p && s->as_of.p && !(p->as_of = pv_arena_dup(arena, s->as_of.p, s->as_of.n))) return nomem();
     if (s->from.p) {
         rc = p->as_of ? pv_db_find_table_at(db, p->as_of, s->from.p, s->from.n, &src)
-                      : pv_db_find_table_in(db, map, s->from.p, s->from.n, &src);
+                      : pv_db_find_table_sql(db, map, s->from.p, s->from.n, s->from_off, &src);
         if (rc) return rc;
+        p->table_off = s->from_off;
         p->map = map;
         b.schema = src.schema;
         b.qual = s->alias.p ? s->alias : s->from;
@@ -445,7 +449,7 @@ static pv_expr *col_ref(pv_arena *a, const pv_schema *s, uint32_t i)
 }
 
 int pv_plan_build_rows(pv_db *db, pv_arena *arena, const char *sql, pv_str table,
-                       pv_str alias, pv_expr *where, pv_expr **exprs, uint32_t nexprs,
+                       uint32_t table_off, pv_str alias, pv_expr *where, pv_expr **exprs, uint32_t nexprs,
                        int all_cols, pv_plan **out)
 {
     pv_sql_stmt *st;
@@ -454,7 +458,7 @@ int pv_plan_build_rows(pv_db *db, pv_arena *arena, const char *sql, pv_str table
     uint32_t i, n;
     int rc;
     *out = NULL;
-    if ((rc = pv_db_find_table(db, table.p, table.n, &src))) return rc;
+    if ((rc = pv_db_find_table_sql(db, NULL, table.p, table.n, table_off, &src))) return rc;
     n = all_cols ? src.schema->ncols : src.schema->npk;
     if (!(st = pv_arena_alloc(arena, sizeof *st))) return nomem();
     memset(st, 0, sizeof *st);
@@ -469,12 +473,14 @@ int pv_plan_build_rows(pv_db *db, pv_arena *arena, const char *sql, pv_str table
     for (i = 0; i < nexprs; i++) sel->cols[n + i].expr = exprs[i];
     sel->ncols = n + nexprs;
     sel->from = table;
+    sel->from_off = table_off;
     sel->alias = alias;
     sel->where = where;
     if ((rc = pv_plan_build(db, NULL, arena, st, out))) return rc;
-    if ((*out)->aggregate) {
+    if ((*out)->aggregate) { /* there is no GROUP BY: an aggregate call made it one */
+        uint32_t off = (*out)->aggs[0].call->off;
         *out = NULL;
-        return pv_err(PV_ESQL, "misuse of aggregate function in UPDATE or DELETE");
+        return pv_err_at(PV_ESQL, off, "misuse of aggregate function in UPDATE or DELETE");
     }
     return 0;
 }

@@ -94,12 +94,15 @@ PV_API const char *pv_errmsg(void);
  *
  * It counts bytes (not characters) from the start of the text given to
  * the pv_prepare that compiled the statement, for errors of pv_prepare
- * (syntax, an unknown type, column or function, a comment left open) and
- * of the pv_step that ran it (a LIMIT that is not an integer); for
- * pv_exec, from the start of the whole text given to pv_exec, whichever
- * of its statements failed. It is the N of the " at offset N" that ends
- * such an error's pv_errmsg(). Every other failure (I/O, a missing table,
- * a bad bind) sets -1.
+ * (syntax, a comment left open, an unknown type; a name that binds to
+ * nothing: no such table, column, function or index, and the term at
+ * fault of a bad GROUP BY, HAVING or ORDER BY) and of the pv_step that ran
+ * it (a LIMIT that is not an integer, a table dropped since pv_prepare);
+ * for pv_exec, from the start of the whole text given to pv_exec,
+ * whichever of its statements failed. It points at the name or term: for
+ * `SELECT x FROM t` without a column x, 7. It is the N of the " at offset
+ * N" that ends such an error's pv_errmsg(). Every other failure (I/O, a
+ * table AS OF a revision, a bad bind, a constraint) sets -1.
  *
  * Thread-local, and paired with pv_errmsg(): it describes the same
  * failure and stays valid until the next libpv call on this thread that
@@ -227,10 +230,9 @@ PV_API int pv_workspace_init(const char *dir);
  *        within `sql`, so a caller can loop over a script.
  *
  * Errors: PV_ESQL (syntax error, unknown function, a comment opened with
- * slash-star and never closed; the message gives the byte offset within
- * `sql`, and so does pv_error_offset()), PV_ENOTFOUND (no such table or
- * column),
- * PV_ENOMEM, PV_EMISUSE.
+ * slash-star and never closed), PV_ENOTFOUND (no such table or column):
+ * the message gives the byte offset within `sql` of the name or text at
+ * fault, and so does pv_error_offset(); PV_ENOMEM, PV_EMISUSE.
  */
 PV_API int pv_prepare(pv_db *db, const char *sql, size_t len, pv_stmt **out,
                       const char **tail);

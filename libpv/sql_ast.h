@@ -63,6 +63,7 @@ typedef struct pv_result_col {
     pv_expr *expr;    /* NULL for * and t.* */
     pv_str star_table;/* t.* qualifier, {NULL, 0} for plain * */
     pv_str alias;     /* {NULL, 0} when none */
+    uint32_t off;     /* its first byte: where a * or t.* error is */
 } pv_result_col;
 
 typedef struct pv_order_term {

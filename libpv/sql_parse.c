@@ -741,6 +741,7 @@ static int parse_alias(parser *p, pv_str *out)
 static int parse_result_col(parser *p, pv_result_col *rc)
 {
     memset(rc, 0, sizeof *rc);
+    rc->off = p->tok.off;
     if (accept(p, TK_STAR)) return 0;
     if (tok_is_name(p->tok) && peek(p, 1).type == TK_DOT && peek(p, 2).type == TK_STAR) {
         if (parse_name(p, &rc->star_table, NULL)) return -1;

@@ -128,8 +128,8 @@ expect_fail "syntax error" pvdev -C ws sql .tables "SELECT 1; .tables"
 # An error names the input and its line and column (1-based, characters) as
 # import errors name file and line: it gave the byte offset from the end of
 # the statement before, "offset 10" for line 3, column 10 (found by
-# exploratory testing). An error with no position in its statement (no such
-# table) names where the statement starts; a dot-command's, its '.'.
+# exploratory testing). An error with no position in its statement names
+# where the statement starts; a dot-command's, its '.'.
 printf 'SELECT 1;\nSELECT 2;\nSELECT * FORM one;\n' >e1.sql
 expect_fail 'pvdev: <stdin>:3:10: near "FORM": syntax error' sh -c 'pvdev -C ws sql <e1.sql'
 printf 'SELECT 1;\n.mode csv\nSELECT 2;\n\n  SELECT 1 +;\n' >e2.sql
@@ -139,7 +139,17 @@ expect_fail '<stdin>:3:3: near "*": syntax error' sh -c 'pvdev -C ws sql <e3.sql
 printf "SELECT 'é', 2;\nSELECT 'é', * FORM t;\n" >e4.sql
 expect_fail '<stdin>:2:15: near "FORM"' sh -c 'pvdev -C ws sql <e4.sql'
 printf 'SELECT 1;\n-- a comment\n  SELECT * FROM nosuch;\n' >e5.sql
-expect_fail '<stdin>:3:3: no such table: nosuch' sh -c 'pvdev -C ws sql <e5.sql'
+expect_fail '<stdin>:3:17: no such table: nosuch' sh -c 'pvdev -C ws sql <e5.sql'
+# names the planner cannot bind are where they are written (they were at the
+# statement's start), on a workspace and on a .pvdb alike
+printf "SELECT 1;\nSELECT iata,\n  nope FROM airports;\n" >e10.sql
+expect_fail '<stdin>:3:3: no such column: nope' sh -c 'pvdev -C ws sql <e10.sql'
+grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
+expect_fail '<stdin>:3:3: no such column: nope' sh -c 'pvdev sql --db a.pvdb <e10.sql'
+expect_fail "<argument 1>:1:35: no such table: nosuch" \
+    pvdev sql --db a.pvdb "SELECT 1; SELECT 2; SELECT * FROM nosuch"
+expect_fail "<argument 1>:2:33: misuse of aggregate function max()" pvdev -C ws sql "SELECT 1;
+SELECT * FROM airports GROUP BY max(name)"
 printf 'SELECT 1;\n.nosuch\n' >e6.sql
 expect_fail "<stdin>:2:1: unknown command or invalid arguments: 'nosuch'" sh -c 'pvdev -C ws sql <e6.sql'
 grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"

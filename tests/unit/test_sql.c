@@ -401,13 +401,13 @@ static void test_exec_order_by_forms(void **state)
     check_query_error(f->db, "SELECT id FROM p ORDER BY 3", PV_ESQL, NULL);
     /* SQLite: a signed integer literal is an ordinal; one beyond 32 bits is a constant */
     check_query_error(f->db, "SELECT id FROM p ORDER BY -1", PV_ESQL,
-                      "ORDER BY term 1 out of range - should be between 1 and 1");
+                      "ORDER BY term 1 out of range - should be between 1 and 1 at offset 26");
     check_query_error(f->db, "SELECT id FROM p ORDER BY +2", PV_ESQL, NULL);
     check_query_error(f->db, "SELECT id FROM p GROUP BY -1", PV_ESQL, NULL);
     check_query(f->db, "SELECT id FROM p WHERE id < 4 ORDER BY 1099511627776, id DESC", "3\n2\n1\n");
     check_query(f->db, "SELECT id FROM p WHERE id < 4 ORDER BY +(1)", "1\n2\n3\n");
     check_query_error(f->db, "SELECT id FROM p ORDER BY +(1), -(1)", PV_ESQL,
-                      "ORDER BY term 2 out of range - should be between 1 and 1");
+                      "ORDER BY term 2 out of range - should be between 1 and 1 at offset 32");
 }
 
 static void test_exec_aggregates(void **state)
@@ -430,7 +430,7 @@ static void test_exec_aggregates(void **state)
     check_query_error(f->db, "SELECT sum(count(*)) FROM p", PV_ESQL, NULL);
     check_query_error(f->db, "SELECT id FROM p GROUP BY sum(qty)", PV_ESQL, NULL);
     check_query_error(f->db, "SELECT id FROM p HAVING id > 1", PV_ESQL,
-                      "HAVING clause on a non-aggregate query");
+                      "HAVING clause on a non-aggregate query at offset 24");
 }
 
 /* Numbers group and deduplicate by value across INTEGER/REAL; text apart. */
@@ -489,9 +489,9 @@ static void test_exec_insert_forms(void **state)
                       "table t has 5 columns but 2 values were supplied");
     check_query_error(f->db, "INSERT INTO t (a, zz) VALUES (1, 2)", PV_ENOTFOUND, NULL);
     check_query_error(f->db, "INSERT INTO t (a, b) VALUES (1)", PV_ESQL, NULL);
-    check_query_error(f->db, "INSERT INTO t (a) VALUES (b)", PV_ENOTFOUND, "no such column: b");
+    check_query_error(f->db, "INSERT INTO t (a) VALUES (b)", PV_ENOTFOUND, "no such column: b at offset 26");
     check_query_error(f->db, "INSERT INTO t (a) VALUES ('abc')", PV_ETYPE, NULL);
-    check_query_error(f->db, "INSERT INTO nope VALUES (1)", PV_ENOTFOUND, "no such table: nope");
+    check_query_error(f->db, "INSERT INTO nope VALUES (1)", PV_ENOTFOUND, "no such table: nope at offset 12");
     check_query(f->db, "SELECT count(*) FROM t", "3\n");
 }
 
@@ -517,13 +517,13 @@ static void test_exec_name_errors(void **state)
 {
     fixture *f = *state;
     exec_ok(f->db, PEOPLE);
-    check_query_error(f->db, "SELECT nope FROM p", PV_ENOTFOUND, "no such column: nope");
-    check_query_error(f->db, "SELECT q.id FROM p", PV_ENOTFOUND, "no such column: q.id");
-    check_query_error(f->db, "SELECT p.id FROM p AS x", PV_ENOTFOUND, "no such column: p.id");
-    check_query_error(f->db, "SELECT * FROM nope", PV_ENOTFOUND, "no such table: nope");
+    check_query_error(f->db, "SELECT nope FROM p", PV_ENOTFOUND, "no such column: nope at offset 7");
+    check_query_error(f->db, "SELECT q.id FROM p", PV_ENOTFOUND, "no such column: q.id at offset 7");
+    check_query_error(f->db, "SELECT p.id FROM p AS x", PV_ENOTFOUND, "no such column: p.id at offset 7");
+    check_query_error(f->db, "SELECT * FROM nope", PV_ENOTFOUND, "no such table: nope at offset 14");
     check_query_error(f->db, "SELECT nosuch(id) FROM p", PV_ESQL, "no such function: nosuch at offset 7");
     check_query_error(f->db, "SELECT substr(id) FROM p", PV_ESQL, NULL);
-    check_query_error(f->db, "SELECT *", PV_ESQL, "no tables specified");
+    check_query_error(f->db, "SELECT *", PV_ESQL, "no tables specified at offset 7");
     check_query_error(f->db, "SELECT id FROM p LIMIT 'many'", PV_ETYPE, NULL);
     check_query_error(f->db, "SELECT 'a' LIKE 'b' ESCAPE 'xy'", PV_ESQL, NULL);
 }
@@ -797,9 +797,10 @@ static void test_api_error_offset(void **state)
     }
     /* an error without a position sets -1 ... */
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
-    check_offset(f->db, "SELECT nope FROM p", PV_ENOTFOUND, -1, "no such column: nope");
+    check_offset(f->db, "SELECT * FROM p AS OF 'HEAD'", PV_EMISUSE, -1,
+                 "AS OF 'HEAD': reading past revisions needs a git repository and pvdev");
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
-    check_offset(f->db, "SELECT * FROM nope", PV_ENOTFOUND, -1, "no such table: nope");
+    check_offset(f->db, "CREATE TABLE p (a INTEGER)", PV_EEXISTS, -1, "table p already exists");
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
     assert_int_equal(pv_prepare(f->db, "SELECT ?", (size_t)-1, &st, NULL), 0);
     assert_int_equal(pv_bind_int64(st, 2, 1), PV_ERANGE);
@@ -826,7 +827,7 @@ static void test_api_error_offset(void **state)
     assert_int_equal(pv_exec(f->db, sql), PV_ETYPE);
     assert_int_equal(pv_error_offset(), at(sql, "'many'"));
     assert_string_equal(pv_errmsg(), "datatype mismatch in LIMIT at offset 43");
-    assert_int_equal(pv_exec(f->db, "SELECT 1; SELECT nope FROM p"), PV_ENOTFOUND);
+    assert_int_equal(pv_exec(f->db, "SELECT 1; SELECT * FROM p AS OF 'HEAD'"), PV_EMISUSE);
     assert_int_equal(pv_error_offset(), -1);
     /* thread-local: another thread's error leaves this thread's alone */
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
@@ -834,6 +835,104 @@ static void test_api_error_offset(void **state)
     assert_int_equal(pthread_join(th, &res), 0);
     assert_ptr_equal(res, f->db);
     assert_int_equal(pv_error_offset(), 9);
+}
+
+/* An error about a name or a term of the statement, its message ending
+ * in " at offset N" where N is the offset of `what` in `sql`. */
+static void check_at(pv_db *db, const char *sql, int code, const char *what, const char *msg)
+{
+    char want[512];
+    int64_t off = at(sql, what);
+    snprintf(want, sizeof want, "%s at offset %lld", msg, (long long)off);
+    check_offset(db, sql, code, off, want);
+}
+
+/* Every error of binding names and terms (the planner's, and those of the
+ * statements that write) gives the offset of the name or term at fault,
+ * and pv_exec's from the start of its whole text. They had none: "no such
+ * column: nope", pv_error_offset() -1. */
+static void test_api_error_offset_names(void **state)
+{
+    fixture *f = *state;
+    const char *sql;
+    pv_stmt *st;
+    exec_ok(f->db, PEOPLE);
+    exec_ok(f->db, "CREATE TABLE gone (a INTEGER)");
+    /* SELECT: columns anywhere, bare and qualified */
+    check_at(f->db, "SELECT nope FROM p", PV_ENOTFOUND, "nope", "no such column: nope");
+    check_at(f->db, "SELECT id FROM p WHERE qty > 1 AND q.id = 2", PV_ENOTFOUND, "q.id", "no such column: q.id");
+    check_at(f->db, "SELECT p.id FROM p AS x", PV_ENOTFOUND, "p.id", "no such column: p.id");
+    check_at(f->db, "SELECT cat FROM p GROUP BY cat HAVING max(nope) > 1", PV_ENOTFOUND, "nope",
+             "no such column: nope");
+    check_at(f->db, "SELECT id FROM p ORDER BY qty, nope DESC", PV_ENOTFOUND, "nope", "no such column: nope");
+    check_at(f->db, "SELECT id FROM p LIMIT nope", PV_ENOTFOUND, "nope", "no such column: nope");
+    /* tables */
+    check_at(f->db, "SELECT * FROM nope", PV_ENOTFOUND, "nope", "no such table: nope");
+    check_at(f->db, "SELECT id, q.* FROM p", PV_ENOTFOUND, "q.*", "no such table: q");
+    check_at(f->db, "SELECT 1, *", PV_ESQL, "*", "no tables specified");
+    /* functions */
+    check_at(f->db, "SELECT id, nosuch(id) FROM p", PV_ESQL, "nosuch", "no such function: nosuch");
+    check_at(f->db, "SELECT id, substr(id) FROM p", PV_ESQL, "substr",
+             "wrong number of arguments to function substr()");
+    check_at(f->db, "SELECT id, lower(DISTINCT name) FROM p", PV_ESQL, "lower",
+             "DISTINCT is only allowed in aggregates: lower()");
+    /* GROUP BY, HAVING, ORDER BY terms */
+    check_at(f->db, "SELECT id FROM p GROUP BY qty, 2", PV_ESQL, "2",
+             "GROUP BY term 2 out of range - should be between 1 and 1");
+    check_at(f->db, "SELECT id FROM p ORDER BY id, -1", PV_ESQL, "-1",
+             "ORDER BY term 2 out of range - should be between 1 and 1");
+    check_at(f->db, "SELECT cat, sum(qty) FROM p GROUP BY cat, 2", PV_ESQL, "2",
+             "aggregate functions are not allowed in the GROUP BY clause");
+    sql = "SELECT sum(qty) AS s FROM p GROUP BY s"; /* an alias: the term, not the aggregate */
+    check_offset(f->db, sql, PV_ESQL, (int64_t)(strrchr(sql, 's') - sql),
+                 "aggregate functions are not allowed in the GROUP BY clause at offset 37");
+    check_at(f->db, "SELECT id FROM p WHERE id > 1 HAVING id > 2", PV_ESQL, "id > 2",
+             "HAVING clause on a non-aggregate query");
+    check_at(f->db, "SELECT 'a' LIKE 'b' ESCAPE 'xy'", PV_ESQL, "'xy'",
+             "ESCAPE expression must be a single character");
+    /* statements that write */
+    check_at(f->db, "INSERT INTO nope VALUES (1)", PV_ENOTFOUND, "nope", "no such table: nope");
+    check_at(f->db, "INSERT INTO p (id, nope) VALUES (1, 2)", PV_ENOTFOUND, "nope",
+             "table p has no column named nope");
+    check_at(f->db, "INSERT INTO p (id) VALUES (nope)", PV_ENOTFOUND, "nope", "no such column: nope");
+    check_at(f->db, "UPDATE nope SET qty = 1", PV_ENOTFOUND, "nope", "no such table: nope");
+    check_at(f->db, "UPDATE p SET qty = nope", PV_ENOTFOUND, "nope", "no such column: nope");
+    check_at(f->db, "UPDATE p SET qty = 1 WHERE nope = 1", PV_ENOTFOUND, "nope", "no such column: nope");
+    check_at(f->db, "UPDATE p SET qty = 1 + sum(qty)", PV_ESQL, "sum",
+             "misuse of aggregate function in UPDATE or DELETE");
+    check_at(f->db, "INSERT INTO p VALUES (1, 'x', 5, 0, 'a') ON CONFLICT (id) DO UPDATE SET qty = nope",
+             PV_ENOTFOUND, "nope", "no such column: nope");
+    check_at(f->db, "DELETE FROM nope", PV_ENOTFOUND, "nope", "no such table: nope");
+    check_at(f->db, "DELETE FROM p WHERE nope = 1", PV_ENOTFOUND, "nope", "no such column: nope");
+    check_at(f->db, "CREATE INDEX ix ON nope (a)", PV_ENOTFOUND, "nope", "no such table: nope");
+    check_at(f->db, "ALTER TABLE nope ADD COLUMN b TEXT", PV_ENOTFOUND, "nope", "no such table: nope");
+    check_at(f->db, "DROP TABLE nope", PV_ENOTFOUND, "nope", "no such table: nope");
+    check_at(f->db, "DROP INDEX nope", PV_ENOTFOUND, "nope", "no such index: nope");
+    check_at(f->db, "CREATE TABLE u (a INTEGER, b INTEGER DEFAULT (a + 1))", PV_ESQL, "(a + 1)",
+             "default value of column [b] is not constant");
+    /* a table dropped between pv_prepare and pv_step: the run's error */
+    assert_int_equal(pv_prepare(f->db, "SELECT a FROM gone", (size_t)-1, &st, NULL), 0);
+    exec_ok(f->db, "DROP TABLE gone");
+    assert_int_equal(pv_step(st), PV_ENOTFOUND);
+    assert_string_equal(pv_errmsg(), "no such table: gone at offset 14");
+    assert_int_equal(pv_error_offset(), 14);
+    pv_finalize(st);
+    exec_ok(f->db, "CREATE TABLE gone (a INTEGER)");
+    assert_int_equal(pv_prepare(f->db, "DELETE FROM gone", (size_t)-1, &st, NULL), 0);
+    exec_ok(f->db, "DROP TABLE gone");
+    assert_int_equal(pv_step(st), PV_ENOTFOUND);
+    assert_string_equal(pv_errmsg(), "no such table: gone at offset 12");
+    assert_int_equal(pv_error_offset(), 12);
+    pv_finalize(st);
+    /* pv_exec: from the start of the whole text, the second statement's */
+    sql = "SELECT 1;\n  SELECT id FROM p WHERE nope = 1";
+    assert_int_equal(pv_exec(f->db, sql), PV_ENOTFOUND);
+    assert_int_equal(pv_error_offset(), at(sql, "nope"));
+    assert_string_equal(pv_errmsg(), "no such column: nope at offset 35");
+    sql = "SELECT 1; SELECT 2; SELECT * FROM nope";
+    assert_int_equal(pv_exec(f->db, sql), PV_ENOTFOUND);
+    assert_int_equal(pv_error_offset(), at(sql, "nope"));
+    assert_string_equal(pv_errmsg(), "no such table: nope at offset 34");
 }
 
 static void test_api_failed_statement(void **state)
@@ -1041,6 +1140,7 @@ int main(void)
         WS(test_api_nstmts_and_close),
         WS(test_api_failed_statement),
         WS(test_api_error_offset),
+        WS(test_api_error_offset_names),
         WS(test_api_prepared_sees_inserts),
         WS(test_sqlite_comparison),
     };

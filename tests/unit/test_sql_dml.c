@@ -89,8 +89,8 @@ static void test_update_errors(void **state)
     fixture *f = *state;
     exec_ok(f->db, ITEMS);
     check_query_error(f->db, "UPDATE t SET nope = 1", PV_ENOTFOUND, "no such column: nope at offset 13");
-    check_query_error(f->db, "UPDATE t SET qty = nope", PV_ENOTFOUND, "no such column: nope");
-    check_query_error(f->db, "UPDATE nope SET qty = 1", PV_ENOTFOUND, "no such table: nope");
+    check_query_error(f->db, "UPDATE t SET qty = nope", PV_ENOTFOUND, "no such column: nope at offset 19");
+    check_query_error(f->db, "UPDATE nope SET qty = 1", PV_ENOTFOUND, "no such table: nope at offset 7");
     check_query_error(f->db, "UPDATE t SET qty = count(*)", PV_ESQL, NULL);
     /* NOT NULL of a key, and STRICT types, checked before anything is written */
     check_query_error(f->db, "UPDATE t SET id = NULL WHERE id = 1", PV_ECONSTRAINT, NULL);
@@ -124,8 +124,8 @@ static void test_delete(void **state)
     check_query(f->db, "SELECT id FROM t", "4\n");
     exec_ok(f->db, "DELETE FROM t");
     check_query(f->db, "SELECT count(*) FROM t", "0\n");
-    check_query_error(f->db, "DELETE FROM t WHERE nope = 1", PV_ENOTFOUND, "no such column: nope");
-    check_query_error(f->db, "DELETE FROM nope", PV_ENOTFOUND, "no such table: nope");
+    check_query_error(f->db, "DELETE FROM t WHERE nope = 1", PV_ENOTFOUND, "no such column: nope at offset 20");
+    check_query_error(f->db, "DELETE FROM nope", PV_ENOTFOUND, "no such table: nope at offset 12");
 }
 
 static void test_delete_composite_key(void **state)
@@ -201,7 +201,7 @@ static void test_upsert(void **state)
     check_query_error(f->db, "INSERT INTO t VALUES (1, 'x', 5, 0) ON CONFLICT (id) DO UPDATE SET id = 2",
                       PV_ESQL, "ON CONFLICT DO UPDATE may not change key column id at offset 67");
     check_query_error(f->db, "INSERT INTO t VALUES (1, 'x', 5, 0) ON CONFLICT (id) DO UPDATE SET qty = nope",
-                      PV_ENOTFOUND, "no such column: nope");
+                      PV_ENOTFOUND, "no such column: nope at offset 73");
     check_query_error(f->db, "INSERT INTO t VALUES (1, 'x', 5, 0) ON CONFLICT (id) DO UPDATE SET qty = 'x'",
                       PV_ETYPE, NULL);
     check_query(f->db, "SELECT * FROM t WHERE id = 1", "1|az|15|1.5\n");
@@ -257,8 +257,8 @@ static void test_drop_table(void **state)
     fixture *f = *state;
     exec_ok(f->db, ITEMS);
     exec_ok(f->db, "DROP TABLE t");
-    check_query_error(f->db, "SELECT * FROM t", PV_ENOTFOUND, "no such table: t");
-    check_query_error(f->db, "DROP TABLE t", PV_ENOTFOUND, "no such table: t");
+    check_query_error(f->db, "SELECT * FROM t", PV_ENOTFOUND, "no such table: t at offset 14");
+    check_query_error(f->db, "DROP TABLE t", PV_ENOTFOUND, "no such table: t at offset 11");
     exec_ok(f->db, "DROP TABLE IF EXISTS t");
     exec_ok(f->db, "CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('again')");
     check_query(f->db, "SELECT * FROM t", "again\n");
@@ -273,7 +273,7 @@ static void test_alter_table(void **state)
     exec_ok(f->db, "INSERT INTO t VALUES (6, 'f', 60, 6.0, 'hi')");
     exec_ok(f->db, "ALTER TABLE t RENAME COLUMN qty TO amount");
     check_query(f->db, "SELECT id, amount, note FROM t WHERE id IN (1, 6) ORDER BY id", "1|10|\n6|60|hi\n");
-    check_query_error(f->db, "SELECT qty FROM t", PV_ENOTFOUND, "no such column: qty");
+    check_query_error(f->db, "SELECT qty FROM t", PV_ENOTFOUND, "no such column: qty at offset 7");
     exec_ok(f->db, "ALTER TABLE t DROP COLUMN price");
     check_query(f->db, "SELECT * FROM t WHERE id IN (1, 6) ORDER BY id", "1|a|10|\n6|f|60|hi\n");
     exec_ok(f->db, "ALTER TABLE t RENAME id TO key");
@@ -367,7 +367,7 @@ static void test_ddl_constraints(void **state)
     /* UNIQUE restating the key makes no index */
     exec_ok(f->db, "CREATE TABLE d (a INTEGER PRIMARY KEY UNIQUE, b TEXT DEFAULT NULL, UNIQUE (a))");
     check_query_error(f->db, "CREATE TABLE e (a INTEGER DEFAULT (a + 1))", PV_ESQL,
-                      "default value of column [a] is not constant");
+                      "default value of column [a] is not constant at offset 34");
     check_query_error(f->db, "CREATE TABLE e (a INTEGER, b TEXT, UNIQUE (a, nope))", PV_ENOTFOUND,
                       "no such column: nope at offset 46");
     exec_ok(f->db, "CREATE INDEX ix ON d (b)");
@@ -381,7 +381,7 @@ static void test_ddl_constraints(void **state)
     check_query_error(f->db, "CREATE INDEX pv_autoindex_x ON d (a)", PV_ESQL,
                       "object name reserved for internal use: pv_autoindex_x");
     exec_ok(f->db, "DROP INDEX ix");
-    check_query_error(f->db, "DROP INDEX ix", PV_ENOTFOUND, "no such index: ix");
+    check_query_error(f->db, "DROP INDEX ix", PV_ENOTFOUND, "no such index: ix at offset 11");
     exec_ok(f->db, "DROP INDEX IF EXISTS ix");
     check_query_error(f->db, "SELECT * FROM e", PV_ENOTFOUND, NULL);
 }

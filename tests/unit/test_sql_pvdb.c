@@ -511,6 +511,41 @@ static void test_point_front_coded_pages(void **state)
     for (k = 0; k < 2; k++) pv_close(db[k]);
 }
 
+/* pv_exec(sql) fails with `code` on both stores, with the same message,
+ * which ends " at offset N", N the offset of `what` in sql (whole text). */
+static void same_error(pfix *f, const char *sql, int code, const char *what)
+{
+    pv_db *db[2] = {f->ws.db, f->pdb};
+    char msg[2][512], end[64];
+    int64_t off = (int64_t)(strstr(sql, what) - sql);
+    int k;
+    snprintf(end, sizeof end, " at offset %lld", (long long)off);
+    for (k = 0; k < 2; k++) {
+        int rc = pv_exec(db[k], sql);
+        snprintf(msg[k], sizeof msg[k], "%s", pv_errmsg());
+        if (rc != code || pv_error_offset() != off ||
+            strcmp(msg[k] + (strlen(msg[k]) > strlen(end) ? strlen(msg[k]) - strlen(end) : 0), end))
+            fail_msg("%s on the %s: %d '%s' at %lld, want %d at %lld", sql, k ? "pvdb" : "workspace", rc, msg[k],
+                     (long long)pv_error_offset(), code, (long long)off);
+    }
+    if (strcmp(msg[0], msg[1])) fail_msg("%s:\n--- workspace\n%s\n--- pvdb\n%s", sql, msg[0], msg[1]);
+}
+
+/* The planner's errors about names and terms point at them on a .pvdb as
+ * on the workspace (one planner: pv_error_offset() was -1 on both). */
+static void test_name_errors(void **state)
+{
+    pfix *f = *state;
+    same_error(f, "SELECT 1;\nSELECT id, nope FROM t WHERE id = 3", PV_ENOTFOUND, "nope");
+    same_error(f, "SELECT 1;\nSELECT id FROM t WHERE id = 3 AND x.name = 'a'", PV_ENOTFOUND, "x.name");
+    same_error(f, "SELECT 1; SELECT * FROM nope", PV_ENOTFOUND, "nope");
+    same_error(f, "SELECT t.*, x.* FROM t", PV_ENOTFOUND, "x.*");
+    same_error(f, "SELECT name, nosuch(id) FROM t", PV_ESQL, "nosuch");
+    same_error(f, "SELECT name FROM t GROUP BY name HAVING max(id) > 1 ORDER BY 2", PV_ESQL, "2");
+    same_error(f, "SELECT count(*) FROM s GROUP BY k, 1", PV_ESQL, "1");
+    same_error(f, "SELECT k FROM s HAVING n > 1", PV_ESQL, "n > 1");
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -521,6 +556,7 @@ int main(void)
         T(test_params),
         T(test_array_dictionary_text),
         T(test_dictionary_table_cached),
+        T(test_name_errors),
         cmocka_unit_test_setup_teardown(test_point_dictionary_table_held, setup_v, teardown),
         cmocka_unit_test_setup_teardown(test_point_front_coded_pages, setup_w, teardown),
     };
