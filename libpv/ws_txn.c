@@ -872,6 +872,23 @@ static void cut_failed_append(pv_ws *ws, const commit_plan *c)
     pv_err_restore(0, msg, off);
 }
 
+/* After a failed commit: end the transaction in memory and, when files
+ * were touched (`applied`; they were put back from the journal or cut),
+ * re-read them rather than trust chunk sizes kept in memory. The commit's
+ * error `rc` stays the one reported and comes first: a cleanup that fails
+ * too is said after it, never in its place. */
+static int commit_failed(pv_ws *ws, int rc, int applied)
+{
+    char msg[1024], why[512];
+    int64_t off = pv_error_offset();
+    snprintf(msg, sizeof msg, "%s", pv_errmsg());
+    ws->txn.lock_ours = 0; /* a journal may be left: look next time */
+    (void)pv_ws_rollback(ws); /* cannot fail: the transaction is open */
+    if (!applied || !ws_catalog_reload(ws)) return pv_err_restore(rc, msg, off);
+    snprintf(why, sizeof why, "%s", pv_errmsg());
+    return pv_err(rc, "%s; re-reading the workspace after it failed too (%s): reopen it", msg, why);
+}
+
 int pv_ws_commit(pv_ws *ws)
 {
     commit_plan c;
@@ -908,12 +925,7 @@ int pv_ws_commit(pv_ws *ws)
     }
     if (rc) {
         plan_free(&c);
-        ws->txn.lock_ours = 0; /* a journal may be left: look next time */
-        pv_ws_rollback(ws);
-        /* Files were put back from the journal; re-read them rather than
-         * trust chunk sizes kept in memory. */
-        if (applied) ws_catalog_reload(ws);
-        return rc;
+        return commit_failed(ws, rc, applied);
     }
     settle(ws);
     if (c.nops && !one_line_append(&c)) ws_journal_remove_trash(ws);

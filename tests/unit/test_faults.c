@@ -119,6 +119,8 @@ static struct faults {
     long fail_io;       /* the write or fsync to fail (1-based) */
     int io_hit;         /* 1 once failed; 2 after the ENOSPC that follows a short write */
     void *hit_site;     /* the return address of the failed allocation's call */
+    long then_alloc;    /* > 0: once the write fails, the then_alloc-th allocation
+                           after it fails too (a cleanup that fails in turn) */
 } F;
 
 static int wrapped(void)
@@ -269,6 +271,8 @@ static ssize_t io_fault(int fd, const void *p, size_t n, off_t off, int position
         }
         if (F.writes == F.fail_io) {
             F.io_hit = 1;
+            if (F.then_alloc > 0)
+                F.fail_alloc = __atomic_load_n(&F.allocs, __ATOMIC_RELAXED) + F.then_alloc;
             if (F.io_mode == IO_WRITE_EIO || n < 2) {
                 F.io_hit = 2;
                 errno = F.io_mode == IO_WRITE_EIO ? EIO : ENOSPC;
@@ -1134,6 +1138,80 @@ static void test_failed_commit_undone_quietly(void **state)
     assert_true(appends >= 2);
 }
 
+/* A commit whose write fails (EIO), then the cleanup after it fails too:
+ * the k-th allocation after the failed write fails, for every k until none
+ * is reached. The user must read the commit's own error first ("cannot
+ * write 'FILE': Input/output error", as with the cleanup succeeding), the
+ * cleanup's failure after it, never in its place; the reopened workspace
+ * holds exactly the state before. Regression test: the re-read of the
+ * catalog after a failed commit put its "out of memory" in place of the
+ * write error. */
+static void test_failed_commit_then_cleanup_fails(void **state)
+{
+    static char before[STATE_CAP], after[STATE_CAP];
+    static const char *const txns[] = {
+        "BEGIN; INSERT INTO t VALUES (10, 'ten', 1), (11, 'eleven', 2); INSERT INTO u VALUES ('a', 1); COMMIT",
+        "INSERT INTO t VALUES (10, 'a row of its own', 1)", /* one row: no journal */
+    };
+    char dir[256], msg0[1024], msg[1024];
+    long added = 0;
+    int x;
+    (void)state;
+    if (!wrapped()) {
+        print_message("test_faults: built without the --wrap link flags: faults not injected\n");
+        skip();
+    }
+    for (x = 0; x < 2; x++) {
+        long k, io_n = x == 0 ? 2 : 1; /* journaled: a write after the journal's */
+        for (k = 0;; k++) {
+            pv_db *db = NULL;
+            int rc;
+            fresh_dir(dir, sizeof dir, "failcleanup");
+            assert_int_equal(pv_workspace_init(dir), PV_OK);
+            assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+            assert_int_equal(pv_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, g INTEGER); "
+                                         "CREATE TABLE u(k TEXT PRIMARY KEY, g INTEGER); "
+                                         "INSERT INTO t VALUES (1, 'one', 0), (2, 'two', 0); "
+                                         "INSERT INTO u VALUES ('z', 26)"),
+                             PV_OK);
+            dump_state(dir, before);
+            arm(0, IO_WRITE_EIO, io_n);
+            F.then_alloc = k; /* k = 0: the write fails alone, for msg0 */
+            rc = pv_exec(db, txns[x]);
+            disarm();
+            snprintf(msg, sizeof msg, "%s", pv_errmsg());
+            if (!F.io_hit || rc != PV_EIO)
+                fail_msg("%s, allocation %ld after: %d '%s', want PV_EIO", txns[x], k, rc, msg);
+            if (verbose()) fprintf(stderr, "allocation %ld after the failed write: %s\n", k, msg);
+            if (k == 0) snprintf(msg0, sizeof msg0, "%s", msg);
+            if (k == 0 && strstr(msg0, "/journal/")) /* then no file was touched: nothing to re-read */
+                fail_msg("%s: write %ld is the journal's: '%s'", txns[x], io_n, msg0);
+            /* the commit's own error first, whatever failed after it */
+            if (strncmp(msg0, "cannot write '", 14) || strncmp(msg, msg0, strlen(msg0)))
+                fail_msg("%s, allocation %ld after the failed write also failing: message '%s', want it to "
+                         "start with the commit's own error '%s'", txns[x], k, msg, msg0);
+            if (strlen(msg) > strlen(msg0)) {
+                if (!strstr(msg + strlen(msg0), "out of memory"))
+                    fail_msg("%s, allocation %ld after: '%s' adds something else than the cleanup's failure",
+                             txns[x], k, msg);
+                added++;
+            }
+            pv_close(db);
+            quiet(1); /* an undo that failed left its journal: the open reports the rollback */
+            rc = pv_open(dir, PV_OPEN_READWRITE, &db);
+            quiet(0);
+            assert_int_equal(rc, PV_OK);
+            dump_state(dir, after);
+            if (strcmp(before, after))
+                fail_msg("%s, allocation %ld after: reopened\n--- want\n%s--- got\n%s", txns[x], k, before, after);
+            assert_int_equal(pv_close(db), PV_OK);
+            if (k > 0 && !F.alloc_hit) break; /* past the cleanup's last allocation */
+        }
+    }
+    print_message("failed commits whose cleanup failed too: %ld reported both\n", added);
+    assert_true(added >= 2);
+}
+
 /* ---- hostile workspaces ---------------------------------------------------- */
 
 /* A pull request can carry symbolic links (git stores them). A chunk file
@@ -1540,6 +1618,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_io_failures),
         cmocka_unit_test(test_failed_commit_undone_quietly),
+        cmocka_unit_test(test_failed_commit_then_cleanup_fails),
         cmocka_unit_test(test_symlinked_chunk_is_not_followed),
         cmocka_unit_test(test_hostile_names),
         cmocka_unit_test(test_crash_at_every_byte),
