@@ -125,6 +125,35 @@ int pv_chunk_encode_header(pv_buf *out, const pv_schema *s)
     return rc;
 }
 
+int pv_chunk_encode_header_compacted(pv_buf *out, char *const *names, uint32_t n, uint64_t replaced)
+{
+    uint32_t i;
+    int rc = pv_buf_printf(out, "{\"pv\":%d,\"columns\":[", PV_CHUNK_VERSION_COMPACTED);
+    for (i = 0; !rc && i < n; i++) {
+        if (i) rc = pv_buf_putc(out, ',');
+        if (!rc) rc = pv_js_put_string(out, names[i], strlen(names[i]));
+    }
+    if (!rc) rc = pv_buf_printf(out, "],\"compacted\":\"%016llx\"}\n", (unsigned long long)replaced);
+    return rc;
+}
+
+int pv_chunk_header_is(const char *line, size_t len, const pv_schema *s)
+{
+    pv_buf want = PV_BUF_INIT;
+    size_t n;
+    int same = 0;
+    if (pv_chunk_encode_header(&want, s)) return 0;
+    n = want.len - 2; /* up to the columns' ']', without "}\n" */
+    if (len == n + 1 && !memcmp(line, want.p, n + 1)) same = 1;
+    /* {"pv":2 ... ],"compacted":"<16 hex>"} */
+    else if (len == n + 32 && !memcmp(line, want.p, 6) && line[6] == '0' + PV_CHUNK_VERSION_COMPACTED &&
+             !memcmp(line + 7, want.p + 7, n - 7) && !memcmp(line + n, ",\"compacted\":\"", 14) &&
+             !memcmp(line + n + 30, "\"}", 2) && strspn(line + n + 14, "0123456789abcdef") == 16)
+        same = 1;
+    pv_buf_free(&want);
+    return same;
+}
+
 int pv_chunk_encode_row(pv_buf *out, const pv_schema *s, const pv_value *row,
                         const pv_blobref *refs)
 {
@@ -523,9 +552,9 @@ static int read_header(pv_jscan *j, pv_arena *a, pv_chunk_rec *out)
     if (!names) return pv_err(PV_ENOMEM, "out of memory");
     if (!pv_js_lit(j, ':') || (rc = pv_js_int(j, &ver)))
         return PV_CORRUPT("expected the chunk version at byte %zu", JS_OFF(j));
-    if (ver != PV_CHUNK_VERSION)
-        return pv_err(PV_EFORMAT, "chunk version %lld is not supported (this pvdev reads %d)",
-                      (long long)ver, PV_CHUNK_VERSION);
+    if (ver != PV_CHUNK_VERSION && ver != PV_CHUNK_VERSION_COMPACTED)
+        return pv_err(PV_EFORMAT, "chunk version %lld is not supported (this pvdev reads %d and %d; upgrade pvdev)",
+                      (long long)ver, PV_CHUNK_VERSION, PV_CHUNK_VERSION_COMPACTED);
     if (!pv_js_lit(j, ',') || !pv_js_word(j, "\"columns\"") || !pv_js_lit(j, ':') ||
         !pv_js_lit(j, '['))
         return PV_CORRUPT("expected \"columns\" at byte %zu", JS_OFF(j));
@@ -543,6 +572,16 @@ static int read_header(pv_jscan *j, pv_arena *a, pv_chunk_rec *out)
             cap *= 2;
         }
         names[n++] = (char *)s;
+    }
+    if (ver == PV_CHUNK_VERSION_COMPACTED) {
+        /* ,"compacted":"<16 lower-case hex digits>" */
+        const char *h;
+        size_t hn;
+        if (!pv_js_lit(j, ',') || !pv_js_word(j, "\"compacted\"") || !pv_js_lit(j, ':'))
+            return PV_CORRUPT("expected \"compacted\" at byte %zu", JS_OFF(j));
+        if ((rc = pv_js_string(j, a, &h, &hn))) return rc;
+        if (hn != 16 || strspn(h, "0123456789abcdef") != 16)
+            return PV_CORRUPT("\"compacted\" is not 16 lower-case hex digits (before byte %zu)", JS_OFF(j));
     }
     if (!pv_js_lit(j, '}')) return PV_CORRUPT("expected '}' at byte %zu", JS_OFF(j));
     out->names = names;

@@ -3,6 +3,9 @@
  * value per line; docs/FORMAT.md part 2).
  *
  *   header  {"pv":1,"columns":["iata","name"]}      first line of a chunk
+ *           {"pv":2,"columns":["iata","name"],"compacted":"0123456789abcdef"}
+ *            the header of a chunk `pvdev compact` rewrote: the XXH3-64 of
+ *            the bytes it replaced (docs/FORMAT.md part 2)
  *   row     ["SFO","San Francisco Intl"]            a whole row, by position
  *   delete  {"delete":["SFO"]}                      the primary key values
  *   conflict {"conflict":{"key":["SFO"],"base":[...],"ours":[...],"theirs":null}}
@@ -25,6 +28,9 @@
 #include "value.h"
 
 #define PV_CHUNK_VERSION 1
+/* A chunk rewritten by a compaction: its header also says which bytes it
+ * replaced, so it never equals a version the chunk had before. */
+#define PV_CHUNK_VERSION_COMPACTED 2
 
 /* The number of a chunk file named `name` (no directory): "00000042.jsonl"
  * is 42. 0 when the name is not a chunk's: exactly 8 decimal digits then
@@ -61,6 +67,13 @@ typedef struct pv_chunk_rec {
 /* Append one line (with its '\n') to `out`. `refs` may be NULL; where
  * refs[i].present, value i is written as its reference. */
 int pv_chunk_encode_header(pv_buf *out, const pv_schema *s);
+/* The header of a chunk a compaction rewrote: version 2, the column names
+ * the chunk had, and `replaced`, the XXH3-64 (seed 0) of its bytes before. */
+int pv_chunk_encode_header_compacted(pv_buf *out, char *const *names, uint32_t n, uint64_t replaced);
+/* Is `line` (len bytes, without its '\n') a chunk header, of version 1 or
+ * 2, listing exactly the columns of s in order (a chunk appends may go
+ * to)? 1 or 0. */
+int pv_chunk_header_is(const char *line, size_t len, const pv_schema *s);
 int pv_chunk_encode_row(pv_buf *out, const pv_schema *s, const pv_value *row,
                         const pv_blobref *refs);
 int pv_chunk_encode_delete(pv_buf *out, const pv_schema *s, const pv_value *key);

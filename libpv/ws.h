@@ -161,12 +161,18 @@ int pv_ws_fsck(const struct pv_ws_reader *r, pv_fsck_report report, void *ctx, p
 
 /* ---- maintenance ---------------------------------------------------------- */
 
-/* Rewrite table `table` (every table when NULL) to its live rows only: one
- * new chunk series under the current header, the old chunks removed, as one
- * atomic commit. The history of edits leaves the work tree (git keeps it);
- * commit the result on its own, saying so. *tables counts the tables
- * compacted. Errors: PV_ENOTFOUND, PV_ECONSTRAINT (unresolved conflicts),
- * PV_EMISUSE (inside a transaction), PV_ELOCKED, PV_EIO, PV_ENOMEM. */
+/* Compact table `table` (every table when NULL): each chunk holding a
+ * record that is not its key's last (a superseded version, a delete) is
+ * rewritten under its own name with the other records, in their order,
+ * under a chunk header of version 2 naming the bytes it replaced; no chunk
+ * is removed or renamed (docs/FORMAT.md part 1), so a branch that appended
+ * to one meets the change in a modify/modify, which git hands to the merge
+ * driver (docs/GIT.md). One atomic commit for all tables. The history of
+ * edits leaves the work tree (git keeps it); commit the result on its own,
+ * saying so. *tables counts the tables whose chunks changed. Errors:
+ * PV_ENOTFOUND, PV_ECONSTRAINT (unresolved conflicts), PV_ECORRUPT (a
+ * chunk that does not read), PV_EMISUSE (inside a transaction),
+ * PV_ELOCKED, PV_EIO, PV_ENOMEM. */
 int pv_ws_compact(pv_ws *ws, const char *table, size_t *tables);
 
 /* Save a checkpoint of table `table` (docs/LOADING.md) from its rows in

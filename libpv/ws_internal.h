@@ -72,7 +72,7 @@ typedef struct ws_table {
     /* Set when the open transaction created or altered the table. */
     int txn_created;        /* new: its directory is written at commit */
     int txn_altered;        /* its schema file is rewritten at commit */
-    int txn_compact;        /* compaction: live rows to a new chunk, old chunks removed */
+    struct ws_compact *txn_compact; /* compaction: the chunks it rewrites (ws_maint.c) */
     struct ws_table *prev;  /* the version an ALTER in this transaction replaced */
 
     /* Secondary indexes (UNIQUE constraints, CREATE INDEX) kept in memory
@@ -108,6 +108,22 @@ typedef struct ws_table {
      * (pvbake -v): each PV_LOAD_CACHE_TRACE line, "; "-separated. */
     char load_note[512];
 } ws_table;
+
+/* What a compaction writes for one table at commit: each chunk holding a
+ * record that is not its key's last (a superseded version, a delete)
+ * rewritten under its own name with the last records only, and at times
+ * the next chunk, header only (docs/FORMAT.md part 1). Planned by
+ * ws_compact_plan (ws_maint.c), written by the commit (ws_txn.c). */
+typedef struct ws_compact_file {
+    uint32_t num;
+    int created;            /* a new chunk, not a rewrite */
+    pv_buf bytes;           /* its whole content */
+} ws_compact_file;
+typedef struct ws_compact {
+    ws_compact_file *files; /* by number */
+    size_t n;
+} ws_compact;
+void ws_compact_free(struct ws_compact *c);
 
 /* One undo record. A transaction changes memory at once and keeps, in
  * order, what each change replaced; rollback walks the log backwards, and

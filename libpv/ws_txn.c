@@ -264,7 +264,10 @@ static void undo_one(pv_ws *ws, ws_undo *u)
         ws_table_free(u->t);
         break;
     case WS_UNDO_DROP: ws_catalog_add(ws, u->t); break;
-    case WS_UNDO_COMPACT: u->t->txn_compact = 0; break;
+    case WS_UNDO_COMPACT:
+        ws_compact_free(u->t->txn_compact);
+        u->t->txn_compact = NULL;
+        break;
     case WS_UNDO_ALTER:
         ws_catalog_remove(ws, u->t);
         ws_table_free(u->t);
@@ -443,17 +446,6 @@ static int plan_records(pv_ws *ws, table_plan *p)
     size_t i, touched = 0;
     int rc = PV_OK, older;
     if (!refs) return pv_err(PV_ENOMEM, "out of memory");
-    if (t->txn_compact) { /* every live row, in key order, and nothing else */
-        uint64_t r;
-        if ((rc = ws_table_vectors(ws, t))) goto done;
-        for (r = 0; r < t->vec_rows && !rc; r++) {
-            pv_value row[PV_MAX_COLUMNS];
-            uint32_t c;
-            for (c = 0; c < t->schema->ncols; c++) row[c] = pv_vec_get(&t->vecs[c], (uint32_t)r);
-            rc = pv_blob_encode_row(ws->pvdir, ws->sync, t->schema, row, refs, &p->lines);
-        }
-        goto done;
-    }
     for (i = 0; i < ws->txn.nundo; i++) {
         const ws_undo *u = &ws->txn.undo[i];
         if (u->kind == WS_UNDO_ROW && same_lineage(t, u->t, &older)) touched += u->old ? 1 : u->nrun;
@@ -518,7 +510,7 @@ static char *relpath(const ws_table *t, uint32_t num)
 static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
 {
     ws_table *t = p->t;
-    const char *q = p->lines.p, *end = p->lines.p ? p->lines.p + p->lines.len : NULL; /* none: a compaction to no rows */
+    const char *q = p->lines.p, *end = p->lines.p + p->lines.len;
     uint32_t num;
     int64_t orig;      /* the first file's length before the commit; -1: new */
     uint64_t size;
@@ -530,21 +522,13 @@ static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
         num = t->last_chunk, is_new = 1, orig = 0;
     } else if (t->last_size >= PV_CHUNK_SEAL_BYTES || !t->last_header_ok) {
         num = t->last_chunk + 1, is_new = 1, orig = -1;
-    } else if (t->txn_compact) {
-        /* A compaction writes where the next records would go: the open
-         * chunk (moved aside by now) is written anew under its own name.
-         * A branch that appended to it meanwhile then meets this one in a
-         * modify/modify, which git hands to the merge driver; under a new
-         * name it would be a modify/delete, which git merges without it
-         * (docs/GIT.md, "Compacting and merging"). */
-        num = t->last_chunk, is_new = 1, orig = -1;
     } else {
         num = t->last_chunk, is_new = 0, orig = (int64_t)t->last_size;
     }
     size = is_new ? 0 : t->last_size;
     p->first_num = num;
     p->first_is_new = is_new;
-    do { /* at least one chunk: a compaction to no rows leaves its header */
+    do {
         ws_jop op = {WS_J_SIZE, relpath(t, num), orig, NULL, 0};
         if (!op.path) return pv_err(PV_ENOMEM, "out of memory");
         if ((rc = add_op(ops, nops, cap, op))) return rc;
@@ -618,10 +602,10 @@ static int write_files(pv_ws *ws, table_plan *p)
     uint32_t num = p->first_num;
     int is_new = p->first_is_new, rc = PV_OK;
     uint64_t size = is_new ? 0 : t->last_size;
-    const char *q = p->lines.p, *end = p->lines.p ? p->lines.p + p->lines.len : NULL; /* none: a compaction to no rows */
+    const char *q = p->lines.p, *end = p->lines.p + p->lines.len;
     pv_buf head = PV_BUF_INIT;
     if ((rc = pv_chunk_encode_header(&head, t->schema))) return rc;
-    do { /* as plan_files: at least one chunk */
+    do {
         const char *start = q;
         char path[4400];
         int fd;
@@ -649,6 +633,37 @@ static int write_files(pv_ws *ws, table_plan *p)
     /* any chunk created, the first or one after a seal: its name too */
     if (!rc && ws->sync && p->created) rc = ws_fsync_dir(t->dir);
     pv_buf_free(&head);
+    return rc;
+}
+
+/* A compaction's files (their old versions moved aside by now): each
+ * written whole under its name, then the directory synced. */
+static int write_compacted(pv_ws *ws, ws_table *t)
+{
+    const ws_compact *cp = t->txn_compact;
+    size_t k;
+    int rc = PV_OK;
+    for (k = 0; k < cp->n && !rc; k++) {
+        const ws_compact_file *f = &cp->files[k];
+        char path[4400];
+        int fd;
+        if ((rc = ws_chunk_path(path, sizeof path, t, f->num))) break;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            rc = pv_err_errno("cannot create '%s'", path);
+            break;
+        }
+        rc = pv_write_all(fd, f->bytes.p, f->bytes.len, path);
+        if (!rc && ws->sync && fsync(fd) != 0) rc = pv_err_errno("cannot sync '%s'", path);
+        if (close(fd) != 0 && !rc) rc = pv_err_errno("cannot close '%s'", path);
+        if (!rc) rc = ws_snap_set(t, f->num, f->bytes.len);
+        if (!rc && f->num >= t->last_chunk) {
+            t->last_chunk = f->num;
+            t->last_size = f->bytes.len;
+            if (f->created) t->last_header_ok = 1;
+        }
+    }
+    if (!rc && ws->sync) rc = ws_fsync_dir(t->dir);
     return rc;
 }
 
@@ -715,12 +730,21 @@ static int plan_ddl(pv_ws *ws, commit_plan *c)
             op.kind = WS_J_DROPPED;
             op.path = relpath(u->t, 0);
         } else if (u->kind == WS_UNDO_COMPACT) {
-            /* every chunk it had moves aside; rollback moves it back */
+            /* each chunk it rewrites moves aside, and its new bytes come
+             * under the same name (the next chunk may be new): rollback
+             * moves the old one back over it */
+            const ws_compact *cp = u->t->txn_compact;
             size_t k;
-            for (k = 0; k < u->t->snap_n && !rc; k++) {
-                ws_jop mv = {WS_J_MOVED, relpath(u->t, u->t->snap_num[k]), 0, NULL, 0};
-                if (!mv.path) return pv_err(PV_ENOMEM, "out of memory");
+            for (k = 0; k < cp->n && !rc; k++) {
+                ws_jop mv = {WS_J_MOVED, NULL, 0, NULL, 0};
+                if (cp->files[k].created) continue;
+                if (!(mv.path = relpath(u->t, cp->files[k].num))) return pv_err(PV_ENOMEM, "out of memory");
                 rc = add_op(&c->ops, &c->nops, &c->cap, mv);
+            }
+            for (k = 0; k < cp->n && !rc; k++) {
+                ws_jop nw = {WS_J_SIZE, relpath(u->t, cp->files[k].num), -1, NULL, 0};
+                if (!nw.path) return pv_err(PV_ENOMEM, "out of memory");
+                rc = add_op(&c->ops, &c->nops, &c->cap, nw);
             }
             continue;
         } else if (u->kind == WS_UNDO_ALTER && !u->old_t->txn_created && !u->old_t->txn_altered) {
@@ -763,8 +787,7 @@ static int build_plan(pv_ws *ws, commit_plan *c)
         p->t = ws->tables[i];
         /* plan_free only frees the first c->ntables: free this one's lines
          * here when planning it fails. */
-        /* a compaction plans its chunk even with no rows left */
-        if ((rc = plan_records(ws, p)) || (!p->lines.len && !p->t->txn_compact) ||
+        if ((rc = plan_records(ws, p)) || !p->lines.len ||
             (rc = plan_files(p, &c->ops, &c->nops, &c->cap))) {
             pv_buf_free(&p->lines);
             if (rc) return rc;
@@ -791,7 +814,8 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
             rc = ws_format_upgrade(ws, WS_FORMAT_INDEXES);
     for (i = 0; i < ws->ntables && !rc; i++)
         if (ws->tables[i]->txn_created || ws->tables[i]->txn_altered) rc = write_schema(ws, ws->tables[i]);
-    /* compaction: the old chunks move aside before the new one is written */
+    /* compaction: the chunks it rewrites move aside, then their new bytes
+     * are written under their names */
     for (i = 0; i < c->nops && !rc; i++)
         if (c->ops[i].kind == WS_J_MOVED) {
             char from[4400], to[4400];
@@ -799,6 +823,8 @@ static int apply_plan(pv_ws *ws, commit_plan *c)
             ws_moved_path(ws, c->ops[i].path, to, sizeof to);
             if (rename(from, to) != 0) rc = pv_err_errno("cannot move '%s' aside", from);
         }
+    for (i = 0; i < ws->ntables && !rc; i++)
+        if (ws->tables[i]->txn_compact) rc = write_compacted(ws, ws->tables[i]);
     for (i = 0; i < c->ntables && !rc; i++) rc = write_files(ws, &c->tables[i]);
     /* `.pv/tables` changes only when a table directory is created or moved
      * aside: appends (the common commit) leave it as it was */
@@ -823,7 +849,8 @@ static void settle(pv_ws *ws)
     for (i = 0; i < ws->ntables; i++) {
         ws->tables[i]->txn_created = 0;
         ws->tables[i]->txn_altered = 0;
-        ws->tables[i]->txn_compact = 0;
+        ws_compact_free(ws->tables[i]->txn_compact);
+        ws->tables[i]->txn_compact = NULL;
         ws->tables[i]->prev = NULL;
     }
 }

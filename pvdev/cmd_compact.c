@@ -1,7 +1,8 @@
 /*
- * cmd_compact.c: `pvdev compact [TABLE]`: rewrite tables to their live rows
- * (one atomic commit), dropping the superseded and deleted versions from the
- * work tree. git keeps the history; commit the result on its own.
+ * cmd_compact.c: `pvdev compact [TABLE]`: drop from each chunk the
+ * superseded and deleted row versions (one atomic commit), rewriting chunks
+ * in place, so that a merge with a branch that wrote meanwhile still runs
+ * the merge driver. git keeps the history; commit the result on its own.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,15 +20,19 @@ int cmd_compact(int argc, char **argv)
     if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
         fprintf(argc == 2 ? stdout : stderr,
                 "usage: pvdev compact [TABLE]\n\n"
-                "Rewrite TABLE (or every table) to its current rows: the old chunk files,\n"
-                "with every superseded and deleted row version, are replaced by new ones\n"
-                "in one atomic commit. git keeps the history: commit this change on its\n"
-                "own (\"compact airports\"), so reviewers know the diff is a rewrite.\n\n"
-                "The rows are written under the open chunk's own name (or the next number\n"
-                "when it is full), so that a merge with a branch that wrote to the table\n"
-                "meanwhile runs the pv merge driver. A branch that wrote more than 1 MiB\n"
-                "to the table before compacting can still meet a modify/delete git does\n"
-                "not drive; 'pvdev conflicts' lists it (docs/GIT.md).\n");
+                "Drop the history of edits from TABLE (or every table): in each chunk file,\n"
+                "every row version a later one replaced and every deleted row (with its\n"
+                "delete record) go, in one atomic commit. Each chunk that loses a line is\n"
+                "rewritten under its own name, its other lines in their order, under a\n"
+                "header naming the bytes it replaced; no chunk file is removed or renamed\n"
+                "(one left with no row keeps its header line). git keeps the history:\n"
+                "commit this change on its own (\"compact airports\"), so reviewers know\n"
+                "the diff is a rewrite.\n\n"
+                "Merging: a branch that edited the table meanwhile appended to chunks this\n"
+                "one rewrote, so git sees both sides change them and runs the pv merge\n"
+                "driver, which merges rows and cells as for any other pair of edits and\n"
+                "keeps the compaction (docs/GIT.md, \"Compacting and merging\"). Then run\n"
+                "'pvdev gc' to remove the blobs no row refers to any more.\n");
         return argc == 2 ? PVDEV_EXIT_OK : PVDEV_EXIT_USAGE;
     }
     if (pv_open(".", PV_OPEN_READWRITE, &db) != PV_OK) return pvdev_fail(NULL);

@@ -49,10 +49,10 @@ static void show(const pv_schema *s, const pv_ws_conflict *c, pv_buf *tmp)
 
 /* The files under .pv/ (of table `only`, or all) that git left unmerged
  * without running the merge driver: kept on one side, deleted on the
- * other, as a chunk 'pvdev compact' removed while the other branch wrote
- * to it. Their tables' rows are not merged (docs/GIT.md, "Compacting and
- * merging"). Printed; their count. Outside a repository, or without an
- * index: 0. */
+ * other, as a chunk a 'pvdev compact' from before chunk version 2 removed
+ * (or a hand removed) while the other branch wrote to it. Their tables'
+ * rows are not merged (docs/GIT.md, "Compacting and merging"). Printed;
+ * their count. Outside a repository, or without an index: 0. */
 static long git_unmerged(const char *only)
 {
     git_repository *repo = NULL;
@@ -99,8 +99,8 @@ int cmd_conflicts(int argc, char **argv)
                "{\"sha256\":...,\"size\":N}. Settle them with 'pvdev resolve' (its KEY\n"
                "is the key as printed here). Also lists the chunk files git left\n"
                "unmerged without running the merge driver (changed on one side, deleted\n"
-               "on the other, as after 'pvdev compact'): their tables' rows are not\n"
-               "merged.\n");
+               "on the other, as after an older pvdev's compact): their tables' rows are\n"
+               "not merged.\n");
         return PVDEV_EXIT_OK;
     }
     if (argc > 2) {

@@ -185,6 +185,20 @@ static int collect_keys(build *b, const char *p, size_t n, const char *what)
     return rc;
 }
 
+/* Is `now` `was` with lines appended (or the same)? Not when `was` is
+ * absent. */
+static int appended(const char *was, size_t nwas, const char *now, size_t nnow)
+{
+    return was && now && nnow >= nwas && memcmp(was, now, nwas) == 0;
+}
+
+/* Does the chunk start with the header of a compaction (version 2)? */
+static int compacted(const char *text, size_t len)
+{
+    static const char v2[] = "{\"pv\":2,";
+    return text && len >= sizeof v2 - 1 && memcmp(text, v2, sizeof v2 - 1) == 0;
+}
+
 /* A chunk that is not the same blob on all three sides: each side's
  * version into its tree, the merged set's choice (as git makes it) into
  * the merged tree, and its keys into the set. */
@@ -226,9 +240,17 @@ static int differing_chunk(build *b, const char *name, const git_oid *const id[3
     }
     /* Git keeps ours' bytes of a file both sides changed, but the
      * receiving chunk's are the driver's to write: after theirs compacted
-     * the table, theirs' bytes hold the rows of the chunks git removes,
-     * which would otherwise all be appended again. */
-    k = from != 3 ? from : b->theirs_compacted && b->o->hpath && !strcmp(rel, b->o->hpath) ? 2 : 1;
+     * the table, theirs' bytes hold what the compaction kept (or, from a
+     * pvdev that removed chunks, the rows of the chunks git removes),
+     * which would otherwise all be appended again. Theirs compacted this
+     * chunk when it rewrote it under a compacted header (chunk version 2)
+     * while ours only appended to it. */
+    k = 1;
+    if (from != 3) k = from;
+    else if (b->o->hpath && !strcmp(rel, b->o->hpath) &&
+             (b->theirs_compacted || (appended(text[0], len[0], text[1], len[1]) &&
+                                      !appended(text[0], len[0], text[2], len[2]) && compacted(text[2], len[2]))))
+        k = 2;
     if (!rc && text[k]) rc = pvgit_vtree_put(b->o->merged, rel, text[k], len[k]);
     for (k = 0; k < 3; k++) {
         git_blob_free(blob[k]);

@@ -120,8 +120,9 @@ static int place_records(pv_ws *ws, const pvgit_rows_part *part, plan *p, size_t
             (rc = pv_read_file_nofollow(path, (size_t)1 << 30, &text, &len)))
             goto done;
     }
-    if (len && len < PV_CHUNK_SEAL_BYTES && text[len - 1] == '\n' && len >= hdr.len &&
-        !memcmp(text, hdr.p, hdr.len)) {
+    /* (a header of version 2, from a compaction, takes appends too) */
+    if (len && len < PV_CHUNK_SEAL_BYTES && text[len - 1] == '\n' &&
+        pv_chunk_header_is(text, (size_t)((const char *)memchr(text, '\n', len) - text), part->s)) {
         if (last) {
             rc = pv_buf_append(&last->text, part->records.p, part->records.len);
         } else if (!(c = plan_add(p, part->s, t->last_chunk, WS_J_SIZE, (int64_t)len))) {

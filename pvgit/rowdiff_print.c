@@ -399,12 +399,20 @@ typedef struct hnames {
 
 static int header_line(pv_buf *out, hnames *h, const char *line, size_t len)
 {
-    static const char pre[] = "{\"pv\":1,\"columns\":[";
+    static const char pre[] = "{\"pv\":1,\"columns\":[", pre2[] = "{\"pv\":2,\"columns\":[";
+    static const char comp[] = "],\"compacted\":\"0123456789abcdef\"}"; /* its shape */
     const char *p = line + sizeof pre - 1, *end = line + len;
-    int rc;
+    int rc, compacted = 0;
     h->count = 0;
-    if (len < sizeof pre + 1 || memcmp(line, pre, sizeof pre - 1) != 0 || memcmp(end - 2, "]}", 2) != 0)
+    if (len >= sizeof pre2 - 1 + sizeof comp - 1 && memcmp(line, pre2, sizeof pre2 - 1) == 0 &&
+        memcmp(end - (sizeof comp - 1), comp, 15) == 0 && memcmp(end - 2, "\"}", 2) == 0 &&
+        strspn(end - 18, "0123456789abcdef") == 16) {
+        /* a chunk a compaction rewrote: the same, and says so */
+        compacted = 1;
+        end -= sizeof comp - 1 - 2; /* as if it ended "]}" */
+    } else if (len < sizeof pre + 1 || memcmp(line, pre, sizeof pre - 1) != 0 || memcmp(end - 2, "]}", 2) != 0) {
         return raw_line(out, line, len);
+    }
     end -= 2;
     rc = pv_buf_append(out, "# chunk columns: ", 17);
     while (!rc && p < end) {
@@ -430,6 +438,7 @@ static int header_line(pv_buf *out, hnames *h, const char *line, size_t len)
         p = q;
         if (p < end && *p == ',') p++;
     }
+    if (!rc && compacted) rc = pv_buf_append(out, " (compacted)", 12);
     return rc ? rc : pv_buf_putc(out, '\n');
 }
 

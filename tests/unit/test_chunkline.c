@@ -285,6 +285,30 @@ static void test_roundtrip_types(void **state)
     pv_schema_free(s);
 }
 
+/* pv_chunk_header_is: a header of version 1 or 2 listing exactly the
+ * schema's columns, in order (where appends may go). */
+static void test_header_is(void **state)
+{
+    pv_schema *s = airports_schema();
+    pv_buf b = PV_BUF_INIT;
+    char *names[5] = {"code", "lat", "n", "flag", "data"};
+    (void)state;
+    assert_int_equal(pv_chunk_encode_header(&b, s), 0);
+    assert_true(pv_chunk_header_is(b.p, b.len - 1, s));
+    assert_false(pv_chunk_header_is(b.p, b.len - 2, s));
+    b.len = 0;
+    assert_int_equal(pv_chunk_encode_header_compacted(&b, names, 5, 42), 0);
+    assert_true(pv_chunk_header_is(b.p, b.len - 1, s));
+    b.p[b.len - 3] = 'x'; /* not a hex digit */
+    assert_false(pv_chunk_header_is(b.p, b.len - 1, s));
+    b.len = 0;
+    assert_int_equal(pv_chunk_encode_header_compacted(&b, names, 4, 42), 0);
+    assert_false(pv_chunk_header_is(b.p, b.len - 1, s));
+    assert_false(pv_chunk_header_is("{\"pv\":1,\"columns\":[\"code\"]}", 26, s));
+    pv_buf_free(&b);
+    pv_schema_free(s);
+}
+
 static void test_roundtrip_header_delete(void **state)
 {
     pv_schema *s = airports_schema();
@@ -312,7 +336,30 @@ static void test_roundtrip_header_delete(void **state)
     assert_int_equal(r.nvals, 2);
     assert_true(r.vals[0].type == PV_INTEGER && r.vals[0].u.i == -3);
     /* a header with a newer version is a format error, not corruption */
-    assert_int_equal(decode("{\"pv\":2,\"columns\":[\"a\"]}", 25, NULL, 0, NULL, 0, &a, &r), PV_EFORMAT);
+    assert_int_equal(decode("{\"pv\":3,\"columns\":[\"a\"]}", 25, NULL, 0, NULL, 0, &a, &r), PV_EFORMAT);
+    assert_non_null(strstr(pv_errmsg(), "upgrade pvdev"));
+    /* version 2: a chunk a compaction rewrote names the bytes it replaced */
+    {
+        static const char *const bad2[] = {
+            "{\"pv\":2,\"columns\":[\"a\"]}",                                 /* no "compacted" */
+            "{\"pv\":2,\"columns\":[\"a\"],\"compacted\":\"0123456789abcde\"}", /* 15 digits */
+            "{\"pv\":2,\"columns\":[\"a\"],\"compacted\":\"0123456789ABCDEF\"}", /* upper case */
+            "{\"pv\":2,\"columns\":[\"a\"],\"compacted\":12}",
+            "{\"pv\":1,\"columns\":[\"a\"],\"compacted\":\"0123456789abcdef\"}", /* not in version 1 */
+        };
+        char *names[2] = {"a", "b\"c"};
+        size_t i;
+        b.len = 0;
+        assert_int_equal(pv_chunk_encode_header_compacted(&b, names, 2, 0x0123456789abcdefull), 0);
+        assert_string_equal(b.p, "{\"pv\":2,\"columns\":[\"a\",\"b\\\"c\"],\"compacted\":\"0123456789abcdef\"}\n");
+        assert_int_equal(decode(b.p, b.len - 1, NULL, 0, NULL, 0, &a, &r), 0);
+        assert_int_equal(r.kind, PV_REC_HEADER);
+        assert_int_equal(r.nvals, 2);
+        assert_string_equal(r.names[1], "b\"c");
+        for (i = 0; i < sizeof bad2 / sizeof bad2[0]; i++)
+            if (decode(bad2[i], strlen(bad2[i]), NULL, 0, NULL, 0, &a, &r) != PV_ECORRUPT)
+                fail_msg("case %zu: '%s' was not refused", i, bad2[i]);
+    }
     assert_int_equal(decode("{\"pv\":1,\"columns\":[]}", 21, NULL, 0, NULL, 0, &a, &r), 0);
     assert_int_equal(r.nvals, 0);
     pv_buf_free(&b);
@@ -625,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_canonical_is_stable),
         cmocka_unit_test(test_roundtrip_types),
         cmocka_unit_test(test_roundtrip_header_delete),
+        cmocka_unit_test(test_header_is),
         cmocka_unit_test(test_blobref),
         cmocka_unit_test(test_decode_escapes),
         cmocka_unit_test(test_wrong_shapes),

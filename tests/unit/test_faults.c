@@ -19,7 +19,7 @@
  *     the error, as an application that retries would; the workspace must
  *     then reopen, hold every row whose INSERT succeeded, and nothing else
  *     than the rows of failed INSERTs, and pass `pvdev fsck`.
- *   - Crash: a writer (a child process) runs 13 commits (transactions, a
+ *   - Crash: a writer (a child process) runs 14 commits (transactions, a
  *     blob, CREATE/DROP INDEX, an upsert, ALTER, CREATE/DROP TABLE,
  *     `pvdev compact`'s compaction, `pvdev import`) and dies (_exit, as
  *     after SIGKILL) after its N-th unit: a byte written to a file or a
@@ -1394,6 +1394,9 @@ static const struct crash_step {
     {0, "INSERT INTO t VALUES (4, 'a', 9), (5, 'e', 1) ON CONFLICT(v) DO UPDATE SET g = excluded.g"},
     {0, "ALTER TABLE t ADD COLUMN z TEXT"},
     {0, "UPDATE t SET z = 'zz' WHERE g > 1"},
+    /* versions and a delete in the second chunk: the compaction rewrites
+     * both chunks, and drops k = 5 from one and its delete from the other */
+    {0, "BEGIN; UPDATE t SET z = 'z2' WHERE g > 1; DELETE FROM t WHERE k = 5; COMMIT"},
     {0, "BEGIN; CREATE TABLE u(k INTEGER PRIMARY KEY, tag TEXT); INSERT INTO u VALUES (1, 'x'), (2, 'y'); COMMIT"},
     {0, "DROP TABLE u"},
     {CRASH_COMPACT, NULL},

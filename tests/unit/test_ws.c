@@ -1053,7 +1053,7 @@ static void test_damaged_chunks(void **state)
         pv_close(db);
     }
     /* a newer chunk version */
-    spew(dir, ".pv/tables/airports/00000001.jsonl", "{\"pv\":2,\"columns\":[]}\n", 22, 0);
+    spew(dir, ".pv/tables/airports/00000001.jsonl", "{\"pv\":3,\"columns\":[]}\n", 22, 0);
     db = open_ws(dir, PV_OPEN_READONLY);
     {
         pv_source src;
