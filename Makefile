@@ -146,6 +146,8 @@ FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=
               -Wl,--wrap=strndup,--wrap=asprintf,--wrap=write,--wrap=pwrite,--wrap=fsync \
               -Wl,--wrap=open,--wrap=rename,--wrap=unlink,--wrap=rmdir,--wrap=mkdir,--wrap=ftruncate
 $(BUILD)/tests/test_faults: LDFLAGS_ALL += $(FAULT_WRAP)
+# test_race: a commit of another handle at a chosen read of the reader's.
+$(BUILD)/tests/test_race: LDFLAGS_ALL += -Wl,--wrap=pv_read_file_nofollow,--wrap=pv_read_file
 
 # Each fuzz target also builds as a plain replay program over its committed
 # corpus (tests/fuzz/corpus/<name>/), so every test run replays it, with

@@ -44,6 +44,7 @@ PV_API const char *pv_errstr(int code)
     case PV_ELOCKED: return "PV_ELOCKED: workspace is locked";
     case PV_EINPUT: return "PV_EINPUT: bad input data";
     case PV_ELIMIT: return "PV_ELIMIT: limit exceeded";
+    case PV_EBUSY: return "PV_EBUSY: workspace changed under the handle; reopen it";
     default: return "unknown error";
     }
 }

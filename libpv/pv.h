@@ -57,6 +57,8 @@ extern "C" {
 #define PV_ELOCKED    (-14) /* another process holds the workspace lock */
 #define PV_EINPUT     (-15) /* bad input data (CSV, UTF-8); file and line given */
 #define PV_ELIMIT     (-16) /* a size or count exceeds a documented limit */
+#define PV_EBUSY      (-17) /* workspace: another process rewrote chunks this handle's
+                             * snapshot holds (a compaction, DROP TABLE): reopen (pv_open) */
 
 /* ---- value types --------------------------------------------------------
  * The declared type of a column, and the type of a value in a result row.
@@ -129,6 +131,24 @@ PV_API int64_t pv_error_offset(void);
  *        PV_OPEN_SYNC or PV_OPEN_FAST (ignored unless a workspace is opened
  *        READWRITE).
  * out:   receives the handle; release it with pv_close().
+ *
+ * Opening a workspace takes its snapshot: the tables, their schemas and
+ * the length of every chunk file, together, under the shared side of the
+ * commit lock (docs/FORMAT.md part 1, "Commit lock"), so it is one
+ * committed state, never half of a commit. Every read of the handle comes
+ * from that snapshot: tables are read on first use, later and without any
+ * lock, each chunk up to its length then, so commits by other processes
+ * are not seen (a writable handle takes a new snapshot at each write
+ * transaction that finds the files changed; otherwise reopen). Their
+ * appends never disturb it. A commit that rewrites chunks instead (`pvdev
+ * compact`, DROP TABLE, `pvdev resolve`) can take away bytes the snapshot
+ * holds: a read that finds such a commit came after the snapshot keeps
+ * nothing it read (no mix of two states, no false PV_ECORRUPT). If the
+ * handle had read no table yet and the tables and schemas are unchanged,
+ * it takes a new snapshot and reads again, unseen by the caller; otherwise
+ * the read fails with PV_EBUSY (from pv_prepare, pv_step, pv_get, ...):
+ * finalize, close and reopen the handle to read the new state. Tables the
+ * handle read before stay as they were, consistent with each other.
  *
  * Opening a `.pvdb` checks the header, the directory and every offset and
  * length it will use; it does not read the data sections. A `.pvdb` that
@@ -232,7 +252,9 @@ PV_API int pv_workspace_init(const char *dir);
  * Errors: PV_ESQL (syntax error, unknown function, a comment opened with
  * slash-star and never closed), PV_ENOTFOUND (no such table or column):
  * the message gives the byte offset within `sql` of the name or text at
- * fault, and so does pv_error_offset(); PV_ENOMEM, PV_EMISUSE.
+ * fault, and so does pv_error_offset(); PV_ENOMEM, PV_EMISUSE; on a
+ * workspace, those of reading a table (PV_ECORRUPT, PV_EIO, PV_EBUSY: see
+ * pv_open).
  */
 PV_API int pv_prepare(pv_db *db, const char *sql, size_t len, pv_stmt **out,
                       const char **tail);
@@ -255,6 +277,7 @@ PV_API int pv_bind_count(const pv_stmt *st);
  * Returns PV_ROW when a row is ready for pv_column_*, PV_DONE (0) when the
  * statement has finished (DDL and DML finish at once), or a negative error:
  * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_EREADONLY, PV_ELOCKED,
+ * PV_EBUSY (a workspace rewritten under the handle's snapshot: pv_open),
  * PV_ERANGE ("integer overflow" in SUM or abs), PV_ETYPE (a value that does
  * not fit its column; a LIMIT that is not an integer), PV_EMISUSE (stepping
  * a statement that failed, before pv_reset). Stepping a finished statement

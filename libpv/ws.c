@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "schema_file.h"
 #include "ws_internal.h"
@@ -164,6 +165,7 @@ static int table_open(pv_ws *ws, const char *name, ws_table **out)
     if (rc == PV_ENOTFOUND) rc = PV_CORRUPT("table directory '%s' has no schema.jsonl", t->dir);
     if (rc) goto done;
     rc = pv_schema_decode(text, n, name, path, &t->schema);
+    t->schema_hash = XXH3_64bits(text, n) | 1; /* (0 means none) */
 done:
     free(text);
     if (rc) {
@@ -223,13 +225,15 @@ static int load_catalog(pv_ws *ws)
 
 /* A torn last line (a crash mid-append with no journal to undo it) is
  * found when the workspace is opened, from the last byte of each table's
- * newest chunk as the snapshot sees it: reported when read-only, cut when
- * writable (loading the table repairs it, ws_load.c). */
-static int check_tail(pv_ws *ws, ws_table *t)
+ * newest chunk as the snapshot sees it (the caller holds the commit lock):
+ * reported when read-only; writable, *torn is set, and loading the table
+ * repairs it (ws_load.c). */
+static int check_tail(pv_ws *ws, ws_table *t, int *torn)
 {
     char path[4400], last = '\n';
     uint64_t size;
     int fd, rc = PV_OK;
+    *torn = 0;
     if (!t->snap_n || !ws->posix) return PV_OK; /* a git tree is read whole: replay checks it */
     size = t->snap_size[t->snap_n - 1];
     if ((rc = ws_chunk_path(path, sizeof path, t, t->snap_num[t->snap_n - 1]))) return rc;
@@ -242,7 +246,8 @@ static int check_tail(pv_ws *ws, ws_table *t)
     if (!ws->writable)
         return PV_CORRUPT("'%s': the last line is incomplete (byte %llu); open the workspace with pvdev to repair it",
                           path, (unsigned long long)size);
-    return ws_table_load(ws, t);
+    *torn = 1;
+    return PV_OK;
 }
 
 ws_table *ws_find(pv_ws *ws, const char *name)
@@ -278,15 +283,35 @@ static void catalog_free(pv_ws *ws)
     ws->ntables = 0;
 }
 
-/* Read the tables and their chunk sizes anew (another process committed). */
+/* Read the tables, their schemas and their chunk sizes anew (at open, or
+ * another process committed), all under the shared commit lock: no commit
+ * comes between a schema and the chunks it reads. */
 int ws_catalog_reload(pv_ws *ws)
 {
     uint32_t i;
-    int rc;
+    int rc, locked = 0;
+    uint8_t *torn = NULL;
     catalog_free(ws);
-    if ((rc = load_catalog(ws))) return rc;
-    if ((rc = ws_snapshot(ws))) return rc;
-    for (i = 0; i < ws->ntables && !rc; i++) rc = check_tail(ws, ws->tables[i]);
+    ws->snap_read = 0;
+    if (ws->posix) { /* (a git tree does not move) */
+        if ((rc = ws_commit_lock(ws, 0))) return rc;
+        locked = 1;
+    }
+    rc = load_catalog(ws);
+    if (!rc) rc = ws_snapshot_locked(ws);
+    /* A commit that crashed left its journal: read around it. */
+    if (!rc && locked && !ws->writable) rc = ws_journal_clip(ws);
+    if (!rc && ws->ntables && !(torn = calloc(ws->ntables, 1))) rc = pv_err(PV_ENOMEM, "out of memory");
+    for (i = 0; i < ws->ntables && !rc; i++) {
+        int one;
+        rc = check_tail(ws, ws->tables[i], &one);
+        torn[i] = (uint8_t)one;
+    }
+    if (locked) ws_commit_unlock(ws);
+    /* writable: a load cuts the torn line off (ws_replay.c) */
+    for (i = 0; i < ws->ntables && !rc; i++)
+        if (torn[i]) rc = ws_load_read(ws, ws->tables[i]);
+    free(torn);
     return rc;
 }
 
@@ -434,9 +459,9 @@ int pv_ws_table_source(pv_ws *ws, uint32_t i, pv_source *out)
      * rows are loaded. */
     if (t->loaded || (t->vecs && !t->vec_dirty)) {
         out->nrows = t->loaded ? t->nlive : t->vec_rows;
-    } else if ((rc = ws_point_ready(ws, t)) > 0) {
+    } else if ((rc = ws_point_read(ws, t)) > 0) {
         out->nrows = ws_point_rows(t);
-    } else if (rc < 0 || (rc = ws_table_rows_ready(ws, t))) {
+    } else if (rc < 0 || (rc = ws_rows_read(ws, t))) {
         return rc;
     } else {
         out->nrows = t->loaded ? t->nlive : t->vec_rows;
@@ -452,7 +477,7 @@ long pv_ws_conflicts(pv_ws *ws, uint32_t i, const pv_ws_conflict **out)
     int rc;
     *out = NULL;
     if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
-    if ((rc = ws_table_load(ws, ws->tables[i]))) return rc;
+    if ((rc = ws_load_read(ws, ws->tables[i]))) return rc;
     *out = ws->tables[i]->conflicts;
     return (long)ws->tables[i]->nconflicts;
 }
@@ -463,7 +488,7 @@ int pv_ws_table_rows(pv_ws *ws, uint32_t i, pv_bake_table *out)
     int rc;
     if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
     t = ws->tables[i];
-    if ((rc = ws_table_vectors(ws, t))) return rc;
+    if ((rc = ws_rows_read(ws, t)) || (rc = ws_table_vectors(ws, t))) return rc;
     out->schema = t->schema;
     out->nrows = t->vec_rows;
     out->cols = t->vecs;

@@ -37,7 +37,11 @@ int pv_ws_init(const char *dir);
 
 /* Open the workspace of `dir` (the directory holding `.pv/`). A torn last
  * line of a chunk (no final newline, from a crash) is cut off with a warning
- * on stderr when writable, and reported as PV_ECORRUPT otherwise.
+ * on stderr when writable, and reported as PV_ECORRUPT otherwise. The
+ * handle reads the snapshot taken here (pv.h, pv_open); a read that finds
+ * its chunks rewritten since by another process (the rewrite count,
+ * docs/FORMAT.md part 1) takes a new one if it is the handle's first, and
+ * fails with PV_EBUSY otherwise (every function below that reads a table).
  * Errors: PV_ENOTFOUND (no `.pv/`), PV_EFORMAT (newer layout version),
  * PV_ECORRUPT (a schema or chunk line that does not parse: file and line),
  * PV_EIO, PV_ENOMEM. */

@@ -307,7 +307,7 @@ int pv_ws_source_index_lookup(const pv_source *src, uint32_t index, const pv_val
     if (index >= t->schema->nindexes)
         return pv_err(PV_ERANGE, "table %s has no index number %u", t->schema->name, index);
     x = &t->schema->indexes[index];
-    if ((rc = ws_table_load(t->ws, t)) || (rc = ws_index_ready(t))) return rc;
+    if ((rc = ws_load_read(t->ws, t)) || (rc = ws_index_ready(t))) return rc;
     row = malloc((t->schema->ncols + 1) * sizeof *row);
     scratch = malloc(x->ncols * sizeof *scratch);
     if (!row || !scratch) {
@@ -446,7 +446,7 @@ int pv_ws_source_index_range(const pv_source *src, uint32_t index, const pv_valu
                       range ? " and a range" : "", x->name, x->ncols);
     for (i = 0; i < neq; i++)
         if (eq[i].type == PV_NULL) return PV_OK; /* `=` never holds on NULL */
-    if ((rc = ws_table_load(t->ws, t)) || (rc = ws_index_ready(t)) || (rc = order_ready(t, index))) return rc;
+    if ((rc = ws_load_read(t->ws, t)) || (rc = ws_index_ready(t)) || (rc = order_ready(t, index))) return rc;
     ord = t->indexes->order[index];
     first = search(t, x, ord, t->indexes->norder[index], eq, neq, lo, hi, range, 0);
     end = search(t, x, ord, t->indexes->norder[index], eq, neq, lo, hi, range, 1);

@@ -68,6 +68,9 @@ typedef struct ws_table {
     uint64_t *snap_size;
     size_t snap_n;
     struct timespec snap_dir_mtime; /* the table directory's, at the snapshot */
+    /* XXH3-64 of schema.jsonl as the catalog read it (0: written by this
+     * handle): a snapshot renewed in place needs the same schemas. */
+    uint64_t schema_hash;
 
     /* Set when the open transaction created or altered the table. */
     int txn_created;        /* new: its directory is written at commit */
@@ -195,6 +198,13 @@ struct pv_ws {
      * between the two, so it opens its own (ws_fork_check). */
     unsigned fork_gen;
     int commit_fd;          /* .pv/journal/lock, opened once; -1 if none */
+    /* The rewrite count (ws_snap.c) the snapshot was taken at, and whether
+     * anything has been read from the snapshot into memory (a table's rows,
+     * vectors or point state) or a transaction begun since it was taken:
+     * until then a snapshot whose chunks were rewritten is renewed in place
+     * instead of failing the read with PV_EBUSY. */
+    uint64_t snap_gen;
+    int snap_read;
     ws_txn txn;
     /* A git revision's checkpoints (ws_ckpt.h), borrowed; NULL: none. */
     const struct ws_rev_ckpt *rev_ckpt;
@@ -283,8 +293,9 @@ ws_table *ws_find(pv_ws *ws, const char *name);
 
 /* ws_snap.c: chunk lists and the snapshot of their sizes */
 int ws_list_chunks(pv_ws *ws, const ws_table *t, uint32_t **out, size_t *n);
-int ws_snapshot(pv_ws *ws);         /* takes the shared commit lock */
-int ws_snapshot_locked(pv_ws *ws);  /* the caller holds the commit lock */
+/* The snapshot of every table in the catalog, and the rewrite count; the
+ * caller holds the commit lock (ws_catalog_reload takes it, shared). */
+int ws_snapshot_locked(pv_ws *ws);
 int ws_snapshot_stale(pv_ws *ws, int *stale);
 /* Forks this process descends from (counted in each child by a
  * pthread_atfork handler, registered on the first call). */
@@ -295,6 +306,39 @@ unsigned ws_fork_gen(void);
 int ws_fork_check(pv_ws *ws);
 int ws_commit_lock(pv_ws *ws, int exclusive);
 void ws_commit_unlock(pv_ws *ws);
+
+/* The rewrite count: how many commits rewrote or removed chunk bytes that
+ * a snapshot may hold (a compaction, a dropped table, pvdev resolve), kept
+ * in the commit lock's file (docs/FORMAT.md part 1, "Commit lock"). Every
+ * other commit only appends past what any snapshot saw. A reader checks,
+ * after reading chunks, that the count is still its snapshot's: then
+ * every byte it read was there when the snapshot was taken.
+ * ws_gen_bump: +1, by a commit holding the commit lock exclusively, before
+ * it changes any chunk (Errors: PV_EIO). ws_gen_moved: 1 when the count is
+ * no longer the snapshot's, for a writer holding the writer lock. */
+int ws_gen_bump(pv_ws *ws);
+int ws_gen_moved(pv_ws *ws);
+/* Read what the snapshot holds of t into memory, by fn(ws, t, ctx) (a load,
+ * the vectors, the point state, a bake's rows), then check under the
+ * shared commit lock that no rewrite came in between. When one did, what
+ * fn built is dropped (WS_READ_ROWS: t's rows and vectors, WS_READ_POINT:
+ * its point state; `undo(ctx)` anything else), and, if nothing had been
+ * read from the snapshot yet, the snapshot is renewed in place (the same
+ * tables and schemas) and fn runs again; otherwise PV_EBUSY (reopen).
+ * Inside a transaction (the writer lock: no rewrite can come) and on a git
+ * tree, just fn. Returns fn's result, PV_EBUSY, or the lock's PV_EIO. */
+#define WS_READ_ROWS  1
+#define WS_READ_POINT 2
+int ws_read(pv_ws *ws, ws_table *t, int what, int (*fn)(pv_ws *ws, ws_table *t, void *ctx),
+            void (*undo)(void *ctx), void *ctx);
+/* The common ones: ws_table_load, ws_table_rows_ready and ws_point_ready
+ * through ws_read (each returns at once when t already has what it
+ * builds). */
+int ws_load_read(pv_ws *ws, ws_table *t);
+int ws_rows_read(pv_ws *ws, ws_table *t);
+int ws_point_read(pv_ws *ws, ws_table *t);
+/* The PV_EBUSY of a snapshot whose chunks were rewritten under it. */
+int ws_snap_busy(pv_ws *ws, const char *why);
 int ws_snap_set(ws_table *t, uint32_t num, uint64_t size);
 void ws_snap_times(pv_ws *ws, ws_table *t);  /* t NULL: the tables directory */
 

@@ -118,7 +118,13 @@ int ws_journal_run(pv_ws *ws, const ws_jop *ops, size_t n, int (*step)(void *ctx
     size_t i;
     int rc = ws_commit_lock(ws, 1), journaled = 0;
     if (rc) return rc;
-    if (!(rc = ws_journal_write(ws, ops, n))) journaled = 1;
+    /* a chunk rewritten or a table removed: readers are told first */
+    for (i = 0; i < n && !rc; i++)
+        if (ops[i].kind == WS_J_MOVED || ops[i].kind == WS_J_DROPPED) {
+            rc = ws_gen_bump(ws);
+            break;
+        }
+    if (!rc && !(rc = ws_journal_write(ws, ops, n))) journaled = 1;
     for (i = 0; i < n && !rc; i++) rc = step(ctx, i);
     for (i = 0; i < ndirs && !rc; i++) rc = ws_fsync_dir(dirs[i]);
     if (!rc) rc = ws_journal_clear(ws); /* the commit point */

@@ -169,6 +169,19 @@ fail:
     return rc;
 }
 
+static int point_fn(pv_ws *ws, ws_table *t, void *ctx)
+{
+    (void)ctx;
+    return ws_point_ready(ws, t);
+}
+
+int ws_point_read(pv_ws *ws, ws_table *t)
+{
+    /* (a current one was read and checked when it was built) */
+    if (t->point && point_fresh(t, t->point)) return 1;
+    return ws_read(ws, t, WS_READ_POINT, point_fn, NULL, NULL);
+}
+
 uint64_t ws_point_rows(const ws_table *t) { return t->point ? t->point->nrows : 0; }
 
 /* The damaged checkpoint's way: the table loaded (every segment checked:

@@ -563,15 +563,34 @@ static int apply_now(replay *R, chunk_job *j, pv_chunk_rec *r, size_t lineno)
     return rc;
 }
 
-/* Cut a torn last line (a crash mid-append) off the newest chunk. */
+/* Cut a torn last line (a crash mid-append) off the newest chunk, under
+ * the commit lock held exclusively (no commit runs meanwhile, and no other
+ * handle cuts it too), and only while it is still that crash's: the file
+ * is `had` bytes long and no rewrite came since the snapshot. A chunk
+ * rewritten since, read up to its old size, can end inside a line that is
+ * whole: that is the reader's mistake to drop (ws_read), not the file's to
+ * cut. A file that grew since is left as it is too (the torn line is not
+ * replayed). */
 static int repair_tail(pv_ws *ws, const char *path, size_t keep, size_t had)
 {
+    struct stat st;
+    int rc;
     if (!ws->writable)
         return PV_CORRUPT("'%s': the last line is incomplete (byte %zu of %zu); open the workspace with pvdev to repair it",
                           path, keep, had);
-    fprintf(stderr, "pv: warning: '%s': cutting an incomplete last line (bytes %zu..%zu), left by an interrupted write\n",
-            path, keep, had);
-    return pv_truncate_nofollow(path, keep);
+    if ((rc = ws_commit_lock(ws, 1))) return rc;
+    if (ws_gen_moved(ws)) {
+        rc = ws_snap_busy(ws, "");
+    } else if (lstat(path, &st) != 0) {
+        rc = pv_err_errno("cannot stat '%s'", path);
+    } else if ((uint64_t)st.st_size == (uint64_t)had) {
+        fprintf(stderr,
+                "pv: warning: '%s': cutting an incomplete last line (bytes %zu..%zu), left by an interrupted write\n",
+                path, keep, had);
+        rc = pv_truncate_nofollow(path, keep);
+    }
+    ws_commit_unlock(ws);
+    return rc;
 }
 
 /* Apply decoded job j (snapshot position i), then its failure if any. */

@@ -1,8 +1,17 @@
 /*
  * ws_snap.c: what a reader may read: the chunk files of each table and
- * their sizes, taken together under a shared lock that a committing writer
- * holds exclusively while it appends. A reader therefore sees each commit
- * whole or not at all, and waits at most for one commit's appends.
+ * their sizes, taken together (with the schemas) under a shared lock that
+ * a committing writer holds exclusively from its journal to its end. A
+ * reader therefore sees each commit whole or not at all, and waits at most
+ * for one commit.
+ *
+ * The reader reads the chunks later, without the lock, each only up to its
+ * size in the snapshot: appends land past it. A commit that rewrites or
+ * removes chunk bytes (a compaction, DROP TABLE, pvdev resolve) first adds
+ * one to the rewrite count in the lock's file; a reader checks the count
+ * after reading (ws_read) and, when it moved, reads again from a renewed
+ * snapshot or fails with PV_EBUSY, never keeping what it read
+ * (docs/FORMAT.md part 1, "Commit lock").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +23,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "ws_internal.h"
+
+/* No rewrite count: a snapshot that failed half-way matches none. */
+#define GEN_NONE UINT64_MAX
+/* Reads of one table that may each find the snapshot rewritten under
+ * them before the reader gives up (PV_EBUSY). */
+#define READ_TRIES 8
 
 static int num_cmp(const void *a, const void *b)
 {
@@ -94,6 +111,52 @@ void ws_commit_unlock(pv_ws *ws)
     if (ws->commit_fd >= 0) flock(ws->commit_fd, LOCK_UN);
 }
 
+/* ---- the rewrite count ------------------------------------------------------ */
+
+/* The count in the lock's file (decimal, then a newline; empty or absent:
+ * 0). Read with the commit lock held, so never half written. */
+static uint64_t gen_read(pv_ws *ws)
+{
+    char buf[32];
+    ssize_t n;
+    uint64_t g = 0;
+    ssize_t i;
+    if (ws->commit_fd < 0) return 0;
+    n = pread(ws->commit_fd, buf, sizeof buf, 0);
+    for (i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++) g = g * 10 + (uint64_t)(buf[i] - '0');
+    return g;
+}
+
+int ws_gen_bump(pv_ws *ws)
+{
+    char buf[32];
+    uint64_t g;
+    int n;
+    if (ws->commit_fd < 0) return PV_OK; /* (no lock file: no reader to tell) */
+    g = gen_read(ws) + 1;
+    /* (the count only grows, so the new text covers the old) */
+    n = snprintf(buf, sizeof buf, "%llu\n", (unsigned long long)g);
+    if (pwrite(ws->commit_fd, buf, (size_t)n, 0) != n)
+        return pv_err_errno("cannot write '%s/journal/lock'", ws->pvdir);
+    ws->snap_gen = g;
+    return PV_OK;
+}
+
+int ws_gen_moved(pv_ws *ws)
+{
+    if (!ws->posix) return 0;
+    if (ws_fork_check(ws) || commit_fd(ws) != PV_OK) return 1;
+    return gen_read(ws) != ws->snap_gen;
+}
+
+int ws_snap_busy(pv_ws *ws, const char *why)
+{
+    return pv_err(PV_EBUSY,
+                  "workspace '%s' changed under this handle: another process rewrote chunks it had not read yet "
+                  "(a compaction, DROP TABLE or pvdev resolve)%s; close and reopen it to read the new state",
+                  ws->root, why);
+}
+
 /* Record the chunk numbers and sizes of one table. */
 static int snap_table(pv_ws *ws, ws_table *t)
 {
@@ -151,6 +214,7 @@ int ws_snapshot_locked(pv_ws *ws)
 {
     uint32_t i;
     int rc = PV_OK;
+    ws->snap_gen = GEN_NONE;
     if (ws->posix) {
         /* the directory as it is now, also if it was replaced since */
         char path[4200];
@@ -160,18 +224,7 @@ int ws_snapshot_locked(pv_ws *ws)
         tables_mtime(ws, &ws->tables_mtime);
     }
     for (i = 0; i < ws->ntables && !rc; i++) rc = snap_table(ws, ws->tables[i]);
-    return rc;
-}
-
-int ws_snapshot(pv_ws *ws)
-{
-    int rc;
-    if (!ws->posix) return ws_snapshot_locked(ws); /* a git tree does not move */
-    if ((rc = ws_commit_lock(ws, 0))) return rc;
-    rc = ws_snapshot_locked(ws);
-    /* A commit that crashed left its journal: read around it. */
-    if (!rc && !ws->writable) rc = ws_journal_clip(ws);
-    ws_commit_unlock(ws);
+    if (!rc) ws->snap_gen = gen_read(ws);
     return rc;
 }
 
@@ -249,4 +302,102 @@ int ws_snapshot_stale(pv_ws *ws, int *stale)
         }
     }
     return PV_OK;
+}
+
+/* ---- reading what the snapshot holds --------------------------------------- */
+
+/* Is the rewrite count still the snapshot's? *cur 1 or 0. */
+static int snap_current(pv_ws *ws, int *cur)
+{
+    int rc;
+    *cur = 1;
+    if ((rc = ws_commit_lock(ws, 0))) return rc;
+    *cur = gen_read(ws) == ws->snap_gen;
+    ws_commit_unlock(ws);
+    return PV_OK;
+}
+
+/* Are the tables on disk the catalog's, with the same schema files? The
+ * caller holds the commit lock. */
+static int catalog_same(pv_ws *ws, int *same)
+{
+    char **names, path[PV_MAX_TABLE_NAME + 32];
+    size_t n, i, tables = 0;
+    int rc, ok = 1;
+    *same = 0;
+    if ((rc = ws->rd.list(ws->rd.ctx, "tables", &names, &n))) return rc;
+    for (i = 0; i < n && ok && !rc; i++) {
+        ws_table *t = NULL;
+        uint32_t k;
+        char *text = NULL;
+        size_t len;
+        if (names[i][0] == '.' || !pv_table_name_ok(names[i], strlen(names[i]))) continue;
+        tables++;
+        for (k = 0; k < ws->ntables && !t; k++)
+            if (!strcmp(ws->tables[k]->schema->name, names[i])) t = ws->tables[k];
+        if (!t || !t->schema_hash) {
+            ok = 0;
+            break;
+        }
+        snprintf(path, sizeof path, "tables/%s/schema.jsonl", names[i]);
+        rc = ws->rd.read(ws->rd.ctx, path, 16u << 20, &text, &len);
+        if (rc == PV_ENOTFOUND) rc = PV_OK, ok = 0;
+        else if (!rc) ok = (XXH3_64bits(text, len) | 1) == t->schema_hash;
+        free(text);
+    }
+    pv_names_free(names, n);
+    if (!rc) *same = ok && tables == ws->ntables;
+    return rc;
+}
+
+/* Take the snapshot again for the same catalog: nothing has been read from
+ * the old one. PV_EBUSY when the tables or schemas changed too. */
+static int snap_renew(pv_ws *ws)
+{
+    uint32_t i;
+    int rc, same;
+    for (i = 0; i < ws->ntables; i++) {
+        ws_point_free(ws->tables[i]);
+        ws_table_unload(ws->tables[i]);
+    }
+    if ((rc = ws_commit_lock(ws, 0))) return rc;
+    rc = catalog_same(ws, &same);
+    if (!rc && !same) rc = ws_snap_busy(ws, ", and its tables or their schemas changed too");
+    if (!rc) rc = ws_snapshot_locked(ws);
+    if (!rc && !ws->writable) rc = ws_journal_clip(ws);
+    ws_commit_unlock(ws);
+    return rc;
+}
+
+static int has_rows(const ws_table *t) { return t->loaded || (t->vecs && !t->vec_dirty) || t->point; }
+
+int ws_read(pv_ws *ws, ws_table *t, int what, int (*fn)(pv_ws *ws, ws_table *t, void *ctx),
+            void (*undo)(void *ctx), void *ctx)
+{
+    int tries, rc;
+    if (!ws->posix || ws->txn.open) {
+        rc = fn(ws, t, ctx);
+        if (has_rows(t)) ws->snap_read = 1;
+        return rc;
+    }
+    for (tries = 1;; tries++) {
+        int before = ws->snap_read, cur, lrc;
+        rc = fn(ws, t, ctx);
+        lrc = snap_current(ws, &cur);
+        if (!lrc && cur) {
+            if (has_rows(t)) ws->snap_read = 1;
+            return rc;
+        }
+        /* what fn read may mix the chunks before and after a rewrite, or
+         * cut a rewritten one anywhere: its result, rows, error or
+         * "corruption", is not the snapshot's. Drop it. (Unchecked, for
+         * the lock's error, it is dropped too.) */
+        if (undo) undo(ctx);
+        if (what & WS_READ_POINT) ws_point_free(t);
+        if (what & WS_READ_ROWS) ws_table_unload(t);
+        if (lrc) return rc < 0 ? rc : lrc;
+        if (before) return ws_snap_busy(ws, " after it had read others from its snapshot");
+        if (tries == READ_TRIES) return ws_snap_busy(ws, ", again at each of 8 reads");
+        if ((rc = snap_renew(ws))) return rc;
+    }
 }

@@ -551,19 +551,31 @@ static int cold_vectors(pv_ws *ws, ws_table *t, ws_bake_rows *b, uint64_t *rows)
     return PV_OK;
 }
 
-int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_rows_src **src,
-                         ws_bake_rows **handle)
+/* pv_ws_table_bake_src's arguments, for ws_read. */
+typedef struct bake_src_args {
+    pv_bake_table *out;
+    const pvdb_rows_src **src;
+    ws_bake_rows **handle;
+} bake_src_args;
+
+/* What bake_src built from a snapshot rewritten under it: dropped. */
+static void bake_src_undo(void *ctx)
 {
-    ws_table *t;
+    bake_src_args *a = ctx;
+    ws_bake_rows_free(*a->handle);
+    *a->handle = NULL;
+    *a->src = NULL;
+}
+
+static int bake_src(pv_ws *ws, ws_table *t, void *ctx)
+{
+    bake_src_args *a = ctx;
+    pv_bake_table *out = a->out;
+    const pvdb_rows_src **src = a->src;
+    ws_bake_rows **handle = a->handle;
     ws_bake_rows *b;
     uint64_t rows = 0;
     int rc;
-    *src = NULL;
-    *handle = NULL;
-    if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
-    t = ws->tables[i];
-    /* (rows in memory: the vectors are as cheap) */
-    if (t->loaded || (!ws->posix && !ws->rev_ckpt)) return 0;
     if (!(b = calloc(1, sizeof *b))) return pv_err(PV_ENOMEM, "out of memory");
     b->t = t;
     rc = ws_ckpt_open_ex(ws, t, WS_CKPT_ON_USE, &b->c);
@@ -595,4 +607,18 @@ int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_r
     *src = &b->src;
     *handle = b;
     return 1;
+}
+
+int pv_ws_table_bake_src(pv_ws *ws, uint32_t i, pv_bake_table *out, const pvdb_rows_src **src,
+                         ws_bake_rows **handle)
+{
+    bake_src_args a = {out, src, handle};
+    ws_table *t;
+    *src = NULL;
+    *handle = NULL;
+    if (i >= ws->ntables) return pv_err(PV_ERANGE, "table index %u out of range", i);
+    t = ws->tables[i];
+    /* (rows in memory: the vectors are as cheap) */
+    if (t->loaded || (!ws->posix && !ws->rev_ckpt)) return 0;
+    return ws_read(ws, t, WS_READ_ROWS, bake_src, bake_src_undo, &a);
 }

@@ -290,6 +290,18 @@ static void txn_end(pv_ws *ws, int clean)
 
 /* ---- begin, rollback, savepoints ----------------------------------------- */
 
+/* Undo a commit another writer left interrupted, under the commit lock:
+ * a reader taking its snapshot meanwhile sees the journal and the files
+ * it undoes as they were before, or neither. */
+static int recover(pv_ws *ws)
+{
+    int rc = ws_commit_lock(ws, 1);
+    if (rc) return rc;
+    rc = ws_journal_recover(ws, 0);
+    ws_commit_unlock(ws);
+    return rc;
+}
+
 int pv_ws_begin(pv_ws *ws)
 {
     int rc, stale, same;
@@ -301,8 +313,12 @@ int pv_ws_begin(pv_ws *ws)
      * other writer since our own clean commit (`same`): no journal can be
      * there. Files changed outside pvdev (a checkout, a merge, an edit)
      * are looked for every time. */
-    rc = same ? PV_OK : ws_journal_recover(ws, 0);
+    rc = same ? PV_OK : recover(ws);
     if (!rc) rc = ws_snapshot_stale(ws, &stale);
+    /* (a rewrite, a compaction of a chunk to the size it had, may leave
+     * every size and directory time as it was; only a writer rewrites, so
+     * none did since our own commit when `same`) */
+    if (!rc && !stale && !same) stale = ws_gen_moved(ws);
     if (!rc && stale) rc = ws_catalog_reload(ws);
     if (rc) {
         ws->txn.lock_ours = 0;
@@ -310,6 +326,9 @@ int pv_ws_begin(pv_ws *ws)
         return rc;
     }
     ws->txn.open = 1;
+    /* what the transaction loads and writes is the handle's from now on:
+     * its snapshot can no longer be renewed under it (ws_read) */
+    ws->snap_read = 1;
     return PV_OK;
 }
 
@@ -855,6 +874,17 @@ static void settle(pv_ws *ws)
     }
 }
 
+/* Does the commit rewrite or remove chunk bytes a snapshot may hold (a
+ * compaction moves chunks aside, DROP TABLE a table's directory)? Then
+ * readers are told first, by the rewrite count (ws_snap.c). */
+static int rewrites(const commit_plan *c)
+{
+    size_t i;
+    for (i = 0; i < c->nops; i++)
+        if (c->ops[i].kind == WS_J_MOVED || c->ops[i].kind == WS_J_DROPPED) return 1;
+    return 0;
+}
+
 static int one_line_append(const commit_plan *c)
 {
     return c->nops == 1 && c->ops[0].kind == WS_J_SIZE && c->ops[0].size > 0 && c->ntables == 1 &&
@@ -931,13 +961,15 @@ int pv_ws_commit(pv_ws *ws)
         /* Readers snapshot under the shared side of this lock: they see the
          * files before the journal is written or after it is gone. */
         if (!(rc = ws_commit_lock(ws, 1))) {
-            if (one_line_append(&c)) {
+            /* a rewrite tells readers first (failing, it writes nothing) */
+            if (rewrites(&c)) rc = ws_gen_bump(ws);
+            if (!rc && one_line_append(&c)) {
                 /* A single line appended to an existing chunk needs no
                  * journal: torn, it lacks its newline, and the next
                  * writable open cuts it (ws_load.c). */
                 applied = 1;
                 if ((rc = apply_plan(ws, &c))) cut_failed_append(ws, &c);
-            } else if (!(rc = ws_journal_write(ws, c.ops, c.nops))) {
+            } else if (!rc && !(rc = ws_journal_write(ws, c.ops, c.nops))) {
                 applied = 1;
                 rc = apply_plan(ws, &c);
                 /* On failure, undo through the journal, still under the locks;

@@ -799,7 +799,7 @@ int pv_ws_lookup(pv_ws *ws, const char *table, const pv_value *key, const pv_val
         return at < 0 ? 0 : vec_row(t, at, out);
     }
     /* not loaded: the checkpoint's key columns and its tail answer */
-    if (!t->loaded && (rc = ws_point_ready(ws, t)) != 0) return rc < 0 ? rc : ws_point_lookup(t, key, out);
+    if (!t->loaded && (rc = ws_point_read(ws, t)) != 0) return rc < 0 ? rc : ws_point_lookup(t, key, out);
     return ws_key_lookup_loaded(ws, t, key, out);
 }
 
@@ -810,7 +810,7 @@ int ws_key_lookup_loaded(pv_ws *ws, ws_table *t, const pv_value *key, const pv_v
     uint32_t k;
     long at;
     int rc;
-    if ((rc = ws_table_load(ws, t))) return rc;
+    if ((rc = ws_load_read(ws, t))) return rc;
     if (!(row = calloc(s->ncols + 1, sizeof *row))) return pv_err(PV_ENOMEM, "out of memory");
     for (k = 0; k < s->npk; k++) row[s->pk[k]] = key[k];
     at = ws_key_find(t, row, ws_key_hash(s, row));
