@@ -770,6 +770,23 @@ static void dump_state(const char *dir, char *out)
     pv_buf_free(&b);
 }
 
+/* A fresh workspace `name` (its path in dir) with tables t (two rows) and
+ * u (one), open writable; `state` receives dump_state's text of it. */
+static pv_db *two_tables(char *dir, size_t cap, const char *name, char *state)
+{
+    pv_db *db = NULL;
+    fresh_dir(dir, cap, name);
+    assert_int_equal(pv_workspace_init(dir), PV_OK);
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+    assert_int_equal(pv_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, g INTEGER); "
+                                 "CREATE TABLE u(k TEXT PRIMARY KEY, g INTEGER); "
+                                 "INSERT INTO t VALUES (1, 'one', 0), (2, 'two', 0); "
+                                 "INSERT INTO u VALUES ('z', 26)"),
+                     PV_OK);
+    dump_state(dir, state);
+    return db;
+}
+
 /* ref[s]: the state after step s of a run without faults (0: none yet). */
 #define MAX_STEPS 40
 static char ref_state[MAX_STEPS + 1][STATE_CAP];
@@ -1068,16 +1085,8 @@ static void test_failed_commit_undone_quietly(void **state)
         for (n = 1; !done; n++) {
             pv_db *db = NULL;
             int rc;
-            fresh_dir(dir, sizeof dir, "failcommit");
+            db = two_tables(dir, sizeof dir, "failcommit", before);
             snprintf(errpath, sizeof errpath, "%s.stderr", dir);
-            assert_int_equal(pv_workspace_init(dir), PV_OK);
-            assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
-            assert_int_equal(pv_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, g INTEGER); "
-                                         "CREATE TABLE u(k TEXT PRIMARY KEY, g INTEGER); "
-                                         "INSERT INTO t VALUES (1, 'one', 0), (2, 'two', 0); "
-                                         "INSERT INTO u VALUES ('z', 26)"),
-                             PV_OK);
-            dump_state(dir, before);
             if (txn) {
                 assert_int_equal(pv_exec(db, "BEGIN"), PV_OK);
                 assert_int_equal(pv_exec(db, txn), PV_OK);
@@ -1166,15 +1175,7 @@ static void test_failed_commit_then_cleanup_fails(void **state)
         for (k = 0;; k++) {
             pv_db *db = NULL;
             int rc;
-            fresh_dir(dir, sizeof dir, "failcleanup");
-            assert_int_equal(pv_workspace_init(dir), PV_OK);
-            assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
-            assert_int_equal(pv_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, g INTEGER); "
-                                         "CREATE TABLE u(k TEXT PRIMARY KEY, g INTEGER); "
-                                         "INSERT INTO t VALUES (1, 'one', 0), (2, 'two', 0); "
-                                         "INSERT INTO u VALUES ('z', 26)"),
-                             PV_OK);
-            dump_state(dir, before);
+            db = two_tables(dir, sizeof dir, "failcleanup", before);
             arm(0, IO_WRITE_EIO, io_n);
             F.then_alloc = k; /* k = 0: the write fails alone, for msg0 */
             rc = pv_exec(db, txns[x]);
