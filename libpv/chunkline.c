@@ -137,6 +137,49 @@ int pv_chunk_encode_header_compacted(pv_buf *out, char *const *names, uint32_t n
     return rc;
 }
 
+int pv_chunk_encode_header_cont(pv_buf *out, const pv_schema *s)
+{
+    size_t at = out->len;
+    int rc = pv_chunk_encode_header(out, s);
+    if (!rc) out->p[at + 6] = '0' + PV_CHUNK_VERSION_CONT; /* {"pv":1 -> {"pv":3 */
+    return rc;
+}
+
+int pv_chunk_line_is_header(const char *line, size_t len)
+{
+    return len >= 6 && memcmp(line, "{\"pv\":", 6) == 0;
+}
+
+int pv_chunk_check_place(const pv_chunk_rec *r, int first)
+{
+    if (first && r->kind != PV_REC_HEADER) return PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");
+    if (first && r->version == PV_CHUNK_VERSION_CONT)
+        return PV_CORRUPT("the first line is a continuation header {\"pv\":%d,...}; a chunk starts with "
+                          "{\"pv\":%d,...}", PV_CHUNK_VERSION_CONT, PV_CHUNK_VERSION);
+    if (!first && r->kind == PV_REC_HEADER && r->version != PV_CHUNK_VERSION_CONT)
+        return PV_CORRUPT("a chunk header after the first line (only a continuation header {\"pv\":%d,...} may "
+                          "come there)", PV_CHUNK_VERSION_CONT);
+    return PV_OK;
+}
+
+const char *pv_chunk_last_header(const char *text, size_t len, size_t *hlen)
+{
+    const char *end = text + len, *p = end;
+    /* from the end back: each line's start */
+    while (p > text) {
+        const char *start = p - 1, *nl;
+        while (start > text && start[-1] != '\n') start--;
+        nl = memchr(start, '\n', (size_t)(end - start));
+        if (pv_chunk_line_is_header(start, (size_t)((nl ? nl : end) - start))) {
+            *hlen = (size_t)((nl ? nl : end) - start);
+            return start;
+        }
+        p = start;
+    }
+    *hlen = 0;
+    return NULL;
+}
+
 int pv_chunk_header_is(const char *line, size_t len, const pv_schema *s)
 {
     pv_buf want = PV_BUF_INIT;
@@ -145,6 +188,10 @@ int pv_chunk_header_is(const char *line, size_t len, const pv_schema *s)
     if (pv_chunk_encode_header(&want, s)) return 0;
     n = want.len - 2; /* up to the columns' ']', without "}\n" */
     if (len == n + 1 && !memcmp(line, want.p, n + 1)) same = 1;
+    /* {"pv":3 ... ]}: a continuation header */
+    else if (len == n + 1 && !memcmp(line, want.p, 6) && line[6] == '0' + PV_CHUNK_VERSION_CONT &&
+             !memcmp(line + 7, want.p + 7, n - 6))
+        same = 1;
     /* {"pv":2 ... ],"compacted":"<16 hex>"} */
     else if (len == n + 32 && !memcmp(line, want.p, 6) && line[6] == '0' + PV_CHUNK_VERSION_COMPACTED &&
              !memcmp(line + 7, want.p + 7, n - 7) && !memcmp(line + n, ",\"compacted\":\"", 14) &&
@@ -552,9 +599,10 @@ static int read_header(pv_jscan *j, pv_arena *a, pv_chunk_rec *out)
     if (!names) return pv_err(PV_ENOMEM, "out of memory");
     if (!pv_js_lit(j, ':') || (rc = pv_js_int(j, &ver)))
         return PV_CORRUPT("expected the chunk version at byte %zu", JS_OFF(j));
-    if (ver != PV_CHUNK_VERSION && ver != PV_CHUNK_VERSION_COMPACTED)
-        return pv_err(PV_EFORMAT, "chunk version %lld is not supported (this pvdev reads %d and %d; upgrade pvdev)",
-                      (long long)ver, PV_CHUNK_VERSION, PV_CHUNK_VERSION_COMPACTED);
+    if (ver != PV_CHUNK_VERSION && ver != PV_CHUNK_VERSION_COMPACTED && ver != PV_CHUNK_VERSION_CONT)
+        return pv_err(PV_EFORMAT, "chunk version %lld is not supported (this pvdev reads %d to %d; upgrade pvdev)",
+                      (long long)ver, PV_CHUNK_VERSION, PV_CHUNK_VERSION_CONT);
+    out->version = (int)ver;
     if (!pv_js_lit(j, ',') || !pv_js_word(j, "\"columns\"") || !pv_js_lit(j, ':') ||
         !pv_js_lit(j, '['))
         return PV_CORRUPT("expected \"columns\" at byte %zu", JS_OFF(j));

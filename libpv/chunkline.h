@@ -6,11 +6,14 @@
  *           {"pv":2,"columns":["iata","name"],"compacted":"0123456789abcdef"}
  *            the header of a chunk `pvdev compact` rewrote: the XXH3-64 of
  *            the bytes it replaced (docs/FORMAT.md part 2)
+ *           {"pv":3,"columns":["iata","name","city"]}
+ *            a continuation header: never the first line; the columns of
+ *            the records after it (written after an ALTER TABLE)
  *   row     ["SFO","San Francisco Intl"]            a whole row, by position
  *   delete  {"delete":["SFO"]}                      the primary key values
  *   conflict {"conflict":{"key":["SFO"],"base":[...],"ours":[...],"theirs":null}}
- *            an unresolved merge conflict (docs/GIT.md): rows by header
- *            position, null for a side where the row is absent
+ *            an unresolved merge conflict (docs/GIT.md): rows by the
+ *            position in the header above, null where the row is absent
  *
  * Values: null, true/false, integers as canonical int64 text, reals as the
  * shortest round-trip text (always with '.' or 'e'; infinities as 1e999 and
@@ -31,6 +34,11 @@
 /* A chunk rewritten by a compaction: its header also says which bytes it
  * replaced, so it never equals a version the chunk had before. */
 #define PV_CHUNK_VERSION_COMPACTED 2
+/* A header after the first line: the records after it use its columns. A
+ * writer appends one when the chunk's last header lists other columns than
+ * the schema's (after an ALTER TABLE), so records stay in the open chunk
+ * (docs/FORMAT.md part 1, docs/GIT.md "Changing columns"). */
+#define PV_CHUNK_VERSION_CONT 3
 
 /* The number of a chunk file named `name` (no directory): "00000042.jsonl"
  * is 42. 0 when the name is not a chunk's: exactly 8 decimal digits then
@@ -60,6 +68,7 @@ typedef struct pv_chunk_rec {
     pv_value *vals;       /* in the arena */
     pv_blobref *refs;     /* in the arena, one per value; NULL if none is a ref */
     char **names;         /* header: column names (arena) */
+    int version;          /* header: its "pv" number (PV_CHUNK_VERSION*) */
     pv_value *side[3];    /* conflict: base, ours, theirs rows; NULL = absent */
     pv_blobref *side_refs[3];
 } pv_chunk_rec;
@@ -70,10 +79,23 @@ int pv_chunk_encode_header(pv_buf *out, const pv_schema *s);
 /* The header of a chunk a compaction rewrote: version 2, the column names
  * the chunk had, and `replaced`, the XXH3-64 (seed 0) of its bytes before. */
 int pv_chunk_encode_header_compacted(pv_buf *out, char *const *names, uint32_t n, uint64_t replaced);
-/* Is `line` (len bytes, without its '\n') a chunk header, of version 1 or
- * 2, listing exactly the columns of s in order (a chunk appends may go
- * to)? 1 or 0. */
+/* A continuation header listing the columns of s: {"pv":3,"columns":[...]}. */
+int pv_chunk_encode_header_cont(pv_buf *out, const pv_schema *s);
+/* Is `line` (len bytes, without its '\n') a chunk header, of version 1, 2
+ * or 3, listing exactly the columns of s in order (records may be appended
+ * under it)? 1 or 0. */
 int pv_chunk_header_is(const char *line, size_t len, const pv_schema *s);
+/* Does `line` start like a header ({"pv":)? A cheap test for readers that
+ * skip lines without decoding them: such a line must be decoded. */
+int pv_chunk_line_is_header(const char *line, size_t len);
+/* Is decoded record r allowed at its place: `first` when it is the first
+ * line of its chunk? The first line must be a header of version 1 or 2; a
+ * header after it must be of version 3. PV_OK, or PV_ECORRUPT with a
+ * message (the caller prefixes file and line). */
+int pv_chunk_check_place(const pv_chunk_rec *r, int first);
+/* The last line of chunk text (len bytes) that starts like a header, and
+ * its length without the '\n': NULL when none (a text without a header). */
+const char *pv_chunk_last_header(const char *text, size_t len, size_t *hlen);
 int pv_chunk_encode_row(pv_buf *out, const pv_schema *s, const pv_value *row,
                         const pv_blobref *refs);
 int pv_chunk_encode_delete(pv_buf *out, const pv_schema *s, const pv_value *key);

@@ -178,8 +178,10 @@ int pv_db_drop_table(pv_db *db, const char *table, int if_exists);
  * new schema with pv_schema_clone + pv_schema_rename_column /
  * pv_schema_drop_column / pv_schema_add_column, which keep the column
  * history: chunks written before still read by name, so the change is the
- * schema file alone in a diff, and later rows start a new chunk under the
- * new header. The primary key may not change. Errors: PV_EREADONLY,
+ * schema file alone in a diff, and later rows go to the open chunk behind
+ * a continuation header listing the new columns (a new chunk only when
+ * that one is sealed: docs/FORMAT.md part 1). The primary key may not
+ * change. Errors: PV_EREADONLY,
  * PV_ENOTFOUND, PV_ECONSTRAINT, PV_EMISUSE, PV_ELOCKED, PV_EIO, PV_ENOMEM. */
 int pv_db_alter_table(pv_db *db, const char *table, pv_schema *schema,
                       const int *from);

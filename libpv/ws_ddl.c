@@ -212,8 +212,9 @@ int pv_ws_alter_table(pv_ws *ws, const char *table, pv_schema *schema, const int
     t->txn_created = old->txn_created;
     t->txn_altered = 1;
     t->prev = old;
-    /* rows from now on go to a chunk with the new header, unless only the
-     * indexes changed */
+    /* rows from now on go behind a header listing the new columns (a
+     * continuation header in the open chunk), unless only the indexes
+     * changed */
     t->last_header_ok = same_columns(old->schema, t->schema, from) ? old->last_header_ok : 0;
     if ((rc = copy_snapshot(old, t)) || (rc = copy_rows(old, t, from)) || (rc = check_new_indexes(old, t)))
         goto fail;

@@ -98,11 +98,9 @@ static void check_line(fsck *f, const pv_schema *s, const char *p, size_t len, s
     }
     if (pv_chunk_decode(p, len, types, *ntypes, ktypes, s->npk, &a, &r) != PV_OK) {
         problem(f, "%s: %s", where, pv_errmsg());
-    } else if (lineno == 1 && r.kind != PV_REC_HEADER) {
-        problem(f, "%s: the first line must be the chunk header {\"pv\":...}", where);
-    } else if (lineno > 1 && r.kind == PV_REC_HEADER) {
-        problem(f, "%s: a chunk header after the first line", where);
-    } else if (r.kind == PV_REC_HEADER) {
+    } else if (pv_chunk_check_place(&r, lineno == 1) != PV_OK) {
+        problem(f, "%s: %s", where, pv_errmsg());
+    } else if (r.kind == PV_REC_HEADER) { /* the first line, or a continuation header */
         if (r.nvals > PV_MAX_COLUMNS || !map_types(f, s, &r, types, where)) *ntypes = 0;
         else *ntypes = r.nvals;
     } else if (r.kind == PV_REC_CONFLICT) {

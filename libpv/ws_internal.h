@@ -55,11 +55,12 @@ typedef struct ws_table {
     struct ws_table *tail;  /* records after the checkpoint, when the
                                vectors merge them in (ws_tail.c) */
 
-    /* The last chunk file, where appends go until it is sealed, or until
-     * the schema changes: a chunk has one header. */
+    /* The last chunk file, where appends go until it is sealed, whatever
+     * its columns (after a schema change, behind a continuation header). */
     uint32_t last_chunk;    /* 0 when the table has no chunk yet */
     uint64_t last_size;
-    int last_header_ok;     /* its header lists the current columns */
+    int last_header_ok;     /* its last header lists the current columns (else
+                               the next append starts with a continuation header) */
 
     /* Chunk sizes seen by the snapshot taken at open (or the last refresh):
      * a chunk is read only up to its size here, so a commit in progress in

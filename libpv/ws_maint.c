@@ -27,6 +27,7 @@
  * "Compacting and merging"). */
 
 #define NO_SLOT UINT32_MAX
+#define HEADER_SLOT (UINT32_MAX - 1) /* a continuation header: it stays */
 
 void ws_compact_free(ws_compact *c)
 {
@@ -152,10 +153,14 @@ static int scan_chunk(pv_ws *ws, ws_table *t, size_t c, scan *sc)
         long at;
         sc->slot[c][line] = NO_SLOT;
         if (line == 0) {
-            rc = map_header(t, p, (size_t)(nl - p), &ha, &m);
+            if (!(rc = map_header(t, p, (size_t)(nl - p), &ha, &m)))
+                rc = pv_chunk_check_place(&m.h, 1);
         } else if (!(rc = pv_chunk_decode(p, (size_t)(nl - p), m.types, m.h.nvals, ktypes, s->npk, &a, &r))) {
-            if (r.kind == PV_REC_HEADER) rc = PV_CORRUPT("a chunk header after the first line");
-            else if (r.kind == PV_REC_CONFLICT) rc = PV_CORRUPT("a conflict record (resolve it first)");
+            if (r.kind == PV_REC_HEADER) {
+                /* a continuation header: the columns of the lines after it */
+                if (!(rc = pv_chunk_check_place(&r, 0)) && !(rc = map_header(t, p, (size_t)(nl - p), &ha, &m)))
+                    sc->slot[c][line] = HEADER_SLOT;
+            } else if (r.kind == PV_REC_CONFLICT) rc = PV_CORRUPT("a conflict record (resolve it first)");
             else if (!(rc = record_key(ws, t, &m, &r, &a, row)) &&
                      (at = ws_key_find(t, row, ws_key_hash(s, row))) >= 0) {
                 sc->slot[c][line] = (uint32_t)at;
@@ -178,8 +183,9 @@ static int scan_chunk(pv_ws *ws, ws_table *t, size_t c, scan *sc)
 
 /* Pass 2 over chunk index c: its lines that stay. A chunk that loses a
  * line is planned anew: the version 2 header, naming the bytes it
- * replaces, then the lines kept, in their order. *kept counts the rows
- * kept. */
+ * replaces, then the lines kept, in their order (its continuation headers
+ * all stay, so each row keeps the columns it was written under). *kept
+ * counts the rows kept. */
 static int plan_chunk(pv_ws *ws, ws_table *t, size_t c, const scan *sc, ws_compact *out, size_t *kept)
 {
     pv_arena ha = PV_ARENA_INIT;
@@ -195,6 +201,8 @@ static int plan_chunk(pv_ws *ws, ws_table *t, size_t c, const scan *sc, ws_compa
         if (line == 0) {
             if (!(rc = map_header(t, p, (size_t)(nl - p), &ha, &m)))
                 rc = pv_chunk_encode_header_compacted(&b, m.h.names, m.h.nvals, XXH3_64bits(text, len));
+        } else if (slot == HEADER_SLOT) {
+            rc = pv_buf_append(&b, p, (size_t)(nl - p) + 1);
         } else if (slot != NO_SLOT && t->live[slot] && sc->last[slot] == ((uint64_t)c << 32 | line)) {
             while (q < nl && (*q == ' ' || *q == '\t')) q++;
             if (*q != '[') /* a live key's last record is a row: the load says so */
@@ -210,8 +218,10 @@ static int plan_chunk(pv_ws *ws, ws_table *t, size_t c, const scan *sc, ws_compa
     if (!rc && dropped) {
         /* The newest chunk stays sealed when it was: a branch that forked
          * since appends to the next number, and so do we, so that both
-         * add that file and git drives it. */
-        if (c + 1 == t->snap_n && len >= PV_CHUNK_SEAL_BYTES && b.len < PV_CHUNK_SEAL_BYTES && t->last_header_ok) {
+         * add that file and git drives it (whatever its columns: records
+         * go to an open chunk of other columns too, behind a continuation
+         * header). */
+        if (c + 1 == t->snap_n && len >= PV_CHUNK_SEAL_BYTES && b.len < PV_CHUNK_SEAL_BYTES) {
             pv_buf next = PV_BUF_INIT;
             rc = add_file(out, t->snap_num[c], 0, &b);
             if (!rc) rc = pv_chunk_encode_header(&next, t->schema);

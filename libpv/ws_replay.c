@@ -85,8 +85,9 @@ static int map_header(const ws_table *t, const pv_chunk_rec *h, chunk_map *m)
     return PV_OK;
 }
 
-/* Does a header list exactly the current columns, in order? Appends may
- * only go to such a chunk. */
+/* Does a header list exactly the current columns, in order? Records may
+ * only be appended under such a header (else after a continuation header
+ * that is). */
 static int header_is_current(const ws_table *t, const pv_chunk_rec *h)
 {
     uint32_t i;
@@ -243,11 +244,14 @@ typedef struct chunk_job {
     size_t had;               /* read (>= len: a torn last line is cut) */
     int stream;               /* too big to decode ahead: decoded while applied */
     ws_ckpt_chunk cover;
-    chunk_map map;            /* from its header line */
-    int header_ok;            /* the header lists the current columns */
+    chunk_map map;            /* from its last header line so far */
+    chunk_map *old;           /* the maps of its earlier headers (continuation headers) */
+    size_t nold;
+    int header_ok;            /* the last header lists the current columns */
     pv_arena arena;           /* the records' values */
     pv_chunk_rec *recs;
     size_t *lines;            /* line number of each record */
+    uint32_t *mapi;           /* the map of each record: old[i], or map when i == nold */
     size_t nrec, cap;
     int rc;                   /* the first failure, after records [0, nrec) */
     char *err;                /*   its message */
@@ -342,8 +346,25 @@ static int key_types(const ws_table *t, int **out)
     return PV_OK;
 }
 
-/* Decode the chunk's lines (the header maps the rows' columns), emitting
- * each record. Errors come with the file and line. */
+/* A header of the chunk (its first line, or a continuation header): the
+ * map of the records after it. An earlier map is kept for the records
+ * decoded under it (keep_rec). */
+static int take_header(const ws_table *t, chunk_job *j, const pv_chunk_rec *r)
+{
+    if (j->saw_header) {
+        chunk_map *g = realloc(j->old, (j->nold + 1) * sizeof *g);
+        if (!g) return pv_err(PV_ENOMEM, "out of memory");
+        j->old = g;
+        j->old[j->nold++] = j->map;
+        memset(&j->map, 0, sizeof j->map);
+    }
+    j->saw_header = 1;
+    if (j->is_last) j->header_ok = header_is_current(t, r);
+    return map_header(t, r, &j->map);
+}
+
+/* Decode the chunk's lines (each header maps the columns of the rows after
+ * it), emitting each record. Errors come with the file and line. */
 static int decode_lines(replay *R, chunk_job *j, const char *path, emit_fn emit)
 {
     const ws_table *t = R->t;
@@ -362,33 +383,43 @@ static int decode_lines(replay *R, chunk_job *j, const char *path, emit_fn emit)
             break;
         }
         rc = pv_chunk_decode(p, (size_t)(nl - p), j->map.types, j->map.n, ktypes, t->schema->npk, &j->arena, &r);
-        if (!rc && lineno == 1 && r.kind != PV_REC_HEADER)
-            rc = PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");
-        else if (!rc && lineno > 1 && r.kind == PV_REC_HEADER)
-            rc = PV_CORRUPT("a chunk header after the first line");
-        if (!rc && r.kind == PV_REC_HEADER) {
-            j->saw_header = 1;
-            rc = map_header(t, &r, &j->map);
-            if (!rc && j->is_last) j->header_ok = header_is_current(t, &r);
-        }
+        if (!rc) rc = pv_chunk_check_place(&r, lineno == 1);
+        if (!rc && r.kind == PV_REC_HEADER) rc = take_header(t, j, &r);
         if (!rc) rc = emit(R, j, &r, lineno);
         if (rc) {
             pv_err_prefix("'%s' line %zu", path, lineno);
             break;
         }
         p = nl + 1;
-        /* after the header, skip what a checkpoint already holds */
+        /* after the header, skip what a checkpoint already holds; the
+         * last continuation header skipped names the columns after it */
         if (lineno == 1 && j->start > (uint64_t)(p - j->text)) {
-            const char *to = j->text + (j->start < j->len ? j->start : j->len);
-            for (; p < to && (p = memchr(p, '\n', (size_t)(to - p))) != NULL; p++) lineno++;
+            const char *to = j->text + (j->start < j->len ? j->start : j->len), *cont = NULL;
+            size_t contline = 0, clen = 0;
+            for (; p < to; p = nl + 1) {
+                if (!(nl = memchr(p, '\n', (size_t)(to - p)))) break;
+                lineno++;
+                if (pv_chunk_line_is_header(p, (size_t)(nl - p))) cont = p, clen = (size_t)(nl - p), contline = lineno;
+            }
             p = to;
+            if (cont) {
+                rc = pv_chunk_decode(cont, clen, NULL, 0, ktypes, t->schema->npk, &j->arena, &r);
+                if (!rc) rc = pv_chunk_check_place(&r, 0);
+                if (!rc && r.kind != PV_REC_HEADER) rc = PV_CORRUPT("expected a continuation header");
+                if (!rc) rc = take_header(t, j, &r);
+                if (!rc) rc = emit(R, j, &r, contline);
+                if (rc) {
+                    pv_err_prefix("'%s' line %zu", path, contline);
+                    break;
+                }
+            }
         }
     }
     free(ktypes);
     return rc;
 }
 
-/* Keep a record for the applier. */
+/* Keep a record for the applier, with the map it is read by. */
 static int keep_rec(replay *R, chunk_job *j, pv_chunk_rec *r, size_t lineno)
 {
     (void)R;
@@ -396,13 +427,17 @@ static int keep_rec(replay *R, chunk_job *j, pv_chunk_rec *r, size_t lineno)
         size_t cap = j->cap ? 2 * j->cap : 1024;
         pv_chunk_rec *recs = realloc(j->recs, cap * sizeof *recs);
         size_t *lines;
+        uint32_t *mapi;
         if (!recs) return pv_err(PV_ENOMEM, "out of memory");
         j->recs = recs;
         if (!(lines = realloc(j->lines, cap * sizeof *lines))) return pv_err(PV_ENOMEM, "out of memory");
         j->lines = lines;
+        if (!(mapi = realloc(j->mapi, cap * sizeof *mapi))) return pv_err(PV_ENOMEM, "out of memory");
+        j->mapi = mapi;
         j->cap = cap;
     }
     j->recs[j->nrec] = *r;
+    j->mapi[j->nrec] = (uint32_t)j->nold;
     j->lines[j->nrec++] = lineno;
     return PV_OK;
 }
@@ -424,17 +459,27 @@ static int col_rec(replay *R, chunk_job *j, pv_chunk_rec *r, size_t lineno)
     return rc;
 }
 
+static void maps_free(chunk_job *j)
+{
+    size_t i;
+    for (i = 0; i < j->nold; i++) {
+        free(j->old[i].types);
+        free(j->old[i].to);
+    }
+    free(j->old);
+    j->old = NULL;
+    j->nold = 0;
+    free(j->map.types);
+    free(j->map.to);
+    memset(&j->map, 0, sizeof j->map);
+}
+
 /* Back to nothing decoded (the text stays). */
 static void undecode(replay *R, chunk_job *j)
 {
     ws_rowcols_free(&j->cols, R->t->schema);
     pv_arena_free(&j->arena);
-    free(j->map.types);
-    free(j->map.to);
-    j->map.types = NULL;
-    j->map.to = NULL;
-    j->map.n = 0;
-    j->map.direct = 0;
+    maps_free(j);
     j->header_ok = j->saw_header = 0;
 }
 
@@ -471,17 +516,16 @@ static void job_clear(const replay *R, chunk_job *j)
     free(j->row);
     j->row = NULL;
     free(j->text);
-    free(j->map.types);
-    free(j->map.to);
+    maps_free(j);
     pv_arena_free(&j->arena);
     free(j->recs);
     free(j->lines);
+    free(j->mapi);
     free(j->err);
     j->text = NULL;
-    j->map.types = NULL;
-    j->map.to = NULL;
     j->recs = NULL;
     j->lines = NULL;
+    j->mapi = NULL;
     j->err = NULL;
     j->nrec = j->cap = 0;
 }
@@ -535,7 +579,8 @@ static int apply_delete(replay *R, const pv_chunk_rec *r)
     return delete_row(t, R->row, R->rows != R->t);
 }
 
-static int apply_rec(replay *R, chunk_job *j, const pv_chunk_rec *r, size_t lineno)
+/* Apply one record, read by map m (that of the header above it). */
+static int apply_rec(replay *R, chunk_job *j, const chunk_map *m, const pv_chunk_rec *r, size_t lineno)
 {
     int rc;
     switch (r->kind) {
@@ -543,10 +588,10 @@ static int apply_rec(replay *R, chunk_job *j, const pv_chunk_rec *r, size_t line
         if (j->is_last) R->t->last_header_ok = j->header_ok;
         return PV_OK;
     case PV_REC_ROW:
-        return apply_rowrec(R, &j->map, r);
+        return apply_rowrec(R, m, r);
     case PV_REC_CONFLICT:
         if (sink_on(R) && (rc = ws_vecsink_to_rows(R->vs))) return rc;
-        return note_conflict(R->rows, &j->map, r, j->num, lineno);
+        return note_conflict(R->rows, m, r, j->num, lineno);
     default:
         return apply_delete(R, r);
     }
@@ -555,7 +600,7 @@ static int apply_rec(replay *R, chunk_job *j, const pv_chunk_rec *r, size_t line
 /* A record of a big chunk, applied as it is decoded. */
 static int apply_now(replay *R, chunk_job *j, pv_chunk_rec *r, size_t lineno)
 {
-    int rc = apply_rec(R, j, r, lineno);
+    int rc = apply_rec(R, j, &j->map, r, lineno);
     /* Decoded strings were copied into the table: recycle the scratch
      * space so a big chunk does not double memory. */
     if (!rc && j->arena.total > (16u << 20)) pv_arena_free(&j->arena);
@@ -609,7 +654,8 @@ static int apply_job(replay *R, size_t i, chunk_job *j)
     if (j->stream && !j->rc) return decode_lines(R, j, path, apply_now);
     if (j->colmode) return apply_cols(R, j, path);
     for (k = 0; k < j->nrec; k++) {
-        if ((rc = apply_rec(R, j, &j->recs[k], j->lines[k]))) {
+        const chunk_map *m = j->mapi[k] < j->nold ? &j->old[j->mapi[k]] : &j->map;
+        if ((rc = apply_rec(R, j, m, &j->recs[k], j->lines[k]))) {
             pv_err_prefix("'%s' line %zu", path, j->lines[k]);
             return rc;
         }

@@ -524,12 +524,32 @@ static char *relpath(const ws_table *t, uint32_t num)
     return s;
 }
 
+/* The records of p after a continuation header listing the schema's
+ * columns: they go to an open chunk whose last header lists others. */
+static int prepend_cont(table_plan *p)
+{
+    pv_buf b = PV_BUF_INIT;
+    int rc = pv_chunk_encode_header_cont(&b, p->t->schema);
+    if (!rc) rc = pv_buf_append(&b, p->lines.p, p->lines.len);
+    if (rc) {
+        pv_buf_free(&b);
+        return rc;
+    }
+    pv_buf_free(&p->lines);
+    p->lines = b;
+    return PV_OK;
+}
+
 /* Decide where each table's records go (sealing chunks at the bound), and
- * write the journal entries that undo it. */
+ * write the journal entries that undo it. Records go to the open chunk
+ * until it is sealed, whatever its columns: after an ALTER TABLE behind a
+ * continuation header (docs/FORMAT.md part 1), so that a branch that forked
+ * before the ALTER and wrote too changed the same file, which git then
+ * hands to the merge driver (docs/GIT.md, "Changing columns"). */
 static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
 {
     ws_table *t = p->t;
-    const char *q = p->lines.p, *end = p->lines.p + p->lines.len;
+    const char *q, *end;
     uint32_t num;
     int64_t orig;      /* the first file's length before the commit; -1: new */
     uint64_t size;
@@ -539,11 +559,14 @@ static int plan_files(table_plan *p, ws_jop **ops, size_t *nops, size_t *cap)
     } else if (t->last_size == 0) {
         /* an empty newest chunk (its header torn off by a crash) is reused */
         num = t->last_chunk, is_new = 1, orig = 0;
-    } else if (t->last_size >= PV_CHUNK_SEAL_BYTES || !t->last_header_ok) {
+    } else if (t->last_size >= PV_CHUNK_SEAL_BYTES) {
         num = t->last_chunk + 1, is_new = 1, orig = -1;
     } else {
         num = t->last_chunk, is_new = 0, orig = (int64_t)t->last_size;
+        if (!t->last_header_ok && (rc = prepend_cont(p))) return rc;
     }
+    q = p->lines.p;
+    end = p->lines.p + p->lines.len;
     size = is_new ? 0 : t->last_size;
     p->first_num = num;
     p->first_is_new = is_new;

@@ -63,7 +63,9 @@ static int check_chunk(const char *path, const char *text, size_t len, const pv_
         nl = memchr(p, '\n', (size_t)(end - p));
         n = (size_t)(nl - p);
         lineno++;
-        if (lineno > 1 && (size_t)(p - text) < from) continue;
+        /* lines HEAD had are not checked again, but a continuation header
+         * among them names the columns of the lines after it */
+        if (lineno > 1 && (size_t)(p - text) < from && !pv_chunk_line_is_header(p, n)) continue;
         if (n >= 7 && (!memcmp(p, "<<<<<<<", 7) || !memcmp(p, "=======", 7) || !memcmp(p, ">>>>>>>", 7))) {
             rc = pv_err(PV_ECORRUPT, "'%s' line %zu: git conflict marker: the pv merge driver was not used "
                         "(run 'pvdev git-setup', then redo the merge)", path, lineno);
@@ -76,11 +78,8 @@ static int check_chunk(const char *path, const char *text, size_t len, const pv_
         }
         pv_arena_reset(&a);
         rc = pv_chunk_decode(p, n, types, ntypes, ktypes, s->npk, &a, &r);
-        if (!rc && lineno == 1 && r.kind != PV_REC_HEADER)
-            rc = pv_err(PV_ECORRUPT, "the first line must be the chunk header {\"pv\":...}");
-        else if (!rc && lineno > 1 && r.kind == PV_REC_HEADER)
-            rc = pv_err(PV_ECORRUPT, "a chunk header after the first line");
-        else if (!rc && r.kind == PV_REC_HEADER) {
+        if (!rc) rc = pv_chunk_check_place(&r, lineno == 1);
+        if (!rc && r.kind == PV_REC_HEADER) {
             uint32_t i;
             free(types);
             ntypes = r.nvals;

@@ -39,8 +39,9 @@ typedef struct side {
     int has;
 } side;
 
-/* The receiving chunk's header mapped to the merged schema: records are
- * appended in its column order. */
+/* The receiving chunk's last header (its first line, or the last
+ * continuation header) mapped to the merged schema: records are appended in
+ * its column order. */
 typedef struct recv_map {
     uint32_t n;          /* header columns */
     int *col;            /* per header position: the schema column, or -1 (a dropped column: null) */
@@ -62,7 +63,7 @@ typedef struct job {
     char *pvdir;                     /* "<prefix>.pv" in the work tree */
     side s[3];
     pv_buf out;                      /* records to append */
-    recv_map recv;                   /* the receiving chunk's header */
+    recv_map recv;                   /* the receiving chunk's last header */
     pv_buf result;                   /* the receiving chunk's new bytes */
     pvgit_merge_stats *st;
     int in_memory;                   /* objects written go to memory (virtual bases) */
@@ -396,24 +397,22 @@ static int merge_states(job *j, const pv_schema *s, changes *cs)
 
 /* ---- records that turn the merged tree's replay into the merged state ----- */
 
-#define NEED_REWRITE 2   /* a record cannot be written under the header */
+#define NEED_CONT 2   /* a record cannot be written under the last header */
 
 static int map_receiving(const pv_schema *s, const char *chunk, size_t len, recv_map *m)
 {
-    pv_buf want = PV_BUF_INIT;
     pv_arena a = PV_ARENA_INIT;
     pv_chunk_rec h;
-    const char *nl = memchr(chunk, '\n', len);
+    size_t hlen;
+    const char *last = pv_chunk_last_header(chunk, len, &hlen);
     uint32_t i;
     int rc;
     memset(m, 0, sizeof *m);
-    if (!nl) return PV_CORRUPT("the receiving chunk has no header");
-    if ((rc = pv_chunk_encode_header(&want, s))) return rc;
-    m->identity = want.len == (size_t)(nl - chunk) + 1 && memcmp(want.p, chunk, want.len) == 0;
-    pv_buf_free(&want);
+    if (!last || !memchr(chunk, '\n', len)) return PV_CORRUPT("the receiving chunk has no header");
+    m->identity = pv_chunk_header_is(last, hlen, s);
     if (m->identity) return PV_OK;
-    rc = pv_chunk_decode(chunk, (size_t)(nl - chunk), NULL, 0, NULL, 0, &a, &h);
-    if (!rc && h.kind != PV_REC_HEADER) rc = PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");
+    rc = pv_chunk_decode(last, hlen, NULL, 0, NULL, 0, &a, &h);
+    if (!rc && h.kind != PV_REC_HEADER) rc = PV_CORRUPT("the receiving chunk's last header does not read");
     if (!rc && (!(m->col = calloc(h.nvals + 1, sizeof *m->col)) || !(m->listed = calloc(s->ncols + 1, 1))))
         rc = pv_err(PV_ENOMEM, "out of memory");
     for (i = 0; !rc && i < h.nvals; i++) {
@@ -434,8 +433,8 @@ static void recv_map_free(recv_map *m)
 }
 
 /* A row of the merged schema in the header's column order: 0, or
- * NEED_REWRITE when a column the header lacks holds a value other than
- * what such a chunk reads for it (the default, or NULL). */
+ * NEED_CONT when a column the header lacks holds a value other than what
+ * such a chunk reads for it (the default, or NULL). */
 static int project(const job *j, const pv_schema *s, const pv_value *row, pv_value *out)
 {
     const recv_map *m = &j->recv;
@@ -448,7 +447,7 @@ static int project(const job *j, const pv_schema *s, const pv_value *row, pv_val
         pv_value absent;
         absent.type = PV_NULL;
         if (s->cols[c].dflt) absent = *s->cols[c].dflt;
-        if (!m->listed[c] && !cell_eq(&row[c], &absent)) return NEED_REWRITE;
+        if (!m->listed[c] && !cell_eq(&row[c], &absent)) return NEED_CONT;
     }
     for (c = 0; c < m->n; c++) {
         if (m->col[c] >= 0) out[c] = row[m->col[c]];
@@ -582,43 +581,43 @@ static int fix_unplaceable(job *j, const pv_schema *s, const pv_value *want, con
     return encode_conflict(j, s, &tmp, &j->out);
 }
 
-/* The receiving chunk's new bytes: ours' (or, rewritten, the merged
- * header), then the records. */
-static int receiving_content(job *j, const pv_schema *s, int rewrite, pv_buf *content)
+/* The receiving chunk's new bytes: ours' (the merged set's version of it
+ * before the records), with `cont` a continuation header listing the
+ * merged schema's columns, then the records. */
+static int receiving_content(job *j, const pv_schema *s, const char *ours, size_t len, int cont, pv_buf *content)
 {
-    size_t len;
-    const char *ours = pvgit_vtree_get(j->merged, j->hpath, &len);
     int rc;
     content->len = 0;
-    if (rewrite) rc = pv_chunk_encode_header(content, s);
-    else rc = ours ? pv_buf_append(content, ours, len) : pv_err(PV_ERROR, "%s missing from the merged set", j->hpath);
+    rc = pv_buf_append(content, ours, len);
+    if (!rc && cont) rc = pv_chunk_encode_header_cont(content, s);
     if (!rc) rc = pv_buf_append(content, j->out.p ? j->out.p : "", j->out.len);
     return rc;
 }
 
-/* Place the merged state's records in the receiving chunk (appended, or
- * with `rewrite` under a new header replacing ours' records, which then
- * come back as records where still needed); NEED_REWRITE when appending
- * cannot express a record. */
-static int place_records(job *j, const pv_schema *s, const changes *cs, int rewrite)
+/* Place the merged state's records in the receiving chunk, appended to
+ * ours' bytes under its last header, or with `cont` under a continuation
+ * header listing the merged schema's columns; NEED_CONT when the last
+ * header cannot express a record (theirs added a column it lacks). */
+static int place_records(job *j, const pv_schema *s, const changes *cs, int cont)
 {
     side r = {NULL, {NULL, 0, NULL}, 0}, r2 = {NULL, {NULL, 0, NULL}, 0};
-    pv_buf content = PV_BUF_INIT;
-    size_t i, conflicts = j->st->conflicts, placed;
-    const char *ours;
-    size_t len;
+    pv_buf content = PV_BUF_INIT, ours = PV_BUF_INIT;
+    size_t i, conflicts = j->st->conflicts, placed, len;
+    const char *was;
     int rc = PV_OK;
     j->out.len = 0;
     j->st->fixups = 0;
     recv_map_free(&j->recv);
-    if (rewrite) {
-        j->recv.identity = 1;
-        rc = receiving_content(j, s, 1, &content); /* the header alone */
-        if (!rc) rc = pvgit_vtree_put(j->merged, j->hpath, content.p, content.len);
-    } else if (!(ours = pvgit_vtree_get(j->merged, j->hpath, &len))) {
+    /* (a copy: the merged set's file is replaced below) */
+    if (!(was = pvgit_vtree_get(j->merged, j->hpath, &len)))
         rc = pv_err(PV_ERROR, "%s missing from the merged set", j->hpath);
-    } else {
-        rc = map_receiving(s, ours, len, &j->recv);
+    else rc = pv_buf_append(&ours, was, len);
+    if (!rc && cont) {
+        j->recv.identity = 1;
+        rc = receiving_content(j, s, ours.p, ours.len, 1, &content); /* the header alone */
+        if (!rc) rc = pvgit_vtree_put(j->merged, j->hpath, content.p, content.len);
+    } else if (!rc) {
+        rc = map_receiving(s, ours.p, ours.len, &j->recv);
         if (rc) pv_err_prefix("%s", j->hpath);
     }
     /* records that turn the merged tree's replay into the merged state */
@@ -628,7 +627,7 @@ static int place_records(job *j, const pv_schema *s, const changes *cs, int rewr
     for (i = 0; i < cs->n && !rc; i++)
         if (cs->v[i].conflict) rc = encode_conflict(j, s, &cs->v[i], &j->out);
     /* check: replay with the records; what is still wrong cannot be placed */
-    if (!rc) rc = receiving_content(j, s, rewrite, &content);
+    if (!rc) rc = receiving_content(j, s, ours.p, ours.len, cont, &content);
     if (!rc) rc = pvgit_vtree_put(j->merged, j->hpath, content.p, content.len);
     if (!rc) rc = replay(j, j->merged, &r2);
     placed = j->out.len;
@@ -639,10 +638,15 @@ static int place_records(job *j, const pv_schema *s, const changes *cs, int rewr
     /* out.p is NULL when no record was written: no pointer arithmetic on it
      * (UB that clang's UBSan reports: found by fuzz_merge) */
     if (!rc && j->out.len > placed) rc = pv_buf_append(&j->result, j->out.p + placed, j->out.len - placed);
-    if (rc == NEED_REWRITE) j->st->conflicts = conflicts;
+    if (rc == NEED_CONT) {
+        j->st->conflicts = conflicts;
+        /* back to ours' bytes for the second try */
+        if (pvgit_vtree_put(j->merged, j->hpath, ours.p, ours.len)) rc = PV_ENOMEM;
+    }
     pv_ws_close(r.ws);
     pv_ws_close(r2.ws);
     pv_buf_free(&content);
+    pv_buf_free(&ours);
     return rc;
 }
 
@@ -663,10 +667,11 @@ static int merge_table(job *j)
     if (!rc && !s) rc = pv_err(PV_ERROR, "table %s exists on no side", j->table);
     if (!rc) rc = merge_states(j, s, &cs);
     if (!rc) rc = place_records(j, s, &cs, 0);
-    if (rc == NEED_REWRITE) {
-        /* a record holds a column ours' chunk header lacks (both sides
-         * added columns): the chunk is written anew under the merged header */
-        j->st->rewritten = 1;
+    if (rc == NEED_CONT) {
+        /* a record holds a column ours' last chunk header lacks (both sides
+         * added columns): the records come after a continuation header
+         * listing the merged schema's columns */
+        j->st->continued = 1;
         rc = place_records(j, s, &cs, 1);
     }
     free(cs.v);

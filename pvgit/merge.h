@@ -21,7 +21,7 @@ typedef struct pvgit_merge_stats {
     size_t keys;          /* keys the differing chunks mention */
     size_t schema_conflicts; /* schema.jsonl: conflicting column changes (listed on stderr) */
     int schema_settled;   /* ... each settled as ours has it, and written (the rows merge under it) */
-    int rewritten;        /* the receiving chunk was rewritten under the merged header */
+    int continued;        /* the records came after a continuation header (the merged columns) */
     size_t unbuilt_bases; /* a criss-cross merge of that many merge bases whose virtual base
                            * could not be rebuilt: the file was merged alone and the run
                            * reports a conflict (returns 1) */

@@ -221,8 +221,8 @@ static int slow_key(pvgit_keycut *c, const char *line, size_t len)
     rc = pv_chunk_decode(line, len, c->types, c->have_header ? c->ntypes : 0, c->ktypes, c->s->npk, &c->tmp,
                          &r);
     if (rc) return rc;
-    if (r.kind == PV_REC_HEADER) {
-        if (c->have_header) return PV_CORRUPT("a chunk header after the first line");
+    if (r.kind == PV_REC_HEADER) { /* the first line, or a continuation header */
+        if ((rc = pv_chunk_check_place(&r, !c->have_header))) return rc;
         return map_header(c, &r);
     }
     if (!c->have_header) return PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");

@@ -49,8 +49,9 @@ void pvgit_keycut_init(pvgit_keycut *c, const pv_schema *s);
 void pvgit_keycut_free(pvgit_keycut *c);
 
 /* The key of one line (without its '\n'). The first line of a chunk must
- * be its header. Returns 1 with the key text in c->kb (a row or a delete),
- * 0 for a line without a key (the header, a conflict record), or an error:
+ * be its header; a continuation header after it maps the lines after it.
+ * Returns 1 with the key text in c->kb (a row or a delete), 0 for a line
+ * without a key (a header, a conflict record), or an error:
  * PV_ECORRUPT (a line that does not decode, a header naming a column the
  * schema does not have; the caller prefixes file and line), PV_ENOMEM. */
 int pvgit_keycut_line(pvgit_keycut *c, const char *line, size_t len);

@@ -247,7 +247,7 @@ static int retype(const pv_schema *own, const pv_schema *merged, const char *tex
         lineno++;
         if (lineno == 1) {
             rc = pv_chunk_decode(p, (size_t)(nl - p), NULL, 0, NULL, 0, &a, &r);
-            if (!rc && r.kind != PV_REC_HEADER) rc = PV_CORRUPT("the first line must be the chunk header");
+            if (!rc) rc = pv_chunk_check_place(&r, 1);
             if (!rc) rc = map_header(own, merged, &r, m);
             if (!rc) rc = pv_buf_append(out, p, (size_t)(nl - p) + 1);
         } else {
@@ -255,7 +255,10 @@ static int retype(const pv_schema *own, const pv_schema *merged, const char *tex
             shape = *merged;
             shape.ncols = m->n; /* the encoder takes only the count (and the key for conflicts) */
             shape.npk = own->npk;
-            if (!rc && r.kind == PV_REC_ROW) {
+            if (!rc && r.kind == PV_REC_HEADER) { /* a continuation header: the columns after it */
+                if (!(rc = pv_chunk_check_place(&r, 0)) && !(rc = map_header(own, merged, &r, m)))
+                    rc = pv_buf_append(out, p, (size_t)(nl - p) + 1);
+            } else if (!rc && r.kind == PV_REC_ROW) {
                 rc = convert_vals(merged, m, &r, r.nvals, r.vals, r.refs, &a, &tmp, what, lineno, side, bad);
                 if (!rc) rc = pv_chunk_encode_row(out, &shape, r.vals, r.refs);
             } else if (!rc && r.kind == PV_REC_CONFLICT) {

@@ -264,14 +264,19 @@ static int differing_chunk(build *b, const char *name, const git_oid *const id[3
 typedef struct filter {
     pvgit_keycut cut;
     pv_buf out;
+    size_t kept;             /* records kept (headers aside) */
 } filter;
 
+/* The header lines stay (a continuation header names the columns of the
+ * lines after it), and the records of the keys in the set. */
 static int keep_line(build *b, void *ctx, const char *line, size_t len, size_t lineno)
 {
     filter *f = ctx;
-    int rc = pvgit_keycut_line(&f->cut, line, len);
+    int rc = pvgit_keycut_line(&f->cut, line, len), keep;
     if (rc < 0) return rc;
-    if (lineno == 1 || (rc == 1 && pvgit_keyset_has(&b->keys, f->cut.kb.p, f->cut.kb.len))) {
+    keep = rc == 1 && pvgit_keyset_has(&b->keys, f->cut.kb.p, f->cut.kb.len);
+    f->kept += (size_t)keep;
+    if (keep || lineno == 1 || (rc == 0 && pv_chunk_line_is_header(line, len))) {
         if ((rc = pv_buf_append(&f->out, line, len)) || (rc = pv_buf_putc(&f->out, '\n'))) return rc;
     }
     return PV_OK;
@@ -297,8 +302,8 @@ static int shared_chunk_scan(build *b, const shared_chunk *sc)
 {
     char rel[160], what[300], *copy = NULL;
     git_blob *blob = NULL;
-    const char *text = NULL, *nl;
-    size_t len = 0, hlen;
+    const char *text = NULL;
+    size_t len = 0;
     filter f;
     int k, rc;
     snprintf(rel, sizeof rel, "%s/%s", b->dir, sc->name);
@@ -312,10 +317,8 @@ static int shared_chunk_scan(build *b, const shared_chunk *sc)
     memset(&f, 0, sizeof f);
     pvgit_keycut_init(&f.cut, b->schema);
     rc = each_line(b, text, len, keep_line, &f, what);
-    nl = len ? memchr(text, '\n', len) : NULL;
-    hlen = nl ? (size_t)(nl - text) + 1 : 0;
     /* a chunk holding none of the keys changes no state: left out */
-    if (!rc && f.out.len > hlen)
+    if (!rc && f.kept)
         for (k = 0; k < 4 && !rc; k++) {
             pvgit_vtree *vt = k < 3 ? b->o->vt[k] : b->o->merged;
             if (vt) rc = pvgit_vtree_put(vt, rel, f.out.p, f.out.len);

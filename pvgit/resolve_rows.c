@@ -99,8 +99,9 @@ static int strip(pv_ws *ws, const pvgit_rows_part *part, change *c)
 }
 
 /* Where the part's records go: after the newest chunk's last line (its
- * rewritten text when it is rewritten) when its header lists the schema's
- * columns and it is not sealed, else a new chunk. */
+ * rewritten text when it is rewritten) when it is not sealed, behind a
+ * continuation header when its last header lists other columns than the
+ * schema's (docs/FORMAT.md part 1); else a new chunk. */
 static int place_records(pv_ws *ws, const pvgit_rows_part *part, plan *p, size_t first)
 {
     ws_table *t = ws_find(ws, part->s->name);
@@ -120,17 +121,21 @@ static int place_records(pv_ws *ws, const pvgit_rows_part *part, plan *p, size_t
             (rc = pv_read_file_nofollow(path, (size_t)1 << 30, &text, &len)))
             goto done;
     }
-    /* (a header of version 2, from a compaction, takes appends too) */
-    if (len && len < PV_CHUNK_SEAL_BYTES && text[len - 1] == '\n' &&
-        pv_chunk_header_is(text, (size_t)((const char *)memchr(text, '\n', len) - text), part->s)) {
+    if (len && len < PV_CHUNK_SEAL_BYTES && text[len - 1] == '\n' && memchr(text, '\n', len)) {
+        /* (a header of version 2, from a compaction, takes appends too) */
+        size_t hlen;
+        const char *h = pv_chunk_last_header(text, len, &hlen);
+        pv_buf *to = NULL;
         if (last) {
-            rc = pv_buf_append(&last->text, part->records.p, part->records.len);
+            to = &last->text;
         } else if (!(c = plan_add(p, part->s, t->last_chunk, WS_J_SIZE, (int64_t)len))) {
             rc = pv_err(PV_ENOMEM, "out of memory");
         } else {
             snprintf(c->path, sizeof c->path, "%s/%s", ws->pvdir, c->op.path);
-            rc = pv_buf_append(&c->text, part->records.p, part->records.len);
+            to = &c->text;
         }
+        if (!rc && !(h && pv_chunk_header_is(h, hlen, part->s))) rc = pv_chunk_encode_header_cont(to, part->s);
+        if (!rc) rc = pv_buf_append(to, part->records.p, part->records.len);
     } else if (!(c = plan_add(p, part->s, t->last_chunk + 1, WS_J_SIZE, -1))) {
         rc = pv_err(PV_ENOMEM, "out of memory");
     } else {

@@ -795,11 +795,8 @@ static int decode_chunk(kmap *km, int x, tside *t, chunkinfo *c, int newest, con
         }
         pv_arena_reset(&tmp);
         rc = pv_chunk_decode(line, len, m.types, m.n, kt, t->schema->npk, &tmp, &r);
-        if (!rc && cur.lineno == 1 && r.kind != PV_REC_HEADER)
-            rc = PV_CORRUPT("the first line must be the chunk header {\"pv\":...}");
-        else if (!rc && cur.lineno > 1 && r.kind == PV_REC_HEADER)
-            rc = PV_CORRUPT("a chunk header after the first line");
-        else if (!rc && r.kind == PV_REC_HEADER)
+        if (!rc) rc = pv_chunk_check_place(&r, cur.lineno == 1);
+        if (!rc && r.kind == PV_REC_HEADER) /* the first line, or a continuation header */
             rc = hmap_build(&m, t->schema, &r);
         else if (!rc && (r.kind == PV_REC_ROW || r.kind == PV_REC_DELETE)) {
             rc = rec_key(&m, t->schema, &r, &kb, &tmp, kv);
@@ -863,8 +860,9 @@ const char *pvgit_json_skip(const char *p, const char *end, int *esc)
 }
 
 /* The canonical key text of a line without decoding it, when the line is
- * plainly canonical: 1 and the text in kb; 0 when the line has no key
- * (header, conflict record); -1 when it must be decoded to tell. */
+ * plainly canonical: 1 and the text in kb; 0 when the line has no key (a
+ * conflict record); -1 when it must be decoded to tell (a header among
+ * them: a continuation header changes the columns of the lines after it). */
 static int fast_key(const char *line, size_t len, const hmap *m, const pv_schema *s, int simple_keys,
                     pv_buf *kb)
 {
@@ -883,8 +881,7 @@ static int fast_key(const char *line, size_t len, const hmap *m, const pv_schema
         is_delete = 1;
         p += 11;
         maxpos = want - 1;
-    } else if (len > 0 && *p == '{' && (len < 5 || memcmp(p, "{\"pv\"", 5) != 0) &&
-               (len < 13 || memcmp(p, "{\"conflict\":", 12) != 0)) {
+    } else if (len > 0 && *p == '{' && (len < 13 || memcmp(p, "{\"conflict\":", 12) != 0)) {
         return -1;
     } else {
         return 0;
@@ -1136,7 +1133,7 @@ static int scan_identical(tdiff *d, const uint32_t *same_a, const uint32_t *same
                 pv_chunk_rec r;
                 pv_arena_reset(&tmp);
                 rc = pv_chunk_decode(line, len, NULL, 0, kta, sa->npk, &tmp, &r);
-                if (!rc && r.kind != PV_REC_HEADER) rc = PV_CORRUPT("the first line must be the chunk header");
+                if (!rc) rc = pv_chunk_check_place(&r, 1);
                 if (!rc) rc = hmap_build(&ma, sa, &r);
                 if (!rc) rc = hmap_build(&mb, sb, &r);
                 if (rc) break;
@@ -1152,6 +1149,9 @@ static int scan_identical(tdiff *d, const uint32_t *same_a, const uint32_t *same
                 pv_value kv[MAX_KEY_PARTS];
                 pv_arena_reset(&tmp);
                 rc = pv_chunk_decode(line, len, ma.types, ma.n, kta, sa->npk, &tmp, &r);
+                if (!rc) rc = pv_chunk_check_place(&r, 0);
+                if (!rc && r.kind == PV_REC_HEADER && !(rc = hmap_build(&ma, sa, &r))) /* a continuation header */
+                    rc = hmap_build(&mb, sb, &r);
                 if (rc) break;
                 if (r.kind != PV_REC_ROW && r.kind != PV_REC_DELETE) continue;
                 if ((rc = rec_key(&ma, sa, &r, &kb, &tmp, kv))) break;

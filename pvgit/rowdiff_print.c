@@ -399,10 +399,11 @@ typedef struct hnames {
 
 static int header_line(pv_buf *out, hnames *h, const char *line, size_t len)
 {
-    static const char pre[] = "{\"pv\":1,\"columns\":[", pre2[] = "{\"pv\":2,\"columns\":[";
+    static const char pre[] = "{\"pv\":1,\"columns\":[", pre2[] = "{\"pv\":2,\"columns\":[",
+                      pre3[] = "{\"pv\":3,\"columns\":[";
     static const char comp[] = "],\"compacted\":\"0123456789abcdef\"}"; /* its shape */
     const char *p = line + sizeof pre - 1, *end = line + len;
-    int rc, compacted = 0;
+    int rc, compacted = 0, cont = 0;
     h->count = 0;
     if (len >= sizeof pre2 - 1 + sizeof comp - 1 && memcmp(line, pre2, sizeof pre2 - 1) == 0 &&
         memcmp(end - (sizeof comp - 1), comp, 15) == 0 && memcmp(end - 2, "\"}", 2) == 0 &&
@@ -410,11 +411,13 @@ static int header_line(pv_buf *out, hnames *h, const char *line, size_t len)
         /* a chunk a compaction rewrote: the same, and says so */
         compacted = 1;
         end -= sizeof comp - 1 - 2; /* as if it ended "]}" */
+    } else if (len >= sizeof pre3 + 1 && memcmp(line, pre3, sizeof pre3 - 1) == 0 && memcmp(end - 2, "]}", 2) == 0) {
+        cont = 1; /* a continuation header: the columns of the lines after it */
     } else if (len < sizeof pre + 1 || memcmp(line, pre, sizeof pre - 1) != 0 || memcmp(end - 2, "]}", 2) != 0) {
         return raw_line(out, line, len);
     }
     end -= 2;
-    rc = pv_buf_append(out, "# chunk columns: ", 17);
+    rc = cont ? pv_buf_append(out, "# chunk columns from here: ", 27) : pv_buf_append(out, "# chunk columns: ", 17);
     while (!rc && p < end) {
         int esc = 0;
         const char *q = pvgit_json_skip(p, end, &esc);

@@ -49,7 +49,7 @@ finish() {
 #    schema and rows exactly, ours' committed rows all there.
 for n in 1 2 3; do
     new_merge
-    cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
+    cp .pv/tables/t/00000001.jsonl "$T/chunk1" && cp .pv/tables/t/schema.jsonl "$T/schema"
     resolve_killed PV_FAULTS_RESOLVE_CRASH $n "crash $n"
     resolve_rerun "crash $n"
     grep -q "^t schema: theirs (1 chunk file converted" "$T/resolve.out" || fail "crash $n: $(cat "$T/resolve.out")"
@@ -135,7 +135,7 @@ finish "unconvertible back then --theirs"
 # 2. another writer holds the workspace (a transaction open in pvdev sql):
 #    the switch is refused with the writers' message, nothing changed
 new_merge
-cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
+cp .pv/tables/t/00000001.jsonl "$T/chunk1" && cp .pv/tables/t/schema.jsonl "$T/schema"
 mkfifo "$T/fifo"
 pvdev sql --interactive <"$T/fifo" >/dev/null 2>&1 &
 writer=$!
@@ -147,7 +147,7 @@ until grep -q "^ *$writer " .pv/lock 2>/dev/null; do
     sleep 0.05
 done
 expect_fail "is locked by pid $writer" pvdev resolve --theirs t
-same "$T/chunk2" .pv/tables/t/00000002.jsonl "locked: the chunk changed"
+same "$T/chunk1" .pv/tables/t/00000001.jsonl "locked: the chunk changed"
 same "$T/schema" .pv/tables/t/schema.jsonl "locked: the schema changed"
 printf 'COMMIT;\n' >&3
 exec 3>&-
@@ -163,11 +163,11 @@ finish "locked"
 #    5 switched the whole table's schema, and a later --ours t 8 kept
 #    theirs' schema)
 new_merge
-cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
+cp .pv/tables/t/00000001.jsonl "$T/chunk1" && cp .pv/tables/t/schema.jsonl "$T/schema"
 expect_fail "table t: its schema is in conflict, as is 1 other row of it: settle the schema and every row at once with 'pvdev resolve --ours t' or 'pvdev resolve --theirs t'" \
     pvdev resolve --theirs t 5
 expect_fail "its schema is in conflict" pvdev resolve --ours t 8
-same "$T/chunk2" .pv/tables/t/00000002.jsonl "per key: the chunk changed"
+same "$T/chunk1" .pv/tables/t/00000001.jsonl "per key: the chunk changed"
 same "$T/schema" .pv/tables/t/schema.jsonl "per key: the schema changed"
 [ "$(pvdev conflicts | grep -c '^t ')" = 2 ] || fail "per key: conflicts changed: $(pvdev conflicts)"
 # ... the table as a whole: theirs' schema and rows

@@ -75,7 +75,7 @@ git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER" && q "INSERT INT
     q "UPDATE t SET b = 22 WHERE k = 2" && commit side
 git checkout -q main && q "ALTER TABLE t ADD COLUMN y TEXT" && q "INSERT INTO t VALUES (4, 'four', 40, 'x')" && commit main
 if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "retyped rows: the merge should conflict"; fi
-[ "$(git diff --name-only --diff-filter=U | tr '\n' ' ')" = ".pv/tables/t/00000002.jsonl .pv/tables/t/schema.jsonl " ] ||
+[ "$(git diff --name-only --diff-filter=U | tr '\n' ' ')" = ".pv/tables/t/00000001.jsonl .pv/tables/t/schema.jsonl " ] ||
     [ "$(git diff --name-only --diff-filter=U | tr '\n' ' ')" = ".pv/tables/t/schema.jsonl " ] ||
     fail "retyped rows: conflicted paths: $(git diff --name-only --diff-filter=U)"
 expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "1|one|10| 2|two|22| 3|three|30| 4|four|40|x 5|five|50|5 " "retyped rows"
@@ -91,7 +91,7 @@ git checkout -qb side && q "ALTER TABLE t ADD COLUMN y TEXT" &&
     q "INSERT INTO t VALUES (5, 'five', 50, 'seven'), (6, 'six', 60, '7')" && commit side
 git checkout -q main && q "ALTER TABLE t ADD COLUMN y INTEGER" && q "INSERT INTO t VALUES (4, 'four', 40, 4)" && commit main
 if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "unconvertible: the merge should conflict"; fi
-grep -q "table t, column y, key 5: the value on theirs (theirs:.pv/tables/t/00000002.jsonl line 2) does not convert to INTEGER" \
+grep -q "table t, column y, key 5: the value on theirs (theirs:.pv/tables/t/00000001.jsonl line 6) does not convert to INTEGER" \
     "$T/merge.out" || fail "unconvertible: no message naming the cell: $(cat "$T/merge.out")"
 expect_sql "SELECT k, y FROM t ORDER BY k" "1| 2| 3| 4|4 6|7 " "unconvertible (ours kept for 5 until resolved)"
 expect_sql "SELECT k FROM t WHERE y = 7" "6 " "unconvertible: theirs' '7' is the INTEGER 7"
@@ -112,7 +112,7 @@ grep -q "^t schema: theirs (1 chunk file converted" "$T/resolve.out" || fail "un
 expect_sql "SELECT k, a, b, y FROM t ORDER BY k" "1|one|10| 2|two|20| 3|three|30| 4|four|40|4 5|five|50|seven 6|six|60|7 " \
     "unconvertible --theirs"
 expect_sql "SELECT k FROM t WHERE y = '4' OR y = '7' OR y = 'seven' ORDER BY k" "4 5 6 " "unconvertible --theirs: TEXT values"
-grep -qx '\[4,"four",40,"4"\]' .pv/tables/t/00000002.jsonl || fail "unconvertible --theirs: ours' row 4 is not TEXT: $(cat .pv/tables/t/00000002.jsonl)"
+grep -qx '\[4,"four",40,"4"\]' .pv/tables/t/00000001.jsonl || fail "unconvertible --theirs: ours' row 4 is not TEXT: $(cat .pv/tables/t/00000001.jsonl)"
 git add -A && git commit -qm merge || fail "unconvertible --theirs: cannot commit"
 [ -z "$(git diff --name-only --diff-filter=U)" ] || fail "unconvertible --theirs: paths still conflicted"
 pvdev fsck >/dev/null 2>&1 || fail "unconvertible --theirs: fsck refuses the result"
@@ -133,10 +133,10 @@ new_repo
 git checkout -qb side && q "ALTER TABLE t ADD COLUMN y INTEGER" && q "INSERT INTO t VALUES (5, 'five', 50, 5)" && commit side
 git checkout -q main && q "ALTER TABLE t ADD COLUMN y TEXT" && q "INSERT INTO t VALUES (4, 'four', 40, 'x')" && commit main
 git merge -q side -m merge >/dev/null 2>&1 && fail "ours' value: the merge should conflict"
-cp .pv/tables/t/00000002.jsonl "$T/chunk2" && cp .pv/tables/t/schema.jsonl "$T/schema"
-expect_fail "table t: cannot take theirs' schema: column y, key 4 (.pv/tables/t/00000002.jsonl line 2) does not convert to INTEGER" \
+cp .pv/tables/t/00000001.jsonl "$T/chunk1" && cp .pv/tables/t/schema.jsonl "$T/schema"
+expect_fail "table t: cannot take theirs' schema: column y, key 4 (.pv/tables/t/00000001.jsonl line 6) does not convert to INTEGER" \
     pvdev resolve --theirs
-same "$T/chunk2" .pv/tables/t/00000002.jsonl "ours' value: a refused resolve changed the chunk"
+same "$T/chunk1" .pv/tables/t/00000001.jsonl "ours' value: a refused resolve changed the chunk"
 same "$T/schema" .pv/tables/t/schema.jsonl "ours' value: a refused resolve changed the schema"
 ls .pv/tables/t | grep -q resolve && fail "ours' value: temporary files left: $(ls .pv/tables/t)"
 pvdev resolve --ours >/dev/null || fail "ours' value: resolve --ours failed"

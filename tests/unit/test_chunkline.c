@@ -336,8 +336,49 @@ static void test_roundtrip_header_delete(void **state)
     assert_int_equal(r.nvals, 2);
     assert_true(r.vals[0].type == PV_INTEGER && r.vals[0].u.i == -3);
     /* a header with a newer version is a format error, not corruption */
-    assert_int_equal(decode("{\"pv\":3,\"columns\":[\"a\"]}", 25, NULL, 0, NULL, 0, &a, &r), PV_EFORMAT);
+    assert_int_equal(decode("{\"pv\":4,\"columns\":[\"a\"]}", 25, NULL, 0, NULL, 0, &a, &r), PV_EFORMAT);
     assert_non_null(strstr(pv_errmsg(), "upgrade pvdev"));
+    /* version 3: a continuation header, allowed after the first line only;
+     * versions 1 and 2 on the first line only */
+    b.len = 0;
+    assert_int_equal(pv_chunk_encode_header_cont(&b, s), 0);
+    assert_string_equal(b.p, "{\"pv\":3,\"columns\":[\"code\",\"lat\",\"n\",\"flag\",\"data\"]}\n");
+    assert_true(pv_chunk_header_is(b.p, b.len - 1, s));
+    assert_true(pv_chunk_line_is_header(b.p, b.len - 1));
+    assert_int_equal(decode(b.p, b.len - 1, NULL, 0, NULL, 0, &a, &r), 0);
+    assert_int_equal(r.kind, PV_REC_HEADER);
+    assert_int_equal(r.version, PV_CHUNK_VERSION_CONT);
+    assert_int_equal(r.nvals, 5);
+    assert_int_equal(pv_chunk_check_place(&r, 0), PV_OK);
+    assert_int_equal(pv_chunk_check_place(&r, 1), PV_ECORRUPT);
+    assert_non_null(strstr(pv_errmsg(), "continuation header"));
+    {
+        static const char v3c[] = "{\"pv\":3,\"columns\":[\"a\"],\"compacted\":\"0123456789abcdef\"}";
+        static const char v1[] = "{\"pv\":1,\"columns\":[\"a\"]}";
+        assert_int_equal(decode(v3c, sizeof v3c - 1, NULL, 0, NULL, 0, &a, &r), PV_ECORRUPT);
+        assert_int_equal(decode(v1, sizeof v1 - 1, NULL, 0, NULL, 0, &a, &r), 0);
+    }
+    assert_int_equal(r.version, PV_CHUNK_VERSION);
+    assert_int_equal(pv_chunk_check_place(&r, 1), PV_OK);
+    assert_int_equal(pv_chunk_check_place(&r, 0), PV_ECORRUPT);
+    assert_non_null(strstr(pv_errmsg(), "a chunk header after the first line"));
+    assert_int_equal(decode("[1]", 3, kt, 1, NULL, 0, &a, &r), 0);
+    assert_int_equal(pv_chunk_check_place(&r, 1), PV_ECORRUPT);
+    assert_int_equal(pv_chunk_check_place(&r, 0), PV_OK);
+    assert_false(pv_chunk_line_is_header("[1]", 3));
+    assert_false(pv_chunk_line_is_header("{\"delete\":[1]}", 14));
+    /* the last header of a chunk's text */
+    {
+        static const char text[] = "{\"pv\":1,\"columns\":[\"a\"]}\n[1]\n{\"pv\":3,\"columns\":[\"a\",\"b\"]}\n[2,3]\n";
+        size_t hlen;
+        const char *h = pv_chunk_last_header(text, sizeof text - 1, &hlen);
+        assert_non_null(h);
+        assert_int_equal(h - text, 29);
+        assert_int_equal(hlen, 28);
+        h = pv_chunk_last_header(text, 29, &hlen);
+        assert_true(h == text && hlen == 24);
+        assert_null(pv_chunk_last_header("[1]\n", 4, &hlen));
+    }
     /* version 2: a chunk a compaction rewrote names the bytes it replaced */
     {
         static const char *const bad2[] = {

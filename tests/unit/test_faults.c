@@ -1382,7 +1382,9 @@ static void test_hostile_names(void **state)
 
 /* The steps of the killed writer, each one commit (or none): plain
  * and multi-statement transactions, a blob, a secondary index, an upsert,
- * ALTER, CREATE/DROP TABLE, a compaction, an import, DROP INDEX. */
+ * ALTER (and the continuation header of the write after it),
+ * CREATE/DROP TABLE, a compaction, an import, DROP INDEX. t starts with
+ * two chunks (crash_setup). */
 enum { CRASH_LONG = 1, CRASH_COMPACT, CRASH_IMPORT };
 static const struct crash_step {
     int kind;          /* 0: SQL, else CRASH_* */
@@ -1394,10 +1396,13 @@ static const struct crash_step {
     {0, "CREATE UNIQUE INDEX t_v ON t(v)"},
     {0, "INSERT INTO t VALUES (4, 'a', 9), (5, 'e', 1) ON CONFLICT(v) DO UPDATE SET g = excluded.g"},
     {0, "ALTER TABLE t ADD COLUMN z TEXT"},
+    /* into the open chunk 2 behind a continuation header */
     {0, "UPDATE t SET z = 'zz' WHERE g > 1"},
-    /* versions and a delete in the second chunk: the compaction rewrites
-     * both chunks, and drops k = 5 from one and its delete from the other */
-    {0, "BEGIN; UPDATE t SET z = 'z2' WHERE g > 1; DELETE FROM t WHERE k = 5; COMMIT"},
+    /* versions and a delete in chunk 2, a new version of chunk 1's row:
+     * the compaction rewrites both chunks, drops k = 5 and its delete and
+     * keeps the continuation header */
+    {0, "BEGIN; UPDATE t SET z = 'z2' WHERE g > 1; DELETE FROM t WHERE k = 5; UPDATE t SET v = 'older' WHERE k = 100; "
+        "COMMIT"},
     {0, "BEGIN; CREATE TABLE u(k INTEGER PRIMARY KEY, tag TEXT); INSERT INTO u VALUES (1, 'x'), (2, 'y'); COMMIT"},
     {0, "DROP TABLE u"},
     {CRASH_COMPACT, NULL},
@@ -1419,12 +1424,24 @@ typedef struct crash_shared {
 /* The workspace before the writer starts: tables t and items. */
 static void crash_setup(const char *dir)
 {
+    static const char chunk2[] = "{\"pv\":1,\"columns\":[\"k\",\"v\",\"g\"]}\n";
     pv_db *db = NULL;
+    char path[400];
+    int fd;
     assert_int_equal(pv_workspace_init(dir), PV_OK);
     assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
-    assert_int_equal(pv_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, g INTEGER); "
+    assert_int_equal(pv_exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (100, 'old'); "
+                                 "ALTER TABLE t ADD COLUMN g INTEGER; "
                                  "CREATE TABLE items(code TEXT PRIMARY KEY, label TEXT, amount REAL)"), PV_OK);
     assert_int_equal(pv_close(db), PV_OK);
+    /* t's writes after the ALTER go to a chunk of their own, as a pvdev
+     * from before continuation headers left them: the workload writes to
+     * chunk 2, the compaction rewrites both */
+    snprintf(path, sizeof path, "%s/.pv/tables/t/00000002.jsonl", dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, chunk2, sizeof chunk2 - 1), (ssize_t)(sizeof chunk2 - 1));
+    assert_int_equal(close(fd), 0);
     write_csv(dir);
 }
 

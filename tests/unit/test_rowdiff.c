@@ -496,6 +496,8 @@ static void test_textconv(void **state)
                                 "{\"delete\":[\"a b\"]}\n"
                                 "[\"ORD\",null]\n"
                                 "{\"conflict\":{\"key\":[\"X\"],\"base\":null,\"ours\":null,\"theirs\":null}}\n"
+                                "{\"pv\":3,\"columns\":[\"code\",\"n\"]}\n"
+                                "[\"LAX\",2]\n"
                                 "<<<<<<< ours\n";
     static const char schema[] = "{\"table\":\"a\",\"primary_key\":[\"code\"]}\n"
                                  "{\"column\":\"code\",\"type\":\"TEXT\",\"not_null\":true}\n"
@@ -511,6 +513,8 @@ static void test_textconv(void **state)
                              "delete \"a b\"\n"
                              "? [\"ORD\",null]\n"
                              "conflict {\"key\":[\"X\"],\"base\":null,\"ours\":null,\"theirs\":null}\n"
+                             "# chunk columns from here: code, n\n"
+                             "code=\"LAX\" n=2\n"
                              "? <<<<<<< ours\n");
     b.len = 0;
     assert_int_equal(pvgit_textconv(&b, schema, sizeof schema - 1), PV_OK);

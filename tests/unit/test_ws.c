@@ -1053,13 +1053,31 @@ static void test_damaged_chunks(void **state)
         pv_close(db);
     }
     /* a newer chunk version */
-    spew(dir, ".pv/tables/airports/00000001.jsonl", "{\"pv\":3,\"columns\":[]}\n", 22, 0);
+    spew(dir, ".pv/tables/airports/00000001.jsonl", "{\"pv\":4,\"columns\":[]}\n", 22, 0);
     db = open_ws(dir, PV_OPEN_READONLY);
     {
         pv_source src;
         assert_int_equal(pv_db_find_table(db, "airports", 8, &src), PV_EFORMAT);
     }
     pv_close(db);
+    /* a continuation header (version 3) as the first line, or a first
+     * line's header (version 1 or 2) after it: corrupt */
+    {
+        static const char *const misplaced[] = {
+            "{\"pv\":3,\"columns\":[\"iata\"]}\n",
+            "{\"pv\":1,\"columns\":[\"iata\"]}\n[\"SFO\"]\n{\"pv\":1,\"columns\":[\"iata\"]}\n",
+            "{\"pv\":1,\"columns\":[\"iata\"]}\n{\"pv\":2,\"columns\":[\"iata\"],\"compacted\":\"0123456789abcdef\"}\n",
+        };
+        for (i = 0; i < sizeof misplaced / sizeof misplaced[0]; i++) {
+            pv_source src;
+            spew(dir, ".pv/tables/airports/00000001.jsonl", misplaced[i], strlen(misplaced[i]), 0);
+            db = open_ws(dir, PV_OPEN_READONLY);
+            assert_int_equal(pv_db_find_table(db, "airports", 8, &src), PV_ECORRUPT);
+            if (!strstr(pv_errmsg(), i ? "a chunk header after the first line" : "continuation header"))
+                fail_msg("misplaced header %zu: '%s'", i, pv_errmsg());
+            pv_close(db);
+        }
+    }
     /* an older chunk whose header lacks later columns, in another order:
      * mapped by name, the missing ones NULL */
     spew(dir, ".pv/tables/airports/00000001.jsonl", good, n, 0);
