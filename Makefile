@@ -75,9 +75,12 @@ PVBAKE   := $(BUILD)/pvbake
 all: $(LIBPV_A) $(LIBPV_SO) $(PVDEV) $(PVBAKE)
 
 # Cold code, compiled for size (issue 7: libpv.so stripped under 500 KB):
-# the SQL parser (once per pv_prepare), DDL, DML and workspace writes. The
-# read path (scans, filters, aggregates, lookups) stays at $(OPT).
-LIBPV_COLD := sql_parse exec_ddl exec_dml ws_write
+# the SQL parser (once per pv_prepare), DDL, DML, EXPLAIN, and the
+# workspace's writes, commits, journal, schema files, compaction and fsck.
+# The read path (scans, filters, aggregates, lookups, a workspace's load)
+# stays at $(OPT).
+LIBPV_COLD := sql_parse exec_ddl exec_dml exec_explain ws_write ws_txn ws_journal ws_ddl \
+              schema_file ws_maint ws_fsck
 ifneq ($(SANITIZE),1)
 $(LIBPV_COLD:%=$(BUILD)/obj/libpv/%.o): COLD_CFLAGS := -Os
 endif
