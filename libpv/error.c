@@ -112,11 +112,24 @@ int pv_err_rebase(int code, size_t base)
     return code;
 }
 
-int pv_err_restore(int code, const char *msg, int64_t off)
+void pv_err_save(pv_err_saved *s)
 {
-    if (msg != errmsg) snprintf(errmsg, sizeof errmsg, "%s", msg);
-    erroff = off < 0 ? -1 : off;
+    snprintf(s->msg, sizeof s->msg, "%s", errmsg);
+    s->off = erroff;
+}
+
+int pv_err_restore(int code, const pv_err_saved *s)
+{
+    snprintf(errmsg, sizeof errmsg, "%s", s->msg);
+    erroff = s->off < 0 ? -1 : s->off;
     return code;
+}
+
+int pv_err_also(int code, const pv_err_saved *s, const char *what, const char *advice)
+{
+    char why[PV_ERRMSG_MAX / 2]; /* (a long one cut: the saved error comes first) */
+    snprintf(why, sizeof why, "%.*s", (int)sizeof why - 1, errmsg);
+    return pv_err(code, "%s; %s failed too (%s): %s", s->msg, what, why, advice);
 }
 
 int pv_err_errno(const char *fmt, ...)

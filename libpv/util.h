@@ -54,9 +54,18 @@ int pv_err_at(int code, size_t off, const char *fmt, ...) PV_PRINTF(3, 4);
  * Returns code. */
 int pv_err_rebase(int code, size_t base);
 
-/* Put back an error saved with pv_errmsg() and pv_error_offset() (after a
- * call that may have replaced it). Returns code. */
-int pv_err_restore(int code, const char *msg, int64_t off);
+/* The current error, kept across a cleanup that may replace it (the
+ * cleanup after a failed write must not hide the write's error). */
+typedef struct pv_err_saved {
+    char msg[1024];
+    int64_t off;
+} pv_err_saved;
+void pv_err_save(pv_err_saved *s);
+/* Put the saved error back, offset and all. Returns code. */
+int pv_err_restore(int code, const pv_err_saved *s);
+/* The saved error first, then the cleanup's (the current one) after it:
+ * "MSG; WHAT failed too (WHY): ADVICE", no offset. Returns code. */
+int pv_err_also(int code, const pv_err_saved *s, const char *what, const char *advice);
 
 /* ---- growable byte buffer ----------------------------------------------- */
 typedef struct pv_buf {

@@ -314,14 +314,12 @@ int ws_journal_recover(pv_ws *ws, int sweep) { return undo_journal(ws, sweep, 1)
 
 int ws_journal_undo_own(pv_ws *ws, int rc)
 {
-    char msg[1024], why[512];
-    int64_t off = pv_error_offset();
-    snprintf(msg, sizeof msg, "%s", pv_errmsg());
-    if (!undo_journal(ws, 0, 0)) return pv_err_restore(rc, msg, off);
+    pv_err_saved first;
+    pv_err_save(&first);
+    if (!undo_journal(ws, 0, 0)) return pv_err_restore(rc, &first);
     /* the journal stays, and the next writable open or transaction rolls
      * the commit back */
-    snprintf(why, sizeof why, "%s", pv_errmsg());
-    return pv_err(rc, "%s; undoing the commit failed too (%s): the next writable open rolls it back", msg, why);
+    return pv_err_also(rc, &first, "undoing the commit", "the next writable open rolls it back");
 }
 
 /* Read-only: an interrupted commit is hidden by reading each chunk only up

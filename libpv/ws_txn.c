@@ -944,12 +944,12 @@ static void snap_after(pv_ws *ws, const commit_plan *c)
  * reported; if the cut fails, the reload (or the next open) cuts it. */
 static void cut_failed_append(pv_ws *ws, const commit_plan *c)
 {
-    char path[4400], msg[1024];
-    int64_t off = pv_error_offset();
-    snprintf(msg, sizeof msg, "%s", pv_errmsg());
+    char path[4400];
+    pv_err_saved first;
+    pv_err_save(&first);
     snprintf(path, sizeof path, "%s/%s", ws->pvdir, c->ops[0].path);
     (void)pv_truncate_nofollow(path, (uint64_t)c->ops[0].size);
-    pv_err_restore(0, msg, off);
+    pv_err_restore(0, &first);
 }
 
 /* After a failed commit: end the transaction in memory and, when files
@@ -959,14 +959,12 @@ static void cut_failed_append(pv_ws *ws, const commit_plan *c)
  * too is said after it, never in its place. */
 static int commit_failed(pv_ws *ws, int rc, int applied)
 {
-    char msg[1024], why[512];
-    int64_t off = pv_error_offset();
-    snprintf(msg, sizeof msg, "%s", pv_errmsg());
+    pv_err_saved first;
+    pv_err_save(&first);
     ws->txn.lock_ours = 0; /* a journal may be left: look next time */
     (void)pv_ws_rollback(ws); /* cannot fail: the transaction is open */
-    if (!applied || !ws_catalog_reload(ws)) return pv_err_restore(rc, msg, off);
-    snprintf(why, sizeof why, "%s", pv_errmsg());
-    return pv_err(rc, "%s; re-reading the workspace after it failed too (%s): reopen it", msg, why);
+    if (!applied || !ws_catalog_reload(ws)) return pv_err_restore(rc, &first);
+    return pv_err_also(rc, &first, "re-reading the workspace after it", "reopen it");
 }
 
 int pv_ws_commit(pv_ws *ws)

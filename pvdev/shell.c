@@ -71,11 +71,10 @@ static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
     if (rc < 0) {
         /* Show what came before the error (a table's rows so far); the
          * error, with its offset, is the step's. */
-        char msg[1024];
-        int64_t off = pv_error_offset();
-        snprintf(msg, sizeof msg, "%s", pv_errmsg());
+        pv_err_saved first;
+        pv_err_save(&first);
         pv_out_close(out);
-        return pv_err_restore(rc, msg, off);
+        return pv_err_restore(rc, &first);
     }
     return pv_out_close(out);
 }
