@@ -208,10 +208,20 @@ typedef struct pv_dec {
     uint32_t chunk;
     const struct pv_block *held;          /* ZSTR: the cached block read() points into;
                                            * DICT tabled: the cached table */
-    const struct pv_block **fc_held;      /* DICT: per page of 256 entries, in arena (or
+    struct pv_fc_hold *fc_held;           /* DICT: per page of 256 entries, in arena (or
                                            * malloc'ed by a may_hold get(); freed by
                                            * pv_dec_release) */
 } pv_dec;
+
+/* A decoded page of a front-coded dictionary that a decoder holds: the
+ * cached block (NULL: not held), and where its entries are, so that a
+ * point read goes from here to the entry's bytes without reading the
+ * block first (encode_dict.c, "Decoded pages"). */
+typedef struct pv_fc_hold {
+    const struct pv_block *block;
+    const void *at;     /* stride 0: the page's pv_str array; else its entries' bytes */
+    uint32_t stride;    /* 0: entries of several lengths; else every length + 1 */
+} pv_fc_hold;
 
 /* pv_dec.may_hold: what get() may take from the shared block cache and
  * keep. PAGES: a front-coded entry from its decoded page (NUL-terminated,

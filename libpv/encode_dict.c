@@ -478,10 +478,50 @@ static int fc_decode_group(pv_dec *d, uint32_t g)
     return 0;
 }
 
+/* Decoded pages. A page in the block cache is an fc_page_head, then the
+ * pv_str of each of its entries, then their bytes, each followed by a NUL.
+ * When every entry of the page has the same length (dates, codes, hashes
+ * of a fixed shape), stride is that length + 1 and entry i's bytes are at
+ * i * stride past the first's: a point read then reads the entry without
+ * its pv_str, one cache miss fewer (flights' date alone, 3 M random keys:
+ * about 300 -> 195 ns). */
+typedef struct fc_page_head {
+    uint32_t nent;   /* entries (256, fewer in the last page) */
+    uint32_t stride; /* 0, or the length of every entry + 1 */
+    uint64_t pad;    /* (the pv_str array stays 16-byte aligned) */
+} fc_page_head;
+
+static const pv_str *page_strs(const pv_block *b)
+{
+    return (const pv_str *)((const char *)pv_block_data(b) + sizeof(fc_page_head));
+}
+
 /* Pages of a front-coded dictionary (the length of d->fc_held). */
 static size_t fc_npages(const pv_dec *d)
 {
     return ((size_t)d->count + FC_PAGE_ENTRIES - 1) / FC_PAGE_ENTRIES;
+}
+
+/* The stride of a page whose groups' entries have lengths lens[i][0 ..
+ * cnt[i]) for i < ng: their length + 1 when they all have one, else 0. */
+static uint32_t page_stride(const uint32_t lens[][FC_GROUP], const uint32_t *cnt, uint32_t ng)
+{
+    uint32_t i, t, len = UINT32_MAX;
+    for (i = 0; i < ng; i++)
+        for (t = 0; t < cnt[i]; t++) {
+            if (len == UINT32_MAX) len = lens[i][t];
+            else if (lens[i][t] != len) return 0;
+        }
+    return len < UINT32_MAX - 1 ? len + 1 : 0;
+}
+
+/* *h holds block b, page p's. */
+static void hold_page(pv_fc_hold *h, const pv_block *b)
+{
+    const fc_page_head *head = pv_block_data(b);
+    h->block = b;
+    h->stride = head->stride;
+    h->at = head->stride ? (const void *)(page_strs(b) + head->nent) : (const void *)page_strs(b);
 }
 
 /* Page p (FC_PAGE_GROUPS groups, entries contiguous from the page's
@@ -497,6 +537,7 @@ static int fc_page_block(const pv_dec *d, uint32_t p, const pv_block **out)
     uint64_t gbytes[FC_PAGE_GROUPS], total = 0;
     pv_block_key key;
     pv_block *nb;
+    fc_page_head *head;
     pv_str *strs;
     char *bytes;
     key.gen = d->gen;
@@ -509,9 +550,13 @@ static int fc_page_block(const pv_dec *d, uint32_t p, const pv_block **out)
         nent += cnt[i];
     }
     if (total > FC_MAX_DECODED) return 2;
-    if (!(nb = pv_block_new(nent * sizeof(pv_str) + (size_t)total + nent)))
+    if (!(nb = pv_block_new(sizeof(fc_page_head) + nent * sizeof(pv_str) + (size_t)total + nent)))
         return pv_err(PV_ENOMEM, "out of memory decoding a dictionary page");
-    strs = pv_block_data(nb);
+    head = pv_block_data(nb);
+    head->nent = nent;
+    head->stride = page_stride(lens, cnt, ng);
+    head->pad = 0;
+    strs = (pv_str *)(head + 1);
     bytes = (char *)(strs + nent);
     for (i = 0; i < ng; i++) {
         fc_group_fill(d, g0 + i, lens[i], cnt[i], strs, bytes);
@@ -528,12 +573,12 @@ static int fc_decode_page(pv_dec *d, uint32_t p)
     uint32_t ngroups = (d->count + FC_GROUP - 1) / FC_GROUP, g0 = p * FC_PAGE_GROUPS, i;
     uint32_t ng = ngroups - g0 < FC_PAGE_GROUPS ? ngroups - g0 : FC_PAGE_GROUPS;
     const pv_block *b;
-    pv_str *strs;
+    const pv_str *strs;
     int rc = fc_page_block(d, p, &b);
     if (rc) return rc;
-    strs = pv_block_data(b);
-    for (i = 0; i < ng; i++) d->fc_groups[g0 + i] = strs + (size_t)i * FC_GROUP;
-    d->fc_held[p] = b;
+    strs = page_strs(b);
+    for (i = 0; i < ng; i++) d->fc_groups[g0 + i] = (pv_str *)(uintptr_t)(strs + (size_t)i * FC_GROUP);
+    hold_page(&d->fc_held[p], b);
     return 0;
 }
 
@@ -626,7 +671,7 @@ void pv_dec_release(pv_dec *d)
 {
     if (d->fc_held) {
         size_t p;
-        for (p = 0; p < fc_npages(d); p++) pv_block_release(d->fc_held[p]);
+        for (p = 0; p < fc_npages(d); p++) pv_block_release(d->fc_held[p].block);
         if (!d->arena) free((void *)d->fc_held); /* (a holding get()'s: malloc'ed) */
         d->fc_held = NULL;
         d->fc_groups = NULL; /* they may point into the pages */
@@ -846,11 +891,22 @@ static int tabled_get(pv_dec *d, uint32_t c, pv_str *out, pv_buf *mem, uint64_t 
  * 0, 1 malformed, 2 not this way (decode the entry alone), PV_ENOMEM. */
 static int held_fc_get(pv_dec *d, uint32_t c, pv_str *out)
 {
-    uint32_t p = c / FC_PAGE_ENTRIES;
-    int rc;
+    uint32_t p = c / FC_PAGE_ENTRIES, i = c % FC_PAGE_ENTRIES;
+    const pv_fc_hold *h;
     if (!d->fc_held && !(d->fc_held = calloc(fc_npages(d), sizeof *d->fc_held))) return 2;
-    if (!d->fc_held[p] && (rc = fc_page_block(d, p, &d->fc_held[p]))) return rc;
-    *out = ((const pv_str *)pv_block_data(d->fc_held[p]))[c % FC_PAGE_ENTRIES];
+    if (!d->fc_held[p].block) {
+        const pv_block *b;
+        int rc = fc_page_block(d, p, &b);
+        if (rc) return rc;
+        hold_page(&d->fc_held[p], b);
+    }
+    h = &d->fc_held[p];
+    if (h->stride) {
+        out->p = (const char *)h->at + (size_t)i * h->stride;
+        out->n = h->stride - 1;
+    } else {
+        *out = ((const pv_str *)h->at)[i];
+    }
     return 0;
 }
 

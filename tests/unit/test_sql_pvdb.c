@@ -452,26 +452,56 @@ static void fill_w(pv_db *db)
  * 1024 entries, four pages of 256 */
 static int setup_w(void **state) { return setup_pair(state, fill_w, 8192); }
 
-/* Point reads by a prepared statement, then by pv_get, take a front-coded
- * dictionary's entries out of its decoded pages in the block cache (each
- * decoded once, then found), instead of decoding each entry alone; every
- * answer is the row's, with and without the cache. */
-static void test_point_front_coded_pages(void **state)
+/* m's row i: one of 700 long URLs, each on 8 rows of the one group, whose
+ * front-coded dictionary has three pages: entries 0-255 all of one length,
+ * 256-511 of five lengths, 512-699 (a short last page) all of another. */
+#define MROWS 5600
+#define MURLS 700
+static void m_url(char *out, size_t n, int i)
+{
+    if (i < 256) snprintf(out, n, "https://data.example.org/archive/%0180d/item-%05d", 0, i);
+    else if (i < 512) snprintf(out, n, "https://data.example.org/archive/%0180d/item-%05d-%.*s", 0, i, i % 5, "xxxx");
+    else snprintf(out, n, "https://data.example.org/archive/%0180d/item-%05d/extra", 0, i);
+}
+
+static void m_row(pv_buf *b, int i, void *ctx)
+{
+    char url[256];
+    (void)ctx;
+    m_url(url, sizeof url, i % MURLS);
+    pv_buf_printf(b, "(%d, '%s')", i, url);
+}
+
+static void fill_m(pv_db *db)
+{
+    exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, url TEXT)");
+    exec_ok(db, "BEGIN");
+    insert_rows(db, "w", MROWS, m_row, NULL);
+    exec_ok(db, "COMMIT");
+}
+
+static int setup_m(void **state) { return setup_pair(state, fill_m, 8192); }
+
+/* Point reads of w (nrows rows, row i's url url(i % nurls)) by a prepared
+ * statement, then by pv_get, take the front-coded dictionary's entries out
+ * of its decoded pages in the block cache (each of the npages decoded
+ * once, then found), instead of decoding each entry alone; every answer is
+ * the row's, with and without the cache. */
+static void point_pages(pfix *f, int nrows, int nurls, void (*url)(char *, size_t, int), int npages)
 {
     static const char *const sql = "SELECT id, url FROM w WHERE id = ?";
-    pfix *f = *state;
     pv_blockcache_stats s0, s1;
     pv_db *db[2] = {NULL, NULL};
     pv_stmt *st[2] = {NULL, NULL};
-    int i, k, round, npages = 2 * 4;
+    int i, k, round;
     open_cached_and_bare(f->path, &db[0], &db[1]);
     for (k = 0; k < 2; k++) assert_int_equal(pv_prepare(db[k], sql, (size_t)-1, &st[k], NULL), PV_OK);
     pv_blockcache_stats_get(db[0]->cache, &s0);
     for (round = 0; round < 2; round++) {
-        for (i = 0; i < WROWS; i += 5) {
-            int id = (int)(((int64_t)i * 1777) % WROWS);
+        for (i = 0; i < nrows; i += 5) {
+            int id = (int)(((int64_t)i * 1777) % nrows);
             char want[256];
-            w_url(want, sizeof want, id % WURLS);
+            url(want, sizeof want, id % nurls);
             for (k = 0; k < 2; k++) {
                 const char *x;
                 pv_reset(st[k]);
@@ -492,12 +522,12 @@ static void test_point_front_coded_pages(void **state)
     for (k = 0; k < 2; k++) {
         pv_getter *g = NULL;
         assert_int_equal(pv_getter_open(db[k], "w", &g), PV_OK);
-        for (i = 0; i < WROWS; i += 7) {
+        for (i = 0; i < nrows; i += 7) {
             pv_cell key, row[2];
             char want[256];
             key.type = PV_INTEGER;
             key.u.i = i;
-            w_url(want, sizeof want, i % WURLS);
+            url(want, sizeof want, i % nurls);
             assert_int_equal(pv_get(g, &key, 1, row, 2), PV_ROW);
             if (row[1].type != PV_TEXT || row[1].u.s.n != strlen(want) || memcmp(row[1].u.s.p, want, row[1].u.s.n))
                 fail_msg("pv_get id %d (%s): '%.*s', want '%s'", i, k ? "no cache" : "cached", (int)row[1].u.s.n,
@@ -510,6 +540,12 @@ static void test_point_front_coded_pages(void **state)
     assert_true(s1.hits > s0.hits);
     for (k = 0; k < 2; k++) pv_close(db[k]);
 }
+
+/* Pages whose entries all have one length (w's urls) */
+static void test_point_front_coded_pages(void **state) { point_pages(*state, WROWS, WURLS, w_url, 2 * 4); }
+
+/* Pages of one length, of several, and of another one, the last short */
+static void test_point_front_coded_mixed_pages(void **state) { point_pages(*state, MROWS, MURLS, m_url, 3); }
 
 /* pv_exec(sql) fails with `code` on both stores, with the same message,
  * which ends " at offset N", N the offset of `what` in sql (whole text). */
@@ -559,6 +595,7 @@ int main(void)
         T(test_name_errors),
         cmocka_unit_test_setup_teardown(test_point_dictionary_table_held, setup_v, teardown),
         cmocka_unit_test_setup_teardown(test_point_front_coded_pages, setup_w, teardown),
+        cmocka_unit_test_setup_teardown(test_point_front_coded_mixed_pages, setup_m, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
