@@ -265,8 +265,15 @@ typedef struct pv_encoder {
     void (*prefetch)(const pv_dec *d, uint32_t r);
 } pv_encoder;
 
-/* The encoder of id `id`, or NULL when unknown. */
-const pv_encoder *pv_encoder_get(unsigned id);
+/* The encoders by id (encode_choose.c; a new encoding adds its row there). */
+extern const pv_encoder *const pv_encoders[PV_ENC_COUNT];
+
+/* The encoder of id `id`, or NULL when unknown. (Inline: a point read asks
+ * twice per column.) */
+static inline const pv_encoder *pv_encoder_get(unsigned id)
+{
+    return id < PV_ENC_COUNT ? pv_encoders[id] : NULL;
+}
 
 /* Fill in->u and in->str_bytes (in->v, nrows, null_count set). */
 int pv_enc_prepare(pv_enc_ctx *ctx, pv_enc_in *in);

@@ -10,15 +10,10 @@
 #include "encode_stream.h"
 
 /* Indexed by id. A new encoding adds its row here (and its id in encode.h). */
-static const pv_encoder *const encoders[PV_ENC_COUNT] = {
+const pv_encoder *const pv_encoders[PV_ENC_COUNT] = {
     &pv_enc_plain, &pv_enc_dict, &pv_enc_for, &pv_enc_delta,
     &pv_enc_rle, &pv_enc_linear, &pv_enc_bitmap, &pv_enc_zstr,
 };
-
-const pv_encoder *pv_encoder_get(unsigned id)
-{
-    return id < PV_ENC_COUNT ? encoders[id] : NULL;
-}
 
 int pv_enc_prepare(pv_enc_ctx *ctx, pv_enc_in *in)
 {
@@ -66,7 +61,7 @@ int pv_enc_choose(pv_enc_ctx *ctx, const pv_enc_in *in, const pv_encoder **out,
     uint64_t best_size = 0;
     unsigned id;
     for (id = 0; id < PV_ENC_COUNT; id++) {
-        const pv_encoder *e = encoders[id];
+        const pv_encoder *e = pv_encoders[id];
         uint64_t sz;
         int rc;
         if (!(e->types & PV_T(in->v.type))) continue;

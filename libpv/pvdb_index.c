@@ -177,6 +177,15 @@ static int fast_bound(ksearch *s, uint32_t g, uint32_t *out)
     if (s->nkey != 1 || s->key[0].type != PV_INTEGER || t->schema.cols[c].type != PV_INTEGER)
         return 1;
     if ((rc = key_dec(s, g, 0, &d))) return rc;
+    if (d->enc == PV_ENC_LINEAR && d->is.step == 1) { /* (ids 1..N: no division) */
+        int64_t idx;
+        if (!__builtin_sub_overflow(k, d->is.base, &idx) && idx < INT64_MAX) {
+            idx += s->upper ? 1 : 0;
+            *out = idx <= 0 ? 0 : idx > rows ? rows : (uint32_t)idx;
+            if (!s->upper && *out < rows) s->hit = idx >= 0; /* (as below) */
+            return PV_OK;
+        }
+    }
     if (d->enc == PV_ENC_LINEAR && d->is.step >= 0) {
         __int128 num = (__int128)k - d->is.base + (s->upper ? 1 : 0), idx;
         if (d->is.step == 0) idx = num > 0 ? rows : 0;
@@ -302,9 +311,12 @@ static int bound(ksearch *s, uint64_t *out)
         *out = t->nrows;
         return PV_OK;
     }
-    /* ghi: last group whose min is not above the key */
+    /* ghi: last group whose min is not above the key; with a one-column
+     * INTEGER key (unique, rows in key order) the groups' ranges are
+     * disjoint, so it is glo */
     lo = glo;
     hi = t->ngroups;
+    if (t->kzmin && t->schema.npk == 1 && s->key[0].type == PV_INTEGER) hi = glo + 1;
     if (t->kzmin && s->key[0].type == PV_INTEGER) {
         int64_t k = s->key[0].u.i;
         while (lo < hi) {

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "encode.h"
 #include "exec.h"
 #include "pv.h"
 #include "pvdb.h"
@@ -875,6 +876,103 @@ static void test_point_term_changes(void **state)
     if (flips < 10) fail_msg("%d rows of 400 read in place, %d after-in-place rows not", inplace, flips);
 }
 
+/* Tables whose keys are runs of consecutive integers (LINEAR key chunks,
+ * step 1, three row groups of 1000): from 1, around 0, and against both
+ * ends of the 64-bit range, where key - first key overflows. */
+static const struct { const char *name; int64_t first; } lin[] = {
+    {"one", 1}, {"mid", -1500}, {"lo", INT64_MIN}, {"hi", INT64_MAX - 2999},
+};
+#define LIN_ROWS 3000
+
+static void fill_linear(pv_db *db)
+{
+    size_t t;
+    exec_ok(db, "BEGIN");
+    for (t = 0; t < sizeof lin / sizeof *lin; t++) {
+        char sql[128];
+        pv_stmt *st;
+        int i;
+        snprintf(sql, sizeof sql, "CREATE TABLE %s (id INTEGER PRIMARY KEY, v INTEGER)", lin[t].name);
+        exec_ok(db, sql);
+        snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (?, ?)", lin[t].name);
+        assert_int_equal(pv_prepare(db, sql, (size_t)-1, &st, NULL), PV_OK);
+        for (i = 0; i < LIN_ROWS; i++) {
+            assert_int_equal(pv_reset(st), PV_OK);
+            assert_int_equal(pv_bind_int64(st, 1, (int64_t)((uint64_t)lin[t].first + (uint64_t)i)), PV_OK);
+            assert_int_equal(pv_bind_int64(st, 2, i * 7), PV_OK);
+            assert_int_equal(pv_step(st), PV_DONE);
+        }
+        pv_finalize(st);
+    }
+    exec_ok(db, "COMMIT");
+}
+
+static int setup_linear(void **state) { return setup_pair(state, fill_linear, 1000); }
+
+/* Keys looked up in LINEAR key chunks (the search computes the row, in
+ * 64-bit arithmetic when key - first key fits, else 128-bit): every probe
+ * near the tables' ends, groups' edges and both ends of the 64-bit range
+ * answers on the .pvdb as on the workspace, by pv_get and by SQL, points
+ * and both kinds of bound. */
+static void test_linear_keys(void **state)
+{
+    static const char *const op[] = {"=", ">=", ">", "<=", "<"};
+    static const int64_t rel[] = {-1, 0, 1, 999, 1000, 1001, 2998, 2999, 3000, 3001};
+    gfix *f = *state;
+    size_t t, q, k;
+    for (t = 0; t < sizeof lin / sizeof *lin; t++) {
+        pvdb_chunk_info ci;
+        pvdb_file *pf;
+        int table;
+        int64_t probe[sizeof rel / sizeof *rel + 6] = {INT64_MIN, INT64_MIN + 1, -1, 0, INT64_MAX - 1, INT64_MAX};
+        size_t np = 6;
+        for (k = 0; k < sizeof rel / sizeof *rel; k++) {
+            uint64_t u = (uint64_t)lin[t].first + (uint64_t)rel[k];
+            /* (only probes on the right side of the first key, no wrap) */
+            if ((rel[k] < 0) == ((int64_t)u < lin[t].first)) probe[np++] = (int64_t)u;
+        }
+        assert_int_equal(pvdb_open(f->path, &pf), PV_OK);
+        table = pvdb_table_index(pf, lin[t].name, strlen(lin[t].name));
+        assert_true(table >= 0);
+        assert_int_equal(pvdb_chunk_info_get(pf, (uint32_t)table, 1, 0, &ci), PV_OK);
+        assert_int_equal(ci.encoding, PV_ENC_LINEAR); /* (the path under test) */
+        pvdb_close(pf);
+        for (q = 0; q < sizeof op / sizeof *op; q++) {
+            char text[160];
+            pv_stmt *st, *ref;
+            snprintf(text, sizeof text, "SELECT %s FROM %s WHERE id %s ?",
+                     q ? "COUNT(*), MIN(id), MAX(id)" : "id, v", lin[t].name, op[q]);
+            assert_int_equal(pv_prepare(f->pdb, text, (size_t)-1, &st, NULL), PV_OK);
+            assert_int_equal(pv_prepare(f->ws.db, text, (size_t)-1, &ref, NULL), PV_OK);
+            for (k = 0; k < np; k++) {
+                pbind b = {'i', probe[k], 0, NULL};
+                char *got = run_binds(st, &b, 1), *want = run_binds(ref, &b, 1);
+                if (strcmp(got, want))
+                    fail_msg("%s, key %lld:\n--- .pvdb\n%s--- workspace\n%s", text, (long long)probe[k], got, want);
+                free(got);
+                free(want);
+            }
+            pv_finalize(st);
+            pv_finalize(ref);
+        }
+        for (k = 0; k < np; k++) {
+            pv_getter *g[2];
+            pv_cell key, row[2][2];
+            int rc[2], i;
+            key.type = PV_INTEGER;
+            key.u.i = probe[k];
+            for (i = 0; i < 2; i++) {
+                assert_int_equal(pv_getter_open(i ? f->ws.db : f->pdb, lin[t].name, &g[i]), PV_OK);
+                rc[i] = pv_get(g[i], &key, 1, row[i], 2);
+            }
+            if (rc[0] != rc[1] || (rc[0] == PV_ROW && (row[0][0].u.i != row[1][0].u.i || row[0][1].u.i != row[1][1].u.i)))
+                fail_msg("pv_get %s key %lld: %d on the .pvdb, %d on the workspace", lin[t].name,
+                         (long long)probe[k], rc[0], rc[1]);
+            for (i = 0; i < 2; i++) pv_getter_close(g[i]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -889,5 +987,8 @@ int main(void)
         cmocka_unit_test(test_point_fast_path),
         cmocka_unit_test(test_point_term_changes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    const struct CMUnitTest linear[] = {
+        cmocka_unit_test(test_linear_keys),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown) | cmocka_run_group_tests(linear, setup_linear, teardown);
 }
