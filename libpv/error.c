@@ -97,6 +97,14 @@ int pv_err_at(int code, size_t off, const char *fmt, ...)
     return code;
 }
 
+int pv_err_locate(int code, size_t off)
+{
+    char what[PV_ERRMSG_MAX];
+    if (erroff >= 0) return code;
+    snprintf(what, sizeof what, "%s", errmsg);
+    return pv_err_at(code, off, "%s", what);
+}
+
 int pv_err_rebase(int code, size_t base)
 {
     char old[48];

@@ -12,6 +12,14 @@
 
 static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory preparing a statement"); }
 
+/* The schema and the workspace check a name they are given (taken, once
+ * used, refused) without the SQL text: their error points at the name as
+ * the statement writes it, at byte `off`. */
+static int at_name(int rc, uint32_t off)
+{
+    return rc == PV_EEXISTS || rc == PV_EINPUT ? pv_err_locate(rc, off) : rc;
+}
+
 /* ---- column definitions -------------------------------------------------------- */
 
 /* A DEFAULT must be a constant; DEFAULT NULL is no default. Its value,
@@ -41,7 +49,7 @@ static int add_coldef(const char *sql, pv_schema *s, const pv_coldef *d)
     if (type < 0)
         return pv_err_at(PV_ESQL, d->type_off, "unknown type \"%.*s\" for column %.*s", (int)d->type.n,
                          d->type.p, (int)d->name.n, d->name.p);
-    if ((rc = pv_schema_add_column(s, d->name.p, d->name.n, type, d->not_null))) return rc;
+    if ((rc = pv_schema_add_column(s, d->name.p, d->name.n, type, d->not_null))) return at_name(rc, d->name_off);
     return column_default(sql, s, s->ncols - 1, d->dflt);
 }
 
@@ -83,17 +91,18 @@ static const pv_schema *find_index(pv_db *db, const char *name, size_t len, uint
     return NULL;
 }
 
-/* A new table may not take an index's name, nor a new index a table's. */
-static int name_taken(pv_db *db, const char *name, size_t len, int for_index)
+/* A new table may not take an index's name, nor a new index a table's;
+ * the error points at the name, written at byte `off`. */
+static int name_taken(pv_db *db, const char *name, size_t len, uint32_t off, int for_index)
 {
     pv_source src;
     uint32_t k;
     if (find_index(db, name, len, &k)) {
-        if (for_index) return pv_err(PV_EEXISTS, "index %.*s already exists", (int)len, name);
-        return pv_err(PV_EEXISTS, "there is already an index named %.*s", (int)len, name);
+        if (for_index) return pv_err_at(PV_EEXISTS, off, "index %.*s already exists", (int)len, name);
+        return pv_err_at(PV_EEXISTS, off, "there is already an index named %.*s", (int)len, name);
     }
     if (for_index && pv_db_find_table(db, name, len, &src) == 0)
-        return pv_err(PV_EEXISTS, "there is already a table named %.*s", (int)len, name);
+        return pv_err_at(PV_EEXISTS, off, "there is already a table named %.*s", (int)len, name);
     return 0;
 }
 
@@ -178,11 +187,12 @@ done:
 
 static int run_create(pv_change *c)
 {
+    const pv_create *x = &c->st->u.create;
     pv_schema *s;
     int rc;
-    if ((rc = name_taken(c->db, c->schema->name, strlen(c->schema->name), 0))) return rc;
+    if ((rc = name_taken(c->db, c->schema->name, strlen(c->schema->name), x->table_off, 0))) return rc;
     if (!(s = pv_schema_clone(c->schema))) return pv_err(PV_ENOMEM, "out of memory creating table %s", c->schema->name);
-    return pv_db_create_table(c->db, s, c->st->u.create.if_not_exists);
+    return at_name(pv_db_create_table(c->db, s, x->if_not_exists), x->table_off);
 }
 
 /* ---- CREATE INDEX, DROP ------------------------------------------------------------ */
@@ -210,10 +220,11 @@ static int prepare_create_index(pv_change *c)
     int rc;
     if (x->name.n >= strlen(PV_AUTOINDEX_PREFIX) &&
         pv_ident_eq(x->name.p, strlen(PV_AUTOINDEX_PREFIX), PV_AUTOINDEX_PREFIX, strlen(PV_AUTOINDEX_PREFIX)))
-        return pv_err(PV_ESQL, "object name reserved for internal use: %.*s", (int)x->name.n, x->name.p);
+        return pv_err_at(PV_ESQL, x->name_off, "object name reserved for internal use: %.*s", (int)x->name.n,
+                         x->name.p);
     if (!pv_column_name_ok(x->name.p, x->name.n))
-        return pv_err(PV_ESQL, "bad index name '%.*s' (1 to %d bytes of UTF-8, no control characters)",
-                      (int)(x->name.n > 64 ? 64 : x->name.n), x->name.p, PV_MAX_COLUMN_NAME);
+        return pv_err_at(PV_ESQL, x->name_off, "bad index name '%.*s' (1 to %d bytes of UTF-8, no control characters)",
+                         (int)(x->name.n > 64 ? 64 : x->name.n), x->name.p, PV_MAX_COLUMN_NAME);
     if ((rc = pv_db_find_table_sql(c->db, NULL, x->table.p, x->table.n, x->table_off, &src))) return rc;
     c->table_off = x->table_off;
     if (!(cols = malloc((x->cols.n + 1) * sizeof *cols))) return nomem();
@@ -247,7 +258,7 @@ static int run_create_index(pv_change *c)
     uint32_t *cols = NULL, k;
     int rc;
     if (find_index(c->db, x->name.p, x->name.n, &k) && x->if_not_exists) return 0;
-    if ((rc = name_taken(c->db, x->name.p, x->name.n, 1)) ||
+    if ((rc = name_taken(c->db, x->name.p, x->name.n, x->name_off, 1)) ||
         (rc = pv_db_find_table_sql(c->db, NULL, c->table, strlen(c->table), c->table_off, &src)))
         return rc;
     if (!(cols = malloc((x->cols.n + 1) * sizeof *cols)) || !(s = pv_schema_clone(src.schema))) {
@@ -274,8 +285,8 @@ static int run_drop_index(pv_change *c)
         return pv_err_at(PV_ENOTFOUND, d->name_off, "no such index: %.*s", (int)d->name.n, d->name.p);
     }
     if (pv_index_is_auto(&t->indexes[k]))
-        return pv_err(PV_ESQL, "index associated with UNIQUE or PRIMARY KEY constraint cannot be dropped "
-                      "(index %s of table %s)", t->indexes[k].name, t->name);
+        return pv_err_at(PV_ESQL, d->name_off, "index associated with UNIQUE or PRIMARY KEY constraint cannot "
+                         "be dropped (index %s of table %s)", t->indexes[k].name, t->name);
     if (!(s = pv_schema_clone(t))) return nomem();
     pv_schema_drop_index(s, k);
     return alter_indexes(c, t->name, s);
@@ -315,16 +326,35 @@ static int find_visible(const pv_schema *s, pv_str name, uint32_t off)
     return k;
 }
 
+/* DROP COLUMN of column k: why it may not go points at its name. */
+static int check_drop(const pv_alter *a, const pv_schema *s, uint32_t k, uint32_t visible)
+{
+    int ix;
+    if (s->cols[k].pk_pos >= 0)
+        return pv_err_at(PV_ESQL, a->from_off, "cannot drop PRIMARY KEY column: \"%s\"", s->cols[k].name);
+    if ((ix = pv_schema_index_using(s, k)) >= 0) {
+        if (pv_index_is_auto(&s->indexes[ix]))
+            return pv_err_at(PV_ESQL, a->from_off, "cannot drop UNIQUE column: \"%s\"", s->cols[k].name);
+        return pv_err_at(PV_ESQL, a->from_off, "cannot drop column \"%s\": index %s uses it (drop the index first)",
+                         s->cols[k].name, s->indexes[ix].name);
+    }
+    if (visible == 1)
+        return pv_err_at(PV_ESQL, a->from_off, "cannot drop column \"%s\": no other columns exist",
+                         s->cols[k].name);
+    return 0;
+}
+
 /* Checks SQLite makes before touching anything. */
 static int check_alter(const pv_alter *a, const pv_schema *s)
 {
     uint32_t i, visible = 0;
-    int k, ix;
+    int k;
     for (i = 0; i < s->ncols; i++) visible += !s->cols[i].hidden;
     switch (a->action) {
     case PV_ALTER_ADD:
         if (pv_schema_find(s, a->col.name.p, a->col.name.n) >= 0)
-            return pv_err(PV_EEXISTS, "duplicate column name: %.*s", (int)a->col.name.n, a->col.name.p);
+            return pv_err_at(PV_EEXISTS, a->col.name_off, "duplicate column name: %.*s", (int)a->col.name.n,
+                             a->col.name.p);
         if (a->col.pk) return pv_err(PV_ESQL, "Cannot add a PRIMARY KEY column");
         if (a->col.unique) return pv_err(PV_ESQL, "Cannot add a UNIQUE column");
         if (a->col.not_null &&
@@ -335,21 +365,11 @@ static int check_alter(const pv_alter *a, const pv_schema *s)
         if (find_visible(s, a->from, a->from_off) < 0) return PV_ENOTFOUND;
         k = pv_schema_find(s, a->to.p, a->to.n);
         if (k >= 0 && !pv_ident_eq(a->from.p, a->from.n, a->to.p, a->to.n))
-            return pv_err(PV_EEXISTS, "duplicate column name: %.*s", (int)a->to.n, a->to.p);
+            return pv_err_at(PV_EEXISTS, a->to_off, "duplicate column name: %.*s", (int)a->to.n, a->to.p);
         return 0;
     default:
         if ((k = find_visible(s, a->from, a->from_off)) < 0) return PV_ENOTFOUND;
-        if (s->cols[k].pk_pos >= 0)
-            return pv_err(PV_ESQL, "cannot drop PRIMARY KEY column: \"%s\"", s->cols[k].name);
-        if ((ix = pv_schema_index_using(s, (uint32_t)k)) >= 0) {
-            if (pv_index_is_auto(&s->indexes[ix]))
-                return pv_err(PV_ESQL, "cannot drop UNIQUE column: \"%s\"", s->cols[k].name);
-            return pv_err(PV_ESQL, "cannot drop column \"%s\": index %s uses it (drop the index first)",
-                          s->cols[k].name, s->indexes[ix].name);
-        }
-        if (visible == 1)
-            return pv_err(PV_ESQL, "cannot drop column \"%s\": no other columns exist", s->cols[k].name);
-        return 0;
+        return check_drop(a, s, (uint32_t)k, visible);
     }
 }
 
@@ -398,7 +418,7 @@ static int altered_schema(const pv_change *c, const pv_schema *old, pv_schema **
         break;
     case PV_ALTER_RENAME:
         col = pv_schema_find(s, a->from.p, a->from.n);
-        rc = pv_schema_rename_column(s, (uint32_t)col, a->to.p, a->to.n);
+        rc = at_name(pv_schema_rename_column(s, (uint32_t)col, a->to.p, a->to.n), a->to_off);
         break;
     case PV_ALTER_ADD:
         if (!(rc = add_coldef(c->st->sql, s, &a->col))) from[n++] = -1;

@@ -147,7 +147,7 @@ static int map_named_columns(pv_change *c, const pv_schema *s)
     const pv_insert *ins = &c->st->u.insert;
     uint32_t i, j;
     if (ins->nvals != ins->ncols)
-        return pv_err(PV_ESQL, "%u values for %u columns", ins->nvals, ins->ncols);
+        return pv_err_at(PV_ESQL, ins->vals_off, "%u values for %u columns", ins->nvals, ins->ncols);
     for (i = 0; i < ins->ncols; i++) {
         int k = pv_schema_find(s, ins->cols[i].p, ins->cols[i].n);
         if (k < 0)
@@ -172,8 +172,8 @@ static int map_all_columns(pv_change *c, const pv_schema *s)
         n++;
     }
     if (n != ins->nvals)
-        return pv_err(PV_ESQL, "table %s has %u columns but %u values were supplied", s->name, n,
-                      ins->nvals);
+        return pv_err_at(PV_ESQL, ins->vals_off, "table %s has %u columns but %u values were supplied", s->name, n,
+                         ins->nvals);
     return 0;
 }
 
@@ -223,8 +223,8 @@ static int prepare_upsert(pv_change *c, const pv_schema *s)
     for (i = 0; i < s->nindexes && c->hidden_key; i++)
         if (s->indexes[i].unique) break;
     if (c->hidden_key && i == s->nindexes)
-        return pv_err(PV_ESQL, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint "
-                      "(table %s has no primary key)", s->name);
+        return pv_err_at(PV_ESQL, ins->upsert_off, "ON CONFLICT clause does not match any PRIMARY KEY or "
+                         "UNIQUE constraint (table %s has no primary key)", s->name);
     if (ins->target.n) {
         int key = !c->hidden_key && target_is(s, &ins->target, s->pk, s->npk), unique = 0;
         for (i = 0; i < ins->target.n; i++)

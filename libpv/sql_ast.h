@@ -110,6 +110,7 @@ typedef struct pv_namelist {
 
 typedef struct pv_create {
     pv_str table;
+    uint32_t table_off;
     int if_not_exists;
     pv_coldef *cols;
     uint32_t ncols;
@@ -139,6 +140,7 @@ typedef struct pv_insert {
     uint32_t *col_off;
     uint32_t ncols;
     pv_expr **vals;    /* nrows * nvals, row-major */
+    uint32_t vals_off; /* the first row's '(': where a wrong width is */
     uint32_t nrows;
     uint32_t nvals;    /* values per row */
     int upsert;        /* PV_UPSERT_* */
@@ -191,6 +193,7 @@ typedef struct pv_create_index {
     int unique;
     int if_not_exists;
     pv_str name;
+    uint32_t name_off;
     pv_str table;
     uint32_t table_off;
     pv_namelist cols;

@@ -940,7 +940,7 @@ static int parse_create(parser *p, pv_create *c)
     uint32_t cap = 0, ucap = 0;
     int in_constraints = 0;
     if (parse_if_not_exists(p, &c->if_not_exists)) return -1;
-    if (parse_name(p, &c->table, NULL) || !expect(p, TK_LP)) return -1;
+    if (parse_name(p, &c->table, &c->table_off) || !expect(p, TK_LP)) return -1;
     do {
         if (in_constraints || is_kw(p, KW_PRIMARY) || is_kw(p, KW_UNIQUE)) {
             if (!c->ncols) return syntax_error(p), -1;
@@ -960,7 +960,7 @@ static int parse_create_index(parser *p, pv_create_index *x)
 {
     x->unique = accept_kw(p, KW_UNIQUE);
     if (!expect_kw(p, KW_INDEX) || parse_if_not_exists(p, &x->if_not_exists) ||
-        parse_name(p, &x->name, NULL) || !expect_kw(p, KW_ON) ||
+        parse_name(p, &x->name, &x->name_off) || !expect_kw(p, KW_ON) ||
         parse_name(p, &x->table, &x->table_off))
         return -1;
     return parse_namelist(p, &x->cols, 1);
@@ -1094,6 +1094,7 @@ static int parse_insert(parser *p, pv_insert *ins)
     if (!expect_kw(p, KW_INTO) || parse_name(p, &ins->table, &ins->table_off)) return -1;
     if (accept(p, TK_LP) && parse_insert_cols(p, ins)) return -1;
     if (!expect_kw(p, KW_VALUES)) return -1;
+    ins->vals_off = p->tok.off;
     do {
         if (parse_values_row(p, ins, &cap)) return -1;
     } while (accept(p, TK_COMMA));

@@ -48,6 +48,11 @@ void pv_err_prefix(const char *fmt, ...) PV_PRINTF(1, 2);
  * `off` until the next error. Every other pv_err* sets it to -1. */
 int pv_err_at(int code, size_t off, const char *fmt, ...) PV_PRINTF(3, 4);
 
+/* Give the current error, one raised where the SQL text is unknown (the
+ * schema, the workspace, a revision resolver), the position `off`: as if
+ * raised by pv_err_at. An error that has a position keeps it. Returns code. */
+int pv_err_locate(int code, size_t off);
+
 /* The current error's offset counted from `base` bytes earlier (the
  * statement began there in a longer text, as in pv_exec): the offset and
  * the message's " at offset N" both move. No effect without an offset.

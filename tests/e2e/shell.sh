@@ -150,6 +150,14 @@ expect_fail "<argument 1>:1:35: no such table: nosuch" \
     pvdev sql --db a.pvdb "SELECT 1; SELECT 2; SELECT * FROM nosuch"
 expect_fail "<argument 1>:2:33: misuse of aggregate function max()" pvdev -C ws sql "SELECT 1;
 SELECT * FROM airports GROUP BY max(name)"
+# so are a name the statement defines that is taken and VALUES of the wrong
+# width (they were at the statement's start: 2:1 and 3:1)
+printf 'SELECT 1;\nCREATE TABLE\n  airports (a INTEGER);\n' >e11.sql
+expect_fail '<stdin>:3:3: table airports already exists' sh -c 'pvdev -C ws sql <e11.sql'
+grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
+expect_fail "<argument 1>:2:29: table airports has 7 columns but 2 values were supplied" pvdev -C ws sql "SELECT 1;
+INSERT INTO airports VALUES ('ZZZ', 'z')"
+expect_fail "<argument 1>:1:26: duplicate column name: city" pvdev -C ws sql "ALTER TABLE airports ADD city TEXT"
 printf 'SELECT 1;\n.nosuch\n' >e6.sql
 expect_fail "<stdin>:2:1: unknown command or invalid arguments: 'nosuch'" sh -c 'pvdev -C ws sql <e6.sql'
 grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"

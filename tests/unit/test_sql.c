@@ -486,7 +486,7 @@ static void test_exec_insert_forms(void **state)
     check_query(f->db, "SELECT a, b, c, d, length(e) FROM t ORDER BY a", "-1|z|||\n3|xy|||\n7|w|2.0|1|2\n");
     check_query(f->db, "SELECT count(*) FROM t WHERE d", "1\n");
     check_query_error(f->db, "INSERT INTO t VALUES (1, 2)", PV_ESQL,
-                      "table t has 5 columns but 2 values were supplied");
+                      "table t has 5 columns but 2 values were supplied at offset 21");
     check_query_error(f->db, "INSERT INTO t (a, zz) VALUES (1, 2)", PV_ENOTFOUND, NULL);
     check_query_error(f->db, "INSERT INTO t (a, b) VALUES (1)", PV_ESQL, NULL);
     check_query_error(f->db, "INSERT INTO t (a) VALUES (b)", PV_ENOTFOUND, "no such column: b at offset 26");
@@ -800,7 +800,8 @@ static void test_api_error_offset(void **state)
     check_offset(f->db, "SELECT * FROM p AS OF 'HEAD'", PV_EMISUSE, -1,
                  "AS OF 'HEAD': reading past revisions needs a git repository and pvdev");
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
-    check_offset(f->db, "CREATE TABLE p (a INTEGER)", PV_EEXISTS, -1, "table p already exists");
+    check_offset(f->db, "INSERT INTO p (id) VALUES (1)", PV_ECONSTRAINT, -1,
+                 "table p: duplicate primary key 1 (row 1 of the statement): the table already has it");
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
     assert_int_equal(pv_prepare(f->db, "SELECT ?", (size_t)-1, &st, NULL), 0);
     assert_int_equal(pv_bind_int64(st, 2, 1), PV_ERANGE);
@@ -933,6 +934,70 @@ static void test_api_error_offset_names(void **state)
     assert_int_equal(pv_exec(f->db, sql), PV_ENOTFOUND);
     assert_int_equal(pv_error_offset(), at(sql, "nope"));
     assert_string_equal(pv_errmsg(), "no such table: nope at offset 34");
+}
+
+/* Errors about a name the statement defines or a part it writes, which had
+ * no position (pv_error_offset() -1, no " at offset N"): a table, index or
+ * column name already taken or refused, a column ALTER TABLE may not drop,
+ * an index DROP INDEX may not drop, an ON CONFLICT without a key to match,
+ * VALUES of the wrong width (the first tuple: all have one width), and a
+ * table read AS OF a revision without git (the revision). */
+static void test_api_error_offset_defs(void **state)
+{
+    fixture *f = *state;
+    const char *sql;
+    exec_ok(f->db, PEOPLE);
+    exec_ok(f->db, "CREATE TABLE u (a INTEGER PRIMARY KEY, b TEXT UNIQUE, c TEXT);"
+                   "CREATE INDEX u_c ON u (c); CREATE TABLE h (a INTEGER)");
+    /* CREATE TABLE */
+    check_at(f->db, "CREATE TABLE p (a INTEGER)", PV_EEXISTS, "p (", "table p already exists");
+    check_at(f->db, "CREATE TABLE u_c (a INTEGER)", PV_EEXISTS, "u_c", "there is already an index named u_c");
+    check_at(f->db, "CREATE TABLE \"a b\" (a INTEGER)", PV_EINPUT, "\"a b\"",
+             "bad table name 'a b' (letters, digits and _, at most 64 bytes, not starting with a digit)");
+    check_at(f->db, "CREATE TABLE v (a INTEGER, A TEXT)", PV_EEXISTS, "A TEXT",
+             "table v: duplicate column name 'A'");
+    /* CREATE INDEX */
+    check_at(f->db, "CREATE INDEX u_c ON p (qty)", PV_EEXISTS, "u_c", "index u_c already exists");
+    check_at(f->db, "CREATE INDEX p ON p (qty)", PV_EEXISTS, "p ON", "there is already a table named p");
+    check_at(f->db, "CREATE INDEX pv_autoindex_x ON p (qty)", PV_ESQL, "pv_autoindex_x",
+             "object name reserved for internal use: pv_autoindex_x");
+    check_at(f->db, "CREATE INDEX \"a\tb\" ON p (qty)", PV_ESQL, "\"a\tb\"",
+             "bad index name 'a\tb' (1 to 128 bytes of UTF-8, no control characters)");
+    /* ALTER TABLE: the column added or renamed to, the column dropped */
+    check_at(f->db, "ALTER TABLE p ADD COLUMN qty INTEGER", PV_EEXISTS, "qty", "duplicate column name: qty");
+    sql = "ALTER TABLE p RENAME COLUMN name TO Qty";
+    check_at(f->db, sql, PV_EEXISTS, "Qty", "duplicate column name: Qty");
+    /* a name a column had (old chunks use it), refused when ALTER runs */
+    exec_ok(f->db, "ALTER TABLE p RENAME COLUMN cat TO kind");
+    check_at(f->db, "ALTER TABLE p ADD COLUMN cat TEXT", PV_EEXISTS, "cat",
+             "table p: 'cat' is an earlier name of column kind (old chunks use it)");
+    check_at(f->db, "ALTER TABLE p RENAME COLUMN name TO cat", PV_EEXISTS, "cat",
+             "table p: 'cat' is an earlier name of column kind (old chunks use it)");
+    check_at(f->db, "ALTER TABLE p DROP COLUMN id", PV_ESQL, "id", "cannot drop PRIMARY KEY column: \"id\"");
+    check_at(f->db, "ALTER TABLE u DROP COLUMN b", PV_ESQL, "b", "cannot drop UNIQUE column: \"b\"");
+    check_at(f->db, "ALTER TABLE u DROP COLUMN c", PV_ESQL, "c",
+             "cannot drop column \"c\": index u_c uses it (drop the index first)");
+    check_at(f->db, "ALTER TABLE h DROP COLUMN a", PV_ESQL, "a", "cannot drop column \"a\": no other columns exist");
+    /* DROP INDEX of a constraint's index */
+    check_at(f->db, "DROP INDEX pv_autoindex_u_1", PV_ESQL, "pv_autoindex_u_1",
+             "index associated with UNIQUE or PRIMARY KEY constraint cannot be dropped "
+             "(index pv_autoindex_u_1 of table u)");
+    /* INSERT */
+    check_at(f->db, "INSERT INTO p (id, name) VALUES (9, 'x', 1), (10, 'y', 2)", PV_ESQL, "(9",
+             "3 values for 2 columns");
+    check_at(f->db, "INSERT INTO p VALUES\n  (9, 'x'), (10, 'y')", PV_ESQL, "(9",
+             "table p has 5 columns but 2 values were supplied");
+    check_at(f->db, "INSERT INTO h VALUES (1) ON CONFLICT DO NOTHING", PV_ESQL, "ON CONFLICT",
+             "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint "
+             "(table h has no primary key)");
+    /* pv_exec: from the start of its whole text */
+    sql = "SELECT 1; CREATE TABLE p (a INTEGER)";
+    assert_int_equal(pv_exec(f->db, sql), PV_EEXISTS);
+    assert_int_equal(pv_error_offset(), at(sql, "p ("));
+    assert_string_equal(pv_errmsg(), "table p already exists at offset 23");
+    /* nothing was changed by the statements that failed */
+    check_query(f->db, "SELECT count(*) FROM p", "8\n");
+    check_query(f->db, "SELECT * FROM h", "");
 }
 
 static void test_api_failed_statement(void **state)
@@ -1141,6 +1206,7 @@ int main(void)
         WS(test_api_failed_statement),
         WS(test_api_error_offset),
         WS(test_api_error_offset_names),
+        WS(test_api_error_offset_defs),
         WS(test_api_prepared_sees_inserts),
         WS(test_sqlite_comparison),
     };

@@ -278,8 +278,8 @@ static void test_alter_table(void **state)
     check_query(f->db, "SELECT * FROM t WHERE id IN (1, 6) ORDER BY id", "1|a|10|\n6|f|60|hi\n");
     exec_ok(f->db, "ALTER TABLE t RENAME id TO key");
     check_query(f->db, "SELECT key FROM t WHERE key = 6", "6\n");
-    check_query_error(f->db, "ALTER TABLE t DROP COLUMN key", PV_ESQL, "cannot drop PRIMARY KEY column: \"key\"");
-    check_query_error(f->db, "ALTER TABLE t ADD COLUMN name TEXT", PV_EEXISTS, "duplicate column name: name");
+    check_query_error(f->db, "ALTER TABLE t DROP COLUMN key", PV_ESQL, "cannot drop PRIMARY KEY column: \"key\" at offset 26");
+    check_query_error(f->db, "ALTER TABLE t ADD COLUMN name TEXT", PV_EEXISTS, "duplicate column name: name at offset 25");
     check_query_error(f->db, "ALTER TABLE t RENAME COLUMN nope TO x", PV_ENOTFOUND, NULL);
     check_query_error(f->db, "ALTER TABLE t ADD COLUMN z INTEGER NOT NULL", PV_ECONSTRAINT,
                       "Cannot add a NOT NULL column with default value NULL");
@@ -320,7 +320,7 @@ static void test_alter_hidden_key(void **state)
     check_query_error(f->db, "ALTER TABLE h DROP COLUMN _pv_id", PV_ENOTFOUND, NULL);
     exec_ok(f->db, "ALTER TABLE h DROP COLUMN c");
     check_query_error(f->db, "ALTER TABLE h DROP COLUMN b", PV_ESQL,
-                      "cannot drop column \"b\": no other columns exist");
+                      "cannot drop column \"b\": no other columns exist at offset 26");
 }
 
 /* DEFAULT (as sqlite3 gives it: 1|5|x|-1.5|3, then the added column
@@ -371,15 +371,15 @@ static void test_ddl_constraints(void **state)
     check_query_error(f->db, "CREATE TABLE e (a INTEGER, b TEXT, UNIQUE (a, nope))", PV_ENOTFOUND,
                       "no such column: nope at offset 46");
     exec_ok(f->db, "CREATE INDEX ix ON d (b)");
-    check_query_error(f->db, "CREATE INDEX ix ON d (b)", PV_EEXISTS, "index ix already exists");
+    check_query_error(f->db, "CREATE INDEX ix ON d (b)", PV_EEXISTS, "index ix already exists at offset 13");
     exec_ok(f->db, "CREATE INDEX IF NOT EXISTS ix ON d (a)");
     check_query_error(f->db, "CREATE INDEX iy ON d (nope)", PV_ENOTFOUND,
                       "no such column: nope (table d) at offset 22");
     check_query_error(f->db, "CREATE INDEX iy ON nope (a)", PV_ENOTFOUND, NULL);
-    check_query_error(f->db, "CREATE INDEX d ON d (a)", PV_EEXISTS, "there is already a table named d");
-    check_query_error(f->db, "CREATE TABLE ix (a INTEGER)", PV_EEXISTS, "there is already an index named ix");
+    check_query_error(f->db, "CREATE INDEX d ON d (a)", PV_EEXISTS, "there is already a table named d at offset 13");
+    check_query_error(f->db, "CREATE TABLE ix (a INTEGER)", PV_EEXISTS, "there is already an index named ix at offset 13");
     check_query_error(f->db, "CREATE INDEX pv_autoindex_x ON d (a)", PV_ESQL,
-                      "object name reserved for internal use: pv_autoindex_x");
+                      "object name reserved for internal use: pv_autoindex_x at offset 13");
     exec_ok(f->db, "DROP INDEX ix");
     check_query_error(f->db, "DROP INDEX ix", PV_ENOTFOUND, "no such index: ix at offset 11");
     exec_ok(f->db, "DROP INDEX IF EXISTS ix");
