@@ -255,6 +255,15 @@ int pv_db_find_table_at(pv_db *db, const char *rev, const char *name, size_t len
     return db->resolver(db->resolver_ctx, rev, name, len, out);
 }
 
+int pv_db_find_table_at_sql(pv_db *db, const char *rev, uint32_t rev_off, const char *name, size_t len,
+                            pv_source *out)
+{
+    /* the resolver knows git, not the statement: its errors are placed
+     * here; an I/O error or a damaged object is no fault of the text */
+    int rc = pv_db_find_table_at(db, rev, name, len, out);
+    return rc == PV_ENOTFOUND || rc == PV_EMISUSE ? pv_err_locate(rc, rev_off) : rc;
+}
+
 int pv_db_create_table(pv_db *db, pv_schema *schema, int if_not_exists)
 {
     if (db->kind != PV_DB_WORKSPACE) {

@@ -70,6 +70,13 @@ void pv_db_set_resolver(pv_db *db, pv_rev_resolver fn, void *ctx, void (*free_ct
 int pv_db_find_table_at(pv_db *db, const char *rev, const char *name, size_t len,
                         pv_source *out);
 
+/* pv_db_find_table_at for a revision written in the SQL text at byte
+ * `rev_off`: what cannot be found there (no resolver, no repository, the
+ * revision, the table at that revision; PV_EMISUSE, PV_ENOTFOUND) is an
+ * error at the revision (pv_err_locate). Other errors as there. */
+int pv_db_find_table_at_sql(pv_db *db, const char *rev, uint32_t rev_off, const char *name, size_t len,
+                            pv_source *out);
+
 /* The current mapping of a `.pvdb` database with a reference taken
  * (release with pv_db_map_release), or NULL for a workspace. Takes the
  * db's lock for a moment. */

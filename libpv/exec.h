@@ -180,6 +180,7 @@ typedef struct pv_plan {
     char *table;       /* NUL-terminated, for pv_db_find_table at each run */
     uint32_t table_off;/* where the text names it, for "no such table" */
     char *as_of;       /* FROM t AS OF 'REV': the revision, else NULL */
+    uint32_t as_of_off;/* where the text writes 'REV', for its errors */
     pv_db_map *map;    /* the `.pvdb` mapping the statement holds (each run
                           reads this one, not a file swapped in later), or
                           NULL: the db's current store */
@@ -261,7 +262,8 @@ typedef struct pv_plan {
  * the `.pvdb` mapping `map` (the statement's reference; NULL: the db's
  * current store, a workspace). Errors: PV_ENOTFOUND (table, column),
  * PV_ESQL, PV_ENOMEM; each about a name or term of the text gives its
- * offset (pv_err_at), except a table AS OF a revision (the resolver's). */
+ * offset (pv_err_at), and a table AS OF a revision that cannot be found
+ * that of the revision (pv_db_find_table_at_sql). */
 int pv_plan_build(pv_db *db, pv_db_map *map, pv_arena *arena, pv_sql_stmt *st, pv_plan **out);
 
 /* Bind an expression that may not name columns or aggregates (INSERT

@@ -408,10 +408,11 @@ int pv_plan_build(pv_db *db, pv_db_map *map, pv_arena *arena, pv_sql_stmt *st, p
     p->distinct = s->distinct;
     if (s->from.p && s->as_of.p && !(p->as_of = pv_arena_dup(arena, s->as_of.p, s->as_of.n))) return nomem();
     if (s->from.p) {
-        rc = p->as_of ? pv_db_find_table_at(db, p->as_of, s->from.p, s->from.n, &src)
+        rc = p->as_of ? pv_db_find_table_at_sql(db, p->as_of, s->as_of_off, s->from.p, s->from.n, &src)
                       : pv_db_find_table_sql(db, map, s->from.p, s->from.n, s->from_off, &src);
         if (rc) return rc;
         p->table_off = s->from_off;
+        p->as_of_off = s->as_of_off;
         p->map = map;
         b.schema = src.schema;
         b.qual = s->alias.p ? s->alias : s->from;

@@ -617,7 +617,7 @@ static int run_start(pv_run *r, pv_db *db)
     if ((rc = run_counts(r))) return rc < 0 ? rc : 0;
     if (!p->has_from) return 0;
     if (!r->src_fixed) {
-        rc = p->as_of ? pv_db_find_table_at(db, p->as_of, p->table, strlen(p->table), &r->src)
+        rc = p->as_of ? pv_db_find_table_at_sql(db, p->as_of, p->as_of_off, p->table, strlen(p->table), &r->src)
                       : pv_db_find_table_sql(db, p->map, p->table, strlen(p->table), p->table_off, &r->src);
         if (rc || (rc = check_shape(p, &r->src))) return rc;
         /* the statement's .pvdb mapping is immutable: the table and its

@@ -100,15 +100,17 @@ PV_API const char *pv_errmsg(void);
  * nothing: no such table, column, function or index, and the term at
  * fault of a bad GROUP BY, HAVING or ORDER BY; VALUES of the wrong width,
  * at the first row) and of the pv_step that ran it (a LIMIT that is not
- * an integer, a table dropped since pv_prepare); at either, a name the
- * statement gives that is taken or refused (table t already exists,
- * index x already exists, duplicate column name) and a column ALTER TABLE
- * or an index DROP INDEX may not drop. For pv_exec it counts from the
+ * an integer, a table dropped since pv_prepare), and for these of either:
+ * a name the statement gives that is taken or refused (table t already
+ * exists, index x already exists, duplicate column name), a column ALTER
+ * TABLE or an index DROP INDEX may not drop, and a table read AS OF a
+ * revision that cannot be read there (no git, an unknown revision, the
+ * table missing at it: at the revision). For pv_exec it counts from the
  * start of the whole text given to pv_exec, whichever of its statements
  * failed. It points at the name or term: for `SELECT x FROM t` without a
  * column x, 7. It is the N of the " at offset N" that ends such an error's
- * pv_errmsg(). Every other failure (I/O, a table AS OF a revision, a bad
- * bind, a constraint) sets -1.
+ * pv_errmsg(). Every other failure (I/O, a damaged file, a bad bind, a
+ * constraint) sets -1.
  *
  * Thread-local, and paired with pv_errmsg(): it describes the same
  * failure and stays valid until the next libpv call on this thread that

@@ -79,6 +79,7 @@ typedef struct pv_select {
     uint32_t from_off; /* offset of the table name (for messages) */
     pv_str alias;
     pv_str as_of;      /* FROM t AS OF 'REV': the revision, {NULL, 0} if none */
+    uint32_t as_of_off;/* where the text writes 'REV' (for messages) */
     pv_expr *where;
     pv_expr **group;
     uint32_t ngroup;

@@ -707,7 +707,7 @@ static pv_expr *parse_expr(parser *p)
 
 /* FROM t AS OF 'REV' (read the table at a git revision): AS, the word OF,
  * a string. "AS of" alone stays an alias. */
-static int parse_as_of(parser *p, pv_str *out)
+static int parse_as_of(parser *p, pv_str *out, uint32_t *off)
 {
     pv_token of = peek(p, 1), rev = peek(p, 2);
     if (!is_kw(p, KW_AS) || of.type != TK_ID || !pv_ident_eq(p->sql + of.off, of.len, "of", 2) ||
@@ -716,6 +716,7 @@ static int parse_as_of(parser *p, pv_str *out)
     advance(p); /* AS */
     advance(p); /* OF */
     advance(p); /* 'REV' */
+    *off = rev.off;
     return unquote(p, rev, out);
 }
 
@@ -807,7 +808,7 @@ static int parse_select(parser *p, pv_select *s)
     else accept_kw(p, KW_ALL);
     if (parse_select_list(p, s)) return -1;
     if (accept_kw(p, KW_FROM)) {
-        if (parse_name(p, &s->from, &s->from_off) || parse_as_of(p, &s->as_of) || parse_alias(p, &s->alias))
+        if (parse_name(p, &s->from, &s->from_off) || parse_as_of(p, &s->as_of, &s->as_of_off) || parse_alias(p, &s->alias))
             return -1;
     }
     if (accept_kw(p, KW_WHERE) && !(s->where = parse_expr(p))) return -1;

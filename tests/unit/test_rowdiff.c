@@ -581,6 +581,55 @@ static void test_as_of(void **state)
     pv_close(db);
 }
 
+/* The error of a statement, its message and pv_error_offset(). */
+static void check_stmt_error(pv_db *db, const char *sql, int code, int64_t off, const char *msg)
+{
+    pv_stmt *st = NULL;
+    int rc = pv_prepare(db, sql, (size_t)-1, &st, NULL);
+    while (rc >= 0 && st && (rc = pv_step(st)) == PV_ROW) {}
+    pv_finalize(st);
+    if (rc != code) fail_msg("%s: want %d, got %d (%s)", sql, code, rc, pv_errmsg());
+    assert_string_equal(pv_errmsg(), msg);
+    assert_int_equal(pv_error_offset(), off);
+}
+
+/* SQL reading AS OF a revision that git does not know, or at which the
+ * table does not exist, or outside a repository: the error points at the
+ * revision in the text (it had no position: the resolver knows git, not
+ * the statement). */
+static void test_as_of_offsets(void **state)
+{
+    pv_db *db;
+    pv_stmt *st;
+    (void)state;
+    exec_sql("CREATE TABLE b (k INTEGER PRIMARY KEY)");
+    commit("three");
+    assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &db), PV_OK);
+    assert_int_equal(pvgit_install_resolver(db, dir), PV_OK);
+    check_stmt_error(db, "SELECT n FROM a AS OF 'no-such-rev'", PV_ENOTFOUND, 22,
+                     "AS OF 'no-such-rev': unknown revision at offset 22");
+    check_stmt_error(db, "SELECT k FROM b AS OF 'HEAD~1' WHERE k > 0", PV_ENOTFOUND, 22,
+                     "no such table: b (AS OF 'HEAD~1') at offset 22");
+    assert_int_equal(pv_exec(db, "SELECT 1;\nSELECT * FROM zz AS OF 'HEAD'"), PV_ENOTFOUND);
+    assert_string_equal(pv_errmsg(), "no such table: zz (AS OF 'HEAD') at offset 33");
+    assert_int_equal(pv_error_offset(), 33);
+    /* a revision gone between pv_prepare and pv_step: the run's error */
+    sh("cd '%s' && git tag old HEAD~1", dir);
+    assert_int_equal(pv_prepare(db, "SELECT n FROM a AS OF 'old'", (size_t)-1, &st, NULL), PV_OK);
+    sh("cd '%s' && git tag -d old >/dev/null", dir);
+    assert_int_equal(pv_step(st), PV_ENOTFOUND);
+    assert_string_equal(pv_errmsg(), "AS OF 'old': unknown revision at offset 22");
+    assert_int_equal(pv_error_offset(), 22);
+    pv_finalize(st);
+    pv_close(db);
+    /* outside a repository */
+    assert_int_equal(pv_open(dir, PV_OPEN_READONLY, &db), PV_OK);
+    assert_int_equal(pvgit_install_resolver(db, "/"), PV_OK);
+    check_stmt_error(db, "SELECT n FROM a AS OF 'HEAD'", PV_ENOTFOUND, 22,
+                     "'/' is not in a git repository at offset 22");
+    pv_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_value_text_big),
         cmocka_unit_test(test_textconv),
         cmocka_unit_test_setup_teardown(test_as_of, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_as_of_offsets, setup, teardown),
     };
     git_libgit2_init();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -797,9 +797,6 @@ static void test_api_error_offset(void **state)
     }
     /* an error without a position sets -1 ... */
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
-    check_offset(f->db, "SELECT * FROM p AS OF 'HEAD'", PV_EMISUSE, -1,
-                 "AS OF 'HEAD': reading past revisions needs a git repository and pvdev");
-    check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
     check_offset(f->db, "INSERT INTO p (id) VALUES (1)", PV_ECONSTRAINT, -1,
                  "table p: duplicate primary key 1 (row 1 of the statement): the table already has it");
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
@@ -828,7 +825,7 @@ static void test_api_error_offset(void **state)
     assert_int_equal(pv_exec(f->db, sql), PV_ETYPE);
     assert_int_equal(pv_error_offset(), at(sql, "'many'"));
     assert_string_equal(pv_errmsg(), "datatype mismatch in LIMIT at offset 43");
-    assert_int_equal(pv_exec(f->db, "SELECT 1; SELECT * FROM p AS OF 'HEAD'"), PV_EMISUSE);
+    assert_int_equal(pv_exec(f->db, "SELECT 1; INSERT INTO p (id) VALUES (1)"), PV_ECONSTRAINT);
     assert_int_equal(pv_error_offset(), -1);
     /* thread-local: another thread's error leaves this thread's alone */
     check_offset(f->db, "SELECT * FORM p", PV_ESQL, 9, "near \"FORM\": syntax error at offset 9");
@@ -941,7 +938,8 @@ static void test_api_error_offset_names(void **state)
  * column name already taken or refused, a column ALTER TABLE may not drop,
  * an index DROP INDEX may not drop, an ON CONFLICT without a key to match,
  * VALUES of the wrong width (the first tuple: all have one width), and a
- * table read AS OF a revision without git (the revision). */
+ * table read AS OF a revision without git (the revision; tests/unit/
+ * test_rowdiff.c has those with git). */
 static void test_api_error_offset_defs(void **state)
 {
     fixture *f = *state;
@@ -990,6 +988,14 @@ static void test_api_error_offset_defs(void **state)
     check_at(f->db, "INSERT INTO h VALUES (1) ON CONFLICT DO NOTHING", PV_ESQL, "ON CONFLICT",
              "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint "
              "(table h has no primary key)");
+    /* AS OF without a resolver (no git): the revision */
+    check_at(f->db, "SELECT * FROM p AS OF 'HEAD' WHERE id = 1", PV_EMISUSE, "'HEAD'",
+             "AS OF 'HEAD': reading past revisions needs a git repository and pvdev");
+    sql = "SELECT 1; SELECT x.id FROM p AS OF 'HEAD~1' x";
+    assert_int_equal(pv_exec(f->db, sql), PV_EMISUSE);
+    assert_int_equal(pv_error_offset(), at(sql, "'HEAD~1'"));
+    assert_string_equal(pv_errmsg(), "AS OF 'HEAD~1': reading past revisions needs a git repository and pvdev "
+                                     "at offset 35");
     /* pv_exec: from the start of its whole text */
     sql = "SELECT 1; CREATE TABLE p (a INTEGER)";
     assert_int_equal(pv_exec(f->db, sql), PV_EEXISTS);
