@@ -383,8 +383,9 @@ static int prepare_alter(pv_change *c)
         return rc;
     c->table_off = a->table_off;
     if (a->action == PV_ALTER_ADD) {
-        /* the new column's definition is checked as CREATE TABLE would */
-        pv_schema *t = pv_schema_new("t", 1);
+        /* the new column's definition is checked as CREATE TABLE would, in
+         * a scratch schema named as the table, which the errors name */
+        pv_schema *t = pv_schema_new(src.schema->name, strlen(src.schema->name));
         if (!t) return nomem();
         rc = add_coldef(c->st->sql, t, &a->col);
         pv_schema_free(t);

@@ -963,6 +963,9 @@ static void test_api_error_offset_defs(void **state)
              "bad index name 'a\tb' (1 to 128 bytes of UTF-8, no control characters)");
     /* ALTER TABLE: the column added or renamed to, the column dropped */
     check_at(f->db, "ALTER TABLE p ADD COLUMN qty INTEGER", PV_EEXISTS, "qty", "duplicate column name: qty");
+    /* (the table is p, not the "t" of the scratch schema that checks it) */
+    check_at(f->db, "ALTER TABLE p ADD COLUMN \"x\ty\" TEXT", PV_EINPUT, "\"x\ty\"",
+             "table p: bad column name 'x\ty'");
     sql = "ALTER TABLE p RENAME COLUMN name TO Qty";
     check_at(f->db, sql, PV_EEXISTS, "Qty", "duplicate column name: Qty");
     /* a name a column had (old chunks use it), refused when ALTER runs */
