@@ -38,7 +38,8 @@ static int column_default(const char *sql, pv_schema *s, uint32_t i, pv_expr *e)
     memset(&cx, 0, sizeof cx);
     cx.arena = &a;
     rc = pv_eval_expr(&cx, e, &v);
-    if (!rc) rc = pv_schema_set_default(s, i, &v);
+    /* a value the column's type cannot hold: the schema's error, at the DEFAULT */
+    if (!rc && (rc = pv_schema_set_default(s, i, &v)) == PV_ETYPE) rc = pv_err_locate(rc, e->off);
     pv_arena_free(&a);
     return rc;
 }

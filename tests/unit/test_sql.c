@@ -954,6 +954,8 @@ static void test_api_error_offset_defs(void **state)
              "bad table name 'a b' (letters, digits and _, at most 64 bytes, not starting with a digit)");
     check_at(f->db, "CREATE TABLE v (a INTEGER, A TEXT)", PV_EEXISTS, "A TEXT",
              "table v: duplicate column name 'A'");
+    check_at(f->db, "CREATE TABLE v (a INTEGER DEFAULT 'abc')", PV_ETYPE, "'abc'",
+             "table v: the default of column a is not a INTEGER");
     /* CREATE INDEX */
     check_at(f->db, "CREATE INDEX u_c ON p (qty)", PV_EEXISTS, "u_c", "index u_c already exists");
     check_at(f->db, "CREATE INDEX p ON p (qty)", PV_EEXISTS, "p ON", "there is already a table named p");
