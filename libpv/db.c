@@ -156,8 +156,7 @@ PV_API int pv_reopen(pv_db *db, int *changed)
     if (changed) *changed = 0;
     if (!db) return pv_err(PV_EMISUSE, "pv_reopen: db is NULL");
     if (db->kind != PV_DB_PVDB)
-        return pv_err(PV_EMISUSE, "pv_reopen: '%s' is a workspace (it reads the files as they are)",
-                      db->path);
+        return pv_ws_reopen(&db->ws, __atomic_load_n(&db->nstmts, __ATOMIC_RELAXED), changed);
     if (stat(db->path, &st) != 0) return pv_err_errno("cannot open '%s'", db->path);
     pthread_mutex_lock(&db->lock);
     old = db->map;

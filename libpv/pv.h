@@ -58,7 +58,7 @@ extern "C" {
 #define PV_EINPUT     (-15) /* bad input data (CSV, UTF-8); file and line given */
 #define PV_ELIMIT     (-16) /* a size or count exceeds a documented limit */
 #define PV_EBUSY      (-17) /* workspace: another process rewrote chunks this handle's
-                             * snapshot holds (a compaction, DROP TABLE): reopen (pv_open) */
+                             * snapshot holds (a compaction, DROP TABLE): pv_reopen */
 
 /* ---- value types --------------------------------------------------------
  * The declared type of a column, and the type of a value in a result row.
@@ -145,7 +145,7 @@ PV_API int64_t pv_error_offset(void);
  * from that snapshot: tables are read on first use, later and without any
  * lock, each chunk up to its length then, so commits by other processes
  * are not seen (a writable handle takes a new snapshot at each write
- * transaction that finds the files changed; otherwise reopen). Their
+ * transaction that finds the files changed; otherwise pv_reopen). Their
  * appends never disturb it. A commit that rewrites chunks instead (`pvdev
  * compact`, DROP TABLE, `pvdev resolve`) can take away bytes the snapshot
  * holds: a read that finds such a commit came after the snapshot keeps
@@ -153,8 +153,9 @@ PV_API int64_t pv_error_offset(void);
  * handle had read no table yet and the tables and schemas are unchanged,
  * it takes a new snapshot and reads again, unseen by the caller; otherwise
  * the read fails with PV_EBUSY (from pv_prepare, pv_step, pv_get, ...):
- * finalize, close and reopen the handle to read the new state. Tables the
- * handle read before stay as they were, consistent with each other.
+ * finalize the statements and getters, then pv_reopen to read the new
+ * state. Tables the handle read before stay as they were, consistent with
+ * each other.
  *
  * Opening a `.pvdb` checks the header, the directory and every offset and
  * length it will use; it does not read the data sections. A `.pvdb` that
@@ -220,16 +221,38 @@ typedef struct pv_open_options {
  * library knows. */
 PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out);
 
-/* Hot swap: if the `.pvdb` file at the path `db` was opened from has been
- * replaced (renamed over, so another inode, size or mtime), map the new
- * file; statements prepared after pv_reopen returns read the new file,
+/* Read the latest state: on a `.pvdb`, a replaced file; on a workspace,
+ * the latest commit. *changed (if not NULL) is set to 1 when the handle
+ * now reads a new state, 0 when there was none (and on failure).
+ *
+ * `.pvdb` (hot swap): if the file at the path `db` was opened from has
+ * been replaced (renamed over, so another inode, size or mtime), map the
+ * new file; statements prepared after pv_reopen returns read the new file,
  * statements prepared before keep reading the old mapping until they are
  * finalized, and the old mapping is unmapped with the last of them. Safe
  * to call while other threads step their statements; pv_prepare and
  * pv_reopen on one pv_db serialise on a short lock (never held while a
- * statement runs). *changed (if not NULL) is set to 1 when a new file was
- * mapped, 0 when the file was the same. On failure the old file stays in
- * use. Errors: as pv_open for the new file; PV_EMISUSE on a workspace. */
+ * statement runs). On failure the old file stays in use. Errors: as
+ * pv_open for the new file.
+ *
+ * Workspace: if another process committed since the handle's snapshot
+ * (pv_open), drop everything the handle read and take a new snapshot, as
+ * a new pv_open with the same flags would; the next reads see the latest
+ * commit, and a handle that got PV_EBUSY reads again. Nothing committed
+ * since (commits of this handle do not count): nothing is done, no table
+ * is read again; the check reads no file, it looks at the times of the
+ * table directories, the length of each table's newest chunk and the
+ * rewrite count (a few stat calls per table, under the shared side of the
+ * commit lock, docs/FORMAT.md part 1). The snapshot holds the rows that
+ * open statements and getters read, so while any is open, or a
+ * transaction is (its writes are the handle's own; BEGIN takes a new
+ * snapshot itself), pv_reopen refuses with PV_EMISUSE and changes
+ * nothing: finalize them, COMMIT or ROLLBACK first. On failure the handle
+ * reads on from its old snapshot. Errors: PV_EMISUSE (statements or
+ * getters not finalized, a transaction open); those of pv_open for the
+ * workspace (PV_EFORMAT, PV_ECORRUPT, PV_EIO, PV_ENOMEM, ...).
+ *
+ * Errors on both: PV_EMISUSE (db NULL). */
 PV_API int pv_reopen(pv_db *db, int *changed);
 
 /* Create an empty workspace: the directory `dir/.pv/` with its layout
@@ -283,7 +306,7 @@ PV_API int pv_bind_count(const pv_stmt *st);
  * Returns PV_ROW when a row is ready for pv_column_*, PV_DONE (0) when the
  * statement has finished (DDL and DML finish at once), or a negative error:
  * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_EREADONLY, PV_ELOCKED,
- * PV_EBUSY (a workspace rewritten under the handle's snapshot: pv_open),
+ * PV_EBUSY (a workspace rewritten under the handle's snapshot: pv_reopen),
  * PV_ERANGE ("integer overflow" in SUM or abs), PV_ETYPE (a value that does
  * not fit its column; a LIMIT that is not an integer), PV_EMISUSE (stepping
  * a statement that failed, before pv_reset). Stepping a finished statement

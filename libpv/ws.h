@@ -80,6 +80,15 @@ int pv_ws_durability(const pv_ws *ws);
 struct pv_ws_reader;
 int pv_ws_open_reader(const struct pv_ws_reader *r, pv_ws **out);
 
+/* pv_reopen on a workspace (pv.h): when another process committed since
+ * the snapshot of *ws (ws_reopen.c), open the workspace again with the same
+ * mode and settings, close *ws and put the new handle there; *changed
+ * (when not NULL) says whether it did. `users`: the statements and getters still open on
+ * the handle. Errors: PV_EMISUSE (users > 0, or a transaction is open:
+ * nothing is done), the lock's PV_EIO, and those of pv_ws_open_ex (then
+ * *ws is kept as it was). */
+int pv_ws_reopen(pv_ws **ws, int users, int *changed);
+
 /* Tables in name order (bytewise), so every walk is reproducible. */
 uint32_t pv_ws_table_count(const pv_ws *ws);
 const pv_schema *pv_ws_table_schema(const pv_ws *ws, uint32_t i);
