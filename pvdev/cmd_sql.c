@@ -42,6 +42,8 @@ static void sql_usage(FILE *to)
             "(as with sqlite3: pvdev sql .tables '.schema T'). The first error stops\n"
             "the run; it says where it is as <stdin>:LINE:COLUMN (or <argument N>:...\n"
             "for the N-th statement argument; columns count characters from 1).\n"
+            "Outside BEGIN ... COMMIT, each statement (and .tables, .schema) reads\n"
+            "the workspace's latest commit, other processes' included.\n"
             "With no argument and a terminal on standard input (or\n"
             "with --interactive) an interactive shell starts: line editing, history\n"
             "in ~/.pvdev_history, statements up to ';', and .tables, .schema [T],\n"

@@ -51,12 +51,14 @@ static void cpu_times(double *user, double *sys)
     *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
+/* Step st to its end, printing its rows; *rows: how many were. */
+static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f, uint64_t *rows)
 {
     int n = pv_column_count(st), rc;
     const char **names = calloc((size_t)n + 1, sizeof *names);
     pv_out *out = NULL;
 
+    *rows = 0;
     if (!names)
         return pv_err(PV_ENOMEM, "out of memory");
     for (int i = 0; i < n; i++)
@@ -68,6 +70,7 @@ static int run_one(pv_stmt *st, const pv_out_opts *opts, FILE *f)
     while ((rc = pv_step(st)) == PV_ROW)
         if ((rc = pv_out_stmt_row(out, st)) < 0)
             break;
+    *rows = pv_out_rows(out);
     if (rc < 0) {
         /* Show what came before the error (a table's rows so far); the
          * error, with its offset, is the step's. */
@@ -158,29 +161,84 @@ static int locate_error(const struct origin *o, const char *stmt, size_t len, in
     return pv_err(rc, "%s: %s", pos, msg);
 }
 
+/* Outside a transaction, each statement on a workspace reads its latest
+ * commit, as the sqlite3 shell's read its database file as it is now: the
+ * handle takes a fresh snapshot when another process committed since its
+ * last one (pv_reopen; a few stat calls when none did). Inside a
+ * transaction the handle holds the writer lock, and its state is its own. */
+static int refresh(pv_db *db)
+{
+    if (db->kind != PV_DB_WORKSPACE || pv_db_in_txn(db))
+        return 0;
+    return pv_reopen(db, NULL);
+}
+
+/* What run_first needs besides the text. */
+struct run_opts {
+    const pvdev_param_set *ps;
+    int strict;
+    const pv_out_opts *out;
+    FILE *f;
+};
+
+/* Prepare, bind and run the first statement of p[0..n): 0, 1 when there
+ * is none (only blanks and comments), or the error. *tail as pv_prepare's;
+ * *rows: rows printed. */
+static int run_first(pv_db *db, const char *p, size_t n, const struct run_opts *ro, const char **tail,
+                     uint64_t *rows)
+{
+    pv_stmt *st = NULL;
+    int rc;
+
+    *rows = 0;
+    if ((rc = pv_prepare(db, p, n, &st, tail)) < 0)
+        return rc;
+    if (!st)
+        return 1;
+    rc = pvdev_param_bind(ro->ps, st, ro->strict);
+    if (rc == 0)
+        rc = run_one(st, ro->out, ro->f, rows);
+    pv_finalize(st);
+    return rc;
+}
+
+/* Run the first statement of p[0..n) on the latest commit. A commit that
+ * rewrote chunks (a compaction, DROP TABLE) between the refresh and the
+ * statement's reading makes it fail with PV_EBUSY; before it printed a
+ * row, nothing was done (a failed statement's writes are undone): take
+ * the new snapshot and run it once more. */
+static int run_fresh(pv_db *db, const char *p, size_t n, const struct run_opts *ro, const char **tail)
+{
+    uint64_t rows;
+    int rc;
+
+    *tail = p;
+    if ((rc = refresh(db)) < 0)
+        return rc;
+    rc = run_first(db, p, n, ro, tail, &rows);
+    if (rc == PV_EBUSY && rows == 0 && !pv_db_in_txn(db) && (rc = refresh(db)) == 0)
+        rc = run_first(db, p, n, ro, tail, &rows);
+    return rc;
+}
+
 /* Run every statement of sql[0..len) (within o->text), binding `ps`'s
  * values (pvdev_param_bind, `strict` as there). An error names where it
  * is (locate_error). */
 static int run_sql(pv_db *db, const struct origin *o, const char *sql, size_t len, const pvdev_param_set *ps,
                    int strict, const pv_out_opts *opts, FILE *f, int timer)
 {
+    const struct run_opts ro = {ps, strict, opts, f};
     const char *p = sql, *end = sql + len;
 
     while (p < end) {
-        pv_stmt *st = NULL;
         const char *tail = NULL;
         double w0 = now_wall(), u0, s0, u1, s1;
         int rc;
 
         cpu_times(&u0, &s0);
-        if ((rc = pv_prepare(db, p, (size_t)(end - p), &st, &tail)) < 0)
-            return locate_error(o, p, (size_t)(end - p), rc);
-        if (!st)
+        rc = run_fresh(db, p, (size_t)(end - p), &ro, &tail);
+        if (rc == 1)
             break;  /* only blanks and comments left */
-        rc = pvdev_param_bind(ps, st, strict);
-        if (rc == 0)
-            rc = run_one(st, opts, f);
-        pv_finalize(st);
         if (rc < 0)
             return locate_error(o, p, (size_t)((tail && tail > p ? tail : end) - p), rc);
         if (timer) {
@@ -535,7 +593,7 @@ static int parameter_command(struct shell *sh, char **w, int n)
 static int dot_run(struct shell *sh, char *line)
 {
     char *w[4] = {NULL, NULL, NULL, NULL};
-    int n = split_words(line, w, 4), mode;
+    int n = split_words(line, w, 4), mode, rc;
 
     if (n == 0)
         return 0;
@@ -546,9 +604,9 @@ static int dot_run(struct shell *sh, char *line)
     } else if (!strcmp(w[0], ".help")) {
         fputs(help_text, stdout);
     } else if (!strcmp(w[0], ".tables") && n == 1) {
-        return pvdev_print_tables(sh->db, stdout);
+        return (rc = refresh(sh->db)) < 0 ? rc : pvdev_print_tables(sh->db, stdout);
     } else if (!strcmp(w[0], ".schema") && n <= 2) {
-        return pvdev_print_schema(sh->db, n == 2 ? w[1] : NULL, stdout);
+        return (rc = refresh(sh->db)) < 0 ? rc : pvdev_print_schema(sh->db, n == 2 ? w[1] : NULL, stdout);
     } else if (!strcmp(w[0], ".mode") && n == 2) {
         if ((mode = pv_out_mode_parse(w[1])) < 0 || mode == PV_OUT_NDJSON)
             return pv_err(PV_ESQL, "unknown mode '%s': table, box, csv, json, line or list", w[1]);

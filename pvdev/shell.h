@@ -28,6 +28,9 @@ typedef struct pvdev_params {
  * else SQL statements, printed on stdout with `opts` as changed by the
  * dot-commands. `params` (may be NULL) gives ?1.. as TEXT; a statement's
  * parameter without a value (from params or .parameter set) is PV_ERANGE.
+ * On a workspace, outside a transaction, each statement, .tables and
+ * .schema first take the latest commit (pv_reopen), and a statement that
+ * fails with PV_EBUSY before its first row runs once more after another.
  * Stops at the first error and returns it, or at .quit; 0 when all ran.
  * pv_errmsg says the error after where it is, "NAME:LINE:COLUMN: ": the
  * text's name (names[i]; "<argument I>", I from 1, when names or names[i]
@@ -60,7 +63,8 @@ typedef struct pvdev_shell_opts {
 /* The interactive shell: SQL statements (one or several lines, up to a
  * ';') and dot-commands (.tables, .schema [T], .mode M, .headers on|off,
  * .timer on|off, .parameter clear|list|set ?N VALUE|unset ?N, .help,
- * .quit). A `?N` with no .parameter value is NULL, as in sqlite3. Errors
+ * .quit), each reading the latest commit as pvdev_run_script's do. A `?N`
+ * with no .parameter value is NULL, as in sqlite3. Errors
  * are printed, naming where they are as pvdev_run_script's do (lines of
  * the input counted from 1: "<stdin>:3:10: ..."), and the shell goes on.
  * Returns the exit code: 0, or 1 when any statement failed and input was
