@@ -15,8 +15,17 @@
  * by git blob id, so a later --rev bake of a close revision replays only
  * the chunks that differ (docs/LOADING.md 5).
  * On a terminal, stderr shows what is being loaded and a progress bar.
+ *
+ * A work-tree bake reads one committed state (the snapshot of pv_ws_open).
+ * Another process's commit that rewrites chunks meanwhile (a compaction,
+ * DROP TABLE, pvdev resolve) makes the bake's next read fail with
+ * PV_EBUSY: the bake starts again on a new snapshot, a few times, since
+ * such commits are rare and quick. Test hook: PV_FAULTS_BAKE_PAUSE=N stops
+ * the process (SIGSTOP) in each of its first N attempts, once the first
+ * table's rows are read.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,9 +307,8 @@ static int ckpt_damaged(const bake_run *b)
 /* Open the workspace (the work tree or the revision) into b. */
 static int open_ws(const bake_opts *o, bake_run *b, pv_bake_info *info, char *source, size_t cap)
 {
-    if (o->rev ? pvgit_ws_open(o->dir, o->rev, &b->ws, &b->tree, &b->repo) != PV_OK
-               : pv_ws_open(o->dir, 0, &b->ws) != PV_OK)
-        return -1;
+    int rc = o->rev ? pvgit_ws_open(o->dir, o->rev, &b->ws, &b->tree, &b->repo) : pv_ws_open(o->dir, 0, &b->ws);
+    if (rc) return rc;
     /* -j: the threads that decode chunk files too */
     pv_ws_set_load_threads(b->ws, o->threads);
     /* checkpoints of revisions live in the work tree (--no-cache: none) */
@@ -316,8 +324,15 @@ static int open_ws(const bake_opts *o, bake_run *b, pv_bake_info *info, char *so
     return 0;
 }
 
+/* The test hook (see the top): stop in the first N attempts. */
+static void pause_hook(int attempt)
+{
+    const char *e = getenv("PV_FAULTS_BAKE_PAUSE");
+    if (e && attempt <= atoi(e)) raise(SIGSTOP);
+}
+
 /* Every table's rows: from its checkpoint when it has one, else loaded. */
-static int load_tables(bake_run *b, progress *pr, uint64_t *rows)
+static int load_tables(bake_run *b, progress *pr, int attempt, uint64_t *rows)
 {
     uint32_t i;
     b->n = pv_ws_table_count(b->ws);
@@ -336,6 +351,7 @@ static int load_tables(bake_run *b, progress *pr, uint64_t *rows)
         if (lazy < 0) return lazy;
         if (lazy == 0 && (rc = pv_ws_table_bake(b->ws, i, &b->tables[i])) != PV_OK) return rc;
         *rows += b->tables[i].nrows;
+        if (i == 0) pause_hook(attempt);
     }
     return PV_OK;
 }
@@ -370,9 +386,9 @@ static void report(const bake_opts *o, const bake_run *b, uint64_t rows, uint64_
 }
 
 /* One bake into o->out; `no_ckpt`: read no checkpoint (the last attempt
- * found one damaged). PV_OK, or an error (pv_errmsg); *damaged set when
- * it failed on a damaged checkpoint. */
-static int bake_once(const bake_opts *o, int no_ckpt, int *damaged)
+ * found one damaged); `attempt` counts from 1. PV_OK, or an error
+ * (pv_errmsg); *damaged set when it failed on a damaged checkpoint. */
+static int bake_once(const bake_opts *o, int no_ckpt, int attempt, int *damaged)
 {
     bake_run b;
     pv_bake_info info = {"worktree", "pvbake " PV_VERSION_STRING};
@@ -383,14 +399,14 @@ static int bake_once(const bake_opts *o, int no_ckpt, int *damaged)
     uint64_t rows = 0, by_origin = 0;
     double t0 = now(), t1, c0 = cpu(), c1;
     struct stat st;
-    int rc = PV_EIO;
+    int rc;
     memset(&b, 0, sizeof b);
     *damaged = 0;
     pr.on = isatty(2);
     pr.start = pr.last = t0;
-    if (open_ws(o, &b, &info, source, sizeof source)) goto done;
+    if ((rc = open_ws(o, &b, &info, source, sizeof source))) goto done;
     if (no_ckpt) pv_ws_no_ckpt_read(b.ws);
-    rc = load_tables(&b, &pr, &rows);
+    rc = load_tables(&b, &pr, attempt, &rows);
     if (rc) goto done;
     t1 = now();
     c1 = cpu();
@@ -419,18 +435,38 @@ done:
     return rc;
 }
 
+/* Bakes a rewrite of the workspace may interrupt before pvbake gives up. */
+#define BAKE_TRIES 3
+
+/* bake_once, again (on a new snapshot) after each PV_EBUSY, up to
+ * BAKE_TRIES bakes in all; *attempt counts them. The bytes an interrupted
+ * bake wrote are discarded: the file is renamed into place only at the
+ * end. */
+static int bake_retrying(const bake_opts *o, int no_ckpt, int *attempt, int *damaged)
+{
+    int rc;
+    while ((rc = bake_once(o, no_ckpt, ++*attempt, damaged)) == PV_EBUSY && *attempt < BAKE_TRIES)
+        fprintf(stderr, "pvbake: workspace '%s' was rewritten by another process during the bake (a compaction, "
+                        "DROP TABLE or pvdev resolve); baking again\n", o->dir);
+    if (rc == PV_EBUSY)
+        pv_err_prefix("workspace '%s' was rewritten by another process during each of %d bakes; "
+                      "bake it again once it is left alone", o->dir, *attempt);
+    return rc;
+}
+
 int cmd_bake(int argc, char **argv)
 {
     bake_opts o;
-    int damaged, rc = parse(argc, argv, &o);
+    int damaged, attempt = 0, rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
-    if (bake_once(&o, 0, &damaged) == PV_OK) return PVBAKE_EXIT_OK;
+    if (bake_retrying(&o, 0, &attempt, &damaged) == PV_OK) return PVBAKE_EXIT_OK;
     if (!damaged) return pvbake_fail();
     /* a section of a checkpoint only this bake read is damaged: the bytes
      * already written are discarded (the file is renamed into place only
      * at the end) and the bake starts again without checkpoints; it writes
      * a good one (docs/BAKE.md 6) */
     fprintf(stderr, "pvbake: %s; baking again without checkpoints\n", pv_errmsg());
-    if (bake_once(&o, 1, &damaged) == PV_OK) return PVBAKE_EXIT_OK;
+    attempt = 0;
+    if (bake_retrying(&o, 1, &attempt, &damaged) == PV_OK) return PVBAKE_EXIT_OK;
     return pvbake_fail();
 }
