@@ -344,16 +344,11 @@ int pv_ws_open(const char *dir, int writable, pv_ws **out)
 
 int pv_ws_durability(const pv_ws *ws) { return ws->sync ? PV_WS_SYNC : PV_WS_FAST; }
 
-int pv_ws_open_ex(const char *dir, int writable, int durability, pv_ws **out)
+int ws_new(const char *dir, pv_ws **out)
 {
-    struct stat st;
-    int rc, sync;
     pv_ws *ws;
     *out = NULL;
-    if ((rc = choose_durability(durability, writable, &sync))) return rc;
     if (!(ws = calloc(1, sizeof *ws))) return pv_err(PV_ENOMEM, "out of memory");
-    ws->writable = writable;
-    ws->sync = sync;
     ws->txn.lock_fd = -1;
     ws->txn.pv_fd = -1;
     ws->fork_gen = ws_fork_gen();
@@ -367,6 +362,20 @@ int pv_ws_open_ex(const char *dir, int writable, int durability, pv_ws **out)
         return pv_err(PV_ENOMEM, "out of memory");
     }
     pv_ws_reader_posix(&ws->rd, ws->pvdir);
+    *out = ws;
+    return PV_OK;
+}
+
+int pv_ws_open_ex(const char *dir, int writable, int durability, pv_ws **out)
+{
+    struct stat st;
+    int rc, sync;
+    pv_ws *ws;
+    *out = NULL;
+    if ((rc = choose_durability(durability, writable, &sync))) return rc;
+    if ((rc = ws_new(dir, &ws))) return rc;
+    ws->writable = writable;
+    ws->sync = sync;
     if (stat(ws->pvdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         rc = pv_err(PV_ENOTFOUND, "no workspace in '%s' (no .pv directory; run 'pvdev init')", dir);
         goto fail;

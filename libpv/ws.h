@@ -172,6 +172,16 @@ typedef struct pv_fsck_stats {
  * what it found), or PV_ENOTFOUND / PV_EIO when there is no workspace. */
 int pv_ws_fsck(const struct pv_ws_reader *r, pv_fsck_report report, void *ctx, pv_fsck_stats *st);
 
+/* pv_ws_fsck of the work tree of `dir` (the directory holding .pv/) as one
+ * committed state, as a reader sees it (ws_fsck_snap.c): listings, schema
+ * files and chunk sizes taken under the shared commit lock, chunks read
+ * after it up to those sizes, and the whole check made again (its
+ * problems dropped) when a commit rewrote chunks meanwhile, at most 8
+ * times. Problems are reported once the check is known good. Errors: as
+ * pv_ws_fsck, the lock's PV_EIO, PV_ENOMEM, and PV_EBUSY when each of the
+ * 8 checks met a rewrite. */
+int pv_ws_fsck_worktree(const char *dir, pv_fsck_report report, void *ctx, pv_fsck_stats *st);
+
 /* ---- maintenance ---------------------------------------------------------- */
 
 /* Compact table `table` (every table when NULL): each chunk holding a

@@ -278,6 +278,10 @@ void ws_load_note(ws_table *t, const char *what, uint64_t rows, uint64_t bytes, 
 void ws_index_unload(ws_table *t);
 
 /* ws.c */
+/* A read-only work-tree handle of `dir` (its .pv/ unchecked) with no
+ * catalog and no snapshot yet: its commit lock and rewrite count are
+ * usable (ws_fsck_snap.c). Release with pv_ws_close. Errors: PV_ENOMEM. */
+int ws_new(const char *dir, pv_ws **out);
 int ws_chunk_path(char *out, size_t cap, const ws_table *t, uint32_t n);
 /* The chunk's path relative to .pv/, for the reader. */
 void ws_chunk_rel(char *out, size_t cap, const ws_table *t, uint32_t n);
@@ -319,6 +323,9 @@ void ws_commit_unlock(pv_ws *ws);
  * no longer the snapshot's, for a writer holding the writer lock. */
 int ws_gen_bump(pv_ws *ws);
 int ws_gen_moved(pv_ws *ws);
+/* The count now, for a caller holding the commit lock (0 without a lock
+ * file). */
+uint64_t ws_gen_read(pv_ws *ws);
 /* Read what the snapshot holds of t into memory, by fn(ws, t, ctx) (a load,
  * the vectors, the point state, a bake's rows), then check under the
  * shared commit lock that no rewrite came in between. When one did, what

@@ -127,6 +127,8 @@ static uint64_t gen_read(pv_ws *ws)
     return g;
 }
 
+uint64_t ws_gen_read(pv_ws *ws) { return gen_read(ws); }
+
 int ws_gen_bump(pv_ws *ws)
 {
     char buf[32];

@@ -1,7 +1,8 @@
 /*
  * cmd_fsck.c: `pvdev fsck [--rev REV]`: check the workspace (or the
  * workspace as it is at a git revision) and print one line per problem.
- * Exit 0 when clean, 1 when anything is wrong.
+ * Exit 0 when clean, 1 when anything is wrong. The work tree is checked
+ * as one committed state (pv_ws_fsck_worktree), whatever commits meanwhile.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,9 @@ int cmd_fsck(int argc, char **argv)
             printf("usage: pvdev fsck [--rev REV]\n\n"
                    "Check every schema, chunk line, blob reference and blob file of the\n"
                    "workspace (or of the workspace at git revision REV) and print one line\n"
-                   "per problem, naming its file and line. Exit 1 if there is any.\n");
+                   "per problem, naming its file and line. Exit 1 if there is any.\n"
+                   "The work tree is checked as one committed state: other processes may\n"
+                   "commit meanwhile (a compaction or DROP TABLE makes it check again).\n");
             return PVDEV_EXIT_OK;
         } else if (!strcmp(argv[i], "--rev") && i + 1 < argc) {
             rev = argv[++i];
@@ -48,10 +51,9 @@ int cmd_fsck(int argc, char **argv)
             return pvdev_fail(NULL);
         }
         pvgit_tree_reader(tree, &r);
-    } else {
-        pv_ws_reader_posix(&r, ".pv");
     }
-    rc = pv_ws_fsck(&r, print_problem, NULL, &st);
+    /* the work tree as one committed state, whatever commits meanwhile */
+    rc = rev ? pv_ws_fsck(&r, print_problem, NULL, &st) : pv_ws_fsck_worktree(".", print_problem, NULL, &st);
     pvgit_tree_free(tree);
     git_repository_free(repo);
     free(prefix);
