@@ -543,7 +543,8 @@ static void test_reopen_errors(void **state)
     pv_db *db = NULL;
     int changed = -1;
     assert_int_equal(pv_reopen(NULL, &changed), PV_EMISUSE);
-    assert_int_equal(pv_reopen(f->ws.db, &changed), PV_EMISUSE); /* a workspace */
+    /* a workspace: nothing committed since its open (test_reopen.c has more) */
+    assert_int_equal(pv_reopen(f->ws.db, &changed), PV_OK);
     assert_int_equal(changed, 0);
     assert_int_equal(pv_open(f->path, PV_OPEN_READONLY, &db), PV_OK);
     {
