@@ -39,6 +39,7 @@ typedef struct snap_ent {
 
 typedef struct fsck_snap {
     pv_ws *ws;          /* the commit lock and the rewrite count only */
+    pv_ws_reader rd;    /* the files as they are: .pv/ named as before */
     snap_ent *ents;     /* sorted by rel once taken */
     size_t n, cap;
     uint64_t gen;
@@ -85,23 +86,29 @@ static snap_ent *ent_find(const fsck_snap *s, const char *rel)
 }
 
 /* A directory's entries into the snapshot (missing: none), as entry
- * *at (an index: the array moves as it grows). */
+ * *at (an index: the array moves as it grows). One that cannot be listed
+ * is left out: fsck lists it itself, and reports why it cannot. */
 static int take_dir(fsck_snap *s, const char *rel, size_t *at)
 {
     snap_ent *e = ent_add(s, rel);
+    int rc;
     if (!e) return pv_err(PV_ENOMEM, "out of memory");
     *at = s->n - 1;
-    return s->ws->rd.list(s->ws->rd.ctx, rel, &e->names, &e->n);
+    if ((rc = s->rd.list(s->rd.ctx, rel, &e->names, &e->n))) {
+        free(e->rel);
+        s->n--;
+    }
+    return rc;
 }
 
-/* A small file kept whole (missing: not in the snapshot, so fsck reports
- * it missing as it would without one). */
+/* A small file kept whole. One that cannot be read is left out: fsck
+ * reads it itself, and reports why it cannot. */
 static int take_file(fsck_snap *s, const char *rel, size_t max)
 {
     snap_ent *e;
     char *data = NULL;
     size_t len = 0;
-    int rc = s->ws->rd.read(s->ws->rd.ctx, rel, max, &data, &len);
+    int rc = s->rd.read(s->rd.ctx, rel, max, &data, &len);
     if (rc) return PV_OK; /* (fsck meets the error reading it) */
     if (!(e = ent_add(s, rel))) {
         free(data);
@@ -118,21 +125,22 @@ static int take_table(fsck_snap *s, const char *name)
     char rel[PV_MAX_TABLE_NAME + 300];
     size_t i, dir;
     int rc;
+    snprintf(rel, sizeof rel, "tables/%s/schema.jsonl", name);
+    if ((rc = take_file(s, rel, 16u << 20))) return rc;
     snprintf(rel, sizeof rel, "tables/%s", name);
-    if ((rc = take_dir(s, rel, &dir))) return rc;
+    if ((rc = take_dir(s, rel, &dir))) return rc == PV_ENOMEM ? rc : PV_OK;
     for (i = 0; i < s->ents[dir].n; i++) {
         const char *f = s->ents[dir].names[i];
         snap_ent *e;
         uint64_t size;
         if (!pv_chunk_file_number(f) || strlen(f) > 256) continue;
         snprintf(rel, sizeof rel, "tables/%s/%s", name, f);
-        if (s->ws->rd.size(s->ws->rd.ctx, rel, &size)) continue; /* (fsck meets the error) */
+        if (s->rd.size(s->rd.ctx, rel, &size)) continue; /* (fsck meets the error) */
         if (!(e = ent_add(s, rel))) return pv_err(PV_ENOMEM, "out of memory");
         e->chunk = 1;
         e->size = size;
     }
-    snprintf(rel, sizeof rel, "tables/%s/schema.jsonl", name);
-    return take_file(s, rel, 16u << 20);
+    return PV_OK;
 }
 
 static void journal_stat(fsck_snap *s, struct stat *out)
@@ -190,15 +198,13 @@ static char **names_dup(char **names, size_t n)
     return v;
 }
 
-static int under_tables(const char *rel) { return !strncmp(rel, "tables/", 7) || !strcmp(rel, "tables"); }
-
 static int snap_read(void *ctx, const char *rel, size_t max, char **data, size_t *len)
 {
     fsck_snap *s = ctx;
     const snap_ent *e = ent_find(s, rel);
     int rc;
-    if (!e && (under_tables(rel) || !strcmp(rel, "format")))
-        return pv_err(PV_ENOTFOUND, "cannot open '%s/%s': No such file or directory", s->ws->pvdir, rel);
+    /* (not in the snapshot: blobs, or a file it could not read, whose
+     * error fsck then meets itself) */
     if (e && e->data) {
         if (e->len > max) return pv_err(PV_ELIMIT, "'%s/%s' is larger than %zu bytes", s->ws->pvdir, rel, max);
         if (!(*data = malloc(e->len + 1))) return pv_err(PV_ENOMEM, "out of memory");
@@ -206,7 +212,7 @@ static int snap_read(void *ctx, const char *rel, size_t max, char **data, size_t
         (*data)[*len = e->len] = '\0';
         return PV_OK;
     }
-    if ((rc = s->ws->rd.read(s->ws->rd.ctx, rel, max, data, len))) return rc;
+    if ((rc = s->rd.read(s->rd.ctx, rel, max, data, len))) return rc;
     /* a chunk up to its size then: what a commit appended since is not
      * part of the state checked */
     if (e && e->chunk && *len > e->size) (*data)[*len = (size_t)e->size] = '\0';
@@ -217,10 +223,11 @@ static int snap_list(void *ctx, const char *rel, char ***names, size_t *n)
 {
     fsck_snap *s = ctx;
     const snap_ent *e = ent_find(s, rel);
-    if (!under_tables(rel)) return s->ws->rd.list(s->ws->rd.ctx, rel, names, n);
+    /* (not in the snapshot: blobs, or a directory it could not list) */
+    if (!e) return s->rd.list(s->rd.ctx, rel, names, n);
     *names = NULL;
     *n = 0;
-    if (!e || !e->names) return PV_OK;
+    if (!e->names) return PV_OK;
     if (!(*names = names_dup(e->names, e->n))) return pv_err(PV_ENOMEM, "out of memory");
     *n = e->n;
     return PV_OK;
@@ -234,7 +241,7 @@ static int snap_size(void *ctx, const char *rel, uint64_t *size)
         *size = e->size;
         return PV_OK;
     }
-    return s->ws->rd.size(s->ws->rd.ctx, rel, size);
+    return s->rd.size(s->rd.ctx, rel, size);
 }
 
 /* ---- the check ---------------------------------------------------------------- */
@@ -271,8 +278,10 @@ int pv_ws_fsck_worktree(const char *dir, pv_fsck_report report, void *ctx, pv_fs
     struct stat pv;
     memset(&s, 0, sizeof s);
     if ((rc = ws_new(dir, &s.ws))) return rc;
+    /* (files named '.pv/...' in messages when dir is ".", as always) */
+    pv_ws_reader_posix(&s.rd, strcmp(dir, ".") ? s.ws->pvdir : ".pv");
     if (stat(s.ws->pvdir, &pv) != 0) { /* no workspace: the plain check says so */
-        rc = pv_ws_fsck(&s.ws->rd, report, ctx, st);
+        rc = pv_ws_fsck(&s.rd, report, ctx, st);
         pv_ws_close(s.ws);
         return rc;
     }
