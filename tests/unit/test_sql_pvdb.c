@@ -432,20 +432,32 @@ static void w_url(char *out, size_t n, int i)
     snprintf(out, n, "https://data.example.org/archive/%0180d/item-%05d", 0, i);
 }
 
-static void w_row(pv_buf *b, int i, void *ctx)
+/* Table w of `rows` rows, row i's url u->url(i % u->n). */
+struct urls {
+    void (*url)(char *out, size_t n, int i);
+    int n;
+};
+
+static void url_row(pv_buf *b, int i, void *ctx)
 {
+    const struct urls *u = ctx;
     char url[256];
-    (void)ctx;
-    w_url(url, sizeof url, i % WURLS);
+    u->url(url, sizeof url, i % u->n);
     pv_buf_printf(b, "(%d, '%s')", i, url);
+}
+
+static void fill_urls(pv_db *db, int rows, const struct urls *u)
+{
+    exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, url TEXT)");
+    exec_ok(db, "BEGIN");
+    insert_rows(db, "w", rows, url_row, (void *)(uintptr_t)u);
+    exec_ok(db, "COMMIT");
 }
 
 static void fill_w(pv_db *db)
 {
-    exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, url TEXT)");
-    exec_ok(db, "BEGIN");
-    insert_rows(db, "w", WROWS, w_row, NULL);
-    exec_ok(db, "COMMIT");
+    static const struct urls u = {w_url, WURLS};
+    fill_urls(db, WROWS, &u);
 }
 
 /* w baked with 8192 rows per group: two groups, each with a dictionary of
@@ -464,20 +476,10 @@ static void m_url(char *out, size_t n, int i)
     else snprintf(out, n, "https://data.example.org/archive/%0180d/item-%05d/extra", 0, i);
 }
 
-static void m_row(pv_buf *b, int i, void *ctx)
-{
-    char url[256];
-    (void)ctx;
-    m_url(url, sizeof url, i % MURLS);
-    pv_buf_printf(b, "(%d, '%s')", i, url);
-}
-
 static void fill_m(pv_db *db)
 {
-    exec_ok(db, "CREATE TABLE w (id INTEGER PRIMARY KEY, url TEXT)");
-    exec_ok(db, "BEGIN");
-    insert_rows(db, "w", MROWS, m_row, NULL);
-    exec_ok(db, "COMMIT");
+    static const struct urls u = {m_url, MURLS};
+    fill_urls(db, MROWS, &u);
 }
 
 static int setup_m(void **state) { return setup_pair(state, fill_m, 8192); }
