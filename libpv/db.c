@@ -81,6 +81,11 @@ void pv_db_count_user(pv_db *db, int delta)
     __atomic_add_fetch(&db->nstmts, delta, __ATOMIC_RELAXED);
 }
 
+void pv_db_count_run(pv_db *db, int delta)
+{
+    if (db->kind == PV_DB_WORKSPACE) pv_ws_runs(db->ws, delta);
+}
+
 /* ---- open / close -------------------------------------------------------------------- */
 
 static int ws_durability(unsigned flags)

@@ -86,6 +86,9 @@ void pv_db_map_release(pv_db_map *m);
 
 /* Count a statement or getter opened (+1) or closed (-1); thread-safe. */
 void pv_db_count_user(pv_db *db, int delta);
+/* A statement's run started (delta 1: from its first pv_step) or ended
+ * (-1: done, reset, failed-and-reset or finalized): pv_ws_runs. */
+void pv_db_count_run(pv_db *db, int delta);
 
 /* pv_db_find_table, but for a `.pvdb` in the mapping `map` (the one a
  * statement was prepared on); map NULL: the db's current store. */

@@ -77,6 +77,8 @@ struct pv_stmt {
     pv_value *params;
     char **pbytes;         /* owned bytes of text/blob parameters */
     int state;
+    int run_active;        /* counted by pv_db_count_run: the run started
+                              and is not done, reset or finalized */
     pv_run *run;           /* kept across pv_reset: a re-run allocates nothing */
     int rerun;             /* run has been used: pv_run_restart before stepping */
     uint64_t mem_limit;    /* pv_stmt_set_mem_limit; 0: PV_QUERY_MEM_DEFAULT */
@@ -137,9 +139,20 @@ static int prepare_kind(pv_stmt *st)
     return 0;
 }
 
+/* The run is active from its start (the first pv_step) until it is done,
+ * reset or finalized: while it is, the workspace keeps the tables it may
+ * read (pv_ws_runs). An idle prepared statement holds none. */
+static void set_run_active(pv_stmt *st, int on)
+{
+    if (st->run_active == on) return;
+    st->run_active = on;
+    pv_db_count_run(st->db, on ? 1 : -1);
+}
+
 static void stmt_free(pv_stmt *st)
 {
     uint32_t i;
+    set_run_active(st, 0);
     pv_run_close(st->run);
     pv_change_free(st->change);
     pv_arena_free(&st->xarena);
@@ -220,6 +233,7 @@ PV_API int pv_reset(pv_stmt *st)
 {
     if (!st) return pv_err(PV_EMISUSE, "pv_reset: statement is NULL");
     pv_run_finish(st->run); /* the run itself is kept for the next step */
+    set_run_active(st, 0);
     st->rerun = st->run != NULL;
     st->row = NULL;
     st->nplace = 0;
@@ -363,6 +377,8 @@ static int step_select(pv_stmt *st)
     int rc;
     st->rowgen++; /* every text[] made before is stale */
     if (st->ast->explain) return step_explain(st);
+    /* (before the run starts: a failed start may hold what it found) */
+    if (!st->run || st->rerun) set_run_active(st, 1);
     if (!st->run) {
         if ((rc = pv_run_open(st->plan, st->db, st->params, &st->run))) return rc;
         pv_run_set_mem_limit(st->run, st->mem_limit ? st->mem_limit : PV_QUERY_MEM_DEFAULT);
@@ -380,7 +396,10 @@ static int step_select(pv_stmt *st)
         if (!st->row->vals) take_place(st, st->row);
         return PV_ROW;
     }
-    if (rc == 0) pv_run_finish(st->run); /* release the scan as soon as it is done */
+    if (rc == 0) {
+        pv_run_finish(st->run); /* release the scan as soon as it is done */
+        set_run_active(st, 0);
+    }
     return rc;
 }
 

@@ -283,6 +283,48 @@ static void catalog_free(pv_ws *ws)
     ws->ntables = 0;
 }
 
+static void retired_free(pv_ws *ws)
+{
+    uint32_t i;
+    for (i = 0; i < ws->nretired; i++) ws_table_free(ws->retired[i]);
+    free(ws->retired);
+    ws->retired = NULL;
+    ws->nretired = 0;
+}
+
+/* Take the tables out of the catalog: freed now when no statement's run
+ * is active, else kept (ws->retired) for the runs that may read them. */
+static int catalog_retire(pv_ws *ws)
+{
+    ws_table **grown;
+    if (!ws->nruns) {
+        catalog_free(ws);
+        retired_free(ws);
+        return PV_OK;
+    }
+    if (ws->ntables) {
+        grown = realloc(ws->retired, (ws->nretired + ws->ntables) * sizeof *grown);
+        if (!grown) return pv_err(PV_ENOMEM, "out of memory");
+        memcpy(grown + ws->nretired, ws->tables, ws->ntables * sizeof *grown);
+        ws->retired = grown;
+        ws->nretired += ws->ntables;
+    }
+    free(ws->tables);
+    ws->tables = NULL;
+    ws->ntables = 0;
+    return PV_OK;
+}
+
+void pv_ws_runs(pv_ws *ws, int delta)
+{
+    if (!ws) return;
+    ws->nruns += delta;
+    if (ws->nruns <= 0) {
+        ws->nruns = 0;
+        retired_free(ws);
+    }
+}
+
 /* Read the tables, their schemas and their chunk sizes anew (at open, or
  * another process committed), all under the shared commit lock: no commit
  * comes between a schema and the chunks it reads. */
@@ -291,7 +333,9 @@ int ws_catalog_reload(pv_ws *ws)
     uint32_t i;
     int rc, locked = 0;
     uint8_t *torn = NULL;
-    catalog_free(ws);
+    /* a statement's run started on the old snapshot reads on from its
+     * tables: they are retired, not freed, while it may (pv_ws_runs) */
+    if ((rc = catalog_retire(ws))) return rc;
     ws->snap_read = 0;
     if (ws->posix) { /* (a git tree does not move) */
         if ((rc = ws_commit_lock(ws, 0))) return rc;
@@ -432,6 +476,7 @@ void pv_ws_close(pv_ws *ws)
     if (ws->commit_fd >= 0) close(ws->commit_fd);
     if (ws->tables_fd >= 0) close(ws->tables_fd);
     catalog_free(ws);
+    retired_free(ws);
     free(ws->txn.undo);
     pv_arena_free(&ws->txn.arena);
     free(ws->root);

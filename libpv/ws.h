@@ -89,6 +89,12 @@ int pv_ws_open_reader(const struct pv_ws_reader *r, pv_ws **out);
  * *ws is kept as it was). */
 int pv_ws_reopen(pv_ws **ws, int users, int *changed);
 
+/* A statement's run on the handle started (delta 1) or ended (-1): while
+ * one is active, a reload of the catalog (a write transaction beginning
+ * after another process committed) keeps the old snapshot's tables for it
+ * instead of freeing them; they are freed when the last run ends. */
+void pv_ws_runs(pv_ws *ws, int delta);
+
 /* Tables in name order (bytewise), so every walk is reproducible. */
 uint32_t pv_ws_table_count(const pv_ws *ws);
 const pv_schema *pv_ws_table_schema(const pv_ws *ws, uint32_t i);

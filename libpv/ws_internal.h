@@ -192,6 +192,12 @@ struct pv_ws {
     int format;             /* layout version read from .pv/format */
     ws_table **tables;      /* sorted by name, bytewise */
     uint32_t ntables;
+    /* Tables a reload took out of the catalog while a statement's run
+     * (nruns, pv_ws_runs) may still read them: freed when the last such
+     * run ends, or at pv_ws_close. */
+    ws_table **retired;
+    uint32_t nretired;
+    int nruns;
     struct timespec tables_mtime; /* .pv/tables, at the snapshot */
     int tables_fd;          /* .pv/tables (O_PATH), opened at the snapshot; -1 if none */
     /* ws_fork_gen() when the lock files were opened: a child of fork()

@@ -214,6 +214,102 @@ static void test_reopen_refuses_while_in_use(void **state)
     pv_close(db);
 }
 
+/* A SELECT stepped once, another process commits (DDL and a row), then
+ * BEGIN on the same writable handle takes a new snapshot for the write:
+ * the SELECT reads on from the tables of the snapshot it started on (the
+ * reload retires them rather than freeing them under it; a heap use
+ * after free before), and the transaction works on the latest commit. */
+static void test_begin_under_running_select(void **state)
+{
+    pv_db *db;
+    pv_stmt *st;
+    int64_t keys[8];
+    int n = 0, rc;
+    (void)state;
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+    assert_int_equal(pv_prepare(db, "SELECT k, v FROM t", (size_t)-1, &st, NULL), PV_OK);
+    assert_int_equal(pv_step(st), PV_ROW);
+    keys[n++] = pv_column_int64(st, 0);
+    other_process("CREATE TABLE w (k INTEGER PRIMARY KEY); INSERT INTO t VALUES (4, 'd')");
+    assert_int_equal(pv_exec(db, "BEGIN"), PV_OK);
+    assert_true(db->ws->nretired > 0); /* held for the running SELECT */
+    assert_int_equal(pv_exec(db, "INSERT INTO t VALUES (5, 'e'); INSERT INTO w VALUES (1)"), PV_OK);
+    while ((rc = pv_step(st)) == PV_ROW) {
+        assert_true(n < 8);
+        assert_string_equal(pv_column_text(st, 1), n == 1 ? "b" : n == 2 ? "c" : "?");
+        keys[n++] = pv_column_int64(st, 0);
+    }
+    assert_int_equal(rc, PV_DONE);
+    assert_int_equal(n, 3);
+    assert_int_equal(keys[0], 1);
+    assert_int_equal(keys[1], 2);
+    assert_int_equal(keys[2], 3);
+    assert_int_equal(db->ws->nretired, 0); /* freed when the run ended */
+    assert_int_equal(pv_exec(db, "COMMIT"), PV_OK);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM t"), 5);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM w"), 1);
+    /* the statement runs again on the latest commit */
+    assert_int_equal(pv_reset(st), PV_OK);
+    n = 0;
+    while ((rc = pv_step(st)) == PV_ROW) n++;
+    assert_int_equal(rc, PV_DONE);
+    assert_int_equal(n, 5);
+    assert_int_equal(pv_finalize(st), PV_OK);
+    pv_close(db);
+}
+
+/* The common loop: step a SELECT and INSERT derived rows (autocommit, a
+ * prepared INSERT kept for the handle's life) while another process
+ * commits. The SELECT reads its snapshot's rows; an idle prepared INSERT
+ * keeps no retired table alive; pv_reset and pv_finalize end a run. */
+static void test_insert_under_running_select(void **state)
+{
+    pv_db *db;
+    pv_stmt *sel, *ins;
+    int n = 0, rc;
+    (void)state;
+    assert_int_equal(pv_open(dir, PV_OPEN_READWRITE, &db), PV_OK);
+    assert_int_equal(pv_prepare(db, "INSERT INTO u VALUES (?, ?)", (size_t)-1, &ins, NULL), PV_OK);
+    assert_int_equal(pv_prepare(db, "SELECT k, v FROM t", (size_t)-1, &sel, NULL), PV_OK);
+    while ((rc = pv_step(sel)) == PV_ROW) {
+        int64_t k = pv_column_int64(sel, 0);
+        assert_int_equal(k, n + 1);
+        assert_int_equal(pv_bind_int64(ins, 1, 100 + k), PV_OK);
+        assert_int_equal(pv_bind_text(ins, 2, pv_column_text(sel, 1), strlen(pv_column_text(sel, 1))), PV_OK);
+        if (n == 0) other_process("CREATE TABLE w (k INTEGER PRIMARY KEY); INSERT INTO t VALUES (4, 'd')");
+        assert_int_equal(pv_step(ins), PV_DONE);
+        assert_int_equal(pv_reset(ins), PV_OK);
+        n++;
+    }
+    assert_int_equal(rc, PV_DONE);
+    assert_int_equal(n, 3);
+    assert_int_equal(db->ws->nretired, 0);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM u"), 4);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM u WHERE v = 'c'"), 1);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM t"), 4);
+    /* a run ended by pv_reset or pv_finalize frees what it held */
+    assert_int_equal(pv_reset(sel), PV_OK);
+    assert_int_equal(pv_step(sel), PV_ROW);
+    other_process("INSERT INTO t VALUES (6, 'f')");
+    assert_int_equal(pv_bind_int64(ins, 1, 200), PV_OK);
+    assert_int_equal(pv_step(ins), PV_DONE);
+    assert_int_equal(pv_reset(ins), PV_OK);
+    assert_true(db->ws->nretired > 0);
+    assert_int_equal(pv_reset(sel), PV_OK);
+    assert_int_equal(db->ws->nretired, 0);
+    assert_int_equal(pv_step(sel), PV_ROW);
+    other_process("INSERT INTO t VALUES (7, 'g')");
+    assert_int_equal(pv_bind_int64(ins, 1, 201), PV_OK);
+    assert_int_equal(pv_step(ins), PV_DONE);
+    assert_true(db->ws->nretired > 0);
+    assert_int_equal(pv_finalize(sel), PV_OK);
+    assert_int_equal(db->ws->nretired, 0);
+    assert_int_equal(pv_finalize(ins), PV_OK);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM t"), 6);
+    assert_int_equal(one(db, "SELECT COUNT(*) FROM u"), 6);
+    pv_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +319,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_sees_ddl, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_unchanged_is_cheap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_refuses_while_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_under_running_select, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_under_running_select, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
