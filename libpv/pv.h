@@ -145,8 +145,13 @@ PV_API int64_t pv_error_offset(void);
  * from that snapshot: tables are read on first use, later and without any
  * lock, each chunk up to its length then, so commits by other processes
  * are not seen (a writable handle takes a new snapshot at each write
- * transaction that finds the files changed; otherwise pv_reopen). Their
- * appends never disturb it. A commit that rewrites chunks instead (`pvdev
+ * transaction that finds the files changed; otherwise pv_reopen). A
+ * SELECT whose run has started (its first pv_step, until it returns
+ * PV_DONE, pv_reset or pv_finalize) when such a write transaction takes
+ * the new snapshot reads on from the snapshot it started on: the old
+ * tables are kept for it and freed when the last such run ends (an idle
+ * prepared statement keeps none), while the write works on the latest
+ * commit. Their appends never disturb it. A commit that rewrites chunks instead (`pvdev
  * compact`, DROP TABLE, `pvdev resolve`) can take away bytes the snapshot
  * holds: a read that finds such a commit came after the snapshot keeps
  * nothing it read (no mix of two states, no false PV_ECORRUPT). If the
