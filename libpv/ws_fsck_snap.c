@@ -146,7 +146,7 @@ static int take_table(fsck_snap *s, const char *name)
 static void journal_stat(fsck_snap *s, struct stat *out)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/journal/commit", s->ws->pvdir);
+    ws_journal_path(s->ws, path, sizeof path);
     if (stat(path, out) != 0) memset(out, 0, sizeof *out);
 }
 

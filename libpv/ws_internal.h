@@ -399,6 +399,8 @@ typedef struct ws_jop {
 /* Where a compaction parks an old chunk until its commit ends. */
 void ws_moved_path(const pv_ws *ws, const char *rel, char *out, size_t cap);
 int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n);
+/* .pv/journal/commit of ws into out[cap]. */
+void ws_journal_path(const pv_ws *ws, char *out, size_t cap);
 int ws_journal_clear(pv_ws *ws);
 /* Undo an interrupted commit (writable), or, read-only, clip the snapshot
  * to what was there before it. `sweep`: also remove what dropped tables

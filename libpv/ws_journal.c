@@ -25,7 +25,7 @@
 #define JOURNAL_MAGIC "pv-journal 1\n"
 #define JOURNAL_MAX ((size_t)64 << 20)
 
-static void journal_path(const pv_ws *ws, char *out, size_t cap)
+void ws_journal_path(const pv_ws *ws, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/journal/commit", ws->pvdir);
 }
@@ -88,7 +88,7 @@ int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n)
     }
     if (!rc) rc = pv_buf_printf(&b, "end %016llx\n", (unsigned long long)XXH3_64bits(b.p, b.len));
     snprintf(dir, sizeof dir, "%s/journal", ws->pvdir);
-    journal_path(ws, path, sizeof path);
+    ws_journal_path(ws, path, sizeof path);
     if (!rc) {
         int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) rc = pv_err_errno("cannot create '%s'", path);
@@ -106,7 +106,7 @@ int ws_journal_write(pv_ws *ws, const ws_jop *ops, size_t n)
 int ws_journal_clear(pv_ws *ws)
 {
     char path[4200], dir[4200];
-    journal_path(ws, path, sizeof path);
+    ws_journal_path(ws, path, sizeof path);
     if (unlink(path) != 0 && errno != ENOENT) return pv_err_errno("cannot remove '%s'", path);
     snprintf(dir, sizeof dir, "%s/journal", ws->pvdir);
     return ws->sync ? ws_fsync_dir(dir) : PV_OK;
@@ -211,7 +211,7 @@ static int read_journal(pv_ws *ws, char **text, ws_jop **ops, size_t *n)
     char path[4200];
     size_t len;
     int rc;
-    journal_path(ws, path, sizeof path);
+    ws_journal_path(ws, path, sizeof path);
     *text = NULL;
     rc = pv_read_file(path, JOURNAL_MAX, text, &len);
     if (rc == PV_ENOTFOUND) return 0;
