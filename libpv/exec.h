@@ -338,6 +338,11 @@ int pv_lookup_restart(pv_lookup *l, const pv_source *src, pv_eval *cx);
 int pv_lookup_exact(const pv_lookup *l);
 /* Release the current range scan (the statement has ended). */
 void pv_lookup_finish(pv_lookup *l);
+/* A point lookup (a .pvdb's key index, one whole one-column key) of
+ * `key` alone, already of the key column's type, instead of a restart and
+ * pv_lookup_next: its row as one batch (1), or 0 when no row has the
+ * key; the run has no keys left after it. Errors: as pv_lookup_next. */
+int pv_lookup_point(pv_lookup *l, const pv_value *key, pv_batch *out);
 void pv_lookup_close(pv_lookup *l);
 
 /* Does the conjunct run as the typed INTEGER loop of the filter (shape
@@ -418,10 +423,22 @@ typedef struct pv_row {
 /* Runs that took exec_run.c's point fast path (point_step: one whole
  * one-column key, bare outputs) on this thread; for tests. */
 extern _Thread_local uint64_t pv_run_point_steps;
+/* ... of which pv_run_point took the key straight to the lookup. */
+extern _Thread_local uint64_t pv_run_direct_steps;
 
 /* Next row as pv_run_next, read in place where the plan allows: 1 with
  * *row, 0 at the end, or a negative error. */
 int pv_run_step(pv_run *run, const pv_row **row);
+/* pv_run_restart and pv_run_step in one call for the commonest prepared
+ * query, `SELECT <columns> FROM t WHERE key = ?` on a .pvdb with the
+ * parameter bound to an INTEGER (the run's `direct` point lookup): the
+ * key goes straight to the lookup, no LIMIT, OFFSET or WHERE is left to
+ * evaluate. 1 with *row, 0 when no row has the key (the run is then
+ * done, as after pv_run_step's last row), PV_RUN_GENERAL when the run or
+ * its parameter is not such (nothing was done: restart and step), or a
+ * negative error as pv_run_step's. */
+#define PV_RUN_GENERAL 2
+int pv_run_point(pv_run *run, const pv_row **row);
 /* Run the plan again from its start (pv_reset; params re-read), keeping
  * the run's memory: vectors, projection rows, lookup state. Errors: as
  * pv_run_open. */

@@ -1224,35 +1224,45 @@ static inline void point_cell(pv_value *v, int type, uint8_t *null, pv_venc *e)
     }
 }
 
-/* Point lookups through the key index: one batch per key found, read
- * with pv_source_get_row (one value per column, straight from the
+/* A point lookup through the key index: the row of key k as a batch of
+ * one row (1), or 0 when no row has it; read with pv_source_get_row (one value per column, straight from the
  * mapping; no scan, no allocation once l->buf has grown) into the one-row
  * vectors (point_vecs). Its text values that are followed by a NUL byte
  * (decoded ones always are) are marked `term`, so pv_column_text hands
  * them out without a copy. */
-static int point_next(pv_lookup *l, pv_batch *out)
+static int point_read(pv_lookup *l, const pv_value *k, pv_batch *out)
 {
     const pv_plan *p = l->plan;
     uint32_t s;
+    int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, p->nslots, l->rowv, &l->buf, &l->rowcache);
+    if (rc <= 0) return rc;
+    for (s = 0; s < p->nslots; s++)
+        point_cell(&l->rowv[s], l->vecs[s].type, l->nulls[s], &l->penc[s]);
+    /* (the vectors were set up for the table at open or restart: the
+     * same arrays for every row, so a caller's view of them holds) */
+    out->nrows = 1;
+    out->ncols = p->nslots;
+    out->cols = l->vecs;
+    out->want_enc = NULL;
+    out->enc = l->penc; /* all PV_VEC_PLAIN: only `term` says something */
+    out->enc_cols = l->vecs;
+    return 1;
+}
+
+/* Point lookups: one batch per key of the run that a row has. */
+static int point_next(pv_lookup *l, pv_batch *out)
+{
     while (l->next < l->nkeys) {
-        const pv_value *k = &l->keys[l->next++ * p->npk];
-        int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, p->nslots, l->rowv, &l->buf,
-                                   &l->rowcache);
-        if (rc < 0) return rc;
-        if (rc == 0) continue;
-        for (s = 0; s < p->nslots; s++)
-            point_cell(&l->rowv[s], l->vecs[s].type, l->nulls[s], &l->penc[s]);
-        /* (the vectors were set up for the table at open or restart: the
-         * same arrays for every row, so a caller's view of them holds) */
-        out->nrows = 1;
-        out->ncols = p->nslots;
-        out->cols = l->vecs;
-        out->want_enc = NULL;
-        out->enc = l->penc; /* all PV_VEC_PLAIN: only `term` says something */
-        out->enc_cols = l->vecs;
-        return 1;
+        int rc = point_read(l, &l->keys[l->next++ * l->plan->npk], out);
+        if (rc) return rc;
     }
     return 0;
+}
+
+int pv_lookup_point(pv_lookup *l, const pv_value *key, pv_batch *out)
+{
+    l->next = l->nkeys = 0; /* (this key is the run's only one) */
+    return point_read(l, key, out);
 }
 
 /* Next batch through the key index: the current scan, else the next key's. */

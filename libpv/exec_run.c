@@ -39,6 +39,9 @@ struct pv_run {
                              row is read in place: point_step */
     const pv_vec *pcols;  /* point: the lookup's vectors the outputs point
                              into (NULL: none yet) */
+    int direct;           /* point, and every row the lookup finds is the
+                             run's (no WHERE left, LIMIT or OFFSET), its
+                             key a parameter: pv_run_point */
     int eof;              /* the source has no more batches */
     pv_batch one;         /* the current batch (SELECT without FROM: one
                              row of no columns) */
@@ -68,6 +71,7 @@ static int nomem(void) { return pv_err(PV_ENOMEM, "out of memory running a query
  * test_getter.c test_point_fast_path says when the fast path must and
  * must not apply; a thread's own counter: no shared line to write). */
 _Thread_local uint64_t pv_run_point_steps;
+_Thread_local uint64_t pv_run_direct_steps;
 
 /* ---- memory budget ------------------------------------------------------------------- */
 
@@ -364,43 +368,31 @@ static int stream_next(pv_run *r)
     }
 }
 
-/* The row of a point lookup of one whole key (r->point), read in place,
- * the way stream_next would hand it out but without its per-batch work
- * (selection, placing, the next batch asked for): a run of a prepared
- * `SELECT ... WHERE key = ?` costs little more than the lookup itself. At
- * most one row: the WHERE left over, OFFSET and LIMIT still apply. A
- * point lookup hands out the same vectors (the same array of pv_vec, set
- * once, exec_access.c) from key to key, only their values and whether
- * each text is NUL-terminated change: the outputs are pointed at them
- * when the array is new, and the row's batch then changes only when it
- * is or a `term` does, so pv_stmt keeps its view of them. */
-static int point_step(pv_run *r)
+/* The lookup's row (r->one) made the run's current row, read in place.
+ * A point lookup hands out the same vectors (the same array of pv_vec,
+ * set once, exec_access.c) from key to key, only their values and
+ * whether each text is NUL-terminated change: the outputs are pointed at
+ * them when the array is new, and the row's batch then changes only when
+ * it is or a `term` does, so pv_stmt keeps its view of them. */
+static void point_row(pv_run *r)
 {
     const pv_plan *p = r->plan;
     const pv_batch *b = &r->one;
-    const pv_venc *enc;
-    uint32_t i, n = 1;
-    int rc, changed = 0;
-    if (r->eof) return 0;
-    r->eof = 1; /* one key: one batch at most */
-    pv_run_point_steps++;
-    if ((rc = pv_lookup_next(r->lookup, &r->one)) <= 0) return rc;
-    if (r->where && ((rc = filter(r, b, &n)) || n == 0)) return rc;
-    if (r->skip > 0) { /* (OFFSET n >= 1 skips the only row) */
-        r->skip--;
-        return 0;
-    }
-    if (r->limit > 0) r->limit--;
-    enc = b->enc && b->enc_cols == b->cols ? b->enc : NULL; /* (as text_term, form_of) */
+    const pv_venc *enc = b->enc && b->enc_cols == b->cols ? b->enc : NULL; /* (as text_term, form_of) */
+    uint32_t i;
+    int changed = 0;
     if (b->cols != r->pcols || !enc) { /* new vectors */
         place_cols(r, b);
         r->pcols = enc ? b->cols : NULL;
         changed = 1;
-    } else {
-        for (i = 0; i < p->nout; i++) {
-            uint8_t term = enc[r->outslot[i]].term;
-            changed |= term != r->oterm[i];
-            r->oterm[i] = term;
+    } else { /* (in locals: the stores to oterm may alias r for the compiler) */
+        const int *slot = r->outslot;
+        uint8_t *oterm = r->oterm;
+        const uint32_t n = p->nout;
+        for (i = 0; i < n; i++) {
+            uint8_t term = enc[slot[i]].term;
+            changed |= term != oterm[i];
+            oterm[i] = term;
         }
     }
     if (changed) r->cur.batch++;
@@ -408,6 +400,44 @@ static int point_step(pv_run *r)
     r->cur.row = 0;
     r->cur.more = NULL;
     r->cur.nmore = 0;
+}
+
+/* The row of a point lookup of one whole key (r->point), read in place,
+ * the way stream_next would hand it out but without its per-batch work
+ * (selection, placing, the next batch asked for): a run of a prepared
+ * `SELECT ... WHERE key = ?` costs little more than the lookup itself. At
+ * most one row: the WHERE left over, OFFSET and LIMIT still apply. */
+static int point_step(pv_run *r)
+{
+    uint32_t n = 1;
+    int rc;
+    if (r->eof) return 0;
+    r->eof = 1; /* one key: one batch at most */
+    pv_run_point_steps++;
+    if ((rc = pv_lookup_next(r->lookup, &r->one)) <= 0) return rc;
+    if (r->where && ((rc = filter(r, &r->one, &n)) || n == 0)) return rc;
+    if (r->skip > 0) { /* (OFFSET n >= 1 skips the only row) */
+        r->skip--;
+        return 0;
+    }
+    if (r->limit > 0) r->limit--;
+    point_row(r);
+    return 1;
+}
+
+int pv_run_point(pv_run *r, const pv_row **row)
+{
+    const pv_value *key;
+    int rc;
+    if (!r->direct) return PV_RUN_GENERAL;
+    key = &r->cx.params[r->plan->kvals[0][0]->param];
+    if (key->type != PV_INTEGER) return PV_RUN_GENERAL; /* (key_value converts it) */
+    r->eof = 1;
+    pv_run_point_steps++;
+    pv_run_direct_steps++;
+    if ((rc = pv_lookup_point(r->lookup, key, &r->one)) <= 0) return rc;
+    point_row(r);
+    *row = &r->cur;
     return 1;
 }
 
@@ -572,6 +602,9 @@ static int open_access(pv_run *r, pv_db *db)
         /* (the lookup is then a point lookup: pv_index_open) */
         r->point = rc == 0 && r->can_place && p->index == PV_INDEX_KEYS && !p->has_sec && p->npk == 1 &&
                    p->nkvals[0] == 1 && r->src.schema->npk == 1;
+        r->direct = r->point && !p->limit && !p->offset && p->pk_type[0] == PV_INTEGER &&
+                    p->kvals[0][0]->kind == PV_X_PARAM &&
+                    (!p->where || (p->has_rest && !p->where_rest && pv_lookup_exact(r->lookup)));
     } else {
         return r->src.ops->scan_open(&r->src, p->slot_col, p->nslots, &r->scan);
     }

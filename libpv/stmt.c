@@ -243,7 +243,7 @@ PV_API int pv_reset(pv_stmt *st)
     st->state = ST_READY;
     st->xrows = NULL;
     st->nxrows = st->xpos = 0;
-    pv_arena_free(&st->xarena);
+    if (st->xarena.head) pv_arena_free(&st->xarena);
     return PV_OK;
 }
 
@@ -264,8 +264,10 @@ static int bind_check(pv_stmt *st, int idx)
         return pv_err(PV_EMISUSE, "pv_bind: statement is running; call pv_reset first");
     if (idx < 1 || (uint32_t)idx > st->nparams)
         return pv_err(PV_ERANGE, "parameter index %d out of range (statement has %u)", idx, st->nparams);
-    free(st->pbytes[idx - 1]);
-    st->pbytes[idx - 1] = NULL;
+    if (st->pbytes[idx - 1]) { /* (a text or blob bound before) */
+        free(st->pbytes[idx - 1]);
+        st->pbytes[idx - 1] = NULL;
+    }
     return 0;
 }
 
@@ -377,6 +379,15 @@ static int step_select(pv_stmt *st)
     int rc;
     st->rowgen++; /* every text[] made before is stale */
     if (st->ast->explain) return step_explain(st);
+    /* a prepared point lookup by key, run again: its key straight to the
+     * lookup (nothing else in the run to start again) */
+    if (st->rerun && (rc = pv_run_point(st->run, &st->row)) != PV_RUN_GENERAL) {
+        st->rerun = 0;
+        if (rc != 1) return rc; /* (no row, or failed: the lookup holds nothing) */
+        set_run_active(st, 1);
+        take_place(st, st->row);
+        return PV_ROW;
+    }
     /* (before the run starts: a failed start may hold what it found) */
     if (!st->run || st->rerun) set_run_active(st, 1);
     if (!st->run) {

@@ -765,35 +765,36 @@ static void test_point_fast_path(void **state)
         {'t', 0, 0, "7.0"},  {'r', 0, 7.0, NULL},  {'r', 0, 7.5, NULL},  {'t', 0, 0, "abc"},
         {'b', 0, 0, "7"},    {'i', 1, 0, NULL},    {'i', 3, 0, NULL},    {'i', 4241, 0, NULL},
     };
-    static const struct { const char *sql; int fast; pbind extra[2]; int nextra; } q[] = {
-        {"SELECT * FROM t WHERE id = ?", 1, {{0}}, 0},
-        {"SELECT name, id, name FROM t WHERE id = ?", 1, {{0}}, 0},
-        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, {{'i', 1, 0, NULL}}, 1},
-        {"SELECT * FROM t WHERE id = ? LIMIT ?", 0, {{'i', 0, 0, NULL}}, 1}, /* (no lookup at all) */
-        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, {{'i', -1, 0, NULL}}, 1},
-        {"SELECT * FROM t WHERE id = ? LIMIT ?", 0, {{'t', 0, 0, "x"}}, 1}, /* datatype mismatch */
-        {"SELECT * FROM t WHERE id = ? LIMIT 5 OFFSET ?", 1, {{'i', 0, 0, NULL}}, 1},
-        {"SELECT * FROM t WHERE id = ? LIMIT 5 OFFSET ?", 1, {{'i', 1, 0, NULL}}, 1},
-        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, {{'a', 0, 0, NULL}}, 1},
-        {"SELECT * FROM t WHERE id = ? LIMIT 1 OFFSET ?", 1, {{'a', 0, 0, NULL}}, 1},
-        {"SELECT * FROM t WHERE id = ? AND name = ?", 1, {{'t', 0, 0, "n7"}}, 1},
-        {"SELECT id, score FROM t WHERE id = ? AND score > ?", 1, {{'r', 0, 6.0, NULL}}, 1},
-        {"SELECT * FROM s WHERE k = ?", 1, {{0}}, 0},
-        {"SELECT * FROM r WHERE x = ?", 1, {{0}}, 0},
-        {"SELECT * FROM w WHERE id = ?", 1, {{0}}, 0},
-        {"SELECT id + 1, name FROM t WHERE id = ?", 0, {{0}}, 0},
-        {"SELECT * FROM t WHERE id = ? ORDER BY name", 0, {{0}}, 0},
-        {"SELECT DISTINCT name, id FROM t WHERE id = ?", 0, {{0}}, 0},
-        {"SELECT COUNT(*), MAX(name) FROM t WHERE id = ?", 0, {{0}}, 0},
-        {"SELECT * FROM t WHERE id IN (?, ?)", 0, {{'i', 9, 0, NULL}}, 1},
-        {"SELECT * FROM c WHERE a = ? AND b = ?", 0, {{'t', 0, 0, "b07"}}, 1},
-        {"SELECT * FROM t WHERE id >= ? AND id <= 9", 0, {{0}}, 0},
+    static const struct { const char *sql; int fast, direct; pbind extra[2]; int nextra; } q[] = {
+        {"SELECT * FROM t WHERE id = ?", 1, 1, {{0}}, 0},
+        {"SELECT name, id, name FROM t WHERE id = ?", 1, 1, {{0}}, 0},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, 0, {{'i', 1, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 0, 0, {{'i', 0, 0, NULL}}, 1}, /* (no lookup at all) */
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, 0, {{'i', -1, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 0, 0, {{'t', 0, 0, "x"}}, 1}, /* datatype mismatch */
+        {"SELECT * FROM t WHERE id = ? LIMIT 5 OFFSET ?", 1, 0, {{'i', 0, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT 5 OFFSET ?", 1, 0, {{'i', 1, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT ?", 1, 0, {{'a', 0, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? LIMIT 1 OFFSET ?", 1, 0, {{'a', 0, 0, NULL}}, 1},
+        {"SELECT * FROM t WHERE id = ? AND name = ?", 1, 0, {{'t', 0, 0, "n7"}}, 1},
+        {"SELECT id, score FROM t WHERE id = ? AND score > ?", 1, 0, {{'r', 0, 6.0, NULL}}, 1},
+        {"SELECT * FROM s WHERE k = ?", 1, 0, {{0}}, 0},
+        {"SELECT * FROM r WHERE x = ?", 1, 0, {{0}}, 0},
+        {"SELECT * FROM w WHERE id = ?", 1, 1, {{0}}, 0},
+        {"SELECT id + 1, name FROM t WHERE id = ?", 0, 0, {{0}}, 0},
+        {"SELECT * FROM t WHERE id = ? ORDER BY name", 0, 0, {{0}}, 0},
+        {"SELECT DISTINCT name, id FROM t WHERE id = ?", 0, 0, {{0}}, 0},
+        {"SELECT COUNT(*), MAX(name) FROM t WHERE id = ?", 0, 0, {{0}}, 0},
+        {"SELECT * FROM t WHERE id IN (?, ?)", 0, 0, {{'i', 9, 0, NULL}}, 1},
+        {"SELECT * FROM c WHERE a = ? AND b = ?", 0, 0, {{'t', 0, 0, "b07"}}, 1},
+        {"SELECT * FROM t WHERE id >= ? AND id <= 9", 0, 0, {{0}}, 0},
+        {"SELECT score, id FROM t WHERE ? = id", 1, 1, {{0}}, 0},
     };
     gfix *f = *state;
     size_t i, k;
     for (i = 0; i < sizeof q / sizeof *q; i++) {
         pv_stmt *st, *ref;
-        uint64_t before = pv_run_point_steps;
+        uint64_t before = pv_run_point_steps, dbefore = pv_run_direct_steps;
         assert_int_equal(pv_prepare(f->pdb, q[i].sql, (size_t)-1, &st, NULL), PV_OK);
         assert_int_equal(pv_prepare(f->ws.db, q[i].sql, (size_t)-1, &ref, NULL), PV_OK);
         for (k = 0; k < sizeof keys / sizeof *keys; k++) {
@@ -819,6 +820,8 @@ static void test_point_fast_path(void **state)
         }
         if (q[i].fast ? pv_run_point_steps == before : pv_run_point_steps != before)
             fail_msg("case %zu, %s: the point fast path was %staken", i, q[i].sql, q[i].fast ? "not " : "");
+        if (q[i].direct ? pv_run_direct_steps == dbefore : pv_run_direct_steps != dbefore)
+            fail_msg("case %zu, %s: pv_run_point was %staken", i, q[i].sql, q[i].direct ? "not " : "");
         pv_finalize(st);
         pv_finalize(ref);
     }
