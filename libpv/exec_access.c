@@ -1233,11 +1233,16 @@ static inline void point_cell(pv_value *v, int type, uint8_t *null, pv_venc *e)
 static int point_read(pv_lookup *l, const pv_value *k, pv_batch *out)
 {
     const pv_plan *p = l->plan;
+    /* (in locals: the stores to the cells may alias l for the compiler) */
+    pv_value *const rowv = l->rowv;
+    const pv_vec *const vecs = l->vecs;
+    uint8_t *const *const nulls = l->nulls;
+    pv_venc *const penc = l->penc;
+    const uint32_t nslots = p->nslots;
     uint32_t s;
-    int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, p->nslots, l->rowv, &l->buf, &l->rowcache);
+    int rc = pv_source_get_row(l->src, k, p->npk, p->slot_col, nslots, rowv, &l->buf, &l->rowcache);
     if (rc <= 0) return rc;
-    for (s = 0; s < p->nslots; s++)
-        point_cell(&l->rowv[s], l->vecs[s].type, l->nulls[s], &l->penc[s]);
+    for (s = 0; s < nslots; s++) point_cell(&rowv[s], vecs[s].type, nulls[s], &penc[s]);
     /* (the vectors were set up for the table at open or restart: the
      * same arrays for every row, so a caller's view of them holds) */
     out->nrows = 1;
