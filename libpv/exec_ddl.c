@@ -56,11 +56,16 @@ static int add_coldef(const char *sql, pv_schema *s, const pv_coldef *d)
 
 /* ---- CREATE TABLE ------------------------------------------------------------------ */
 
+/* The columns pk[0..npk) say PRIMARY KEY themselves, and the table
+ * constraint may name more. A second primary key is the error, at the
+ * PRIMARY that declares it: the second column's, else the constraint's
+ * (table constraints follow the columns). */
 static int set_primary_key(const pv_create *c, pv_schema *s, uint32_t *pk, uint32_t npk)
 {
     uint32_t i;
     if (npk > 1 || (npk && c->npk))
-        return pv_err(PV_ESQL, "table %.*s has more than one primary key", (int)c->table.n, c->table.p);
+        return pv_err_at(PV_ESQL, npk > 1 ? c->cols[pk[1]].primary_off : c->primary_off,
+                         "table %.*s has more than one primary key", (int)c->table.n, c->table.p);
     for (i = 0; i < c->npk; i++) {
         int k = pv_schema_find(s, c->pk[i].p, c->pk[i].n);
         if (k < 0)
@@ -356,11 +361,13 @@ static int check_alter(const pv_alter *a, const pv_schema *s)
         if (pv_schema_find(s, a->col.name.p, a->col.name.n) >= 0)
             return pv_err_at(PV_EEXISTS, a->col.name_off, "duplicate column name: %.*s", (int)a->col.name.n,
                              a->col.name.p);
-        if (a->col.pk) return pv_err(PV_ESQL, "Cannot add a PRIMARY KEY column");
-        if (a->col.unique) return pv_err(PV_ESQL, "Cannot add a UNIQUE column");
+        /* a constraint old rows cannot meet: its keyword */
+        if (a->col.pk) return pv_err_at(PV_ESQL, a->col.primary_off, "Cannot add a PRIMARY KEY column");
+        if (a->col.unique) return pv_err_at(PV_ESQL, a->col.unique_off, "Cannot add a UNIQUE column");
         if (a->col.not_null &&
             (!a->col.dflt || (a->col.dflt->kind == PV_X_LIT && a->col.dflt->lit.type == PV_NULL)))
-            return pv_err(PV_ECONSTRAINT, "Cannot add a NOT NULL column with default value NULL");
+            return pv_err_at(PV_ECONSTRAINT, a->col.not_off,
+                             "Cannot add a NOT NULL column with default value NULL");
         return 0;
     case PV_ALTER_RENAME:
         if (find_visible(s, a->from, a->from_off) < 0) return PV_ENOTFOUND;

@@ -102,15 +102,17 @@ PV_API const char *pv_errmsg(void);
  * at the first row) and of the pv_step that ran it (a LIMIT that is not
  * an integer, a table dropped since pv_prepare), and for these of either:
  * a name the statement gives that is taken or refused (table t already
- * exists, index x already exists, duplicate column name), a column ALTER
- * TABLE or an index DROP INDEX may not drop, and a table read AS OF a
- * revision that cannot be read there (no git, an unknown revision, the
- * table missing at it: at the revision). For pv_exec it counts from the
+ * exists, index x already exists, duplicate column name), a second
+ * primary key (at its PRIMARY), a column ALTER TABLE may not add (at the
+ * PRIMARY, UNIQUE or NOT of the constraint it cannot meet) or drop, an
+ * index DROP INDEX may not drop, and a table read AS OF a revision that
+ * cannot be read there (no git, an unknown revision, the table missing at
+ * it: at the revision). For pv_exec it counts from the
  * start of the whole text given to pv_exec, whichever of its statements
  * failed. It points at the name or term: for `SELECT x FROM t` without a
  * column x, 7. It is the N of the " at offset N" that ends such an error's
  * pv_errmsg(). Every other failure (I/O, a damaged file, a bad bind, a
- * constraint) sets -1.
+ * constraint a row violates) sets -1.
  *
  * Thread-local, and paired with pv_errmsg(): it describes the same
  * failure and stays valid until the next libpv call on this thread that

@@ -98,6 +98,9 @@ typedef struct pv_coldef {
     int not_null;
     int pk;
     int unique;       /* column constraint UNIQUE */
+    /* where the text writes the constraint's NOT, PRIMARY and UNIQUE,
+     * for the errors about them (set with the flag above) */
+    uint32_t not_off, primary_off, unique_off;
     pv_expr *dflt;    /* DEFAULT expression, or NULL */
 } pv_coldef;
 
@@ -118,6 +121,7 @@ typedef struct pv_create {
     pv_str *pk;        /* table constraint PRIMARY KEY (...) */
     uint32_t *pk_off;
     uint32_t npk;
+    uint32_t primary_off; /* where the text writes its PRIMARY */
     pv_namelist *uniques; /* table constraints UNIQUE (...) */
     uint32_t nuniques;
 } pv_create;

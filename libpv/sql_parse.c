@@ -879,17 +879,21 @@ static int parse_coldef(parser *p, pv_coldef *c)
     memset(c, 0, sizeof *c);
     if (parse_name(p, &c->name, &c->name_off) || parse_type(p, &c->type, &c->type_off)) return -1;
     for (;;) {
+        uint32_t off = p->tok.off;
         if (accept_kw(p, KW_NOT)) {
             if (!expect_kw(p, KW_NULL)) return -1;
             c->not_null = 1;
+            c->not_off = off;
         } else if (accept_kw(p, KW_NULL)) {
             continue;
         } else if (accept_kw(p, KW_PRIMARY)) {
             if (!expect_kw(p, KW_KEY)) return -1;
             if (!accept_kw(p, KW_ASC)) accept_kw(p, KW_DESC);
             c->pk = 1;
+            c->primary_off = off;
         } else if (accept_kw(p, KW_UNIQUE)) {
             c->unique = 1;
+            c->unique_off = off;
         } else if (accept_kw(p, KW_DEFAULT)) {
             if (c->dflt) return syntax_error(p), -1;
             if (parse_default(p, c)) return -1;
@@ -899,11 +903,14 @@ static int parse_coldef(parser *p, pv_coldef *c)
     }
 }
 
-static int parse_pk_clause(parser *p, pv_create *c)
+/* PRIMARY KEY (...), its PRIMARY (consumed) written at `off`. A second one
+ * is the error, at its PRIMARY. */
+static int parse_pk_clause(parser *p, pv_create *c, uint32_t off)
 {
     uint32_t cap = 0, cap2 = 0;
-    if (c->npk) return fail(p, pv_err(PV_ESQL, "table %.*s has more than one primary key",
-                                      (int)c->table.n, c->table.p));
+    if (c->npk) return fail(p, pv_err_at(PV_ESQL, off, "table %.*s has more than one primary key",
+                                         (int)c->table.n, c->table.p));
+    c->primary_off = off;
     if (!expect_kw(p, KW_KEY) || !expect(p, TK_LP)) return -1;
     do {
         if (grow(p, (void **)&c->pk, c->npk, &cap, sizeof *c->pk) ||
@@ -919,7 +926,8 @@ static int parse_pk_clause(parser *p, pv_create *c)
 /* Table constraints: PRIMARY KEY (...) and UNIQUE (...), any order. */
 static int parse_table_constraint(parser *p, pv_create *c, uint32_t *ucap)
 {
-    if (accept_kw(p, KW_PRIMARY)) return parse_pk_clause(p, c);
+    uint32_t off = p->tok.off;
+    if (accept_kw(p, KW_PRIMARY)) return parse_pk_clause(p, c, off);
     if (!expect_kw(p, KW_UNIQUE)) return -1;
     if (grow(p, (void **)&c->uniques, c->nuniques, ucap, sizeof *c->uniques)) return -1;
     memset(&c->uniques[c->nuniques], 0, sizeof c->uniques[0]);

@@ -158,6 +158,11 @@ grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"
 expect_fail "<argument 1>:2:29: table airports has 7 columns but 2 values were supplied" pvdev -C ws sql "SELECT 1;
 INSERT INTO airports VALUES ('ZZZ', 'z')"
 expect_fail "<argument 1>:1:26: duplicate column name: city" pvdev -C ws sql "ALTER TABLE airports ADD city TEXT"
+# a second primary key and a column ADD COLUMN cannot add: the keyword (were 1:1)
+printf 'CREATE TABLE t (a INTEGER PRIMARY KEY,\n  b INTEGER PRIMARY KEY);\n' >e12.sql
+expect_fail '<stdin>:2:13: table t has more than one primary key' sh -c 'pvdev -C ws sql <e12.sql'
+expect_fail "<argument 1>:2:14: Cannot add a NOT NULL column with default value NULL" pvdev -C ws sql "ALTER TABLE airports
+ADD zip TEXT NOT NULL"
 printf 'SELECT 1;\n.nosuch\n' >e6.sql
 expect_fail "<stdin>:2:1: unknown command or invalid arguments: 'nosuch'" sh -c 'pvdev -C ws sql <e6.sql'
 grep -q "offset" "$T/.err" && fail "a byte offset: $(cat "$T/.err")"

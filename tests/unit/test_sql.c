@@ -197,7 +197,7 @@ static void test_parse_ddl(void **state)
     check_parse_error("create table t (a int, primary key (a), b int)", PV_ESQL,
                       "near \"b\": syntax error at offset 40");
     check_parse_error("create table t (a int, primary key (a), primary key (a))", PV_ESQL,
-                      "table t has more than one primary key");
+                      "table t has more than one primary key at offset 40");
     check_parse_error("create table t (unique (a))", PV_ESQL, "near \"unique\": syntax error at offset 16");
     check_parse_error("create index on t (a)", PV_ESQL, "near \"on\": syntax error at offset 13");
     check_parse_error("drop view v", PV_ESQL, "near \"view\": syntax error at offset 5");
@@ -935,11 +935,12 @@ static void test_api_error_offset_names(void **state)
 
 /* Errors about a name the statement defines or a part it writes, which had
  * no position (pv_error_offset() -1, no " at offset N"): a table, index or
- * column name already taken or refused, a column ALTER TABLE may not drop,
- * an index DROP INDEX may not drop, an ON CONFLICT without a key to match,
- * VALUES of the wrong width (the first tuple: all have one width), and a
- * table read AS OF a revision without git (the revision; tests/unit/
- * test_rowdiff.c has those with git). */
+ * column name already taken or refused, a second primary key (its
+ * PRIMARY), a column ALTER TABLE may not add (the PRIMARY, UNIQUE or NOT
+ * of its constraint) or drop, an index DROP INDEX may not drop, an ON
+ * CONFLICT without a key to match, VALUES of the wrong width (the first
+ * tuple: all have one width), and a table read AS OF a revision without
+ * git (the revision; tests/unit/test_rowdiff.c has those with git). */
 static void test_api_error_offset_defs(void **state)
 {
     fixture *f = *state;
@@ -956,6 +957,13 @@ static void test_api_error_offset_defs(void **state)
              "table v: duplicate column name 'A'");
     check_at(f->db, "CREATE TABLE v (a INTEGER DEFAULT 'abc')", PV_ETYPE, "'abc'",
              "table v: the default of column a is not a INTEGER");
+    /* a second primary key: its PRIMARY, whether a column's or the table's */
+    check_at(f->db, "CREATE TABLE v (a INTEGER, b INTEGER, PRIMARY KEY (a), PRIMARY KEY (b))", PV_ESQL,
+             "PRIMARY KEY (b)", "table v has more than one primary key");
+    check_at(f->db, "CREATE TABLE v (a INTEGER PRIMARY KEY, b INTEGER PRIMARY KEY)", PV_ESQL, "PRIMARY KEY)",
+             "table v has more than one primary key");
+    check_at(f->db, "CREATE TABLE v (a INTEGER PRIMARY KEY, b INTEGER, PRIMARY KEY (b))", PV_ESQL,
+             "PRIMARY KEY (b)", "table v has more than one primary key");
     /* CREATE INDEX */
     check_at(f->db, "CREATE INDEX u_c ON p (qty)", PV_EEXISTS, "u_c", "index u_c already exists");
     check_at(f->db, "CREATE INDEX p ON p (qty)", PV_EEXISTS, "p ON", "there is already a table named p");
@@ -968,6 +976,15 @@ static void test_api_error_offset_defs(void **state)
     /* (the table is p, not the "t" of the scratch schema that checks it) */
     check_at(f->db, "ALTER TABLE p ADD COLUMN \"x\ty\" TEXT", PV_EINPUT, "\"x\ty\"",
              "table p: bad column name 'x\ty'");
+    /* ADD COLUMN of a column it cannot add: the constraint's keyword */
+    check_at(f->db, "ALTER TABLE p ADD COLUMN z INTEGER PRIMARY KEY", PV_ESQL, "PRIMARY",
+             "Cannot add a PRIMARY KEY column");
+    check_at(f->db, "ALTER TABLE p ADD COLUMN z TEXT NOT NULL DEFAULT '' UNIQUE", PV_ESQL, "UNIQUE",
+             "Cannot add a UNIQUE column");
+    check_at(f->db, "ALTER TABLE p ADD COLUMN z TEXT NOT NULL", PV_ECONSTRAINT, "NOT",
+             "Cannot add a NOT NULL column with default value NULL");
+    check_at(f->db, "ALTER TABLE p ADD COLUMN z TEXT DEFAULT NULL NOT NULL", PV_ECONSTRAINT, "NOT",
+             "Cannot add a NOT NULL column with default value NULL");
     sql = "ALTER TABLE p RENAME COLUMN name TO Qty";
     check_at(f->db, sql, PV_EEXISTS, "Qty", "duplicate column name: Qty");
     /* a name a column had (old chunks use it), refused when ALTER runs */
@@ -1006,6 +1023,14 @@ static void test_api_error_offset_defs(void **state)
     assert_int_equal(pv_exec(f->db, sql), PV_EEXISTS);
     assert_int_equal(pv_error_offset(), at(sql, "p ("));
     assert_string_equal(pv_errmsg(), "table p already exists at offset 23");
+    sql = "SELECT 1;\nCREATE TABLE v (a INTEGER PRIMARY KEY,\n  b INTEGER, PRIMARY KEY (b))";
+    assert_int_equal(pv_exec(f->db, sql), PV_ESQL);
+    assert_int_equal(pv_error_offset(), at(sql, "PRIMARY KEY ("));
+    assert_string_equal(pv_errmsg(), "table v has more than one primary key at offset 62");
+    sql = "SELECT 1; CREATE TABLE v (a INTEGER, PRIMARY KEY (a), PRIMARY KEY (a))";
+    assert_int_equal(pv_exec(f->db, sql), PV_ESQL);
+    assert_int_equal(pv_error_offset(), at(sql, "PRIMARY KEY (a))"));
+    assert_string_equal(pv_errmsg(), "table v has more than one primary key at offset 54");
     /* nothing was changed by the statements that failed */
     check_query(f->db, "SELECT count(*) FROM p", "8\n");
     check_query(f->db, "SELECT * FROM h", "");

@@ -282,7 +282,7 @@ static void test_alter_table(void **state)
     check_query_error(f->db, "ALTER TABLE t ADD COLUMN name TEXT", PV_EEXISTS, "duplicate column name: name at offset 25");
     check_query_error(f->db, "ALTER TABLE t RENAME COLUMN nope TO x", PV_ENOTFOUND, NULL);
     check_query_error(f->db, "ALTER TABLE t ADD COLUMN z INTEGER NOT NULL", PV_ECONSTRAINT,
-                      "Cannot add a NOT NULL column with default value NULL");
+                      "Cannot add a NOT NULL column with default value NULL at offset 35");
     check_query_error(f->db, "ALTER TABLE t ADD COLUMN z INTEGER PRIMARY KEY", PV_ESQL, NULL);
     check_query_error(f->db, "ALTER TABLE t ADD COLUMN z FANCY", PV_ESQL, NULL);
     check_query_error(f->db, "ALTER TABLE nope ADD COLUMN z TEXT", PV_ENOTFOUND, NULL);
