@@ -58,14 +58,20 @@ static int add_coldef(const char *sql, pv_schema *s, const pv_coldef *d)
 
 /* The columns pk[0..npk) say PRIMARY KEY themselves, and the table
  * constraint may name more. A second primary key is the error, at the
- * PRIMARY that declares it: the second column's, else the constraint's
- * (table constraints follow the columns). */
+ * PRIMARY that declares it: a column's second, the second column's, else
+ * the constraint's (table constraints follow the columns). */
+static int more_than_one_pk(const pv_create *c, uint32_t off)
+{
+    return pv_err_at(PV_ESQL, off, "table %.*s has more than one primary key", (int)c->table.n, c->table.p);
+}
+
 static int set_primary_key(const pv_create *c, pv_schema *s, uint32_t *pk, uint32_t npk)
 {
     uint32_t i;
+    for (i = 0; i < npk; i++) /* (a column that says it twice: at its second, the one kept) */
+        if (c->cols[pk[i]].pk > 1) return more_than_one_pk(c, c->cols[pk[i]].primary_off);
     if (npk > 1 || (npk && c->npk))
-        return pv_err_at(PV_ESQL, npk > 1 ? c->cols[pk[1]].primary_off : c->primary_off,
-                         "table %.*s has more than one primary key", (int)c->table.n, c->table.p);
+        return more_than_one_pk(c, npk > 1 ? c->cols[pk[1]].primary_off : c->primary_off);
     for (i = 0; i < c->npk; i++) {
         int k = pv_schema_find(s, c->pk[i].p, c->pk[i].n);
         if (k < 0)

@@ -96,7 +96,7 @@ typedef struct pv_coldef {
     pv_str type;      /* the type's text, for pv_type_parse */
     uint32_t type_off;
     int not_null;
-    int pk;
+    int pk;           /* PRIMARY KEY: times the column says it (1 is right) */
     int unique;       /* column constraint UNIQUE */
     /* where the text writes the constraint's NOT, PRIMARY and UNIQUE,
      * for the errors about them (set with the flag above) */

@@ -889,7 +889,7 @@ static int parse_coldef(parser *p, pv_coldef *c)
         } else if (accept_kw(p, KW_PRIMARY)) {
             if (!expect_kw(p, KW_KEY)) return -1;
             if (!accept_kw(p, KW_ASC)) accept_kw(p, KW_DESC);
-            c->pk = 1;
+            c->pk++; /* (twice is an error: exec_ddl.c set_primary_key) */
             c->primary_off = off;
         } else if (accept_kw(p, KW_UNIQUE)) {
             c->unique = 1;

@@ -964,6 +964,9 @@ static void test_api_error_offset_defs(void **state)
              "table v has more than one primary key");
     check_at(f->db, "CREATE TABLE v (a INTEGER PRIMARY KEY, b INTEGER, PRIMARY KEY (b))", PV_ESQL,
              "PRIMARY KEY (b)", "table v has more than one primary key");
+    /* (one column that says it twice has two, as SQLite says) */
+    check_at(f->db, "CREATE TABLE v (a INTEGER PRIMARY KEY PRIMARY KEY)", PV_ESQL, "PRIMARY KEY)",
+             "table v has more than one primary key");
     /* CREATE INDEX */
     check_at(f->db, "CREATE INDEX u_c ON p (qty)", PV_EEXISTS, "u_c", "index u_c already exists");
     check_at(f->db, "CREATE INDEX p ON p (qty)", PV_EEXISTS, "p ON", "there is already a table named p");
