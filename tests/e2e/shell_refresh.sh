@@ -13,6 +13,9 @@ pvdev sql "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES 
            CREATE TABLE u (k INTEGER PRIMARY KEY, v TEXT); INSERT INTO u VALUES (1, 'x')"
 
 mkfifo "$T/in"
+# (the shell's redirections open the fifo first, which waits for a writer:
+# $T/out must exist before wait_lines reads it)
+: >"$T/out"
 pvdev sql --interactive <"$T/in" >"$T/out" 2>"$T/err" &
 shell=$!
 exec 3>"$T/in"
