@@ -161,24 +161,49 @@ static int locate_error(const struct origin *o, const char *stmt, size_t len, in
     return pv_err(rc, "%s: %s", pos, msg);
 }
 
-/* Outside a transaction, each statement on a workspace reads its latest
- * commit, as the sqlite3 shell's read its database file as it is now: the
- * handle takes a fresh snapshot when another process committed since its
- * last one (pv_reopen; a few stat calls when none did). Inside a
- * transaction the handle holds the writer lock, and its state is its own. */
+/* Outside a transaction, each statement reads the database as it is now,
+ * as the sqlite3 shell's read its database file (pv_reopen): on a
+ * workspace its latest commit (a fresh snapshot when another process
+ * committed since the handle's last one; a few stat calls when none did),
+ * on a `.pvdb` the file now at its path (a new mapping when another file
+ * was renamed over it, pvbake's hot swap; one stat call when none was).
+ * Inside a transaction (a workspace's) the handle holds the writer lock,
+ * and its state is its own. */
 static int refresh(pv_db *db)
 {
-    if (db->kind != PV_DB_WORKSPACE || pv_db_in_txn(db))
+    if (pv_db_in_txn(db))
         return 0;
     return pv_reopen(db, NULL);
 }
 
-/* What run_first needs besides the text. */
+/* refresh() before the command at o->text[at]. A `.pvdb` that fails to
+ * reopen (the file now at the path is damaged, or there is none) leaves
+ * the handle on the file it had (pv_reopen). With `errors` (the shell),
+ * the error is printed, after where the command is, and counted, and the
+ * command reads on from that file: 0. Without (a script), or on a
+ * workspace, it is the command's error. */
+static int refresh_at(pv_db *db, const struct origin *o, size_t at, int *errors)
+{
+    char pos[256];
+    int rc = refresh(db);
+
+    if (rc >= 0 || !errors || db->kind != PV_DB_PVDB)
+        return rc;
+    where(o, at, pos, sizeof pos);
+    fflush(stdout);
+    fprintf(stderr, "Error: %s: %s; reading on from the file opened before\n", pos, pv_errmsg());
+    (*errors)++;
+    return 0;
+}
+
+/* What run_first needs besides the text, and run_fresh's refresh_at. */
 struct run_opts {
     const pvdev_param_set *ps;
     int strict;
     const pv_out_opts *out;
     FILE *f;
+    const struct origin *o;
+    int *errors;
 };
 
 /* Prepare, bind and run the first statement of p[0..n): 0, 1 when there
@@ -213,7 +238,7 @@ static int run_fresh(pv_db *db, const char *p, size_t n, const struct run_opts *
     int rc;
 
     *tail = p;
-    if ((rc = refresh(db)) < 0)
+    if ((rc = refresh_at(db, ro->o, (size_t)(p - ro->o->text) + sql_skip(p, n), ro->errors)) < 0)
         return rc;
     rc = run_first(db, p, n, ro, tail, &rows);
     if (rc == PV_EBUSY && rows == 0 && !pv_db_in_txn(db) && (rc = refresh(db)) == 0)
@@ -223,11 +248,11 @@ static int run_fresh(pv_db *db, const char *p, size_t n, const struct run_opts *
 
 /* Run every statement of sql[0..len) (within o->text), binding `ps`'s
  * values (pvdev_param_bind, `strict` as there). An error names where it
- * is (locate_error). */
+ * is (locate_error). `errors`: refresh_at's (the shell's count, or NULL). */
 static int run_sql(pv_db *db, const struct origin *o, const char *sql, size_t len, const pvdev_param_set *ps,
-                   int strict, const pv_out_opts *opts, FILE *f, int timer)
+                   int strict, const pv_out_opts *opts, FILE *f, int timer, int *errors)
 {
-    const struct run_opts ro = {ps, strict, opts, f};
+    const struct run_opts ro = {ps, strict, opts, f, o, errors};
     const char *p = sql, *end = sql + len;
 
     while (p < end) {
@@ -235,6 +260,8 @@ static int run_sql(pv_db *db, const struct origin *o, const char *sql, size_t le
         double w0 = now_wall(), u0, s0, u1, s1;
         int rc;
 
+        if (sql_skip(p, (size_t)(end - p)) == (size_t)(end - p))
+            break;  /* only blanks and comments left: no refresh for them */
         cpu_times(&u0, &s0);
         rc = run_fresh(db, p, (size_t)(end - p), &ro, &tail);
         if (rc == 1)
@@ -589,8 +616,9 @@ static int parameter_command(struct shell *sh, char **w, int n)
     return 0;
 }
 
-/* Run one dot-command line; 0, or a negative error (pv_errmsg says it). */
-static int dot_run(struct shell *sh, char *line)
+/* Run one dot-command line, which is at o->text[at]; 0, or a negative
+ * error (pv_errmsg says it). `errors`: refresh_at's. */
+static int dot_run(struct shell *sh, char *line, const struct origin *o, size_t at, int *errors)
 {
     char *w[4] = {NULL, NULL, NULL, NULL};
     int n = split_words(line, w, 4), mode, rc;
@@ -604,9 +632,10 @@ static int dot_run(struct shell *sh, char *line)
     } else if (!strcmp(w[0], ".help")) {
         fputs(help_text, stdout);
     } else if (!strcmp(w[0], ".tables") && n == 1) {
-        return (rc = refresh(sh->db)) < 0 ? rc : pvdev_print_tables(sh->db, stdout);
+        return (rc = refresh_at(sh->db, o, at, errors)) < 0 ? rc : pvdev_print_tables(sh->db, stdout);
     } else if (!strcmp(w[0], ".schema") && n <= 2) {
-        return (rc = refresh(sh->db)) < 0 ? rc : pvdev_print_schema(sh->db, n == 2 ? w[1] : NULL, stdout);
+        return (rc = refresh_at(sh->db, o, at, errors)) < 0
+                   ? rc : pvdev_print_schema(sh->db, n == 2 ? w[1] : NULL, stdout);
     } else if (!strcmp(w[0], ".mode") && n == 2) {
         if ((mode = pv_out_mode_parse(w[1])) < 0 || mode == PV_OUT_NDJSON)
             return pv_err(PV_ESQL, "unknown mode '%s': table, box, csv, json, line or list", w[1]);
@@ -644,7 +673,7 @@ static void dot_command(struct shell *sh, char *line)
 
     while (isspace((unsigned char)line[at]))
         at++;
-    if ((rc = dot_run(sh, line)) < 0) {
+    if ((rc = dot_run(sh, line, &o, at, &sh->errors)) < 0) {
         dot_error(&o, at, rc);
         shell_error(sh, pv_errmsg());
     }
@@ -655,7 +684,7 @@ static void dot_command(struct shell *sh, char *line)
 static void run_statements(struct shell *sh, const char *sql, size_t len, uint64_t line)
 {
     struct origin o = {"<stdin>", sql, line};
-    int rc = run_sql(sh->db, &o, sql, len, &sh->params, 0, &sh->out, stdout, sh->timer);
+    int rc = run_sql(sh->db, &o, sql, len, &sh->params, 0, &sh->out, stdout, sh->timer, &sh->errors);
 
     if (rc < 0)
         shell_error(sh, pv_errmsg());
@@ -689,7 +718,7 @@ static int script_text(struct shell *sh, const char *name, const char *s, size_t
         if (b < le && s[b] == '.' &&
             (sql_blank(s + pend, ls - pend) || pvdev_sql_complete(s + pend, ls - pend))) {
             if ((rc = run_sql(sh->db, &o, s + pend, ls - pend, &sh->params, sh->strict, &sh->out, stdout,
-                              sh->timer)) < 0)
+                              sh->timer, NULL)) < 0)
                 return rc;
             if (!(line = malloc(le - b + 1)))
                 return pv_err(PV_ENOMEM, "out of memory");
@@ -697,7 +726,7 @@ static int script_text(struct shell *sh, const char *name, const char *s, size_t
             line[le - b] = '\0';
             if (le > b && line[le - b - 1] == '\r')
                 line[le - b - 1] = '\0';
-            rc = dot_run(sh, line);
+            rc = dot_run(sh, line, &o, b, NULL);
             free(line);
             fflush(stdout);
             if (rc < 0)
@@ -709,7 +738,7 @@ static int script_text(struct shell *sh, const char *name, const char *s, size_t
         ls = le + 1;
     }
     return pend < len ? run_sql(sh->db, &o, s + pend, len - pend, &sh->params, sh->strict, &sh->out, stdout,
-                                sh->timer)
+                                sh->timer, NULL)
                       : 0;
 }
 

@@ -28,9 +28,12 @@ typedef struct pvdev_params {
  * else SQL statements, printed on stdout with `opts` as changed by the
  * dot-commands. `params` (may be NULL) gives ?1.. as TEXT; a statement's
  * parameter without a value (from params or .parameter set) is PV_ERANGE.
- * On a workspace, outside a transaction, each statement, .tables and
- * .schema first take the latest commit (pv_reopen), and a statement that
- * fails with PV_EBUSY before its first row runs once more after another.
+ * Each statement, .tables and .schema first read the database as it is
+ * now (pv_reopen): on a workspace, outside a transaction, its latest
+ * commit, and a statement that fails with PV_EBUSY before its first row
+ * runs once more after another; on a `.pvdb`, the file now at its path
+ * (one renamed over it), and a file there that fails to open is the
+ * command's error.
  * Stops at the first error and returns it, or at .quit; 0 when all ran.
  * pv_errmsg says the error after where it is, "NAME:LINE:COLUMN: ": the
  * text's name (names[i]; "<argument I>", I from 1, when names or names[i]
@@ -63,8 +66,11 @@ typedef struct pvdev_shell_opts {
 /* The interactive shell: SQL statements (one or several lines, up to a
  * ';') and dot-commands (.tables, .schema [T], .mode M, .headers on|off,
  * .timer on|off, .parameter clear|list|set ?N VALUE|unset ?N, .help,
- * .quit), each reading the latest commit as pvdev_run_script's do. A `?N`
- * with no .parameter value is NULL, as in sqlite3. Errors
+ * .quit), each reading the latest commit, or the `.pvdb` now at the path,
+ * as pvdev_run_script's do, except that a `.pvdb` that fails to open there
+ * is printed as an error and the command reads the file the handle had
+ * (pv_reopen keeps it). A `?N` with no .parameter value is NULL, as in
+ * sqlite3. Errors
  * are printed, naming where they are as pvdev_run_script's do (lines of
  * the input counted from 1: "<stdin>:3:10: ..."), and the shell goes on.
  * Returns the exit code: 0, or 1 when any statement failed and input was
