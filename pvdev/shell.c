@@ -207,7 +207,8 @@ struct run_opts {
 };
 
 /* Prepare, bind and run the first statement of p[0..n): 0, 1 when there
- * is none (only blanks and comments), or the error. *tail as pv_prepare's;
+ * is none (only blanks and comments, or an empty statement: *tail is then
+ * past its ';'), or the error. *tail as pv_prepare's;
  * *rows: rows printed. */
 static int run_first(pv_db *db, const char *p, size_t n, const struct run_opts *ro, const char **tail,
                      uint64_t *rows)
@@ -264,6 +265,10 @@ static int run_sql(pv_db *db, const struct origin *o, const char *sql, size_t le
             break;  /* only blanks and comments left: no refresh for them */
         cpu_times(&u0, &s0);
         rc = run_fresh(db, p, (size_t)(end - p), &ro, &tail);
+        if (rc == 1 && tail && tail > p) {
+            p = tail;  /* an empty statement (a lone ';'): skipped, as sqlite3 does */
+            continue;
+        }
         if (rc == 1)
             break;  /* only blanks and comments left */
         if (rc < 0)

@@ -45,6 +45,14 @@ pvdev -C ws sql --json "SELECT 1 AS x WHERE 0" >empty.json
 [ ! -s empty.json ] || fail "--json of no rows prints '$(cat empty.json)'"
 # Not a terminal: list mode, so scripts keep comparing with sqlite3.
 pvdev -C ws sql "SELECT iata, state FROM airports WHERE iata = 'SFO'" | grep -qx 'SFO|CA' || fail "default list mode"
+# An empty statement (a lone ';') is skipped, as sqlite3 skips it: the
+# statements after it still run, from arguments, a script and the shell.
+[ "$(pvdev -C ws sql 'SELECT 1;;SELECT 2; ;SELECT 3;')" = "$(printf '1\n2\n3')" ] ||
+    fail "empty statement in an argument: $(pvdev -C ws sql 'SELECT 1;;SELECT 2; ;SELECT 3;' 2>&1)"
+printf 'SELECT 1;;SELECT 2;\n;\n -- c\n ; SELECT 3;\n' >semi.sql
+[ "$(pvdev -C ws sql <semi.sql)" = "$(printf '1\n2\n3')" ] || fail "empty statement in a script: $(pvdev -C ws sql <semi.sql 2>&1)"
+[ "$(pvdev -C ws sql --interactive <semi.sql)" = "$(printf '1\n2\n3')" ] ||
+    fail "empty statement in the shell: $(pvdev -C ws sql --interactive <semi.sql 2>&1)"
 
 # --- the shell, piped -----------------------------------------------------------
 cat >in.txt <<'SQL'
