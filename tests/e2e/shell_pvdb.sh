@@ -20,35 +20,7 @@ bake() {
 }
 bake
 
-mkfifo "$T/in"
-# (the shell's redirections open the fifo first, which waits for a writer:
-# $T/out must exist before wait_lines reads it)
-: >"$T/out"
-pvdev sql --db "$db" --interactive <"$T/in" >"$T/out" 2>"$T/err" &
-shell=$!
-exec 3>"$T/in"
-trap 'exec 3>&-; kill $shell 2>/dev/null || true; rm -rf "$T"' EXIT
-
-lines=0
-# wait_lines N WHAT: until the shell has printed N lines in all
-wait_lines() {
-    i=0
-    while [ "$(wc -l <"$T/out")" -lt "$1" ]; do
-        i=$((i + 1))
-        [ $i -lt 200 ] || fail "$2: no answer; stdout: $(cat "$T/out"); stderr: $(cat "$T/err")"
-        sleep 0.05
-    done
-}
-# ask SQL WANT WHAT [N]: the shell's answer to SQL, its N lines of output
-# (1 unless given) joined by ' ', is WANT.
-ask() {
-    echo "$1" >&3
-    n=${4:-1}
-    lines=$((lines + n))
-    wait_lines $lines "$3: '$1'"
-    got=$(sed -n "$((lines - n + 1)),${lines}p" "$T/out" | tr '\n' ' ')
-    [ "$got" = "$2 " ] || fail "$3: '$1' gave '$got', expected '$2'; stderr: $(cat "$T/err")"
-}
+shell_start --db "$db"
 # errors: how many error lines the shell has printed
 errors() { grep -c '^Error: ' "$T/err" || true; }
 

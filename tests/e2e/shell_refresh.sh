@@ -12,34 +12,7 @@ mkdir ws && cd ws && pvdev init >/dev/null
 pvdev sql "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'a');
            CREATE TABLE u (k INTEGER PRIMARY KEY, v TEXT); INSERT INTO u VALUES (1, 'x')"
 
-mkfifo "$T/in"
-# (the shell's redirections open the fifo first, which waits for a writer:
-# $T/out must exist before wait_lines reads it)
-: >"$T/out"
-pvdev sql --interactive <"$T/in" >"$T/out" 2>"$T/err" &
-shell=$!
-exec 3>"$T/in"
-trap 'exec 3>&-; kill $shell 2>/dev/null || true; rm -rf "$T"' EXIT
-
-# ask SQL WANT WHAT: the shell's next output line, once it has answered
-# SQL (a statement with one line of result), is WANT.
-lines=0
-# wait_lines N WHAT: until the shell has printed N lines in all
-wait_lines() {
-    i=0
-    while [ "$(wc -l <"$T/out")" -lt "$1" ]; do
-        i=$((i + 1))
-        [ $i -lt 200 ] || fail "$2: no answer; stderr: $(cat "$T/err")"
-        sleep 0.05
-    done
-}
-ask() {
-    echo "$1" >&3
-    lines=$((lines + 1))
-    wait_lines $lines "$3: '$1'"
-    got=$(sed -n "${lines}p" "$T/out")
-    [ "$got" = "$2" ] || fail "$3: '$1' gave '$got', expected '$2'; stderr: $(cat "$T/err")"
-}
+shell_start
 # tell SQL: a statement without result, done once a SELECT after it answers
 tell() { echo "$1" >&3; }
 
