@@ -53,6 +53,7 @@
 #include "shell.h"
 #include "util.h"
 #include "ws.h"
+#include "test_shell.h"
 
 
 /* ---- the hook ------------------------------------------------------------ */
@@ -161,16 +162,6 @@ int __wrap_pv_read_file(const char *path, size_t max, char **out, size_t *len)
 }
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static void shell(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_int_equal(system(cmd), 0);
-}
 
 /* Built without the wrap (the generic test rule), the tests are skipped. */
 static void need_hook(void)

@@ -21,19 +21,10 @@
 #include "db.h"
 #include "pv.h"
 #include "util.h"
+#include "test_shell.h"
 #include "test_stderr.h"
 
 static char dir[256];
-
-static void shell(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_int_equal(system(cmd), 0);
-}
 
 /* stderr while a test's calls run, in a file next to the workspace. */
 static stderr_capture captured;
