@@ -1225,9 +1225,9 @@ static inline void point_cell(pv_value *v, int type, uint8_t *null, pv_venc *e)
 }
 
 /* A point lookup through the key index: the row of key k as a batch of
- * one row (1), or 0 when no row has it; read with pv_source_get_row (one value per column, straight from the
- * mapping; no scan, no allocation once l->buf has grown) into the one-row
- * vectors (point_vecs). Its text values that are followed by a NUL byte
+ * one row (1), or 0 when no row has it; read with pv_source_get_row (one
+ * value per column, straight from the mapping; no scan, no allocation
+ * once l->buf has grown) into the one-row vectors (point_vecs). Its text values that are followed by a NUL byte
  * (decoded ones always are) are marked `term`, so pv_column_text hands
  * them out without a copy. */
 static int point_read(pv_lookup *l, const pv_value *k, pv_batch *out)
