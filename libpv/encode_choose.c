@@ -93,6 +93,7 @@ int pv_dec_open(pv_dec *d, const char **why)
     d->cached = 0;
     d->fc_groups = NULL;
     d->table = NULL;
+    d->table_ok = NULL;
     d->tabled = 0;
     return e->open(d, why);
 }

@@ -21,6 +21,7 @@
 
 #include "encode_stream.h"
 #include "pv.h"
+#include "pvdb_blockcache.h"
 #include "util.h"
 
 static uint64_t mix64(uint64_t x)
@@ -906,6 +907,88 @@ static void test_dict_sorted_runs(void **state)
     free(out);
 }
 
+/* Read rows [r0, r0 + n) of the dictionary in sec through cache (file
+ * generation gen): 0 with the values checked against c, or 1 and why. */
+static int read_cached(const col *c, const pv_buf *sec, pv_buf *mem, pv_blockcache *cache,
+                       uint64_t gen, uint32_t r0, uint32_t n, uint64_t *ok_word,
+                       const char **why)
+{
+    pv_dec *d = malloc(sizeof *d);
+    pv_str *out = malloc(n * sizeof *out);
+    pv_dec_out o;
+    int rc;
+    assert_true(d && out);
+    o.s = out;
+    dec_init(d, c, PV_ENC_DICT, sec, mem);
+    d->cache = cache;
+    d->gen = gen;
+    d->chunk = 3;
+    assert_int_equal(pv_dec_open(d, why), 0);
+    rc = pv_enc_dict.read(d, r0, n, o, why);
+    for (uint32_t j = 0; rc == 0 && j < n; j++)
+        same_value(c, r0 + j, c->type,
+                   pv_enc_is_str(c->type) ? (const void *)&out[j] : (const void *)&((int64_t *)out)[j]);
+    assert_non_null(d->table_ok);
+    *ok_word = __atomic_load_n(d->table_ok, __ATOMIC_RELAXED);
+    pv_dec_release(d);
+    free(out);
+    free(d);
+    return rc;
+}
+
+/* Through the block cache, the codes of a table of strings or of numbers
+ * (FOR, random order) are checked a block at a time: a block is checked
+ * on its first read of a quarter block or more and marked in the bitmap
+ * every later reader of the chunk shares, which then copies without a
+ * compare. A block with a code past the entries is still refused, and
+ * not marked, also after the block before it was. */
+static void test_dict_codes_checked_once(void **state)
+{
+    (void)state;
+    for (int num = 0; num < 2; num++) {
+        pv_buf sec = PV_BUF_INIT, mem = PV_BUF_INIT;
+        pv_blockcache *cache;
+        const char *why = "";
+        uint64_t dlen, codes_at, bits;
+        col c;
+        col_new(&c, num ? PV_INTEGER : PV_TEXT, 3 * PV_BLOCK_ROWS - 100);
+        for (uint32_t r = 0; r < c.n; r++) {
+            unsigned k = r * 37 % 100;
+            if (num) c.i[r] = 1000 + 3 * (int64_t)k;
+            else set_str(&c, r, "v%02u", k);
+        }
+        assert_int_equal(encode(&c, PV_ENC_DICT, 0, &sec), PV_ENC_DICT);
+        assert_int_equal((uint8_t)sec.p[4], 0);          /* not front-coded */
+        assert_int_equal((uint8_t)sec.p[5], PV_ENC_FOR); /* the codes */
+        assert_int_equal(pv_get_u32((const uint8_t *)sec.p), 100);
+        assert_int_equal(pv_blockcache_new(1 << 20, &cache), 0);
+        /* a few rows: checked as read, no block marked */
+        assert_int_equal(read_cached(&c, &sec, &mem, cache, 1, 5, 10, &bits, &why), 0);
+        assert_int_equal(bits, 0);
+        /* every row: each block marked, then read again through the marks */
+        assert_int_equal(read_cached(&c, &sec, &mem, cache, 1, 0, c.n, &bits, &why), 0);
+        assert_int_equal(bits, 7);
+        assert_int_equal(read_cached(&c, &sec, &mem, cache, 1, 700, 1500, &bits, &why), 0);
+        assert_int_equal(bits, 7);
+        /* block 1's FOR reference past the entries: its codes are all out
+         * of range (a new file generation: nothing marked yet) */
+        dlen = pv_get_u64((const uint8_t *)sec.p + 8);
+        codes_at = 16 + ((dlen + 7) & ~(uint64_t)7);
+        pv_put_u64((uint8_t *)sec.p + codes_at + PV_FOR_ENTRY, 100);
+        assert_int_equal(read_cached(&c, &sec, &mem, cache, 2, 0, PV_BLOCK_ROWS, &bits, &why), 0);
+        assert_int_equal(bits, 1);
+        assert_int_equal(read_cached(&c, &sec, &mem, cache, 2, 600, 1000, &bits, &why), 1);
+        assert_string_equal(why, "dictionary code out of range");
+        assert_int_equal(bits, 1);
+        assert_int_equal(read_cached(&c, &sec, &mem, cache, 2, 2 * PV_BLOCK_ROWS, 500, &bits, &why), 0);
+        assert_int_equal(bits, 5);
+        pv_blockcache_free(cache);
+        pv_buf_free(&sec);
+        pv_buf_free(&mem);
+        col_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +1002,7 @@ int main(void)
         cmocka_unit_test(test_string_chooser),
         cmocka_unit_test(test_crafted_sections),
         cmocka_unit_test(test_dict_codes_checked),
+        cmocka_unit_test(test_dict_codes_checked_once),
         cmocka_unit_test(test_settle_refuses_bad_entry),
         cmocka_unit_test(test_delta_runs),
         cmocka_unit_test(test_dict_sorted_runs),
