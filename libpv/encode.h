@@ -154,6 +154,9 @@ static inline uint64_t pv_packed_len(uint32_t m, unsigned w)
 /* Values [j0, j0 + m) of a block into out (w 0..64; loads stay inside
  * the pv_packed_len(j0 + m, w) bytes at q). */
 void pv_unpack(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t *out);
+/* Set (by a test) before any reading thread starts: unpack with the
+ * scalar loops even where the CPU has AVX2, so that both are tested. */
+extern int pv_unpack_scalar;
 /* The same with ref added to each value (modulo 2^64): a FOR block decoded
  * in one pass. */
 void pv_unpack_ref(const uint8_t *q, uint32_t j0, uint32_t m, unsigned w, uint64_t ref,

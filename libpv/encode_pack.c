@@ -62,6 +62,8 @@ static const unpack_fn unpack_by_width[UNPACK_MAXW + 1] = {
     unpack_groups_w30, unpack_groups_w31, unpack_groups_w32,
 };
 
+int pv_unpack_scalar;
+
 /* Widths 1..16 with AVX2 (dictionary codes, small counts and deltas):
  * a group of eight values is w <= 16 bytes, loaded once into both lanes;
  * a byte shuffle gives each value the bytes it spans as a 32-bit lane,
@@ -94,7 +96,7 @@ __attribute__((target("avx2"))) static void unpack_groups_avx2(const uint8_t *p,
                             _mm256_add_epi64(_mm256_cvtepu32_epi64(_mm256_extracti128_si256(x, 1)), r));
     }
 }
-#define HAVE_AVX2() __builtin_cpu_supports("avx2")
+#define HAVE_AVX2() (!pv_unpack_scalar && __builtin_cpu_supports("avx2"))
 #else
 #define unpack_groups_avx2(p, ng, w, ref, o) ((void)0)
 #define HAVE_AVX2() 0
