@@ -784,17 +784,17 @@ static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, ui
 #pragma GCC unroll 4
             for (uint32_t i = 0; i < len; i++) memcpy(&o[i], &cur, sizeof cur); /* (one 16-byte store) */
             j = end;
-        }
-        else if (d->type == PV_REAL)
+        } else if (d->type == PV_REAL) {
             for (; j < end; j++) memcpy(&out.f[j], &bits, 8);
-        else
+        } else {
             for (; j < end; j++) out.i[j] = (int64_t)bits;
+        }
     }
     return 0;
 }
 
-/* Are all codes of block b of a tabled dictionary below count? Read in
- * pieces (a block is PV_BLOCK_ROWS codes). */
+/* Are all codes of block b below the entry count? Read in pieces (a
+ * block is PV_BLOCK_ROWS codes). */
 static int block_codes_ok(const pv_dec *d, uint32_t b)
 {
     uint64_t c[256], top = 0;
