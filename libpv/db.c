@@ -328,6 +328,12 @@ int pv_db_alter_table(pv_db *db, const char *table, pv_schema *schema, const int
     return pv_ws_alter_table(db->ws, table, schema, from);
 }
 
+int pv_db_check_writable(pv_db *db)
+{
+    int rc = need_ws(db);
+    return rc ? rc : pv_ws_check_writable(db->ws);
+}
+
 int pv_db_begin(pv_db *db)
 {
     int rc = need_ws(db);

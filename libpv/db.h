@@ -206,6 +206,9 @@ int pv_db_alter_table(pv_db *db, const char *table, pv_schema *schema,
  * PV_OPEN_FAST, PV_DURABILITY=fast in the environment), commit does not
  * fsync (a process crash loses nothing, a power failure may lose the last
  * transactions); the default `sync` fsyncs before pv_db_commit returns. */
+/* PV_OK when db can be written: a workspace opened writable. Else
+ * PV_EREADONLY naming it (a .pvdb, a workspace opened read-only). */
+int pv_db_check_writable(pv_db *db);
 int pv_db_begin(pv_db *db);      /* PV_EMISUSE if one is open; PV_ELOCKED */
 int pv_db_commit(pv_db *db);     /* PV_EMISUSE if none; PV_EIO */
 int pv_db_rollback(pv_db *db);   /* PV_EMISUSE if none */

@@ -809,6 +809,10 @@ int pv_dml_prepare(pv_change *c)
 
 int pv_dml_run(pv_change *c, const pv_value *params)
 {
+    /* refused before any row is looked at, as SQLite's "attempt to write
+     * a readonly database", also when no row would change */
+    int rc = pv_db_check_writable(c->db);
+    if (rc) return rc;
     switch (c->st->kind) {
     case PV_SQL_INSERT: return run_insert(c, params);
     case PV_SQL_UPDATE: return run_update(c, params);

@@ -312,7 +312,9 @@ PV_API int pv_bind_count(const pv_stmt *st);
 /* Run the statement to its next result row.
  * Returns PV_ROW when a row is ready for pv_column_*, PV_DONE (0) when the
  * statement has finished (DDL and DML finish at once), or a negative error:
- * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_EREADONLY, PV_ELOCKED,
+ * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_ELOCKED,
+ * PV_EREADONLY (INSERT, UPDATE or DELETE on a .pvdb or a workspace opened
+ * read-only, at the first step, even one that would change no row),
  * PV_EBUSY (a workspace rewritten under the handle's snapshot: pv_reopen),
  * PV_ERANGE ("integer overflow" in SUM or abs), PV_ETYPE (a value that does
  * not fit its column; a LIMIT that is not an integer), PV_EMISUSE (stepping

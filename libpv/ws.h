@@ -254,6 +254,8 @@ int pv_ws_begin(pv_ws *ws);
 int pv_ws_commit(pv_ws *ws);
 int pv_ws_rollback(pv_ws *ws);
 int pv_ws_in_txn(const pv_ws *ws);
+/* PV_OK when ws was opened writable, else PV_EREADONLY naming it. */
+int pv_ws_check_writable(const pv_ws *ws);
 size_t pv_ws_savepoint(pv_ws *ws);
 int pv_ws_rollback_to(pv_ws *ws, size_t mark);
 

@@ -334,6 +334,11 @@ int pv_ws_begin(pv_ws *ws)
 
 int pv_ws_in_txn(const pv_ws *ws) { return ws->txn.open; }
 
+int pv_ws_check_writable(const pv_ws *ws)
+{
+    return ws->writable ? PV_OK : pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+}
+
 size_t pv_ws_savepoint(pv_ws *ws)
 {
     ws->txn.floor = ws->txn.nundo;

@@ -584,6 +584,45 @@ static void test_name_errors(void **state)
     same_error(f, "SELECT k FROM s HAVING n > 1", PV_ESQL, "n > 1");
 }
 
+/* INSERT, UPDATE and DELETE on a read-only store fail at their first step
+ * with PV_EREADONLY naming the store, also when they would change no row,
+ * as SQLite's "attempt to write a readonly database": the workspace open
+ * read-only said PV_DONE to the ones that changed nothing, and the .pvdb
+ * answered an INSERT with a PV_EMISUSE about its key index (found by
+ * fuzz_sql). Nothing is written. */
+static void test_writes_refused_read_only(void **state)
+{
+    static const char *const writes[] = {
+        "INSERT INTO t VALUES (1, 'x', 1.0) ON CONFLICT(id) DO NOTHING", /* (1 exists) */
+        "INSERT INTO t VALUES (2, 'x', 1.0)",
+        "INSERT INTO t VALUES (3, 'y', 2.0) ON CONFLICT(id) DO UPDATE SET name = 'z'",
+        "UPDATE t SET name = 'x' WHERE 0",
+        "UPDATE t SET name = 'x' WHERE id = 1",
+        "DELETE FROM t WHERE id = 2", /* (even keys are absent) */
+        "DELETE FROM t",
+    };
+    pfix *f = *state;
+    pv_db *db[2];
+    pv_open_options o = {sizeof o, PV_OPEN_READONLY, 0};
+    assert_int_equal(pv_open_ex(f->ws.dir, &o, &db[0]), PV_OK);
+    db[1] = f->pdb;
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++)
+        for (int k = 0; k < 2; k++) {
+            const char *where = k ? f->path : f->ws.dir;
+            pv_stmt *st;
+            int rc;
+            assert_int_equal(pv_prepare(db[k], writes[i], (size_t)-1, &st, NULL), PV_OK);
+            rc = pv_step(st);
+            if (rc != PV_EREADONLY || !strstr(pv_errmsg(), where))
+                fail_msg("%s on the %s: %d '%s', want PV_EREADONLY naming %s", writes[i],
+                         k ? "pvdb" : "workspace", rc, pv_errmsg(), where);
+            pv_finalize(st);
+        }
+    pv_close(db[0]);
+    same(f, "SELECT * FROM t", NROWS);
+    same(f, "SELECT * FROM t WHERE id = 3 AND name = 'n1'", 1);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -595,6 +634,7 @@ int main(void)
         T(test_array_dictionary_text),
         T(test_dictionary_table_cached),
         T(test_name_errors),
+        T(test_writes_refused_read_only),
         cmocka_unit_test_setup_teardown(test_point_dictionary_table_held, setup_v, teardown),
         cmocka_unit_test_setup_teardown(test_point_front_coded_pages, setup_w, teardown),
         cmocka_unit_test_setup_teardown(test_point_front_coded_mixed_pages, setup_m, teardown),
