@@ -15,10 +15,7 @@ int pv_ws_create_table(pv_ws *ws, pv_schema *schema, int if_not_exists)
     const char *name = schema->name;
     int rc, began;
 
-    if (!ws->writable) {
-        rc = pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
-        goto fail;
-    }
+    if ((rc = pv_ws_check_writable(ws))) goto fail;
     if (!pv_table_name_ok(name, strlen(name))) {
         rc = pv_err(PV_EINPUT, "bad table name '%s' (letters, digits and _, at most %d bytes, not starting with a digit)",
                     name, PV_MAX_TABLE_NAME);
@@ -54,7 +51,7 @@ int pv_ws_drop_table(pv_ws *ws, const char *table, int if_exists)
 {
     ws_table *t;
     int rc, began;
-    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = pv_ws_check_writable(ws))) return rc;
     if ((rc = ws_txn_auto_begin(ws, &began))) return rc;
     if (!(t = ws_find(ws, table))) {
         rc = if_exists ? PV_OK : pv_err(PV_ENOTFOUND, "no such table: %s", table);
@@ -179,9 +176,9 @@ int pv_ws_alter_table(pv_ws *ws, const char *table, pv_schema *schema, const int
     ws_table *old, *t = NULL;
     uint32_t c;
     int rc, began;
-    if (!ws->writable) {
+    if ((rc = pv_ws_check_writable(ws))) {
         pv_schema_free(schema);
-        return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+        return rc;
     }
     if ((rc = ws_txn_auto_begin(ws, &began))) {
         pv_schema_free(schema);

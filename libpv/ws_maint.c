@@ -269,7 +269,7 @@ int pv_ws_compact(pv_ws *ws, const char *table, size_t *tables)
     uint32_t i;
     int rc, any = 0;
     *tables = 0;
-    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = pv_ws_check_writable(ws))) return rc;
     if (ws->txn.open) return pv_err(PV_EMISUSE, "compact cannot run inside a transaction");
     if ((rc = pv_ws_begin(ws))) return rc;
     for (i = 0; i < ws->ntables && !rc; i++) {
@@ -406,7 +406,7 @@ int pv_ws_gc(pv_ws *ws, size_t *removed, uint64_t *bytes)
     int rc;
     *removed = 0;
     *bytes = 0;
-    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = pv_ws_check_writable(ws))) return rc;
     if (ws->txn.open) return pv_err(PV_EMISUSE, "gc cannot run inside a transaction");
     /* the writer lock: a writer stores a blob before the row that refers to
      * it is committed, and must not lose it meanwhile */

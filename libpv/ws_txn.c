@@ -305,7 +305,7 @@ static int recover(pv_ws *ws)
 int pv_ws_begin(pv_ws *ws)
 {
     int rc, stale, same;
-    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = pv_ws_check_writable(ws))) return rc;
     if (ws->txn.open) return pv_err(PV_EMISUSE, "a transaction is already open");
     if ((rc = take_lock(ws, &same))) return rc;
     /* Another process may have committed (or crashed mid-commit) since we

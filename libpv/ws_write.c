@@ -569,7 +569,7 @@ int pv_ws_write(pv_ws *ws, const char *table, const pv_value *rows, size_t nrows
     keygen g;
 
     if (nwritten) *nwritten = 0;
-    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = pv_ws_check_writable(ws))) return rc;
     if (mode < PV_WRITE_INSERT || mode > PV_WRITE_IGNORE) return pv_err(PV_EMISUSE, "bad write mode %d", mode);
     if ((rc = ws_txn_auto_begin(ws, &began))) return rc;
     if (!(t = find_table(ws, table))) {
@@ -691,7 +691,7 @@ int pv_ws_write_owned(pv_ws *ws, const char *table, pv_value *rows, size_t nrows
     int rc, began = 0, adopted = 0;
 
     if (nwritten) *nwritten = 0;
-    if (!ws->writable) rc = pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if (!ws->writable) rc = pv_ws_check_writable(ws);
     else if (mode < PV_WRITE_INSERT || mode > PV_WRITE_IGNORE) rc = pv_err(PV_EMISUSE, "bad write mode %d", mode);
     else rc = ws_txn_auto_begin(ws, &began);
     if (rc) goto done;
@@ -723,7 +723,7 @@ int pv_ws_delete(pv_ws *ws, const char *table, const pv_value *keys, size_t nkey
     size_t k, n = 0, mark;
     int rc, began;
     if (ndeleted) *ndeleted = 0;
-    if (!ws->writable) return pv_err(PV_EREADONLY, "workspace '%s' is open read-only", ws->root);
+    if ((rc = pv_ws_check_writable(ws))) return rc;
     if ((rc = ws_txn_auto_begin(ws, &began))) return rc;
     mark = pv_ws_savepoint(ws);
     if (!(t = find_table(ws, table))) {
