@@ -202,8 +202,9 @@ typedef struct pv_dec {
     pv_str **fc_groups;        /* DICT front-coded: each group's entries, NULL until decoded */
     const pv_str *table;       /* DICT tabled: the count entries, NUL-terminated, once a
                                 * read() made them (in arena, or in held) */
-    uint64_t *table_ok;        /* DICT tabled, FOR codes: after the table, a bit per code
-                                * block whose codes were all checked below count */
+    uint64_t *table_ok;        /* DICT with FOR codes read through the cache: a bit per
+                                * code block whose codes were all checked below count
+                                * (after a tabled table, or in held for numbers) */
     /* The shared block cache (pvdb_blockcache.h), or NULL: set by the
      * caller before open() for a decoder whose read() may keep blocks
      * (a scan), which then calls pv_dec_release before the next open()

@@ -624,38 +624,48 @@ static void set_table(pv_dec *d, void *t, int bits)
                       : NULL;
 }
 
-/* d->table of a tabled array dictionary: found in the shared block cache
- * (a scan that comes back to the chunk, as every range of a row group
- * does, makes it once), or made there, or in d->arena without a cache.
- * 0, 1 (bad offsets) or PV_ENOMEM. */
-static int arr_table(pv_dec *d)
+/* The chunk's PV_BLOCK_DICT_TABLE block in the shared block cache, held
+ * in d->held: found, or made (`size` bytes, zeroed, then filled by `fill`
+ * when not NULL) and offered. 0, 1 (fill found bad offsets), PV_ENOMEM
+ * (no message: the caller says what it was making). */
+static int dict_block(pv_dec *d, size_t size, int (*fill)(const pv_dec *, pv_str *))
 {
-    size_t size = table_size(d, d->cache != NULL);
     pv_block_key key;
     const pv_block *b;
     pv_block *nb;
-    pv_str *strs;
-    if (!d->cache) {
-        if (!(strs = pv_arena_alloc(d->arena, size))) return pv_err(PV_ENOMEM, "out of memory");
-        if (fill_table(d, strs)) return 1;
-        set_table(d, strs, 0);
-        return 0;
-    }
     key.gen = d->gen;
     key.chunk = d->chunk;
     key.block = PV_BLOCK_DICT_TABLE;
     if (!(b = pv_blockcache_get(d->cache, &key))) {
-        if (!(nb = pv_block_new(size)))
-            return pv_err(PV_ENOMEM, "out of memory making a dictionary table");
-        memset(pv_block_data(nb), 0, size); /* (the bitmap: no block checked) */
-        if (fill_table(d, pv_block_data(nb))) {
+        if (!(nb = pv_block_new(size))) return PV_ENOMEM;
+        memset(pv_block_data(nb), 0, size); /* (a bitmap: no code block checked) */
+        if (fill && fill(d, pv_block_data(nb))) {
             pv_block_release(nb);
             return 1;
         }
         b = pv_blockcache_put(d->cache, &key, nb);
     }
     d->held = b;
-    set_table(d, pv_block_data(b), 1);
+    return 0;
+}
+
+/* d->table of a tabled array dictionary: found in the shared block cache
+ * (a scan that comes back to the chunk, as every range of a row group
+ * does, makes it once), or made there, or in d->arena without a cache.
+ * 0, 1 (bad offsets) or PV_ENOMEM. */
+static int arr_table(pv_dec *d)
+{
+    pv_str *strs;
+    int rc;
+    if (!d->cache) {
+        if (!(strs = pv_arena_alloc(d->arena, table_size(d, 0)))) return pv_err(PV_ENOMEM, "out of memory");
+        if (fill_table(d, strs)) return 1;
+        set_table(d, strs, 0);
+        return 0;
+    }
+    if ((rc = dict_block(d, table_size(d, 1), fill_table)))
+        return rc == PV_ENOMEM ? pv_err(PV_ENOMEM, "out of memory making a dictionary table") : rc;
+    set_table(d, pv_block_data(d->held), 1);
     return 0;
 }
 
@@ -665,21 +675,8 @@ static int arr_table(pv_dec *d)
  * without (its codes are then checked one by one). */
 static void num_ok_bits(pv_dec *d)
 {
-    size_t size = ok_words(d) * 8;
-    pv_block_key key;
-    const pv_block *b;
-    pv_block *nb;
     if (!d->cache || d->is.kind != PV_ENC_FOR || d->held) return;
-    key.gen = d->gen;
-    key.chunk = d->chunk;
-    key.block = PV_BLOCK_DICT_TABLE;
-    if (!(b = pv_blockcache_get(d->cache, &key))) {
-        if (!(nb = pv_block_new(size))) return;
-        memset(pv_block_data(nb), 0, size);
-        b = pv_blockcache_put(d->cache, &key, nb);
-    }
-    d->held = b;
-    d->table_ok = pv_block_data(b);
+    if (dict_block(d, ok_words(d) * 8, NULL) == 0) d->table_ok = pv_block_data(d->held);
 }
 
 /* Entry c of a front-coded dictionary, decoding its group (or, with a

@@ -42,8 +42,7 @@ unpack_groups(const uint8_t *p, uint32_t ngroups, const unsigned w, uint64_t ref
     {                                                                                        \
         unpack_groups(p, ng, W, ref, o);                                                     \
     }
-UNPACK_W(1) UNPACK_W(2) UNPACK_W(3) UNPACK_W(4) UNPACK_W(5) UNPACK_W(6) UNPACK_W(7)
-UNPACK_W(8)
+UNPACK_W(1) UNPACK_W(2) UNPACK_W(3) UNPACK_W(4) UNPACK_W(5) UNPACK_W(6) UNPACK_W(7) UNPACK_W(8)
 UNPACK_W(9) UNPACK_W(10) UNPACK_W(11) UNPACK_W(12) UNPACK_W(13) UNPACK_W(14) UNPACK_W(15)
 UNPACK_W(16) UNPACK_W(17) UNPACK_W(18) UNPACK_W(19) UNPACK_W(20) UNPACK_W(21) UNPACK_W(22)
 UNPACK_W(23) UNPACK_W(24) UNPACK_W(25) UNPACK_W(26) UNPACK_W(27) UNPACK_W(28) UNPACK_W(29)
