@@ -752,22 +752,48 @@ static int dict_entry(pv_dec *d, uint64_t c, pv_str *s, uint64_t *bits, const ch
     return rc;
 }
 
+/* Runs of a sorted column are filled this many slots at a time, whatever
+ * their length: a loop that stops at the run's end has its exit
+ * mispredicted once a run, and at ~14 rows a run (flights' date; 97% of
+ * its runs are 32 rows or fewer) that was most of the column's time. The
+ * slots past the run are written again by the runs after it. */
+#define RUN_FILL 32
+
+/* v into o[0 .. RUN_FILL) (a fixed count: no loop exit to mispredict). */
+static void fill_run_str(pv_str *o, const pv_str *v)
+{
+#pragma GCC unroll 32
+    for (int i = 0; i < RUN_FILL; i++) memcpy(&o[i], v, sizeof *v);
+}
+
+static void fill_run_bits(int64_t *o, uint64_t bits)
+{
+#pragma GCC unroll 32
+    for (int i = 0; i < RUN_FILL; i++) memcpy(&o[i], &bits, 8);
+}
+
 /* Rows [r0, r0 + m) into out from slot `at`, of a dictionary whose codes
  * are DELTA-coded (sorted codes: a time column of a table kept in time
  * order): an entry is looked
  * up once per run of its code and repeated, where reading every code
  * would unpack and sum it, then compare it with the one before (for a
- * flights date, 2 us of a 1,000-row range's 5.5 went there). */
+ * flights date, 2 us of a 1,000-row range's 5.5 went there). A run of up
+ * to RUN_FILL rows is filled RUN_FILL slots at a time while they stay
+ * inside [at, at + m) (1,000-row range of flights' date alone: 2.05 ->
+ * 1.53 us). */
 static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, uint32_t at,
                           const char **why)
 {
     uint32_t ends[PV_BLOCK_ROWS], nr, r, j = at; /* (out[at]: row r0) */
+    const uint32_t limit = at + m;
     const uint64_t *codes = d->tmp;
+    const int str = pv_enc_is_str(d->type);
     int rc;
     *why = "bad dictionary codes";
     if (pv_delta_runs(&d->is.a, r0, m, d->tmp, ends, &nr)) return 1;
     for (r = 0; r < nr; r++) {
         const uint32_t end = at + ends[r]; /* (in a local: out may alias ends for the compiler) */
+        const int whole = end - j <= RUN_FILL && limit - j >= RUN_FILL;
         pv_str cur = {NULL, 0};
         uint64_t bits = 0;
         const pv_str *grp = d->fc_groups && codes[r] < d->count ? d->fc_groups[codes[r] / FC_GROUP] : NULL;
@@ -775,17 +801,16 @@ static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, ui
             cur = grp[codes[r] % FC_GROUP];
         else if ((rc = dict_entry(d, codes[r], &cur, &bits, why)))
             return rc;
-        if (pv_enc_is_str(d->type)) {
-            pv_str *o = out.s + j;
-            const uint32_t len = end - j;
-#pragma GCC unroll 4
-            for (uint32_t i = 0; i < len; i++) memcpy(&o[i], &cur, sizeof cur); /* (one 16-byte store) */
-            j = end;
-        } else if (d->type == PV_REAL) {
-            for (; j < end; j++) memcpy(&out.f[j], &bits, 8);
+        if (str && whole) {
+            fill_run_str(out.s + j, &cur);
+        } else if (str) {
+            for (uint32_t i = j; i < end; i++) memcpy(&out.s[i], &cur, sizeof cur);
+        } else if (whole) {
+            fill_run_bits(out.i + j, bits); /* (a double's bits alike) */
         } else {
-            for (; j < end; j++) out.i[j] = (int64_t)bits;
+            for (uint32_t i = j; i < end; i++) memcpy(&out.i[i], &bits, 8);
         }
+        j = end;
     }
     return 0;
 }

@@ -907,6 +907,64 @@ static void test_dict_sorted_runs(void **state)
     free(out);
 }
 
+/* Runs are filled a fixed 32 slots at a time where the slots stay inside
+ * the read (encode_dict.c, RUN_FILL): runs of 1 .. 70 rows, reads ending
+ * inside runs and at every distance from a block's end, strings and
+ * numbers; the values must be right and the slots after the read's n
+ * untouched (a fill that ran past them would clobber the caller's next
+ * values). */
+static void test_dict_runs_fill(void **state)
+{
+    static const uint32_t lens[] = {1, 31, 32, 33, 2, 3, 1, 2, 70, 1, 1, 4, 2, 1, 3, 2, 1, 64, 1, 2};
+    enum { N = 2500, SLACK = 40 };
+    pv_buf sec = PV_BUF_INIT, mem = PV_BUF_INIT;
+    pv_dec *d = malloc(sizeof *d);
+    pv_str *out = malloc((PV_BLOCK_ROWS + SLACK) * sizeof *out);
+    const char *why = "";
+    (void)state;
+    assert_true(d && out);
+    for (int kind = 0; kind < 2; kind++) {
+        col c;
+        uint32_t k = 0, left = lens[0], li = 0;
+        col_new(&c, kind ? PV_INTEGER : PV_TEXT, N);
+        for (uint32_t r = 0; r < N; r++) {
+            if (!left) {
+                k++;
+                li = (li + 1) % (sizeof lens / sizeof lens[0]);
+                left = lens[li];
+            }
+            left--;
+            if (kind) c.i[r] = 1000 + 7 * (int64_t)k;
+            else set_str(&c, r, "2001-02-03 %02u:%02u", k / 60 % 24, k % 60);
+        }
+        sec.len = 0;
+        assert_int_equal(encode(&c, PV_ENC_DICT, 0, &sec), PV_ENC_DICT);
+        assert_int_equal((uint8_t)sec.p[5], PV_ENC_DELTA);
+        dec_init(d, &c, PV_ENC_DICT, &sec, &mem);
+        assert_int_equal(pv_dec_open(d, &why), 0);
+        for (uint32_t r0 = 0; r0 < N; r0 += 37) {
+            for (uint32_t n = 1; n <= PV_BLOCK_ROWS && r0 + n <= N; n += n < 80 ? 1 : 97) {
+                pv_dec_out o;
+                o.s = out;
+                memset(out + n, 0xA5, SLACK * sizeof *out);
+                if (pv_enc_dict.read(d, r0, n, o, &why)) fail_msg("read %u+%u: %s", r0, n, why);
+                for (uint32_t j = 0; j < n; j++)
+                    same_value(&c, r0 + j, c.type,
+                               kind ? (const void *)&((int64_t *)out)[j] : (const void *)&out[j]);
+                for (uint32_t j = 0; j < SLACK * sizeof *out; j++)
+                    if (((const uint8_t *)(out + n))[j] != 0xA5)
+                        fail_msg("read %u+%u wrote byte %u past its rows", r0, n, j);
+            }
+        }
+        pv_dec_release(d);
+        col_free(&c);
+    }
+    pv_buf_free(&sec);
+    pv_buf_free(&mem);
+    free(d);
+    free(out);
+}
+
 /* Read rows [r0, r0 + n) of the dictionary in sec through cache (file
  * generation gen): 0 with the values checked against c, or 1 and why. */
 static int read_cached(const col *c, const pv_buf *sec, pv_buf *mem, pv_blockcache *cache,
@@ -1006,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_settle_refuses_bad_entry),
         cmocka_unit_test(test_delta_runs),
         cmocka_unit_test(test_dict_sorted_runs),
+        cmocka_unit_test(test_dict_runs_fill),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     pv_arena_free(&dec_arena);
