@@ -797,7 +797,12 @@ static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, ui
         pv_str cur = {NULL, 0};
         uint64_t bits = 0;
         const pv_str *grp = d->fc_groups && codes[r] < d->count ? d->fc_groups[codes[r] / FC_GROUP] : NULL;
-        if (grp) /* (its group decoded: no call, as in dict_read) */
+        const pv_fc_hold *h = grp && d->fc_held ? &d->fc_held[codes[r] / FC_PAGE_ENTRIES] : NULL;
+        if (h && h->stride) { /* (a held page of one length: no read of its pv_str; flights'
+                               * six columns with the caller's copy, 11.25 -> 10.67 us) */
+            cur.p = (const char *)h->at + (size_t)(codes[r] % FC_PAGE_ENTRIES) * h->stride;
+            cur.n = h->stride - 1;
+        } else if (grp) /* (its group decoded: no call, as in dict_read) */
             cur = grp[codes[r] % FC_GROUP];
         else if ((rc = dict_entry(d, codes[r], &cur, &bits, why)))
             return rc;

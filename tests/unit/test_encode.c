@@ -909,10 +909,31 @@ static void test_dict_sorted_runs(void **state)
 
 /* Runs are filled a fixed 32 slots at a time where the slots stay inside
  * the read (encode_dict.c, RUN_FILL): runs of 1 .. 70 rows, reads ending
- * inside runs and at every distance from a block's end, strings and
- * numbers; the values must be right and the slots after the read's n
- * untouched (a fill that ran past them would clobber the caller's next
- * values). */
+ * inside runs and at every distance from a block's end; strings of one
+ * length (their cached pages have a stride), of several lengths, and
+ * numbers; with and without the block cache. The values must be right
+ * and the slots after the read's n untouched (a fill that ran past them
+ * would clobber the caller's next values). */
+static void check_runs_fill(pv_dec *d, const col *c, pv_str *out, uint32_t slack)
+{
+    const char *why = "";
+    for (uint32_t r0 = 0; r0 < c->n; r0 += 37) {
+        for (uint32_t n = 1; n <= PV_BLOCK_ROWS && r0 + n <= c->n; n += n < 80 ? 1 : 97) {
+            pv_dec_out o;
+            o.s = out;
+            memset(out + n, 0xA5, slack * sizeof *out);
+            if (pv_enc_dict.read(d, r0, n, o, &why)) fail_msg("read %u+%u: %s", r0, n, why);
+            for (uint32_t j = 0; j < n; j++)
+                same_value(c, r0 + j, c->type,
+                           pv_enc_is_str(c->type) ? (const void *)&out[j]
+                                                  : (const void *)&((int64_t *)out)[j]);
+            for (uint32_t j = 0; j < slack * sizeof *out; j++)
+                if (((const uint8_t *)(out + n))[j] != 0xA5)
+                    fail_msg("read %u+%u wrote byte %u past its rows", r0, n, j);
+        }
+    }
+}
+
 static void test_dict_runs_fill(void **state)
 {
     static const uint32_t lens[] = {1, 31, 32, 33, 2, 3, 1, 2, 70, 1, 1, 4, 2, 1, 3, 2, 1, 64, 1, 2};
@@ -923,10 +944,10 @@ static void test_dict_runs_fill(void **state)
     const char *why = "";
     (void)state;
     assert_true(d && out);
-    for (int kind = 0; kind < 2; kind++) {
+    for (int kind = 0; kind < 3; kind++) {
         col c;
         uint32_t k = 0, left = lens[0], li = 0;
-        col_new(&c, kind ? PV_INTEGER : PV_TEXT, N);
+        col_new(&c, kind == 2 ? PV_INTEGER : PV_TEXT, N);
         for (uint32_t r = 0; r < N; r++) {
             if (!left) {
                 k++;
@@ -934,29 +955,33 @@ static void test_dict_runs_fill(void **state)
                 left = lens[li];
             }
             left--;
-            if (kind) c.i[r] = 1000 + 7 * (int64_t)k;
-            else set_str(&c, r, "2001-02-03 %02u:%02u", k / 60 % 24, k % 60);
+            if (kind == 0) set_str(&c, r, "https://example.org/2001/02/03/%02u:%02u", k / 60 % 24, k % 60);
+            else if (kind == 1) set_str(&c, r, "https://example.org/item/%05u%.*s", k, (int)(k % 4), "zzzz");
+            else c.i[r] = 1000 + 7 * (int64_t)k;
         }
         sec.len = 0;
         assert_int_equal(encode(&c, PV_ENC_DICT, 0, &sec), PV_ENC_DICT);
         assert_int_equal((uint8_t)sec.p[5], PV_ENC_DELTA);
-        dec_init(d, &c, PV_ENC_DICT, &sec, &mem);
-        assert_int_equal(pv_dec_open(d, &why), 0);
-        for (uint32_t r0 = 0; r0 < N; r0 += 37) {
-            for (uint32_t n = 1; n <= PV_BLOCK_ROWS && r0 + n <= N; n += n < 80 ? 1 : 97) {
-                pv_dec_out o;
-                o.s = out;
-                memset(out + n, 0xA5, SLACK * sizeof *out);
-                if (pv_enc_dict.read(d, r0, n, o, &why)) fail_msg("read %u+%u: %s", r0, n, why);
-                for (uint32_t j = 0; j < n; j++)
-                    same_value(&c, r0 + j, c.type,
-                               kind ? (const void *)&((int64_t *)out)[j] : (const void *)&out[j]);
-                for (uint32_t j = 0; j < SLACK * sizeof *out; j++)
-                    if (((const uint8_t *)(out + n))[j] != 0xA5)
-                        fail_msg("read %u+%u wrote byte %u past its rows", r0, n, j);
+        assert_int_equal(sec.p[4], kind < 2); /* strings front-coded */
+        for (int cached = 0; cached < (kind == 2 ? 1 : 2); cached++) {
+            pv_blockcache *cache = NULL;
+            dec_init(d, &c, PV_ENC_DICT, &sec, &mem);
+            if (cached) {
+                assert_int_equal(pv_blockcache_new(1 << 20, &cache), PV_OK);
+                d->cache = cache;
+                d->gen = 1;
+                d->chunk = 5;
             }
+            assert_int_equal(pv_dec_open(d, &why), 0);
+            check_runs_fill(d, &c, out, SLACK);
+            if (cached) { /* its pages held: of one length, a stride */
+                assert_non_null(d->fc_held);
+                assert_non_null(d->fc_held[0].block);
+                assert_int_equal(d->fc_held[0].stride, kind == 0 ? 36 + 1 : 0);
+            }
+            pv_dec_release(d);
+            pv_blockcache_free(cache);
         }
-        pv_dec_release(d);
         col_free(&c);
     }
     pv_buf_free(&sec);
