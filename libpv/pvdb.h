@@ -185,8 +185,12 @@ int pvdb_read_row(const pvdb_file *f, uint32_t table, uint64_t row, const uint32
  * ordinary pv_source_ops scan_next / scan_close work on it. Batches never
  * cross a 1024-row block. flags: PVDB_SCAN_CHECKSUM checks each chunk's
  * checksum when it is first used (full scans through src->ops do).
+ * A scan that reads a quarter or more of a row group's rows (and more than
+ * a batch) asks the kernel for the group's chunks (MADV_WILLNEED) as it
+ * loads them; pvdb_scan_advised counts those requests (for tests).
  * Errors: PV_ERANGE, PV_ENOMEM. */
 #define PVDB_SCAN_CHECKSUM 0x1u
+extern unsigned long pvdb_scan_advised;
 int pvdb_scan_range(const pv_source *src, const uint32_t *cols, uint32_t ncols,
                     uint64_t first, uint64_t end, unsigned flags, pv_scan **out);
 
