@@ -75,12 +75,13 @@ PVBAKE   := $(BUILD)/pvbake
 all: $(LIBPV_A) $(LIBPV_SO) $(PVDEV) $(PVBAKE)
 
 # Cold code, compiled for size (issue 7: libpv.so stripped under 500 KB):
-# the SQL parser (once per pv_prepare), DDL, DML, EXPLAIN, and the
-# workspace's writes, commits, journal, schema files, compaction, fsck and pv_reopen.
+# the SQL parser (once per pv_prepare), DDL, DML, EXPLAIN, the workspace's
+# writes, commits, journal, schema files, compaction, fsck and pv_reopen, the
+# bake's file writer (its encoders are the read path's) and pv_verify.
 # The read path (scans, filters, aggregates, lookups, a workspace's load)
 # stays at $(OPT).
 LIBPV_COLD := sql_parse exec_ddl exec_dml exec_explain ws_write ws_txn ws_journal ws_ddl \
-              schema_file ws_maint ws_fsck ws_fsck_snap ws_reopen
+              schema_file ws_maint ws_fsck ws_fsck_snap ws_reopen pvdb_write pvdb_verify
 ifneq ($(SANITIZE),1)
 $(LIBPV_COLD:%=$(BUILD)/obj/libpv/%.o): COLD_CFLAGS := -Os
 endif
