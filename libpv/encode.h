@@ -199,7 +199,8 @@ typedef struct pv_dec {
     uint32_t cached;           /* ZSTR: block in *mem + 1, 0 if none */
     uint32_t zlen;             /* ZSTR: its raw length */
     const uint8_t *zraw;       /* ZSTR: its raw bytes */
-    pv_str **fc_groups;        /* DICT front-coded: each group's entries, NULL until decoded */
+    pv_str **fc_groups;        /* DICT front-coded without the block cache (or a page too large
+                                * for it): each group's entries, NULL until decoded */
     const pv_str *table;       /* DICT tabled: the count entries, NUL-terminated, once a
                                 * read() made them (in arena, or in held) */
     uint64_t *table_ok;        /* DICT with FOR codes read through the cache: a bit per

@@ -568,19 +568,34 @@ static int fc_page_block(const pv_dec *d, uint32_t p, const pv_block **out)
     return 0;
 }
 
-/* Page p held (d->fc_held[p]) and its groups set in d->fc_groups. */
+/* Page p held in d->fc_held[p]. 0, 1, 2 (too large to cache), PV_ENOMEM. */
 static int fc_decode_page(pv_dec *d, uint32_t p)
 {
-    uint32_t ngroups = (d->count + FC_GROUP - 1) / FC_GROUP, g0 = p * FC_PAGE_GROUPS, i;
-    uint32_t ng = ngroups - g0 < FC_PAGE_GROUPS ? ngroups - g0 : FC_PAGE_GROUPS;
     const pv_block *b;
-    const pv_str *strs;
     int rc = fc_page_block(d, p, &b);
     if (rc) return rc;
-    strs = page_strs(b);
-    for (i = 0; i < ng; i++) d->fc_groups[g0 + i] = (pv_str *)(uintptr_t)(strs + (size_t)i * FC_GROUP);
     hold_page(&d->fc_held[p], b);
     return 0;
+}
+
+/* Entry c (below count) of a front-coded dictionary if its page is held or
+ * its group decoded: 1 and *out, else 0 (fc_str decodes it). */
+static inline int fc_ready(const pv_dec *d, uint64_t c, pv_str *out)
+{
+    const pv_fc_hold *h = d->fc_held ? &d->fc_held[c / FC_PAGE_ENTRIES] : NULL;
+    const pv_str *grp;
+    if (h && h->block) {
+        if (h->stride) { /* (entries of one length: no read of a pv_str) */
+            out->p = (const char *)h->at + (size_t)(c % FC_PAGE_ENTRIES) * h->stride;
+            out->n = h->stride - 1;
+        } else {
+            *out = ((const pv_str *)h->at)[c % FC_PAGE_ENTRIES];
+        }
+        return 1;
+    }
+    if (!d->fc_groups || !(grp = d->fc_groups[c / FC_GROUP])) return 0;
+    *out = grp[c % FC_GROUP];
+    return 1;
 }
 
 /* A tabled array dictionary's entries copied into strs[count] followed by
@@ -691,25 +706,27 @@ static int fc_str(pv_dec *d, uint64_t c, pv_str *out)
         *out = d->table[c];
         return 0;
     }
-    if (!d->fc_groups) {
-        size_t n = (d->count + FC_GROUP - 1) / FC_GROUP, np = fc_npages(d);
-        if (!d->arena) return pv_err(PV_EMISUSE, "front-coded dictionary read without an arena");
-        d->fc_groups = pv_arena_alloc(d->arena, n * sizeof *d->fc_groups + 1);
-        if (!d->fc_groups) return pv_err(PV_ENOMEM, "out of memory");
+    if (!d->arena) return pv_err(PV_EMISUSE, "front-coded dictionary read without an arena");
+    if (fc_ready(d, c, out)) return 0;
+    /* with the block cache, its page (held: no per-group table to clear
+     * for each range a scan reads, a 2.4 KB memset for a chunk of flights'
+     * date); without, or for a page too large to cache, its group */
+    if (d->cache && !d->fc_held) {
+        size_t np = fc_npages(d);
+        if (!(d->fc_held = pv_arena_alloc(d->arena, np * sizeof *d->fc_held + 1)))
+            return pv_err(PV_ENOMEM, "out of memory");
+        memset(d->fc_held, 0, np * sizeof *d->fc_held);
+    }
+    if (d->cache && d->fc_held) rc = fc_decode_page(d, g / FC_PAGE_GROUPS);
+    if (rc == 2 && !d->fc_groups) {
+        size_t n = (d->count + FC_GROUP - 1) / FC_GROUP;
+        if (!(d->fc_groups = pv_arena_alloc(d->arena, n * sizeof *d->fc_groups + 1)))
+            return pv_err(PV_ENOMEM, "out of memory");
         memset(d->fc_groups, 0, n * sizeof *d->fc_groups);
-        if (d->cache) {
-            d->fc_held = pv_arena_alloc(d->arena, np * sizeof *d->fc_held + 1);
-            if (!d->fc_held) return pv_err(PV_ENOMEM, "out of memory");
-            memset(d->fc_held, 0, np * sizeof *d->fc_held);
-        }
     }
-    if (!d->fc_groups[g]) {
-        if (d->cache && d->fc_held) rc = fc_decode_page(d, g / FC_PAGE_GROUPS);
-        if (rc == 2) rc = fc_decode_group(d, g);
-        if (rc) return rc;
-    }
-    *out = d->fc_groups[g][c % FC_GROUP];
-    return 0;
+    if (rc == 2) rc = fc_decode_group(d, g);
+    if (rc) return rc;
+    return fc_ready(d, c, out) ? 0 : 1;
 }
 
 void pv_dec_release(pv_dec *d)
@@ -796,15 +813,11 @@ static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, ui
         const int whole = end - j <= RUN_FILL && limit - j >= RUN_FILL;
         pv_str cur = {NULL, 0};
         uint64_t bits = 0;
-        const pv_str *grp = d->fc_groups && codes[r] < d->count ? d->fc_groups[codes[r] / FC_GROUP] : NULL;
-        const pv_fc_hold *h = grp && d->fc_held ? &d->fc_held[codes[r] / FC_PAGE_ENTRIES] : NULL;
-        if (h && h->stride) { /* (a held page of one length: no read of its pv_str; flights'
-                               * six columns with the caller's copy, 11.25 -> 10.67 us) */
-            cur.p = (const char *)h->at + (size_t)(codes[r] % FC_PAGE_ENTRIES) * h->stride;
-            cur.n = h->stride - 1;
-        } else if (grp) /* (its group decoded: no call, as in dict_read) */
-            cur = grp[codes[r] % FC_GROUP];
-        else if ((rc = dict_entry(d, codes[r], &cur, &bits, why)))
+        /* (its page held or group decoded: no call, as in dict_read; a
+         * page of one length gives the entry without a read of its pv_str:
+         * flights' six columns with the caller's copy, 11.25 -> 10.67 us) */
+        if (!(str && d->fmt == 1 && !d->tabled && codes[r] < d->count && fc_ready(d, codes[r], &cur)) &&
+            (rc = dict_entry(d, codes[r], &cur, &bits, why)))
             return rc;
         if (str && whole) {
             fill_run_str(out.s + j, &cur);
@@ -907,23 +920,17 @@ static int dict_read(pv_dec *d, uint32_t r0, uint32_t n, pv_dec_out out, const c
             /* (in locals: the stores to out may alias d for the compiler;
              * a code like the one before, as runs of a sorted column are,
              * repeats its entry without a lookup) */
-            pv_str *const *groups = d->fc_groups, *o = out.s + done, cur = {NULL, 0};
+            pv_str *o = out.s + done, cur = {NULL, 0};
             const uint64_t count = d->count;
             uint64_t prev = c[0] + 1; /* (not c[0], even at UINT64_MAX: checked) */
             for (j = 0; j < m; j++) {
                 const uint64_t cj = c[j];
                 if (cj != prev) {
-                    const pv_str *grp;
                     if (cj >= count) return 1;
-                    grp = groups ? groups[cj / FC_GROUP] : NULL;
-                    if (grp) { /* the group decoded: no call (most codes) */
-                        cur = grp[cj % FC_GROUP];
-                    } else {
-                        if ((rc = fc_str(d, cj, &cur))) {
-                            *why = "bad front-coded dictionary";
-                            return rc;
-                        }
-                        groups = d->fc_groups; /* (made by the first fc_str) */
+                    /* (its page held or group decoded: no call, most codes) */
+                    if (!fc_ready(d, cj, &cur) && (rc = fc_str(d, cj, &cur))) {
+                        *why = "bad front-coded dictionary";
+                        return rc;
                     }
                     prev = cj;
                 }
@@ -1088,8 +1095,7 @@ static int check_sorted(pv_dec *d)
         if (pv_enc_is_str(d->type)) {
             pv_str a, b;
             if (d->fmt == 1) {
-                a = d->fc_groups[i / FC_GROUP][i % FC_GROUP]; /* dict_check decoded them */
-                b = d->fc_groups[(i + 1) / FC_GROUP][(i + 1) % FC_GROUP];
+                if (fc_str(d, i, &a) || fc_str(d, i + 1, &b)) return 1; /* (dict_check decoded them) */
             } else if (pv_enc_str_at(d->vals, d->bytes, d->bytes_len, i, &a) ||
                        pv_enc_str_at(d->vals, d->bytes, d->bytes_len, i + 1, &b)) {
                 return 1;
