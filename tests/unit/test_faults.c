@@ -68,7 +68,7 @@
 #include "pvdb.h"
 #include "util.h"
 #include "ws.h"
-#include "test_stderr.h"
+#include "test_capture.h"
 
 /* ---- the wrappers -------------------------------------------------------- */
 
@@ -1069,7 +1069,7 @@ static void test_failed_commit_undone_quietly(void **state)
     };
     static const char *const one_row = "INSERT INTO t VALUES (10, 'a row of its own, long enough to be cut', 1)";
     char dir[256], errpath[300], msg[1024];
-    stderr_capture cap;
+    fd_capture cap;
     long undone = 0, appends = 0;
     int k;
     (void)state;
@@ -1091,12 +1091,12 @@ static void test_failed_commit_undone_quietly(void **state)
                 assert_int_equal(pv_exec(db, "BEGIN"), PV_OK);
                 assert_int_equal(pv_exec(db, txn), PV_OK);
             }
-            stderr_capture_begin(&cap, errpath);
+            fd_capture_begin(&cap, 2, errpath);
             arm(0, mode, n);
             rc = pv_exec(db, txn ? "COMMIT" : one_row);
             disarm();
             snprintf(msg, sizeof msg, "%s", pv_errmsg());
-            stderr_capture_end(&cap, err, sizeof err);
+            fd_capture_end(&cap, err, sizeof err);
             if (!F.io_hit) {
                 if (rc) fail_msg("%s: no fault injected, yet COMMIT failed: %s", io_mode_name[mode], msg);
                 assert_int_equal(pv_close(db), PV_OK);
@@ -1119,9 +1119,9 @@ static void test_failed_commit_undone_quietly(void **state)
             assert_int_equal(pv_exec(db, "SELECT * FROM t"), PV_OK);
             assert_int_equal(pv_close(db), PV_OK);
             /* reopened: nothing to roll back, and exactly the state before */
-            stderr_capture_begin(&cap, errpath);
+            fd_capture_begin(&cap, 2, errpath);
             rc = pv_open(dir, PV_OPEN_READWRITE, &db);
-            stderr_capture_end(&cap, err, sizeof err);
+            fd_capture_end(&cap, err, sizeof err);
             assert_int_equal(rc, PV_OK);
             if (err[0]) fail_msg("%s %ld: the open after a failed commit printed '%s'", io_mode_name[mode], n, err);
             dump_state(dir, after);

@@ -53,6 +53,7 @@
 #include "shell.h"
 #include "util.h"
 #include "ws.h"
+#include "test_capture.h"
 #include "test_shell.h"
 
 
@@ -659,23 +660,12 @@ static int shell_run(pv_db *db, const char *sql, char *out, size_t cap)
     pv_out_opts o = PV_OUT_OPTS_INIT;
     const char *texts[1] = {sql};
     char path[300];
-    FILE *f;
-    int saved, fd, rc;
-    size_t n;
+    fd_capture c;
+    int rc;
     snprintf(path, sizeof path, "%s/shell.out", dir);
-    fflush(stdout);
-    saved = dup(1);
-    assert_non_null(f = fopen(path, "w+"));
-    fd = fileno(f);
-    dup2(fd, 1);
+    fd_capture_begin(&c, 1, path);
     rc = pvdev_run_script(db, texts, NULL, 1, NULL, &o);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    rewind(f);
-    n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    fclose(f);
+    fd_capture_end(&c, out, cap);
     return rc;
 }
 
@@ -716,24 +706,14 @@ static void test_shell_retries_busy_statement(void **state)
 static int fsck_run(char *out, size_t cap)
 {
     char path[300], *argv[] = {(char *)"fsck", NULL}, cwd[4096];
-    FILE *f;
-    int saved, rc;
-    size_t n;
+    fd_capture c;
+    int rc;
     snprintf(path, sizeof path, "%s/fsck.out", dir);
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(dir), 0);
-    fflush(stdout);
-    saved = dup(1);
-    assert_non_null(f = fopen(path, "w+"));
-    dup2(fileno(f), 1);
+    fd_capture_begin(&c, 1, path);
     rc = cmd_fsck(1, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    rewind(f);
-    n = fread(out, 1, cap - 1, f);
-    out[n] = '\0';
-    fclose(f);
+    fd_capture_end(&c, out, cap);
     assert_int_equal(chdir(cwd), 0);
     return rc;
 }

@@ -22,21 +22,21 @@
 #include "pv.h"
 #include "util.h"
 #include "test_shell.h"
-#include "test_stderr.h"
+#include "test_capture.h"
 
 static char dir[256];
 
 /* stderr while a test's calls run, in a file next to the workspace. */
-static stderr_capture captured;
+static fd_capture captured;
 
 static void capture_begin(void)
 {
     char path[300];
     snprintf(path, sizeof path, "%s.stderr", dir);
-    stderr_capture_begin(&captured, path);
+    fd_capture_begin(&captured, 2, path);
 }
 
-static void capture_end(char *out, size_t n) { stderr_capture_end(&captured, out, n); }
+static void capture_end(char *out, size_t n) { fd_capture_end(&captured, out, n); }
 
 static int setup(void **state)
 {
