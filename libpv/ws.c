@@ -274,23 +274,18 @@ void ws_catalog_remove(pv_ws *ws, ws_table *t)
     }
 }
 
-static void catalog_free(pv_ws *ws)
+/* The n tables of *v freed, and the array (the catalog or the retired). */
+static void tables_free(ws_table ***v, uint32_t *n)
 {
     uint32_t i;
-    for (i = 0; i < ws->ntables; i++) ws_table_free(ws->tables[i]);
-    free(ws->tables);
-    ws->tables = NULL;
-    ws->ntables = 0;
+    for (i = 0; i < *n; i++) ws_table_free((*v)[i]);
+    free(*v);
+    *v = NULL;
+    *n = 0;
 }
 
-static void retired_free(pv_ws *ws)
-{
-    uint32_t i;
-    for (i = 0; i < ws->nretired; i++) ws_table_free(ws->retired[i]);
-    free(ws->retired);
-    ws->retired = NULL;
-    ws->nretired = 0;
-}
+static void catalog_free(pv_ws *ws) { tables_free(&ws->tables, &ws->ntables); }
+static void retired_free(pv_ws *ws) { tables_free(&ws->retired, &ws->nretired); }
 
 /* Take the tables out of the catalog: freed now when no statement's run
  * is active, else kept (ws->retired) for the runs that may read them. */
