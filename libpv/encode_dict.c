@@ -804,7 +804,7 @@ static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, ui
     uint32_t ends[PV_BLOCK_ROWS], nr, r, j = at; /* (out[at]: row r0) */
     const uint32_t limit = at + m;
     const uint64_t *codes = d->tmp;
-    const int str = pv_enc_is_str(d->type);
+    const int str = pv_enc_is_str(d->type), fc = str && d->fmt == 1 && !d->tabled;
     int rc;
     *why = "bad dictionary codes";
     if (pv_delta_runs(&d->is.a, r0, m, d->tmp, ends, &nr)) return 1;
@@ -816,7 +816,7 @@ static int dict_read_runs(pv_dec *d, uint32_t r0, uint32_t m, pv_dec_out out, ui
         /* (its page held or group decoded: no call, as in dict_read; a
          * page of one length gives the entry without a read of its pv_str:
          * flights' six columns with the caller's copy, 11.25 -> 10.67 us) */
-        if (!(str && d->fmt == 1 && !d->tabled && codes[r] < d->count && fc_ready(d, codes[r], &cur)) &&
+        if (!(fc && codes[r] < d->count && fc_ready(d, codes[r], &cur)) &&
             (rc = dict_entry(d, codes[r], &cur, &bits, why)))
             return rc;
         if (str && whole) {
