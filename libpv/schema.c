@@ -169,6 +169,18 @@ int pv_schema_find_history(const pv_schema *s, const char *name, size_t len)
     return name_in(s->dropped, s->ndropped, name, len) ? PV_SCHEMA_DROPPED : -1;
 }
 
+const char *pv_column_first_name(const pv_column *c) { return c->naliases ? c->aliases[0] : c->name; }
+
+int pv_schema_find_first(const pv_schema *s, const char *first)
+{
+    uint32_t i;
+    for (i = 0; i < s->ncols; i++) {
+        const char *f = pv_column_first_name(&s->cols[i]);
+        if (pv_ident_eq(f, strlen(f), first, strlen(first))) return (int)i;
+    }
+    return -1;
+}
+
 /* A name is free when no column uses it now and no old chunk may use it. */
 static int name_free(const pv_schema *s, const char *name, size_t len)
 {

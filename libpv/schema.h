@@ -93,6 +93,13 @@ int pv_schema_find(const pv_schema *s, const char *name, size_t len);
 #define PV_SCHEMA_DROPPED (-2)
 int pv_schema_find_history(const pv_schema *s, const char *name, size_t len);
 
+/* A column's first name: its oldest earlier name, else its name. It stays
+ * the same through renames, so it identifies the column across the
+ * versions of a schema (the merge driver matches columns by it). */
+const char *pv_column_first_name(const pv_column *c);
+/* The column whose first name is `first` (ASCII case-insensitive), or -1. */
+int pv_schema_find_first(const pv_schema *s, const char *first);
+
 /* Set (or, with v NULL or a NULL value, clear) a column's DEFAULT, converted
  * to the column's type. It fills the column of rows inserted without it,
  * and of rows in chunks written before the column existed. Errors:

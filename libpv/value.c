@@ -105,6 +105,12 @@ int pv_value_cmp(const pv_value *a, const pv_value *b)
     }
 }
 
+int pv_value_identical(const pv_value *a, const pv_value *b)
+{
+    return a->type == b->type && pv_value_cmp(a, b) == 0 &&
+           (a->type != PV_REAL || memcmp(&a->u.f, &b->u.f, sizeof(double)) == 0);
+}
+
 /* ---- canonical text ------------------------------------------------------ */
 
 int pv_int_format(int64_t i, char buf[24])

@@ -55,6 +55,11 @@ int pv_type_parse(const char *s, size_t n);
  * exactly by value (no rounding of large integers). */
 int pv_value_cmp(const pv_value *a, const pv_value *b);
 
+/* Are the two values the same stored value: the same type and equal, a
+ * REAL bit for bit (so -0.0 differs from 0.0, as the chunk text does)?
+ * What a merge means by "unchanged". */
+int pv_value_identical(const pv_value *a, const pv_value *b);
+
 /* Is the value a number (INTEGER, REAL or BOOLEAN)? */
 static inline int pv_value_is_num(const pv_value *v)
 {

@@ -30,13 +30,14 @@ static int cell_differs(const pv_ws_conflict *c, uint32_t col)
 static void show(const pv_schema *s, const pv_ws_conflict *c, pv_buf *tmp)
 {
     uint32_t col;
-    int k;
+    int k, shown = 0;
     pvdev_key_text(tmp, s, c->key);
     printf("%s %s  (chunk %08u.jsonl line %zu)\n", s->name, tmp->p, c->chunk, c->line);
     for (k = 0; k < 3; k++)
-        if (!c->side[k]) printf("    %-6s  (no row)\n", side_name[k]);
+        if (!c->side[k]) printf("    %-6s  (no row)\n", side_name[k]), shown++;
     for (col = 0; col < s->ncols; col++) {
         if (s->cols[col].hidden || !cell_differs(c, col)) continue;
+        shown++;
         printf("    %s:", s->cols[col].name);
         for (k = 0; k < 3; k++) {
             if (!c->side[k]) continue;
@@ -45,6 +46,10 @@ static void show(const pv_schema *s, const pv_ws_conflict *c, pv_buf *tmp)
         }
         putchar('\n');
     }
+    /* the driver's reason is in a cell these columns do not show */
+    if (!shown)
+        printf("    (no cell of the current columns differs: a side changed a column the other dropped, or a "
+               "value that does not convert to the merged type; the merge's messages name it)\n");
 }
 
 /* The files under .pv/ (of table `only`, or all) that git left unmerged

@@ -76,7 +76,7 @@ static int side_row(const side_src *src, const pv_schema *s, const pv_ws_conflic
     ts = pv_ws_table_schema(src->ws, (uint32_t)tt);
     if ((rc = pv_ws_lookup(src->ws, s->name, c->key, &trow)) <= 0) return rc;
     for (i = 0; i < s->ncols; i++) {
-        const char *first = s->cols[i].naliases ? s->cols[i].aliases[0] : s->cols[i].name;
+        const char *first = pv_column_first_name(&s->cols[i]);
         int b = pv_schema_find_history(src->before, first, strlen(first));
         int t = pv_schema_find_history(ts, first, strlen(first));
         if (b < 0 || t < 0 || src->before->cols[b].type == s->cols[i].type) continue;

@@ -21,6 +21,7 @@
 #include "blobstore.h"
 #include "chunkline.h"
 #include "merge.h"
+#include "merge_dropped.h"
 #include "merge_find.h"
 #include "merge_schema.h"
 #include "merge_sides.h"
@@ -57,6 +58,7 @@ typedef struct job {
     size_t len[3];
     pvgit_version ver[3];
     pvgit_merge_sides sides;         /* table level: what the commits hold (merge_sides.c) */
+    pvgit_dropped dropped;           /* columns one side dropped, as base and the other side hold them */
     pvgit_vtree *vt[3];              /* the sides as virtual trees */
     pvgit_vtree *merged;             /* the merged file set */
     char *hpath;                     /* the driven chunk that gets the records */
@@ -271,18 +273,12 @@ static int key_cmp(const pv_schema *s, const pv_value *a, const pv_value *b)
     return 0;
 }
 
-static int cell_eq(const pv_value *a, const pv_value *b)
-{
-    return a->type == b->type && pv_value_cmp(a, b) == 0 &&
-           (a->type != PV_REAL || memcmp(&a->u.f, &b->u.f, sizeof(double)) == 0);
-}
-
 static int row_eq(const pv_schema *s, const pv_value *a, const pv_value *b)
 {
     uint32_t c;
     if (!a || !b) return a == b;
     for (c = 0; c < s->ncols; c++)
-        if (!cell_eq(&a[c], &b[c])) return 0;
+        if (!pv_value_identical(&a[c], &b[c])) return 0;
     return 1;
 }
 
@@ -335,6 +331,25 @@ static int add_change(changes *cs, const pv_schema *s, const pv_value *row, cons
     return PV_OK;
 }
 
+/* Did a side change this key's cell of a column the other side dropped?
+ * Says so on stderr. */
+static int dropped_edit(job *j, const pv_schema *s, const pv_value *key)
+{
+    static const char *const side_name[3] = {"base", "ours", "theirs"};
+    pv_value parts[PV_MAX_COLUMNS];
+    pv_buf text = PV_BUF_INIT;
+    uint32_t p;
+    int keeper, c = pvgit_dropped_changed(&j->dropped, s, key, &keeper);
+    if (c < 0) return 0;
+    for (p = 0; p < s->npk; p++) parts[p] = key[s->pk[p]];
+    if (pvgit_key_text(&text, parts, s->npk)) text.len = 0;
+    fprintf(stderr, "pvdev merge-driver: table %s, column %s, key %.*s: changed on %s, dropped on %s: recorded as a "
+            "conflict (the merged schema has no place for the value)\n", j->table, j->dropped.wide->cols[c].name,
+            (int)text.len, text.p ? text.p : "", side_name[keeper], side_name[3 - keeper]);
+    pv_buf_free(&text);
+    return 1;
+}
+
 /* Merge one key: b, o, t are its rows on each side (NULL: absent). */
 static int merge_key(job *j, const pv_schema *s, const pv_value *b, const pv_value *o, const pv_value *t,
                      changes *cs)
@@ -348,6 +363,12 @@ static int merge_key(job *j, const pv_schema *s, const pv_value *b, const pv_val
         j->st->conflicts++;
         return add_change(cs, s, o, key, 1, sides);
     }
+    /* a cell of a column one side dropped, changed on the other: the
+     * merged schema has no place for the value (merge_dropped.c) */
+    if (j->dropped.n && dropped_edit(j, s, key)) {
+        j->st->conflicts++;
+        return add_change(cs, s, o, key, 1, sides);
+    }
     if (row_eq(s, t, b) || row_eq(s, o, t)) return PV_OK; /* theirs changed nothing, or the same */
     if (row_eq(s, o, b)) {
         j->st->from_theirs++;
@@ -356,8 +377,8 @@ static int merge_key(job *j, const pv_schema *s, const pv_value *b, const pv_val
     if (b && o && t) { /* both changed the row: cell by cell */
         pv_value row[PV_MAX_COLUMNS];
         for (c = 0; c < s->ncols; c++) {
-            if (cell_eq(&o[c], &b[c])) row[c] = t[c];
-            else if (cell_eq(&t[c], &b[c]) || cell_eq(&o[c], &t[c])) row[c] = o[c];
+            if (pv_value_identical(&o[c], &b[c])) row[c] = t[c];
+            else if (pv_value_identical(&t[c], &b[c]) || pv_value_identical(&o[c], &t[c])) row[c] = o[c];
             else break;
         }
         if (c == s->ncols) {
@@ -447,7 +468,7 @@ static int project(const job *j, const pv_schema *s, const pv_value *row, pv_val
         pv_value absent;
         absent.type = PV_NULL;
         if (s->cols[c].dflt) absent = *s->cols[c].dflt;
-        if (!m->listed[c] && !cell_eq(&row[c], &absent)) return NEED_CONT;
+        if (!m->listed[c] && !pv_value_identical(&row[c], &absent)) return NEED_CONT;
     }
     for (c = 0; c < m->n; c++) {
         if (m->col[c] >= 0) out[c] = row[m->col[c]];
@@ -654,7 +675,7 @@ static int merge_table(job *j)
 {
     const pv_schema *s = NULL;
     changes cs = {NULL, 0, 0, PV_ARENA_INIT};
-    int k, rc = PV_OK;
+    int k, rc = pvgit_dropped_open(&j->dropped, j->table, j->sides.tree, j->vt);
     for (k = 0; k < 3 && !rc; k++) rc = open_side(j, k);
     /* every side is read with the merged schema (merge_sides.c) */
     for (k = 0; k < 3 && !rc; k++) {
@@ -700,6 +721,7 @@ static int write_result(job *j, const char *a_path)
 static void job_free(job *j)
 {
     int k;
+    pvgit_dropped_free(&j->dropped); /* before the trees it read */
     for (k = 0; k < 3; k++) {
         pv_ws_close(j->s[k].ws);
         pvgit_vtree_free(j->vt[k]);

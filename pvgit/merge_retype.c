@@ -23,7 +23,7 @@
 static int differs(const pv_schema *own, const pv_schema *merged, uint32_t c)
 {
     const pv_column *col = &own->cols[c];
-    const char *first = col->naliases ? col->aliases[0] : col->name;
+    const char *first = pv_column_first_name(col);
     int m = pv_schema_find_history(merged, first, strlen(first));
     return m >= 0 && merged->cols[m].type != col->type && col->pk_pos < 0 && merged->cols[m].pk_pos < 0;
 }

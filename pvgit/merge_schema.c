@@ -37,15 +37,10 @@ typedef struct merger {
     int no_key;                /* ours_wins could not keep a key */
 } merger;
 
-static const char *first_name(const pv_column *c) { return c->naliases ? c->aliases[0] : c->name; }
-
 static const pv_column *find_ident(const pv_schema *s, const char *id)
 {
-    uint32_t i;
-    if (!s) return NULL;
-    for (i = 0; i < s->ncols; i++)
-        if (pv_ident_eq(first_name(&s->cols[i]), strlen(first_name(&s->cols[i])), id, strlen(id))) return &s->cols[i];
-    return NULL;
+    int c = s ? pv_schema_find_first(s, id) : -1;
+    return c >= 0 ? &s->cols[c] : NULL;
 }
 
 static int dflt_eq(const pv_value *a, const pv_value *b)
@@ -159,7 +154,8 @@ static int add_column(merger *m, const pv_column *const c[3], const char *name, 
 /* A column of the base: kept (attributes merged), dropped, or a conflict. */
 static int merge_base_column(merger *m, const pv_column *b)
 {
-    const pv_column *c[3] = {b, find_ident(m->in[1], first_name(b)), find_ident(m->in[2], first_name(b))};
+    const char *first = pv_column_first_name(b);
+    const pv_column *c[3] = {b, find_ident(m->in[1], first), find_ident(m->in[2], first)};
     const pv_column *name_from, *type_from, *nn_from, *dflt_from;
     char what[512], v1[256], v2[256];
     int k, p, ok = 1;
@@ -215,7 +211,8 @@ static int merge_added_column(merger *m, const pv_column *o, const pv_column *t)
     if (o && t) {
         int ok = 1;
         if (strcmp(o->name, t->name) != 0)
-            conflict(m, first_name(o), "added on both sides, named '%s' on ours and '%s' on theirs", o->name, t->name),
+            conflict(m, pv_column_first_name(o), "added on both sides, named '%s' on ours and '%s' on theirs", o->name,
+                     t->name),
                 ok = 0;
         if (o->type != t->type)
             conflict(m, o->name, "added on both sides with different types (ours %s, theirs %s)",
@@ -232,6 +229,9 @@ static int merge_added_column(merger *m, const pv_column *o, const pv_column *t)
     return add_column(m, c, x->name, x->type, x->not_null, x->dflt, x->hidden);
 }
 
+/* The first name of key part k. */
+static const char *key_first(const pv_schema *s, uint32_t k) { return pv_column_first_name(&s->cols[s->pk[k]]); }
+
 /* The key, by first names: the side that changed it wins. */
 static int merge_key(merger *m)
 {
@@ -240,14 +240,12 @@ static int merge_key(merger *m)
     int same_ot = m->in[1]->npk == m->in[2]->npk, same_bo = 0, same_bt = 0, rc;
     uint32_t idx[PV_MAX_COLUMNS];
     for (k = 0; same_ot && k < m->in[1]->npk; k++)
-        same_ot = !strcmp(first_name(&m->in[1]->cols[m->in[1]->pk[k]]), first_name(&m->in[2]->cols[m->in[2]->pk[k]]));
+        same_ot = !strcmp(key_first(m->in[1], k), key_first(m->in[2], k));
     if (m->in[0]) {
         same_bo = m->in[0]->npk == m->in[1]->npk;
         same_bt = m->in[0]->npk == m->in[2]->npk;
-        for (k = 0; same_bo && k < m->in[0]->npk; k++)
-            same_bo = !strcmp(first_name(&m->in[0]->cols[m->in[0]->pk[k]]), first_name(&m->in[1]->cols[m->in[1]->pk[k]]));
-        for (k = 0; same_bt && k < m->in[0]->npk; k++)
-            same_bt = !strcmp(first_name(&m->in[0]->cols[m->in[0]->pk[k]]), first_name(&m->in[2]->cols[m->in[2]->pk[k]]));
+        for (k = 0; same_bo && k < m->in[0]->npk; k++) same_bo = !strcmp(key_first(m->in[0], k), key_first(m->in[1], k));
+        for (k = 0; same_bt && k < m->in[0]->npk; k++) same_bt = !strcmp(key_first(m->in[0], k), key_first(m->in[2], k));
     }
     switch (pick(same_bo, same_bt, same_ot, m->in[0] != NULL)) {
     case 1: from = m->in[1]; break;
@@ -258,7 +256,7 @@ static int merge_key(merger *m)
         from = m->in[1];
     }
     for (k = 0; k < from->npk; k++) {
-        const char *id = first_name(&from->cols[from->pk[k]]);
+        const char *id = pv_column_first_name(&from->cols[from->pk[k]]);
         for (i = 0; i < m->out->ncols; i++)
             if (m->ident[i] && pv_ident_eq(m->ident[i], strlen(m->ident[i]), id, strlen(id))) break;
         if (i == m->out->ncols) {
@@ -279,8 +277,8 @@ static int index_same(const pv_schema *a, const pv_index_def *x, const pv_schema
     uint32_t k;
     if (x->unique != y->unique || x->ncols != y->ncols) return 0;
     for (k = 0; k < x->ncols; k++)
-        if (!pv_ident_eq(first_name(&a->cols[x->cols[k]]), strlen(first_name(&a->cols[x->cols[k]])),
-                         first_name(&b->cols[y->cols[k]]), strlen(first_name(&b->cols[y->cols[k]]))))
+        if (!pv_ident_eq(pv_column_first_name(&a->cols[x->cols[k]]), strlen(pv_column_first_name(&a->cols[x->cols[k]])),
+                         pv_column_first_name(&b->cols[y->cols[k]]), strlen(pv_column_first_name(&b->cols[y->cols[k]]))))
             return 0;
     return 1;
 }
@@ -311,7 +309,7 @@ static int merge_index(merger *m, const char *name)
     }
     if (!x[from]) return PV_OK; /* dropped */
     for (k = 0; k < x[from]->ncols; k++) {
-        const char *id = first_name(&m->in[from]->cols[x[from]->cols[k]]);
+        const char *id = pv_column_first_name(&m->in[from]->cols[x[from]->cols[k]]);
         for (i = 0; i < m->out->ncols; i++)
             if (m->ident[i] && pv_ident_eq(m->ident[i], strlen(m->ident[i]), id, strlen(id))) break;
         if (i == m->out->ncols) {
@@ -372,16 +370,16 @@ static int merge_columns(merger *m)
     int rc = PV_OK;
     /* ours' order: base columns merged, columns ours added */
     for (i = 0; i < o->ncols && !rc; i++) {
-        const pv_column *bc = find_ident(b, first_name(&o->cols[i]));
+        const pv_column *bc = find_ident(b, pv_column_first_name(&o->cols[i]));
         if (bc) rc = merge_base_column(m, bc);
-        else rc = merge_added_column(m, &o->cols[i], find_ident(t, first_name(&o->cols[i])));
+        else rc = merge_added_column(m, &o->cols[i], find_ident(t, pv_column_first_name(&o->cols[i])));
     }
     /* base columns ours dropped */
     for (i = 0; b && i < b->ncols && !rc; i++)
-        if (!find_ident(o, first_name(&b->cols[i]))) rc = merge_base_column(m, &b->cols[i]);
+        if (!find_ident(o, pv_column_first_name(&b->cols[i]))) rc = merge_base_column(m, &b->cols[i]);
     /* columns only theirs added */
     for (i = 0; i < t->ncols && !rc; i++)
-        if (!find_ident(b, first_name(&t->cols[i])) && !find_ident(o, first_name(&t->cols[i])))
+        if (!find_ident(b, pv_column_first_name(&t->cols[i])) && !find_ident(o, pv_column_first_name(&t->cols[i])))
             rc = merge_added_column(m, NULL, &t->cols[i]);
     return rc;
 }

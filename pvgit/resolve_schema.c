@@ -73,7 +73,7 @@ static int check_shape(const pv_schema *cur, const pv_schema *next)
     uint32_t c;
     for (c = 0; c < next->ncols; c++) {
         const pv_column *col = &next->cols[c];
-        const char *first = col->naliases ? col->aliases[0] : col->name;
+        const char *first = pv_column_first_name(col);
         int at = pv_schema_find_history(cur, first, strlen(first));
         if (at < 0)
             return pv_err(PV_ECONSTRAINT, "table %s, column %s: theirs keeps a column ours dropped, and the merge "

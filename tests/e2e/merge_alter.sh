@@ -137,6 +137,38 @@ side a "ALTER TABLE t DROP COLUMN x" "UPDATE t SET a = 'A' WHERE k = 1"
 side b "UPDATE t SET a = 'B' WHERE k = 1"
 conflicted "drop column, same cell" 1 a '"A"' '"B"' "SELECT * FROM t WHERE k <> 1 ORDER BY k" "2|two|20 3|three|30 "
 
+# 6b. DROP COLUMN (and a write) on one side; on the other, the dropped
+#     column's cell edited (key 1), another cell edited (key 3), rows
+#     inserted with and without a value in it (keys 5, 4); and the dropping
+#     side deletes the row whose cell the other edited (key 2). The edits
+#     of the dropped column have no place in the merged schema: each such
+#     row is a conflict the driver names, never a silent loss (they were
+#     merged away before). The rest merges; an inserted row's value goes
+#     with the column, as every other row's does.
+#     dropped_edit INTO: merge the other branch into INTO.
+new_repo
+side a "ALTER TABLE t DROP COLUMN x" "UPDATE t SET a = 'A' WHERE k = 3" "DELETE FROM t WHERE k = 2"
+side b "UPDATE t SET x = 'X' WHERE k = 1" "UPDATE t SET x = 'Y' WHERE k = 2" "UPDATE t SET b = 33 WHERE k = 3" \
+    "INSERT INTO t VALUES (4, 'four', 40, NULL), (5, 'five', 50, 'x5')"
+for into in a b; do
+    from=b; [ $into = a ] || from=a
+    git checkout -q -B "into-$into" "$into"
+    if git merge -q "$from" -m "merge $from" >"$T/merge.out" 2>&1; then
+        fail "dropped column edited ($from into $into): the merge should conflict; rows: $(q "SELECT * FROM t" | tr '\n' ' ')"
+    fi
+    for key in 1 2; do
+        grep -q "table t, column x, key $key: " "$T/merge.out" ||
+            fail "dropped column edited ($from into $into): no word of key $key: $(cat "$T/merge.out")"
+    done
+    pvdev conflicts >"$T/c.out" || true
+    [ "$(grep '^t ' "$T/c.out" | cut -d' ' -f2 | tr '\n' ' ')" = "1 2 " ] ||
+        fail "dropped column edited ($from into $into): conflicts: $(cat "$T/c.out")"
+    grep -q "a side changed a column the other dropped" "$T/c.out" ||
+        fail "dropped column edited ($from into $into): conflicts does not say why key 1 is one: $(cat "$T/c.out")"
+    expect_sql "SELECT * FROM t WHERE k > 2 ORDER BY k" "3|A|33 4|four|40 5|five|50 " "dropped column edited ($from into $into)"
+    git merge --abort
+done
+
 # 7. RENAME COLUMN and an edit of the renamed column on one side, another
 #    cell on the other; then the same cell (by either name).
 new_repo

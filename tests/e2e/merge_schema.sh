@@ -178,6 +178,18 @@ grep -q "ours' side kept" "$T/merge.out" || fail "rename/drop: the schema's fate
 expect_sql "SELECT * FROM t ORDER BY k" "1|10 2|22 3|30 4|40 5|50 " "rename/drop"
 git add -A && git commit -qm merge || fail "rename/drop: cannot commit the settled merge"
 pvdev fsck >/dev/null 2>&1 || fail "rename/drop: fsck refuses the result"
+# ... and theirs edits the renamed column's cell of row 2: beside the
+# schema conflict, row 2 is a row conflict (the edit has no place under
+# ours' settlement; it was merged away before), named by its new name
+new_repo
+git checkout -qb side && q "ALTER TABLE t RENAME COLUMN a TO alpha" && q "UPDATE t SET alpha = 'TWO' WHERE k = 2" &&
+    commit side
+git checkout -q main && q "ALTER TABLE t DROP COLUMN a" && q "INSERT INTO t VALUES (4, 40)" && commit main
+if git merge -q side -m merge >"$T/merge.out" 2>&1; then fail "rename/drop, edit: the merge should conflict"; fi
+grep -q "table t, column alpha, key 2: changed on theirs, dropped on ours" "$T/merge.out" ||
+    fail "rename/drop, edit: no word of row 2: $(cat "$T/merge.out")"
+[ "$(pvdev conflicts | grep '^t ' | cut -d' ' -f2)" = 2 ] || fail "rename/drop, edit: conflicts: $(pvdev conflicts)"
+git merge --abort
 
 # 6. dropped on one side, unchanged on the other (which writes rows): dropped
 new_repo
