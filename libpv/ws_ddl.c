@@ -120,6 +120,17 @@ static int copy_snapshot(const ws_table *old, ws_table *t)
 
 /* Same columns, same order (an index was created or dropped): appends may
  * go on in the open chunk, whose header still lists them. */
+/* Does some column of `old` have no place in `s` (DROP COLUMN)? */
+static int drops_column(const pv_schema *old, const pv_schema *s, const int *from)
+{
+    uint32_t o, c;
+    for (o = 0; o < old->ncols; o++) {
+        for (c = 0; c < s->ncols && from[c] != (int)o; c++) continue;
+        if (c == s->ncols) return 1;
+    }
+    return 0;
+}
+
 static int same_columns(const pv_schema *old, const pv_schema *s, const int *from)
 {
     uint32_t c;
@@ -213,6 +224,7 @@ int pv_ws_alter_table(pv_ws *ws, const char *table, pv_schema *schema, const int
      * continuation header in the open chunk), unless only the indexes
      * changed */
     t->last_header_ok = same_columns(old->schema, t->schema, from) ? old->last_header_ok : 0;
+    t->txn_dropped = old->txn_dropped || drops_column(old->schema, t->schema, from);
     if ((rc = copy_snapshot(old, t)) || (rc = copy_rows(old, t, from)) || (rc = check_new_indexes(old, t)))
         goto fail;
     if ((rc = ws_txn_log(ws, WS_UNDO_ALTER, t, old))) goto fail;

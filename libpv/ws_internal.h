@@ -76,6 +76,7 @@ typedef struct ws_table {
     /* Set when the open transaction created or altered the table. */
     int txn_created;        /* new: its directory is written at commit */
     int txn_altered;        /* its schema file is rewritten at commit */
+    int txn_dropped;        /* ... and lost a column: the commit marks the open chunk */
     struct ws_compact *txn_compact; /* compaction: the chunks it rewrites (ws_maint.c) */
     struct ws_table *prev;  /* the version an ALTER in this transaction replaced */
 

@@ -821,6 +821,16 @@ static int plan_ddl(pv_ws *ws, commit_plan *c)
     return rc;
 }
 
+/* A commit that drops a column of a table with chunks writes a header
+ * listing the new columns to its open chunk (a continuation header; a
+ * new chunk's header when that one is sealed) even with no rows to
+ * append. The other branch of a merge then changed that file too when it
+ * wrote, and git hands it to the merge driver, which makes an edit of the
+ * dropped column a conflict (docs/GIT.md, "Merging schemas"); with only
+ * schema.jsonl changed here, git would merge without the driver and the
+ * edit would go without a word. */
+static int marks_drop(const ws_table *t) { return t->txn_dropped && !t->txn_created && t->last_chunk && !t->last_header_ok; }
+
 static int build_plan(pv_ws *ws, commit_plan *c)
 {
     uint32_t i;
@@ -831,11 +841,13 @@ static int build_plan(pv_ws *ws, commit_plan *c)
     if (!c->tables) return pv_err(PV_ENOMEM, "out of memory");
     for (i = 0; i < ws->ntables; i++) {
         table_plan *p = &c->tables[c->ntables];
+        int header_only;
         p->t = ws->tables[i];
         /* plan_free only frees the first c->ntables: free this one's lines
          * here when planning it fails. */
-        if ((rc = plan_records(ws, p)) || !p->lines.len ||
-            (rc = plan_files(p, &c->ops, &c->nops, &c->cap))) {
+        header_only = !(rc = plan_records(ws, p)) && !p->lines.len && marks_drop(p->t);
+        if (header_only) rc = pv_buf_reserve(&p->lines, 0); /* a buffer, no rows */
+        if (rc || (!p->lines.len && !header_only) || (rc = plan_files(p, &c->ops, &c->nops, &c->cap))) {
             pv_buf_free(&p->lines);
             if (rc) return rc;
             continue;
@@ -896,6 +908,7 @@ static void settle(pv_ws *ws)
     for (i = 0; i < ws->ntables; i++) {
         ws->tables[i]->txn_created = 0;
         ws->tables[i]->txn_altered = 0;
+        ws->tables[i]->txn_dropped = 0;
         ws_compact_free(ws->tables[i]->txn_compact);
         ws->tables[i]->txn_compact = NULL;
         ws->tables[i]->prev = NULL;

@@ -168,6 +168,28 @@ for into in a b; do
     expect_sql "SELECT * FROM t WHERE k > 2 ORDER BY k" "3|A|33 4|four|40 5|five|50 " "dropped column edited ($from into $into)"
     git merge --abort
 done
+# ... and with the DROP COLUMN alone on its side (no write after it): it
+# writes a continuation header to the open chunk, so git still runs the
+# driver there (before, only schema.jsonl changed on that side, git merged
+# without the driver and the edit was gone).
+new_repo
+side a "ALTER TABLE t DROP COLUMN x"
+[ "$(tail -n 1 .pv/tables/t/00000001.jsonl)" = '{"pv":3,"columns":["k","a","b"]}' ] ||
+    fail "DROP COLUMN alone: the open chunk ends with $(tail -n 1 .pv/tables/t/00000001.jsonl)"
+pvdev fsck >/dev/null 2>&1 || fail "DROP COLUMN alone: fsck refuses the chunk: $(pvdev fsck 2>&1)"
+side b "UPDATE t SET x = 'X' WHERE k = 1" "UPDATE t SET b = 22 WHERE k = 2"
+for into in a b; do
+    from=b; [ $into = a ] || from=a
+    git checkout -q -B "into-$into" "$into"
+    if git merge -q "$from" -m "merge $from" >"$T/merge.out" 2>&1; then
+        fail "DROP COLUMN alone ($from into $into): the merge should conflict; rows: $(q "SELECT * FROM t" | tr '\n' ' ')"
+    fi
+    grep -q "table t, column x, key 1: " "$T/merge.out" || fail "DROP COLUMN alone ($from into $into): $(cat "$T/merge.out")"
+    [ "$(pvdev conflicts | grep '^t ' | cut -d' ' -f2)" = 1 ] ||
+        fail "DROP COLUMN alone ($from into $into): conflicts: $(pvdev conflicts)"
+    expect_sql "SELECT * FROM t WHERE k > 1 ORDER BY k" "2|two|22 3|three|30 " "DROP COLUMN alone ($from into $into)"
+    git merge --abort
+done
 
 # 7. RENAME COLUMN and an edit of the renamed column on one side, another
 #    cell on the other; then the same cell (by either name).
