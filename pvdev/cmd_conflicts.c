@@ -27,17 +27,41 @@ static int cell_differs(const pv_ws_conflict *c, uint32_t col)
     return 0;
 }
 
+/* Do the rows differ in a cell these columns show? */
+static int row_changed(const pv_schema *s, const pv_value *a, const pv_value *b)
+{
+    uint32_t col;
+    for (col = 0; col < s->ncols; col++)
+        if (!s->cols[col].hidden && !pv_value_identical(&a[col], &b[col])) return 1;
+    return 0;
+}
+
+/* Is the conflict visible in these columns: a cell both sides changed,
+ * each to another value, a row deleted on one side and changed on the
+ * other, or two different rows inserted? */
+static int visible_clash(const pv_schema *s, const pv_ws_conflict *c)
+{
+    const pv_value *b = c->side[0], *o = c->side[1], *t = c->side[2];
+    uint32_t col;
+    if (!b) return !o || !t || row_changed(s, o, t);
+    if (!o || !t) return o ? row_changed(s, o, b) : t && row_changed(s, t, b);
+    for (col = 0; col < s->ncols; col++)
+        if (!pv_value_identical(&o[col], &b[col]) && !pv_value_identical(&t[col], &b[col]) &&
+            !pv_value_identical(&o[col], &t[col]))
+            return 1;
+    return 0;
+}
+
 static void show(const pv_schema *s, const pv_ws_conflict *c, pv_buf *tmp)
 {
     uint32_t col;
-    int k, shown = 0;
+    int k;
     pvdev_key_text(tmp, s, c->key);
     printf("%s %s  (chunk %08u.jsonl line %zu)\n", s->name, tmp->p, c->chunk, c->line);
     for (k = 0; k < 3; k++)
-        if (!c->side[k]) printf("    %-6s  (no row)\n", side_name[k]), shown++;
+        if (!c->side[k]) printf("    %-6s  (no row)\n", side_name[k]);
     for (col = 0; col < s->ncols; col++) {
         if (s->cols[col].hidden || !cell_differs(c, col)) continue;
-        shown++;
         printf("    %s:", s->cols[col].name);
         for (k = 0; k < 3; k++) {
             if (!c->side[k]) continue;
@@ -46,10 +70,11 @@ static void show(const pv_schema *s, const pv_ws_conflict *c, pv_buf *tmp)
         }
         putchar('\n');
     }
-    /* the driver's reason is in a cell these columns do not show */
-    if (!shown)
-        printf("    (no cell of the current columns differs: a side changed a column the other dropped, or a "
-               "value that does not convert to the merged type; the merge's messages name it)\n");
+    /* the driver's reason is in what these columns do not show */
+    if (!visible_clash(s, c))
+        printf("    (no cell here changed two ways: the row is held for a reason the merge driver printed, a "
+               "side changed a column the other dropped, a value does not convert to the merged type, or the "
+               "row lives in a later chunk)\n");
 }
 
 /* The files under .pv/ (of table `only`, or all) that git left unmerged

@@ -73,6 +73,8 @@ conflicted() {
             fail "$1 ($from into $into): conflicts: $(cat "$T/c.out")"
         grep -qF "$3:  base" "$T/c.out" && grep -qF "ours $ours  theirs $theirs" "$T/c.out" ||
             fail "$1 ($from into $into): the conflict's cells: $(cat "$T/c.out")"
+        ! grep -q "no cell here changed two ways" "$T/c.out" ||
+            fail "$1 ($from into $into): a cell changed two ways, yet conflicts says none did: $(cat "$T/c.out")"
         expect_sql "$6" "$7" "$1 ($from into $into)"
         git merge --abort
     done
@@ -163,7 +165,7 @@ for into in a b; do
     pvdev conflicts >"$T/c.out" || true
     [ "$(grep '^t ' "$T/c.out" | cut -d' ' -f2 | tr '\n' ' ')" = "1 2 " ] ||
         fail "dropped column edited ($from into $into): conflicts: $(cat "$T/c.out")"
-    grep -q "a side changed a column the other dropped" "$T/c.out" ||
+    grep -q "no cell here changed two ways" "$T/c.out" ||
         fail "dropped column edited ($from into $into): conflicts does not say why key 1 is one: $(cat "$T/c.out")"
     expect_sql "SELECT * FROM t WHERE k > 2 ORDER BY k" "3|A|33 4|four|40 5|five|50 " "dropped column edited ($from into $into)"
     git merge --abort

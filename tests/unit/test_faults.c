@@ -1382,8 +1382,8 @@ static void test_hostile_names(void **state)
 
 /* The steps of the killed writer, each one commit (or none): plain
  * and multi-statement transactions, a blob, a secondary index, an upsert,
- * ALTER (and the continuation header of the write after it),
- * CREATE/DROP TABLE, a compaction, an import, DROP INDEX. t starts with
+ * ALTER (and the continuation header of the write after it), DROP
+ * COLUMN (its header alone), CREATE/DROP TABLE, a compaction, an import, DROP INDEX. t starts with
  * two chunks (crash_setup). */
 enum { CRASH_LONG = 1, CRASH_COMPACT, CRASH_IMPORT };
 static const struct crash_step {
@@ -1408,6 +1408,8 @@ static const struct crash_step {
     {CRASH_COMPACT, NULL},
     {CRASH_IMPORT, NULL},
     {0, "DROP INDEX t_v"},
+    /* a continuation header alone, appended at the ALTER's commit */
+    {0, "ALTER TABLE t DROP COLUMN z"},
     {0, "DELETE FROM t WHERE k = 3"},
 };
 #define CRASH_NSTEPS ((int)(sizeof crash_steps / sizeof crash_steps[0]))

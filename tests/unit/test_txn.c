@@ -550,7 +550,24 @@ static void test_alter_table(void **state)
         assert_int_equal(pv_db_find_table(db, "t", 1, &src), PV_OK);
         s = pv_schema_clone(src.schema);
         assert_int_equal(pv_schema_drop_column(s, 1), PV_OK);
+        /* rolled back: no file changes */
+        assert_int_equal(pv_db_begin(db), PV_OK);
+        assert_int_equal(pv_db_alter_table(db, "t", pv_schema_clone(s), from_drop), PV_OK);
+        assert_int_equal(pv_db_rollback(db), PV_OK);
+        c2 = slurp("tables/t/00000001.jsonl");
+        assert_string_equal(c2 + strlen(c1_before),
+                            "{\"pv\":3,\"columns\":[\"k\",\"value\",\"extra\"]}\n[3,\"three\",3.5]\n[1,\"one\",1.5]\n");
+        free(c2);
+        /* committed: the header listing the columns left goes to the open
+         * chunk at once, no row after it (so a branch that edited the
+         * dropped column changed this file too, and git runs the merge
+         * driver: docs/GIT.md, "Merging schemas") */
         assert_int_equal(pv_db_alter_table(db, "t", s, from_drop), PV_OK);
+        c2 = slurp("tables/t/00000001.jsonl");
+        assert_non_null(strstr(c2, "[1,\"one\",1.5]\n{\"pv\":3,\"columns\":[\"k\",\"extra\"]}\n"));
+        assert_int_equal(c2[strlen(c2) - 1], '\n');
+        assert_null(strstr(c2, "{\"pv\":3,\"columns\":[\"k\",\"extra\"]}\n["));
+        free(c2);
         /* the dropped name (and its earlier name) cannot come back */
         assert_int_equal(pv_db_find_table(db, "t", 1, &src), PV_OK);
         s = pv_schema_clone(src.schema);
