@@ -123,7 +123,9 @@ int cmd_conflicts(int argc, char **argv)
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: pvdev conflicts [TABLE]\n\n"
                "List the merge conflicts the merge driver recorded, row by row, with the\n"
-               "cells that differ between base, ours and theirs. Keys and values print\n"
+               "cells that differ between base, ours and theirs (a conflict whose reason\n"
+               "those cells do not show, such as an edit of a column the other side\n"
+               "dropped, says so; the merge driver printed the reason). Keys and values print\n"
                "as 'pvdev diff' prints them: a key part that is not plain text in JSON\n"
                "quotes (\"x,y\",z), a TEXT or BLOB over 1024 bytes as its blob reference\n"
                "{\"sha256\":...,\"size\":N}. Settle them with 'pvdev resolve' (its KEY\n"
