@@ -244,6 +244,11 @@ int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out)
     }
 }
 
+int pv_db_has_table(pv_db *db, const char *name, size_t len)
+{
+    return (db->kind == PV_DB_PVDB ? pvdb_table_index(db->file, name, len) : pv_ws_table_find(db->ws, name, len)) >= 0;
+}
+
 void pv_db_set_resolver(pv_db *db, pv_rev_resolver fn, void *ctx, void (*free_ctx)(void *))
 {
     if (db->resolver_free) db->resolver_free(db->resolver_ctx);

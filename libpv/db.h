@@ -123,6 +123,9 @@ int pv_rowcache_hold(struct pvdb_rowcache **cache);
  * Errors: PV_ENOTFOUND ("no such table: NAME"), PV_ECORRUPT, PV_EIO,
  * PV_ENOMEM (a workspace table is loaded on first use). */
 int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out);
+/* Is there such a table (the catalog only: a workspace table is not
+ * loaded)? 1 or 0. */
+int pv_db_has_table(pv_db *db, const char *name, size_t len);
 
 /* Create a table; takes ownership of `schema` (finished, see
  * pv_schema_finish) on success and on failure.

@@ -203,6 +203,9 @@ static int run_create(pv_change *c)
     pv_schema *s;
     int rc;
     if ((rc = name_taken(c->db, c->schema->name, strlen(c->schema->name), x->table_off, 0))) return rc;
+    /* a no-op writes nothing, so a read-only store takes it too, as
+     * SQLite's read-only mode does */
+    if (x->if_not_exists && pv_db_has_table(c->db, c->schema->name, strlen(c->schema->name))) return 0;
     if (!(s = pv_schema_clone(c->schema))) return pv_err(PV_ENOMEM, "out of memory creating table %s", c->schema->name);
     return at_name(pv_db_create_table(c->db, s, x->if_not_exists), x->table_off);
 }
@@ -323,6 +326,8 @@ static int run_drop(pv_change *c)
 {
     const pv_drop *d = &c->st->u.drop;
     if (d->index) return run_drop_index(c);
+    /* (a no-op: no write, as for CREATE TABLE IF NOT EXISTS) */
+    if (d->if_exists && !pv_db_has_table(c->db, c->table, strlen(c->table))) return 0;
     return pv_db_drop_table(c->db, c->table, d->if_exists);
 }
 

@@ -314,7 +314,10 @@ PV_API int pv_bind_count(const pv_stmt *st);
  * statement has finished (DDL and DML finish at once), or a negative error:
  * PV_ECORRUPT, PV_EIO, PV_ENOMEM, PV_ECONSTRAINT, PV_ELOCKED,
  * PV_EREADONLY (INSERT, UPDATE or DELETE on a .pvdb or a workspace opened
- * read-only, at the first step, even one that would change no row),
+ * read-only, at the first step, even one that would change no row; DDL
+ * there unless it changes nothing: CREATE TABLE or INDEX IF NOT EXISTS of
+ * one that exists, DROP ... IF EXISTS of one that does not, as in
+ * SQLite's read-only mode),
  * PV_EBUSY (a workspace rewritten under the handle's snapshot: pv_reopen),
  * PV_ERANGE ("integer overflow" in SUM or abs), PV_ETYPE (a value that does
  * not fit its column; a LIMIT that is not an integer), PV_EMISUSE (stepping

@@ -618,6 +618,29 @@ static void test_writes_refused_read_only(void **state)
                          k ? "pvdb" : "workspace", rc, pv_errmsg(), where);
             pv_finalize(st);
         }
+    /* DDL that would change nothing is taken, as SQLite's read-only mode
+     * takes it (it writes nothing); the same words that would change
+     * something are refused */
+    for (int k = 0; k < 2; k++) {
+        static const char *const noops[] = {
+            "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY)",
+            "create table if not exists T (x TEXT)",
+            "DROP TABLE IF EXISTS nosuch",
+        };
+        static const char *const changes[] = {
+            "CREATE TABLE IF NOT EXISTS u (id INTEGER PRIMARY KEY)",
+            "DROP TABLE IF EXISTS t",
+        };
+        const char *where = k ? f->path : f->ws.dir;
+        for (size_t i = 0; i < sizeof noops / sizeof noops[0]; i++)
+            if (pv_exec(db[k], noops[i]) != PV_OK)
+                fail_msg("%s on the %s: '%s', want it taken as a no-op", noops[i], k ? "pvdb" : "workspace",
+                         pv_errmsg());
+        for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++)
+            if (pv_exec(db[k], changes[i]) != PV_EREADONLY || !strstr(pv_errmsg(), where))
+                fail_msg("%s on the %s: '%s', want PV_EREADONLY naming %s", changes[i], k ? "pvdb" : "workspace",
+                         pv_errmsg(), where);
+    }
     pv_close(db[0]);
     same(f, "SELECT * FROM t", NROWS);
     same(f, "SELECT * FROM t WHERE id = 3 AND name = 'n1'", 1);
