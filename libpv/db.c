@@ -249,6 +249,19 @@ int pv_db_has_table(pv_db *db, const char *name, size_t len)
     return (db->kind == PV_DB_PVDB ? pvdb_table_index(db->file, name, len) : pv_ws_table_find(db->ws, name, len)) >= 0;
 }
 
+uint32_t pv_db_table_count(pv_db *db)
+{
+    return db->kind == PV_DB_PVDB ? pvdb_table_count(db->file) : pv_ws_table_count(db->ws);
+}
+
+const pv_schema *pv_db_table_schema(pv_db *db, uint32_t i)
+{
+    pv_source src;
+    if (i >= pv_db_table_count(db)) return NULL;
+    if (db->kind != PV_DB_PVDB) return pv_ws_table_schema(db->ws, i);
+    return pvdb_table_source(db->file, i, &src) == 0 ? src.schema : NULL;
+}
+
 void pv_db_set_resolver(pv_db *db, pv_rev_resolver fn, void *ctx, void (*free_ctx)(void *))
 {
     if (db->resolver_free) db->resolver_free(db->resolver_ctx);

@@ -126,6 +126,11 @@ int pv_db_find_table(pv_db *db, const char *name, size_t len, pv_source *out);
 /* Is there such a table (the catalog only: a workspace table is not
  * loaded)? 1 or 0. */
 int pv_db_has_table(pv_db *db, const char *name, size_t len);
+/* The tables of the catalog, by position: their count, and the schema of
+ * table i (NULL past the end), borrowed until the next change of the
+ * catalog (a workspace) or pv_close (a .pvdb). */
+uint32_t pv_db_table_count(pv_db *db);
+const pv_schema *pv_db_table_schema(pv_db *db, uint32_t i);
 
 /* Create a table; takes ownership of `schema` (finished, see
  * pv_schema_finish) on success and on failure.

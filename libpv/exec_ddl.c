@@ -85,16 +85,15 @@ static int set_primary_key(const pv_create *c, pv_schema *s, uint32_t *pk, uint3
 /* ---- index names ------------------------------------------------------------------- */
 
 /* Index names are unique in the database, as in SQLite. Returns the schema
- * of the table holding index `name` (and its position), or NULL. A .pvdb
- * has no secondary index definitions yet. */
+ * of the table holding index `name` (and its position), or NULL; a .pvdb's
+ * too (its tables keep their index definitions), so that DDL of an index
+ * there is a no-op or refused as read-only, never "no such index". */
 static const pv_schema *find_index(pv_db *db, const char *name, size_t len, uint32_t *pos)
 {
-    uint32_t i, n;
-    if (db->kind != PV_DB_WORKSPACE) return NULL;
-    n = pv_ws_table_count(db->ws);
+    uint32_t i, n = pv_db_table_count(db);
     for (i = 0; i < n; i++) {
-        const pv_schema *s = pv_ws_table_schema(db->ws, i);
-        int k = pv_schema_find_index(s, name, len);
+        const pv_schema *s = pv_db_table_schema(db, i);
+        int k = s ? pv_schema_find_index(s, name, len) : -1;
         if (k >= 0) {
             *pos = (uint32_t)k;
             return s;

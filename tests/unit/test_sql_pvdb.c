@@ -36,6 +36,7 @@ static void t_row(pv_buf *b, int i, void *ctx)
 static void fill(pv_db *db)
 {
     exec_ok(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL)");
+    exec_ok(db, "CREATE INDEX t_name ON t (name)"); /* (for DDL on read-only stores) */
     exec_ok(db, "BEGIN");
     insert_rows(db, "t", NROWS, t_row, NULL);
     fill_s_and_c(db);
@@ -626,10 +627,15 @@ static void test_writes_refused_read_only(void **state)
             "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY)",
             "create table if not exists T (x TEXT)",
             "DROP TABLE IF EXISTS nosuch",
+            "CREATE INDEX IF NOT EXISTS t_name ON t (name)",
+            "DROP INDEX IF EXISTS nosuch",
         };
         static const char *const changes[] = {
             "CREATE TABLE IF NOT EXISTS u (id INTEGER PRIMARY KEY)",
             "DROP TABLE IF EXISTS t",
+            "CREATE INDEX IF NOT EXISTS t_score ON t (score)",
+            "DROP INDEX IF EXISTS t_name",
+            "DROP INDEX t_name",
         };
         const char *where = k ? f->path : f->ws.dir;
         for (size_t i = 0; i < sizeof noops / sizeof noops[0]; i++)
