@@ -188,6 +188,14 @@ int pv_ws_fsck(const struct pv_ws_reader *r, pv_fsck_report report, void *ctx, p
  * 8 checks met a rewrite. */
 int pv_ws_fsck_worktree(const char *dir, pv_fsck_report report, void *ctx, pv_fsck_stats *st);
 
+/* Only the unique indexes of table `table` of an open workspace, on its
+ * rows: each live row sharing an index's value with an earlier one is a
+ * problem reported as pv_ws_fsck reports it (both keys and the value), and
+ * counted in st->problems. What a merge can break that the files do not
+ * show (the pre-merge-commit hook). Errors: PV_ENOTFOUND (no such table),
+ * the table load's (PV_ECORRUPT, PV_EIO, PV_ENOMEM). */
+int pv_ws_check_unique(pv_ws *ws, const char *table, pv_fsck_report report, void *ctx, pv_fsck_stats *st);
+
 /* ---- maintenance ---------------------------------------------------------- */
 
 /* Compact table `table` (every table when NULL): each chunk holding a

@@ -294,6 +294,26 @@ static void check_indexes(fsck *f)
     pv_ws_close(ws);
 }
 
+int pv_ws_check_unique(pv_ws *ws, const char *table, pv_fsck_report report, void *ctx, pv_fsck_stats *st)
+{
+    fsck f;
+    ws_table *t = ws_find(ws, table);
+    uint32_t k;
+    int rc;
+    memset(st, 0, sizeof *st);
+    if (!t) return pv_err(PV_ENOTFOUND, "no such table: %s", table);
+    f.rd = ws->rd;
+    f.report = report;
+    f.ctx = ctx;
+    f.st = st;
+    for (k = 0; k < t->schema->nindexes; k++) {
+        if (!t->schema->indexes[k].unique) continue;
+        if ((rc = ws_table_load(ws, t)) || (rc = ws_index_ready(t))) return rc;
+        check_unique_rows(&f, t, k);
+    }
+    return PV_OK;
+}
+
 int pv_ws_fsck(const pv_ws_reader *r, pv_fsck_report report, void *ctx, pv_fsck_stats *st)
 {
     fsck f;

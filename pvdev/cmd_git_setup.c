@@ -19,7 +19,8 @@ static const char git_setup_usage[] =
     "  .gitattributes   '" PVGIT_ATTR_LINE "' (tracked: commit it)\n"
     "  .git/config      merge.pv.driver = " PVGIT_MERGE_DRIVER "\n"
     "                   diff.pv.textconv = " PVGIT_TEXTCONV ", diff.pv.cachetextconv\n"
-    "  hooks            pre-commit (never over a hook pvdev did not write)\n"
+    "  hooks            pre-commit, pre-merge-commit (never over a hook pvdev\n"
+    "                   did not write)\n"
     "A config value you set yourself (a wrapper as merge.pv.driver, say) is\n"
     "kept and reported; --force replaces it. Running it again changes nothing.\n"
     "--uninstall removes what it wrote.\n";

@@ -1,11 +1,18 @@
 /*
- * cmd_hook.c: `pvdev hook pre-commit`: what the installed git hooks run
- * (hooks/pre-commit), and what a hook manager calls instead.
+ * cmd_hook.c: `pvdev hook pre-commit` and `pvdev hook pre-merge-commit`:
+ * what the installed git hooks run (hooks/), and what a hook manager
+ * calls instead.
  *
  * pre-commit: every `.pv/` chunk and schema file staged with a change (its
  * blob read from the index, not the work tree) must parse with the chunk
  * decoder and hold no git conflict markers and no unresolved merge
  * conflict records; otherwise the commit is refused, naming file and line.
+ *
+ * pre-merge-commit (and pre-commit while a merge is in progress): the
+ * same, then the unique indexes of every table the merge changed, on the
+ * work tree's rows: two branches may each add a row with the same unique
+ * value, which no file shows (docs/GIT.md, "Checks before a merge
+ * commit").
  */
 #include <git2.h>
 #include <stdio.h>
@@ -16,6 +23,7 @@
 #include "cmds.h"
 #include "pvgit.h"
 #include "schema_file.h"
+#include "ws.h"
 
 /* Split a path "<dir>.pv/tables/<table>/<file>": 1 and the parts. */
 static int pv_path(const char *path, const char **table, size_t *tlen, const char **file)
@@ -128,24 +136,89 @@ static size_t committed_prefix(git_repository *repo, const git_oid *old, const c
     return n;
 }
 
-static int pre_commit(void)
+/* The tables a commit changes, as "<workspace dir>\0<table>" pairs
+ * (the dir is "" at the top of the work tree, else ends in '/'). */
+typedef struct changed_tables {
+    char **v;
+    size_t n;
+} changed_tables;
+
+static void note_table(changed_tables *c, const char *path, const char *table, size_t tlen)
+{
+    size_t dlen = (size_t)(table - path) - 11, i; /* (the part before ".pv/tables/") */
+    char *e, **g;
+    for (i = 0; i < c->n; i++)
+        if (!strncmp(c->v[i], path, dlen) && c->v[i][dlen] == '\0' && !strncmp(c->v[i] + dlen + 1, table, tlen) &&
+            c->v[i][dlen + 1 + tlen] == '\0')
+            return;
+    if (!(e = malloc(dlen + tlen + 2)) || !(g = realloc(c->v, (c->n + 1) * sizeof *g))) {
+        free(e);
+        return; /* (out of memory: that table goes unchecked) */
+    }
+    memcpy(e, path, dlen);
+    e[dlen] = '\0';
+    memcpy(e + dlen + 1, table, tlen);
+    e[dlen + 1 + tlen] = '\0';
+    c->v = g;
+    c->v[c->n++] = e;
+}
+
+static void print_problem(void *ctx, const char *msg)
+{
+    fprintf(stderr, "pvdev: hook %s: %s\n", (const char *)ctx, msg);
+}
+
+/* The unique indexes of each changed table, on the work tree's rows: the
+ * problems found (0 when clean), or -1 when a workspace did not open. */
+static long check_unique(const changed_tables *c, const char *hook)
+{
+    long problems = 0;
+    int failed = 0;
+    size_t i;
+    for (i = 0; i < c->n; i++) {
+        const char *dir = c->v[i], *table = dir + strlen(dir) + 1;
+        pv_fsck_stats st;
+        pv_ws *ws = NULL;
+        int rc = pv_ws_open(*dir ? dir : ".", 0, &ws);
+        if (!rc) rc = pv_ws_check_unique(ws, table, print_problem, (void *)hook, &st);
+        if (!rc) problems += (long)st.problems;
+        else if (!(rc == PV_ENOTFOUND && ws)) { /* (a table the merge dropped: nothing to check) */
+            fprintf(stderr, "pvdev: hook %s: %s\n", hook, pv_errmsg());
+            failed = 1;
+        }
+        pv_ws_close(ws);
+    }
+    return failed ? -1 : problems;
+}
+
+/* A merge commit is being made: pre-merge-commit, or pre-commit of a
+ * merge that stopped (conflicts, or this hook). */
+static int merging(git_repository *repo)
+{
+    return git_repository_state(repo) == GIT_REPOSITORY_STATE_MERGE;
+}
+
+static int pre_commit(const char *hook, int merge)
 {
     git_repository *repo = NULL;
     git_index *index = NULL;
     git_tree *head = NULL;
     git_object *obj = NULL;
+    changed_tables changed = {NULL, 0};
     size_t i, n, bad = 0, checked = 0;
+    long unique = 0;
     int rc;
     git_libgit2_init();
     if ((rc = git_repository_open_ext(&repo, ".", 0, NULL))) {
-        pvgit_fail(rc, "hook pre-commit");
+        pvgit_fail(rc, hook);
         return pvdev_fail(NULL);
     }
     if ((rc = git_repository_index(&index, repo))) {
         pvgit_fail(rc, "index");
         git_repository_free(repo);
-        return pvdev_fail("hook pre-commit");
+        return pvdev_fail(hook);
     }
+    merge = merge || merging(repo);
     if (git_revparse_single(&obj, repo, "HEAD^{tree}") == 0) head = (git_tree *)obj;
     n = git_index_entrycount(index);
     for (i = 0; i < n; i++) {
@@ -166,6 +239,7 @@ static int pre_commit(void)
         tname[tlen] = '\0';
         snprintf(spath, sizeof spath, "%.*sschema.jsonl", (int)(file - e->path), e->path);
         checked++;
+        if (merge) note_table(&changed, e->path, table, tlen);
         se = git_index_get_bypath(index, spath, 0);
         if (!se) {
             rc = pv_err(PV_ECORRUPT, "'%s': table %s has no staged schema.jsonl", e->path, tname);
@@ -176,7 +250,7 @@ static int pre_commit(void)
         }
         if (rc) {
             bad++;
-            fprintf(stderr, "pvdev: hook pre-commit: %s\n", pv_errmsg());
+            fprintf(stderr, "pvdev: hook %s: %s\n", hook, pv_errmsg());
         }
         pv_schema_free(s);
         free(text);
@@ -185,9 +259,21 @@ static int pre_commit(void)
     git_tree_free(head);
     git_index_free(index);
     git_repository_free(repo);
+    /* (the rows only when the files read: a broken file is reported as such) */
+    if (!bad && changed.n) unique = check_unique(&changed, hook);
+    for (i = 0; i < changed.n; i++) free(changed.v[i]);
+    free(changed.v);
     if (bad) {
         fprintf(stderr, "pvdev: commit refused: %zu staged .pv/ file%s above %s broken (to commit anyway: "
                         "git commit --no-verify)\n", bad, bad == 1 ? "" : "s", bad == 1 ? "is" : "are");
+        return PVDEV_EXIT_FAIL;
+    }
+    if (unique) {
+        if (unique > 0)
+            fprintf(stderr, "pvdev: merge commit refused: the merged rows break a unique index (%ld pair%s above): "
+                            "delete one row of each pair with 'pvdev sql' (insert it again with another value "
+                            "once the pair is gone), 'git add .pv', then 'git commit' (to commit anyway: "
+                            "--no-verify)\n", unique, unique == 1 ? "" : "s");
         return PVDEV_EXIT_FAIL;
     }
     (void)checked;
@@ -196,15 +282,20 @@ static int pre_commit(void)
 
 int cmd_hook(int argc, char **argv)
 {
-    if (argc == 2 && !strcmp(argv[1], "pre-commit")) return pre_commit();
+    if (argc == 2 && !strcmp(argv[1], "pre-commit")) return pre_commit("pre-commit", 0);
+    if (argc == 2 && !strcmp(argv[1], "pre-merge-commit")) return pre_commit("pre-merge-commit", 1);
     if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: pvdev hook pre-commit\n\n"
+        printf("usage: pvdev hook pre-commit|pre-merge-commit\n\n"
                "What the git hooks installed by 'pvdev git-setup' run; call it from your\n"
                "own hook or hook manager instead ('pvdev hook pre-commit || exit 1').\n"
-               "  pre-commit  refuse staged .pv/ files that do not parse, or hold git\n"
-               "              conflict markers or unresolved merge conflicts\n");
+               "  pre-commit        refuse staged .pv/ files that do not parse, or hold git\n"
+               "                    conflict markers or unresolved merge conflicts; while a\n"
+               "                    merge is in progress, also what pre-merge-commit checks\n"
+               "  pre-merge-commit  the same, then refuse a merge whose rows break a unique\n"
+               "                    index of a table it changed (each branch added a row\n"
+               "                    with the same value), naming both keys and the value\n");
         return PVDEV_EXIT_OK;
     }
-    fprintf(stderr, "usage: pvdev hook pre-commit\n");
+    fprintf(stderr, "usage: pvdev hook pre-commit|pre-merge-commit\n");
     return PVDEV_EXIT_USAGE;
 }

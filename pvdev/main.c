@@ -32,7 +32,7 @@ static const struct command commands[] = {
     {"diff", cmd_diff, "row-level differences between revisions and the work tree"},
     {"log", cmd_log, "the commits that changed a table or one row"},
     {"textconv", cmd_textconv, "a .pv/ file as readable records (git's diff driver)"},
-    {"hook", cmd_hook, "what the git hooks run: pvdev hook pre-commit"},
+    {"hook", cmd_hook, "what the git hooks run: pvdev hook pre-commit|pre-merge-commit"},
 };
 
 static void usage(FILE *to)

@@ -32,6 +32,24 @@ const char pvgit_hook_pre_commit[] =
     "fi\n"
     "exec pvdev hook pre-commit\n";
 
+/* Keep in step with hooks/pre-merge-commit (a test compares them). */
+const char pvgit_hook_pre_merge_commit[] =
+    "#!/bin/sh\n"
+    PVGIT_HOOK_MARKER ": pre-merge-commit (PicoVolt)\n"
+    "# Written by 'pvdev git-setup', which rewrites it; 'pvdev git-setup\n"
+    "# --uninstall' removes it. To keep a hook of your own instead, call\n"
+    "# 'pvdev hook pre-merge-commit || exit 1' from it (or from your hook manager).\n"
+    "#\n"
+    "# Refuses a merge commit whose .pv/ files the pre-commit hook would refuse,\n"
+    "# or whose merged rows break a unique index (each branch added a row with\n"
+    "# the same value). The merge stays in progress: fix, 'git add', 'git commit'.\n"
+    "# Without pvdev it does nothing.\n"
+    "if ! command -v pvdev >/dev/null 2>&1; then\n"
+    "    echo \"pre-merge-commit: pvdev is not on PATH: the merged .pv/ files not checked\" >&2\n"
+    "    exit 0\n"
+    "fi\n"
+    "exec pvdev hook pre-merge-commit\n";
+
 /* ---- files ------------------------------------------------------------------ */
 
 /* Replace a file's content (temporary file + rename), with `mode`. */
@@ -341,6 +359,7 @@ int pvgit_setup(const char *dir, unsigned flags, FILE *msg)
     if (git_repository_workdir(repo)) rc = setup_attributes(dir, uninstall, msg);
     if (!rc) rc = setup_config(repo, flags, msg);
     if (!rc) rc = setup_hook(repo, "pre-commit", pvgit_hook_pre_commit, uninstall, msg);
+    if (!rc) rc = setup_hook(repo, "pre-merge-commit", pvgit_hook_pre_merge_commit, uninstall, msg);
     git_repository_free(repo);
     git_libgit2_shutdown();
     return rc;

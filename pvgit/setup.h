@@ -21,8 +21,9 @@
 /* The line that marks a hook as written by pvdev (and so replaceable). */
 #define PVGIT_HOOK_MARKER "# pvdev-managed-hook"
 
-/* The text of hooks/pre-commit. */
+/* The texts of hooks/pre-commit and hooks/pre-merge-commit. */
 extern const char pvgit_hook_pre_commit[];
+extern const char pvgit_hook_pre_merge_commit[];
 
 /* pvgit_setup flags. */
 #define PVGIT_SETUP_UNINSTALL 1u /* undo: remove what set-up writes */

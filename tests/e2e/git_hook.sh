@@ -2,7 +2,9 @@
 # The pre-commit hook under real git: it refuses staged chunks with git
 # conflict markers, unresolved merge conflict records or broken lines
 # (naming file and line), checks the staged blob rather than the work tree,
-# and does nothing harmful without pvdev.
+# and does nothing harmful without pvdev. The pre-merge-commit hook: a
+# clean merge whose rows break a unique index, or that leaves a table's
+# chunk without its schema, is not committed.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 
@@ -83,4 +85,42 @@ PATH="$gitdir:/usr/bin:/bin" sh -c 'command -v pvdev >/dev/null && exit 3; git c
     || fail "commit without pvdev failed: $(cat "$T/np.err")"
 printf 'pre-commit: pvdev is not on PATH: staged .pv/ files not checked\n' > "$T/np.want"
 same "$T/np.want" "$T/np.err" "the hook without pvdev"
+
+# pre-merge-commit: each branch adds a row with the same value of a UNIQUE
+# column. The driver merges the rows cleanly; the merge is not committed
+# (before, the merge commit was made and every later write to the table
+# failed), git commit refuses too while it still breaks the index, and
+# deleting one row (then inserting it again with another value) lets it
+# through. Both ways.
+mkdir "$T/u" && cd "$T/u"
+git init -q -b main .
+pvdev init > /dev/null
+pvdev sql "CREATE TABLE p (k INTEGER PRIMARY KEY, email TEXT UNIQUE, n INTEGER)" \
+    "INSERT INTO p VALUES (1, 'a@x', 1), (2, 'b@x', 2)"
+git add -A && git commit -qm base
+git checkout -qb a && pvdev sql "INSERT INTO p VALUES (3, 'c@x', 3)" && git add -A && git commit -qm a
+git checkout -q main && git checkout -qb b && pvdev sql "INSERT INTO p VALUES (4, 'c@x', 4)" "UPDATE p SET n = 20 WHERE k = 2" &&
+    git add -A && git commit -qm b
+for into in a b; do
+    from=b; [ $into = a ] || from=a
+    git checkout -q -B "into-$into" "$into"
+    tip=$(git rev-parse HEAD)
+    if git merge -q "$from" -m "merge $from" > "$T/m.out" 2>&1; then fail "unique ($from into $into): the merge was committed"; fi
+    [ "$(git rev-parse HEAD)" = "$tip" ] && [ -f .git/MERGE_HEAD ] || fail "unique ($from into $into): no merge in progress"
+    grep -qF "pvdev: hook pre-merge-commit: '.pv/tables/p': unique index pv_autoindex_p_1: the rows with keys 3 and 4 share the value \"c@x\"" "$T/m.out" ||
+        fail "unique ($from into $into): $(cat "$T/m.out")"
+    grep -q "pvdev: merge commit refused: the merged rows break a unique index (1 pair above)" "$T/m.out" ||
+        fail "unique ($from into $into): no summary: $(cat "$T/m.out")"
+    if git commit -qm "merge $from" 2> "$T/c.err"; then fail "unique ($from into $into): git commit went through"; fi
+    grep -q "hook pre-commit: .*share the value" "$T/c.err" || fail "unique ($from into $into): commit: $(cat "$T/c.err")"
+    pvdev sql "DELETE FROM p WHERE k = 4" "INSERT INTO p VALUES (4, 'd@x', 4)"
+    git add -A && git commit -qm "merge $from" 2> "$T/c.err" || fail "unique ($from into $into): the fixed merge: $(cat "$T/c.err")"
+    git rev-parse -q --verify HEAD^2 > /dev/null || fail "unique ($from into $into): not a merge commit"
+    expect_sql "SELECT k, email, n FROM p ORDER BY k" "1|a@x|1 2|b@x|20 3|c@x|3 4|d@x|4 " "unique ($from into $into)"
+done
+# a clean merge that breaks nothing is committed as before
+git checkout -q main && git checkout -qb e && pvdev sql "INSERT INTO p VALUES (5, 'e@x', 5)" && git add -A && git commit -qm e
+git checkout -q -B into-e a
+git merge -q e -m "merge e" > /dev/null 2> "$T/m.err" || fail "a merge with nothing to refuse: $(cat "$T/m.err")"
+git rev-parse -q --verify HEAD^2 > /dev/null || fail "merge e: not a merge commit"
 echo ok

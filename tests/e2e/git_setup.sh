@@ -16,6 +16,7 @@ initialized PicoVolt workspace in $T/r/.pv (git work tree $T/r/)
 .gitattributes: added '.pv/tables/** merge=pv diff=pv' (commit it)
 config: merge.pv.driver = pvdev merge-driver %O %A %B %L %P, diff.pv.textconv = pvdev textconv --v1
 hooks: installed $T/r/.git/hooks/pre-commit
+hooks: installed $T/r/.git/hooks/pre-merge-commit
 OUT
 same init.want init.out "pvdev init output"
 printf '*.csv text\n.pv/tables/** merge=pv diff=pv\n' > attr.want
@@ -26,6 +27,8 @@ same attr.want .gitattributes ".gitattributes after init"
 [ -n "$(git config merge.pv.name)" ] || fail "merge.pv.name"
 same "$PV_TOP/hooks/pre-commit" .git/hooks/pre-commit "installed hook = hooks/pre-commit"
 [ -x .git/hooks/pre-commit ] || fail "the hook is not executable"
+same "$PV_TOP/hooks/pre-merge-commit" .git/hooks/pre-merge-commit "installed hook = hooks/pre-merge-commit"
+[ -x .git/hooks/pre-merge-commit ] || fail "the pre-merge-commit hook is not executable"
 git check-attr merge diff -- .pv/tables/t/00000001.jsonl > attrs.out
 printf '.pv/tables/t/00000001.jsonl: merge: pv\n.pv/tables/t/00000001.jsonl: diff: pv\n' > attrs.want
 same attrs.want attrs.out "git sees the attributes"
@@ -33,7 +36,7 @@ same attrs.want attrs.out "git sees the attributes"
 # idempotent: nothing changes the second time
 cp .git/config "$T/config.setup"
 pvdev git-setup > again.out
-printf '.gitattributes: up to date\nconfig: up to date\nhooks: pre-commit up to date\n' > again.want
+printf '.gitattributes: up to date\nconfig: up to date\nhooks: pre-commit up to date\nhooks: pre-merge-commit up to date\n' > again.want
 same again.want again.out "git-setup a second time"
 same "$T/config.setup" .git/config "config unchanged by a second git-setup"
 same attr.want .gitattributes ".gitattributes unchanged by a second git-setup"
@@ -49,7 +52,7 @@ pvdev sql "SELECT v FROM t" > sel.out 2> sel.err
 printf "pvdev: warning: .gitattributes sends .pv/ files to the pv merge driver, but this clone's git config has no merge.pv.driver: git would merge chunk files as text. Run 'pvdev git-setup'.\n" > warn.want
 same warn.want sel.err "the warning of a clone without git-setup"
 pvdev git-setup > setup.out
-printf ".gitattributes: up to date\nconfig: merge.pv.driver = pvdev merge-driver %%O %%A %%B %%L %%P, diff.pv.textconv = pvdev textconv --v1\nhooks: installed $T/clone/.git/hooks/pre-commit\n" > setup.want
+printf ".gitattributes: up to date\nconfig: merge.pv.driver = pvdev merge-driver %%O %%A %%B %%L %%P, diff.pv.textconv = pvdev textconv --v1\nhooks: installed $T/clone/.git/hooks/pre-commit\nhooks: installed $T/clone/.git/hooks/pre-merge-commit\n" > setup.want
 same setup.want setup.out "git-setup in a clone"
 pvdev sql "SELECT v FROM t" > sel.out 2> sel.err
 [ ! -s sel.err ] || fail "still warns after git-setup: $(cat sel.err)"
@@ -57,12 +60,12 @@ pvdev sql "SELECT v FROM t" > sel.out 2> sel.err
 # --uninstall leaves no trace: the config as before, our attribute line gone
 cd "$T/r"
 pvdev git-setup --uninstall > un.out
-printf ".gitattributes: removed '.pv/tables/** merge=pv diff=pv'\nconfig: removed merge.pv.* and diff.pv.*\nhooks: removed $T/r/.git/hooks/pre-commit\n" > un.want
+printf ".gitattributes: removed '.pv/tables/** merge=pv diff=pv'\nconfig: removed merge.pv.* and diff.pv.*\nhooks: removed $T/r/.git/hooks/pre-commit\nhooks: removed $T/r/.git/hooks/pre-merge-commit\n" > un.want
 same un.want un.out "git-setup --uninstall output"
 same "$T/config.before" .git/config "config after --uninstall"
 printf '*.csv text\n' > attr0.want
 same attr0.want .gitattributes ".gitattributes after --uninstall"
-[ ! -e .git/hooks/pre-commit ] || fail "the hook is still there"
+[ ! -e .git/hooks/pre-commit ] && [ ! -e .git/hooks/pre-merge-commit ] || fail "a hook is still there"
 pvdev git-setup --uninstall > un2.out
 printf 'config: nothing to remove\n' > un2.want
 same un2.want un2.out "a second --uninstall"
@@ -76,7 +79,7 @@ pvdev git-setup --uninstall > /dev/null
 printf '#!/bin/sh\necho mine\n' > .git/hooks/pre-commit
 cp .git/hooks/pre-commit "$T/mine"
 pvdev git-setup > foreign.out
-printf ".gitattributes: added '.pv/tables/** merge=pv diff=pv' (commit it)\nconfig: merge.pv.driver = pvdev merge-driver %%O %%A %%B %%L %%P, diff.pv.textconv = pvdev textconv --v1\nhooks: $T/r/.git/hooks/pre-commit exists and was not written by pvdev: left alone; add this line to it\n       (or to your hook manager's pre-commit): pvdev hook pre-commit || exit 1\n" > foreign.want
+printf ".gitattributes: added '.pv/tables/** merge=pv diff=pv' (commit it)\nconfig: merge.pv.driver = pvdev merge-driver %%O %%A %%B %%L %%P, diff.pv.textconv = pvdev textconv --v1\nhooks: $T/r/.git/hooks/pre-commit exists and was not written by pvdev: left alone; add this line to it\n       (or to your hook manager's pre-commit): pvdev hook pre-commit || exit 1\nhooks: installed $T/r/.git/hooks/pre-merge-commit\n" > foreign.want
 same foreign.want foreign.out "git-setup next to a foreign hook"
 same "$T/mine" .git/hooks/pre-commit "the foreign hook is untouched"
 pvdev git-setup --uninstall > /dev/null
