@@ -1,8 +1,9 @@
 #!/bin/sh
 # Indexes under real git: CREATE INDEX is a line added to the schema file
 # in `git diff`; a merge of two branches that each took the same unique
-# value still opens and reads, `pvdev fsck` names the two rows, writes fail
-# until one is deleted; `.schema` shows the indexes.
+# value is not committed (the pre-merge-commit hook), its work tree still
+# opens and reads, `pvdev fsck` names the two rows, writes fail until one
+# is deleted, and the merge then commits; `.schema` shows the indexes.
 set -eu
 . "$(dirname "$0")/../lib.sh"
 
@@ -38,7 +39,9 @@ git commit -qam index
 # two branches take the same unique value under different keys
 git checkout -qb side && q "INSERT INTO p VALUES (3, 'c@x', 'Kyiv')" && git commit -qam side
 git checkout -q main && q "INSERT INTO p VALUES (4, 'c@x', 'Baku')" && git commit -qam main
-git merge -q side -m merge 2>merge.err || fail "merge failed: $(cat merge.err)"
+if git merge -q side -m merge > merge.err 2>&1; then fail "a merge that breaks a unique index was committed"; fi
+grep -q "merge commit refused: the merged rows break a unique index" merge.err || fail "merge: $(cat merge.err)"
+[ -f .git/MERGE_HEAD ] || fail "the refused merge is not in progress"
 [ "$(q "SELECT id FROM p WHERE email = 'c@x' ORDER BY id" | tr '\n' ' ')" = "3 4 " ] || fail "merged rows"
 set +e; pvdev fsck > f.out 2>/dev/null; code=$?; set -e
 [ "$code" -eq 1 ] || fail "fsck exit $code on a broken unique index"
@@ -46,4 +49,6 @@ grep -qF "unique index pv_autoindex_p_1: the rows with keys 3 and 4 share the va
 expect_fail "already share a value of unique index pv_autoindex_p_1" pvdev sql "INSERT INTO p VALUES (5, 'e@x', 'Pune')"
 q "DELETE FROM p WHERE id = 4"
 pvdev fsck > /dev/null || fail "fsck after the fix"
+git add -A && git commit -qm merge || fail "the fixed merge does not commit"
+git rev-parse -q --verify HEAD^2 > /dev/null || fail "the fixed merge is not a merge commit"
 q "INSERT INTO p VALUES (5, 'e@x', 'Pune')"
