@@ -168,18 +168,22 @@ static void print_problem(void *ctx, const char *msg)
     fprintf(stderr, "pvdev: hook %s: %s\n", (const char *)ctx, msg);
 }
 
-/* The unique indexes of each changed table, on the work tree's rows: the
- * problems found (0 when clean), or -1 when a workspace did not open. */
-static long check_unique(const changed_tables *c, const char *hook)
+/* The unique indexes of each changed table, on the rows of the work tree
+ * at `top`: the problems found (0 when clean), or -1 when a workspace did
+ * not open. */
+static long check_unique(const changed_tables *c, const char *top, const char *hook)
 {
     long problems = 0;
     int failed = 0;
     size_t i;
     for (i = 0; i < c->n; i++) {
         const char *dir = c->v[i], *table = dir + strlen(dir) + 1;
+        char path[4400];
         pv_fsck_stats st;
         pv_ws *ws = NULL;
-        int rc = pv_ws_open(*dir ? dir : ".", 0, &ws);
+        int rc;
+        snprintf(path, sizeof path, "%s%s", top, *dir ? dir : ".");
+        rc = pv_ws_open(path, 0, &ws);
         if (!rc) rc = pv_ws_check_unique(ws, table, print_problem, (void *)hook, &st);
         if (!rc) problems += (long)st.problems;
         else if (!(rc == PV_ENOTFOUND && ws)) { /* (a table the merge dropped: nothing to check) */
@@ -207,6 +211,7 @@ static int pre_commit(const char *hook, int merge)
     changed_tables changed = {NULL, 0};
     size_t i, n, bad = 0, checked = 0;
     long unique = 0;
+    char top[4096] = "";
     int rc;
     git_libgit2_init();
     if ((rc = git_repository_open_ext(&repo, ".", 0, NULL))) {
@@ -219,6 +224,8 @@ static int pre_commit(const char *hook, int merge)
         return pvdev_fail(hook);
     }
     merge = merge || merging(repo);
+    /* (index paths are relative to the top of the work tree) */
+    if (git_repository_workdir(repo)) snprintf(top, sizeof top, "%s", git_repository_workdir(repo));
     if (git_revparse_single(&obj, repo, "HEAD^{tree}") == 0) head = (git_tree *)obj;
     n = git_index_entrycount(index);
     for (i = 0; i < n; i++) {
@@ -260,7 +267,7 @@ static int pre_commit(const char *hook, int merge)
     git_index_free(index);
     git_repository_free(repo);
     /* (the rows only when the files read: a broken file is reported as such) */
-    if (!bad && changed.n) unique = check_unique(&changed, hook);
+    if (!bad && changed.n) unique = check_unique(&changed, top, hook);
     for (i = 0; i < changed.n; i++) free(changed.v[i]);
     free(changed.v);
     if (bad) {
