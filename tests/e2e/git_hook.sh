@@ -118,6 +118,23 @@ for into in a b; do
     git rev-parse -q --verify HEAD^2 > /dev/null || fail "unique ($from into $into): not a merge commit"
     expect_sql "SELECT k, email, n FROM p ORDER BY k" "1|a@x|1 2|b@x|20 3|c@x|3 4|d@x|4 " "unique ($from into $into)"
 done
+# a workspace in a subdirectory: the same refusal, and the hook run by
+# hand from below the top of the work tree finds the same pair
+mkdir -p "$T/s/data" && cd "$T/s"
+git init -q -b main .
+cd data && pvdev init > /dev/null
+pvdev sql "CREATE TABLE p (k INTEGER PRIMARY KEY, email TEXT UNIQUE)" "INSERT INTO p VALUES (1, 'a@x')"
+git add -A && git commit -qm base
+git checkout -qb a && pvdev sql "INSERT INTO p VALUES (3, 'c@x')" && git commit -qam a
+git checkout -q main && git checkout -qb b && pvdev sql "INSERT INTO p VALUES (4, 'c@x')" && git commit -qam b
+git checkout -q a
+if git merge -q b -m "merge b" > "$T/m.out" 2>&1; then fail "subdirectory: the merge was committed"; fi
+grep -q "the rows with keys 3 and 4 share the value" "$T/m.out" || fail "subdirectory: $(cat "$T/m.out")"
+mkdir -p deeper && cd deeper
+if pvdev hook pre-commit 2> "$T/h.err"; then fail "subdirectory: pvdev hook pre-commit passed the merge"; fi
+grep -q "the rows with keys 3 and 4 share the value" "$T/h.err" || fail "subdirectory, by hand: $(cat "$T/h.err")"
+cd "$T/u"
+
 # a clean merge that breaks nothing is committed as before
 git checkout -q main && git checkout -qb e && pvdev sql "INSERT INTO p VALUES (5, 'e@x', 5)" && git add -A && git commit -qm e
 git checkout -q -B into-e a
