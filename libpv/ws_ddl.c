@@ -118,8 +118,6 @@ static int copy_snapshot(const ws_table *old, ws_table *t)
     return PV_OK;
 }
 
-/* Same columns, same order (an index was created or dropped): appends may
- * go on in the open chunk, whose header still lists them. */
 /* Does some column of `old` have no place in `s` (DROP COLUMN)? */
 static int drops_column(const pv_schema *old, const pv_schema *s, const int *from)
 {
@@ -131,6 +129,8 @@ static int drops_column(const pv_schema *old, const pv_schema *s, const int *fro
     return 0;
 }
 
+/* Same columns, same order (an index was created or dropped): appends may
+ * go on in the open chunk, whose header still lists them. */
 static int same_columns(const pv_schema *old, const pv_schema *s, const int *from)
 {
     uint32_t c;

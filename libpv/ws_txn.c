@@ -829,7 +829,10 @@ static int plan_ddl(pv_ws *ws, commit_plan *c)
  * dropped column a conflict (docs/GIT.md, "Merging schemas"); with only
  * schema.jsonl changed here, git would merge without the driver and the
  * edit would go without a word. */
-static int marks_drop(const ws_table *t) { return t->txn_dropped && !t->txn_created && t->last_chunk && !t->last_header_ok; }
+static int marks_drop(const ws_table *t)
+{
+    return t->txn_dropped && !t->txn_created && t->last_chunk && !t->last_header_ok;
+}
 
 static int build_plan(pv_ws *ws, commit_plan *c)
 {

@@ -244,8 +244,10 @@ static int merge_key(merger *m)
     if (m->in[0]) {
         same_bo = m->in[0]->npk == m->in[1]->npk;
         same_bt = m->in[0]->npk == m->in[2]->npk;
-        for (k = 0; same_bo && k < m->in[0]->npk; k++) same_bo = !strcmp(key_first(m->in[0], k), key_first(m->in[1], k));
-        for (k = 0; same_bt && k < m->in[0]->npk; k++) same_bt = !strcmp(key_first(m->in[0], k), key_first(m->in[2], k));
+        for (k = 0; same_bo && k < m->in[0]->npk; k++)
+            same_bo = !strcmp(key_first(m->in[0], k), key_first(m->in[1], k));
+        for (k = 0; same_bt && k < m->in[0]->npk; k++)
+            same_bt = !strcmp(key_first(m->in[0], k), key_first(m->in[2], k));
     }
     switch (pick(same_bo, same_bt, same_ot, m->in[0] != NULL)) {
     case 1: from = m->in[1]; break;
@@ -276,10 +278,10 @@ static int index_same(const pv_schema *a, const pv_index_def *x, const pv_schema
 {
     uint32_t k;
     if (x->unique != y->unique || x->ncols != y->ncols) return 0;
-    for (k = 0; k < x->ncols; k++)
-        if (!pv_ident_eq(pv_column_first_name(&a->cols[x->cols[k]]), strlen(pv_column_first_name(&a->cols[x->cols[k]])),
-                         pv_column_first_name(&b->cols[y->cols[k]]), strlen(pv_column_first_name(&b->cols[y->cols[k]]))))
-            return 0;
+    for (k = 0; k < x->ncols; k++) {
+        const char *fa = pv_column_first_name(&a->cols[x->cols[k]]), *fb = pv_column_first_name(&b->cols[y->cols[k]]);
+        if (!pv_ident_eq(fa, strlen(fa), fb, strlen(fb))) return 0;
+    }
     return 1;
 }
 
