@@ -274,4 +274,20 @@ merged "sealed chunk" "SELECT k, a, b, x, c FROM t WHERE k < 1000 ORDER BY k" "1
 git checkout -q a && git branch -q -D b && side b "UPDATE t SET a = 'B' WHERE k = 1"
 conflicted "sealed chunk, same cell" 1 a '"A"' '"B"' "SELECT k, a, b, x, c FROM t WHERE k < 1000 AND k <> 1 ORDER BY k" \
     "2|two|20|x2| 3|three|30|x3| "
+# ... and a DROP COLUMN alone there: its header starts chunk 2 (header
+# only), where the other side's edit of the column goes too: an add/add
+# the driver makes a conflict, both ways
+side da "ALTER TABLE t DROP COLUMN x"
+[ "$(cat .pv/tables/t/00000002.jsonl)" = '{"pv":1,"columns":["k","a","b"]}' ] ||
+    fail "sealed chunk, DROP COLUMN alone: chunk 2 is '$(cat .pv/tables/t/00000002.jsonl 2>&1)'"
+side db "UPDATE t SET x = 'X' WHERE k = 1"
+for into in da db; do
+    from=db; [ $into = da ] || from=da
+    git checkout -q "$into"
+    if git merge -q "$from" -m "merge $from" > "$T/merge.out" 2>&1; then
+        fail "sealed chunk, DROP COLUMN alone ($from into $into): the merge should conflict"
+    fi
+    grep -q "table t, column x, key 1: " "$T/merge.out" || fail "sealed chunk, DROP COLUMN alone: $(cat "$T/merge.out")"
+    git merge --abort
+done
 echo "merge_alter e2e: ok"
