@@ -249,7 +249,14 @@ static int pre_commit(const char *hook, int merge)
         if (merge) note_table(&changed, e->path, table, tlen);
         se = git_index_get_bypath(index, spath, 0);
         if (!se) {
-            rc = pv_err(PV_ECORRUPT, "'%s': table %s has no staged schema.jsonl", e->path, tname);
+            /* in a merge: one side dropped the table, the other started a
+             * chunk of it (a file only it added, which git kept) */
+            rc = pv_err(PV_ECORRUPT, "'%s': table %s has no staged schema.jsonl%s%.*s%s%.*s%s", e->path, tname,
+                        merge ? " (one side of the merge dropped the table while the other wrote to it: keep the "
+                                "drop with 'git rm -rf " : "",
+                        merge ? (int)(file - e->path - 1) : 0, e->path,
+                        merge ? "', or the table as the other side has it with 'git checkout MERGE_HEAD -- " : "",
+                        merge ? (int)(file - e->path - 1) : 0, e->path, merge ? "'; then git commit)" : "");
         } else if (!(rc = pvgit_blob_read(repo, &se->id, SIZE_MAX, spath, &stext, &slen)) &&
                    !(rc = pv_schema_decode(stext, slen, tname, spath, &s)) && pv_chunk_file_number(file) &&
                    !(rc = pvgit_blob_read(repo, &e->id, SIZE_MAX, e->path, &text, &len))) {

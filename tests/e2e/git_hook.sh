@@ -135,6 +135,29 @@ if pvdev hook pre-commit 2> "$T/h.err"; then fail "subdirectory: pvdev hook pre-
 grep -q "the rows with keys 3 and 4 share the value" "$T/h.err" || fail "subdirectory, by hand: $(cat "$T/h.err")"
 cd "$T/u"
 
+# a table one branch dropped while the other wrote its first chunk: git
+# keeps the chunk only that side added, without its schema; the merge is
+# not committed, the message says both ways out, and each works
+mkdir "$T/d" && cd "$T/d"
+git init -q -b main .
+pvdev init > /dev/null
+pvdev sql "CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT)" "CREATE TABLE u (k INTEGER PRIMARY KEY)"
+git add -A && git commit -qm base
+git checkout -qb a && pvdev sql "DROP TABLE t" && git add -A && git commit -qm a
+git checkout -q main && git checkout -qb b && pvdev sql "INSERT INTO t VALUES (7, 'seven')" && git add -A && git commit -qm b
+git checkout -q a
+tip=$(git rev-parse HEAD)
+if git merge -q b -m "merge b" > "$T/m.out" 2>&1; then fail "dropped table: the merge was committed"; fi
+grep -qF "table t has no staged schema.jsonl (one side of the merge dropped the table while the other wrote to it: keep the drop with 'git rm -rf .pv/tables/t', or the table as the other side has it with 'git checkout MERGE_HEAD -- .pv/tables/t'" "$T/m.out" ||
+    fail "dropped table: $(cat "$T/m.out")"
+git checkout MERGE_HEAD -- .pv/tables/t && git commit -qm "merge b" || fail "dropped table: keeping the table"
+expect_sql "SELECT * FROM t" "7|seven " "dropped table, kept"
+git reset -q --hard "$tip"
+if git merge -q b -m "merge b" > /dev/null 2>&1; then fail "dropped table: the merge was committed (2)"; fi
+git rm -rfq .pv/tables/t && git commit -qm "merge b" || fail "dropped table: keeping the drop"
+[ ! -e .pv/tables/t ] && pvdev fsck > /dev/null 2>&1 || fail "dropped table: the drop kept"
+cd "$T/u"
+
 # a clean merge that breaks nothing is committed as before
 git checkout -q main && git checkout -qb e && pvdev sql "INSERT INTO p VALUES (5, 'e@x', 5)" && git add -A && git commit -qm e
 git checkout -q -B into-e a
