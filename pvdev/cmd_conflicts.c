@@ -15,16 +15,21 @@
 
 static const char *const side_name[3] = {"base", "ours", "theirs"};
 
+/* Is the cell worth a line: the rows that exist disagree on it, or only
+ * one side has a row (its every cell is news)? A missing row is said once,
+ * as "(no row)", not in each cell: a delete against an edit shows the
+ * edited cells only. */
 static int cell_differs(const pv_ws_conflict *c, uint32_t col)
 {
-    const pv_value *v[3];
-    int k;
-    for (k = 0; k < 3; k++) v[k] = c->side[k] ? &c->side[k][col] : NULL;
-    for (k = 1; k < 3; k++) {
-        if (!v[0] != !v[k]) return 1;
-        if (v[0] && (v[0]->type != v[k]->type || pv_value_cmp(v[0], v[k]) != 0)) return 1;
+    const pv_value *first = NULL;
+    int k, present = 0;
+    for (k = 0; k < 3; k++) {
+        if (!c->side[k]) continue;
+        present++;
+        if (!first) first = &c->side[k][col];
+        else if (!pv_value_identical(first, &c->side[k][col])) return 1;
     }
-    return 0;
+    return present == 1;
 }
 
 /* Do the rows differ in a cell these columns show? */
