@@ -16,17 +16,9 @@
 #include "pvgit.h"
 #include "util.h"
 
-static char dir[256];
+#include "test_shell.h"
 
-static void sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0) fail_msg("command failed: %s", cmd);
-}
+static char dir[256];
 
 /* A repository with two commits: airports-like rows, then one changed, one
  * deleted and one added; the workspace lives in a subdirectory. */
@@ -37,7 +29,7 @@ static int setup(void **state)
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/pv-test-git-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    sh("cd '%s' && git init -q -b main . && git config user.email t@t && git config user.name t && mkdir data", dir);
+    shell("cd '%s' && git init -q -b main . && git config user.email t@t && git config user.name t && mkdir data", dir);
     snprintf(ws, sizeof ws, "%s/data", dir);
     assert_int_equal(pv_workspace_init(ws), PV_OK);
     assert_int_equal(pv_open(ws, PV_OPEN_READWRITE, &db), PV_OK);
@@ -46,7 +38,7 @@ static int setup(void **state)
                                  " ('00M', 'Thigpen', 3)"),
                      PV_OK);
     pv_close(db);
-    sh("cd '%s' && git add -A && git commit -qm one", dir);
+    shell("cd '%s' && git add -A && git commit -qm one", dir);
     assert_int_equal(pv_open(ws, PV_OPEN_READWRITE, &db), PV_OK);
     {
         pv_value key = pv_v_text("JFK", 3), row[3] = {pv_v_text("SFO", 3), pv_v_text("SF Intl", 7), pv_v_int(10)};
@@ -55,14 +47,14 @@ static int setup(void **state)
         assert_int_equal(pv_exec(db, "INSERT INTO a VALUES ('ORD', 'O''Hare', 4)"), PV_OK);
     }
     pv_close(db);
-    sh("cd '%s' && git add -A && git commit -qm two", dir);
+    shell("cd '%s' && git add -A && git commit -qm two", dir);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    sh("rm -rf '%s' '%s.bare'", dir, dir);
+    shell("rm -rf '%s' '%s.bare'", dir, dir);
     return 0;
 }
 
@@ -115,13 +107,13 @@ static void test_bare_clone(void **state)
     git_repository *repo;
     (void)state;
     snprintf(bare, sizeof bare, "%s.bare", dir);
-    sh("git clone -q --bare '%s' '%s'", dir, bare);
+    shell("git clone -q --bare '%s' '%s'", dir, bare);
     /* in a bare repository the workspace is looked for at the top: ours is
      * in data/, so this revision has none there */
     assert_int_equal(pvgit_ws_open(bare, "HEAD~1", &ws, &tree, &repo), PV_ENOTFOUND);
     assert_non_null(strstr(pv_errmsg(), "no workspace at '.pv'"));
     /* a clone with the workspace at the top */
-    sh("cd '%s' && git mv data/.pv .pv && git commit -qm move && rm -rf '%s' && git clone -q --bare . '%s'",
+    shell("cd '%s' && git mv data/.pv .pv && git commit -qm move && rm -rf '%s' && git clone -q --bare . '%s'",
        dir, bare, bare);
     rows_at(bare, "HEAD", rows, sizeof rows);
     assert_string_equal(rows, "00M|Thigpen|3;ORD|O'Hare|4;SFO|SF Intl|10;");
@@ -141,7 +133,7 @@ static void test_errors(void **state)
     assert_non_null(strstr(pv_errmsg(), "unknown revision 'no-such-branch'"));
     assert_int_equal(pvgit_ws_open("/", "HEAD", &w, &tree, &repo), PV_ENOTFOUND);
     /* a damaged chunk in a commit is reported with git's REV:path name */
-    sh("cd '%s' && printf '[\"BAD\",1,2]\\n' >> data/.pv/tables/a/00000001.jsonl && git commit -qam bad", dir);
+    shell("cd '%s' && printf '[\"BAD\",1,2]\\n' >> data/.pv/tables/a/00000001.jsonl && git commit -qam bad", dir);
     {
         pv_source src;
         assert_int_equal(pvgit_ws_open(ws, "HEAD", &w, &tree, &repo), PV_OK);

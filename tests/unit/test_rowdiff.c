@@ -21,17 +21,9 @@
 #include "rowdiff.h"
 #include "util.h"
 
-static char dir[256];
+#include "test_shell.h"
 
-static void sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0) fail_msg("command failed: %s", cmd);
-}
+static char dir[256];
 
 static void exec_sql(const char *sql)
 {
@@ -43,7 +35,7 @@ static void exec_sql(const char *sql)
 
 static void commit(const char *msg)
 {
-    sh("cd '%s' && git add -A && git commit -qm '%s'", dir, msg);
+    shell("cd '%s' && git add -A && git commit -qm '%s'", dir, msg);
 }
 
 static int setup(void **state)
@@ -51,7 +43,7 @@ static int setup(void **state)
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/pv-test-rowdiff-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    sh("cd '%s' && git init -q -b main . && git config user.email t@t && git config user.name t", dir);
+    shell("cd '%s' && git init -q -b main . && git config user.email t@t && git config user.name t", dir);
     assert_int_equal(pv_workspace_init(dir), PV_OK);
     exec_sql("CREATE TABLE a (code TEXT PRIMARY KEY, name TEXT, n INTEGER);"
              "INSERT INTO a VALUES ('SFO', 'San Francisco', 1), ('JFK', 'Kennedy', 2), ('00M', 'Thigpen', 3)");
@@ -65,7 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sh("rm -rf '%s' '%s.bare'", dir, dir);
+    shell("rm -rf '%s' '%s.bare'", dir, dir);
     return 0;
 }
 
@@ -140,7 +132,7 @@ static void test_worktree_and_schema(void **state)
     exec_sql("ALTER TABLE a ADD COLUMN gate TEXT");
     /* a rename keeps the old name in the schema's history (written here by
      * hand: the format's renamed_from) */
-    sh("cd '%s' && sed -i 's/{\"column\":\"n\",\"type\":\"INTEGER\"}/{\"column\":\"num\",\"type\":\"INTEGER\","
+    shell("cd '%s' && sed -i 's/{\"column\":\"n\",\"type\":\"INTEGER\"}/{\"column\":\"num\",\"type\":\"INTEGER\","
        "\"renamed_from\":[\"n\"]}/' .pv/tables/a/schema.jsonl && grep -q renamed_from .pv/tables/a/schema.jsonl", dir);
     exec_sql("UPDATE a SET gate = 'G1' WHERE code = 'ORD'; INSERT INTO a VALUES ('LAX', 'Los \"Angeles\"', NULL, NULL)");
     expect_diff("HEAD", NULL,
@@ -348,7 +340,7 @@ static void test_many_chunks(void **state)
     }
     assert_int_equal(pv_db_commit(db), PV_OK);
     pv_close(db);
-    sh("ls '%s/.pv/tables/big' | grep -c jsonl | grep -qx 4", dir);
+    shell("ls '%s/.pv/tables/big' | grep -c jsonl | grep -qx 4", dir);
     commit("big");
     /* one row of the first chunk changed (its record lands in the last) */
     exec_sql("UPDATE big SET v = -1 WHERE id = 'k00010'");
@@ -372,7 +364,7 @@ static void test_many_chunks(void **state)
         free(got);
     }
     /* the same in a bare clone (no work tree to read from) */
-    sh("git clone -q --bare '%s' '%s.bare'", dir, dir);
+    shell("git clone -q --bare '%s' '%s.bare'", dir, dir);
     {
         char keep[256];
         memcpy(keep, dir, sizeof keep);
@@ -614,9 +606,9 @@ static void test_as_of_offsets(void **state)
     assert_string_equal(pv_errmsg(), "no such table: zz (AS OF 'HEAD') at offset 33");
     assert_int_equal(pv_error_offset(), 33);
     /* a revision gone between pv_prepare and pv_step: the run's error */
-    sh("cd '%s' && git tag old HEAD~1", dir);
+    shell("cd '%s' && git tag old HEAD~1", dir);
     assert_int_equal(pv_prepare(db, "SELECT n FROM a AS OF 'old'", (size_t)-1, &st, NULL), PV_OK);
-    sh("cd '%s' && git tag -d old >/dev/null", dir);
+    shell("cd '%s' && git tag -d old >/dev/null", dir);
     assert_int_equal(pv_step(st), PV_ENOTFOUND);
     assert_string_equal(pv_errmsg(), "AS OF 'old': unknown revision at offset 22");
     assert_int_equal(pv_error_offset(), 22);

@@ -1,7 +1,7 @@
 /*
  * test_shell.h: run a shell command line made like printf's, and fail the
- * test unless it exits 0. Shared by test_race.c and test_txn.c. Include
- * after <cmocka.h>.
+ * test unless it exits 0, naming the command. Shared by test_race.c,
+ * test_txn.c, test_pvgit.c and test_rowdiff.c. Include after <cmocka.h>.
  */
 #ifndef PV_TEST_SHELL_H
 #define PV_TEST_SHELL_H
@@ -13,12 +13,12 @@
 static void shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void shell(const char *fmt, ...)
 {
-    char cmd[2048];
+    char cmd[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
-    assert_int_equal(system(cmd), 0);
+    if (system(cmd) != 0) fail_msg("command failed: %s", cmd);
 }
 
 #endif
