@@ -176,22 +176,31 @@ static long check_unique(const changed_tables *c, const char *top, const char *h
     long problems = 0;
     int failed = 0;
     size_t i;
+    pv_ws *ws = NULL;
     for (i = 0; i < c->n; i++) {
         const char *dir = c->v[i], *table = dir + strlen(dir) + 1;
-        char path[4400];
         pv_fsck_stats st;
-        pv_ws *ws = NULL;
         int rc;
-        snprintf(path, sizeof path, "%s%s", top, *dir ? dir : ".");
-        rc = pv_ws_open(path, 0, &ws);
-        if (!rc) rc = pv_ws_check_unique(ws, table, print_problem, (void *)hook, &st);
+        /* one open per workspace: its tables come together (index order) */
+        if (!i || strcmp(dir, c->v[i - 1]) != 0) {
+            char path[4400];
+            pv_ws_close(ws);
+            ws = NULL;
+            snprintf(path, sizeof path, "%s%s", top, *dir ? dir : ".");
+            if (pv_ws_open(path, 0, &ws)) {
+                fprintf(stderr, "pvdev: hook %s: %s\n", hook, pv_errmsg());
+                failed = 1;
+            }
+        }
+        if (!ws) continue;
+        rc = pv_ws_check_unique(ws, table, print_problem, (void *)hook, &st);
         if (!rc) problems += (long)st.problems;
-        else if (!(rc == PV_ENOTFOUND && ws)) { /* (a table the merge dropped: nothing to check) */
+        else if (rc != PV_ENOTFOUND) { /* (a table the merge dropped: nothing to check) */
             fprintf(stderr, "pvdev: hook %s: %s\n", hook, pv_errmsg());
             failed = 1;
         }
-        pv_ws_close(ws);
     }
+    pv_ws_close(ws);
     return failed ? -1 : problems;
 }
 
