@@ -550,6 +550,36 @@ static void test_point_front_coded_pages(void **state) { point_pages(*state, WRO
 /* Pages of one length, of several, and of another one, the last short */
 static void test_point_front_coded_mixed_pages(void **state) { point_pages(*state, MROWS, MURLS, m_url, 3); }
 
+/* Key ranges of 1 to 12 rows, at starts inside blocks, across a block
+ * edge (1024 rows) and across a row group's, give the workspace's rows:
+ * scans read a batch of a row or two value by value (get()), longer ones
+ * by read(), and prefetch every column's words for both. */
+static void short_ranges(pfix *f, const char *head, const int *starts, int nstarts, int step)
+{
+    char sql[256];
+    int i, len;
+    for (i = 0; i < nstarts; i++)
+        for (len = 1; len <= 12; len++) {
+            snprintf(sql, sizeof sql, "%s BETWEEN %d AND %d", head, starts[i], starts[i] + (len - 1) * step);
+            same(f, sql, len);
+        }
+}
+
+/* t: an array dictionary with NULLs, 1000-row groups (odd keys) */
+static void test_short_ranges(void **state)
+{
+    static const int starts[] = {1, 999, 1995, 2001, 2041, 4087, 9977};
+    short_ranges(*state, "SELECT * FROM t WHERE id", starts, 7, 2);
+}
+
+/* m: a front-coded dictionary whose pages have one length, several, then
+ * another; one 8192-row group */
+static void test_short_ranges_front_coded(void **state)
+{
+    static const int starts[] = {0, 250, 1020, 2047, 4093, 5588};
+    short_ranges(*state, "SELECT id, url FROM w WHERE id", starts, 6, 1);
+}
+
 /* pv_exec(sql) fails with `code` on both stores, with the same message,
  * which ends " at offset N", N the offset of `what` in sql (whole text). */
 static void same_error(pfix *f, const char *sql, int code, const char *what)
@@ -667,6 +697,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_point_dictionary_table_held, setup_v, teardown),
         cmocka_unit_test_setup_teardown(test_point_front_coded_pages, setup_w, teardown),
         cmocka_unit_test_setup_teardown(test_point_front_coded_mixed_pages, setup_m, teardown),
+        T(test_short_ranges),
+        cmocka_unit_test_setup_teardown(test_short_ranges_front_coded, setup_m, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
