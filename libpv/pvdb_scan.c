@@ -547,8 +547,8 @@ static int scan_next(pv_scan *s, pv_batch *out)
     n = (uint32_t)(bend - s->row);
     /* every column's block entry and first words asked of memory before
      * any is decoded: their misses overlap instead of coming in turn
-     * (batches of a row or two too, as an IN list's keys or an index's
-     * rows are: flights' six columns, one row, 0.88 -> 0.64 us). A
+     * (batches of a row or two too, as short key ranges and lookups by
+     * a key prefix give: flights' six columns, one row, 0.88 -> 0.64 us). A
      * short range (a key range) asks for all its words: the hardware
      * prefetcher has no time to find its streams (1,000 rows of flights,
      * CPU: 9.4-10.3 -> 8.5-8.9 us); a long scan leaves them to it. */
