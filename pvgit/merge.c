@@ -33,6 +33,9 @@
 
 #define FILE_MAX ((size_t)1 << 30)
 
+/* The sides by index, as the job's arrays hold them. */
+static const char *const side_name[3] = {"base", "ours", "theirs"};
+
 /* A table as loaded on one side: full key-ordered columns, or empty. */
 typedef struct side {
     pv_ws *ws;
@@ -202,7 +205,6 @@ static int build_table_level(job *j, const pvgit_commits *c, const char *only_if
  * the table is in this file. */
 static int build_file_level(job *j)
 {
-    static const char *const label[3] = {"base", "ours", "theirs"};
     static const char fmt[] = "picovolt-workspace 1\n";
     char schema_rel[160], schema_path[4400], *schema = NULL;
     size_t slen;
@@ -215,7 +217,7 @@ static int build_file_level(job *j)
         return pv_err(PV_ECONSTRAINT, "%s: both sides changed this schema (not merged yet: resolve by hand)", j->relfile);
     if ((rc = pv_read_file(schema_path, FILE_MAX, &schema, &slen))) return rc;
     for (k = 0; k < 3 && !rc; k++) {
-        if (!(j->vt[k] = pvgit_vtree_new(label[k], &blobs))) rc = pv_err(PV_ENOMEM, "out of memory");
+        if (!(j->vt[k] = pvgit_vtree_new(side_name[k], &blobs))) rc = pv_err(PV_ENOMEM, "out of memory");
         if (!rc) rc = pvgit_vtree_put(j->vt[k], "format", fmt, sizeof fmt - 1);
         if (!rc) rc = pvgit_vtree_put(j->vt[k], schema_rel, schema, slen);
         if (!rc && j->ver[k].present) rc = pvgit_vtree_put(j->vt[k], j->relfile, j->data[k], j->len[k]);
@@ -335,7 +337,6 @@ static int add_change(changes *cs, const pv_schema *s, const pv_value *row, cons
  * Says so on stderr. */
 static int dropped_edit(job *j, const pv_schema *s, const pv_value *key)
 {
-    static const char *const side_name[3] = {"base", "ours", "theirs"};
     pv_value parts[PV_MAX_COLUMNS];
     pv_buf text = PV_BUF_INIT;
     uint32_t p;
