@@ -163,6 +163,8 @@ static void note_table(changed_tables *c, const char *path, const char *table, s
     c->v[c->n++] = e;
 }
 
+/* A problem's line, "pvdev: hook HOOK: MSG" (ctx: the hook's name; a
+ * pv_fsck_report, and what the hook prints of each error). */
 static void print_problem(void *ctx, const char *msg)
 {
     fprintf(stderr, "pvdev: hook %s: %s\n", (const char *)ctx, msg);
@@ -188,7 +190,7 @@ static long check_unique(const changed_tables *c, const char *top, const char *h
             ws = NULL;
             snprintf(path, sizeof path, "%s%s", top, *dir ? dir : ".");
             if (pv_ws_open(path, 0, &ws)) {
-                fprintf(stderr, "pvdev: hook %s: %s\n", hook, pv_errmsg());
+                print_problem((void *)hook, pv_errmsg());
                 failed = 1;
             }
         }
@@ -196,7 +198,7 @@ static long check_unique(const changed_tables *c, const char *top, const char *h
         rc = pv_ws_check_unique(ws, table, print_problem, (void *)hook, &st);
         if (!rc) problems += (long)st.problems;
         else if (rc != PV_ENOTFOUND) { /* (a table the merge dropped: nothing to check) */
-            fprintf(stderr, "pvdev: hook %s: %s\n", hook, pv_errmsg());
+            print_problem((void *)hook, pv_errmsg());
             failed = 1;
         }
     }
@@ -273,7 +275,7 @@ static int pre_commit(const char *hook, int merge)
         }
         if (rc) {
             bad++;
-            fprintf(stderr, "pvdev: hook %s: %s\n", hook, pv_errmsg());
+            print_problem((void *)hook, pv_errmsg());
         }
         pv_schema_free(s);
         free(text);
