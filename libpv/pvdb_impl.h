@@ -37,6 +37,9 @@ typedef struct pvdb_table {
      * dense (the key search reads them without striding over the chunk
      * records), else NULL */
     int64_t *kzmin, *kzmax;
+    /* groups per key unit, ngroups / (last max - first min + 1): the key
+     * search's first guess of a key's group (0 when kzmin is NULL) */
+    double kzscale;
 } pvdb_table;
 
 /* Closed scans a file keeps for reuse (pvdb_scan.c): enough for the

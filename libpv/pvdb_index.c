@@ -280,6 +280,38 @@ static void advise_group(const pvdb_table *t, uint32_t g)
     if (to) pvdb_advise(t->file, from, to - from);
 }
 
+/* The first row group whose key zone max is not below k (not at or below
+ * it when `strict`), or ngroups: a binary search over kzmax that starts
+ * from an interpolated guess (the key's place between the first group's
+ * min and the last group's max). Keys spread evenly over the groups, as
+ * 1..N are, are found by the guess and one or two checks beside it,
+ * branches the CPU predicts; random keys mispredicted about half of the
+ * six steps of a plain search over flights' 46 groups. A poor guess (keys
+ * bunched in a few groups) costs those two checks more than the plain
+ * search. (Interpolation search: W. W. Peterson, "Addressing for
+ * random-access storage", IBM J. Res. Dev. 1(2), 1957.) */
+static uint32_t zones_not_below(const pvdb_table *t, int64_t k, int strict)
+{
+    uint32_t lo = 0, hi = t->ngroups, g;
+    double x = ((double)k - (double)t->kzmin[0]) * t->kzscale;
+#define BELOW(i) (strict ? t->kzmax[i] <= k : t->kzmax[i] < k)
+    g = x > 0 ? (x < (double)hi ? (uint32_t)x : hi - 1) : 0; /* (!(x > 0): NaN too) */
+    if (BELOW(g)) {
+        lo = g + 1;
+        if (lo < hi && !BELOW(lo)) return lo;
+    } else {
+        hi = g;
+        if (g == 0 || BELOW(g - 1)) return g;
+    }
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (BELOW(mid)) lo = mid + 1;
+        else hi = mid;
+    }
+#undef BELOW
+    return lo;
+}
+
 static int bound(ksearch *s, uint64_t *out)
 {
     const pvdb_table *t = s->t;
@@ -292,14 +324,8 @@ static int bound(ksearch *s, uint64_t *out)
     }
     /* glo: first group whose max is not below the key (groups before hold
      * only smaller first key columns) */
-    if (t->kzmax && s->key[0].type == PV_INTEGER) { /* as zone_cmp, densely */
-        int64_t k = s->key[0].u.i;
-        while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            if (strict ? t->kzmax[mid] <= k : t->kzmax[mid] < k) lo = mid + 1;
-            else hi = mid;
-        }
-    }
+    if (t->kzmax && s->key[0].type == PV_INTEGER) /* as zone_cmp, densely */
+        lo = hi = zones_not_below(t, s->key[0].u.i, strict);
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         int c = zone_cmp(type, pvdb_chunk_at(t, mid, c0)->zmax, &s->key[0]);

@@ -462,6 +462,7 @@ static int key_zones(pvdb_file *f, pvdb_table *t)
 {
     uint32_t g, c0 = t->schema.pk[0];
     t->kzmin = t->kzmax = NULL;
+    t->kzscale = 0;
     if (t->schema.cols[c0].type != PV_INTEGER || t->ngroups == 0) return PV_OK;
     t->kzmin = pv_arena_alloc(&f->arena, 2 * (size_t)t->ngroups * sizeof *t->kzmin);
     if (!t->kzmin) return pv_err(PV_ENOMEM, "out of memory");
@@ -471,6 +472,11 @@ static int key_zones(pvdb_file *f, pvdb_table *t)
         t->kzmin[g] = (int64_t)pv_get_u64(k->zmin);
         t->kzmax[g] = (int64_t)pv_get_u64(k->zmax);
     }
+    /* (in doubles: the span of two int64 may not fit one; a crafted file's
+     * bounds out of order give a scale of 0, so every guess is group 0) */
+    if (t->kzmax[t->ngroups - 1] > t->kzmin[0])
+        t->kzscale = (double)t->ngroups /
+                     ((double)t->kzmax[t->ngroups - 1] - (double)t->kzmin[0] + 1.0);
     return PV_OK;
 }
 

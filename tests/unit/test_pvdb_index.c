@@ -280,6 +280,77 @@ static void test_lookup_edges(void **state)
     table_free(&t);
 }
 
+/* Rows before the first key >= v (> v when `upper`), by a linear walk. */
+static uint64_t ref_bound(const int64_t *k, uint64_t n, int64_t v, int upper)
+{
+    uint64_t r = 0;
+    while (r < n && (upper ? k[r] <= v : k[r] < v)) r++;
+    return r;
+}
+
+/* Lookup and range of v against the walk over t's keys. */
+static void check_probe(pvdb_file *f, const table *t, int64_t v)
+{
+    pv_value k[2];
+    uint64_t row, first, end, lb = ref_bound(t->k1, t->n, v, 0);
+    int found = lb < t->n && t->k1[lb] == v;
+    k[0] = pv_v_int(v);
+    if (pvdb_lookup(f, 0, k, 1, &row) != (found ? 0 : PV_ENOTFOUND))
+        fail_msg("key %lld: lookup says %s", (long long)v, found ? "absent" : "present");
+    if (found) assert_int_equal(row, lb);
+    k[1] = pv_v_int(v);
+    assert_int_equal(pvdb_key_range(f, 0, &k[0], 1, &k[1], 1, &first, &end), 0);
+    if (first != lb || end != ref_bound(t->k1, t->n, v, 1))
+        fail_msg("key %lld: range [%llu, %llu), the walk gives [%llu, %llu)", (long long)v,
+                 (unsigned long long)first, (unsigned long long)end, (unsigned long long)lb,
+                 (unsigned long long)ref_bound(t->k1, t->n, v, 1));
+}
+
+/* The row group search starts from a guess interpolated between the first
+ * and last keys (pvdb_index.c, zones_not_below): keys bunched at one end,
+ * keys at both ends of the int64 range (their span overflows an int64)
+ * and a lone far key must still find every key, miss every gap, and bound
+ * ranges as a walk over the keys does. */
+static void test_key_search_uneven(void **state)
+{
+    enum { N = 5000 };
+    uint64_t r;
+    int shape;
+    (void)state;
+    for (shape = 0; shape < 3; shape++) {
+        table t;
+        pvdb_file *f;
+        table_build(&t, KEY_GAPS, N);
+        for (r = 0; r < N; r++) {
+            switch (shape) {
+            case 0: /* dense, then a few far apart: guesses land too high */
+                t.k1[r] = r < N - 100 ? (int64_t)r * 3 : (int64_t)1000000000000000 + (int64_t)r * 1000000000000;
+                break;
+            case 1: /* a few far below, then dense: guesses land too low */
+                t.k1[r] = r < 100 ? -(int64_t)1000000000000000 + (int64_t)r * 1000000000000 : (int64_t)r * 3;
+                break;
+            default: /* half at each end of the int64 range */
+                t.k1[r] = r < N / 2 ? INT64_MIN + 1 + (int64_t)r * 2 : INT64_MAX - 2 * (int64_t)(N - r);
+                break;
+            }
+        }
+        f = bake_open(&t, "uneven.pvdb", 77);
+        check_probe(f, &t, INT64_MIN);
+        check_probe(f, &t, INT64_MAX);
+        for (r = 0; r < N; r++) {
+            check_probe(f, &t, t.k1[r]);
+            check_probe(f, &t, t.k1[r] - 1);
+            check_probe(f, &t, t.k1[r] + 1);
+        }
+        for (r = 0; r < 2000; r++) { /* anywhere between the first and last keys */
+            uint64_t span = (uint64_t)t.k1[N - 1] - (uint64_t)t.k1[0];
+            check_probe(f, &t, (int64_t)((uint64_t)t.k1[0] + mix64(r) % span));
+        }
+        pvdb_close(f);
+        table_free(&t);
+    }
+}
+
 /* Prefix ranges of a composite key across row groups. */
 static void test_composite_ranges(void **state)
 {
@@ -558,6 +629,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookup_kinds),
         cmocka_unit_test(test_lookup_edges),
+        cmocka_unit_test(test_key_search_uneven),
         cmocka_unit_test(test_composite_ranges),
         cmocka_unit_test(test_scan_range),
         cmocka_unit_test(test_scan_advice),
