@@ -37,6 +37,8 @@ enum op_id {
     OP_LOOKUP,    /* point lookup by key, whole row read out */
     OP_GET,       /* the same through the direct API (pv_get; LMDB and
                      tinycdb: their get, copied from OP_LOOKUP) */
+    OP_LOOKUP_ALT,/* OP_LOOKUP of LMDB and PicoVolt's statement, alternated run by run */
+    OP_GET_ALT,   /* the same with pv_get */
     OP_RANGE,     /* 1,000-row key range, every row read out */
     OP_RANGE_SPAN,/* the same PicoVolt range read by spans (pv_step_span) */
     OP_SUM,
@@ -115,6 +117,12 @@ struct bench {
     long long pv_so_stripped; /* bytes of libpv.so stripped, or -1 */
     long long pv_open_rss;    /* resident bytes added by pv_open, or -1 */
     long ap_rows;             /* rows of airports.csv */
+    /* LMDB's reader, left open by sys_lmdb for the lookups sys_pv
+     * alternates with its own (measure_lookups_alt); NULL when LMDB did
+     * not run. alt_close closes it at the end. */
+    int (*alt_get)(void *ctx, int64_t key, struct frow *out); /* a get_fn */
+    void *alt_ctx;
+    void (*alt_close)(void *ctx);
 };
 
 /* ---- clock and helpers (bench.c) --------------------------------------- */
@@ -188,6 +196,10 @@ void measure_lookups(struct bench *b, enum sys_col col, get_fn get, void *ctx, d
 /* The same into the row `op` (OP_LOOKUP or OP_GET). */
 void measure_lookups_op(struct bench *b, enum op_id op, enum sys_col col, get_fn get, void *ctx,
                         double budget);
+/* PicoVolt's statement and pv_get lookups alternated run by run with
+ * b->alt_get's (LMDB's): rows OP_LOOKUP_ALT and OP_GET_ALT; nothing when
+ * there is no alt_get. */
+void measure_lookups_alt(struct bench *b, get_fn stmt, get_fn get, void *ctx);
 void measure_ranges(struct bench *b, enum sys_col col, range_fn range, void *ctx);
 /* measure_ranges into row `op` (OP_RANGE or OP_RANGE_SPAN) */
 void measure_ranges_op(struct bench *b, int op, enum sys_col col, range_fn range, void *ctx);

@@ -828,6 +828,7 @@ void sys_pv(struct bench *b)
         cell_na(b, OP_GET, COL_PV, "cannot open a getter: %s", pv_errmsg());
     } else {
         measure_lookups_op(b, OP_GET, COL_PV, p_getter, &p, b->lookup_budget);
+        if (p.get) measure_lookups_alt(b, p_get, p_getter, &p);
         pv_getter_close(p.getter);
     }
     if (pv_prepare(p.db, SQL_RANGE, (size_t)-1, &p.range, NULL) != PV_OK) {
