@@ -581,9 +581,13 @@ void measure_lookups_alt(struct bench *b, get_fn stmt, get_fn get, void *ctx)
         b->cells[op][col].answer_rows = from->answer_rows;
     }
     return;
-fail:
-    cell_na(b, OP_LOOKUP_ALT, COL_PV, "lookup failed (%d)", err);
-    cell_na(b, OP_GET_ALT, COL_PV, "lookup failed (%d)", err);
+fail: {
+        static const char *const who[3] = {"LMDB's", "the statement's", "pv_get's"};
+        cell_na(b, OP_LOOKUP_ALT, COL_LMDB, "%s lookup failed (%d)", who[k], err);
+        cell_na(b, OP_LOOKUP_ALT, COL_PV, "%s lookup failed (%d)", who[k], err);
+        cell_na(b, OP_GET_ALT, COL_LMDB, "%s lookup failed (%d)", who[k], err);
+        cell_na(b, OP_GET_ALT, COL_PV, "%s lookup failed (%d)", who[k], err);
+    }
 }
 
 struct range_acc { uint64_t sink, sum; long rows; int verify; };
