@@ -500,6 +500,27 @@ static void fill_runs(struct bench *b, enum op_id op, enum sys_col col, const do
     }
 }
 
+/* The warm-up before timed lookups: a tenth of the keys, within half the
+ * budget (at most 1 s). 0, or -1 with *err. */
+static int lookup_warm(const struct bench *b, get_fn get, void *ctx, double budget, int *err)
+{
+    return lookup_run(get, ctx, b->keys, b->nkeys / 10 + 1, (uint64_t)((budget < 2 ? budget : 2) * 0.5e9), err) < 0
+               ? -1 : 0;
+}
+
+/* One timed run over all the keys: *per seconds per lookup, *ops lookups
+ * done. 0, or -1 with *err. */
+static int lookup_timed(const struct bench *b, get_fn get, void *ctx, double budget, double *per, long *ops,
+                        int *err)
+{
+    uint64_t t0 = now_ns();
+    long n = lookup_run(get, ctx, b->keys, b->nkeys, (uint64_t)(budget * 1e9), err);
+    if (n < 0) return -1;
+    *per = (double)(now_ns() - t0) / 1e9 / (double)n;
+    *ops = n;
+    return 0;
+}
+
 void measure_lookups_op(struct bench *b, enum op_id op, enum sys_col col, get_fn get, void *ctx,
                         double budget)
 {
@@ -521,15 +542,9 @@ void measure_lookups_op(struct bench *b, enum op_id op, enum sys_col col, get_fn
         h = check_mix(h ^ (rc ? frow_hash(&r) : (uint64_t)k * 31 + 7));
     }
     /* warm-up, then the timed runs */
-    if (lookup_run(get, ctx, b->keys, b->nkeys / 10 + 1, (uint64_t)((budget < 2 ? budget : 2) * 0.5e9), &err) < 0)
-        goto fail;
-    for (int i = 0; i < runs; i++) {
-        uint64_t t0 = now_ns();
-        long n = lookup_run(get, ctx, b->keys, b->nkeys, (uint64_t)(budget * 1e9), &err);
-        if (n < 0) goto fail;
-        per[i] = (double)(now_ns() - t0) / 1e9 / (double)n;
-        ops[i] = n;
-    }
+    if (lookup_warm(b, get, ctx, budget, &err)) goto fail;
+    for (int i = 0; i < runs; i++)
+        if (lookup_timed(b, get, ctx, budget, &per[i], &ops[i], &err)) goto fail;
     fill_runs(b, op, col, per, ops, runs, b->nkeys);
     b->cells[op][col].has_check = 1;
     b->cells[op][col].check = h;
@@ -550,6 +565,15 @@ void measure_lookups(struct bench *b, enum sys_col col, get_fn get, void *ctx, d
  * and rows measured a minute apart took that drift into their ratio. The
  * answers were checked in OP_LOOKUP and OP_GET, whose checksums these
  * rows take. */
+/* Cell [op][col] takes the answer checksum of [from][col]. */
+static void take_check(struct bench *b, int op, int col, int from)
+{
+    const struct cell *c = &b->cells[from][col];
+    b->cells[op][col].has_check = c->has_check;
+    b->cells[op][col].check = c->check;
+    b->cells[op][col].answer_rows = c->answer_rows;
+}
+
 void measure_lookups_alt(struct bench *b, get_fn stmt, get_fn get, void *ctx)
 {
     get_fn fn[3] = {b->alt_get, stmt, get};
@@ -558,28 +582,19 @@ void measure_lookups_alt(struct bench *b, get_fn stmt, get_fn get, void *ctx)
     long ops[3][32];
     int err = 0, runs = b->runs, k;
     if (!b->alt_get) return;
-    for (k = 0; k < 3; k++) /* warm-up */
-        if (lookup_run(fn[k], cx[k], b->keys, b->nkeys / 10 + 1, (uint64_t)(b->lookup_budget * 0.5e9), &err) < 0)
-            goto fail;
+    for (k = 0; k < 3; k++)
+        if (lookup_warm(b, fn[k], cx[k], b->lookup_budget, &err)) goto fail;
     for (int i = 0; i < runs; i++)
-        for (k = 0; k < 3; k++) {
-            uint64_t t0 = now_ns();
-            long n = lookup_run(fn[k], cx[k], b->keys, b->nkeys, (uint64_t)(b->lookup_budget * 1e9), &err);
-            if (n < 0) goto fail;
-            per[k][i] = (double)(now_ns() - t0) / 1e9 / (double)n;
-            ops[k][i] = n;
-        }
+        for (k = 0; k < 3; k++)
+            if (lookup_timed(b, fn[k], cx[k], b->lookup_budget, &per[k][i], &ops[k][i], &err)) goto fail;
     fill_runs(b, OP_LOOKUP_ALT, COL_LMDB, per[0], ops[0], runs, b->nkeys);
     fill_runs(b, OP_LOOKUP_ALT, COL_PV, per[1], ops[1], runs, b->nkeys);
     fill_runs(b, OP_GET_ALT, COL_LMDB, per[0], ops[0], runs, b->nkeys);
     fill_runs(b, OP_GET_ALT, COL_PV, per[2], ops[2], runs, b->nkeys);
-    for (k = 0; k < 4; k++) {
-        int op = k < 2 ? OP_LOOKUP_ALT : OP_GET_ALT, col = k & 1 ? COL_PV : COL_LMDB;
-        const struct cell *from = &b->cells[k == 3 ? OP_GET : OP_LOOKUP][col];
-        b->cells[op][col].has_check = from->has_check;
-        b->cells[op][col].check = from->check;
-        b->cells[op][col].answer_rows = from->answer_rows;
-    }
+    take_check(b, OP_LOOKUP_ALT, COL_LMDB, OP_LOOKUP);
+    take_check(b, OP_LOOKUP_ALT, COL_PV, OP_LOOKUP);
+    take_check(b, OP_GET_ALT, COL_LMDB, OP_LOOKUP); /* (LMDB's OP_GET is copied at the end) */
+    take_check(b, OP_GET_ALT, COL_PV, OP_GET);
     return;
 fail: {
         static const char *const who[3] = {"LMDB's", "the statement's", "pv_get's"};
