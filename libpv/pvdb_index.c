@@ -675,7 +675,14 @@ static int row_value(const pvdb_table *t, uint32_t g, uint32_t c, uint32_t r, pv
     *in_buf = 0;
     if (rc > 0) return pvdb_bad_chunk(t, g, c, why);
     if (rc) return rc;
-    if (moff == UINT64_MAX) return PV_OK;
+    if (moff == UINT64_MAX) {
+        /* a string elsewhere (a dictionary entry, the mapping): its bytes
+         * asked for now, while the next columns decode, not when the
+         * caller reads them (flights, 3 M random keys: pv_get 599 -> 454
+         * ns, the prepared statement 690 -> 574; 100 k keys: +3 ns) */
+        if (pv_enc_is_str(v->type) && v->u.s.n) __builtin_prefetch(v->u.s.p);
+        return PV_OK;
+    }
     if (buf->len == moff + v->u.s.n && pv_buf_append(buf, "", 1)) return PV_ENOMEM;
     v->u.s.p = (const char *)(uintptr_t)moff;
     *in_buf = 1;
