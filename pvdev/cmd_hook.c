@@ -213,6 +213,20 @@ static int merging(git_repository *repo)
     return git_repository_state(repo) == GIT_REPOSITORY_STATE_MERGE;
 }
 
+/* A staged chunk file at `path` (its directory the first dlen bytes)
+ * whose table has no staged schema.jsonl. In a merge one side dropped the
+ * table while the other started a chunk of it (a file only it added,
+ * which git kept): the message gives both ways out. PV_ECORRUPT. */
+static int no_schema(const char *path, int dlen, const char *tname, int merge)
+{
+    if (!merge) return pv_err(PV_ECORRUPT, "'%s': table %s has no staged schema.jsonl", path, tname);
+    return pv_err(PV_ECORRUPT,
+                  "'%s': table %s has no staged schema.jsonl (one side of the merge dropped the table while "
+                  "the other wrote to it: keep the drop with 'git rm -rf %.*s', or the table as the other side "
+                  "has it with 'git checkout MERGE_HEAD -- %.*s'; then git commit)",
+                  path, tname, dlen, path, dlen, path);
+}
+
 static int pre_commit(const char *hook, int merge)
 {
     git_repository *repo = NULL;
@@ -260,14 +274,7 @@ static int pre_commit(const char *hook, int merge)
         if (merge) note_table(&changed, e->path, table, tlen);
         se = git_index_get_bypath(index, spath, 0);
         if (!se) {
-            /* in a merge: one side dropped the table, the other started a
-             * chunk of it (a file only it added, which git kept) */
-            rc = pv_err(PV_ECORRUPT, "'%s': table %s has no staged schema.jsonl%s%.*s%s%.*s%s", e->path, tname,
-                        merge ? " (one side of the merge dropped the table while the other wrote to it: keep the "
-                                "drop with 'git rm -rf " : "",
-                        merge ? (int)(file - e->path - 1) : 0, e->path,
-                        merge ? "', or the table as the other side has it with 'git checkout MERGE_HEAD -- " : "",
-                        merge ? (int)(file - e->path - 1) : 0, e->path, merge ? "'; then git commit)" : "");
+            rc = no_schema(e->path, (int)(file - e->path - 1), tname, merge);
         } else if (!(rc = pvgit_blob_read(repo, &se->id, SIZE_MAX, spath, &stext, &slen)) &&
                    !(rc = pv_schema_decode(stext, slen, tname, spath, &s)) && pv_chunk_file_number(file) &&
                    !(rc = pvgit_blob_read(repo, &e->id, SIZE_MAX, e->path, &text, &len))) {
