@@ -86,9 +86,14 @@ ifneq ($(SANITIZE),1)
 $(LIBPV_COLD:%=$(BUILD)/obj/libpv/%.o): COLD_CFLAGS := -Os
 endif
 
+# One section per function and object, so that the link of libpv.so drops
+# what no function of pv.h reaches (--gc-sections): the bake's writer,
+# compaction, the merge's conflict records and the like are the tools'
+# (they link libpv.a), not an application's (495 -> 421 KB stripped).
 $(BUILD)/obj/libpv/%.o: libpv/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(COLD_CFLAGS) -fPIC -fvisibility=hidden $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(COLD_CFLAGS) -fPIC -fvisibility=hidden -ffunction-sections -fdata-sections \
+	    $(LIBPV_CFLAGS) $(CFLAGS) -c $< -o $@
 
 # pvdev's own libraries: libcsv (CSV), jansson (NDJSON), libedit (the shell).
 PVDEV_CFLAGS := -DPVDEV_HAVE_LIBEDIT -DPVDEV_HAVE_JANSSON $(CSV_CFLAGS) $(EDIT_CFLAGS) $(JANSSON_CFLAGS)
@@ -115,7 +120,7 @@ $(LIBPV_A): $(LIBPV_OBJ)
 	$(AR) rcs $@ $^
 
 $(LIBPV_SO): $(LIBPV_OBJ)
-	$(CC) -shared -Wl,-soname,libpv.so.$(PV_SOVER) -Wl,--no-undefined \
+	$(CC) -shared -Wl,-soname,libpv.so.$(PV_SOVER) -Wl,--no-undefined -Wl,--gc-sections \
 	    -o $@ $^ $(LDFLAGS_ALL) $(LIBPV_LIBS)
 	ln -sf libpv.so.$(PV_VERSION) $(BUILD)/libpv.so.$(PV_SOVER)
 	ln -sf libpv.so.$(PV_VERSION) $(BUILD)/libpv.so
