@@ -184,6 +184,46 @@ PV_API int pv_reopen(pv_db *db, int *changed)
     return PV_OK;
 }
 
+/* The first problem pv_ws_fsck_worktree reports, and how many it does. */
+typedef struct verify_acc {
+    char *first;
+    size_t count;
+} verify_acc;
+
+static void verify_problem(void *ctx, const char *problem)
+{
+    verify_acc *a = ctx;
+    if (a->count++ == 0) a->first = strdup(problem);
+}
+
+static int verify_workspace(const pv_db *db)
+{
+    verify_acc a = {NULL, 0};
+    pv_fsck_stats st;
+    int rc = pv_ws_fsck_worktree(db->path, verify_problem, &a, &st);
+    if (rc == PV_OK && a.count > 0) {
+        if (!a.first) rc = pv_err(PV_ENOMEM, "out of memory");
+        else if (a.count == 1) rc = pv_err(PV_ECORRUPT, "%s: %s", db->path, a.first);
+        else
+            rc = pv_err(PV_ECORRUPT, "%s: %s (%zu problems in all; `pvdev fsck` lists them)", db->path,
+                        a.first, a.count);
+    }
+    free(a.first);
+    return rc;
+}
+
+PV_API int pv_verify(pv_db *db)
+{
+    pv_db_map *m;
+    int rc;
+    if (!db) return pv_err(PV_EMISUSE, "pv_verify: db is NULL");
+    if (db->kind != PV_DB_PVDB) return verify_workspace(db);
+    m = pv_db_map_acquire(db); /* (the file of this moment, kept through a pv_reopen) */
+    rc = pvdb_verify(m->file);
+    pv_db_map_release(m);
+    return rc;
+}
+
 PV_API int pv_close(pv_db *db)
 {
     int n;

@@ -262,6 +262,33 @@ PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out
  * Errors on both: PV_EMISUSE (db NULL). */
 PV_API int pv_reopen(pv_db *db, int *changed);
 
+/* Check the whole database, reading every byte of it (pv_open checks only
+ * what it needs to start). Cost: time proportional to the bytes checked;
+ * memory: one block of a column (1024 rows) at a time, and on a
+ * workspace what `pvdev fsck` holds. Safe while other threads run
+ * statements and getters on the same pv_db: it reads, it never writes.
+ *
+ * `.pvdb` (the file the handle reads now, docs/FORMAT.md 3.10): the
+ * header, directory and every chunk's and index section's XXH3-64
+ * checksum; every chunk decoded with every check of its encoding (exact
+ * lengths, sorted dictionaries, zero padding); every zone map recomputed;
+ * the keys strictly increasing through each table; the baked secondary
+ * indexes against their tables.
+ *
+ * Workspace (`.pv/`): its committed files, as `pvdev fsck` checks them
+ * (every schema, every chunk line, every blob reference, size and SHA-256,
+ * every blob file), taken as one committed state while other processes
+ * may commit. Rows the handle's own open transaction wrote and has not
+ * committed are not in the files, so not checked.
+ *
+ * Errors: PV_EMISUSE (db NULL); PV_ECORRUPT with the first problem in
+ * pv_errmsg(): for a `.pvdb` its byte offset and what is wrong there, for
+ * a workspace its file and line, and how many problems there are in all;
+ * PV_ENOMEM; and on a workspace PV_EIO (a file could not be read),
+ * PV_ENOTFOUND (its `.pv/` has gone) and PV_EBUSY (commits rewrote chunks
+ * under each of 8 tries). */
+PV_API int pv_verify(pv_db *db);
+
 /* Create an empty workspace: the directory `dir/.pv/` with its layout
  * version file and `.gitignore` for local state.
  * Errors: PV_EEXISTS (dir already holds `.pv/`), PV_EIO, PV_ENOMEM. */
