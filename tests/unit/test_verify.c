@@ -123,6 +123,11 @@ static void test_verify_clean(void **state)
     assert_int_equal(pv_verify(NULL), PV_EMISUSE);
     assert_int_equal(pv_verify(f->pdb), PV_OK);
     assert_int_equal(pv_verify(f->ws.db), PV_OK);
+    /* inside the writer's own open transaction: its committed files */
+    exec_ok(f->ws.db, "BEGIN");
+    exec_ok(f->ws.db, "INSERT INTO t VALUES ('99999', NULL, 'x', 1)");
+    assert_int_equal(pv_verify(f->ws.db), PV_OK);
+    exec_ok(f->ws.db, "ROLLBACK");
     assert_int_equal(pv_open(f->ws.dir, PV_OPEN_READONLY, &ro), PV_OK);
     assert_int_equal(pv_verify(ro), PV_OK);
     assert_int_equal(pv_close(ro), PV_OK);
