@@ -221,6 +221,8 @@ static void *work(void *arg)
         for (n = 0; (rc = pv_step(range)) == PV_ROW; n++)
             CHECK(w, row_ok(range, lo + n, w->offset), "range %lld..%lld row %lld", (long long)lo, (long long)hi, (long long)n);
         CHECK(w, rc == PV_DONE && n == (hi > NROWS ? NROWS : hi) - lo + 1, "range %lld..%lld: %lld rows", (long long)lo, (long long)hi, (long long)n);
+        /* the full check beside the other threads' reads, now and then */
+        if (i % 100 == 50) CHECK(w, pv_verify(w->db) == PV_OK, "pv_verify: %s", pv_errmsg());
         /* aggregates, now and then (they scan the whole table) */
         if (i % 20 == 0) {
             int groups = 0;
