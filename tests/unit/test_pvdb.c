@@ -1022,6 +1022,84 @@ static void test_cold_open(void **state)
  * The threshold is set here (0: every timed read is slow; UINT64_MAX:
  * none is), so the sequence is exact on any machine; answers are checked
  * on every read, advised or not. */
+/* ---- zone maps: pvdb_zone_add against a byte-by-byte reference --------------------- */
+
+/* The zone of v's non-NULL rows as FORMAT.md 3.4 defines it, the slow way. */
+static void zone_reference(const pv_vec *v, uint32_t n, uint8_t *flags, uint8_t mn[8], uint8_t mx[8])
+{
+    int any = 0;
+    *flags = 0;
+    memset(mn, 0, 8);
+    memset(mx, 0, 8);
+    for (uint32_t r = 0; r < n; r++) {
+        uint8_t p[8] = {0};
+        if (v->nulls && v->nulls[r]) continue;
+        if (v->type == PV_TEXT || v->type == PV_BLOB) {
+            for (size_t i = 0; i < v->u.s[r].n && i < 8; i++) p[i] = (uint8_t)v->u.s[r].p[i];
+            if (!any || memcmp(p, mn, 8) < 0) memcpy(mn, p, 8);
+            if (!any || memcmp(p, mx, 8) > 0) memcpy(mx, p, 8);
+        } else {
+            int64_t x = v->u.i[r], a = (int64_t)pv_get_u64(mn), b = (int64_t)pv_get_u64(mx);
+            if (!any || x < a) pv_put_u64(mn, (uint64_t)x);
+            if (!any || x > b) pv_put_u64(mx, (uint64_t)x);
+        }
+        any = 1;
+    }
+    if (any) *flags = PVDB_ZONE_MINMAX;
+}
+
+/* Random vectors of TEXT (lengths 0..12, bytes 0x00..0xFF, common
+ * prefixes) and INTEGER (the extremes included), with and without NULLs,
+ * added in one call and in two: the same zone as the reference. */
+static void test_zone_maps(void **state)
+{
+    enum { N = 300 };
+    static char bytes[N][12];
+    pv_str strs[N];
+    int64_t ints[N];
+    uint8_t nulls[N];
+    uint64_t seed = 12345;
+    (void)state;
+    for (int round = 0; round < 400; round++) {
+        int type = round % 2 ? PV_INTEGER : PV_TEXT, with_nulls = round % 4 >= 2;
+        uint32_t n = 1 + (uint32_t)(round * 7 % N), cut = n / 3;
+        for (uint32_t r = 0; r < n; r++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint64_t x = seed >> 11;
+            strs[r].n = (size_t)(x % 13);
+            for (size_t i = 0; i < strs[r].n; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                /* few distinct bytes, so prefixes are often shared */
+                static const uint8_t pick[] = {0x00, 0x01, 'a', 'b', 0x7f, 0x80, 0xc3, 0xff};
+                bytes[r][i] = (char)pick[(seed >> 33) % 8];
+            }
+            strs[r].p = strs[r].n ? bytes[r] : NULL;
+            ints[r] = x % 5 == 0 ? INT64_MIN : x % 5 == 1 ? INT64_MAX : (int64_t)(x % 2001) - 1000;
+            nulls[r] = with_nulls && x % 3 == 0;
+        }
+        pv_vec v = {.type = type, .nulls = with_nulls ? nulls : NULL};
+        if (type == PV_TEXT) v.u.s = strs;
+        else v.u.i = ints;
+        uint8_t fw, mw[8], xw[8], f1, m1[8], x1[8], f2, m2[8], x2[8];
+        pvdb_zone z;
+        zone_reference(&v, n, &fw, mw, xw);
+        pvdb_zone_init(&z, type);
+        pvdb_zone_add(&z, &v, n);
+        pvdb_zone_put(&z, &f1, m1, x1);
+        pvdb_zone_init(&z, type); /* in two calls: rows [0, cut), then the rest */
+        pvdb_zone_add(&z, &v, cut);
+        pv_vec rest = v;
+        if (with_nulls) rest.nulls = nulls + cut;
+        if (type == PV_TEXT) rest.u.s = strs + cut;
+        else rest.u.i = ints + cut;
+        pvdb_zone_add(&z, &rest, n - cut);
+        pvdb_zone_put(&z, &f2, m2, x2);
+        if (f1 != fw || memcmp(m1, mw, 8) || memcmp(x1, xw, 8) || f2 != fw || memcmp(m2, mw, 8) ||
+            memcmp(x2, xw, 8))
+            fail_msg("round %d (type %d, %u rows): zone differs from the reference", round, type, n);
+    }
+}
+
 static void test_cold_again(void **state)
 {
     pvdb_file *f;
@@ -1089,6 +1167,7 @@ int main(void)
         cmocka_unit_test(test_cold_open),
         cmocka_unit_test(test_row_cache),
         cmocka_unit_test(test_cold_again),
+        cmocka_unit_test(test_zone_maps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
