@@ -65,63 +65,95 @@ static int check_values(const pvdb_table *t, uint32_t g, uint32_t c, pv_dec *d,
     return PV_OK;
 }
 
+/* Is row r's key of batch b above `prev` (npk values)? */
+static int key_above(const pv_batch *b, uint32_t npk, uint32_t r, const pv_value *prev)
+{
+    uint32_t k;
+    for (k = 0; k < npk; k++) {
+        pv_value v = pv_vec_get(&b->cols[k], r);
+        int c = pv_value_cmp(&v, &prev[k]);
+        if (c) return c > 0;
+    }
+    return 0;
+}
+
+/* Row r's key of batch b into out (borrowing the batch's bytes). */
+static void key_of(const pv_batch *b, uint32_t npk, uint32_t r, pv_value *out)
+{
+    uint32_t k;
+    for (k = 0; k < npk; k++) out[k] = pv_vec_get(&b->cols[k], r);
+}
+
+/* The first row of batch b whose key is not above the row before it (or,
+ * for row 0, above prev when have), or b->nrows. A single INTEGER key
+ * (the common one) is compared in place. */
+static uint32_t first_unordered(const pv_batch *b, uint32_t npk, const pv_value *prev, int have,
+                                pv_value *cur)
+{
+    uint32_t r;
+    if (npk == 1 && b->cols[0].type == PV_INTEGER && !b->cols[0].nulls) {
+        const int64_t *v = b->cols[0].u.i;
+        if (have && prev[0].type == PV_INTEGER && v[0] <= prev[0].u.i) return 0;
+        if (have && prev[0].type != PV_INTEGER && !key_above(b, 1, 0, prev)) return 0;
+        for (r = 1; r < b->nrows; r++)
+            if (v[r] <= v[r - 1]) return r;
+        return b->nrows;
+    }
+    if (have && !key_above(b, npk, 0, prev)) return 0;
+    for (r = 1; r < b->nrows; r++) {
+        key_of(b, npk, r - 1, cur);
+        if (!key_above(b, npk, r, cur)) return r;
+    }
+    return b->nrows;
+}
+
+/* Keep the key of batch b's last row in prev, its strings copied into
+ * mem (the batch moves on). */
+static int keep_last_key(const pv_batch *b, uint32_t npk, pv_value *prev, pv_buf *mem)
+{
+    uint32_t k;
+    size_t at = 0;
+    mem->len = 0;
+    key_of(b, npk, b->nrows - 1, prev);
+    for (k = 0; k < npk; k++)
+        if ((prev[k].type == PV_TEXT || prev[k].type == PV_BLOB) && prev[k].u.s.n &&
+            pv_buf_append(mem, prev[k].u.s.p, prev[k].u.s.n))
+            return PV_ENOMEM;
+    for (k = 0; k < npk; k++)
+        if ((prev[k].type == PV_TEXT || prev[k].type == PV_BLOB) && prev[k].u.s.n) {
+            prev[k].u.s.p = mem->p + at;
+            at += prev[k].u.s.n;
+        }
+    return PV_OK;
+}
+
 /* Keys strictly increase from row to row, across row groups too. */
 static int check_keys(const pvdb_table *t, pv_buf *prev_mem)
 {
+    const uint32_t npk = t->schema.npk;
     pv_source src;
     pv_scan *scan = NULL;
     pv_batch b;
-    pv_value *prev = malloc(t->schema.npk * sizeof *prev);
+    pv_value *prev = malloc(2 * npk * sizeof *prev); /* the previous key, then room for one */
     uint64_t row = 0;
-    int n, rc, have = 0;
+    int n = 0, rc, have = 0;
     if (!prev) return pv_err(PV_ENOMEM, "out of memory");
     rc = pvdb_table_source(t->file, (uint32_t)(t - t->file->tables), &src);
-    if (rc == PV_OK) rc = pvdb_scan_range(&src, t->schema.pk, t->schema.npk, 0, t->nrows, 0, &scan);
-    if (rc) {
-        free(prev);
-        return rc;
+    if (rc == PV_OK) rc = pvdb_scan_range(&src, t->schema.pk, npk, 0, t->nrows, 0, &scan);
+    while (rc == PV_OK && (n = src.ops->scan_next(scan, &b)) > 0) {
+        uint32_t r = first_unordered(&b, npk, prev, have, prev + npk);
+        if (r < b.nrows)
+            rc = PV_CORRUPT("%s: corrupt file: table %s: key of row %llu not above the previous one",
+                            t->file->path, t->schema.name, (unsigned long long)(row + r));
+        else
+            rc = keep_last_key(&b, npk, prev, prev_mem);
+        row += b.nrows;
+        have = 1;
     }
-    while ((n = src.ops->scan_next(scan, &b)) > 0) {
-        uint32_t r, k;
-        for (r = 0; r < b.nrows; r++, row++) {
-            int c = 1;
-            for (k = 0; have && k < t->schema.npk; k++) {
-                pv_value v = pv_vec_get(&b.cols[k], r);
-                c = pv_value_cmp(&v, &prev[k]);
-                if (c) break;
-            }
-            if (have && c <= 0) {
-                src.ops->scan_close(scan);
-                free(prev);
-                return PV_CORRUPT("%s: corrupt file: table %s: key of row %llu not above "
-                                  "the previous one", t->file->path, t->schema.name,
-                                  (unsigned long long)row);
-            }
-            /* keep this row's key (strings copied: the batch moves on) */
-            prev_mem->len = 0;
-            for (k = 0; k < t->schema.npk; k++) {
-                prev[k] = pv_vec_get(&b.cols[k], r);
-                if ((prev[k].type == PV_TEXT || prev[k].type == PV_BLOB) && prev[k].u.s.n &&
-                    pv_buf_append(prev_mem, prev[k].u.s.p, prev[k].u.s.n)) {
-                    src.ops->scan_close(scan);
-                    free(prev);
-                    return PV_ENOMEM;
-                }
-            }
-            {
-                size_t at = 0;
-                for (k = 0; k < t->schema.npk; k++)
-                    if ((prev[k].type == PV_TEXT || prev[k].type == PV_BLOB) && prev[k].u.s.n) {
-                        prev[k].u.s.p = prev_mem->p + at;
-                        at += prev[k].u.s.n;
-                    }
-            }
-            have = 1;
-        }
-    }
-    src.ops->scan_close(scan);
+    if (rc == PV_OK && n < 0) rc = n;
+    if (scan) src.ops->scan_close(scan);
     free(prev);
-    return n < 0 ? n : PV_OK;
+    return rc;
 }
 
 /* Ask the kernel for row group g's chunks (one stretch of the file,

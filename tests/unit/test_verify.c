@@ -17,6 +17,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
+#include "encode.h"
+#include "pvdb_format.h"
 #include "test_pair_util.h"
 
 #define NROWS 3000
@@ -40,11 +44,20 @@ static void t_row(pv_buf *b, int i, void *ctx)
     }
 }
 
+/* u's row i: id i + 1 (a LINEAR key chunk per row group of 1000 rows) */
+static void u_row(pv_buf *b, int i, void *ctx)
+{
+    (void)ctx;
+    pv_buf_printf(b, "(%d, %d)", i + 1, i % 7);
+}
+
 static void fill(pv_db *db)
 {
     exec_ok(db, "CREATE TABLE t (k TEXT PRIMARY KEY, code TEXT, note TEXT, n INTEGER)");
+    exec_ok(db, "CREATE TABLE u (id INTEGER PRIMARY KEY, v INTEGER)");
     exec_ok(db, "BEGIN");
     insert_rows(db, "t", NROWS, t_row, NULL);
+    insert_rows(db, "u", NROWS, u_row, NULL);
     exec_ok(db, "COMMIT");
 }
 
@@ -195,6 +208,70 @@ static void test_verify_after_reopen(void **state)
     assert_int_equal(pv_close(db), PV_OK);
 }
 
+/* The file at `path` as bytes (malloc'd), *n its size. */
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    char *p = NULL;
+    if (pv_read_file(path, (size_t)1 << 30, &p, n)) fail_msg("read %s: %s", path, pv_errmsg());
+    return (uint8_t *)p;
+}
+
+static void spit(const char *path, const uint8_t *p, size_t n)
+{
+    FILE *out = fopen(path, "wb");
+    if (!out || fwrite(p, 1, n, out) != n || fclose(out)) fail_msg("cannot write %s", path);
+}
+
+/* Keys out of order in a file whose every checksum and zone map is right
+ * (what only pv_verify's key check sees; the writer never makes one):
+ * table u's row group 1 key chunk (LINEAR: base, step) rewritten, its
+ * zone map, checksum, the directory's and the header's made to match.
+ * step 0: rows 1000.. all 1001, the first repeat inside a batch (row
+ * 1001); base 1000: equal to the last key of group 0 (row 1000). */
+static void test_verify_key_order(void **state)
+{
+    pair_fixture *f = *state;
+    static const struct { int64_t base, step, max; const char *row; } cases[] = {
+        {1001, 0, 1001, "row 1001 "}, /* inside a batch */
+        {1000, 1, 1999, "row 1000 "}, /* across row groups */
+    };
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/keys.pvdb", f->ws.dir);
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        uint8_t *p = slurp(f->path, &n), *d, *t, *k, *v;
+        uint64_t dir_off = pv_get_u64(p + PVDB_H_DIR_OFFSET), dir_len = pv_get_u64(p + PVDB_H_DIR_LENGTH);
+        uint32_t trec, krec, ncols, first;
+        pv_db *db;
+        d = p + dir_off;
+        trec = pv_get_u32(d + PVDB_D_TABLE_RECSZ);
+        krec = pv_get_u32(d + PVDB_D_CHUNK_RECSZ);
+        t = d + pv_get_u64(d + PVDB_D_TABLES_OFF) + trec; /* tables by name: t, then u */
+        ncols = pv_get_u32(t + PVDB_T_COLUMN_COUNT);
+        first = pv_get_u32(t + PVDB_T_FIRST_CHUNK);
+        assert_true(pv_get_u32(t + PVDB_T_GROUP_COUNT) == 3 && ncols == 2);
+        k = d + pv_get_u64(d + PVDB_D_CHUNKS_OFF) + (uint64_t)(first + 1 * ncols + 0) * krec;
+        if (k[PVDB_K_ENCODING] != PV_ENC_LINEAR || pv_get_u64(k + PVDB_K_LENGTH) != 16)
+            fail_msg("u's key chunk of group 1 is not LINEAR (encoding %d)", k[PVDB_K_ENCODING]);
+        v = p + pv_get_u64(k + PVDB_K_OFFSET);
+        assert_int_equal((int64_t)pv_get_u64(v), 1001);
+        pv_put_u64(v, (uint64_t)cases[i].base);
+        pv_put_u64(v + 8, (uint64_t)cases[i].step);
+        pv_put_u64(k + PVDB_K_MIN, (uint64_t)cases[i].base);
+        pv_put_u64(k + PVDB_K_MAX, (uint64_t)cases[i].max);
+        pv_put_u64(k + PVDB_K_CHECKSUM, XXH3_64bits(v, 16));
+        pv_put_u64(p + PVDB_H_DIR_CHECKSUM, XXH3_64bits(d, dir_len));
+        pv_put_u64(p + PVDB_H_CHECKSUM, XXH3_64bits(p, PVDB_H_CHECKSUM));
+        spit(bad, p, n);
+        free(p);
+        if (pv_open(bad, PV_OPEN_READONLY, &db)) fail_msg("case %d: open: %s", i, pv_errmsg());
+        assert_int_equal(pv_verify(db), PV_ECORRUPT);
+        if (!strstr(pv_errmsg(), "table u") || !strstr(pv_errmsg(), cases[i].row))
+            fail_msg("case %d: '%s' names no table u, %s", i, pv_errmsg(), cases[i].row);
+        assert_int_equal(pv_close(db), PV_OK);
+    }
+}
+
 /* A damaged chunk line in the workspace (after the 3000 rows and the
  * chunk's header line: line 3002) named by file and line; two of them:
  * the first, and the count of problems. */
@@ -224,6 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_pvdb_flipped_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_after_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_workspace_damage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_key_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
