@@ -837,6 +837,8 @@ static struct opinfo opinfo[OP_COUNT] = {
     [OP_SUM] = {"`SELECT SUM(delay) FROM flights`", "ms", 1e3, COL_SQLITE_MMAP},
     [OP_GROUP] = {"`SELECT origin, COUNT(*), AVG(delay) … GROUP BY origin`", "ms", 1e3, COL_SQLITE_MMAP},
     [OP_FILTER] = {"`SELECT COUNT(*) … WHERE origin = 'SFO' AND delay > 60`", "ms", 1e3, COL_SQLITE_MMAP},
+    [OP_VERIFY] = {"check the whole file [PicoVolt: `pv_verify` (every checksum, every chunk decoded, zone maps, "
+                   "key order); SQLite: `PRAGMA integrity_check`]", "ms", 1e3, COL_SQLITE_MMAP},
     /* like with like: each INSERT row has one SQLite cell, in the column
      * its ratio uses (OFF in the first, as before; FULL in the second) */
     [OP_INSERT] = {"autocommit single-row INSERT, sync [PicoVolt: workspace, `PV_DURABILITY=sync` (fsync at "
@@ -1051,6 +1053,7 @@ static void rows_text(char *out, size_t cap, const struct bench *b, int op)
         snprintf(out, cap, "%s (scans %s)", a, n);
         break;
     }
+    case OP_VERIFY: snprintf(out, cap, "all %s", n); break;
     case OP_INSERT: case OP_INSERT_FAST: snprintf(out, cap, "1 into %s", n); break;
     case OP_MERGE: {
         char m[32];

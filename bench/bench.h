@@ -44,6 +44,7 @@ enum op_id {
     OP_SUM,
     OP_GROUP,
     OP_FILTER,
+    OP_VERIFY,    /* check the whole file: pv_verify; SQLite PRAGMA integrity_check */
     OP_INSERT,    /* autocommit single-row inserts, durable: PicoVolt
                      PV_DURABILITY=sync against SQLite synchronous=FULL */
     OP_INSERT_FAST, /* the same without fsync: PicoVolt PV_DURABILITY=fast

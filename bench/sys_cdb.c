@@ -140,4 +140,5 @@ void sys_cdb(struct bench *b)
     cell_na(b, OP_SUM, COL_CDB, "%s", why);
     cell_na(b, OP_GROUP, COL_CDB, "%s", why);
     cell_na(b, OP_FILTER, COL_CDB, "%s", why);
+    cell_na(b, OP_VERIFY, COL_CDB, "no checksums in the format");
 }

@@ -244,6 +244,19 @@ static int p_open_get_close(void *ctx, int64_t key, struct frow *out)
     return rc;
 }
 
+/* One pv_verify of the open .pvdb (ops_fn; one operation a call). */
+static long p_verify(void *ctx, long max_ops, uint64_t deadline)
+{
+    struct pvb *p = ctx;
+    (void)max_ops;
+    (void)deadline;
+    if (pv_verify(p->db) != PV_OK) {
+        say("pv_verify('%s') failed: %s", p->pvdb, pv_errmsg());
+        return -1;
+    }
+    return 1;
+}
+
 /* ---- tools ---------------------------------------------------------------- */
 
 static int tool(struct pvb *p, const char *cwd, double *secs, char *const argv[], char *err, size_t errlen)
@@ -841,6 +854,7 @@ void sys_pv(struct bench *b)
             cell_na(b, OP_RANGE_SPAN, COL_PV, "spans gave another answer than pv_column_* (checksum)");
     }
     measure_queries(b, COL_PV, p_query, &p);
+    measure_ops(b, OP_VERIFY, COL_PV, p_verify, &p, 1, 600, b->quick ? 1 : 3);
     pv_finalize(p.get);
     pv_finalize(p.range);
     pv_close(p.db);

@@ -117,6 +117,23 @@ static int sq_query(void *ctx, const char *sql, uint64_t *check, long *nrows, ch
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* One PRAGMA integrity_check (ops_fn; one operation a call): its only
+ * row must say "ok". SQLite's own whole-file check: every page of every
+ * b-tree, free list and index against its table. */
+static long sq_verify(void *ctx, long max_ops, uint64_t deadline)
+{
+    struct sq *s = ctx;
+    sqlite3_stmt *st;
+    long rc = -1;
+    (void)max_ops;
+    (void)deadline;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok")) rc = 1;
+    else say("sqlite: PRAGMA integrity_check on '%s' did not say ok", s->path);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int sq_open_get_close(void *ctx, int64_t key, struct frow *out)
 {
     struct sq *s = ctx;
@@ -303,6 +320,7 @@ static void reads(struct bench *b, struct sq *s, enum sys_col col)
     measure_lookups(b, col, sq_get, s, b->lookup_budget);
     measure_ranges(b, col, sq_range, s);
     measure_queries(b, col, sq_query, s);
+    measure_ops(b, OP_VERIFY, col, sq_verify, s, 1, 600, b->quick ? 1 : 3);
 done:
     sqlite3_finalize(s->get);
     sqlite3_finalize(s->range);
