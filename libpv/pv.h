@@ -263,8 +263,9 @@ PV_API int pv_open_ex(const char *path, const pv_open_options *opts, pv_db **out
 PV_API int pv_reopen(pv_db *db, int *changed);
 
 /* Check the whole database, reading every byte of it (pv_open checks only
- * what it needs to start). Cost: time proportional to the bytes checked;
- * memory: one block of a column (1024 rows) at a time, and on a
+ * what it needs to start). Cost: time proportional to the bytes checked
+ * (flights, 16 MB: about 0.1 s); memory: one column chunk's decoded
+ * dictionary and one block (1024 rows) of its values at a time, and on a
  * workspace what `pvdev fsck` holds. Safe while other threads run
  * statements and getters on the same pv_db: it reads, it never writes.
  *
